@@ -1,0 +1,226 @@
+"""`kontor …`: the command line, calling the same service functions as the GUI."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from app import __version__
+from app.services import audit
+from app.services.i18n import _
+from app.services.ledger import Ledger, LedgerError, WrongPassphraseError, restore_backup
+from app.services.logs import setup_logging
+from app.services.paths import data_dir, default_ledger
+from app.services.secrets import KeyringUnavailableError, ledger_passphrase, remember_passphrase
+from app.services.users import current_actor
+
+log = logging.getLogger(__name__)
+
+EXIT_ERROR = 1
+EXIT_WRONG_PASSPHRASE = 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class CliError(Exception):
+    """An error the CLI prints as one line; `code` becomes the exit status."""
+
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _prompt_passphrase() -> str:
+    if not sys.stdin.isatty():
+        raise CliError(_("No passphrase: set KONTOR_PASSPHRASE or run in a terminal."))
+    return getpass.getpass(_("Passphrase: "))
+
+
+def _new_passphrase() -> str:
+    from_env = os.environ.get("KONTOR_NEW_PASSPHRASE") or None
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        raise CliError(_("No new passphrase: set KONTOR_NEW_PASSPHRASE or run in a terminal."))
+    first = getpass.getpass(_("New passphrase: "))
+    if first != getpass.getpass(_("Repeat the new passphrase: ")):
+        raise CliError(_("The two passphrases differ."))
+    return first
+
+
+def _open(args: argparse.Namespace) -> Ledger:
+    passphrase = ledger_passphrase(args.ledger, _prompt_passphrase)
+    return Ledger.open(args.ledger, passphrase)
+
+
+def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+    print(json.dumps(data, ensure_ascii=False, default=str) if args.json else text)
+
+
+# -- commands ------------------------------------------------------------------------------------------
+def cmd_init(args: argparse.Namespace) -> int:
+    passphrase = os.environ.get("KONTOR_PASSPHRASE") or _new_passphrase()
+    ledger = Ledger.create(args.ledger, passphrase, company_name=args.company)
+    ledger.close()
+    if args.remember:
+        _remember(args.ledger, passphrase)
+    _emit(args, {"ledger": str(args.ledger)}, _("Created ledger {path}").format(path=args.ledger))
+    return 0
+
+
+def _remember(path: Path, passphrase: str) -> None:
+    try:
+        remember_passphrase(path, passphrase)
+    except KeyringUnavailableError as error:
+        print(str(error), file=sys.stderr)
+
+
+def cmd_passwd(args: argparse.Namespace) -> int:
+    ledger = _open(args)
+    try:
+        new = _new_passphrase()
+        ledger.change_passphrase(new)
+    finally:
+        ledger.close()
+    if args.remember:
+        _remember(args.ledger, new)
+    _emit(args, {"ledger": str(args.ledger)}, _("Passphrase changed."))
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    passphrase = ledger_passphrase(args.ledger, _prompt_passphrase)
+    ledger = Ledger.open(args.ledger, passphrase)
+    try:
+        target = ledger.backup(args.file, passphrase=passphrase)
+    finally:
+        ledger.close()
+    _emit(args, {"backup": str(target)}, _("Backup written to {path}").format(path=target))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    passphrase = ledger_passphrase(args.file, _prompt_passphrase)
+    kept = restore_backup(args.file, args.ledger, passphrase=passphrase)
+    text = _("Restored {backup} to {ledger}").format(backup=args.file, ledger=args.ledger)
+    if kept:
+        text += "\n" + _("The replaced ledger was kept as {path}").format(path=kept)
+    _emit(args, {"ledger": str(args.ledger), "replaced_kept_as": str(kept) if kept else None}, text)
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    ledger = _open(args)
+    try:
+        with ledger.session() as session:
+            report = audit.verify(session)
+    finally:
+        ledger.close()
+    if report.ok:
+        _emit(args, asdict(report) | {"ok": True}, _("Audit log intact: {n} events.").format(n=report.events))
+        return 0
+    _emit(args, asdict(report) | {"ok": False}, _("Audit log broken: {problem}").format(problem=report.problem))
+    return EXIT_ERROR
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.services.demo_data import create_demo_ledger
+
+    passphrase = os.environ.get("KONTOR_PASSPHRASE") or _new_passphrase()
+    ledger = Ledger.create(args.ledger, passphrase, company_name="Demo")
+    try:
+        summary = create_demo_ledger(ledger, actor=current_actor())
+    finally:
+        ledger.close()
+    text = _("Demo ledger {path}: {transactions} transactions, {invoices} invoices, {customers} customers").format(
+        path=args.ledger, **asdict(summary)
+    )
+    _emit(args, {"ledger": str(args.ledger), **asdict(summary)}, text)
+    return 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from app.views.application import run_gui
+
+    return run_gui(ledger=args.ledger if args.ledger_given else None)
+
+
+def cmd_demo_run(args: argparse.Namespace) -> int:
+    """What `make demo` runs: the demo ledger (made on first use) opened in the GUI."""
+    os.environ.setdefault("KONTOR_PASSPHRASE", "demo")
+    if not Path(args.ledger).exists():
+        cmd_demo(args)
+    from app.views.application import run_gui
+
+    return run_gui(ledger=args.ledger)
+
+
+# -- parser --------------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kontor", description=_("Kontor: banking and reconciliation."))
+    parser.add_argument("--version", action="version", version=f"kontor {__version__}")
+    parser.add_argument("--ledger", type=Path, help=_("ledger file (default: {path})").format(path=default_ledger()))
+    parser.add_argument("--json", action="store_true", help=_("machine-readable output"))
+    parser.add_argument("--debug", action="store_true", help=_("show tracebacks and log at debug level"))
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    init = add("init", cmd_init, _("create a new encrypted ledger"))
+    init.add_argument("--company", default=_("My company"), help=_("company name"))
+    init.add_argument("--remember", action="store_true", help=_("remember the passphrase in the OS keyring"))
+    passwd = add("passwd", cmd_passwd, _("change the ledger passphrase"))
+    passwd.add_argument("--remember", action="store_true", help=_("remember the passphrase in the OS keyring"))
+    add("backup", cmd_backup, _("write an encrypted backup copy")).add_argument("file", type=Path)
+    add("restore", cmd_restore, _("replace the ledger with a backup")).add_argument("file", type=Path)
+    audit_parser = add("audit", cmd_audit_verify, _("check the audit log"))
+    audit_parser.add_argument("action", choices=["verify"])
+    add("demo", cmd_demo, _("create a demo ledger with sample data"))
+    add("demo-run", cmd_demo_run, _("open the demo ledger in the GUI, creating it first if needed"))
+    add("gui", cmd_gui, _("open the graphical application (the default)"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.ledger_given = args.ledger is not None
+    if args.ledger is None:
+        args.ledger = default_ledger() if args.command != "demo-run" else data_dir() / "demo.kontor"
+    try:
+        setup_logging(debug=args.debug)
+    except OSError as error:
+        print(_("Cannot write the log: {error}").format(error=error), file=sys.stderr)
+    handler: Handler = getattr(args, "handler", cmd_gui)
+    try:
+        return handler(args)
+    except WrongPassphraseError as error:
+        log.warning("%s", error)
+        print(f"kontor: {error}", file=sys.stderr)
+        return EXIT_WRONG_PASSPHRASE
+    except (CliError, LedgerError) as error:
+        log.warning("%s", error)
+        print(f"kontor: {error}", file=sys.stderr)
+        return getattr(error, "code", EXIT_ERROR)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        log.exception("command %s failed", args.command)
+        if args.debug:
+            raise
+        print(
+            _("kontor: unexpected error: {error} (details in the log)").format(error=type(error).__name__),
+            file=sys.stderr,
+        )
+        return EXIT_ERROR

@@ -1,0 +1,62 @@
+"""Customers, their invoices and the allocations of payments to invoices."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, utcnow
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __audited__ = ("number", "name", "iban")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(50), default="", index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    iban: Mapped[str] = mapped_column(String(34), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("kind", "number", name="kind_number"),
+        CheckConstraint("kind IN ('receivable', 'payable')", name="kind"),
+        Index("ix_invoices_customer", "customer_id"),
+    )
+    __audited__ = ("number", "kind", "customer_id", "issued_on", "due_on", "amount_cents", "currency")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(50))
+    kind: Mapped[str] = mapped_column(String(12), default="receivable")
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"))
+    issued_on: Mapped[date]
+    due_on: Mapped[date | None] = mapped_column(default=None)
+    amount_cents: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Allocation(Base):
+    """Part of a payment assigned to an invoice, by the engine ('auto') or a person ('manual')."""
+
+    __tablename__ = "allocations"
+    __table_args__ = (
+        CheckConstraint("method IN ('auto', 'manual')", name="method"),
+        Index("ix_allocations_transaction", "transaction_id"),
+        Index("ix_allocations_invoice", "invoice_id"),
+    )
+    __audited__ = ("transaction_id", "invoice_id", "amount_cents", "method", "created_by")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id", ondelete="RESTRICT"))
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="RESTRICT"))
+    amount_cents: Mapped[int]
+    method: Mapped[str] = mapped_column(String(10))
+    confidence: Mapped[float] = mapped_column(default=1.0)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,25 @@
+"""Every table of the ledger, imported in one place for Alembic and the services."""
+
+from __future__ import annotations
+
+from app.models.banking import BalanceSnapshot, BankAccount, BankConnection, StatementImport, Transaction
+from app.models.base import Base
+from app.models.company import CompanySettings, User
+from app.models.journal import AuditEvent, Notification
+from app.models.receivables import Allocation, Customer, Invoice
+
+__all__ = [
+    "Allocation",
+    "AuditEvent",
+    "BalanceSnapshot",
+    "BankAccount",
+    "BankConnection",
+    "Base",
+    "CompanySettings",
+    "Customer",
+    "Invoice",
+    "Notification",
+    "StatementImport",
+    "Transaction",
+    "User",
+]

@@ -1,0 +1,178 @@
+"""The audit log: every money-relevant change appends an event chained by SHA-256 to the one before."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models.schema import AuditEvent, Base, Transaction
+from app.services.i18n import _
+
+GENESIS = "0" * 64
+IMPORT_ENTITY = "statement_import"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal | bytes):
+        return str(value)
+    return value
+
+
+def digest(data: Any) -> str:
+    """SHA-256 of a canonical JSON rendering, stable across runs and platforms."""
+    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), default=_plain, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def row_data(row: Base) -> dict[str, Any]:
+    """The audited columns of a row (its class lists them in `__audited__`)."""
+    return {name: _plain(getattr(row, name)) for name in type(row).__audited__}  # type: ignore[attr-defined]
+
+
+def _chain(prev_hash: str, event: AuditEvent) -> str:
+    fields = [
+        prev_hash,
+        event.at.isoformat(),
+        event.actor,
+        event.action,
+        event.entity,
+        "" if event.entity_id is None else str(event.entity_id),
+        event.summary,
+        event.data_digest,
+    ]
+    return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
+
+
+def _last_hash(session: Session) -> str:
+    last = session.scalar(select(AuditEvent.chain_hash).order_by(AuditEvent.id.desc()).limit(1))
+    return last or GENESIS
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    data: Any,
+    summary: str = "",
+) -> AuditEvent:
+    """Append one event in the caller's transaction, so the change and its event commit together."""
+    session.flush()
+    prev = _last_hash(session)
+    event = AuditEvent(
+        at=datetime.now().replace(microsecond=0),
+        actor=actor,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        summary=summary,
+        data_digest=digest(data),
+        prev_hash=prev,
+        chain_hash="",
+    )
+    event.chain_hash = _chain(prev, event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def record_row(session: Session, *, actor: str, action: str, row: Base, summary: str = "") -> AuditEvent:
+    session.flush()
+    data = None if action == "delete" else row_data(row)
+    return record(
+        session,
+        actor=actor,
+        action=action,
+        entity=type(row).__tablename__,
+        entity_id=row.id,
+        data=data,
+        summary=summary,  # type: ignore[attr-defined]
+    )
+
+
+def import_data(session: Session, import_id: int) -> list[list[Any]]:
+    """What an import event covers: each transaction of that import with the digest of its row."""
+    rows = session.scalars(
+        select(Transaction).where(Transaction.import_id == import_id).order_by(Transaction.id)
+    )
+    return [[row.id, digest(row_data(row))] for row in rows]
+
+
+def record_import(
+    session: Session, *, actor: str, import_id: int, rows: Iterable[Transaction], summary: str
+) -> AuditEvent:
+    data = [[row.id, digest(row_data(row))] for row in rows]
+    return record(
+        session,
+        actor=actor,
+        action="import",
+        entity=IMPORT_ENTITY,
+        entity_id=import_id,
+        data=data,
+        summary=summary,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    events: int
+    broken_event_id: int | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_event_id is None
+
+
+def _tables() -> dict[str, type[Base]]:
+    return {
+        mapper.class_.__tablename__: mapper.class_
+        for mapper in Base.registry.mappers
+        if hasattr(mapper.class_, "__audited__")
+    }
+
+
+def verify(session: Session) -> AuditReport:
+    """Walk the chain, then compare each audited row with the digest of its latest event."""
+    prev = GENESIS
+    latest: dict[tuple[str, int], AuditEvent] = {}
+    count = 0
+    for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
+        count += 1
+        if event.prev_hash != prev or _chain(prev, event) != event.chain_hash:
+            return AuditReport(
+                count, event.id, _("audit event {id} was altered or removed").format(id=event.id)
+            )
+        prev = event.chain_hash
+        if event.entity_id is not None:
+            latest[(event.entity, event.entity_id)] = event
+    tables = _tables()
+    for (entity, entity_id), event in sorted(latest.items(), key=lambda item: item[1].id):
+        if entity == IMPORT_ENTITY:
+            current = digest(import_data(session, entity_id))
+        elif entity in tables:
+            row = session.get(tables[entity], entity_id)
+            current = digest(None if row is None else row_data(row))
+        else:
+            continue
+        if current != event.data_digest:
+            return AuditReport(
+                count,
+                event.id,
+                _("{entity} {id} was changed outside Kontor after audit event {event}").format(
+                    entity=entity, id=entity_id, event=event.id
+                ),
+            )
+    return AuditReport(count)

@@ -1,0 +1,245 @@
+"""The company's ledger: one SQLCipher-encrypted SQLite file, opened, created, rekeyed and backed up here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import sqlcipher3
+from alembic import command
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
+
+from app.models.migrations.config import alembic_config
+from app.models.schema import CompanySettings
+from app.services.i18n import _
+
+log = logging.getLogger(__name__)
+
+LEDGER_SUFFIX = ".kontor"
+CACHE_KIB = 131072  # 128 MiB page cache: it decides the cost of encryption (PERFORMANCE.md §2)
+
+
+class LedgerError(Exception):
+    """A ledger problem the user can act on; the message is meant to be shown as it is."""
+
+
+class WrongPassphraseError(LedgerError):
+    def __init__(self, path: Path) -> None:
+        super().__init__(_("{path}: wrong passphrase or not a Kontor ledger").format(path=path))
+
+
+def _quote(passphrase: str) -> str:
+    if not passphrase:
+        raise LedgerError(_("The passphrase must not be empty."))
+    if "\x00" in passphrase:
+        raise LedgerError(_("The passphrase must not contain a NUL character."))
+    return "'" + passphrase.replace("'", "''") + "'"
+
+
+def _connect_raw(path: Path, passphrase: str) -> sqlcipher3.Connection:
+    """A keyed connection that has not touched the file yet (a wrong key writes nothing)."""
+    conn = sqlcipher3.connect(str(path), check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    conn.execute(f"PRAGMA key = {_quote(passphrase)}")
+    return conn
+
+
+def _check_key(conn: sqlcipher3.Connection, path: Path) -> None:
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher3.DatabaseError as error:
+        conn.close()
+        raise WrongPassphraseError(path) from error
+
+
+def _configure(conn: sqlcipher3.Connection) -> None:
+    """Durability and speed settings every connection needs; only after the key is known good."""
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+
+
+def _head_revision() -> str:
+    script = ScriptDirectory.from_config(alembic_config(None))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+class Ledger:
+    """An unlocked ledger. Thread-safe: each thread takes its own Session from `session()`."""
+
+    def __init__(self, path: Path, engine: Engine) -> None:
+        self.path = path
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    # -- opening -------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, path: Path, passphrase: str, *, company_name: str) -> Ledger:
+        """Create a new encrypted ledger at the newest schema; refuses to overwrite a file."""
+        path = Path(path)
+        if path.exists():
+            raise LedgerError(_("{path} exists already.").format(path=path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = _connect_raw(path, passphrase)
+        _configure(conn)
+        conn.close()
+        ledger = cls._from_path(path, passphrase)
+        try:
+            ledger._upgrade()
+            with ledger.session() as session, session.begin():
+                session.add(CompanySettings(name=company_name))
+        except BaseException:
+            ledger.close()
+            for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                leftover.unlink(missing_ok=True)
+            raise
+        log.info("created ledger %s", path)
+        return ledger
+
+    @classmethod
+    def open(cls, path: Path, passphrase: str, *, migrate: bool = True) -> Ledger:
+        """Unlock an existing ledger; an older schema is upgraded after a backup copy is written."""
+        path = Path(path)
+        if not path.is_file():
+            raise LedgerError(_("{path}: no such ledger file").format(path=path))
+        conn = _connect_raw(path, passphrase)
+        _check_key(conn, path)
+        has_version = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchone()
+        conn.close()
+        if not has_version:
+            raise WrongPassphraseError(path)
+        ledger = cls._from_path(path, passphrase)
+        if migrate:
+            try:
+                ledger._migrate_if_needed(passphrase)
+            except BaseException:
+                ledger.close()
+                raise
+        log.info("opened ledger %s", path)
+        return ledger
+
+    @classmethod
+    def _from_path(cls, path: Path, passphrase: str) -> Ledger:
+        def connect() -> sqlcipher3.Connection:
+            conn = _connect_raw(path, passphrase)
+            _check_key(conn, path)
+            _configure(conn)
+            return conn
+
+        engine = create_engine(
+            "sqlite://", creator=connect, module=sqlcipher3.dbapi2, poolclass=QueuePool, pool_size=4
+        )
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(connection):  # type: ignore[no-untyped-def]
+            # Take the write lock up front: a money change never fails half-way on a busy ledger.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return cls(path, engine)
+
+    # -- schema --------------------------------------------------------------------------------
+    def schema_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def _upgrade(self) -> None:
+        with self.engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+
+    def _migrate_if_needed(self, passphrase: str) -> Path | None:
+        current = self.schema_revision()
+        if current == _head_revision():
+            return None
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        backup_path = self.path.with_name(
+            f"{self.path.stem}.before-{current or 'empty'}-{stamp}{LEDGER_SUFFIX}"
+        )
+        self.backup(backup_path, passphrase=passphrase)
+        log.info("migrating ledger %s from %s after backup to %s", self.path, current, backup_path)
+        self._upgrade()
+        return backup_path
+
+    # -- use -----------------------------------------------------------------------------------
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as session:
+            yield session
+
+    def company_name(self) -> str:
+        with self.session() as session:
+            settings = session.query(CompanySettings).first()
+            return settings.name if settings else ""
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- passphrase and copies -----------------------------------------------------------------
+    def change_passphrase(self, new_passphrase: str) -> None:
+        """Re-encrypt the whole file under a new passphrase (PRAGMA rekey)."""
+        quoted = _quote(new_passphrase)
+        self.engine.dispose()
+        with self.engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            raw.execute("PRAGMA journal_mode = DELETE")
+            raw.execute(f"PRAGMA rekey = {quoted}")
+            raw.execute("PRAGMA journal_mode = WAL")
+            conn.invalidate()
+        self.engine.dispose()
+        path = self.path
+        new_ledger = Ledger._from_path(path, new_passphrase)
+        self.engine = new_ledger.engine
+        self._sessions = new_ledger._sessions
+        log.info("changed the passphrase of %s", path)
+
+    def backup(self, target: Path, *, passphrase: str) -> Path:
+        """A consistent encrypted copy made with SQLite's online backup, while the ledger stays open."""
+        target = Path(target)
+        if target.resolve() == self.path.resolve():
+            raise LedgerError(_("The backup must not overwrite the ledger itself."))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        partial.unlink(missing_ok=True)
+        destination = _connect_raw(partial, passphrase)
+        try:
+            with self.engine.connect() as conn:
+                raw = conn.connection.dbapi_connection
+                assert raw is not None
+                raw.backup(destination)  # type: ignore[attr-defined]
+        finally:
+            destination.close()
+        partial.replace(target)
+        log.info("wrote backup %s", target)
+        return target
+
+
+def restore_backup(backup: Path, target: Path, *, passphrase: str) -> Path | None:
+    """Replace `target` with a verified backup; the replaced ledger is kept beside it."""
+    backup, target = Path(backup), Path(target)
+    source = Ledger.open(backup, passphrase, migrate=False)
+    kept: Path | None = None
+    try:
+        if target.exists():
+            kept = target.with_name(f"{target.stem}.replaced-{datetime.now():%Y%m%d-%H%M%S}{LEDGER_SUFFIX}")
+            for suffix in ("", "-wal", "-shm"):
+                old = target.with_name(target.name + suffix)
+                if old.exists():
+                    old.replace(kept.with_name(kept.name + suffix))
+        source.backup(target, passphrase=passphrase)
+    finally:
+        source.close()
+    return kept

@@ -1,0 +1,29 @@
+"""Where Kontor keeps its files: ledgers in the user data directory, logs in the user log directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP = "Kontor"
+
+
+def data_dir() -> Path:
+    override = os.environ.get("KONTOR_HOME")
+    return Path(override) / "data" if override else Path(platformdirs.user_data_dir(APP, appauthor=False))
+
+
+def log_dir() -> Path:
+    override = os.environ.get("KONTOR_HOME")
+    return Path(override) / "logs" if override else Path(platformdirs.user_log_dir(APP, appauthor=False))
+
+
+def config_dir() -> Path:
+    override = os.environ.get("KONTOR_HOME")
+    return Path(override) / "config" if override else Path(platformdirs.user_config_dir(APP, appauthor=False))
+
+
+def default_ledger() -> Path:
+    return data_dir() / "ledger.kontor"

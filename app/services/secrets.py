@@ -1,0 +1,67 @@
+"""Where a passphrase or PIN comes from: the environment, the OS keyring (opt-in) or a prompt."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import keyring
+import keyring.errors
+
+from app.services.i18n import _
+
+log = logging.getLogger(__name__)
+SERVICE = "Kontor"
+
+
+class KeyringUnavailableError(RuntimeError):
+    pass
+
+
+def _account(ledger: Path) -> str:
+    return f"ledger:{Path(ledger).resolve()}"
+
+
+def keyring_usable() -> bool:
+    """False on servers without a keyring backend (the fail backend or the null backend)."""
+    backend = keyring.get_keyring()
+    priority = getattr(backend, "priority", 0)
+    return priority is not None and priority > 0
+
+
+def remembered_passphrase(ledger: Path) -> str | None:
+    if not keyring_usable():
+        return None
+    try:
+        return keyring.get_password(SERVICE, _account(ledger))
+    except keyring.errors.KeyringError:
+        log.warning("the OS keyring could not be read")
+        return None
+
+
+def remember_passphrase(ledger: Path, passphrase: str) -> None:
+    """Store only when the user ticked 'remember on this computer'."""
+    if not keyring_usable():
+        raise KeyringUnavailableError(
+            _("No OS keyring is available on this computer; the passphrase will be asked each time.")
+        )
+    keyring.set_password(SERVICE, _account(ledger), passphrase)
+
+
+def forget_passphrase(ledger: Path) -> None:
+    if not keyring_usable():
+        return
+    try:
+        keyring.delete_password(SERVICE, _account(ledger))
+    except keyring.errors.PasswordDeleteError:
+        pass
+
+
+def ledger_passphrase(ledger: Path, prompt: Callable[[], str]) -> str:
+    """KONTOR_PASSPHRASE for automation, else the keyring if remembered, else ask."""
+    from_env = os.environ.get("KONTOR_PASSPHRASE")
+    if from_env:
+        return from_env
+    return remembered_passphrase(ledger) or prompt()
