@@ -256,7 +256,7 @@ def _bookings(
     ]
     supplier_ibans = {name: _iban(rng) for name, _w in suppliers}
     day = start
-    while day <= end and len(rows) < 2000:
+    while day <= end:
         weekday = day.weekday() < 5
         if day.day == 1:
             rows.append(
@@ -313,7 +313,7 @@ def _bookings(
                 )
             )
         if weekday:
-            for _ in range(rng.choice([1, 2, 2, 3, 4])):
+            for _ in range(rng.choice([2, 3, 3, 4, 5])):
                 name, _w = rng.choice(suppliers[:3])
                 rows.append(
                     _tx(
@@ -326,7 +326,7 @@ def _bookings(
                         transaction_code="116",
                     )
                 )
-            for _ in range(rng.choice([0, 1, 1, 2])):
+            for _ in range(rng.choice([1, 2, 3, 3])):
                 shop = rng.choice(
                     ["TANKSTELLE ARAL", "BAUHAUS NUERNBERG", "AMAZON EU", "METRO", "DB VERTRIEB"]
                 )

@@ -45,9 +45,10 @@ def _quote(passphrase: str) -> str:
 
 def _connect_raw(path: Path, passphrase: str) -> sqlcipher3.Connection:
     """A keyed connection that has not touched the file yet (a wrong key writes nothing)."""
+    quoted = _quote(passphrase)  # before connecting: a refused passphrase must not create a file
     conn = sqlcipher3.connect(str(path), check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA cipher_log_level = NONE")
-    conn.execute(f"PRAGMA key = {_quote(passphrase)}")
+    conn.execute(f"PRAGMA key = {quoted}")
     return conn
 
 
