@@ -65,7 +65,7 @@ class Transaction(Base):
 
     __tablename__ = "transactions"
     __table_args__ = (
-        CheckConstraint("status IN ('booked', 'pending')", name="status"),
+        CheckConstraint("status IN ('booked', 'pending', 'replaced')", name="status"),
         Index("ix_transactions_account_booked", "account_id", "booked_on", "id"),
         Index("ix_transactions_booked", "booked_on", "id"),
         Index("ix_transactions_dedupe", "account_id", "dedupe_key"),
@@ -98,8 +98,12 @@ class Transaction(Base):
     creditor_id: Mapped[str] = mapped_column(String(50), default="")
     bank_reference: Mapped[str] = mapped_column(String(100), default="")
     transaction_code: Mapped[str] = mapped_column(String(50), default="")
-    status: Mapped[str] = mapped_column(String(10), default="booked")
+    status: Mapped[str] = mapped_column(String(10), default="booked")  # pending rows become 'replaced'
     return_reason: Mapped[str] = mapped_column(String(10), default="")
+    return_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("transactions.id", ondelete="SET NULL"), default=None
+    )
+    batch_ref: Mapped[str] = mapped_column(String(100), default="")
     reconciliation: Mapped[str] = mapped_column(String(20), default="open")
     import_id: Mapped[int | None] = mapped_column(
         ForeignKey("statement_imports.id", ondelete="RESTRICT"), default=None, index=True

@@ -182,12 +182,16 @@ def upgrade() -> None:
         sa.Column("transaction_code", sa.String(length=50), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("return_reason", sa.String(length=10), nullable=False),
+        sa.Column("return_of_id", sa.Integer(), nullable=True),
+        sa.Column("batch_ref", sa.String(length=100), nullable=False),
         sa.Column("reconciliation", sa.String(length=20), nullable=False),
         sa.Column("import_id", sa.Integer(), nullable=True),
         sa.Column("dedupe_key", sa.String(length=64), nullable=False),
         sa.Column("raw", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.CheckConstraint("status IN ('booked', 'pending')", name=op.f("ck_transactions_status")),
+        sa.CheckConstraint(
+            "status IN ('booked', 'pending', 'replaced')", name=op.f("ck_transactions_status")
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["bank_accounts.id"],
@@ -199,6 +203,12 @@ def upgrade() -> None:
             ["statement_imports.id"],
             name=op.f("fk_transactions_import_id_statement_imports"),
             ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["return_of_id"],
+            ["transactions.id"],
+            name=op.f("fk_transactions_return_of_id_transactions"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_transactions")),
     )
