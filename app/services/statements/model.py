@@ -40,6 +40,7 @@ class ParsedTransaction:
     pending: bool = False
     return_reason: str = ""  # ISO reason code (AC04, MD06, ...) for R-transactions
     is_return: bool = False
+    is_reversal: bool = False  # Storno: MT940 RC/RD mark or CAMT RvslInd; amount keeps the booked direction
     batch_ref: str = ""  # links details of one batched booking
     raw: str = ""  # the source record, kept for audit
 

@@ -1,0 +1,594 @@
+"""CSV exports of German banks: bank profiles as data, detected from the header, or a generic mapping."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from app.services.statements.model import ParsedStatement, ParsedTransaction, StatementFormatError
+from app.services.statements.mt940 import is_valid_iban
+from app.services.statements.sepa_purpose import find_return_reason, split_sepa_purpose
+
+_RETURN_RE = re.compile(
+    r"r(ue|ü)cklastschrift|retoure|r(ue|ü)ck(ue|ü)berweisung|r(ue|ü)ckgabe", re.IGNORECASE
+)
+_IBAN_CELL_RE = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?)\b")
+_AMOUNT_JUNK_RE = re.compile(r"[^0-9,.+\-]")
+_HEADER_SCAN_LINES = 40
+
+
+@dataclass(frozen=True, slots=True)
+class CsvMapping:
+    """Which column holds what, and how dates and amounts are written; empty names mean "not in this file"."""
+
+    delimiter: str = ";"
+    encoding: str = "utf-8"
+    decimal_comma: bool = True
+    date_format: str = "%d.%m.%Y"  # "%d/%m/%Y" also accepts M/D/Y when the file's values say so
+    date: str = "Buchungstag"
+    value_date: str = ""
+    amount: str = "Betrag"
+    debit: str = ""  # separate Soll column (unsigned) when there is no signed amount
+    credit: str = ""  # separate Haben column
+    fee: str = ""  # subtracted from the amount (Revolut)
+    currency: str = ""
+    name: str = ""
+    name_for_debits: str = ""  # DKB: the payee column applies to debits, `name` to credits
+    iban: str = ""
+    bic: str = ""
+    purpose: tuple[str, ...] = ()
+    posting_text: str = ""
+    end_to_end_id: str = ""
+    mandate_id: str = ""
+    creditor_id: str = ""
+    customer_reference: str = ""
+    status: str = ""
+    pending_values: frozenset[str] = frozenset()
+    account: str = ""  # a column naming the statement's own account (Sparkasse "Auftragskonto")
+    name_pattern: str = ""  # regex with a group "name" taken from the purpose (comdirect)
+
+
+@dataclass(frozen=True, slots=True)
+class CsvProfile:
+    """A bank's CSV layout: recognised when the header contains all signature columns."""
+
+    name: str
+    signature: frozenset[str]
+    mapping: CsvMapping = field(default_factory=CsvMapping)
+
+
+_DE = CsvMapping()
+_SPARKASSE = replace(
+    _DE,
+    date_format="%d.%m.%y",
+    value_date="Valutadatum",
+    currency="Waehrung",
+    name="Beguenstigter/Zahlungspflichtiger",
+    purpose=("Verwendungszweck",),
+    posting_text="Buchungstext",
+    status="Info",
+    pending_values=frozenset({"Umsatz vorgemerkt"}),
+    account="Auftragskonto",
+)
+_DEUTSCHE_BANK = replace(
+    _DE,
+    value_date="Wert",
+    name="Begünstigter / Auftraggeber",
+    iban="IBAN",
+    bic="BIC",
+    purpose=("Verwendungszweck",),
+    posting_text="Umsatzart",
+    customer_reference="Kundenreferenz",
+    mandate_id="Mandatsreferenz",
+    creditor_id="Gläubiger ID",
+    currency="Währung",
+    debit="Soll",
+    credit="Haben",
+)
+_PAYPAL_EN = CsvMapping(
+    delimiter=",",
+    decimal_comma=False,
+    date_format="%d/%m/%Y",
+    date="Date",
+    amount="Net",
+    currency="Currency",
+    name="Name",
+    customer_reference="Transaction ID",
+    status="Status",
+    pending_values=frozenset({"Pending"}),
+)
+
+PROFILES: tuple[CsvProfile, ...] = (
+    CsvProfile(
+        "sparkasse-camt",
+        frozenset({"Auftragskonto", "Valutadatum", "Kundenreferenz (End-to-End)"}),
+        replace(
+            _SPARKASSE,
+            iban="Kontonummer/IBAN",
+            bic="BIC (SWIFT-Code)",
+            end_to_end_id="Kundenreferenz (End-to-End)",
+            mandate_id="Mandatsreferenz",
+            creditor_id="Glaeubiger ID",
+        ),
+    ),
+    CsvProfile(
+        "sparkasse-mt940",
+        frozenset({"Auftragskonto", "Valutadatum", "Kontonummer", "BLZ"}),
+        replace(_SPARKASSE, iban="Kontonummer", bic="BLZ"),
+    ),
+    CsvProfile(
+        "dkb",
+        frozenset({"Buchungsdatum", "Zahlungspflichtige*r", "Zahlungsempfänger*in"}),
+        replace(
+            _DE,
+            date_format="%d.%m.%y",
+            date="Buchungsdatum",
+            value_date="Wertstellung",
+            amount="Betrag (€)",
+            name="Zahlungspflichtige*r",
+            name_for_debits="Zahlungsempfänger*in",
+            iban="IBAN",
+            purpose=("Verwendungszweck",),
+            posting_text="Umsatztyp",
+            creditor_id="Gläubiger-ID",
+            mandate_id="Mandatsreferenz",
+            customer_reference="Kundenreferenz",
+            status="Status",
+            pending_values=frozenset({"Vorgemerkt"}),
+        ),
+    ),
+    CsvProfile(
+        "dkb-old",
+        frozenset({"Buchungstag", "Auftraggeber / Begünstigter", "Betrag (EUR)"}),
+        replace(
+            _DE,
+            value_date="Wertstellung",
+            amount="Betrag (EUR)",
+            name="Auftraggeber / Begünstigter",
+            iban="Kontonummer",
+            bic="BLZ",
+            purpose=("Verwendungszweck",),
+            posting_text="Buchungstext",
+            creditor_id="Gläubiger-ID",
+            mandate_id="Mandatsreferenz",
+            customer_reference="Kundenreferenz",
+        ),
+    ),
+    CsvProfile(
+        "ing",
+        frozenset({"Buchung", "Wertstellungsdatum", "Auftraggeber/Empfänger"}),
+        replace(
+            _DE,
+            date="Buchung",
+            value_date="Wertstellungsdatum",
+            currency="Währung",
+            name="Auftraggeber/Empfänger",
+            purpose=("Verwendungszweck",),
+            posting_text="Buchungstext",
+        ),
+    ),
+    CsvProfile(
+        "comdirect",
+        frozenset({"Buchungstag", "Wertstellung (Valuta)", "Vorgang", "Umsatz in EUR"}),
+        replace(
+            _DE,
+            value_date="Wertstellung (Valuta)",
+            amount="Umsatz in EUR",
+            purpose=("Buchungstext",),
+            posting_text="Vorgang",
+            name_pattern=r"(?:Auftraggeber|Empfänger): (?P<name>.*?) Buchungstext:",
+        ),
+    ),
+    CsvProfile(
+        "commerzbank",
+        frozenset({"Buchungstag", "Wertstellung", "Umsatzart", "IBAN Kontoinhaber"}),
+        replace(
+            _DE,
+            value_date="Wertstellung",
+            currency="Währung",
+            purpose=("Buchungstext",),
+            posting_text="Umsatzart",
+            account="IBAN Kontoinhaber",
+        ),
+    ),
+    CsvProfile(
+        "postbank",
+        frozenset({"Buchungstag", "Wert", "Umsatzart", "IBAN / Kontonummer"}),
+        replace(_DEUTSCHE_BANK, iban="IBAN / Kontonummer"),
+    ),
+    CsvProfile(
+        "deutsche-bank",
+        frozenset({"Buchungstag", "Wert", "Umsatzart", "Begünstigter / Auftraggeber", "IBAN"}),
+        _DEUTSCHE_BANK,
+    ),
+    CsvProfile(
+        "n26",
+        frozenset({"Booking Date", "Partner Name", "Amount (EUR)"}),
+        CsvMapping(
+            delimiter=",",
+            decimal_comma=False,
+            date_format="%Y-%m-%d",
+            date="Booking Date",
+            value_date="Value Date",
+            amount="Amount (EUR)",
+            name="Partner Name",
+            iban="Partner Iban",
+            purpose=("Payment Reference",),
+            posting_text="Type",
+        ),
+    ),
+    CsvProfile(
+        "paypal-de",
+        frozenset({"Datum", "Uhrzeit", "Brutto", "Netto", "Transaktionscode"}),
+        CsvMapping(
+            delimiter=",",
+            date="Datum",
+            amount="Netto",
+            currency="Währung",
+            name="Name",
+            purpose=("Artikelbezeichnung", "Rechnungsnummer"),
+            posting_text="Typ",
+            customer_reference="Transaktionscode",
+            status="Status",
+            pending_values=frozenset({"Ausstehend"}),
+        ),
+    ),
+    CsvProfile(
+        "paypal-activity-en",
+        frozenset({"Date", "TimeZone", "Gross", "Net", "Transaction ID", "Status"}),
+        replace(_PAYPAL_EN, posting_text="Type", purpose=("Subject", "Note", "Invoice Number")),
+    ),
+    CsvProfile(
+        "paypal-statement-en",
+        frozenset({"Date", "Time Zone", "Description", "Net", "Balance", "Transaction ID"}),
+        replace(_PAYPAL_EN, posting_text="Description", purpose=("Invoice ID",), status=""),
+    ),
+    CsvProfile(
+        "revolut",
+        frozenset({"Started Date", "Completed Date", "Product", "State"}),
+        CsvMapping(
+            delimiter=",",
+            decimal_comma=False,
+            date_format="%Y-%m-%d %H:%M:%S",
+            date="Completed Date",
+            amount="Amount",
+            fee="Fee",
+            currency="Currency",
+            purpose=("Description",),
+            posting_text="Type",
+            status="State",
+            pending_values=frozenset({"PENDING"}),
+        ),
+    ),
+    CsvProfile(
+        "zkb",
+        frozenset({"ZKB reference", "Debit CHF", "Credit CHF"}),
+        CsvMapping(
+            decimal_comma=False,
+            date="Date",
+            value_date="Value date",
+            amount="",
+            debit="Debit CHF",
+            credit="Credit CHF",
+            purpose=("Payment purpose", "Details"),
+            posting_text="Booking text",
+            customer_reference="ZKB reference",
+        ),
+    ),
+)
+
+
+def profile_names() -> list[str]:
+    return [profile.name for profile in PROFILES]
+
+
+def decode_csv(data: bytes) -> tuple[str, str]:
+    """UTF-8 (with or without BOM) first, else cp1252, the encoding of older German bank exports."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1"), "latin-1"
+
+
+def read_bank_csv(
+    data: bytes, *, source: str, profile: str | None = None, mapping: CsvMapping | None = None
+) -> list[ParsedStatement]:
+    """Parse a bank CSV export by an explicit mapping, a named profile, or the profile its header matches."""
+    text, encoding = decode_csv(data) if mapping is None else (_decode_as(data, mapping.encoding, source), "")
+    lines = text.splitlines()
+    if mapping is not None:
+        header_at = _find_header(lines, mapping.delimiter, {mapping.date})
+        if header_at is None:
+            raise StatementFormatError(source, "", f"no header line with the date column {mapping.date!r}")
+        return [_parse(lines, header_at, mapping, source)]
+    candidates = [p for p in PROFILES if profile is None or p.name == profile]
+    if not candidates:
+        raise StatementFormatError(
+            source, "", f"unknown CSV profile {profile!r}; known: {', '.join(profile_names())}"
+        )
+    for candidate in candidates:
+        header_at = _find_header(lines, candidate.mapping.delimiter, candidate.signature)
+        if header_at is not None:
+            return [_parse(lines, header_at, candidate.mapping, source)]
+    raise StatementFormatError(
+        source,
+        "line 1",
+        "not a known statement format: the CSV header matches no bank profile "
+        f"({', '.join(profile_names())}); give a column mapping",
+    )
+
+
+def _decode_as(data: bytes, encoding: str, source: str) -> str:
+    try:
+        return data.decode("utf-8-sig" if encoding.lower().replace("-", "") == "utf8" else encoding)
+    except (UnicodeDecodeError, LookupError) as error:
+        raise StatementFormatError(source, "", f"cannot decode as {encoding}: {error}") from error
+
+
+def _find_header(lines: list[str], delimiter: str, signature: frozenset[str] | set[str]) -> int | None:
+    for index, line in enumerate(lines[:_HEADER_SCAN_LINES]):
+        cells = {cell.strip() for cell in next(csv.reader([line], delimiter=delimiter), [])}
+        if signature <= cells:
+            return index
+    return None
+
+
+def _parse(lines: list[str], header_at: int, mapping: CsvMapping, source: str) -> ParsedStatement:
+    statement = ParsedStatement(account_iban="", source=source)
+    _account_from_preamble(lines[:header_at], statement)
+    reader = csv.reader(io.StringIO("\n".join(lines[header_at:])), delimiter=mapping.delimiter)
+    header = [cell.strip() for cell in next(reader)]
+    columns: dict[str, int] = {}
+    for index, name in enumerate(header):
+        columns.setdefault(name, index)
+    rows = [(header_at + 2 + offset, row) for offset, row in enumerate(reader)]
+    date_format = _settle_date_format(mapping, columns, rows)
+    amount_at = columns.get(mapping.amount or mapping.debit, len(header))
+    for line_no, row in rows:
+        missing = len(header) - len(row)
+        if 0 < missing < len(row) and missing <= amount_at < len(header):
+            # a row that lost a text cell: keep the amount columns aligned from the right
+            row = row[: amount_at - missing] + [""] * missing + row[amount_at - missing :]
+        transaction = _transaction(row, columns, mapping, date_format, source=source, line_no=line_no)
+        if transaction is None:
+            continue
+        transaction.raw = mapping.delimiter.join(row)
+        statement.transactions.append(transaction)
+        if mapping.account and not (statement.account_iban or statement.account_number):
+            _set_account(statement, _cell(row, columns, mapping.account))
+    if statement.transactions:
+        statement.currency = statement.transactions[0].currency
+    return statement
+
+
+def _account_from_preamble(preamble: list[str], statement: ParsedStatement) -> None:
+    for line in preamble:
+        for match in _IBAN_CELL_RE.finditer(line):
+            candidate = match.group(1).replace(" ", "")
+            if is_valid_iban(candidate):
+                statement.account_iban = candidate
+                return
+
+
+def _set_account(statement: ParsedStatement, value: str) -> None:
+    compact = value.replace(" ", "")
+    if len(compact) > 14 and compact[:2].isalpha() and is_valid_iban(compact):
+        statement.account_iban = compact
+    else:
+        statement.account_number = value
+
+
+def _cell(row: list[str], columns: dict[str, int], name: str) -> str:
+    index = columns.get(name) if name else None
+    return row[index].strip() if index is not None and index < len(row) else ""
+
+
+def _transaction(
+    row: list[str],
+    columns: dict[str, int],
+    mapping: CsvMapping,
+    date_format: str,
+    *,
+    source: str,
+    line_no: int,
+) -> ParsedTransaction | None:
+    """One data row; blank lines and balance footers (no date in the date column) give None."""
+    booked_on = _date(_cell(row, columns, mapping.date), date_format)
+    if booked_on is None:
+        if not any(cell.strip() for cell in row) or not _looks_like_date(_cell(row, columns, mapping.date)):
+            return None
+        raise StatementFormatError(
+            source, f"line {line_no}", f"unreadable date {_cell(row, columns, mapping.date)!r}"
+        )
+    amount = _signed_amount(row, columns, mapping, source=source, line_no=line_no)
+    currency = _cell(row, columns, mapping.currency) or "EUR"
+    name = _cell(row, columns, mapping.name)
+    if mapping.name_for_debits and amount < 0:
+        name = _cell(row, columns, mapping.name_for_debits)
+    purpose_text = " ".join(filter(None, (_cell(row, columns, column) for column in mapping.purpose)))
+    sepa = split_sepa_purpose(purpose_text)
+    if mapping.name_pattern and not name:
+        match = re.search(mapping.name_pattern, purpose_text)
+        name = match.group("name").strip() if match else ""
+    posting_text = _cell(row, columns, mapping.posting_text)
+    transaction = ParsedTransaction(
+        booked_on=booked_on,
+        value_on=_date(_cell(row, columns, mapping.value_date), date_format),
+        amount=amount,
+        currency=currency,
+        counterparty_name=" ".join(name.split()),
+        counterparty_iban=_cell(row, columns, mapping.iban).replace(" ", ""),
+        counterparty_bic=_cell(row, columns, mapping.bic),
+        purpose=sepa.purpose,
+        end_to_end_id=_cell(row, columns, mapping.end_to_end_id) or sepa.keys.get("EREF", ""),
+        mandate_id=_cell(row, columns, mapping.mandate_id) or sepa.keys.get("MREF", ""),
+        creditor_id=_cell(row, columns, mapping.creditor_id) or sepa.keys.get("CRED", ""),
+        customer_reference=_cell(row, columns, mapping.customer_reference),
+        posting_text=posting_text,
+        pending=_cell(row, columns, mapping.status) in mapping.pending_values,
+        is_return=bool(_RETURN_RE.search(posting_text)),
+    )
+    if transaction.end_to_end_id.upper() == "NOTPROVIDED":
+        transaction.end_to_end_id = ""
+    if transaction.is_return:
+        transaction.return_reason = find_return_reason(purpose_text)
+    return transaction
+
+
+def _signed_amount(
+    row: list[str], columns: dict[str, int], mapping: CsvMapping, *, source: str, line_no: int
+) -> Decimal:
+    def parse(column: str) -> Decimal | None:
+        text = _cell(row, columns, column)
+        if not text:
+            return None
+        value = parse_amount(text, decimal_comma=mapping.decimal_comma)
+        if value is None:
+            raise StatementFormatError(source, f"line {line_no}", f"unreadable amount {text!r} in {column!r}")
+        return value
+
+    amount = parse(mapping.amount) if mapping.amount else None
+    if amount is None:
+        debit, credit = parse(mapping.debit), parse(mapping.credit)
+        if debit is None and credit is None:
+            raise StatementFormatError(source, f"line {line_no}", "row without an amount")
+        amount = (credit or Decimal(0)) - abs(debit or Decimal(0))
+    fee = parse(mapping.fee) if mapping.fee else None
+    return amount - fee if fee else amount
+
+
+def parse_amount(text: str, *, decimal_comma: bool) -> Decimal | None:
+    """German "1.234,56-" or English "1,234.56"; a trailing minus is the old German way of writing debits."""
+    cleaned = _AMOUNT_JUNK_RE.sub("", text)
+    negative = cleaned.endswith("-") or cleaned.startswith("-")
+    cleaned = cleaned.strip("+-")
+    cleaned = cleaned.replace(".", "").replace(",", ".") if decimal_comma else cleaned.replace(",", "")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    return -value if negative else value
+
+
+def _date(text: str, date_format: str) -> date | None:
+    if not text:
+        return None
+    formats = [date_format]
+    if date_format.endswith("%Y"):
+        formats.append(date_format[:-2] + "%y")
+    elif date_format.endswith("%y"):
+        formats.append(date_format[:-2] + "%Y")
+    if " " in date_format:
+        formats.append(date_format.split(" ")[0])
+    for fmt in formats:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _looks_like_date(text: str) -> bool:
+    return bool(re.match(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}", text))
+
+
+def _settle_date_format(
+    mapping: CsvMapping, columns: dict[str, int], rows: list[tuple[int, list[str]]]
+) -> str:
+    """Slash dates are D/M/Y or M/D/Y: a first part above 12 means D/M, a second part above 12 M/D."""
+    if "/" not in mapping.date_format:
+        return mapping.date_format
+    for _, row in rows:
+        parts = _cell(row, columns, mapping.date).split("/")
+        if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit():
+            if int(parts[0]) > 12:
+                return "%d/%m/%Y"
+            if int(parts[1]) > 12:
+                return "%m/%d/%Y"
+    return mapping.date_format
+
+
+_NAME_HINTS: dict[str, tuple[str, ...]] = {
+    "date": ("buchungstag", "buchungsdatum", "buchung", "datum", "booking date", "date"),
+    "value_date": ("valuta", "wertstellung", "wert", "value date"),
+    "amount": ("betrag", "umsatz", "amount", "net", "netto"),
+    "name": ("empfänger", "auftraggeber", "begünstigter", "zahlungspflichtige", "name", "partner"),
+    "iban": ("iban", "kontonummer"),
+    "bic": ("bic",),
+    "currency": ("währung", "waehrung", "currency"),
+    "posting_text": ("buchungstext", "umsatzart", "vorgang", "type"),
+    "purpose": ("verwendungszweck", "purpose", "reference", "description"),
+}
+
+
+def sniff_csv(path: Path) -> CsvMapping:
+    """Guess delimiter, encoding, decimal comma, date format and columns of an unknown export, for review."""
+    text, encoding = decode_csv(path.read_bytes())
+    lines = text.splitlines()
+    header_at = max(
+        range(min(len(lines), _HEADER_SCAN_LINES)), key=lambda i: _header_score(lines[i]), default=0
+    )
+    sample = "\n".join(lines[header_at : header_at + 20])
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=";,\t|").delimiter
+    except csv.Error:
+        delimiter = ";"
+    rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
+    header = [cell.strip() for cell in rows[0]] if rows else []
+    chosen: dict[str, str] = {}
+    for key, hints in _NAME_HINTS.items():
+        for hint in hints:
+            found = next(
+                (name for name in header if name.lower().startswith(hint) and name not in chosen.values()), ""
+            )
+            if found:
+                chosen[key] = found
+                break
+    values = [cell.strip() for row in rows[1:] for cell in row]
+    comma = sum(bool(re.fullmatch(r"[-+]?[\d.]*\d,\d{2}", value)) for value in values)
+    point = sum(bool(re.fullmatch(r"[-+]?[\d,]*\d\.\d{2}", value)) for value in values)
+    date_column = header.index(chosen["date"]) if chosen.get("date") in header else -1
+    first_dates = [row[date_column].strip() for row in rows[1:] if 0 <= date_column < len(row)]
+    return CsvMapping(
+        delimiter=delimiter,
+        encoding=encoding,
+        decimal_comma=comma >= point,
+        date_format=_guess_date_format(first_dates),
+        date=chosen.get("date", ""),
+        value_date=chosen.get("value_date", ""),
+        amount=chosen.get("amount", ""),
+        currency=chosen.get("currency", ""),
+        name=chosen.get("name", ""),
+        iban=chosen.get("iban", ""),
+        bic=chosen.get("bic", ""),
+        purpose=(chosen["purpose"],) if "purpose" in chosen else (),
+        posting_text=chosen.get("posting_text", ""),
+    )
+
+
+def _header_score(line: str) -> int:
+    """Header lines have many cells and no digits-only cells."""
+    cells = re.split(r"[;,\t|]", line)
+    return len(cells) - 3 * sum(bool(re.search(r"\d", cell)) for cell in cells)
+
+
+def _guess_date_format(values: list[str]) -> str:
+    for fmt in ("%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S"):
+        if values and all(_strict_date(value, fmt) for value in values if value):
+            return fmt
+    return "%d.%m.%Y"
+
+
+def _strict_date(text: str, fmt: str) -> bool:
+    try:
+        datetime.strptime(text, fmt)
+    except ValueError:
+        return False
+    return True
