@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +128,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     if report.ok:
         _emit(args, asdict(report) | {"ok": True}, _("Audit log intact: {n} events.").format(n=report.events))
         return 0
-    _emit(args, asdict(report) | {"ok": False}, _("Audit log broken: {problem}").format(problem=report.problem))
+    _emit(
+        args, asdict(report) | {"ok": False}, _("Audit log broken: {problem}").format(problem=report.problem)
+    )
     return EXIT_ERROR
 
 
@@ -140,11 +143,65 @@ def cmd_demo(args: argparse.Namespace) -> int:
         summary = create_demo_ledger(ledger, actor=current_actor())
     finally:
         ledger.close()
-    text = _("Demo ledger {path}: {transactions} transactions, {invoices} invoices, {customers} customers").format(
-        path=args.ledger, **asdict(summary)
-    )
+    text = _(
+        "Demo ledger {path}: {transactions} transactions, {invoices} invoices, {customers} customers"
+    ).format(path=args.ledger, **asdict(summary))
     _emit(args, {"ledger": str(args.ledger), **asdict(summary)}, text)
     return 0
+
+
+def cmd_import_statement(args: argparse.Namespace) -> int:
+    from app.services.statement_import import import_statement_files
+
+    ledger = _open(args)
+    try:
+        results = import_statement_files(
+            ledger, args.files, actor=current_actor(), account_iban=args.account, profile=args.profile
+        )
+    finally:
+        ledger.close()
+    if args.json:
+        print(json.dumps([asdict(result) for result in results], ensure_ascii=False))
+    for result in results if not args.json else []:
+        if result.error:
+            print(f"kontor: {result.error}", file=sys.stderr)
+            continue
+        print(
+            _("{source}: {new} new, {duplicates} duplicates skipped, {warnings} warnings").format(
+                source=result.source,
+                new=result.new,
+                duplicates=result.duplicates,
+                warnings=len(result.warnings),
+            )
+        )
+        for warning in result.warnings:
+            print("  " + _("warning: {text}").format(text=warning))
+    return EXIT_ERROR if any(result.error for result in results) else 0
+
+
+def cmd_export_transactions(args: argparse.Namespace) -> int:
+    from app.services.statement_import import export_transactions
+
+    ledger = _open(args)
+    try:
+        count = export_transactions(
+            ledger, args.out, account_iban=args.account, date_from=args.date_from, date_to=args.date_to
+        )
+    finally:
+        ledger.close()
+    _emit(
+        args,
+        {"out": str(args.out), "rows": count},
+        _("{n} transactions written to {path}").format(n=count, path=args.out),
+    )
+    return 0
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(_("not a date (YYYY-MM-DD): {value}").format(value=value)) from error
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -167,7 +224,9 @@ def cmd_demo_run(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kontor", description=_("Kontor: banking and reconciliation."))
     parser.add_argument("--version", action="version", version=f"kontor {__version__}")
-    parser.add_argument("--ledger", type=Path, help=_("ledger file (default: {path})").format(path=default_ledger()))
+    parser.add_argument(
+        "--ledger", type=Path, help=_("ledger file (default: {path})").format(path=default_ledger())
+    )
     parser.add_argument("--json", action="store_true", help=_("machine-readable output"))
     parser.add_argument("--debug", action="store_true", help=_("show tracebacks and log at debug level"))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -181,7 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--company", default=_("My company"), help=_("company name"))
     init.add_argument("--remember", action="store_true", help=_("remember the passphrase in the OS keyring"))
     passwd = add("passwd", cmd_passwd, _("change the ledger passphrase"))
-    passwd.add_argument("--remember", action="store_true", help=_("remember the passphrase in the OS keyring"))
+    passwd.add_argument(
+        "--remember", action="store_true", help=_("remember the passphrase in the OS keyring")
+    )
     add("backup", cmd_backup, _("write an encrypted backup copy")).add_argument("file", type=Path)
     add("restore", cmd_restore, _("replace the ledger with a backup")).add_argument("file", type=Path)
     audit_parser = add("audit", cmd_audit_verify, _("check the audit log"))
@@ -189,6 +250,23 @@ def build_parser() -> argparse.ArgumentParser:
     add("demo", cmd_demo, _("create a demo ledger with sample data"))
     add("demo-run", cmd_demo_run, _("open the demo ledger in the GUI, creating it first if needed"))
     add("gui", cmd_gui, _("open the graphical application (the default)"))
+
+    importing = commands.add_parser("import", help=_("import statements or invoices"))
+    what = importing.add_subparsers(dest="what", metavar="WHAT", required=True)
+    statement = what.add_parser("statement", help=_("import CAMT, MT940/MT942 or bank CSV files (also ZIP)"))
+    statement.set_defaults(handler=cmd_import_statement)
+    statement.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    statement.add_argument("--account", metavar="IBAN", help=_("account for files that name none"))
+    statement.add_argument("--profile", metavar="NAME", help=_("bank CSV profile instead of detection"))
+
+    exporting = commands.add_parser("export", help=_("export data as CSV"))
+    export_what = exporting.add_subparsers(dest="what", metavar="WHAT", required=True)
+    transactions = export_what.add_parser("transactions", help=_("export transactions"))
+    transactions.set_defaults(handler=cmd_export_transactions)
+    transactions.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
+    transactions.add_argument("--account", metavar="IBAN")
+    transactions.add_argument("--from", dest="date_from", type=_iso_date, metavar="DATE")
+    transactions.add_argument("--to", dest="date_to", type=_iso_date, metavar="DATE")
     return parser
 
 

@@ -14,12 +14,18 @@ SECRET = "Geheim-Passphrase-4711"
 
 
 def kontor(*args: str, home: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {
-        key: value for key, value in os.environ.items() if not key.startswith("KONTOR_")
-    } | {"KONTOR_HOME": str(home), "KONTOR_LANG": "en", "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("KONTOR_")} | {
+        "KONTOR_HOME": str(home),
+        "KONTOR_LANG": "en",
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
     environment |= env or {}
     return subprocess.run(
-        [sys.executable, "-m", "app", *args], capture_output=True, text=True, env=environment, timeout=120,
+        [sys.executable, "-m", "app", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
         stdin=subprocess.DEVNULL,
     )
 
@@ -39,16 +45,18 @@ def demo_ledger(kontor_home: Path) -> Path:
 
 def test_init_creates_an_encrypted_ledger(kontor_home: Path) -> None:
     path = kontor_home / "neu.kontor"
-    result = kontor("--ledger", str(path), "init", "--company", "Neu GmbH", home=kontor_home,
-                    env={"KONTOR_PASSPHRASE": SECRET})
+    result = kontor(
+        "--ledger", str(path), "init", "--company", "Neu GmbH", home=kontor_home, env={"KONTOR_PASSPHRASE": SECRET}
+    )
     assert result.returncode == 0, result.stderr
     assert path.exists() and not path.read_bytes().startswith(b"SQLite format 3")
 
 
 def test_wrong_passphrase_exits_2_with_one_clear_line(demo_ledger: Path, kontor_home: Path) -> None:
     before = demo_ledger.read_bytes()
-    result = kontor("--ledger", str(demo_ledger), "audit", "verify", home=kontor_home,
-                    env={"KONTOR_PASSPHRASE": "falsch"})
+    result = kontor(
+        "--ledger", str(demo_ledger), "audit", "verify", home=kontor_home, env={"KONTOR_PASSPHRASE": "falsch"}
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"kontor: {demo_ledger}: wrong passphrase or not a Kontor ledger"]
     assert "Traceback" not in result.stderr
@@ -62,31 +70,57 @@ def test_missing_passphrase_without_terminal_is_a_clear_error(demo_ledger: Path,
 
 
 def test_audit_verify_json(demo_ledger: Path, kontor_home: Path) -> None:
-    result = kontor("--ledger", str(demo_ledger), "--json", "audit", "verify", home=kontor_home,
-                    env={"KONTOR_PASSPHRASE": SECRET})
+    result = kontor(
+        "--ledger", str(demo_ledger), "--json", "audit", "verify", home=kontor_home, env={"KONTOR_PASSPHRASE": SECRET}
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["ok"] is True and report["events"] > 300
 
 
 def test_passwd_backup_restore(demo_ledger: Path, kontor_home: Path) -> None:
-    result = kontor("--ledger", str(demo_ledger), "passwd", home=kontor_home,
-                    env={"KONTOR_PASSPHRASE": SECRET, "KONTOR_NEW_PASSPHRASE": "neu-neu"})
+    result = kontor(
+        "--ledger",
+        str(demo_ledger),
+        "passwd",
+        home=kontor_home,
+        env={"KONTOR_PASSPHRASE": SECRET, "KONTOR_NEW_PASSPHRASE": "neu-neu"},
+    )
     assert result.returncode == 0, result.stderr
     old = kontor("--ledger", str(demo_ledger), "audit", "verify", home=kontor_home, env={"KONTOR_PASSPHRASE": SECRET})
     assert old.returncode == 2
 
     backup = kontor_home / "sicherung.kontor"
-    result = kontor("--ledger", str(demo_ledger), "--json", "backup", str(backup), home=kontor_home,
-                    env={"KONTOR_PASSPHRASE": "neu-neu"})
+    result = kontor(
+        "--ledger",
+        str(demo_ledger),
+        "--json",
+        "backup",
+        str(backup),
+        home=kontor_home,
+        env={"KONTOR_PASSPHRASE": "neu-neu"},
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["backup"] == str(backup)
 
-    result = kontor("--ledger", str(kontor_home / "restored.kontor"), "restore", str(backup), home=kontor_home,
-                    env={"KONTOR_PASSPHRASE": "neu-neu"})
+    result = kontor(
+        "--ledger",
+        str(kontor_home / "restored.kontor"),
+        "restore",
+        str(backup),
+        home=kontor_home,
+        env={"KONTOR_PASSPHRASE": "neu-neu"},
+    )
     assert result.returncode == 0, result.stderr
-    check = kontor("--ledger", str(kontor_home / "restored.kontor"), "--json", "audit", "verify",
-                   home=kontor_home, env={"KONTOR_PASSPHRASE": "neu-neu"})
+    check = kontor(
+        "--ledger",
+        str(kontor_home / "restored.kontor"),
+        "--json",
+        "audit",
+        "verify",
+        home=kontor_home,
+        env={"KONTOR_PASSPHRASE": "neu-neu"},
+    )
     assert json.loads(check.stdout)["ok"] is True
 
 
@@ -96,8 +130,15 @@ def test_no_secret_in_output_or_log(demo_ledger: Path, kontor_home: Path) -> Non
     for args in (["audit", "verify"], ["backup", str(kontor_home / "b.kontor")], ["--debug", "audit", "verify"]):
         result = kontor("--ledger", str(demo_ledger), *args, home=kontor_home, env={"KONTOR_PASSPHRASE": SECRET})
         outputs += [result.stdout, result.stderr]
-    wrong = kontor("--ledger", str(demo_ledger), "--debug", "audit", "verify", home=kontor_home,
-                   env={"KONTOR_PASSPHRASE": SECRET + "x"})
+    wrong = kontor(
+        "--ledger",
+        str(demo_ledger),
+        "--debug",
+        "audit",
+        "verify",
+        home=kontor_home,
+        env={"KONTOR_PASSPHRASE": SECRET + "x"},
+    )
     outputs += [wrong.stdout, wrong.stderr]
     logs = list((kontor_home / "logs").glob("kontor.log*"))
     assert logs
@@ -106,7 +147,13 @@ def test_no_secret_in_output_or_log(demo_ledger: Path, kontor_home: Path) -> Non
 
 
 def test_unknown_ledger_is_a_clear_error(kontor_home: Path) -> None:
-    result = kontor("--ledger", str(kontor_home / "nope.kontor"), "audit", "verify", home=kontor_home,
-                    env={"KONTOR_PASSPHRASE": SECRET})
+    result = kontor(
+        "--ledger",
+        str(kontor_home / "nope.kontor"),
+        "audit",
+        "verify",
+        home=kontor_home,
+        env={"KONTOR_PASSPHRASE": SECRET},
+    )
     assert result.returncode == 1
     assert "no such ledger file" in result.stderr and "Traceback" not in result.stderr

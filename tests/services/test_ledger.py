@@ -38,8 +38,13 @@ def _add_transactions(ledger: Ledger, count: int) -> None:
         session.execute(
             insert(Transaction),
             [
-                {"account_id": account.id, "booked_on": date(2026, 1, 1), "amount_cents": 100 + i,
-                 "purpose": f"Zahlung {i}", "import_id": batch.id}
+                {
+                    "account_id": account.id,
+                    "booked_on": date(2026, 1, 1),
+                    "amount_cents": 100 + i,
+                    "purpose": f"Zahlung {i}",
+                    "import_id": batch.id,
+                }
                 for i in range(count)
             ],
         )
@@ -89,8 +94,8 @@ def test_empty_passphrase_is_refused(tmp_path: Path) -> None:
 
 def test_passphrase_with_quotes_works(tmp_path: Path) -> None:
     path = tmp_path / "q.kontor"
-    Ledger.create(path, "it's \"quoted\"", company_name="Q").close()
-    Ledger.open(path, "it's \"quoted\"").close()
+    Ledger.create(path, 'it\'s "quoted"', company_name="Q").close()
+    Ledger.open(path, 'it\'s "quoted"').close()
 
 
 def test_change_passphrase(ledger_path: Path) -> None:
