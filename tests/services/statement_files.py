@@ -96,7 +96,9 @@ def camt053(iban: str, bookings: list[Booking], *, opening: Decimal, closing: De
       <Bal><Tp><CdOrPrtry><Cd>PRCD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">{abs(opening):.2f}</Amt>
         <CdtDbtInd>{"CRDT" if opening >= 0 else "DBIT"}</CdtDbtInd><Dt><Dt>{first.isoformat()}</Dt></Dt></Bal>
       <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">{abs(close):.2f}</Amt>
-        <CdtDbtInd>{"CRDT" if close >= 0 else "DBIT"}</CdtDbtInd><Dt><Dt>{last.isoformat()}</Dt></Dt></Bal>{"".join(entries)}
+        <CdtDbtInd>{"CRDT" if close >= 0 else "DBIT"}</CdtDbtInd><Dt><Dt>{last.isoformat()}</Dt></Dt></Bal>{
+        "".join(entries)
+    }
     </Stmt>
   </BkToCstmrStmt>
 </Document>
