@@ -97,11 +97,7 @@ class Entry:
 def _manifest() -> list[Entry]:
     with (CORPUS / "MANIFEST.tsv").open(encoding="utf-8", newline="") as handle:
         rows = csv.DictReader(handle, delimiter="\t")
-        return [
-            Entry(row["path"], row["format"], row["notes"])
-            for row in rows
-            if row["format"] in STATEMENT_FORMATS
-        ]
+        return [Entry(row["path"], row["format"], row["notes"]) for row in rows if row["format"] in STATEMENT_FORMATS]
 
 
 ENTRIES = _manifest()
@@ -275,6 +271,4 @@ def test_csv_ing_cp1252_and_postbank_d_m_yyyy_dates() -> None:
     (postbank,) = _read("csv-bank/nicolettas-muggelbude__RechnungsFee/postbank.csv")
     assert postbank.transactions[0].booked_on == date(2026, 1, 2)
     assert postbank.transactions[0].amount == Decimal("-74.8")
-    assert (
-        postbank.transactions[2].customer_reference == "6,17761250170673E+025"
-    )  # mangled upstream, kept as is
+    assert postbank.transactions[2].customer_reference == "6,17761250170673E+025"  # mangled upstream, kept as is

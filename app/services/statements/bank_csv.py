@@ -14,9 +14,7 @@ from app.services.statements.model import ParsedStatement, ParsedTransaction, St
 from app.services.statements.mt940 import is_valid_iban
 from app.services.statements.sepa_purpose import find_return_reason, split_sepa_purpose
 
-_RETURN_RE = re.compile(
-    r"r(ue|ü)cklastschrift|retoure|r(ue|ü)ck(ue|ü)berweisung|r(ue|ü)ckgabe", re.IGNORECASE
-)
+_RETURN_RE = re.compile(r"r(ue|ü)cklastschrift|retoure|r(ue|ü)ck(ue|ü)berweisung|r(ue|ü)ckgabe", re.IGNORECASE)
 _IBAN_CELL_RE = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?)\b")
 _AMOUNT_JUNK_RE = re.compile(r"[^0-9,.+\-]")
 _HEADER_SCAN_LINES = 40
@@ -310,9 +308,7 @@ def read_bank_csv(
         return [_parse(lines, header_at, mapping, source)]
     candidates = [p for p in PROFILES if profile is None or p.name == profile]
     if not candidates:
-        raise StatementFormatError(
-            source, "", f"unknown CSV profile {profile!r}; known: {', '.join(profile_names())}"
-        )
+        raise StatementFormatError(source, "", f"unknown CSV profile {profile!r}; known: {', '.join(profile_names())}")
     for candidate in candidates:
         header_at = _find_header(lines, candidate.mapping.delimiter, candidate.signature)
         if header_at is not None:
@@ -404,9 +400,7 @@ def _transaction(
     if booked_on is None:
         if not any(cell.strip() for cell in row) or not _looks_like_date(_cell(row, columns, mapping.date)):
             return None
-        raise StatementFormatError(
-            source, f"line {line_no}", f"unreadable date {_cell(row, columns, mapping.date)!r}"
-        )
+        raise StatementFormatError(source, f"line {line_no}", f"unreadable date {_cell(row, columns, mapping.date)!r}")
     amount = _signed_amount(row, columns, mapping, source=source, line_no=line_no)
     currency = _cell(row, columns, mapping.currency) or "EUR"
     name = _cell(row, columns, mapping.name)
@@ -499,9 +493,7 @@ def _looks_like_date(text: str) -> bool:
     return bool(re.match(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}", text))
 
 
-def _settle_date_format(
-    mapping: CsvMapping, columns: dict[str, int], rows: list[tuple[int, list[str]]]
-) -> str:
+def _settle_date_format(mapping: CsvMapping, columns: dict[str, int], rows: list[tuple[int, list[str]]]) -> str:
     """Slash dates are D/M/Y or M/D/Y: a first part above 12 means D/M, a second part above 12 M/D."""
     if "/" not in mapping.date_format:
         return mapping.date_format
@@ -532,9 +524,7 @@ def sniff_csv(path: Path) -> CsvMapping:
     """Guess delimiter, encoding, decimal comma, date format and columns of an unknown export, for review."""
     text, encoding = decode_csv(path.read_bytes())
     lines = text.splitlines()
-    header_at = max(
-        range(min(len(lines), _HEADER_SCAN_LINES)), key=lambda i: _header_score(lines[i]), default=0
-    )
+    header_at = max(range(min(len(lines), _HEADER_SCAN_LINES)), key=lambda i: _header_score(lines[i]), default=0)
     sample = "\n".join(lines[header_at : header_at + 20])
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=";,\t|").delimiter
@@ -545,9 +535,7 @@ def sniff_csv(path: Path) -> CsvMapping:
     chosen: dict[str, str] = {}
     for key, hints in _NAME_HINTS.items():
         for hint in hints:
-            found = next(
-                (name for name in header if name.lower().startswith(hint) and name not in chosen.values()), ""
-            )
+            found = next((name for name in header if name.lower().startswith(hint) and name not in chosen.values()), "")
             if found:
                 chosen[key] = found
                 break

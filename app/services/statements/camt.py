@@ -232,9 +232,7 @@ def _entry(source: str, entry: _Element, state: _StatementState) -> Iterator[Par
 
 
 def _transaction_amount(source: str, tx: _Element) -> Decimal | None:
-    element = _first(
-        _child(tx, "Amt"), _child(tx, "AmtDtls", "TxAmt", "Amt"), _child(tx, "AmtDtls", "InstdAmt", "Amt")
-    )
+    element = _first(_child(tx, "Amt"), _child(tx, "AmtDtls", "TxAmt", "Amt"), _child(tx, "AmtDtls", "InstdAmt", "Amt"))
     return _amount(source, element) if element is not None else None
 
 
@@ -248,13 +246,9 @@ def _apply_details(source: str, tx: _Element, transaction: ParsedTransaction, *,
     _bank_code(_child(tx, "BkTxCd"), transaction)
     parties = _child(tx, "RltdPties")
     role = "Cdtr" if debit else "Dbtr"
-    transaction.counterparty_name = _party_name(_child(parties, role)) or _party_name(
-        _child(parties, f"Ultmt{role}")
-    )
+    transaction.counterparty_name = _party_name(_child(parties, role)) or _party_name(_child(parties, f"Ultmt{role}"))
     account_id = _child(parties, f"{role}Acct", "Id")
-    transaction.counterparty_iban = (_text(account_id, "IBAN") or _text(account_id, "Othr", "Id")).replace(
-        " ", ""
-    )
+    transaction.counterparty_iban = (_text(account_id, "IBAN") or _text(account_id, "Othr", "Id")).replace(" ", "")
     agent = _child(tx, "RltdAgts", f"{role}Agt", "FinInstnId")
     transaction.counterparty_bic = _text(agent, "BIC") or _text(agent, "BICFI")
     transaction.creditor_id = _creditor_id(tx, parties)
@@ -341,6 +335,4 @@ def _date(source: str, element: _Element) -> date:
     try:
         return date.fromisoformat(text[:10])
     except ValueError:
-        raise StatementFormatError(
-            source, f"line {element.sourceline}", f"unreadable date {text!r}"
-        ) from None
+        raise StatementFormatError(source, f"line {element.sourceline}", f"unreadable date {text!r}") from None
