@@ -8,11 +8,13 @@ from decimal import Decimal
 
 import pytest
 from fints.camt_parser import camt053_to_dict
-from fints.client import NeedTANResponse
+from fints.client import FinTS3PinTanClient, NeedTANResponse
 from fints.exceptions import FinTSClientPINError, FinTSClientTemporaryAuthError
+from fints.formals import CUSTOMER_ID_ANONYMOUS
+from fints.models import SEPAAccount
 from test_bank_simulator_support import TODAY, Clock, client_for, collect_codes
 
-from app.services.bank_simulator import DEMO_LOGIN, DemoBank, DemoBankServer, Policy
+from app.services.bank_simulator import DEMO_BLZ, DEMO_LOGIN, DemoBank, DemoBankServer, Policy, run_demo_bank
 
 PAGE = 25
 
@@ -135,11 +137,10 @@ def test_three_wrong_pins_lock_the_access(server: DemoBankServer, bank: DemoBank
         with pytest.raises(FinTSClientPINError):
             client_for(server, pin="99999").fetch_tan_mechanisms()
     assert bank.users[DEMO_LOGIN].locked
-    codes: list[str] = []
-    client = client_for(server)
-    client.add_response_callback(lambda _segment, response: codes.append(response.code))
+    client = client_for(server)  # even the right PIN now gets 3938
     with pytest.raises(FinTSClientTemporaryAuthError):
         client.fetch_tan_mechanisms()
+    assert client.pin.blocked
 
 
 def test_second_session_reuses_the_system_id(server: DemoBankServer, bank: DemoBank) -> None:
@@ -183,3 +184,39 @@ def test_history_is_deterministic_and_pays_the_given_invoices(clock: Clock) -> N
     assert DemoBank(seed=4, today=clock).bookings(iban) != first.bookings(iban)
     gvcs = {b.gvc for b in first.bookings(iban)}
     assert {"153", "117", "105", "106", "805", "166"} <= gvcs
+
+
+def test_camt_only_bank_makes_the_client_fall_back(clock: Clock) -> None:
+    bank = DemoBank(seed=7, today=clock, policy=Policy(offer_mt940=False))
+    with DemoBankServer(bank) as server:
+        client = client_for(server)
+        client.fetch_tan_mechanisms()
+        start = TODAY - timedelta(days=30)
+        with client:
+            account = client.get_sepa_accounts()[0]
+            transactions = client.get_transactions(account, start, TODAY)
+    expected = bank.bookings(account.iban, start, TODAY)
+    assert len(transactions) == len(expected)
+    assert {t.data["currency"] for t in transactions} == {"EUR"}
+
+
+def test_foreign_account_is_refused(server: DemoBankServer) -> None:
+    client = client_for(server)
+    client.fetch_tan_mechanisms()
+    codes = collect_codes(client)
+    foreign = SEPAAccount("DE02120300000000202051", "BYLADEM1001", "202051", None, "12030000")
+    with client:
+        assert client.get_balance(foreign) is None
+    assert "9210" in codes
+
+
+def test_run_demo_bank_serves_anonymous_dialogs() -> None:
+    server = run_demo_bank(seed=2)
+    try:
+        client = FinTS3PinTanClient(DEMO_BLZ, CUSTOMER_ID_ANONYMOUS, None, server.url, product_id="KONTORDEMO")
+        with client:
+            pass
+        assert client.get_information()["bank"]["name"] == "Kontor Demobank"
+        assert client.bpd_version > 0
+    finally:
+        server.stop()

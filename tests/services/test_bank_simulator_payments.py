@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from fints.client import NeedTANResponse, ResponseStatus, TransactionResponse
+from fints.client import FinTS3PinTanClient, NeedTANResponse, ResponseStatus, TransactionResponse
 from fints.hhd.flicker import code_to_bitstream, parse
 from fints.models import SEPAAccount
 from fints.utils import decode_phototan_image
@@ -60,7 +60,7 @@ def _debits(account: SEPAAccount, due: date, debits: list[tuple[str, str, Decima
     return sepa.export(validate=True).decode()
 
 
-def _session(server: DemoBankServer, method: str = "942"):  # noqa: ANN202 - python-fints client
+def _session(server: DemoBankServer, method: str = "942") -> FinTS3PinTanClient:
     """A bootstrapped client using the given TAN method."""
     client = client_for(server)
     client.fetch_tan_mechanisms()

@@ -28,12 +28,8 @@ class TanMethod:
 METHODS: dict[str, TanMethod] = {
     m.security_function: m
     for m in (
-        TanMethod(
-            "942", "text", "mobileTAN", "mobileTAN", "", TanMedium("Handy Demo", "M", "942", "0170 *** 4711")
-        ),
-        TanMethod(
-            "946", "decoupled", "Kontor DemoApp", "Decoupled", "", TanMedium("Kontor DemoApp", "B", "946")
-        ),
+        TanMethod("942", "text", "mobileTAN", "mobileTAN", "", TanMedium("Handy Demo", "M", "942", "0170 *** 4711")),
+        TanMethod("946", "decoupled", "Kontor DemoApp", "Decoupled", "", TanMedium("Kontor DemoApp", "B", "946")),
         TanMethod("902", "photo", "photoTAN", "MS1.0.0", "", TanMedium("photoTAN-App", "B", "902")),
         TanMethod("972", "flicker", "chipTAN optisch", "HHD", "1.4", TanMedium("Karte 1234", "G", "972")),
     )

@@ -196,9 +196,7 @@ class HistoryBuilder:
                 )
             for _ in range(rng.randrange(3, 7)):
                 shop, low, high = rng.choice(_CARD_SHOPS)
-                amount = money(
-                    Decimal(rng.randrange(int(Decimal(low) * 100), int(Decimal(high) * 100))) / 100
-                )
+                amount = money(Decimal(rng.randrange(int(Decimal(low) * 100), int(Decimal(high) * 100))) / 100)
                 day = month + timedelta(days=rng.randrange(0, 28))
                 self._book(
                     account,

@@ -112,9 +112,7 @@ class Reply:
 
     def codes(self) -> list[str]:
         """All codes, for the summary in HIRMG and for tests."""
-        return [r.code for r in self.global_codes] + [
-            r.code for rs in self.segment_codes.values() for r in rs
-        ]
+        return [r.code for r in self.global_codes] + [r.code for rs in self.segment_codes.values() for r in rs]
 
     def _summary(self) -> list[Response]:
         """HIRMG: explicit codes, or one summarising the worst segment code."""
@@ -149,9 +147,7 @@ class Reply:
             security_profile=SecurityProfile(SecurityMethod.PIN, 1),
             security_function="998",
             security_role=SecurityRole.ISS,
-            security_identification_details=SecurityIdentificationDetails(
-                IdentifiedRole.MS, identifier=system_id
-            ),
+            security_identification_details=SecurityIdentificationDetails(IdentifiedRole.MS, identifier=system_id),
             security_datetime=SecurityDateTime(DateTimeType.STS, now.date(), now.time()),
             encryption_algorithm=EncryptionAlgorithm(
                 UsageEncryption.OSY,

@@ -100,9 +100,7 @@ def statement(
     for booking in bookings:
         balance += booking.amount
         mark = ("R" if booking.return_reason else "") + ("C" if booking.amount > 0 else "D")
-        reference = (
-            swift_text(booking.end_to_end_id)[:16] if booking.end_to_end_id != "NOTPROVIDED" else "NONREF"
-        )
+        reference = swift_text(booking.end_to_end_id)[:16] if booking.end_to_end_id != "NOTPROVIDED" else "NONREF"
         lines.append(
             f":61:{booking.value_date:%y%m%d}{booking.booking_date:%m%d}{mark}{_amount(booking.amount)}"
             f"{_TX_TYPE.get(booking.gvc, 'NMSC')}{reference}//{booking.bank_reference}"

@@ -102,15 +102,11 @@ def prepare(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment) 
     kind = segment.header.type
     if kind in ("HKKAZ", "HKCAZ"):
         start, _ = _period(bank, segment)
-        if kind == "HKCAZ" and camt_writer.CAMT_052_08 not in list(
-            segment.supported_camt_messages.expected_type
-        ):
+        if kind == "HKCAZ" and camt_writer.CAMT_052_08 not in list(segment.supported_camt_messages.expected_type):
             raise OrderError("9210", "Kein unterstütztes camt-Format angefragt.")
         old = start < bank.today() - timedelta(days=bank.policy.free_history_days)
         needs = old and not segment.touchdown_point and not dialog.statements_authorised
-        return Prepared(
-            needs, f"Umsatzabruf ab {start:%d.%m.%Y} für Konto {account.iban}", account.number, ""
-        )
+        return Prepared(needs, f"Umsatzabruf ab {start:%d.%m.%Y} für Konto {account.iban}", account.number, "")
     pain = _check_pain(bank, account, segment)
     first = pain.transactions[0]
     label = {
@@ -119,15 +115,11 @@ def prepare(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment) 
         "HKDSE": f"Lastschrift von {first.name}",
         "HKDME": f"Sammellastschrift, {len(pain.transactions)} Posten",
     }
-    digits = "".join(
-        ch for ch in (first.iban if len(pain.transactions) == 1 else account.iban) if ch.isdigit()
-    )
+    digits = "".join(ch for ch in (first.iban if len(pain.transactions) == 1 else account.iban) if ch.isdigit())
     return Prepared(True, f"{label[kind]}, Summe {_euro(pain.total)} EUR", digits[-10:], _euro(pain.total))
 
 
-def execute(
-    bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, number: int, reply: Reply
-) -> None:
+def execute(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, number: int, reply: Reply) -> None:
     """Run an order and put its answer (referencing customer segment `number`) into the reply."""
     try:
         handler = _HANDLERS[segment.header.type]
@@ -140,25 +132,19 @@ def execute(
         reply.answer(number, exc.code, exc.text)
 
 
-def _accounts(
-    bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, number: int, reply: Reply
-) -> None:
+def _accounts(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, number: int, reply: Reply) -> None:
     """HKSPA: the user's SEPA accounts."""
     reply.add(hispa([bank.accounts[iban] for iban in user.accounts], bank.blz), number)
     reply.answer(number, "0020", "Auftrag ausgeführt.")
 
 
-def _media(
-    bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, number: int, reply: Reply
-) -> None:
+def _media(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, number: int, reply: Reply) -> None:
     """HKTAB: the user's TAN media."""
     reply.add(hitab5(user.media), number)
     reply.answer(number, "0020", "Auftrag ausgeführt.")
 
 
-def _balance(
-    bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, number: int, reply: Reply
-) -> None:
+def _balance(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, number: int, reply: Reply) -> None:
     """HKSAL: booked and available balance."""
     account = own_account(bank, user, segment)
     value = account.balance()
@@ -194,9 +180,7 @@ def _page(bank: DemoBank, account: Account, segment: FinTS3Segment) -> tuple[lis
     return [b for _, b in chunk], first_index, following
 
 
-def _statement(
-    bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, number: int, reply: Reply
-) -> None:
+def _statement(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, number: int, reply: Reply) -> None:
     """HKKAZ (MT940) or HKCAZ (camt.052) with touchdown paging (3040)."""
     account = own_account(bank, user, segment)
     bookings, first_index, following = _page(bank, account, segment)
@@ -233,9 +217,7 @@ def _statement(
         reply.answer(number, "3040", "Es liegen weitere Informationen vor.", str(following))
 
 
-def _transfer(
-    bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, number: int, reply: Reply
-) -> None:
+def _transfer(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, number: int, reply: Reply) -> None:
     """HKCCS/HKCCM: book the debits (individually or as one collective line) and credit internal payees."""
     account = own_account(bank, user, segment)
     pain = _check_pain(bank, account, segment)
@@ -298,9 +280,7 @@ def _transfer(
     reply.answer(number, "0020", "Auftrag ausgeführt.")
 
 
-def _debit(
-    bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, number: int, reply: Reply
-) -> None:
+def _debit(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, number: int, reply: Reply) -> None:
     """HKDSE/HKDME: schedule the credits for the due date and remember each collection for returns."""
     account = own_account(bank, user, segment)
     pain = _check_pain(bank, account, segment)

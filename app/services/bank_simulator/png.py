@@ -25,9 +25,7 @@ _MOSAIC_CELL = 8
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
     """One PNG chunk with length and CRC."""
-    return (
-        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    )
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
 def encode_rgb(width: int, height: int, pixels: list[list[tuple[int, int, int]]], comment: str) -> bytes:

@@ -24,7 +24,7 @@ def handle(bank: DemoBank, raw: bytes) -> bytes:
     """Answer one decoded customer message (the caller holds the bank lock)."""
     try:
         request = parse_request(raw)
-    except Exception:  # noqa: BLE001 - any garbage gets the bank's syntax error, never a crash
+    except Exception:  # any garbage gets the bank's syntax error, never a crash
         reply = Reply()
         reply.message("9110", "Nachricht konnte nicht verarbeitet werden (Syntaxfehler).")
         return reply.render("0", 1, bank.blz, "", "0")

@@ -204,7 +204,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+    def do_GET(self) -> None:
         """GET /demo/inbox: pending TAN messages as JSON."""
         if self.path.rstrip("/") != "/demo/inbox":
             self._send(404, b"not found")
@@ -212,7 +212,7 @@ class _Handler(BaseHTTPRequestHandler):
         inbox = [m.as_dict() for m in self.server.bank.pending_tans()]
         self._send(200, json.dumps(inbox, ensure_ascii=False).encode(), "application/json")
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+    def do_POST(self) -> None:
         """POST /demo/approve|deny/<ref> for the phone; any other path is the FinTS endpoint."""
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         parts = self.path.strip("/").split("/")
@@ -231,7 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(200, base64.b64encode(self.server.bank.handle(raw)))
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - signature of the base class
+    def log_message(self, format: str, *args: object) -> None:
         """Stay quiet: requests carry IBANs and TANs that must not reach a log."""
 
 
@@ -264,9 +264,7 @@ class DemoBankServer:
     def start(self) -> DemoBankServer:
         """Bind and serve in a daemon thread."""
         self._server = _Server(self._port, self.bank)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="kontor-demo-bank", daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, name="kontor-demo-bank", daemon=True)
         self._thread.start()
         return self
 
