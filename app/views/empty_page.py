@@ -1,0 +1,40 @@
+"""The friendly placeholder of a page that a later version fills: what will be here and how to get data."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from app.services.i18n import _
+from app.views.resources import icon
+
+
+class EmptyStatePage(QWidget):
+    """Texts are msgids, translated here so the page follows the UI language."""
+
+    def __init__(self, *, title: str, icon_name: str, text: str, hint: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("emptyStatePage")
+        picture = QLabel()
+        picture.setPixmap(icon(icon_name).pixmap(QSize(64, 64)))
+        picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title_label = QLabel(_(title))
+        self.title_label.setObjectName("emptyTitle")
+        self.title_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.text_label = QLabel(_(text))
+        self.hint_label = QLabel(_(hint))
+        self.hint_label.setObjectName("hintLabel")
+        for label in (self.text_label, self.hint_label):
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setWordWrap(True)
+            label.setMaximumWidth(560)
+
+        layout = QVBoxLayout(self)
+        layout.addStretch(2)
+        layout.addWidget(picture)
+        layout.addSpacing(8)
+        layout.addWidget(self.title_label)
+        layout.addWidget(self.text_label, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addSpacing(4)
+        layout.addWidget(self.hint_label, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(3)

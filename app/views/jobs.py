@@ -1,0 +1,223 @@
+"""Background work for the GUI, in the spirit of Anki's QueryOp: services block in a worker, results come back
+as signals on the GUI thread, and worker-side prompts are answered by the GUI through futures."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, InvalidStateError
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import QMetaMethod, QObject, QRunnable, QThreadPool, QTimer, Signal, SignalInstance
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from app.services.i18n import _
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+JobFunction = Callable[[threading.Event, Progress], Any]
+PROGRESS_INTERVAL = 0.05  # seconds between two progress signals, so a fast loop cannot flood the GUI
+PROGRESS_DELAY_MS = 500  # a progress dialog for jobs that are still running after this
+
+
+class JobSignals(QObject):
+    """Created on the GUI thread, so slots connected here run there."""
+
+    progressed = Signal(int, int)
+    succeeded = Signal(object)
+    failed = Signal(object)
+    finished = Signal()
+
+
+class Job(QRunnable):
+    """Runs `fn(cancel, progress)` on a pool thread; cancel is cooperative (the function checks the event)."""
+
+    def __init__(self, fn: JobFunction, *, writer_lock: threading.Lock | None = None, name: str = "") -> None:
+        super().__init__()
+        self.setAutoDelete(False)  # the runner keeps the Python object alive until `finished`
+        self.fn = fn
+        self.name = name or getattr(fn, "__name__", "job")
+        self.cancel = threading.Event()
+        self.signals = JobSignals()
+        self._writer_lock = writer_lock
+        self._last_progress = 0.0
+
+    def _progress(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done >= total or now - self._last_progress >= PROGRESS_INTERVAL:
+            self._last_progress = now
+            self.signals.progressed.emit(done, total)
+
+    def run(self) -> None:
+        try:
+            if self._writer_lock is None:
+                result = self.fn(self.cancel, self._progress)
+            else:
+                with self._writer_lock:
+                    result = self.fn(self.cancel, self._progress)
+        except Exception as error:  # every failure goes to the GUI's error presenter
+            log.debug("job %s failed: %s", self.name, error)
+            self.signals.failed.emit(error)
+        else:
+            self.signals.succeeded.emit(result)
+        finally:
+            self.signals.finished.emit()
+
+
+class QtPrompts(QObject):
+    """Lets a worker ask the user (a TAN, a password) and wait; the GUI answers by resolving the future.
+
+    Created in, and owned by, the GUI thread. Every future is resolved: with the answer, with None on
+    cancel, and with None for all pending prompts on shutdown."""
+
+    tan_requested = Signal(object, object)  # challenge, Future[str | None]
+    password_requested = Signal(str, object)  # prompt text, Future[str | None]
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lock = threading.Lock()
+        self._pending: set[Future[str | None]] = set()
+
+    def ask_tan(self, challenge: object) -> str | None:
+        """Blocks the calling worker until the GUI answers; None means the user cancelled."""
+        return self._ask(self.tan_requested, challenge)
+
+    def ask_password(self, prompt: str) -> str | None:
+        """Blocks the calling worker until the GUI answers; None means the user cancelled."""
+        return self._ask(self.password_requested, prompt)
+
+    def _ask(self, signal: SignalInstance, payload: object) -> str | None:
+        if threading.current_thread() is threading.main_thread():
+            raise RuntimeError("QtPrompts must be asked from a worker thread, never the GUI thread")
+        if not self.isSignalConnected(QMetaMethod.fromSignal(signal)):
+            log.warning("nobody answers %s; treating it as cancelled", signal)
+            return None
+        answer: Future[str | None] = Future()
+        with self._lock:
+            self._pending.add(answer)
+        try:
+            signal.emit(payload, answer)
+            return answer.result()
+        finally:
+            with self._lock:
+                self._pending.discard(answer)
+
+    @staticmethod
+    def answer(future: Future[str | None], value: str | None) -> None:
+        """Resolve a prompt unless shutdown already did."""
+        try:
+            future.set_result(value)
+        except InvalidStateError:
+            pass
+
+    def resolve_pending(self) -> None:
+        with self._lock:
+            pending = list(self._pending)
+        for future in pending:
+            self.answer(future, None)
+
+
+class _DelayedProgress(QObject):
+    """A progress dialog that appears only if the job is still running after the delay."""
+
+    def __init__(self, job: Job, *, text: str, parent: QWidget | None, delay_ms: int) -> None:
+        super().__init__()
+        self._job = job
+        self._text = text
+        self._parent = parent
+        self._dialog: QProgressDialog | None = None
+        self._done, self._total = 0, 0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self._timer.start(delay_ms)
+        job.signals.progressed.connect(self._on_job_progressed)
+
+    def _on_timer_timeout(self) -> None:
+        dialog = QProgressDialog(self._text, _("Cancel"), 0, self._total, self._parent)
+        dialog.setWindowTitle(_("Kontor"))
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.setValue(self._done)
+        dialog.canceled.connect(self._job.cancel.set)
+        dialog.show()
+        self._dialog = dialog
+
+    def _on_job_progressed(self, done: int, total: int) -> None:
+        self._done, self._total = done, total
+        if self._dialog is not None:
+            self._dialog.setMaximum(total)
+            self._dialog.setValue(done)
+
+    def close(self) -> None:
+        self._timer.stop()
+        if self._dialog is not None and shiboken6.isValid(self._dialog):  # its parent window may be gone
+            self._dialog.close()
+            self._dialog.deleteLater()
+        self._dialog = None
+
+
+class JobRunner(QObject):
+    """The GUI's one thread pool: starts jobs, serializes ledger writers, and stops everything on lock or quit."""
+
+    def __init__(self, parent: QObject | None = None, *, max_threads: int = 4) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(max_threads)
+        self.prompts = QtPrompts(self)
+        self.progress_delay_ms = PROGRESS_DELAY_MS
+        self._writer_lock = threading.Lock()
+        self._jobs: dict[Job, _DelayedProgress | None] = {}
+
+    def run(
+        self,
+        fn: JobFunction,
+        *,
+        on_success: Callable[[Any], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
+        writes: bool = False,
+        progress_text: str = "",
+        parent: QWidget | None = None,
+    ) -> Job:
+        """Start `fn` on a worker; callbacks run on the GUI thread. Errors go to the presenter unless handled.
+
+        `writes=True` waits for any other writing job first (one writer per ledger, like Anki's executor)."""
+        from app.views.errors import present_error
+
+        job = Job(fn, writer_lock=self._writer_lock if writes else None)
+        if on_success is not None:
+            job.signals.succeeded.connect(on_success)
+        job.signals.failed.connect(on_failure or (lambda error: present_error(error, parent=parent)))
+        job.signals.finished.connect(lambda: self._on_job_finished(job))
+        progress = (
+            _DelayedProgress(job, text=progress_text, parent=parent, delay_ms=self.progress_delay_ms)
+            if progress_text
+            else None
+        )
+        self._jobs[job] = progress
+        self.pool.start(job)
+        return job
+
+    def _on_job_finished(self, job: Job) -> None:
+        progress = self._jobs.pop(job, None)
+        if progress is not None:
+            progress.close()
+
+    @property
+    def active_jobs(self) -> int:
+        return len(self._jobs)
+
+    def cancel_and_wait(self, timeout_ms: int = 5000) -> bool:
+        """Cancel every job, release waiting prompts, and wait; False if a worker is still busy at the timeout."""
+        self.prompts.resolve_pending()
+        for job in list(self._jobs):
+            job.cancel.set()
+        finished = self.pool.waitForDone(timeout_ms)
+        if not finished:
+            log.warning("%d background jobs still running after %d ms", self.pool.activeThreadCount(), timeout_ms)
+        return finished

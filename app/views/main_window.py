@@ -1,0 +1,311 @@
+"""The main window: sidebar navigation over the pages, menus, status bar, and the ledger's lifetime."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import date
+from pathlib import Path
+
+import PySide6
+from PySide6.QtCore import QSize, Qt, Signal, qVersion
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
+
+from app import __version__
+from app.services import secrets
+from app.services.i18n import _
+from app.services.ledger import LEDGER_SUFFIX
+from app.services.preferences import Preferences
+from app.views.change_passphrase_dialog import ChangePassphraseDialog
+from app.views.jobs import JobRunner, Progress
+from app.views.pages import PAGES, Page, PageContext, StatefulPage
+from app.views.resources import icon
+from app.views.settings_page import SettingsPage
+from app.views.start_dialog import choose_ledger_file
+from app.views.ui_state import ui_state
+from app.views.unlock_dialog import UnlockedLedger
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_TIMEOUT_MS = 10_000
+STATUS_MESSAGE_MS = 8000
+
+
+def choose_backup_file(parent: QWidget, suggested: Path) -> Path | None:
+    """The save dialog of File › Backup…; a separate function so tests can answer it."""
+    chosen, _filter = QFileDialog.getSaveFileName(
+        parent, _("Write backup"), str(suggested), _("Kontor ledgers (*.kontor)")
+    )
+    return Path(chosen) if chosen else None
+
+
+class MainWindow(QMainWindow):
+    """Owns the unlocked ledger until it is closed, locked or replaced; then it closes the ledger itself."""
+
+    locked = Signal(object)  # Path of the ledger, now closed
+    closed = Signal()  # the user closed the window (Quit); not emitted when locking or switching ledgers
+    new_ledger_requested = Signal()
+    open_ledger_requested = Signal(object)  # Path chosen in File › Open…
+
+    def __init__(
+        self, unlocked: UnlockedLedger, *, runner: JobRunner, preferences: Preferences, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.unlocked = unlocked
+        self.runner = runner
+        self._ledger_open = True
+        self._announce_close = True
+        self.setWindowIcon(icon("kontor"))
+        self.passphrase_dialog: ChangePassphraseDialog | None = None
+
+        context = PageContext(unlocked=unlocked, runner=runner, preferences=preferences)
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setIconSize(QSize(20, 20))
+        self.sidebar.setMinimumWidth(180)
+        self.stack = QStackedWidget()
+        self.pages: dict[Page, QWidget] = {}
+        for spec in PAGES:
+            widget = spec.factory(context)
+            self.pages[spec.page] = widget
+            self.stack.addWidget(widget)
+            self.sidebar.addItem(QListWidgetItem(icon(spec.icon), _(spec.title)))
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setCollapsible(0, False)
+        self.splitter.setHandleWidth(1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([210, 1000])
+        self.setCentralWidget(self.splitter)
+
+        self._build_menus()
+        self._build_status_bar()
+        self.sidebar.currentRowChanged.connect(self._on_sidebar_current_row_changed)
+        settings_page = self.pages[Page.SETTINGS]
+        if isinstance(settings_page, SettingsPage):
+            settings_page.company_renamed.connect(self._on_settings_page_company_renamed)
+        self._show_company(unlocked.company_name)
+        self._restore_ui_state()
+        self.show_page(Page.DASHBOARD)
+
+    # -- building ------------------------------------------------------------------------------------
+    def _action(
+        self, text: str, slot: object, shortcut: QKeySequence | str | None = None, icon_name: str = ""
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        action.triggered.connect(slot)
+        return action
+
+    def _build_menus(self) -> None:
+        self.file_menu = self.menuBar().addMenu(_("&File"))
+        self.new_action = self._action(_("&New ledger…"), self._on_new_action_triggered, QKeySequence.StandardKey.New)
+        self.open_action = self._action(
+            _("&Open ledger…"), self._on_open_action_triggered, QKeySequence.StandardKey.Open
+        )
+        self.backup_action = self._action(_("&Backup…"), self._on_backup_action_triggered)
+        self.passphrase_action = self._action(_("Change &passphrase…"), self._on_passphrase_action_triggered)
+        self.lock_action = self._action(_("&Lock"), self.lock, "Ctrl+L", "lock")
+        self.quit_action = self._action(_("&Quit"), self.close, QKeySequence.StandardKey.Quit)
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.file_menu.addActions([self.new_action, self.open_action])
+        self.file_menu.addSeparator()
+        self.file_menu.addActions([self.backup_action, self.passphrase_action, self.lock_action])
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.quit_action)
+
+        self.view_menu = self.menuBar().addMenu(_("&View"))
+        self.page_actions: dict[Page, QAction] = {}
+        group = QActionGroup(self)
+        for spec in PAGES:
+            action = self._action(
+                _(spec.title), lambda _checked=False, page=spec.page: self.show_page(page), f"Ctrl+{spec.page + 1}"
+            )
+            action.setIcon(icon(spec.icon))
+            action.setCheckable(True)
+            group.addAction(action)
+            self.view_menu.addAction(action)
+            self.page_actions[spec.page] = action
+
+        self.help_menu = self.menuBar().addMenu(_("&Help"))
+        self.about_action = self._action(_("&About Kontor"), self._on_about_action_triggered)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.help_menu.addAction(self.about_action)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.activity_label = QLabel()  # progress of long jobs; later issues report imports and syncs here
+        self.activity_label.setObjectName("activityLabel")
+        self.file_label = QLabel(self.unlocked.path.name)
+        self.file_label.setToolTip(str(self.unlocked.path))
+        self.company_label = QLabel()
+        self.lock_label = QLabel(_("Unlocked"))
+        self.lock_label.setToolTip(_("File › Lock closes the ledger until the passphrase is entered again."))
+        for label in (self.activity_label, self.file_label, self.company_label, self.lock_label):
+            bar.addPermanentWidget(label)
+        self.activity_label.hide()
+
+    # -- pages ---------------------------------------------------------------------------------------
+    def show_page(self, page: Page) -> None:
+        self.sidebar.setCurrentRow(page)
+
+    def current_page(self) -> Page:
+        return Page(self.stack.currentIndex())
+
+    def _on_sidebar_current_row_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        self.stack.setCurrentIndex(row)
+        self.page_actions[Page(row)].setChecked(True)
+
+    def _show_company(self, name: str) -> None:
+        self.unlocked.company_name = name
+        self.setWindowTitle(_("Kontor — {company}").format(company=name))
+        self.company_label.setText(name)
+
+    def _on_settings_page_company_renamed(self, name: str) -> None:
+        self._show_company(name)
+
+    def set_activity(self, text: str) -> None:
+        self.activity_label.setText(text)
+        self.activity_label.setVisible(bool(text))
+
+    # -- file menu -----------------------------------------------------------------------------------
+    def _on_new_action_triggered(self) -> None:
+        self.new_ledger_requested.emit()
+
+    def _on_open_action_triggered(self) -> None:
+        path = choose_ledger_file(self)
+        if path is not None:
+            self.open_ledger_requested.emit(path)
+
+    def _on_backup_action_triggered(self) -> None:
+        path = self.unlocked.path
+        target = choose_backup_file(self, path.with_name(f"{path.stem}-backup-{date.today():%Y-%m-%d}{LEDGER_SUFFIX}"))
+        if target is None:
+            return
+        ledger, passphrase = self.unlocked.ledger, self.unlocked.passphrase
+
+        def backup(cancel: threading.Event, progress: Progress) -> Path:
+            return ledger.backup(target, passphrase=passphrase)
+
+        self.set_activity(_("Writing backup…"))
+        job = self.runner.run(
+            backup, on_success=self._on_backup_succeeded, progress_text=_("Writing backup…"), parent=self
+        )
+        job.signals.finished.connect(lambda: self.set_activity(""))
+
+    def _on_backup_succeeded(self, target: Path) -> None:
+        self.statusBar().showMessage(_("Backup written to {path}").format(path=target), STATUS_MESSAGE_MS)
+
+    def _on_passphrase_action_triggered(self) -> None:
+        self.passphrase_dialog = ChangePassphraseDialog(current_passphrase=self.unlocked.passphrase, parent=self)
+        self.passphrase_dialog.accepted.connect(self._on_passphrase_dialog_accepted)
+        self.passphrase_dialog.open()
+
+    def _on_passphrase_dialog_accepted(self) -> None:
+        assert self.passphrase_dialog is not None
+        new = self.passphrase_dialog.new_passphrase()
+        ledger, path = self.unlocked.ledger, self.unlocked.path
+
+        def change(cancel: threading.Event, progress: Progress) -> str:
+            was_remembered = secrets.remembered_passphrase(path) is not None
+            ledger.change_passphrase(new)
+            if was_remembered:
+                secrets.remember_passphrase(path, new)
+            return new
+
+        self.set_activity(_("Re-encrypting the ledger…"))
+        job = self.runner.run(
+            change,
+            on_success=self._on_passphrase_changed,
+            writes=True,
+            progress_text=_("Re-encrypting the ledger…"),
+            parent=self,
+        )
+        job.signals.finished.connect(lambda: self.set_activity(""))
+
+    def _on_passphrase_changed(self, new: str) -> None:
+        self.unlocked.passphrase = new
+        self.statusBar().showMessage(_("Passphrase changed."), STATUS_MESSAGE_MS)
+
+    def _on_about_action_triggered(self) -> None:
+        QMessageBox.about(
+            self,
+            _("About Kontor"),
+            _(
+                "<h3>Kontor {version}</h3>"
+                "<p>Desktop banking and payment reconciliation for small companies.</p>"
+                "<p>Proprietary software; all rights reserved.<br>"
+                "Built with Qt {qt} (LGPLv3) through PySide6 {pyside}.</p>"
+            ).format(version=__version__, qt=qVersion(), pyside=PySide6.__version__),
+        )
+
+    # -- lifetime ------------------------------------------------------------------------------------
+    def _restore_ui_state(self) -> None:
+        settings = ui_state()
+        if not self.restoreGeometry(settings.value("mainWindow/geometry", b"")):
+            self.resize(1200, 760)
+        state = settings.value("mainWindow/state")
+        if state is not None:
+            self.restoreState(state)
+        splitter = settings.value("mainWindow/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        for page in self.pages.values():
+            if isinstance(page, StatefulPage):
+                page.restore_ui_state(settings)
+
+    def save_ui_state(self) -> None:
+        settings = ui_state()
+        settings.setValue("mainWindow/geometry", self.saveGeometry())
+        settings.setValue("mainWindow/state", self.saveState())
+        settings.setValue("mainWindow/splitter", self.splitter.saveState())
+        for page in self.pages.values():
+            if isinstance(page, StatefulPage):
+                page.save_ui_state(settings)
+        settings.sync()
+
+    def close_ledger(self) -> None:
+        """Save UI state, stop the jobs (waiting up to a timeout) and close the ledger; safe to call twice."""
+        if not self._ledger_open:
+            return
+        self._ledger_open = False
+        self.save_ui_state()
+        if not self.runner.cancel_and_wait(SHUTDOWN_TIMEOUT_MS):
+            log.warning("closing %s while a job is still running", self.unlocked.path)
+        self.unlocked.ledger.close()
+        self.lock_label.setText(_("Locked"))
+
+    def close_quietly(self) -> None:
+        """Close for a switch to another ledger: the application goes on."""
+        self._announce_close = False
+        self.close()
+
+    def lock(self) -> None:
+        """Close the ledger and hand over to the unlock dialog (the application listens to `locked`)."""
+        path = self.unlocked.path
+        self.close_quietly()
+        self.locked.emit(path)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.close_ledger()
+        event.accept()
+        if self._announce_close:
+            self.closed.emit()

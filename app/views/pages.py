@@ -1,0 +1,124 @@
+"""The six pages of the main window, declared once: sidebar, View menu, shortcuts and the stack follow this list.
+
+A later issue replaces a page's `factory` (for example the Accounts placeholder with an `AccountsPage`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Protocol, runtime_checkable
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QWidget
+
+from app.services.i18n import N_
+from app.services.preferences import Preferences
+from app.views.jobs import JobRunner
+from app.views.unlock_dialog import UnlockedLedger
+
+
+class Page(IntEnum):
+    DASHBOARD = 0
+    ACCOUNTS = 1
+    TRANSACTIONS = 2
+    INVOICES = 3
+    PAYMENTS = 4
+    SETTINGS = 5
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What a page may use; pages never reach into the main window."""
+
+    unlocked: UnlockedLedger
+    runner: JobRunner
+    preferences: Preferences
+
+
+@runtime_checkable
+class StatefulPage(Protocol):
+    """A page with UI state worth keeping across starts (header widths, splitters)."""
+
+    def save_ui_state(self, settings: QSettings) -> None: ...
+
+    def restore_ui_state(self, settings: QSettings) -> None: ...
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    page: Page
+    title: str  # msgid, translated where shown
+    icon: str
+    factory: Callable[[PageContext], QWidget]
+
+
+def _dashboard(context: PageContext) -> QWidget:
+    from app.views.dashboard_page import DashboardPage
+
+    return DashboardPage(context)
+
+
+def _settings(context: PageContext) -> QWidget:
+    from app.views.settings_page import SettingsPage
+
+    return SettingsPage(context)
+
+
+def _empty(title: str, icon: str, text: str, hint: str) -> Callable[[PageContext], QWidget]:
+    def build(context: PageContext) -> QWidget:
+        from app.views.empty_page import EmptyStatePage
+
+        return EmptyStatePage(title=title, icon_name=icon, text=text, hint=hint)
+
+    return build
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec(Page.DASHBOARD, N_("Dashboard"), "dashboard", _dashboard),
+    PageSpec(
+        Page.ACCOUNTS,
+        N_("Accounts"),
+        "bank",
+        _empty(
+            N_("Accounts"),
+            "bank",
+            N_("Your bank accounts with their balances and the date of the last update will appear here."),
+            N_("Connect your bank via FinTS, or import a statement via File › Import."),
+        ),
+    ),
+    PageSpec(
+        Page.TRANSACTIONS,
+        N_("Transactions"),
+        "list",
+        _empty(
+            N_("Transactions"),
+            "list",
+            N_("Every booking of your accounts will appear here, searchable and sortable."),
+            N_("Import a statement (MT940, CAMT.053 or CSV) via File › Import, or fetch it from your bank."),
+        ),
+    ),
+    PageSpec(
+        Page.INVOICES,
+        N_("Invoices"),
+        "invoice",
+        _empty(
+            N_("Invoices"),
+            "invoice",
+            N_("Your open and paid invoices will appear here, with the payments matched to them."),
+            N_("Import your invoice list via File › Import; incoming payments are matched automatically."),
+        ),
+    ),
+    PageSpec(
+        Page.PAYMENTS,
+        N_("Payments"),
+        "payment",
+        _empty(
+            N_("Payments"),
+            "payment",
+            N_("SEPA transfers and direct debits you prepare will appear here, ready for approval."),
+            N_("Create a payment run from open supplier invoices, approve it and send it to your bank."),
+        ),
+    ),
+    PageSpec(Page.SETTINGS, N_("Settings"), "settings", _settings),
+)

@@ -1,0 +1,165 @@
+"""Asks for a ledger's passphrase and opens it off the GUI thread; a wrong passphrase is shown inline."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services import secrets
+from app.services.i18n import _
+from app.services.ledger import Ledger, LedgerError, WrongPassphraseError
+from app.views.errors import present_error
+from app.views.jobs import JobRunner, Progress
+from app.views.passphrase_widgets import error_label, password_edit, show_error
+from app.views.resources import icon
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class UnlockedLedger:
+    """An open ledger with the passphrase that opened it (backups are encrypted with it)."""
+
+    ledger: Ledger
+    passphrase: str
+    company_name: str
+
+    @property
+    def path(self) -> Path:
+        return self.ledger.path
+
+
+def remember_if_wanted(path: Path, passphrase: str, *, remember: bool) -> None:
+    """Store in the OS keyring when asked; a keyring failure must not stop the ledger from opening. Blocks."""
+    if not remember:
+        return
+    try:
+        secrets.remember_passphrase(path, passphrase)
+    except Exception as error:  # keyring back ends raise many kinds of errors
+        log.warning("could not remember the passphrase for %s: %s", path, error)
+
+
+def open_ledger(path: Path, passphrase: str, *, remember: bool = False) -> UnlockedLedger:
+    """Unlock (KDF, maybe a migration) and optionally remember. Blocks; call from a worker."""
+    ledger = Ledger.open(path, passphrase)
+    try:
+        company_name = ledger.company_name()
+    except BaseException:
+        ledger.close()
+        raise
+    remember_if_wanted(path, passphrase, remember=remember)
+    return UnlockedLedger(ledger, passphrase, company_name)
+
+
+def keyring_checkbox() -> QCheckBox:
+    """ "Remember on this computer", disabled with the reason when there is no OS keyring."""
+    box = QCheckBox(_("Remember on this computer"))
+    if secrets.keyring_usable():
+        box.setToolTip(_("Keeps the passphrase in the operating system's keyring, so Kontor opens without asking."))
+    else:
+        box.setEnabled(False)
+        box.setText(_("Remember on this computer (unavailable: no OS keyring found)"))
+    return box
+
+
+class UnlockDialog(QDialog):
+    """Never retries on its own: each attempt is one click, and a failure leaves the dialog open."""
+
+    unlocked = Signal(object)  # UnlockedLedger
+
+    def __init__(self, path: Path, *, runner: JobRunner, parent: QWidget | None = None, notice: str = "") -> None:
+        super().__init__(parent)
+        self.path = Path(path)
+        self._runner = runner
+        self._busy = False
+        self.setWindowTitle(_("Unlock ledger"))
+        self.setWindowIcon(icon("lock"))
+
+        heading = QLabel(_("Unlock {name}").format(name=self.path.name))
+        heading.setObjectName("dialogHeading")
+        where = QLabel(str(self.path.parent))
+        where.setObjectName("hintLabel")
+        where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.passphrase_edit = password_edit()
+        self.remember_check = keyring_checkbox()
+        self.error_label = error_label()
+        self.status_label = QLabel()
+        self.status_label.setObjectName("hintLabel")
+        self.status_label.hide()
+
+        form = QFormLayout()
+        form.addRow(_("Passphrase:"), self.passphrase_edit)
+        form.addRow("", self.remember_check)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_("Unlock"))
+        self.buttons.accepted.connect(self._on_buttons_accepted)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(where)
+        layout.addSpacing(8)
+        layout.addLayout(form)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(460)
+        show_error(self.error_label, notice)
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        for widget in (self.passphrase_edit, self.buttons):
+            widget.setEnabled(not busy)
+        self.status_label.setText(_("Opening the ledger…") if busy else "")
+        self.status_label.setVisible(busy)
+
+    def _on_buttons_accepted(self) -> None:
+        passphrase = self.passphrase_edit.text()
+        if not passphrase:
+            show_error(self.error_label, _("Please enter the passphrase."))
+            return
+        show_error(self.error_label, "")
+        self._set_busy(True)
+        remember = self.remember_check.isChecked()
+        path = self.path
+
+        def unlock(cancel: threading.Event, progress: Progress) -> UnlockedLedger:
+            return open_ledger(path, passphrase, remember=remember)
+
+        self._runner.run(unlock, on_success=self._on_unlock_succeeded, on_failure=self._on_unlock_failed)
+
+    def _on_unlock_succeeded(self, unlocked: UnlockedLedger) -> None:
+        self._set_busy(False)
+        self.unlocked.emit(unlocked)
+        self.accept()
+
+    def _on_unlock_failed(self, error: BaseException) -> None:
+        self._set_busy(False)
+        if isinstance(error, WrongPassphraseError):
+            show_error(self.error_label, _("Wrong passphrase or not a Kontor ledger."))
+            self.passphrase_edit.selectAll()
+            self.passphrase_edit.setFocus()
+        elif isinstance(error, LedgerError):
+            show_error(self.error_label, str(error))
+        else:
+            present_error(error, parent=self)
+
+    def reject(self) -> None:
+        """Cancel is refused while a ledger is being opened, so an opened ledger is never left behind."""
+        if not self._busy:
+            super().reject()

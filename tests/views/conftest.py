@@ -1,0 +1,129 @@
+"""GUI tests run offscreen in a throw-away KONTOR_HOME, with English strings and nothing that can block."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import keyring
+import keyring.backend
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from app.services.demo_data import create_demo_ledger
+from app.services.i18n import set_language
+from app.services.ledger import Ledger
+from app.services.preferences import Preferences
+from app.views.jobs import JobRunner
+
+DEMO_PASSPHRASE = "demo"
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A usable keyring that forgets everything after the test; the real OS keyring is never touched."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.store.pop((service, username), None)
+
+
+@dataclass
+class ShownMessage:
+    icon: QMessageBox.Icon
+    text: str
+    informative: str
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path / "home"
+    monkeypatch.setenv("KONTOR_HOME", str(home))
+    monkeypatch.setenv("KONTOR_LANG", "en")
+    monkeypatch.delenv("KONTOR_PASSPHRASE", raising=False)
+    set_language("en")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
+    yield home
+    set_language("en")
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def shown_messages(monkeypatch: pytest.MonkeyPatch) -> list[ShownMessage]:
+    """Message boxes are recorded instead of blocking the test in a nested event loop."""
+    shown: list[ShownMessage] = []
+
+    def fake_exec(box: QMessageBox) -> int:
+        shown.append(ShownMessage(box.icon(), box.text(), box.informativeText()))
+        return int(QMessageBox.StandardButton.Ok)
+
+    monkeypatch.setattr(QMessageBox, "exec", fake_exec)
+    return shown
+
+
+@pytest.fixture(autouse=True)
+def no_file_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that reaches a real file dialog would hang; it must patch the chooser it needs."""
+
+    def refuse(*args: object, **kwargs: object) -> tuple[str, str]:
+        raise AssertionError("a test opened a blocking file dialog")
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", refuse)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", refuse)
+
+
+@pytest.fixture
+def runner(qapp: object) -> Iterator[JobRunner]:
+    job_runner = JobRunner()
+    yield job_runner
+    job_runner.cancel_and_wait(10_000)
+
+
+@pytest.fixture
+def preferences() -> Preferences:
+    return Preferences(language="en")
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once per session (about a second); each test gets its own copy."""
+    path = tmp_path_factory.mktemp("demo-template") / "demo.kontor"
+    ledger = Ledger.create(path, DEMO_PASSPHRASE, company_name="Demo")
+    create_demo_ledger(ledger, actor="test")
+    ledger.close()
+    return path
+
+
+@pytest.fixture
+def demo_ledger_path(demo_template: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "ledgers" / "brenner.kontor"
+    target.parent.mkdir(parents=True)
+    for suffix in ("", "-wal"):
+        source = demo_template.with_name(demo_template.name + suffix)
+        if source.exists():
+            shutil.copy(source, target.with_name(target.name + suffix))
+    return target
