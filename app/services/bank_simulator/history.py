@@ -104,7 +104,7 @@ def default_invoices(today: date, seed: int) -> list[InvoicePayment]:
             f"RE-{year_start + (i >= 36)}-{i % 36 + 1:04d}",
             name,
             party(name).iban,
-            money(Decimal(rng.randrange(45_000, 620_000)) / 100),
+            money(Decimal(rng.randrange(45_000, 480_000)) / 100),
         )
         for i, name in enumerate(rng.choice(_DEFAULT_CUSTOMERS) for _ in range(72))
     ]

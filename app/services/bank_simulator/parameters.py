@@ -244,13 +244,12 @@ def hispa(accounts: Sequence[Account], blz: str) -> HISPA1:
     )
 
 
+# HITAB version 5 (FinTS 3.0 PIN/TAN, TAN-Generator/Liste anzeigen Bestand Rückmeldung), written raw:
+# python-fints' serializer renders an unset optional DEG nested in a DEG (TANMedia5.account, a 4-element
+# Account3; TANMedia5.sms_charge_account, a 6-element KTI1) as one empty element, which its own parser then
+# reads misaligned; so every element of TANMedia5 is listed explicitly.
 def hitab5(media: Sequence[TanMedium]) -> FinTS3Segment:
-    """HITAB version 5 (FinTS 3.0 PIN/TAN, TAN-Generator/Liste anzeigen Bestand Rückmeldung), written raw.
-
-    python-fints' serializer renders an unset optional DEG nested in a DEG (TANMedia5.account, a 4-element
-    Account3; TANMedia5.sms_charge_account, a 6-element KTI1) as a single empty element, which its own parser
-    then reads misaligned; so every element of TANMedia5 is listed here explicitly.
-    """
+    """TAN media list (HKTAB answer) in the raw layout python-fints can read back."""
     entries: list[Element] = []
     for medium in media:
         entries.append(
