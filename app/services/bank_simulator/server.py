@@ -108,7 +108,10 @@ class DemoBank:
         return system_id
 
     def book(self, iban: str, booking: Booking) -> None:
-        """Add a booking, keeping the account's list sorted by booking date."""
+        """Add a booking, keeping the list sorted; future-dated ones wait in the schedule for their day."""
+        if booking.booking_date > self.today():
+            self.scheduled.append(ScheduledBooking(booking.booking_date, iban, booking))
+            return
         bookings = self.accounts[iban].bookings
         bookings.append(booking)
         bookings.sort(key=lambda b: b.booking_date)
