@@ -1,0 +1,645 @@
+"""The reconciliation engine: indexes open invoices once, then proposes and scores bookings for each payment.
+
+Candidates come only from indexes (number keys, payer IBAN, payer name, amount), never from all pairs,
+so a run over 100k payments stays linear. Precision comes first: a payment is booked automatically only
+when the best proposal clears the threshold and no other proposal comes close.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from rapidfuzz import fuzz, process
+
+from app.services.formatting import format_amount, from_cents, to_cents
+from app.services.i18n import _
+from app.services.matching.config import MatchConfig, detect_patterns
+from app.services.matching.model import (
+    PAYABLE,
+    RECEIVABLE,
+    Allocation,
+    Customer,
+    Invoice,
+    MatchResult,
+    PayerKnowledge,
+    Payment,
+    Proposal,
+)
+from app.services.matching.names import normalize_iban, normalize_name
+from app.services.matching.numbers import (
+    compile_patterns,
+    deletions,
+    number_keys,
+    one_edit_apart,
+    tokens,
+)
+
+# Evidence weights; a score is their sum, clipped to 0..1.
+W_NUMBER = 0.6
+W_TYPO = 0.3
+W_EXACT = 0.3
+W_SKONTO = 0.27
+W_SHORTFALL = 0.25
+W_OVERPAYMENT = 0.15
+W_PARTIAL = 0.12
+W_IBAN = 0.25
+W_LEARNED = 0.25
+W_NAME = 0.15
+W_NAME_WEAK = 0.07
+W_CONFLICT = -0.1
+W_UNIQUE = 0.3
+W_OTHER_NUMBERS = -0.2
+NAME_STRONG = 90.0
+NAME_WEAK = 80.0
+_CAP_UNCORROBORATED = 0.5
+_CAP_BELOW_AUTO = 0.05
+_MIN_TYPO_KEY = 5
+_NAME_TOKEN_MAX_CUSTOMERS = 200
+_MAX_CUSTOMERS_PER_PAYMENT = 3
+_MAX_AMOUNT_ONLY = 10
+_MAX_SAME_AMOUNT = 50
+_ISSUED_AFTER_BOOKING_DAYS = 7
+_STRONG_FITS = frozenset({"exact", "skonto", "shortfall", "collective"})
+
+
+@dataclass(slots=True)
+class _Open:
+    """An invoice with the open amount this run has left on it."""
+
+    invoice: Invoice
+    open_cents: int
+    amount_cents: int
+    compact: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Fit:
+    """How a payment amount relates to the open amount of one or several invoices."""
+
+    kind: str
+    weight: float
+    allocations: tuple[tuple[int, int, int], ...]  # invoice id, cents, discount cents
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Payer:
+    """What one payment tells about who paid and how much."""
+
+    payment: Payment
+    cents: int
+    side: _Side
+    iban_customers: frozenset[int]
+    name: str
+    learned: int | None
+
+
+class _Side:
+    """The indexes of one kind of invoice (receivables for credits, payables for debits)."""
+
+    __slots__ = ("by_key", "by_customer", "by_amount", "typo")
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, list[int]] = {}
+        self.by_customer: dict[int, dict[int, None]] = {}  # open invoices only, in insertion order
+        self.by_amount: dict[int, list[int]] = {}
+        self.typo: dict[str, list[int]] | None = None
+
+
+class Matcher:
+    """Built once per run from plain values; `match_all` books the certain cases and ranks the rest."""
+
+    def __init__(
+        self,
+        invoices: Iterable[Invoice],
+        customers: Iterable[Customer],
+        *,
+        knowledge: PayerKnowledge | None = None,
+        config: MatchConfig | None = None,
+    ) -> None:
+        self.config = config or MatchConfig()
+        self._tolerance_cents = to_cents(self.config.tolerance_amount)
+        percents = [self.config.tolerance_percent, *(rule.percent for rule in self.config.skonto)]
+        self._slack_percent = float(max(percents)) / 100
+        self._normalized: dict[str, str] = {}
+        invoice_list = list(invoices)
+        patterns = self.config.number_patterns or detect_patterns(inv.number for inv in invoice_list)
+        self._number_re = compile_patterns(patterns)
+        self._customers = {customer.id: customer for customer in customers}
+        self._sides = {RECEIVABLE: _Side(), PAYABLE: _Side()}
+        self._open: dict[int, _Open] = {}
+        for invoice in invoice_list:
+            self._add_invoice(invoice)
+        self._names = {cid: normalize_name(customer.name) for cid, customer in self._customers.items()}
+        self._name_list = list(self._names.items())
+        self._by_name: dict[str, list[int]] = {}
+        self._by_name_token: dict[str, list[int]] = {}
+        for cid, name in self._names.items():
+            self._by_name.setdefault(name, []).append(cid)
+            for word in set(name.split()):
+                if len(word) > 2:
+                    self._by_name_token.setdefault(word, []).append(cid)
+        self.set_knowledge(knowledge or PayerKnowledge())
+
+    def set_knowledge(self, knowledge: PayerKnowledge) -> None:
+        """Use newly learned payers from now on (after a manual mapping)."""
+        self.knowledge = knowledge
+        self._iban_customers: dict[str, set[int]] = {}
+        for cid, customer in self._customers.items():
+            for iban in customer.ibans:
+                self._iban_customers.setdefault(normalize_iban(iban), set()).add(cid)
+        for iban, cid in knowledge.customer_by_iban.items():
+            self._iban_customers.setdefault(normalize_iban(iban), set()).add(cid)
+        self._name_cache: dict[str, list[tuple[int, float]]] = {}
+
+    def open_amount(self, invoice_id: int) -> Decimal:
+        """What this run still considers unpaid on an invoice."""
+        return from_cents(self._open[invoice_id].open_cents)
+
+    def match(self, payment: Payment) -> MatchResult:
+        """Score the candidates of one payment; does not change open amounts."""
+        return self._decide(payment.id, self._proposals(payment, interactive=False), limit=10)
+
+    def suggest(self, payment: Payment, limit: int = 10) -> tuple[Proposal, ...]:
+        """Ranked proposals for the Map dialog, searching payer names more widely than a batch run does."""
+        return self._decide(payment.id, self._proposals(payment, interactive=True), limit=limit).suggestions
+
+    def match_all(self, payments: Sequence[Payment]) -> list[MatchResult]:
+        """Match in booking order and book each automatic result at once, so installments see what is left.
+
+        A second pass retries the suggestions whose invoices were booked meanwhile, as a rival candidate
+        may have gone.
+        """
+        results: dict[int, MatchResult] = {}
+        touched: set[int] = set()
+        todo = sorted(payments, key=lambda p: (p.booked_on, p.id))
+        for _round in range(2):
+            for payment in todo:
+                result = self.match(payment)
+                if result.status == "auto" and result.best is not None:
+                    self.apply(result.best)
+                    touched.update(allocation.invoice_id for allocation in result.best.allocations)
+                results[payment.id] = result
+            todo = [
+                payment
+                for payment in todo
+                if results[payment.id].status == "suggested"
+                and any(a.invoice_id in touched for p in results[payment.id].suggestions for a in p.allocations)
+            ]
+        return [results[payment.id] for payment in payments]
+
+    def apply(self, proposal: Proposal) -> None:
+        """Reduce open amounts by an accepted proposal; refuses to book more than is open."""
+        changes = []
+        for allocation in proposal.allocations:
+            item = self._open[allocation.invoice_id]
+            cents = to_cents(allocation.amount + allocation.discount)
+            if cents > item.open_cents:
+                raise ValueError(f"allocation exceeds open amount of invoice {item.invoice.number}")
+            changes.append((item, cents))
+        for item, cents in changes:
+            side = self._sides[item.invoice.kind]
+            side.by_amount[item.open_cents].remove(item.invoice.id)
+            item.open_cents -= cents
+            if item.open_cents > 0:
+                side.by_amount.setdefault(item.open_cents, []).append(item.invoice.id)
+            else:
+                del side.by_customer[item.invoice.customer_id][item.invoice.id]
+
+    # -- indexes -------------------------------------------------------------------------------------------
+
+    def _add_invoice(self, invoice: Invoice) -> None:
+        side = self._sides[invoice.kind]
+        keys = number_keys(invoice.number)
+        item = _Open(invoice, to_cents(invoice.open_amount), to_cents(invoice.amount), keys[0] if keys else "")
+        self._open[invoice.id] = item
+        for key in keys:
+            side.by_key.setdefault(key, []).append(invoice.id)
+        if item.open_cents > 0:
+            side.by_customer.setdefault(invoice.customer_id, {})[invoice.id] = None
+        if item.open_cents > 0:
+            side.by_amount.setdefault(item.open_cents, []).append(invoice.id)
+
+    def _typo_index(self, side: _Side) -> dict[str, list[int]]:
+        """Deletion neighbourhood of every compact number key, built on the first typo lookup."""
+        if side.typo is None:
+            side.typo = index = {}
+            for ids in side.by_customer.values():
+                for invoice_id in ids:
+                    key = self._open[invoice_id].compact
+                    if len(key) >= _MIN_TYPO_KEY:
+                        for variant in deletions(key):
+                            index.setdefault(variant, []).append(invoice_id)
+        return side.typo
+
+    def _name_candidates(self, name: str, *, interactive: bool) -> list[tuple[int, float]]:
+        """Customers whose name resembles a payer name; blocked by rare name words and cached per name."""
+        if interactive:
+            found = process.extract(name, dict(self._name_list), scorer=fuzz.token_sort_ratio, limit=5)
+            return [(cid, score) for _name, score, cid in found if score >= NAME_WEAK]
+        cached = self._name_cache.get(name)
+        if cached is not None:
+            return cached
+        if name in self._by_name:
+            result = [(cid, 100.0) for cid in self._by_name[name]]
+        else:
+            blocks = sorted(
+                (self._by_name_token[word] for word in set(name.split()) if word in self._by_name_token),
+                key=len,
+            )
+            pool = {cid for ids in blocks[:2] if len(ids) <= _NAME_TOKEN_MAX_CUSTOMERS for cid in ids}
+            scored = []
+            for cid in pool:
+                score = fuzz.token_sort_ratio(name, self._names[cid], score_cutoff=NAME_WEAK)
+                if score:
+                    scored.append((cid, score))
+            result = sorted(scored, key=lambda pair: -pair[1])[:_MAX_CUSTOMERS_PER_PAYMENT]
+        self._name_cache[name] = result
+        return result
+
+    # -- candidates ----------------------------------------------------------------------------------------
+
+    def _payer(self, payment: Payment) -> _Payer | None:
+        cents = to_cents(payment.amount)
+        if cents == 0:
+            return None
+        side = self._sides[RECEIVABLE if cents > 0 else PAYABLE]
+        iban = normalize_iban(payment.counterparty_iban)
+        name = self._normalized.get(payment.counterparty_name)
+        if name is None:
+            name = self._normalized[payment.counterparty_name] = normalize_name(payment.counterparty_name)
+        return _Payer(
+            payment=payment,
+            cents=abs(cents),
+            side=side,
+            iban_customers=frozenset(self._iban_customers.get(iban, ())) if iban else frozenset(),
+            name=name,
+            learned=self.knowledge.customer_by_name.get(name) if name else None,
+        )
+
+    def _usable(self, invoice_id: int, payer: _Payer) -> _Open | None:
+        """An invoice a payment may settle: still open, same currency, not issued long after the booking."""
+        item = self._open[invoice_id]
+        invoice = item.invoice
+        if item.open_cents <= 0 or invoice.currency != payer.payment.currency:
+            return None
+        if invoice.issued_on > payer.payment.booked_on + timedelta(days=_ISSUED_AFTER_BOOKING_DAYS):
+            return None
+        return item
+
+    def _proposals(self, payment: Payment, *, interactive: bool) -> list[Proposal]:
+        payer = self._payer(payment)
+        if payer is None:
+            return []
+        proposals: dict[tuple[int, ...], Proposal] = {}
+        hits: dict[int, str] = {}
+        closed_hit = False
+        typo_keys: set[str] = set()
+        for field in self.config.search_fields:
+            for token in tokens(self._number_re, getattr(payment, field)):
+                keys = number_keys(token)
+                for key in keys:
+                    for invoice_id in payer.side.by_key.get(key, ()):
+                        if invoice_id in hits:
+                            continue
+                        if self._usable(invoice_id, payer) is None:
+                            closed_hit = True
+                        else:
+                            hits[invoice_id] = field
+                if keys and len(keys[0]) >= _MIN_TYPO_KEY:
+                    typo_keys.add(keys[0])
+        if hits:
+            self._number_proposals(payer, hits, proposals)
+        elif not closed_hit:
+            if typo_keys:
+                self._typo_proposals(payer, typo_keys, proposals)
+            self._customer_proposals(payer, proposals, interactive=interactive)
+            if interactive or not proposals:
+                self._amount_proposals(payer, proposals)
+        return sorted(proposals.values(), key=lambda p: (-p.score, [a.invoice_id for a in p.allocations]))
+
+    def _number_proposals(self, payer: _Payer, hits: dict[int, str], out: dict[tuple[int, ...], Proposal]) -> None:
+        """Invoices named in the payment: each alone, and together per customer as a collective payment."""
+        by_customer: dict[int, list[_Open]] = {}
+        for invoice_id in hits:
+            item = self._open[invoice_id]
+            by_customer.setdefault(item.invoice.customer_id, []).append(item)
+        for customer_id, items in by_customer.items():
+            support = self._corroboration(payer, customer_id)
+            found = [
+                (
+                    W_NUMBER,
+                    _("{number} found in {field}").format(number=i.invoice.number, field=_field(hits[i.invoice.id])),
+                )
+                for i in items
+            ]
+            for item, number_reason in zip(items, found, strict=True):
+                extra = [(W_OTHER_NUMBERS, _("the payment names further invoices"))] if len(items) > 1 else []
+                fit = self._fit(payer, [item])
+                self._add(out, payer, fit, support, number=number_reason, extra=extra, named=True)
+            if len(items) > 1:
+                items.sort(key=lambda i: (i.invoice.issued_on, i.invoice.id))
+                numbers = ", ".join(i.invoice.number for i in items)
+                number = (W_NUMBER, _("{numbers} found in the payment").format(numbers=numbers))
+                self._add(out, payer, self._fit(payer, items), support, number=number, named=True)
+
+    def _typo_proposals(self, payer: _Payer, keys: set[str], out: dict[tuple[int, ...], Proposal]) -> None:
+        """Numbers one digit off: a hint only, booked automatically only with amount and payer agreeing."""
+        index = self._typo_index(payer.side)
+        seen: set[int] = set()
+        for key in keys:
+            for variant in (key, *deletions(key)):
+                for invoice_id in index.get(variant, ()):
+                    if invoice_id in seen:
+                        continue
+                    seen.add(invoice_id)
+                    item = self._usable(invoice_id, payer)
+                    if item is None or not one_edit_apart(key, item.compact):
+                        continue
+                    number = item.invoice.number
+                    fit = self._fit(payer, [item])
+                    support = self._corroboration(payer, item.invoice.customer_id)
+                    typo = (
+                        W_TYPO,
+                        _("{number} nearly found in the payment (one digit differs)").format(number=number),
+                    )
+                    certain = support[0] >= W_NAME and fit.kind in _STRONG_FITS
+                    cap = None if certain else self.config.auto_threshold - _CAP_BELOW_AUTO
+                    self._add(out, payer, fit, support, number=typo, named=False, cap=cap)
+
+    def _customer_proposals(self, payer: _Payer, out: dict[tuple[int, ...], Proposal], *, interactive: bool) -> None:
+        """No number: the payer's open invoices whose amount fits, alone or as unlisted collective payment."""
+        customers = set(payer.iban_customers)
+        if payer.learned is not None:
+            customers.add(payer.learned)
+        if (not customers or interactive) and payer.name:
+            customers.update(cid for cid, _score in self._name_candidates(payer.name, interactive=interactive))
+        for customer_id in sorted(customers)[: _MAX_CUSTOMERS_PER_PAYMENT * (2 if interactive else 1)]:
+            support = self._corroboration(payer, customer_id)
+            if support[0] <= 0:
+                continue
+            items = [
+                item
+                for invoice_id in payer.side.by_customer.get(customer_id, ())
+                if (item := self._usable(invoice_id, payer)) is not None
+            ]
+            near = [item for item in items if 0 <= item.open_cents - payer.cents <= self._slack(item.open_cents)]
+            fits = [(item, self._fit(payer, [item])) for item in near]
+            strong = [(item, fit) for item, fit in fits if fit.kind in _STRONG_FITS]
+            name = self._customers[customer_id].name if customer_id in self._customers else str(customer_id)
+            if len(strong) == 1:
+                unique = (
+                    W_UNIQUE,
+                    _("the only open invoice of {customer} with this amount").format(customer=name),
+                )
+                self._add(out, payer, strong[0][1], support, extra=[unique], named=False)
+            else:
+                for _item, fit in strong:
+                    self._add(out, payer, fit, support, named=False)
+            if not strong and len(items) > 1:
+                self._collective_search(payer, items, support, name, out)
+            if not strong and len(items) == 1:
+                self._add(out, payer, self._fit(payer, items), support, named=False)
+
+    def _collective_search(
+        self,
+        payer: _Payer,
+        items: list[_Open],
+        support: tuple[float, str | None],
+        customer: str,
+        out: dict[tuple[int, ...], Proposal],
+    ) -> None:
+        """Bounded subset sum over a customer's open invoices; booked only if exactly one combination fits."""
+        solutions, complete = self._subsets(payer.cents, items)
+        unique = complete and len(solutions) == 1
+        for solution in solutions:
+            extra = []
+            if unique:
+                extra.append(
+                    (
+                        W_UNIQUE,
+                        _(
+                            "the only combination of {count} open invoices of {customer} that adds up to the amount"
+                        ).format(count=len(solution), customer=customer),
+                    )
+                )
+            self._add(out, payer, self._fit(payer, solution), support, extra=extra, named=False)
+
+    def _subsets(self, target: int, items: list[_Open]) -> tuple[list[list[_Open]], bool]:
+        """Up to two combinations of 2..N invoices adding up to the target; False if the search was cut."""
+        config = self.config
+        oldest = sorted(items, key=lambda i: (i.invoice.issued_on, i.invoice.id))
+        complete = len(oldest) <= config.collective_max_candidates
+        pool = sorted(
+            (i for i in oldest[: config.collective_max_candidates] if i.open_cents < target),
+            key=lambda i: -i.open_cents,
+        )
+        suffix = [0] * (len(pool) + 1)
+        for index in range(len(pool) - 1, -1, -1):
+            suffix[index] = suffix[index + 1] + pool[index].open_cents
+        solutions: list[list[_Open]] = []
+        chosen: list[_Open] = []
+        steps = 0
+
+        def walk(start: int, need: int) -> bool:
+            """Depth-first search; True stops everything (two solutions found, or out of steps)."""
+            nonlocal steps, complete
+            for index in range(start, len(pool)):
+                steps += 1
+                if steps > config.collective_max_steps:
+                    complete = False
+                    return True
+                if suffix[index] < need:
+                    return False
+                cents = pool[index].open_cents
+                if cents > need:
+                    continue
+                chosen.append(pool[index])
+                if cents == need:
+                    if len(chosen) >= 2:
+                        solutions.append(list(chosen))
+                    stop = len(solutions) >= 2
+                elif len(chosen) < config.collective_max_invoices:
+                    stop = walk(index + 1, need - cents)
+                else:
+                    stop = False
+                chosen.pop()
+                if stop:
+                    return True
+            return False
+
+        walk(0, target)
+        return solutions, complete
+
+    def _amount_proposals(self, payer: _Payer, out: dict[tuple[int, ...], Proposal]) -> None:
+        """Last resort for suggestions: any open invoice with exactly this amount; never booked alone."""
+        same = payer.side.by_amount.get(payer.cents, ())
+        if len(same) > _MAX_SAME_AMOUNT:
+            return
+        for invoice_id in same[:_MAX_AMOUNT_ONLY]:
+            item = self._usable(invoice_id, payer)
+            if item is not None:
+                support = self._corroboration(payer, item.invoice.customer_id)
+                self._add(out, payer, self._fit(payer, [item]), support, named=False)
+
+    # -- evidence ------------------------------------------------------------------------------------------
+
+    def _corroboration(self, payer: _Payer, customer_id: int) -> tuple[float, str | None]:
+        """How strongly the payer (IBAN, learned name, fuzzy name) points to this customer."""
+        customer = self._customers.get(customer_id)
+        name = customer.name if customer else str(customer_id)
+        if customer_id in payer.iban_customers:
+            return W_IBAN, _("payer IBAN known for {customer}").format(customer=name)
+        if payer.learned == customer_id:
+            return W_LEARNED, _("payer name known for {customer}").format(customer=name)
+        if payer.name and customer_id in self._names:
+            score = fuzz.token_sort_ratio(payer.name, self._names[customer_id])
+            if score >= NAME_STRONG:
+                return W_NAME, _("payer name matches {customer}").format(customer=name)
+            if score >= NAME_WEAK:
+                return W_NAME_WEAK, _("payer name resembles {customer}").format(customer=name)
+        if payer.iban_customers:
+            return W_CONFLICT, _("payer IBAN belongs to another customer")
+        return 0.0, None
+
+    def _slack(self, open_cents: int) -> int:
+        """How far below the open amount a payment may be and still fit exactly, with discount or with fees."""
+        return max(self._tolerance_cents, int(open_cents * self._slack_percent)) + 2
+
+    def _fit(self, payer: _Payer, items: list[_Open]) -> _Fit:
+        """Exact, cash discount, small shortfall, partial or overpayment, for one or several invoices."""
+        config = self.config
+        cents = payer.cents
+        total = sum(item.open_cents for item in items)
+        collective = len(items) > 1
+        if cents == total:
+            reason = _("amount equals the sum of the invoices") if collective else _("amount equal")
+            return _Fit("collective" if collective else "exact", W_EXACT, _full(items), reason)
+        if cents < total:
+            skonto = self._skonto(payer.payment.booked_on, items, cents)
+            if skonto is not None:
+                return skonto
+            shortfall = total - cents
+            tolerance = max(to_cents(config.tolerance_amount), int(total * config.tolerance_percent / 100))
+            if shortfall <= tolerance:
+                allocations = _full(items)
+                last_id, last_cents, _discount = allocations[-1]
+                allocations = (*allocations[:-1], (last_id, last_cents - shortfall, shortfall))
+                reason = _("short by {amount} (bank fees?)").format(amount=format_amount(from_cents(shortfall)))
+                return _Fit("shortfall", W_SHORTFALL, allocations, reason)
+            weight = W_PARTIAL if config.multiple_hits else 0.0
+            reason = _("partial payment of {amount} on {open} open").format(
+                amount=format_amount(from_cents(cents)), open=format_amount(from_cents(total))
+            )
+            return _Fit("partial", weight, _partial(items, cents), reason)
+        surplus = cents - total
+        plausible = surplus * 100 <= total * config.overpayment_percent
+        reason = _("overpaid by {amount}").format(amount=format_amount(from_cents(surplus)))
+        return _Fit("overpayment", W_OVERPAYMENT if plausible else 0.0, _full(items), reason)
+
+    def _skonto(self, booked_on: date, items: list[_Open], cents: int) -> _Fit | None:
+        """Cash discount, when every invoice is still untouched and was paid in time."""
+        if any(item.open_cents != item.amount_cents for item in items):
+            return None
+        for rule in self.config.skonto:
+            deadline = timedelta(days=rule.days + self.config.skonto_grace_days)
+            if any(booked_on > item.invoice.issued_on + deadline for item in items):
+                continue
+            discounts = [to_cents(from_cents(item.open_cents) * rule.percent / 100) for item in items]
+            expected = sum(item.open_cents for item in items) - sum(discounts)
+            if abs(expected - cents) <= 2 * len(items):
+                allocations = tuple(
+                    (item.invoice.id, item.open_cents - discount, discount)
+                    for item, discount in zip(items, discounts, strict=True)
+                )
+                first_id, first_cents, first_discount = allocations[0]
+                drift = expected - cents
+                allocations = ((first_id, first_cents - drift, first_discount + drift), *allocations[1:])
+                reason = _("cash discount {percent} % within {days} days").format(percent=rule.percent, days=rule.days)
+                return _Fit("skonto", W_SKONTO, allocations, reason)
+        return None
+
+    def _add(
+        self,
+        out: dict[tuple[int, ...], Proposal],
+        payer: _Payer,
+        fit: _Fit,
+        support: tuple[float, str | None],
+        *,
+        number: tuple[float, str] | None = None,
+        extra: Sequence[tuple[float, str]] = (),
+        named: bool,
+        cap: float | None = None,
+    ) -> None:
+        """Score a fit with its evidence and keep the best proposal per set of invoices.
+
+        Without an exact invoice number, only a payer who clearly is the customer can lift a proposal
+        above a modest score; a partial payment with multiple hits switched off is never booked alone.
+        """
+        evidence = ([number] if number else []) + [support] + list(extra)
+        score = sum(weight for weight, _reason in evidence) + fit.weight
+        if not named and support[0] < W_NAME:
+            score = min(score, _CAP_UNCORROBORATED)
+        if fit.kind == "partial" and not self.config.multiple_hits:
+            score = min(score, self.config.auto_threshold - _CAP_BELOW_AUTO)
+        if cap is not None:
+            score = min(score, cap)
+        score = round(max(0.0, min(1.0, score)), 3)
+        reasons = [reason for _weight, reason in evidence[: len(evidence) - len(extra)] if reason]
+        reasons += [fit.reason] + [reason for _weight, reason in extra]
+        key = tuple(sorted(invoice_id for invoice_id, _cents, _discount in fit.allocations))
+        current = out.get(key)
+        if current is None or current.score < score:
+            out[key] = Proposal(
+                payment_id=payer.payment.id,
+                allocations=tuple(
+                    Allocation(invoice_id, _money(cents), _money(discount))
+                    for invoice_id, cents, discount in fit.allocations
+                ),
+                score=score,
+                reasons=tuple(reasons),
+                kind=fit.kind,
+            )
+
+    def _decide(self, payment_id: int, proposals: list[Proposal], *, limit: int) -> MatchResult:
+        """Auto only above the threshold and with a clear margin over the runner-up."""
+        config = self.config
+        suggestions = tuple(p for p in proposals if p.score >= config.min_suggestion_score)[:limit]
+        if not suggestions:
+            return MatchResult(payment_id, "open", None, ())
+        best = suggestions[0]
+        runner_up = proposals[1].score if len(proposals) > 1 else 0.0
+        certain = best.score >= config.auto_threshold and best.score - runner_up >= config.margin
+        return MatchResult(payment_id, "auto" if certain else "suggested", best, suggestions)
+
+
+def _money(cents: int) -> Decimal:
+    """Cents as a two-place Decimal; `from_cents` without its division, which shows in profiles."""
+    return Decimal(cents).scaleb(-2)
+
+
+def _full(items: list[_Open]) -> tuple[tuple[int, int, int], ...]:
+    return tuple((item.invoice.id, item.open_cents, 0) for item in items)
+
+
+def _partial(items: list[_Open], cents: int) -> tuple[tuple[int, int, int], ...]:
+    """Oldest invoice first, as German practice (and § 366 BGB without a payer's choice) settles debts."""
+    allocations = []
+    for item in items:
+        if cents <= 0:
+            break
+        share = min(cents, item.open_cents)
+        allocations.append((item.invoice.id, share, 0))
+        cents -= share
+    return tuple(allocations)
+
+
+def _field(name: str) -> str:
+    return {
+        "purpose": _("purpose"),
+        "end_to_end_id": _("end-to-end ID"),
+        "counterparty_name": _("payer name"),
+    }.get(name, name)
