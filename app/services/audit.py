@@ -102,18 +102,31 @@ def record_row(session: Session, *, actor: str, action: str, row: Base, summary:
     )
 
 
+def values_digest(values: Mapping[str, Any]) -> str:
+    """Digest of a transaction's audited columns; cheaper than JSON because imports digest every row."""
+    fields = ("" if (value := values.get(name)) is None else str(value) for name in Transaction.__audited__)
+    return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
+
+
 def import_data(session: Session, import_id: int) -> list[list[Any]]:
     """What an import event covers: each transaction of that import with the digest of its row."""
-    rows = session.scalars(
-        select(Transaction).where(Transaction.import_id == import_id).order_by(Transaction.id)
+    columns = [getattr(Transaction, name) for name in Transaction.__audited__]
+    rows = session.execute(
+        select(Transaction.id, *columns).where(Transaction.import_id == import_id).order_by(Transaction.id)
     )
-    return [[row.id, digest(row_data(row))] for row in rows]
+    return [[row.id, values_digest(row._mapping)] for row in rows]
 
 
 def record_import(
-    session: Session, *, actor: str, import_id: int, rows: Iterable[Transaction], summary: str
+    session: Session,
+    *,
+    actor: str,
+    import_id: int,
+    rows: Iterable[tuple[int, Mapping[str, Any]]],
+    summary: str,
 ) -> AuditEvent:
-    data = [[row.id, digest(row_data(row))] for row in rows]
+    """One event for a whole import: the ids and digests of its rows (ordered by id)."""
+    data = sorted([row_id, values_digest(values)] for row_id, values in rows)
     return record(
         session,
         actor=actor,
@@ -152,9 +165,7 @@ def verify(session: Session) -> AuditReport:
     for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
         count += 1
         if event.prev_hash != prev or _chain(prev, event) != event.chain_hash:
-            return AuditReport(
-                count, event.id, _("audit event {id} was altered or removed").format(id=event.id)
-            )
+            return AuditReport(count, event.id, _("audit event {id} was altered or removed").format(id=event.id))
         prev = event.chain_hash
         if event.entity_id is not None:
             latest[(event.entity, event.entity_id)] = event

@@ -22,6 +22,7 @@ from app.models.schema import (
 )
 from app.services import audit
 from app.services.ledger import Ledger
+from app.services.search_index import index_transactions
 
 COMPANY = "Brenner Feinmechanik GmbH"
 DEMO_BLZ = "76050101"  # Sparkasse Nürnberg, a bank schwifty's registry knows
@@ -381,8 +382,13 @@ def _store(
             .order_by(Transaction.booked_on, Transaction.account_id, Transaction.id)
         )
     )
+    index_transactions(session, min(t.id for t in stored), max(t.id for t in stored))
     audit.record_import(
-        session, actor=actor, import_id=batch.id, rows=stored, summary=f"demo: {len(stored)} transactions"
+        session,
+        actor=actor,
+        import_id=batch.id,
+        rows=[(t.id, audit.row_data(t)) for t in stored],
+        summary=f"demo: {len(stored)} transactions",
     )
     numbers = {invoice.number.replace("-", ""): invoice for invoice in paid}
     for transaction in stored:

@@ -227,3 +227,19 @@ def test_reimport_is_idempotent_and_chunks_add_up(
         assert count(ledger) == len(items)
     finally:
         ledger.close()
+
+
+def test_imported_transactions_are_found_by_full_text_search(ledger: Ledger, tmp_path: Path) -> None:
+    import_statement_files(
+        ledger, [write(tmp_path, "m.xml", camt053(IBAN, bookings(), opening=Decimal("0")))], actor="anna"
+    )
+    with ledger.engine.connect() as conn:
+
+        def hits(query: str) -> int:
+            sql = "SELECT count(*) FROM transactions_fts WHERE transactions_fts MATCH ?"
+            return conn.exec_driver_sql(sql, (query,)).scalar() or 0
+
+        assert hits("muller") == 1  # umlauts folded: "Müller"
+        assert hits("telekom") == 2
+        assert hits('"E2E-42"') == 1  # references are searchable
+        assert hits("nirgendwo") == 0
