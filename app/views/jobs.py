@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, InvalidStateError
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import shiboken6
@@ -24,6 +25,42 @@ PROGRESS_INTERVAL = 0.05  # seconds between two progress signals, so a fast loop
 PROGRESS_DELAY_MS = 500  # a progress dialog for jobs that are still running after this
 
 
+class SharedExclusiveLock:
+    """Many jobs at once, or one exclusive job alone (re-encrypting needs the ledger file to itself)."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._shared = 0
+        self._exclusive = False
+        self._exclusive_waiting = 0
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._condition:
+            self._condition.wait_for(lambda: not self._exclusive and not self._exclusive_waiting)
+            self._shared += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._shared -= 1
+                self._condition.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._condition:
+            self._exclusive_waiting += 1
+            self._condition.wait_for(lambda: not self._exclusive and not self._shared)
+            self._exclusive_waiting -= 1
+            self._exclusive = True
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._exclusive = False
+                self._condition.notify_all()
+
+
 class JobSignals(QObject):
     """Created on the GUI thread, so slots connected here run there."""
 
@@ -36,7 +73,15 @@ class JobSignals(QObject):
 class Job(QRunnable):
     """Runs `fn(cancel, progress)` on a pool thread; cancel is cooperative (the function checks the event)."""
 
-    def __init__(self, fn: JobFunction, *, writer_lock: threading.Lock | None = None, name: str = "") -> None:
+    def __init__(
+        self,
+        fn: JobFunction,
+        *,
+        writer_lock: threading.Lock | None = None,
+        access: SharedExclusiveLock | None = None,
+        exclusive: bool = False,
+        name: str = "",
+    ) -> None:
         super().__init__()
         self.setAutoDelete(False)  # the runner keeps the Python object alive until `finished`
         self.fn = fn
@@ -44,6 +89,8 @@ class Job(QRunnable):
         self.cancel = threading.Event()
         self.signals = JobSignals()
         self._writer_lock = writer_lock
+        self._access = access
+        self._exclusive = exclusive
         self._last_progress = 0.0
 
     def _progress(self, done: int, total: int) -> None:
@@ -54,11 +101,12 @@ class Job(QRunnable):
 
     def run(self) -> None:
         try:
-            if self._writer_lock is None:
+            with ExitStack() as stack:
+                if self._access is not None:
+                    stack.enter_context(self._access.exclusive() if self._exclusive else self._access.shared())
+                if self._writer_lock is not None:
+                    stack.enter_context(self._writer_lock)
                 result = self.fn(self.cancel, self._progress)
-            else:
-                with self._writer_lock:
-                    result = self.fn(self.cancel, self._progress)
         except Exception as error:  # every failure goes to the GUI's error presenter
             log.debug("job %s failed: %s", self.name, error)
             self.signals.failed.emit(error)
@@ -172,6 +220,7 @@ class JobRunner(QObject):
         self.prompts = QtPrompts(self)
         self.progress_delay_ms = PROGRESS_DELAY_MS
         self._writer_lock = threading.Lock()
+        self._access = SharedExclusiveLock()
         self._jobs: dict[Job, _DelayedProgress | None] = {}
 
     def run(
@@ -181,15 +230,17 @@ class JobRunner(QObject):
         on_success: Callable[[Any], None] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
         writes: bool = False,
+        exclusive: bool = False,
         progress_text: str = "",
         parent: QWidget | None = None,
     ) -> Job:
         """Start `fn` on a worker; callbacks run on the GUI thread. Errors go to the presenter unless handled.
 
-        `writes=True` waits for any other writing job first (one writer per ledger, like Anki's executor)."""
+        `writes=True` waits for any other writing job first (one writer per ledger, like Anki's executor);
+        `exclusive=True` waits until no other job runs and keeps new ones waiting (re-encrypting the file)."""
         from app.views.errors import present_error
 
-        job = Job(fn, writer_lock=self._writer_lock if writes else None)
+        job = Job(fn, writer_lock=self._writer_lock if writes else None, access=self._access, exclusive=exclusive)
         if on_success is not None:
             job.signals.succeeded.connect(on_success)
         job.signals.failed.connect(on_failure or (lambda error: present_error(error, parent=parent)))

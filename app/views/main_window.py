@@ -235,7 +235,7 @@ class MainWindow(QMainWindow):
         job = self.runner.run(
             change,
             on_success=self._on_passphrase_changed,
-            writes=True,
+            exclusive=True,
             progress_text=_("Re-encrypting the ledger…"),
             parent=self,
         )

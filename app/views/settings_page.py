@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -55,6 +56,10 @@ class SettingsPage(QWidget):
         ledger_path = QLabel(str(context.unlocked.path))
         ledger_path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         ledger_path.setObjectName("hintLabel")
+        ledger_path.setToolTip(str(context.unlocked.path))
+        ledger_path.setSizePolicy(
+            QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
+        )  # long paths never widen the window
         company_form = QFormLayout(company_box)
         company_form.addRow(self._section(_("Company")))
         company_form.addRow(_("Company name:"), name_row)

@@ -173,3 +173,26 @@ def test_prompt_without_listener_counts_as_cancelled(qtbot) -> None:
 def test_prompt_refuses_the_gui_thread(qapp) -> None:
     with pytest.raises(RuntimeError):
         QtPrompts().ask_tan("challenge")
+
+
+def test_exclusive_job_runs_alone(qtbot, runner: JobRunner) -> None:
+    reading = threading.Event()
+    release = threading.Event()
+    order: list[str] = []
+
+    def read(cancel: threading.Event, progress: Progress) -> None:
+        reading.set()
+        release.wait(5)
+        order.append("read done")
+
+    def rekey(cancel: threading.Event, progress: Progress) -> None:
+        order.append("rekey")
+
+    runner.run(read)
+    assert reading.wait(5)
+    runner.run(rekey, exclusive=True)
+    time.sleep(0.1)
+    assert order == []  # the exclusive job waits for the running reader
+    release.set()
+    qtbot.waitUntil(lambda: runner.active_jobs == 0, timeout=5000)
+    assert order == ["read done", "rekey"]
