@@ -128,6 +128,13 @@ def test_exact_reference_is_booked_with_reasons() -> None:
     assert result.best.score == 1.0
 
 
+def test_a_number_found_only_without_its_zeros_needs_the_payer_too() -> None:
+    matcher = Matcher([invoice(1, "RE-2026-00042", MUELLER, "1190.00")], CUSTOMERS)
+    assert matcher.match(payment(1, "1190.00", "Rechnung 2026 42")).status == "suggested"
+    assert matcher.match(payment(2, "1190.00", "Rechnung 2026 00042")).status == "auto"
+    assert matcher.match(payment(3, "1190.00", "Rechnung 2026 42", name="MUELLER BAU")).status == "auto"
+
+
 def test_reference_in_end_to_end_id_is_found() -> None:
     matcher = Matcher([invoice(1, "RE-2026-00042", MUELLER, "1190.00")], CUSTOMERS)
     result = matcher.match(payment(1, "1190.00", "Danke", end_to_end_id="RE202600042"))
@@ -242,7 +249,7 @@ def test_listed_collective_payment_books_every_named_invoice() -> None:
         invoice(3, "RE-2026-00043", SCHMIDT, "80.00"),
     ]
     matcher = Matcher(invoices, CUSTOMERS)
-    result = matcher.match(payment(1, "430.00", "RE 2026-41, 2026-00042 und RE202600043"))
+    result = matcher.match(payment(1, "430.00", "RE 2026-00041, 2026-00042 und RE202600043"))
     assert result.status == "auto"
     assert result.best.kind == "collective"
     assert set(allocations(result)) == {1, 2, 3}
@@ -325,9 +332,14 @@ def test_a_typo_alone_is_only_a_suggestion() -> None:
 
 
 def test_unrelated_credits_stay_open() -> None:
-    invoices = [invoice(1, "RE-2026-00042", MUELLER, "1190.00"), invoice(2, "300417", SCHMIDT, "238.00")]
+    invoices = [
+        invoice(1, "RE-2026-00042", MUELLER, "1190.00"),
+        invoice(2, "300417", SCHMIDT, "238.00"),
+        invoice(3, "RE-2026-00692", WEBER, "478.06"),
+    ]
     matcher = Matcher(invoices, CUSTOMERS)
     credits = [
+        payment(5, "476.00", "Erstattung Beiträge 02/2026 692-29488", name="Deutsche Rentenversicherung"),
         payment(1, "1190.00", "Erstattung USt 03/2026 StNr 143/300/41712", name="Finanzamt München"),
         payment(2, "238.00", "Schadenregulierung VSNR 30041-7", name="Allianz Versicherungs-AG"),
         payment(3, "12.17", "Habenzinsen 03/2026", name="Sparkasse Nürnberg"),

@@ -39,6 +39,7 @@ from app.services.matching.numbers import (
 
 # Evidence weights; a score is their sum, clipped to 0..1.
 W_NUMBER = 0.6
+W_NUMBER_LOOSE = 0.5
 W_TYPO = 0.3
 W_EXACT = 0.3
 W_SKONTO = 0.27
@@ -295,34 +296,42 @@ class Matcher:
         if payer is None:
             return []
         proposals: dict[tuple[int, ...], Proposal] = {}
-        hits: dict[int, str] = {}
+        hits: dict[int, tuple[str, bool]] = {}  # invoice id -> field, found only without leading zeros
         closed_hit = False
         typo_keys: set[str] = set()
         for field in self.config.search_fields:
             for token in tokens(self._number_re, getattr(payment, field)):
                 keys = number_keys(token)
-                for key in keys:
-                    for invoice_id in payer.side.by_key.get(key, ()):
-                        if invoice_id in hits:
-                            continue
+                for loose, key in enumerate(keys):
+                    found = payer.side.by_key.get(key, ())
+                    for invoice_id in found:
                         if self._usable(invoice_id, payer) is None:
                             closed_hit = True
-                        else:
-                            hits[invoice_id] = field
+                        elif invoice_id not in hits or hits[invoice_id][1]:
+                            hits[invoice_id] = (field, bool(loose))
+                    if found:
+                        break
                 if keys and len(keys[0]) >= _MIN_TYPO_KEY:
                     typo_keys.add(keys[0])
-        if hits:
-            self._number_proposals(payer, hits, proposals)
-        elif not closed_hit:
-            if typo_keys:
-                self._typo_proposals(payer, typo_keys, proposals)
+        self._number_proposals(payer, hits, proposals)
+        # A typo often yields another existing number (numbering is dense): look for the intended one.
+        if typo_keys and not any(p.kind in _STRONG_FITS for p in proposals.values()):
+            self._typo_proposals(payer, typo_keys, proposals)
+        # A number of a paid invoice means a duplicate or a mistake: the payer's other invoices are no answer.
+        if not hits and not closed_hit:
             self._customer_proposals(payer, proposals, interactive=interactive)
             if interactive or not proposals:
                 self._amount_proposals(payer, proposals)
         return sorted(proposals.values(), key=lambda p: (-p.score, [a.invoice_id for a in p.allocations]))
 
-    def _number_proposals(self, payer: _Payer, hits: dict[int, str], out: dict[tuple[int, ...], Proposal]) -> None:
-        """Invoices named in the payment: each alone, and together per customer as a collective payment."""
+    def _number_proposals(
+        self, payer: _Payer, hits: dict[int, tuple[str, bool]], out: dict[tuple[int, ...], Proposal]
+    ) -> None:
+        """Invoices named in the payment: each alone, and together per customer as a collective payment.
+
+        A number found only with its leading zeros dropped ('2026-692') counts less, since short digit
+        runs in unrelated texts (dates, tax numbers) produce such keys by chance.
+        """
         by_customer: dict[int, list[_Open]] = {}
         for invoice_id in hits:
             item = self._open[invoice_id]
@@ -331,8 +340,8 @@ class Matcher:
             support = self._corroboration(payer, customer_id)
             found = [
                 (
-                    W_NUMBER,
-                    _("{number} found in {field}").format(number=i.invoice.number, field=_field(hits[i.invoice.id])),
+                    W_NUMBER_LOOSE if hits[i.invoice.id][1] else W_NUMBER,
+                    _("{number} found in {field}").format(number=i.invoice.number, field=_field(hits[i.invoice.id][0])),
                 )
                 for i in items
             ]
@@ -343,7 +352,8 @@ class Matcher:
             if len(items) > 1:
                 items.sort(key=lambda i: (i.invoice.issued_on, i.invoice.id))
                 numbers = ", ".join(i.invoice.number for i in items)
-                number = (W_NUMBER, _("{numbers} found in the payment").format(numbers=numbers))
+                weight = min(weight for weight, _reason in found)
+                number = (weight, _("{numbers} found in the payment").format(numbers=numbers))
                 self._add(out, payer, self._fit(payer, items), support, number=number, named=True)
 
     def _typo_proposals(self, payer: _Payer, keys: set[str], out: dict[tuple[int, ...], Proposal]) -> None:
