@@ -45,9 +45,7 @@ def error_message(error: BaseException) -> str:
         log.warning("%s", error)
         return str(error) or type(error).__name__
     log.error("unexpected error", exc_info=(type(error), error, error.__traceback__))
-    return _("Something went wrong inside Kontor ({error}). Your ledger was not changed by this message.").format(
-        error=type(error).__name__
-    )
+    return _("An unexpected error occurred in Kontor ({error}).").format(error=type(error).__name__)
 
 
 def present_error(error: BaseException, *, parent: QWidget | None = None, title: str = "") -> None:

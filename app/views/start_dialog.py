@@ -63,7 +63,7 @@ class StartDialog(QDialog):
 
         self.new_button = QPushButton(_("New ledger…"))
         self.open_file_button = QPushButton(_("Open file…"))
-        self.open_button = QPushButton(_("Open"))
+        self.open_button = QPushButton(_("Open ledger"))
         self.open_button.setDefault(True)
         self.quit_button = QPushButton(_("Quit"))
         buttons = QHBoxLayout()
