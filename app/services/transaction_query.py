@@ -32,6 +32,7 @@ RECONCILIATION_LABELS = {
 }
 HIDDEN_STATUS = "replaced"  # a pending booking superseded by its final booking; shown nowhere
 _WORD = re.compile(r"\w", re.UNICODE)
+_PLAIN_NUMBER = re.compile(r"\d+(\.\d*)?|\.\d+")
 _HIDDEN = aliased(Transaction)
 _FTS = table("transactions_fts", column("rowid"))  # contentless FTS5 index; rowid = transactions.id
 
@@ -197,13 +198,14 @@ def _order_keys(session: Session, filter: TransactionFilter, order: TransactionO
 
 def _account_rank(session: Session) -> ColumnElement[object]:
     """The position of each account's label in alphabetical order, without joining a million rows."""
-    labels = sorted((label.casefold(), account_id) for account_id, label in _account_labels(session).items())
+    labels = sorted((label.casefold(), account_id) for account_id, label in account_labels(session).items())
     if not labels:
         return Transaction.account_id
     return case({account_id: rank for rank, (_label, account_id) in enumerate(labels)}, value=Transaction.account_id)
 
 
-def _account_labels(session: Session) -> dict[int, str]:
+def account_labels(session: Session) -> dict[int, str]:
+    """Account id to the label the table shows (its name, or the IBAN for an unnamed account)."""
     return {
         account_id: name or iban
         for account_id, name, iban in session.execute(select(BankAccount.id, BankAccount.name, BankAccount.iban))
@@ -355,6 +357,18 @@ def transaction_detail(session: Session, transaction_id: int) -> TransactionDeta
         return_of=next(iter(transaction_rows(session, [return_of_id])), None) if return_of_id else None,
         returned_by=tuple(transaction_rows(session, returned_by)),
     )
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """A user's amount in the filter bar, in German (1.234,56) or English (1,234.56) notation; None if not one."""
+    cleaned = text.replace("€", "").replace("\u00a0", "").replace(" ", "").lstrip("+-")
+    if not cleaned:
+        return None
+    if current_language() == "de" or ("," in cleaned and "." not in cleaned and cleaned.count(",") == 1):
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    else:
+        cleaned = cleaned.replace(",", "")
+    return Decimal(cleaned) if _PLAIN_NUMBER.fullmatch(cleaned) else None
 
 
 # -- copying and exporting ------------------------------------------------------------------------

@@ -1,0 +1,482 @@
+"""Every booking of every account: filter bar, a lazy table that stays smooth at a million rows, and details.
+
+Each filter or sort change is one generation: a quick job reads the first page (painted at once), then a
+second job reads the whole id list and extends the table. Results of an older generation are dropped."""
+
+from __future__ import annotations
+
+import html
+import io
+import logging
+import threading
+from array import array
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QDate, QItemSelection, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QFontDatabase, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPlainTextEdit,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.formatting import format_amount, format_date
+from app.services.i18n import _, current_language, ngettext
+from app.services.ledger import Ledger
+from app.services.transaction_query import (
+    RECONCILIATION_LABELS,
+    RECONCILIATION_STATES,
+    TransactionDetail,
+    TransactionFilter,
+    TransactionOrder,
+    TransactionRow,
+    account_labels,
+    export_csv,
+    first_transaction_ids,
+    parse_amount,
+    transaction_detail,
+    transaction_ids,
+    transaction_rows,
+    write_rows,
+)
+from app.views.jobs import JobRunner
+from app.views.transaction_table_model import PAGE_SIZE, Column, TransactionTableModel
+
+log = logging.getLogger(__name__)
+
+SEARCH_DELAY_MS = 250
+COLUMN_WIDTHS = {
+    Column.DATE: 96,
+    Column.COUNTERPARTY: 230,
+    Column.PURPOSE: 330,
+    Column.AMOUNT: 120,
+    Column.ACCOUNT: 140,
+    Column.STATUS: 150,
+}
+EMPTY_TEXT = "No transactions yet — import a statement via File › Import or drop files here"
+_FirstPage = tuple[array, list[TransactionRow]]
+
+
+class TransactionsPage(QWidget):
+    """The Transactions page; the main window calls `refresh()` after anything changed the ledger."""
+
+    loaded = Signal(int)  # the whole id list of the current generation is in; the row count
+
+    def __init__(self, ledger: Ledger, *, runner: JobRunner | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ledger = ledger
+        self._runner = runner or JobRunner(self)
+        self._generation = 0
+        self._order = TransactionOrder()
+        self._filter = TransactionFilter()
+        self._loading = False
+        self._selected_before: list[int] = []
+        self.model = TransactionTableModel(self._read_rows, self)
+        self.model.sort_requested.connect(self._on_model_sort_requested)
+        self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self._apply_filter)
+        self._build()
+        self._load_accounts()
+        self._apply_filter()
+
+    # -- reading (each call takes its own short Session; nothing is shared across threads) --------
+    def _read_rows(self, ids: list[int]) -> list[TransactionRow]:
+        with self._ledger.session() as session:
+            return transaction_rows(session, ids)
+
+    def _read_detail(self, transaction_id: int) -> TransactionDetail | None:
+        with self._ledger.session() as session:
+            return transaction_detail(session, transaction_id)
+
+    # -- widgets ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.account_combo = QComboBox()
+        self.account_combo.setMinimumContentsLength(14)
+        self.account_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.all_dates = QCheckBox(_("All dates"))
+        self.all_dates.setChecked(True)
+        today = QDate.currentDate()
+        self.date_from = self._date_edit(today.addMonths(-3))
+        self.date_to = self._date_edit(today)
+        self.direction_combo = QComboBox()
+        for text, value in ((_("In and out"), "all"), (_("Incoming"), "in"), (_("Outgoing"), "out")):
+            self.direction_combo.addItem(text, value)
+        self.amount_min = self._amount_edit(_("min. amount"))
+        self.amount_max = self._amount_edit(_("max. amount"))
+        self.status_combo = QComboBox()
+        self.status_combo.addItem(_("Any status"), "")
+        for state in RECONCILIATION_STATES:
+            self.status_combo.addItem(_(RECONCILIATION_LABELS[state]), state)
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText(_("Search name, purpose, reference…"))
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setMinimumWidth(220)
+
+        for combo in (self.account_combo, self.direction_combo, self.status_combo):
+            combo.currentIndexChanged.connect(self._apply_filter)
+        for edit in (self.date_from, self.date_to):
+            edit.dateChanged.connect(self._apply_filter)
+        self.all_dates.toggled.connect(self._on_all_dates_toggled)
+        for line in (self.search_edit, self.amount_min, self.amount_max):
+            line.textChanged.connect(self._search_timer.start)
+        self._on_all_dates_toggled(True)
+
+        bar = QHBoxLayout()
+        bar.setSpacing(6)
+        for widget in (self.account_combo, self.all_dates, self.date_from, QLabel("–"), self.date_to):
+            bar.addWidget(widget)
+        for widget in (self.direction_combo, self.amount_min, self.amount_max, self.status_combo):
+            bar.addWidget(widget)
+        bar.addWidget(self.search_edit, 1)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setWordWrap(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        vertical = self.table.verticalHeader()
+        vertical.hide()
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row size hints at 1M rows
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 10)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in COLUMN_WIDTHS.items():
+            header.resizeSection(column, width)
+        header.setStretchLastSection(True)
+        header.setHighlightSections(False)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(Column.DATE, Qt.SortOrder.DescendingOrder)
+        header.sortIndicatorChanged.connect(self.model.sort)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu)
+
+        self.copy_action = QAction(_("Copy"), self)
+        self.copy_action.setShortcut(QKeySequence.StandardKey.Copy)
+        self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.copy_action.triggered.connect(self.copy_selection)
+        self.export_action = QAction(_("Export selection…"), self)
+        self.export_action.triggered.connect(self._on_export_triggered)
+        self.table.addAction(self.copy_action)
+        self.table.addAction(self.export_action)
+
+        self.detail_view = QTextBrowser()
+        self.detail_view.setOpenLinks(False)
+        self.raw_view = QPlainTextEdit()
+        self.raw_view.setReadOnly(True)
+        self.raw_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.raw_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.raw_view.setPlaceholderText(_("The bank's original record appears here."))
+        detail = QSplitter(Qt.Orientation.Vertical)
+        detail.addWidget(self.detail_view)
+        detail.addWidget(self.raw_view)
+        detail.setSizes([400, 160])
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([900, 340])
+
+        self.empty_label = QLabel(_(EMPTY_TEXT))
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        font = self.empty_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        self.empty_label.setFont(font)
+        self.empty_label.setStyleSheet("color: #666; padding: 40px;")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.splitter)
+        self.stack.addWidget(self.empty_label)
+
+        self.count_label = QLabel()
+        self.count_label.setStyleSheet("color: #555;")
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.count_label)
+        self._show_detail(None)
+
+    @staticmethod
+    def _date_edit(value: QDate) -> QDateEdit:
+        edit = QDateEdit(value)
+        edit.setCalendarPopup(True)
+        edit.setDisplayFormat("dd.MM.yyyy" if current_language() == "de" else "yyyy-MM-dd")
+        return edit
+
+    @staticmethod
+    def _amount_edit(placeholder: str) -> QLineEdit:
+        edit = QLineEdit()
+        edit.setPlaceholderText(placeholder)
+        edit.setClearButtonEnabled(True)
+        edit.setMaximumWidth(110)
+        return edit
+
+    # -- state -------------------------------------------------------------------------------
+    def _load_accounts(self) -> None:
+        with self._ledger.session() as session:
+            labels = account_labels(session)
+        current = self.account_combo.currentData()
+        self.account_combo.blockSignals(True)
+        self.account_combo.clear()
+        self.account_combo.addItem(_("All accounts"), 0)
+        for account_id, label in sorted(labels.items(), key=lambda item: item[1].casefold()):
+            self.account_combo.addItem(label, account_id)
+        index = self.account_combo.findData(current) if current is not None else 0
+        self.account_combo.setCurrentIndex(max(index, 0))
+        self.account_combo.blockSignals(False)
+
+    def current_filter(self) -> TransactionFilter:
+        """The filter the bar shows; an amount that is not a number does not filter."""
+        dated = not self.all_dates.isChecked()
+        return TransactionFilter(
+            account_ids=(self.account_combo.currentData(),) if self.account_combo.currentData() else (),
+            date_from=self.date_from.date().toPython() if dated else None,  # type: ignore[arg-type]
+            date_to=self.date_to.date().toPython() if dated else None,  # type: ignore[arg-type]
+            direction=self.direction_combo.currentData(),
+            amount_min=parse_amount(self.amount_min.text()),
+            amount_max=parse_amount(self.amount_max.text()),
+            statuses=(self.status_combo.currentData(),) if self.status_combo.currentData() else (),
+            text=self.search_edit.text().strip(),
+        )
+
+    def refresh(self) -> None:
+        """Re-read accounts and ids after an import or a match; the filter and order stay."""
+        self._load_accounts()
+        self.model.invalidate()
+        self._query()
+
+    def _on_all_dates_toggled(self, checked: bool) -> None:
+        self.date_from.setEnabled(not checked)
+        self.date_to.setEnabled(not checked)
+        self._apply_filter()
+
+    def _on_model_sort_requested(self, order: TransactionOrder) -> None:
+        if order != self._order:
+            self._order = order
+            self._query()
+
+    def _apply_filter(self) -> None:
+        if not hasattr(self, "count_label"):
+            return  # a signal while the bar is still being built
+        self._search_timer.stop()
+        wanted = self.current_filter()
+        if wanted != self._filter or not self._generation:
+            self._filter = wanted
+            self._query()
+
+    # -- the two-step query -------------------------------------------------------------------
+    def _query(self) -> None:
+        """Start a new generation: the first page first (painted at once), then every id in the background."""
+        self._generation += 1
+        generation, filter, order = self._generation, self._filter, self._order
+        self._loading = True
+        self._update_count()
+
+        def first_page(cancel: threading.Event, progress: Callable[[int, int], None]) -> _FirstPage:
+            with self._ledger.session() as session:
+                ids = first_transaction_ids(session, filter, order, limit=PAGE_SIZE)
+                return ids, transaction_rows(session, ids.tolist())
+
+        self._runner.run(first_page, on_success=lambda result: self._on_first_page(generation, result), parent=self)
+
+    def _on_first_page(self, generation: int, result: _FirstPage) -> None:
+        if generation != self._generation:
+            return  # a newer filter or order was asked for meanwhile
+        ids, rows = result
+        self._remember_selection()
+        self.model.set_ids(ids, rows=rows)
+        self._restore_selection()
+        if len(ids) < PAGE_SIZE:
+            self._on_all_ids(generation, ids)
+            return
+        filter, order = self._filter, self._order
+
+        def all_ids(cancel: threading.Event, progress: Callable[[int, int], None]) -> array:
+            with self._ledger.session() as session:
+                return transaction_ids(session, filter, order)
+
+        self._runner.run(all_ids, on_success=lambda ids: self._on_all_ids(generation, ids), parent=self)
+
+    def _on_all_ids(self, generation: int, ids: array) -> None:
+        if generation != self._generation:
+            return
+        if not self.model.extend_ids(ids):
+            self._remember_selection()
+            self.model.set_ids(ids)
+            self._restore_selection()
+        self._loading = False
+        self._update_count()
+        empty_ledger = not ids and self._filter == TransactionFilter()
+        self.stack.setCurrentWidget(self.empty_label if empty_ledger else self.splitter)
+        self.loaded.emit(len(ids))
+
+    def _update_count(self) -> None:
+        count = self.model.rowCount()
+        if self._loading and count >= PAGE_SIZE:
+            self.count_label.setText(_("Loading…"))
+        elif count == 0 and self._filter != TransactionFilter():
+            self.count_label.setText(_("No transactions match the filter."))
+        else:
+            self.count_label.setText(
+                ngettext("{count} transaction", "{count} transactions", count).format(count=f"{count:,}")
+            )
+
+    # -- selection, detail, copy, export ------------------------------------------------------
+    def selected_ids(self) -> list[int]:
+        """The selected transactions in table order (selections are read as ids, never as row objects)."""
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        return [self.model.id_at(row) for row in rows]
+
+    def _remember_selection(self) -> None:
+        self._selected_before = self.selected_ids()[:1]
+
+    def _restore_selection(self) -> None:
+        """Keep the current transaction selected across a refresh when it is on the first page."""
+        if not self._selected_before:
+            return
+        ids = self.model.ids()
+        wanted = self._selected_before[0]
+        for row in range(min(len(ids), PAGE_SIZE)):
+            if ids[row] == wanted:
+                self.table.selectRow(row)
+                return
+
+    def _on_selection_changed(self, selected: QItemSelection, deselected: QItemSelection) -> None:
+        current = self.table.selectionModel().selectedRows()
+        self.export_action.setEnabled(bool(current))
+        self.copy_action.setEnabled(bool(current))
+        if len(current) == 1:
+            self._show_detail(self._read_detail(self.model.id_at(current[0].row())))
+        else:
+            self._show_detail(None)
+
+    def _show_detail(self, detail: TransactionDetail | None) -> None:
+        if detail is None:
+            self.detail_view.setHtml(f"<p style='color:#777'>{html.escape(_('Select a transaction.'))}</p>")
+            self.raw_view.setPlainText("")
+            return
+        self.detail_view.setHtml(detail_html(detail))
+        self.raw_view.setPlainText(detail.raw)
+
+    def copy_selection(self) -> None:
+        """Selected rows as tab-separated text, ready to paste into a spreadsheet."""
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        if not rows:
+            return
+        buffer = io.StringIO()
+        write_rows(self.model.rows_at(rows), buffer, delimiter="\t", header=False)
+        QGuiApplication.clipboard().setText(buffer.getvalue())
+
+    def _on_export_triggered(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        name = f"{_('transactions')}-{date.today():%Y-%m-%d}.csv"
+        path, _filter = QFileDialog.getSaveFileName(self, _("Export selection"), name, _("CSV files (*.csv)"))
+        if path:
+            self.export_selection(path)
+
+    def export_selection(self, path: str) -> int:
+        """Write the selected rows to a CSV file (UTF-8 with BOM, which Excel needs to read umlauts)."""
+        with open(path, "w", encoding="utf-8-sig", newline="") as stream, self._ledger.session() as session:
+            return export_csv(session, self.selected_ids(), stream)
+
+    def _on_table_context_menu(self, position: Any) -> None:
+        menu = QMenu(self)
+        menu.addAction(self.copy_action)
+        menu.addAction(self.export_action)
+        menu.exec(self.table.viewport().mapToGlobal(position))
+
+    # -- UI state -----------------------------------------------------------------------------
+    def save_ui_state(self, settings: QSettings) -> None:
+        settings.setValue("transactions/header", self.table.horizontalHeader().saveState())
+        settings.setValue("transactions/splitter", self.splitter.saveState())
+
+    def restore_ui_state(self, settings: QSettings) -> None:
+        header = settings.value("transactions/header")
+        if header is not None:
+            self.table.horizontalHeader().restoreState(header)  # type: ignore[arg-type]
+        splitter = settings.value("transactions/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)  # type: ignore[arg-type]
+
+
+def _detail_rows(detail: TransactionDetail) -> list[tuple[str, str]]:
+    row = detail.row
+    fields = [
+        (_("Amount"), format_amount(row.amount, row.currency)),
+        (_("Booked on"), format_date(row.booked_on)),
+        (_("Value date"), format_date(row.value_on) if row.value_on else ""),
+        (_("Account"), f"{row.account_label} · {detail.account_iban}"),
+        (_("Bank"), detail.account_bank),
+        (_("Counterparty"), row.counterparty_name),
+        (_("Counterparty IBAN"), row.counterparty_iban),
+        (_("Counterparty BIC"), detail.counterparty_bic),
+        (_("Purpose"), row.purpose),
+        (_("End-to-end ID"), row.end_to_end_id),
+        (_("Mandate reference"), detail.mandate_id),
+        (_("Creditor ID"), detail.creditor_id),
+        (_("Bank reference"), detail.bank_reference),
+        (_("Transaction code"), detail.transaction_code),
+        (_("Batch reference"), detail.batch_ref),
+        (_("Status"), row.reconciliation_label + (f" ({_('pending')})" if row.status == "pending" else "")),
+    ]
+    if row.return_reason:
+        fields.append((_("Return reason"), f"{row.return_reason} {detail.return_reason_text}".strip()))
+    if detail.return_of is not None:
+        original = detail.return_of
+        fields.append(
+            (
+                _("Returns booking"),
+                f"{format_date(original.booked_on)} · {original.counterparty_name} · "
+                f"{format_amount(original.amount, original.currency)}",
+            )
+        )
+    for returned in detail.returned_by:
+        fields.append(
+            (
+                _("Returned by"),
+                f"{format_date(returned.booked_on)} · {format_amount(returned.amount, returned.currency)} "
+                f"{returned.return_reason}",
+            )
+        )
+    fields.append((_("Imported from"), detail.imported_from))
+    return [(label, value) for label, value in fields if value]
+
+
+def detail_html(detail: TransactionDetail) -> str:
+    """Every field of a booking as a two-column table (empty fields are left out)."""
+    cells = "".join(
+        f"<tr><td style='color:#666; padding-right:10px; white-space:nowrap'>{html.escape(label)}</td>"
+        f"<td>{html.escape(value)}</td></tr>"
+        for label, value in _detail_rows(detail)
+    )
+    amount_color = "#1b7a3a" if detail.row.amount > 0 else "#b3261e"
+    title = html.escape(detail.row.counterparty_name or _("Transaction"))
+    amount = html.escape(format_amount(detail.row.amount, detail.row.currency))
+    return (
+        f"<h3 style='margin-bottom:2px'>{title}</h3>"
+        f"<p style='font-size:large; color:{amount_color}; margin-top:0'><b>{amount}</b></p>"
+        f"<table cellspacing='0' cellpadding='2'>{cells}</table>"
+    )

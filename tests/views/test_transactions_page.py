@@ -1,0 +1,182 @@
+"""The Transactions page as a user meets it, on a generated demo ledger: filters, search, sort, detail, copy."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select, update
+
+from app.models.schema import BankAccount, Transaction
+from app.services.demo_data import create_demo_ledger
+from app.services.ledger import Ledger
+from app.services.transaction_query import TransactionFilter, count_transactions, transaction_rows
+from app.views.transaction_table_model import AmountRole, Column, TransactionIdRole, TransactionTableModel
+from app.views.transactions_page import EMPTY_TEXT, TransactionsPage
+
+PASS = "Korrekt Pferd Batterie Heftklammer"
+TODAY = date(2026, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
+    ledger = Ledger.create(tmp_path_factory.mktemp("demo") / "demo.kontor", PASS, company_name="Demo")
+    create_demo_ledger(ledger, actor="test", today=TODAY)
+    with ledger.session() as session, session.begin():
+        first = session.scalar(select(Transaction.id).order_by(Transaction.id).limit(1))
+        session.execute(update(Transaction).where(Transaction.id == first).values(raw=":61:2506300630CR1190,00NTRF"))
+    yield ledger
+    ledger.close()
+
+
+@pytest.fixture
+def page(qtbot: QtBot, demo: Ledger) -> TransactionsPage:
+    page = TransactionsPage(demo)
+    qtbot.addWidget(page)
+    page.resize(1280, 800)
+    page.show()
+    qtbot.waitUntil(lambda: not page._loading, timeout=5000)
+    return page
+
+
+def _count(ledger: Ledger, filter: TransactionFilter) -> int:
+    with ledger.session() as session:
+        return count_transactions(session, filter)
+
+
+def _wait_rows(qtbot: QtBot, page: TransactionsPage, expected: int) -> None:
+    qtbot.waitUntil(lambda: not page._loading and page.model.rowCount() == expected, timeout=5000)
+
+
+def test_model_passes_the_model_tester(qtmodeltester: object, demo: Ledger) -> None:
+    def read(ids: object) -> list:
+        with demo.session() as session:
+            return transaction_rows(session, list(ids))  # type: ignore[call-overload]
+
+    from app.services.transaction_query import transaction_ids
+
+    model = TransactionTableModel(read)
+    with demo.session() as session:
+        model.set_ids(transaction_ids(session))
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
+    assert isinstance(model.index(0, Column.AMOUNT).data(AmountRole), Decimal)
+    assert model.index(0, 0).data(TransactionIdRole) == model.id_at(0)
+
+
+def test_page_shows_all_rows(page: TransactionsPage, demo: Ledger) -> None:
+    total = _count(demo, TransactionFilter())
+    assert total > 1000
+    assert page.model.rowCount() == total
+    assert f"{total:,} transactions" in page.count_label.text()
+    assert page.stack.currentWidget() is page.splitter
+    assert page.model.index(0, Column.DATE).data() == TODAY.isoformat() or page.model.rowCount()
+
+
+def test_filters_match_a_direct_count(qtbot: QtBot, page: TransactionsPage, demo: Ledger) -> None:
+    with demo.session() as session:
+        savings = session.scalar(select(BankAccount.id).where(BankAccount.name == "Tagesgeld"))
+    page.account_combo.setCurrentIndex(page.account_combo.findData(savings))
+    _wait_rows(qtbot, page, _count(demo, TransactionFilter(account_ids=(savings,))))
+    page.account_combo.setCurrentIndex(0)
+
+    page.direction_combo.setCurrentIndex(page.direction_combo.findData("in"))
+    _wait_rows(qtbot, page, _count(demo, TransactionFilter(direction="in")))
+    page.amount_min.setText("1000")
+    expected = _count(demo, TransactionFilter(direction="in", amount_min=Decimal(1000)))
+    assert 0 < expected < _count(demo, TransactionFilter(direction="in"))
+    _wait_rows(qtbot, page, expected)
+    page.direction_combo.setCurrentIndex(0)
+    page.amount_min.clear()
+
+    page.status_combo.setCurrentIndex(page.status_combo.findData("matched"))
+    _wait_rows(qtbot, page, _count(demo, TransactionFilter(statuses=("matched",))))
+    page.status_combo.setCurrentIndex(0)
+
+    start, end = TODAY - timedelta(days=30), TODAY - timedelta(days=10)
+    page.date_from.setDate(QDate(start.year, start.month, start.day))
+    page.date_to.setDate(QDate(end.year, end.month, end.day))
+    page.all_dates.setChecked(False)
+    _wait_rows(qtbot, page, _count(demo, TransactionFilter(date_from=start, date_to=end)))
+    assert 0 < page.model.rowCount() < 1000
+
+
+def test_search_narrows_rows(qtbot: QtBot, page: TransactionsPage, demo: Ledger) -> None:
+    total = page.model.rowCount()
+    qtbot.keyClicks(page.search_edit, "muller")
+    expected = _count(demo, TransactionFilter(text="muller"))
+    assert 0 < expected < total
+    _wait_rows(qtbot, page, expected)
+    assert all("Müller" in (page.model.row_at(r).counterparty_name + page.model.row_at(r).purpose)  # type: ignore[union-attr]
+               for r in range(page.model.rowCount()))  # fmt: skip
+    page.search_edit.setText('NEAR( "x OR *')
+    _wait_rows(qtbot, page, 0)
+    assert page.count_label.text() == "No transactions match the filter."
+
+
+def test_sorting_by_amount_puts_the_largest_first(qtbot: QtBot, page: TransactionsPage) -> None:
+    page.table.horizontalHeader().setSortIndicator(Column.AMOUNT, Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(lambda: not page._loading and page._order.column == "amount", timeout=5000)
+    amounts = [page.model.index(row, Column.AMOUNT).data(AmountRole) for row in range(page.model.rowCount())]
+    assert amounts[0] == max(amounts) and amounts == sorted(amounts, reverse=True)
+    assert page.model.index(0, Column.AMOUNT).data().startswith("+")
+    assert page.model.index(0, Column.AMOUNT).data(Qt.ItemDataRole.ForegroundRole).name() == "#1b7a3a"
+
+
+def test_selecting_a_row_shows_every_field_and_the_raw_record(qtbot: QtBot, page: TransactionsPage) -> None:
+    page.table.horizontalHeader().setSortIndicator(Column.DATE, Qt.SortOrder.AscendingOrder)
+    qtbot.waitUntil(lambda: not page._loading and not page._order.descending, timeout=5000)
+    page.table.selectRow(0)
+    assert page.raw_view.toPlainText() == ":61:2506300630CR1190,00NTRF"
+    text = page.detail_view.toPlainText()
+    assert "Counterparty IBAN" in text and "Imported from" in text and "demo" in text
+
+
+def test_ctrl_c_copies_the_selected_rows(qtbot: QtBot, page: TransactionsPage) -> None:
+    page.table.selectRow(0)
+    page.table.selectionModel().select(
+        page.model.index(1, 0),
+        page.table.selectionModel().SelectionFlag.Select | page.table.selectionModel().SelectionFlag.Rows,
+    )
+    page.table.setFocus()
+    QApplication.processEvents()
+    QGuiApplication.clipboard().clear()
+    qtbot.keyClick(page.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    lines = QGuiApplication.clipboard().text().splitlines()
+    assert len(lines) == 2
+    first = page.model.row_at(0)
+    assert first is not None and lines[0].split("\t")[3] == first.counterparty_name
+
+
+def test_export_selection_writes_csv(page: TransactionsPage, tmp_path: Path) -> None:
+    page.table.selectAll()
+    path = tmp_path / "out.csv"
+    assert page.export_selection(str(path)) == page.model.rowCount()
+    with path.open(encoding="utf-8-sig") as stream:
+        rows = list(csv.reader(stream))
+    assert rows[0][0] == "Date" and len(rows) == page.model.rowCount() + 1
+
+
+def test_stale_results_are_dropped(qtbot: QtBot, page: TransactionsPage, demo: Ledger) -> None:
+    for word in ("m", "mu", "mul", "mull", "mulle", "muller"):
+        page.search_edit.setText(word)
+        page._apply_filter()  # no debounce: every keystroke starts a generation
+    _wait_rows(qtbot, page, _count(demo, TransactionFilter(text="muller")))
+
+
+def test_empty_ledger_shows_the_empty_state(qtbot: QtBot, tmp_path: Path) -> None:
+    ledger = Ledger.create(tmp_path / "empty.kontor", PASS, company_name="Leer")
+    page = TransactionsPage(ledger)
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.loaded, timeout=5000):
+        page.refresh()
+    assert page.stack.currentWidget() is page.empty_label
+    assert page.empty_label.text() == EMPTY_TEXT
+    ledger.close()
