@@ -30,7 +30,7 @@ def _wait(app: object, condition: object, timeout: float = 10.0) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("out", type=Path)
-    parser.add_argument("--dialogs", type=Path, help="also save start-dialog.png and unlock-dialog.png here")
+    parser.add_argument("--dialogs", type=Path, help="also save the dialogs and the other pages here, for review")
     parser.add_argument("--lang", choices=["de", "en"], default="de")
     args = parser.parse_args(argv)
 
@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         from app.views.application import configure_application  # noqa: TID251 - a GUI script
         from app.views.jobs import JobRunner  # noqa: TID251 - a GUI script
         from app.views.main_window import MainWindow  # noqa: TID251 - a GUI script
+        from app.views.new_ledger_dialog import NewLedgerDialog  # noqa: TID251 - a GUI script
         from app.views.start_dialog import StartDialog  # noqa: TID251 - a GUI script
         from app.views.unlock_dialog import UnlockDialog, UnlockedLedger  # noqa: TID251 - a GUI script
 
@@ -84,6 +85,17 @@ def main(argv: list[str] | None = None) -> int:
             _wait(app, lambda: unlock.error_label.isVisible())
             _wait(app, lambda: False, timeout=0.3)
             unlock.grab().save(str(args.dialogs / "unlock-dialog.png"))
+            new = NewLedgerDialog(runner=runner, directory=Path(tmp))
+            new.show()
+            new.company_edit.setText("Muster GmbH")
+            new.passphrase.passphrase_edit.setText("Kaffee Tasse")
+            new.buttons.accepted.emit()
+            _wait(app, lambda: False, timeout=0.3)
+            new.grab().save(str(args.dialogs / "new-ledger-dialog.png"))
+            for page in list(window.pages):
+                window.show_page(page)
+                _wait(app, lambda: False, timeout=0.2)
+                window.grab().save(str(args.dialogs / f"page-{page.name.lower()}.png"))
             print(f"wrote dialogs to {args.dialogs}")
         window.close_ledger()
         runner.cancel_and_wait()

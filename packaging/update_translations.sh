@@ -16,6 +16,7 @@ xgettext --language=Python --keyword=_ --keyword=N_ --keyword=ngettext:1,2 --fro
 for po in "$TRANSLATIONS"/*/LC_MESSAGES/kontor.po; do
     [ -e "$po" ] || continue
     msgmerge --quiet --update --backup=none --no-fuzzy-matching --no-wrap "$po" "$POT"
+    msgattrib --no-obsolete --no-wrap --output-file="$po" "$po"
     msgfmt --check --output-file="${po%.po}.mo" "$po"
     printf '%s: ' "$po"
     msgfmt --statistics --output-file=/dev/null "$po"

@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from app.services.i18n import _
 from app.views.resources import icon
 
+TEXT_WIDTH = 520
+
 
 class EmptyStatePage(QWidget):
     """Texts are msgids, translated here so the page follows the UI language."""
@@ -24,17 +26,19 @@ class EmptyStatePage(QWidget):
         self.text_label = QLabel(_(text))
         self.hint_label = QLabel(_(hint))
         self.hint_label.setObjectName("hintLabel")
-        for label in (self.text_label, self.hint_label):
+        column = QWidget()  # a fixed-width column, so wrapped text gets its full height
+        column.setFixedWidth(TEXT_WIDTH)
+        texts = QVBoxLayout(column)
+        texts.setContentsMargins(0, 0, 0, 0)
+        for label in (self.title_label, self.text_label, self.hint_label):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             label.setWordWrap(True)
-            label.setMaximumWidth(560)
+            texts.addWidget(label)
+        texts.insertSpacing(2, 4)
 
         layout = QVBoxLayout(self)
         layout.addStretch(2)
         layout.addWidget(picture)
         layout.addSpacing(8)
-        layout.addWidget(self.title_label)
-        layout.addWidget(self.text_label, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addSpacing(4)
-        layout.addWidget(self.hint_label, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(column, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(3)

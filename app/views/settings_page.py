@@ -50,9 +50,14 @@ class SettingsPage(QWidget):
         self.company_status = QLabel()
         self.company_status.setObjectName("hintLabel")
         self.company_error = error_label()
+        self.company_status.hide()
         name_row = QHBoxLayout()
         name_row.addWidget(self.company_edit, 1)
         name_row.addWidget(self.save_button)
+        name_field = QVBoxLayout()
+        name_field.addLayout(name_row)
+        name_field.addWidget(self.company_status)
+        name_field.addWidget(self.company_error)
         ledger_path = QLabel(str(context.unlocked.path))
         ledger_path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         ledger_path.setObjectName("hintLabel")
@@ -62,9 +67,7 @@ class SettingsPage(QWidget):
         )  # long paths never widen the window
         company_form = QFormLayout(company_box)
         company_form.addRow(self._section(_("Company")))
-        company_form.addRow(_("Company name:"), name_row)
-        company_form.addRow("", self.company_status)
-        company_form.addRow("", self.company_error)
+        company_form.addRow(_("Company name:"), name_field)
         company_form.addRow(_("Ledger file:"), ledger_path)
 
         language_box = QFrame()
@@ -76,6 +79,7 @@ class SettingsPage(QWidget):
         self.language_note = QLabel(_("The new language is used from the next start of Kontor."))
         self.language_note.setObjectName("hintLabel")
         language_form = QFormLayout(language_box)
+        language_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         language_form.addRow(self._section(_("Language")))
         language_form.addRow(_("Language:"), self.language_combo)
         language_form.addRow("", self.language_note)
@@ -109,7 +113,7 @@ class SettingsPage(QWidget):
             return rename_company(ledger, name, actor=actor)
 
         show_error(self.company_error, "")
-        self.company_status.setText("")
+        self.company_status.hide()
         self.save_button.setEnabled(False)
         self._context.runner.run(
             rename, on_success=self._on_rename_succeeded, on_failure=self._on_rename_failed, writes=True, parent=self
@@ -119,6 +123,7 @@ class SettingsPage(QWidget):
         self.save_button.setEnabled(True)
         self.company_edit.setText(name)
         self.company_status.setText(_("Saved."))
+        self.company_status.show()
         self.company_renamed.emit(name)
 
     def _on_rename_failed(self, error: BaseException) -> None:

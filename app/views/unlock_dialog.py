@@ -71,7 +71,7 @@ def keyring_checkbox() -> QCheckBox:
         box.setToolTip(_("Keeps the passphrase in the operating system's keyring, so Kontor opens without asking."))
     else:
         box.setEnabled(False)
-        box.setText(_("Remember on this computer (unavailable: no OS keyring found)"))
+        box.setText(_("Remember on this computer (no OS keyring available)"))
     return box
 
 

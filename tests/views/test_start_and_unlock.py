@@ -128,7 +128,7 @@ def test_remember_checkbox_says_when_there_is_no_keyring(qtbot, runner, demo_led
     dialog = UnlockDialog(demo_ledger_path, runner=runner)
     qtbot.addWidget(dialog)
     assert not dialog.remember_check.isEnabled()
-    assert "unavailable" in dialog.remember_check.text()
+    assert "no OS keyring available" in dialog.remember_check.text()
 
 
 def test_kontor_passphrase_unlocks_without_asking(qtbot, controller, demo_ledger_path, monkeypatch) -> None:
