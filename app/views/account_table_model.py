@@ -1,0 +1,112 @@
+"""A small table model over the account summaries, with an "All accounts" row on top (a handful of rows)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QFont
+
+from app.services.balances import AccountSummary
+from app.services.formatting import format_amount, format_date
+from app.services.i18n import N_, _
+
+AccountIdRole = Qt.ItemDataRole.UserRole + 1  # None for the "All accounts" row
+BalanceRole = Qt.ItemDataRole.UserRole + 2  # Decimal
+NEGATIVE_COLOR = QColor("#b3261e")
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+
+class AccountColumn(IntEnum):
+    NAME = 0
+    BANK = 1
+    IBAN = 2
+    BALANCE = 3
+    UPDATED = 4
+
+
+HEADERS = {
+    AccountColumn.NAME: N_("Account"),
+    AccountColumn.BANK: N_("Bank"),
+    AccountColumn.IBAN: N_("IBAN"),
+    AccountColumn.BALANCE: N_("Balance"),
+    AccountColumn.UPDATED: N_("Last update"),
+}
+
+
+def grouped_iban(iban: str) -> str:
+    """DE02 1203 0000 0000 2020 51: how IBANs are printed, so they can be read out and compared."""
+    compact = iban.replace(" ", "")
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+class AccountTableModel(QAbstractTableModel):
+    """Row 0 is the total over all accounts; rows 1.. are the accounts."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._accounts: list[AccountSummary] = []
+        self._total = Decimal("0.00")
+
+    def set_accounts(self, accounts: list[AccountSummary], total: Decimal) -> None:
+        self.beginResetModel()
+        self._accounts = list(accounts)
+        self._total = total
+        self.endResetModel()
+
+    def accounts(self) -> list[AccountSummary]:
+        return list(self._accounts)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() or not self._accounts else len(self._accounts) + 1
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(AccountColumn)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(AccountColumn):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _(HEADERS[AccountColumn(section)])
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if section == AccountColumn.BALANCE else _LEFT
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < self.rowCount():
+            return None
+        column = AccountColumn(index.column())
+        account = self._accounts[index.row() - 1] if index.row() > 0 else None
+        balance = account.balance if account is not None else self._total
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(account, column, balance)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if column == AccountColumn.BALANCE else _LEFT
+        if role == Qt.ItemDataRole.ForegroundRole and column == AccountColumn.BALANCE and balance < 0:
+            return NEGATIVE_COLOR
+        if role == Qt.ItemDataRole.FontRole and account is None:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == AccountIdRole:
+            return account.account_id if account is not None else None
+        if role == BalanceRole:
+            return balance
+        return None
+
+    @staticmethod
+    def _display(account: AccountSummary | None, column: AccountColumn, balance: Decimal) -> str:
+        if column == AccountColumn.BALANCE:
+            return format_amount(balance, account.currency if account is not None else "EUR")
+        if account is None:
+            return _("All accounts") if column == AccountColumn.NAME else ""
+        if column == AccountColumn.NAME:
+            return account.label
+        if column == AccountColumn.BANK:
+            return account.bank_name
+        if column == AccountColumn.IBAN:
+            return grouped_iban(account.iban)
+        return format_date(account.updated_on) if account.updated_on else ""
