@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.services.i18n import _
 from app.views.resources import icon
@@ -40,5 +40,9 @@ class EmptyStatePage(QWidget):
         layout.addStretch(2)
         layout.addWidget(picture)
         layout.addSpacing(8)
-        layout.addWidget(column, 0, Qt.AlignmentFlag.AlignHCenter)
+        row = QHBoxLayout()  # stretches, not an alignment flag: only then does the layout ask heightForWidth
+        row.addStretch(1)
+        row.addWidget(column)
+        row.addStretch(1)
+        layout.addLayout(row)
         layout.addStretch(3)
