@@ -91,7 +91,7 @@ class AccountsPage(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(top)
         self.splitter.addWidget(chart_box)
-        self.splitter.setSizes([260, 480])
+        self.splitter.setSizes([200, 540])
 
         self.empty_label = QLabel(_(EMPTY_TEXT))
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -39,7 +39,10 @@ class _AmountAxis(pg.AxisItem):
     """Whole amounts with thousands separators in the user's notation."""
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
-        return [format_amount(Decimal(round(value)), "EUR").replace(",00", "").replace(".00", "") for value in values]
+        texts = [format_amount(Decimal(round(value)), "EUR") for value in values]
+        if current_language() == "de":
+            return [text.replace(",00\u00a0", "\u00a0") for text in texts]
+        return [text.removesuffix(".00") for text in texts]
 
 
 class BalanceChart(QWidget):
@@ -52,6 +55,8 @@ class BalanceChart(QWidget):
         self.plot = pg.PlotWidget(
             background="w", axisItems={"bottom": _GermanAxis(orientation="bottom"), "left": _AmountAxis("left")}
         )
+        self.plot.getAxis("left").enableAutoSIPrefix(False)  # the axis shows euros, never "k" or "M" scaling
+        self.plot.getAxis("left").setWidth(100)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.setMouseEnabled(x=True, y=False)
         self.plot.setMenuEnabled(False)

@@ -61,13 +61,13 @@ from app.views.transaction_table_model import PAGE_SIZE, Column, TransactionTabl
 log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 250
-COLUMN_WIDTHS = {
-    Column.DATE: 96,
-    Column.COUNTERPARTY: 230,
-    Column.PURPOSE: 330,
-    Column.AMOUNT: 120,
-    Column.ACCOUNT: 140,
-    Column.STATUS: 150,
+COLUMN_WIDTHS = {  # the purpose column takes the rest of the width
+    Column.DATE: 88,
+    Column.COUNTERPARTY: 210,
+    Column.PURPOSE: 260,
+    Column.AMOUNT: 112,
+    Column.ACCOUNT: 120,
+    Column.STATUS: 120,
 }
 EMPTY_TEXT = "No transactions yet — import a statement via File › Import or drop files here"
 _FirstPage = tuple[array, list[TransactionRow]]
@@ -161,7 +161,7 @@ class TransactionsPage(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for column, width in COLUMN_WIDTHS.items():
             header.resizeSection(column, width)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(Column.PURPOSE, QHeaderView.ResizeMode.Stretch)
         header.setHighlightSections(False)
         header.setSortIndicatorShown(True)
         header.setSortIndicator(Column.DATE, Qt.SortOrder.DescendingOrder)
@@ -196,7 +196,7 @@ class TransactionsPage(QWidget):
         self.splitter.addWidget(detail)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([900, 340])
+        self.splitter.setSizes([960, 320])
 
         self.empty_label = QLabel(_(EMPTY_TEXT))
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -339,7 +339,7 @@ class TransactionsPage(QWidget):
             self.count_label.setText(_("No transactions match the filter."))
         else:
             self.count_label.setText(
-                ngettext("{count} transaction", "{count} transactions", count).format(count=f"{count:,}")
+                ngettext("{count} transaction", "{count} transactions", count).format(count=_thousands(count))
             )
 
     # -- selection, detail, copy, export ------------------------------------------------------
@@ -420,6 +420,11 @@ class TransactionsPage(QWidget):
         splitter = settings.value("transactions/splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)  # type: ignore[arg-type]
+
+
+def _thousands(count: int) -> str:
+    text = f"{count:,}"
+    return text.replace(",", ".") if current_language() == "de" else text
 
 
 def _detail_rows(detail: TransactionDetail) -> list[tuple[str, str]]:
