@@ -16,6 +16,7 @@ from PySide6.QtCore import QMetaMethod, QObject, QRunnable, QThreadPool, QTimer,
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from app.services.i18n import _
+from app.views.errors import present_error
 
 log = logging.getLogger(__name__)
 
@@ -238,8 +239,6 @@ class JobRunner(QObject):
 
         `writes=True` waits for any other writing job first (one writer per ledger, like Anki's executor);
         `exclusive=True` waits until no other job runs and keeps new ones waiting (re-encrypting the file)."""
-        from app.views.errors import present_error
-
         job = Job(fn, writer_lock=self._writer_lock if writes else None, access=self._access, exclusive=exclusive)
         if on_success is not None:
             job.signals.succeeded.connect(on_success)

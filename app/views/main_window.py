@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -103,7 +104,7 @@ class MainWindow(QMainWindow):
 
     # -- building ------------------------------------------------------------------------------------
     def _action(
-        self, text: str, slot: object, shortcut: QKeySequence | str | None = None, icon_name: str = ""
+        self, text: str, slot: Callable[..., object], shortcut: QKeySequence | str | None = None, icon_name: str = ""
     ) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
