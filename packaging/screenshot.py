@@ -38,19 +38,19 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["KONTOR_HOME"] = str(Path(tmp) / "home")
         os.environ["KONTOR_LANG"] = args.lang
 
-        from PySide6.QtCore import QSettings  # noqa: TID251 - a GUI script
-        from PySide6.QtWidgets import QApplication  # noqa: TID251 - a GUI script
+        from PySide6.QtCore import QSettings
+        from PySide6.QtWidgets import QApplication
 
         from app.services.demo_data import create_demo_ledger
         from app.services.i18n import set_language
         from app.services.ledger import Ledger
         from app.services.preferences import Preferences
-        from app.views.application import configure_application  # noqa: TID251 - a GUI script
-        from app.views.jobs import JobRunner  # noqa: TID251 - a GUI script
-        from app.views.main_window import MainWindow  # noqa: TID251 - a GUI script
-        from app.views.new_ledger_dialog import NewLedgerDialog  # noqa: TID251 - a GUI script
-        from app.views.start_dialog import StartDialog  # noqa: TID251 - a GUI script
-        from app.views.unlock_dialog import UnlockDialog, UnlockedLedger  # noqa: TID251 - a GUI script
+        from app.views.application import configure_application
+        from app.views.jobs import JobRunner
+        from app.views.main_window import MainWindow
+        from app.views.new_ledger_dialog import NewLedgerDialog
+        from app.views.start_dialog import StartDialog
+        from app.views.unlock_dialog import UnlockDialog, UnlockedLedger
 
         set_language(args.lang)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(Path(tmp) / "qsettings"))

@@ -186,7 +186,7 @@ def _add_invoices(
     days = sorted(rng.randrange(span) for _ in range(300))
     for number, offset in enumerate(days, start=1):
         issued = start + timedelta(days=offset)
-        net = rng.choice([180, 240, 395, 512, 760, 980, 1250, 1890, 2400, 3175, 4820, 7600]) * 100
+        net = rng.choice([480, 640, 995, 1512, 1760, 2980, 3250, 4890, 5400, 6175, 8820, 12600]) * 100
         net += rng.randrange(0, 100) * 100
         invoices.append(
             Invoice(
@@ -219,7 +219,7 @@ def _bookings(
     paid: list[Invoice] = []
     for invoice in invoices:
         pay_day = invoice.issued_on + timedelta(days=rng.randrange(5, 40))
-        if pay_day > end or rng.random() < 0.12:
+        if pay_day > end or rng.random() < 0.05:
             continue  # still open
         customer = by_id[invoice.customer_id]
         purpose = rng.choice(
@@ -320,7 +320,7 @@ def _bookings(
                     _tx(
                         main_id,
                         day,
-                        -rng.randrange(40, 6000) * 100 - rng.randrange(100),
+                        -rng.randrange(40, 900) * 100 - rng.randrange(100),
                         name,
                         supplier_ibans[name],
                         f"Lieferung LS-{rng.randrange(10000, 99999)}",
