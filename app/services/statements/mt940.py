@@ -35,6 +35,18 @@ _CONTROL_CHARS = str.maketrans("", "", "\x00\x01\x02\x03\x1a")
 # German GVCs for SEPA returns: 108/109 direct debit, 118/119 card/B2B, 159/169 transfer returns.
 RETURN_GVCS = frozenset({"108", "109", "118", "119", "159", "169"})
 _IBAN_RE = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")
+# ?xx subfield codes of a structured :86:: stripped fields go to a slot, purpose lines and name parts are kept.
+_SUBFIELD_IGNORED, _SUBFIELD_PURPOSE, _SUBFIELD_NAME = -1, -2, -3
+_SUBFIELD_KINDS = {f"{code:02d}": _SUBFIELD_IGNORED for code in range(100)} | {
+    "00": 0,  # posting text
+    "10": 1,  # primanota
+    "30": 2,  # bank code / BIC
+    "31": 3,  # account / IBAN
+    "34": 4,  # text key extension
+    "32": _SUBFIELD_NAME,
+    "33": _SUBFIELD_NAME,
+    **{f"{code:02d}": _SUBFIELD_PURPOSE for code in (*range(20, 30), *range(60, 64))},
+}
 
 
 @dataclass(slots=True)
@@ -74,31 +86,39 @@ def parse_details_86(content: str) -> Details86:
 
 
 def _parse_structured_86(content: str, separator: str) -> Details86:
-    details = Details86(gvc=content[:3], structured=True)
+    purpose_lines: list[str] = []
+    fields = ["", "", "", "", ""]  # posting text, primanota, bank code, account, text key extension
+    name = ""
+    kinds = _SUBFIELD_KINDS
     for chunk in content[4:].split(separator):
-        if len(chunk) < 2 or not chunk[:2].isdigit():
-            if details.purpose_lines and chunk:
-                details.purpose_lines[-1] += separator + chunk
-            continue
-        code, value = int(chunk[:2]), chunk[2:]
-        if code == 0:
-            details.posting_text = value.strip()
-        elif code == 10:
-            details.primanota = value.strip()
-        elif 20 <= code <= 29 or 60 <= code <= 63:
-            details.purpose_lines.append(value)
-        elif code == 30:
-            details.bank_code = value.strip()
-        elif code == 31:
-            details.account = value.strip()
-        elif code in (32, 33):
-            details.name += value
-        elif code == 34:
-            details.text_key_extension = value.strip()
-    details.name = " ".join(details.name.split())
-    sepa = split_sepa_purpose(join_purpose_lines(details.purpose_lines))
-    details.purpose, details.sepa = sepa.purpose, sepa.keys
-    return details
+        kind = kinds.get(chunk[:2])
+        if kind is None:  # not two ASCII digits: a continuation, or a code in other Unicode digits
+            if len(chunk) < 2 or not chunk[:2].isdigit():
+                if purpose_lines and chunk:
+                    purpose_lines[-1] += separator + chunk
+                continue
+            kind = kinds[f"{int(chunk[:2]):02d}"]
+        if kind == _SUBFIELD_PURPOSE:
+            purpose_lines.append(chunk[2:])
+        elif kind == _SUBFIELD_NAME:
+            name += chunk[2:]
+        elif kind >= 0:
+            fields[kind] = chunk[2:].strip()
+    sepa = split_sepa_purpose(join_purpose_lines(purpose_lines))
+    posting_text, primanota, bank_code, account, text_key_extension = fields
+    return Details86(
+        gvc=content[:3],
+        posting_text=posting_text,
+        primanota=primanota,
+        purpose_lines=purpose_lines,
+        bank_code=bank_code,
+        account=account,
+        name=" ".join(name.split()),
+        text_key_extension=text_key_extension,
+        purpose=sepa.purpose,
+        sepa=sepa.keys,
+        structured=True,
+    )
 
 
 def parse_mt940(lines: Iterable[str], *, source: str) -> list[ParsedStatement]:
@@ -115,8 +135,10 @@ def _records(lines: Iterable[str]) -> Iterator[_Record]:
     held: list[str] = []  # a lone "-" is a terminator unless :86: text goes on after it
     after_terminator = False
     for line_no, raw_line in enumerate(lines, start=1):
-        line = raw_line.rstrip("\r\n").translate(_CONTROL_CHARS)
-        if line.startswith("{"):
+        line = raw_line.rstrip("\r\n")
+        if not line.isprintable():  # translate() is slow; only lines with control characters need it
+            line = line.translate(_CONTROL_CHARS)
+        if line[:1] == "{":
             block = line.find("{4:")
             if current is not None:
                 yield current
@@ -126,7 +148,7 @@ def _records(lines: Iterable[str]) -> Iterator[_Record]:
             if block < 0 or not line[block + 3 :].strip():
                 continue
             line = line[block + 3 :]
-        match = _TAG_RE.match(line)
+        match = _TAG_RE.match(line) if line[:1] == ":" else None
         if match and match.group(1) in KNOWN_TAGS:
             if current is not None:
                 yield current
@@ -135,7 +157,7 @@ def _records(lines: Iterable[str]) -> Iterator[_Record]:
             current = _Record(match.group(1), line_no, [line[match.end() :]])
             continue
         stripped = line.strip()
-        if stripped in ("-", "-}") or stripped.startswith("-}"):
+        if stripped == "-" or stripped[:2] == "-}":
             held.append(line)
             after_terminator = True
             continue
@@ -166,20 +188,29 @@ class _StatementBuilder:
         self.tx_has_86 = False
         self.ns_lines: list[str] = []
         self.is_942 = False
+        self.dates: dict[tuple[str, str | None], tuple[date, date]] = {}  # :61: value/entry date -> dates
 
     def error(self, record: _Record, reason: str) -> StatementFormatError:
         return StatementFormatError(self.source, f"line {record.line_no}", reason)
 
     def add(self, record: _Record) -> None:
         tag = record.tag
+        statement = self.statement
+        if tag == "61" and statement is not None:  # the bookings first: they are nearly all records
+            self._close_transaction()
+            self.transaction = self._transaction(record, statement)
+            self.tx_record = [":61:" + record.lines[0], *record.lines[1:]]
+            return
+        if tag == "86" and statement is not None:
+            self._details(record)
+            return
         if tag == "20":
             self._close_statement()
             self.reference = record.lines[0].strip()
             self.statement = ParsedStatement(account_iban="", source=self.source, statement_id=self.reference)
             return
-        if self.statement is None:
+        if statement is None:
             raise self.error(record, f":{tag}: before the first :20: statement header (not a statement file)")
-        statement = self.statement
         if tag == "25":
             if statement.account_iban or statement.account_number:
                 raise self.error(record, "a second :25: account inside one statement")
@@ -193,13 +224,6 @@ class _StatementBuilder:
         elif tag in ("62F", "62M"):
             self._close_transaction()
             statement.closing = self._balance(record)
-        elif tag == "61":
-            self._close_transaction()
-            self.transaction = self._transaction(record, statement)
-            self.tx_record = [f":61:{line}" for line in record.lines]
-            self.tx_record[1:] = [line[4:] for line in self.tx_record[1:]]
-        elif tag == "86":
-            self._details(record)
         elif tag == "NS":
             if self.transaction is not None:
                 self.ns_lines.extend(record.lines)
@@ -262,15 +286,21 @@ class _StatementBuilder:
         match = _LINE61_RE.match(first)
         if match is None:
             raise self.error(record, f"unreadable :61: line {first!r}")
-        amount = _amount(match["amount"])
+        raw_value, raw_entry, mark, raw_amount, tx_type, rest = match.group(
+            "value", "entry", "mark", "amount", "type", "rest"
+        )
+        amount = _amount(raw_amount)
         if amount is None:
-            raise self.error(record, f"unreadable :61: amount {match['amount']!r}")
-        value_on = _yymmdd(match["value"])
-        booked_on = _entry_date(value_on, match["entry"])
-        if match["mark"] in ("D", "RC", "ED"):
+            raise self.error(record, f"unreadable :61: amount {raw_amount!r}")
+        dates = self.dates.get((raw_value, raw_entry))
+        if dates is None:
+            value_on = _yymmdd(raw_value)
+            dates = self.dates[raw_value, raw_entry] = (value_on, _entry_date(value_on, raw_entry))
+        value_on, booked_on = dates
+        if mark in ("D", "RC", "ED"):
             amount = -amount
-        tx_type = match["type"] or ""
-        customer, separator, bank = match["rest"].partition("//")
+        tx_type = tx_type or ""
+        customer, separator, bank = rest.partition("//")
         transaction = ParsedTransaction(
             booked_on=booked_on,
             value_on=value_on,
@@ -279,7 +309,7 @@ class _StatementBuilder:
             bank_reference=bank.strip(),
             bank_transaction_code=tx_type,
             is_return=tx_type[1:] in ("RTI", "RTR"),
-            is_reversal=match["mark"] in ("RC", "RD"),
+            is_reversal=mark in ("RC", "RD"),
         )
         if not separator:
             customer = _counterparty_from_supplement([customer, *record.lines[1:]], transaction)

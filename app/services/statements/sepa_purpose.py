@@ -33,11 +33,13 @@ class SepaPurpose:
 
 def join_purpose_lines(lines: Sequence[str], *, width: int = _LINE_WIDTH) -> str:
     """Join fixed-width lines: a full line was wrapped mid-word, a short one ended deliberately ("\\n")."""
+    if len(lines) < 2:
+        return "".join(lines)
     parts: list[str] = []
-    for index, line in enumerate(lines):
-        if index and len(lines[index - 1]) < width:
-            parts.append("\n")
+    for line in lines:
         parts.append(line)
+        parts.append("\n" if len(line) < width else "")
+    parts.pop()  # nothing follows the last line
     return "".join(parts)
 
 
@@ -45,22 +47,24 @@ def split_sepa_purpose(text: str) -> SepaPurpose:
     """Take EREF+/MREF+/SVWZ+... values out of text; "\\n" marks deliberate ends (see join_purpose_lines)."""
     matches = list(_KEY_RE.finditer(text))
     if not matches:
-        return SepaPurpose(_squash(text))
+        return SepaPurpose(" ".join(text.split()))
     keys: dict[str, str] = {}
     free: list[str] = [text[: matches[0].start()]]
-    for index, match in enumerate(matches):
-        end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+    ends = [match.start() for match in matches]
+    ends.append(len(text))
+    for match, end in zip(matches, ends[1:], strict=True):
         value = text[match.end() : end]
-        key = match.group(1)
+        key = match[1]
         if key in _ID_KEYS:
-            value, rest = _cut_identifier(value)
+            value, rest = _cut_identifier(value)  # already squashed
             free.append(rest)
-        value = _squash(value)
+        else:
+            value = " ".join(value.split())
         if key in keys and value:
             keys[key] = f"{keys[key]} {value}"
         elif value or key not in keys:
             keys[key] = value
-    rest_text = _squash(" ".join(free))
+    rest_text = " ".join(" ".join(free).split())
     purpose = " ".join(part for part in (keys.get("SVWZ", ""), rest_text) if part)
     return SepaPurpose(purpose, keys)
 
