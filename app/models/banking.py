@@ -105,6 +105,8 @@ class Transaction(Base):
     )
     batch_ref: Mapped[str] = mapped_column(String(100), default="")
     reconciliation: Mapped[str] = mapped_column(String(20), default="open")
+    reconciliation_note: Mapped[str] = mapped_column(String(200), default="")  # why ignored, or what undid it
+    manual_only: Mapped[bool] = mapped_column(default=False)  # an undone automatic booking is not redone
     import_id: Mapped[int | None] = mapped_column(
         ForeignKey("statement_imports.id", ondelete="RESTRICT"), default=None, index=True
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, utcnow
@@ -39,6 +39,13 @@ class Invoice(Base):
     amount_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What the billing system last reported (an export's open amount and status); None: it said nothing.
+    reported_open_cents: Mapped[int | None] = mapped_column(default=None)
+    cancelled: Mapped[bool] = mapped_column(default=False)
+    # Set when a re-import changed an invoice that payments were already allocated to.
+    needs_review: Mapped[bool] = mapped_column(default=False)
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Allocation(Base):
@@ -56,7 +63,27 @@ class Allocation(Base):
     transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id", ondelete="RESTRICT"))
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="RESTRICT"))
     amount_cents: Mapped[int]
+    discount_cents: Mapped[int] = mapped_column(default=0)  # written off to close the invoice (Skonto, fees)
     method: Mapped[str] = mapped_column(String(10))
     confidence: Mapped[float] = mapped_column(default=1.0)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LearnedPayer(Base):
+    """A payer IBAN or normalized payer name learned for a customer, from a manual mapping or an import."""
+
+    __tablename__ = "payer_knowledge"
+    __table_args__ = (
+        UniqueConstraint("key_kind", "key", name="key_kind_key"),
+        CheckConstraint("key_kind IN ('iban', 'name')", name="key_kind"),
+    )
+    __audited__ = ("key_kind", "key", "customer_id")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_kind: Mapped[str] = mapped_column(String(4))
+    key: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(20), default="manual")
+    learned_by: Mapped[str] = mapped_column(String(100), default="")
+    learned_at: Mapped[datetime] = mapped_column(default=utcnow)

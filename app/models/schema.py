@@ -6,7 +6,7 @@ from app.models.banking import BalanceSnapshot, BankAccount, BankConnection, Sta
 from app.models.base import Base
 from app.models.company import CompanySettings, User
 from app.models.journal import AuditEvent, Notification
-from app.models.receivables import Allocation, Customer, Invoice
+from app.models.receivables import Allocation, Customer, Invoice, LearnedPayer
 
 __all__ = [
     "Allocation",
@@ -18,6 +18,7 @@ __all__ = [
     "CompanySettings",
     "Customer",
     "Invoice",
+    "LearnedPayer",
     "Notification",
     "StatementImport",
     "Transaction",

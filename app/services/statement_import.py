@@ -54,6 +54,10 @@ class StatementImportError(ValueError):
     """A statement that cannot be imported as a whole; names the file and what is missing."""
 
 
+class AccountNeededError(StatementImportError):
+    """The file names no usable IBAN: the user has to say which account it belongs to."""
+
+
 @dataclass(slots=True)
 class ImportResult:
     source: str
@@ -66,6 +70,7 @@ class ImportResult:
     accounts: list[str] = field(default_factory=list)
     import_id: int | None = None
     error: str = ""
+    needs_account: bool = False
 
     @property
     def ok(self) -> bool:
@@ -493,8 +498,12 @@ def import_statement_files(
     mapping: CsvMapping | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    after_import: Callable[[Session, list[int]], None] | None = None,
 ) -> list[ImportResult]:
-    """Import each file all-or-nothing; a broken file is reported and the others still go in. Blocks."""
+    """Import each file all-or-nothing; a broken file is reported and the others still go in. Blocks.
+
+    `after_import(session, new_ids)` runs in each file's transaction (automatic matching), so both commit together.
+    """
     results = []
     for done, path in enumerate(paths):
         if cancel is not None and cancel.is_set():
@@ -505,13 +514,16 @@ def import_statement_files(
             fmt = file_format(path)
             statements = read_statement_file(path, profile=profile, mapping=mapping)
             with ledger.session() as session, session.begin():
-                results.append(
-                    import_statements(
-                        session, statements, source=path.name, fmt=fmt, actor=actor, account_iban=account_iban
-                    )
+                result = import_statements(
+                    session, statements, source=path.name, fmt=fmt, actor=actor, account_iban=account_iban
                 )
+                if after_import is not None and result.new:
+                    new_ids = select(Transaction.id).where(Transaction.import_id == result.import_id)
+                    after_import(session, list(session.scalars(new_ids.order_by(Transaction.id))))
+                results.append(result)
         except (StatementFormatError, StatementImportError) as error:
-            results.append(ImportResult(source=path.name, format="", error=str(error)))
+            needs_account = isinstance(error, AccountNeededError)
+            results.append(ImportResult(source=path.name, format="", error=str(error), needs_account=needs_account))
         except OSError as error:
             results.append(ImportResult(source=path.name, format="", error=f"{path.name}: {error.strerror}"))
     if progress:
