@@ -7,10 +7,12 @@ when the best proposal clears the threshold and no other proposal comes close.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import islice
 
 from rapidfuzz import fuzz, process
 
@@ -31,9 +33,8 @@ from app.services.matching.model import (
 from app.services.matching.names import normalize_iban, normalize_name
 from app.services.matching.numbers import (
     compile_patterns,
-    deletions,
+    neighbours,
     number_keys,
-    one_edit_apart,
     tokens,
 )
 
@@ -57,7 +58,7 @@ NAME_STRONG = 90.0
 NAME_WEAK = 80.0
 _CAP_UNCORROBORATED = 0.5
 _CAP_BELOW_AUTO = 0.05
-_MIN_TYPO_KEY = 5
+_MIN_TYPO_KEY = 6
 _NAME_TOKEN_MAX_CUSTOMERS = 200
 _MAX_CUSTOMERS_PER_PAYMENT = 3
 _MAX_AMOUNT_ONLY = 10
@@ -73,10 +74,9 @@ class _Open:
     invoice: Invoice
     open_cents: int
     amount_cents: int
-    compact: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Fit:
     """How a payment amount relates to the open amount of one or several invoices."""
 
@@ -86,7 +86,7 @@ class _Fit:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Payer:
     """What one payment tells about who paid and how much."""
 
@@ -101,13 +101,13 @@ class _Payer:
 class _Side:
     """The indexes of one kind of invoice (receivables for credits, payables for debits)."""
 
-    __slots__ = ("by_key", "by_customer", "by_amount", "typo")
+    __slots__ = ("by_key", "by_customer", "amounts_by_customer", "by_amount")
 
     def __init__(self) -> None:
         self.by_key: dict[str, list[int]] = {}
         self.by_customer: dict[int, dict[int, None]] = {}  # open invoices only, in insertion order
-        self.by_amount: dict[int, list[int]] = {}
-        self.typo: dict[str, list[int]] | None = None
+        self.amounts_by_customer: dict[int, list[tuple[int, int]]] = {}  # sorted (open cents, invoice id)
+        self.by_amount: dict[int, dict[int, None]] = {}  # open cents -> invoice ids, O(1) removal
 
 
 class Matcher:
@@ -132,8 +132,12 @@ class Matcher:
         self._customers = {customer.id: customer for customer in customers}
         self._sides = {RECEIVABLE: _Side(), PAYABLE: _Side()}
         self._open: dict[int, _Open] = {}
-        for invoice in invoice_list:
+        # Oldest first, so that a customer's open invoices iterate in date order (collective search).
+        for invoice in sorted(invoice_list, key=lambda inv: (inv.issued_on, inv.id)):
             self._add_invoice(invoice)
+        for side in self._sides.values():
+            for amounts in side.amounts_by_customer.values():
+                amounts.sort()
         self._names = {cid: normalize_name(customer.name) for cid, customer in self._customers.items()}
         self._name_list = list(self._names.items())
         self._by_name: dict[str, list[int]] = {}
@@ -203,38 +207,31 @@ class Matcher:
             changes.append((item, cents))
         for item, cents in changes:
             side = self._sides[item.invoice.kind]
-            side.by_amount[item.open_cents].remove(item.invoice.id)
+            invoice_id, customer_id = item.invoice.id, item.invoice.customer_id
+            amounts = side.amounts_by_customer[customer_id]
+            del amounts[bisect_left(amounts, (item.open_cents, invoice_id))]
+            del side.by_amount[item.open_cents][invoice_id]
             item.open_cents -= cents
             if item.open_cents > 0:
-                side.by_amount.setdefault(item.open_cents, []).append(item.invoice.id)
+                side.by_amount.setdefault(item.open_cents, {})[invoice_id] = None
+                insort(amounts, (item.open_cents, invoice_id))
             else:
-                del side.by_customer[item.invoice.customer_id][item.invoice.id]
+                del side.by_customer[customer_id][invoice_id]
 
     # -- indexes -------------------------------------------------------------------------------------------
 
     def _add_invoice(self, invoice: Invoice) -> None:
         side = self._sides[invoice.kind]
         keys = number_keys(invoice.number)
-        item = _Open(invoice, to_cents(invoice.open_amount), to_cents(invoice.amount), keys[0] if keys else "")
+        item = _Open(invoice, to_cents(invoice.open_amount), to_cents(invoice.amount))
         self._open[invoice.id] = item
         for key in keys:
             side.by_key.setdefault(key, []).append(invoice.id)
         if item.open_cents > 0:
             side.by_customer.setdefault(invoice.customer_id, {})[invoice.id] = None
+            side.amounts_by_customer.setdefault(invoice.customer_id, []).append((item.open_cents, invoice.id))
         if item.open_cents > 0:
-            side.by_amount.setdefault(item.open_cents, []).append(invoice.id)
-
-    def _typo_index(self, side: _Side) -> dict[str, list[int]]:
-        """Deletion neighbourhood of every compact number key, built on the first typo lookup."""
-        if side.typo is None:
-            side.typo = index = {}
-            for ids in side.by_customer.values():
-                for invoice_id in ids:
-                    key = self._open[invoice_id].compact
-                    if len(key) >= _MIN_TYPO_KEY:
-                        for variant in deletions(key):
-                            index.setdefault(variant, []).append(invoice_id)
-        return side.typo
+            side.by_amount.setdefault(item.open_cents, {})[invoice.id] = None
 
     def _name_candidates(self, name: str, *, interactive: bool) -> list[tuple[int, float]]:
         """Customers whose name resembles a payer name; blocked by rare name words and cached per name."""
@@ -315,8 +312,9 @@ class Matcher:
                     typo_keys.add(keys[0])
         self._number_proposals(payer, hits, proposals)
         # A typo often yields another existing number (numbering is dense): look for the intended one.
-        if typo_keys and not any(p.kind in _STRONG_FITS for p in proposals.values()):
-            self._typo_proposals(payer, typo_keys, proposals)
+        threshold = self.config.auto_threshold
+        if typo_keys and not any(p.kind in _STRONG_FITS or p.score >= threshold for p in proposals.values()):
+            self._typo_proposals(payer, typo_keys, proposals, interactive=interactive)
         # A number of a paid invoice means a duplicate or a mistake: the payer's other invoices are no answer.
         if not hits and not closed_hit:
             self._customer_proposals(payer, proposals, interactive=interactive)
@@ -356,25 +354,36 @@ class Matcher:
                 number = (weight, _("{numbers} found in the payment").format(numbers=numbers))
                 self._add(out, payer, self._fit(payer, items), support, number=number, named=True)
 
-    def _typo_proposals(self, payer: _Payer, keys: set[str], out: dict[tuple[int, ...], Proposal]) -> None:
-        """Numbers one digit off: a hint only, booked automatically only with amount and payer agreeing."""
-        index = self._typo_index(payer.side)
+    def _typo_proposals(
+        self, payer: _Payer, keys: set[str], out: dict[tuple[int, ...], Proposal], *, interactive: bool
+    ) -> None:
+        """Numbers one digit off: a hint only, booked automatically only with amount and payer agreeing.
+
+        Dense numbering gives dozens of neighbours per number; a batch scores only those whose amount fits
+        or whose customer the payer is known to be, as no other one could rise above a weak hint.
+        """
+        by_key = payer.side.by_key
+        known = payer.iban_customers | ({payer.learned} if payer.learned is not None else frozenset())
         seen: set[int] = set()
         for key in keys:
-            for variant in (key, *deletions(key)):
-                for invoice_id in index.get(variant, ()):
+            for neighbour in neighbours(key):
+                for invoice_id in by_key.get(neighbour, ()):
                     if invoice_id in seen:
                         continue
                     seen.add(invoice_id)
                     item = self._usable(invoice_id, payer)
-                    if item is None or not one_edit_apart(key, item.compact):
+                    if item is None:
                         continue
-                    number = item.invoice.number
+                    near = 0 <= item.open_cents - payer.cents <= self._slack(item.open_cents)
+                    if not (interactive or near or item.invoice.customer_id in known):
+                        continue
                     fit = self._fit(payer, [item])
                     support = self._corroboration(payer, item.invoice.customer_id)
                     typo = (
                         W_TYPO,
-                        _("{number} nearly found in the payment (one digit differs)").format(number=number),
+                        _("{number} nearly found in the payment (one digit differs)").format(
+                            number=item.invoice.number
+                        ),
                     )
                     certain = support[0] >= W_NAME and fit.kind in _STRONG_FITS
                     cap = None if certain else self.config.auto_threshold - _CAP_BELOW_AUTO
@@ -387,32 +396,55 @@ class Matcher:
             customers.add(payer.learned)
         if (not customers or interactive) and payer.name:
             customers.update(cid for cid, _score in self._name_candidates(payer.name, interactive=interactive))
+        side = payer.side
         for customer_id in sorted(customers)[: _MAX_CUSTOMERS_PER_PAYMENT * (2 if interactive else 1)]:
+            open_ids = side.by_customer.get(customer_id)
+            if not open_ids:
+                continue
             support = self._corroboration(payer, customer_id)
             if support[0] <= 0:
                 continue
-            items = [
-                item
-                for invoice_id in payer.side.by_customer.get(customer_id, ())
-                if (item := self._usable(invoice_id, payer)) is not None
-            ]
-            near = [item for item in items if 0 <= item.open_cents - payer.cents <= self._slack(item.open_cents)]
-            fits = [(item, self._fit(payer, [item])) for item in near]
-            strong = [(item, fit) for item, fit in fits if fit.kind in _STRONG_FITS]
+            amounts = side.amounts_by_customer[customer_id]
+            low, high = bisect_left(amounts, (payer.cents, 0)), bisect_right(amounts, (self._upper(payer.cents) + 1,))
+            strong = []
+            for cents, invoice_id in amounts[low:high]:
+                item = self._usable(invoice_id, payer)
+                if item is not None and cents - payer.cents <= self._slack(cents):
+                    fit = self._fit(payer, [item])
+                    if fit.kind in _STRONG_FITS:
+                        strong.append(fit)
             name = self._customers[customer_id].name if customer_id in self._customers else str(customer_id)
             if len(strong) == 1:
                 unique = (
                     W_UNIQUE,
                     _("the only open invoice of {customer} with this amount").format(customer=name),
                 )
-                self._add(out, payer, strong[0][1], support, extra=[unique], named=False)
-            else:
-                for _item, fit in strong:
-                    self._add(out, payer, fit, support, named=False)
-            if not strong and len(items) > 1:
-                self._collective_search(payer, items, support, name, out)
-            if not strong and len(items) == 1:
-                self._add(out, payer, self._fit(payer, items), support, named=False)
+                self._add(out, payer, strong[0], support, extra=[unique], named=False)
+            for fit in strong if len(strong) > 1 else ():
+                self._add(out, payer, fit, support, named=False)
+            if strong:
+                continue
+            oldest = self._oldest(open_ids, payer)
+            if len(oldest) == 1:
+                self._add(out, payer, self._fit(payer, oldest), support, named=False)
+            elif oldest:
+                self._collective_search(payer, oldest, support, name, out)
+
+    def _oldest(self, open_ids: dict[int, None], payer: _Payer) -> list[_Open]:
+        """The customer's oldest usable open invoices, one more than the collective search may use."""
+        items = []
+        for invoice_id in open_ids:
+            item = self._usable(invoice_id, payer)
+            if item is not None:
+                items.append(item)
+                if len(items) > self.config.collective_max_candidates:
+                    break
+        return items
+
+    def _upper(self, cents: int) -> int:
+        """The largest open amount a payment of `cents` can settle with discount or fees (see `_slack`)."""
+        by_percent = int((cents + 2) / (1 - self._slack_percent)) + 1 if self._slack_percent < 1 else 10**15
+        return max(cents + self._tolerance_cents + 2, by_percent)
 
     def _collective_search(
         self,
@@ -439,17 +471,16 @@ class Matcher:
             self._add(out, payer, self._fit(payer, solution), support, extra=extra, named=False)
 
     def _subsets(self, target: int, items: list[_Open]) -> tuple[list[list[_Open]], bool]:
-        """Up to two combinations of 2..N invoices adding up to the target; False if the search was cut."""
+        """Up to two combinations of 2..N of the oldest invoices adding up to the target; False if cut short."""
         config = self.config
-        oldest = sorted(items, key=lambda i: (i.invoice.issued_on, i.invoice.id))
-        complete = len(oldest) <= config.collective_max_candidates
+        complete = len(items) <= config.collective_max_candidates
         pool = sorted(
-            (i for i in oldest[: config.collective_max_candidates] if i.open_cents < target),
+            (i for i in items[: config.collective_max_candidates] if i.open_cents < target),
             key=lambda i: -i.open_cents,
         )
-        suffix = [0] * (len(pool) + 1)
-        for index in range(len(pool) - 1, -1, -1):
-            suffix[index] = suffix[index + 1] + pool[index].open_cents
+        prefix = [0]
+        for item in pool:
+            prefix.append(prefix[-1] + item.open_cents)
         solutions: list[list[_Open]] = []
         chosen: list[_Open] = []
         steps = 0
@@ -462,7 +493,8 @@ class Matcher:
                 if steps > config.collective_max_steps:
                     complete = False
                     return True
-                if suffix[index] < need:
+                # Sorted largest first: if the next free slots filled with the largest left fall short, stop.
+                if prefix[min(index + config.collective_max_invoices - len(chosen), len(pool))] - prefix[index] < need:
                     return False
                 cents = pool[index].open_cents
                 if cents > need:
@@ -486,10 +518,10 @@ class Matcher:
 
     def _amount_proposals(self, payer: _Payer, out: dict[tuple[int, ...], Proposal]) -> None:
         """Last resort for suggestions: any open invoice with exactly this amount; never booked alone."""
-        same = payer.side.by_amount.get(payer.cents, ())
+        same = payer.side.by_amount.get(payer.cents, {})
         if len(same) > _MAX_SAME_AMOUNT:
             return
-        for invoice_id in same[:_MAX_AMOUNT_ONLY]:
+        for invoice_id in islice(same, _MAX_AMOUNT_ONLY):
             item = self._usable(invoice_id, payer)
             if item is not None:
                 support = self._corroboration(payer, item.invoice.customer_id)
