@@ -168,6 +168,7 @@ def test_file_without_iban_needs_an_account(ledger: Ledger, tmp_path: Path) -> N
     path = write(tmp_path, "noiban.sta", text)
     [refused] = import_statement_files(ledger, [path], actor="anna")
     assert not refused.ok and "noiban.sta" in refused.error and "no IBAN" in refused.error
+    assert refused.needs_account
     [accepted] = import_statement_files(ledger, [path], actor="anna", account_iban=IBAN)
     assert accepted.new == 4
 
