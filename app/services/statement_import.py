@@ -290,7 +290,7 @@ def import_statements(
     for statement in statements:
         iban = statement_iban(statement) or _clean_iban(account_iban or "")
         if not iban:
-            raise StatementImportError(
+            raise AccountNeededError(
                 _("{source}: the statement names no IBAN (account {number}); choose the account to import into").format(
                     source=statement.source or source, number=statement.account_number or "?"
                 )
