@@ -1,0 +1,493 @@
+"""Talking FinTS to a bank with python-fints: one standing dialog per operation, TANs via UserPrompts, plain errors.
+
+Blocks; run it on the one FinTS worker thread (python-fints' PIN masking is process-global).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol, TypeVar
+
+from fints.client import FinTS3PinTanClient, NeedTANResponse
+from fints.connection import FinTSConnectionError
+from fints.exceptions import (
+    FinTSClientPINError,
+    FinTSClientTemporaryAuthError,
+    FinTSError,
+    FinTSSCARequiredError,
+    FinTSUnsupportedOperation,
+)
+from fints.formals import TANMedia4, TANMedia5
+from fints.models import SEPAAccount
+from fints.segments.statement import HKKAZ5, HKKAZ6, HKKAZ7
+
+from app.services.banks import REGISTRATION_URL
+from app.services.i18n import _
+from app.services.prompts import DecoupledPolling, TanChallenge, TanKind, TanMechanismOption, UserPrompts
+
+log = logging.getLogger(__name__)
+
+HTTP_TIMEOUT = (10, 90)  # connect, read: python-fints 5.0.1 sets none, so a stalled bank would hang forever
+UNREGISTERED_CODES = frozenset({"9078", "3078", "3079"})
+PIN_CODES = frozenset({"9340", "9910", "9930", "9931", "9942"})
+DEFAULT_POLLING = DecoupledPolling(first_wait=5, next_wait=5, max_polls=60)
+T = TypeVar("T")
+
+_send_lock = threading.Lock()  # Password.protect() is global: no two messages render or pretty-print at once
+_login_locks: dict[tuple[str, str], threading.Lock] = {}
+_login_locks_guard = threading.Lock()
+
+
+class BankError(Exception):
+    """A bank problem the user can act on; the message is meant to be shown as it is."""
+
+    def __init__(self, message: str, codes: Sequence[tuple[str, str]] = ()) -> None:
+        super().__init__(message)
+        self.codes = list(codes)
+
+
+class WrongPinError(BankError):
+    """The bank refused the PIN; never retried, because the bank counts wrong attempts."""
+
+
+class AccessLockedError(BankError):
+    """The online access is locked (3938), usually after too many wrong PINs."""
+
+
+class WrongTanError(BankError):
+    """The bank refused the TAN (9941); the order was not carried out."""
+
+
+class BankUnavailableError(BankError):
+    """The bank's server could not be reached or did not answer in time."""
+
+
+class UnregisteredProductError(BankError):
+    """The bank does not accept Kontor's FinTS product registration ID."""
+
+
+class BankRejectedError(BankError):
+    """Any other refusal; the message carries the bank's own text."""
+
+
+class Cancelled(Exception):
+    """The user cancelled a prompt or the job's cancel event was set."""
+
+
+@dataclass(frozen=True, slots=True)
+class BankLogin:
+    """What is needed to reach one login at one bank; the PIN is passed separately and never stored."""
+
+    blz: str
+    url: str
+    login: str
+    customer_id: str = ""
+    tan_mechanism: str = ""
+    tan_medium: str = ""
+    client_state: bytes | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.login} @ {self.blz}"
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    on: date
+    amount: Decimal
+    currency: str
+
+
+class BankClient(Protocol):
+    """The operations the sync and setup services need from a bank; `FinTSService` is the real one."""
+
+    def bootstrap(self) -> None: ...
+
+    def session(self) -> AbstractContextManager[Any]: ...
+
+    def bank_name(self) -> str: ...
+
+    def accounts(self) -> list[SEPAAccount]: ...
+
+    def balance(self, account: SEPAAccount) -> Balance: ...
+
+    def offers_camt(self) -> bool: ...
+
+    def camt_statements(self, account: SEPAAccount, start: date, end: date | None) -> list[bytes]: ...
+
+    def mt940_statements(self, account: SEPAAccount, start: date, end: date | None) -> bytes: ...
+
+    def state(self) -> bytes: ...
+
+
+def _login_lock(blz: str, login: str) -> threading.Lock:
+    with _login_locks_guard:
+        return _login_locks.setdefault((blz, login), threading.Lock())
+
+
+class KontorFinTSClient(FinTS3PinTanClient):
+    """python-fints with every bank code recorded (dialog init included) and raw MT940 access."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.bank_codes: list[tuple[str, str]] = []
+        super().__init__(*args, **kwargs)
+
+    def process_response_message(self, dialog: Any, message: Any, internal_send: bool = True) -> None:
+        """Response callbacks skip internal sends (dialog init), where 9078 or 9075 show up; record all."""
+        for kind in ("HIRMG", "HIRMS"):
+            for segment in message.find_segments(kind):
+                self.bank_codes += [(r.code, r.text or "") for r in segment.responses]
+        super().process_response_message(dialog, message, internal_send=internal_send)
+
+    def get_transactions_mt940_raw(self, account: SEPAAccount, start: date, end: date | None) -> Any:
+        """HKKAZ with touchdowns, returning the booked MT940 bytes for Kontor's own parser (or a TAN request)."""
+        with self._get_dialog() as dialog:
+            hkkaz = self._find_highest_supported_command(HKKAZ5, HKKAZ6, HKKAZ7)
+            return self._fetch_with_touchdowns(
+                dialog,
+                lambda touchdown: hkkaz(
+                    account=hkkaz._fields["account"].type.from_sepa_account(account),
+                    all_accounts=False,
+                    date_start=start,
+                    date_end=end,
+                    touchdown_point=touchdown,
+                ),
+                lambda responses: b"".join(seg.statement_booked or b"" for seg in responses),
+                "HIKAZ",
+            )
+
+
+def _mechanism_kind(parameter: Any) -> TanKind:
+    """Guess how a method presents its challenge from its HITANS entry (the GUI picks a widget by it)."""
+    if getattr(parameter, "decoupled_max_poll_number", None) is not None:
+        return "decoupled"
+    if (parameter.zka_id or "").upper().startswith("HHD"):
+        return "flicker"
+    if "photo" in (parameter.name or "").lower() or "qr" in (parameter.name or "").lower():
+        return "photo"
+    return "text"
+
+
+class FinTSService:
+    """One login at one bank for the length of one job; every public call blocks on the network."""
+
+    def __init__(
+        self,
+        login: BankLogin,
+        *,
+        pin: str,
+        product_id: str,
+        prompts: UserPrompts,
+        cancel: threading.Event | None = None,
+        timeout: tuple[float, float] = HTTP_TIMEOUT,
+    ) -> None:
+        _keep_fints_logger_quiet()
+        self.login = login
+        self.prompts = prompts
+        self.cancel = cancel or threading.Event()
+        self._client = KontorFinTSClient(
+            login.blz,
+            login.login,
+            pin,
+            login.url,
+            customer_id=login.customer_id or None,
+            tan_medium=login.tan_medium or None,
+            from_data=login.client_state,
+            product_id=product_id,
+        )
+        if login.client_state:
+            # A restored client starts in bootstrap mode, where 9075 silently yields [] instead of an error.
+            self._client._bootstrap_mode = False
+        if login.tan_mechanism and login.tan_mechanism in (self._client.allowed_security_functions or ()):
+            self._client.set_tan_mechanism(login.tan_mechanism)
+        session = self._client.connection.session
+        session.request = functools.partial(session.request, timeout=timeout)  # type: ignore[method-assign]
+        send = self._client.connection.send
+
+        def send_serialized(message: Any) -> Any:
+            with _send_lock:
+                return send(message)
+
+        self._client.connection.send = send_serialized  # type: ignore[method-assign]
+
+    # --- setup ---------------------------------------------------------------------------------------------
+    @property
+    def system_id(self) -> str:
+        return str(self._client.system_id)
+
+    @property
+    def tan_mechanism(self) -> str:
+        return str(self._client.get_current_tan_mechanism() or "")
+
+    @property
+    def tan_medium(self) -> str:
+        return str(self._client.selected_tan_medium or "")
+
+    def bootstrap(self) -> None:
+        """First contact: system ID, TAN method (asked when several) and TAN medium (asked when several)."""
+        with _login_lock(self.login.blz, self.login.login), self._translated():
+            self._check_cancel()
+            self._client.fetch_tan_mechanisms()
+            mechanisms = self._client.get_tan_mechanisms()
+            options = [TanMechanismOption(code, p.name, _mechanism_kind(p)) for code, p in mechanisms.items()]
+            if len(options) > 1:
+                chosen = self.prompts.choose_tan_mechanism(options)
+                if chosen is None:
+                    raise Cancelled
+                self._client.set_tan_mechanism(chosen)
+            elif options:
+                self._client.set_tan_mechanism(options[0].code)
+            if options:
+                self._choose_medium()
+            self._client._bootstrap_mode = False
+
+    def _choose_medium(self) -> None:
+        """Media matching the chosen method; get_tan_media also ends python-fints' bootstrap mode."""
+        self._check_cancel()
+        required = self._client.is_tan_media_required()
+        try:
+            _usage, media = self._client.get_tan_media()
+        except (FinTSUnsupportedOperation, FinTSSCARequiredError):
+            if required:
+                raise
+            return
+        names = [
+            m.tan_medium_name
+            for m in media
+            if isinstance(m, TANMedia4 | TANMedia5)
+            and m.tan_medium_name
+            and str(getattr(m, "security_function", None) or "") in ("", self.tan_mechanism)
+        ]
+        if len(names) > 1:
+            chosen = self.prompts.choose_tan_medium(names)
+            if chosen is None:
+                raise Cancelled
+            self._client.selected_tan_medium = chosen
+        elif names:
+            self._client.selected_tan_medium = names[0]
+
+    # --- one operation -------------------------------------------------------------------------------------
+    @contextmanager
+    def session(self) -> Iterator[FinTSService]:
+        """One standing dialog, login SCA included; only one per login at a time in this process."""
+        with _login_lock(self.login.blz, self.login.login), self._translated():
+            self._check_cancel()
+            with self._client:
+                if isinstance(self._client.init_tan_response, NeedTANResponse):
+                    self._complete(self._client.init_tan_response, len(self._client.bank_codes))
+                    self._client.init_tan_response = None
+                yield self
+
+    def bank_name(self) -> str:
+        return str(self._client.get_information()["bank"].get("name") or "")
+
+    def account_details(self) -> dict[str, dict[str, Any]]:
+        """UPD per IBAN (owner, product name, currency), for naming new ledger accounts."""
+        return {a["iban"]: a for a in self._client.get_information()["accounts"] if a.get("iban")}
+
+    def accounts(self) -> list[SEPAAccount]:
+        return list(self._call(self._client.get_sepa_accounts))
+
+    def balance(self, account: SEPAAccount) -> Balance:
+        result = self._call(self._client.get_balance, account)
+        if result is None:
+            raise BankRejectedError(_("The bank sent no balance for {iban}.").format(iban=account.iban))
+        return Balance(result.date, Decimal(result.amount.amount), str(result.amount.currency))
+
+    def offers_camt(self) -> bool:
+        """CAMT is the primary path; MT940 only where the bank has no HKCAZ (MT940 ended Nov 2025)."""
+        return self._client.bpd.find_segment_first("HICAZS") is not None
+
+    def camt_statements(self, account: SEPAAccount, start: date, end: date | None) -> list[bytes]:
+        """camt.052 documents, booked first, then the bank's pending (intraday) ones."""
+        booked, pending = self._call(self._client.get_transactions_xml, account, start, end)
+        return [*booked, *(doc for doc in pending if doc)]
+
+    def mt940_statements(self, account: SEPAAccount, start: date, end: date | None) -> bytes:
+        return bytes(self._call(self._client.get_transactions_mt940_raw, account, start, end))
+
+    def state(self) -> bytes:
+        """System ID, BPD, UPD and chosen method for the ledger (never the PIN, never a dialog pickle)."""
+        return bytes(self._client.deconstruct(including_private=True))
+
+    # --- TANs ----------------------------------------------------------------------------------------------
+    def _call(self, method: Callable[..., T], *args: Any) -> T:
+        """One protocol step: any TAN it needs is asked for, and a silent error code becomes a BankError."""
+        self._check_cancel()
+        mark = len(self._client.bank_codes)
+        with self._translated():
+            result = method(*args)
+            result = self._complete(result, mark)
+        self._raise_for_codes(mark)
+        return result  # type: ignore[no-any-return]
+
+    def _complete(self, response: Any, mark: int) -> Any:
+        """Answer TAN requests until the bank returns a result; a wrong TAN is reported, never retried."""
+        while isinstance(response, NeedTANResponse):
+            self._check_cancel()
+            challenge = self._challenge(response)
+            if response.decoupled:
+                response = self._poll_decoupled(response, challenge)
+                continue
+            tan = self.prompts.ask_tan(challenge)
+            if not tan:
+                raise Cancelled
+            sent_at = len(self._client.bank_codes)
+            response = self._client.send_tan(response, tan)
+            self._raise_for_codes(sent_at)
+        return response
+
+    def _poll_decoupled(self, response: NeedTANResponse, challenge: TanChallenge) -> Any:
+        """Ask the bank for the app decision at the pace HITANS prescribes, until approved, denied or cancelled."""
+        polling = challenge.polling or DEFAULT_POLLING
+        wait = polling.first_wait
+        for polls in range(polling.max_polls):
+            if not self.prompts.await_decoupled(challenge, polls):
+                raise Cancelled
+            if self.cancel.wait(wait):
+                raise Cancelled
+            wait = polling.next_wait
+            sent_at = len(self._client.bank_codes)
+            try:
+                response = self._client.send_tan(response, "")
+            except BaseException:
+                self.prompts.decoupled_finished(challenge, False)
+                raise
+            if not isinstance(response, NeedTANResponse):
+                approved = not any(code.startswith("9") for code, _text in self._client.bank_codes[sent_at:])
+                self.prompts.decoupled_finished(challenge, approved)
+                self._raise_for_codes(sent_at)
+                return response
+        self.prompts.decoupled_finished(challenge, False)
+        raise BankRejectedError(_("The order was not confirmed in the banking app in time."))
+
+    def _challenge(self, response: NeedTANResponse) -> TanChallenge:
+        """The python-fints challenge as Kontor's TanChallenge."""
+        mechanism = self.tan_mechanism
+        parameter = self._client.get_tan_mechanisms().get(mechanism)
+        kind: TanKind = "text"
+        polling = None
+        if response.decoupled:
+            kind = "decoupled"
+            polling = DecoupledPolling(
+                float(getattr(parameter, "wait_before_first_poll", None) or DEFAULT_POLLING.first_wait),
+                float(getattr(parameter, "wait_before_next_poll", None) or DEFAULT_POLLING.next_wait),
+                int(getattr(parameter, "decoupled_max_poll_number", None) or DEFAULT_POLLING.max_polls),
+            )
+        elif response.challenge_matrix:
+            kind = "photo"
+        elif response.challenge_hhduc:
+            kind = "flicker"
+        return TanChallenge(
+            kind=kind,
+            text=response.challenge or "",
+            html=response.challenge_html or "",
+            image=response.challenge_matrix if kind == "photo" else None,
+            flicker_code=response.challenge_hhduc if kind == "flicker" else None,
+            reference=str(getattr(response.tan_request, "task_reference", "") or ""),
+            mechanism=mechanism,
+            medium=self.tan_medium,
+            polling=polling,
+        )
+
+    # --- errors --------------------------------------------------------------------------------------------
+    def _check_cancel(self) -> None:
+        if self.cancel.is_set():
+            raise Cancelled
+
+    def _bank_text(self, fallback: str, mark: int = 0) -> str:
+        """The bank's own error texts since `mark`, else the fallback."""
+        texts = [f"{code} {text}".strip() for code, text in self._client.bank_codes[mark:] if code[:1] == "9"]
+        return "; ".join(dict.fromkeys(texts)) or fallback
+
+    def _raise_for_codes(self, mark: int) -> None:
+        """python-fints returns [] on a wrong TAN or a refused order; its codes tell the truth."""
+        codes = self._client.bank_codes[mark:]
+        found = {code for code, _text in codes}
+        if "9941" in found:
+            raise WrongTanError(_("The bank did not accept the TAN; nothing was carried out."), codes)
+        if found & UNREGISTERED_CODES:
+            raise self._unregistered()
+        if "9075" in found:
+            raise BankRejectedError(self._sca_message(mark), codes)
+        if any(code[:1] == "9" for code in found):
+            raise BankRejectedError(self._bank_text(_("The bank refused the order."), mark), codes)
+
+    def _unregistered(self) -> UnregisteredProductError:
+        return UnregisteredProductError(
+            _(
+                "The bank does not accept Kontor's FinTS product ID. Register Kontor with the Deutsche "
+                "Kreditwirtschaft ({url}) and enter the ID in Settings."
+            ).format(url=REGISTRATION_URL),
+            self._client.bank_codes,
+        )
+
+    def _sca_message(self, mark: int = 0) -> str:
+        return self._bank_text(_("The bank requires strong customer authentication for this."), mark)
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """python-fints' exceptions (and its bare Exception) as BankError subclasses with plain messages."""
+        try:
+            yield
+        except (BankError, Cancelled):
+            raise
+        except FinTSClientPINError as error:
+            found = {code for code, _text in self._client.bank_codes}
+            if found & UNREGISTERED_CODES:
+                raise self._unregistered() from error
+            if "9075" in found:
+                raise BankRejectedError(self._sca_message(), self._client.bank_codes) from error
+            raise WrongPinError(
+                _(
+                    "The bank did not accept the PIN for {login}. Kontor does not try again: the bank counts "
+                    "wrong attempts and locks the access after a few."
+                ).format(login=self.login.label),
+                self._client.bank_codes,
+            ) from error
+        except FinTSClientTemporaryAuthError as error:
+            raise AccessLockedError(
+                _("The online banking access {login} is locked; ask your bank to unlock it.").format(
+                    login=self.login.label
+                ),
+                self._client.bank_codes,
+            ) from error
+        except FinTSConnectionError as error:
+            raise BankUnavailableError(
+                _("The bank's server {url} cannot be reached or did not answer in time.").format(url=self.login.url),
+                self._client.bank_codes,
+            ) from error
+        except ValueError as error:
+            if "system_id" not in str(error):
+                raise
+            raise self._unregistered() from error
+        except FinTSSCARequiredError as error:
+            raise BankRejectedError(self._sca_message(), self._client.bank_codes) from error
+        except FinTSUnsupportedOperation as error:
+            raise BankRejectedError(
+                _("The bank does not offer this over FinTS ({detail}).").format(detail=error), self._client.bank_codes
+            ) from error
+        except (FinTSError, UnicodeDecodeError) as error:
+            raise BankRejectedError(self._bank_text(_("The bank refused the order.")), self._client.bank_codes) from (
+                error
+            )
+        except Exception as error:
+            if not str(error).startswith("Error response"):
+                raise
+            raise BankRejectedError(self._bank_text(_("The bank refused the order.")), self._client.bank_codes) from (
+                error
+            )
+
+
+def _keep_fints_logger_quiet() -> None:
+    """At DEBUG python-fints logs whole messages, TANs included; the PIN is masked, the TAN is not."""
+    fints_logger = logging.getLogger("fints")
+    if fints_logger.getEffectiveLevel() < logging.INFO:
+        fints_logger.setLevel(logging.INFO)

@@ -1,0 +1,132 @@
+"""What a bank operation asks the user (PIN, TAN method, TAN), as a Qt-free Protocol the CLI and GUI implement."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+from app.services.i18n import _
+
+TanKind = Literal["text", "photo", "flicker", "decoupled"]
+
+
+@dataclass(frozen=True, slots=True)
+class DecoupledPolling:
+    """The bank's HITANS rules for asking whether an app approval happened (seconds, count)."""
+
+    first_wait: float
+    next_wait: float
+    max_polls: int
+
+
+@dataclass(frozen=True, slots=True)
+class TanChallenge:
+    """One TAN request, in the shape a TAN dialog shows it; never contains the TAN itself."""
+
+    kind: TanKind
+    text: str
+    html: str = ""
+    image: tuple[str, bytes] | None = None  # (MIME type, bytes), photoTAN
+    flicker_code: str | None = None  # HHD UC string for an animated chipTAN graphic
+    reference: str = ""  # the bank's task reference
+    mechanism: str = ""  # security function, e.g. "942"
+    medium: str = ""
+    polling: DecoupledPolling | None = None  # only for kind == "decoupled"
+
+
+@dataclass(frozen=True, slots=True)
+class TanMechanismOption:
+    """A TAN method the bank offers this login, for the method choice."""
+
+    code: str
+    name: str
+    kind: TanKind
+
+
+class UserPrompts(Protocol):
+    """Questions a bank operation asks while it runs; every method blocks its (worker) caller until answered.
+
+    `None` (or False) always means the user cancelled; the operation then ends without retrying.
+    """
+
+    def ask_pin(self, label: str) -> str | None: ...
+
+    def choose_tan_mechanism(self, options: Sequence[TanMechanismOption]) -> str | None: ...
+
+    def choose_tan_medium(self, options: Sequence[str]) -> str | None: ...
+
+    def ask_tan(self, challenge: TanChallenge) -> str | None: ...
+
+    def await_decoupled(self, challenge: TanChallenge, polls: int) -> bool:
+        """Called before each status poll while the bank waits for app approval; show "confirm in your app"."""
+        ...
+
+    def decoupled_finished(self, challenge: TanChallenge, approved: bool) -> None: ...
+
+
+class TerminalPrompts:
+    """UserPrompts for `kontor …`: input()/getpass on the terminal; Ctrl+C cancels."""
+
+    def __init__(self, image_dir: Path | None = None) -> None:
+        self._image_dir = image_dir
+
+    def ask_pin(self, label: str) -> str | None:
+        """getpass only in a terminal, so a PIN is never read from a pipe by accident."""
+        if not sys.stdin.isatty():
+            return None
+        return getpass.getpass(_("PIN for {label}: ").format(label=label)) or None
+
+    def _choose(self, title: str, options: Sequence[tuple[str, str]]) -> str | None:
+        """A numbered menu; empty input or EOF cancels."""
+        print(title)
+        for number, (_code, text) in enumerate(options, start=1):
+            print(f"  {number}) {text}")
+        try:
+            answer = input(_("Choice [1-{n}]: ").format(n=len(options))).strip()
+        except EOFError:
+            return None
+        if answer.isdigit() and 1 <= int(answer) <= len(options):
+            return options[int(answer) - 1][0]
+        return None
+
+    def choose_tan_mechanism(self, options: Sequence[TanMechanismOption]) -> str | None:
+        return self._choose(_("TAN method:"), [(o.code, f"{o.name} ({o.code})") for o in options])
+
+    def choose_tan_medium(self, options: Sequence[str]) -> str | None:
+        return self._choose(_("TAN medium:"), [(o, o) for o in options])
+
+    def ask_tan(self, challenge: TanChallenge) -> str | None:
+        """Show the challenge (photoTAN as a PNG file, chipTAN as its code) and read the TAN."""
+        print(challenge.text)
+        if challenge.image is not None:
+            mime, data = challenge.image
+            suffix = ".png" if mime == "image/png" else ".img"
+            with tempfile.NamedTemporaryFile(
+                "wb", suffix=suffix, prefix="kontor-phototan-", dir=self._image_dir, delete=False
+            ) as handle:
+                handle.write(data)
+            print(_("Scan the photoTAN graphic in {path}").format(path=handle.name))
+        if challenge.flicker_code:
+            print(
+                _("chipTAN: this needs a TAN generator (optical or manual entry); code: {code}").format(
+                    code=challenge.flicker_code
+                )
+            )
+        try:
+            return input(_("TAN: ")).strip() or None
+        except EOFError:
+            return None
+
+    def await_decoupled(self, challenge: TanChallenge, polls: int) -> bool:
+        if polls == 0:
+            print(challenge.text)
+            print(_("Please confirm in your banking app; waiting (Ctrl+C cancels)…"))
+        return True
+
+    def decoupled_finished(self, challenge: TanChallenge, approved: bool) -> None:
+        print(_("Confirmed in the app.") if approved else _("Not confirmed in the app."))
