@@ -251,6 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("demo-run", cmd_demo_run, _("open the demo ledger in the GUI, creating it first if needed"))
     add("gui", cmd_gui, _("open the graphical application (the default)"))
 
+    from app.cli_bank import register as register_bank
+
+    register_bank(commands, add)
+
     importing = commands.add_parser("import", help=_("import statements or invoices"))
     what = importing.add_subparsers(dest="what", metavar="WHAT", required=True)
     statement = what.add_parser("statement", help=_("import CAMT, MT940/MT942 or bank CSV files (also ZIP)"))
