@@ -102,16 +102,34 @@ def _new(result: object) -> dict[str, int]:
     return {a.iban: a.new for a in result.accounts}  # type: ignore[attr-defined]
 
 
-def test_history_beyond_90_days_asks_for_a_text_tan(ledger: Ledger, server: DemoBankServer, clock: Clock) -> None:
-    summary = connect(ledger, server, PhonePrompts(server.bank))
+@pytest.mark.parametrize(("mechanism", "kind"), [("942", "text"), ("902", "photo"), ("972", "flicker")])
+def test_history_beyond_90_days_asks_for_a_tan(
+    ledger: Ledger, server: DemoBankServer, clock: Clock, mechanism: str, kind: str
+) -> None:
+    summary = connect(ledger, server, PhonePrompts(server.bank, mechanism=mechanism))
     prompts = PhonePrompts(server.bank)
     since = clock.day - timedelta(days=200)
     result = sync(ledger, summary.id, pin=DEMO_PIN, prompts=prompts, actor=ACTOR, since=since, today=clock)
-    assert [c.kind for c in prompts.challenges] == ["text"]  # one SCA covers the dialog's statement orders
-    assert all(c.reference and c.mechanism == "942" for c in prompts.challenges)
+    [challenge] = prompts.challenges  # one SCA covers the dialog's statement orders
+    assert (challenge.kind, challenge.mechanism) == (kind, mechanism) and challenge.reference and challenge.text
+    if kind == "photo":
+        assert challenge.image is not None and challenge.image[1].startswith(b"\x89PNG")
+    assert (challenge.flicker_code is not None) == (kind == "flicker")
     assert server.bank.pending_tans() == []
     assert result.new == sum(len(server.bank.bookings(i, since, clock.day)) for i in server.bank.accounts)
     _assert_mirrors_bank(ledger, server, since, clock.day)
+
+
+def test_login_sca_is_answered_before_the_dialog_is_used(ledger: Ledger, clock: Clock) -> None:
+    server = serve(Policy(init_sca="always"), clock=clock)
+    try:
+        summary = connect(ledger, server, PhonePrompts(server.bank))
+        prompts = PhonePrompts(server.bank)
+        result = sync(ledger, summary.id, pin=DEMO_PIN, prompts=prompts, actor=ACTOR, today=clock)
+        assert [c.kind for c in prompts.challenges] == ["text"]
+        assert result.new > 0
+    finally:
+        server.stop()
 
 
 def test_decoupled_app_approval_is_polled(ledger: Ledger, server: DemoBankServer, clock: Clock) -> None:
