@@ -104,6 +104,8 @@ def test_neighbours_are_one_changed_or_swapped_digit_away() -> None:
     assert {"202600043", "202600024", "302600042", "202600402"} <= near
     assert not {"202600042", "202600034", "20260042", "2026000042"} & near
     assert len(near) == 9 * 9 + 6  # nine digits to change, six unequal neighbouring pairs to swap
+    head_only = set(neighbours("202600042", within=3))
+    assert head_only == {key for key in near if key[:3] != "202"}
 
 
 def test_names_are_normalized_for_comparison() -> None:

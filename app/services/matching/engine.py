@@ -59,6 +59,7 @@ NAME_WEAK = 80.0
 _CAP_UNCORROBORATED = 0.5
 _CAP_BELOW_AUTO = 0.05
 _MIN_TYPO_KEY = 6
+_HEAD = 3  # a typo that leaves these first characters alone keeps a beginning some invoice number has
 _NAME_TOKEN_MAX_CUSTOMERS = 200
 _MAX_CUSTOMERS_PER_PAYMENT = 3
 _MAX_AMOUNT_ONLY = 10
@@ -132,6 +133,7 @@ class Matcher:
         self._customers = {customer.id: customer for customer in customers}
         self._sides = {RECEIVABLE: _Side(), PAYABLE: _Side()}
         self._open: dict[int, _Open] = {}
+        self._heads: set[tuple[int, str]] = set()
         # Oldest first, so that a customer's open invoices iterate in date order (collective search).
         for invoice in sorted(invoice_list, key=lambda inv: (inv.issued_on, inv.id)):
             self._add_invoice(invoice)
@@ -223,6 +225,8 @@ class Matcher:
     def _add_invoice(self, invoice: Invoice) -> None:
         side = self._sides[invoice.kind]
         keys = number_keys(invoice.number)
+        if keys:
+            self._heads.add((len(keys[0]), keys[0][:_HEAD]))
         item = _Open(invoice, to_cents(invoice.open_amount), to_cents(invoice.amount))
         self._open[invoice.id] = item
         for key in keys:
@@ -366,7 +370,8 @@ class Matcher:
         known = payer.iban_customers | ({payer.learned} if payer.learned is not None else frozenset())
         seen: set[int] = set()
         for key in keys:
-            for neighbour in neighbours(key):
+            within = None if (len(key), key[:_HEAD]) in self._heads else _HEAD
+            for neighbour in neighbours(key, within=within):
                 for invoice_id in by_key.get(neighbour, ()):
                     if invoice_id in seen:
                         continue

@@ -45,14 +45,17 @@ def tokens(pattern: re.Pattern[str] | None, text: str) -> Iterator[str]:
             yield match.group(1)
 
 
-def neighbours(key: str) -> Iterator[str]:
+def neighbours(key: str, *, within: int | None = None) -> Iterator[str]:
     """Every key one changed digit or one swap of neighbouring characters away, the typos payers make.
 
     About ten lookups per digit in the index of exact keys replace a deletion-neighbourhood index: no
-    extra memory, no build time, and nothing to verify afterwards.
+    extra memory, no build time, and nothing to verify afterwards. `within` limits the edits to the
+    first characters, for keys whose beginning no invoice number has.
     """
-    for i, char in enumerate(key):
-        if char.isdigit():
+    end = len(key) if within is None else min(within, len(key))
+    for i in range(min(end + 1, len(key))):
+        char = key[i]
+        if i < end and char.isdigit():
             head, tail = key[:i], key[i + 1 :]
             for digit in "0123456789":
                 if digit != char:
