@@ -151,12 +151,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import_statement(args: argparse.Namespace) -> int:
+    from app.services.reconciliation import after_statement_import
     from app.services.statement_import import import_statement_files
 
     ledger = _open(args)
     try:
         results = import_statement_files(
-            ledger, args.files, actor=current_actor(), account_iban=args.account, profile=args.profile
+            ledger,
+            args.files,
+            actor=current_actor(),
+            account_iban=args.account,
+            profile=args.profile,
+            after_import=after_statement_import(current_actor()),
         )
     finally:
         ledger.close()
@@ -271,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     transactions.add_argument("--account", metavar="IBAN")
     transactions.add_argument("--from", dest="date_from", type=_iso_date, metavar="DATE")
     transactions.add_argument("--to", dest="date_to", type=_iso_date, metavar="DATE")
+    from app.cli_invoices import register as register_invoices
+
+    register_invoices(add, what, export_what)
     return parser
 
 
