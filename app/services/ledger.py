@@ -145,9 +145,11 @@ class Ledger:
         )
 
         @event.listens_for(engine, "begin")
-        def _begin_immediate(connection):  # type: ignore[no-untyped-def]
-            # Take the write lock up front: a money change never fails half-way on a busy ledger.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(connection):  # type: ignore[no-untyped-def]
+            # Readers never wait for a writer (WAL); a writer session takes the write lock up front, so a
+            # long import cannot fail half-way because another writer got in first.
+            immediate = connection.get_execution_options().get("immediate", False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return cls(path, engine)
 
@@ -177,6 +179,13 @@ class Ledger:
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self._sessions() as session:
+            yield session
+
+    @contextmanager
+    def writer(self) -> Iterator[Session]:
+        """A session in one write transaction that holds the write lock from its start; commits on success."""
+        with self._sessions() as session, session.begin():
+            session.connection(execution_options={"immediate": True})
             yield session
 
     def company_name(self) -> str:

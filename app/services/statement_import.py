@@ -513,7 +513,7 @@ def import_statement_files(
         try:
             fmt = file_format(path)
             statements = read_statement_file(path, profile=profile, mapping=mapping)
-            with ledger.session() as session, session.begin():
+            with ledger.writer() as session:
                 result = import_statements(
                     session, statements, source=path.name, fmt=fmt, actor=actor, account_iban=account_iban
                 )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import PySide6
 from PySide6.QtCore import QSize, Qt, Signal, qVersion
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -34,6 +34,7 @@ from app.views.pages import PAGES, Page, PageContext, StatefulPage
 from app.views.resources import icon
 from app.views.settings_page import SettingsPage
 from app.views.start_dialog import choose_ledger_file
+from app.views.statement_import_flow import StatementImporter, choose_statement_files, local_files
 from app.views.ui_state import ui_state
 from app.views.unlock_dialog import UnlockedLedger
 
@@ -74,7 +75,7 @@ class MainWindow(QMainWindow):
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
         self.sidebar.setIconSize(QSize(20, 20))
-        self.sidebar.setMinimumWidth(180)
+        self.sidebar.setMinimumWidth(150)
         self.stack = QStackedWidget()
         self.pages: dict[Page, QWidget] = {}
         for spec in PAGES:
@@ -92,6 +93,10 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([210, 1000])
         self.setCentralWidget(self.splitter)
 
+        self.importer = StatementImporter(unlocked.ledger, runner=runner, parent=self)
+        self.importer.activity.connect(self.set_activity)
+        self.importer.imported.connect(self._on_importer_imported)
+        self.setAcceptDrops(True)
         self._build_menus()
         self._build_status_bar()
         self.sidebar.currentRowChanged.connect(self._on_sidebar_current_row_changed)
@@ -120,12 +125,15 @@ class MainWindow(QMainWindow):
         self.open_action = self._action(
             _("&Open ledger…"), self._on_open_action_triggered, QKeySequence.StandardKey.Open
         )
+        self.import_action = self._action(_("&Import statements…"), self._on_import_action_triggered, "Ctrl+I", "list")
         self.backup_action = self._action(_("&Backup…"), self._on_backup_action_triggered)
         self.passphrase_action = self._action(_("Change &passphrase…"), self._on_passphrase_action_triggered)
         self.lock_action = self._action(_("&Lock"), self.lock, "Ctrl+L", "lock")
         self.quit_action = self._action(_("&Quit"), self.close, QKeySequence.StandardKey.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.file_menu.addActions([self.new_action, self.open_action])
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.import_action)
         self.file_menu.addSeparator()
         self.file_menu.addActions([self.backup_action, self.passphrase_action, self.lock_action])
         self.file_menu.addSeparator()
@@ -186,6 +194,30 @@ class MainWindow(QMainWindow):
     def set_activity(self, text: str) -> None:
         self.activity_label.setText(text)
         self.activity_label.setVisible(bool(text))
+
+    def refresh_pages(self) -> None:
+        """After the ledger changed underneath (an import, a sync): every page that shows data reloads."""
+        for widget in self.pages.values():
+            reload = getattr(widget, "refresh", None) or getattr(widget, "reload", None)
+            if callable(reload):
+                reload()
+
+    # -- importing -----------------------------------------------------------------------------------
+    def _on_import_action_triggered(self) -> None:
+        self.importer.import_files(choose_statement_files(self))
+
+    def _on_importer_imported(self, _results: object) -> None:
+        self.refresh_pages()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if local_files(event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = local_files(event.mimeData().urls())
+        if paths:
+            event.acceptProposedAction()
+            self.importer.import_files(paths)
 
     # -- file menu -----------------------------------------------------------------------------------
     def _on_new_action_triggered(self) -> None:

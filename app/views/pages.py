@@ -59,6 +59,18 @@ def _dashboard(context: PageContext) -> QWidget:
     return DashboardPage(context)
 
 
+def _accounts(context: PageContext) -> QWidget:
+    from app.views.accounts_page import AccountsPage
+
+    return AccountsPage(context.unlocked.ledger, runner=context.runner)
+
+
+def _transactions(context: PageContext) -> QWidget:
+    from app.views.transactions_page import TransactionsPage
+
+    return TransactionsPage(context.unlocked.ledger, runner=context.runner)
+
+
 def _settings(context: PageContext) -> QWidget:
     from app.views.settings_page import SettingsPage
 
@@ -76,28 +88,8 @@ def _empty(title: str, icon: str, text: str, hint: str) -> Callable[[PageContext
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec(Page.DASHBOARD, N_("Dashboard"), "dashboard", _dashboard),
-    PageSpec(
-        Page.ACCOUNTS,
-        N_("Accounts"),
-        "bank",
-        _empty(
-            N_("Accounts"),
-            "bank",
-            N_("Your bank accounts with their balances and the date of the last update will appear here."),
-            N_("Connect your bank via FinTS, or import a statement via File › Import."),
-        ),
-    ),
-    PageSpec(
-        Page.TRANSACTIONS,
-        N_("Transactions"),
-        "list",
-        _empty(
-            N_("Transactions"),
-            "list",
-            N_("Every booking of your accounts will appear here, searchable and sortable."),
-            N_("Import a statement (MT940, CAMT.053 or CSV) via File › Import, or fetch it from your bank."),
-        ),
-    ),
+    PageSpec(Page.ACCOUNTS, N_("Accounts"), "bank", _accounts),
+    PageSpec(Page.TRANSACTIONS, N_("Transactions"), "list", _transactions),
     PageSpec(
         Page.INVOICES,
         N_("Invoices"),

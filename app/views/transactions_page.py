@@ -107,7 +107,7 @@ class TransactionsPage(QWidget):
     # -- widgets ------------------------------------------------------------------------------
     def _build(self) -> None:
         self.account_combo = QComboBox()
-        self.account_combo.setMinimumContentsLength(14)
+        self.account_combo.setMinimumContentsLength(10)
         self.account_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.all_dates = QCheckBox(_("All dates"))
         self.all_dates.setChecked(True)
@@ -126,7 +126,7 @@ class TransactionsPage(QWidget):
         self.search_edit = QLineEdit()
         self.search_edit.setPlaceholderText(_("Search name, purpose, reference…"))
         self.search_edit.setClearButtonEnabled(True)
-        self.search_edit.setMinimumWidth(220)
+        self.search_edit.setMinimumWidth(120)
 
         for combo in (self.account_combo, self.direction_combo, self.status_combo):
             combo.currentIndexChanged.connect(self._apply_filter)
@@ -137,13 +137,19 @@ class TransactionsPage(QWidget):
             line.textChanged.connect(self._search_timer.start)
         self._on_all_dates_toggled(True)
 
-        bar = QHBoxLayout()
-        bar.setSpacing(6)
-        for widget in (self.account_combo, self.all_dates, self.date_from, QLabel("–"), self.date_to):
-            bar.addWidget(widget)
-        for widget in (self.direction_combo, self.amount_min, self.amount_max, self.status_combo):
-            bar.addWidget(widget)
-        bar.addWidget(self.search_edit, 1)
+        # Two rows, so the page still fits a narrow window (a laptop beside a PDF viewer).
+        bar = QVBoxLayout()
+        first, second = QHBoxLayout(), QHBoxLayout()
+        first.setSpacing(6)
+        second.setSpacing(6)
+        first.addWidget(self.search_edit, 1)
+        for widget in (self.account_combo, self.direction_combo, self.status_combo):
+            first.addWidget(widget)
+        for widget in (self.all_dates, self.date_from, QLabel("–"), self.date_to, self.amount_min, self.amount_max):
+            second.addWidget(widget)
+        second.addStretch(1)
+        bar.addLayout(first)
+        bar.addLayout(second)
 
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -229,7 +235,7 @@ class TransactionsPage(QWidget):
         edit = QLineEdit()
         edit.setPlaceholderText(placeholder)
         edit.setClearButtonEnabled(True)
-        edit.setMaximumWidth(110)
+        edit.setMaximumWidth(96)
         return edit
 
     # -- state -------------------------------------------------------------------------------

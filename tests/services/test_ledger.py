@@ -239,3 +239,26 @@ def test_kill_during_write_keeps_every_committed_batch(ledger_path: Path) -> Non
         assert rows >= committed * 1000  # every batch reported as committed is there
     finally:
         ledger.close()
+
+
+def test_readers_are_not_blocked_by_a_writer(ledger_path: Path) -> None:
+    import threading
+
+    ledger = Ledger.open(ledger_path, PASS)
+    try:
+        seen: list[int] = []
+        with ledger.writer() as session:
+            session.add(StatementImport(source="w", format="test", imported_by="test"))
+            session.flush()
+            reader = threading.Thread(target=lambda: seen.append(_count_imports(ledger)), name="reader")
+            reader.start()
+            reader.join(timeout=30)
+        assert seen == [0]  # the reader saw the last committed state at once, not the writer's rows
+        assert _count_imports(ledger) == 1  # and the writer committed
+    finally:
+        ledger.close()
+
+
+def _count_imports(ledger: Ledger) -> int:
+    with ledger.session() as session:
+        return session.scalar(select(func.count(StatementImport.id))) or 0

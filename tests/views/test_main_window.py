@@ -60,6 +60,7 @@ def test_title_and_status_bar_name_the_ledger(window: MainWindow) -> None:
     assert [a.text() for a in window.file_menu.actions() if a.text()] == [
         "&New ledger…",
         "&Open ledger…",
+        "&Import statements…",
         "&Backup…",
         "Change &passphrase…",
         "&Lock",
@@ -80,7 +81,7 @@ def test_sidebar_clicks_show_every_page(qtbot, window: MainWindow) -> None:
             assert page.title_label.text() == item.text()
             assert "File › Import" in page.hint_label.text() or page.hint_label.text()
     assert isinstance(window.pages[Page.SETTINGS], SettingsPage)
-    assert "File › Import" in window.pages[Page.TRANSACTIONS].hint_label.text()
+    assert "File › Import" in window.pages[Page.INVOICES].hint_label.text()
 
 
 def test_ctrl_number_shortcuts_switch_pages(qtbot, window: MainWindow) -> None:
@@ -203,16 +204,16 @@ def test_geometry_and_splitter_are_restored(qtbot, unlocked, runner, preferences
     first = MainWindow(unlocked, runner=runner, preferences=preferences)
     qtbot.addWidget(first)
     first.show()
-    first.resize(720, 520)
-    first.splitter.setSizes([260, 460])
-    qtbot.waitUntil(lambda: first.width() == 720)
+    first.resize(780, 560)
+    first.splitter.setSizes([170, 610])
+    qtbot.waitUntil(lambda: first.width() == 780)
     sidebar_width = first.splitter.sizes()[0]
     first.save_ui_state()
 
     second = MainWindow(unlocked, runner=runner, preferences=preferences)
     qtbot.addWidget(second)
     second.show()
-    assert (second.width(), second.height()) == (720, 520)
+    assert (second.width(), second.height()) == (780, 560)
     assert second.splitter.sizes()[0] == sidebar_width
 
 
