@@ -367,7 +367,8 @@ def _purpose_text(remittance: _Element | None) -> str:
 
 
 def _party_name(party: _Element | None) -> str:
-    return _text(party, "Nm") or _text(party, "Pty", "Nm")
+    fields = _index(party)
+    return _own_text(fields.get("Nm")) or _text(fields.get("Pty"), "Nm")
 
 
 def _creditor_id(fields: dict[str, _Element], ref_fields: dict[str, _Element], parties: dict[str, _Element]) -> str:

@@ -89,7 +89,7 @@ def _parse_structured_86(content: str, separator: str) -> Details86:
     purpose_lines: list[str] = []
     fields = ["", "", "", "", ""]  # posting text, primanota, bank code, account, text key extension
     name = ""
-    kinds = _SUBFIELD_KINDS
+    kinds, purpose_kind, name_kind = _SUBFIELD_KINDS, _SUBFIELD_PURPOSE, _SUBFIELD_NAME
     for chunk in content[4:].split(separator):
         kind = kinds.get(chunk[:2])
         if kind is None:  # not two ASCII digits: a continuation, or a code in other Unicode digits
@@ -98,9 +98,9 @@ def _parse_structured_86(content: str, separator: str) -> Details86:
                     purpose_lines[-1] += separator + chunk
                 continue
             kind = kinds[f"{int(chunk[:2]):02d}"]
-        if kind == _SUBFIELD_PURPOSE:
+        if kind == purpose_kind:
             purpose_lines.append(chunk[2:])
-        elif kind == _SUBFIELD_NAME:
+        elif kind == name_kind:
             name += chunk[2:]
         elif kind >= 0:
             fields[kind] = chunk[2:].strip()

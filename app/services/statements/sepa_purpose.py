@@ -65,7 +65,8 @@ def split_sepa_purpose(text: str) -> SepaPurpose:
         elif value or key not in keys:
             keys[key] = value
     rest_text = " ".join(" ".join(free).split())
-    purpose = " ".join(part for part in (keys.get("SVWZ", ""), rest_text) if part)
+    remittance = keys.get("SVWZ", "")
+    purpose = f"{remittance} {rest_text}" if remittance and rest_text else remittance or rest_text
     return SepaPurpose(purpose, keys)
 
 
