@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -66,6 +67,7 @@ _MAX_AMOUNT_ONLY = 10
 _MAX_SAME_AMOUNT = 50
 _ISSUED_AFTER_BOOKING_DAYS = 7
 _STRONG_FITS = frozenset({"exact", "skonto", "shortfall", "collective"})
+_NOBODY: frozenset[int] = frozenset()
 
 
 @dataclass(slots=True)
@@ -94,9 +96,10 @@ class _Payer:
     payment: Payment
     cents: int
     side: _Side
-    iban_customers: frozenset[int]
+    iban_customers: AbstractSet[int]
     name: str
     learned: int | None
+    issued_by: date  # invoices issued later cannot be meant
 
 
 class _Side:
@@ -106,7 +109,7 @@ class _Side:
 
     def __init__(self) -> None:
         self.by_key: dict[str, list[int]] = {}
-        self.by_customer: dict[int, dict[int, None]] = {}  # open invoices only, in insertion order
+        self.by_customer: dict[int, dict[int, None]] = {}  # open invoices only, oldest first
         self.amounts_by_customer: dict[int, list[tuple[int, int]]] = {}  # sorted (open cents, invoice id)
         self.by_amount: dict[int, dict[int, None]] = {}  # open cents -> invoice ids, O(1) removal
 
@@ -141,7 +144,6 @@ class Matcher:
             for amounts in side.amounts_by_customer.values():
                 amounts.sort()
         self._names = {cid: normalize_name(customer.name) for cid, customer in self._customers.items()}
-        self._name_list = list(self._names.items())
         self._by_name: dict[str, list[int]] = {}
         self._by_name_token: dict[str, list[int]] = {}
         for cid, name in self._names.items():
@@ -234,13 +236,12 @@ class Matcher:
         if item.open_cents > 0:
             side.by_customer.setdefault(invoice.customer_id, {})[invoice.id] = None
             side.amounts_by_customer.setdefault(invoice.customer_id, []).append((item.open_cents, invoice.id))
-        if item.open_cents > 0:
             side.by_amount.setdefault(item.open_cents, {})[invoice.id] = None
 
     def _name_candidates(self, name: str, *, interactive: bool) -> list[tuple[int, float]]:
         """Customers whose name resembles a payer name; blocked by rare name words and cached per name."""
         if interactive:
-            found = process.extract(name, dict(self._name_list), scorer=fuzz.token_sort_ratio, limit=5)
+            found = process.extract(name, self._names, scorer=fuzz.token_sort_ratio, limit=5)
             return [(cid, score) for _name, score, cid in found if score >= NAME_WEAK]
         cached = self._name_cache.get(name)
         if cached is not None:
@@ -277,18 +278,17 @@ class Matcher:
             payment=payment,
             cents=abs(cents),
             side=side,
-            iban_customers=frozenset(self._iban_customers.get(iban, ())) if iban else frozenset(),
+            iban_customers=self._iban_customers.get(iban, _NOBODY) if iban else _NOBODY,
             name=name,
             learned=self.knowledge.customer_by_name.get(name) if name else None,
+            issued_by=payment.booked_on + timedelta(days=_ISSUED_AFTER_BOOKING_DAYS),
         )
 
     def _usable(self, invoice_id: int, payer: _Payer) -> _Open | None:
         """An invoice a payment may settle: still open, same currency, not issued long after the booking."""
         item = self._open[invoice_id]
         invoice = item.invoice
-        if item.open_cents <= 0 or invoice.currency != payer.payment.currency:
-            return None
-        if invoice.issued_on > payer.payment.booked_on + timedelta(days=_ISSUED_AFTER_BOOKING_DAYS):
+        if item.open_cents <= 0 or invoice.issued_on > payer.issued_by or invoice.currency != payer.payment.currency:
             return None
         return item
 
@@ -367,7 +367,7 @@ class Matcher:
         or whose customer the payer is known to be, as no other one could rise above a weak hint.
         """
         by_key = payer.side.by_key
-        known = payer.iban_customers | ({payer.learned} if payer.learned is not None else frozenset())
+        known = set(payer.iban_customers) | ({payer.learned} if payer.learned is not None else set())
         seen: set[int] = set()
         for key in keys:
             within = None if (len(key), key[:_HEAD]) in self._heads else _HEAD
