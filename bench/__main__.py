@@ -16,7 +16,7 @@ def main() -> int:
     failed = 0
     for title, module in BENCHMARKS:
         print(f"\n== {title} ==", flush=True)
-        failed += subprocess.run([sys.executable, "-m", *module, *sys.argv[1:]], check=False).returncode != 0
+        failed += subprocess.run([sys.executable, "-m", *module], check=False).returncode != 0
     return 1 if failed else 0
 
 
