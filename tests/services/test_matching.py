@@ -394,3 +394,23 @@ def test_config_round_trips_through_json() -> None:
     )
     assert MatchConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     assert MatchConfig.from_dict({"unknown": 1}) == MatchConfig()
+
+
+def test_the_payer_name_field_is_searched_only_when_configured() -> None:
+    invoices = [invoice(1, "RE-2026-00042", MUELLER, "250.00")]
+    bank = payment(1, "250.00", "Danke", name="RE-2026-00042 Mueller")
+    assert Matcher(invoices, CUSTOMERS).match(bank).status != "auto"
+    config = MatchConfig(search_fields=("purpose", "counterparty_name"))
+    result = Matcher(invoices, CUSTOMERS, config=config).match(bank)
+    assert result.status == "auto"
+    assert "RE-2026-00042 found in payer name" in result.best.reasons
+
+
+def test_suggest_offers_typo_candidates_the_batch_leaves_out() -> None:
+    invoices = [invoice(1, "RE-2026-00042", MUELLER, "250.00")]
+    bank = payment(1, "99.00", "RE-2026-00024")
+    matcher = Matcher(invoices, CUSTOMERS)
+    assert matcher.match(bank).status == "open"
+    (suggestion,) = matcher.suggest(bank)
+    assert suggestion.allocations[0].invoice_id == 1
+    assert suggestion.kind == "partial"
