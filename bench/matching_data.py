@@ -76,6 +76,8 @@ class Truth:
 
 @dataclass(slots=True)
 class Books:
+    """Everything the engine is given, plus the truth it must not see."""
+
     customers: list[Customer]
     invoices: list[Invoice]
     payments: list[Payment]
@@ -255,11 +257,13 @@ def generate(*, invoices: int, payments: int, seed: int = 1) -> Books:
                 amount,
             )
         )
-    _pay(gen, invoice_list, names, payer_ibans, payments)
+    _pay(gen, invoice_list, names=names, payer_ibans=payer_ibans, count=payments)
     return Books(customers, invoice_list, gen.payments, gen.truth, knowledge)
 
 
-def _pay(gen: _Generator, invoices: list[Invoice], names: list[str], payer_ibans: dict[int, str], count: int) -> None:
+def _pay(
+    gen: _Generator, invoices: list[Invoice], *, names: list[str], payer_ibans: dict[int, str], count: int
+) -> None:
     """Pay about nine in ten invoices by the scenario mix, then fill up with unrelated bookings."""
     rng = gen.rng
     receivables = [inv for inv in invoices if inv.kind == RECEIVABLE]
@@ -277,7 +281,7 @@ def _pay(gen: _Generator, invoices: list[Invoice], names: list[str], payer_ibans
         if kind == "payable":
             if payables:
                 invoice = payables.pop()
-                _pay_payable(gen, invoice, names, payer_ibans)
+                _pay_payable(gen, invoice, names=names, payer_ibans=payer_ibans)
                 paid.add(invoice.id)
             continue
         while receivables and receivables[-1].id in paid:
@@ -292,14 +296,15 @@ def _pay(gen: _Generator, invoices: list[Invoice], names: list[str], payer_ibans
             if len(group) == 1:
                 kind = "exact_reference"
         paid.update(i.id for i in group)
-        _pay_receivable(gen, kind, group, names, payer_ibans)
+        _pay_receivable(gen, kind, group=group, names=names, payer_ibans=payer_ibans)
     while len(gen.payments) < count:
-        _unrelated(gen, payer_ibans, invoices)
+        _unrelated(gen, payer_ibans=payer_ibans, invoices=invoices)
 
 
 def _pay_receivable(
-    gen: _Generator, kind: str, group: list[Invoice], names: list[str], payer_ibans: dict[int, str]
+    gen: _Generator, kind: str, *, group: list[Invoice], names: list[str], payer_ibans: dict[int, str]
 ) -> None:
+    """One scenario's payments for a group of invoices (one invoice unless the scenario is collective)."""
     rng = gen.rng
     invoice = group[0]
     customer = invoice.customer_id
@@ -360,7 +365,7 @@ def _pay_receivable(
     )
 
 
-def _pay_payable(gen: _Generator, invoice: Invoice, names: list[str], payer_ibans: dict[int, str]) -> None:
+def _pay_payable(gen: _Generator, invoice: Invoice, *, names: list[str], payer_ibans: dict[int, str]) -> None:
     """We pay a supplier: a debit with the supplier's own invoice number, sometimes minus Skonto."""
     rng = gen.rng
     amount = invoice.open_amount
@@ -382,7 +387,7 @@ def _pay_payable(gen: _Generator, invoice: Invoice, names: list[str], payer_iban
     )
 
 
-def _unrelated(gen: _Generator, payer_ibans: dict[int, str], invoices: list[Invoice]) -> None:
+def _unrelated(gen: _Generator, *, payer_ibans: dict[int, str], invoices: list[Invoice]) -> None:
     """Tax refunds, insurance, interest, salaries, card settlements: nothing of it may touch an invoice."""
     rng = gen.rng
     debit = rng.random() < 0.4

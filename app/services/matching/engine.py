@@ -350,13 +350,13 @@ class Matcher:
             for item, number_reason in zip(items, found, strict=True):
                 extra = [(W_OTHER_NUMBERS, _("the payment names further invoices"))] if len(items) > 1 else []
                 fit = self._fit(payer, [item])
-                self._add(out, payer, fit, support, number=number_reason, extra=extra, named=True)
+                self._add(out, payer, fit, support=support, number=number_reason, extra=extra, named=True)
             if len(items) > 1:
                 items.sort(key=lambda i: (i.invoice.issued_on, i.invoice.id))
                 numbers = ", ".join(i.invoice.number for i in items)
                 weight = min(weight for weight, _reason in found)
                 number = (weight, _("{numbers} found in the payment").format(numbers=numbers))
-                self._add(out, payer, self._fit(payer, items), support, number=number, named=True)
+                self._add(out, payer, self._fit(payer, items), support=support, number=number, named=True)
 
     def _typo_proposals(
         self, payer: _Payer, keys: set[str], out: dict[tuple[int, ...], Proposal], *, interactive: bool
@@ -392,7 +392,7 @@ class Matcher:
                     )
                     certain = support[0] >= W_NAME and fit.kind in _STRONG_FITS
                     cap = None if certain else self.config.auto_threshold - _CAP_BELOW_AUTO
-                    self._add(out, payer, fit, support, number=typo, named=False, cap=cap)
+                    self._add(out, payer, fit, support=support, number=typo, named=False, cap=cap)
 
     def _customer_proposals(self, payer: _Payer, out: dict[tuple[int, ...], Proposal], *, interactive: bool) -> None:
         """No number: the payer's open invoices whose amount fits, alone or as unlisted collective payment."""
@@ -424,16 +424,16 @@ class Matcher:
                     W_UNIQUE,
                     _("the only open invoice of {customer} with this amount").format(customer=name),
                 )
-                self._add(out, payer, strong[0], support, extra=[unique], named=False)
+                self._add(out, payer, strong[0], support=support, extra=[unique], named=False)
             for fit in strong if len(strong) > 1 else ():
-                self._add(out, payer, fit, support, named=False)
+                self._add(out, payer, fit, support=support, named=False)
             if strong:
                 continue
             oldest = self._oldest(open_ids, payer)
             if len(oldest) == 1:
-                self._add(out, payer, self._fit(payer, oldest), support, named=False)
+                self._add(out, payer, self._fit(payer, oldest), support=support, named=False)
             elif oldest:
-                self._collective_search(payer, oldest, support, name, out)
+                self._collective_search(payer, oldest, support=support, customer=name, out=out)
 
     def _oldest(self, open_ids: dict[int, None], payer: _Payer) -> list[_Open]:
         """The customer's oldest usable open invoices, one more than the collective search may use."""
@@ -455,6 +455,7 @@ class Matcher:
         self,
         payer: _Payer,
         items: list[_Open],
+        *,
         support: tuple[float, str | None],
         customer: str,
         out: dict[tuple[int, ...], Proposal],
@@ -473,7 +474,7 @@ class Matcher:
                         ).format(count=len(solution), customer=customer),
                     )
                 )
-            self._add(out, payer, self._fit(payer, solution), support, extra=extra, named=False)
+            self._add(out, payer, self._fit(payer, solution), support=support, extra=extra, named=False)
 
     def _subsets(self, target: int, items: list[_Open]) -> tuple[list[list[_Open]], bool]:
         """Up to two combinations of 2..N of the oldest invoices adding up to the target; False if cut short."""
@@ -530,7 +531,7 @@ class Matcher:
             item = self._usable(invoice_id, payer)
             if item is not None:
                 support = self._corroboration(payer, item.invoice.customer_id)
-                self._add(out, payer, self._fit(payer, [item]), support, named=False)
+                self._add(out, payer, self._fit(payer, [item]), support=support, named=False)
 
     # -- evidence ------------------------------------------------------------------------------------------
 
@@ -614,8 +615,8 @@ class Matcher:
         out: dict[tuple[int, ...], Proposal],
         payer: _Payer,
         fit: _Fit,
-        support: tuple[float, str | None],
         *,
+        support: tuple[float, str | None],
         number: tuple[float, str] | None = None,
         extra: Sequence[tuple[float, str]] = (),
         named: bool,
