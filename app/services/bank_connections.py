@@ -20,7 +20,7 @@ from app.models.schema import BalanceSnapshot, BankAccount, BankConnection, Tran
 from app.services import audit
 from app.services.banks import bank_info
 from app.services.banks import product_id as configured_product_id
-from app.services.fints_client import Balance, BankLogin, FinTSService, WrongPinError
+from app.services.fints_client import Balance, BankClient, BankLogin, FinTSService, WrongPinError
 from app.services.formatting import to_cents
 from app.services.i18n import _
 from app.services.ledger import Ledger
@@ -149,7 +149,7 @@ def add_connection(
         if session.scalar(select(BankConnection.id).where(BankConnection.blz == blz, BankConnection.login == login)):
             raise BankConnectionError(_("The login {login} at {blz} is already set up.").format(login=login, blz=blz))
         product = product_id or configured_product_id(session)
-    service = FinTSService(
+    service: BankClient = FinTSService(
         BankLogin(blz, url, login, customer_id), pin=pin, product_id=product, prompts=prompts, cancel=cancel
     )
     try:
@@ -267,7 +267,7 @@ def sync(
         login = bank_login(connection)
         start = sync_start(connection.last_sync_at, today(), since)
         product = configured_product_id(session)
-    service = FinTSService(login, pin=pin, product_id=product, prompts=prompts, cancel=cancel)
+    service: BankClient = FinTSService(login, pin=pin, product_id=product, prompts=prompts, cancel=cancel)
     fetched: list[_Fetched] = []
     try:
         with service.session():

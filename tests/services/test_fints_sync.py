@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +19,7 @@ from test_fints_support import ACTOR, PhonePrompts, connect, serve
 from app.models.schema import BalanceSnapshot, BankAccount, BankConnection, Transaction
 from app.services.bank_connections import sync
 from app.services.bank_simulator import DEMO_LOGIN, DEMO_PIN, DemoBankServer, Policy
-from app.services.fints_client import KontorFinTSClient, WrongTanError
+from app.services.fints_client import BankRejectedError, Cancelled, KontorFinTSClient, WrongTanError
 from app.services.formatting import to_cents
 from app.services.ledger import Ledger
 from app.services.logs import setup_logging
@@ -143,6 +144,20 @@ def test_decoupled_app_approval_is_polled(ledger: Ledger, server: DemoBankServer
     assert prompts.challenges[0].polling.first_wait == 2
     assert prompts.finished == [True] and prompts.polls[0] == 0  # one approval covers the dialog
     assert _new(result)[business] == len(server.bank.bookings(business, since, clock.day))
+
+
+def test_denied_in_the_app_or_cancelled_imports_nothing(ledger: Ledger, server: DemoBankServer, clock: Clock) -> None:
+    summary = connect(ledger, server, PhonePrompts(server.bank, mechanism="946"))
+    prompts = PhonePrompts(server.bank, approve=False)
+    since = clock.day - timedelta(days=120)
+    with pytest.raises(BankRejectedError):
+        sync(ledger, summary.id, pin=DEMO_PIN, prompts=prompts, actor=ACTOR, since=since, today=clock)
+    assert prompts.finished == [False]
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        sync(ledger, summary.id, pin=DEMO_PIN, prompts=prompts, actor=ACTOR, cancel=cancel, today=clock)
+    assert _counts(ledger) == {}
 
 
 def test_wrong_tan_imports_nothing(ledger: Ledger, server: DemoBankServer, clock: Clock) -> None:
