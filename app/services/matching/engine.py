@@ -105,10 +105,11 @@ class _Payer:
 class _Side:
     """The indexes of one kind of invoice (receivables for credits, payables for debits)."""
 
-    __slots__ = ("by_key", "by_customer", "amounts_by_customer", "by_amount")
+    __slots__ = ("by_key", "heads", "by_customer", "amounts_by_customer", "by_amount")
 
     def __init__(self) -> None:
         self.by_key: dict[str, list[int]] = {}
+        self.heads: set[tuple[int, str]] = set()  # (length, first characters) of every compact key
         self.by_customer: dict[int, dict[int, None]] = {}  # open invoices only, oldest first
         self.amounts_by_customer: dict[int, list[tuple[int, int]]] = {}  # sorted (open cents, invoice id)
         self.by_amount: dict[int, dict[int, None]] = {}  # open cents -> invoice ids, O(1) removal
@@ -136,7 +137,6 @@ class Matcher:
         self._customers = {customer.id: customer for customer in customers}
         self._sides = {RECEIVABLE: _Side(), PAYABLE: _Side()}
         self._open: dict[int, _Open] = {}
-        self._heads: set[tuple[int, str]] = set()
         # Oldest first, so that a customer's open invoices iterate in date order (collective search).
         for invoice in sorted(invoice_list, key=lambda inv: (inv.issued_on, inv.id)):
             self._add_invoice(invoice)
@@ -228,7 +228,7 @@ class Matcher:
         side = self._sides[invoice.kind]
         keys = number_keys(invoice.number)
         if keys:
-            self._heads.add((len(keys[0]), keys[0][:_HEAD]))
+            side.heads.add((len(keys[0]), keys[0][:_HEAD]))
         item = _Open(invoice, to_cents(invoice.open_amount), to_cents(invoice.amount))
         self._open[invoice.id] = item
         for key in keys:
@@ -370,7 +370,7 @@ class Matcher:
         known = set(payer.iban_customers) | ({payer.learned} if payer.learned is not None else set())
         seen: set[int] = set()
         for key in keys:
-            within = None if (len(key), key[:_HEAD]) in self._heads else _HEAD
+            within = None if (len(key), key[:_HEAD]) in payer.side.heads else _HEAD
             for neighbour in neighbours(key, within=within):
                 for invoice_id in by_key.get(neighbour, ()):
                     if invoice_id in seen:
