@@ -414,3 +414,15 @@ def test_suggest_offers_typo_candidates_the_batch_leaves_out() -> None:
     (suggestion,) = matcher.suggest(bank)
     assert suggestion.allocations[0].invoice_id == 1
     assert suggestion.kind == "partial"
+
+
+def test_a_booking_that_says_it_is_no_invoice_payment_needs_an_invoice_number() -> None:
+    invoices = [invoice(1, "RE-2026-00041", MUELLER, "238.00")]
+    iban = MUELLER.ibans[0]
+    matcher = Matcher(invoices, CUSTOMERS)
+    advance = matcher.match(payment(1, "238.00", "Anzahlung Auftrag 4711", iban=iban))
+    assert advance.status == "suggested"
+    assert "'Anzahlung' hints at a payment without invoice" in advance.best.reasons
+    assert matcher.match(payment(2, "238.00", "Anzahlung RE-2026-00041", iban=iban)).status == "auto"
+    unfiltered = Matcher(invoices, CUSTOMERS, config=MatchConfig(unrelated_words=[]))
+    assert unfiltered.match(payment(3, "238.00", "Anzahlung Auftrag 4711", iban=iban)).status == "auto"

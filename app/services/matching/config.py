@@ -12,6 +12,18 @@ from typing import Any
 from app.services.matching.numbers import SEPARATORS
 
 SEARCH_FIELDS = ("purpose", "end_to_end_id", "counterparty_name")
+UNRELATED_WORDS = (
+    "Anzahlung",
+    "Erstattung",
+    "Gehalt",
+    "Lohn",
+    "Zinsen",
+    "Miete",
+    "Finanzamt",
+    "Versicherung",
+    "Dividende",
+    "Kaution",
+)
 _GROUPS = re.compile(r"[A-Z]+|[0-9]+")
 _MAX_PATTERNS = 12
 _MIN_DIGITS_WITHOUT_PREFIX = 5
@@ -43,6 +55,8 @@ class MatchConfig:
     collective_max_invoices: int = 5
     collective_max_candidates: int = 30
     collective_max_steps: int = 20_000
+    # Words that mark bookings without an invoice; such a payment is only booked by an invoice number.
+    unrelated_words: list[str] = field(default_factory=lambda: list(UNRELATED_WORDS))
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -65,6 +79,8 @@ class MatchConfig:
             known["skonto"] = [SkontoRule(Decimal(str(r["percent"])), int(r["days"])) for r in known["skonto"]]
         if "number_patterns" in known:
             known["number_patterns"] = [str(p) for p in known["number_patterns"]]
+        if "unrelated_words" in known:
+            known["unrelated_words"] = [str(w) for w in known["unrelated_words"]]
         return cls(**known)
 
 

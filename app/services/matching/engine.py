@@ -7,6 +7,7 @@ when the best proposal clears the threshold and no other proposal comes close.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
@@ -100,6 +101,7 @@ class _Payer:
     name: str
     learned: int | None
     issued_by: date  # invoices issued later cannot be meant
+    unrelated_word: str | None  # e.g. 'Erstattung': without an invoice number, never booked automatically
 
 
 class _Side:
@@ -134,6 +136,8 @@ class Matcher:
         invoice_list = list(invoices)
         patterns = self.config.number_patterns or detect_patterns(inv.number for inv in invoice_list)
         self._number_re = compile_patterns(patterns)
+        words = "|".join(re.escape(word) for word in self.config.unrelated_words)
+        self._unrelated_re = re.compile(words, re.IGNORECASE) if words else None
         self._customers = {customer.id: customer for customer in customers}
         self._sides = {RECEIVABLE: _Side(), PAYABLE: _Side()}
         self._open: dict[int, _Open] = {}
@@ -282,7 +286,14 @@ class Matcher:
             name=name,
             learned=self.knowledge.customer_by_name.get(name) if name else None,
             issued_by=payment.booked_on + timedelta(days=_ISSUED_AFTER_BOOKING_DAYS),
+            unrelated_word=self._unrelated_word(payment),
         )
+
+    def _unrelated_word(self, payment: Payment) -> str | None:
+        if self._unrelated_re is None:
+            return None
+        found = self._unrelated_re.search(payment.purpose) or self._unrelated_re.search(payment.counterparty_name)
+        return found.group(0) if found else None
 
     def _usable(self, invoice_id: int, payer: _Payer) -> _Open | None:
         """An invoice a payment may settle: still open, same currency, not issued long after the booking."""
@@ -536,7 +547,7 @@ class Matcher:
     # -- evidence ------------------------------------------------------------------------------------------
 
     def _corroboration(self, payer: _Payer, customer_id: int) -> tuple[float, str | None]:
-        """How strongly the payer (IBAN, learned name, fuzzy name) points to this customer."""
+        """How strongly the payer (IBAN, learned name, fuzzy name) points to this customer, or away from it."""
         customer = self._customers.get(customer_id)
         name = customer.name if customer else str(customer_id)
         if customer_id in payer.iban_customers:
@@ -551,6 +562,11 @@ class Matcher:
                 return W_NAME_WEAK, _("payer name resembles {customer}").format(customer=name)
         if payer.iban_customers:
             return W_CONFLICT, _("payer IBAN belongs to another customer")
+        if payer.name and (
+            payer.learned is not None
+            or any(score >= NAME_STRONG for _cid, score in self._name_candidates(payer.name, interactive=False))
+        ):
+            return W_CONFLICT, _("payer name belongs to another customer")
         return 0.0, None
 
     def _slack(self, open_cents: int) -> int:
@@ -625,19 +641,23 @@ class Matcher:
         """Score a fit with its evidence and keep the best proposal per set of invoices.
 
         Without an exact invoice number, only a payer who clearly is the customer can lift a proposal
-        above a modest score; a partial payment with multiple hits switched off is never booked alone.
+        above a modest score, and never a booking whose text says it is no invoice payment ('Erstattung');
+        a partial payment with multiple hits switched off is never booked alone.
         """
-        evidence = ([number] if number else []) + [support] + list(extra)
-        score = sum(weight for weight, _reason in evidence) + fit.weight
+        lead = ([number] if number else []) + [support]
+        score = sum(weight for weight, _reason in (*lead, *extra)) + fit.weight
+        notes = [reason for _weight, reason in extra]
         if not named and support[0] < W_NAME:
             score = min(score, _CAP_UNCORROBORATED)
+        if not named and payer.unrelated_word:
+            score = min(score, self.config.auto_threshold - _CAP_BELOW_AUTO)
+            notes.append(_("'{word}' hints at a payment without invoice").format(word=payer.unrelated_word))
         if fit.kind == "partial" and not self.config.multiple_hits:
             score = min(score, self.config.auto_threshold - _CAP_BELOW_AUTO)
         if cap is not None:
             score = min(score, cap)
         score = round(max(0.0, min(1.0, score)), 3)
-        reasons = [reason for _weight, reason in evidence[: len(evidence) - len(extra)] if reason]
-        reasons += [fit.reason] + [reason for _weight, reason in extra]
+        reasons = [reason for _weight, reason in lead if reason] + [fit.reason] + notes
         key = tuple(sorted(invoice_id for invoice_id, _cents, _discount in fit.allocations))
         current = out.get(key)
         if current is None or current.score < score:
