@@ -159,7 +159,18 @@ def cmd_sync(args: argparse.Namespace) -> int:
             if not pin:
                 raise CliError(_("No PIN: set KONTOR_PIN or run in a terminal."))
             with _bank_errors():
-                result = sync(ledger, connection.id, pin=pin, prompts=prompts, actor=current_actor(), since=args.since)
+                from app.services.reconciliation import after_statement_import
+
+                actor = current_actor()
+                result = sync(
+                    ledger,
+                    connection.id,
+                    pin=pin,
+                    prompts=prompts,
+                    actor=actor,
+                    since=args.since,
+                    after_import=after_statement_import(actor),
+                )
             results.append(result)
             if not args.json:
                 print(f"{connection.bank_name} ({connection.login}):")
