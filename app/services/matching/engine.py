@@ -66,7 +66,7 @@ _NAME_TOKEN_MAX_CUSTOMERS = 200
 _MAX_CUSTOMERS_PER_PAYMENT = 3
 _MAX_AMOUNT_ONLY = 10
 _MAX_SAME_AMOUNT = 50
-_ISSUED_AFTER_BOOKING_DAYS = 7
+_ISSUED_AFTER_BOOKING = timedelta(days=7)
 _STRONG_FITS = frozenset({"exact", "skonto", "shortfall", "collective"})
 _NOBODY: frozenset[int] = frozenset()
 
@@ -229,6 +229,7 @@ class Matcher:
     # -- indexes -------------------------------------------------------------------------------------------
 
     def _add_invoice(self, invoice: Invoice) -> None:
+        """Index one invoice under its number keys and, while open, under customer and amount."""
         side = self._sides[invoice.kind]
         keys = number_keys(invoice.number)
         if keys:
@@ -270,6 +271,7 @@ class Matcher:
     # -- candidates ----------------------------------------------------------------------------------------
 
     def _payer(self, payment: Payment) -> _Payer | None:
+        """Everything about a payment that all candidates share, computed once; None for a zero amount."""
         cents = to_cents(payment.amount)
         if cents == 0:
             return None
@@ -285,11 +287,12 @@ class Matcher:
             iban_customers=self._iban_customers.get(iban, _NOBODY) if iban else _NOBODY,
             name=name,
             learned=self.knowledge.customer_by_name.get(name) if name else None,
-            issued_by=payment.booked_on + timedelta(days=_ISSUED_AFTER_BOOKING_DAYS),
+            issued_by=payment.booked_on + _ISSUED_AFTER_BOOKING,
             unrelated_word=self._unrelated_word(payment),
         )
 
     def _unrelated_word(self, payment: Payment) -> str | None:
+        """The first configured word in purpose or payer name that marks a booking without invoice."""
         if self._unrelated_re is None:
             return None
         found = self._unrelated_re.search(payment.purpose) or self._unrelated_re.search(payment.counterparty_name)
@@ -304,6 +307,7 @@ class Matcher:
         return item
 
     def _proposals(self, payment: Payment, *, interactive: bool) -> list[Proposal]:
+        """Numbers first; typos, the payer's invoices and bare amounts only where the numbers gave no answer."""
         payer = self._payer(payment)
         if payer is None:
             return []
@@ -690,6 +694,7 @@ def _money(cents: int) -> Decimal:
 
 
 def _full(items: list[_Open]) -> tuple[tuple[int, int, int], ...]:
+    """Allocations that settle every invoice completely."""
     return tuple((item.invoice.id, item.open_cents, 0) for item in items)
 
 
@@ -706,6 +711,7 @@ def _partial(items: list[_Open], cents: int) -> tuple[tuple[int, int, int], ...]
 
 
 def _field(name: str) -> str:
+    """The translated name of a searched payment field, for reasons."""
     return {
         "purpose": _("purpose"),
         "end_to_end_id": _("end-to-end ID"),
