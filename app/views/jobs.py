@@ -26,6 +26,18 @@ PROGRESS_INTERVAL = 0.05  # seconds between two progress signals, so a fast loop
 PROGRESS_DELAY_MS = 500  # a progress dialog for jobs that are still running after this
 
 
+def _unless_gone(parent: QWidget | None, callback: Callable[[Any], None]) -> Callable[[Any], None]:
+    """A result that arrives after its page was closed (the ledger locked meanwhile) is dropped."""
+    if parent is None:
+        return callback
+
+    def deliver(value: Any) -> None:
+        if shiboken6.isValid(parent):
+            callback(value)
+
+    return deliver
+
+
 class SharedExclusiveLock:
     """Many jobs at once, or one exclusive job alone (re-encrypting needs the ledger file to itself)."""
 
@@ -241,8 +253,9 @@ class JobRunner(QObject):
         `exclusive=True` waits until no other job runs and keeps new ones waiting (re-encrypting the file)."""
         job = Job(fn, writer_lock=self._writer_lock if writes else None, access=self._access, exclusive=exclusive)
         if on_success is not None:
-            job.signals.succeeded.connect(on_success)
-        job.signals.failed.connect(on_failure or (lambda error: present_error(error, parent=parent)))
+            job.signals.succeeded.connect(_unless_gone(parent, on_success))
+        failed = on_failure or (lambda error: present_error(error, parent=parent))
+        job.signals.failed.connect(_unless_gone(parent, failed))
         job.signals.finished.connect(lambda: self._on_job_finished(job))
         progress = (
             _DelayedProgress(job, text=progress_text, parent=parent, delay_ms=self.progress_delay_ms)
