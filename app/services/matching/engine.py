@@ -132,7 +132,6 @@ class Matcher:
         self._tolerance_cents = to_cents(self.config.tolerance_amount)
         percents = [self.config.tolerance_percent, *(rule.percent for rule in self.config.skonto)]
         self._slack_percent = float(max(percents)) / 100
-        self._normalized: dict[str, str] = {}
         invoice_list = list(invoices)
         patterns = self.config.number_patterns or detect_patterns(inv.number for inv in invoice_list)
         self._number_re = compile_patterns(patterns)
@@ -167,6 +166,8 @@ class Matcher:
         for iban, cid in knowledge.customer_by_iban.items():
             self._iban_customers.setdefault(normalize_iban(iban), set()).add(cid)
         self._name_cache: dict[str, list[tuple[int, float]]] = {}
+        # (payer name, IBAN) -> customers of the IBAN, normalized name, learned customer, unrelated word
+        self._payers: dict[tuple[str, str], tuple[AbstractSet[int], str, int | None, str | None]] = {}
 
     def open_amount(self, invoice_id: int) -> Decimal:
         """What this run still considers unpaid on an invoice."""
@@ -275,27 +276,32 @@ class Matcher:
         cents = to_cents(payment.amount)
         if cents == 0:
             return None
-        side = self._sides[RECEIVABLE if cents > 0 else PAYABLE]
-        iban = normalize_iban(payment.counterparty_iban)
-        name = self._normalized.get(payment.counterparty_name)
-        if name is None:
-            name = self._normalized[payment.counterparty_name] = normalize_name(payment.counterparty_name)
+        key = (payment.counterparty_name, payment.counterparty_iban)
+        known = self._payers.get(key)
+        if known is None:
+            iban = normalize_iban(payment.counterparty_iban)
+            name = normalize_name(payment.counterparty_name)
+            known = self._payers[key] = (
+                self._iban_customers.get(iban, _NOBODY) if iban else _NOBODY,
+                name,
+                self.knowledge.customer_by_name.get(name) if name else None,
+                self._unrelated_word(payment.counterparty_name),
+            )
+        iban_customers, name, learned, word_in_name = known
         return _Payer(
             payment=payment,
             cents=abs(cents),
-            side=side,
-            iban_customers=self._iban_customers.get(iban, _NOBODY) if iban else _NOBODY,
+            side=self._sides[RECEIVABLE if cents > 0 else PAYABLE],
+            iban_customers=iban_customers,
             name=name,
-            learned=self.knowledge.customer_by_name.get(name) if name else None,
+            learned=learned,
             issued_by=payment.booked_on + _ISSUED_AFTER_BOOKING,
-            unrelated_word=self._unrelated_word(payment),
+            unrelated_word=self._unrelated_word(payment.purpose) or word_in_name,
         )
 
-    def _unrelated_word(self, payment: Payment) -> str | None:
-        """The first configured word in purpose or payer name that marks a booking without invoice."""
-        if self._unrelated_re is None:
-            return None
-        found = self._unrelated_re.search(payment.purpose) or self._unrelated_re.search(payment.counterparty_name)
+    def _unrelated_word(self, text: str) -> str | None:
+        """The first configured word in a text that marks a booking without invoice."""
+        found = self._unrelated_re.search(text) if self._unrelated_re is not None and text else None
         return found.group(0) if found else None
 
     def _usable(self, invoice_id: int, payer: _Payer) -> _Open | None:
@@ -339,6 +345,8 @@ class Matcher:
             self._customer_proposals(payer, proposals, interactive=interactive)
             if interactive or not proposals:
                 self._amount_proposals(payer, proposals)
+        if len(proposals) < 2:
+            return list(proposals.values())
         return sorted(proposals.values(), key=lambda p: (-p.score, [a.invoice_id for a in p.allocations]))
 
     def _number_proposals(
@@ -349,6 +357,8 @@ class Matcher:
         A number found only with its leading zeros dropped ('2026-692') counts less, since short digit
         runs in unrelated texts (dates, tax numbers) produce such keys by chance.
         """
+        if not hits:
+            return
         by_customer: dict[int, list[_Open]] = {}
         for invoice_id in hits:
             item = self._open[invoice_id]
