@@ -6,10 +6,12 @@ from app.models.banking import BalanceSnapshot, BankAccount, BankConnection, Sta
 from app.models.base import Base
 from app.models.company import CompanySettings, User
 from app.models.journal import AuditEvent, Notification
+from app.models.payments import Approval, Mandate, PaymentOrder, PaymentRun
 from app.models.receivables import Allocation, Customer, Invoice, LearnedPayer
 
 __all__ = [
     "Allocation",
+    "Approval",
     "AuditEvent",
     "BalanceSnapshot",
     "BankAccount",
@@ -19,7 +21,10 @@ __all__ = [
     "Customer",
     "Invoice",
     "LearnedPayer",
+    "Mandate",
     "Notification",
+    "PaymentOrder",
+    "PaymentRun",
     "StatementImport",
     "Transaction",
     "User",
