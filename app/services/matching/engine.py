@@ -7,7 +7,6 @@ when the best proposal clears the threshold and no other proposal comes close.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
@@ -135,8 +134,7 @@ class Matcher:
         invoice_list = list(invoices)
         patterns = self.config.number_patterns or detect_patterns(inv.number for inv in invoice_list)
         self._number_re = compile_patterns(patterns)
-        words = "|".join(re.escape(word) for word in self.config.unrelated_words)
-        self._unrelated_re = re.compile(words, re.IGNORECASE) if words else None
+        self._unrelated_words = [(word, word.lower()) for word in self.config.unrelated_words if word]
         self._customers = {customer.id: customer for customer in customers}
         self._sides = {RECEIVABLE: _Side(), PAYABLE: _Side()}
         self._open: dict[int, _Open] = {}
@@ -166,8 +164,8 @@ class Matcher:
         for iban, cid in knowledge.customer_by_iban.items():
             self._iban_customers.setdefault(normalize_iban(iban), set()).add(cid)
         self._name_cache: dict[str, list[tuple[int, float]]] = {}
-        # (payer name, IBAN) -> customers of the IBAN, normalized name, learned customer, unrelated word
-        self._payers: dict[tuple[str, str], tuple[AbstractSet[int], str, int | None, str | None]] = {}
+        # payer name as booked -> normalized name, learned customer, unrelated word in it
+        self._payers: dict[str, tuple[str, int | None, str | None]] = {}
 
     def open_amount(self, invoice_id: int) -> Decimal:
         """What this run still considers unpaid on an invoice."""
@@ -276,18 +274,15 @@ class Matcher:
         cents = to_cents(payment.amount)
         if cents == 0:
             return None
-        key = (payment.counterparty_name, payment.counterparty_iban)
-        known = self._payers.get(key)
+        known = self._payers.get(payment.counterparty_name)
         if known is None:
-            iban = normalize_iban(payment.counterparty_iban)
             name = normalize_name(payment.counterparty_name)
-            known = self._payers[key] = (
-                self._iban_customers.get(iban, _NOBODY) if iban else _NOBODY,
-                name,
-                self.knowledge.customer_by_name.get(name) if name else None,
-                self._unrelated_word(payment.counterparty_name),
-            )
-        iban_customers, name, learned, word_in_name = known
+            learned = self.knowledge.customer_by_name.get(name) if name else None
+            word = self._unrelated_word(payment.counterparty_name.lower())
+            known = self._payers[payment.counterparty_name] = (name, learned, word)
+        name, learned, word_in_name = known
+        iban = normalize_iban(payment.counterparty_iban)
+        iban_customers = self._iban_customers.get(iban, _NOBODY) if iban else _NOBODY
         return _Payer(
             payment=payment,
             cents=abs(cents),
@@ -296,13 +291,15 @@ class Matcher:
             name=name,
             learned=learned,
             issued_by=payment.booked_on + _ISSUED_AFTER_BOOKING,
-            unrelated_word=self._unrelated_word(payment.purpose) or word_in_name,
+            unrelated_word=self._unrelated_word(payment.purpose.lower()) or word_in_name,
         )
 
-    def _unrelated_word(self, text: str) -> str | None:
-        """The first configured word in a text that marks a booking without invoice."""
-        found = self._unrelated_re.search(text) if self._unrelated_re is not None and text else None
-        return found.group(0) if found else None
+    def _unrelated_word(self, lowered: str) -> str | None:
+        """The first configured word in a lower-cased text that marks a booking without invoice."""
+        for word, folded in self._unrelated_words:
+            if folded in lowered:
+                return word
+        return None
 
     def _usable(self, invoice_id: int, payer: _Payer) -> _Open | None:
         """An invoice a payment may settle: still open, same currency, not issued long after the booking."""
@@ -512,6 +509,7 @@ class Matcher:
         prefix = [0]
         for item in pool:
             prefix.append(prefix[-1] + item.open_cents)
+        prefix += [prefix[-1]] * config.collective_max_invoices  # so that a bound may look past the end
         solutions: list[list[_Open]] = []
         chosen: list[_Open] = []
         steps = 0
@@ -525,7 +523,7 @@ class Matcher:
                     complete = False
                     return True
                 # Sorted largest first: if the next free slots filled with the largest left fall short, stop.
-                if prefix[min(index + config.collective_max_invoices - len(chosen), len(pool))] - prefix[index] < need:
+                if prefix[index + config.collective_max_invoices - len(chosen)] - prefix[index] < need:
                     return False
                 cents = pool[index].open_cents
                 if cents > need:

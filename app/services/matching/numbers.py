@@ -17,7 +17,7 @@ def number_keys(text: str) -> tuple[str, ...]:
     if not parts:
         return ()
     compact = "".join(parts)
-    stripped = ".".join(part.lstrip("0") or "0" for part in parts)
+    stripped = ".".join([part.lstrip("0") or "0" for part in parts])
     return (compact,) if stripped == compact else (compact, stripped)
 
 
