@@ -107,6 +107,7 @@ class PaymentOrder(Base):
         "mandate_id",
         "sequence",
         "transaction_id",
+        "created_by",
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,6 +125,7 @@ class PaymentOrder(Base):
     transaction_id: Mapped[int | None] = mapped_column(
         ForeignKey("transactions.id", ondelete="SET NULL"), default=None
     )
+    created_by: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

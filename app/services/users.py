@@ -6,6 +6,9 @@ import getpass
 import hashlib
 import hmac
 import os
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +23,19 @@ _N, _R, _P = 2**14, 8, 1
 
 class UserError(ValueError):
     pass
+
+
+class AuthenticationError(UserError):
+    """Unknown user, inactive user or wrong password; the message does not say which, except for the name."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    id: int
+    name: str
+    role: str
+    active: bool
+    created_at: datetime
 
 
 def hash_password(password: str) -> str:
@@ -43,11 +59,10 @@ def check_password(password: str, stored: str) -> bool:
 
 def add_user(session: Session, *, name: str, role: str, password: str, actor: str) -> User:
     if role not in ROLES:
-        raise UserError(
-            _("Unknown role {role}; use one of {roles}.").format(role=role, roles=", ".join(ROLES))
-        )
+        raise UserError(_("Unknown role {role}; use one of {roles}.").format(role=role, roles=", ".join(ROLES)))
     if not name.strip():
         raise UserError(_("A user needs a name."))
+    _check_new_password(password)
     if session.scalar(select(User).where(User.name == name)):
         raise UserError(_("A user named {name} exists already.").format(name=name))
     user = User(name=name.strip(), role=role, password_hash=hash_password(password))
@@ -56,6 +71,49 @@ def add_user(session: Session, *, name: str, role: str, password: str, actor: st
     return user
 
 
+def _check_new_password(password: str) -> None:
+    if len(password) < 4:
+        raise UserError(_("A password needs at least 4 characters."))
+
+
+def list_users(session: Session) -> list[UserRow]:
+    """Everyone who can sign in to approvals, active or not, by name."""
+    return [
+        UserRow(user.id, user.name, user.role, user.active, user.created_at)
+        for user in session.scalars(select(User).order_by(User.name))
+    ]
+
+
+def authenticate(session: Session, name: str, password: str) -> User:
+    """The active user with this name and password; AuthenticationError otherwise (the same for every cause)."""
+    user = session.scalar(select(User).where(User.name == name))
+    # Hash even for unknown names, so timing does not tell which names exist.
+    stored = user.password_hash if user is not None else _dummy_hash()
+    if not check_password(password, stored) or user is None or not user.active:
+        raise AuthenticationError(_("Wrong password or unknown user {name}.").format(name=name))
+    return user
+
+
+def change_password(
+    session: Session, *, name: str, new_password: str, actor: str, old_password: str | None = None
+) -> User:
+    """Set a user's password; with `old_password` the user changes their own, without it an admin resets it."""
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise UserError(_("No user named {name}.").format(name=name))
+    if old_password is not None:
+        authenticate(session, name, old_password)
+    _check_new_password(new_password)
+    user.password_hash = hash_password(new_password)
+    audit.record_row(session, actor=actor, action="update", row=user, summary=f"password of user {name}")
+    return user
+
+
 def current_actor() -> str:
     """Who is working: the Kontor user if one is set for this process, else the OS login."""
     return os.environ.get("KONTOR_USER") or getpass.getuser()
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return hash_password("no such user")

@@ -109,6 +109,7 @@ def upgrade() -> None:
         sa.Column("mandate_id", sa.Integer(), nullable=True),
         sa.Column("sequence", sa.String(length=4), nullable=False),
         sa.Column("transaction_id", sa.Integer(), nullable=True),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.CheckConstraint("amount_cents > 0", name=op.f("ck_payment_orders_amount_positive")),
         sa.ForeignKeyConstraint(
