@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, InvalidStateError
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -16,6 +16,7 @@ from PySide6.QtCore import QMetaMethod, QObject, QRunnable, QThreadPool, QTimer,
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from app.services.i18n import _
+from app.services.prompts import TanChallenge, TanMechanismOption
 from app.views.errors import present_error
 
 log = logging.getLogger(__name__)
@@ -130,46 +131,71 @@ class Job(QRunnable):
 
 
 class QtPrompts(QObject):
-    """Lets a worker ask the user (a TAN, a password) and wait; the GUI answers by resolving the future.
+    """Lets a worker ask the user (PIN, TAN method, TAN, app approval) and wait; the GUI answers through a future.
 
-    Created in, and owned by, the GUI thread. Every future is resolved: with the answer, with None on
-    cancel, and with None for all pending prompts on shutdown."""
+    Implements `app.services.prompts.UserPrompts`. Created in, and owned by, the GUI thread. Every future is
+    resolved: with the answer, with None on cancel, and with None for all pending prompts on shutdown."""
 
+    pin_requested = Signal(str, object)  # login label, Future[str | None]
+    tan_mechanism_requested = Signal(object, object)  # list[TanMechanismOption], Future[str | None]
+    tan_medium_requested = Signal(object, object)  # list[str], Future[str | None]
     tan_requested = Signal(object, object)  # challenge, Future[str | None]
+    decoupled_waiting = Signal(object, int, object)  # challenge, polls so far, Future[bool | None]
+    decoupled_done = Signal(object, bool, object)  # challenge, approved, Future[None]
     password_requested = Signal(str, object)  # prompt text, Future[str | None]
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._lock = threading.Lock()
-        self._pending: set[Future[str | None]] = set()
+        self._pending: set[Future[Any]] = set()
+
+    def ask_pin(self, label: str) -> str | None:
+        """Blocks the calling worker until the GUI answers; None means the user cancelled."""
+        return self._ask(self.pin_requested, label)  # type: ignore[no-any-return]
+
+    def choose_tan_mechanism(self, options: Sequence[TanMechanismOption]) -> str | None:
+        """Blocks the calling worker until the user picked a method code; None means cancelled."""
+        return self._ask(self.tan_mechanism_requested, list(options))  # type: ignore[no-any-return]
+
+    def choose_tan_medium(self, options: Sequence[str]) -> str | None:
+        """Blocks the calling worker until the user picked a medium name; None means cancelled."""
+        return self._ask(self.tan_medium_requested, list(options))  # type: ignore[no-any-return]
 
     def ask_tan(self, challenge: object) -> str | None:
         """Blocks the calling worker until the GUI answers; None means the user cancelled."""
-        return self._ask(self.tan_requested, challenge)
+        return self._ask(self.tan_requested, challenge)  # type: ignore[no-any-return]
+
+    def await_decoupled(self, challenge: TanChallenge, polls: int) -> bool:
+        """Before each status poll: the GUI shows "confirm in your app" and answers False once the user cancelled."""
+        return bool(self._ask(self.decoupled_waiting, challenge, polls))
+
+    def decoupled_finished(self, challenge: TanChallenge, approved: bool) -> None:
+        """Lets the GUI close its waiting dialog before the worker goes on."""
+        self._ask(self.decoupled_done, challenge, approved)
 
     def ask_password(self, prompt: str) -> str | None:
         """Blocks the calling worker until the GUI answers; None means the user cancelled."""
-        return self._ask(self.password_requested, prompt)
+        return self._ask(self.password_requested, prompt)  # type: ignore[no-any-return]
 
-    def _ask(self, signal: SignalInstance, payload: object) -> str | None:
+    def _ask(self, signal: SignalInstance, *payload: object) -> Any:
         if threading.current_thread() is threading.main_thread():
             raise RuntimeError("QtPrompts must be asked from a worker thread, never the GUI thread")
         if not self.isSignalConnected(QMetaMethod.fromSignal(signal)):
             log.warning("nobody answers %s; treating it as cancelled", signal)
             return None
-        answer: Future[str | None] = Future()
+        answer: Future[Any] = Future()
         with self._lock:
             self._pending.add(answer)
         try:
-            signal.emit(payload, answer)
+            signal.emit(*payload, answer)
             return answer.result()
         finally:
             with self._lock:
                 self._pending.discard(answer)
 
     @staticmethod
-    def answer(future: Future[str | None], value: str | None) -> None:
-        """Resolve a prompt unless shutdown already did."""
+    def answer(future: Future[Any], value: object) -> None:
+        """Resolve a prompt unless shutdown (or an earlier answer) already did."""
         try:
             future.set_result(value)
         except InvalidStateError:
