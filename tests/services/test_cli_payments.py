@@ -1,0 +1,98 @@
+"""`kontor pay`, `mandate`, `run` and `user` as a user runs them: subprocesses on a real encrypted ledger."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from lxml import etree
+from test_cli import kontor
+from test_reconciliation import INVOICES, MUELLER
+
+from app.services.business_days import next_business_day
+
+sys.path.insert(0, str(Path(__file__).parent))
+from statement_files import Booking, mt940  # noqa: E402
+
+SECRET = "Zahlungslauf-4711"
+OWN = "DE89370400440532013000"
+WEBER = "DE44500105175407324931"
+SHARED_XSD = Path(__file__).resolve().parents[3] / "shared" / "xsd"
+
+
+def run(home: Path, ledger: Path, *args: str, user: str = "anna", password: str = ""):  # noqa: ANN201
+    env = {"KONTOR_PASSPHRASE": SECRET, "KONTOR_USER": user}
+    if password:
+        env["KONTOR_USER_PASSWORD"] = password
+    return kontor("--ledger", str(ledger), *args, home=home, env=env)
+
+
+def test_transfer_and_debit_from_creation_to_approved_pain_file(kontor_home: Path, tmp_path: Path) -> None:
+    ledger = kontor_home / "firma.kontor"
+    assert run(kontor_home, ledger, "init", "--company", "Müller Feinmechanik GmbH").returncode == 0
+    statement = tmp_path / "konto.sta"
+    opening = [Booking(date(2026, 1, 5), Decimal("10.00"), "Start", MUELLER, "Einlage")]
+    statement.write_text(mt940(OWN, opening, opening=Decimal("0")), encoding="utf-8")
+    assert run(kontor_home, ledger, "import", "statement", str(statement)).returncode == 0
+    (tmp_path / "rechnungen.csv").write_text(INVOICES, encoding="cp1252")
+    assert run(kontor_home, ledger, "import", "invoices", str(tmp_path / "rechnungen.csv")).returncode == 0
+
+    for name, role in (("anna", "bookkeeper"), ("bob", "approver")):
+        added = run(kontor_home, ledger, "user", "add", name, "--role", role, password=f"{name}-geheim")
+        assert added.returncode == 0, added.stderr
+    users = run(kontor_home, ledger, "user", "list", "--json")
+    assert [(u["name"], u["role"]) for u in json.loads(users.stdout)["users"]] == [
+        ("anna", "bookkeeper"),
+        ("bob", "approver"),
+    ]
+    assert run(kontor_home, ledger, "user", "add", "eve", "--role", "approver").returncode == 1  # no password
+
+    day = next_business_day(date.today() + timedelta(days=3))
+    transfer = run(kontor_home, ledger, "pay", "transfer", "--to", "Bäckerei Weber", "--iban", WEBER, "--amount",
+                   "123,45", "--text", "Rechnung 7 für März", "--date", day.isoformat(), "--json")  # fmt: skip
+    assert transfer.returncode == 0, transfer.stderr
+    order = json.loads(transfer.stdout)
+    assert order["amount"] == "123.45" and [w["kind"] for w in order["warnings"]] == ["first_time"]
+    bad = run(kontor_home, ledger, "pay", "transfer", "--to", "X", "--iban", "FR1420041010050500013M02606",
+              "--amount", "1", "--text", "x")  # fmt: skip
+    assert bad.returncode == 1 and "bic:" in bad.stderr
+
+    assert run(kontor_home, ledger, "pay", "creditor-id", "DE97ZZZ09999999999").returncode == 1
+    assert run(kontor_home, ledger, "pay", "creditor-id", "DE98ZZZ09999999999").returncode == 0
+    mandate = run(kontor_home, ledger, "mandate", "add", "--customer", "K10001", "--reference", "M-K10001",
+                  "--signed", (date.today() - timedelta(days=30)).isoformat(), "--iban", MUELLER)  # fmt: skip
+    assert mandate.returncode == 0, mandate.stderr
+    listed = json.loads(run(kontor_home, ledger, "mandate", "list", "--json").stdout)["mandates"]
+    assert [(m["reference"], m["sequence"], m["debtor_bic"]) for m in listed] == [("M-K10001", "FRST", "BYLADEM1001")]
+    debit = run(kontor_home, ledger, "pay", "debit", "--customer", "K10001", "--invoice", "RE-2026-0042", "--json")
+    assert debit.returncode == 0, debit.stderr
+    assert json.loads(debit.stdout)["amount"] == "1190.00"
+
+    runs = json.loads(run(kontor_home, ledger, "run", "list", "--json").stdout)["runs"]
+    ids = {r["kind"]: r["id"] for r in runs}
+    assert {r["status"] for r in runs} == {"draft"}
+    for kind in ("transfer", "debit"):
+        assert run(kontor_home, ledger, "run", "submit", str(ids[kind])).returncode == 0
+    refused = run(kontor_home, ledger, "run", "approve", str(ids["transfer"]), "--user", "anna", password="anna-geheim")
+    assert refused.returncode == 1 and "bookkeeper" in refused.stderr
+    wrong = run(kontor_home, ledger, "run", "approve", str(ids["transfer"]), "--user", "bob", password="falsch")
+    assert wrong.returncode == 1 and "Wrong password" in wrong.stderr
+    shown = run(kontor_home, ledger, "run", "show", str(ids["transfer"]))
+    assert "Baeckerei Weber" in shown.stdout and "first payment ever" in shown.stdout
+
+    for kind, schema in (("transfer", "pain.001.001.09"), ("debit", "pain.008.001.08")):
+        approved = run(kontor_home, ledger, "run", "approve", str(ids[kind]), "--user", "bob", password="bob-geheim")
+        assert approved.returncode == 0 and "approved" in approved.stdout, approved.stderr
+        out = tmp_path / f"{kind}.xml"
+        exported = run(kontor_home, ledger, "run", "export", str(ids[kind]), "--out", str(out), user="bob")
+        assert exported.returncode == 0, exported.stderr
+        etree.XMLSchema(etree.parse(str(SHARED_XSD / f"{schema}.xsd"))).assertValid(etree.parse(str(out)))
+    assert "Rechnung 7 fuer Maerz" in (tmp_path / "transfer.xml").read_text(encoding="utf-8")
+
+    send = run(kontor_home, ledger, "run", "send", str(ids["transfer"]))
+    assert send.returncode == 1 and "comes with the FinTS connection" in send.stderr
+    assert json.loads(run(kontor_home, ledger, "mandate", "list", "--json").stdout)["mandates"][0]["sequence"] == "RCUR"
+    assert run(kontor_home, ledger, "audit", "verify").returncode == 0
