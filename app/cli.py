@@ -151,7 +151,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import_statement(args: argparse.Namespace) -> int:
-    from app.services.reconciliation import after_statement_import
+    from app.services.payment_runs import after_statement_import
     from app.services.statement_import import import_statement_files
 
     ledger = _open(args)
@@ -260,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_bank import register as register_bank
 
     register_bank(commands, add)
+    from app.cli_payments import register as register_payments
+
+    register_payments(commands, add)
 
     importing = commands.add_parser("import", help=_("import statements or invoices"))
     what = importing.add_subparsers(dest="what", metavar="WHAT", required=True)
