@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.bank_connections import BankConnectionError
-from app.services.bank_simulator import DemoBank
+from app.services.bank_simulator import DEMO_LOGIN, DEMO_PIN, DemoBank
 from app.services.fints_client import BankError, Cancelled, WrongPinError
 from app.services.i18n import N_, _
 from app.services.prompts import TanChallenge, TanMechanismOption
@@ -143,7 +143,7 @@ class TanDialog(QDialog):
 
     def _build_entry(self, layout: QVBoxLayout) -> None:
         row = QHBoxLayout()
-        row.addWidget(QLabel(_("TAN:")))
+        row.addWidget(QLabel(_("Enter TAN:")))
         row.addWidget(self.tan_edit, 1)
         row.addWidget(self.hide_check)
         layout.addLayout(row)
@@ -262,7 +262,7 @@ class ChoiceDialog(QDialog):
 
 _KIND_NAMES = {
     "text": N_("TAN by SMS or generator"),
-    "photo": N_("photoTAN"),
+    "photo": N_("photoTAN (scan a graphic)"),
     "flicker": N_("chipTAN with flicker code"),
     "decoupled": N_("approval in an app"),
 }
@@ -321,7 +321,10 @@ class BankPromptDialogs(QObject):
         dialog = QInputDialog(self._parent())
         dialog.setObjectName("pinDialog")
         dialog.setWindowTitle(_("Online banking PIN"))
-        dialog.setLabelText(_("PIN for {login}:").format(login=label))
+        text = _("PIN for {login}:").format(login=label)
+        if self.demo_bank is not None:
+            text += "\n" + _("Demo bank: login {login}, PIN {pin}").format(login=DEMO_LOGIN, pin=DEMO_PIN)
+        dialog.setLabelText(text)
         dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
         self._show(dialog, future, lambda d: d.textValue() or None)
 

@@ -1,0 +1,248 @@
+"""Bank › Add bank connection: BLZ, login and PIN, then one job that sets the login up and lists its accounts."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from app.services import secrets
+from app.services.bank_connections import ConnectionSummary, add_connection
+from app.services.bank_simulator import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN
+from app.services.banks import BankInfo, UnknownBankError, bank_info
+from app.services.i18n import _
+from app.services.ledger import Ledger
+from app.services.users import current_actor
+from app.views.jobs import Job, JobRunner, Progress
+from app.views.tan_dialog import BankPromptDialogs, bank_error_text
+
+
+def _grouped(iban: str) -> str:
+    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+
+
+class BankPage(QWizardPage):
+    """Which bank: the BLZ names it (and its BIC) as you type; the PIN/TAN address is prefilled where known."""
+
+    def __init__(self, demo_url: str | None) -> None:
+        super().__init__()
+        self.setTitle(_("Which bank?"))
+        self.setSubTitle(_("Enter the bank code (BLZ) of the account you want to connect."))
+        self.demo_url = demo_url
+        self.info: BankInfo | None = None
+        self._url_typed = False
+        self.blz_edit = QLineEdit()
+        self.blz_edit.setPlaceholderText(_("8 digits, e.g. 760 501 01"))
+        self.blz_edit.setMaxLength(10)
+        self.name_label = QLabel()
+        self.name_label.setObjectName("bankName")
+        self.bic_label = QLabel()
+        self.url_edit = QLineEdit()
+        self.url_edit.setPlaceholderText("https://…")
+        self.url_note = QLabel()
+        self.url_note.setWordWrap(True)
+        self.url_note.setObjectName("hint")
+        form = QFormLayout(self)
+        form.addRow(_("Bank code (BLZ):"), self.blz_edit)
+        form.addRow(_("Bank name:"), self.name_label)
+        form.addRow(_("BIC (SWIFT code):"), self.bic_label)
+        form.addRow(_("FinTS address:"), self.url_edit)
+        form.addRow("", self.url_note)
+        self.blz_edit.textChanged.connect(self._on_blz_edit_text_changed)
+        self.url_edit.textEdited.connect(self._on_url_edit_text_edited)
+        self.url_edit.textChanged.connect(self.completeChanged)
+
+    def _on_blz_edit_text_changed(self, text: str) -> None:
+        digits = text.replace(" ", "")
+        try:
+            self.info = bank_info(digits, demo_url=self.demo_url) if len(digits) == 8 else None
+        except UnknownBankError as error:
+            self.info = None
+            self.name_label.setText(str(error))
+        else:
+            self.name_label.setText(self.info.name if self.info else "")
+        self.bic_label.setText(self.info.bic if self.info else "")
+        if not self._url_typed:
+            self.url_edit.setText(self.info.fints_url or "" if self.info else "")
+        unknown_url = self.info is not None and not self.info.fints_url
+        self.url_note.setText(
+            _("Kontor does not know this bank's FinTS address; your bank's website lists it (PIN/TAN, HBCI).")
+            if unknown_url
+            else ""
+        )
+        self.completeChanged.emit()
+
+    def _on_url_edit_text_edited(self, text: str) -> None:
+        self._url_typed = bool(text)
+
+    def isComplete(self) -> bool:
+        return self.info is not None and self.url_edit.text().strip().startswith(("https://", "http://127.0.0.1"))
+
+
+class LoginPage(QWizardPage):
+    """The online banking login; the PIN goes to the bank once and to the keyring only if asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle(_("Online banking login"))
+        self.setSubTitle(_("The login name and PIN you use for online banking at this bank."))
+        self.login_edit = QLineEdit()
+        self.customer_edit = QLineEdit()
+        self.customer_edit.setPlaceholderText(_("only if your bank gave you one"))
+        self.pin_edit = QLineEdit()
+        self.pin_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.remember_check = QCheckBox(_("Remember PIN on this computer"))
+        self.keyring_note = QLabel()
+        self.keyring_note.setObjectName("hint")
+        self.keyring_note.setWordWrap(True)
+        self.demo_hint = QLabel(_("Demo bank: login {login}, PIN {pin}").format(login=DEMO_LOGIN, pin=DEMO_PIN))
+        self.demo_hint.setObjectName("hint")
+        form = QFormLayout(self)
+        form.addRow(_("Login name:"), self.login_edit)
+        form.addRow(_("Customer ID:"), self.customer_edit)
+        form.addRow(_("Banking PIN:"), self.pin_edit)
+        form.addRow("", self.remember_check)
+        form.addRow("", self.keyring_note)
+        form.addRow("", self.demo_hint)
+        self.login_edit.textChanged.connect(self.completeChanged)
+        self.pin_edit.textChanged.connect(self.completeChanged)
+
+    def initializePage(self) -> None:
+        usable = secrets.keyring_usable()
+        self.remember_check.setEnabled(usable)
+        if not usable:
+            self.remember_check.setChecked(False)
+        self.keyring_note.setText(
+            "" if usable else _("No OS keyring is available on this computer; the PIN will be asked at each sync.")
+        )
+        wizard = self.wizard()
+        self.demo_hint.setVisible(isinstance(wizard, BankConnectionWizard) and wizard.blz() == DEMO_BLZ)
+
+    def isComplete(self) -> bool:
+        return bool(self.login_edit.text().strip() and self.pin_edit.text())
+
+
+class ConnectPage(QWizardPage):
+    """Runs the setup against the bank; TAN method, medium and any TAN are asked through the prompt dialogs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle(_("Connecting to the bank"))
+        self.summary: ConnectionSummary | None = None
+        self.job: Job | None = None
+        self.status_label = QLabel()
+        self.status_label.setObjectName("connectionStatus")
+        self.status_label.setWordWrap(True)
+        self.accounts_list = QListWidget()
+        self.retry_button = QPushButton(_("Try again"))
+        self.retry_button.clicked.connect(self._start)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.accounts_list)
+        layout.addWidget(self.retry_button)
+
+    def initializePage(self) -> None:
+        self._start()
+
+    def cleanupPage(self) -> None:
+        """Back: stop a setup still running, so the user can correct the PIN and try again by hand."""
+        if self.job is not None:
+            self.job.cancel.set()
+
+    def isComplete(self) -> bool:
+        return self.summary is not None
+
+    def _start(self) -> None:
+        wizard = self.wizard()
+        assert isinstance(wizard, BankConnectionWizard)
+        self.summary = None
+        self.accounts_list.clear()
+        self.retry_button.hide()
+        self.status_label.setStyleSheet("")
+        self.status_label.setText(_("Connecting to {bank}…").format(bank=wizard.bank_page.name_label.text()))
+        self.completeChanged.emit()
+        self.job = wizard.start_setup(on_success=self._on_setup_succeeded, on_failure=self._on_setup_failed)
+
+    def _on_setup_succeeded(self, summary: ConnectionSummary) -> None:
+        self.job = None
+        self.summary = summary
+        self.status_label.setText(_("Connected to {bank}. Kontor found these accounts:").format(bank=summary.bank_name))
+        self.accounts_list.addItems([_grouped(iban) for iban in summary.accounts])
+        self.completeChanged.emit()
+
+    def _on_setup_failed(self, error: BaseException) -> None:
+        self.job = None
+        self.status_label.setStyleSheet("color: #b3261e;")
+        self.status_label.setText(bank_error_text(error))
+        self.retry_button.show()
+
+
+class BankConnectionWizard(QWizard):
+    """Three pages; nothing is stored until the bank accepted the login (add_connection is all-or-nothing)."""
+
+    connection_added = Signal(object)  # ConnectionSummary
+
+    def __init__(
+        self, ledger: Ledger, *, runner: JobRunner, demo_url: str | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("bankConnectionWizard")
+        self.setWindowTitle(_("Add bank connection"))
+        self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
+        self.ledger = ledger
+        self.runner = runner
+        self.prompt_dialogs = BankPromptDialogs.attach(runner.prompts)
+        self.prompt_dialogs.cancelled.connect(self._on_prompt_dialogs_cancelled)
+        self.bank_page = BankPage(demo_url)
+        self.login_page = LoginPage()
+        self.connect_page = ConnectPage()
+        for page in (self.bank_page, self.login_page, self.connect_page):
+            self.addPage(page)
+        self.setMinimumWidth(560)
+        self.accepted.connect(self._on_accepted)
+        self.rejected.connect(self.connect_page.cleanupPage)
+
+    def blz(self) -> str:
+        return self.bank_page.blz_edit.text().replace(" ", "")
+
+    def start_setup(
+        self, *, on_success: Callable[[ConnectionSummary], None], on_failure: Callable[[BaseException], None]
+    ) -> Job:
+        """One job = one FinTS dialog: bootstrap, TAN method, accounts; the PIN is remembered only on success."""
+        ledger, prompts, actor = self.ledger, self.runner.prompts, current_actor()
+        blz, url = self.blz(), self.bank_page.url_edit.text().strip()
+        login, customer_id = self.login_page.login_edit.text().strip(), self.login_page.customer_edit.text().strip()
+        pin, remember = self.login_page.pin_edit.text(), self.login_page.remember_check.isChecked()
+
+        def run(cancel: threading.Event, progress: Progress) -> ConnectionSummary:
+            summary = add_connection(
+                ledger, blz=blz, url=url, login=login, customer_id=customer_id, pin=pin, prompts=prompts,
+                actor=actor, cancel=cancel,
+            )  # fmt: skip
+            if remember:
+                secrets.remember_pin(secrets.pin_key(summary.blz, summary.login), pin)
+            return summary
+
+        return self.runner.run(run, on_success=on_success, on_failure=on_failure, writes=True, parent=self)
+
+    def _on_prompt_dialogs_cancelled(self) -> None:
+        """A cancelled prompt ends the setup at once instead of at the bank's next step."""
+        if self.connect_page.job is not None:
+            self.connect_page.job.cancel.set()
+
+    def _on_accepted(self) -> None:
+        if self.connect_page.summary is not None:
+            self.connection_added.emit(self.connect_page.summary)

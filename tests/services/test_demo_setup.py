@@ -1,0 +1,45 @@
+"""`kontor demo-run` without the GUI: the demo bank pays the ledger's open invoices, one connection follows its URL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from app.services.bank_connections import list_connections
+from app.services.bank_simulator import DEMO_BLZ, DEMO_LOGIN
+from app.services.demo_data import create_demo_ledger
+from app.services.demo_setup import open_invoice_payments, prepare_demo_bank
+from app.services.ledger import Ledger
+
+
+@pytest.fixture(scope="module")
+def demo_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
+    ledger = Ledger.create(tmp_path_factory.mktemp("demo") / "demo.kontor", "demo", company_name="Demo")
+    create_demo_ledger(ledger, actor="test")
+    yield ledger
+    ledger.close()
+
+
+def test_open_invoices_become_the_bank_customers_payments(demo_ledger: Ledger) -> None:
+    payments = open_invoice_payments(demo_ledger)
+    assert payments and all(number.startswith("RE-") and iban.startswith("DE") for number, _n, iban, _a in payments)
+    server = prepare_demo_bank(demo_ledger, actor="test")
+    try:
+        business = next(iter(server.bank.accounts))
+        purposes = {booking.purpose for booking in server.bank.bookings(business)}
+        assert all(f"{number} Vielen Dank" in purposes for number, *_rest in payments)
+    finally:
+        server.stop()
+
+
+def test_connection_is_made_once_and_follows_the_new_url(demo_ledger: Ledger) -> None:
+    first = prepare_demo_bank(demo_ledger, actor="test")
+    first.stop()
+    second = prepare_demo_bank(demo_ledger, actor="test")
+    try:
+        [connection] = list_connections(demo_ledger)
+        assert (connection.blz, connection.login, connection.url) == (DEMO_BLZ, DEMO_LOGIN, second.url)
+        assert set(connection.accounts) == set(second.bank.accounts)
+    finally:
+        second.stop()

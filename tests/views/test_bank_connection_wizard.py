@@ -1,0 +1,117 @@
+"""The Add bank connection wizard, end to end against the demo bank over loopback HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QWizard
+
+from app.services.bank_connections import ConnectionSummary, list_connections
+from app.services.bank_simulator import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBank, DemoBankServer
+from app.services.ledger import Ledger
+from app.services.secrets import pin_key, remembered_pin
+from app.views.bank_connection_wizard import BankConnectionWizard
+from app.views.jobs import JobRunner
+from app.views.tan_dialog import WRONG_PIN_TEXT, ChoiceDialog
+
+
+@pytest.fixture
+def bank_server() -> Iterator[DemoBankServer]:
+    server = DemoBankServer(DemoBank(seed=5)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    ledger = Ledger.create(tmp_path / "firma.kontor", "pw", company_name="Firma GmbH")
+    yield ledger
+    ledger.close()
+
+
+@pytest.fixture
+def wizard(qtbot, ledger: Ledger, runner: JobRunner, bank_server: DemoBankServer) -> BankConnectionWizard:
+    wizard = BankConnectionWizard(ledger, runner=runner, demo_url=bank_server.url)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    return wizard
+
+
+def answer_choices(wizard: BankConnectionWizard, chosen: list[str], code: str = "942") -> Callable[[], None]:
+    """Acts like the user on any TAN method/medium question: pick `code` if offered, else the first entry."""
+
+    def step() -> None:
+        dialog = wizard.prompt_dialogs.dialog
+        if isinstance(dialog, ChoiceDialog) and dialog.isVisible():
+            dialog.choose(code)
+            chosen.append(dialog.value() or "")
+            dialog.accept()
+
+    return step
+
+
+def fill_in(qtbot, wizard: BankConnectionWizard, *, pin: str, remember: bool = False) -> None:
+    qtbot.keyClicks(wizard.bank_page.blz_edit, "100 000 00")
+    assert wizard.bank_page.name_label.text() == "Kontor Demobank"
+    assert wizard.bank_page.bic_label.text() == "MARKDEF1100"
+    assert wizard.bank_page.url_edit.text() == wizard.bank_page.demo_url
+    wizard.next()
+    assert wizard.currentPage() is wizard.login_page
+    assert wizard.login_page.demo_hint.isVisibleTo(wizard)
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    qtbot.keyClicks(wizard.login_page.login_edit, DEMO_LOGIN)
+    qtbot.keyClicks(wizard.login_page.pin_edit, pin)
+    wizard.login_page.remember_check.setChecked(remember)
+    wizard.next()
+
+
+def test_bank_name_and_url_as_you_type(qtbot, wizard: BankConnectionWizard) -> None:
+    page = wizard.bank_page
+    qtbot.keyClicks(page.blz_edit, "76050101")
+    assert "Sparkasse" in page.name_label.text() and page.bic_label.text() == "SSKNDE77XXX"
+    assert page.url_edit.text() == "" and "website" in page.url_note.text()
+    assert not page.isComplete()
+    page.blz_edit.setText("12345678")
+    assert page.info is None and "Unknown BLZ" in page.name_label.text()
+    page.blz_edit.setText("20041111")  # comdirect-like Commerzbank BLZ: known URL
+    assert page.url_edit.text().startswith("https://")
+    qtbot.keyClicks(page.url_edit, "x")  # typed by the user: a later BLZ does not overwrite it
+    page.blz_edit.setText(DEMO_BLZ)
+    assert page.url_edit.text().endswith("x")
+
+
+def test_connection_is_set_up_with_tan_method_choice(
+    qtbot, wizard: BankConnectionWizard, ledger: Ledger, memory_keyring
+) -> None:
+    fill_in(qtbot, wizard, pin=DEMO_PIN, remember=True)
+    page = wizard.connect_page
+    chosen: list[str] = []
+    step = answer_choices(wizard, chosen)
+    qtbot.waitUntil(lambda: step() or page.summary is not None, timeout=30000)
+    assert chosen[0] == "942"
+    assert page.accounts_list.count() == 2 and page.accounts_list.item(0).text().startswith("DE")
+    assert "Kontor Demobank" in page.status_label.text()
+    [stored] = list_connections(ledger)
+    assert (stored.blz, stored.login, stored.tan_mechanism) == (DEMO_BLZ, DEMO_LOGIN, "942")
+    assert remembered_pin(pin_key(DEMO_BLZ, DEMO_LOGIN)) == DEMO_PIN
+    added: list[ConnectionSummary] = []
+    wizard.connection_added.connect(added.append)
+    assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
+    wizard.accept()
+    assert added == [stored]
+
+
+def test_wrong_pin_is_reported_and_not_retried(
+    qtbot, wizard: BankConnectionWizard, ledger: Ledger, bank_server: DemoBankServer
+) -> None:
+    fill_in(qtbot, wizard, pin="99999")
+    page = wizard.connect_page
+    step = answer_choices(wizard, [])
+    qtbot.waitUntil(lambda: step() or page.retry_button.isVisibleTo(wizard), timeout=30000)
+    assert page.status_label.text() == WRONG_PIN_TEXT
+    qtbot.wait(300)  # give an (unwanted) automatic retry the chance to show up
+    assert bank_server.bank.users[DEMO_LOGIN].failed_pins == 1
+    assert list_connections(ledger) == []
+    assert not wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
