@@ -34,3 +34,37 @@ def format_amount(amount: Decimal, currency: str = "EUR", *, language: str | Non
 def format_date(value: date, *, language: str | None = None) -> str:
     lang = language or current_language()
     return value.strftime("%d.%m.%Y") if lang == "de" else value.isoformat()
+
+
+def parse_amount(text: str, language: str | None = None) -> Decimal:
+    """A typed amount in either notation ('1.234,56', '1234.56', '1,234.56 €'); ValueError if it is not one.
+
+    With both separators the last one is the decimal mark; a single separator followed by exactly three digits is
+    the language's thousands separator (1.234 in German), otherwise it is the decimal mark."""
+    lang = language or current_language()
+    cleaned = text.replace("€", "").replace("EUR", "").replace("\u00a0", "").replace(" ", "").replace("'", "")
+    sign = -1 if cleaned.startswith("-") else 1
+    cleaned = cleaned.lstrip("+-")
+    if not cleaned or not all(char.isdigit() or char in ".," for char in cleaned):
+        raise ValueError(text)
+    if "," in cleaned and "." in cleaned:
+        decimal_mark = "." if cleaned.rfind(".") > cleaned.rfind(",") else ","
+    elif "," in cleaned or "." in cleaned:
+        mark = "," if "," in cleaned else "."
+        whole, _sep, tail = cleaned.rpartition(mark)
+        thousands = "." if lang == "de" else ","
+        grouped = cleaned.count(mark) > 1 or (len(tail) == 3 and mark == thousands and whole != "")
+        decimal_mark = "" if grouped else mark
+    else:
+        decimal_mark = ""
+    digits = cleaned
+    for separator in ".,":
+        if separator != decimal_mark:
+            digits = digits.replace(separator, "")
+    digits = digits.replace(decimal_mark, ".") if decimal_mark else digits
+    if digits.count(".") > 1 or digits in ("", "."):
+        raise ValueError(text)
+    amount = Decimal(digits)
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError(text)
+    return sign * amount

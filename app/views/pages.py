@@ -71,6 +71,12 @@ def _transactions(context: PageContext) -> QWidget:
     return TransactionsPage(context.unlocked.ledger, runner=context.runner)
 
 
+def _invoices(context: PageContext) -> QWidget:
+    from app.views.invoices_page import InvoicesPage
+
+    return InvoicesPage(context.unlocked.ledger, runner=context.runner)
+
+
 def _settings(context: PageContext) -> QWidget:
     from app.views.settings_page import SettingsPage
 
@@ -90,17 +96,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(Page.DASHBOARD, N_("Dashboard"), "dashboard", _dashboard),
     PageSpec(Page.ACCOUNTS, N_("Accounts"), "bank", _accounts),
     PageSpec(Page.TRANSACTIONS, N_("Transactions"), "list", _transactions),
-    PageSpec(
-        Page.INVOICES,
-        N_("Invoices"),
-        "invoice",
-        _empty(
-            N_("Invoices"),
-            "invoice",
-            N_("Your open and paid invoices will appear here, with the payments matched to them."),
-            N_("Import your invoice list via File › Import; incoming payments are matched automatically."),
-        ),
-    ),
+    PageSpec(Page.INVOICES, N_("Invoices"), "invoice", _invoices),
     PageSpec(
         Page.PAYMENTS,
         N_("Payments"),

@@ -1,0 +1,262 @@
+"""Receivables and payables with what is still open on them: filters, the import wizard, a manual match run.
+
+The list comes from `invoice_rows` in a worker (a few hundred rows, so the whole list at once); each filter change
+is a generation and older results are dropped."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.i18n import N_, _, ngettext
+from app.services.invoice_import import PAYABLE, RECEIVABLE, InvoiceImportResult
+from app.services.invoice_summary import InvoiceSummary, summarize
+from app.services.ledger import Ledger
+from app.services.reconciliation import (
+    InvoiceFilter,
+    InvoiceRow,
+    MatchSummary,
+    clear_review,
+    invoice_rows,
+    match_payments,
+)
+from app.services.users import current_actor
+from app.views.invoice_import_dialog import InvoiceImportDialog
+from app.views.invoice_table_model import InvoiceColumn, InvoiceIdRole, InvoiceTableModel, NeedsReviewRole
+from app.views.jobs import JobRunner
+
+SEARCH_DELAY_MS = 250
+COLUMN_WIDTHS = {
+    InvoiceColumn.NUMBER: 130,
+    InvoiceColumn.CUSTOMER: 240,
+    InvoiceColumn.ISSUED: 95,
+    InvoiceColumn.DUE: 95,
+    InvoiceColumn.AMOUNT: 120,
+    InvoiceColumn.OPEN: 120,
+    InvoiceColumn.STATUS: 170,
+}
+KINDS = ((N_("Receivables and payables"), None), (N_("Receivables"), RECEIVABLE), (N_("Payables"), PAYABLE))
+STATUSES = (
+    (N_("Any status"), None),
+    (N_("Unpaid"), "open"),
+    (N_("Overdue"), "overdue"),
+    (N_("Partially paid"), "partial"),
+    (N_("Paid"), "paid"),
+    (N_("Cancelled"), "cancelled"),
+    (N_("To check after re-import"), "review"),
+)
+EMPTY_TEXT = N_("No invoices yet — import the invoice list of your billing system (a CSV export) with Import invoices…")
+_Loaded = tuple[list[InvoiceRow], InvoiceSummary]
+
+
+class InvoicesPage(QWidget):
+    """The Invoices page; the main window calls `refresh()` after anything changed the ledger."""
+
+    loaded = Signal(int)  # rows shown
+    ledger_changed = Signal()  # an import, a match run or a cleared flag: other pages should reload
+    reported = Signal(str)  # a one-line result for the status bar
+
+    def __init__(self, ledger: Ledger, *, runner: JobRunner | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ledger = ledger
+        self._runner = runner or JobRunner(self)
+        self._generation = 0
+        self.summary = InvoiceSummary()
+        self.import_dialog: InvoiceImportDialog | None = None
+        self.model = InvoiceTableModel(self)
+        self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.refresh)
+        self._build()
+        self.refresh()
+
+    def _build(self) -> None:
+        self.kind_combo = QComboBox()
+        for text, value in KINDS:
+            self.kind_combo.addItem(_(text), value)
+        self.status_combo = QComboBox()
+        for text, value in STATUSES:
+            self.status_combo.addItem(_(text), value)
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText(_("Search invoice number or customer…"))
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setMinimumWidth(160)
+        self.kind_combo.currentIndexChanged.connect(self.refresh)
+        self.status_combo.currentIndexChanged.connect(self.refresh)
+        self.search_edit.textChanged.connect(self._search_timer.start)
+
+        self.import_button = QPushButton(_("Import invoices…"))
+        self.import_button.clicked.connect(self._on_import_button_clicked)
+        self.match_button = QPushButton(_("Match now"))
+        self.match_button.setToolTip(_("Assign open payments to invoices where the match is certain."))
+        self.match_button.clicked.connect(self._on_match_button_clicked)
+        self.review_button = QPushButton(_("Clear review flag"))
+        self.review_button.setToolTip(_("The selected invoices were checked after they changed in a re-import."))
+        self.review_button.setEnabled(False)
+        self.review_button.clicked.connect(self._on_review_button_clicked)
+
+        for combo in (self.kind_combo, self.status_combo):
+            combo.setMinimumContentsLength(12)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        # Actions above the filters, so the page still fits a narrow window.
+        actions, filters = QHBoxLayout(), QHBoxLayout()
+        for button in (self.import_button, self.match_button, self.review_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        filters.setSpacing(6)
+        filters.addWidget(self.search_edit, 1)
+        filters.addWidget(self.kind_combo)
+        filters.addWidget(self.status_combo)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setWordWrap(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSortingEnabled(True)
+        vertical = self.table.verticalHeader()
+        vertical.hide()
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 10)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in COLUMN_WIDTHS.items():
+            header.resizeSection(column, width)
+        header.setSectionResizeMode(InvoiceColumn.CUSTOMER, QHeaderView.ResizeMode.Stretch)
+        header.setHighlightSections(False)
+        header.setSortIndicator(InvoiceColumn.ISSUED, Qt.SortOrder.DescendingOrder)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+
+        self.empty_label = QLabel(_(EMPTY_TEXT))
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setStyleSheet("color: #666; padding: 40px; font-size: 15px;")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.empty_label)
+
+        self.summary_label = QLabel()
+        self.summary_label.setStyleSheet("color: #444;")
+        layout = QVBoxLayout(self)
+        layout.addLayout(actions)
+        layout.addLayout(filters)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.summary_label)
+
+    # -- loading -----------------------------------------------------------------------------
+    def current_filter(self) -> InvoiceFilter:
+        return InvoiceFilter(
+            kind=self.kind_combo.currentData(),
+            status=self.status_combo.currentData(),
+            text=self.search_edit.text().strip(),
+        )
+
+    def refresh(self) -> None:
+        """Re-read the invoices for the current filter in a worker."""
+        self._search_timer.stop()
+        self._generation += 1
+        generation, wanted = self._generation, self.current_filter()
+        ledger = self._ledger
+
+        def load(cancel: threading.Event, progress: Callable[[int, int], None]) -> _Loaded:
+            rows = invoice_rows(ledger, wanted)
+            return rows, summarize(rows)
+
+        self._runner.run(load, on_success=lambda result: self._on_loaded(generation, wanted, result), parent=self)
+
+    def _on_loaded(self, generation: int, wanted: InvoiceFilter, result: _Loaded) -> None:
+        if generation != self._generation:
+            return
+        rows, self.summary = result
+        selected = set(self.selected_ids())
+        self.model.set_rows(rows)
+        header = self.table.horizontalHeader()
+        self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
+        for row in range(self.model.rowCount()):
+            if self.model.row_at(row).id in selected:
+                self.table.selectRow(row)
+        self.stack.setCurrentWidget(self.empty_label if not rows and wanted == InvoiceFilter() else self.table)
+        self.summary_label.setText(
+            ngettext("{count} invoice, {amount} open", "{count} invoices, {amount} open", self.summary.count).format(
+                count=self.summary.count, amount=self.summary.open_text()
+            )
+        )
+        self._on_selection_changed()
+        self.loaded.emit(len(rows))
+
+    def selected_ids(self) -> list[int]:
+        return [index.data(InvoiceIdRole) for index in self.table.selectionModel().selectedRows()]
+
+    def _on_selection_changed(
+        self, selected: QItemSelection | None = None, deselected: QItemSelection | None = None
+    ) -> None:
+        flagged = [index for index in self.table.selectionModel().selectedRows() if index.data(NeedsReviewRole)]
+        self.review_button.setEnabled(bool(flagged))
+
+    # -- actions -----------------------------------------------------------------------------
+    def _on_import_button_clicked(self) -> None:
+        self.import_dialog = InvoiceImportDialog(self._ledger, runner=self._runner, parent=self)
+        self.import_dialog.imported.connect(self._on_import_dialog_imported)
+        self.import_dialog.open()
+
+    def _on_import_dialog_imported(self, result: InvoiceImportResult) -> None:
+        self.refresh()
+        self.ledger_changed.emit()
+
+    def _on_match_button_clicked(self) -> None:
+        ledger, actor = self._ledger, current_actor()
+
+        def run(cancel: threading.Event, progress: Callable[[int, int], None]) -> MatchSummary:
+            return match_payments(ledger, actor=actor)
+
+        self.match_button.setEnabled(False)
+        self.reported.emit(_("Matching payments…"))
+        job = self._runner.run(
+            run, on_success=self._on_match_succeeded, writes=True, progress_text=_("Matching payments…"), parent=self
+        )
+        job.signals.finished.connect(lambda: self.match_button.setEnabled(True))
+
+    def _on_match_succeeded(self, summary: MatchSummary) -> None:
+        self.reported.emit(summary.text())
+        self.refresh()
+        self.ledger_changed.emit()
+
+    def _on_review_button_clicked(self) -> None:
+        ids = [index.data(InvoiceIdRole) for index in self.table.selectionModel().selectedRows()
+               if index.data(NeedsReviewRole)]  # fmt: skip
+        ledger, actor = self._ledger, current_actor()
+
+        def run(cancel: threading.Event, progress: Callable[[int, int], None]) -> int:
+            for invoice_id in ids:
+                clear_review(ledger, invoice_id, actor=actor)
+            return len(ids)
+
+        self._runner.run(run, on_success=self._on_review_cleared, writes=True, parent=self)
+
+    def _on_review_cleared(self, count: int) -> None:
+        self.reported.emit(ngettext("{n} invoice checked", "{n} invoices checked", count).format(n=count))
+        self.refresh()
+
+    # -- UI state ----------------------------------------------------------------------------
+    def save_ui_state(self, settings: QSettings) -> None:
+        settings.setValue("invoices/header", self.table.horizontalHeader().saveState())
+
+    def restore_ui_state(self, settings: QSettings) -> None:
+        header = settings.value("invoices/header")
+        if header is not None:
+            self.table.horizontalHeader().restoreState(header)  # type: ignore[arg-type]

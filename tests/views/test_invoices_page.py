@@ -1,0 +1,237 @@
+"""The Invoices page and the import wizard at the user's level, on the demo ledger and on small ledgers."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.services.formatting import parse_amount
+from app.services.invoice_import import import_invoices, preview_invoices, saved_mappings
+from app.services.invoice_summary import summarize
+from app.services.ledger import Ledger
+from app.services.reconciliation import InvoiceFilter, invoice_rows, unread_count
+from app.views.invoice_import_dialog import InvoiceImportDialog
+from app.views.invoice_table_model import (
+    OVERDUE_COLOR,
+    PAID_COLOR,
+    InvoiceColumn,
+    InvoicePreviewTableModel,
+    InvoiceTableModel,
+)
+from app.views.invoices_page import InvoicesPage
+from app.views.jobs import JobRunner
+from app.views.unlock_dialog import open_ledger
+
+sys.path.insert(0, str(Path(__file__).parent))
+from reconciliation_ledger import INVOICES, build  # noqa: E402
+
+CSV = """Rechnungsnr;Kunde;Kundennummer;Rechnungsdatum;Fällig am;Summe
+RE-100;Müller Metallbau GmbH;K1;02.03.2026;16.03.2026;1.190,00
+RE-101;Schmidt & Söhne KG;K2;03.03.2026;17.03.2026;2.380,50
+RE-102;Bäckerei Weber e.K.;K3;31.02.2026;18.03.2026;500,00
+"""
+
+
+@pytest.fixture
+def demo(demo_ledger_path: Path) -> Iterator[Ledger]:
+    unlocked = open_ledger(demo_ledger_path, "demo")
+    yield unlocked.ledger
+    unlocked.ledger.close()
+
+
+@pytest.fixture
+def empty_ledger(tmp_path: Path) -> Iterator[Ledger]:
+    ledger = Ledger.create(tmp_path / "empty.kontor", "pw", company_name="Leer GmbH")
+    yield ledger
+    ledger.close()
+
+
+def loaded_page(qtbot, ledger: Ledger, runner: JobRunner) -> InvoicesPage:
+    page = InvoicesPage(ledger, runner=runner)
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        pass
+    return page
+
+
+def shown_ids(page: InvoicesPage) -> set[int]:
+    return {page.model.row_at(row).id for row in range(page.model.rowCount())}
+
+
+def test_page_lists_every_demo_invoice_with_a_summary(qtbot, demo: Ledger, runner: JobRunner) -> None:
+    page = loaded_page(qtbot, demo, runner)
+    rows = invoice_rows(demo)
+    assert page.model.rowCount() == 300
+    assert page.stack.currentWidget() is page.table
+    assert page.summary_label.text() == f"300 invoices, {summarize(rows).open_text()} open"
+    overdue = next(row for row in range(300) if page.model.row_at(row).status == "overdue")
+    status = page.model.index(overdue, InvoiceColumn.STATUS)
+    assert status.data().startswith("overdue (") and status.data(Qt.ItemDataRole.ForegroundRole) == OVERDUE_COLOR
+    paid = next(row for row in range(300) if page.model.row_at(row).status == "paid")
+    assert page.model.index(paid, InvoiceColumn.NUMBER).data(Qt.ItemDataRole.ForegroundRole) == PAID_COLOR
+    amount = page.model.index(paid, InvoiceColumn.AMOUNT)
+    assert (
+        amount.data().startswith("€") and amount.data(Qt.ItemDataRole.TextAlignmentRole) & Qt.AlignmentFlag.AlignRight
+    )
+
+
+def test_overdue_filter_shows_what_the_service_returns(qtbot, demo: Ledger, runner: JobRunner) -> None:
+    page = loaded_page(qtbot, demo, runner)
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        page.status_combo.setCurrentIndex(page.status_combo.findData("overdue"))
+    expected = {row.id for row in invoice_rows(demo, InvoiceFilter(status="overdue"))}
+    assert expected and shown_ids(page) == expected
+    assert page.summary_label.text().startswith(f"{len(expected)} invoices")
+
+
+def test_search_narrows_the_list(qtbot, demo: Ledger, runner: JobRunner) -> None:
+    page = loaded_page(qtbot, demo, runner)
+    name = page.model.row_at(0).customer_name
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        qtbot.keyClicks(page.search_edit, name)
+    assert 0 < page.model.rowCount() < 300
+    assert all(page.model.row_at(row).customer_name == name for row in range(page.model.rowCount()))
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        page.search_edit.setText("no such invoice anywhere")
+    assert page.model.rowCount() == 0 and page.stack.currentWidget() is page.table  # filtered, not empty
+
+
+def test_empty_ledger_shows_the_empty_state(qtbot, empty_ledger: Ledger, runner: JobRunner) -> None:
+    page = loaded_page(qtbot, empty_ledger, runner)
+    assert page.stack.currentWidget() is page.empty_label
+    assert "Import invoices…" in page.empty_label.text()
+
+
+def test_models(qtmodeltester, demo: Ledger, tmp_path: Path) -> None:
+    model = InvoiceTableModel()
+    model.set_rows(invoice_rows(demo, InvoiceFilter(limit=40)))
+    qtmodeltester.check(model)
+    model.sort(InvoiceColumn.OPEN, Qt.SortOrder.DescendingOrder)
+    opens = [model.row_at(row).open_amount for row in range(model.rowCount())]
+    assert opens == sorted(opens, reverse=True)
+    qtmodeltester.check(InvoiceTableModel())
+    (tmp_path / "invoices.csv").write_text(CSV, encoding="utf-8")
+    preview = InvoicePreviewTableModel()
+    preview.set_rows(preview_invoices(tmp_path / "invoices.csv", {"amount": "Summe"}).rows)
+    assert preview.rowCount() == 2
+    qtmodeltester.check(preview)
+
+
+def test_parse_amount_reads_both_notations() -> None:
+    assert parse_amount("1.234,56", "de") == parse_amount("1234.56", "de") == Decimal("1234.56")
+    assert parse_amount("1,234.56", "en") == parse_amount("1234,56", "en") == Decimal("1234.56")
+    assert parse_amount("1.234", "de") == Decimal("1234")
+    for bad in ("", "abc", "1,2345", "1.2.3,4,5"):
+        with pytest.raises(ValueError):
+            parse_amount(bad, "de")
+
+
+def start_dialog(qtbot, ledger: Ledger, runner: JobRunner, path: Path) -> InvoiceImportDialog:
+    dialog = InvoiceImportDialog(ledger, runner=runner)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.file_edit.setText(str(path))
+    with qtbot.waitSignal(dialog.previewed, timeout=10_000):
+        qtbot.mouseClick(dialog.next_button, Qt.MouseButton.LeftButton)
+    return dialog
+
+
+def remap(qtbot, dialog: InvoiceImportDialog, field: str, column: str) -> None:
+    combo = dialog.field_combos[field]
+    with qtbot.waitSignal(dialog.previewed, timeout=10_000):
+        combo.setCurrentIndex(combo.findData(column))
+        combo.activated.emit(combo.currentIndex())
+
+
+def test_import_wizard_previews_remaps_and_imports_all_or_nothing(
+    qtbot, empty_ledger: Ledger, runner: JobRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "rechnungen.csv"
+    path.write_text(CSV, encoding="utf-8")
+    dialog = start_dialog(qtbot, empty_ledger, runner, path)
+    assert dialog.steps.currentIndex() == 1
+    assert dialog.field_combos["number"].currentData() == "Rechnungsnr"
+    assert dialog.field_combos["amount"].currentData() == ""  # 'Summe' is no known name
+    assert dialog.missing_label.isVisible() and "amount" in dialog.missing_label.text()
+    assert not dialog.next_button.isEnabled()
+
+    remap(qtbot, dialog, "amount", "Summe")
+    assert not dialog.missing_label.isVisible() and dialog.next_button.isEnabled()
+    assert dialog.preview_model.rowCount() == 2
+    assert dialog.preview_model.index(0, 6).data() == "€1,190.00"  # decimal comma read
+    assert dialog.errors_caption.text() == "1 row with errors"
+    assert dialog.errors_list.item(0).text().startswith("Row 4: column Rechnungsdatum (invoice date)")
+
+    with qtbot.waitSignal(dialog.failed, timeout=10_000) as refused:
+        qtbot.mouseClick(dialog.next_button, Qt.MouseButton.LeftButton)
+    assert "1 bad rows, nothing imported" in refused.args[0] and dialog.import_error.isVisible()
+    assert invoice_rows(empty_ledger) == []
+
+    dialog.skip_check.setChecked(True)
+    dialog.save_edit.setText("Faktura")
+    with qtbot.waitSignal(dialog.imported, timeout=10_000) as done:
+        qtbot.mouseClick(dialog.next_button, Qt.MouseButton.LeftButton)
+    result = done.args[0]
+    assert (result.new, result.updated, len(result.errors)) == (2, 0, 1)
+    assert dialog.steps.currentIndex() == 2 and dialog.close_button.text() == "Close"
+    text = dialog.result_label.text()
+    assert "2 new invoices" in text and "1 bad row skipped" in text and "Payments:" in text
+    assert sorted(row.number for row in invoice_rows(empty_ledger)) == ["RE-100", "RE-101"]
+    assert saved_mappings(empty_ledger)["Faktura"]["amount"] == "Summe"
+
+
+def test_saved_mapping_is_offered_and_a_bad_file_is_reported_inline(
+    qtbot, empty_ledger: Ledger, runner: JobRunner, tmp_path: Path
+) -> None:
+    empty = tmp_path / "leer.csv"
+    empty.write_text("", encoding="utf-8")
+    dialog = start_dialog(qtbot, empty_ledger, runner, empty)
+    assert dialog.steps.currentIndex() == 0 and "the file is empty" in dialog.file_error.text()
+
+
+def test_match_now_books_and_reports(qtbot, tmp_path: Path, runner: JobRunner) -> None:
+    small = build(tmp_path / "small", match=False)
+    try:
+        page = loaded_page(qtbot, small.ledger, runner)
+        assert page.model.rowCount() == 7
+        reports: list[str] = []
+        page.reported.connect(reports.append)
+        with qtbot.waitSignal(page.ledger_changed, timeout=10_000):
+            qtbot.mouseClick(page.match_button, Qt.MouseButton.LeftButton)
+        assert reports[0] == "Matching payments…" and reports[1].startswith("3 assigned automatically, ")
+        qtbot.waitUntil(lambda: page.summary_label.text().startswith("7 invoices"), timeout=10_000)
+        assert small.state("Mueller Metallbau GmbH") == "matched"
+        assert unread_count(small.ledger) == 3
+        qtbot.waitUntil(lambda: any(page.model.row_at(r).status == "paid" for r in range(7)), timeout=10_000)
+    finally:
+        small.ledger.close()
+
+
+def test_clear_review_flag_for_a_changed_invoice(qtbot, tmp_path: Path, runner: JobRunner) -> None:
+    small = build(tmp_path / "small")
+    try:
+        changed = tmp_path / "changed.csv"
+        changed.write_text(INVOICES.replace("1.190,00", "1.290,00"), encoding="utf-8")
+        import_invoices(small.ledger, changed, actor="test", match=False)
+        page = loaded_page(qtbot, small.ledger, runner)
+        with qtbot.waitSignal(page.loaded, timeout=10_000):
+            page.status_combo.setCurrentIndex(page.status_combo.findData("review"))
+        assert page.model.rowCount() == 1 and page.model.row_at(0).number == "RE-2026-0042"
+        status = page.model.index(0, InvoiceColumn.STATUS)
+        assert status.data().endswith("· check") and "amount €1,190.00 → €1,290.00" in status.data(
+            Qt.ItemDataRole.ToolTipRole
+        )
+        assert not page.review_button.isEnabled()
+        page.table.selectRow(0)
+        assert page.review_button.isEnabled()
+        with qtbot.waitSignal(page.loaded, timeout=10_000):
+            qtbot.mouseClick(page.review_button, Qt.MouseButton.LeftButton)
+        assert page.model.rowCount() == 0
+        assert not [row for row in invoice_rows(small.ledger) if row.needs_review]
+    finally:
+        small.ledger.close()
