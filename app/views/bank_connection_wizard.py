@@ -170,6 +170,7 @@ class ConnectPage(QWizardPage):
         assert isinstance(wizard, BankConnectionWizard)
         self.summary = None
         self.accounts_list.clear()
+        self.accounts_list.hide()
         self.retry_button.hide()
         self.status_label.setStyleSheet("")
         self.status_label.setText(_("Connecting to {bank}…").format(bank=wizard.bank_page.name_label.text()))
@@ -181,6 +182,7 @@ class ConnectPage(QWizardPage):
         self.summary = summary
         self.status_label.setText(_("Connected to {bank}. Kontor found these accounts:").format(bank=summary.bank_name))
         self.accounts_list.addItems([_grouped(iban) for iban in summary.accounts])
+        self.accounts_list.show()
         self.completeChanged.emit()
 
     def _on_setup_failed(self, error: BaseException) -> None:
