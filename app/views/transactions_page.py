@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate, QItemSelection, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QItemSelection, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFontDatabase, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QPlainTextEdit,
+    QPushButton,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -56,6 +57,7 @@ from app.services.transaction_query import (
     write_rows,
 )
 from app.views.jobs import JobRunner
+from app.views.map_dialog import MapDialog
 from app.views.transaction_table_model import PAGE_SIZE, Column, TransactionTableModel
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,7 @@ class TransactionsPage(QWidget):
     """The Transactions page; the main window calls `refresh()` after anything changed the ledger."""
 
     loaded = Signal(int)  # the whole id list of the current generation is in; the row count
+    ledger_changed = Signal()  # a payment was mapped, ignored or undone in the Map dialog
 
     def __init__(self, ledger: Ledger, *, runner: JobRunner | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -87,6 +90,7 @@ class TransactionsPage(QWidget):
         self._filter = TransactionFilter()
         self._loading = False
         self._selected_before: list[int] = []
+        self.map_dialog: MapDialog | None = None
         self.model = TransactionTableModel(self._read_rows, self)
         self.model.sort_requested.connect(self._on_model_sort_requested)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
@@ -148,6 +152,15 @@ class TransactionsPage(QWidget):
         for widget in (self.all_dates, self.date_from, QLabel("–"), self.date_to, self.amount_min, self.amount_max):
             second.addWidget(widget)
         second.addStretch(1)
+        self.map_action = QAction(_("Map…"), self)
+        self.map_action.setToolTip(_("Assign the selected payment to invoices, or mark it as one without invoice."))
+        self.map_action.setEnabled(False)
+        self.map_action.triggered.connect(self.open_map_dialog)
+        self.map_button = QPushButton(self.map_action.text())
+        self.map_button.setToolTip(self.map_action.toolTip())
+        self.map_button.setEnabled(False)
+        self.map_button.clicked.connect(self.map_action.trigger)
+        second.addWidget(self.map_button)
         bar.addLayout(first)
         bar.addLayout(second)
 
@@ -175,6 +188,7 @@ class TransactionsPage(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_table_context_menu)
+        self.table.doubleClicked.connect(self._on_table_double_clicked)
 
         self.copy_action = QAction(_("Copy"), self)
         self.copy_action.setShortcut(QKeySequence.StandardKey.Copy)
@@ -372,6 +386,9 @@ class TransactionsPage(QWidget):
         current = self.table.selectionModel().selectedRows()
         self.export_action.setEnabled(bool(current))
         self.copy_action.setEnabled(bool(current))
+        row = self.model.row_at(current[0].row()) if len(current) == 1 else None
+        self.map_action.setEnabled(row is not None and row.status == "booked")
+        self.map_button.setEnabled(self.map_action.isEnabled())
         if len(current) == 1:
             self._show_detail(self._read_detail(self.model.id_at(current[0].row())))
         else:
@@ -410,9 +427,27 @@ class TransactionsPage(QWidget):
 
     def _on_table_context_menu(self, position: Any) -> None:
         menu = QMenu(self)
+        menu.addAction(self.map_action)
         menu.addAction(self.copy_action)
         menu.addAction(self.export_action)
         menu.exec(self.table.viewport().mapToGlobal(position))
+
+    # -- mapping to invoices --------------------------------------------------------------------
+    def open_map_dialog(self) -> None:
+        """The Map dialog for the one selected booked transaction."""
+        if not self.map_action.isEnabled():
+            return
+        self.map_dialog = MapDialog(self._ledger, self.selected_ids()[0], runner=self._runner, parent=self)
+        self.map_dialog.changed.connect(self._on_map_dialog_changed)
+        self.map_dialog.open()
+
+    def _on_map_dialog_changed(self) -> None:
+        self.refresh()
+        self.ledger_changed.emit()
+
+    def _on_table_double_clicked(self, index: QModelIndex) -> None:
+        if index.column() == Column.STATUS:
+            self.open_map_dialog()
 
     # -- UI state -----------------------------------------------------------------------------
     def save_ui_state(self, settings: QSettings) -> None:

@@ -1,0 +1,448 @@
+"""Map one payment to invoices by hand: ranked suggestions with their reasons, a search over every open invoice,
+and an allocation table whose amounts the bookkeeper can change before booking.
+
+All reading and booking runs in jobs; the arithmetic of the table lives in the Qt-free `AllocationDraft`."""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.allocation_draft import AllocationDraft, PaymentToMap, payment_to_map
+from app.services.formatting import format_amount, format_date
+from app.services.i18n import _
+from app.services.ledger import Ledger
+from app.services.reconciliation import (
+    InvoiceRow,
+    ReconciliationError,
+    Suggestion,
+    allocate_manually,
+    ignore_payment,
+    search_open_invoices,
+    suggestions,
+    undo_allocation,
+)
+from app.services.users import current_actor
+from app.views.allocation_table_model import AllocationColumn, AllocationTableModel
+from app.views.errors import present_error
+from app.views.invoice_table_model import InvoiceColumn, InvoiceTableModel
+from app.views.jobs import JobRunner
+from app.views.suggestion_table_model import ScoreDelegate, SuggestionColumn, SuggestionTableModel
+
+SEARCH_DELAY_MS = 300
+CREDIT_COLOR = "#1b7a3a"
+DEBIT_COLOR = "#b3261e"
+SUGGESTION_WIDTHS = {
+    SuggestionColumn.SCORE: 120,
+    SuggestionColumn.INVOICES: 200,
+    SuggestionColumn.CUSTOMER: 200,
+    SuggestionColumn.AMOUNT: 190,
+}
+SEARCH_WIDTHS = {
+    InvoiceColumn.NUMBER: 130,
+    InvoiceColumn.CUSTOMER: 220,
+    InvoiceColumn.ISSUED: 90,
+    InvoiceColumn.DUE: 90,
+    InvoiceColumn.AMOUNT: 110,
+    InvoiceColumn.OPEN: 110,
+}
+ALLOCATION_WIDTHS = {
+    AllocationColumn.INVOICE: 130,
+    AllocationColumn.CUSTOMER: 260,
+    AllocationColumn.OPEN: 120,
+    AllocationColumn.AMOUNT: 120,
+}
+_Loaded = tuple[PaymentToMap, list[Suggestion]]
+
+
+def ask_ignore_reason(parent: QWidget) -> str | None:
+    """Why a payment has no invoice; a separate function so tests can answer it. None when cancelled."""
+    text, accepted = QInputDialog.getText(
+        parent,
+        _("No invoice"),
+        _("Why does this payment have no invoice (for example tax refund, interest, own transfer)?"),
+    )
+    return text.strip() if accepted and text.strip() else None
+
+
+def _table(model: object, *, editable: bool = False) -> QTableView:
+    table = QTableView()
+    table.setModel(model)  # type: ignore[arg-type]
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setWordWrap(False)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().hide()
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 10)
+    table.horizontalHeader().setHighlightSections(False)
+    if not editable:
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    return table
+
+
+def _section(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("sectionLabel")
+    return label
+
+
+class MapDialog(QDialog):
+    """One transaction; `changed` is emitted after every booking, ignore or undo, so the pages reload."""
+
+    changed = Signal()
+    loaded = Signal()  # the payment and its suggestions are shown
+    searched = Signal(str, int)  # search results shown: the text searched and the number found
+    failed = Signal(str)  # a refused booking, shown inline
+
+    def __init__(
+        self, ledger: Ledger, transaction_id: int, *, runner: JobRunner, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._ledger = ledger
+        self._runner = runner
+        self.transaction_id = transaction_id
+        self.payment: PaymentToMap | None = None
+        self._search_generation = 0
+        self.setWindowTitle(_("Map payment to invoices"))
+        self.resize(980, 800)
+        self.suggestion_model = SuggestionTableModel(self)
+        self.search_model = InvoiceTableModel(self)
+        self.allocation_model = AllocationTableModel(AllocationDraft(), self)
+        self.allocation_model.edited.connect(self._on_allocation_model_edited)
+        self.allocation_model.rejected.connect(self._show_error)
+        self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.search)
+        self._build()
+        self.reload()
+
+    # -- widgets -----------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.header_label = QLabel()
+        self.header_label.setTextFormat(Qt.TextFormat.RichText)
+        self.header_label.setWordWrap(True)
+        self.header_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.state_label = QLabel()
+        self.state_label.setObjectName("hintLabel")
+        self.state_label.setWordWrap(True)
+
+        self.suggestion_table = _table(self.suggestion_model)
+        self.suggestion_table.setItemDelegateForColumn(SuggestionColumn.SCORE, ScoreDelegate(self.suggestion_table))
+        header = self.suggestion_table.horizontalHeader()
+        for column, width in SUGGESTION_WIDTHS.items():
+            header.resizeSection(column, width)
+        header.setStretchLastSection(True)
+        self.suggestion_table.selectionModel().selectionChanged.connect(self._on_suggestion_selection_changed)
+        self.reasons_label = QLabel()
+        self.reasons_label.setWordWrap(True)
+        self.reasons_label.setObjectName("hintLabel")
+        self.no_suggestions_label = QLabel(_("No suggestions — search for the invoice below."))
+        self.no_suggestions_label.setObjectName("hintLabel")
+
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText(_("Search open invoices by number, customer or customer number…"))
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.textChanged.connect(self._search_timer.start)
+        self.search_table = _table(self.search_model)
+        self.search_table.doubleClicked.connect(self._on_search_table_double_clicked)
+        header = self.search_table.horizontalHeader()
+        for column, width in SEARCH_WIDTHS.items():
+            header.resizeSection(column, width)
+        header.setStretchLastSection(True)
+        self.add_button = QPushButton(_("Add to allocation"))
+        self.add_button.setEnabled(False)
+        self.add_button.clicked.connect(self._on_add_button_clicked)
+        self.search_table.selectionModel().selectionChanged.connect(
+            lambda *_args: self.add_button.setEnabled(bool(self.search_table.selectionModel().selectedRows()))
+        )
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.search_edit, 1)
+        search_row.addWidget(self.add_button)
+
+        self.allocation_table = _table(self.allocation_model, editable=True)
+        self.allocation_table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+        )
+        header = self.allocation_table.horizontalHeader()
+        for column, width in ALLOCATION_WIDTHS.items():
+            header.resizeSection(column, width)
+        header.setStretchLastSection(True)
+        self.remove_button = QPushButton(_("Remove line"))
+        self.remove_button.clicked.connect(self._on_remove_button_clicked)
+        self.remaining_label = QLabel()
+        self.remaining_label.setStyleSheet("font-weight: 600;")
+        allocation_row = QHBoxLayout()
+        allocation_row.addWidget(self.remaining_label, 1)
+        allocation_row.addWidget(self.remove_button)
+
+        self.error_label = QLabel()
+        self.error_label.setObjectName("errorLabel")
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+
+        self.undo_button = QPushButton(_("Undo allocations"))
+        self.undo_button.setToolTip(_("Take back every allocation of this payment (or its 'no invoice' mark)."))
+        self.undo_button.clicked.connect(self._on_undo_button_clicked)
+        self.ignore_button = QPushButton(_("No invoice…"))
+        self.ignore_button.setToolTip(_("Mark the payment as one without an invoice; matching leaves it alone."))
+        self.ignore_button.clicked.connect(self._on_ignore_button_clicked)
+        self.allocate_button = QPushButton(_("Allocate"))
+        self.allocate_button.setDefault(True)
+        self.allocate_button.clicked.connect(self._on_allocate_button_clicked)
+        self.cancel_button = QPushButton(_("Cancel"))
+        self.cancel_button.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.undo_button)
+        buttons.addWidget(self.ignore_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.allocate_button)
+        buttons.addWidget(self.cancel_button)
+
+        suggestions_box = self._box(
+            _section(_("Suggestions")), self.suggestion_table, self.no_suggestions_label, self.reasons_label
+        )
+        search_box = self._box(_section(_("Find an open invoice")), search_row, self.search_table)
+        allocation_box = self._box(_section(_("Allocation")), self.allocation_table, allocation_row)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        for box in (suggestions_box, search_box, allocation_box):
+            self.splitter.addWidget(box)
+        self.splitter.setSizes([230, 250, 190])
+        self.splitter.setChildrenCollapsible(False)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.header_label)
+        layout.addWidget(self.state_label)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.error_label)
+        layout.addLayout(buttons)
+        for widget in (self.allocate_button, self.ignore_button, self.undo_button, self.search_edit):
+            widget.setEnabled(False)
+
+    @staticmethod
+    def _box(*parts: QWidget | QHBoxLayout) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 4, 0, 0)
+        for part in parts:
+            if isinstance(part, QHBoxLayout):
+                layout.addLayout(part)
+            else:
+                layout.addWidget(part, 1 if isinstance(part, QTableView) else 0)
+        return box
+
+    # -- loading -----------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Read the payment, its allocations and (while something is left to allocate) the suggestions."""
+        ledger, transaction_id = self._ledger, self.transaction_id
+
+        def load(cancel: threading.Event, progress: Callable[[int, int], None]) -> _Loaded:
+            payment = payment_to_map(ledger, transaction_id)
+            return payment, suggestions(ledger, transaction_id) if payment.can_allocate else []
+
+        self._runner.run(load, on_success=self._on_loaded, on_failure=self._on_failed, parent=self)
+
+    def _on_loaded(self, result: _Loaded) -> None:
+        payment, found = result
+        self.payment = payment
+        self.header_label.setText(self._header_html(payment))
+        self.state_label.setText(self._state_text(payment))
+        self.suggestion_model.set_suggestions(found)
+        self.suggestion_table.setVisible(bool(found))
+        self.no_suggestions_label.setVisible(not found and payment.can_allocate)
+        self.reasons_label.setText("")
+        self.allocation_model.reset(AllocationDraft(payment.to_allocate))
+        self.search_edit.setEnabled(payment.can_allocate)
+        self.ignore_button.setEnabled(payment.can_ignore)
+        self.undo_button.setEnabled(payment.can_undo)
+        if payment.can_allocate:
+            self.search()
+        else:
+            self.search_model.set_rows([])
+        self.loaded.emit()
+
+    @staticmethod
+    def _header_html(payment: PaymentToMap) -> str:
+        color = CREDIT_COLOR if payment.amount > 0 else DEBIT_COLOR
+        amount = format_amount(payment.amount, payment.currency)
+        name = payment.counterparty_name or _("(no name)")
+        iban = f" · {html.escape(payment.counterparty_iban)}" if payment.counterparty_iban else ""
+        return (
+            f"<div style='font-size:13pt; font-weight:600'>{html.escape(name)}"
+            f" <span style='color:{color}'>{html.escape(amount)}</span></div>"
+            f"<div style='color:#5f6b7a'>{html.escape(format_date(payment.booked_on))}{iban}</div>"
+            f"<div>{html.escape(payment.purpose)}</div>"
+        )
+
+    @staticmethod
+    def _state_text(payment: PaymentToMap) -> str:
+        if payment.reconciliation == "ignored":
+            note = f" ({payment.note})" if payment.note else ""
+            return _("Marked as a payment without invoice{note}.").format(note=note)
+        if payment.status != "booked":
+            return _("A pending booking cannot be allocated until the bank books it.")
+        lines = [
+            _("{number}: {amount}{discount} ({how})").format(
+                number=part.invoice_number,
+                amount=format_amount(part.amount, payment.currency),
+                discount=_(", discount {amount}").format(amount=format_amount(part.discount)) if part.discount else "",
+                how=_("automatic") if part.method == "auto" else _("by hand"),
+            )
+            for part in payment.parts
+        ]
+        if lines:
+            return _("Allocated so far: {parts}").format(parts="; ".join(lines))
+        return _("Not allocated yet.")
+
+    # -- suggestions and search --------------------------------------------------------------
+    def _on_suggestion_selection_changed(self, selected: QItemSelection, deselected: QItemSelection) -> None:
+        rows = self.suggestion_table.selectionModel().selectedRows()
+        if not rows:
+            return
+        self.choose_suggestion(rows[0].row())
+
+    def choose_suggestion(self, row: int) -> None:
+        """Fill the allocation table with a suggestion's invoices and amounts, and say why it was suggested."""
+        suggestion = self.suggestion_model.suggestion_at(row)
+        self.reasons_label.setText("\n".join(f"• {reason}" for reason in suggestion.reasons))
+        self.allocation_model.draft.fill(suggestion)
+        self.allocation_model.changed_all()
+
+    def search(self) -> None:
+        """Open invoices of the payment's side matching the search text, in a worker; older results are dropped."""
+        self._search_timer.stop()
+        if self.payment is None:
+            return
+        self._search_generation += 1
+        generation, text, kind, ledger = (
+            self._search_generation,
+            self.search_edit.text().strip(),
+            self.payment.kind,
+            self._ledger,
+        )
+
+        def run(cancel: threading.Event, progress: Callable[[int, int], None]) -> list[InvoiceRow]:
+            return search_open_invoices(ledger, text, kind=kind)
+
+        self._runner.run(run, on_success=lambda rows: self._on_searched(generation, text, rows), parent=self)
+
+    def _on_searched(self, generation: int, text: str, rows: list[InvoiceRow]) -> None:
+        if generation != self._search_generation:
+            return
+        self.search_model.set_rows(rows)
+        self.searched.emit(text, len(rows))
+
+    def add_invoice(self, row: int) -> None:
+        """Put a search result into the allocation table with min(open, remaining) as its amount."""
+        invoice = self.search_model.row_at(row)
+        self.allocation_model.add(
+            invoice_id=invoice.id,
+            invoice_number=invoice.number,
+            customer_name=invoice.customer_name,
+            open_amount=invoice.open_amount,
+        )
+
+    def _on_search_table_double_clicked(self, index: object) -> None:
+        for selected in self.search_table.selectionModel().selectedRows():
+            self.add_invoice(selected.row())
+
+    def _on_add_button_clicked(self) -> None:
+        for selected in self.search_table.selectionModel().selectedRows():
+            self.add_invoice(selected.row())
+
+    def _on_remove_button_clicked(self) -> None:
+        rows = self.allocation_table.selectionModel().selectedRows()
+        if rows:
+            self.allocation_model.remove(rows[0].row())
+
+    def _on_allocation_model_edited(self) -> None:
+        draft = self.allocation_model.draft
+        remaining = draft.remaining()
+        currency = self.payment.currency if self.payment is not None else "EUR"
+        self.remaining_label.setText(
+            _("Allocated {allocated} of {available} — {remaining} left").format(
+                allocated=format_amount(draft.allocated(), currency),
+                available=format_amount(draft.available, currency),
+                remaining=format_amount(remaining, currency),
+            )
+        )
+        self.remaining_label.setStyleSheet(f"font-weight: 600; color: {DEBIT_COLOR if remaining < 0 else '#1f2933'};")
+        can_allocate = self.payment is not None and self.payment.can_allocate
+        self.allocate_button.setEnabled(can_allocate and bool(draft.lines))
+        self.remove_button.setEnabled(bool(draft.lines))
+        self.error_label.hide()
+
+    # -- booking -----------------------------------------------------------------------------
+    def _show_error(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.show()
+        self.failed.emit(message)
+
+    def _on_failed(self, error: BaseException) -> None:
+        self._set_busy(False)
+        if isinstance(error, ReconciliationError):
+            self._show_error(str(error))
+        else:
+            present_error(error, parent=self)
+
+    def _set_busy(self, busy: bool) -> None:
+        payment = self.payment
+        lines = bool(self.allocation_model.draft.lines)
+        self.allocate_button.setEnabled(not busy and payment is not None and payment.can_allocate and lines)
+        self.ignore_button.setEnabled(not busy and payment is not None and payment.can_ignore)
+        self.undo_button.setEnabled(not busy and payment is not None and payment.can_undo)
+
+    def _book(self, fn: Callable[[], object], *, close: bool) -> None:
+        def run(cancel: threading.Event, progress: Callable[[int, int], None]) -> object:
+            return fn()
+
+        self.error_label.hide()
+        self._set_busy(True)
+        self._runner.run(
+            run, on_success=lambda _result: self._on_booked(close), on_failure=self._on_failed, writes=True, parent=self
+        )
+
+    def _on_booked(self, close: bool) -> None:
+        self.changed.emit()
+        if close:
+            self.accept()
+        else:
+            self.reload()
+
+    def allocate(self) -> None:
+        """Book the allocation table with `allocate_manually`; the service's refusal is shown in the dialog."""
+        ledger, transaction_id, actor = self._ledger, self.transaction_id, current_actor()
+        items = self.allocation_model.draft.allocations()
+        self._book(lambda: allocate_manually(ledger, transaction_id, items, actor=actor), close=True)
+
+    def _on_allocate_button_clicked(self) -> None:
+        self.allocate()
+
+    def _on_ignore_button_clicked(self) -> None:
+        reason = ask_ignore_reason(self)
+        if reason is None:
+            return
+        ledger, transaction_id, actor = self._ledger, self.transaction_id, current_actor()
+        self._book(lambda: ignore_payment(ledger, transaction_id, reason, actor=actor), close=True)
+
+    def _on_undo_button_clicked(self) -> None:
+        ledger, transaction_id, actor = self._ledger, self.transaction_id, current_actor()
+        self._book(lambda: undo_allocation(ledger, transaction_id=transaction_id, actor=actor), close=False)

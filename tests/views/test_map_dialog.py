@@ -1,0 +1,177 @@
+"""The Map dialog on a small ledger: suggestions with reasons, a split allocation, 'no invoice', undo, refusals."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.services.allocation_draft import AllocationDraft, payment_to_map
+from app.services.reconciliation import invoice_rows, suggestions
+from app.views import map_dialog as map_dialog_module
+from app.views.allocation_table_model import AllocationColumn, AllocationTableModel
+from app.views.jobs import JobRunner
+from app.views.map_dialog import MapDialog
+from app.views.suggestion_table_model import SuggestionColumn, SuggestionTableModel
+from app.views.transaction_table_model import Column
+from app.views.transactions_page import TransactionsPage
+
+sys.path.insert(0, str(Path(__file__).parent))
+from reconciliation_ledger import SmallLedger, build  # noqa: E402
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Iterator[SmallLedger]:
+    built = build(tmp_path / "small")
+    yield built
+    built.ledger.close()
+
+
+def open_dialog(qtbot, small: SmallLedger, runner: JobRunner, name: str) -> MapDialog:
+    dialog = MapDialog(small.ledger, small.tx[name], runner=runner)
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.loaded, timeout=10_000):
+        dialog.show()
+    return dialog
+
+
+def search(qtbot, dialog: MapDialog, text: str) -> None:
+    with qtbot.waitSignal(dialog.searched, timeout=10_000, check_params_cb=lambda searched, _count: searched == text):
+        dialog.search_edit.setText(text)
+
+
+def test_suggestions_with_reasons_fill_the_allocation(qtbot, small: SmallLedger, runner: JobRunner) -> None:
+    dialog = open_dialog(qtbot, small, runner, "Weber Backwaren")
+    assert "Weber Backwaren" in dialog.header_label.text() and "€800.00" in dialog.header_label.text()
+    assert "Sammelzahlung" in dialog.header_label.text()
+    assert dialog.suggestion_model.rowCount() == len(suggestions(small.ledger, small.tx["Weber Backwaren"])) >= 1
+    first = dialog.suggestion_model.index(0, SuggestionColumn.SCORE)
+    assert first.data().endswith("%")
+    assert dialog.suggestion_model.index(0, SuggestionColumn.INVOICES).data() == "RE-2026-0050, RE-2026-0051"
+    assert "Weber" in dialog.suggestion_model.index(0, SuggestionColumn.REASONS).data()
+    dialog.suggestion_table.selectRow(0)
+    assert dialog.reasons_label.text().startswith("• ")
+    assert [line.invoice_number for line in dialog.allocation_model.draft.lines] == ["RE-2026-0050", "RE-2026-0051"]
+    assert dialog.remaining_label.text() == "Allocated €800.00 of €800.00 — €0.00 left"
+    with qtbot.waitSignal(dialog.changed, timeout=10_000):
+        qtbot.mouseClick(dialog.allocate_button, Qt.MouseButton.LeftButton)
+    assert small.state("Weber Backwaren") == "matched"
+
+
+def test_split_over_two_searched_invoices(qtbot, small: SmallLedger, runner: JobRunner) -> None:
+    dialog = open_dialog(qtbot, small, runner, "P. Neumann privat")  # 750.00, no clear suggestion
+    search(qtbot, dialog, "Neumann")
+    numbers = [dialog.search_model.row_at(row).number for row in range(dialog.search_model.rowCount())]
+    assert sorted(numbers) == ["RE-2026-0060", "RE-2026-0061"]
+    dialog.add_invoice(numbers.index("RE-2026-0061"))  # 420.00 open: all of it
+    dialog.add_invoice(numbers.index("RE-2026-0060"))  # 750.00 open, only 330.00 left of the payment
+    dialog.add_invoice(numbers.index("RE-2026-0060"))  # listed once only
+    lines = dialog.allocation_model.draft.lines
+    assert [(line.invoice_number, line.amount) for line in lines] == [
+        ("RE-2026-0061", Decimal("420.00")),
+        ("RE-2026-0060", Decimal("330.00")),
+    ]
+    assert dialog.remaining_label.text().endswith("€0.00 left")
+    amount = dialog.allocation_model.index(1, AllocationColumn.AMOUNT)
+    assert dialog.allocation_model.setData(amount, "300.00")
+    assert dialog.remaining_label.text() == "Allocated €720.00 of €750.00 — €30.00 left"
+    assert not dialog.allocation_model.setData(amount, "three hundred")
+    assert dialog.error_label.isVisible()
+    with qtbot.waitSignal(dialog.changed, timeout=10_000):
+        qtbot.mouseClick(dialog.allocate_button, Qt.MouseButton.LeftButton)
+    assert small.state("P. Neumann privat") == "partial"
+    payment = payment_to_map(small.ledger, small.tx["P. Neumann privat"])
+    assert [(p.invoice_number, p.amount) for p in payment.parts] == [
+        ("RE-2026-0061", Decimal("420.00")),
+        ("RE-2026-0060", Decimal("300.00")),
+    ]
+    rows = {row.number: row for row in invoice_rows(small.ledger)}
+    assert rows["RE-2026-0061"].status == "paid" and rows["RE-2026-0060"].open_amount == Decimal("450.00")
+
+
+def test_over_allocation_is_refused_inline(qtbot, small: SmallLedger, runner: JobRunner, shown_messages) -> None:
+    dialog = open_dialog(qtbot, small, runner, "P. Neumann privat")
+    search(qtbot, dialog, "RE-2026-006")
+    for row in range(dialog.search_model.rowCount()):
+        dialog.add_invoice(row)
+    numbers = [line.invoice_number for line in dialog.allocation_model.draft.lines]
+    row = numbers.index("RE-2026-0060")
+    dialog.allocation_model.setData(dialog.allocation_model.index(row, AllocationColumn.AMOUNT), "750")
+    assert "-€" in dialog.remaining_label.text()
+    with qtbot.waitSignal(dialog.failed, timeout=10_000) as refused:
+        qtbot.mouseClick(dialog.allocate_button, Qt.MouseButton.LeftButton)
+    assert refused.args[0] == "The allocations add up to €1,170.00, but only €750.00 of the payment is left."
+    assert dialog.error_label.isVisible() and dialog.error_label.text() == refused.args[0]
+    assert shown_messages == [] and dialog.isVisible()
+    assert small.state("P. Neumann privat") == "open"
+
+
+def test_no_invoice_ignores_and_undo_restores(qtbot, small: SmallLedger, runner: JobRunner, monkeypatch) -> None:
+    monkeypatch.setattr(map_dialog_module, "ask_ignore_reason", lambda parent: "VAT refund")
+    dialog = open_dialog(qtbot, small, runner, "Finanzamt Berlin")
+    assert dialog.ignore_button.isEnabled() and not dialog.undo_button.isEnabled()
+    with qtbot.waitSignal(dialog.changed, timeout=10_000):
+        qtbot.mouseClick(dialog.ignore_button, Qt.MouseButton.LeftButton)
+    assert small.state("Finanzamt Berlin") == "ignored"
+
+    again = open_dialog(qtbot, small, runner, "Finanzamt Berlin")
+    assert "without invoice (VAT refund)" in again.state_label.text()
+    assert again.undo_button.isEnabled() and not again.allocate_button.isEnabled()
+    with qtbot.waitSignal(again.changed, timeout=10_000), qtbot.waitSignal(again.loaded, timeout=10_000):
+        qtbot.mouseClick(again.undo_button, Qt.MouseButton.LeftButton)
+    assert small.state("Finanzamt Berlin") == "open"
+
+
+def test_undo_takes_back_an_automatic_match(qtbot, small: SmallLedger, runner: JobRunner) -> None:
+    dialog = open_dialog(qtbot, small, runner, "Mueller Metallbau GmbH")
+    assert dialog.state_label.text() == "Allocated so far: RE-2026-0042: €1,190.00 (automatic)"
+    assert dialog.undo_button.isEnabled() and not dialog.search_edit.isEnabled()
+    with qtbot.waitSignal(dialog.changed, timeout=10_000), qtbot.waitSignal(dialog.loaded, timeout=10_000):
+        qtbot.mouseClick(dialog.undo_button, Qt.MouseButton.LeftButton)
+    assert small.state("Mueller Metallbau GmbH") == "open"
+    assert dialog.search_edit.isEnabled() and not dialog.undo_button.isEnabled()
+    assert {row.number: row.status for row in invoice_rows(small.ledger)}["RE-2026-0042"] != "paid"
+
+
+def test_transactions_page_opens_the_map_dialog(qtbot, small: SmallLedger, runner: JobRunner) -> None:
+    page = TransactionsPage(small.ledger, runner=runner)
+    qtbot.addWidget(page)
+    page.resize(1200, 700)
+    page.show()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 6, timeout=10_000)
+    assert not page.map_button.isEnabled()
+    row = list(page.model.ids()).index(small.tx["Weber Backwaren"])
+    page.table.selectRow(row)
+    assert page.map_button.isEnabled()
+    qtbot.mouseClick(page.map_button, Qt.MouseButton.LeftButton)
+    dialog = page.map_dialog
+    assert dialog is not None and dialog.transaction_id == small.tx["Weber Backwaren"]
+    qtbot.waitUntil(lambda: dialog.payment is not None, timeout=10_000)
+    dialog.choose_suggestion(0)
+    with qtbot.waitSignal(page.ledger_changed, timeout=10_000):
+        dialog.allocate()
+    qtbot.waitUntil(lambda: page.model.row_at(row) is not None and page.model.row_at(row).reconciliation == "matched")
+    page.table.selectRow(row)  # a matched payment can still be mapped (to undo)
+    assert page.map_button.isEnabled()
+    assert not dialog.isVisible()
+    status = page.table.visualRect(page.model.index(row, Column.STATUS)).center()
+    qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=status)  # QTest's double click
+    qtbot.mouseDClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=status)  # needs a press before
+    assert page.map_dialog is not dialog and page.map_dialog.isVisible()
+
+
+def test_models(qtmodeltester, small: SmallLedger) -> None:
+    model = SuggestionTableModel()
+    model.set_suggestions(suggestions(small.ledger, small.tx["Weber Backwaren"]))
+    qtmodeltester.check(model)
+    allocation = AllocationTableModel(AllocationDraft(Decimal("800.00")))
+    allocation.add(invoice_id=3, invoice_number="RE-1", customer_name="Weber", open_amount=Decimal("500.00"))
+    allocation.add(invoice_id=4, invoice_number="RE-2", customer_name="Weber", open_amount=Decimal("500.00"))
+    assert [line.amount for line in allocation.draft.lines] == [Decimal("500.00"), Decimal("300.00")]
+    qtmodeltester.check(allocation)
+    allocation.remove(0)
+    assert allocation.draft.remaining() == Decimal("500.00")
