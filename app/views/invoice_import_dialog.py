@@ -407,7 +407,14 @@ class InvoiceImportDialog(QDialog):
         if not isinstance(error, InvoiceImportError | OSError):
             present_error(error, parent=self)
             return
-        message = str(error).splitlines()[0] if isinstance(error, InvoiceImportError) and error.errors else str(error)
+        message = str(error)
+        if isinstance(error, InvoiceImportError) and error.errors:
+            count = len(error.errors)
+            message = ngettext(
+                "{n} row has an error, so nothing was imported. Correct the file, or tick “Skip bad rows”.",
+                "{n} rows have errors, so nothing was imported. Correct the file, or tick “Skip bad rows”.",
+                count,
+            ).format(n=count)
         self.import_error.setText(message)
         self.import_error.show()
         self.failed.emit(message)

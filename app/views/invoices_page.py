@@ -48,9 +48,9 @@ COLUMN_WIDTHS = {
     InvoiceColumn.DUE: 95,
     InvoiceColumn.AMOUNT: 120,
     InvoiceColumn.OPEN: 120,
-    InvoiceColumn.STATUS: 170,
+    InvoiceColumn.STATUS: 210,
 }
-KINDS = ((N_("Receivables and payables"), None), (N_("Receivables"), RECEIVABLE), (N_("Payables"), PAYABLE))
+KINDS = ((N_("All invoices"), None), (N_("Receivables"), RECEIVABLE), (N_("Payables"), PAYABLE))
 STATUSES = (
     (N_("Any status"), None),
     (N_("Unpaid"), "open"),
@@ -58,7 +58,7 @@ STATUSES = (
     (N_("Partially paid"), "partial"),
     (N_("Paid"), "paid"),
     (N_("Cancelled"), "cancelled"),
-    (N_("To check after re-import"), "review"),
+    (N_("To check"), "review"),
 )
 EMPTY_TEXT = N_("No invoices yet — import the invoice list of your billing system (a CSV export) with Import invoices…")
 _Loaded = tuple[list[InvoiceRow], InvoiceSummary]
@@ -91,6 +91,12 @@ class InvoicesPage(QWidget):
         self.status_combo = QComboBox()
         for text, value in STATUSES:
             self.status_combo.addItem(_(text), value)
+        review = self.status_combo.findData("review")
+        self.status_combo.setItemData(
+            review,
+            _("Invoices changed by a re-import after payments were allocated to them"),
+            Qt.ItemDataRole.ToolTipRole,
+        )
         self.search_edit = QLineEdit()
         self.search_edit.setPlaceholderText(_("Search invoice number or customer…"))
         self.search_edit.setClearButtonEnabled(True)
@@ -110,8 +116,7 @@ class InvoicesPage(QWidget):
         self.review_button.clicked.connect(self._on_review_button_clicked)
 
         for combo in (self.kind_combo, self.status_combo):
-            combo.setMinimumContentsLength(12)
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         # Actions above the filters, so the page still fits a narrow window.
         actions, filters = QHBoxLayout(), QHBoxLayout()
         for button in (self.import_button, self.match_button, self.review_button):

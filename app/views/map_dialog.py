@@ -225,7 +225,7 @@ class MapDialog(QDialog):
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         for box in (suggestions_box, search_box, allocation_box):
             self.splitter.addWidget(box)
-        self.splitter.setSizes([230, 250, 190])
+        self.splitter.setSizes([150, 270, 210])
         self.splitter.setChildrenCollapsible(False)
 
         layout = QVBoxLayout(self)

@@ -169,7 +169,8 @@ def test_import_wizard_previews_remaps_and_imports_all_or_nothing(
 
     with qtbot.waitSignal(dialog.failed, timeout=10_000) as refused:
         qtbot.mouseClick(dialog.next_button, Qt.MouseButton.LeftButton)
-    assert "1 bad rows, nothing imported" in refused.args[0] and dialog.import_error.isVisible()
+    assert refused.args[0].startswith("1 row has an error, so nothing was imported.")
+    assert dialog.import_error.isVisible()
     assert invoice_rows(empty_ledger) == []
 
     dialog.skip_check.setChecked(True)
