@@ -48,7 +48,7 @@ COLUMN_WIDTHS = {
     InvoiceColumn.DUE: 95,
     InvoiceColumn.AMOUNT: 120,
     InvoiceColumn.OPEN: 120,
-    InvoiceColumn.STATUS: 210,
+    InvoiceColumn.STATUS: 240,
 }
 KINDS = ((N_("All invoices"), None), (N_("Receivables"), RECEIVABLE), (N_("Payables"), PAYABLE))
 STATUSES = (
