@@ -217,13 +217,23 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_run(args: argparse.Namespace) -> int:
-    """What `make demo` runs: the demo ledger (made on first use) opened in the GUI."""
+    """What `make demo` runs: the demo ledger (made on first use) and the demo bank, opened in the GUI."""
+    from app.services.demo_setup import prepare_demo_bank
+
     os.environ.setdefault("KONTOR_PASSPHRASE", "demo")
     if not Path(args.ledger).exists():
         cmd_demo(args)
+    ledger = _open(args)
+    try:
+        server = prepare_demo_bank(ledger, actor=current_actor())
+    finally:
+        ledger.close()
     from app.views.application import run_gui
 
-    return run_gui(ledger=args.ledger)
+    try:
+        return run_gui(ledger=args.ledger, demo=server)
+    finally:
+        server.stop()
 
 
 # -- parser --------------------------------------------------------------------------------------------

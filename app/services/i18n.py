@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import gettext
 import os
-from pathlib import Path
+
+from app.services.paths import resource_path
 
 DOMAIN = "kontor"
-LOCALE_DIR = Path(__file__).resolve().parents[2] / "resources" / "translations"
+LOCALE_DIR = resource_path("translations")
 SUPPORTED = ("de", "en")
 
 _translation: gettext.NullTranslations = gettext.NullTranslations()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -27,3 +28,14 @@ def config_dir() -> Path:
 
 def default_ledger() -> Path:
     return data_dir() / "ledger.kontor"
+
+
+def resources_dir() -> Path:
+    """`resources/` beside `app/` in a checkout; inside `sys._MEIPASS` in a PyInstaller bundle."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    root = Path(bundle) if bundle else Path(__file__).resolve().parents[2]
+    return root / "resources"
+
+
+def resource_path(*parts: str) -> Path:
+    return resources_dir().joinpath(*parts)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
 from app import __version__
 from app.services import secrets
+from app.services.bank_simulator import DemoBankServer
 from app.services.i18n import _, set_language
 from app.services.ledger import WrongPassphraseError
 from app.services.paths import data_dir
@@ -34,10 +35,11 @@ class Controller(QObject):
 
     finished = Signal()
 
-    def __init__(self, *, preferences: Preferences, runner: JobRunner) -> None:
+    def __init__(self, *, preferences: Preferences, runner: JobRunner, demo: DemoBankServer | None = None) -> None:
         super().__init__()
         self.preferences = preferences
         self.runner = runner
+        self.demo = demo  # the in-process demo bank of `kontor demo-run`, for the demo phone and the wizard
         self.window: MainWindow | None = None
         self.start_dialog: StartDialog | None = None
         self.unlock_dialog: UnlockDialog | None = None
@@ -124,7 +126,7 @@ class Controller(QObject):
         if previous is not None:
             previous.close_quietly()
             previous.deleteLater()
-        window = MainWindow(unlocked, runner=self.runner, preferences=self.preferences)
+        window = MainWindow(unlocked, runner=self.runner, preferences=self.preferences, demo=self.demo)
         window.locked.connect(self._on_window_locked)
         window.closed.connect(self.finished)
         window.new_ledger_requested.connect(lambda: self._show_new_dialog(window))
@@ -175,8 +177,8 @@ def configure_application(app: QApplication, language: str) -> None:
     install_qt_translations(app, language)
 
 
-def run_gui(ledger: Path | None) -> int:
-    """The GUI entry point of `kontor gui` and `kontor demo-run`; returns the exit status."""
+def run_gui(ledger: Path | None, *, demo: DemoBankServer | None = None) -> int:
+    """The GUI entry point of `kontor gui` and `kontor demo-run` (with its demo bank); returns the exit status."""
     ensure_logging()
     preferences = load_preferences()
     language = preferences.ui_language()
@@ -187,7 +189,7 @@ def run_gui(ledger: Path | None) -> int:
     app.setQuitOnLastWindowClosed(False)  # the controller decides, because dialogs come and go between windows
     previous_hook = install_excepthook()
     runner = JobRunner(app)
-    controller = Controller(preferences=preferences, runner=runner)
+    controller = Controller(preferences=preferences, runner=runner, demo=demo)
     controller.finished.connect(app.quit)
     try:
         controller.start(ledger)

@@ -25,11 +25,15 @@ from PySide6.QtWidgets import (
 
 from app import __version__
 from app.services import secrets
+from app.services.bank_simulator import DEMO_LOGIN, DEMO_PIN, DemoBankServer
 from app.services.i18n import _
 from app.services.ledger import LEDGER_SUFFIX
 from app.services.preferences import Preferences
+from app.views.bank_sync_flow import BankSyncFlow
 from app.views.change_passphrase_dialog import ChangePassphraseDialog
+from app.views.demo_phone_dialog import DemoPhoneDialog
 from app.views.jobs import JobRunner, Progress
+from app.views.notification_panel import NotificationButton
 from app.views.pages import PAGES, Page, PageContext, StatefulPage
 from app.views.resources import icon
 from app.views.settings_page import SettingsPage
@@ -61,7 +65,13 @@ class MainWindow(QMainWindow):
     open_ledger_requested = Signal(object)  # Path chosen in File › Open…
 
     def __init__(
-        self, unlocked: UnlockedLedger, *, runner: JobRunner, preferences: Preferences, parent: QWidget | None = None
+        self,
+        unlocked: UnlockedLedger,
+        *,
+        runner: JobRunner,
+        preferences: Preferences,
+        demo: DemoBankServer | None = None,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.unlocked = unlocked
@@ -96,10 +106,20 @@ class MainWindow(QMainWindow):
         self.importer = StatementImporter(unlocked.ledger, runner=runner, parent=self)
         self.importer.activity.connect(self.set_activity)
         self.importer.imported.connect(self._on_importer_imported)
+        self.demo = demo
+        self.bank_flow = BankSyncFlow(unlocked.ledger, runner=runner, parent=self, demo=demo)
+        self.bank_flow.activity.connect(self.set_activity)
+        self.bank_flow.synced.connect(self._on_importer_imported)
+        self.bank_flow.finished.connect(lambda text: self.statusBar().showMessage(text, 3 * STATUS_MESSAGE_MS))
         self.setAcceptDrops(True)
         self._build_menus()
         self._build_status_bar()
         self.sidebar.currentRowChanged.connect(self._on_sidebar_current_row_changed)
+        for widget in self.pages.values():  # pages that change the ledger themselves (Map dialog, invoice import)
+            if hasattr(widget, "ledger_changed"):
+                widget.ledger_changed.connect(self.refresh_pages)
+            if hasattr(widget, "reported"):
+                widget.reported.connect(lambda text: self.statusBar().showMessage(text, STATUS_MESSAGE_MS))
         settings_page = self.pages[Page.SETTINGS]
         if isinstance(settings_page, SettingsPage):
             settings_page.company_renamed.connect(self._on_settings_page_company_renamed)
@@ -139,6 +159,14 @@ class MainWindow(QMainWindow):
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.quit_action)
 
+        self.bank_menu = self.menuBar().addMenu(_("&Bank"))
+        self.bank_menu.addActions(self.bank_flow.actions())
+        self.toolbar = self.addToolBar(_("Toolbar"))
+        self.toolbar.setObjectName("mainToolBar")
+        self.toolbar.setMovable(False)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toolbar.addActions([self.bank_flow.sync_action, self.import_action])
+
         self.view_menu = self.menuBar().addMenu(_("&View"))
         self.page_actions: dict[Page, QAction] = {}
         group = QActionGroup(self)
@@ -156,6 +184,9 @@ class MainWindow(QMainWindow):
         self.about_action = self._action(_("&About Kontor"), self._on_about_action_triggered)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.help_menu.addAction(self.about_action)
+        if self.demo is not None:
+            self.demo_phone_action = self._action(_("Demo &phone…"), self._on_demo_phone_action_triggered)
+            self.help_menu.addAction(self.demo_phone_action)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -168,7 +199,14 @@ class MainWindow(QMainWindow):
         self.lock_label.setToolTip(_("File › Lock closes the ledger until the passphrase is entered again."))
         for label in (self.activity_label, self.file_label, self.company_label, self.lock_label):
             bar.addPermanentWidget(label)
+        self.notification_button = NotificationButton(self.unlocked.ledger, runner=self.runner, parent=self)
+        bar.addPermanentWidget(self.notification_button)
         self.activity_label.hide()
+        bar.insertPermanentWidget(1, self.bank_flow.cancel_button)
+        if self.demo is not None:
+            self.demo_label = QLabel(_("Demo bank: login {login}, PIN {pin}").format(login=DEMO_LOGIN, pin=DEMO_PIN))
+            self.demo_label.setObjectName("demoHint")
+            bar.addWidget(self.demo_label)
 
     # -- pages ---------------------------------------------------------------------------------------
     def show_page(self, page: Page) -> None:
@@ -201,6 +239,7 @@ class MainWindow(QMainWindow):
             reload = getattr(widget, "refresh", None) or getattr(widget, "reload", None)
             if callable(reload):
                 reload()
+        self.notification_button.refresh()
 
     # -- importing -----------------------------------------------------------------------------------
     def _on_import_action_triggered(self) -> None:
@@ -277,6 +316,11 @@ class MainWindow(QMainWindow):
     def _on_passphrase_changed(self, new: str) -> None:
         self.unlocked.passphrase = new
         self.statusBar().showMessage(_("Passphrase changed."), STATUS_MESSAGE_MS)
+
+    def _on_demo_phone_action_triggered(self) -> None:
+        assert self.demo is not None
+        self.demo_phone = DemoPhoneDialog(self.demo.bank, parent=self)
+        self.demo_phone.show()
 
     def _on_about_action_triggered(self) -> None:
         QMessageBox.about(

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from functools import cache
-from pathlib import Path
 
 from PySide6.QtGui import QIcon
 
-
-def resources_dir() -> Path:
-    """`resources/` beside `app/` in a checkout; inside `sys._MEIPASS` in a PyInstaller bundle."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    root = Path(bundle) if bundle else Path(__file__).resolve().parents[2]
-    return root / "resources"
-
-
-def resource_path(*parts: str) -> Path:
-    return resources_dir().joinpath(*parts)
+from app.services.paths import resource_path
 
 
 @cache

@@ -1,0 +1,120 @@
+"""Bank › Sync now from the main window against the demo bank: PIN and TAN dialogs, progress, summary, new rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QInputDialog
+
+from app.services.bank_connections import FIRST_SYNC_DAYS, list_connections
+from app.services.bank_simulator import DEMO_PIN, DemoBank, DemoBankServer, Policy
+from app.services.demo_setup import connect_demo_bank
+from app.services.ledger import Ledger
+from app.services.preferences import Preferences
+from app.views.demo_phone_dialog import DemoPhoneDialog
+from app.views.jobs import JobRunner
+from app.views.main_window import MainWindow
+from app.views.pages import Page
+from app.views.tan_dialog import TanDialog
+from app.views.transactions_page import TransactionsPage
+from app.views.unlock_dialog import open_ledger
+
+
+@pytest.fixture
+def bank_server() -> Iterator[DemoBankServer]:
+    server = DemoBankServer(DemoBank(seed=5)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def window(
+    qtbot, tmp_path: Path, runner: JobRunner, preferences: Preferences, bank_server: DemoBankServer
+) -> Iterator[MainWindow]:
+    path = tmp_path / "firma.kontor"
+    ledger = Ledger.create(path, "pw", company_name="Firma GmbH")
+    connect_demo_bank(ledger, bank_server, actor="test")
+    ledger.close()
+    main = MainWindow(open_ledger(path, "pw"), runner=runner, preferences=preferences, demo=bank_server)
+    qtbot.addWidget(main)
+    main.show()
+    yield main
+    main.close_quietly()
+
+
+def bookings_since_first_sync(bank: DemoBank) -> int:
+    start = date.today() - timedelta(days=FIRST_SYNC_DAYS)
+    return sum(len(bank.bookings(iban, start, date.today())) for iban in bank.accounts)
+
+
+def type_pin(qtbot, window: MainWindow) -> None:
+    dialogs = window.bank_flow.prompt_dialogs
+    qtbot.waitUntil(lambda: isinstance(dialogs.dialog, QInputDialog), timeout=20000)
+    assert "demo" in dialogs.dialog.labelText()  # type: ignore[union-attr]
+    dialogs.dialog.setTextValue(DEMO_PIN)  # type: ignore[union-attr]
+    dialogs.dialog.accept()  # type: ignore[union-attr]
+
+
+def test_sync_imports_the_bookings_and_reports_progress(qtbot, window: MainWindow, bank_server: DemoBankServer) -> None:
+    page = window.pages[Page.TRANSACTIONS]
+    assert isinstance(page, TransactionsPage)
+    assert page.model.rowCount() == 0
+    assert window.toolbar.actions()[0] is window.bank_flow.sync_action
+    assert window.demo_label.text() == "Demo bank: login demo, PIN 12345"
+    activity: list[str] = []
+    window.bank_flow.activity.connect(activity.append)
+    window.bank_flow.sync_action.trigger()
+    assert window.bank_flow.cancel_button.isVisibleTo(window)
+    type_pin(qtbot, window)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Sync finished"), timeout=30000)
+    expected = bookings_since_first_sync(bank_server.bank)
+    assert f"Sync finished: {expected} new transactions (Geschäftskonto" in window.statusBar().currentMessage()
+    assert any(text.startswith("Sync: Kontor Demobank 1/2") for text in activity), activity
+    assert activity[-1] == "" and not window.activity_label.isVisible()
+    assert not window.bank_flow.cancel_button.isVisibleTo(window)
+    qtbot.waitUntil(lambda: page.model.rowCount() == expected, timeout=20000)
+    [connection] = list_connections(window.unlocked.ledger)
+    assert connection.last_sync_at is not None
+
+
+def test_sync_with_a_tan_is_answered_from_the_demo_phone(
+    qtbot, window: MainWindow, bank_server: DemoBankServer
+) -> None:
+    bank_server.bank.policy = Policy(init_sca="always")  # the bank wants a TAN for every login now
+    window.bank_flow.sync_action.trigger()
+    type_pin(qtbot, window)
+    dialogs = window.bank_flow.prompt_dialogs
+    qtbot.waitUntil(lambda: isinstance(dialogs.dialog, TanDialog), timeout=20000)
+    dialog = dialogs.dialog
+    assert isinstance(dialog, TanDialog) and dialog.challenge.kind == "text"
+    assert [m.reference for m in bank_server.bank.pending_tans()] == [dialog.challenge.reference]
+    dialog.demo_fill_button.click()
+    assert dialog.tan() == bank_server.bank.pending_tans()[0].tan
+    dialog.accept()
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Sync finished"), timeout=30000)
+    assert bank_server.bank.pending_tans() == []
+
+
+def test_cancelled_pin_stops_the_sync(qtbot, window: MainWindow) -> None:
+    window.bank_flow.sync_action.trigger()
+    dialogs = window.bank_flow.prompt_dialogs
+    qtbot.waitUntil(lambda: isinstance(dialogs.dialog, QInputDialog), timeout=20000)
+    dialogs.dialog.reject()  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == "Sync cancelled.", timeout=20000)
+    assert window.bank_flow.sync_action.isEnabled()
+
+
+def test_demo_phone_and_manage_dialogs_open(qtbot, window: MainWindow) -> None:
+    window.demo_phone_action.trigger()
+    assert isinstance(window.demo_phone, DemoPhoneDialog) and window.demo_phone.empty_label.isVisibleTo(
+        window.demo_phone
+    )
+    window.bank_flow.manage_action.trigger()
+    dialog = window.bank_flow.connections_dialog
+    assert dialog is not None and dialog.list.count() == 1
+    assert "Kontor Demobank — demo · 2 accounts · last sync: never synced" == dialog.list.item(0).text()
+    window.demo_phone.close()
+    dialog.close()
