@@ -151,6 +151,8 @@ def test_old_schema_is_migrated_after_a_backup(tmp_path: Path) -> None:
         with ledger.engine.connect() as conn:
             hits = conn.execute(text("SELECT rowid FROM transactions_fts WHERE transactions_fts MATCH 'muller'"))
             assert len(hits.fetchall()) == 5  # existing rows were indexed by the migration
+            triggers = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all()
+            assert "transactions_fts_delete" in triggers  # no later migration rebuilt the table and lost it
     finally:
         ledger.close()
     backups = list(tmp_path.glob("alt.before-0001-*.kontor"))

@@ -16,17 +16,19 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("invoices", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("reported_open_cents", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("cancelled", sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch_op.add_column(sa.Column("needs_review", sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch_op.add_column(sa.Column("review_note", sa.Text(), nullable=False, server_default=""))
-        batch_op.add_column(sa.Column("updated_at", sa.DateTime(), nullable=True))
-    with op.batch_alter_table("allocations", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("discount_cents", sa.Integer(), nullable=False, server_default="0"))
-    with op.batch_alter_table("transactions", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("reconciliation_note", sa.String(length=200), nullable=False, server_default=""))
-        batch_op.add_column(sa.Column("manual_only", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # Plain ALTER TABLE ADD COLUMN, never a batch "move and copy": recreating `transactions` would drop the
+    # FTS delete trigger and, with foreign keys on, check every row against return_of_id (hours at 1M rows).
+    op.add_column("invoices", sa.Column("reported_open_cents", sa.Integer(), nullable=True))
+    op.add_column("invoices", sa.Column("cancelled", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("invoices", sa.Column("needs_review", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("invoices", sa.Column("review_note", sa.Text(), nullable=False, server_default=""))
+    op.add_column("invoices", sa.Column("updated_at", sa.DateTime(), nullable=True))
+    op.add_column("allocations", sa.Column("discount_cents", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column(
+        "transactions", sa.Column("reconciliation_note", sa.String(length=200), nullable=False, server_default="")
+    )
+    op.add_column("transactions", sa.Column("manual_only", sa.Boolean(), nullable=False, server_default=sa.false()))
+
     op.create_table(
         "payer_knowledge",
         sa.Column("id", sa.Integer(), nullable=False),
