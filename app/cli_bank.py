@@ -159,7 +159,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             if not pin:
                 raise CliError(_("No PIN: set KONTOR_PIN or run in a terminal."))
             with _bank_errors():
-                from app.services.reconciliation import after_statement_import
+                from app.services.payment_runs import after_statement_import
 
                 actor = current_actor()
                 result = sync(

@@ -26,7 +26,7 @@ from app.services.fints_client import Cancelled
 from app.services.formatting import format_date
 from app.services.i18n import _, ngettext
 from app.services.ledger import Ledger
-from app.services.reconciliation import after_statement_import
+from app.services.payment_runs import after_statement_import
 from app.services.secrets import pin_for
 from app.services.users import current_actor
 from app.views.bank_connection_wizard import BankConnectionWizard

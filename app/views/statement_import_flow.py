@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 from app.services.balances import accounts_overview
 from app.services.i18n import _
 from app.services.ledger import Ledger
-from app.services.reconciliation import after_statement_import
+from app.services.payment_runs import after_statement_import
 from app.services.statement_import import ImportResult, import_statement_files
 from app.services.users import current_actor
 from app.views.errors import present_error
