@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
-from fints.client import FinTS3PinTanClient, NeedTANResponse
+from fints.client import FinTS3PinTanClient, NeedTANResponse, ResponseStatus, TransactionResponse
 from fints.connection import FinTSConnectionError
 from fints.exceptions import (
     FinTSClientPINError,
@@ -38,6 +38,8 @@ HTTP_TIMEOUT = (10, 90)  # connect, read: python-fints 5.0.1 sets none, so a sta
 UNREGISTERED_CODES = frozenset({"9078", "3078", "3079"})
 PIN_CODES = frozenset({"9340", "9910", "9930", "9931", "9942"})
 DEFAULT_POLLING = DecoupledPolling(first_wait=5, next_wait=5, max_polls=60)
+CENT = Decimal("0.01")
+SINGLE_BOOKING_PARAMETERS = {"transfer": "HICCMS", "instant": "HIIPMS", "debit": "HIDMES"}
 T = TypeVar("T")
 
 _send_lock = threading.Lock()  # Password.protect() is global: no two messages render or pretty-print at once
@@ -103,6 +105,15 @@ class Balance:
     on: date
     amount: Decimal
     currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderOutcome:
+    """The bank's answer to a payment order: accepted with its reference, or refused with the bank's own text."""
+
+    ok: bool
+    reference: str = ""
+    message: str = ""
 
 
 class BankClient(Protocol):
@@ -324,6 +335,94 @@ class FinTSService:
     def state(self) -> bytes:
         """System ID, BPD, UPD and chosen method for the ledger (never the PIN, never a dialog pickle)."""
         return bytes(self._client.deconstruct(including_private=True))
+
+    # --- payment orders ------------------------------------------------------------------------------------
+    def send_sepa_transfer(
+        self,
+        account_iban: str,
+        pain_xml: bytes,
+        *,
+        multiple: bool,
+        control_sum: Decimal,
+        instant: bool,
+        pain_descriptor: str,
+    ) -> OrderOutcome:
+        """HKCCS/HKCCM (HKIPZ/HKIPM if instant) with its TAN; batches booked line by line where the bank allows."""
+        return self._order(
+            self._client.sepa_transfer,
+            account_iban,
+            pain_xml,
+            multiple=multiple,
+            control_sum=control_sum.quantize(CENT),  # an integral Decimal renders 100x too small
+            book_as_single=multiple and self._single_booking_allowed("instant" if instant else "transfer"),
+            pain_descriptor=pain_descriptor,
+            instant_payment=instant,
+        )
+
+    def send_sepa_debit(
+        self,
+        account_iban: str,
+        pain_xml: bytes,
+        *,
+        multiple: bool,
+        control_sum: Decimal,
+        scheme: str,
+        pain_descriptor: str,
+    ) -> OrderOutcome:
+        """HKDSE/HKDME with its TAN; python-fints has no B2B segments (HKBSE/HKBME), so B2B is refused up front."""
+        if scheme != "CORE":
+            raise BankRejectedError(
+                _(
+                    "Kontor cannot send SEPA {scheme} direct debits through FinTS yet; export the run as a file and "
+                    "upload it in online banking."
+                ).format(scheme=scheme)
+            )
+        return self._order(
+            self._client.sepa_debit,
+            account_iban,
+            pain_xml,
+            multiple=multiple,
+            control_sum=control_sum.quantize(CENT),
+            book_as_single=multiple and self._single_booking_allowed("debit"),
+            pain_descriptor=pain_descriptor,
+        )
+
+    def _single_booking_allowed(self, kind: str) -> bool:
+        """One statement line per order lets Kontor match each booking to its order by end-to-end ID."""
+        segment = self._client.bpd.find_segment_first(SINGLE_BOOKING_PARAMETERS[kind])
+        return bool(segment is not None and getattr(segment.parameter, "single_booking_allowed", False))
+
+    def _sepa_account(self, iban: str) -> SEPAAccount:
+        """The login's SEPA account for an own IBAN, as the order segment needs it."""
+        wanted = iban.replace(" ", "").upper()
+        for account in self.accounts():
+            if account.iban == wanted:
+                return account
+        raise BankRejectedError(
+            _("The online banking access {login} has no account {iban}.").format(login=self.login.label, iban=iban)
+        )
+
+    def _order(self, method: Callable[..., Any], account_iban: str, pain_xml: bytes, **kwargs: Any) -> OrderOutcome:
+        """One payment order: a wrong, denied or cancelled TAN raises (nothing was done); a refusal is an outcome."""
+        account = self._sepa_account(account_iban)
+        self._check_cancel()
+        mark = len(self._client.bank_codes)
+        with self._translated():
+            first = method(account, pain_xml.decode("utf-8"), **kwargs)
+            response = self._complete(first, mark)
+        if not isinstance(response, TransactionResponse):
+            raise BankRejectedError(
+                _("The bank wants the payee's name confirmed (verification of payee); Kontor cannot do that yet."),
+                self._client.bank_codes[mark:],
+            )
+        found = {code for code, _text in self._client.bank_codes[mark:]}
+        if "9075" in found or found & UNREGISTERED_CODES:
+            self._raise_for_codes(mark)
+        if response.status == ResponseStatus.ERROR or any(code[:1] == "9" for code in found):
+            return OrderOutcome(False, message=self._bank_text(_("The bank refused the order."), mark))
+        task = str(getattr(getattr(first, "tan_request", None), "task_reference", "") or "")
+        texts = "; ".join(dict.fromkeys(f"{r.code} {r.text or ''}".strip() for r in response.responses))
+        return OrderOutcome(True, str(response.data.get("task_id") or task), texts)
 
     # --- TANs ----------------------------------------------------------------------------------------------
     def _call(self, method: Callable[..., T], *args: Any) -> T:
