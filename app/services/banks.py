@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 
 from schwifty import registry
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models.schema import CompanySettings
+from app.services.company_settings import read_section
 from app.services.i18n import _
 
 DEMO_BANK_BLZ = "10000000"
@@ -82,11 +80,7 @@ def product_id(session: Session | None = None) -> str:
     if from_env:
         return from_env
     if session is not None:
-        raw = session.scalar(select(CompanySettings.settings_json).limit(1)) or "{}"
-        try:
-            configured = str(json.loads(raw).get(PRODUCT_ID_SETTING, "")).strip()
-        except (ValueError, AttributeError):
-            configured = ""
+        configured = str(read_section(session, PRODUCT_ID_SETTING, "") or "").strip()
         if configured:
             return configured
     return UNREGISTERED_PRODUCT_ID

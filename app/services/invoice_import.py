@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models.base import utcnow
-from app.models.schema import Allocation, CompanySettings, Customer, Invoice, Notification
+from app.models.schema import Allocation, Customer, Invoice, Notification
 from app.services import audit
+from app.services.company_settings import read_section, write_section
 from app.services.formatting import format_amount, to_cents
 from app.services.i18n import N_, _
 from app.services.ledger import Ledger
@@ -469,17 +469,10 @@ def preview_invoices(path: Path, mapping: Mapping[str, str] | None = None, *, ki
 # -- named mappings --------------------------------------------------------------------------------------
 
 
-def _settings(session: Session) -> CompanySettings:
-    settings = session.scalar(select(CompanySettings).limit(1))
-    if settings is None:
-        raise InvoiceImportError(_("The ledger has no company settings."))
-    return settings
-
-
 def saved_mappings(ledger: Ledger) -> dict[str, dict[str, str]]:
     with ledger.session() as session:
-        data = json.loads(_settings(session).settings_json or "{}")
-    return {str(name): dict(value) for name, value in data.get(MAPPINGS_KEY, {}).items()}
+        mappings = read_section(session, MAPPINGS_KEY, {})
+    return {str(name): dict(value) for name, value in mappings.items()}
 
 
 def saved_mapping(ledger: Ledger, name: str) -> dict[str, str]:
@@ -494,12 +487,9 @@ def save_mapping(ledger: Ledger, name: str, mapping: Mapping[str, str], *, actor
     """Keep a column mapping under a name in the company settings, so the next export imports in one step."""
     if not name.strip():
         raise InvoiceImportError(_("A saved mapping needs a name."))
-    with ledger.session() as session, session.begin():
-        settings = _settings(session)
-        data = json.loads(settings.settings_json or "{}")
-        data.setdefault(MAPPINGS_KEY, {})[name.strip()] = dict(mapping)
-        settings.settings_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
-        audit.record_row(session, actor=actor, action="update", row=settings, summary=f"invoice mapping {name}")
+    with ledger.writer() as session:
+        mappings = read_section(session, MAPPINGS_KEY, {}) | {name.strip(): dict(mapping)}
+        write_section(session, MAPPINGS_KEY, mappings, actor=actor, summary=f"invoice mapping {name}")
 
 
 # -- import ----------------------------------------------------------------------------------------------

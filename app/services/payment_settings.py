@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.models.schema import CompanySettings
 from app.services import audit
+from app.services.company_settings import read_section, write_section
 from app.services.ledger import Ledger
 from app.services.sepa_validation import PaymentError, validate_creditor_id
 
@@ -78,8 +78,7 @@ def company(session: Session) -> CompanySettings:
 
 
 def payment_config(session: Session) -> PaymentConfig:
-    data = json.loads(company(session).settings_json or "{}")
-    return PaymentConfig.from_dict(data.get(CONFIG_KEY, {}))
+    return PaymentConfig.from_dict(read_section(session, CONFIG_KEY, {}))
 
 
 def load_payment_config(ledger: Ledger) -> PaymentConfig:
@@ -90,11 +89,7 @@ def load_payment_config(ledger: Ledger) -> PaymentConfig:
 def save_payment_config(ledger: Ledger, config: PaymentConfig, *, actor: str) -> None:
     """Store the settings; audited like every company setting."""
     with ledger.writer() as session:
-        settings = company(session)
-        data = json.loads(settings.settings_json or "{}")
-        data[CONFIG_KEY] = config.to_dict()
-        settings.settings_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
-        audit.record_row(session, actor=actor, action="update", row=settings, summary="payment settings")
+        write_section(session, CONFIG_KEY, config.to_dict(), actor=actor, summary="payment settings")
 
 
 def set_creditor_id(ledger: Ledger, creditor_id: str, *, actor: str) -> str:

@@ -8,7 +8,6 @@ the Map dialog. Every function that takes a `Ledger` blocks; call it from a work
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from app.models.schema import (
     Allocation,
-    CompanySettings,
     Customer,
     Invoice,
     LearnedPayer,
@@ -28,6 +26,7 @@ from app.models.schema import (
     Transaction,
 )
 from app.services import audit
+from app.services.company_settings import read_section, write_section
 from app.services.formatting import format_amount, to_cents
 from app.services.i18n import N_, _, ngettext
 from app.services.ledger import Ledger
@@ -292,16 +291,8 @@ def _matchable() -> list:  # type: ignore[type-arg]
 # -- config ----------------------------------------------------------------------------------------------
 
 
-def _company(session: Session) -> CompanySettings:
-    settings = session.scalar(select(CompanySettings).limit(1))
-    if settings is None:
-        raise ReconciliationError(_("The ledger has no company settings."))
-    return settings
-
-
 def _config(session: Session) -> MatchConfig:
-    data = json.loads(_company(session).settings_json or "{}")
-    return MatchConfig.from_dict(data.get(CONFIG_KEY, {}))
+    return MatchConfig.from_dict(read_section(session, CONFIG_KEY, {}))
 
 
 def load_config(ledger: Ledger) -> MatchConfig:
@@ -311,12 +302,8 @@ def load_config(ledger: Ledger) -> MatchConfig:
 
 
 def save_config(ledger: Ledger, config: MatchConfig, *, actor: str) -> None:
-    with ledger.session() as session, session.begin():
-        settings = _company(session)
-        data = json.loads(settings.settings_json or "{}")
-        data[CONFIG_KEY] = config.to_dict()
-        settings.settings_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
-        audit.record_row(session, actor=actor, action="update", row=settings, summary="matching settings")
+    with ledger.writer() as session:
+        write_section(session, CONFIG_KEY, config.to_dict(), actor=actor, summary="matching settings")
 
 
 def detected_patterns(ledger: Ledger) -> list[str]:
