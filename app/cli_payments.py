@@ -220,12 +220,35 @@ def cmd_run_export(args: argparse.Namespace) -> int:
 
 
 def cmd_run_send(args: argparse.Namespace) -> int:
-    raise CliError(
-        _(
-            "Sending through the bank comes with the FinTS connection; use `kontor run export {id} --out FILE.xml` "
-            "and upload the file in online banking."
-        ).format(id=args.id)
+    from app.cli_bank import EXIT_BANK, _bank_errors, _CliPrompts
+    from app.services.bank_connections import list_connections
+    from app.services.bank_payments import connection_for_run, send_run_via_bank
+    from app.services.secrets import pin_for
+
+    prompts = _CliPrompts()
+
+    def send(ledger: Any) -> Any:
+        with _bank_errors():
+            connection_id = connection_for_run(ledger, args.id)
+            [connection] = [c for c in list_connections(ledger) if c.id == connection_id]
+            pin = pin_for(connection, prompts)
+            if not pin:
+                raise CliError(_("No PIN: set KONTOR_PIN or run in a terminal."))
+            return send_run_via_bank(
+                ledger, args.id, pin=pin, prompts=prompts, actor=current_actor(), connection_id=connection_id
+            )
+
+    result = _run(args, send)
+    if not result.ok:
+        raise CliError(
+            _("Run {id} was refused by the bank: {reason}").format(id=args.id, reason=result.message), EXIT_BANK
+        )
+    _emit(
+        args,
+        asdict(result),
+        _("Run {id} sent to the bank (reference {reference}).").format(id=args.id, reference=result.reference),
     )
+    return 0
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:

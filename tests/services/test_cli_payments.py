@@ -93,6 +93,6 @@ def test_transfer_and_debit_from_creation_to_approved_pain_file(kontor_home: Pat
     assert "Rechnung 7 fuer Maerz" in (tmp_path / "transfer.xml").read_text(encoding="utf-8")
 
     send = run(kontor_home, ledger, "run", "send", str(ids["transfer"]))
-    assert send.returncode == 1 and "comes with the FinTS connection" in send.stderr
+    assert send.returncode == 1 and "has no bank connection" in send.stderr
     assert json.loads(run(kontor_home, ledger, "mandate", "list", "--json").stdout)["mandates"][0]["sequence"] == "RCUR"
     assert run(kontor_home, ledger, "audit", "verify").returncode == 0

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +20,7 @@ from app.services import audit
 from app.services.approvals import approval_summary, approve_run
 from app.services.bank_connections import ConnectionSummary, sync
 from app.services.bank_payments import send_run_via_bank
-from app.services.bank_simulator import DEMO_PIN, DemoBankServer
+from app.services.bank_simulator import DEMO_PIN, DemoBank, DemoBankServer
 from app.services.business_days import next_business_day
 from app.services.fints_client import WrongTanError
 from app.services.invoice_import import import_invoices
@@ -233,3 +237,53 @@ def test_wrong_tan_sends_nothing_and_the_run_stays_approved(
     retry = send_run_via_bank(ledger, order.run_id, pin=DEMO_PIN, prompts=PhonePrompts(server.bank), actor="bob")
     assert retry.ok and run_row(ledger, order.run_id).status == "sent"
     _audit_intact(ledger)
+
+
+def _kontor(ledger: Ledger, home: Path, *args: str, pin: str, stdin: int = subprocess.DEVNULL) -> subprocess.Popen[str]:
+    """`kontor --ledger … ARGS` as Bob runs it (the fixture's ledger passphrase is "pw")."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("KONTOR_")} | {
+        "KONTOR_HOME": str(home),
+        "KONTOR_LANG": "en",
+        "KONTOR_PASSPHRASE": "pw",
+        "KONTOR_PIN": pin,
+        "KONTOR_USER": "bob",
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+    command = [sys.executable, "-m", "app", "--ledger", str(ledger.path), *args]
+    return subprocess.Popen(
+        command, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment
+    )
+
+
+def _tan_on_the_phone(bank: DemoBank, process: subprocess.Popen[str]) -> str:
+    """Wait for the CLI's order to reach the bank, then read the TAN from the demo phone."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        pending = bank.pending_tans()
+        if pending and pending[0].tan:
+            return pending[0].tan
+        time.sleep(0.05)
+    raise AssertionError(process.communicate(timeout=5))
+
+
+def test_kontor_run_send_reads_the_tan_and_refuses_a_wrong_pin(
+    ledger: Ledger, server: DemoBankServer, clock: Clock, tmp_path: Path, kontor_home: Path
+) -> None:
+    _staff(ledger)
+    summary = connect(ledger, server, PhonePrompts(server.bank))
+    _payable(ledger, tmp_path, clock.day)
+    order = transfer_from_invoice(
+        ledger, "ER-7781", actor="carla", execution_on=clock.day, account_iban=summary.accounts[0]
+    )
+    _approved(ledger, order.run_id, clock.day)
+
+    wrong = _kontor(ledger, kontor_home, "run", "send", str(order.run_id), pin="99999")
+    _out, err = wrong.communicate(timeout=60)
+    assert wrong.returncode == 3 and "did not accept the PIN" in err and "99999" not in err
+    assert run_row(ledger, order.run_id).status == "approved"
+
+    process = _kontor(ledger, kontor_home, "run", "send", str(order.run_id), pin=DEMO_PIN, stdin=subprocess.PIPE)
+    out, err = process.communicate(_tan_on_the_phone(server.bank, process) + "\n", timeout=60)
+    assert process.returncode == 0, err
+    assert "Überweisung an Feinwerkzeug Kraus GmbH" in out and f"Run {order.run_id} sent to the bank" in out
+    assert run_row(ledger, order.run_id).status == "sent"
