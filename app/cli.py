@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app import __version__
 from app.services import audit
@@ -22,6 +22,9 @@ from app.services.logs import setup_logging
 from app.services.paths import data_dir, default_ledger
 from app.services.secrets import KeyringUnavailableError, ledger_passphrase, remember_passphrase
 from app.services.users import current_actor
+
+if TYPE_CHECKING:
+    from app.services.statements.bank_csv import CsvMapping
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +131,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     if report.ok:
         _emit(args, asdict(report) | {"ok": True}, _("Audit log intact: {n} events.").format(n=report.events))
         return 0
-    _emit(
-        args, asdict(report) | {"ok": False}, _("Audit log broken: {problem}").format(problem=report.problem)
-    )
+    _emit(args, asdict(report) | {"ok": False}, _("Audit log broken: {problem}").format(problem=report.problem))
     return EXIT_ERROR
 
 
@@ -143,11 +144,37 @@ def cmd_demo(args: argparse.Namespace) -> int:
         summary = create_demo_ledger(ledger, actor=current_actor())
     finally:
         ledger.close()
-    text = _(
-        "Demo ledger {path}: {transactions} transactions, {invoices} invoices, {customers} customers"
-    ).format(path=args.ledger, **asdict(summary))
+    text = _("Demo ledger {path}: {transactions} transactions, {invoices} invoices, {customers} customers").format(
+        path=args.ledger, **asdict(summary)
+    )
     _emit(args, {"ledger": str(args.ledger), **asdict(summary)}, text)
     return 0
+
+
+def _csv_mapping(ledger: Ledger, args: argparse.Namespace) -> tuple[str | None, CsvMapping | None]:
+    """A saved mapping named by --profile, refined or given by --map, and saved with --save-profile."""
+    from app.services.statement_csv_mappings import (
+        MappingSpecError,
+        mapping_for,
+        parse_spec,
+        save_mapping,
+        saved_mapping,
+    )
+
+    with ledger.session() as session:
+        mapping = saved_mapping(session, args.profile) if args.profile else None
+    profile = None if mapping else args.profile
+    try:
+        if args.map:
+            mapping = parse_spec(args.map, mapping) if mapping else mapping_for(args.files[0], args.map)
+        if args.save_profile:
+            if mapping is None:
+                raise CliError(_("--save-profile needs --map"))
+            with ledger.writer() as session:
+                save_mapping(session, args.save_profile, mapping, actor=current_actor())
+    except MappingSpecError as error:
+        raise CliError(_("--map: {error}").format(error=error)) from error
+    return profile, mapping
 
 
 def cmd_import_statement(args: argparse.Namespace) -> int:
@@ -156,12 +183,14 @@ def cmd_import_statement(args: argparse.Namespace) -> int:
 
     ledger = _open(args)
     try:
+        profile, mapping = _csv_mapping(ledger, args)
         results = import_statement_files(
             ledger,
             args.files,
             actor=current_actor(),
             account_iban=args.account,
-            profile=args.profile,
+            profile=profile,
+            mapping=mapping,
             after_import=after_statement_import(current_actor()),
         )
     finally:
@@ -240,9 +269,7 @@ def cmd_demo_run(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kontor", description=_("Kontor: banking and reconciliation."))
     parser.add_argument("--version", action="version", version=f"kontor {__version__}")
-    parser.add_argument(
-        "--ledger", type=Path, help=_("ledger file (default: {path})").format(path=default_ledger())
-    )
+    parser.add_argument("--ledger", type=Path, help=_("ledger file (default: {path})").format(path=default_ledger()))
     parser.add_argument("--json", action="store_true", help=_("machine-readable output"))
     parser.add_argument("--debug", action="store_true", help=_("show tracebacks and log at debug level"))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -256,9 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--company", default=_("My company"), help=_("company name"))
     init.add_argument("--remember", action="store_true", help=_("remember the passphrase in the OS keyring"))
     passwd = add("passwd", cmd_passwd, _("change the ledger passphrase"))
-    passwd.add_argument(
-        "--remember", action="store_true", help=_("remember the passphrase in the OS keyring")
-    )
+    passwd.add_argument("--remember", action="store_true", help=_("remember the passphrase in the OS keyring"))
     add("backup", cmd_backup, _("write an encrypted backup copy")).add_argument("file", type=Path)
     add("restore", cmd_restore, _("replace the ledger with a backup")).add_argument("file", type=Path)
     audit_parser = add("audit", cmd_audit_verify, _("check the audit log"))
@@ -280,7 +305,13 @@ def build_parser() -> argparse.ArgumentParser:
     statement.set_defaults(handler=cmd_import_statement)
     statement.add_argument("files", type=Path, nargs="+", metavar="FILE")
     statement.add_argument("--account", metavar="IBAN", help=_("account for files that name none"))
-    statement.add_argument("--profile", metavar="NAME", help=_("bank CSV profile instead of detection"))
+    statement.add_argument(
+        "--profile", metavar="NAME", help=_("bank CSV profile (built-in or saved) instead of detection")
+    )
+    statement.add_argument(
+        "--map", metavar="SPEC", help=_("CSV columns, e.g. 'date=Buchungstag,amount=Betrag,name=Empfänger'")
+    )
+    statement.add_argument("--save-profile", metavar="NAME", help=_("save the --map mapping under a name"))
 
     exporting = commands.add_parser("export", help=_("export data as CSV"))
     export_what = exporting.add_subparsers(dest="what", metavar="WHAT", required=True)
