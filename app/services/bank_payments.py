@@ -5,10 +5,12 @@ Blocks on the bank, the TAN prompt and the ledger; call from the FinTS worker.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from decimal import Decimal
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.models.schema import BankAccount, BankConnection
@@ -20,6 +22,8 @@ from app.services.ledger import Ledger
 from app.services.payment_runs import SendResult, get_run, send_run
 from app.services.prompts import UserPrompts
 from app.services.secrets import forget_pin, pin_key
+
+log = logging.getLogger(__name__)
 
 
 class FinTSRunSender:
@@ -94,9 +98,18 @@ class FinTSRunSender:
         except WrongPinError:
             forget_pin(pin_key(login.blz, login.login))
             raise
-        with self.ledger.writer() as session:
-            _connection(session, self.connection_id).client_state = service.state()
+        self._store_state(service.state())
         return SendResult(outcome.ok, outcome.reference, outcome.message)
+
+    def _store_state(self, state: bytes) -> None:
+        """Best effort: the order is at the bank now, so a failed write must not read as "nothing was sent"."""
+        try:
+            with self.ledger.writer() as session:
+                connection = session.get(BankConnection, self.connection_id)
+                if connection is not None:
+                    connection.client_state = state
+        except SQLAlchemyError:
+            log.warning("FinTS state of connection %s not stored after a payment order", self.connection_id)
 
 
 def _connection(session: Session, connection_id: int) -> BankConnection:

@@ -19,7 +19,7 @@ from app.models.schema import BankConnection, Customer, Invoice, Notification, T
 from app.services import audit
 from app.services.approvals import approval_summary, approve_run
 from app.services.bank_connections import ConnectionSummary, sync
-from app.services.bank_payments import send_run_via_bank
+from app.services.bank_payments import connection_for_run, send_run_via_bank
 from app.services.bank_simulator import DEMO_PIN, DemoBank, DemoBankServer
 from app.services.business_days import next_business_day
 from app.services.fints_client import WrongTanError
@@ -287,3 +287,25 @@ def test_kontor_run_send_reads_the_tan_and_refuses_a_wrong_pin(
     assert process.returncode == 0, err
     assert "Überweisung an Feinwerkzeug Kraus GmbH" in out and f"Run {order.run_id} sent to the bank" in out
     assert run_row(ledger, order.run_id).status == "sent"
+
+
+def test_a_refused_order_marks_the_run_failed_with_the_banks_reason(
+    ledger: Ledger, server: DemoBankServer, clock: Clock
+) -> None:
+    _staff(ledger)
+    summary = connect(ledger, server, PhonePrompts(server.bank))
+    _customers_with_mandates(ledger, clock.day)
+    debits = debits_from_open_receivables(ledger, actor="carla", account_iban=summary.accounts[0], today=clock.day)
+    [run_id] = {d.run_id for d in debits}
+    _approved(ledger, run_id, clock.day)
+    clock.advance((run_row(ledger, run_id).execution_on - clock.day).days)  # approved, but sent too late
+
+    prompts = PhonePrompts(server.bank)
+    result = send_run_via_bank(ledger, run_id, pin=DEMO_PIN, prompts=prompts, actor="bob")
+
+    assert not result.ok and "9210" in result.message and "Fälligkeitsdatum" in result.message
+    assert prompts.challenges == [] and server.bank.scheduled == []
+    row = run_row(ledger, run_id)
+    assert row.status == "failed" and "Fälligkeitsdatum" in row.status_reason
+    assert connection_for_run(ledger, run_id) == summary.id
+    _audit_intact(ledger)
