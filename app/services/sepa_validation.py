@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from schwifty import BIC, IBAN
@@ -95,6 +96,25 @@ def resolve_bic(iban: str, bic: str = "", *, field: str = "bic") -> str:
     raise PaymentError(
         field, _("Please enter the BIC for the {country} IBAN {iban}.").format(country=compact[:2], iban=compact)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class IbanBank:
+    """What a form shows while an IBAN is typed; `bic` is '' where the user must enter it."""
+
+    iban: str
+    bank_name: str
+    bic: str
+
+
+def iban_bank(iban: str) -> IbanBank:
+    """Bank name and derivable BIC of a valid IBAN, for live feedback in the payment forms; PaymentError if invalid."""
+    compact = validate_iban(iban)
+    try:
+        bic = resolve_bic(compact)
+    except PaymentError:
+        bic = ""
+    return IbanBank(compact, IBAN(compact).bank_name or "", bic)
 
 
 def _mod97(text: str) -> int:

@@ -77,19 +77,16 @@ def _invoices(context: PageContext) -> QWidget:
     return InvoicesPage(context.unlocked.ledger, runner=context.runner)
 
 
+def _payments(context: PageContext) -> QWidget:
+    from app.views.payments_page import PaymentsPage
+
+    return PaymentsPage(context)
+
+
 def _settings(context: PageContext) -> QWidget:
     from app.views.settings_page import SettingsPage
 
     return SettingsPage(context)
-
-
-def _empty(title: str, icon: str, text: str, hint: str) -> Callable[[PageContext], QWidget]:
-    def build(context: PageContext) -> QWidget:
-        from app.views.empty_page import EmptyStatePage
-
-        return EmptyStatePage(title=title, icon_name=icon, text=text, hint=hint)
-
-    return build
 
 
 PAGES: tuple[PageSpec, ...] = (
@@ -97,16 +94,6 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(Page.ACCOUNTS, N_("Accounts"), "bank", _accounts),
     PageSpec(Page.TRANSACTIONS, N_("Transactions"), "list", _transactions),
     PageSpec(Page.INVOICES, N_("Invoices"), "invoice", _invoices),
-    PageSpec(
-        Page.PAYMENTS,
-        N_("Payments"),
-        "payment",
-        _empty(
-            N_("Payments"),
-            "payment",
-            N_("SEPA transfers and direct debits you prepare will appear here, ready for approval."),
-            N_("Create a payment run from open supplier invoices, approve it and send it to your bank."),
-        ),
-    ),
+    PageSpec(Page.PAYMENTS, N_("Payments"), "payment", _payments),
     PageSpec(Page.SETTINGS, N_("Settings"), "settings", _settings),
 )

@@ -1,0 +1,231 @@
+"""Four-eyes approval of one payment run: what will leave the account, what looks unusual, and who signs it off.
+
+The summary's content digest goes back into `approve_run`, so an approval always covers what the approver saw."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.approvals import ApprovalResult, ApprovalSummary, approval_summary, approve_run
+from app.services.formatting import format_amount, format_date
+from app.services.i18n import N_, _, ngettext
+from app.services.ledger import Ledger
+from app.services.payment_runs import RunRow, reject_run
+from app.services.sepa_validation import PaymentError
+from app.services.users import UserError, current_actor
+from app.views.errors import present_error
+from app.views.jobs import JobRunner
+from app.views.payment_order_table_model import OrderColumn, PaymentOrderTableModel
+from app.views.payment_run_table_model import KIND_LABELS, STATUS_LABELS, grouped_iban
+from app.views.transfer_dialog import HINT_STYLE, WARNING_STYLE, FieldErrors, error_label, field_row
+
+WARNING_KINDS = {
+    "first_time": N_("First-time recipient"),
+    "changed_iban": N_("Changed IBAN"),
+    "large_amount": N_("Unusual amount"),
+    "duplicate": N_("Possible duplicate"),
+}
+OK_STYLE = "color: #2e7d32;"
+
+
+class ApprovalDialog(QDialog):
+    """Approve or reject a run; the service decides who may (creators and bookkeepers are refused inline)."""
+
+    loaded = Signal(object)  # ApprovalSummary
+    approved = Signal(object)  # ApprovalResult, also when a second approver is still needed
+    run_rejected = Signal(object)  # RunRow
+
+    def __init__(self, ledger: Ledger, run_id: int, *, runner: JobRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ledger = ledger
+        self._runner = runner
+        self.run_id = run_id
+        self.summary: ApprovalSummary | None = None
+        self.setWindowTitle(_("Approve payment run {id}").format(id=run_id))
+        self.resize(760, 600)
+        self._build()
+        self.reload()
+
+    def _build(self) -> None:
+        self.title_label = QLabel()
+        self.title_label.setStyleSheet("font-size: 16px; font-weight: 600;")
+        self.title_label.setWordWrap(True)
+        self.people_label = QLabel()
+        self.people_label.setStyleSheet(HINT_STYLE)
+        self.people_label.setWordWrap(True)
+        self.warnings_label = QLabel()
+        self.warnings_label.setStyleSheet(WARNING_STYLE)
+        self.warnings_label.setWordWrap(True)
+        self.warnings_label.hide()
+
+        self.model = PaymentOrderTableModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        for column, width in ((OrderColumn.RECIPIENT, 180), (OrderColumn.IBAN, 210), (OrderColumn.AMOUNT, 110),
+                              (OrderColumn.TEXT, 160)):  # fmt: skip
+            header.resizeSection(column, width)
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(OrderColumn.RECIPIENT, QHeaderView.ResizeMode.Interactive)
+
+        self.general_error = error_label()
+        self.errors = FieldErrors(self.general_error)
+        self.result_label = QLabel()
+        self.result_label.setWordWrap(True)
+        self.result_label.hide()
+        self.user_edit = QLineEdit()
+        self.password_edit = QLineEdit()
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.approve_button = QPushButton(_("Approve"))
+        self.approve_button.setDefault(True)
+        self.approve_button.clicked.connect(self._on_approve_button_clicked)
+        login = QGroupBox(_("Approver"))
+        login_form = QFormLayout(login)
+        login_form.addRow(_("User name"), field_row(self.user_edit, self.errors.add("user", error_label())))
+        login_form.addRow(_("Password"), field_row(self.password_edit, self.errors.add("password", error_label())))
+        login_form.addRow("", self.approve_button)
+
+        self.reason_edit = QLineEdit()
+        self.reason_edit.setPlaceholderText(_("Why the run must not go out"))
+        self.reject_button = QPushButton(_("Reject run"))
+        self.reject_button.clicked.connect(self._on_reject_button_clicked)
+        reject_box = QGroupBox(_("Reject"))
+        reject_row = QHBoxLayout(reject_box)
+        reject_row.addWidget(field_row(self.reason_edit, self.errors.add("reason", error_label())), 1)
+        reject_row.addWidget(self.reject_button)
+
+        self.close_button = QPushButton(_("Close"))
+        self.close_button.clicked.connect(self.accept)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(self.close_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title_label)
+        layout.addWidget(self.people_label)
+        layout.addWidget(self.warnings_label)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(login)
+        layout.addWidget(reject_box)
+        layout.addWidget(self.general_error)
+        layout.addWidget(self.result_label)
+        layout.addLayout(bottom)
+
+    # -- summary ----------------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Read the summary again (after a partial approval, or when the run changed meanwhile)."""
+        ledger, run_id = self._ledger, self.run_id
+
+        def load(cancel: threading.Event, progress: Callable[[int, int], None]) -> ApprovalSummary:
+            return approval_summary(ledger, run_id)
+
+        self._runner.run(load, on_success=self._on_loaded, parent=self)
+
+    def _on_loaded(self, summary: ApprovalSummary) -> None:
+        self.summary = summary
+        kind = _(KIND_LABELS.get(summary.kind, summary.kind))
+        count = ngettext("{count} order", "{count} orders", summary.count).format(count=summary.count)
+        self.title_label.setText(
+            _("{kind} run {id}: {count}, {total} on {date} from {account}").format(
+                kind=kind,
+                id=summary.run_id,
+                count=count,
+                total=format_amount(summary.total),
+                date=format_date(summary.execution_on),
+                account=grouped_iban(summary.account_iban),
+            )
+        )
+        people = [_("Created by {name}.").format(name=summary.created_by)]
+        if summary.approved_by:
+            people.append(_("Approved by {names}.").format(names=", ".join(summary.approved_by)))
+        if summary.needed:
+            people.append(_("Still needed: {what}").format(what=summary.needed))
+        else:
+            people.append(_("Status: {status}").format(status=_(STATUS_LABELS.get(summary.status, summary.status))))
+        self.people_label.setText(" ".join(people))
+        if summary.warnings:
+            self.warnings_label.setText(
+                _("Please check before approving:")
+                + "".join(
+                    f"\n⚠ {_(WARNING_KINDS.get(warning.kind, warning.kind))}: {warning.message}"
+                    for warning in summary.warnings
+                )
+            )
+        self.warnings_label.setVisible(bool(summary.warnings))
+        by_order: dict[int, list[str]] = {}
+        for warning in summary.warnings:
+            if warning.order_id is not None:
+                by_order.setdefault(warning.order_id, []).append(_(WARNING_KINDS.get(warning.kind, warning.kind)))
+        self.model.set_rows(summary.orders, by_order)
+        self.loaded.emit(summary)
+
+    # -- approving and rejecting ------------------------------------------------------------------
+    def _on_approve_button_clicked(self) -> None:
+        if self.summary is None:
+            return
+        self.errors.clear()
+        self.result_label.hide()
+        ledger, run_id, digest = self._ledger, self.run_id, self.summary.digest
+        user_name, password = self.user_edit.text().strip(), self.password_edit.text()
+
+        def approve(cancel: threading.Event, progress: Callable[[int, int], None]) -> ApprovalResult:
+            return approve_run(ledger, run_id, user_name=user_name, password=password, seen_digest=digest)
+
+        self.approve_button.setEnabled(False)
+        self._runner.run(approve, on_success=self._on_approved, on_failure=self._on_failed, writes=True, parent=self)
+
+    def _on_failed(self, error: BaseException) -> None:
+        self.approve_button.setEnabled(True)
+        if isinstance(error, PaymentError):
+            self.errors.show(error)
+        elif isinstance(error, UserError):
+            self.errors.show(PaymentError("password", str(error)))
+        else:
+            present_error(error, parent=self)
+
+    def _on_approved(self, result: ApprovalResult) -> None:
+        self.approve_button.setEnabled(True)
+        self.password_edit.clear()
+        self.result_label.setText(result.message)
+        self.result_label.setStyleSheet(OK_STYLE if result.approved else HINT_STYLE)
+        self.result_label.show()
+        self.approved.emit(result)
+        self.reload()
+
+    def _on_reject_button_clicked(self) -> None:
+        self.errors.clear()
+        ledger, run_id = self._ledger, self.run_id
+        reason = self.reason_edit.text().strip()
+        actor = self.user_edit.text().strip() or current_actor()
+
+        def reject(cancel: threading.Event, progress: Callable[[int, int], None]) -> RunRow:
+            return reject_run(ledger, run_id, reason=reason, actor=actor)
+
+        self._runner.run(reject, on_success=self._on_rejected, on_failure=self._on_failed, writes=True, parent=self)
+
+    def _on_rejected(self, row: RunRow) -> None:
+        self.result_label.setText(_("Run {id} is rejected.").format(id=row.id))
+        self.result_label.setStyleSheet(HINT_STYLE)
+        self.result_label.show()
+        self.run_rejected.emit(row)
+        self.reload()

@@ -1,0 +1,93 @@
+"""SEPA mandates per customer for the Mandates dialog (a handful per customer: a plain list)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+
+from app.services.formatting import format_date
+from app.services.i18n import N_, _
+from app.services.mandates import MandateRow
+from app.views.payment_run_table_model import grouped_iban
+
+MandateReferenceRole = Qt.ItemDataRole.UserRole + 1
+INACTIVE_COLOR = QColor("#8a939e")
+MANDATE_STATUS_LABELS = {"active": N_("active"), "revoked": N_("revoked"), "expired": N_("expired")}
+
+
+class MandateColumn(IntEnum):
+    CUSTOMER = 0
+    REFERENCE = 1
+    SIGNED = 2
+    SCHEME = 3
+    DEBTOR = 4
+    IBAN = 5
+    STATUS = 6
+
+
+HEADERS = {
+    MandateColumn.CUSTOMER: N_("Customer"),
+    MandateColumn.REFERENCE: N_("Mandate reference"),
+    MandateColumn.SIGNED: N_("Signed"),
+    MandateColumn.SCHEME: N_("Scheme"),
+    MandateColumn.DEBTOR: N_("Account holder"),
+    MandateColumn.IBAN: N_("IBAN"),
+    MandateColumn.STATUS: N_("Status"),
+}
+
+
+class MandateTableModel(QAbstractTableModel):
+    """Mandate rows as `list_mandates` returns them; inactive ones are greyed."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[MandateRow] = []
+
+    def set_rows(self, rows: Sequence[MandateRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row_at(self, row: int) -> MandateRow:
+        return self._rows[row]
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(MandateColumn)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(MandateColumn)
+        ):
+            return _(HEADERS[MandateColumn(section)])
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        column = MandateColumn(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            texts = {
+                MandateColumn.CUSTOMER: f"{row.customer_number} {row.customer_name}",
+                MandateColumn.REFERENCE: row.reference,
+                MandateColumn.SIGNED: format_date(row.signed_on),
+                MandateColumn.SCHEME: row.scheme,
+                MandateColumn.DEBTOR: row.debtor_name,
+                MandateColumn.IBAN: grouped_iban(row.debtor_iban),
+                MandateColumn.STATUS: _(MANDATE_STATUS_LABELS.get(row.status, row.status)),
+            }
+            return texts[column]
+        if role == Qt.ItemDataRole.ForegroundRole and row.status != "active":
+            return INACTIVE_COLOR
+        if role == MandateReferenceRole:
+            return row.reference
+        return None

@@ -1,0 +1,105 @@
+"""The orders of one payment run, with the warnings an approver should see next to each."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+
+from app.services.formatting import format_amount
+from app.services.i18n import N_, _
+from app.services.payment_runs import OrderRow
+from app.views.payment_run_table_model import grouped_iban
+
+OrderIdRole = Qt.ItemDataRole.UserRole + 1
+WARNING_COLOR = QColor("#a15c00")
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+
+class OrderColumn(IntEnum):
+    RECIPIENT = 0
+    IBAN = 1
+    AMOUNT = 2
+    TEXT = 3
+    WARNINGS = 4
+
+
+HEADERS = {
+    OrderColumn.RECIPIENT: N_("Recipient"),
+    OrderColumn.IBAN: N_("IBAN"),
+    OrderColumn.AMOUNT: N_("Amount"),
+    OrderColumn.TEXT: N_("Text"),
+    OrderColumn.WARNINGS: N_("Warnings"),
+}
+
+
+class PaymentOrderTableModel(QAbstractTableModel):
+    """Order rows plus the warnings' messages by order id, both as the services computed them."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[OrderRow] = []
+        self._warnings: dict[int, list[str]] = {}
+
+    def set_rows(self, rows: Sequence[OrderRow], warnings: Mapping[int, Sequence[str]] | None = None) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self._warnings = {order_id: list(messages) for order_id, messages in (warnings or {}).items()}
+        self.endResetModel()
+
+    def row_at(self, row: int) -> OrderRow:
+        return self._rows[row]
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(OrderColumn)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(OrderColumn):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _(HEADERS[OrderColumn(section)])
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if section == OrderColumn.AMOUNT else _LEFT
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        column = OrderColumn(index.column())
+        warnings = self._warnings.get(row.id, [])
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, column, warnings)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if column == OrderColumn.AMOUNT else _LEFT
+        if role == Qt.ItemDataRole.ForegroundRole and column == OrderColumn.WARNINGS and warnings:
+            return WARNING_COLOR
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == OrderColumn.WARNINGS and warnings:
+                return "\n".join(warnings)
+            if column == OrderColumn.IBAN and row.bic:
+                return row.bic
+            if column == OrderColumn.TEXT and row.end_to_end_id:
+                return row.end_to_end_id
+        if role == OrderIdRole:
+            return row.id
+        return None
+
+    @staticmethod
+    def _display(row: OrderRow, column: OrderColumn, warnings: list[str]) -> str:
+        if column == OrderColumn.RECIPIENT:
+            return row.name
+        if column == OrderColumn.IBAN:
+            return grouped_iban(row.iban)
+        if column == OrderColumn.AMOUNT:
+            return format_amount(row.amount)
+        if column == OrderColumn.TEXT:
+            return row.remittance
+        return " · ".join(warnings)

@@ -1,0 +1,143 @@
+"""Payment runs as the Payments page lists them (dozens, not millions: a plain list, Python sorting)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+
+from app.services.formatting import format_amount, format_date
+from app.services.i18n import N_, _
+from app.services.payment_runs import RunRow
+
+RunIdRole = Qt.ItemDataRole.UserRole + 1
+RunStatusRole = Qt.ItemDataRole.UserRole + 2
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+STATUS_LABELS = {
+    "draft": N_("draft"),
+    "submitted": N_("submitted"),
+    "approved": N_("approved"),
+    "sent": N_("sent"),
+    "booked": N_("booked"),
+    "rejected": N_("rejected"),
+    "failed": N_("failed"),
+}
+STATUS_COLORS = {
+    "draft": QColor("#5f6b7a"),
+    "submitted": QColor("#a15c00"),
+    "approved": QColor("#1b6ec2"),
+    "sent": QColor("#6a3ab2"),
+    "booked": QColor("#2e7d32"),
+    "rejected": QColor("#8a939e"),
+    "failed": QColor("#b3261e"),
+}
+KIND_LABELS = {"transfer": N_("Transfer"), "debit": N_("Direct debit")}
+
+
+class RunColumn(IntEnum):
+    ID = 0
+    KIND = 1
+    ACCOUNT = 2
+    EXECUTION = 3
+    COUNT = 4
+    TOTAL = 5
+    STATUS = 6
+
+
+HEADERS = {
+    RunColumn.ID: N_("Run"),
+    RunColumn.KIND: N_("Type"),
+    RunColumn.ACCOUNT: N_("Account"),
+    RunColumn.EXECUTION: N_("Execution"),
+    RunColumn.COUNT: N_("Orders"),
+    RunColumn.TOTAL: N_("Total"),
+    RunColumn.STATUS: N_("Status"),
+}
+_RIGHT_COLUMNS = (RunColumn.ID, RunColumn.COUNT, RunColumn.TOTAL)
+
+
+def grouped_iban(iban: str) -> str:
+    """IBANs are read and compared in groups of four, as printed on cards and invoices."""
+    return " ".join(iban[start : start + 4] for start in range(0, len(iban), 4))
+
+
+def status_label(row: RunRow) -> str:
+    """The status with its reason (why it was rejected or failed) where there is one."""
+    label = _(STATUS_LABELS.get(row.status, row.status))
+    return f"{label}: {row.status_reason}" if row.status_reason else label
+
+
+class PaymentRunTableModel(QAbstractTableModel):
+    """Run rows as `list_runs` returns them; `RunIdRole` carries the id the page acts on."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[RunRow] = []
+
+    def set_rows(self, rows: Sequence[RunRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row_at(self, row: int) -> RunRow:
+        return self._rows[row]
+
+    def row_of(self, run_id: int) -> int:
+        """The table row of a run, or -1 once it is gone."""
+        return next((number for number, row in enumerate(self._rows) if row.id == run_id), -1)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(RunColumn)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(RunColumn):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _(HEADERS[RunColumn(section)])
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if section in _RIGHT_COLUMNS else _LEFT
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        column = RunColumn(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if column in _RIGHT_COLUMNS else _LEFT
+        if role == Qt.ItemDataRole.ForegroundRole and column == RunColumn.STATUS:
+            return STATUS_COLORS.get(row.status)
+        if role == Qt.ItemDataRole.ToolTipRole and column == RunColumn.STATUS:
+            return _("created by {name}").format(name=row.created_by)
+        if role == RunIdRole:
+            return row.id
+        if role == RunStatusRole:
+            return row.status
+        return None
+
+    @staticmethod
+    def _display(row: RunRow, column: RunColumn) -> str:
+        if column == RunColumn.ID:
+            return str(row.id)
+        if column == RunColumn.KIND:
+            kind = _(KIND_LABELS.get(row.kind, row.kind))
+            return f"{kind} ({row.scheme})" if row.kind == "debit" else kind
+        if column == RunColumn.ACCOUNT:
+            return grouped_iban(row.account_iban)
+        if column == RunColumn.EXECUTION:
+            return format_date(row.execution_on)
+        if column == RunColumn.COUNT:
+            return str(row.count)
+        if column == RunColumn.TOTAL:
+            return format_amount(row.total)
+        return status_label(row)

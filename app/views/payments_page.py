@@ -1,0 +1,384 @@
+"""Payment runs and their orders: prepare transfers and debits, submit, approve, export or send them.
+
+Every service call blocks, so each one runs as a job; the page only reacts to the results."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelection, QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.approvals import ApprovalSummary, approval_summary
+from app.services.balances import accounts_overview
+from app.services.i18n import N_, _, ngettext
+from app.services.ledger import Ledger
+from app.services.payment_runs import ExportResult, RunRow, export_run, list_runs, submit_run
+from app.services.payments import OrderResult, debits_from_open_receivables
+from app.services.users import current_actor
+from app.views.approval_dialog import WARNING_KINDS, ApprovalDialog
+from app.views.debit_dialog import DebitDialog
+from app.views.jobs import JobRunner
+from app.views.mandates_dialog import MandatesDialog
+from app.views.pages import PageContext
+from app.views.payment_order_table_model import OrderColumn, PaymentOrderTableModel
+from app.views.payment_run_table_model import PaymentRunTableModel, RunColumn, RunIdRole, RunStatusRole
+from app.views.transfer_dialog import HINT_STYLE, WARNING_STYLE, TransferDialog
+
+EMPTY_TEXT = N_(
+    "No payment runs yet. Create a transfer with New transfer…, or collect open receivables by direct debit; "
+    "runs are approved by a second person before they go to the bank."
+)
+SEND_UNAVAILABLE = N_("Sending to the bank from Kontor is not available yet; export the file and upload it instead.")
+RUN_WIDTHS = {
+    RunColumn.ID: 50,
+    RunColumn.KIND: 130,
+    RunColumn.ACCOUNT: 220,
+    RunColumn.EXECUTION: 100,
+    RunColumn.COUNT: 70,
+    RunColumn.TOTAL: 120,
+}
+ORDER_WIDTHS = {OrderColumn.RECIPIENT: 220, OrderColumn.IBAN: 230, OrderColumn.AMOUNT: 110, OrderColumn.TEXT: 260}
+# Which actions a run's status offers; the services refuse anything else anyway, this only greys out buttons.
+ACTIONS_BY_STATUS = {
+    "draft": {"submit", "reject"},
+    "submitted": {"approve", "reject"},
+    "approved": {"reject", "export"},
+}
+_Loaded = tuple[list[RunRow], list[str]]
+
+
+def _table(model: object) -> QTableView:
+    table = QTableView()
+    table.setModel(model)  # type: ignore[arg-type]
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setWordWrap(False)
+    table.setAlternatingRowColors(True)
+    vertical = table.verticalHeader()
+    vertical.hide()
+    vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    vertical.setDefaultSectionSize(table.fontMetrics().height() + 10)
+    table.horizontalHeader().setHighlightSections(False)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+class PaymentsPage(QWidget):
+    """The Payments page; the main window calls `refresh()` after anything changed the ledger."""
+
+    loaded = Signal(int)  # runs shown
+    orders_loaded = Signal(int)  # run id whose orders are shown
+    ledger_changed = Signal()  # a new order, a status change: other pages (invoices) should reload
+    reported = Signal(str)  # a one-line result for the status bar
+
+    def __init__(self, context: PageContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ledger: Ledger = context.unlocked.ledger
+        self._runner: JobRunner = context.runner
+        self._generation = 0
+        self._order_generation = 0
+        self.account_ibans: list[str] = []
+        self.dialog: TransferDialog | DebitDialog | MandatesDialog | ApprovalDialog | None = None
+        self.run_model = PaymentRunTableModel(self)
+        self.order_model = PaymentOrderTableModel(self)
+        self._build()
+        self.refresh()
+
+    def _build(self) -> None:
+        self.transfer_button = QPushButton(_("New transfer…"))
+        self.transfer_button.clicked.connect(self._on_transfer_button_clicked)
+        self.debit_button = QPushButton(_("New direct debit…"))
+        self.debit_button.clicked.connect(self._on_debit_button_clicked)
+        self.receivables_button = QPushButton(_("Debits from open receivables…"))
+        self.receivables_button.setToolTip(
+            _("A direct debit for every open receivable of a customer with a valid mandate.")
+        )
+        self.receivables_button.clicked.connect(self._on_receivables_button_clicked)
+        self.mandates_button = QPushButton(_("Mandates…"))
+        self.mandates_button.clicked.connect(self._on_mandates_button_clicked)
+        create_row = QHBoxLayout()
+        for button in (self.transfer_button, self.debit_button, self.receivables_button, self.mandates_button):
+            create_row.addWidget(button)
+        create_row.addStretch(1)
+
+        self.submit_button = QPushButton(_("Submit for approval"))
+        self.submit_button.clicked.connect(self._on_submit_button_clicked)
+        self.approve_button = QPushButton(_("Approve…"))
+        self.approve_button.clicked.connect(self._on_approve_button_clicked)
+        self.reject_button = QPushButton(_("Reject…"))
+        self.reject_button.clicked.connect(self._on_reject_button_clicked)
+        self.export_button = QPushButton(_("Export file…"))
+        self.export_button.setToolTip(_("Save the approved run as a SEPA XML file to upload in your online banking."))
+        self.export_button.clicked.connect(self._on_export_button_clicked)
+        self.send_button = QPushButton(_("Send to bank…"))
+        self.send_button.setToolTip(_(SEND_UNAVAILABLE))
+        run_row = QHBoxLayout()
+        self.run_buttons = (self.submit_button, self.approve_button, self.reject_button, self.export_button)
+        for button in (*self.run_buttons, self.send_button):
+            run_row.addWidget(button)
+        run_row.addStretch(1)
+
+        self.run_table = _table(self.run_model)
+        header = self.run_table.horizontalHeader()
+        for column, width in RUN_WIDTHS.items():
+            header.resizeSection(column, width)
+        self.run_table.selectionModel().selectionChanged.connect(self._on_run_table_selection_changed)
+        self.run_table.doubleClicked.connect(self._on_approve_button_clicked)
+        self.order_table = _table(self.order_model)
+        for column, width in ORDER_WIDTHS.items():
+            self.order_table.horizontalHeader().resizeSection(column, width)
+        self.order_label = QLabel(_("Select a run to see its orders."))
+        self.order_label.setStyleSheet(HINT_STYLE)
+        self.warning_label = QLabel()
+        self.warning_label.setStyleSheet(WARNING_STYLE)
+        self.warning_label.setWordWrap(True)
+        self.warning_label.hide()
+        orders = QWidget()
+        orders_layout = QVBoxLayout(orders)
+        orders_layout.setContentsMargins(0, 0, 0, 0)
+        orders_layout.addWidget(self.order_label)
+        orders_layout.addWidget(self.warning_label)
+        orders_layout.addWidget(self.order_table, 1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.run_table)
+        self.splitter.addWidget(orders)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+
+        self.empty_label = QLabel(_(EMPTY_TEXT))
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setStyleSheet("color: #666; padding: 40px; font-size: 15px;")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.splitter)
+        self.stack.addWidget(self.empty_label)
+        self.notice_label = QLabel()
+        self.notice_label.setWordWrap(True)
+        self.notice_label.setStyleSheet(HINT_STYLE)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(create_row)
+        layout.addLayout(run_row)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.notice_label)
+        self._update_buttons()
+
+    # -- loading ----------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Re-read the runs (and the own accounts to pay from) in a worker."""
+        self._generation += 1
+        generation, ledger = self._generation, self._ledger
+
+        def load(cancel: threading.Event, progress: Callable[[int, int], None]) -> _Loaded:
+            with ledger.session() as session:
+                ibans = [account.iban for account in accounts_overview(session) if account.currency == "EUR"]
+            return list_runs(ledger), ibans
+
+        self._runner.run(load, on_success=lambda result: self._on_loaded(generation, result), parent=self)
+
+    def _on_loaded(self, generation: int, result: _Loaded) -> None:
+        if generation != self._generation:
+            return
+        runs, self.account_ibans = result
+        selected = self.selected_run_id()
+        self.run_model.set_rows(runs)
+        self.stack.setCurrentWidget(self.splitter if runs else self.empty_label)
+        row = self.run_model.row_of(selected) if selected is not None else -1
+        if row < 0 and runs:
+            row = 0
+        if row >= 0:
+            self.run_table.selectRow(row)
+        else:
+            self._on_run_table_selection_changed()
+        self.loaded.emit(len(runs))
+
+    def selected_run_id(self) -> int | None:
+        rows = self.run_table.selectionModel().selectedRows()
+        return rows[0].data(RunIdRole) if rows else None
+
+    def _selected_status(self) -> str:
+        rows = self.run_table.selectionModel().selectedRows()
+        return str(rows[0].data(RunStatusRole)) if rows else ""
+
+    def _update_buttons(self) -> None:
+        actions = ACTIONS_BY_STATUS.get(self._selected_status(), set())
+        self.submit_button.setEnabled("submit" in actions)
+        self.approve_button.setEnabled("approve" in actions)
+        self.reject_button.setEnabled("reject" in actions)
+        self.export_button.setEnabled("export" in actions)
+        self.send_button.setEnabled(False)
+
+    def _on_run_table_selection_changed(
+        self, selected: QItemSelection | None = None, deselected: QItemSelection | None = None
+    ) -> None:
+        self._update_buttons()
+        run_id = self.selected_run_id()
+        self._order_generation += 1
+        if run_id is None:
+            self.order_model.set_rows([])
+            self.order_label.setText(_("Select a run to see its orders."))
+            self.warning_label.hide()
+            return
+        generation, ledger = self._order_generation, self._ledger
+
+        def load(cancel: threading.Event, progress: Callable[[int, int], None]) -> ApprovalSummary:
+            return approval_summary(ledger, run_id)
+
+        self._runner.run(load, on_success=lambda summary: self._on_orders_loaded(generation, summary), parent=self)
+
+    def _on_orders_loaded(self, generation: int, summary: ApprovalSummary) -> None:
+        if generation != self._order_generation:
+            return
+        by_order: dict[int, list[str]] = {}
+        for warning in summary.warnings:
+            if warning.order_id is not None:
+                by_order.setdefault(warning.order_id, []).append(warning.message)
+        self.order_model.set_rows(summary.orders, by_order)
+        self.order_label.setText(
+            ngettext("Run {id}: {count} order", "Run {id}: {count} orders", summary.count).format(
+                id=summary.run_id, count=summary.count
+            )
+        )
+        general = [warning for warning in summary.warnings if warning.order_id is None]
+        self.warning_label.setText("\n".join(f"⚠ {_(WARNING_KINDS.get(w.kind, w.kind))}: {w.message}" for w in general))
+        self.warning_label.setVisible(bool(general))
+        self.orders_loaded.emit(summary.run_id)
+
+    def _changed(self, message: str) -> None:
+        """After a write: say what happened, reload here and let the other pages reload too."""
+        self.notice_label.setText(message)
+        self.reported.emit(message)
+        self.refresh()
+        self.ledger_changed.emit()
+
+    # -- creating orders --------------------------------------------------------------------------
+    def _on_transfer_button_clicked(self) -> None:
+        self.dialog = TransferDialog(self._ledger, runner=self._runner, account_ibans=self.account_ibans, parent=self)
+        self.dialog.created.connect(self._on_order_created)
+        self.dialog.open()
+
+    def _on_debit_button_clicked(self) -> None:
+        self.dialog = DebitDialog(self._ledger, runner=self._runner, account_ibans=self.account_ibans, parent=self)
+        self.dialog.created.connect(self._on_order_created)
+        self.dialog.open()
+
+    def _on_order_created(self, result: OrderResult) -> None:
+        self._changed(_("Order added to payment run {id}.").format(id=result.run_id))
+
+    def _on_receivables_button_clicked(self) -> None:
+        ledger, actor = self._ledger, current_actor()
+
+        def create(cancel: threading.Event, progress: Callable[[int, int], None]) -> list[OrderResult]:
+            return debits_from_open_receivables(ledger, actor=actor)
+
+        self._runner.run(create, on_success=self._on_receivables_collected, writes=True, parent=self)
+
+    def _on_receivables_collected(self, results: list[OrderResult]) -> None:
+        if not results:
+            self.notice_label.setText(_("No open receivables of customers with a valid mandate."))
+            return
+        warnings = sum(len(result.warnings) for result in results)
+        message = ngettext("{n} direct debit added.", "{n} direct debits added.", len(results)).format(n=len(results))
+        if warnings:
+            message += " " + ngettext("{n} warning to check.", "{n} warnings to check.", warnings).format(n=warnings)
+        self._changed(message)
+
+    def _on_mandates_button_clicked(self) -> None:
+        self.dialog = MandatesDialog(self._ledger, runner=self._runner, parent=self)
+        self.dialog.changed.connect(self.ledger_changed.emit)
+        self.dialog.open()
+
+    # -- run actions ------------------------------------------------------------------------------
+    def _on_submit_button_clicked(self) -> None:
+        run_id = self.selected_run_id()
+        if run_id is None:
+            return
+        ledger, actor = self._ledger, current_actor()
+
+        def submit(cancel: threading.Event, progress: Callable[[int, int], None]) -> RunRow:
+            return submit_run(ledger, run_id, actor=actor)
+
+        self._runner.run(submit, on_success=self._on_submitted, writes=True, parent=self)
+
+    def _on_submitted(self, row: RunRow) -> None:
+        self._changed(_("Run {id} is submitted for approval.").format(id=row.id))
+
+    def _on_approve_button_clicked(self) -> None:
+        self.open_approval()
+
+    def _on_reject_button_clicked(self) -> None:
+        dialog = self.open_approval()
+        if dialog is not None:
+            dialog.reason_edit.setFocus()
+
+    def open_approval(self) -> ApprovalDialog | None:
+        """The approval dialog of the selected run; it also rejects, with a reason."""
+        run_id = self.selected_run_id()
+        if run_id is None:
+            return None
+        dialog = ApprovalDialog(self._ledger, run_id, runner=self._runner, parent=self)
+        dialog.approved.connect(lambda result: self._changed(result.message))
+        dialog.run_rejected.connect(lambda row: self._changed(_("Run {id} is rejected.").format(id=row.id)))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_export_button_clicked(self) -> None:
+        run_id = self.selected_run_id()
+        if run_id is None:
+            return
+        path, _filter = QFileDialog.getSaveFileName(
+            self, _("Export payment run"), f"kontor-run-{run_id}.xml", _("SEPA XML files (*.xml)")
+        )
+        if not path:
+            return
+        self.export_to(run_id, Path(path))
+
+    def export_to(self, run_id: int, path: Path) -> None:
+        """Write the run's pain file; the service validates it against the XSD and marks the run as sent."""
+        ledger, actor = self._ledger, current_actor()
+
+        def export(cancel: threading.Event, progress: Callable[[int, int], None]) -> ExportResult:
+            return export_run(ledger, run_id, path, actor=actor)
+
+        self._runner.run(export, on_success=self._on_exported, writes=True, parent=self)
+
+    def _on_exported(self, result: ExportResult) -> None:
+        self._changed(
+            ngettext(
+                "Run {id}: {count} order exported to {path}.",
+                "Run {id}: {count} orders exported to {path}.",
+                result.count,
+            ).format(id=result.run_id, count=result.count, path=result.path)
+        )
+
+    # -- UI state ---------------------------------------------------------------------------------
+    def save_ui_state(self, settings: QSettings) -> None:
+        settings.setValue("payments/runs", self.run_table.horizontalHeader().saveState())
+        settings.setValue("payments/orders", self.order_table.horizontalHeader().saveState())
+        settings.setValue("payments/splitter", self.splitter.saveState())
+
+    def restore_ui_state(self, settings: QSettings) -> None:
+        for key, target in (
+            ("payments/runs", self.run_table.horizontalHeader()),
+            ("payments/orders", self.order_table.horizontalHeader()),
+            ("payments/splitter", self.splitter),
+        ):
+            state = settings.value(key)
+            if state is not None:
+                target.restoreState(state)  # type: ignore[arg-type]

@@ -1,0 +1,276 @@
+"""The SEPA transfer form: live IBAN and text feedback while typing, the service's refusal next to its field."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from PySide6.QtCore import QDate, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.business_days import next_business_day
+from app.services.formatting import parse_amount
+from app.services.i18n import _
+from app.services.ledger import Ledger
+from app.services.payments import OrderResult, PaymentWarning, create_transfer
+from app.services.sepa_validation import REMITTANCE_LENGTH, PaymentError, iban_bank, transliterate
+from app.services.users import current_actor
+from app.views.errors import present_error
+from app.views.jobs import JobRunner
+
+ERROR_STYLE = "color: #b3261e;"
+HINT_STYLE = "color: #5f6b7a;"
+WARNING_STYLE = "background: #fff4e0; color: #6d3d00; border: 1px solid #e0a040; border-radius: 4px; padding: 8px;"
+
+
+def error_label() -> QLabel:
+    """A red line under a field, hidden until the service names that field."""
+    label = QLabel()
+    label.setStyleSheet(ERROR_STYLE)
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+class FieldErrors:
+    """Shows a `PaymentError` under the field it names, or in the general line when no field matches."""
+
+    def __init__(self, general: QLabel) -> None:
+        self._general = general
+        self._labels: dict[str, QLabel] = {}
+
+    def add(self, field: str, label: QLabel) -> QLabel:
+        self._labels[field] = label
+        return label
+
+    def clear(self, field: str | None = None) -> None:
+        for name, label in [*self._labels.items(), ("", self._general)]:
+            if field is None or name == field:
+                label.clear()
+                label.hide()
+
+    def show(self, error: PaymentError) -> None:
+        label = self._labels.get(error.field, self._general)
+        label.setText(error.message)
+        label.show()
+
+    def text(self, field: str) -> str:
+        label = self._labels.get(field, self._general)
+        return "" if label.isHidden() else label.text()
+
+
+def field_row(widget: QWidget, error: QLabel, extra: QLabel | None = None) -> QWidget:
+    """A form field with its feedback lines below it."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    layout.addWidget(widget)
+    if extra is not None:
+        layout.addWidget(extra)
+    layout.addWidget(error)
+    return box
+
+
+def to_qdate(day: date) -> QDate:
+    return QDate(day.year, day.month, day.day)
+
+
+def account_combo(account_ibans: Sequence[str]) -> QComboBox:
+    """The own account to pay from; hidden by the forms when there is only one."""
+    combo = QComboBox()
+    for iban in account_ibans:
+        combo.addItem(iban, iban)
+    return combo
+
+
+class TransferDialog(QDialog):
+    """New SEPA transfer; `created` carries the service's OrderResult (with its warnings) after the write."""
+
+    created = Signal(object)  # OrderResult
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        runner: JobRunner,
+        account_ibans: Sequence[str] = (),
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._ledger = ledger
+        self._runner = runner
+        self.result_value: OrderResult | None = None
+        self.setWindowTitle(_("New transfer"))
+        self.setMinimumWidth(520)
+        self._build(account_ibans)
+
+    def _build(self, account_ibans: Sequence[str]) -> None:
+        self.general_error = error_label()
+        self.errors = FieldErrors(self.general_error)
+        self.account_combo = account_combo(account_ibans)
+        self.name_edit = QLineEdit()
+        self.name_edit.setMaxLength(140)
+        self.iban_edit = QLineEdit()
+        self.iban_edit.setPlaceholderText("DE00 0000 0000 0000 0000 00")
+        self.bank_label = QLabel()
+        self.bank_label.setStyleSheet(HINT_STYLE)
+        self.bic_edit = QLineEdit()
+        self.bic_edit.setEnabled(False)
+        self.bic_edit.setToolTip(_("Derived from the IBAN where possible; enter it for other countries."))
+        self.amount_edit = QLineEdit()
+        self.amount_edit.setPlaceholderText(_("e.g. 1.234,56"))
+        self.text_edit = QPlainTextEdit()
+        self.text_edit.setTabChangesFocus(True)
+        self.text_edit.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 14)
+        self.counter_label = QLabel()
+        self.counter_label.setStyleSheet(HINT_STYLE)
+        self.counter_label.setWordWrap(True)
+        self.date_edit = QDateEdit(to_qdate(next_business_day(date.today())))
+        self.date_edit.setCalendarPopup(True)
+        self.date_edit.setMinimumDate(to_qdate(date.today()))
+        self.instant_check = QCheckBox(_("Instant payment (arrives within seconds)"))
+        self.invoice_edit = QLineEdit()
+        self.invoice_edit.setPlaceholderText(_("optional"))
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        if len(account_ibans) > 1:
+            account_error = self.errors.add("from_account", error_label())
+            form.addRow(_("From account"), field_row(self.account_combo, account_error))
+        form.addRow(_("Recipient"), field_row(self.name_edit, self.errors.add("name", error_label())))
+        form.addRow(_("IBAN"), field_row(self.iban_edit, self.errors.add("iban", error_label()), self.bank_label))
+        form.addRow(_("BIC"), field_row(self.bic_edit, self.errors.add("bic", error_label())))
+        form.addRow(_("Amount (EUR)"), field_row(self.amount_edit, self.errors.add("amount", error_label())))
+        form.addRow(_("Remittance text"), field_row(self.text_edit, self.errors.add("text", error_label()),
+                                                    self.counter_label))  # fmt: skip
+        form.addRow(_("Execution date"), field_row(self.date_edit, self.errors.add("date", error_label())))
+        form.addRow("", self.instant_check)
+        form.addRow(_("Invoice number"), field_row(self.invoice_edit, self.errors.add("invoice", error_label())))
+
+        self.warning_label = QLabel()
+        self.warning_label.setStyleSheet(WARNING_STYLE)
+        self.warning_label.setWordWrap(True)
+        self.warning_label.hide()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText(_("Add to payment run"))
+        self.buttons.accepted.connect(self._on_buttons_accepted)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.general_error)
+        layout.addWidget(self.warning_label)
+        layout.addWidget(self.buttons)
+
+        self.iban_edit.textChanged.connect(self._on_iban_edit_text_changed)
+        self.iban_edit.editingFinished.connect(self._on_iban_edit_editing_finished)
+        self.text_edit.textChanged.connect(self._on_text_edit_text_changed)
+        self._on_text_edit_text_changed()
+
+    # -- live feedback ----------------------------------------------------------------------------
+    def _on_iban_edit_text_changed(self, text: str) -> None:
+        self.errors.clear("iban")
+        try:
+            bank = iban_bank(text)
+        except PaymentError:
+            self.bank_label.clear()
+            self.bic_edit.setEnabled(False)
+            self.bic_edit.clear()
+            return
+        self.bank_label.setText(
+            _("{bank} · BIC {bic}").format(bank=bank.bank_name or _("unknown bank"), bic=bank.bic)
+            if bank.bic
+            else (bank.bank_name or _("Bank not known: please enter the BIC."))
+        )
+        if bank.bic or not self.bic_edit.isEnabled():  # a derived BIC never stays for another bank
+            self.bic_edit.setText(bank.bic)
+        self.bic_edit.setEnabled(not bank.bic)
+
+    def _on_iban_edit_editing_finished(self) -> None:
+        """A wrong IBAN is pointed out when the user leaves the field, not at every keystroke."""
+        text = self.iban_edit.text().strip()
+        if not text:
+            return
+        try:
+            iban_bank(text)
+        except PaymentError as error:
+            self.errors.show(error)
+
+    def _on_text_edit_text_changed(self) -> None:
+        text = self.text_edit.toPlainText()
+        sent = transliterate(text)
+        counter = _("{length} of {limit} characters").format(length=len(sent), limit=REMITTANCE_LENGTH)
+        if sent != text.strip():
+            counter += " · " + _("sent as: {text}").format(text=sent)
+        self.counter_label.setText(counter)
+        self.counter_label.setStyleSheet(ERROR_STYLE if len(sent) > REMITTANCE_LENGTH else HINT_STYLE)
+
+    # -- creating ---------------------------------------------------------------------------------
+    def _on_buttons_accepted(self) -> None:
+        self.errors.clear()
+        try:
+            amount = parse_amount(self.amount_edit.text()) if self.amount_edit.text().strip() else None
+        except ValueError:
+            self.errors.show(PaymentError("amount", _("{text} is not an amount.").format(text=self.amount_edit.text())))
+            return
+        ledger, actor = self._ledger, current_actor()
+        values = {
+            "name": self.name_edit.text().strip(),
+            "iban": self.iban_edit.text().strip(),
+            "bic": self.bic_edit.text().strip() if self.bic_edit.isEnabled() else "",
+            "amount": amount,
+            "text": self.text_edit.toPlainText().strip(),
+            "execution_on": self.date_edit.date().toPython(),
+            "instant": self.instant_check.isChecked(),
+            "account_iban": self.account_combo.currentData(),
+            "invoice_number": self.invoice_edit.text().strip() or None,
+        }
+
+        def create(cancel: threading.Event, progress: Callable[[int, int], None]) -> OrderResult:
+            return create_transfer(ledger, actor=actor, **values)  # type: ignore[arg-type]
+
+        self.ok_button.setEnabled(False)
+        self._runner.run(create, on_success=self._on_created, on_failure=self._on_failed, writes=True, parent=self)
+
+    def _on_failed(self, error: BaseException) -> None:
+        self.ok_button.setEnabled(True)
+        if isinstance(error, PaymentError):
+            self.errors.show(error)
+        else:
+            present_error(error, parent=self)
+
+    def _on_created(self, result: OrderResult) -> None:
+        self.result_value = result
+        self.created.emit(result)
+        show_warnings_or_accept(self, result.warnings, self.warning_label, self.buttons)
+
+
+def show_warnings_or_accept(
+    dialog: QDialog, warnings: Sequence[PaymentWarning], label: QLabel, buttons: QDialogButtonBox
+) -> None:
+    """Created with warnings: the dialog stays open to show them and only offers Close; else it closes."""
+    if not warnings:
+        dialog.accept()
+        return
+    label.setText(
+        _("Added to the payment run, but please check:") + "".join(f"\n• {warning.message}" for warning in warnings)
+    )
+    label.show()
+    buttons.clear()
+    close = buttons.addButton(QDialogButtonBox.StandardButton.Close)
+    close.clicked.connect(dialog.accept)

@@ -1,0 +1,41 @@
+"""A real encrypted payments ledger for the GUI tests, built by the services' own test setup (users, invoices)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from app.services.ledger import Ledger
+from app.services.payment_runs import submit_run
+from app.services.payments import create_transfer
+from app.views.jobs import JobRunner
+from app.views.pages import PageContext
+from app.views.unlock_dialog import UnlockedLedger
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "services"))
+from test_payments_support import (  # noqa: E402
+    HUBER_AT,
+    KUNDE,
+    OWN,
+    PASS,
+    PASSWORDS,
+    WEBER,
+    make_ledger,
+)
+
+__all__ = ["HUBER_AT", "KUNDE", "OWN", "PASS", "PASSWORDS", "WEBER", "context_for", "make_ledger", "submitted_run"]
+
+
+def context_for(ledger: Ledger, runner: JobRunner) -> PageContext:
+    from app.services.preferences import Preferences
+
+    return PageContext(UnlockedLedger(ledger, PASS, "Müller Feinmechanik GmbH"), runner, Preferences(language="en"))
+
+
+def submitted_run(ledger: Ledger, *, actor: str = "anna") -> int:
+    """Two transfers to recipients never paid before, submitted for approval."""
+    first = create_transfer(ledger, name="Bäckerei Weber e.K.", iban=WEBER, amount="1190", text="ER-2026-001",
+                            actor=actor)  # fmt: skip
+    create_transfer(ledger, name="Huber GmbH", iban=HUBER_AT, amount="100", text="Porto", actor=actor)
+    submit_run(ledger, first.run_id, actor=actor)
+    return first.run_id

@@ -1,0 +1,95 @@
+"""The approval dialog at the user's level: warnings first, personal passwords, creators refused inline."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.services.ledger import Ledger
+from app.services.payment_runs import run_row
+from app.views.approval_dialog import ApprovalDialog
+from app.views.jobs import JobRunner
+
+sys.path.insert(0, str(Path(__file__).parent))
+from payments_ledger import PASSWORDS, make_ledger, submitted_run  # noqa: E402
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    opened = make_ledger(tmp_path / "firma.kontor")
+    yield opened
+    opened.close()
+
+
+def show(qtbot, ledger: Ledger, runner: JobRunner, run_id: int) -> ApprovalDialog:
+    dialog = ApprovalDialog(ledger, run_id, runner=runner)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.summary is not None, timeout=10_000)
+    dialog.show()
+    return dialog
+
+
+def sign(qtbot, dialog: ApprovalDialog, name: str, password: str | None = None) -> None:
+    dialog.user_edit.setText(name)
+    dialog.password_edit.setText(PASSWORDS[name] if password is None else password)
+    qtbot.mouseClick(dialog.approve_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dialog.approve_button.isEnabled, timeout=10_000)
+
+
+def test_summary_shows_first_time_recipients_prominently(qtbot, ledger: Ledger, runner: JobRunner) -> None:
+    dialog = show(qtbot, ledger, runner, submitted_run(ledger))
+    assert "2 orders" in dialog.title_label.text() and "€1,290.00" in dialog.title_label.text()
+    assert "Created by anna." in dialog.people_label.text()
+    assert dialog.warnings_label.isVisible()
+    text = dialog.warnings_label.text()
+    assert "First-time recipient: Baeckerei Weber e.K.: first payment ever" in text
+    assert "First-time recipient: Huber GmbH" in text
+    assert dialog.model.rowCount() == 2
+    assert dialog.model.index(0, 4).data() == "First-time recipient"
+
+
+def test_creator_and_bookkeeper_are_refused_inline_a_second_user_approves(
+    qtbot, ledger: Ledger, runner: JobRunner, shown_messages
+) -> None:
+    run_id = submitted_run(ledger, actor="bob")
+    dialog = show(qtbot, ledger, runner, run_id)
+    sign(qtbot, dialog, "bob")
+    assert "bob created (part of) run" in dialog.errors.text("user")
+    sign(qtbot, dialog, "anna")
+    assert "may not approve" in dialog.errors.text("user")
+    sign(qtbot, dialog, "carla", "falsch")
+    assert "Wrong password" in dialog.errors.text("password")
+    assert run_row(ledger, run_id).status == "submitted"
+    with qtbot.waitSignal(dialog.approved, timeout=10_000) as approved:
+        sign(qtbot, dialog, "carla")
+    assert approved.args[0].approved and approved.args[0].approved_by == ("carla",)
+    assert dialog.errors.text("user") == "" and dialog.result_label.text() == f"Run {run_id} is approved."
+    assert run_row(ledger, run_id).status == "approved"
+    assert shown_messages == []
+
+
+def test_a_changed_run_is_not_approved_blind(qtbot, ledger: Ledger, runner: JobRunner) -> None:
+    from app.services.payments import create_transfer
+
+    run_id = submitted_run(ledger)
+    dialog = show(qtbot, ledger, runner, run_id)
+    create_transfer(ledger, name="Nachzügler", iban="DE44500105175407324931", amount="5", text="x", actor="anna",
+                    run_id=run_id)  # fmt: skip
+    sign(qtbot, dialog, "bob")
+    assert "changed since you looked" in dialog.general_error.text()
+
+
+def test_reject_needs_a_reason(qtbot, ledger: Ledger, runner: JobRunner) -> None:
+    run_id = submitted_run(ledger)
+    dialog = show(qtbot, ledger, runner, run_id)
+    qtbot.mouseClick(dialog.reject_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.errors.text("reason") != "", timeout=10_000)
+    dialog.reason_edit.setText("Huber ist schon bezahlt")
+    with qtbot.waitSignal(dialog.run_rejected, timeout=10_000):
+        qtbot.mouseClick(dialog.reject_button, Qt.MouseButton.LeftButton)
+    row = run_row(ledger, run_id)
+    assert (row.status, row.status_reason) == ("rejected", "Huber ist schon bezahlt")

@@ -1,0 +1,174 @@
+"""The Payments page at the user's level: a transfer through the form, submit, four-eyes approval, export, debits."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
+
+from app.services.ledger import Ledger
+from app.services.mandates import add_mandate, list_mandates
+from app.services.pain_export import validate_pain
+from app.services.payment_runs import list_runs, run_orders
+from app.views.approval_dialog import ApprovalDialog
+from app.views.debit_dialog import DebitDialog
+from app.views.jobs import JobRunner
+from app.views.mandate_table_model import MandateTableModel
+from app.views.mandates_dialog import MandatesDialog
+from app.views.payment_order_table_model import OrderColumn, PaymentOrderTableModel
+from app.views.payment_run_table_model import STATUS_COLORS, PaymentRunTableModel, RunColumn
+from app.views.payments_page import PaymentsPage
+from app.views.transfer_dialog import TransferDialog
+
+sys.path.insert(0, str(Path(__file__).parent))
+from payments_ledger import KUNDE, PASSWORDS, context_for, make_ledger, submitted_run  # noqa: E402
+
+
+@pytest.fixture
+def ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ledger]:
+    monkeypatch.setenv("KONTOR_USER", "anna")
+    opened = make_ledger(tmp_path / "firma.kontor")
+    yield opened
+    opened.close()
+
+
+def loaded_page(qtbot, ledger: Ledger, runner: JobRunner) -> PaymentsPage:
+    page = PaymentsPage(context_for(ledger, runner))
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        pass
+    page.resize(1100, 700)
+    page.show()
+    return page
+
+
+def reloaded(qtbot, page: PaymentsPage) -> None:
+    """After a change the page reloads the runs and then the selected run's orders."""
+    with qtbot.waitSignals([page.loaded, page.orders_loaded], timeout=10_000):
+        pass
+
+
+def test_empty_ledger_shows_the_empty_state(qtbot, ledger: Ledger, runner: JobRunner) -> None:
+    page = loaded_page(qtbot, ledger, runner)
+    assert page.stack.currentWidget() is page.empty_label
+    assert "No payment runs yet" in page.empty_label.text()
+    assert not page.submit_button.isEnabled() and not page.export_button.isEnabled()
+    assert not page.send_button.isEnabled() and "export the file" in page.send_button.toolTip()
+
+
+def test_transfer_submit_approve_export(qtbot, ledger: Ledger, runner: JobRunner, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    page = loaded_page(qtbot, ledger, runner)
+    qtbot.mouseClick(page.transfer_button, Qt.MouseButton.LeftButton)
+    dialog = page.dialog
+    assert isinstance(dialog, TransferDialog) and dialog.isVisible()
+    dialog.name_edit.setText("Bäckerei Weber e.K.")
+    dialog.iban_edit.setText("DE02 1203 0000 0000 2020 51")
+    assert "Deutsche Kreditbank Berlin" in dialog.bank_label.text()
+    dialog.amount_edit.setText("1,190.00")
+    dialog.text_edit.setPlainText("ER-2026-001 Lieferung")
+    with qtbot.waitSignal(dialog.created, timeout=10_000):
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    reloaded(qtbot, page)
+    assert "first payment ever" in dialog.warning_label.text()
+    dialog.accept()
+
+    assert page.stack.currentWidget() is page.splitter
+    assert page.run_model.rowCount() == 1
+    status = page.run_model.index(0, RunColumn.STATUS)
+    assert status.data() == "draft" and status.data(Qt.ItemDataRole.ForegroundRole) == STATUS_COLORS["draft"]
+    assert page.run_model.index(0, RunColumn.TOTAL).data() == "€1,190.00"
+    assert page.order_model.index(0, OrderColumn.IBAN).data() == "DE02 1203 0000 0000 2020 51"
+    assert "first payment ever" in page.order_model.index(0, OrderColumn.WARNINGS).data()
+    assert page.submit_button.isEnabled() and not page.approve_button.isEnabled()
+
+    qtbot.mouseClick(page.submit_button, Qt.MouseButton.LeftButton)
+    reloaded(qtbot, page)
+    assert page.run_model.index(0, RunColumn.STATUS).data() == "submitted"
+    assert page.approve_button.isEnabled() and not page.export_button.isEnabled()
+
+    qtbot.mouseClick(page.approve_button, Qt.MouseButton.LeftButton)
+    approval = page.dialog
+    assert isinstance(approval, ApprovalDialog)
+    qtbot.waitUntil(lambda: approval.summary is not None, timeout=10_000)
+    assert "First-time recipient" in approval.warnings_label.text()
+    approval.user_edit.setText("anna")
+    approval.password_edit.setText(PASSWORDS["anna"])
+    qtbot.mouseClick(approval.approve_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: approval.errors.text("user") != "", timeout=10_000)
+    approval.user_edit.setText("bob")
+    approval.password_edit.setText(PASSWORDS["bob"])
+    with qtbot.waitSignal(approval.approved, timeout=10_000):
+        qtbot.mouseClick(approval.approve_button, Qt.MouseButton.LeftButton)
+    reloaded(qtbot, page)
+    approval.accept()
+    assert page.run_model.index(0, RunColumn.STATUS).data() == "approved"
+    assert page.export_button.isEnabled() and not page.approve_button.isEnabled()
+
+    target = tmp_path / "export" / "lauf.xml"
+    target.parent.mkdir()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(target), ""))
+    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    reloaded(qtbot, page)
+    xml = target.read_bytes()
+    validate_pain(xml, "pain.001.001.09")
+    assert b"DE02120300000000202051" in xml
+    assert page.run_model.index(0, RunColumn.STATUS).data() == "sent"
+    assert str(target) in page.notice_label.text()
+
+
+def test_mandate_then_direct_debit(qtbot, ledger: Ledger, runner: JobRunner) -> None:
+    page = loaded_page(qtbot, ledger, runner)
+    qtbot.mouseClick(page.mandates_button, Qt.MouseButton.LeftButton)
+    mandates = page.dialog
+    assert isinstance(mandates, MandatesDialog)
+    qtbot.waitSignal(mandates.loaded, timeout=10_000).wait()
+    mandates.customer_edit.setText("K-200")
+    mandates.reference_edit.setText("MANDAT 1")
+    mandates.iban_edit.setText(KUNDE)
+    qtbot.mouseClick(mandates.add_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: mandates.errors.text("reference") != "", timeout=10_000)
+    mandates.reference_edit.setText("MANDAT-1")
+    with qtbot.waitSignal(mandates.loaded, timeout=10_000):
+        qtbot.mouseClick(mandates.add_button, Qt.MouseButton.LeftButton)
+    assert mandates.model.rowCount() == 1
+    mandates.accept()
+
+    qtbot.mouseClick(page.debit_button, Qt.MouseButton.LeftButton)
+    debit = page.dialog
+    assert isinstance(debit, DebitDialog)
+    qtbot.waitSignal(debit.loaded, timeout=10_000).wait()
+    assert debit.customer_combo.count() == 1 and "MANDAT-1" in debit.mandate_label.text()
+    debit.invoice_edit.setText("RE-2026-0042")
+    with qtbot.waitSignal(debit.created, timeout=10_000) as created:
+        qtbot.mouseClick(debit.ok_button, Qt.MouseButton.LeftButton)
+    reloaded(qtbot, page)
+    [order] = run_orders(ledger, created.args[0].run_id)
+    assert (order.invoice_number, order.mandate_reference, str(order.amount)) == ("RE-2026-0042", "MANDAT-1", "500.00")
+    assert page.run_model.index(0, RunColumn.KIND).data() == "Direct debit (CORE)"
+
+    qtbot.mouseClick(page.receivables_button, Qt.MouseButton.LeftButton)
+    reloaded(qtbot, page)
+    assert page.notice_label.text().startswith("1 direct debit added.")
+    assert sum(run.count for run in list_runs(ledger)) == 2
+
+
+def test_models(qtmodeltester, ledger: Ledger) -> None:
+    run_id = submitted_run(ledger)
+    add_mandate(ledger, customer_number="K-200", reference="M-1", signed_on=date(2026, 1, 5),
+                iban=KUNDE, actor="anna")  # fmt: skip
+    runs = PaymentRunTableModel()
+    runs.set_rows(list_runs(ledger))
+    qtmodeltester.check(runs)
+    orders = PaymentOrderTableModel()
+    orders.set_rows(run_orders(ledger, run_id), {run_orders(ledger, run_id)[0].id: ["first payment"]})
+    qtmodeltester.check(orders)
+    mandates = MandateTableModel()
+    mandates.set_rows(list_mandates(ledger, actor="anna"))
+    qtmodeltester.check(mandates)
+    assert orders.index(0, OrderColumn.WARNINGS).data() == "first payment"

@@ -1,0 +1,94 @@
+"""The transfer form at the user's level: live IBAN and text feedback, field errors from the service, warnings."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+
+from app.services.i18n import set_language
+from app.services.ledger import Ledger
+from app.services.payment_runs import run_orders
+from app.views.jobs import JobRunner
+from app.views.transfer_dialog import TransferDialog
+
+sys.path.insert(0, str(Path(__file__).parent))
+from payments_ledger import HUBER_AT, WEBER, make_ledger  # noqa: E402
+
+
+@pytest.fixture
+def ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ledger]:
+    monkeypatch.setenv("KONTOR_USER", "anna")
+    opened = make_ledger(tmp_path / "firma.kontor")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def dialog(qtbot, ledger: Ledger, runner: JobRunner) -> TransferDialog:
+    form = TransferDialog(ledger, runner=runner)
+    qtbot.addWidget(form)
+    form.show()
+    return form
+
+
+def test_invalid_iban_is_shown_under_the_field(qtbot, dialog: TransferDialog) -> None:
+    dialog.iban_edit.setText("DE02 1203 0000 0000 2020 99")
+    dialog.iban_edit.editingFinished.emit()
+    assert "is not a valid IBAN" in dialog.errors.text("iban")
+    assert dialog.bank_label.text() == ""
+    assert not dialog.bic_edit.isEnabled()
+
+
+def test_valid_german_iban_shows_bank_and_bic(qtbot, dialog: TransferDialog) -> None:
+    dialog.iban_edit.setText("DE02 1203 0000 0000 2020 51")
+    assert dialog.bank_label.text() == "Deutsche Kreditbank Berlin · BIC BYLADEM1001"
+    assert not dialog.bic_edit.isEnabled() and dialog.bic_edit.text() == "BYLADEM1001"
+    dialog.iban_edit.setText("FR1420041010050500013M02606")
+    assert dialog.bic_edit.isEnabled() and dialog.bic_edit.text() == ""
+    assert dialog.bank_label.text() == "LA BANQUE POSTALE"
+
+
+def test_text_counter_and_sepa_charset_hint(qtbot, dialog: TransferDialog) -> None:
+    dialog.text_edit.setPlainText("Rechnung Nr. 17 für Müller")
+    assert dialog.counter_label.text().startswith("28 of 140 characters")
+    assert "sent as: Rechnung Nr. 17 fuer Mueller" in dialog.counter_label.text()
+    dialog.text_edit.setPlainText("x" * 141)
+    assert "141 of 140" in dialog.counter_label.text()
+
+
+def test_service_refusal_lands_next_to_its_field(qtbot, dialog: TransferDialog, ledger: Ledger) -> None:
+    dialog.name_edit.setText("Bäckerei Weber e.K.")
+    dialog.iban_edit.setText(WEBER)
+    dialog.text_edit.setPlainText("Lieferung")
+    dialog.amount_edit.setText("zwölf")
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert "is not an amount" in dialog.errors.text("amount")
+    dialog.amount_edit.setText("12")
+    dialog.iban_edit.setText("FR1420041010050500013M02606")
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.errors.text("bic") != "", timeout=10_000)
+    assert "Please enter the BIC" in dialog.errors.text("bic")
+
+
+def test_created_transfer_shows_its_warnings(qtbot, dialog: TransferDialog, ledger: Ledger) -> None:
+    set_language("de")
+    dialog.name_edit.setText("Huber GmbH")
+    dialog.iban_edit.setText(HUBER_AT)
+    dialog.amount_edit.setText("1.234,56")
+    dialog.text_edit.setPlainText("Rechnung 4711")
+    with qtbot.waitSignal(dialog.created, timeout=10_000) as created:
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    result = created.args[0]
+    assert result.amount == Decimal("1234.56")
+    assert [w.kind for w in result.warnings] == ["first_time"]
+    assert dialog.isVisible() and dialog.warning_label.isVisible()
+    assert "Huber GmbH" in dialog.warning_label.text()
+    assert dialog.buttons.button(QDialogButtonBox.StandardButton.Close) is not None
+    [order] = run_orders(ledger, result.run_id)
+    assert (order.name, order.iban, order.remittance) == ("Huber GmbH", HUBER_AT, "Rechnung 4711")
