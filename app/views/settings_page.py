@@ -1,4 +1,4 @@
-"""Company name (kept in the ledger, audited) and the UI language (a per-user preference)."""
+"""Company name (kept in the ledger, audited), the UI language (a per-user preference) and reconciliation."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -25,6 +26,7 @@ from app.services.preferences import save_preferences
 from app.services.users import current_actor
 from app.views.errors import present_error
 from app.views.jobs import Progress
+from app.views.matching_settings_box import MatchingSettingsBox
 from app.views.pages import PageContext
 from app.views.passphrase_widgets import error_label, show_error
 
@@ -84,14 +86,24 @@ class SettingsPage(QWidget):
         language_form.addRow(_("Language:"), self.language_combo)
         language_form.addRow("", self.language_note)
 
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        scroll = QScrollArea()  # the cards are taller than a small window; they scroll, the window does not grow
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(28, 20, 28, 20)
         layout.setSpacing(12)
         layout.addWidget(heading)
         layout.addWidget(company_box)
         layout.addWidget(language_box)
+        self.matching_box = MatchingSettingsBox(context.unlocked.ledger, runner=context.runner)
+        layout.addWidget(self.matching_box)
         layout.addStretch(1)
-        for box in (company_box, language_box):
+        for box in (company_box, language_box, self.matching_box):
             box.setMaximumWidth(720)
 
         self.save_button.clicked.connect(self._on_save_button_clicked)
