@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.models.schema import BankAccount, BankConnection
 from app.services.bank_connections import BankConnectionError, bank_login
 from app.services.banks import product_id as configured_product_id
-from app.services.fints_client import FinTSService, OrderOutcome, WrongPinError
+from app.services.fints_client import BankError, FinTSService, OrderOutcome, WrongPinError
 from app.services.i18n import _
 from app.services.ledger import Ledger
 from app.services.payment_runs import SendResult, get_run, send_run
@@ -92,12 +92,19 @@ class FinTSRunSender:
             login = bank_login(_connection(session, self.connection_id))
             product = configured_product_id(session)
         service = FinTSService(login, pin=self.pin, product_id=product, prompts=self.prompts, cancel=self.cancel)
+        outcome: OrderOutcome | None = None
         try:
             with service.session():
                 outcome = order(service)
         except WrongPinError:
             forget_pin(pin_key(login.blz, login.login))
             raise
+        except BankError:
+            if outcome is None:
+                raise
+            # The bank answered the order; only ending the dialog failed. Raising would leave the run approved.
+            log.warning("FinTS dialog end failed after a payment order was answered", exc_info=True)
+        assert outcome is not None
         self._store_state(service.state())
         return SendResult(outcome.ok, outcome.reference, outcome.message)
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from fints.connection import FinTSConnectionError
 from sqlalchemy import select
 from test_bank_simulator_support import Clock
 from test_fints_support import ACTOR, PhonePrompts, connect
@@ -22,7 +23,7 @@ from app.services.bank_connections import ConnectionSummary, sync
 from app.services.bank_payments import connection_for_run, send_run_via_bank
 from app.services.bank_simulator import DEMO_PIN, DemoBank, DemoBankServer
 from app.services.business_days import next_business_day
-from app.services.fints_client import WrongTanError
+from app.services.fints_client import KontorFinTSClient, WrongTanError
 from app.services.invoice_import import import_invoices
 from app.services.ledger import Ledger
 from app.services.mandates import add_mandate
@@ -309,3 +310,25 @@ def test_a_refused_order_marks_the_run_failed_with_the_banks_reason(
     assert row.status == "failed" and "Fälligkeitsdatum" in row.status_reason
     assert connection_for_run(ledger, run_id) == summary.id
     _audit_intact(ledger)
+
+
+def test_a_failed_dialog_end_after_the_order_still_marks_the_run_sent(
+    ledger: Ledger, server: DemoBankServer, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _staff(ledger)
+    summary = connect(ledger, server, PhonePrompts(server.bank))
+    _payable(ledger, tmp_path, clock.day)
+    order = transfer_from_invoice(
+        ledger, "ER-7781", actor="carla", execution_on=clock.day, account_iban=summary.accounts[0]
+    )
+    _approved(ledger, order.run_id, clock.day)
+    end_dialog = KontorFinTSClient.__exit__
+
+    def lost_on_the_way_out(self: KontorFinTSClient, *args: object) -> None:
+        end_dialog(self, *args)
+        raise FinTSConnectionError("connection reset")
+
+    monkeypatch.setattr(KontorFinTSClient, "__exit__", lost_on_the_way_out)
+    result = send_run_via_bank(ledger, order.run_id, pin=DEMO_PIN, prompts=PhonePrompts(server.bank), actor="bob")
+    assert result.ok  # the bank has the order: the run must not stay approved and be paid twice
+    assert run_row(ledger, order.run_id).status == "sent"
