@@ -23,7 +23,7 @@ from app.services.bank_connections import ConnectionSummary, sync
 from app.services.bank_payments import connection_for_run, send_run_via_bank
 from app.services.bank_simulator import DEMO_PIN, DemoBank, DemoBankServer
 from app.services.business_days import next_business_day
-from app.services.fints_client import KontorFinTSClient, WrongTanError
+from app.services.fints_client import BankRejectedError, KontorFinTSClient, WrongTanError
 from app.services.invoice_import import import_invoices
 from app.services.ledger import Ledger
 from app.services.mandates import add_mandate
@@ -332,3 +332,28 @@ def test_a_failed_dialog_end_after_the_order_still_marks_the_run_sent(
     result = send_run_via_bank(ledger, order.run_id, pin=DEMO_PIN, prompts=PhonePrompts(server.bank), actor="bob")
     assert result.ok  # the bank has the order: the run must not stay approved and be paid twice
     assert run_row(ledger, order.run_id).status == "sent"
+
+
+def test_app_approval_is_polled_and_a_denial_leaves_the_run_approved(
+    ledger: Ledger, server: DemoBankServer, clock: Clock, tmp_path: Path
+) -> None:
+    _staff(ledger)
+    summary = connect(ledger, server, PhonePrompts(server.bank, mechanism="946"))
+    _payable(ledger, tmp_path, clock.day)
+    order = transfer_from_invoice(
+        ledger, "ER-7781", actor="carla", execution_on=clock.day, account_iban=summary.accounts[0]
+    )
+    _approved(ledger, order.run_id, clock.day)
+
+    denied = PhonePrompts(server.bank, approve=False)
+    with pytest.raises(BankRejectedError, match="9951"):
+        send_run_via_bank(ledger, order.run_id, pin=DEMO_PIN, prompts=denied, actor="bob")
+    assert denied.finished == [False] and run_row(ledger, order.run_id).status == "approved"
+
+    approved = PhonePrompts(server.bank)
+    assert send_run_via_bank(ledger, order.run_id, pin=DEMO_PIN, prompts=approved, actor="bob").ok
+    assert approved.challenges[0].kind == "decoupled" and approved.finished == [True]
+    assert run_row(ledger, order.run_id).status == "sent"
+    assert [b.amount for b in server.bank.bookings(summary.accounts[0]) if b.end_to_end_id == order.end_to_end_id] == [
+        Decimal("-2345.67")
+    ]
