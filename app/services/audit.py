@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.models.schema import AuditEvent, Base, Transaction
@@ -86,6 +86,45 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    """One event of a batch written by `record_many`."""
+
+    action: str
+    entity: str
+    entity_id: int | None
+    data: Any
+    summary: str = ""
+
+
+def record_many(session: Session, *, actor: str, events: Sequence[EventSpec]) -> None:
+    """Append many events in one statement, chained exactly as `record` would chain them one by one."""
+    if not events:
+        return
+    session.flush()
+    prev = _last_hash(session)
+    at = datetime.now().replace(microsecond=0)
+    rows = []
+    for spec in events:
+        event = AuditEvent(
+            at=at,
+            actor=actor,
+            action=spec.action,
+            entity=spec.entity,
+            entity_id=spec.entity_id,
+            summary=spec.summary,
+            data_digest=digest(spec.data),
+            prev_hash=prev,
+            chain_hash="",
+        )
+        event.chain_hash = prev = _chain(prev, event)
+        rows.append({column: getattr(event, column) for column in _EVENT_COLUMNS})
+    session.execute(insert(AuditEvent), rows)
+
+
+_EVENT_COLUMNS = ("at", "actor", "action", "entity", "entity_id", "summary", "data_digest", "prev_hash", "chain_hash")
 
 
 def record_row(session: Session, *, actor: str, action: str, row: Base, summary: str = "") -> AuditEvent:
