@@ -25,23 +25,17 @@ from PySide6.QtWidgets import (
 
 from app.services.approvals import ApprovalResult, ApprovalSummary, approval_summary, approve_run
 from app.services.formatting import format_amount, format_date
-from app.services.i18n import N_, _, ngettext
+from app.services.i18n import _, ngettext
 from app.services.ledger import Ledger
 from app.services.payment_runs import RunRow, reject_run
 from app.services.sepa_validation import PaymentError
 from app.services.users import UserError, current_actor
 from app.views.errors import present_error
 from app.views.jobs import JobRunner
-from app.views.payment_order_table_model import OrderColumn, PaymentOrderTableModel
+from app.views.payment_order_table_model import WARNING_KINDS, OrderColumn, PaymentOrderTableModel
 from app.views.payment_run_table_model import KIND_LABELS, STATUS_LABELS, grouped_iban
 from app.views.transfer_dialog import HINT_STYLE, WARNING_STYLE, FieldErrors, error_label, field_row
 
-WARNING_KINDS = {
-    "first_time": N_("First-time recipient"),
-    "changed_iban": N_("Changed IBAN"),
-    "large_amount": N_("Unusual amount"),
-    "duplicate": N_("Possible duplicate"),
-}
 OK_STYLE = "color: #2e7d32;"
 
 
@@ -59,7 +53,7 @@ class ApprovalDialog(QDialog):
         self.run_id = run_id
         self.summary: ApprovalSummary | None = None
         self.setWindowTitle(_("Approve payment run {id}").format(id=run_id))
-        self.resize(760, 600)
+        self.resize(880, 620)
         self._build()
         self.reload()
 
@@ -83,7 +77,7 @@ class ApprovalDialog(QDialog):
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         for column, width in ((OrderColumn.RECIPIENT, 180), (OrderColumn.IBAN, 210), (OrderColumn.AMOUNT, 110),
-                              (OrderColumn.TEXT, 160)):  # fmt: skip
+                              (OrderColumn.TEXT, 170)):  # fmt: skip
             header.resizeSection(column, width)
         header.setStretchLastSection(True)
         header.setSectionResizeMode(OrderColumn.RECIPIENT, QHeaderView.ResizeMode.Interactive)
@@ -172,11 +166,7 @@ class ApprovalDialog(QDialog):
                 )
             )
         self.warnings_label.setVisible(bool(summary.warnings))
-        by_order: dict[int, list[str]] = {}
-        for warning in summary.warnings:
-            if warning.order_id is not None:
-                by_order.setdefault(warning.order_id, []).append(_(WARNING_KINDS.get(warning.kind, warning.kind)))
-        self.model.set_rows(summary.orders, by_order)
+        self.model.set_rows(summary.orders, summary.warnings)
         self.loaded.emit(summary)
 
     # -- approving and rejecting ------------------------------------------------------------------

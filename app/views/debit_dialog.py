@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QVBoxLayout,
     QWidget,
@@ -62,7 +63,7 @@ class DebitDialog(QDialog):
 
     def _build(self, account_ibans: Sequence[str]) -> None:
         self.general_error = error_label()
-        self.errors = FieldErrors(self.general_error)
+        self.errors = FieldErrors(self.general_error, fit=True)
         self.account_combo = account_combo(account_ibans)
         self.customer_combo = QComboBox()
         self.mandate_label = QLabel()
@@ -96,6 +97,7 @@ class DebitDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.customer_combo.currentIndexChanged.connect(self._on_customer_combo_current_index_changed)
         layout = QVBoxLayout(self)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)  # grows as feedback lines appear
         layout.addLayout(form)
         layout.addWidget(self.general_error)
         layout.addWidget(self.warning_label)

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QFormLayout,
     QGroupBox,
@@ -32,7 +31,7 @@ from app.services.users import current_actor
 from app.views.errors import present_error
 from app.views.jobs import JobRunner
 from app.views.mandate_table_model import MandateColumn, MandateTableModel
-from app.views.transfer_dialog import HINT_STYLE, FieldErrors, error_label, field_row, to_qdate
+from app.views.transfer_dialog import HINT_STYLE, FieldErrors, date_edit, error_label, field_row
 
 
 class MandatesDialog(QDialog):
@@ -68,8 +67,7 @@ class MandatesDialog(QDialog):
         self.customer_edit = QLineEdit()
         self.customer_edit.setPlaceholderText(_("customer number, e.g. K-200"))
         self.reference_edit = QLineEdit()
-        self.signed_edit = QDateEdit(to_qdate(date.today()))
-        self.signed_edit.setCalendarPopup(True)
+        self.signed_edit = date_edit(date.today())
         self.iban_edit = QLineEdit()
         self.bank_label = QLabel()
         self.bank_label.setStyleSheet(HINT_STYLE)

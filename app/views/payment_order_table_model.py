@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from enum import IntEnum
 from typing import Any
 
@@ -12,9 +12,16 @@ from PySide6.QtGui import QColor
 from app.services.formatting import format_amount
 from app.services.i18n import N_, _
 from app.services.payment_runs import OrderRow
+from app.services.payments import PaymentWarning
 from app.views.payment_run_table_model import grouped_iban
 
 OrderIdRole = Qt.ItemDataRole.UserRole + 1
+WARNING_KINDS = {
+    "first_time": N_("First-time recipient"),
+    "changed_iban": N_("Changed IBAN"),
+    "large_amount": N_("Unusual amount"),
+    "duplicate": N_("Possible duplicate"),
+}
 WARNING_COLOR = QColor("#a15c00")
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -43,12 +50,16 @@ class PaymentOrderTableModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[OrderRow] = []
-        self._warnings: dict[int, list[str]] = {}
+        self._warnings: dict[int, list[PaymentWarning]] = {}
 
-    def set_rows(self, rows: Sequence[OrderRow], warnings: Mapping[int, Sequence[str]] | None = None) -> None:
+    def set_rows(self, rows: Sequence[OrderRow], warnings: Sequence[PaymentWarning] = ()) -> None:
+        """The orders and their run's warnings; warnings without an order are the caller's to show."""
         self.beginResetModel()
         self._rows = list(rows)
-        self._warnings = {order_id: list(messages) for order_id, messages in (warnings or {}).items()}
+        self._warnings = {}
+        for warning in warnings:
+            if warning.order_id is not None:
+                self._warnings.setdefault(warning.order_id, []).append(warning)
         self.endResetModel()
 
     def row_at(self, row: int) -> OrderRow:
@@ -83,7 +94,7 @@ class PaymentOrderTableModel(QAbstractTableModel):
             return WARNING_COLOR
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == OrderColumn.WARNINGS and warnings:
-                return "\n".join(warnings)
+                return "\n".join(warning.message for warning in warnings)
             if column == OrderColumn.IBAN and row.bic:
                 return row.bic
             if column == OrderColumn.TEXT and row.end_to_end_id:
@@ -93,7 +104,7 @@ class PaymentOrderTableModel(QAbstractTableModel):
         return None
 
     @staticmethod
-    def _display(row: OrderRow, column: OrderColumn, warnings: list[str]) -> str:
+    def _display(row: OrderRow, column: OrderColumn, warnings: list[PaymentWarning]) -> str:
         if column == OrderColumn.RECIPIENT:
             return row.name
         if column == OrderColumn.IBAN:
@@ -102,4 +113,4 @@ class PaymentOrderTableModel(QAbstractTableModel):
             return format_amount(row.amount)
         if column == OrderColumn.TEXT:
             return row.remittance
-        return " · ".join(warnings)
+        return " · ".join(dict.fromkeys(_(WARNING_KINDS.get(warning.kind, warning.kind)) for warning in warnings))

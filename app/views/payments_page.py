@@ -12,13 +12,12 @@ from PySide6.QtCore import QItemSelection, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPushButton,
     QSplitter,
     QStackedWidget,
     QTableView,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -30,12 +29,12 @@ from app.services.ledger import Ledger
 from app.services.payment_runs import ExportResult, RunRow, export_run, list_runs, submit_run
 from app.services.payments import OrderResult, debits_from_open_receivables
 from app.services.users import current_actor
-from app.views.approval_dialog import WARNING_KINDS, ApprovalDialog
+from app.views.approval_dialog import ApprovalDialog
 from app.views.debit_dialog import DebitDialog
 from app.views.jobs import JobRunner
 from app.views.mandates_dialog import MandatesDialog
 from app.views.pages import PageContext
-from app.views.payment_order_table_model import OrderColumn, PaymentOrderTableModel
+from app.views.payment_order_table_model import WARNING_KINDS, OrderColumn, PaymentOrderTableModel
 from app.views.payment_run_table_model import PaymentRunTableModel, RunColumn, RunIdRole, RunStatusRole
 from app.views.transfer_dialog import HINT_STYLE, WARNING_STYLE, TransferDialog
 
@@ -100,50 +99,40 @@ class PaymentsPage(QWidget):
         self.refresh()
 
     def _build(self) -> None:
-        self.transfer_button = QPushButton(_("New transfer…"))
-        self.transfer_button.clicked.connect(self._on_transfer_button_clicked)
-        self.debit_button = QPushButton(_("New direct debit…"))
-        self.debit_button.clicked.connect(self._on_debit_button_clicked)
-        self.receivables_button = QPushButton(_("Debits from open receivables…"))
-        self.receivables_button.setToolTip(
+        # Tool bars fold what does not fit behind their extension arrow, so the page suits narrow windows.
+        self.toolbar = QToolBar()
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.run_toolbar = QToolBar()
+        self.run_toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.transfer_action = self.toolbar.addAction(_("New transfer…"), self._on_transfer_action_triggered)
+        self.debit_action = self.toolbar.addAction(_("New direct debit…"), self._on_debit_action_triggered)
+        self.receivables_action = self.toolbar.addAction(
+            _("Debits from open receivables…"), self._on_receivables_action_triggered
+        )
+        self.receivables_action.setToolTip(
             _("A direct debit for every open receivable of a customer with a valid mandate.")
         )
-        self.receivables_button.clicked.connect(self._on_receivables_button_clicked)
-        self.mandates_button = QPushButton(_("Mandates…"))
-        self.mandates_button.clicked.connect(self._on_mandates_button_clicked)
-        create_row = QHBoxLayout()
-        for button in (self.transfer_button, self.debit_button, self.receivables_button, self.mandates_button):
-            create_row.addWidget(button)
-        create_row.addStretch(1)
-
-        self.submit_button = QPushButton(_("Submit for approval"))
-        self.submit_button.clicked.connect(self._on_submit_button_clicked)
-        self.approve_button = QPushButton(_("Approve…"))
-        self.approve_button.clicked.connect(self._on_approve_button_clicked)
-        self.reject_button = QPushButton(_("Reject…"))
-        self.reject_button.clicked.connect(self._on_reject_button_clicked)
-        self.export_button = QPushButton(_("Export file…"))
-        self.export_button.setToolTip(_("Save the approved run as a SEPA XML file to upload in your online banking."))
-        self.export_button.clicked.connect(self._on_export_button_clicked)
-        self.send_button = QPushButton(_("Send to bank…"))
-        self.send_button.setToolTip(_(SEND_UNAVAILABLE))
-        run_row = QHBoxLayout()
-        self.run_buttons = (self.submit_button, self.approve_button, self.reject_button, self.export_button)
-        for button in (*self.run_buttons, self.send_button):
-            run_row.addWidget(button)
-        run_row.addStretch(1)
+        self.mandates_action = self.toolbar.addAction(_("Mandates…"), self._on_mandates_action_triggered)
+        self.submit_action = self.run_toolbar.addAction(_("Submit for approval"), self._on_submit_action_triggered)
+        self.approve_action = self.run_toolbar.addAction(_("Approve…"), self._on_approve_action_triggered)
+        self.reject_action = self.run_toolbar.addAction(_("Reject…"), self._on_reject_action_triggered)
+        self.export_action = self.run_toolbar.addAction(_("Export file…"), self._on_export_action_triggered)
+        self.export_action.setToolTip(_("Save the approved run as a SEPA XML file to upload in your online banking."))
+        self.send_action = self.run_toolbar.addAction(_("Send to bank…"))
+        self.send_action.setToolTip(_(SEND_UNAVAILABLE))
 
         self.run_table = _table(self.run_model)
         header = self.run_table.horizontalHeader()
         for column, width in RUN_WIDTHS.items():
             header.resizeSection(column, width)
         self.run_table.selectionModel().selectionChanged.connect(self._on_run_table_selection_changed)
-        self.run_table.doubleClicked.connect(self._on_approve_button_clicked)
+        self.run_table.doubleClicked.connect(self._on_approve_action_triggered)
         self.order_table = _table(self.order_model)
         for column, width in ORDER_WIDTHS.items():
             self.order_table.horizontalHeader().resizeSection(column, width)
         self.order_label = QLabel(_("Select a run to see its orders."))
         self.order_label.setStyleSheet(HINT_STYLE)
+        self.order_label.setWordWrap(True)
         self.warning_label = QLabel()
         self.warning_label.setStyleSheet(WARNING_STYLE)
         self.warning_label.setWordWrap(True)
@@ -172,11 +161,11 @@ class PaymentsPage(QWidget):
         self.notice_label.setStyleSheet(HINT_STYLE)
 
         layout = QVBoxLayout(self)
-        layout.addLayout(create_row)
-        layout.addLayout(run_row)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.run_toolbar)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.notice_label)
-        self._update_buttons()
+        self._update_actions()
 
     # -- loading ----------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -215,18 +204,18 @@ class PaymentsPage(QWidget):
         rows = self.run_table.selectionModel().selectedRows()
         return str(rows[0].data(RunStatusRole)) if rows else ""
 
-    def _update_buttons(self) -> None:
+    def _update_actions(self) -> None:
         actions = ACTIONS_BY_STATUS.get(self._selected_status(), set())
-        self.submit_button.setEnabled("submit" in actions)
-        self.approve_button.setEnabled("approve" in actions)
-        self.reject_button.setEnabled("reject" in actions)
-        self.export_button.setEnabled("export" in actions)
-        self.send_button.setEnabled(False)
+        self.submit_action.setEnabled("submit" in actions)
+        self.approve_action.setEnabled("approve" in actions)
+        self.reject_action.setEnabled("reject" in actions)
+        self.export_action.setEnabled("export" in actions)
+        self.send_action.setEnabled(False)
 
     def _on_run_table_selection_changed(
         self, selected: QItemSelection | None = None, deselected: QItemSelection | None = None
     ) -> None:
-        self._update_buttons()
+        self._update_actions()
         run_id = self.selected_run_id()
         self._order_generation += 1
         if run_id is None:
@@ -244,11 +233,7 @@ class PaymentsPage(QWidget):
     def _on_orders_loaded(self, generation: int, summary: ApprovalSummary) -> None:
         if generation != self._order_generation:
             return
-        by_order: dict[int, list[str]] = {}
-        for warning in summary.warnings:
-            if warning.order_id is not None:
-                by_order.setdefault(warning.order_id, []).append(warning.message)
-        self.order_model.set_rows(summary.orders, by_order)
+        self.order_model.set_rows(summary.orders, summary.warnings)
         self.order_label.setText(
             ngettext("Run {id}: {count} order", "Run {id}: {count} orders", summary.count).format(
                 id=summary.run_id, count=summary.count
@@ -267,12 +252,12 @@ class PaymentsPage(QWidget):
         self.ledger_changed.emit()
 
     # -- creating orders --------------------------------------------------------------------------
-    def _on_transfer_button_clicked(self) -> None:
+    def _on_transfer_action_triggered(self) -> None:
         self.dialog = TransferDialog(self._ledger, runner=self._runner, account_ibans=self.account_ibans, parent=self)
         self.dialog.created.connect(self._on_order_created)
         self.dialog.open()
 
-    def _on_debit_button_clicked(self) -> None:
+    def _on_debit_action_triggered(self) -> None:
         self.dialog = DebitDialog(self._ledger, runner=self._runner, account_ibans=self.account_ibans, parent=self)
         self.dialog.created.connect(self._on_order_created)
         self.dialog.open()
@@ -280,7 +265,7 @@ class PaymentsPage(QWidget):
     def _on_order_created(self, result: OrderResult) -> None:
         self._changed(_("Order added to payment run {id}.").format(id=result.run_id))
 
-    def _on_receivables_button_clicked(self) -> None:
+    def _on_receivables_action_triggered(self) -> None:
         ledger, actor = self._ledger, current_actor()
 
         def create(cancel: threading.Event, progress: Callable[[int, int], None]) -> list[OrderResult]:
@@ -298,13 +283,13 @@ class PaymentsPage(QWidget):
             message += " " + ngettext("{n} warning to check.", "{n} warnings to check.", warnings).format(n=warnings)
         self._changed(message)
 
-    def _on_mandates_button_clicked(self) -> None:
+    def _on_mandates_action_triggered(self) -> None:
         self.dialog = MandatesDialog(self._ledger, runner=self._runner, parent=self)
         self.dialog.changed.connect(self.ledger_changed.emit)
         self.dialog.open()
 
     # -- run actions ------------------------------------------------------------------------------
-    def _on_submit_button_clicked(self) -> None:
+    def _on_submit_action_triggered(self) -> None:
         run_id = self.selected_run_id()
         if run_id is None:
             return
@@ -318,10 +303,10 @@ class PaymentsPage(QWidget):
     def _on_submitted(self, row: RunRow) -> None:
         self._changed(_("Run {id} is submitted for approval.").format(id=row.id))
 
-    def _on_approve_button_clicked(self) -> None:
+    def _on_approve_action_triggered(self) -> None:
         self.open_approval()
 
-    def _on_reject_button_clicked(self) -> None:
+    def _on_reject_action_triggered(self) -> None:
         dialog = self.open_approval()
         if dialog is not None:
             dialog.reason_edit.setFocus()
@@ -338,7 +323,7 @@ class PaymentsPage(QWidget):
         dialog.open()
         return dialog
 
-    def _on_export_button_clicked(self) -> None:
+    def _on_export_action_triggered(self) -> None:
         run_id = self.selected_run_id()
         if run_id is None:
             return

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import date
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPlainTextEdit,
     QVBoxLayout,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from app.services.business_days import next_business_day
 from app.services.formatting import parse_amount
-from app.services.i18n import _
+from app.services.i18n import _, current_language
 from app.services.ledger import Ledger
 from app.services.payments import OrderResult, PaymentWarning, create_transfer
 from app.services.sepa_validation import REMITTANCE_LENGTH, PaymentError, iban_bank, transliterate
@@ -48,8 +49,9 @@ def error_label() -> QLabel:
 class FieldErrors:
     """Shows a `PaymentError` under the field it names, or in the general line when no field matches."""
 
-    def __init__(self, general: QLabel) -> None:
+    def __init__(self, general: QLabel, *, fit: bool = False) -> None:
         self._general = general
+        self._fit = fit  # small forms follow their content; big resizable dialogs keep their size
         self._labels: dict[str, QLabel] = {}
 
     def add(self, field: str, label: QLabel) -> QLabel:
@@ -66,10 +68,18 @@ class FieldErrors:
         label = self._labels.get(error.field, self._general)
         label.setText(error.message)
         label.show()
+        if self._fit:
+            fit_window(label)
 
     def text(self, field: str) -> str:
+        """The message shown for a field ('' if none); what a test or screen reader sees."""
         label = self._labels.get(field, self._general)
         return "" if label.isHidden() else label.text()
+
+
+def fit_window(widget: QWidget) -> None:
+    """Wrapped feedback lines change the form's height; the dialog follows, or rows would overlap."""
+    widget.window().adjustSize()
 
 
 def field_row(widget: QWidget, error: QLabel, extra: QLabel | None = None) -> QWidget:
@@ -87,6 +97,14 @@ def field_row(widget: QWidget, error: QLabel, extra: QLabel | None = None) -> QW
 
 def to_qdate(day: date) -> QDate:
     return QDate(day.year, day.month, day.day)
+
+
+def date_edit(day: date) -> QDateEdit:
+    """A calendar date field in the same notation as `format_date`."""
+    edit = QDateEdit(to_qdate(day))
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("dd.MM.yyyy" if current_language() == "de" else "yyyy-MM-dd")
+    return edit
 
 
 def account_combo(account_ibans: Sequence[str]) -> QComboBox:
@@ -120,7 +138,7 @@ class TransferDialog(QDialog):
 
     def _build(self, account_ibans: Sequence[str]) -> None:
         self.general_error = error_label()
-        self.errors = FieldErrors(self.general_error)
+        self.errors = FieldErrors(self.general_error, fit=True)
         self.account_combo = account_combo(account_ibans)
         self.name_edit = QLineEdit()
         self.name_edit.setMaxLength(140)
@@ -128,6 +146,7 @@ class TransferDialog(QDialog):
         self.iban_edit.setPlaceholderText("DE00 0000 0000 0000 0000 00")
         self.bank_label = QLabel()
         self.bank_label.setStyleSheet(HINT_STYLE)
+        self.bank_label.hide()
         self.bic_edit = QLineEdit()
         self.bic_edit.setEnabled(False)
         self.bic_edit.setToolTip(_("Derived from the IBAN where possible; enter it for other countries."))
@@ -138,9 +157,8 @@ class TransferDialog(QDialog):
         self.text_edit.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 14)
         self.counter_label = QLabel()
         self.counter_label.setStyleSheet(HINT_STYLE)
-        self.counter_label.setWordWrap(True)
-        self.date_edit = QDateEdit(to_qdate(next_business_day(date.today())))
-        self.date_edit.setCalendarPopup(True)
+        self.counter_label.setMinimumWidth(1)  # long texts are elided, never widen the dialog
+        self.date_edit = date_edit(next_business_day(date.today()))
         self.date_edit.setMinimumDate(to_qdate(date.today()))
         self.instant_check = QCheckBox(_("Instant payment (arrives within seconds)"))
         self.invoice_edit = QLineEdit()
@@ -172,6 +190,7 @@ class TransferDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)  # grows as feedback lines appear
         layout.addLayout(form)
         layout.addWidget(self.general_error)
         layout.addWidget(self.warning_label)
@@ -188,10 +207,11 @@ class TransferDialog(QDialog):
         try:
             bank = iban_bank(text)
         except PaymentError:
-            self.bank_label.clear()
+            self.bank_label.hide()
             self.bic_edit.setEnabled(False)
             self.bic_edit.clear()
             return
+        self.bank_label.show()
         self.bank_label.setText(
             _("{bank} · BIC {bic}").format(bank=bank.bank_name or _("unknown bank"), bic=bank.bic)
             if bank.bic
@@ -200,6 +220,7 @@ class TransferDialog(QDialog):
         if bank.bic or not self.bic_edit.isEnabled():  # a derived BIC never stays for another bank
             self.bic_edit.setText(bank.bic)
         self.bic_edit.setEnabled(not bank.bic)
+        fit_window(self)
 
     def _on_iban_edit_editing_finished(self) -> None:
         """A wrong IBAN is pointed out when the user leaves the field, not at every keystroke."""
@@ -217,17 +238,20 @@ class TransferDialog(QDialog):
         counter = _("{length} of {limit} characters").format(length=len(sent), limit=REMITTANCE_LENGTH)
         if sent != text.strip():
             counter += " · " + _("sent as: {text}").format(text=sent)
-        self.counter_label.setText(counter)
+        self.counter_label.setToolTip(counter)
+        width = max(self.text_edit.width(), 360)
+        self.counter_label.setText(self.fontMetrics().elidedText(counter, Qt.TextElideMode.ElideRight, width))
         self.counter_label.setStyleSheet(ERROR_STYLE if len(sent) > REMITTANCE_LENGTH else HINT_STYLE)
 
     # -- creating ---------------------------------------------------------------------------------
     def _on_buttons_accepted(self) -> None:
-        self.errors.clear()
+        self.errors.clear("amount")
         try:
             amount = parse_amount(self.amount_edit.text()) if self.amount_edit.text().strip() else None
         except ValueError:
             self.errors.show(PaymentError("amount", _("{text} is not an amount.").format(text=self.amount_edit.text())))
             return
+        self.errors.clear()
         ledger, actor = self._ledger, current_actor()
         values = {
             "name": self.name_edit.text().strip(),
@@ -271,6 +295,7 @@ def show_warnings_or_accept(
         _("Added to the payment run, but please check:") + "".join(f"\n• {warning.message}" for warning in warnings)
     )
     label.show()
+    fit_window(label)
     buttons.clear()
     close = buttons.addButton(QDialogButtonBox.StandardButton.Close)
     close.clicked.connect(dialog.accept)

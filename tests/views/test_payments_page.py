@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
 
+from app.services.approvals import approval_summary
 from app.services.ledger import Ledger
 from app.services.mandates import add_mandate, list_mandates
 from app.services.pain_export import validate_pain
@@ -47,6 +49,12 @@ def loaded_page(qtbot, ledger: Ledger, runner: JobRunner) -> PaymentsPage:
     return page
 
 
+def click(qtbot, page: PaymentsPage, action: QAction) -> None:
+    """As the user does it: a click on the action's tool bar button."""
+    button = page.toolbar.widgetForAction(action) or page.run_toolbar.widgetForAction(action)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
 def reloaded(qtbot, page: PaymentsPage) -> None:
     """After a change the page reloads the runs and then the selected run's orders."""
     with qtbot.waitSignals([page.loaded, page.orders_loaded], timeout=10_000):
@@ -57,14 +65,14 @@ def test_empty_ledger_shows_the_empty_state(qtbot, ledger: Ledger, runner: JobRu
     page = loaded_page(qtbot, ledger, runner)
     assert page.stack.currentWidget() is page.empty_label
     assert "No payment runs yet" in page.empty_label.text()
-    assert not page.submit_button.isEnabled() and not page.export_button.isEnabled()
-    assert not page.send_button.isEnabled() and "export the file" in page.send_button.toolTip()
+    assert not page.submit_action.isEnabled() and not page.export_action.isEnabled()
+    assert not page.send_action.isEnabled() and "export the file" in page.send_action.toolTip()
 
 
 def test_transfer_submit_approve_export(qtbot, ledger: Ledger, runner: JobRunner, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     page = loaded_page(qtbot, ledger, runner)
-    qtbot.mouseClick(page.transfer_button, Qt.MouseButton.LeftButton)
+    click(qtbot, page, page.transfer_action)
     dialog = page.dialog
     assert isinstance(dialog, TransferDialog) and dialog.isVisible()
     dialog.name_edit.setText("Bäckerei Weber e.K.")
@@ -84,15 +92,17 @@ def test_transfer_submit_approve_export(qtbot, ledger: Ledger, runner: JobRunner
     assert status.data() == "draft" and status.data(Qt.ItemDataRole.ForegroundRole) == STATUS_COLORS["draft"]
     assert page.run_model.index(0, RunColumn.TOTAL).data() == "€1,190.00"
     assert page.order_model.index(0, OrderColumn.IBAN).data() == "DE02 1203 0000 0000 2020 51"
-    assert "first payment ever" in page.order_model.index(0, OrderColumn.WARNINGS).data()
-    assert page.submit_button.isEnabled() and not page.approve_button.isEnabled()
+    warnings = page.order_model.index(0, OrderColumn.WARNINGS)
+    assert warnings.data() == "First-time recipient"
+    assert "first payment ever" in warnings.data(Qt.ItemDataRole.ToolTipRole)
+    assert page.submit_action.isEnabled() and not page.approve_action.isEnabled()
 
-    qtbot.mouseClick(page.submit_button, Qt.MouseButton.LeftButton)
+    click(qtbot, page, page.submit_action)
     reloaded(qtbot, page)
     assert page.run_model.index(0, RunColumn.STATUS).data() == "submitted"
-    assert page.approve_button.isEnabled() and not page.export_button.isEnabled()
+    assert page.approve_action.isEnabled() and not page.export_action.isEnabled()
 
-    qtbot.mouseClick(page.approve_button, Qt.MouseButton.LeftButton)
+    click(qtbot, page, page.approve_action)
     approval = page.dialog
     assert isinstance(approval, ApprovalDialog)
     qtbot.waitUntil(lambda: approval.summary is not None, timeout=10_000)
@@ -108,12 +118,12 @@ def test_transfer_submit_approve_export(qtbot, ledger: Ledger, runner: JobRunner
     reloaded(qtbot, page)
     approval.accept()
     assert page.run_model.index(0, RunColumn.STATUS).data() == "approved"
-    assert page.export_button.isEnabled() and not page.approve_button.isEnabled()
+    assert page.export_action.isEnabled() and not page.approve_action.isEnabled()
 
     target = tmp_path / "export" / "lauf.xml"
     target.parent.mkdir()
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(target), ""))
-    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    click(qtbot, page, page.export_action)
     reloaded(qtbot, page)
     xml = target.read_bytes()
     validate_pain(xml, "pain.001.001.09")
@@ -124,7 +134,7 @@ def test_transfer_submit_approve_export(qtbot, ledger: Ledger, runner: JobRunner
 
 def test_mandate_then_direct_debit(qtbot, ledger: Ledger, runner: JobRunner) -> None:
     page = loaded_page(qtbot, ledger, runner)
-    qtbot.mouseClick(page.mandates_button, Qt.MouseButton.LeftButton)
+    click(qtbot, page, page.mandates_action)
     mandates = page.dialog
     assert isinstance(mandates, MandatesDialog)
     qtbot.waitSignal(mandates.loaded, timeout=10_000).wait()
@@ -139,7 +149,7 @@ def test_mandate_then_direct_debit(qtbot, ledger: Ledger, runner: JobRunner) -> 
     assert mandates.model.rowCount() == 1
     mandates.accept()
 
-    qtbot.mouseClick(page.debit_button, Qt.MouseButton.LeftButton)
+    click(qtbot, page, page.debit_action)
     debit = page.dialog
     assert isinstance(debit, DebitDialog)
     qtbot.waitSignal(debit.loaded, timeout=10_000).wait()
@@ -152,7 +162,7 @@ def test_mandate_then_direct_debit(qtbot, ledger: Ledger, runner: JobRunner) -> 
     assert (order.invoice_number, order.mandate_reference, str(order.amount)) == ("RE-2026-0042", "MANDAT-1", "500.00")
     assert page.run_model.index(0, RunColumn.KIND).data() == "Direct debit (CORE)"
 
-    qtbot.mouseClick(page.receivables_button, Qt.MouseButton.LeftButton)
+    click(qtbot, page, page.receivables_action)
     reloaded(qtbot, page)
     assert page.notice_label.text().startswith("1 direct debit added.")
     assert sum(run.count for run in list_runs(ledger)) == 2
@@ -166,9 +176,10 @@ def test_models(qtmodeltester, ledger: Ledger) -> None:
     runs.set_rows(list_runs(ledger))
     qtmodeltester.check(runs)
     orders = PaymentOrderTableModel()
-    orders.set_rows(run_orders(ledger, run_id), {run_orders(ledger, run_id)[0].id: ["first payment"]})
+    summary = approval_summary(ledger, run_id)
+    orders.set_rows(summary.orders, summary.warnings)
     qtmodeltester.check(orders)
     mandates = MandateTableModel()
     mandates.set_rows(list_mandates(ledger, actor="anna"))
     qtmodeltester.check(mandates)
-    assert orders.index(0, OrderColumn.WARNINGS).data() == "first payment"
+    assert orders.index(0, OrderColumn.WARNINGS).data() == "First-time recipient"
