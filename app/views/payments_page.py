@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -24,25 +25,30 @@ from PySide6.QtWidgets import (
 
 from app.services.approvals import ApprovalSummary, approval_summary
 from app.services.balances import accounts_overview
+from app.services.bank_connections import list_connections
+from app.services.bank_payments import connection_for_run, send_run_via_bank
+from app.services.fints_client import Cancelled
 from app.services.i18n import N_, _, ngettext
 from app.services.ledger import Ledger
-from app.services.payment_runs import ExportResult, RunRow, export_run, list_runs, submit_run
+from app.services.payment_runs import ExportResult, RunRow, SendResult, export_run, list_runs, submit_run
 from app.services.payments import OrderResult, debits_from_open_receivables
+from app.services.secrets import pin_for
+from app.services.sepa_validation import PaymentError
 from app.services.users import current_actor
 from app.views.approval_dialog import ApprovalDialog
 from app.views.debit_dialog import DebitDialog
-from app.views.jobs import JobRunner
+from app.views.jobs import Job, JobRunner
 from app.views.mandates_dialog import MandatesDialog
 from app.views.pages import PageContext
 from app.views.payment_order_table_model import WARNING_KINDS, OrderColumn, PaymentOrderTableModel
 from app.views.payment_run_table_model import PaymentRunTableModel, RunColumn, RunIdRole, RunStatusRole
+from app.views.tan_dialog import BankPromptDialogs, bank_error_text
 from app.views.transfer_dialog import HINT_STYLE, WARNING_STYLE, TransferDialog
 
 EMPTY_TEXT = N_(
     "No payment runs yet. Create a transfer with New transfer…, or collect open receivables by direct debit; "
     "runs are approved by a second person before they go to the bank."
 )
-SEND_UNAVAILABLE = N_("Sending to the bank from Kontor is not available yet; export the file and upload it instead.")
 RUN_WIDTHS = {
     RunColumn.ID: 50,
     RunColumn.KIND: 130,
@@ -56,7 +62,7 @@ ORDER_WIDTHS = {OrderColumn.RECIPIENT: 220, OrderColumn.IBAN: 230, OrderColumn.A
 ACTIONS_BY_STATUS = {
     "draft": {"submit", "reject"},
     "submitted": {"approve", "reject"},
-    "approved": {"reject", "export"},
+    "approved": {"reject", "export", "send"},
 }
 _Loaded = tuple[list[RunRow], list[str]]
 
@@ -93,6 +99,9 @@ class PaymentsPage(QWidget):
         self._order_generation = 0
         self.account_ibans: list[str] = []
         self.dialog: TransferDialog | DebitDialog | MandatesDialog | ApprovalDialog | None = None
+        self.send_job: Job | None = None
+        self.prompt_dialogs = BankPromptDialogs.attach(self._runner.prompts)  # PIN and TAN while sending
+        self.prompt_dialogs.cancelled.connect(self._on_prompt_dialogs_cancelled)
         self.run_model = PaymentRunTableModel(self)
         self.order_model = PaymentOrderTableModel(self)
         self._build()
@@ -118,8 +127,8 @@ class PaymentsPage(QWidget):
         self.reject_action = self.run_toolbar.addAction(_("Reject…"), self._on_reject_action_triggered)
         self.export_action = self.run_toolbar.addAction(_("Export file…"), self._on_export_action_triggered)
         self.export_action.setToolTip(_("Save the approved run as a SEPA XML file to upload in your online banking."))
-        self.send_action = self.run_toolbar.addAction(_("Send to bank…"))
-        self.send_action.setToolTip(_(SEND_UNAVAILABLE))
+        self.send_action = self.run_toolbar.addAction(_("Send to bank…"), self._on_send_action_triggered)
+        self.send_action.setToolTip(_("Send the approved run through its account's bank connection, with PIN and TAN."))
 
         self.run_table = _table(self.run_model)
         header = self.run_table.horizontalHeader()
@@ -210,7 +219,7 @@ class PaymentsPage(QWidget):
         self.approve_action.setEnabled("approve" in actions)
         self.reject_action.setEnabled("reject" in actions)
         self.export_action.setEnabled("export" in actions)
-        self.send_action.setEnabled(False)
+        self.send_action.setEnabled("send" in actions and self.send_job is None)
 
     def _on_run_table_selection_changed(
         self, selected: QItemSelection | None = None, deselected: QItemSelection | None = None
@@ -351,6 +360,54 @@ class PaymentsPage(QWidget):
                 result.count,
             ).format(id=result.run_id, count=result.count, path=result.path)
         )
+
+    def _on_send_action_triggered(self) -> None:
+        run_id = self.selected_run_id()
+        if run_id is None:
+            return
+        ledger, prompts, actor = self._ledger, self._runner.prompts, current_actor()
+
+        def send(cancel: threading.Event, progress: Callable[[int, int], None]) -> SendResult:
+            connection_id = connection_for_run(ledger, run_id)
+            [connection] = [item for item in list_connections(ledger) if item.id == connection_id]
+            pin = pin_for(connection, prompts)
+            if pin is None:
+                raise Cancelled
+            return send_run_via_bank(
+                ledger, run_id, pin=pin, prompts=prompts, actor=actor, connection_id=connection_id, cancel=cancel
+            )
+
+        self.notice_label.setText(_("Sending run {id} to the bank…").format(id=run_id))
+        self.send_job = self._runner.run(
+            send,
+            on_success=lambda result: self._on_sent(run_id, result),
+            on_failure=self._on_send_failed,
+            writes=True,
+            parent=self,
+        )
+        self._update_actions()
+
+    def _on_prompt_dialogs_cancelled(self) -> None:
+        if self.send_job is not None:
+            self.send_job.cancel.set()
+
+    def _on_sent(self, run_id: int, result: SendResult) -> None:
+        self.send_job = None
+        if result.ok:
+            self._changed(
+                _("Run {id} is at the bank (reference {reference}).").format(id=run_id, reference=result.reference)
+            )
+        else:
+            self._changed(_("The bank refused run {id}: {reason}").format(id=run_id, reason=result.message))
+
+    def _on_send_failed(self, error: BaseException) -> None:
+        """Nothing was sent (cancelled, wrong PIN or TAN, no connection): the run stays approved."""
+        self.send_job = None
+        self._update_actions()
+        text = error.message if isinstance(error, PaymentError) else bank_error_text(error)
+        self.notice_label.setText(text)
+        if not isinstance(error, Cancelled):
+            QMessageBox(QMessageBox.Icon.Warning, _("Send to bank"), text, QMessageBox.StandardButton.Ok, self).exec()
 
     # -- UI state ---------------------------------------------------------------------------------
     def save_ui_state(self, settings: QSettings) -> None:

@@ -10,13 +10,17 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QInputDialog
 
-from app.services.approvals import approval_summary
+from app.services.approvals import approval_summary, approve_run
+from app.services.bank_simulator import DEMO_PIN, DemoBank, DemoBankServer
+from app.services.demo_setup import connect_demo_bank
 from app.services.ledger import Ledger
 from app.services.mandates import add_mandate, list_mandates
 from app.services.pain_export import validate_pain
-from app.services.payment_runs import list_runs, run_orders
+from app.services.payment_runs import list_runs, run_orders, run_row, submit_run
+from app.services.payments import create_transfer
+from app.services.users import add_user
 from app.views.approval_dialog import ApprovalDialog
 from app.views.debit_dialog import DebitDialog
 from app.views.jobs import JobRunner
@@ -25,10 +29,11 @@ from app.views.mandates_dialog import MandatesDialog
 from app.views.payment_order_table_model import OrderColumn, PaymentOrderTableModel
 from app.views.payment_run_table_model import STATUS_COLORS, PaymentRunTableModel, RunColumn
 from app.views.payments_page import PaymentsPage
+from app.views.tan_dialog import BankPromptDialogs, TanDialog
 from app.views.transfer_dialog import TransferDialog
 
 sys.path.insert(0, str(Path(__file__).parent))
-from payments_ledger import KUNDE, PASSWORDS, context_for, make_ledger, submitted_run  # noqa: E402
+from payments_ledger import KUNDE, PASSWORDS, WEBER, context_for, make_ledger, submitted_run  # noqa: E402
 
 
 @pytest.fixture
@@ -66,7 +71,7 @@ def test_empty_ledger_shows_the_empty_state(qtbot, ledger: Ledger, runner: JobRu
     assert page.stack.currentWidget() is page.empty_label
     assert "No payment runs yet" in page.empty_label.text()
     assert not page.submit_action.isEnabled() and not page.export_action.isEnabled()
-    assert not page.send_action.isEnabled() and "export the file" in page.send_action.toolTip()
+    assert not page.send_action.isEnabled() and "PIN and TAN" in page.send_action.toolTip()
 
 
 def test_transfer_submit_approve_export(qtbot, ledger: Ledger, runner: JobRunner, tmp_path: Path,
@@ -183,3 +188,41 @@ def test_models(qtmodeltester, ledger: Ledger) -> None:
     mandates.set_rows(list_mandates(ledger, actor="anna"))
     qtmodeltester.check(mandates)
     assert orders.index(0, OrderColumn.WARNINGS).data() == "First-time recipient"
+
+
+def test_send_to_bank_asks_pin_and_tan(qtbot, tmp_path: Path, runner: JobRunner,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setenv("KONTOR_USER", "anna")
+    server = DemoBankServer(DemoBank(seed=5)).start()
+    ledger = Ledger.create(tmp_path / "bank.kontor", "pw", company_name="Firma GmbH")
+    try:
+        connect_demo_bank(ledger, server, actor="test")
+        with ledger.writer() as session:
+            add_user(session, name="bob", role="approver", password=PASSWORDS["bob"], actor="setup")
+        account = next(iter(server.bank.accounts))
+        order = create_transfer(ledger, name="Weber", iban=WEBER, amount="10", text="Test", account_iban=account,
+                                actor="anna")  # fmt: skip
+        submit_run(ledger, order.run_id, actor="anna")
+        assert approve_run(ledger, order.run_id, user_name="bob", password=PASSWORDS["bob"]).approved
+        dialogs = BankPromptDialogs.attach(runner.prompts, demo_bank=server.bank)
+        page = loaded_page(qtbot, ledger, runner)
+        qtbot.waitSignal(page.orders_loaded, timeout=10_000, raising=False).wait()
+        assert page.send_action.isEnabled()
+        click(qtbot, page, page.send_action)
+        qtbot.waitUntil(lambda: isinstance(dialogs.dialog, QInputDialog), timeout=20_000)
+        dialogs.dialog.setTextValue(DEMO_PIN)  # type: ignore[union-attr]
+        dialogs.dialog.accept()  # type: ignore[union-attr]
+        qtbot.waitUntil(
+            lambda: isinstance(dialogs.dialog, TanDialog) or run_row(ledger, order.run_id).status != "approved",
+            timeout=30_000,
+        )
+        if isinstance(dialogs.dialog, TanDialog):
+            dialogs.dialog.demo_fill_button.click()
+            dialogs.dialog.accept()
+        qtbot.waitUntil(lambda: page.notice_label.text().startswith(f"Run {order.run_id} is at the bank"),
+                        timeout=30_000)  # fmt: skip
+        assert run_row(ledger, order.run_id).status == "sent"
+    finally:
+        runner.cancel_and_wait(10_000)
+        ledger.close()
+        server.stop()
