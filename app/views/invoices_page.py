@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QTableView,
@@ -27,6 +28,7 @@ from app.services.i18n import N_, _, ngettext
 from app.services.invoice_import import PAYABLE, RECEIVABLE, InvoiceImportResult
 from app.services.invoice_summary import InvoiceSummary, summarize
 from app.services.ledger import Ledger
+from app.services.payments import OrderResult, create_debit, transfer_from_invoice
 from app.services.reconciliation import (
     InvoiceFilter,
     InvoiceRow,
@@ -35,6 +37,7 @@ from app.services.reconciliation import (
     invoice_rows,
     match_payments,
 )
+from app.services.sepa_validation import PaymentError
 from app.services.users import current_actor
 from app.views.invoice_import_dialog import InvoiceImportDialog
 from app.views.invoice_table_model import InvoiceColumn, InvoiceIdRole, InvoiceTableModel, NeedsReviewRole
@@ -62,6 +65,7 @@ STATUSES = (
 )
 EMPTY_TEXT = N_("No invoices yet — import the invoice list of your billing system (a CSV export) with Import invoices…")
 _Loaded = tuple[list[InvoiceRow], InvoiceSummary]
+_Added = tuple[list[OrderResult], list[str]]
 
 
 class InvoicesPage(QWidget):
@@ -114,12 +118,20 @@ class InvoicesPage(QWidget):
         self.review_button.setToolTip(_("The selected invoices were checked after they changed in a re-import."))
         self.review_button.setEnabled(False)
         self.review_button.clicked.connect(self._on_review_button_clicked)
+        self.pay_button = QPushButton(_("Pay…"))
+        self.pay_button.setToolTip(_("Add the selected supplier invoices to a transfer run (open amount, their IBAN)."))
+        self.pay_button.clicked.connect(self._on_pay_button_clicked)
+        self.collect_button = QPushButton(_("Collect…"))
+        self.collect_button.setToolTip(
+            _("Collect the selected receivables by direct debit (customers with a mandate).")
+        )
+        self.collect_button.clicked.connect(self._on_collect_button_clicked)
 
         for combo in (self.kind_combo, self.status_combo):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         # Actions above the filters, so the page still fits a narrow window.
         actions, filters = QHBoxLayout(), QHBoxLayout()
-        for button in (self.import_button, self.match_button, self.review_button):
+        for button in (self.import_button, self.match_button, self.review_button, self.pay_button, self.collect_button):
             actions.addWidget(button)
         actions.addStretch(1)
         filters.setSpacing(6)
@@ -212,6 +224,12 @@ class InvoicesPage(QWidget):
     ) -> None:
         flagged = [index for index in self.table.selectionModel().selectedRows() if index.data(NeedsReviewRole)]
         self.review_button.setEnabled(bool(flagged))
+        self.pay_button.setEnabled(bool(self._selected(PAYABLE)))
+        self.collect_button.setEnabled(bool(self._selected(RECEIVABLE)))
+
+    def _selected(self, kind: str) -> list[InvoiceRow]:
+        rows = [self.model.row_at(index.row()) for index in self.table.selectionModel().selectedRows()]
+        return [row for row in rows if row.kind == kind]
 
     # -- actions -----------------------------------------------------------------------------
     def _on_import_button_clicked(self) -> None:
@@ -256,6 +274,50 @@ class InvoicesPage(QWidget):
     def _on_review_cleared(self, count: int) -> None:
         self.reported.emit(ngettext("{n} invoice checked", "{n} invoices checked", count).format(n=count))
         self.refresh()
+
+    def _on_pay_button_clicked(self) -> None:
+        ledger, actor = self._ledger, current_actor()
+        numbers = [row.number for row in self._selected(PAYABLE)]
+        self._add_orders(numbers, lambda number: transfer_from_invoice(ledger, number, actor=actor))
+
+    def _on_collect_button_clicked(self) -> None:
+        ledger, actor = self._ledger, current_actor()
+        customers = {row.number: row.customer_number for row in self._selected(RECEIVABLE)}
+        self._add_orders(
+            list(customers),
+            lambda number: create_debit(ledger, customer_number=customers[number], invoice_number=number, actor=actor),
+        )
+
+    def _add_orders(self, numbers: list[str], create: Callable[[str], OrderResult]) -> None:
+        """One order per invoice; a refused invoice (paid, no mandate) is reported and the others still go in."""
+
+        def run(cancel: threading.Event, progress: Callable[[int, int], None]) -> _Added:
+            added, refused = [], []
+            for number in numbers:
+                try:
+                    added.append(create(number))
+                except PaymentError as error:
+                    refused.append(f"{number}: {error.message}")
+            return added, refused
+
+        self._runner.run(run, on_success=self._on_orders_added, writes=True, parent=self)
+
+    def _on_orders_added(self, result: _Added) -> None:
+        added, refused = result
+        warnings = [warning.message for order in added for warning in order.warnings]
+        text = ngettext(
+            "{n} invoice added to a payment run; see Payments.",
+            "{n} invoices added to payment runs; see Payments.",
+            len(added),
+        ).format(n=len(added))
+        self.reported.emit(text)
+        if refused or warnings:
+            box = QMessageBox(QMessageBox.Icon.Warning if refused else QMessageBox.Icon.Information, _("Payments"),
+                              text, QMessageBox.StandardButton.Ok, self)  # fmt: skip
+            box.setInformativeText("\n".join([*refused, *warnings]))
+            box.exec()
+        if added:
+            self.ledger_changed.emit()
 
     # -- UI state ----------------------------------------------------------------------------
     def save_ui_state(self, settings: QSettings) -> None:

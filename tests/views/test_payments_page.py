@@ -23,6 +23,7 @@ from app.services.payments import create_transfer
 from app.services.users import add_user
 from app.views.approval_dialog import ApprovalDialog
 from app.views.debit_dialog import DebitDialog
+from app.views.invoices_page import InvoicesPage
 from app.views.jobs import JobRunner
 from app.views.mandate_table_model import MandateTableModel
 from app.views.mandates_dialog import MandatesDialog
@@ -226,3 +227,35 @@ def test_send_to_bank_asks_pin_and_tan(qtbot, tmp_path: Path, runner: JobRunner,
         runner.cancel_and_wait(10_000)
         ledger.close()
         server.stop()
+
+
+def test_invoices_page_pays_and_collects_selected_invoices(qtbot, ledger: Ledger, runner: JobRunner,
+                                                            shown_messages) -> None:  # fmt: skip
+    page = InvoicesPage(ledger, runner=runner)
+    qtbot.addWidget(page)
+    qtbot.waitSignal(page.loaded, timeout=10_000).wait()
+
+    def select(number: str) -> None:
+        page.table.clearSelection()
+        [row] = [row for row in range(page.model.rowCount()) if page.model.row_at(row).number == number]
+        page.table.selectRow(row)
+
+    select("ER-2026-001")
+    assert page.pay_button.isEnabled() and not page.collect_button.isEnabled()
+    with qtbot.waitSignal(page.ledger_changed, timeout=10_000):
+        qtbot.mouseClick(page.pay_button, Qt.MouseButton.LeftButton)
+    [run] = list_runs(ledger)
+    [order] = run_orders(ledger, run.id)
+    assert (order.invoice_number, str(order.amount)) == ("ER-2026-001", "1190.00")
+    assert "first payment ever" in shown_messages[-1].informative
+
+    select("RE-2026-0042")
+    assert page.collect_button.isEnabled() and not page.pay_button.isEnabled()
+    with qtbot.waitSignal(page.reported, timeout=10_000) as reported:
+        qtbot.mouseClick(page.collect_button, Qt.MouseButton.LeftButton)
+    assert reported.args[0] == "0 invoices added to payment runs; see Payments."
+    assert shown_messages[-1].informative.startswith("RE-2026-0042: ")
+    add_mandate(ledger, customer_number="K-200", reference="M-1", signed_on=date(2026, 1, 5), iban=KUNDE, actor="anna")
+    with qtbot.waitSignal(page.ledger_changed, timeout=10_000):
+        qtbot.mouseClick(page.collect_button, Qt.MouseButton.LeftButton)
+    assert [run.kind for run in list_runs(ledger)].count("debit") == 1
