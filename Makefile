@@ -16,7 +16,7 @@ $(BIN)/kontor: pyproject.toml
 install: $(BIN)/kontor
 
 demo: install
-	$(BIN)/kontor demo-run --ledger $(DEMO_LEDGER)
+	$(BIN)/kontor --ledger $(DEMO_LEDGER) demo-run
 
 test: install
 	@# PySide6 6.12.0 on Python 3.11 aborts after a few thousand calls (PERFORMANCE.md §0).

@@ -157,3 +157,19 @@ def test_unknown_ledger_is_a_clear_error(kontor_home: Path) -> None:
     )
     assert result.returncode == 1
     assert "no such ledger file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_make_demo_command_line_is_valid() -> None:
+    """`make demo` must stay a command the parser accepts (a global option after the command is not)."""
+    import re
+    import shlex
+
+    from app.cli import build_parser
+
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    recipe = re.search(r"^demo:.*\n\t(.+)$", makefile, re.MULTILINE)
+    assert recipe is not None
+    words = shlex.split(recipe.group(1).replace("$(DEMO_LEDGER)", "/tmp/demo.kontor"))
+    assert words[0].endswith("kontor")
+    args = build_parser().parse_args(words[1:])
+    assert args.command == "demo-run" and str(args.ledger) == "/tmp/demo.kontor"
