@@ -76,8 +76,8 @@ class ApprovalDialog(QDialog):
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
-        for column, width in ((OrderColumn.RECIPIENT, 180), (OrderColumn.IBAN, 210), (OrderColumn.AMOUNT, 110),
-                              (OrderColumn.TEXT, 170)):  # fmt: skip
+        for column, width in ((OrderColumn.RECIPIENT, 170), (OrderColumn.IBAN, 260), (OrderColumn.AMOUNT, 110),
+                              (OrderColumn.TEXT, 150)):  # fmt: skip
             header.resizeSection(column, width)
         header.setStretchLastSection(True)
         header.setSectionResizeMode(OrderColumn.RECIPIENT, QHeaderView.ResizeMode.Interactive)

@@ -131,7 +131,7 @@ class InvoicesPage(QWidget):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         # Actions above the filters, so the page still fits a narrow window.
         actions, filters = QHBoxLayout(), QHBoxLayout()
-        for button in (self.import_button, self.match_button, self.review_button, self.pay_button, self.collect_button):
+        for button in (self.import_button, self.match_button, self.review_button):
             actions.addWidget(button)
         actions.addStretch(1)
         filters.setSpacing(6)
@@ -173,7 +173,11 @@ class InvoicesPage(QWidget):
         layout.addLayout(actions)
         layout.addLayout(filters)
         layout.addWidget(self.stack, 1)
-        layout.addWidget(self.summary_label)
+        bottom = QHBoxLayout()  # the payment buttons act on the selection, next to the totals
+        bottom.addWidget(self.summary_label, 1)
+        bottom.addWidget(self.pay_button)
+        bottom.addWidget(self.collect_button)
+        layout.addLayout(bottom)
 
     # -- loading -----------------------------------------------------------------------------
     def current_filter(self) -> InvoiceFilter:

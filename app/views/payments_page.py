@@ -57,7 +57,7 @@ RUN_WIDTHS = {
     RunColumn.COUNT: 70,
     RunColumn.TOTAL: 120,
 }
-ORDER_WIDTHS = {OrderColumn.RECIPIENT: 220, OrderColumn.IBAN: 230, OrderColumn.AMOUNT: 110, OrderColumn.TEXT: 260}
+ORDER_WIDTHS = {OrderColumn.RECIPIENT: 220, OrderColumn.IBAN: 270, OrderColumn.AMOUNT: 110, OrderColumn.TEXT: 260}
 # Which actions a run's status offers; the services refuse anything else anyway, this only greys out buttons.
 ACTIONS_BY_STATUS = {
     "draft": {"submit", "reject"},
