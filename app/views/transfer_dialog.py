@@ -72,7 +72,7 @@ class FieldErrors:
             fit_window(label)
 
     def text(self, field: str) -> str:
-        """The message shown for a field ('' if none); what a test or screen reader sees."""
+        """The message shown under a field, '' if none; lets tests read the form as the user sees it."""
         label = self._labels.get(field, self._general)
         return "" if label.isHidden() else label.text()
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from app.services.ledger import Ledger
 from app.services.payment_runs import submit_run
 from app.services.payments import create_transfer
+from app.services.preferences import Preferences
 from app.views.jobs import JobRunner
 from app.views.pages import PageContext
 from app.views.unlock_dialog import UnlockedLedger
@@ -27,8 +28,7 @@ __all__ = ["HUBER_AT", "KUNDE", "OWN", "PASS", "PASSWORDS", "WEBER", "context_fo
 
 
 def context_for(ledger: Ledger, runner: JobRunner) -> PageContext:
-    from app.services.preferences import Preferences
-
+    """What the main window hands a page, around a ledger the test built."""
     return PageContext(UnlockedLedger(ledger, PASS, "Müller Feinmechanik GmbH"), runner, Preferences(language="en"))
 
 
