@@ -75,6 +75,7 @@ def test_every_extracted_msgid_has_a_german_translation() -> None:
         "Bank",
         "IBAN",
         "BIC",
+        "--map: {error}",
         "Status: {status}",
         "{file}: {error}",
         "{date}: {amount}",
