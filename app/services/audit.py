@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -108,7 +109,7 @@ def record_many(session: Session, *, actor: str, events: Sequence[EventSpec]) ->
     at = datetime.now().replace(microsecond=0)
     rows = []
     for spec in events:
-        event = AuditEvent(
+        row = SimpleNamespace(
             at=at,
             actor=actor,
             action=spec.action,
@@ -117,14 +118,10 @@ def record_many(session: Session, *, actor: str, events: Sequence[EventSpec]) ->
             summary=spec.summary,
             data_digest=digest(spec.data),
             prev_hash=prev,
-            chain_hash="",
         )
-        event.chain_hash = prev = _chain(prev, event)
-        rows.append({column: getattr(event, column) for column in _EVENT_COLUMNS})
-    session.execute(insert(AuditEvent), rows)
-
-
-_EVENT_COLUMNS = ("at", "actor", "action", "entity", "entity_id", "summary", "data_digest", "prev_hash", "chain_hash")
+        row.chain_hash = prev = _chain(prev, row)  # type: ignore[arg-type]
+        rows.append(vars(row))
+    session.connection().execute(insert(AuditEvent.__table__), rows)
 
 
 def record_row(session: Session, *, actor: str, action: str, row: Base, summary: str = "") -> AuditEvent:

@@ -424,8 +424,8 @@ def _book_automatic(
             )
         )
         allocated[tx.id] = allocated.get(tx.id, 0) + cents
-    session.execute(insert(Allocation), rows)
-    session.execute(insert(Notification), notes)
+    session.connection().execute(insert(Allocation.__table__), rows)
+    session.connection().execute(insert(Notification.__table__), notes)
     audit.record_many(session, actor=actor, events=events)
     states = {}
     for tx, *_rest in booked:
