@@ -7,7 +7,8 @@ import sys
 
 BENCHMARKS = (
     ("statement import", ["bench.import_bench"]),
-    ("reconciliation", ["bench.matching_bench"]),
+    ("reconciliation engine", ["bench.matching_bench"]),
+    ("kontor match on an encrypted ledger", ["bench.reconciliation_bench"]),
     ("transactions view and search", ["bench.views_bench"]),
 )
 
