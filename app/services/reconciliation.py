@@ -30,6 +30,7 @@ from app.models.schema import (
 from app.services import audit
 from app.services.company_settings import read_section, write_section
 from app.services.formatting import format_amount, to_cents
+from app.services.gc_pause import collector_paused
 from app.services.i18n import N_, _, ngettext
 from app.services.ledger import Ledger
 from app.services.matching import (
@@ -559,7 +560,7 @@ def match_payments(
     ledger: Ledger, *, actor: str, dry_run: bool = False, transaction_ids: Sequence[int] | None = None
 ) -> MatchSummary:
     """Book what is certain, count what needs a person; only the given payments when `transaction_ids` is set."""
-    with ledger.session() as session, session.begin():
+    with collector_paused(), ledger.session() as session, session.begin():
         return _run(session, actor=actor, transaction_ids=transaction_ids, dry_run=dry_run)
 
 

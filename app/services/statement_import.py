@@ -24,6 +24,7 @@ from app.models.base import utcnow
 from app.models.schema import BalanceSnapshot, BankAccount, Notification, StatementImport, Transaction
 from app.services import audit
 from app.services.formatting import format_amount, format_date, from_cents, to_cents
+from app.services.gc_pause import collector_paused
 from app.services.i18n import N_, _
 from app.services.ledger import Ledger
 from app.services.search_index import index_transactions
@@ -512,8 +513,9 @@ def import_statement_files(
             progress(done, len(paths))
         try:
             fmt = file_format(path)
-            statements = read_statement_file(path, profile=profile, mapping=mapping)
-            with ledger.writer() as session:
+            with collector_paused():
+                statements = read_statement_file(path, profile=profile, mapping=mapping)
+            with collector_paused(), ledger.writer() as session:
                 result = import_statements(
                     session, statements, source=path.name, fmt=fmt, actor=actor, account_iban=account_iban
                 )
