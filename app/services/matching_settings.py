@@ -6,10 +6,9 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
-from app.services.formatting import format_amount
+from app.services.formatting import format_amount, parse_amount
 from app.services.i18n import _
 from app.services.matching.config import SEARCH_FIELDS, MatchConfig, SkontoRule
-from app.services.transaction_query import parse_amount
 
 
 class SettingsInputError(ValueError):
@@ -79,7 +78,10 @@ def form_of(config: MatchConfig) -> MatchingForm:
 
 def apply_form(config: MatchConfig, form: MatchingForm) -> MatchConfig:
     """The stored settings with the form's values; raises SettingsInputError naming the field."""
-    tolerance = parse_amount(form.tolerance)
+    try:
+        tolerance = parse_amount(form.tolerance)
+    except ValueError:
+        tolerance = None
     if tolerance is None or tolerance < 0:
         raise SettingsInputError("tolerance", _("'{text}' is not an amount").format(text=form.tolerance))
     if not form.search_fields or any(name not in SEARCH_FIELDS for name in form.search_fields):

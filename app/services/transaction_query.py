@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.models.schema import BankAccount, StatementImport, Transaction
 from app.services.formatting import format_date, from_cents, to_cents
+from app.services.formatting import parse_amount as parse_typed_amount
 from app.services.i18n import N_, _, current_language
 
 Direction = Literal["all", "in", "out"]
@@ -32,7 +33,6 @@ RECONCILIATION_LABELS = {
 }
 HIDDEN_STATUS = "replaced"  # a pending booking superseded by its final booking; shown nowhere
 _WORD = re.compile(r"\w", re.UNICODE)
-_PLAIN_NUMBER = re.compile(r"\d+(\.\d*)?|\.\d+")
 _HIDDEN = aliased(Transaction)
 _FTS = table("transactions_fts", column("rowid"))  # contentless FTS5 index; rowid = transactions.id
 
@@ -360,15 +360,11 @@ def transaction_detail(session: Session, transaction_id: int) -> TransactionDeta
 
 
 def parse_amount(text: str) -> Decimal | None:
-    """A user's amount in the filter bar, in German (1.234,56) or English (1,234.56) notation; None if not one."""
-    cleaned = text.replace("€", "").replace("\u00a0", "").replace(" ", "").lstrip("+-")
-    if not cleaned:
+    """A filter-bar amount in either notation, as a size; None while the field is empty or half-typed."""
+    try:
+        return abs(parse_typed_amount(text))
+    except ValueError:
         return None
-    if current_language() == "de" or ("," in cleaned and "." not in cleaned and cleaned.count(",") == 1):
-        cleaned = cleaned.replace(".", "").replace(",", ".")
-    else:
-        cleaned = cleaned.replace(",", "")
-    return Decimal(cleaned) if _PLAIN_NUMBER.fullmatch(cleaned) else None
 
 
 # -- copying and exporting ------------------------------------------------------------------------
