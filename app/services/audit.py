@@ -140,8 +140,12 @@ def record_row(session: Session, *, actor: str, action: str, row: Base, summary:
 
 def values_digest(values: Mapping[str, Any]) -> str:
     """Digest of a transaction's audited columns; cheaper than JSON because imports digest every row."""
-    fields = ("" if (value := values.get(name)) is None else str(value) for name in Transaction.__audited__)
-    return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
+    return fields_digest([values.get(name) for name in Transaction.__audited__])
+
+
+def fields_digest(values: Iterable[Any]) -> str:
+    """values_digest of the audited column values given in `Transaction.__audited__` order (dates as ISO text)."""
+    return hashlib.sha256("\x1f".join(["" if value is None else str(value) for value in values]).encode()).hexdigest()
 
 
 def import_data(session: Session, import_id: int) -> list[list[Any]]:
@@ -162,7 +166,15 @@ def record_import(
     summary: str,
 ) -> AuditEvent:
     """One event for a whole import: the ids and digests of its rows (ordered by id)."""
-    data = sorted([row_id, values_digest(values)] for row_id, values in rows)
+    digests = [[row_id, values_digest(values)] for row_id, values in rows]
+    return record_import_digests(session, actor=actor, import_id=import_id, digests=digests, summary=summary)
+
+
+def record_import_digests(
+    session: Session, *, actor: str, import_id: int, digests: list[list[Any]], summary: str
+) -> AuditEvent:
+    """record_import with the `[id, digest]` pairs already computed, as a streaming import does chunk by chunk."""
+    data = sorted(digests)
     return record(
         session,
         actor=actor,

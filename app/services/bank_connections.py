@@ -29,6 +29,7 @@ from app.services.secrets import forget_pin, pin_key
 from app.services.statement_import import find_or_create_account, import_statements
 from app.services.statements.model import ParsedStatement
 from app.services.statements.reader import read_statement_stream
+from app.services.statements.rows import rows_of
 
 FIRST_SYNC_DAYS = 90  # what banks show without a TAN (PSD2's 90-day rule)
 OVERLAP_DAYS = 5  # late bookings with an earlier date are caught; duplicates are dropped by the importer
@@ -323,7 +324,12 @@ def _import_account(
     statements = _parse(item.iban, item.format, item.documents)
     if statements:
         imported = import_statements(
-            session, statements, source=f"FinTS {item.iban}", fmt=item.format, actor=actor, account_iban=item.iban
+            session,
+            rows_of(statements),
+            source=f"FinTS {item.iban}",
+            fmt=item.format,
+            actor=actor,
+            account_iban=item.iban,
         )
         outcome.new, outcome.duplicates, outcome.returns = imported.new, imported.duplicates, imported.returns
         outcome.warnings = list(imported.warnings)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
+import operator
 import re
 import threading
-import unicodedata
 import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +27,24 @@ from app.services.i18n import N_, _
 from app.services.ledger import Ledger
 from app.services.search_index import index_transactions
 from app.services.statements.bank_csv import CsvMapping
-from app.services.statements.model import ParsedStatement, ParsedTransaction, StatementFormatError
-from app.services.statements.reader import detect_format, read_statement_file
+from app.services.statements.model import StatementFormatError
+from app.services.statements.reader import detect_format
+from app.services.statements.rows import (
+    AMOUNT_CENTS,
+    BOOKED_ON,
+    COUNTERPARTY_IBAN,
+    COUNTERPARTY_NAME,
+    DEDUPE_KEY,
+    END_TO_END_ID,
+    MANDATE_ID,
+    PURPOSE,
+    RETURN_REASON,
+    ROW_COLUMNS,
+    STATUS,
+    Row,
+    StatementRows,
+)
+from app.services.statements.worker import read_rows
 
 RETURN_REASONS = {
     "AC01": N_("IBAN wrong"),
@@ -47,8 +61,6 @@ RETURN_REASONS = {
     "SL01": N_("service of the debtor's bank"),
 }
 PENDING_WINDOW = timedelta(days=5)
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "AE", "Ö": "OE", "Ü": "UE", "ß": "ss"})
-_NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
 
 
 class StatementImportError(ValueError):
@@ -78,19 +90,6 @@ class ImportResult:
         return not self.error
 
 
-def _fold(text: str) -> str:
-    """Comparable text: MT940 writes 'Mueller' for 'Müller', CSV and CAMT keep the umlaut."""
-    ascii_text = unicodedata.normalize("NFKD", text.translate(_UMLAUTS)).encode("ascii", "ignore").decode()
-    return _NOT_ALNUM.sub("", ascii_text.upper())
-
-
-def dedupe_key(booked_on: date, amount_cents: int, end_to_end_id: str, purpose: str, status: str) -> str:
-    """The same booking gives the same key whether it came as MT940, CAMT or CSV."""
-    reference = end_to_end_id if end_to_end_id and end_to_end_id.upper() != "NOTPROVIDED" else ""
-    basis = f"{booked_on.isoformat()}|{amount_cents}|{_fold(reference) or _fold(purpose)[:24]}|{status}"
-    return hashlib.sha256(basis.encode()).hexdigest()[:32]
-
-
 def _clean_iban(value: str) -> str:
     return value.replace(" ", "").upper()
 
@@ -99,7 +98,7 @@ _IBAN_IN_TEXT = re.compile(r"\b([A-Z]{2}\d{2}[A-Z0-9]{10,30}?)(?:[A-Z]{3})?\b")
 _BLZ_ACCOUNT = re.compile(r"^(\d{8})/0*(\d{1,10})(?:\D.*)?$")
 
 
-def statement_iban(statement: ParsedStatement) -> str:
+def statement_iban(statement: StatementRows) -> str:
     """The account's IBAN: named in the file, or derived from an IBAN-like or German BLZ/account `:25:`."""
     if statement.account_iban:
         return _clean_iban(statement.account_iban)
@@ -141,238 +140,187 @@ def find_or_create_account(session: Session, iban: str, *, currency: str, actor:
     return account
 
 
-_INSERT_COLUMNS = (
-    "id",
-    "account_id",
-    "booked_on",
-    "value_on",
-    "amount_cents",
-    "currency",
-    "counterparty_name",
-    "counterparty_iban",
-    "counterparty_bic",
-    "purpose",
-    "end_to_end_id",
-    "mandate_id",
-    "creditor_id",
-    "bank_reference",
-    "transaction_code",
-    "status",
-    "return_reason",
-    "reconciliation",
-    "batch_ref",
-    "raw",
-    "import_id",
-    "dedupe_key",
-    "created_at",
-)
+_INSERT_COLUMNS = ("id", "account_id", "import_id", "reconciliation", "created_at", *ROW_COLUMNS)
 _INSERT_SQL = (
     f"INSERT INTO transactions ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
 )
+# The audited columns (audit.values_digest) as positions in a row tuple; account_id is not in the row.
+_AUDITED_IN_ROW = operator.itemgetter(*(ROW_COLUMNS.index(name) for name in Transaction.__audited__[1:]))
 
 
-def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+def _insert_rows(session: Session, first_id: int, account_id: int, import_id: int, rows: list[Row]) -> None:
     """One driver-level executemany: at a million rows the ORM's per-row parameter handling dominates."""
     created_at = str(utcnow())
-    params = [
-        (
-            row["id"],
-            row["account_id"],
-            row["booked_on"].isoformat(),
-            row["value_on"].isoformat() if row["value_on"] else None,
-            row["amount_cents"],
-            row["currency"],
-            row["counterparty_name"],
-            row["counterparty_iban"],
-            row["counterparty_bic"],
-            row["purpose"],
-            row["end_to_end_id"],
-            row["mandate_id"],
-            row["creditor_id"],
-            row["bank_reference"],
-            row["transaction_code"],
-            row["status"],
-            row["return_reason"],
-            row["reconciliation"],
-            row["batch_ref"],
-            row["raw"],
-            row["import_id"],
-            row["dedupe_key"],
-            created_at,
-        )
-        for row in rows
-    ]
+    params = [(row_id, account_id, import_id, "open", created_at, *row) for row_id, row in enumerate(rows, first_id)]
     session.connection().exec_driver_sql(_INSERT_SQL, params)
 
 
-def _values(account_id: int, tx: ParsedTransaction, import_id: int) -> dict[str, Any]:
-    cents = to_cents(tx.amount)
-    status = "pending" if tx.pending else "booked"
-    code = " ".join(part for part in (tx.gvc, tx.bank_transaction_code) if part)
-    return {
-        "account_id": account_id,
-        "booked_on": tx.booked_on,
-        "value_on": tx.value_on,
-        "amount_cents": cents,
-        "currency": tx.currency or "EUR",
-        "counterparty_name": tx.counterparty_name,
-        "counterparty_iban": _clean_iban(tx.counterparty_iban),
-        "counterparty_bic": tx.counterparty_bic,
-        "purpose": tx.purpose,
-        "end_to_end_id": tx.end_to_end_id,
-        "mandate_id": tx.mandate_id,
-        "creditor_id": tx.creditor_id,
-        "bank_reference": tx.bank_reference,
-        "transaction_code": code[:50],
-        "status": status,
-        "return_reason": tx.return_reason if tx.is_return or tx.return_reason else "",
-        "reconciliation": "open",
-        "batch_ref": tx.batch_ref,
-        "raw": tx.raw,
-        "import_id": import_id,
-        "dedupe_key": dedupe_key(tx.booked_on, cents, tx.end_to_end_id, tx.purpose, status),
-    }
-
-
-def _balance_warnings(statements: Sequence[ParsedStatement], iban: str, source: str) -> list[str]:
+def _balance_warnings(
+    statement: StatementRows, previous: StatementRows | None, iban: str, source: str
+) -> list[str]:
+    """Opening plus bookings must give the closing balance, and a statement must open where the last one closed."""
     warnings = []
-    previous: ParsedStatement | None = None
-    for statement in statements:
-        name = statement.statement_id or "?"
-        if statement.opening and statement.closing:
-            total = statement.opening.amount + sum((t.amount for t in statement.transactions), Decimal(0))
-            if total != statement.closing.amount and not statement.pending:
-                warnings.append(
-                    _(
-                        "{source}: statement {name} of {iban}: opening balance {opening} plus bookings {sum} "
-                        "is {total}, but the closing balance on {date} is {closing}"
-                    ).format(
-                        source=source,
-                        name=name,
-                        iban=iban,
-                        opening=format_amount(statement.opening.amount),
-                        sum=format_amount(total - statement.opening.amount),
-                        total=format_amount(total),
-                        date=format_date(statement.closing.on),
-                        closing=format_amount(statement.closing.amount),
-                    )
+    name = statement.statement_id or "?"
+    if statement.opening and statement.closing and not statement.pending:
+        total = statement.opening.amount + statement.total
+        if total != statement.closing.amount:
+            warnings.append(
+                _(
+                    "{source}: statement {name} of {iban}: opening balance {opening} plus bookings {sum} "
+                    "is {total}, but the closing balance on {date} is {closing}"
+                ).format(
+                    source=source,
+                    name=name,
+                    iban=iban,
+                    opening=format_amount(statement.opening.amount),
+                    sum=format_amount(statement.total),
+                    total=format_amount(total),
+                    date=format_date(statement.closing.on),
+                    closing=format_amount(statement.closing.amount),
                 )
-        if previous and previous.closing and statement.opening and not statement.pending:
-            if previous.closing.amount != statement.opening.amount:
-                warnings.append(
-                    _(
-                        "{source}: gap before statement {name} of {iban}: the previous statement closed with "
-                        "{closing} on {closed_on}, this one opens with {opening}"
-                    ).format(
-                        source=source,
-                        name=name,
-                        iban=iban,
-                        closing=format_amount(previous.closing.amount),
-                        closed_on=format_date(previous.closing.on),
-                        opening=format_amount(statement.opening.amount),
-                    )
+            )
+    if previous and previous.closing and statement.opening and not statement.pending:
+        if previous.closing.amount != statement.opening.amount:
+            warnings.append(
+                _(
+                    "{source}: gap before statement {name} of {iban}: the previous statement closed with "
+                    "{closing} on {closed_on}, this one opens with {opening}"
+                ).format(
+                    source=source,
+                    name=name,
+                    iban=iban,
+                    closing=format_amount(previous.closing.amount),
+                    closed_on=format_date(previous.closing.on),
+                    opening=format_amount(statement.opening.amount),
                 )
-        previous = statement
+            )
     return warnings
+
+
+@dataclass(slots=True)
+class _AccountState:
+    """What an import remembers per account while statements stream in."""
+
+    account: BankAccount
+    previous: StatementRows | None = None
+    existing: dict[str, int] = field(default_factory=dict)  # dedupe key -> copies already in the ledger
+    seen: Counter[str] = field(default_factory=Counter)  # dedupe key -> copies in this import so far
 
 
 def import_statements(
     session: Session,
-    statements: Sequence[ParsedStatement],
+    statements: Iterable[StatementRows],
     *,
     source: str,
     fmt: str,
     actor: str,
     account_iban: str | None = None,
 ) -> ImportResult:
-    """Write parsed statements in the caller's transaction; raises before writing if an account is unknown."""
-    result = ImportResult(source=source, format=fmt)
-    by_account: dict[str, list[ParsedStatement]] = defaultdict(list)
-    for statement in statements:
-        iban = statement_iban(statement) or _clean_iban(account_iban or "")
-        if not iban:
-            raise AccountNeededError(
-                _("{source}: the statement names no IBAN (account {number}); choose the account to import into").format(
-                    source=statement.source or source, number=statement.account_number or "?"
-                )
-            )
-        if account_iban and statement_iban(statement) and _clean_iban(account_iban) != iban:
-            raise StatementImportError(
-                _("{source}: the statement is for {iban}, not for {chosen}").format(
-                    source=statement.source or source, iban=iban, chosen=_clean_iban(account_iban)
-                )
-            )
-        by_account[iban].append(statement)
+    """Write statements as they arrive, in the caller's transaction: an error anywhere rolls the whole file back.
 
+    Memory is bounded by one statement, not the file: rows go into the ledger statement by statement.
+    """
+    result = ImportResult(source=source, format=fmt)
     batch = StatementImport(source=source[:500], format=fmt, imported_by=actor)
     session.add(batch)
     session.flush()
-    inserted: list[tuple[int, dict[str, Any]]] = []
-    for iban, account_statements in by_account.items():
-        account = find_or_create_account(session, iban, currency=account_statements[0].currency, actor=actor)
-        result.accounts.append(iban)
-        result.warnings += _balance_warnings(account_statements, iban, source)
-        rows = [_values(account.id, tx, batch.id) for st in account_statements for tx in st.transactions]
-        fresh = _without_duplicates(session, account.id, rows)
-        result.duplicates += len(rows) - len(fresh)
+    accounts: dict[str, _AccountState] = {}
+    digests: list[list[Any]] = []
+    first_new_id = next_id = (session.scalar(select(func.max(Transaction.id))) or 0) + 1
+    for statement in statements:
+        iban = _account_of(statement, account_iban, source)
+        state = accounts.get(iban)
+        if state is None:
+            account = find_or_create_account(session, iban, currency=statement.currency, actor=actor)
+            state = accounts[iban] = _AccountState(account)
+            result.accounts.append(iban)
+        account_id = state.account.id
+        result.warnings += _balance_warnings(statement, state.previous, iban, source)
+        state.previous = statement
+        fresh = _without_duplicates(session, state, batch.id, statement.rows)
+        result.duplicates += len(statement.rows) - len(fresh)
         if fresh:
             # Ids are given, not returned: the write lock is ours, and a plain executemany is much faster.
-            first_id = (session.scalar(select(func.max(Transaction.id))) or 0) + 1
-            ids = range(first_id, first_id + len(fresh))
-            for row_id, row in zip(ids, fresh, strict=True):
-                row["id"] = row_id
-            _insert_rows(session, fresh)
-            inserted += list(zip(ids, fresh, strict=True))
-            result.replaced_pending += _replace_pending(session, account.id, fresh)
+            _insert_rows(session, next_id, account_id, batch.id, fresh)
+            ids = range(next_id, next_id + len(fresh))
+            index_transactions(session, ids.start, ids.stop - 1)
+            digests += [
+                [row_id, audit.fields_digest((account_id, *_AUDITED_IN_ROW(row)))]
+                for row_id, row in zip(ids, fresh, strict=True)
+            ]
+            result.replaced_pending += _replace_pending(session, account_id, fresh)
             result.returns += _link_returns(
-                session, account, [(i, r) for i, r in zip(ids, fresh, strict=True) if r["return_reason"]]
+                session, state.account, [(i, row) for i, row in zip(ids, fresh, strict=True) if row[RETURN_REASON]]
             )
-        _store_snapshots(session, account.id, account_statements, iban, source, result.warnings)
-    result.new = len(inserted)
-    if inserted:
-        index_transactions(session, inserted[0][0], inserted[-1][0])
+            next_id += len(fresh)
+        _store_snapshots(session, account_id, statement, iban, source, result.warnings)
+    result.new = next_id - first_new_id
     batch.new_count, batch.duplicate_count = result.new, result.duplicates
     batch.warnings = "\n".join(result.warnings)
-    audit.record_import(
+    audit.record_import_digests(
         session,
         actor=actor,
         import_id=batch.id,
-        rows=inserted,
+        digests=digests,
         summary=f"{source}: {result.new} new, {result.duplicates} duplicates",
     )
     result.import_id = batch.id
     return result
 
 
-def _without_duplicates(session: Session, account_id: int, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Keep as many copies of a booking as the file has beyond those already in the ledger."""
+def _account_of(statement: StatementRows, account_iban: str | None, source: str) -> str:
+    """The statement's IBAN, or the one the user chose for a file that names none; raises when they disagree."""
+    named = statement_iban(statement)
+    iban = named or _clean_iban(account_iban or "")
+    if not iban:
+        raise AccountNeededError(
+            _("{source}: the statement names no IBAN (account {number}); choose the account to import into").format(
+                source=statement.source or source, number=statement.account_number or "?"
+            )
+        )
+    if account_iban and named and _clean_iban(account_iban) != iban:
+        raise StatementImportError(
+            _("{source}: the statement is for {iban}, not for {chosen}").format(
+                source=statement.source or source, iban=iban, chosen=_clean_iban(account_iban)
+            )
+        )
+    return iban
+
+
+def _without_duplicates(session: Session, state: _AccountState, import_id: int, rows: list[Row]) -> list[Row]:
+    """Keep as many copies of a booking as this import has beyond those the ledger had before it."""
     if not rows:
         return []
-    first = min(row["booked_on"] for row in rows)
-    last = max(row["booked_on"] for row in rows)
-    existing = Counter(
-        dict(
-            session.execute(
-                select(Transaction.dedupe_key, func.count())
-                .where(
-                    Transaction.account_id == account_id,
-                    Transaction.booked_on.between(first, last),
-                    Transaction.status != "replaced",
-                )
-                .group_by(Transaction.dedupe_key)
-            ).all()
+    existing = state.existing
+    unknown = [row for row in rows if row[DEDUPE_KEY] not in existing]
+    if unknown:
+        first = min(row[BOOKED_ON] for row in unknown)
+        last = max(row[BOOKED_ON] for row in unknown)
+        # A key encodes its booking date, so a count found for any date range containing that date is final.
+        counted = session.execute(
+            select(Transaction.dedupe_key, func.count())
+            .where(
+                Transaction.account_id == state.account.id,
+                Transaction.booked_on.between(date.fromisoformat(first), date.fromisoformat(last)),  # type: ignore[arg-type]
+                Transaction.status != "replaced",
+                Transaction.import_id.is_distinct_from(import_id),
+            )
+            .group_by(Transaction.dedupe_key)
         )
-    )
-    seen: Counter[str] = Counter()
+        existing.update((key, count) for key, count in counted)
+        for row in unknown:
+            existing.setdefault(row[DEDUPE_KEY], 0)  # type: ignore[arg-type]
+    seen = state.seen
     fresh = []
     for row in rows:
-        seen[row["dedupe_key"]] += 1
-        if seen[row["dedupe_key"]] > existing[row["dedupe_key"]]:
+        key = row[DEDUPE_KEY]
+        seen[key] += 1  # type: ignore[index]
+        if seen[key] > existing[key]:  # type: ignore[index]
             fresh.append(row)
     return fresh
 
 
-def _replace_pending(session: Session, account_id: int, fresh: Iterable[dict[str, Any]]) -> int:
+def _replace_pending(session: Session, account_id: int, fresh: Iterable[Row]) -> int:
     """A booked entry retires the pending one it confirms (same amount and reference, within days)."""
     pending: dict[int, list[tuple[int, date, str, str]]] = defaultdict(list)
     for row in session.execute(
@@ -389,11 +337,11 @@ def _replace_pending(session: Session, account_id: int, fresh: Iterable[dict[str
         return 0
     retired: list[int] = []
     for row in fresh:
-        candidates = pending.get(row["amount_cents"]) if row["status"] == "booked" else None
+        candidates = pending.get(row[AMOUNT_CENTS]) if row[STATUS] == "booked" else None  # type: ignore[call-overload]
         for candidate in candidates or ():
             pending_id, booked_on, end_to_end_id, purpose = candidate
-            same = end_to_end_id == row["end_to_end_id"] if row["end_to_end_id"] else purpose == row["purpose"]
-            if same and abs(booked_on - row["booked_on"]) <= PENDING_WINDOW:
+            same = end_to_end_id == row[END_TO_END_ID] if row[END_TO_END_ID] else purpose == row[PURPOSE]
+            if same and abs(booked_on - date.fromisoformat(row[BOOKED_ON])) <= PENDING_WINDOW:  # type: ignore[arg-type]
                 retired.append(pending_id)
                 candidates.remove(candidate)  # type: ignore[union-attr]
                 break
@@ -402,14 +350,15 @@ def _replace_pending(session: Session, account_id: int, fresh: Iterable[dict[str
     return len(retired)
 
 
-def _link_returns(session: Session, account: BankAccount, returns: list[tuple[int, dict[str, Any]]]) -> int:
+def _link_returns(session: Session, account: BankAccount, returns: list[tuple[int, Row]]) -> int:
     """Flag R-transactions, link them to the original booking and tell the bookkeeper."""
     for return_id, row in returns:
-        conditions = [Transaction.counterparty_iban == row["counterparty_iban"]] if row["counterparty_iban"] else []
-        if row["end_to_end_id"]:
-            conditions.append(Transaction.end_to_end_id == row["end_to_end_id"])
-        if row["mandate_id"]:
-            conditions.append(Transaction.mandate_id == row["mandate_id"])
+        counterparty_iban, end_to_end_id, mandate_id = row[COUNTERPARTY_IBAN], row[END_TO_END_ID], row[MANDATE_ID]
+        conditions = [Transaction.counterparty_iban == counterparty_iban] if counterparty_iban else []
+        if end_to_end_id:
+            conditions.append(Transaction.end_to_end_id == end_to_end_id)
+        if mandate_id:
+            conditions.append(Transaction.mandate_id == mandate_id)
         original = None
         if conditions:
             original = session.scalar(
@@ -417,9 +366,9 @@ def _link_returns(session: Session, account: BankAccount, returns: list[tuple[in
                 .where(
                     Transaction.account_id == account.id,
                     Transaction.id != return_id,
-                    Transaction.amount_cents == -row["amount_cents"],
+                    Transaction.amount_cents == -row[AMOUNT_CENTS],  # type: ignore[operator]
                     Transaction.return_reason == "",
-                    Transaction.booked_on <= row["booked_on"],
+                    Transaction.booked_on <= date.fromisoformat(row[BOOKED_ON]),  # type: ignore[arg-type]
                     Transaction.status == "booked",
                     or_(*conditions),
                 )
@@ -428,16 +377,16 @@ def _link_returns(session: Session, account: BankAccount, returns: list[tuple[in
             )
         if original is not None:
             session.execute(update(Transaction).where(Transaction.id == return_id).values(return_of_id=original))
-        reason = row["return_reason"]
+        reason = row[RETURN_REASON]
         session.add(
             Notification(
                 kind="return",
                 message=_("Returned booking on {iban}: {amount} from {name}, reason {code} ({text})").format(
                     iban=account.iban,
-                    amount=format_amount(from_cents(row["amount_cents"])),
-                    name=row["counterparty_name"] or "?",
+                    amount=format_amount(from_cents(row[AMOUNT_CENTS])),  # type: ignore[arg-type]
+                    name=row[COUNTERPARTY_NAME] or "?",
                     code=reason,
-                    text=_(RETURN_REASONS.get(reason, reason or "?")),
+                    text=_(RETURN_REASONS.get(reason, reason or "?")),  # type: ignore[arg-type]
                 ),
             )
         )
@@ -445,41 +394,35 @@ def _link_returns(session: Session, account: BankAccount, returns: list[tuple[in
 
 
 def _store_snapshots(
-    session: Session,
-    account_id: int,
-    statements: Sequence[ParsedStatement],
-    iban: str,
-    source: str,
-    warnings: list[str],
+    session: Session, account_id: int, statement: StatementRows, iban: str, source: str, warnings: list[str]
 ) -> None:
     """Closing balances become snapshots; a differing snapshot already in the ledger is a warning."""
-    for statement in statements:
-        for balance, kind in ((statement.opening, "opening"), (statement.closing, "closing")):
-            if balance is None or statement.pending:
-                continue
-            cents = to_cents(balance.amount)
-            known = session.scalars(
-                select(BalanceSnapshot.amount_cents).where(
-                    BalanceSnapshot.account_id == account_id, BalanceSnapshot.balance_on == balance.on
+    if statement.pending:
+        return
+    for balance, kind in ((statement.opening, "opening"), (statement.closing, "closing")):
+        if balance is None:
+            continue
+        cents = to_cents(balance.amount)
+        known = session.scalars(
+            select(BalanceSnapshot.amount_cents).where(
+                BalanceSnapshot.account_id == account_id, BalanceSnapshot.balance_on == balance.on
+            )
+        ).all()
+        if known and cents not in known:
+            warnings.append(
+                _("{source}: the {kind} balance of {iban} on {date} is {amount}, the ledger has {known}").format(
+                    source=source,
+                    kind=_(kind),
+                    iban=iban,
+                    date=format_date(balance.on),
+                    amount=format_amount(balance.amount),
+                    known=format_amount(from_cents(known[-1])),
                 )
-            ).all()
-            if known and cents not in known:
-                warnings.append(
-                    _("{source}: the {kind} balance of {iban} on {date} is {amount}, the ledger has {known}").format(
-                        source=source,
-                        kind=_(kind),
-                        iban=iban,
-                        date=format_date(balance.on),
-                        amount=format_amount(balance.amount),
-                        known=format_amount(from_cents(known[-1])),
-                    )
-                )
-            elif not known and kind == "closing":
-                session.add(
-                    BalanceSnapshot(
-                        account_id=account_id, balance_on=balance.on, amount_cents=cents, source=source[:40]
-                    )
-                )
+            )
+        elif not known and kind == "closing":
+            session.add(
+                BalanceSnapshot(account_id=account_id, balance_on=balance.on, amount_cents=cents, source=source[:40])
+            )
 
 
 def file_format(path: Path) -> str:
@@ -513,8 +456,7 @@ def import_statement_files(
             progress(done, len(paths))
         try:
             fmt = file_format(path)
-            with collector_paused():
-                statements = read_statement_file(path, profile=profile, mapping=mapping)
+            statements = read_rows(path, profile=profile, mapping=mapping)
             with collector_paused(), ledger.writer() as session:
                 result = import_statements(
                     session, statements, source=path.name, fmt=fmt, actor=actor, account_iban=account_iban

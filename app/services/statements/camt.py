@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -21,8 +22,9 @@ from app.services.statements.sepa_purpose import find_return_reason, split_sepa_
 _Element = etree._Element
 _STATEMENT_TAGS = frozenset({"Stmt", "Rpt", "Ntfctn"})
 _STATEMENT_CHILDREN = frozenset({"Id", "ElctrncSeqNb", "CreDtTm", "Acct", "Bal", "FrToDt"})
-# iterparse reports only these (in any namespace), so Python sees a few events per entry, not one per element.
-_EVENT_TAGS = [f"{{*}}{name}" for name in sorted(_STATEMENT_TAGS | _STATEMENT_CHILDREN | {"Ntry"})]
+# iterparse reports only these (in any namespace), so Python sees one event per entry, not one per element.
+_EVENT_TAGS = [f"{{*}}{name}" for name in sorted(_STATEMENT_TAGS | {"Ntry", "GrpHdr"})]
+_RELEASE_EVERY = 64  # cleared entries are unlinked in batches: one sibling walk per entry costs more than it saves
 _PROPRIETARY_GVC_RE = re.compile(r"^[A-Z]{4}\+(\d{3})(\+|$)")
 _NOT_PROVIDED = frozenset({"NOTPROVIDED", "NONREF", "NOT PROVIDED"})
 _PENDING_STATUS = frozenset({"PDNG", "INFO", "FUTR"})
@@ -85,21 +87,9 @@ def _children(element: _Element | None, name: str) -> list[_Element]:
     return [] if element is None else [child for child in element if _local(child) == name]
 
 
-def _same_named(first: _Element | None) -> list[_Element]:
-    """first and its later siblings of the same local name, in document order."""
-    if first is None:
-        return []
-    name = _local(first)
-    return [first, *(sibling for sibling in first.itersiblings() if _local(sibling) == name)]
-
-
 def _text(element: _Element | None, *names: str) -> str:
     found = _child(element, *names)
     return (found.text or "").strip() if found is not None else ""
-
-
-def _own_text(element: _Element | None) -> str:
-    return (element.text or "").strip() if element is not None else ""
 
 
 @dataclass(slots=True)
@@ -111,47 +101,80 @@ class _StatementState:
     has_currency: bool = False
 
 
-def parse_camt(stream: IO[bytes], *, source: str) -> list[ParsedStatement]:
-    """Read all statements of a camt.052/053/054 file; raises StatementFormatError naming the line."""
-    statements: list[ParsedStatement] = []
+def parse_camt(stream: IO[bytes], *, source: str) -> Iterator[ParsedStatement]:
+    """Yield each statement of a camt.052/053/054 file when it is complete; StatementFormatError names the line."""
+    found = False
     state: _StatementState | None = None
     group_on: date | None = None
+    unreleased = 0
     try:
-        events = etree.iterparse(stream, events=("start", "end"), tag=_EVENT_TAGS, huge_tree=True)
-        for event, element in events:
-            name = _local(element)
-            if event == "start":
-                if name in _STATEMENT_TAGS and state is None:
-                    pending = name == "Rpt"
-                    state = _StatementState(ParsedStatement(account_iban="", pending=pending, source=source))
-                    state.fallback_on = group_on
-                continue
-            if state is None:
-                if name == "CreDtTm":
-                    group_on = _date(source, element)
-                continue
+        # Only end events of entries, statements and the group header: one Python step per entry.
+        for _event, element in etree.iterparse(stream, tag=_EVENT_TAGS, huge_tree=True):
+            name = _LOCAL_NAMES.get(element.tag) or _local(element)
             if name == "Ntry":
+                holder = element.getparent()
+                if holder is None or _local(holder) not in _STATEMENT_TAGS:
+                    continue
+                if state is None:
+                    state = _start_statement(source, holder, group_on, before=element)
                 state.entries += 1
                 _entry(source, element, state)
-                _release(element)
-            elif name in _STATEMENT_TAGS:
-                statements.append(state.statement)
+                element.clear(keep_tail=False)
+                unreleased += 1
+                if unreleased >= _RELEASE_EVERY:
+                    _release(element)
+                    unreleased = 0
+            elif name == "GrpHdr":
+                created = _child(element, "CreDtTm")
+                group_on = _date(source, created) if created is not None else None
+            else:
+                if state is None:
+                    state = _start_statement(source, element, group_on, before=None)
+                else:
+                    _read_trailer(source, element, state)
+                found = True
+                yield state.statement
                 state = None
                 _release(element)
-            else:
-                parent = element.getparent()
-                if parent is not None and _local(parent) in _STATEMENT_TAGS:
-                    _statement_child(source, name, element, state)
+                unreleased = 0
     except etree.XMLSyntaxError as error:
         line = error.lineno if error.lineno else "?"
         raise StatementFormatError(source, f"line {line}", f"broken XML: {error.msg}") from error
-    if not statements:
+    if not found:
         raise StatementFormatError(source, "", "no Stmt/Rpt/Ntfctn element: not a CAMT statement")
-    return statements
+
+
+def _start_statement(
+    source: str, holder: _Element, group_on: date | None, *, before: _Element | None
+) -> _StatementState:
+    """State of a statement from its header elements (all of which precede the first Ntry in the schema)."""
+    state = _StatementState(
+        ParsedStatement(account_iban="", pending=_local(holder) == "Rpt", source=source), fallback_on=group_on
+    )
+    for child in holder:
+        if child is before:
+            break
+        name = _local(child)
+        if name in _STATEMENT_CHILDREN:
+            _statement_child(source, name, child, state)
+    return state
+
+
+def _read_trailer(source: str, holder: _Element, state: _StatementState) -> None:
+    """Header elements a bank wrote after the entries (not schema-valid, but seen in the wild)."""
+    trailer = []
+    for child in reversed(holder):
+        name = _local(child)
+        if name == "Ntry":
+            break
+        if name in _STATEMENT_CHILDREN:
+            trailer.append((name, child))
+    for name, child in reversed(trailer):
+        _statement_child(source, name, child, state)
 
 
 def _release(element: _Element) -> None:
-    """Drop a finished element and the siblings before it, so memory stays bounded by one entry."""
+    """Drop an element and the (already cleared) siblings before it, so memory stays bounded."""
     element.clear(keep_tail=False)
     parent = element.getparent()
     if parent is not None:
@@ -210,38 +233,60 @@ def _balance(source: str, element: _Element, state: _StatementState) -> None:
 
 
 def _entry(source: str, entry: _Element, state: _StatementState) -> None:
-    """One Ntry becomes one transaction, or one per TxDtls when a batch reports each amount."""
+    """One Ntry becomes one transaction, or one per TxDtls when a batch reports each amount.
+
+    Hot path: one pass over the entry's children with the fields taken as they come, no per-field lookups.
+    """
     statement = state.statement
-    fields = _index(entry)
-    amount_element = fields.get("Amt")
+    names = _LOCAL_NAMES
+    amount_element = booked_element = value_element = code = None
+    debit = reversal = False
+    status = entry_ref = entry_ref_fallback = posting_text = ""
+    details: list[_Element] = []
+    for child in entry:
+        name = names.get(child.tag) or _local(child)
+        if name == "Amt":
+            amount_element = child
+        elif name == "CdtDbtInd":
+            debit = (child.text or "").strip() == "DBIT"
+        elif name == "Sts":
+            status = (child.text or "").strip() or _text(child, "Cd") or _text(child, "Prtry")
+        elif name == "BookgDt":
+            booked_element = _date_element(child)
+        elif name == "ValDt":
+            value_element = _date_element(child)
+        elif name == "AcctSvcrRef":
+            entry_ref = _reference((child.text or "").strip())
+        elif name == "NtryDtls":
+            details.extend(tx for tx in child if (names.get(tx.tag) or _local(tx)) == "TxDtls")
+        elif name == "BkTxCd":
+            code = child
+        elif name == "RvslInd":
+            reversal = (child.text or "").strip().lower() in ("true", "1")
+        elif name == "NtryRef":
+            entry_ref_fallback = (child.text or "").strip()
+        elif name == "AddtlNtryInf":
+            posting_text = (child.text or "").strip()
     entry_amount = _amount(source, amount_element)
-    debit = _own_text(fields.get("CdtDbtInd")) == "DBIT"
-    reversal = _own_text(fields.get("RvslInd")).lower() in ("true", "1")
-    signed = -entry_amount if debit else entry_amount
     currency = (amount_element.get("Ccy", "") if amount_element is not None else "") or statement.currency
-    status_element = fields.get("Sts")
-    status = _own_text(status_element) or _text(status_element, "Cd") or _text(status_element, "Prtry")
-    booked_element = _date_element(fields.get("BookgDt"))
-    value_element = _date_element(fields.get("ValDt"))
     value_on = _date(source, value_element) if value_element is not None else None
     booked_on = _date(source, booked_element) if booked_element is not None else value_on or state.fallback_on
     if booked_on is None:
         raise StatementFormatError(source, f"line {entry.sourceline}", "Ntry without BookgDt or ValDt")
-    entry_ref = _reference(_own_text(fields.get("AcctSvcrRef")))
     raw = etree.tostring(entry, encoding="unicode")
-    details = [tx for block in _same_named(fields.get("NtryDtls")) for tx in _children(block, "TxDtls")]
     template = ParsedTransaction(
         booked_on=booked_on,
         value_on=value_on,
-        amount=signed,
+        amount=-entry_amount if debit else entry_amount,
         currency=currency,
         bank_reference=entry_ref,
         pending=status in _PENDING_STATUS,
-        posting_text=_own_text(fields.get("AddtlNtryInf")),
+        posting_text=posting_text,
+        is_reversal=reversal,
         raw=raw,
     )
-    _bank_code(fields.get("BkTxCd"), template)
-    template.is_reversal = reversal
+    if code is not None:
+        _bank_code(code, template)
     transactions = statement.transactions
     if len(details) < 2:
         if details:
@@ -259,7 +304,7 @@ def _entry(source: str, entry: _Element, state: _StatementState) -> None:
             transactions.append(template)
             return
         amounts.append(amount)
-    batch_ref = entry_ref or _own_text(fields.get("NtryRef")) or f"{statement.statement_id}#{state.entries}"
+    batch_ref = entry_ref or entry_ref_fallback or f"{statement.statement_id}#{state.entries}"
     for tx, amount in zip(details, amounts, strict=True):
         tx_debit = (_text(tx, "CdtDbtInd") or ("DBIT" if debit else "CRDT")) == "DBIT"
         transaction = ParsedTransaction(
@@ -280,13 +325,11 @@ def _entry(source: str, entry: _Element, state: _StatementState) -> None:
         transactions.append(transaction)
 
 
-def _date_element(holder: _Element | None) -> _Element | None:
+def _date_element(holder: _Element) -> _Element | None:
     """The Dt child of a BookgDt/ValDt holder, else its DtTm child."""
-    if holder is None:
-        return None
     date_time = None
     for child in holder:
-        name = _local(child)
+        name = _LOCAL_NAMES.get(child.tag) or _local(child)
         if name == "Dt":
             return child
         if name == "DtTm" and date_time is None:
@@ -300,35 +343,73 @@ def _transaction_amount(source: str, tx: _Element) -> Decimal | None:
 
 
 def _apply_details(source: str, tx: _Element, transaction: ParsedTransaction, *, debit: bool) -> None:
-    """Fill references, counterparty, purpose and return data from one TxDtls."""
-    fields = _index(tx)
-    refs = fields.get("Refs")
-    ref_fields = _index(refs)
-    transaction.end_to_end_id = _reference(_own_text(ref_fields.get("EndToEndId")))
-    transaction.mandate_id = _own_text(ref_fields.get("MndtId"))
-    transaction.bank_reference = _reference(_own_text(ref_fields.get("AcctSvcrRef"))) or transaction.bank_reference
-    transaction.customer_reference = _reference(_own_text(ref_fields.get("InstrId"))) or _reference(
-        _own_text(ref_fields.get("TxId"))
-    )
-    _bank_code(fields.get("BkTxCd"), transaction)
-    party_fields = _index(fields.get("RltdPties"))
+    """Fill references, counterparty, purpose and return data from one TxDtls (one pass over its children)."""
+    names = _LOCAL_NAMES
     role = "Cdtr" if debit else "Dbtr"
-    transaction.counterparty_name = _party_name(party_fields.get(role)) or _party_name(party_fields.get(f"Ultmt{role}"))
-    account_id = _child(party_fields.get(f"{role}Acct"), "Id")
-    transaction.counterparty_iban = (_text(account_id, "IBAN") or _text(account_id, "Othr", "Id")).replace(" ", "")
-    agent = _child(fields.get("RltdAgts"), f"{role}Agt", "FinInstnId")
-    transaction.counterparty_bic = _text(agent, "BIC") or _text(agent, "BICFI")
-    transaction.creditor_id = _creditor_id(fields, ref_fields, party_fields)
-    sepa = split_sepa_purpose(_purpose_text(fields.get("RmtInf")))
+    ultimate, role_account, role_agent = f"Ultmt{role}", f"{role}Acct", f"{role}Agt"
+    party = ultimate_party = account = agent = creditor = scheme = refs_scheme = None
+    remittance = return_info = None
+    end_to_end_id = mandate_id = bank_reference = instruction_id = tx_id = additional = ""
+    for child in tx:
+        name = names.get(child.tag) or _local(child)
+        if name == "Refs":
+            for ref in child:
+                ref_name = names.get(ref.tag) or _local(ref)
+                if ref_name == "EndToEndId":
+                    end_to_end_id = (ref.text or "").strip()
+                elif ref_name == "MndtId":
+                    mandate_id = (ref.text or "").strip()
+                elif ref_name == "AcctSvcrRef":
+                    bank_reference = (ref.text or "").strip()
+                elif ref_name == "InstrId":
+                    instruction_id = (ref.text or "").strip()
+                elif ref_name == "TxId":
+                    tx_id = (ref.text or "").strip()
+                elif ref_name == "CdtrSchmeId":
+                    refs_scheme = ref
+        elif name == "RltdPties":
+            for related in child:
+                related_name = names.get(related.tag) or _local(related)
+                if related_name == role:
+                    party = related
+                elif related_name == ultimate:
+                    ultimate_party = related
+                elif related_name == role_account:
+                    account = related
+                if related_name == "Cdtr":
+                    creditor = related
+        elif name == "RmtInf":
+            remittance = child
+        elif name == "BkTxCd":
+            _bank_code(child, transaction)
+        elif name == "RltdAgts":
+            agent = _child(child, role_agent, "FinInstnId")
+        elif name == "CdtrSchmeId":
+            scheme = child
+        elif name == "AddtlTxInf":
+            additional = (child.text or "").strip()
+        elif name == "RtrInf":
+            return_info = child
+    transaction.end_to_end_id = _reference(end_to_end_id)
+    transaction.mandate_id = mandate_id
+    transaction.bank_reference = _reference(bank_reference) or transaction.bank_reference
+    transaction.customer_reference = _reference(instruction_id) or _reference(tx_id)
+    transaction.counterparty_name = _party_name(party) or _party_name(ultimate_party)
+    if account is not None:
+        account_id = _child(account, "Id")
+        iban = _text(account_id, "IBAN") or _text(account_id, "Othr", "Id")
+        transaction.counterparty_iban = iban.replace(" ", "")
+    if agent is not None:
+        transaction.counterparty_bic = _text(agent, "BIC") or _text(agent, "BICFI")
+    transaction.creditor_id = _creditor_id(scheme, refs_scheme, creditor)
+    sepa = split_sepa_purpose(_purpose_text(remittance))
     transaction.purpose = sepa.purpose
     if sepa.keys:
         transaction.end_to_end_id = transaction.end_to_end_id or sepa.keys.get("EREF", "")
         transaction.mandate_id = transaction.mandate_id or sepa.keys.get("MREF", "")
         transaction.creditor_id = transaction.creditor_id or sepa.keys.get("CRED", "")
-    additional = _own_text(fields.get("AddtlTxInf"))
     if additional and not transaction.posting_text:
         transaction.posting_text = additional
-    return_info = fields.get("RtrInf")
     if return_info is not None:
         transaction.is_return = True
         transaction.return_reason = _text(return_info, "Rsn", "Cd") or _text(return_info, "Rsn", "Prtry")
@@ -367,16 +448,30 @@ def _purpose_text(remittance: _Element | None) -> str:
 
 
 def _party_name(party: _Element | None) -> str:
-    fields = _index(party)
-    return _own_text(fields.get("Nm")) or _text(fields.get("Pty"), "Nm")
+    """Nm of a party (camt .001.02), else that of its Pty (.001.08)."""
+    if party is None:
+        return ""
+    names = _LOCAL_NAMES
+    nested = None
+    for child in party:
+        name = names.get(child.tag) or _local(child)
+        if name == "Nm":
+            text = (child.text or "").strip()
+            if text:
+                return text
+        elif name == "Pty" and nested is None:
+            nested = child
+    return _text(nested, "Nm")
 
 
-def _creditor_id(fields: dict[str, _Element], ref_fields: dict[str, _Element], parties: dict[str, _Element]) -> str:
-    for holder in (fields, ref_fields):
-        found = _child(holder.get("CdtrSchmeId"), "Id", "PrvtId", "Othr", "Id")
+def _creditor_id(scheme: _Element | None, refs_scheme: _Element | None, creditor: _Element | None) -> str:
+    """The SEPA creditor identifier: CdtrSchmeId (TxDtls, then Refs level), else the creditor's SEPA private id."""
+    for holder in (scheme, refs_scheme):
+        found = _child(holder, "Id", "PrvtId", "Othr", "Id")
         if found is not None and found.text:
             return found.text.strip()
-    creditor = parties.get("Cdtr")
+    if creditor is None:
+        return ""
     creditor = _first(_child(creditor, "Pty"), creditor)
     other = _child(creditor, "Id", "PrvtId", "Othr")
     if other is not None and _text(other, "SchmeNm", "Prtry").upper() == "SEPA":

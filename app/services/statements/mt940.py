@@ -121,12 +121,16 @@ def _parse_structured_86(content: str, separator: str) -> Details86:
     )
 
 
-def parse_mt940(lines: Iterable[str], *, source: str) -> list[ParsedStatement]:
-    """Read MT940/MT942 statements from text lines; raises StatementFormatError naming the line."""
+def parse_mt940(lines: Iterable[str], *, source: str) -> Iterator[ParsedStatement]:
+    """Yield MT940/MT942 statements from text lines as each one ends; StatementFormatError names the line."""
     builder = _StatementBuilder(source)
+    finished = builder.statements
     for record in _records(lines):
         builder.add(record)
-    return builder.finish()
+        if finished:
+            yield from finished
+            finished.clear()
+    yield from builder.finish()
 
 
 def _records(lines: Iterable[str]) -> Iterator[_Record]:

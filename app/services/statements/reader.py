@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import zipfile
@@ -15,6 +16,7 @@ from app.services.statements.model import ParsedStatement, StatementFormatError
 from app.services.statements.mt940 import parse_mt940
 
 _SNIFF_BYTES = 4096
+_DECODE_CHUNK = 1 << 20
 _MT940_RE = re.compile(rb"(^|[\r\n])\x01?(:(20|25|28C?|60[FM]|61|86):|\{1:)")
 _BINARY_BYTES = frozenset(range(0x00, 0x09)) | frozenset(range(0x0E, 0x1A)) | frozenset({0x7F})
 _BOM = b"\xef\xbb\xbf"
@@ -24,11 +26,19 @@ def read_statement_file(
     path: Path, *, profile: str | None = None, mapping: CsvMapping | None = None
 ) -> list[ParsedStatement]:
     """Read every statement in path (ZIP members in name order); StatementFormatError for anything else."""
+    return list(iter_statement_file(path, profile=profile, mapping=mapping))
+
+
+def iter_statement_file(
+    path: Path, *, profile: str | None = None, mapping: CsvMapping | None = None
+) -> Iterator[ParsedStatement]:
+    """The statements of path one by one, as the reader finishes them: memory is bounded by a statement."""
     name = path.name
     try:
         if zipfile.is_zipfile(path):
-            return _read_zip(path, profile=profile, mapping=mapping)
-        return read_statement_stream(name, lambda: path.open("rb"), profile=profile, mapping=mapping)
+            yield from _read_zip(path, profile=profile, mapping=mapping)
+        else:
+            yield from iter_statement_stream(name, lambda: path.open("rb"), profile=profile, mapping=mapping)
     except OSError as error:
         raise StatementFormatError(name, "", f"cannot read the file: {error.strerror or error}") from error
 
@@ -40,22 +50,41 @@ def read_statement_stream(
     profile: str | None = None,
     mapping: CsvMapping | None = None,
 ) -> list[ParsedStatement]:
-    """Read one statement file from a reopenable byte stream (reopened when an encoding guess fails)."""
+    """Read one statement file from a reopenable byte stream."""
+    return list(iter_statement_stream(source, open_binary, profile=profile, mapping=mapping))
+
+
+def iter_statement_stream(
+    source: str,
+    open_binary: Callable[[], BinaryIO],
+    *,
+    profile: str | None = None,
+    mapping: CsvMapping | None = None,
+) -> Iterator[ParsedStatement]:
+    """Yield the statements of one file from a reopenable byte stream; raises if it holds none."""
     with open_binary() as stream:
         head = stream.read(_SNIFF_BYTES)
     kind = detect_format(source, head)
+    found = False
     if kind == "camt":
         with open_binary() as stream:
-            statements = parse_camt(stream, source=source)
+            for statement in parse_camt(stream, source=source):
+                found = True
+                yield statement
     elif kind == "mt940":
-        statements = _read_mt940(source, open_binary)
+        encoding = _text_encoding(open_binary)
+        with open_binary() as stream:
+            for statement in parse_mt940(io.TextIOWrapper(stream, encoding=encoding, newline=""), source=source):
+                found = True
+                yield statement
     else:
         with open_binary() as stream:
             data = stream.read()
-        statements = read_bank_csv(data, source=source, profile=profile, mapping=mapping)
-    if not statements:
+        for statement in read_bank_csv(data, source=source, profile=profile, mapping=mapping):
+            found = True
+            yield statement
+    if not found:
         raise StatementFormatError(source, "", "the file contains no statement")
-    return statements
 
 
 def detect_format(source: str, head: bytes) -> str:
@@ -77,35 +106,37 @@ def detect_format(source: str, head: bytes) -> str:
     return "csv"
 
 
-def _read_mt940(source: str, open_binary: Callable[[], BinaryIO]) -> list[ParsedStatement]:
-    """Stream lines as UTF-8 and start over as cp1252 (or Latin-1) at the first byte that is not UTF-8."""
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+def _text_encoding(open_binary: Callable[[], BinaryIO]) -> str:
+    """UTF-8 if every byte decodes as UTF-8, else cp1252 (or Latin-1, which decodes anything).
+
+    Decided before parsing, so that statements can go to the ledger while the rest of the file is still read.
+    """
+    for encoding in ("utf-8-sig", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
             with open_binary() as stream:
-                return parse_mt940(_text_lines(stream, encoding), source=source)
+                while chunk := stream.read(_DECODE_CHUNK):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
-    raise AssertionError("latin-1 decodes every byte")
+        return encoding
+    return "latin-1"
 
 
-def _text_lines(stream: BinaryIO, encoding: str) -> Iterator[str]:
-    yield from io.TextIOWrapper(stream, encoding=encoding, newline="")
-
-
-def _read_zip(path: Path, *, profile: str | None, mapping: CsvMapping | None) -> list[ParsedStatement]:
-    statements: list[ParsedStatement] = []
+def _read_zip(path: Path, *, profile: str | None, mapping: CsvMapping | None) -> Iterator[ParsedStatement]:
+    found = False
     try:
         with zipfile.ZipFile(path) as archive:
             members = sorted(info.filename for info in archive.infolist() if not info.is_dir())
             for member in members:
                 source = f"{path.name}:{member}"
-                statements.extend(
-                    read_statement_stream(
-                        source, lambda member=member: archive.open(member), profile=profile, mapping=mapping
-                    )
-                )
+                for statement in iter_statement_stream(
+                    source, lambda member=member: archive.open(member), profile=profile, mapping=mapping
+                ):
+                    found = True
+                    yield statement
     except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError) as error:
         raise StatementFormatError(path.name, "", f"broken ZIP archive: {error}") from error
-    if not statements:
+    if not found:
         raise StatementFormatError(path.name, "", "the ZIP archive holds no statement file")
-    return statements

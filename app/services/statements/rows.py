@@ -1,0 +1,127 @@
+"""Parsed statements reduced to the values the ledger stores: plain strings and integers, computed next to the
+parser (in a worker process for large files) and cheap to send to the process that writes the ledger."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from app.services.formatting import to_cents
+from app.services.statements.model import ParsedBalance, ParsedStatement, ParsedTransaction
+
+# The order of a row tuple; the ledger's insert statement lists the same names.
+ROW_COLUMNS = (
+    "booked_on",
+    "value_on",
+    "amount_cents",
+    "currency",
+    "counterparty_name",
+    "counterparty_iban",
+    "counterparty_bic",
+    "purpose",
+    "end_to_end_id",
+    "mandate_id",
+    "creditor_id",
+    "bank_reference",
+    "transaction_code",
+    "status",
+    "return_reason",
+    "batch_ref",
+    "raw",
+    "dedupe_key",
+)
+BOOKED_ON, AMOUNT_CENTS = ROW_COLUMNS.index("booked_on"), ROW_COLUMNS.index("amount_cents")
+COUNTERPARTY_NAME, COUNTERPARTY_IBAN = ROW_COLUMNS.index("counterparty_name"), ROW_COLUMNS.index("counterparty_iban")
+PURPOSE, END_TO_END_ID = ROW_COLUMNS.index("purpose"), ROW_COLUMNS.index("end_to_end_id")
+MANDATE_ID, STATUS = ROW_COLUMNS.index("mandate_id"), ROW_COLUMNS.index("status")
+RETURN_REASON, DEDUPE_KEY = ROW_COLUMNS.index("return_reason"), ROW_COLUMNS.index("dedupe_key")
+
+Row = tuple[str | int | None, ...]
+
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "AE", "Ö": "OE", "Ü": "UE", "ß": "ss"})
+_NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
+
+
+@dataclass(slots=True)
+class StatementRows:
+    """One statement as ledger rows (dates as ISO text, amounts in cents), plus what the balance check needs."""
+
+    source: str
+    account_iban: str
+    account_number: str
+    currency: str
+    statement_id: str
+    pending: bool
+    opening: ParsedBalance | None
+    closing: ParsedBalance | None
+    total: Decimal  # sum of the bookings, exact, for the balance check
+    rows: list[Row] = field(default_factory=list)
+
+
+def _fold(text: str) -> str:
+    """Comparable text: MT940 writes 'Mueller' for 'Müller', CSV and CAMT keep the umlaut."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.translate(_UMLAUTS)).encode("ascii", "ignore").decode()
+    return _NOT_ALNUM.sub("", text.upper())
+
+
+def dedupe_key(booked_on: date | str, amount_cents: int, end_to_end_id: str, purpose: str, status: str) -> str:
+    """The same booking gives the same key whether it came as MT940, CAMT or CSV."""
+    reference = end_to_end_id if end_to_end_id and end_to_end_id.upper() != "NOTPROVIDED" else ""
+    on = booked_on if isinstance(booked_on, str) else booked_on.isoformat()
+    basis = f"{on}|{amount_cents}|{_fold(reference) or _fold(purpose)[:24]}|{status}"
+    return hashlib.sha256(basis.encode()).hexdigest()[:32]
+
+
+def _row(tx: ParsedTransaction) -> Row:
+    cents = to_cents(tx.amount)
+    status = "pending" if tx.pending else "booked"
+    booked_on = tx.booked_on.isoformat()
+    code = " ".join(filter(None, (tx.gvc, tx.bank_transaction_code)))
+    return (
+        booked_on,
+        tx.value_on.isoformat() if tx.value_on else None,
+        cents,
+        tx.currency or "EUR",
+        tx.counterparty_name,
+        tx.counterparty_iban.replace(" ", "").upper(),
+        tx.counterparty_bic,
+        tx.purpose,
+        tx.end_to_end_id,
+        tx.mandate_id,
+        tx.creditor_id,
+        tx.bank_reference,
+        code[:50],
+        status,
+        tx.return_reason if tx.is_return or tx.return_reason else "",
+        tx.batch_ref,
+        tx.raw,
+        dedupe_key(booked_on, cents, tx.end_to_end_id, tx.purpose, status),
+    )
+
+
+def statement_rows(statement: ParsedStatement) -> StatementRows:
+    transactions = statement.transactions
+    return StatementRows(
+        source=statement.source,
+        account_iban=statement.account_iban,
+        account_number=statement.account_number,
+        currency=statement.currency,
+        statement_id=statement.statement_id,
+        pending=statement.pending,
+        opening=statement.opening,
+        closing=statement.closing,
+        total=sum((tx.amount for tx in transactions), Decimal(0)),
+        rows=[_row(tx) for tx in transactions],
+    )
+
+
+def rows_of(statements: Iterable[ParsedStatement]) -> Iterator[StatementRows]:
+    """Each statement as rows, one at a time, so a stream of statements stays a stream."""
+    for statement in statements:
+        yield statement_rows(statement)

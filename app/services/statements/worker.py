@@ -1,0 +1,91 @@
+"""Large statement files are read in a worker process that streams ledger rows back while the ledger writes them.
+
+Parsing is Python work and writing the encrypted ledger largely C work; in one process the two take turns under
+the GIL, in two they run on two cores. Small files (the daily case) are read in-process: starting a worker costs
+more than it saves. The worker is a plain `python -m` child talking pickle over its stdout, not multiprocessing,
+so that it never re-imports the caller's main module; the pipe's buffer keeps it at most a few statements ahead.
+
+Run as `python -m app.services.statements.worker FILE` it is that worker.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from app.services.gc_pause import collector_paused
+from app.services.statements.bank_csv import CsvMapping
+from app.services.statements.model import StatementFormatError
+from app.services.statements.reader import detect_format, iter_statement_file
+from app.services.statements.rows import StatementRows, rows_of
+
+WORKER_MIN_BYTES = 4 << 20
+_PROJECT_ROOT = Path(__file__).resolve().parents[3]
+
+
+def read_rows(
+    path: Path, *, profile: str | None = None, mapping: CsvMapping | None = None
+) -> Iterator[StatementRows]:
+    """The statements of path as ledger rows, one statement at a time; StatementFormatError as the readers raise it."""
+    if not _worth_a_worker(path):
+        yield from rows_of(iter_statement_file(path, profile=profile, mapping=mapping))
+        return
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, (str(_PROJECT_ROOT), environment.get("PYTHONPATH"))))
+    command = [sys.executable, "-m", "app.services.statements.worker", str(path)]
+    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=environment) as worker:
+        assert worker.stdout is not None
+        try:
+            yield from _receive(path, worker.stdout)
+        finally:
+            if worker.poll() is None:
+                worker.kill()  # the consumer gave up (an error, or the import was abandoned)
+
+
+def _receive(path: Path, channel: BinaryIO) -> Iterator[StatementRows]:
+    while True:
+        try:
+            kind, payload = pickle.load(channel)
+        except (EOFError, pickle.UnpicklingError):
+            raise StatementFormatError(path.name, "", "the statement reader stopped unexpectedly") from None
+        if kind == "rows":
+            yield payload
+        elif kind == "error":
+            raise StatementFormatError(*payload)
+        else:
+            return
+
+
+def _worth_a_worker(path: Path) -> bool:
+    if getattr(sys, "frozen", False):  # a bundled app has no `python -m`
+        return False
+    try:
+        if path.stat().st_size < WORKER_MIN_BYTES or zipfile.is_zipfile(path):
+            return False
+        with path.open("rb") as stream:
+            return detect_format(path.name, stream.read(4096)) in ("camt", "mt940")
+    except (OSError, StatementFormatError):
+        return False  # the in-process reader reports it with the usual message
+
+
+def _produce(path: Path, channel: BinaryIO) -> None:
+    """Parse and send each statement's rows; the last message says how it ended."""
+    try:
+        with collector_paused():
+            for rows in rows_of(iter_statement_file(path)):
+                pickle.dump(("rows", rows), channel, protocol=pickle.HIGHEST_PROTOCOL)
+    except StatementFormatError as error:
+        pickle.dump(("error", (error.source, error.where, error.reason)), channel)
+    else:
+        pickle.dump(("done", None), channel)
+    channel.flush()
+
+
+if __name__ == "__main__":
+    _produce(Path(sys.argv[1]), sys.stdout.buffer)
