@@ -205,6 +205,7 @@ class _AccountState:
     previous: StatementRows | None = None
     existing: dict[str, int] = field(default_factory=dict)  # dedupe key -> copies already in the ledger
     seen: Counter[str] = field(default_factory=Counter)  # dedupe key -> copies in this import so far
+    pending: dict[int, list[tuple[int, date, str, str]]] | None = None  # by amount, see _replace_pending
 
 
 def import_statements(
@@ -248,7 +249,7 @@ def import_statements(
                 [row_id, audit.fields_digest((account_id, *_AUDITED_IN_ROW(row)))]
                 for row_id, row in zip(ids, fresh, strict=True)
             ]
-            result.replaced_pending += _replace_pending(session, account_id, fresh)
+            result.replaced_pending += _replace_pending(session, state, fresh, ids)
             result.returns += _link_returns(
                 session, state.account, [(i, row) for i, row in zip(ids, fresh, strict=True) if row[RETURN_REASON]]
             )
@@ -320,8 +321,8 @@ def _without_duplicates(session: Session, state: _AccountState, import_id: int, 
     return fresh
 
 
-def _replace_pending(session: Session, account_id: int, fresh: Iterable[Row]) -> int:
-    """A booked entry retires the pending one it confirms (same amount and reference, within days)."""
+def _pending_of(session: Session, account_id: int) -> dict[int, list[tuple[int, date, str, str]]]:
+    """The account's pending bookings by amount: loaded once per import, then kept up to date in memory."""
     pending: dict[int, list[tuple[int, date, str, str]]] = defaultdict(list)
     for row in session.execute(
         select(
@@ -333,18 +334,29 @@ def _replace_pending(session: Session, account_id: int, fresh: Iterable[Row]) ->
         ).where(Transaction.account_id == account_id, Transaction.status == "pending")
     ):
         pending[row.amount_cents].append((row.id, row.booked_on, row.end_to_end_id, row.purpose))
-    if not pending:
-        return 0
+    return pending
+
+
+def _replace_pending(session: Session, state: _AccountState, fresh: Sequence[Row], ids: range) -> int:
+    """A booked entry retires the pending one it confirms (same amount and reference, within days)."""
+    if state.pending is None:
+        state.pending = _pending_of(session, state.account.id)
+    pending = state.pending
+    for row_id, row in zip(ids, fresh, strict=True):  # this import's own pending rows count too
+        if row[STATUS] == "pending":
+            on = date.fromisoformat(row[BOOKED_ON])  # type: ignore[arg-type]
+            pending[row[AMOUNT_CENTS]].append((row_id, on, row[END_TO_END_ID], row[PURPOSE]))  # type: ignore[index]
     retired: list[int] = []
-    for row in fresh:
-        candidates = pending.get(row[AMOUNT_CENTS]) if row[STATUS] == "booked" else None  # type: ignore[call-overload]
-        for candidate in candidates or ():
-            pending_id, booked_on, end_to_end_id, purpose = candidate
-            same = end_to_end_id == row[END_TO_END_ID] if row[END_TO_END_ID] else purpose == row[PURPOSE]
-            if same and abs(booked_on - date.fromisoformat(row[BOOKED_ON])) <= PENDING_WINDOW:  # type: ignore[arg-type]
-                retired.append(pending_id)
-                candidates.remove(candidate)  # type: ignore[union-attr]
-                break
+    if pending:
+        for row in fresh:
+            candidates = pending.get(row[AMOUNT_CENTS]) if row[STATUS] == "booked" else None  # type: ignore[call-overload]
+            for candidate in candidates or ():
+                pending_id, booked_on, end_to_end_id, purpose = candidate
+                same = end_to_end_id == row[END_TO_END_ID] if row[END_TO_END_ID] else purpose == row[PURPOSE]
+                if same and abs(booked_on - date.fromisoformat(row[BOOKED_ON])) <= PENDING_WINDOW:  # type: ignore[arg-type]
+                    retired.append(pending_id)
+                    candidates.remove(candidate)  # type: ignore[union-attr]
+                    break
     if retired:
         session.execute(update(Transaction).where(Transaction.id.in_(retired)).values(status="replaced"))
     return len(retired)
