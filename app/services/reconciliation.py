@@ -8,14 +8,18 @@ the Map dialog. Every function that takes a `Ledger` blocks; call it from a work
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Sequence
+import re
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, insert, or_, select, update
+from sqlalchemy import Engine, Select, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models.base import utcnow
@@ -255,14 +259,244 @@ def _knowledge(session: Session) -> PayerKnowledge:
     return knowledge
 
 
-def _matcher(session: Session, invoices: Sequence[MatchInvoice]) -> Matcher:
+def _open_invoices(session: Session) -> tuple[list[MatchInvoice], dict[int, tuple[int, int | None]]]:
+    """Every invoice not cancelled as the engine reads it, and its (amount, reported open) cents for later syncs."""
+    query = (
+        select(
+            Invoice.id,
+            Invoice.number,
+            Invoice.customer_id,
+            Customer.name,
+            Invoice.kind,
+            Invoice.issued_on,
+            Invoice.due_on,
+            Invoice.amount_cents,
+            Invoice.reported_open_cents,
+            Invoice.currency,
+        )
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .where(Invoice.cancelled.is_(False))
+    )
+    allocated = dict(session.execute(_allocated()).all())
+    invoices, figures = [], {}
+    for id, number, customer_id, name, kind, issued_on, due_on, amount_cents, reported, currency in session.execute(
+        query
+    ):
+        open_cents = _open_cents(amount_cents, allocated.get(id, 0), reported)
+        invoices.append(
+            MatchInvoice(
+                id,
+                number,
+                customer_id,
+                name,
+                kind,
+                issued_on,
+                due_on,
+                _money(amount_cents),
+                _money(open_cents),
+                currency,
+            )  # fmt: skip
+        )
+        figures[id] = (amount_cents, reported)
+    return invoices, figures
+
+
+def _matcher(session: Session, invoices: Sequence[MatchInvoice], config: MatchConfig | None = None) -> Matcher:
     customers = [
         MatchCustomer(id, number, name, (iban,) if iban else ())
         for id, number, name, iban in session.execute(
             select(Customer.id, Customer.number, Customer.name, Customer.iban)
         )
     ]
-    return Matcher(invoices, customers, knowledge=_knowledge(session), config=_config(session))
+    return Matcher(invoices, customers, knowledge=_knowledge(session), config=config or _config(session))
+
+
+# -- the matcher of an open ledger -----------------------------------------------------------------------
+#
+# Building the engine's indexes over every open invoice takes longer than matching a day's payments, so each
+# open ledger (engine) keeps its last Matcher. It is trusted only while the books it was built from are
+# unchanged: writes of this process to invoices, customers or learned payers bump a generation number (also
+# after commit and rollback), and aggregates of those tables catch other processes. Allocations need no
+# rebuild: each use compares the matcher's open amounts with the ledger's and moves the ones that differ.
+
+_BOOKS_TABLES = frozenset({"invoices", "customers"})
+_KNOWLEDGE_TABLES = frozenset({"payer_knowledge"})
+_WRITE = re.compile(
+    r"\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+\"?(\w+)", re.I
+)
+_DIRTY = "kontor_matcher_dirty"
+
+
+@dataclass(slots=True)
+class _Cached:
+    matcher: Matcher
+    figures: dict[int, tuple[int, int | None]]  # invoice id -> (amount, reported open) cents
+    config: MatchConfig
+    books: tuple[Any, ...]  # generation and aggregates of invoices and customers when built
+    knowledge: tuple[Any, ...]  # the same for learned payers
+    allocations: tuple[Any, ...] | None  # aggregates of allocations the open amounts agree with; None: sync
+
+
+class _MatcherCache:
+    """The last Matcher of one engine, with the generation numbers its listeners keep."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.lock = threading.Lock()
+        self.entry: _Cached | None = None
+        self.books_generation = 0
+        self.knowledge_generation = 0
+        event.listen(engine, "before_cursor_execute", self._on_execute)
+        for name in ("commit", "rollback"):
+            event.listen(engine, name, self._on_end)
+        event.listen(engine.pool, "checkin", self._on_checkin)
+
+    def _on_execute(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        found = _WRITE.match(statement)
+        if found:
+            table = found.group(1).lower()
+            if table in _BOOKS_TABLES:
+                self.books_generation += 1
+                conn.info.setdefault(_DIRTY, set()).add("books")
+            elif table in _KNOWLEDGE_TABLES:
+                self.knowledge_generation += 1
+                conn.info.setdefault(_DIRTY, set()).add("knowledge")
+
+    def _on_end(self, conn: Any) -> None:
+        self._bump(conn.info.get(_DIRTY, ()))
+
+    def _on_checkin(self, dbapi_connection: Any, record: Any) -> None:
+        # After the commit has happened: a reader that looked between the commit event and the commit itself
+        # may have built from the old books and must not be trusted.
+        self._bump(record.info.pop(_DIRTY, ()))
+
+    def _bump(self, kinds: Iterable[str]) -> None:
+        for kind in kinds:
+            if kind == "books":
+                self.books_generation += 1
+            else:
+                self.knowledge_generation += 1
+
+
+_caches: weakref.WeakKeyDictionary[Engine, _MatcherCache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def _cache_of(session: Session) -> _MatcherCache | None:
+    bind = session.get_bind()
+    engine = getattr(bind, "engine", bind)
+    if not isinstance(engine, Engine):
+        return None
+    with _caches_lock:
+        cache = _caches.get(engine)
+        if cache is None:
+            cache = _caches[engine] = _MatcherCache(engine)
+        return cache
+
+
+def _books_state(session: Session, generation: int) -> tuple[Any, ...]:
+    invoices = session.execute(
+        select(
+            func.count(),
+            func.max(Invoice.id),
+            func.max(Invoice.updated_at),
+            func.total(Invoice.amount_cents),
+            func.total(Invoice.reported_open_cents),
+            func.total(Invoice.cancelled),
+            func.total(Invoice.customer_id),
+        )
+    ).one()
+    customers = session.execute(
+        select(func.count(), func.max(Customer.id), func.total(func.length(Customer.name) + func.length(Customer.iban)))
+    ).one()
+    return (generation, *invoices, *customers)
+
+
+def _knowledge_state(session: Session, generation: int) -> tuple[Any, ...]:
+    row = session.execute(select(func.count(), func.max(LearnedPayer.id), func.total(LearnedPayer.customer_id))).one()
+    return (generation, *row)
+
+
+def _allocations_state(session: Session) -> tuple[Any, ...]:
+    row = session.execute(
+        select(
+            func.count(),
+            func.max(Allocation.id),
+            func.total(Allocation.amount_cents + Allocation.discount_cents),
+            func.total(Allocation.invoice_id),
+        )
+    ).one()
+    return tuple(row)
+
+
+def _current(cache: _MatcherCache, session: Session, books_generation: int, knowledge_generation: int) -> _Cached:
+    """The cached matcher brought in line with the books this session sees, or a new one."""
+    config = _config(session)
+    books = _books_state(session, books_generation)
+    entry = cache.entry
+    if entry is None or entry.books != books or entry.config != config:
+        cache.entry = None
+        invoices, figures = _open_invoices(session)
+        matcher = _matcher(session, invoices, config)
+        entry = _Cached(
+            matcher=matcher,
+            figures=figures,
+            config=config,
+            books=books,
+            knowledge=_knowledge_state(session, knowledge_generation),
+            allocations=_allocations_state(session),
+        )
+        cache.entry = entry
+        return entry
+    knowledge = _knowledge_state(session, knowledge_generation)
+    if entry.knowledge != knowledge:
+        entry.matcher.set_knowledge(_knowledge(session))
+        entry.knowledge = knowledge
+    allocations = _allocations_state(session)
+    if entry.allocations != allocations:
+        allocated = dict(session.execute(_allocated()).all())
+        matcher = entry.matcher
+        for invoice_id, open_cents in matcher.open_cents().items():
+            amount_cents, reported = entry.figures[invoice_id]
+            wanted = _open_cents(amount_cents, allocated.get(invoice_id, 0), reported)
+            if wanted != open_cents:
+                matcher.set_open_cents(invoice_id, wanted)
+        entry.allocations = allocations
+    return entry
+
+
+@contextmanager
+def _cached_matcher(
+    session: Session, *, changes: bool, generations: tuple[int, int] | None = None
+) -> Iterator[Matcher]:
+    """The open ledger's matcher for this session, or a private one while another thread uses it.
+
+    Never waits for the other thread: it may hold the ledger's write lock that this session's caller needs.
+    `changes`: the caller will move open amounts (a run), so the next use syncs them with the ledger again.
+    `generations`: as read before the session's first query, for a session that only reads.
+    """
+    cache = _cache_of(session)
+    if cache is None or not cache.lock.acquire(blocking=False):
+        invoices, _figures = _open_invoices(session)
+        yield _matcher(session, invoices)
+        return
+    try:
+        books_generation, knowledge_generation = generations or (cache.books_generation, cache.knowledge_generation)
+        entry = _current(cache, session, books_generation, knowledge_generation)
+        try:
+            yield entry.matcher
+        except BaseException:
+            cache.entry = None
+            raise
+        if changes:
+            entry.allocations = None
+    finally:
+        cache.lock.release()
+
+
+def _generations(ledger: Ledger) -> tuple[int, int] | None:
+    with _caches_lock:
+        cache = _caches.get(ledger.engine)
+    return None if cache is None else (cache.books_generation, cache.knowledge_generation)
 
 
 def _payment(tx: Transaction, remaining_cents: int | None = None) -> Payment:
@@ -369,19 +603,17 @@ def _book(
         )
         rows.append(allocation)
         if method == "auto":
-            session.add(Notification(kind="match", message=_paid_message(tx, invoice, cents, discount)))
+            still_open = to_cents(invoice.open_amount) - cents - discount
+            message = _PaidMessages().text(tx.counterparty_name, invoice, cents, still_open)
+            session.add(Notification(kind="match", message=message))
     session.flush()
     _set_state(session, tx)
     return rows
 
 
-def _book_automatic(
-    session: Session, booked: Sequence[tuple[Transaction, MatchInvoice, int, int, float]], *, actor: str
-) -> None:
-    """A run's automatic allocations, notifications and audit events in a few statements, not three per row.
-
-    Each (transaction, invoice as it stood before this allocation, cents, discount cents, confidence)."""
-    tx_ids = sorted({tx.id for tx, *_rest in booked})
+def _book_automatic(session: Session, booked: Sequence[_Booked], *, actor: str) -> None:
+    """A run's automatic allocations, notifications and audit events in a few statements, not three per row."""
+    tx_ids = sorted({item.tx.id for item in booked})
     allocated: dict[int, int] = {}
     for start in range(0, len(tx_ids), _CHUNK):
         chunk = tx_ids[start : start + _CHUNK]
@@ -392,70 +624,86 @@ def _book_automatic(
         )
         allocated.update({tx_id: total for tx_id, total in sums})
     first_id = (session.scalar(select(func.max(Allocation.id))) or 0) + 1
+    connection = session.connection()
+    # One timestamp for the run, converted once as SQLAlchemy would convert it for every row.
     created_at = utcnow()
+    processor = Allocation.__table__.c.created_at.type.dialect_impl(connection.dialect).bind_processor(
+        connection.dialect
+    )
+    stored_at = processor(created_at) if processor else created_at
+    messages = _PaidMessages()
     rows, notes, events = [], [], []
-    for allocation_id, (tx, invoice, cents, discount, confidence) in enumerate(booked, start=first_id):
-        row = {
-            "id": allocation_id,
-            "transaction_id": tx.id,
-            "invoice_id": invoice.id,
-            "amount_cents": cents,
-            "discount_cents": discount,
-            "method": "auto",
-            "confidence": confidence,
-            "created_by": actor,
-            "created_at": created_at,
-        }
-        rows.append(row)
-        notes.append(
-            {
-                "kind": "match",
-                "message": _paid_message(tx, invoice, cents, discount),
-                "created_at": created_at,
-                "read": False,
-            }
-        )
+    for allocation_id, item in enumerate(booked, start=first_id):
+        tx, invoice, cents, discount, confidence = item.tx, item.invoice, item.cents, item.discount, item.confidence
+        rows.append((allocation_id, tx.id, invoice.id, cents, discount, "auto", confidence, actor, stored_at))
+        notes.append(("match", messages.text(tx.counterparty_name, invoice, cents, item.open_after), stored_at))
         events.append(
             audit.EventSpec(
                 action="create",
                 entity=Allocation.__tablename__,
                 entity_id=allocation_id,
-                data={name: row[name] for name in Allocation.__audited__},
+                data={
+                    "transaction_id": tx.id,
+                    "invoice_id": invoice.id,
+                    "amount_cents": cents,
+                    "method": "auto",
+                    "created_by": actor,
+                },
                 summary=f"{invoice.number} auto {_money(cents)} discount {_money(discount)} ({confidence:.2f})",
             )
         )
         allocated[tx.id] = allocated.get(tx.id, 0) + cents
-    session.connection().execute(insert(Allocation.__table__), rows)
-    session.connection().execute(insert(Notification.__table__), notes)
-    audit.record_many(session, actor=actor, events=events)
-    states = {}
-    for tx, *_rest in booked:
-        states[tx.id] = "matched" if allocated[tx.id] >= abs(tx.amount_cents) else "partial"
-    table = Transaction.__table__
-    session.connection().execute(
-        update(table).where(table.c.id == bindparam("tx_id")).values(reconciliation=bindparam("state")),
-        [{"tx_id": tx_id, "state": state} for tx_id, state in states.items()],
+    assert set(Allocation.__audited__) == set(events[0].data), "audit data must list Allocation.__audited__"
+    connection.exec_driver_sql(
+        "INSERT INTO allocations (id, transaction_id, invoice_id, amount_cents, discount_cents, method, confidence,"
+        " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
     )
-    session.expire_all()  # the Transaction objects of this session still hold their old state
+    connection.exec_driver_sql("INSERT INTO notifications (kind, message, created_at, read) VALUES (?, ?, ?, 0)", notes)
+    audit.record_many(session, actor=actor, events=events)
+    states = {item.tx.id: abs(item.tx.amount_cents) for item in booked}
+    connection.exec_driver_sql(
+        "UPDATE transactions SET reconciliation = ? WHERE id = ?",
+        [("matched" if allocated[tx_id] >= amount else "partial", tx_id) for tx_id, amount in states.items()],
+    )
+    session.expire_all()  # Transaction objects of this session may still hold their old state
 
 
-def _paid_message(tx: Transaction, invoice: MatchInvoice, cents: int, discount: int) -> str:
-    amount = format_amount(_money(cents), invoice.currency)
-    payer = tx.counterparty_name or invoice.customer_name
-    still_open = to_cents(invoice.open_amount) - cents - discount
-    if invoice.kind == PAYABLE:
+@dataclass(frozen=True, slots=True)
+class _Booked:
+    """One automatic allocation of a run, with the open amount its invoice keeps (for the notification)."""
+
+    tx: Any  # a row of _PAYMENT_COLUMNS
+    invoice: MatchInvoice
+    cents: int
+    discount: int
+    confidence: float
+    open_after: int
+
+
+class _PaidMessages:
+    """The notification texts of a run, translated once rather than once per allocation."""
+
+    def __init__(self) -> None:
+        self.payable_partly = _("Invoice {number} of {name} partly paid, {amount}")
+        self.payable_paid = _("Invoice {number} of {name} paid, {amount}")
+        self.partly = _("Invoice {number} partly paid by {name}, {amount} ({open} still open)")
+        self.paid = _("Invoice {number} paid by {name}, {amount}")
+
+    def text(self, payer: str, invoice: MatchInvoice, cents: int, still_open: int) -> str:
+        amount = format_amount(_money(cents), invoice.currency)
+        if invoice.kind == PAYABLE:
+            template = self.payable_partly if still_open > 0 else self.payable_paid
+            return template.format(number=invoice.number, name=invoice.customer_name, amount=amount)
+        payer = payer or invoice.customer_name
         if still_open > 0:
-            return _("Invoice {number} of {name} partly paid, {amount}").format(
-                number=invoice.number, name=invoice.customer_name, amount=amount
+            return self.partly.format(
+                number=invoice.number,
+                name=payer,
+                amount=amount,
+                open=format_amount(_money(still_open), invoice.currency),
             )
-        return _("Invoice {number} of {name} paid, {amount}").format(
-            number=invoice.number, name=invoice.customer_name, amount=amount
-        )
-    if still_open > 0:
-        return _("Invoice {number} partly paid by {name}, {amount} ({open} still open)").format(
-            number=invoice.number, name=payer, amount=amount, open=format_amount(_money(still_open), invoice.currency)
-        )
-    return _("Invoice {number} paid by {name}, {amount}").format(number=invoice.number, name=payer, amount=amount)
+        return self.paid.format(number=invoice.number, name=payer, amount=amount)
 
 
 _PAYMENT_COLUMNS = (
@@ -479,7 +727,14 @@ def _transactions(session: Session, ids: Sequence[int]) -> dict[int, Any]:
     return found
 
 
-def _run(session: Session, *, actor: str, transaction_ids: Sequence[int] | None, dry_run: bool) -> MatchSummary:
+def _run(
+    session: Session,
+    *,
+    actor: str,
+    transaction_ids: Sequence[int] | None,
+    dry_run: bool,
+    generations: tuple[int, int] | None = None,
+) -> MatchSummary:
     summary = MatchSummary(dry_run=dry_run)
     if not dry_run:
         summary.returns_reversed = _settle_returns(session, actor=actor, transaction_ids=transaction_ids)
@@ -494,37 +749,41 @@ def _run(session: Session, *, actor: str, transaction_ids: Sequence[int] | None,
             ids += session.scalars(select(Transaction.id).where(Transaction.id.in_(chunk), *conditions))
     if not ids:
         return summary
-    loaded = _match_invoices(session)
-    matcher = _matcher(session, loaded)
-    invoices = {invoice.id: invoice for invoice in loaded}
     transactions = _transactions(session, ids)
-    payments = [_payment(transactions[tx_id]) for tx_id in ids]
+    payments = [
+        Payment(id, booked_on, _money(cents), name, iban, purpose, end_to_end_id, currency)
+        for id, booked_on, cents, name, iban, purpose, end_to_end_id, currency in (transactions[i] for i in ids)
+    ]
     summary.payments = len(payments)
-    booked: list[tuple[Transaction, MatchInvoice, int, int, float]] = []
-    for result in matcher.match_all(payments):
-        if result.status == "auto" and result.best is not None:
-            summary.auto += 1
-            tx = transactions[result.payment_id]
-            for allocation in result.best.allocations:
-                invoice = invoices[allocation.invoice_id]
-                cents, discount = to_cents(allocation.amount), to_cents(allocation.discount)
-                booked.append((tx, invoice, cents, discount, result.best.score))
-                invoices[invoice.id] = _reduced(invoice, cents + discount)
-                summary.allocations.append(
-                    BookedAllocation(
-                        transaction_id=tx.id,
-                        invoice_id=invoice.id,
-                        invoice_number=invoice.number,
-                        payer=tx.counterparty_name,
-                        amount=allocation.amount,
-                        discount=allocation.discount,
-                        confidence=result.best.score,
+    booked: list[_Booked] = []
+    with _cached_matcher(session, changes=True, generations=generations) as matcher:
+        open_cents = matcher.open_cents()
+        results = matcher.match_all(payments)
+        for result in results:
+            best = result.best
+            if result.status == "auto" and best is not None:
+                summary.auto += 1
+                tx = transactions[result.payment_id]
+                for allocation in best.allocations:
+                    invoice = matcher.invoice(allocation.invoice_id)
+                    cents, discount = to_cents(allocation.amount), to_cents(allocation.discount)
+                    left = open_cents[invoice.id] = open_cents[invoice.id] - cents - discount
+                    booked.append(_Booked(tx, invoice, cents, discount, best.score, left))
+                    summary.allocations.append(
+                        BookedAllocation(
+                            transaction_id=tx.id,
+                            invoice_id=invoice.id,
+                            invoice_number=invoice.number,
+                            payer=tx.counterparty_name,
+                            amount=allocation.amount,
+                            discount=allocation.discount,
+                            confidence=best.score,
+                        )
                     )
-                )
-        elif result.status == "suggested":
-            summary.suggested += 1
-        else:
-            summary.open += 1
+            elif result.status == "suggested":
+                summary.suggested += 1
+            else:
+                summary.open += 1
     if not dry_run and booked:
         _book_automatic(session, booked, actor=actor)
     if not dry_run and summary.auto:
@@ -540,28 +799,13 @@ def _run(session: Session, *, actor: str, transaction_ids: Sequence[int] | None,
     return summary
 
 
-def _reduced(invoice: MatchInvoice, cents: int) -> MatchInvoice:
-    """The invoice as the next notification of the same run must see it."""
-    return MatchInvoice(
-        id=invoice.id,
-        number=invoice.number,
-        customer_id=invoice.customer_id,
-        customer_name=invoice.customer_name,
-        kind=invoice.kind,
-        issued_on=invoice.issued_on,
-        due_on=invoice.due_on,
-        amount=invoice.amount,
-        open_amount=invoice.open_amount - _money(cents),
-        currency=invoice.currency,
-    )
-
-
 def match_payments(
     ledger: Ledger, *, actor: str, dry_run: bool = False, transaction_ids: Sequence[int] | None = None
 ) -> MatchSummary:
     """Book what is certain, count what needs a person; only the given payments when `transaction_ids` is set."""
+    generations = _generations(ledger)
     with collector_paused(), ledger.session() as session, session.begin():
-        return _run(session, actor=actor, transaction_ids=transaction_ids, dry_run=dry_run)
+        return _run(session, actor=actor, transaction_ids=transaction_ids, dry_run=dry_run, generations=generations)
 
 
 def match_new_transactions(session: Session, transaction_ids: Sequence[int], *, actor: str) -> MatchSummary:
@@ -629,19 +873,18 @@ def _transaction(session: Session, transaction_id: int) -> Transaction:
 
 def suggestions(ledger: Ledger, transaction_id: int, limit: int = 10) -> list[Suggestion]:
     """Ranked proposals with their reasons for what is still unallocated of one payment."""
+    generations = _generations(ledger)
     with ledger.session() as session:
         tx = _transaction(session, transaction_id)
         remaining = abs(tx.amount_cents) - _allocated_on_transaction(session, tx.id)
         if remaining <= 0 or tx.status != "booked":
             return []
-        loaded = _match_invoices(session)
-        matcher = _matcher(session, loaded)
-        proposals = matcher.suggest(_payment(tx, remaining if tx.amount_cents > 0 else -remaining), limit=limit)
-        invoices = {invoice.id: invoice for invoice in loaded}
-        return [_suggestion(proposal, invoices) for proposal in proposals]
+        payment = _payment(tx, remaining if tx.amount_cents > 0 else -remaining)
+        with _cached_matcher(session, changes=False, generations=generations) as matcher:
+            return [_suggestion(proposal, matcher) for proposal in matcher.suggest(payment, limit=limit)]
 
 
-def _suggestion(proposal: Proposal, invoices: dict[int, MatchInvoice]) -> Suggestion:
+def _suggestion(proposal: Proposal, matcher: Matcher) -> Suggestion:
     return Suggestion(
         score=proposal.score,
         kind=proposal.kind,
@@ -649,11 +892,11 @@ def _suggestion(proposal: Proposal, invoices: dict[int, MatchInvoice]) -> Sugges
         allocations=tuple(
             SuggestedAllocation(
                 invoice_id=a.invoice_id,
-                invoice_number=invoices[a.invoice_id].number,
-                customer_name=invoices[a.invoice_id].customer_name,
+                invoice_number=matcher.invoice(a.invoice_id).number,
+                customer_name=matcher.invoice(a.invoice_id).customer_name,
                 amount=a.amount,
                 discount=a.discount,
-                open_amount=invoices[a.invoice_id].open_amount,
+                open_amount=matcher.open_amount(a.invoice_id),
             )
             for a in proposal.allocations
         ),

@@ -77,6 +77,7 @@ class _Open:
     invoice: Invoice
     open_cents: int
     amount_cents: int
+    rank: int  # position oldest first, so that an index can keep that order when the invoice comes back
 
 
 @dataclass(slots=True)
@@ -139,8 +140,8 @@ class Matcher:
         self._sides = {RECEIVABLE: _Side(), PAYABLE: _Side()}
         self._open: dict[int, _Open] = {}
         # Oldest first, so that a customer's open invoices iterate in date order (collective search).
-        for invoice in sorted(invoice_list, key=lambda inv: (inv.issued_on, inv.id)):
-            self._add_invoice(invoice)
+        for rank, invoice in enumerate(sorted(invoice_list, key=lambda inv: (inv.issued_on, inv.id))):
+            self._add_invoice(invoice, rank)
         for side in self._sides.values():
             for amounts in side.amounts_by_customer.values():
                 amounts.sort()
@@ -213,27 +214,61 @@ class Matcher:
                 raise ValueError(f"allocation exceeds open amount of invoice {item.invoice.number}")
             changes.append((item, cents))
         for item, cents in changes:
-            side = self._sides[item.invoice.kind]
-            invoice_id, customer_id = item.invoice.id, item.invoice.customer_id
+            self._move(item, item.open_cents - cents)
+
+    def invoice(self, invoice_id: int) -> Invoice:
+        """The invoice as it was loaded; its `open_amount` is that of the load, `open_amount()` is today's."""
+        return self._open[invoice_id].invoice
+
+    def open_cents(self) -> dict[int, int]:
+        """What is open on every invoice as this matcher stands, by invoice id."""
+        return {invoice_id: item.open_cents for invoice_id, item in self._open.items()}
+
+    def set_open_cents(self, invoice_id: int, cents: int) -> None:
+        """Bring one invoice in line with the books (allocated or undone elsewhere) without a rebuild."""
+        item = self._open[invoice_id]
+        if cents != item.open_cents:
+            self._move(item, max(0, cents))
+
+    def _move(self, item: _Open, cents: int) -> None:
+        """Re-index an invoice under its new open amount; the indexes stay as a fresh build would order them."""
+        side = self._sides[item.invoice.kind]
+        invoice_id, customer_id = item.invoice.id, item.invoice.customer_id
+        was_open = item.open_cents > 0
+        if was_open:
             amounts = side.amounts_by_customer[customer_id]
             del amounts[bisect_left(amounts, (item.open_cents, invoice_id))]
-            del side.by_amount[item.open_cents][invoice_id]
-            item.open_cents -= cents
-            if item.open_cents > 0:
-                side.by_amount.setdefault(item.open_cents, {})[invoice_id] = None
-                insort(amounts, (item.open_cents, invoice_id))
-            else:
+            same = side.by_amount[item.open_cents]
+            del same[invoice_id]
+            if not same:
+                del side.by_amount[item.open_cents]
+            if cents <= 0:
                 del side.by_customer[customer_id][invoice_id]
+        item.open_cents = cents
+        if cents > 0:
+            self._insert_ranked(side.by_amount.setdefault(cents, {}), item)
+            insort(side.amounts_by_customer.setdefault(customer_id, []), (cents, invoice_id))
+            if not was_open:
+                self._insert_ranked(side.by_customer.setdefault(customer_id, {}), item)
+
+    def _insert_ranked(self, index: dict[int, None], item: _Open) -> None:
+        """Add an invoice to an oldest-first index; appending is right unless an older invoice comes back."""
+        if index and self._open[next(reversed(index))].rank > item.rank:
+            ordered = sorted([*index, item.invoice.id], key=lambda invoice_id: self._open[invoice_id].rank)
+            index.clear()
+            index.update(dict.fromkeys(ordered))
+        else:
+            index[item.invoice.id] = None
 
     # -- indexes -------------------------------------------------------------------------------------------
 
-    def _add_invoice(self, invoice: Invoice) -> None:
+    def _add_invoice(self, invoice: Invoice, rank: int) -> None:
         """Index one invoice under its number keys and, while open, under customer and amount."""
         side = self._sides[invoice.kind]
         keys = number_keys(invoice.number)
         if keys:
             side.heads.add((len(keys[0]), keys[0][:_HEAD]))
-        item = _Open(invoice, to_cents(invoice.open_amount), to_cents(invoice.amount))
+        item = _Open(invoice, to_cents(invoice.open_amount), to_cents(invoice.amount), rank)
         self._open[invoice.id] = item
         for key in keys:
             side.by_key.setdefault(key, []).append(invoice.id)
@@ -393,8 +428,8 @@ class Matcher:
         seen: set[int] = set()
         for key in keys:
             within = None if (len(key), key[:_HEAD]) in payer.side.heads else _HEAD
-            for neighbour in neighbours(key, within=within):
-                for invoice_id in by_key.get(neighbour, ()):
+            for neighbour in by_key.keys() & neighbours(key, within=within):
+                for invoice_id in by_key[neighbour]:
                     if invoice_id in seen:
                         continue
                     seen.add(invoice_id)

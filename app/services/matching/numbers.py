@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 
 _GROUPS = re.compile(r"[A-Z]+|[0-9]+")
 SEPARATORS = r"[\s./_:#-]{0,3}"
+_DIGITS = "0123456789"
 
 
 def number_keys(text: str) -> tuple[str, ...]:
@@ -45,20 +46,21 @@ def tokens(pattern: re.Pattern[str] | None, text: str) -> Iterator[str]:
             yield match.group(1)
 
 
-def neighbours(key: str, *, within: int | None = None) -> Iterator[str]:
+def neighbours(key: str, *, within: int | None = None) -> list[str]:
     """Every key one changed digit or one swap of neighbouring characters away, the typos payers make.
 
     About ten lookups per digit in the index of exact keys replace a deletion-neighbourhood index: no
     extra memory, no build time, and nothing to verify afterwards. `within` limits the edits to the
-    first characters, for keys whose beginning no invoice number has.
+    first characters, for keys whose beginning no invoice number has. A list, not a generator: the
+    caller intersects it with the index in one step.
     """
     end = len(key) if within is None else min(within, len(key))
+    found: list[str] = []
     for i in range(min(end + 1, len(key))):
         char = key[i]
         if i < end and char.isdigit():
             head, tail = key[:i], key[i + 1 :]
-            for digit in "0123456789":
-                if digit != char:
-                    yield head + digit + tail
+            found += [head + digit + tail for digit in _DIGITS if digit != char]
         if i and char != key[i - 1]:
-            yield key[: i - 1] + char + key[i - 1] + key[i + 1 :]
+            found.append(key[: i - 1] + char + key[i - 1] + key[i + 1 :])
+    return found
