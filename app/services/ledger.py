@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -67,6 +68,7 @@ def _configure(conn: sqlcipher3.Connection) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 10000")
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")  # the ledger's _Checkpointer does it, off the writer's path
 
 
 def _head_revision() -> str:
@@ -76,6 +78,51 @@ def _head_revision() -> str:
     return head
 
 
+class _Checkpointer:
+    """Copies committed pages from the write-ahead log into the ledger file on a background thread.
+
+    SQLite's automatic checkpoint runs inside the commit that crosses its threshold, so the writer (an import,
+    a matching run) would wait for a second copy of everything it wrote. The commit alone makes the data
+    durable; the copy can follow. Closing the ledger completes it (SQLite checkpoints on the last close).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._wanted = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def request(self) -> None:
+        with self._lock:
+            if self._stopping:
+                return
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="ledger-checkpoint", daemon=True)
+                self._thread.start()
+        self._wanted.set()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            thread = self._thread
+        self._wanted.set()
+        if thread is not None:
+            thread.join()
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            if self._stopping:
+                return
+            try:
+                with self._engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:  # a failed copy is retried after the next commit; the data is safe in the log
+                log.exception("background checkpoint failed")
+
+
 class Ledger:
     """An unlocked ledger. Thread-safe: each thread takes its own Session from `session()`."""
 
@@ -83,6 +130,7 @@ class Ledger:
         self.path = path
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._checkpointer = _Checkpointer(engine)
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -187,6 +235,7 @@ class Ledger:
         with self._sessions() as session, session.begin():
             session.connection(execution_options={"immediate": True})
             yield session
+        self._checkpointer.request()
 
     def company_name(self) -> str:
         with self.session() as session:
@@ -194,12 +243,14 @@ class Ledger:
             return settings.name if settings else ""
 
     def close(self) -> None:
+        self._checkpointer.stop()
         self.engine.dispose()
 
     # -- passphrase and copies -----------------------------------------------------------------
     def change_passphrase(self, new_passphrase: str) -> None:
         """Re-encrypt the whole file under a new passphrase (PRAGMA rekey)."""
         quoted = _quote(new_passphrase)
+        self._checkpointer.stop()
         self.engine.dispose()
         with self.engine.connect() as conn:
             raw = conn.connection.dbapi_connection
@@ -214,6 +265,7 @@ class Ledger:
         new_ledger = Ledger._from_path(path, new_passphrase)
         self.engine = new_ledger.engine
         self._sessions = new_ledger._sessions
+        self._checkpointer = new_ledger._checkpointer
         log.info("changed the passphrase of %s", path)
 
     def backup(self, target: Path, *, passphrase: str) -> Path:

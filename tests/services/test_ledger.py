@@ -264,3 +264,26 @@ def test_readers_are_not_blocked_by_a_writer(ledger_path: Path) -> None:
 def _count_imports(ledger: Ledger) -> int:
     with ledger.session() as session:
         return session.scalar(select(func.count(StatementImport.id))) or 0
+
+
+def test_commits_leave_the_checkpoint_to_a_background_thread(ledger_path: Path) -> None:
+    wal = ledger_path.with_name(ledger_path.name + "-wal")
+    ledger = Ledger.open(ledger_path, PASS)
+    try:
+        before = ledger_path.stat().st_size
+        with ledger.writer() as session:
+            rows = [{"source": f"s{n}" * 40, "format": "t", "imported_by": "t"} for n in range(5000)]
+            session.execute(insert(StatementImport), rows)
+        deadline = time.monotonic() + 10
+        while ledger_path.stat().st_size <= before and time.monotonic() < deadline:
+            time.sleep(0.05)  # the commit returned; the copy into the ledger file follows in the background
+        assert ledger_path.stat().st_size > before
+        with ledger.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    finally:
+        ledger.close()
+    assert not wal.exists()  # closing completes the checkpoint: the ledger is one file again
+    reopened = Ledger.open(ledger_path, PASS)
+    with reopened.session() as session:
+        assert session.scalar(select(func.count(StatementImport.id))) == 5000
+    reopened.close()
