@@ -34,7 +34,6 @@ from app.services.statements.rows import (
     BOOKED_ON,
     COUNTERPARTY_IBAN,
     COUNTERPARTY_NAME,
-    DEDUPE_KEY,
     END_TO_END_ID,
     MANDATE_ID,
     PURPOSE,
@@ -43,6 +42,7 @@ from app.services.statements.rows import (
     STATUS,
     Row,
     StatementRows,
+    dedupe_key,
 )
 from app.services.statements.worker import read_rows
 
@@ -140,7 +140,7 @@ def find_or_create_account(session: Session, iban: str, *, currency: str, actor:
     return account
 
 
-_INSERT_COLUMNS = ("id", "account_id", "import_id", "reconciliation", "created_at", *ROW_COLUMNS)
+_INSERT_COLUMNS = ("id", "account_id", "import_id", "reconciliation", "created_at", *ROW_COLUMNS, "dedupe_key")
 _INSERT_SQL = (
     f"INSERT INTO transactions ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
 )
@@ -289,11 +289,18 @@ def _account_of(statement: StatementRows, account_iban: str | None, source: str)
 
 
 def _without_duplicates(session: Session, state: _AccountState, import_id: int, rows: list[Row]) -> list[Row]:
-    """Keep as many copies of a booking as this import has beyond those the ledger had before it."""
+    """Keep as many copies of a booking as this import has beyond those the ledger had before it.
+
+    Returns the rows to insert, each with its dedupe key appended.
+    """
     if not rows:
         return []
+    keyed = [
+        (*row, dedupe_key(row[BOOKED_ON], row[AMOUNT_CENTS], row[END_TO_END_ID], row[PURPOSE], row[STATUS]))  # type: ignore[arg-type]
+        for row in rows
+    ]
     existing = state.existing
-    unknown = [row for row in rows if row[DEDUPE_KEY] not in existing]
+    unknown = [row for row in keyed if row[-1] not in existing]
     if unknown:
         first = min(row[BOOKED_ON] for row in unknown)
         last = max(row[BOOKED_ON] for row in unknown)
@@ -310,11 +317,11 @@ def _without_duplicates(session: Session, state: _AccountState, import_id: int, 
         )
         existing.update((key, count) for key, count in counted)
         for row in unknown:
-            existing.setdefault(row[DEDUPE_KEY], 0)  # type: ignore[arg-type]
+            existing.setdefault(row[-1], 0)  # type: ignore[arg-type]
     seen = state.seen
     fresh = []
-    for row in rows:
-        key = row[DEDUPE_KEY]
+    for row in keyed:
+        key = row[-1]
         seen[key] += 1  # type: ignore[index]
         if seen[key] > existing[key]:  # type: ignore[index]
             fresh.append(row)

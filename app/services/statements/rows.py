@@ -33,13 +33,12 @@ ROW_COLUMNS = (
     "return_reason",
     "batch_ref",
     "raw",
-    "dedupe_key",
 )
 BOOKED_ON, AMOUNT_CENTS = ROW_COLUMNS.index("booked_on"), ROW_COLUMNS.index("amount_cents")
 COUNTERPARTY_NAME, COUNTERPARTY_IBAN = ROW_COLUMNS.index("counterparty_name"), ROW_COLUMNS.index("counterparty_iban")
 PURPOSE, END_TO_END_ID = ROW_COLUMNS.index("purpose"), ROW_COLUMNS.index("end_to_end_id")
 MANDATE_ID, STATUS = ROW_COLUMNS.index("mandate_id"), ROW_COLUMNS.index("status")
-RETURN_REASON, DEDUPE_KEY = ROW_COLUMNS.index("return_reason"), ROW_COLUMNS.index("dedupe_key")
+RETURN_REASON = ROW_COLUMNS.index("return_reason")
 
 Row = tuple[str | int | None, ...]
 
@@ -71,7 +70,8 @@ def _fold(text: str) -> str:
 
 
 def dedupe_key(booked_on: date | str, amount_cents: int, end_to_end_id: str, purpose: str, status: str) -> str:
-    """The same booking gives the same key whether it came as MT940, CAMT or CSV."""
+    """The same booking gives the same key whether it came as MT940, CAMT or CSV (computed by the ledger writer,
+    which waits for the parser anyway)."""
     reference = end_to_end_id if end_to_end_id and end_to_end_id.upper() != "NOTPROVIDED" else ""
     on = booked_on if isinstance(booked_on, str) else booked_on.isoformat()
     basis = f"{on}|{amount_cents}|{_fold(reference) or _fold(purpose)[:24]}|{status}"
@@ -101,7 +101,6 @@ def _row(tx: ParsedTransaction) -> Row:
         tx.return_reason if tx.is_return or tx.return_reason else "",
         tx.batch_ref,
         tx.raw,
-        dedupe_key(booked_on, cents, tx.end_to_end_id, tx.purpose, status),
     )
 
 
