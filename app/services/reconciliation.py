@@ -706,6 +706,7 @@ class _PaidMessages:
         return self.paid.format(number=invoice.number, name=payer, amount=amount)
 
 
+# The columns matching reads, as rows: whole ORM objects (with the raw record) cost more than the match.
 _PAYMENT_COLUMNS = (
     Transaction.id,
     Transaction.booked_on,
@@ -716,15 +717,6 @@ _PAYMENT_COLUMNS = (
     Transaction.end_to_end_id,
     Transaction.currency,
 )
-
-
-def _transactions(session: Session, ids: Sequence[int]) -> dict[int, Any]:
-    """The columns matching reads, as rows: whole ORM objects (with the raw record) cost more than the match."""
-    found: dict[int, Any] = {}
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        found.update((tx.id, tx) for tx in session.execute(select(*_PAYMENT_COLUMNS).where(Transaction.id.in_(chunk))))
-    return found
 
 
 def _run(
@@ -739,17 +731,19 @@ def _run(
     if not dry_run:
         summary.returns_reversed = _settle_returns(session, actor=actor, transaction_ids=transaction_ids)
     conditions = [*_matchable(), Transaction.manual_only.is_(False)]
-    ids: list[int] = []
+    transactions: dict[int, Any] = {}
     if transaction_ids is None:
-        ids = list(session.scalars(select(Transaction.id).where(*conditions).order_by(Transaction.id)))
+        query = select(*_PAYMENT_COLUMNS).where(*conditions).order_by(Transaction.id)
+        transactions.update((tx.id, tx) for tx in session.execute(query))
     else:
         wanted = list(transaction_ids)
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start : start + _CHUNK]
-            ids += session.scalars(select(Transaction.id).where(Transaction.id.in_(chunk), *conditions))
+            query = select(*_PAYMENT_COLUMNS).where(Transaction.id.in_(chunk), *conditions)
+            transactions.update((tx.id, tx) for tx in session.execute(query))
+    ids = list(transactions)
     if not ids:
         return summary
-    transactions = _transactions(session, ids)
     payments = [
         Payment(id, booked_on, _money(cents), name, iban, purpose, end_to_end_id, currency)
         for id, booked_on, cents, name, iban, purpose, end_to_end_id, currency in (transactions[i] for i in ids)
