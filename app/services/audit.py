@@ -8,10 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models.schema import AuditEvent, Base, Transaction
@@ -29,10 +28,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# One encoder for every digest: json.dumps with options builds a new one per call, and runs digest thousands.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_plain, ensure_ascii=False)
+
+
 def digest(data: Any) -> str:
     """SHA-256 of a canonical JSON rendering, stable across runs and platforms."""
-    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), default=_plain, ensure_ascii=False)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(data).encode()).hexdigest()
 
 
 def row_data(row: Base) -> dict[str, Any]:
@@ -41,16 +43,22 @@ def row_data(row: Base) -> dict[str, Any]:
 
 
 def _chain(prev_hash: str, event: AuditEvent) -> str:
-    fields = [
+    return _chain_fields(
         prev_hash,
         event.at.isoformat(),
         event.actor,
         event.action,
         event.entity,
-        "" if event.entity_id is None else str(event.entity_id),
+        event.entity_id,
         event.summary,
         event.data_digest,
-    ]
+    )
+
+
+def _chain_fields(
+    prev_hash: str, at: str, actor: str, action: str, entity: str, entity_id: int | None, summary: str, data: str
+) -> str:
+    fields = [prev_hash, at, actor, action, entity, "" if entity_id is None else str(entity_id), summary, data]
     return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
 
 
@@ -100,6 +108,12 @@ class EventSpec:
     summary: str = ""
 
 
+_INSERT_EVENTS = (
+    "INSERT INTO audit_events (at, actor, action, entity, entity_id, summary, data_digest, prev_hash, chain_hash) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 def record_many(session: Session, *, actor: str, events: Sequence[EventSpec]) -> None:
     """Append many events in one statement, chained exactly as `record` would chain them one by one."""
     if not events:
@@ -107,21 +121,19 @@ def record_many(session: Session, *, actor: str, events: Sequence[EventSpec]) ->
     session.flush()
     prev = _last_hash(session)
     at = datetime.now().replace(microsecond=0)
+    at_iso = at.isoformat()
+    stored_at = f"{at:%Y-%m-%d %H:%M:%S}.000000"  # SQLAlchemy's DATETIME text, as `record` stores it
     rows = []
     for spec in events:
-        row = SimpleNamespace(
-            at=at,
-            actor=actor,
-            action=spec.action,
-            entity=spec.entity,
-            entity_id=spec.entity_id,
-            summary=spec.summary,
-            data_digest=digest(spec.data),
-            prev_hash=prev,
+        data_digest = digest(spec.data)
+        chain_hash = _chain_fields(
+            prev, at_iso, actor, spec.action, spec.entity, spec.entity_id, spec.summary, data_digest
         )
-        row.chain_hash = prev = _chain(prev, row)  # type: ignore[arg-type]
-        rows.append(vars(row))
-    session.connection().execute(insert(AuditEvent.__table__), rows)
+        rows.append(
+            (stored_at, actor, spec.action, spec.entity, spec.entity_id, spec.summary, data_digest, prev, chain_hash)
+        )
+        prev = chain_hash
+    session.connection().exec_driver_sql(_INSERT_EVENTS, rows)
 
 
 def record_row(session: Session, *, actor: str, action: str, row: Base, summary: str = "") -> AuditEvent:
