@@ -109,7 +109,7 @@ def parse_camt(stream: IO[bytes], *, source: str) -> Iterator[ParsedStatement]:
     unreleased = 0
     try:
         # Only end events of entries, statements and the group header: one Python step per entry.
-        for _event, element in etree.iterparse(stream, tag=_EVENT_TAGS, huge_tree=True):
+        for _event, element in etree.iterparse(stream, tag=_EVENT_TAGS, huge_tree=True, collect_ids=False):
             name = _LOCAL_NAMES.get(element.tag) or _local(element)
             if name == "Ntry":
                 holder = element.getparent()
@@ -466,6 +466,8 @@ def _party_name(party: _Element | None) -> str:
 
 def _creditor_id(scheme: _Element | None, refs_scheme: _Element | None, creditor: _Element | None) -> str:
     """The SEPA creditor identifier: CdtrSchmeId (TxDtls, then Refs level), else the creditor's SEPA private id."""
+    if scheme is None and refs_scheme is None and creditor is None:
+        return ""
     for holder in (scheme, refs_scheme):
         found = _child(holder, "Id", "PrvtId", "Othr", "Id")
         if found is not None and found.text:
@@ -483,12 +485,17 @@ def _bank_code(code: _Element | None, transaction: ParsedTransaction) -> None:
     """ISO Domain-Family-SubFamily, else the proprietary code; German NTRF+166+... codes carry the GVC."""
     if code is None:
         return
-    fields = _index(code)
-    domain = fields.get("Domn")
+    domain = proprietary_holder = None
+    for child in code:
+        name = _LOCAL_NAMES.get(child.tag) or _local(child)
+        if name == "Domn" and domain is None:
+            domain = child
+        elif name == "Prtry" and proprietary_holder is None:
+            proprietary_holder = child
     if domain is not None:
         parts = (_text(domain, "Cd"), _text(domain, "Fmly", "Cd"), _text(domain, "Fmly", "SubFmlyCd"))
         transaction.bank_transaction_code = "-".join(part for part in parts if part)
-    proprietary = _text(fields.get("Prtry"), "Cd")
+    proprietary = _text(proprietary_holder, "Cd")
     if proprietary:
         match = _PROPRIETARY_GVC_RE.match(proprietary)
         if match:
