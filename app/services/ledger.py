@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -83,11 +83,12 @@ class _Checkpointer:
 
     SQLite's automatic checkpoint runs inside the commit that crosses its threshold, so the writer (an import,
     a matching run) would wait for a second copy of everything it wrote. The commit alone makes the data
-    durable; the copy can follow. Closing the ledger completes it (SQLite checkpoints on the last close).
+    durable; the copy can follow. The thread has a connection of its own (keyed once, in the background), so it
+    never takes one the sessions need. Closing the ledger completes the copy (SQLite does on the last close).
     """
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, connect: Callable[[], sqlcipher3.Connection]) -> None:
+        self._connect = connect
         self._wanted = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -111,26 +112,31 @@ class _Checkpointer:
             thread.join()
 
     def _run(self) -> None:
-        while True:
-            self._wanted.wait()
-            self._wanted.clear()
-            if self._stopping:
-                return
-            try:
-                with self._engine.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-            except Exception:  # a failed copy is retried after the next commit; the data is safe in the log
-                log.exception("background checkpoint failed")
+        conn: sqlcipher3.Connection | None = None
+        try:
+            while True:
+                self._wanted.wait()
+                self._wanted.clear()
+                if self._stopping:
+                    return
+                try:
+                    conn = conn or self._connect()
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except Exception:  # retried after the next commit; the data is safe in the log meanwhile
+                    log.exception("background checkpoint failed")
+        finally:
+            if conn is not None:
+                conn.close()
 
 
 class Ledger:
     """An unlocked ledger. Thread-safe: each thread takes its own Session from `session()`."""
 
-    def __init__(self, path: Path, engine: Engine) -> None:
+    def __init__(self, path: Path, engine: Engine, connect: Callable[[], sqlcipher3.Connection]) -> None:
         self.path = path
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        self._checkpointer = _Checkpointer(engine)
+        self._checkpointer = _Checkpointer(connect)
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -199,7 +205,7 @@ class Ledger:
             immediate = connection.get_execution_options().get("immediate", False)
             connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
-        return cls(path, engine)
+        return cls(path, engine, connect)
 
     # -- schema --------------------------------------------------------------------------------
     def schema_revision(self) -> str | None:
