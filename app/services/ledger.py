@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 LEDGER_SUFFIX = ".kontor"
 CACHE_KIB = 131072  # 128 MiB page cache: it decides the cost of encryption (PERFORMANCE.md §2)
+CHECKPOINT_WAL_BYTES = 4 << 20  # SQLite's own threshold (1000 pages); smaller logs wait for the next or the close
 
 
 class LedgerError(Exception):
@@ -137,6 +138,7 @@ class Ledger:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._checkpointer = _Checkpointer(connect)
+        self._wal_path = path.with_name(path.name + "-wal")
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -241,7 +243,8 @@ class Ledger:
         with self._sessions() as session, session.begin():
             session.connection(execution_options={"immediate": True})
             yield session
-        self._checkpointer.request()
+        if self._wal_path.exists() and self._wal_path.stat().st_size > CHECKPOINT_WAL_BYTES:
+            self._checkpointer.request()
 
     def company_name(self) -> str:
         with self.session() as session:

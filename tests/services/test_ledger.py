@@ -272,7 +272,7 @@ def test_commits_leave_the_checkpoint_to_a_background_thread(ledger_path: Path) 
     try:
         before = ledger_path.stat().st_size
         with ledger.writer() as session:
-            rows = [{"source": f"s{n}" * 40, "format": "t", "imported_by": "t"} for n in range(5000)]
+            rows = [{"source": f"s{n:05d}" * 80, "format": "t", "imported_by": "t"} for n in range(12000)]  # > 4 MiB
             session.execute(insert(StatementImport), rows)
         deadline = time.monotonic() + 10
         while ledger_path.stat().st_size <= before and time.monotonic() < deadline:
@@ -285,5 +285,5 @@ def test_commits_leave_the_checkpoint_to_a_background_thread(ledger_path: Path) 
     assert not wal.exists()  # closing completes the checkpoint: the ledger is one file again
     reopened = Ledger.open(ledger_path, PASS)
     with reopened.session() as session:
-        assert session.scalar(select(func.count(StatementImport.id))) == 5000
+        assert session.scalar(select(func.count(StatementImport.id))) == 12000
     reopened.close()
