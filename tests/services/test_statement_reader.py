@@ -130,3 +130,19 @@ def test_csv_with_mapping_and_sniffing(tmp_path: Path) -> None:
     assert first.purpose == "Strom Feb"
     explicit = CsvMapping(delimiter=",", decimal_comma=False, date="Datum", amount="Betrag", name="Empfänger")
     assert len(read_statement_file(path, mapping=explicit)[0].transactions) == 2
+
+
+def test_camt_without_its_root_namespace_reads_the_same_and_keeps_line_numbers(tmp_path: Path) -> None:
+    spread = CAMT.replace('<Document xmlns="', '<Document\n    xmlns="')  # the declaration on a line of its own
+    plain = CAMT.replace(' xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"', "")
+    (with_namespace,) = read_statement_file(_write(tmp_path, "ns.xml", spread))
+    (without,) = read_statement_file(_write(tmp_path, "plain.xml", plain))
+    assert with_namespace.transactions[0].raw.startswith("<Ntry><Amt")  # no namespace noise in the record
+    assert [vars_of(t) for t in with_namespace.transactions] == [vars_of(t) for t in without.transactions]
+    broken = spread.replace("24.50", "24,50")  # the entry amount, line 10 with the declaration moved down
+    with pytest.raises(StatementFormatError, match="line 10: unreadable amount"):
+        read_statement_file(_write(tmp_path, "broken.xml", broken))
+
+
+def vars_of(transaction: object) -> dict[str, object]:
+    return {name: getattr(transaction, name) for name in transaction.__slots__}  # type: ignore[attr-defined]
