@@ -27,7 +27,7 @@ from app.services.i18n import N_, _
 from app.services.ledger import Ledger
 from app.services.search_index import index_transactions
 from app.services.statements.bank_csv import CsvMapping
-from app.services.statements.model import StatementFormatError
+from app.services.statements.model import ParsedBalance, StatementFormatError
 from app.services.statements.reader import detect_format
 from app.services.statements.rows import (
     AMOUNT_CENTS,
@@ -156,7 +156,7 @@ def _insert_rows(session: Session, first_id: int, account_id: int, import_id: in
 
 
 def _balance_warnings(
-    statement: StatementRows, previous: StatementRows | None, iban: str, source: str
+    statement: StatementRows, previous_closing: ParsedBalance | None, iban: str, source: str
 ) -> list[str]:
     """Opening plus bookings must give the closing balance, and a statement must open where the last one closed."""
     warnings = []
@@ -179,8 +179,8 @@ def _balance_warnings(
                     closing=format_amount(statement.closing.amount),
                 )
             )
-    if previous and previous.closing and statement.opening and not statement.pending:
-        if previous.closing.amount != statement.opening.amount:
+    if previous_closing and statement.opening and not statement.pending:
+        if previous_closing.amount != statement.opening.amount:
             warnings.append(
                 _(
                     "{source}: gap before statement {name} of {iban}: the previous statement closed with "
@@ -189,8 +189,8 @@ def _balance_warnings(
                     source=source,
                     name=name,
                     iban=iban,
-                    closing=format_amount(previous.closing.amount),
-                    closed_on=format_date(previous.closing.on),
+                    closing=format_amount(previous_closing.amount),
+                    closed_on=format_date(previous_closing.on),
                     opening=format_amount(statement.opening.amount),
                 )
             )
@@ -202,7 +202,7 @@ class _AccountState:
     """What an import remembers per account while statements stream in."""
 
     account: BankAccount
-    previous: StatementRows | None = None
+    previous_closing: ParsedBalance | None = None  # of the account's previous statement in this import
     existing: dict[str, int] = field(default_factory=dict)  # dedupe key -> copies already in the ledger
     seen: Counter[str] = field(default_factory=Counter)  # dedupe key -> copies in this import so far
     pending: dict[int, list[tuple[int, date, str, str]]] | None = None  # by amount, see _replace_pending
@@ -236,8 +236,8 @@ def import_statements(
             state = accounts[iban] = _AccountState(account)
             result.accounts.append(iban)
         account_id = state.account.id
-        result.warnings += _balance_warnings(statement, state.previous, iban, source)
-        state.previous = statement
+        result.warnings += _balance_warnings(statement, state.previous_closing, iban, source)
+        state.previous_closing = statement.closing
         fresh = _without_duplicates(session, state, batch.id, statement.rows)
         result.duplicates += len(statement.rows) - len(fresh)
         if fresh:
