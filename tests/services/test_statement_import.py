@@ -120,6 +120,18 @@ def test_balance_mismatch_is_a_warning_naming_statement_and_date(ledger: Ledger,
     assert "bad.xml" in result.warnings[0] and "STMT1" in result.warnings[0] and "2026-03-04" in result.warnings[0]
 
 
+def test_gap_between_statements_of_one_file_is_a_warning(ledger: Ledger, tmp_path: Path) -> None:
+    first, second = bookings()[:2], bookings()[2:]
+    closing = Decimal("100.00") + sum((b.amount for b in first), Decimal(0))
+    text = mt940(IBAN, first, opening=Decimal("100.00"), statement="1/1")
+    text += mt940(IBAN, second, opening=closing + Decimal("5.00"), statement="2/1")  # 5.00 went missing
+    [result] = import_statement_files(ledger, [write(tmp_path, "two.sta", text)], actor="anna")
+    assert result.new == 4
+    gap, snapshot = result.warnings  # the first statement's closing snapshot disagrees with the second's opening
+    assert gap.startswith("two.sta: gap before statement STARTUMS/2/1") and "2026-03-03" in gap
+    assert "the opening balance" in snapshot and "2026-03-03" in snapshot
+
+
 def test_returned_debit_is_flagged_and_linked(ledger: Ledger, tmp_path: Path) -> None:
     debit = Booking(date(2026, 3, 5), Decimal("250.00"), "Schmidt KG", CUSTOMER, "Lastschrift RE-7", "E2E-7", "171")
     returned = Booking(
