@@ -13,9 +13,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from app.models.schema import Transaction
+from app.models.schema import Customer, Transaction
 from app.services.invoice_import import import_invoices
 from app.services.ledger import Ledger
 from app.services.matching import MatchConfig
@@ -125,6 +125,24 @@ def test_changes_by_another_process_are_seen(books: Scenario) -> None:
     found = suggestions(s.ledger, weber)
     assert ["RE-2026-0080"] in [[a.invoice_number for a in suggestion.allocations] for suggestion in found]
     assert found == _fresh(s.ledger, weber)
+
+
+def test_a_rename_by_another_process_is_seen_even_at_the_same_length(books: Scenario) -> None:
+    s = books
+    weber = s.tx["Weber Backwaren"]
+    before = suggestions(s.ledger, weber)
+    assert any("Weber" in reason for suggestion in before for reason in suggestion.reasons)
+    other = Ledger.open(s.ledger.path, "pw")
+    try:
+        with other.writer() as session:
+            renamed = update(Customer).where(Customer.number == "K10003").values(name="Bäckerei Huber e.K.")
+            assert len("Bäckerei Huber e.K.") == len("Bäckerei Weber e.K.")
+            session.execute(renamed)
+    finally:
+        other.close()
+    after = suggestions(s.ledger, weber)
+    assert not any("Weber e.K." in reason for suggestion in after for reason in suggestion.reasons)
+    assert after == _fresh(s.ledger, weber)
 
 
 def test_learned_payer_and_settings_reach_the_cached_matcher(books: Scenario) -> None:
