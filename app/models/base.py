@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import MetaData
+from sqlalchemy import Connection, DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -22,3 +23,9 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def stored_datetime(connection: Connection, value: datetime) -> Any:
+    """A datetime as SQLAlchemy stores it in this database, for rows written with driver-level SQL."""
+    processor = DateTime().dialect_impl(connection.dialect).bind_processor(connection.dialect)
+    return processor(value) if processor else value

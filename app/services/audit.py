@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.models.base import stored_datetime
 from app.models.schema import AuditEvent, Base, Transaction
 from app.services.i18n import _
 
@@ -122,7 +123,8 @@ def record_many(session: Session, *, actor: str, events: Sequence[EventSpec]) ->
     prev = _last_hash(session)
     at = datetime.now().replace(microsecond=0)
     at_iso = at.isoformat()
-    stored_at = f"{at:%Y-%m-%d %H:%M:%S}.000000"  # SQLAlchemy's DATETIME text, as `record` stores it
+    connection = session.connection()
+    stored_at = stored_datetime(connection, at)
     rows = []
     for spec in events:
         data_digest = digest(spec.data)
@@ -133,7 +135,7 @@ def record_many(session: Session, *, actor: str, events: Sequence[EventSpec]) ->
             (stored_at, actor, spec.action, spec.entity, spec.entity_id, spec.summary, data_digest, prev, chain_hash)
         )
         prev = chain_hash
-    session.connection().exec_driver_sql(_INSERT_EVENTS, rows)
+    connection.exec_driver_sql(_INSERT_EVENTS, rows)
 
 
 def record_row(session: Session, *, actor: str, action: str, row: Base, summary: str = "") -> AuditEvent:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import operator
 import re
 import threading
 import weakref
@@ -23,7 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, Select, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.models.base import utcnow
+from app.models.base import stored_datetime, utcnow
 from app.models.schema import (
     Allocation,
     Customer,
@@ -231,24 +232,8 @@ def _invoice_query() -> Select:  # type: ignore[type-arg]
 
 
 def _match_invoices(session: Session, ids: Iterable[int] | None = None) -> list[MatchInvoice]:
-    query = _invoice_query().where(Invoice.cancelled.is_(False))
-    if ids is not None:
-        query = query.where(Invoice.id.in_(list(ids)))
-    return [
-        MatchInvoice(
-            id=row[0],
-            number=row[1],
-            customer_id=row[3],
-            customer_name=row[4],
-            kind=row[2],
-            issued_on=row[6],
-            due_on=row[7],
-            amount=_money(row[8]),
-            open_amount=_money(_open_cents(row[8], row[9], row[10])),
-            currency=row[11],
-        )
-        for row in session.execute(query)
-    ]
+    """The invoices (all, or those of `ids`) that are not cancelled, as the engine reads them."""
+    return _open_invoices(session, ids)[0]
 
 
 def _knowledge(session: Session) -> PayerKnowledge:
@@ -260,8 +245,13 @@ def _knowledge(session: Session) -> PayerKnowledge:
     return knowledge
 
 
-def _open_invoices(session: Session) -> tuple[list[MatchInvoice], dict[int, tuple[int, int | None]]]:
-    """Every invoice not cancelled as the engine reads it, and its (amount, reported open) cents for later syncs."""
+def _open_invoices(
+    session: Session, ids: Iterable[int] | None = None
+) -> tuple[list[MatchInvoice], dict[int, tuple[int, int | None]]]:
+    """`_match_invoices`, with each invoice's (amount, reported open) cents for syncing a kept matcher later.
+
+    Allocated sums come from their own grouped query: joining them to 50k invoices costs more than a dict.
+    """
     query = (
         select(
             Invoice.id,
@@ -278,7 +268,12 @@ def _open_invoices(session: Session) -> tuple[list[MatchInvoice], dict[int, tupl
         .join(Customer, Customer.id == Invoice.customer_id)
         .where(Invoice.cancelled.is_(False))
     )
-    allocated = dict(session.execute(_allocated()).all())
+    allocated_query = _allocated()
+    if ids is not None:
+        wanted = list(ids)
+        query = query.where(Invoice.id.in_(wanted))
+        allocated_query = allocated_query.where(Allocation.invoice_id.in_(wanted))
+    allocated = dict(session.execute(allocated_query).all())
     invoices, figures = [], {}
     for id, number, customer_id, name, kind, issued_on, due_on, amount_cents, reported, currency in session.execute(
         query
@@ -622,6 +617,23 @@ def _book(
     return rows
 
 
+_ALLOCATION_COLUMNS = (
+    "id",
+    "transaction_id",
+    "invoice_id",
+    "amount_cents",
+    "discount_cents",
+    "method",
+    "confidence",
+    "created_by",
+    "created_at",
+)
+_INSERT_ALLOCATIONS = (
+    f"INSERT INTO allocations ({', '.join(_ALLOCATION_COLUMNS)}) VALUES ({', '.join('?' * len(_ALLOCATION_COLUMNS))})"
+)
+_AUDITED_OF_ROW = operator.itemgetter(*(_ALLOCATION_COLUMNS.index(name) for name in Allocation.__audited__))
+
+
 def _book_automatic(session: Session, booked: Sequence[_Booked], *, actor: str) -> None:
     """A run's automatic allocations, notifications and audit events in a few statements, not three per row."""
     tx_ids = sorted({item.tx.id for item in booked})
@@ -636,40 +648,25 @@ def _book_automatic(session: Session, booked: Sequence[_Booked], *, actor: str) 
         allocated.update({tx_id: total for tx_id, total in sums})
     first_id = (session.scalar(select(func.max(Allocation.id))) or 0) + 1
     connection = session.connection()
-    # One timestamp for the run, converted once as SQLAlchemy would convert it for every row.
-    created_at = utcnow()
-    processor = Allocation.__table__.c.created_at.type.dialect_impl(connection.dialect).bind_processor(
-        connection.dialect
-    )
-    stored_at = processor(created_at) if processor else created_at
+    stored_at = stored_datetime(connection, utcnow())  # one timestamp for the run, converted once
     messages = _PaidMessages()
     rows, notes, events = [], [], []
     for allocation_id, item in enumerate(booked, start=first_id):
         tx, invoice, cents, discount, confidence = item.tx, item.invoice, item.cents, item.discount, item.confidence
-        rows.append((allocation_id, tx.id, invoice.id, cents, discount, "auto", confidence, actor, stored_at))
+        row = (allocation_id, tx.id, invoice.id, cents, discount, "auto", confidence, actor, stored_at)
+        rows.append(row)
         notes.append(("match", messages.text(tx.counterparty_name, invoice, cents, item.open_after), stored_at))
         events.append(
             audit.EventSpec(
                 action="create",
                 entity=Allocation.__tablename__,
                 entity_id=allocation_id,
-                data={
-                    "transaction_id": tx.id,
-                    "invoice_id": invoice.id,
-                    "amount_cents": cents,
-                    "method": "auto",
-                    "created_by": actor,
-                },
+                data=dict(zip(Allocation.__audited__, _AUDITED_OF_ROW(row), strict=True)),
                 summary=f"{invoice.number} auto {_money(cents)} discount {_money(discount)} ({confidence:.2f})",
             )
         )
         allocated[tx.id] = allocated.get(tx.id, 0) + cents
-    assert set(Allocation.__audited__) == set(events[0].data), "audit data must list Allocation.__audited__"
-    connection.exec_driver_sql(
-        "INSERT INTO allocations (id, transaction_id, invoice_id, amount_cents, discount_cents, method, confidence,"
-        " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    connection.exec_driver_sql(_INSERT_ALLOCATIONS, rows)
     connection.exec_driver_sql("INSERT INTO notifications (kind, message, created_at, read) VALUES (?, ?, ?, 0)", notes)
     audit.record_many(session, actor=actor, events=events)
     states = {item.tx.id: abs(item.tx.amount_cents) for item in booked}

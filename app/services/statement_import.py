@@ -18,7 +18,7 @@ from schwifty.exceptions import SchwiftyException
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.models.base import utcnow
+from app.models.base import stored_datetime, utcnow
 from app.models.schema import BalanceSnapshot, BankAccount, Notification, StatementImport, Transaction
 from app.services import audit
 from app.services.formatting import format_amount, format_date, from_cents, to_cents
@@ -150,9 +150,10 @@ _AUDITED_IN_ROW = operator.itemgetter(*(ROW_COLUMNS.index(name) for name in Tran
 
 def _insert_rows(session: Session, first_id: int, account_id: int, import_id: int, rows: list[Row]) -> None:
     """One driver-level executemany: at a million rows the ORM's per-row parameter handling dominates."""
-    created_at = str(utcnow())
+    connection = session.connection()
+    created_at = stored_datetime(connection, utcnow())
     params = [(row_id, account_id, import_id, "open", created_at, *row) for row_id, row in enumerate(rows, first_id)]
-    session.connection().exec_driver_sql(_INSERT_SQL, params)
+    connection.exec_driver_sql(_INSERT_SQL, params)
 
 
 def _balance_warnings(
