@@ -428,7 +428,9 @@ class Matcher:
         seen: set[int] = set()
         for key in keys:
             within = None if (len(key), key[:_HEAD]) in payer.side.heads else _HEAD
-            for neighbour in by_key.keys() & neighbours(key, within=within):
+            # In the order neighbours() gives: a set intersection would order by string hash, which differs
+            # from run to run, and so would ties between equally scored proposals.
+            for neighbour in [n for n in neighbours(key, within=within) if n in by_key]:
                 for invoice_id in by_key[neighbour]:
                     if invoice_id in seen:
                         continue

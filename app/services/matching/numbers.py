@@ -51,8 +51,7 @@ def neighbours(key: str, *, within: int | None = None) -> list[str]:
 
     About ten lookups per digit in the index of exact keys replace a deletion-neighbourhood index: no
     extra memory, no build time, and nothing to verify afterwards. `within` limits the edits to the
-    first characters, for keys whose beginning no invoice number has. A list, not a generator: the
-    caller intersects it with the index in one step.
+    first characters, for keys whose beginning no invoice number has.
     """
     end = len(key) if within is None else min(within, len(key))
     found: list[str] = []
