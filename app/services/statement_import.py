@@ -476,7 +476,7 @@ def import_statement_files(
             progress(done, len(paths))
         try:
             fmt = file_format(path)
-            statements = read_rows(path, profile=profile, mapping=mapping)
+            statements = read_rows(path, fmt, profile=profile, mapping=mapping)
             with collector_paused(), ledger.writer() as session:
                 result = import_statements(
                     session, statements, source=path.name, fmt=fmt, actor=actor, account_iban=account_iban

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.models.schema import AuditEvent, Transaction
 from app.services import audit
 from app.services.ledger import Ledger
-from app.services.statement_import import import_statement_files
+from app.services.statement_import import file_format, import_statement_files
 from app.services.statements import worker
 from app.services.statements.model import StatementFormatError
 from app.services.statements.reader import iter_statement_file
@@ -27,8 +27,9 @@ def always_worker(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("write", [write_camt053, write_mt940])
 def test_worker_streams_the_same_rows_as_the_in_process_reader(tmp_path: Path, write) -> None:  # noqa: ANN001
     path = write(tmp_path / "big", 2500, per_statement=400)
-    assert worker._worth_a_worker(path)
-    streamed = list(worker.read_rows(path))
+    fmt = file_format(path)
+    assert worker._worth_a_worker(path, fmt)
+    streamed = list(worker.read_rows(path, fmt))
     in_process = list(rows_of(iter_statement_file(path)))
     assert [len(statement.rows) for statement in streamed] == [400] * 6 + [100]
     assert streamed == in_process
@@ -42,7 +43,7 @@ def test_broken_file_in_the_worker_names_file_and_line_and_writes_nothing(tmp_pa
     broken.write_text(text[: text.rindex("<Ntry>") + 30], encoding="utf-8")  # two statements, then cut off
 
     with pytest.raises(StatementFormatError) as caught:
-        list(worker.read_rows(broken))
+        list(worker.read_rows(broken, "camt"))
     assert str(caught.value).startswith("broken.xml: line ")
 
     ledger = Ledger.create(tmp_path / "w.kontor", "pw", company_name="Worker GmbH")
@@ -67,8 +68,12 @@ def test_worker_that_dies_is_an_error_not_a_hang(tmp_path: Path, monkeypatch: py
     path = write_camt053(tmp_path / "s.xml", 50)
     monkeypatch.setattr(worker.sys, "executable", "/bin/false")  # a child that exits without a word
     with pytest.raises(StatementFormatError, match="stopped unexpectedly"):
-        list(worker.read_rows(path))
+        list(worker.read_rows(path, "camt"))
 
 
-def test_small_and_zipped_files_stay_in_process(tmp_path: Path) -> None:
-    assert not worker._worth_a_worker(write_camt053(tmp_path / "small.xml", 10))
+def test_small_zipped_and_csv_files_stay_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    small = write_camt053(tmp_path / "small.xml", 10)
+    assert not worker._worth_a_worker(small, "camt")
+    monkeypatch.setattr(worker, "WORKER_MIN_BYTES", 0)
+    assert worker._worth_a_worker(small, "camt")
+    assert not worker._worth_a_worker(small, "zip") and not worker._worth_a_worker(small, "csv")

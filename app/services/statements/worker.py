@@ -14,7 +14,6 @@ import os
 import pickle
 import subprocess
 import sys
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -22,7 +21,7 @@ from typing import BinaryIO
 from app.services.gc_pause import collector_paused
 from app.services.statements.bank_csv import CsvMapping
 from app.services.statements.model import StatementFormatError
-from app.services.statements.reader import detect_format, iter_statement_file
+from app.services.statements.reader import iter_statement_file
 from app.services.statements.rows import StatementRows, rows_of
 
 WORKER_MIN_BYTES = 4 << 20
@@ -30,10 +29,13 @@ _PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
 def read_rows(
-    path: Path, *, profile: str | None = None, mapping: CsvMapping | None = None
+    path: Path, fmt: str, *, profile: str | None = None, mapping: CsvMapping | None = None
 ) -> Iterator[StatementRows]:
-    """The statements of path as ledger rows, one statement at a time; StatementFormatError as the readers raise it."""
-    if not _worth_a_worker(path):
+    """The statements of path as ledger rows, one statement at a time; StatementFormatError as the readers raise it.
+
+    `fmt` is what `statement_import.file_format` found ("camt", "mt940", "csv" or "zip").
+    """
+    if not _worth_a_worker(path, fmt):
         yield from rows_of(iter_statement_file(path, profile=profile, mapping=mapping))
         return
     environment = dict(os.environ)
@@ -62,15 +64,12 @@ def _receive(path: Path, channel: BinaryIO) -> Iterator[StatementRows]:
             return
 
 
-def _worth_a_worker(path: Path) -> bool:
-    if getattr(sys, "frozen", False):  # a bundled app has no `python -m`
+def _worth_a_worker(path: Path, fmt: str) -> bool:
+    if fmt not in ("camt", "mt940") or getattr(sys, "frozen", False):  # a bundled app has no `python -m`
         return False
     try:
-        if path.stat().st_size < WORKER_MIN_BYTES or zipfile.is_zipfile(path):
-            return False
-        with path.open("rb") as stream:
-            return detect_format(path.name, stream.read(4096)) in ("camt", "mt940")
-    except (OSError, StatementFormatError):
+        return path.stat().st_size >= WORKER_MIN_BYTES
+    except OSError:
         return False  # the in-process reader reports it with the usual message
 
 
