@@ -9,7 +9,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
@@ -23,26 +22,24 @@ from app.services.formatting import parse_amount
 from app.services.i18n import _
 from app.services.ledger import Ledger
 from app.services.mandates import MandateRow, list_mandates
-from app.services.payments import OrderResult, create_debit
+from app.services.payments import create_debit
 from app.services.sepa_validation import PaymentError
 from app.services.users import current_actor
-from app.views.errors import present_error
 from app.views.jobs import JobRunner
 from app.views.transfer_dialog import (
     HINT_STYLE,
     WARNING_STYLE,
     FieldErrors,
+    OrderDialog,
     account_combo,
     error_label,
     field_row,
-    show_warnings_or_accept,
 )
 
 
-class DebitDialog(QDialog):
+class DebitDialog(OrderDialog):
     """New direct debit; `created` carries the OrderResult. The collection date follows the lead time rules."""
 
-    created = Signal(object)  # OrderResult
     loaded = Signal(int)  # customers offered
 
     def __init__(
@@ -53,9 +50,8 @@ class DebitDialog(QDialog):
         account_ibans: Sequence[str] = (),
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(runner, parent)
         self._ledger = ledger
-        self._runner = runner
         self.setWindowTitle(_("New direct debit"))
         self.setMinimumWidth(480)
         self._build(account_ibans)
@@ -152,19 +148,4 @@ class DebitDialog(QDialog):
             "account_iban": self.account_combo.currentData(),
         }
 
-        def create(cancel: threading.Event, progress: Callable[[int, int], None]) -> OrderResult:
-            return create_debit(ledger, actor=actor, **values)  # type: ignore[arg-type]
-
-        self.ok_button.setEnabled(False)
-        self._runner.run(create, on_success=self._on_created, on_failure=self._on_failed, writes=True, parent=self)
-
-    def _on_failed(self, error: BaseException) -> None:
-        self.ok_button.setEnabled(True)
-        if isinstance(error, PaymentError):
-            self.errors.show(error)
-        else:
-            present_error(error, parent=self)
-
-    def _on_created(self, result: OrderResult) -> None:
-        self.created.emit(result)
-        show_warnings_or_accept(self, result.warnings, self.warning_label, self.buttons)
+        self._create_order(lambda: create_debit(ledger, actor=actor, **values))  # type: ignore[arg-type]

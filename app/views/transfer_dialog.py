@@ -26,7 +26,7 @@ from app.services.business_days import next_business_day
 from app.services.formatting import parse_amount
 from app.services.i18n import _, current_language
 from app.services.ledger import Ledger
-from app.services.payments import OrderResult, PaymentWarning, create_transfer
+from app.services.payments import OrderResult, create_transfer
 from app.services.sepa_validation import REMITTANCE_LENGTH, PaymentError, iban_bank, transliterate
 from app.services.users import current_actor
 from app.views.errors import present_error
@@ -115,10 +115,51 @@ def account_combo(account_ibans: Sequence[str]) -> QComboBox:
     return combo
 
 
-class TransferDialog(QDialog):
-    """New SEPA transfer; `created` carries the service's OrderResult (with its warnings) after the write."""
+class OrderDialog(QDialog):
+    """What the transfer and the direct-debit form share: create the order off the GUI thread, show field
+    errors, and on success close, or stay open with only Close while the service's warnings are shown.
+
+    A subclass builds `ok_button`, `buttons`, `warning_label` and `errors` and calls `_create_order`.
+    """
 
     created = Signal(object)  # OrderResult
+
+    def __init__(self, runner: JobRunner, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self._runner = runner
+
+    def _create_order(self, create: Callable[[], OrderResult]) -> None:
+        def job(cancel: threading.Event, progress: Callable[[int, int], None]) -> OrderResult:
+            return create()
+
+        self.ok_button.setEnabled(False)
+        self._runner.run(job, on_success=self._on_created, on_failure=self._on_failed, writes=True, parent=self)
+
+    def _on_failed(self, error: BaseException) -> None:
+        self.ok_button.setEnabled(True)
+        if isinstance(error, PaymentError):
+            self.errors.show(error)
+        else:
+            present_error(error, parent=self)
+
+    def _on_created(self, result: OrderResult) -> None:
+        self.created.emit(result)
+        if not result.warnings:
+            self.accept()
+            return
+        self.warning_label.setText(
+            _("Added to the payment run, but please check:")
+            + "".join(f"\n• {warning.message}" for warning in result.warnings)
+        )
+        self.warning_label.show()
+        fit_window(self.warning_label)
+        self.buttons.clear()
+        close = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        close.clicked.connect(self.accept)
+
+
+class TransferDialog(OrderDialog):
+    """New SEPA transfer; `created` carries the service's OrderResult (with its warnings) after the write."""
 
     def __init__(
         self,
@@ -128,10 +169,8 @@ class TransferDialog(QDialog):
         account_ibans: Sequence[str] = (),
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(runner, parent)
         self._ledger = ledger
-        self._runner = runner
-        self.result_value: OrderResult | None = None
         self.setWindowTitle(_("New transfer"))
         self.setMinimumWidth(520)
         self._build(account_ibans)
@@ -265,37 +304,6 @@ class TransferDialog(QDialog):
             "invoice_number": self.invoice_edit.text().strip() or None,
         }
 
-        def create(cancel: threading.Event, progress: Callable[[int, int], None]) -> OrderResult:
-            return create_transfer(ledger, actor=actor, **values)  # type: ignore[arg-type]
-
-        self.ok_button.setEnabled(False)
-        self._runner.run(create, on_success=self._on_created, on_failure=self._on_failed, writes=True, parent=self)
-
-    def _on_failed(self, error: BaseException) -> None:
-        self.ok_button.setEnabled(True)
-        if isinstance(error, PaymentError):
-            self.errors.show(error)
-        else:
-            present_error(error, parent=self)
-
-    def _on_created(self, result: OrderResult) -> None:
-        self.result_value = result
-        self.created.emit(result)
-        show_warnings_or_accept(self, result.warnings, self.warning_label, self.buttons)
+        self._create_order(lambda: create_transfer(ledger, actor=actor, **values))  # type: ignore[arg-type]
 
 
-def show_warnings_or_accept(
-    dialog: QDialog, warnings: Sequence[PaymentWarning], label: QLabel, buttons: QDialogButtonBox
-) -> None:
-    """Created with warnings: the dialog stays open to show them and only offers Close; else it closes."""
-    if not warnings:
-        dialog.accept()
-        return
-    label.setText(
-        _("Added to the payment run, but please check:") + "".join(f"\n• {warning.message}" for warning in warnings)
-    )
-    label.show()
-    fit_window(label)
-    buttons.clear()
-    close = buttons.addButton(QDialogButtonBox.StandardButton.Close)
-    close.clicked.connect(dialog.accept)
