@@ -20,7 +20,7 @@ from statement_files import Booking, mt940  # noqa: E402
 SECRET = "Zahlungslauf-4711"
 OWN = "DE89370400440532013000"
 WEBER = "DE44500105175407324931"
-SHARED_XSD = Path(__file__).resolve().parents[3] / "shared" / "xsd"
+REFEREE_XSD = Path(__file__).resolve().parents[1] / "data" / "xsd"
 
 
 def run(home: Path, ledger: Path, *args: str, user: str = "anna", password: str = ""):  # noqa: ANN201
@@ -89,7 +89,7 @@ def test_transfer_and_debit_from_creation_to_approved_pain_file(kontor_home: Pat
         out = tmp_path / f"{kind}.xml"
         exported = run(kontor_home, ledger, "run", "export", str(ids[kind]), "--out", str(out), user="bob")
         assert exported.returncode == 0, exported.stderr
-        etree.XMLSchema(etree.parse(str(SHARED_XSD / f"{schema}.xsd"))).assertValid(etree.parse(str(out)))
+        etree.XMLSchema(etree.parse(str(REFEREE_XSD / f"{schema}.xsd"))).assertValid(etree.parse(str(out)))
     assert "Rechnung 7 fuer Maerz" in (tmp_path / "transfer.xml").read_text(encoding="utf-8")
 
     send = run(kontor_home, ledger, "run", "send", str(ids["transfer"]))
