@@ -8,6 +8,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from app.services.i18n import current_language
 
 CENT = Decimal("0.01")
+# The largest amount a file may name: beyond it is a typo or an attack, and far below what integer cents can hold.
+MAX_AMOUNT = Decimal(10**12)
+
+
+def is_plausible_amount(amount: Decimal) -> bool:
+    """Finite and at most MAX_AMOUNT either way: 'NaN', 'Infinity' and 25-digit amounts are no bookings."""
+    return amount.is_finite() and -MAX_AMOUNT <= amount <= MAX_AMOUNT
 
 
 def to_cents(amount: Decimal) -> int:

@@ -34,6 +34,7 @@ from app.services.statements.rows import (
     BOOKED_ON,
     COUNTERPARTY_IBAN,
     COUNTERPARTY_NAME,
+    CURRENCY,
     END_TO_END_ID,
     MANDATE_ID,
     PURPOSE,
@@ -162,6 +163,7 @@ def _balance_warnings(
     """Opening plus bookings must give the closing balance, and a statement must open where the last one closed."""
     warnings = []
     name = statement.statement_id or "?"
+    currency = statement.currency
     if statement.opening and statement.closing and not statement.pending:
         total = statement.opening.amount + statement.total
         if total != statement.closing.amount:
@@ -173,11 +175,11 @@ def _balance_warnings(
                     source=source,
                     name=name,
                     iban=iban,
-                    opening=format_amount(statement.opening.amount),
-                    sum=format_amount(statement.total),
-                    total=format_amount(total),
+                    opening=format_amount(statement.opening.amount, currency),
+                    sum=format_amount(statement.total, currency),
+                    total=format_amount(total, currency),
                     date=format_date(statement.closing.on),
-                    closing=format_amount(statement.closing.amount),
+                    closing=format_amount(statement.closing.amount, currency),
                 )
             )
     if previous_closing and statement.opening and not statement.pending:
@@ -190,9 +192,9 @@ def _balance_warnings(
                     source=source,
                     name=name,
                     iban=iban,
-                    closing=format_amount(previous_closing.amount),
+                    closing=format_amount(previous_closing.amount, currency),
                     closed_on=format_date(previous_closing.on),
-                    opening=format_amount(statement.opening.amount),
+                    opening=format_amount(statement.opening.amount, currency),
                 )
             )
     return warnings
@@ -204,8 +206,9 @@ class _AccountState:
 
     account: BankAccount
     previous_closing: ParsedBalance | None = None  # of the account's previous statement in this import
-    existing: dict[str, int] = field(default_factory=dict)  # dedupe key -> copies already in the ledger
-    seen: Counter[str] = field(default_factory=Counter)  # dedupe key -> copies in this import so far
+    # (dedupe key, currency) -> copies already in the ledger / in this import so far
+    existing: dict[tuple[str, str], int] = field(default_factory=dict)
+    seen: Counter[tuple[str, str]] = field(default_factory=Counter)
     pending: dict[int, list[tuple[int, date, str, str]]] | None = None  # by amount, see _replace_pending
 
 
@@ -236,7 +239,9 @@ def import_statements(
             account = find_or_create_account(session, iban, currency=statement.currency, actor=actor)
             state = accounts[iban] = _AccountState(account)
             result.accounts.append(iban)
+        _check_currency(statement, state.account, source)
         account_id = state.account.id
+        result.warnings += _date_warnings(statement, source)
         result.warnings += _balance_warnings(statement, state.previous_closing, iban, source)
         state.previous_closing = statement.closing
         fresh = _without_duplicates(session, state, batch.id, statement.rows)
@@ -270,6 +275,69 @@ def import_statements(
     return result
 
 
+def _check_currency(statement: StatementRows, account: BankAccount, source: str) -> None:
+    """An account keeps one currency: a statement or booking in another is refused, never booked as if it were."""
+    name = statement.source or source
+    if statement.currency != account.currency:
+        raise StatementImportError(
+            _(
+                "{source}: statement {name} is in {currency}, but the account {iban} is kept in {account_currency}; "
+                "nothing imported"
+            ).format(
+                source=name,
+                name=statement.statement_id or "?",
+                currency=statement.currency,
+                iban=account.iban,
+                account_currency=account.currency,
+            )
+        )
+    currency = statement.currency
+    for balance in (statement.opening, statement.closing):
+        if balance is not None and balance.currency != currency:
+            raise StatementImportError(
+                _("{source}: statement {name}: a balance in {balance_currency}, the statement in {currency}").format(
+                    source=name,
+                    name=statement.statement_id or "?",
+                    balance_currency=balance.currency,
+                    currency=currency,
+                )
+            )
+    for row in statement.rows:
+        if row[CURRENCY] != currency:
+            raise StatementImportError(
+                _(
+                    "{source}: statement {name}: the booking of {amount} on {date} is in {row_currency}, the "
+                    "statement in {currency}; nothing imported"
+                ).format(
+                    source=name,
+                    name=statement.statement_id or "?",
+                    amount=format_amount(from_cents(row[AMOUNT_CENTS]), str(row[CURRENCY])),  # type: ignore[arg-type]
+                    date=row[BOOKED_ON],
+                    row_currency=row[CURRENCY],
+                    currency=currency,
+                )
+            )
+
+
+def _date_warnings(statement: StatementRows, source: str) -> list[str]:
+    """Days after their month's end (30 Feb) taken as the month's last day; a text that may be cut off."""
+    name = statement.source or source
+    warnings = [
+        _("{source}: line {line}: the date {written} does not exist; taken as {date}").format(
+            source=name, line=line, written=written, date=format_date(on)
+        )
+        for line, written, on in statement.date_notes
+    ]
+    if statement.open_end_at:
+        warnings.append(
+            _(
+                "{source}: line {line}: the file ends without a closing balance or '-' after statement {name}: "
+                "it may be cut off; check its last bookings"
+            ).format(source=name, line=statement.open_end_at, name=statement.statement_id or "?")
+        )
+    return warnings
+
+
 def _account_of(statement: StatementRows, account_iban: str | None, source: str) -> str:
     """The statement's IBAN, or the one the user chose for a file that names none; raises when they disagree."""
     named = statement_iban(statement)
@@ -301,28 +369,28 @@ def _without_duplicates(session: Session, state: _AccountState, import_id: int, 
         for row in rows
     ]
     existing = state.existing
-    unknown = [row for row in keyed if row[-1] not in existing]
+    unknown = [row for row in keyed if (row[-1], row[CURRENCY]) not in existing]
     if unknown:
         first = min(row[BOOKED_ON] for row in unknown)
         last = max(row[BOOKED_ON] for row in unknown)
         # A key encodes its booking date, so a count found for any date range containing that date is final.
         counted = session.execute(
-            select(Transaction.dedupe_key, func.count())
+            select(Transaction.dedupe_key, Transaction.currency, func.count())
             .where(
                 Transaction.account_id == state.account.id,
                 Transaction.booked_on.between(date.fromisoformat(first), date.fromisoformat(last)),  # type: ignore[arg-type]
                 Transaction.status != "replaced",
                 Transaction.import_id.is_distinct_from(import_id),
             )
-            .group_by(Transaction.dedupe_key)
+            .group_by(Transaction.dedupe_key, Transaction.currency)
         )
-        existing.update((key, count) for key, count in counted)
+        existing.update(((key, currency), count) for key, currency, count in counted)
         for row in unknown:
-            existing.setdefault(row[-1], 0)  # type: ignore[arg-type]
+            existing.setdefault((row[-1], row[CURRENCY]), 0)  # type: ignore[arg-type]
     seen = state.seen
     fresh = []
     for row in keyed:
-        key = row[-1]
+        key = (row[-1], row[CURRENCY])
         seen[key] += 1  # type: ignore[index]
         if seen[key] > existing[key]:  # type: ignore[index]
             fresh.append(row)
@@ -403,7 +471,7 @@ def _link_returns(session: Session, account: BankAccount, returns: list[tuple[in
                 kind="return",
                 message=_("Returned booking on {iban}: {amount} from {name}, reason {code} ({text})").format(
                     iban=account.iban,
-                    amount=format_amount(from_cents(row[AMOUNT_CENTS])),  # type: ignore[arg-type]
+                    amount=format_amount(from_cents(row[AMOUNT_CENTS]), str(row[CURRENCY])),  # type: ignore[arg-type]
                     name=row[COUNTERPARTY_NAME] or "?",
                     code=reason,
                     text=_(RETURN_REASONS.get(reason, reason or "?")),  # type: ignore[arg-type]
@@ -435,8 +503,8 @@ def _store_snapshots(
                     kind=_(kind),
                     iban=iban,
                     date=format_date(balance.on),
-                    amount=format_amount(balance.amount),
-                    known=format_amount(from_cents(known[-1])),
+                    amount=format_amount(balance.amount, statement.currency),
+                    known=format_amount(from_cents(known[-1]), statement.currency),
                 )
             )
         elif not known and kind == "closing":

@@ -11,6 +11,7 @@ from typing import IO
 
 from lxml import etree
 
+from app.services.formatting import MAX_AMOUNT
 from app.services.statements.model import (
     ParsedBalance,
     ParsedStatement,
@@ -112,8 +113,9 @@ def parse_camt(stream: IO[bytes], *, source: str) -> Iterator[ParsedStatement]:
     unreleased = 0
     stream = _WithoutRootNamespace(stream)
     try:
-        # Only end events of entries, statements and the group header: one Python step per entry.
-        for _event, element in etree.iterparse(stream, tag=_EVENT_TAGS, huge_tree=True, collect_ids=False):
+        # Only end events of entries, statements and the group header: one Python step per entry. Without
+        # huge_tree libxml2 keeps its limits (10 MB per text, depth 256), so padding cannot fill the memory.
+        for _event, element in etree.iterparse(stream, tag=_EVENT_TAGS, collect_ids=False):
             name = _LOCAL_NAMES.get(element.tag) or _local(element)
             if name == "Ntry":
                 holder = element.getparent()
@@ -143,7 +145,11 @@ def parse_camt(stream: IO[bytes], *, source: str) -> Iterator[ParsedStatement]:
                 unreleased = 0
     except etree.XMLSyntaxError as error:
         line = error.lineno if error.lineno else "?"
-        raise StatementFormatError(source, f"line {line}", f"broken XML: {error.msg}") from error
+        if "Resource limit exceeded" in error.msg:
+            reason = "more than 10 MB of text or 256 levels of elements in one place: refused"
+        else:
+            reason = f"broken XML: {error.msg}"
+        raise StatementFormatError(source, f"line {line}", reason) from error
     if not found:
         raise StatementFormatError(source, "", "no Stmt/Rpt/Ntfctn element: not a CAMT statement")
 
@@ -533,10 +539,14 @@ def _bank_code(code: _Element | None, transaction: ParsedTransaction) -> None:
 def _amount(source: str, element: _Element | None) -> Decimal:
     text = (element.text or "").strip() if element is not None else ""
     try:
-        return Decimal(text)
+        amount = Decimal(text)
     except InvalidOperation:
-        line = element.sourceline if element is not None else "?"
-        raise StatementFormatError(source, f"line {line}", f"unreadable amount {text!r}") from None
+        amount = Decimal("NaN")
+    if amount.is_finite() and abs(amount) <= MAX_AMOUNT:
+        return amount
+    line = element.sourceline if element is not None else "?"
+    reason = "absurdly large amount" if amount.is_finite() else "unreadable amount"
+    raise StatementFormatError(source, f"line {line}", f"{reason} {text!r}")
 
 
 def _date(source: str, element: _Element) -> date:

@@ -65,3 +65,6 @@ class ParsedStatement:
     transactions: list[ParsedTransaction] = field(default_factory=list)
     pending: bool = False  # MT942 / camt.052 intraday
     source: str = ""  # file name (and member inside a ZIP)
+    # (line, date as written, date taken) for a day after its month's end, which banks do send (30 Feb)
+    date_notes: list[tuple[int, str, date]] = field(default_factory=list)
+    open_end_at: int = 0  # line of the last record of a text that ends without closing balance or '-'

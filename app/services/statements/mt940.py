@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
+from app.services.formatting import MAX_AMOUNT
 from app.services.statements.model import (
     ParsedBalance,
     ParsedStatement,
@@ -73,6 +74,15 @@ class _Record:
     lines: list[str]
 
 
+@dataclass(slots=True)
+class _Ending:
+    """How the text ended: after a '-' terminator or within a line, and where its last record began."""
+
+    terminated: bool = False
+    within_line: bool = False
+    last_line: int = 0
+
+
 def parse_details_86(content: str) -> Details86:
     """Split a :86: value (lines already concatenated) into GVC, ?00 posting text, purpose, counterparty."""
     if len(content) > 4 and content[:3].isdigit() and content[3] in "?/|":
@@ -125,17 +135,19 @@ def parse_mt940(lines: Iterable[str], *, source: str) -> Iterator[ParsedStatemen
     """Yield MT940/MT942 statements from text lines as each one ends; StatementFormatError names the line."""
     builder = _StatementBuilder(source)
     finished = builder.statements
-    for record in _records(lines):
+    ending = _Ending()
+    for record in _records(lines, ending):
         builder.add(record)
         if finished:
             yield from finished
             finished.clear()
-    yield from builder.finish()
+    yield from builder.finish(ending)
 
 
-def _records(lines: Iterable[str]) -> Iterator[_Record]:
+def _records(lines: Iterable[str], ending: _Ending) -> Iterator[_Record]:
     """Group physical lines into tag records, dropping SWIFT envelopes, preambles and terminators."""
     current: _Record | None = None
+    raw_line = ""
     held: list[str] = []  # a lone "-" is a terminator unless :86: text goes on after it
     after_terminator = False
     for line_no, raw_line in enumerate(lines, start=1):
@@ -175,7 +187,10 @@ def _records(lines: Iterable[str]) -> Iterator[_Record]:
             else:
                 continue
         current.lines.append(line)
+    ending.terminated = after_terminator
+    ending.within_line = raw_line[-1:] not in ("\n", "\r")
     if current is not None:
+        ending.last_line = current.line_no
         yield current
 
 
@@ -192,7 +207,8 @@ class _StatementBuilder:
         self.tx_has_86 = False
         self.ns_lines: list[str] = []
         self.is_942 = False
-        self.dates: dict[tuple[str, str | None], tuple[date, date]] = {}  # :61: value/entry date -> dates
+        # :61: value and entry date as written -> the dates, and the days after a month's end among them
+        self.dates: dict[tuple[str, str | None], tuple[date, date, tuple[tuple[str, date], ...]]] = {}
 
     def error(self, record: _Record, reason: str) -> StatementFormatError:
         return StatementFormatError(self.source, f"line {record.line_no}", reason)
@@ -236,7 +252,22 @@ class _StatementBuilder:
             self.is_942 = True
             statement.pending = True
 
-    def finish(self) -> list[ParsedStatement]:
+    def finish(self, ending: _Ending) -> list[ParsedStatement]:
+        """The last statement; a text cut off inside it (no closing balance, no '-') is refused, not half read.
+
+        Cut within a line it is certainly truncated; at a line end it may be a sample or an export without the
+        closing balance, which the import warns of. An MT942 has no closing balance and often no '-' either.
+        """
+        statement = self.statement
+        if statement is not None and statement.closing is None and not statement.pending and not ending.terminated:
+            if ending.within_line:
+                raise StatementFormatError(
+                    self.source,
+                    f"line {ending.last_line}",
+                    "the file ends inside a statement, within a line, without its closing balance :62F: and '-': "
+                    "truncated",
+                )
+            statement.open_end_at = ending.last_line
         self._close_statement()
         return self.statements
 
@@ -281,9 +312,15 @@ class _StatementBuilder:
         sign, raw_date, currency, raw_amount = match.groups()
         amount = _amount(raw_amount)
         if amount is None:
-            raise self.error(record, f"unreadable amount {raw_amount!r}")
+            raise self.error(record, f"unreadable or absurdly large amount {raw_amount!r}")
         currency = currency or (self.statement.currency if self.statement else "EUR")
-        return ParsedBalance(_yymmdd(raw_date), -amount if sign == "D" else amount, currency)
+        try:
+            on = _yymmdd(raw_date)
+        except ValueError:
+            raise self.error(record, f"impossible date {raw_date!r} in the balance") from None
+        if on.day != int(raw_date[4:]) and self.statement is not None:
+            self.statement.date_notes.append((record.line_no, raw_date, on))
+        return ParsedBalance(on, -amount if sign == "D" else amount, currency)
 
     def _transaction(self, record: _Record, statement: ParsedStatement) -> ParsedTransaction:
         first = record.lines[0]
@@ -295,12 +332,13 @@ class _StatementBuilder:
         )
         amount = _amount(raw_amount)
         if amount is None:
-            raise self.error(record, f"unreadable :61: amount {raw_amount!r}")
+            raise self.error(record, f"unreadable or absurdly large :61: amount {raw_amount!r}")
         dates = self.dates.get((raw_value, raw_entry))
         if dates is None:
-            value_on = _yymmdd(raw_value)
-            dates = self.dates[raw_value, raw_entry] = (value_on, _entry_date(value_on, raw_entry))
-        value_on, booked_on = dates
+            dates = self.dates[raw_value, raw_entry] = self._booking_dates(record, raw_value, raw_entry)
+        value_on, booked_on, moved = dates
+        if moved:
+            statement.date_notes += [(record.line_no, written, on) for written, on in moved]
         if mark in ("D", "RC", "ED"):
             amount = -amount
         tx_type = tx_type or ""
@@ -320,6 +358,25 @@ class _StatementBuilder:
         customer = customer.strip().removeprefix("KREF+")
         transaction.customer_reference = "" if customer == "NONREF" else customer
         return transaction
+
+    def _booking_dates(
+        self, record: _Record, raw_value: str, raw_entry: str | None
+    ) -> tuple[date, date, tuple[tuple[str, date], ...]]:
+        """Value and entry date of a :61: line, and those of them that were a day after their month's end."""
+        try:
+            value_on = _yymmdd(raw_value)
+        except ValueError:
+            raise self.error(record, f"impossible value date {raw_value!r}") from None
+        try:
+            booked_on = _entry_date(value_on, raw_entry)
+        except ValueError:
+            raise self.error(record, f"impossible entry date {raw_entry!r}") from None
+        moved = []
+        if value_on.day != int(raw_value[4:]):
+            moved.append((raw_value, value_on))
+        if raw_entry and raw_entry.strip() and booked_on.day != int(raw_entry[2:]):
+            moved.append((raw_entry, booked_on))
+        return value_on, booked_on, tuple(moved)
 
     def _details(self, record: _Record) -> None:
         transaction = self.transaction
@@ -397,29 +454,33 @@ def _not_nonref(value: str) -> str:
 
 
 def _amount(text: str) -> Decimal | None:
+    """The amount, or None when unreadable or above MAX_AMOUNT (the parser's digits are never negative)."""
     try:
-        return Decimal(text.replace(",", "."))
+        amount = Decimal(text.replace(",", "."))
     except InvalidOperation:
         return None
+    return amount if amount <= MAX_AMOUNT else None
 
 
 def _yymmdd(text: str) -> date:
-    """A YYMMDD date; banks do send 30 Feb or 31 Nov, which is clamped to the month's last day."""
+    """A YYMMDD date; 30 Feb or 31 Nov (banks do send them) is the month's last day. ValueError for month 13."""
     year, month, day = int(text[:2]), int(text[2:4]), int(text[4:6])
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        raise ValueError(text)
     year += 2000 if year < 70 else 1900
-    month = min(max(month, 1), 12)
-    day = min(max(day, 1), calendar.monthrange(year, month)[1])
-    return date(year, month, day)
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
 
 def _entry_date(value_on: date, entry: str | None) -> date:
     """The MMDD entry date lies within half a year of the value date, across a year end if need be."""
     if not entry or not entry.strip():
         return value_on
-    month, day = min(max(int(entry[:2]), 1), 12), int(entry[2:])
+    month, day = int(entry[:2]), int(entry[2:])
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        raise ValueError(entry)
     candidates = []
     for year in (value_on.year - 1, value_on.year, value_on.year + 1):
-        candidates.append(date(year, month, min(max(day, 1), calendar.monthrange(year, month)[1])))
+        candidates.append(date(year, month, min(day, calendar.monthrange(year, month)[1])))
     return min(candidates, key=lambda candidate: abs(candidate - value_on) // timedelta(days=1))
 
 

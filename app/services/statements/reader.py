@@ -8,7 +8,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
 from app.services.statements.bank_csv import CsvMapping, read_bank_csv
 from app.services.statements.camt import parse_camt
@@ -20,6 +20,12 @@ _DECODE_CHUNK = 1 << 20
 _MT940_RE = re.compile(rb"(^|[\r\n])\x01?(:(20|25|28C?|60[FM]|61|86):|\{1:)")
 _BINARY_BYTES = frozenset(range(0x00, 0x09)) | frozenset(range(0x0E, 0x1A)) | frozenset({0x7F})
 _BOM = b"\xef\xbb\xbf"
+# Limits that keep one file's memory bounded whatever it holds; a real bank file stays far below each.
+MAX_MEMBER_BYTES = 512 << 20  # uncompressed size of one ZIP member, declared and counted while reading
+MAX_COMPRESSION_RATIO = 100  # bank files compress 5-20 fold; a member beyond this (and 1 MiB) is a ZIP bomb
+_RATIO_FROM_BYTES = 1 << 20
+MAX_CSV_BYTES = 64 << 20  # a CSV is parsed as a whole; a year of a busy account's bookings is a few MiB
+MAX_LINE_CHARS = 64 << 10  # an MT940 line is at most 65 characters by the standard; some banks join a :86:
 
 
 def read_statement_file(
@@ -74,12 +80,13 @@ def iter_statement_stream(
     elif kind == "mt940":
         encoding = _text_encoding(open_binary)
         with open_binary() as stream:
-            for statement in parse_mt940(io.TextIOWrapper(stream, encoding=encoding, newline=""), source=source):
+            text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+            for statement in parse_mt940(_bounded_lines(text, source), source=source):
                 found = True
                 yield statement
     else:
         with open_binary() as stream:
-            data = stream.read()
+            data = _read_at_most(stream, MAX_CSV_BYTES, source)
         for statement in read_bank_csv(data, source=source, profile=profile, mapping=mapping):
             found = True
             yield statement
@@ -91,6 +98,8 @@ def detect_format(source: str, head: bytes) -> str:
     """Classify the first bytes as "camt", "mt940" or "csv"; reject empty, binary and non-statement XML."""
     text = head.removeprefix(_BOM).lstrip(b" \t\r\n\x00\x01\x02\x03\x1a")
     if not text:
+        if b"\x00" in head:
+            raise StatementFormatError(source, "", "only zero bytes: binary data, not a statement file")
         raise StatementFormatError(source, "", "the file is empty")
     if text.startswith(b"<"):
         if b"camt.05" in head or b"BkToCstmr" in head:
@@ -104,6 +113,71 @@ def detect_format(source: str, head: bytes) -> str:
     if binary:
         raise StatementFormatError(source, "", "binary data, not a statement file (CAMT, MT940 or CSV)")
     return "csv"
+
+
+def _bounded_lines(text: TextIO, source: str) -> Iterator[str]:
+    """The lines of text, refusing one longer than MAX_LINE_CHARS before it is read whole."""
+    readline = text.readline
+    limit = MAX_LINE_CHARS
+    line_no = 0
+    while line := readline(limit):
+        line_no += 1
+        if len(line) >= limit and line[-1] not in "\r\n":
+            raise StatementFormatError(source, f"line {line_no}", f"longer than {limit} characters: not MT940")
+        yield line
+
+
+def _read_at_most(stream: BinaryIO, limit: int, source: str) -> bytes:
+    """The whole stream, counted while reading: more than limit bytes are refused without reading them all."""
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise StatementFormatError(source, "", f"larger than {_mib(limit)}: refused")
+    return data
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1 << 20):g} MiB"
+
+
+class _CountedStream(io.RawIOBase):
+    """A ZIP member that refuses to give more than MAX_MEMBER_BYTES, whatever its header declared."""
+
+    def __init__(self, stream: BinaryIO, source: str) -> None:
+        super().__init__()
+        self._stream = stream
+        self._source = source
+        self._left = MAX_MEMBER_BYTES
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._stream.read(len(buffer))
+        self._left -= len(data)
+        if self._left < 0:
+            raise StatementFormatError(self._source, "", f"larger than {_mib(MAX_MEMBER_BYTES)} uncompressed: refused")
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+
+def _check_declared_size(info: zipfile.ZipInfo, source: str) -> None:
+    """Refuse a member by the sizes its header declares, before reading a byte of it."""
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise StatementFormatError(source, "", f"larger than {_mib(MAX_MEMBER_BYTES)} uncompressed: refused")
+    if info.file_size > _RATIO_FROM_BYTES and info.file_size > MAX_COMPRESSION_RATIO * info.compress_size:
+        raise StatementFormatError(
+            source,
+            "",
+            f"{_mib(info.file_size)} compressed into {info.compress_size} bytes: a ZIP bomb, not a bank file; refused",
+        )
+
+
+def _open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -> BinaryIO:
+    return io.BufferedReader(_CountedStream(archive.open(info), source), buffer_size=_DECODE_CHUNK)  # type: ignore[return-value]
 
 
 def _text_encoding(open_binary: Callable[[], BinaryIO]) -> str:
@@ -128,11 +202,15 @@ def _read_zip(path: Path, *, profile: str | None, mapping: CsvMapping | None) ->
     found = False
     try:
         with zipfile.ZipFile(path) as archive:
-            members = sorted(info.filename for info in archive.infolist() if not info.is_dir())
-            for member in members:
-                source = f"{path.name}:{member}"
+            members = sorted((info for info in archive.infolist() if not info.is_dir()), key=lambda i: i.filename)
+            for info in members:
+                source = f"{path.name}:{info.filename}"
+                _check_declared_size(info, source)
                 for statement in iter_statement_stream(
-                    source, lambda member=member: archive.open(member), profile=profile, mapping=mapping
+                    source,
+                    lambda info=info, source=source: _open_member(archive, info, source),
+                    profile=profile,
+                    mapping=mapping,
                 ):
                     found = True
                     yield statement

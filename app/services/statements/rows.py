@@ -38,7 +38,7 @@ BOOKED_ON, AMOUNT_CENTS = ROW_COLUMNS.index("booked_on"), ROW_COLUMNS.index("amo
 COUNTERPARTY_NAME, COUNTERPARTY_IBAN = ROW_COLUMNS.index("counterparty_name"), ROW_COLUMNS.index("counterparty_iban")
 PURPOSE, END_TO_END_ID = ROW_COLUMNS.index("purpose"), ROW_COLUMNS.index("end_to_end_id")
 MANDATE_ID, STATUS = ROW_COLUMNS.index("mandate_id"), ROW_COLUMNS.index("status")
-RETURN_REASON = ROW_COLUMNS.index("return_reason")
+RETURN_REASON, CURRENCY = ROW_COLUMNS.index("return_reason"), ROW_COLUMNS.index("currency")
 
 Row = tuple[str | int | None, ...]
 
@@ -60,6 +60,8 @@ class StatementRows:
     closing: ParsedBalance | None
     total: Decimal  # sum of the bookings, exact, for the balance check
     rows: list[Row] = field(default_factory=list)
+    date_notes: list[tuple[int, str, date]] = field(default_factory=list)  # see ParsedStatement
+    open_end_at: int = 0
 
 
 def _fold(text: str) -> str:
@@ -71,7 +73,10 @@ def _fold(text: str) -> str:
 
 def dedupe_key(booked_on: date | str, amount_cents: int, end_to_end_id: str, purpose: str, status: str) -> str:
     """The same booking gives the same key whether it came as MT940, CAMT or CSV (computed by the ledger writer,
-    which waits for the parser anyway)."""
+    which waits for the parser anyway).
+
+    The currency is compared beside the key, not hashed into it: keys stored by earlier versions stay valid.
+    """
     reference = end_to_end_id if end_to_end_id and end_to_end_id.upper() != "NOTPROVIDED" else ""
     on = booked_on if isinstance(booked_on, str) else booked_on.isoformat()
     basis = f"{on}|{amount_cents}|{_fold(reference) or _fold(purpose)[:24]}|{status}"
@@ -117,6 +122,8 @@ def statement_rows(statement: ParsedStatement) -> StatementRows:
         closing=statement.closing,
         total=sum((tx.amount for tx in transactions), Decimal(0)),
         rows=[_row(tx) for tx in transactions],
+        date_notes=statement.date_notes,
+        open_end_at=statement.open_end_at,
     )
 
 
