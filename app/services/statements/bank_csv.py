@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from app.services.formatting import is_plausible_amount
 from app.services.statements.model import ParsedStatement, ParsedTransaction, StatementFormatError
 from app.services.statements.mt940 import is_valid_iban
 from app.services.statements.sepa_purpose import find_return_reason, split_sepa_purpose
@@ -446,6 +447,8 @@ def _signed_amount(
         value = parse_amount(text, decimal_comma=mapping.decimal_comma)
         if value is None:
             raise StatementFormatError(source, f"line {line_no}", f"unreadable amount {text!r} in {column!r}")
+        if not is_plausible_amount(value):
+            raise StatementFormatError(source, f"line {line_no}", f"absurd amount {text!r} in {column!r}")
         return value
 
     amount = parse(mapping.amount) if mapping.amount else None

@@ -86,5 +86,16 @@ def _produce(path: Path, channel: BinaryIO) -> None:
     channel.flush()
 
 
+def _main(path: Path) -> int:
+    """Run as the worker; a reader that went away (the parent ended or was killed) ends it quietly."""
+    try:
+        _produce(path, sys.stdout.buffer)
+    except (BrokenPipeError, KeyboardInterrupt):
+        # Nobody reads any more: point stdout at nothing, so that the interpreter's final flush stays quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
-    _produce(Path(sys.argv[1]), sys.stdout.buffer)
+    sys.exit(_main(Path(sys.argv[1])))
