@@ -20,6 +20,7 @@ from sqlalchemy.pool import QueuePool
 from app.models.migrations.config import alembic_config
 from app.models.schema import CompanySettings
 from app.services.i18n import _
+from app.services.private_files import create_private, make_parent, tighten
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,18 @@ def _connect_raw(path: Path, passphrase: str) -> sqlcipher3.Connection:
     conn.execute("PRAGMA cipher_log_level = NONE")
     conn.execute(f"PRAGMA key = {quoted}")
     return conn
+
+
+def _connect_new(path: Path, passphrase: str) -> sqlcipher3.Connection:
+    """Like _connect_raw for a file about to be written: created 0600 first, so SQLite's -wal and -shm are 0600 too."""
+    _quote(passphrase)
+    create_private(path)
+    return _connect_raw(path, passphrase)
+
+
+def _companions(path: Path) -> tuple[Path, Path, Path]:
+    """The ledger file and the write-ahead log and shared-memory index SQLite keeps beside it."""
+    return path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
 
 
 def _check_key(conn: sqlcipher3.Connection, path: Path) -> None:
@@ -147,8 +160,8 @@ class Ledger:
         path = Path(path)
         if path.exists():
             raise LedgerError(_("{path} exists already.").format(path=path))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = _connect_raw(path, passphrase)
+        make_parent(path)
+        conn = _connect_new(path, passphrase)
         _configure(conn)
         conn.close()
         ledger = cls._from_path(path, passphrase)
@@ -158,7 +171,7 @@ class Ledger:
                 session.add(CompanySettings(name=company_name))
         except BaseException:
             ledger.close()
-            for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            for leftover in _companions(path):
                 leftover.unlink(missing_ok=True)
             raise
         log.info("created ledger %s", path)
@@ -170,6 +183,9 @@ class Ledger:
         path = Path(path)
         if not path.is_file():
             raise LedgerError(_("{path}: no such ledger file").format(path=path))
+        make_parent(path)
+        for companion in _companions(path):  # an older Kontor created them readable for everyone
+            tighten(companion)
         conn = _connect_raw(path, passphrase)
         _check_key(conn, path)
         has_version = conn.execute(
@@ -282,10 +298,10 @@ class Ledger:
         target = Path(target)
         if target.resolve() == self.path.resolve():
             raise LedgerError(_("The backup must not overwrite the ledger itself."))
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_parent(target)
         partial = target.with_name(target.name + ".partial")
         partial.unlink(missing_ok=True)
-        destination = _connect_raw(partial, passphrase)
+        destination = _connect_new(partial, passphrase)
         try:
             with self.engine.connect() as conn:
                 raw = conn.connection.dbapi_connection
@@ -306,10 +322,10 @@ def restore_backup(backup: Path, target: Path, *, passphrase: str) -> Path | Non
     try:
         if target.exists():
             kept = target.with_name(f"{target.stem}.replaced-{datetime.now():%Y%m%d-%H%M%S}{LEDGER_SUFFIX}")
-            for suffix in ("", "-wal", "-shm"):
-                old = target.with_name(target.name + suffix)
+            for old, keep in zip(_companions(target), _companions(kept), strict=True):
                 if old.exists():
-                    old.replace(kept.with_name(kept.name + suffix))
+                    old.replace(keep)
+                    tighten(keep)
         source.backup(target, passphrase=passphrase)
     finally:
         source.close()

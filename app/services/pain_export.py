@@ -19,6 +19,7 @@ from lxml import etree
 from sepaxml import SepaDD, SepaTransfer
 
 from app.services.i18n import _
+from app.services.private_files import make_parent
 
 REPO = Path(__file__).resolve().parents[2]
 # The copies shipped with the app first, then the team's shared folder beside the repository.
@@ -238,9 +239,12 @@ def _add_amendments(xml: bytes, amended: dict[str, PainOrder]) -> bytes:
 
 
 def write_atomically(path: Path, data: bytes) -> Path:
-    """Write via a temporary file in the same folder and rename, so a reader never sees half a file."""
+    """Write via a temporary file in the same folder and rename, so a reader never sees half a file.
+
+    mkstemp creates the file 0600 and the rename keeps that: the payment file stays private.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:

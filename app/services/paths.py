@@ -26,6 +26,11 @@ def config_dir() -> Path:
     return Path(override) / "config" if override else Path(platformdirs.user_config_dir(APP, appauthor=False))
 
 
+def own_dirs() -> tuple[Path, ...]:
+    """The folders that belong to Kontor alone, kept private; a folder the user picks for a file stays theirs."""
+    return data_dir(), log_dir(), config_dir()
+
+
 def default_ledger() -> Path:
     return data_dir() / "ledger.kontor"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from app.services.i18n import SUPPORTED, default_language
 from app.services.paths import config_dir
+from app.services.private_files import make_parent, open_private
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +78,9 @@ def load_preferences(path: Path | None = None) -> Preferences:
 def save_preferences(prefs: Preferences, path: Path | None = None) -> Path:
     """Write atomically, so a crash mid-write keeps the previous file."""
     target = path or preferences_path()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(target)
     partial = target.with_name(target.name + ".partial")
-    partial.write_text(json.dumps(asdict(prefs), indent=2, ensure_ascii=False), encoding="utf-8")
+    with open_private(partial, "w", encoding="utf-8") as stream:
+        stream.write(json.dumps(asdict(prefs), indent=2, ensure_ascii=False))
     partial.replace(target)
     return target

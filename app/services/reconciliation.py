@@ -7,7 +7,6 @@ the Map dialog. Every function that takes a `Ledger` blocks; call it from a work
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import operator
 import re
@@ -35,6 +34,7 @@ from app.models.schema import (
 )
 from app.services import audit
 from app.services.company_settings import read_section, write_section
+from app.services.csv_safety import SafeWriter, number_cell
 from app.services.formatting import format_amount, to_cents
 from app.services.gc_pause import collector_paused
 from app.services.i18n import N_, _, ngettext
@@ -53,6 +53,7 @@ from app.services.matching import (
 from app.services.matching import Customer as MatchCustomer
 from app.services.matching import Invoice as MatchInvoice
 from app.services.matching.names import normalize_iban
+from app.services.private_files import open_private
 
 CONFIG_KEY = "matching"
 STATUS_LABELS = {
@@ -1177,7 +1178,10 @@ def mark_read(ledger: Ledger, ids: Iterable[int] | None = None) -> None:
 
 
 def export_allocations(ledger: Ledger, out: Path) -> int:
-    """One UTF-8 CSV row per allocation, amounts with a decimal point, for the tax adviser or a DATEV import."""
+    """One UTF-8 CSV row per allocation, amounts with a decimal point, for the tax adviser or a DATEV import.
+
+    Text cells are formula-safe and the file is private (0600): see csv_safety and private_files.
+    """
     query = (
         select(
             Transaction.bank_reference,
@@ -1204,15 +1208,15 @@ def export_allocations(ledger: Ledger, out: Path) -> int:
     count = 0
     out = Path(out)
     partial = out.with_name(out.name + ".partial")
-    with ledger.session() as session, partial.open("w", encoding="utf-8", newline="") as stream:
-        writer = csv.writer(stream)
+    with ledger.session() as session, open_private(partial, "w", encoding="utf-8", newline="") as stream:
+        writer = SafeWriter(stream)
         writer.writerow(EXPORT_COLUMNS)
         for (reference, booked_on, amount, name, number, allocated, method, confidence, discount, customer_number,
              customer_name, tx_id, invoice_id, by, at) in session.execute(query):  # fmt: skip
             writer.writerow(
-                [reference, booked_on.isoformat(), f"{_money(amount):.2f}", name, number, f"{_money(allocated):.2f}",
-                 method, f"{confidence:.3f}", f"{_money(discount):.2f}", customer_number, customer_name, tx_id,
-                 invoice_id, by, at.isoformat(timespec="seconds")]
+                [reference, booked_on.isoformat(), number_cell(_money(amount)), name, number,
+                 number_cell(_money(allocated)), method, f"{confidence:.3f}", number_cell(_money(discount)),
+                 customer_number, customer_name, tx_id, invoice_id, by, at.isoformat(timespec="seconds")]
             )  # fmt: skip
             count += 1
     partial.replace(out)

@@ -21,10 +21,12 @@ from sqlalchemy.orm import Session
 from app.models.base import stored_datetime, utcnow
 from app.models.schema import BalanceSnapshot, BankAccount, Notification, StatementImport, Transaction
 from app.services import audit
+from app.services.csv_safety import SafeWriter
 from app.services.formatting import format_amount, format_date, from_cents, to_cents
 from app.services.gc_pause import collector_paused
 from app.services.i18n import N_, _
 from app.services.ledger import Ledger
+from app.services.private_files import open_private
 from app.services.search_index import index_transactions
 from app.services.statements.bank_csv import CsvMapping
 from app.services.statements.model import ParsedBalance, StatementFormatError
@@ -580,9 +582,7 @@ def export_transactions(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> int:
-    """UTF-8 CSV of booked transactions, oldest first; returns the number of rows written."""
-    import csv
-
+    """UTF-8 CSV of booked transactions, oldest first, formula-safe and private; returns the number of rows."""
     columns = [
         "booked_on",
         "value_on",
@@ -612,8 +612,8 @@ def export_transactions(
         query = query.where(BankAccount.iban == _clean_iban(account_iban))
     count = 0
     partial = out.with_name(out.name + ".partial")
-    with ledger.session() as session, partial.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+    with ledger.session() as session, open_private(partial, "w", newline="", encoding="utf-8") as handle:
+        writer = SafeWriter(handle)
         writer.writerow(columns)
         for tx, iban in session.execute(query).yield_per(2000):
             values = {name: getattr(tx, name, "") for name in columns}

@@ -5,7 +5,6 @@ then `transaction_rows` for each page of 256 ids it paints (milliseconds, by pri
 
 from __future__ import annotations
 
-import csv
 import re
 from array import array
 from collections.abc import Iterable, Sequence
@@ -19,6 +18,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, column, func, literal_
 from sqlalchemy.orm import Session, aliased
 
 from app.models.schema import BankAccount, StatementImport, Transaction
+from app.services.csv_safety import NumberCell, SafeWriter, number_cell
 from app.services.formatting import format_date, from_cents, to_cents
 from app.services.formatting import parse_amount as parse_typed_amount
 from app.services.i18n import N_, _, current_language
@@ -370,16 +370,15 @@ def parse_amount(text: str) -> Decimal | None:
 # -- copying and exporting ------------------------------------------------------------------------
 
 
-def _plain_amount(amount: Decimal, language: str) -> str:
+def _plain_amount(amount: Decimal, language: str) -> NumberCell:
     """A number a spreadsheet reads in the user's locale: no currency sign, no thousands separator."""
-    text = f"{amount:.2f}"
-    return text.replace(".", ",") if language == "de" else text
+    return number_cell(amount, decimal_mark="," if language == "de" else ".")
 
 
 def write_rows(rows: Iterable[TransactionRow], stream: TextIO, *, delimiter: str, header: bool = True) -> int:
-    """Rows as delimited text for the clipboard (tabs) or a CSV file; returns the number of rows written."""
+    """Rows as delimited text for the clipboard (tabs) or a CSV file, formula-safe; returns the number of rows."""
     language = current_language()
-    writer = csv.writer(stream, delimiter=delimiter, lineterminator="\r\n")
+    writer = SafeWriter(stream, delimiter=delimiter, lineterminator="\r\n")
     if header:
         writer.writerow(
             [

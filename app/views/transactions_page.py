@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from app.services.formatting import format_amount, format_date
 from app.services.i18n import _, current_language, ngettext
 from app.services.ledger import Ledger
+from app.services.private_files import open_private
 from app.services.transaction_query import (
     RECONCILIATION_LABELS,
     RECONCILIATION_STATES,
@@ -422,7 +423,7 @@ class TransactionsPage(QWidget):
 
     def export_selection(self, path: str) -> int:
         """Write the selected rows to a CSV file (UTF-8 with BOM, which Excel needs to read umlauts)."""
-        with open(path, "w", encoding="utf-8-sig", newline="") as stream, self._ledger.session() as session:
+        with open_private(path, "w", encoding="utf-8-sig", newline="") as stream, self._ledger.session() as session:
             return export_csv(session, self.selected_ids(), stream)
 
     def _on_table_context_menu(self, position: Any) -> None:
