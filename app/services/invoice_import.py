@@ -20,7 +20,7 @@ from app.models.base import utcnow
 from app.models.schema import Allocation, Customer, Invoice, Notification
 from app.services import audit
 from app.services.company_settings import read_section, write_section
-from app.services.formatting import format_amount, to_cents
+from app.services.formatting import MAX_AMOUNT, format_amount, is_plausible_amount, to_cents
 from app.services.i18n import N_, _
 from app.services.ledger import Ledger
 from app.services.reconciliation import MatchSummary, link_iban, match_payments
@@ -96,6 +96,9 @@ _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 _BRACKETS = re.compile(r"\(.*?\)|\[.*?\]")
 _MONEY = re.compile(r"^[+-]?[0-9][0-9.,' ]*$")
 _CURRENCY_NOISE = re.compile(r"(?i)\s*(€|eur|usd|chf|\$)\s*")
+# Control characters other than tab and line ends: dropped from every cell, as the statement readers do.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_BINARY_SHARE = 10  # more than a tenth control characters at the start: not a text file
 
 
 class InvoiceImportError(ValueError):
@@ -173,6 +176,8 @@ def fold_header(text: str) -> str:
 
 def _decode(path: Path) -> tuple[str, str]:
     data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # "Unicode text" as spreadsheets save it
+        return data.decode("utf-16"), "utf-16"
     if data.startswith(b"\xef\xbb\xbf"):
         return data.decode("utf-8-sig"), "utf-8-sig"
     try:
@@ -199,6 +204,13 @@ def _read_table(path: Path) -> tuple[list[str], list[list[str]], str, str]:
         text, encoding = _decode(path)
     except OSError as error:
         raise InvoiceImportError(_("{file}: {error}").format(file=path.name, error=error.strerror)) from error
+    if _CONTROL.search(text):
+        head = text[:1024]
+        if len(_CONTROL.findall(head)) * _BINARY_SHARE > len(head):
+            raise InvoiceImportError(
+                _("{file}: not a text file (binary data); export the invoices as CSV").format(file=path.name)
+            )
+        text = _CONTROL.sub("", text)
     if not text.strip():
         raise InvoiceImportError(_("{file}: the file is empty").format(file=path.name))
     delimiter = _delimiter(text)
@@ -372,6 +384,7 @@ def _parse_rows(
     errors: list[tuple[int, str]] = []
     first_row: dict[str, int] = {}
     total = 0
+    absurd = _("'{value}' is more than any invoice can be ({limit})")
     for offset, cells in enumerate(body):
         row = offset + 2
         if not any(cell.strip() for cell in cells):
@@ -406,11 +419,17 @@ def _parse_rows(
             amount = _parse_money(cell("amount"), fmt.decimal)
         except ValueError:
             column_error("amount", _("'{value}' is not an amount").format(value=cell("amount")))
+        if amount is not None and not is_plausible_amount(amount):
+            column_error("amount", absurd.format(value=cell("amount"), limit=format_amount(MAX_AMOUNT)))
+            amount = None
         if cell("open_amount"):
             try:
                 open_amount = _parse_money(cell("open_amount"), fmt.decimal)
             except ValueError:
                 column_error("open_amount", _("'{value}' is not an amount").format(value=cell("open_amount")))
+            if open_amount is not None and not is_plausible_amount(open_amount):
+                column_error("open_amount", absurd.format(value=cell("open_amount"), limit=format_amount(MAX_AMOUNT)))
+                open_amount = None
         issued = _date_or_none(cell("issued_on"), date_format)
         if issued is None:
             column_error("issued_on", _("'{value}' is not a date ({format})").format(
