@@ -272,11 +272,13 @@ class FinTSService:
         self._check_cancel()
         required = self._client.is_tan_media_required()
         try:
-            _usage, media = self._client.get_tan_media()
+            listed = self._client.get_tan_media()
         except (FinTSUnsupportedOperation, FinTSSCARequiredError):
             if required:
                 raise
             return
+        # None when the answer has no HITAB at all (Postbank answers "3010 no entries"): no media to choose from
+        media = listed[1] if listed else []
         names = [
             m.tan_medium_name
             for m in media
