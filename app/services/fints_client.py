@@ -21,6 +21,7 @@ from fints.exceptions import (
     FinTSClientPINError,
     FinTSClientTemporaryAuthError,
     FinTSError,
+    FinTSNoResponseError,
     FinTSSCARequiredError,
     FinTSUnsupportedOperation,
 )
@@ -314,7 +315,15 @@ class FinTSService:
         return {a["iban"]: a for a in self._client.get_information()["accounts"] if a.get("iban")}
 
     def accounts(self) -> list[SEPAAccount]:
-        return list(self._call(self._client.get_sepa_accounts))
+        """The login's SEPA accounts; none when the bank answers "3010 no entries" instead of an HISPA (Postbank)."""
+        mark = len(self._client.bank_codes)
+        try:
+            return list(self._call(self._client.get_sepa_accounts))
+        except BankRejectedError as error:
+            codes = {code for code, _text in self._client.bank_codes[mark:]}
+            if isinstance(error.__cause__, FinTSNoResponseError) and "3010" in codes:
+                return []
+            raise
 
     def balance(self, account: SEPAAccount) -> Balance:
         result = self._call(self._client.get_balance, account)
