@@ -371,14 +371,24 @@ def test_highly_compressed_member_is_refused_before_it_is_read(
     assert sum(read) < 1 << 20
 
 
-def test_zip_member_size_is_counted_while_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Declared sizes can lie: the bytes actually read are counted too."""
+@pytest.mark.parametrize("name", ["umsatz.csv", "umsatz.sta", "umsatz.xml"])
+def test_zip_member_size_is_counted_while_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """Declared sizes can lie: the bytes actually read are counted too, whichever reader reads them."""
+    many = bookings() * 8000
+    content = {
+        "umsatz.csv": csv_bomb(3 << 20),
+        "umsatz.sta": mt940(IBAN, many, opening=Decimal("0")).encode(),
+        "umsatz.xml": camt053(IBAN, many, opening=Decimal("0")).encode(),
+    }[name]
+    assert len(content) > 2 << 20
     archive = tmp_path / "liar.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as handle:
-        handle.writestr("umsatz.csv", csv_bomb(3 << 20))
+        handle.writestr(name, content)
     monkeypatch.setattr(reader, "MAX_MEMBER_BYTES", 1 << 20)
     monkeypatch.setattr(reader, "_check_declared_size", lambda info, source: None)  # as if the header said less
-    with pytest.raises(StatementFormatError, match=r"^liar\.zip:umsatz\.csv: .*larger than 1 MiB"):
+    with pytest.raises(StatementFormatError, match=rf"^liar\.zip:{name}: .*larger than 1 MiB"):
         read_statement_file(archive)
 
 

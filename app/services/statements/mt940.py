@@ -188,7 +188,8 @@ def _records(lines: Iterable[str], ending: _Ending) -> Iterator[_Record]:
                 continue
         current.lines.append(line)
     ending.terminated = after_terminator
-    ending.within_line = raw_line[-1:] not in ("\n", "\r")
+    tail = raw_line.rstrip("\x00\x1a")  # a DOS end-of-file mark after the last line is no cut
+    ending.within_line = bool(tail) and tail[-1] not in "\r\n"
     if current is not None:
         ending.last_line = current.line_no
         yield current
