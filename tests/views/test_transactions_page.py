@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import stat
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -162,6 +164,7 @@ def test_export_selection_writes_csv(page: TransactionsPage, tmp_path: Path) -> 
     with path.open(encoding="utf-8-sig") as stream:
         rows = list(csv.reader(stream))
     assert rows[0][0] == "Date" and len(rows) == page.model.rowCount() + 1
+    assert os.name != "posix" or stat.S_IMODE(path.stat().st_mode) == 0o600  # bank data: private to its owner
 
 
 def test_stale_results_are_dropped(qtbot: QtBot, page: TransactionsPage, demo: Ledger) -> None:
