@@ -53,7 +53,7 @@ from app.services.matching import (
 from app.services.matching import Customer as MatchCustomer
 from app.services.matching import Invoice as MatchInvoice
 from app.services.matching.names import normalize_iban
-from app.services.private_files import open_private
+from app.services.private_files import make_parent, open_private
 
 CONFIG_KEY = "matching"
 STATUS_LABELS = {
@@ -1207,6 +1207,7 @@ def export_allocations(ledger: Ledger, out: Path) -> int:
     )
     count = 0
     out = Path(out)
+    make_parent(out)
     partial = out.with_name(out.name + ".partial")
     with ledger.session() as session, open_private(partial, "w", encoding="utf-8", newline="") as stream:
         writer = SafeWriter(stream)

@@ -26,7 +26,7 @@ from app.services.formatting import format_amount, format_date, from_cents, to_c
 from app.services.gc_pause import collector_paused
 from app.services.i18n import N_, _
 from app.services.ledger import Ledger
-from app.services.private_files import open_private
+from app.services.private_files import make_parent, open_private
 from app.services.search_index import index_transactions
 from app.services.statements.bank_csv import CsvMapping
 from app.services.statements.model import ParsedBalance, StatementFormatError
@@ -87,6 +87,7 @@ class ImportResult:
     import_id: int | None = None
     error: str = ""
     needs_account: bool = False
+    notes: list[str] = field(default_factory=list)  # how the file was read (a CSV's layout and columns)
 
     @property
     def ok(self) -> bool:
@@ -243,6 +244,10 @@ def import_statements(
             result.accounts.append(iban)
         _check_currency(statement, state.account, source)
         account_id = state.account.id
+        if statement.layout:
+            result.notes.append(
+                _("{source}: read as {layout}").format(source=statement.source or source, layout=statement.layout)
+            )
         result.warnings += _date_warnings(statement, source)
         result.warnings += _balance_warnings(statement, state.previous_closing, iban, source)
         state.previous_closing = statement.closing
@@ -611,6 +616,7 @@ def export_transactions(
     if account_iban:
         query = query.where(BankAccount.iban == _clean_iban(account_iban))
     count = 0
+    make_parent(out)
     partial = out.with_name(out.name + ".partial")
     with ledger.session() as session, open_private(partial, "w", newline="", encoding="utf-8") as handle:
         writer = SafeWriter(handle)

@@ -79,13 +79,13 @@ def test_cli_files_and_folders_are_private(umask: int, kontor_home: Path, tmp_pa
     run("backup", str(backup))
     run("restore", str(backup))
     [kept] = ledger.parent.glob("ledger.replaced-*.kontor")
-    out = tmp_path / "buchungen.csv"
+    out = tmp_path / "export" / "buchungen.csv"  # a folder the export creates
     run("export", "transactions", "--out", str(out))
     run("export", "allocations", "--out", str(tmp_path / "zuordnungen.csv"))
 
     files = [ledger, backup, kept, out, tmp_path / "zuordnungen.csv", log_dir() / "kontor.log"]
     assert {path.name: mode(path) for path in files} == {path.name: 0o600 for path in files}
-    folders = [data_dir(), log_dir(), backup.parent]
+    folders = [data_dir(), log_dir(), backup.parent, out.parent]
     assert {str(path): mode(path) for path in folders} == {str(path): 0o700 for path in folders}
     leftovers = [p.name for p in [*ledger.parent.iterdir(), *backup.parent.iterdir()] if mode(p) & 0o077]
     assert leftovers == []
