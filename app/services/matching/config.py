@@ -52,9 +52,9 @@ class MatchConfig:
     skonto: list[SkontoRule] = field(default_factory=lambda: [SkontoRule(Decimal("2"), 14)])
     skonto_grace_days: int = 3
     multiple_hits: bool = True
-    collective_max_invoices: int = 5
-    collective_max_candidates: int = 30
-    collective_max_steps: int = 20_000
+    collective_max_invoices: int = 12
+    collective_max_candidates: int = 40
+    collective_max_steps: int = 30_000
     # Words that mark bookings without an invoice; such a payment is only booked by an invoice number.
     unrelated_words: list[str] = field(default_factory=lambda: list(UNRELATED_WORDS))
 
@@ -115,9 +115,11 @@ def _shape_pattern(shape: tuple[str, ...], widths: list[tuple[int, int, bool]]) 
     while prefix_len < len(shape) - 1 and shape[prefix_len] != "#":
         prefix_len += 1
     body = []
+    # A lone digit group keeps its zeros: '00042' written as '42' is any small number in any text.
+    lone = shape == ("#",)
     for part, (low, high, padded) in zip(shape[prefix_len:], widths[prefix_len:], strict=True):
         if part == "#":
-            body.append(rf"\d{{{1 if padded else low},{high}}}")
+            body.append(rf"\d{{{1 if padded and not lone else low},{high}}}")
         else:
             body.append(re.escape(part))
     core = SEPARATORS.join(body)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import islice
+from re import compile as compile_regex
 
 from rapidfuzz import fuzz, process
 
@@ -53,13 +54,14 @@ W_LEARNED = 0.25
 W_NAME = 0.15
 W_NAME_WEAK = 0.07
 W_CONFLICT = -0.1
-W_UNIQUE = 0.3
+W_UNIQUE = 0.35
 W_OTHER_NUMBERS = -0.2
 NAME_STRONG = 90.0
 NAME_WEAK = 80.0
 _CAP_UNCORROBORATED = 0.5
 _CAP_BELOW_AUTO = 0.05
-_MIN_TYPO_KEY = 6
+_MIN_TYPO_KEY = 5
+_MIN_DISTINCTIVE_DIGITS = 6
 _HEAD = 3  # a typo that leaves these first characters alone keeps a beginning some invoice number has
 _NAME_TOKEN_MAX_CUSTOMERS = 200
 _MAX_CUSTOMERS_PER_PAYMENT = 3
@@ -68,6 +70,7 @@ _MAX_SAME_AMOUNT = 50
 _ISSUED_AFTER_BOOKING = timedelta(days=7)
 _STRONG_FITS = frozenset({"exact", "skonto", "shortfall", "collective"})
 _NOBODY: frozenset[int] = frozenset()
+_GROUPS = compile_regex(r"[A-Z]+|[0-9]+")
 
 
 @dataclass(slots=True)
@@ -107,10 +110,11 @@ class _Payer:
 class _Side:
     """The indexes of one kind of invoice (receivables for credits, payables for debits)."""
 
-    __slots__ = ("by_key", "heads", "by_customer", "amounts_by_customer", "by_amount")
+    __slots__ = ("by_key", "by_stripped", "heads", "by_customer", "amounts_by_customer", "by_amount")
 
     def __init__(self) -> None:
-        self.by_key: dict[str, list[int]] = {}
+        self.by_key: dict[str, list[int]] = {}  # compact key ('RE-2026-0042' -> '20260042')
+        self.by_stripped: dict[str, list[int]] = {}  # groups without leading zeros ('2026.42'), a weaker match
         self.heads: set[tuple[int, str]] = set()  # (length, first characters) of every compact key
         self.by_customer: dict[int, dict[int, None]] = {}  # open invoices only, oldest first
         self.amounts_by_customer: dict[int, list[tuple[int, int]]] = {}  # sorted (open cents, invoice id)
@@ -174,11 +178,15 @@ class Matcher:
 
     def match(self, payment: Payment) -> MatchResult:
         """Score the candidates of one payment; does not change open amounts."""
-        return self._decide(payment.id, self._proposals(payment, interactive=False), limit=10)
+        doubts: list[str] = []
+        proposals = self._proposals(payment, interactive=False, doubts=doubts)
+        return self._decide(payment.id, proposals, doubts=doubts, limit=10)
 
     def suggest(self, payment: Payment, limit: int = 10) -> tuple[Proposal, ...]:
         """Ranked proposals for the Map dialog, searching payer names more widely than a batch run does."""
-        return self._decide(payment.id, self._proposals(payment, interactive=True), limit=limit).suggestions
+        doubts: list[str] = []
+        proposals = self._proposals(payment, interactive=True, doubts=doubts)
+        return self._decide(payment.id, proposals, doubts=doubts, limit=limit).suggestions
 
     def match_all(self, payments: Sequence[Payment]) -> list[MatchResult]:
         """Match in booking order and book each automatic result at once, so installments see what is left.
@@ -270,8 +278,9 @@ class Matcher:
             side.heads.add((len(keys[0]), keys[0][:_HEAD]))
         item = _Open(invoice, to_cents(invoice.open_amount), to_cents(invoice.amount), rank)
         self._open[invoice.id] = item
-        for key in keys:
-            side.by_key.setdefault(key, []).append(invoice.id)
+        if keys:
+            side.by_key.setdefault(keys[0], []).append(invoice.id)
+            side.by_stripped.setdefault(keys[-1], []).append(invoice.id)
         if item.open_cents > 0:
             side.by_customer.setdefault(invoice.customer_id, {})[invoice.id] = None
             side.amounts_by_customer.setdefault(invoice.customer_id, []).append((item.open_cents, invoice.id))
@@ -344,8 +353,12 @@ class Matcher:
             return None
         return item
 
-    def _proposals(self, payment: Payment, *, interactive: bool) -> list[Proposal]:
-        """Numbers first; typos, the payer's invoices and bare amounts only where the numbers gave no answer."""
+    def _proposals(self, payment: Payment, *, interactive: bool, doubts: list[str]) -> list[Proposal]:
+        """Numbers first; typos, the payer's invoices and bare amounts only where the numbers gave no answer.
+
+        `doubts` collects why the evidence allows more than one reading (two fitting invoices, two combinations),
+        for the 'why not automatic' of the result.
+        """
         payer = self._payer(payment)
         if payer is None:
             return []
@@ -353,30 +366,35 @@ class Matcher:
         hits: dict[int, tuple[str, bool]] = {}  # invoice id -> field, found only without leading zeros
         closed_hit = False
         typo_keys: set[str] = set()
+        side = payer.side
         for field in self.config.search_fields:
             for token in tokens(self._number_re, getattr(payment, field)):
                 keys = number_keys(token)
-                for loose, key in enumerate(keys):
-                    found = payer.side.by_key.get(key, ())
-                    for invoice_id in found:
-                        if self._usable(invoice_id, payer) is None:
-                            closed_hit = True
-                        elif invoice_id not in hits or hits[invoice_id][1]:
-                            hits[invoice_id] = (field, bool(loose))
-                    if found:
-                        break
-                if keys and len(keys[0]) >= _MIN_TYPO_KEY:
+                if not keys:
+                    continue
+                # Exact: the compact forms agree; loose: only once leading zeros are dropped from every group.
+                found, loose = side.by_key.get(keys[0], ()), False
+                if not found:
+                    found, loose = side.by_stripped.get(keys[-1], ()), True
+                for invoice_id in found:
+                    if self._usable(invoice_id, payer) is None:
+                        closed_hit = True
+                    elif invoice_id not in hits or hits[invoice_id][1]:
+                        hits[invoice_id] = (field, loose)
+                if len(keys[0]) >= _MIN_TYPO_KEY:
                     typo_keys.add(keys[0])
         self._number_proposals(payer, hits, proposals)
         # A typo often yields another existing number (numbering is dense): look for the intended one.
         threshold = self.config.auto_threshold
         if typo_keys and not any(p.kind in _STRONG_FITS or p.score >= threshold for p in proposals.values()):
-            self._typo_proposals(payer, typo_keys, proposals, interactive=interactive)
+            self._typo_proposals(payer, typo_keys, proposals, interactive=interactive, doubts=doubts)
         # A number of a paid invoice means a duplicate or a mistake: the payer's other invoices are no answer.
         if not hits and not closed_hit:
-            self._customer_proposals(payer, proposals, interactive=interactive)
+            self._customer_proposals(payer, proposals, interactive=interactive, doubts=doubts)
             if interactive or not proposals:
                 self._amount_proposals(payer, proposals)
+        elif closed_hit and not hits:
+            doubts.append(_("the payment names an invoice that is already paid"))
         if len(proposals) < 2:
             return list(proposals.values())
         return sorted(proposals.values(), key=lambda p: (-p.score, [a.invoice_id for a in p.allocations]))
@@ -395,8 +413,10 @@ class Matcher:
         for invoice_id in hits:
             item = self._open[invoice_id]
             by_customer.setdefault(item.invoice.customer_id, []).append(item)
+        below = self.config.auto_threshold - _CAP_BELOW_AUTO
         for customer_id, items in by_customer.items():
             support = self._corroboration(payer, customer_id)
+            customer = self._customer_name(customer_id)
             found = [
                 (
                     W_NUMBER_LOOSE if hits[i.invoice.id][1] else W_NUMBER,
@@ -407,7 +427,34 @@ class Matcher:
             for item, number_reason in zip(items, found, strict=True):
                 extra = [(W_OTHER_NUMBERS, _("the payment names further invoices"))] if len(items) > 1 else []
                 fit = self._fit(payer, [item])
-                self._add(out, payer, fit, support=support, number=number_reason, extra=extra, named=True)
+                own, cap, doubt = support, None, ""
+                if support[0] < W_NAME:
+                    number = item.invoice.number
+                    if hits[item.invoice.id][1]:
+                        cap = below
+                        doubt = _("{number} is found only without its leading zeros, and the payer is not known for "
+                                  "{customer}").format(number=number, customer=customer)
+                    elif not _distinctive(number):
+                        cap = below
+                        doubt = _(
+                            "{number} may as well be a postcode, customer or tax number, and the payer is not known "
+                            "for {customer}"
+                        ).format(number=number, customer=customer)
+                    elif fit.kind == "exact" and len(hits) == 1:
+                        # Whoever pays: the exact number and the exact open amount leave no other reading,
+                        # unless the payer is known as a customer with an open invoice of this amount.
+                        own_reading = self._own_fits(payer)
+                        if own_reading:
+                            cap = below
+                            doubt = _("{number} is named, but the payer's own {own} has this amount too").format(
+                                number=number, own=_numbers(own_reading)
+                            )
+                        else:
+                            third = _("paid by a third party (the payer is not known for {customer})")
+                            own = (0.0, third.format(customer=customer))
+                self._add(
+                    out, payer, fit, support=own, number=number_reason, extra=extra, named=True, cap=cap, doubt=doubt
+                )
             if len(items) > 1:
                 items.sort(key=lambda i: (i.invoice.issued_on, i.invoice.id))
                 numbers = ", ".join(i.invoice.number for i in items)
@@ -416,16 +463,24 @@ class Matcher:
                 self._add(out, payer, self._fit(payer, items), support=support, number=number, named=True)
 
     def _typo_proposals(
-        self, payer: _Payer, keys: set[str], out: dict[tuple[int, ...], Proposal], *, interactive: bool
+        self,
+        payer: _Payer,
+        keys: set[str],
+        out: dict[tuple[int, ...], Proposal],
+        *,
+        interactive: bool,
+        doubts: list[str],
     ) -> None:
-        """Numbers one digit off: a hint only, booked automatically only with amount and payer agreeing.
+        """Numbers one digit off: booked automatically only when exactly one of them fits the amount and it
+        belongs to a payer known by IBAN or learned name; otherwise a hint.
 
         Dense numbering gives dozens of neighbours per number; a batch scores only those whose amount fits
         or whose customer the payer is known to be, as no other one could rise above a weak hint.
         """
         by_key = payer.side.by_key
-        known = set(payer.iban_customers) | ({payer.learned} if payer.learned is not None else set())
+        known = self._known_customers(payer)
         seen: set[int] = set()
+        candidates: list[tuple[_Open, _Fit]] = []
         for key in keys:
             within = None if (len(key), key[:_HEAD]) in payer.side.heads else _HEAD
             # In the order neighbours() gives: a set intersection would order by string hash, which differs
@@ -439,28 +494,81 @@ class Matcher:
                     if item is None:
                         continue
                     near = 0 <= item.open_cents - payer.cents <= self._slack(item.open_cents)
-                    if not (interactive or near or item.invoice.customer_id in known):
-                        continue
-                    fit = self._fit(payer, [item])
-                    support = self._corroboration(payer, item.invoice.customer_id)
-                    typo = (
-                        W_TYPO,
-                        _("{number} nearly found in the payment (one digit differs)").format(
-                            number=item.invoice.number
-                        ),
-                    )
-                    certain = support[0] >= W_NAME and fit.kind in _STRONG_FITS
-                    cap = None if certain else self.config.auto_threshold - _CAP_BELOW_AUTO
-                    self._add(out, payer, fit, support=support, number=typo, named=False, cap=cap)
+                    if interactive or near or item.invoice.customer_id in known:
+                        candidates.append((item, self._fit(payer, [item])))
+        # Rivals: any invoice one digit away with exactly this amount, and any of the payer's own that fits.
+        fitting = [
+            item
+            for item, fit in candidates
+            if fit.kind == "exact" or (fit.kind in _STRONG_FITS and item.invoice.customer_id in known)
+        ]
+        ambiguous = ""
+        if len(fitting) > 1:
+            ambiguous = _("{numbers} are each one digit away from the number in the payment and fit the amount").format(
+                numbers=_numbers(fitting)
+            )
+            doubts.append(ambiguous)
+        below = self.config.auto_threshold - _CAP_BELOW_AUTO
+        for item, fit in candidates:
+            support = self._corroboration(payer, item.invoice.customer_id)
+            typo = (
+                W_TYPO,
+                _("{number} nearly found in the payment (one digit differs)").format(number=item.invoice.number),
+            )
+            extra: list[tuple[float, str]] = []
+            unique = fitting == [item] and fit.kind == "exact" and item.invoice.customer_id in known
+            if unique:
+                extra.append((W_UNIQUE, _("the only open invoice one digit away whose amount fits")))
+            certain = support[0] >= W_NAME and fit.kind in _STRONG_FITS and not ambiguous
+            doubt = ambiguous if item in fitting else ""
+            self._add(
+                out,
+                payer,
+                fit,
+                support=support,
+                number=typo,
+                extra=extra,
+                named=False,
+                cap=None if certain else below,
+                doubt=doubt,
+            )
 
-    def _customer_proposals(self, payer: _Payer, out: dict[tuple[int, ...], Proposal], *, interactive: bool) -> None:
-        """No number: the payer's open invoices whose amount fits, alone or as unlisted collective payment."""
-        customers = set(payer.iban_customers)
+    def _own_fits(self, payer: _Payer) -> list[_Open]:
+        """Open invoices of the customers the payer is known for that the amount settles (exactly or nearly)."""
+        found = []
+        for customer_id in self._known_customers(payer):
+            amounts = payer.side.amounts_by_customer.get(customer_id, [])
+            low, high = bisect_left(amounts, (payer.cents, 0)), bisect_right(amounts, (self._upper(payer.cents) + 1,))
+            for cents, invoice_id in amounts[low:high]:
+                item = self._usable(invoice_id, payer)
+                if item is not None and cents - payer.cents <= self._slack(cents):
+                    if self._fit(payer, [item]).kind in _STRONG_FITS:
+                        found.append(item)
+        return found
+
+    def _known_customers(self, payer: _Payer) -> set[int]:
+        """The customers the payer is known to be, by IBAN (master data or learned) or by a learned name."""
+        known = set(payer.iban_customers)
         if payer.learned is not None:
-            customers.add(payer.learned)
+            known.add(payer.learned)
+        return known
+
+    def _customer_proposals(
+        self, payer: _Payer, out: dict[tuple[int, ...], Proposal], *, interactive: bool, doubts: list[str]
+    ) -> None:
+        """No number: the payer's open invoices whose amount fits, alone or as unlisted collective payment.
+
+        Booked automatically only when the payer is known (IBAN or learned name) and exactly one reading fits
+        over all customers the payer is known for: one invoice with this open amount (or that amount less
+        Skonto or fees) and no combination of others adding up to it, or exactly one combination.
+        """
+        known = self._known_customers(payer)
+        customers = set(known)
         if (not customers or interactive) and payer.name:
             customers.update(cid for cid, _score in self._name_candidates(payer.name, interactive=interactive))
         side = payer.side
+        singles: list[tuple[int, tuple[float, str | None], _Fit, _Open]] = []
+        pools: list[tuple[int, tuple[float, str | None], list[_Open]]] = []
         for customer_id in sorted(customers)[: _MAX_CUSTOMERS_PER_PAYMENT * (2 if interactive else 1)]:
             open_ids = side.by_customer.get(customer_id)
             if not open_ids:
@@ -470,29 +578,108 @@ class Matcher:
                 continue
             amounts = side.amounts_by_customer[customer_id]
             low, high = bisect_left(amounts, (payer.cents, 0)), bisect_right(amounts, (self._upper(payer.cents) + 1,))
-            strong = []
             for cents, invoice_id in amounts[low:high]:
                 item = self._usable(invoice_id, payer)
                 if item is not None and cents - payer.cents <= self._slack(cents):
                     fit = self._fit(payer, [item])
                     if fit.kind in _STRONG_FITS:
-                        strong.append(fit)
-            name = self._customers[customer_id].name if customer_id in self._customers else str(customer_id)
-            if len(strong) == 1:
-                unique = (
-                    W_UNIQUE,
-                    _("the only open invoice of {customer} with this amount").format(customer=name),
+                        singles.append((customer_id, support, fit, item))
+            pools.append((customer_id, support, self._oldest(open_ids, payer)))
+        # Uniqueness is judged over the customers the payer is known for (branches paying from one account).
+        judged = {cid for cid, _s, _p in pools if cid in known} or {cid for cid, _s, _p in pools}
+        rivals = [single for single in singles if single[0] in judged]
+        if singles:
+            self._single_proposals(payer, singles, rivals, pools, out, doubts=doubts)
+            return
+        found: list[tuple[tuple[float, str | None], list[_Open]]] = []
+        complete = True
+        for customer_id, support, items in pools:
+            if len(items) == 1:
+                self._add(out, payer, self._fit(payer, items), support=support, named=False)
+            elif items:
+                solutions, done = self._subsets(payer.cents, items)
+                complete = complete and (done or customer_id not in judged)
+                found += [(support, solution) for solution in solutions]
+        judged_found = [solution for solution in found if solution[1][0].invoice.customer_id in judged]
+        unique = complete and len(judged_found) == 1
+        for support, solution in found:
+            extra = []
+            if unique and solution is judged_found[0][1]:
+                text = _("the only combination of {count} open invoices of {customer} that adds up to the amount")
+                customer = self._customer_name(solution[0].invoice.customer_id)
+                extra.append((W_UNIQUE, text.format(count=len(solution), customer=customer)))
+            self._add(out, payer, self._fit(payer, solution), support=support, extra=extra, named=False)
+        if len(judged_found) > 1:
+            doubts.append(
+                _("several combinations of open invoices add up to {amount}: {first} or {second}").format(
+                    amount=format_amount(from_cents(payer.cents)),
+                    first=_numbers(judged_found[0][1], joiner=" + "),
+                    second=_numbers(judged_found[1][1], joiner=" + "),
                 )
-                self._add(out, payer, strong[0], support=support, extra=[unique], named=False)
-            for fit in strong if len(strong) > 1 else ():
-                self._add(out, payer, fit, support=support, named=False)
-            if strong:
-                continue
-            oldest = self._oldest(open_ids, payer)
-            if len(oldest) == 1:
-                self._add(out, payer, self._fit(payer, oldest), support=support, named=False)
-            elif oldest:
-                self._collective_search(payer, oldest, support=support, customer=name, out=out)
+            )
+        elif judged_found and not complete:
+            doubts.append(
+                _("too many open invoices of {customer} to rule out another combination adding up to {amount}").format(
+                    customer=self._customer_name(judged_found[0][1][0].invoice.customer_id),
+                    amount=format_amount(from_cents(payer.cents)),
+                )
+            )
+
+    def _single_proposals(
+        self,
+        payer: _Payer,
+        singles: list[tuple[int, tuple[float, str | None], _Fit, _Open]],
+        rivals: list[tuple[int, tuple[float, str | None], _Fit, _Open]],
+        pools: list[tuple[int, tuple[float, str | None], list[_Open]]],
+        out: dict[tuple[int, ...], Proposal],
+        *,
+        doubts: list[str],
+    ) -> None:
+        """Invoices the amount settles alone; one is unique when it is the only one with exactly this open
+        amount, or, with none exact, the only one it settles with Skonto or fees and no combination of others
+        adds up to the amount either (an exact sum is the better reading of an inexact single)."""
+        exact = [rival for rival in rivals if rival[2].kind == "exact"]
+        chosen = exact if exact else rivals
+        unique: _Open | None = None
+        combination: list[_Open] | None = None
+        complete = False
+        if len(chosen) == 1:
+            customer_id, _support, fit, item = chosen[0]
+            others = next(pool for cid, _s, pool in pools if cid == customer_id)
+            solutions, complete = self._subsets(payer.cents, [i for i in others if i is not item], limit=1)
+            combination = solutions[0] if solutions else None
+            if combination is None and (complete or fit.kind == "exact"):
+                unique = item
+        for customer_id, support, fit, item in singles:
+            extra = []
+            if item is unique:
+                text = _("the only open invoice of {customer} with this amount")
+                extra.append((W_UNIQUE, text.format(customer=self._customer_name(customer_id))))
+            self._add(out, payer, fit, support=support, extra=extra, named=False)
+        amount = format_amount(from_cents(payer.cents))
+        if len(chosen) > 1:
+            doubts.append(
+                _("{count} open invoices of {customer} fit {amount}: {numbers}").format(
+                    count=len(chosen),
+                    customer=_join(self._customer_name(cid) for cid, _s, _f, _i in chosen),
+                    amount=amount,
+                    numbers=_numbers([item for _c, _s, _f, item in chosen]),
+                )
+            )
+        elif combination is not None:
+            _customer_id, support, _fit, item = chosen[0]
+            doubts.append(
+                _("{number} fits {amount}, and {numbers} add up to it as well").format(
+                    number=item.invoice.number, amount=amount, numbers=_numbers(combination, joiner=" + ")
+                )
+            )
+            self._add(out, payer, self._fit(payer, combination), support=support, named=False)
+        elif chosen and unique is None:
+            doubts.append(
+                _("too many open invoices of {customer} to rule out a combination adding up to {amount}").format(
+                    customer=self._customer_name(chosen[0][0]), amount=amount
+                )
+            )
 
     def _oldest(self, open_ids: dict[int, None], payer: _Payer) -> list[_Open]:
         """The customer's oldest usable open invoices, one more than the collective search may use."""
@@ -510,39 +697,20 @@ class Matcher:
         by_percent = int((cents + 2) / (1 - self._slack_percent)) + 1 if self._slack_percent < 1 else 10**15
         return max(cents + self._tolerance_cents + 2, by_percent)
 
-    def _collective_search(
-        self,
-        payer: _Payer,
-        items: list[_Open],
-        *,
-        support: tuple[float, str | None],
-        customer: str,
-        out: dict[tuple[int, ...], Proposal],
-    ) -> None:
-        """Bounded subset sum over a customer's open invoices; booked only if exactly one combination fits."""
-        solutions, complete = self._subsets(payer.cents, items)
-        unique = complete and len(solutions) == 1
-        for solution in solutions:
-            extra = []
-            if unique:
-                extra.append(
-                    (
-                        W_UNIQUE,
-                        _(
-                            "the only combination of {count} open invoices of {customer} that adds up to the amount"
-                        ).format(count=len(solution), customer=customer),
-                    )
-                )
-            self._add(out, payer, self._fit(payer, solution), support=support, extra=extra, named=False)
+    def _subsets(self, target: int, items: list[_Open], *, limit: int = 2) -> tuple[list[list[_Open]], bool]:
+        """Up to `limit` combinations of 2..N invoices adding up to the target; False if the search was cut short.
 
-    def _subsets(self, target: int, items: list[_Open]) -> tuple[list[list[_Open]], bool]:
-        """Up to two combinations of 2..N of the oldest invoices adding up to the target; False if cut short."""
+        Every candidate is searched, not the oldest first: which invoices are meant must not depend on order.
+        """
         config = self.config
         complete = len(items) <= config.collective_max_candidates
         pool = sorted(
             (i for i in items[: config.collective_max_candidates] if i.open_cents < target),
-            key=lambda i: -i.open_cents,
+            key=lambda i: (-i.open_cents, i.rank),
         )
+        if complete and len(pool) == len(items) >= 2 and sum(i.open_cents for i in pool) == target:
+            # Everything that is open: any other combination would leave out a positive amount.
+            return [sorted(pool, key=lambda i: i.rank)], True
         prefix = [0]
         for item in pool:
             prefix.append(prefix[-1] + item.open_cents)
@@ -552,7 +720,7 @@ class Matcher:
         steps = 0
 
         def walk(start: int, need: int) -> bool:
-            """Depth-first search; True stops everything (two solutions found, or out of steps)."""
+            """Depth-first search; True stops everything (enough solutions found, or out of steps)."""
             nonlocal steps, complete
             for index in range(start, len(pool)):
                 steps += 1
@@ -568,8 +736,8 @@ class Matcher:
                 chosen.append(pool[index])
                 if cents == need:
                     if len(chosen) >= 2:
-                        solutions.append(list(chosen))
-                    stop = len(solutions) >= 2
+                        solutions.append(sorted(chosen, key=lambda i: i.rank))
+                    stop = len(solutions) >= limit
                 elif len(chosen) < config.collective_max_invoices:
                     stop = walk(index + 1, need - cents)
                 else:
@@ -686,6 +854,7 @@ class Matcher:
         extra: Sequence[tuple[float, str]] = (),
         named: bool,
         cap: float | None = None,
+        doubt: str = "",
     ) -> None:
         """Score a fit with its evidence and keep the best proposal per set of invoices.
 
@@ -696,13 +865,30 @@ class Matcher:
         lead = ([number] if number else []) + [support]
         score = sum(weight for weight, _reason in (*lead, *extra)) + fit.weight
         notes = [reason for _weight, reason in extra]
+        customer = self._customer_name(self._open[fit.allocations[0][0]].invoice.customer_id)
+        doubts = [doubt] if doubt else []
         if not named and support[0] < W_NAME:
             score = min(score, _CAP_UNCORROBORATED)
+            doubts.append(_("the payer is not known for {customer}").format(customer=customer))
+        elif not named and support[0] < W_IBAN:
+            doubts.append(
+                _("the payer resembles {customer} by name only, and is not known by IBAN or a learned name").format(
+                    customer=customer
+                )
+            )
+        if support[0] < 0 and support[1]:
+            doubts.append(support[1])
         if not named and payer.unrelated_word:
             score = min(score, self.config.auto_threshold - _CAP_BELOW_AUTO)
-            notes.append(_("'{word}' hints at a payment without invoice").format(word=payer.unrelated_word))
-        if fit.kind == "partial" and not self.config.multiple_hits:
-            score = min(score, self.config.auto_threshold - _CAP_BELOW_AUTO)
+            note = _("'{word}' hints at a payment without invoice").format(word=payer.unrelated_word)
+            notes.append(note)
+            doubts.insert(0, note)
+        if fit.kind == "partial":
+            doubts.append(fit.reason)
+            if not self.config.multiple_hits:
+                score = min(score, self.config.auto_threshold - _CAP_BELOW_AUTO)
+        elif fit.kind == "overpayment" and not fit.weight:
+            doubts.append(fit.reason)
         if cap is not None:
             score = min(score, cap)
         score = round(max(0.0, min(1.0, score)), 3)
@@ -719,18 +905,60 @@ class Matcher:
                 score=score,
                 reasons=tuple(reasons),
                 kind=fit.kind,
+                doubt=doubts[0] if doubts else "",
             )
 
-    def _decide(self, payment_id: int, proposals: list[Proposal], *, limit: int) -> MatchResult:
-        """Auto only above the threshold and with a clear margin over the runner-up."""
+    def _decide(self, payment_id: int, proposals: list[Proposal], *, doubts: list[str], limit: int) -> MatchResult:
+        """Auto only above the threshold and with a clear margin over the runner-up; else say why not."""
         config = self.config
         suggestions = tuple(p for p in proposals if p.score >= config.min_suggestion_score)[:limit]
         if not suggestions:
-            return MatchResult(payment_id, "open", None, ())
+            why = doubts[0] if doubts else _("no invoice number found, and no open invoice of a known payer fits")
+            return MatchResult(payment_id, "open", None, (), why)
         best = suggestions[0]
         runner_up = proposals[1].score if len(proposals) > 1 else 0.0
-        certain = best.score >= config.auto_threshold and best.score - runner_up >= config.margin
-        return MatchResult(payment_id, "auto" if certain else "suggested", best, suggestions)
+        if best.score >= config.auto_threshold and best.score - runner_up >= config.margin:
+            return MatchResult(payment_id, "auto", best, suggestions)
+        return MatchResult(payment_id, "suggested", best, suggestions, self._why_not(best, proposals, doubts))
+
+    def _why_not(self, best: Proposal, proposals: list[Proposal], doubts: list[str]) -> str:
+        """The one sentence a bookkeeper needs: the rival reading, or what the best proposal lacks."""
+        if doubts:
+            return doubts[0]
+        if best.score >= self.config.auto_threshold and len(proposals) > 1:
+            return _("{first} and {second} fit almost equally well").format(
+                first=self._proposal_numbers(best), second=self._proposal_numbers(proposals[1])
+            )
+        if best.doubt:
+            return best.doubt
+        return _("the evidence for {numbers} is too weak ({score} of {needed} needed)").format(
+            numbers=self._proposal_numbers(best),
+            score=f"{round(best.score * 100)} %",
+            needed=f"{round(self.config.auto_threshold * 100)} %",
+        )
+
+    def _proposal_numbers(self, proposal: Proposal) -> str:
+        return " + ".join(self._open[a.invoice_id].invoice.number for a in proposal.allocations)
+
+    def _customer_name(self, customer_id: int) -> str:
+        customer = self._customers.get(customer_id)
+        return customer.name if customer else str(customer_id)
+
+
+def _distinctive(number: str) -> bool:
+    """A number no text contains by chance: with letters or several groups, or six digits and more.
+
+    A bare five-digit number is also a postcode, a customer number or part of a tax number.
+    """
+    return len(_GROUPS.findall(number.upper())) > 1 or len(number_keys(number)[0]) >= _MIN_DISTINCTIVE_DIGITS
+
+
+def _numbers(items: Sequence[_Open], *, joiner: str = ", ") -> str:
+    return joiner.join(item.invoice.number for item in items)
+
+
+def _join(names: Iterable[str]) -> str:
+    return ", ".join(dict.fromkeys(names))
 
 
 def _money(cents: int) -> Decimal:

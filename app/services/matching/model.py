@@ -69,16 +69,21 @@ class Proposal:
     score: float
     reasons: tuple[str, ...]
     kind: str
+    doubt: str = ""  # why this proposal alone may not be booked automatically, empty when nothing holds it back
 
 
 @dataclass(frozen=True, slots=True)
 class MatchResult:
-    """'auto' may be booked without asking; 'suggested' needs a user; 'open' has nothing to offer."""
+    """'auto' may be booked without asking; 'suggested' needs a user; 'open' has nothing to offer.
+
+    `why_not` says, for every result that is not 'auto', what kept it from being booked automatically.
+    """
 
     payment_id: int
     status: str
     best: Proposal | None
     suggestions: tuple[Proposal, ...]
+    why_not: str = ""
 
 
 @dataclass(slots=True)
