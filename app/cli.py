@@ -200,6 +200,8 @@ def cmd_import_statement(args: argparse.Namespace) -> int:
     for result in results if not args.json else []:
         if result.error:
             print(f"kontor: {result.error}", file=sys.stderr)
+            if result.mapping_guess:
+                print("  " + _("best guess: --map '{spec}'").format(spec=result.mapping_guess), file=sys.stderr)
             continue
         print(
             _("{source}: {new} new, {duplicates} duplicates skipped, {warnings} warnings").format(
@@ -209,6 +211,8 @@ def cmd_import_statement(args: argparse.Namespace) -> int:
                 warnings=len(result.warnings),
             )
         )
+        for note in result.notes:
+            print("  " + note)
         for warning in result.warnings:
             print("  " + _("warning: {text}").format(text=warning))
     return EXIT_ERROR if any(result.error for result in results) else 0

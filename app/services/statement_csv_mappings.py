@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.services.company_settings import read_section, write_section
 from app.services.i18n import _
-from app.services.statements.bank_csv import CsvMapping, profile_names, sniff_csv
+from app.services.statements.bank_csv import DELIMITER_NAMES, CsvMapping, profile_names, sniff_csv
 
 SECTION = "statement_csv_mappings"
 _COLUMNS = {f.name for f in fields(CsvMapping)} - {
@@ -20,8 +20,9 @@ _COLUMNS = {f.name for f in fields(CsvMapping)} - {
     "date_format",
     "purpose",
     "pending_values",
+    "has_header",
 }
-_OPTIONS = {"delimiter", "encoding", "decimal", "dateformat"}
+_OPTIONS = {"delimiter", "encoding", "decimal", "dateformat", "header"}
 
 
 class MappingSpecError(ValueError):
@@ -43,8 +44,13 @@ def parse_spec(spec: str, base: CsvMapping) -> CsvMapping:
             changes["decimal_comma"] = value.strip().lower() in ("comma", ",", "komma")
         elif key == "dateformat":
             changes["date_format"] = value.strip()
-        elif key in ("delimiter", "encoding"):
-            changes[key] = "\t" if value == "\\t" else value
+        elif key == "delimiter":
+            names = {name: delimiter for delimiter, name in DELIMITER_NAMES.items()}
+            changes[key] = "\t" if value == "\\t" else names.get(value.strip().lower(), value)
+        elif key == "encoding":
+            changes[key] = value
+        elif key == "header":
+            changes["has_header"] = value.strip().lower() not in ("no", "none", "0", "false", "nein")
         elif key in _COLUMNS:
             changes[key] = value.strip()
         else:

@@ -28,7 +28,7 @@ from app.services.i18n import N_, _
 from app.services.ledger import Ledger
 from app.services.private_files import make_parent, open_private
 from app.services.search_index import index_transactions
-from app.services.statements.bank_csv import CsvMapping
+from app.services.statements.bank_csv import CsvMapping, mapping_spec, suggested_mapping
 from app.services.statements.model import ParsedBalance, StatementFormatError
 from app.services.statements.reader import detect_format
 from app.services.statements.rows import (
@@ -88,6 +88,7 @@ class ImportResult:
     error: str = ""
     needs_account: bool = False
     notes: list[str] = field(default_factory=list)  # how the file was read (a CSV's layout and columns)
+    mapping_guess: str = ""  # a CSV whose columns were unclear: the detector's best guess as a --map spec
 
     @property
     def ok(self) -> bool:
@@ -562,7 +563,10 @@ def import_statement_files(
                 results.append(result)
         except (StatementFormatError, StatementImportError) as error:
             needs_account = isinstance(error, AccountNeededError)
-            results.append(ImportResult(source=path.name, format="", error=str(error), needs_account=needs_account))
+            result = ImportResult(source=path.name, format="", error=str(error), needs_account=needs_account)
+            guess = suggested_mapping(path, error) if isinstance(error, StatementFormatError) else None
+            result.mapping_guess = mapping_spec(guess) if guess else ""
+            results.append(result)
         except OSError as error:
             results.append(ImportResult(source=path.name, format="", error=f"{path.name}: {error.strerror}"))
     if progress:

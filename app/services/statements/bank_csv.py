@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from app.services.formatting import is_plausible_amount
+from app.services.statements.csv_detect import DEBIT_MARKS, CsvMapping, clean_cell, columns_used, detect_layout
 from app.services.statements.model import ParsedStatement, ParsedTransaction, StatementFormatError
 from app.services.statements.mt940 import is_valid_iban
 from app.services.statements.sepa_purpose import find_return_reason, split_sepa_purpose
@@ -19,37 +20,11 @@ _RETURN_RE = re.compile(r"r(ue|ü)cklastschrift|retoure|r(ue|ü)ck(ue|ü)berweis
 _IBAN_CELL_RE = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?)\b")
 _AMOUNT_JUNK_RE = re.compile(r"[^0-9,.+\-]")
 _HEADER_SCAN_LINES = 40
-
-
-@dataclass(frozen=True, slots=True)
-class CsvMapping:
-    """Which column holds what, and how dates and amounts are written; empty names mean "not in this file"."""
-
-    delimiter: str = ";"
-    encoding: str = "utf-8"
-    decimal_comma: bool = True
-    date_format: str = "%d.%m.%Y"  # "%d/%m/%Y" also accepts M/D/Y when the file's values say so
-    date: str = "Buchungstag"
-    value_date: str = ""
-    amount: str = "Betrag"
-    debit: str = ""  # separate Soll column (unsigned) when there is no signed amount
-    credit: str = ""  # separate Haben column
-    fee: str = ""  # subtracted from the amount (Revolut)
-    currency: str = ""
-    name: str = ""
-    name_for_debits: str = ""  # DKB: the payee column applies to debits, `name` to credits
-    iban: str = ""
-    bic: str = ""
-    purpose: tuple[str, ...] = ()
-    posting_text: str = ""
-    end_to_end_id: str = ""
-    mandate_id: str = ""
-    creditor_id: str = ""
-    customer_reference: str = ""
-    status: str = ""
-    pending_values: frozenset[str] = frozenset()
-    account: str = ""  # a column naming the statement's own account (Sparkasse "Auftragskonto")
-    name_pattern: str = ""  # regex with a group "name" taken from the purpose (comdirect)
+_ACCOUNT_LABEL_RE = re.compile(r"^(kontonummer|konto|konto-nr\.?|account|account number)\s*:?$", re.IGNORECASE)
+_ACCOUNT_NUMBER_RE = re.compile(r"^\d[\d /-]{4,}\d$")
+_EMPTY_MARKS = frozenset({"N/A", "NULL", "NONE"})
+NEEDS_MAPPING = "give a column mapping"
+DELIMITER_NAMES = {";": "semicolon", ",": "comma", "\t": "tab", "|": "pipe"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +94,24 @@ PROFILES: tuple[CsvProfile, ...] = (
         "sparkasse-mt940",
         frozenset({"Auftragskonto", "Valutadatum", "Kontonummer", "BLZ"}),
         replace(_SPARKASSE, iban="Kontonummer", bic="BLZ"),
+    ),
+    CsvProfile(
+        "atruvia",  # Volksbanken Raiffeisenbanken, Sparda, GLS, PSD and the other banks on Atruvia's platform
+        frozenset({"IBAN Auftragskonto", "Buchungstag", "IBAN Zahlungsbeteiligter", "Betrag"}),
+        replace(
+            _DE,
+            value_date="Valutadatum",
+            name="Name Zahlungsbeteiligter",
+            iban="IBAN Zahlungsbeteiligter",
+            bic="BIC (SWIFT-Code) Zahlungsbeteiligter",
+            purpose=("Verwendungszweck",),
+            posting_text="Buchungstext",
+            currency="Waehrung",
+            creditor_id="Glaeubiger ID",
+            mandate_id="Mandatsreferenz",
+            customer_reference="Kundenreferenz",
+            account="IBAN Auftragskonto",
+        ),
     ),
     CsvProfile(
         "dkb",
@@ -299,27 +292,58 @@ def decode_csv(data: bytes) -> tuple[str, str]:
 def read_bank_csv(
     data: bytes, *, source: str, profile: str | None = None, mapping: CsvMapping | None = None
 ) -> list[ParsedStatement]:
-    """Parse a bank CSV export by an explicit mapping, a named profile, or the profile its header matches."""
+    """Parse a bank CSV export by an explicit mapping, a named profile, a profile its header matches, or the layout
+    the detector reads from the file; a StatementFormatError asking for a mapping when it cannot tell."""
     text, encoding = decode_csv(data) if mapping is None else (_decode_as(data, mapping.encoding, source), "")
     lines = text.splitlines()
     if mapping is not None:
+        if not mapping.has_header:
+            return [_parse(lines, None, mapping, source, layout="your mapping")]
         header_at = _find_header(lines, mapping.delimiter, {mapping.date})
         if header_at is None:
             raise StatementFormatError(source, "", f"no header line with the date column {mapping.date!r}")
-        return [_parse(lines, header_at, mapping, source)]
+        return [_parse(lines, header_at, mapping, source, layout="your mapping")]
     candidates = [p for p in PROFILES if profile is None or p.name == profile]
     if not candidates:
         raise StatementFormatError(source, "", f"unknown CSV profile {profile!r}; known: {', '.join(profile_names())}")
     for candidate in candidates:
         header_at = _find_header(lines, candidate.mapping.delimiter, candidate.signature)
         if header_at is not None:
-            return [_parse(lines, header_at, candidate.mapping, source)]
-    raise StatementFormatError(
-        source,
-        "line 1",
-        "not a known statement format: the CSV header matches no bank profile "
-        f"({', '.join(profile_names())}); give a column mapping",
-    )
+            return [_parse(lines, header_at, candidate.mapping, source, layout=candidate.name)]
+    if profile is not None:
+        raise StatementFormatError(source, "line 1", f"the CSV header does not match the profile {profile!r}")
+    layout = detect_layout(text, file_name=source)
+    if not layout.sure:
+        raise StatementFormatError(
+            source,
+            "",
+            "; ".join(layout.reasons) + " — not a known statement format: the CSV header matches no bank profile "
+            f"({', '.join(profile_names())}); {NEEDS_MAPPING}",
+        )
+    statement = _parse(lines, layout.header_at, replace(layout.mapping, encoding=encoding), source, layout="detected")
+    _account_from_file_name(source, statement)
+    return [statement]
+
+
+def suggested_mapping(path: Path, error: StatementFormatError) -> CsvMapping | None:
+    """The detector's best guess for a CSV it refused as unclear, to prefill the mapping; None for other errors."""
+    if NEEDS_MAPPING not in error.reason or error.source != path.name:
+        return None
+    try:
+        return sniff_csv(path)
+    except OSError:
+        return None
+
+
+def mapping_spec(mapping: CsvMapping) -> str:
+    """The mapping as a `--map` spec ("date=Buchungstag,amount=Betrag,…"), to show or to edit."""
+    parts = [f"{role}={column}" for role, column in columns_used(mapping).items()]
+    parts.append(f"delimiter={DELIMITER_NAMES.get(mapping.delimiter, mapping.delimiter)}")
+    parts.append(f"decimal={'comma' if mapping.decimal_comma else 'point'}")
+    parts.append(f"dateformat={mapping.date_format}")
+    if not mapping.has_header:
+        parts.append("header=no")
+    return ",".join(parts)
 
 
 def _decode_as(data: bytes, encoding: str, source: str) -> str:
@@ -337,20 +361,27 @@ def _find_header(lines: list[str], delimiter: str, signature: frozenset[str] | s
     return None
 
 
-def _parse(lines: list[str], header_at: int, mapping: CsvMapping, source: str) -> ParsedStatement:
+def _parse(
+    lines: list[str], header_at: int | None, mapping: CsvMapping, source: str, *, layout: str
+) -> ParsedStatement:
     statement = ParsedStatement(account_iban="", source=source)
-    _account_from_preamble(lines[:header_at], statement)
-    reader = csv.reader(io.StringIO("\n".join(lines[header_at:])), delimiter=mapping.delimiter)
-    header = [cell.strip() for cell in next(reader)]
+    start = 0 if header_at is None else header_at
+    _account_from_preamble(lines[:start], statement, mapping.delimiter)
+    reader = csv.reader(io.StringIO("\n".join(lines[start:])), delimiter=mapping.delimiter)
+    if header_at is None:
+        rows = [(1 + offset, row) for offset, row in enumerate(reader)]
+        header = [str(index + 1) for index in range(max((len(row) for _, row in rows), default=0))]
+    else:
+        header = [cell.strip() for cell in next(reader, [])]
+        rows = [(header_at + 2 + offset, row) for offset, row in enumerate(reader)]
     columns: dict[str, int] = {}
     for index, name in enumerate(header):
         columns.setdefault(name, index)
-    rows = [(header_at + 2 + offset, row) for offset, row in enumerate(reader)]
     date_format = _settle_date_format(mapping, columns, rows)
     amount_at = columns.get(mapping.amount or mapping.debit, len(header))
     for line_no, row in rows:
         missing = len(header) - len(row)
-        if 0 < missing < len(row) and missing <= amount_at < len(header):
+        if header_at is not None and 0 < missing < len(row) and missing <= amount_at < len(header):
             # a row that lost a text cell: keep the amount columns aligned from the right
             row = row[: amount_at - missing] + [""] * missing + row[amount_at - missing :]
         transaction = _transaction(row, columns, mapping, date_format, source=source, line_no=line_no)
@@ -359,19 +390,45 @@ def _parse(lines: list[str], header_at: int, mapping: CsvMapping, source: str) -
         transaction.raw = mapping.delimiter.join(row)
         statement.transactions.append(transaction)
         if mapping.account and not (statement.account_iban or statement.account_number):
-            _set_account(statement, _cell(row, columns, mapping.account))
+            _set_account(statement, clean_cell(_cell(row, columns, mapping.account)))
     if statement.transactions:
         statement.currency = statement.transactions[0].currency
+    present = columns_used(mapping, present=set(columns) | {str(index + 1) for index in range(len(header))})
+    used = ", ".join(f"{role}={column}" for role, column in present.items())
+    statement.layout = f"{layout} ({used})"
     return statement
 
 
-def _account_from_preamble(preamble: list[str], statement: ParsedStatement) -> None:
+def _account_from_preamble(preamble: list[str], statement: ParsedStatement, delimiter: str) -> None:
+    """An IBAN above the table, else the number under or beside a "Kontonummer"/"Konto" label."""
     for line in preamble:
         for match in _IBAN_CELL_RE.finditer(line):
             candidate = match.group(1).replace(" ", "")
             if is_valid_iban(candidate):
                 statement.account_iban = candidate
                 return
+    rows = list(csv.reader(preamble, delimiter=delimiter))
+    for at, row in enumerate(rows):
+        for index, cell in enumerate(row):
+            if not _ACCOUNT_LABEL_RE.match(cell.strip()):
+                continue
+            beside = row[index + 1].strip() if index + 1 < len(row) else ""
+            below = rows[at + 1][index].strip() if at + 1 < len(rows) and index < len(rows[at + 1]) else ""
+            for value in (beside, below):
+                if _ACCOUNT_NUMBER_RE.match(value):
+                    statement.account_number = value
+                    return
+
+
+def _account_from_file_name(source: str, statement: ParsedStatement) -> None:
+    """Exports named after their account ("DE12….csv", "umsaetze_DE12…_2024.csv") name it when the content does not."""
+    if statement.account_iban:
+        return
+    name = source.rsplit(":", 1)[-1].upper()
+    for match in re.finditer(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", name.replace(" ", "")):
+        if is_valid_iban(match.group(0)):
+            statement.account_iban = match.group(0)
+            return
 
 
 def _set_account(statement: ParsedStatement, value: str) -> None:
@@ -384,7 +441,8 @@ def _set_account(statement: ParsedStatement, value: str) -> None:
 
 def _cell(row: list[str], columns: dict[str, int], name: str) -> str:
     index = columns.get(name) if name else None
-    return row[index].strip() if index is not None and index < len(row) else ""
+    value = row[index].strip() if index is not None and index < len(row) else ""
+    return "" if value.upper() in _EMPTY_MARKS else value
 
 
 def _transaction(
@@ -419,7 +477,7 @@ def _transaction(
         amount=amount,
         currency=currency,
         counterparty_name=" ".join(name.split()),
-        counterparty_iban=_cell(row, columns, mapping.iban).replace(" ", ""),
+        counterparty_iban=clean_cell(_cell(row, columns, mapping.iban)).replace(" ", ""),
         counterparty_bic=_cell(row, columns, mapping.bic),
         purpose=sepa.purpose,
         end_to_end_id=_cell(row, columns, mapping.end_to_end_id) or sepa.keys.get("EREF", ""),
@@ -457,6 +515,8 @@ def _signed_amount(
         if debit is None and credit is None:
             raise StatementFormatError(source, f"line {line_no}", "row without an amount")
         amount = (credit or Decimal(0)) - abs(debit or Decimal(0))
+    if amount > 0 and _cell(row, columns, mapping.direction).upper() in DEBIT_MARKS:
+        amount = -amount
     fee = parse(mapping.fee) if mapping.fee else None
     return amount - fee if fee else amount
 
@@ -484,11 +544,13 @@ def _date(text: str, date_format: str) -> date | None:
         formats.append(date_format[:-2] + "%Y")
     if " " in date_format:
         formats.append(date_format.split(" ")[0])
+    day = text.split(" ")[0].split("T")[0]
     for fmt in formats:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
+        for value in (text, day):
+            try:
+                return datetime.strptime(value, fmt).date()
+            except ValueError:
+                continue
     return None
 
 
@@ -510,76 +572,7 @@ def _settle_date_format(mapping: CsvMapping, columns: dict[str, int], rows: list
     return mapping.date_format
 
 
-_NAME_HINTS: dict[str, tuple[str, ...]] = {
-    "date": ("buchungstag", "buchungsdatum", "buchung", "datum", "booking date", "date"),
-    "value_date": ("valuta", "wertstellung", "wert", "value date"),
-    "amount": ("betrag", "umsatz", "amount", "net", "netto"),
-    "name": ("empfänger", "auftraggeber", "begünstigter", "zahlungspflichtige", "name", "partner"),
-    "iban": ("iban", "kontonummer"),
-    "bic": ("bic",),
-    "currency": ("währung", "waehrung", "currency"),
-    "posting_text": ("buchungstext", "umsatzart", "vorgang", "type"),
-    "purpose": ("verwendungszweck", "purpose", "reference", "description"),
-}
-
-
 def sniff_csv(path: Path) -> CsvMapping:
-    """Guess delimiter, encoding, decimal comma, date format and columns of an unknown export, for review."""
+    """The detector's best reading of an unknown export (sure or not), as the start of a mapping to review."""
     text, encoding = decode_csv(path.read_bytes())
-    lines = text.splitlines()
-    header_at = max(range(min(len(lines), _HEADER_SCAN_LINES)), key=lambda i: _header_score(lines[i]), default=0)
-    sample = "\n".join(lines[header_at : header_at + 20])
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=";,\t|").delimiter
-    except csv.Error:
-        delimiter = ";"
-    rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
-    header = [cell.strip() for cell in rows[0]] if rows else []
-    chosen: dict[str, str] = {}
-    for key, hints in _NAME_HINTS.items():
-        for hint in hints:
-            found = next((name for name in header if name.lower().startswith(hint) and name not in chosen.values()), "")
-            if found:
-                chosen[key] = found
-                break
-    values = [cell.strip() for row in rows[1:] for cell in row]
-    comma = sum(bool(re.fullmatch(r"[-+]?[\d.]*\d,\d{2}", value)) for value in values)
-    point = sum(bool(re.fullmatch(r"[-+]?[\d,]*\d\.\d{2}", value)) for value in values)
-    date_column = header.index(chosen["date"]) if chosen.get("date") in header else -1
-    first_dates = [row[date_column].strip() for row in rows[1:] if 0 <= date_column < len(row)]
-    return CsvMapping(
-        delimiter=delimiter,
-        encoding=encoding,
-        decimal_comma=comma >= point,
-        date_format=_guess_date_format(first_dates),
-        date=chosen.get("date", ""),
-        value_date=chosen.get("value_date", ""),
-        amount=chosen.get("amount", ""),
-        currency=chosen.get("currency", ""),
-        name=chosen.get("name", ""),
-        iban=chosen.get("iban", ""),
-        bic=chosen.get("bic", ""),
-        purpose=(chosen["purpose"],) if "purpose" in chosen else (),
-        posting_text=chosen.get("posting_text", ""),
-    )
-
-
-def _header_score(line: str) -> int:
-    """Header lines have many cells and no digits-only cells."""
-    cells = re.split(r"[;,\t|]", line)
-    return len(cells) - 3 * sum(bool(re.search(r"\d", cell)) for cell in cells)
-
-
-def _guess_date_format(values: list[str]) -> str:
-    for fmt in ("%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S"):
-        if values and all(_strict_date(value, fmt) for value in values if value):
-            return fmt
-    return "%d.%m.%Y"
-
-
-def _strict_date(text: str, fmt: str) -> bool:
-    try:
-        datetime.strptime(text, fmt)
-    except ValueError:
-        return False
-    return True
+    return replace(detect_layout(text, file_name=path.name).mapping, encoding=encoding)

@@ -68,3 +68,4 @@ class ParsedStatement:
     # (line, date as written, date taken) for a day after its month's end, which banks do send (30 Feb)
     date_notes: list[tuple[int, str, date]] = field(default_factory=list)
     open_end_at: int = 0  # line of the last record of a text that ends without closing balance or '-'
+    layout: str = ""  # a CSV's layout and the columns read, for the import report

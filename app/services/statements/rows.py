@@ -62,6 +62,7 @@ class StatementRows:
     rows: list[Row] = field(default_factory=list)
     date_notes: list[tuple[int, str, date]] = field(default_factory=list)  # see ParsedStatement
     open_end_at: int = 0
+    layout: str = ""  # see ParsedStatement
 
 
 def _fold(text: str) -> str:
@@ -124,6 +125,7 @@ def statement_rows(statement: ParsedStatement) -> StatementRows:
         rows=[_row(tx) for tx in transactions],
         date_notes=statement.date_notes,
         open_end_at=statement.open_end_at,
+        layout=statement.layout,
     )
 
 
