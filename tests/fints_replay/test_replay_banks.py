@@ -2,78 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
 
 import pytest
+from replay_cli import EXIT_BANK, EXIT_WRONG_PIN, Cli, ibans
 from replay_server import DATA, Bank, ReplayServer, split_segments
 
-from app.cli import main
-
-PASSPHRASE = "Replay-Passphrase-0815"
-FAILURE_WORDS = ("unexpected error", "unerwarteter Fehler", "Traceback")
-EXIT_WRONG_PIN, EXIT_BANK = 3, 4
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-class Cli:
-    """`kontor …` in this process, as a script runs it: PIN from KONTOR_PIN, TANs from standard input."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], ledger: Path) -> None:
-        self.monkeypatch = monkeypatch
-        self.capsys = capsys
-        self.ledger = ledger
-
-    def __call__(self, *args: str, pin: str, stdin: str = "") -> Run:
-        self.monkeypatch.setenv("KONTOR_PASSPHRASE", PASSPHRASE)
-        self.monkeypatch.setenv("KONTOR_PIN", pin)
-        self.monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        self.capsys.readouterr()
-        code = main(["--ledger", str(self.ledger), *args])
-        out, err = self.capsys.readouterr()
-        assert not any(word in out + err for word in FAILURE_WORDS), err
-        assert not re.search(rf"(?<![\w]){re.escape(pin)}(?![\w])", out + err)
-        return Run(code, out, err)
-
-    def add(self, bank: Bank, url: str) -> Run:
-        options = [f"--{option.replace('_', '-')}={bank.info[option]}" for option in ("tan_method", "tan_medium")
-                   if option in bank.info]  # fmt: skip
-        return self("--json", "bank", "add", "--blz", bank.blz, "--url", url, "--login", bank.login, *options,
-                    pin=bank.pin)  # fmt: skip
-
-    def sync(self, bank: Bank, *, tan: str = "") -> Run:
-        return self("sync", "--json", "--since", "2020-02-05", pin=bank.pin, stdin=tan)
-
-
-def ibans(bank: Bank) -> list[str]:
-    """The recorded accounts as Kontor keeps them (upper case; the recordings' IBANs are anonymised)."""
-    return sorted(str(iban).upper() for iban in bank.info["accounts"])  # type: ignore[attr-defined]
-
-
-@pytest.fixture(scope="module")
-def blank_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One freshly created ledger, copied for each test (creating one costs a key derivation)."""
-    path = tmp_path_factory.mktemp("replay") / "blank.kontor"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("KONTOR_PASSPHRASE", PASSPHRASE)
-        assert main(["--ledger", str(path), "init", "--company", "Replay GmbH"]) == 0
-    return path
-
-
-@pytest.fixture
-def cli(blank_ledger: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
-    return Cli(monkeypatch, capsys, Path(shutil.copy(blank_ledger, tmp_path / "replay.kontor")))
+from app.services.fints_client import BankLogin, FinTSService
+from app.services.prompts import TanChallenge, TanMechanismOption, UserPrompts
 
 
 @pytest.fixture
@@ -102,7 +42,7 @@ def test_every_bank_names_its_source() -> None:
 
 
 # --- banks that let the user in ---------------------------------------------------------------------------
-@pytest.mark.parametrize("replay", ["dkb", "ing", "postbank"], indirect=True)
+@pytest.mark.parametrize("replay", ["dkb", "gls", "ing", "postbank"], indirect=True)
 def test_bank_add_lists_the_recorded_accounts(cli: Cli, replay: ReplayServer) -> None:
     bank = replay.bank.bank
     added = cli.add(bank, replay.url)
@@ -137,16 +77,8 @@ def test_sync_completes(cli: Cli, replay: ReplayServer) -> None:
     assert synced.code == 0, synced.err
     [result] = json.loads(synced.out)
     assert sorted(a["iban"].upper() for a in result["accounts"]) == ibans(bank)
-
-
-@pytest.mark.parametrize("replay", ["dkb"], indirect=True)
-def test_dkb_balance_is_the_recorded_one(cli: Cli, replay: ReplayServer) -> None:
-    bank = replay.bank.bank
-    assert cli.add(bank, replay.url).code == 0
-    synced = cli.sync(bank)
-    [result] = json.loads(synced.out)
-    [account] = result["accounts"]
-    assert (account["balance"], account["balance_on"]) == ("123.45", "2020-04-09")
+    balances = {a["iban"]: [a["balance"], a["balance_on"]] for a in result["accounts"] if a["balance"] is not None}
+    assert balances == bank.info.get("balances", {})
 
 
 @pytest.mark.xfail(
@@ -163,6 +95,69 @@ def test_dkb_tan_request_on_statements_is_not_dropped(cli: Cli, replay: ReplaySe
     [result] = json.loads(synced.out) if synced.code == 0 else [{"accounts": []}]
     warned = any(a["warnings"] for a in result["accounts"])
     assert answered or warned or synced.code != 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SYNC: the GLS recording has no HKSAL answer (a missing balance must be a warning on that account) and its "
+    "CAMT pages hold empty documents (<Document/> without Rpt must be a warning naming the document)",
+)
+@pytest.mark.parametrize("replay", ["gls"], indirect=True)
+def test_gls_sync_pages_through_camt_with_one_tan(cli: Cli, replay: ReplayServer) -> None:
+    bank = replay.bank.bank
+    assert cli.add(bank, replay.url).code == 0
+    synced = cli.sync(bank, tan="123456\n")
+    assert synced.code == 0, synced.err
+    assert replay.bank.requests.count([b"HKTAN"]) == 1
+    assert sum(b"HKCAZ" in kinds for kinds in replay.bank.requests) == 3
+    [result] = json.loads(synced.out)
+    [account] = result["accounts"]
+    assert account["new"] == 0 and account["warnings"]
+
+
+@pytest.mark.parametrize("replay", ["gls"], indirect=True)
+def test_gls_camt_pages_come_through_the_fints_service(replay: ReplayServer) -> None:
+    """Below the sync: one TAN (0030), then the touchdown points (3040) of two pages, three documents as sent."""
+    bank = replay.bank.bank
+    prompts = TanPrompts("123456")
+    service = FinTSService(BankLogin(bank.blz, replay.url, bank.login), pin=bank.pin, product_id="X", prompts=prompts)
+    service.bootstrap()
+    with service.session():
+        [account] = service.accounts()
+        documents = service.camt_statements(account, date(2020, 2, 5), None)
+    assert [len(d) for d in documents] == [262, 262, 262]
+    assert all(d.endswith(b"</Document>") for d in documents)
+    assert prompts.asked == ["Ihre TAN wurde als SMS an Ihr Mobiltelefon '012345678910' gesendet."]
+    assert [k for k in replay.bank.requests if b"HKCAZ" in k or k == [b"HKTAN"]] == [
+        [b"HKCAZ", b"HKTAN"], [b"HKTAN"], [b"HKCAZ", b"HKTAN"], [b"HKCAZ", b"HKTAN"]
+    ]  # fmt: skip
+
+
+class TanPrompts(UserPrompts):
+    """Answers every TAN request with one TAN and records the challenges."""
+
+    def __init__(self, tan: str) -> None:
+        self.tan = tan
+        self.asked: list[str] = []
+
+    def ask_pin(self, label: str) -> str | None:
+        return None
+
+    def choose_tan_mechanism(self, options: Sequence[TanMechanismOption]) -> str | None:
+        return options[0].code
+
+    def choose_tan_medium(self, options: Sequence[str]) -> str | None:
+        return options[0]
+
+    def ask_tan(self, challenge: TanChallenge) -> str | None:
+        self.asked.append(challenge.text)
+        return self.tan
+
+    def await_decoupled(self, challenge: TanChallenge, polls: int) -> bool:
+        return False
+
+    def decoupled_finished(self, challenge: TanChallenge, approved: bool) -> None:
+        """Never decoupled here."""
 
 
 # --- banks that refuse the login ----------------------------------------------------------------------

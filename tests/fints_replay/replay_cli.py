@@ -1,0 +1,58 @@
+"""The Kontor CLI in this process against a FinTS server on 127.0.0.1, for the replay tests."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from replay_server import Bank
+
+from app.cli import main
+
+PASSPHRASE = "Replay-Passphrase-0815"
+FAILURE_WORDS = ("unexpected error", "unerwarteter Fehler", "Traceback")
+EXIT_WRONG_PIN, EXIT_BANK = 3, 4
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+class Cli:
+    """`kontor …` in this process, as a script runs it: PIN from KONTOR_PIN, TANs from standard input."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], ledger: Path) -> None:
+        self.monkeypatch = monkeypatch
+        self.capsys = capsys
+        self.ledger = ledger
+
+    def __call__(self, *args: str, pin: str, stdin: str = "") -> Run:
+        self.monkeypatch.setenv("KONTOR_PASSPHRASE", PASSPHRASE)
+        self.monkeypatch.setenv("KONTOR_PIN", pin)
+        self.monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        self.capsys.readouterr()
+        code = main(["--ledger", str(self.ledger), *args])
+        out, err = self.capsys.readouterr()
+        assert not any(word in out + err for word in FAILURE_WORDS), err
+        assert not re.search(rf"(?<![\w]){re.escape(pin)}(?![\w])", out + err)
+        return Run(code, out, err)
+
+    def add(self, bank: Bank, url: str) -> Run:
+        options = [f"--{option.replace('_', '-')}={bank.info[option]}" for option in ("tan_method", "tan_medium")
+                   if option in bank.info]  # fmt: skip
+        return self("--json", "bank", "add", "--blz", bank.blz, "--url", url, "--login", bank.login, *options,
+                    pin=bank.pin)  # fmt: skip
+
+    def sync(self, bank: Bank, *, tan: str = "") -> Run:
+        return self("sync", "--json", "--since", "2020-02-05", pin=bank.pin, stdin=tan)
+
+
+def ibans(bank: Bank) -> list[str]:
+    """The recorded accounts as Kontor keeps them (upper case; the recordings' IBANs are anonymised)."""
+    return sorted(str(iban).upper() for iban in bank.info["accounts"])  # type: ignore[attr-defined]
