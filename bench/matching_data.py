@@ -424,6 +424,10 @@ def _pay(
                 group += rng.sample(siblings, min(len(siblings), rng.randint(1, most)))
             if len(group) == 1:
                 kind = "exact_reference"
+            elif kind == "collective_unlisted" and any(
+                len(same_amount[(id(account), i.amount)]) > 1 for i in group
+            ):  # another invoice of the same amount could take the place of one paid: no amount can tell them apart
+                kind = "collective_unlisted_same_amounts"
         paid.update(i.id for i in group)
         if kind == "no_reference_known_payer":
             twins = same_amount[(id(account), invoice.amount)]

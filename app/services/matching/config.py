@@ -88,7 +88,7 @@ def detect_patterns(numbers: Iterable[str]) -> list[str]:
     """One pattern per number shape, tolerant to dropped prefixes, other separators and dropped zeros.
 
     'RE-2026-0042' gives `(?:RE[sep]*)?\\d{4,4}[sep]*\\d{1,4}`; short numbers keep their prefix
-    mandatory so that a bare '42' in a purpose is not taken for an invoice.
+    mandatory so that a bare '42' in a purpose is not taken for an invoice. The most specific shapes come first.
     """
     shapes: Counter[tuple[str, ...]] = Counter()
     widths: dict[tuple[str, ...], list[tuple[int, int, bool]]] = {}
@@ -103,10 +103,11 @@ def detect_patterns(numbers: Iterable[str]) -> list[str]:
             (min(low, len(part)), max(high, len(part)), padded or (len(part) > 1 and part.startswith("0")))
             for (low, high, padded), part in zip(seen, parts, strict=True)
         ]
-    patterns = []
-    for shape, _count in shapes.most_common(_MAX_PATTERNS):
-        patterns.append(_shape_pattern(shape, widths[shape]))
-    return patterns
+    common = [shape for shape, _count in shapes.most_common(_MAX_PATTERNS)]
+    # A regex alternation takes the first alternative that matches, not the longest: more digit groups and
+    # longer numbers first, so '260719-559' is not cut to '260719' by a six-digit shape.
+    common.sort(key=lambda shape: (-shape.count("#"), -sum(low for low, _high, _padded in widths[shape])))
+    return [_shape_pattern(shape, widths[shape]) for shape in common]
 
 
 def _shape_pattern(shape: tuple[str, ...], widths: list[tuple[int, int, bool]]) -> str:

@@ -65,6 +65,7 @@ _MIN_DISTINCTIVE_DIGITS = 6
 _HEAD = 3  # a typo that leaves these first characters alone keeps a beginning some invoice number has
 _NAME_TOKEN_MAX_CUSTOMERS = 200
 _MAX_CUSTOMERS_PER_PAYMENT = 3
+_MAX_KNOWN_CUSTOMERS = 8
 _MAX_AMOUNT_ONLY = 10
 _MAX_SAME_AMOUNT = 50
 _ISSUED_AFTER_BOOKING = timedelta(days=7)
@@ -91,6 +92,15 @@ class _Fit:
     weight: float
     allocations: tuple[tuple[int, int, int], ...]  # invoice id, cents, discount cents
     reason: str
+
+
+@dataclass(slots=True)
+class _Pool:
+    """The candidates of a combination; `complete` if none was left out, `everything` if they are all that is open."""
+
+    items: list[_Open]
+    complete: bool
+    everything: bool
 
 
 @dataclass(slots=True)
@@ -363,7 +373,7 @@ class Matcher:
         if payer is None:
             return []
         proposals: dict[tuple[int, ...], Proposal] = {}
-        hits: dict[int, tuple[str, bool]] = {}  # invoice id -> field, found only without leading zeros
+        hits: dict[int, tuple[str, bool, str]] = {}  # invoice id -> field, found only without zeros, token
         closed_hit = False
         typo_keys: set[str] = set()
         side = payer.side
@@ -380,7 +390,7 @@ class Matcher:
                     if self._usable(invoice_id, payer) is None:
                         closed_hit = True
                     elif invoice_id not in hits or hits[invoice_id][1]:
-                        hits[invoice_id] = (field, loose)
+                        hits[invoice_id] = (field, loose, token)
                 if len(keys[0]) >= _MIN_TYPO_KEY:
                     typo_keys.add(keys[0])
         self._number_proposals(payer, hits, proposals)
@@ -400,7 +410,7 @@ class Matcher:
         return sorted(proposals.values(), key=lambda p: (-p.score, [a.invoice_id for a in p.allocations]))
 
     def _number_proposals(
-        self, payer: _Payer, hits: dict[int, tuple[str, bool]], out: dict[tuple[int, ...], Proposal]
+        self, payer: _Payer, hits: dict[int, tuple[str, bool, str]], out: dict[tuple[int, ...], Proposal]
     ) -> None:
         """Invoices named in the payment: each alone, and together per customer as a collective payment.
 
@@ -442,9 +452,18 @@ class Matcher:
                         ).format(number=number, customer=customer)
                     elif fit.kind == "exact" and len(hits) == 1:
                         # Whoever pays: the exact number and the exact open amount leave no other reading,
-                        # unless the payer is known as a customer with an open invoice of this amount.
-                        own_reading = self._own_fits(payer)
-                        if own_reading:
+                        # unless another number differs only in prefix or zeros ('RE-2026-01553', 'R 2026 1553'),
+                        # or the payer is (or is named like) a customer with an open invoice of this amount.
+                        twins = payer.side.by_stripped.get(number_keys(number)[-1], ())
+                        literal = _literal(hits[item.invoice.id][2]) == _literal(number)
+                        own_reading = self._own_fits(payer, number)
+                        if len(twins) > 1 and not literal:
+                            cap = below
+                            doubt = _("{number} differs from {other} only in prefix or leading zeros").format(
+                                number=number,
+                                other=", ".join(self._open[i].invoice.number for i in twins if i != item.invoice.id),
+                            )
+                        elif own_reading:
                             cap = below
                             doubt = _("{number} is named, but the payer's own {own} has this amount too").format(
                                 number=number, own=_numbers(own_reading)
@@ -533,16 +552,24 @@ class Matcher:
                 doubt=doubt,
             )
 
-    def _own_fits(self, payer: _Payer) -> list[_Open]:
-        """Open invoices of the customers the payer is known for that the amount settles (exactly or nearly)."""
+    def _own_fits(self, payer: _Payer, number: str) -> list[_Open]:
+        """Open invoices one digit away from `number` that the amount settles (exactly or nearly), of the
+        customers the payer is known for or clearly named like: the payer's own invoice, mistyped."""
+        near = set(neighbours(number_keys(number)[0]))
+        customers = self._known_customers(payer)
+        if payer.name:
+            customers.update(
+                cid for cid, score in self._name_candidates(payer.name, interactive=False) if score >= NAME_STRONG
+            )
         found = []
-        for customer_id in self._known_customers(payer):
+        for customer_id in sorted(customers):
             amounts = payer.side.amounts_by_customer.get(customer_id, [])
             low, high = bisect_left(amounts, (payer.cents, 0)), bisect_right(amounts, (self._upper(payer.cents) + 1,))
             for cents, invoice_id in amounts[low:high]:
                 item = self._usable(invoice_id, payer)
                 if item is not None and cents - payer.cents <= self._slack(cents):
-                    if self._fit(payer, [item]).kind in _STRONG_FITS:
+                    keys = number_keys(item.invoice.number)
+                    if keys and keys[0] in near and self._fit(payer, [item]).kind in _STRONG_FITS:
                         found.append(item)
         return found
 
@@ -568,8 +595,10 @@ class Matcher:
             customers.update(cid for cid, _score in self._name_candidates(payer.name, interactive=interactive))
         side = payer.side
         singles: list[tuple[int, tuple[float, str | None], _Fit, _Open]] = []
-        pools: list[tuple[int, tuple[float, str | None], list[_Open]]] = []
-        for customer_id in sorted(customers)[: _MAX_CUSTOMERS_PER_PAYMENT * (2 if interactive else 1)]:
+        pools: list[tuple[int, tuple[float, str | None], _Pool]] = []
+        # Every customer of a known account (branches, private and business), at most a few found by name.
+        ordered = sorted(known)[:_MAX_KNOWN_CUSTOMERS] + sorted(customers - known)
+        for customer_id in ordered[: max(len(known), _MAX_CUSTOMERS_PER_PAYMENT * (2 if interactive else 1))]:
             open_ids = side.by_customer.get(customer_id)
             if not open_ids:
                 continue
@@ -584,7 +613,7 @@ class Matcher:
                     fit = self._fit(payer, [item])
                     if fit.kind in _STRONG_FITS:
                         singles.append((customer_id, support, fit, item))
-            pools.append((customer_id, support, self._oldest(open_ids, payer)))
+            pools.append((customer_id, support, self._pool(customer_id, payer)))
         # Uniqueness is judged over the customers the payer is known for (branches paying from one account).
         judged = {cid for cid, _s, _p in pools if cid in known} or {cid for cid, _s, _p in pools}
         rivals = [single for single in singles if single[0] in judged]
@@ -592,16 +621,19 @@ class Matcher:
             self._single_proposals(payer, singles, rivals, pools, out, doubts=doubts)
             return
         found: list[tuple[tuple[float, str | None], list[_Open]]] = []
-        complete = True
-        for customer_id, support, items in pools:
-            if len(items) == 1:
-                self._add(out, payer, self._fit(payer, items), support=support, named=False)
-            elif items:
-                solutions, done = self._subsets(payer.cents, items)
-                complete = complete and (done or customer_id not in judged)
+        incomplete: int | None = None  # a customer the search could not cover
+        for customer_id, support, pool in pools:
+            if len(side.by_customer[customer_id]) == 1:
+                only = self._usable(next(iter(side.by_customer[customer_id])), payer)
+                if only is not None:
+                    self._add(out, payer, self._fit(payer, [only]), support=support, named=False)
+            elif pool.items:
+                solutions, done = self._subsets(payer.cents, pool)
+                if not done and customer_id in judged:
+                    incomplete = customer_id
                 found += [(support, solution) for solution in solutions]
         judged_found = [solution for solution in found if solution[1][0].invoice.customer_id in judged]
-        unique = complete and len(judged_found) == 1
+        unique = incomplete is None and len(judged_found) == 1
         for support, solution in found:
             extra = []
             if unique and solution is judged_found[0][1]:
@@ -609,19 +641,19 @@ class Matcher:
                 customer = self._customer_name(solution[0].invoice.customer_id)
                 extra.append((W_UNIQUE, text.format(count=len(solution), customer=customer)))
             self._add(out, payer, self._fit(payer, solution), support=support, extra=extra, named=False)
+        amount = format_amount(from_cents(payer.cents))
         if len(judged_found) > 1:
             doubts.append(
                 _("several combinations of open invoices add up to {amount}: {first} or {second}").format(
-                    amount=format_amount(from_cents(payer.cents)),
+                    amount=amount,
                     first=_numbers(judged_found[0][1], joiner=" + "),
                     second=_numbers(judged_found[1][1], joiner=" + "),
                 )
             )
-        elif judged_found and not complete:
+        elif incomplete is not None:
             doubts.append(
-                _("too many open invoices of {customer} to rule out another combination adding up to {amount}").format(
-                    customer=self._customer_name(judged_found[0][1][0].invoice.customer_id),
-                    amount=format_amount(from_cents(payer.cents)),
+                _("too many open invoices of {customer} to rule out a combination adding up to {amount}").format(
+                    customer=self._customer_name(incomplete), amount=amount
                 )
             )
 
@@ -630,7 +662,7 @@ class Matcher:
         payer: _Payer,
         singles: list[tuple[int, tuple[float, str | None], _Fit, _Open]],
         rivals: list[tuple[int, tuple[float, str | None], _Fit, _Open]],
-        pools: list[tuple[int, tuple[float, str | None], list[_Open]]],
+        pools: list[tuple[int, tuple[float, str | None], _Pool]],
         out: dict[tuple[int, ...], Proposal],
         *,
         doubts: list[str],
@@ -645,8 +677,8 @@ class Matcher:
         complete = False
         if len(chosen) == 1:
             customer_id, _support, fit, item = chosen[0]
-            others = next(pool for cid, _s, pool in pools if cid == customer_id)
-            solutions, complete = self._subsets(payer.cents, [i for i in others if i is not item], limit=1)
+            pool = next(pool for cid, _s, pool in pools if cid == customer_id)
+            solutions, complete = self._subsets(payer.cents, pool, limit=1, without=item)
             combination = solutions[0] if solutions else None
             if combination is None and (complete or fit.kind == "exact"):
                 unique = item
@@ -681,34 +713,36 @@ class Matcher:
                 )
             )
 
-    def _oldest(self, open_ids: dict[int, None], payer: _Payer) -> list[_Open]:
-        """The customer's oldest usable open invoices, one more than the collective search may use."""
-        items = []
-        for invoice_id in open_ids:
-            item = self._usable(invoice_id, payer)
-            if item is not None:
-                items.append(item)
-                if len(items) > self.config.collective_max_candidates:
-                    break
-        return items
+    def _pool(self, customer_id: int, payer: _Payer) -> _Pool:
+        """A customer's usable open invoices below the amount, the candidates of a combination.
+
+        When there are more than the search may take, the oldest are searched for suggestions, and the pool is
+        marked incomplete: a combination found among them proves nothing about the others.
+        """
+        amounts = payer.side.amounts_by_customer.get(customer_id, [])
+        below = amounts[: bisect_left(amounts, (payer.cents, 0))]
+        items = [item for _cents, invoice_id in below if (item := self._usable(invoice_id, payer)) is not None]
+        limit = self.config.collective_max_candidates
+        if len(items) > limit:
+            return _Pool(sorted(items, key=lambda item: item.rank)[:limit], complete=False, everything=False)
+        return _Pool(items, complete=True, everything=len(items) == len(amounts))
 
     def _upper(self, cents: int) -> int:
         """The largest open amount a payment of `cents` can settle with discount or fees (see `_slack`)."""
         by_percent = int((cents + 2) / (1 - self._slack_percent)) + 1 if self._slack_percent < 1 else 10**15
         return max(cents + self._tolerance_cents + 2, by_percent)
 
-    def _subsets(self, target: int, items: list[_Open], *, limit: int = 2) -> tuple[list[list[_Open]], bool]:
+    def _subsets(
+        self, target: int, candidates: _Pool, *, limit: int = 2, without: _Open | None = None
+    ) -> tuple[list[list[_Open]], bool]:
         """Up to `limit` combinations of 2..N invoices adding up to the target; False if the search was cut short.
 
         Every candidate is searched, not the oldest first: which invoices are meant must not depend on order.
         """
         config = self.config
-        complete = len(items) <= config.collective_max_candidates
-        pool = sorted(
-            (i for i in items[: config.collective_max_candidates] if i.open_cents < target),
-            key=lambda i: (-i.open_cents, i.rank),
-        )
-        if complete and len(pool) == len(items) >= 2 and sum(i.open_cents for i in pool) == target:
+        complete = candidates.complete
+        pool = sorted((i for i in candidates.items if i is not without), key=lambda i: (-i.open_cents, i.rank))
+        if candidates.everything and len(pool) >= 2 and sum(i.open_cents for i in pool) == target:
             # Everything that is open: any other combination would leave out a positive amount.
             return [sorted(pool, key=lambda i: i.rank)], True
         prefix = [0]
@@ -951,6 +985,11 @@ def _distinctive(number: str) -> bool:
     A bare five-digit number is also a postcode, a customer number or part of a tax number.
     """
     return len(_GROUPS.findall(number.upper())) > 1 or len(number_keys(number)[0]) >= _MIN_DISTINCTIVE_DIGITS
+
+
+def _literal(text: str) -> str:
+    """A number as written, prefix included, without separators: 'RE-2026-0042' -> 'RE20260042'."""
+    return "".join(_GROUPS.findall(text.upper()))
 
 
 def _numbers(items: Sequence[_Open], *, joiner: str = ", ") -> str:
