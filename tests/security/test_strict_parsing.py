@@ -289,6 +289,20 @@ def test_bank_csv_amount_with_25_digits_is_a_line_error(ledger: Ledger, tmp_path
     assert count(ledger) == 0
 
 
+def test_bank_csv_control_characters_are_stripped_like_in_mt940(ledger: Ledger, tmp_path: Path) -> None:
+    csv_text = (
+        '"Auftragskonto";"Buchungstag";"Valutadatum";"Buchungstext";"Verwendungszweck";'
+        '"Beguenstigter/Zahlungspflichtiger";"Kontonummer";"BLZ";"Betrag";"Waehrung";"Info"\n'
+        f'"{IBAN}";"02.03.26";"02.03.26";"GUTSCHRIFT";"RE-\x0042";"M\x00\x07ller GmbH\x1b";"{CUSTOMER}";'
+        '"COBADEFFXXX";"10,00";"EUR";"Umsatz gebucht"\n'
+    )
+    [result] = import_statement_files(ledger, [write(tmp_path, "umsatz.csv", csv_text)], actor="anna")
+    assert result.ok and result.new == 1
+    with ledger.session() as session:
+        booking = session.scalar(select(Transaction))
+        assert booking is not None and (booking.counterparty_name, booking.purpose) == ("Mller GmbH", "RE-42")
+
+
 INVOICE_HEADER = "Rechnungsnummer;Kunde;Kundennummer;Rechnungsdatum;Betrag\n"
 
 

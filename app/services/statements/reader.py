@@ -20,6 +20,8 @@ _DECODE_CHUNK = 1 << 20
 _MT940_RE = re.compile(rb"(^|[\r\n])\x01?(:(20|25|28C?|60[FM]|61|86):|\{1:)")
 _BINARY_BYTES = frozenset(range(0x00, 0x09)) | frozenset(range(0x0E, 0x1A)) | frozenset({0x7F})
 _BOM = b"\xef\xbb\xbf"
+# Control bytes a CSV cell never means (no UTF-8 or cp1252 character contains them): dropped, as MT940 drops them.
+_CSV_CONTROL_BYTES = bytes((*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F))
 # Limits that keep one file's memory bounded whatever it holds; a real bank file stays far below each.
 MAX_MEMBER_BYTES = 512 << 20  # uncompressed size of one ZIP member, declared and counted while reading
 MAX_COMPRESSION_RATIO = 100  # bank files compress 5-20 fold; a member beyond this (and 1 MiB) is a ZIP bomb
@@ -86,7 +88,7 @@ def iter_statement_stream(
                 yield statement
     else:
         with open_binary() as stream:
-            data = _read_at_most(stream, MAX_CSV_BYTES, source)
+            data = _read_at_most(stream, MAX_CSV_BYTES, source).translate(None, _CSV_CONTROL_BYTES)
         for statement in read_bank_csv(data, source=source, profile=profile, mapping=mapping):
             found = True
             yield statement
@@ -109,8 +111,9 @@ def detect_format(source: str, head: bytes) -> str:
         return "camt"  # let the CAMT reader name the element it does not understand
     if _MT940_RE.search(head):
         return "mt940"
-    binary = sum(byte in _BINARY_BYTES for byte in text[:1024])
-    if binary:
+    sample = text[:1024]
+    binary = sum(byte in _BINARY_BYTES for byte in sample)
+    if binary * 32 > len(sample):  # a stray NUL in a cell is dropped later; a binary file is full of them
         raise StatementFormatError(source, "", "binary data, not a statement file (CAMT, MT940 or CSV)")
     return "csv"
 
