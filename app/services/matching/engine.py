@@ -68,6 +68,7 @@ _MAX_CUSTOMERS_PER_PAYMENT = 3
 _MAX_KNOWN_CUSTOMERS = 8
 _MAX_AMOUNT_ONLY = 10
 _MAX_SAME_AMOUNT = 50
+_FEW_SAME_AMOUNT = 3  # a short number and an amount this rare agree on one invoice by chance hardly ever
 _ISSUED_AFTER_BOOKING = timedelta(days=7)
 _STRONG_FITS = frozenset({"exact", "skonto", "shortfall", "collective"})
 _NOBODY: frozenset[int] = frozenset()
@@ -384,6 +385,9 @@ class Matcher:
                     continue
                 # Exact: the compact forms agree; loose: only once leading zeros are dropped from every group.
                 found, loose = side.by_key.get(keys[0], ()), False
+                if len(found) > 1:  # 'R 2026 0073' and '2026/0073': the one written as in the payment, if any
+                    written = _literal(token)
+                    found = [i for i in found if _literal(self._open[i].invoice.number) == written] or found
                 if not found:
                     found, loose = side.by_stripped.get(keys[-1], ()), True
                 for invoice_id in found:
@@ -395,8 +399,8 @@ class Matcher:
                     typo_keys.add(keys[0])
         self._number_proposals(payer, hits, proposals)
         # A typo often yields another existing number (numbering is dense): look for the intended one.
-        threshold = self.config.auto_threshold
-        if typo_keys and not any(p.kind in _STRONG_FITS or p.score >= threshold for p in proposals.values()):
+        # Also behind a named invoice the amount does not settle: a partial payment, or a typo of another one?
+        if typo_keys and not any(p.kind in _STRONG_FITS for p in proposals.values()):
             self._typo_proposals(payer, typo_keys, proposals, interactive=interactive, doubts=doubts)
         # A number of a paid invoice means a duplicate or a mistake: the payer's other invoices are no answer.
         if not hits and not closed_hit:
@@ -444,11 +448,11 @@ class Matcher:
                         cap = below
                         doubt = _("{number} is found only without its leading zeros, and the payer is not known for "
                                   "{customer}").format(number=number, customer=customer)
-                    elif not _distinctive(number):
+                    elif not _distinctive(number) and len(payer.side.by_amount[item.open_cents]) > _FEW_SAME_AMOUNT:
                         cap = below
                         doubt = _(
-                            "{number} may as well be a postcode, customer or tax number, and the payer is not known "
-                            "for {customer}"
+                            "{number} may as well be a postcode, customer or tax number, other open invoices have this "
+                            "amount too, and the payer is not known for {customer}"
                         ).format(number=number, customer=customer)
                     elif fit.kind == "exact" and len(hits) == 1:
                         # Whoever pays: the exact number and the exact open amount leave no other reading,
@@ -479,7 +483,10 @@ class Matcher:
                 numbers = ", ".join(i.invoice.number for i in items)
                 weight = min(weight for weight, _reason in found)
                 number = (weight, _("{numbers} found in the payment").format(numbers=numbers))
-                self._add(out, payer, self._fit(payer, items), support=support, number=number, named=True)
+                fit = self._fit(payer, items)
+                # Named together but not settled together: which of them the payment leaves open is a guess.
+                cap = None if fit.kind in _STRONG_FITS else below
+                self._add(out, payer, fit, support=support, number=number, named=True, cap=cap)
 
     def _typo_proposals(
         self,
@@ -922,6 +929,7 @@ class Matcher:
             if not self.config.multiple_hits:
                 score = min(score, self.config.auto_threshold - _CAP_BELOW_AUTO)
         elif fit.kind == "overpayment" and not fit.weight:
+            score = min(score, self.config.auto_threshold - _CAP_BELOW_AUTO)
             doubts.append(fit.reason)
         if cap is not None:
             score = min(score, cap)
