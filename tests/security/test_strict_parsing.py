@@ -289,6 +289,22 @@ def test_bank_csv_amount_with_25_digits_is_a_line_error(ledger: Ledger, tmp_path
     assert count(ledger) == 0
 
 
+def test_bank_csv_spelling_the_currency_as_a_sign_books_on_the_eur_account(ledger: Ledger, tmp_path: Path) -> None:
+    csv_text = (
+        '"Auftragskonto";"Buchungstag";"Valutadatum";"Buchungstext";"Verwendungszweck";'
+        '"Beguenstigter/Zahlungspflichtiger";"Kontonummer";"BLZ";"Betrag";"Waehrung";"Info"\n'
+        f'"{IBAN}";"02.03.26";"02.03.26";"GUTSCHRIFT";"RE-42";"Kunde";"{CUSTOMER}";"COBADEFFXXX";'
+        '"10,00";"€";"Umsatz gebucht"\n'
+        f'"{IBAN}";"03.03.26";"03.03.26";"GUTSCHRIFT";"RE-43";"Kunde";"{CUSTOMER}";"COBADEFFXXX";'
+        '"12,00";"Euro";"Umsatz gebucht"\n'
+    )
+    eur = write(tmp_path, "eur.sta", mt940(IBAN, bookings(), opening=Decimal("100")))
+    [first, result] = import_statement_files(ledger, [eur, write(tmp_path, "umsatz.csv", csv_text)], actor="anna")
+    assert first.ok and result.ok and result.new == 2
+    with ledger.session() as session:
+        assert set(session.scalars(select(Transaction.currency))) == {"EUR"}
+
+
 def test_bank_csv_control_characters_are_stripped_like_in_mt940(ledger: Ledger, tmp_path: Path) -> None:
     csv_text = (
         '"Auftragskonto";"Buchungstag";"Valutadatum";"Buchungstext";"Verwendungszweck";'

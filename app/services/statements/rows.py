@@ -42,6 +42,7 @@ RETURN_REASON, CURRENCY = ROW_COLUMNS.index("return_reason"), ROW_COLUMNS.index(
 
 Row = tuple[str | int | None, ...]
 
+_CURRENCY_NAMES = {"€": "EUR", "EURO": "EUR"}  # how some bank CSVs spell the currency column
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "AE", "Ö": "OE", "Ü": "UE", "ß": "ss"})
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
 
@@ -63,6 +64,12 @@ class StatementRows:
     date_notes: list[tuple[int, str, date]] = field(default_factory=list)  # see ParsedStatement
     open_end_at: int = 0
     layout: str = ""  # see ParsedStatement
+
+
+def currency_code(text: str) -> str:
+    """The ISO code of a currency as files write it ('€', 'Euro', 'eur'); no currency at all is EUR."""
+    code = text.strip().upper() or "EUR"
+    return _CURRENCY_NAMES.get(code, code)
 
 
 def _fold(text: str) -> str:
@@ -93,7 +100,7 @@ def _row(tx: ParsedTransaction) -> Row:
         booked_on,
         tx.value_on.isoformat() if tx.value_on else None,
         cents,
-        tx.currency or "EUR",
+        tx.currency if len(tx.currency) == 3 and tx.currency.isupper() else currency_code(tx.currency),
         tx.counterparty_name,
         tx.counterparty_iban.replace(" ", "").upper(),
         tx.counterparty_bic,
@@ -116,7 +123,7 @@ def statement_rows(statement: ParsedStatement) -> StatementRows:
         source=statement.source,
         account_iban=statement.account_iban,
         account_number=statement.account_number,
-        currency=statement.currency,
+        currency=currency_code(statement.currency),
         statement_id=statement.statement_id,
         pending=statement.pending,
         opening=statement.opening,
