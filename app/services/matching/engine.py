@@ -37,7 +37,7 @@ from app.services.matching.numbers import (
     compile_patterns,
     neighbours,
     number_keys,
-    tokens,
+    token_groups,
 )
 
 # Evidence weights; a score is their sum, clipped to 0..1.
@@ -379,23 +379,21 @@ class Matcher:
         typo_keys: set[str] = set()
         side = payer.side
         for field in self.config.search_fields:
-            for token in tokens(self._number_re, getattr(payment, field)):
-                keys = number_keys(token)
-                if not keys:
-                    continue
-                # Exact: the compact forms agree; loose: only once leading zeros are dropped from every group.
-                found, loose = side.by_key.get(keys[0], ()), False
-                if len(found) > 1:  # 'R 2026 0073' and '2026/0073': the one written as in the payment, if any
-                    written = _literal(token)
-                    found = [i for i in found if _literal(self._open[i].invoice.number) == written] or found
-                if not found:
-                    found, loose = side.by_stripped.get(keys[-1], ()), True
-                for invoice_id in found:
-                    if self._usable(invoice_id, payer) is None:
-                        closed_hit = True
-                    elif invoice_id not in hits or hits[invoice_id][1]:
-                        hits[invoice_id] = (field, loose, token)
-                if len(keys[0]) >= _MIN_TYPO_KEY:
+            for group in token_groups(self._number_re, getattr(payment, field)):
+                for token in group:
+                    keys = number_keys(token)
+                    if not keys:
+                        continue
+                    found, loose = self._lookup(side, token, keys)
+                    for invoice_id in found:
+                        if self._usable(invoice_id, payer) is None:
+                            closed_hit = True
+                        elif invoice_id not in hits or hits[invoice_id][1]:
+                            hits[invoice_id] = (field, loose, token)
+                    if found:
+                        break
+                keys = number_keys(group[0])
+                if keys and len(keys[0]) >= _MIN_TYPO_KEY:
                     typo_keys.add(keys[0])
         self._number_proposals(payer, hits, proposals)
         # A typo often yields another existing number (numbering is dense): look for the intended one.
@@ -412,6 +410,21 @@ class Matcher:
         if len(proposals) < 2:
             return list(proposals.values())
         return sorted(proposals.values(), key=lambda p: (-p.score, [a.invoice_id for a in p.allocations]))
+
+    def _lookup(self, side: _Side, token: str, keys: tuple[str, ...]) -> tuple[Sequence[int], bool]:
+        """Invoices a token names, and whether only loosely: exact when the compact forms agree, loose when
+        they agree only once leading zeros are dropped from every group.
+
+        'R 2026 0073' and '2026/0073' share a compact form; a token written with letters names only the
+        invoice written with the same letters.
+        """
+        found: Sequence[int] = side.by_key.get(keys[0], ())
+        if len(found) > 1 and any(char.isalpha() for char in token):
+            written = _literal(token)
+            found = [i for i in found if _literal(self._open[i].invoice.number) == written] or found
+        if found:
+            return found, False
+        return side.by_stripped.get(keys[-1], ()), True
 
     def _number_proposals(
         self, payer: _Payer, hits: dict[int, tuple[str, bool, str]], out: dict[tuple[int, ...], Proposal]

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 _GROUPS = re.compile(r"[A-Z]+|[0-9]+")
 SEPARATORS = r"[\s./_:#-]{0,3}"
 _DIGITS = "0123456789"
+_LISTING = " ,;"
 
 
 def number_keys(text: str) -> tuple[str, ...]:
@@ -36,14 +37,30 @@ def tokens(pattern: re.Pattern[str] | None, text: str) -> Iterator[str]:
     The overlapping search finds 'RE-2026-00042' and then its tails '2026-00042', '00042'; the tails add
     nothing but lookups, while a number that merely follows another one ends elsewhere and is kept.
     """
+    for group in token_groups(pattern, text):
+        yield group[0]
+
+
+def token_groups(pattern: re.Pattern[str] | None, text: str) -> Iterator[list[str]]:
+    """The tokens ending at one place, longest first, with only the tails that start after a space or comma.
+
+    In '2026/1769 300506' a shape with a space separator reads '1769 300506' as one number; the tail
+    '300506' is a number of its own. Tails after '-' or '/' ('00042' of 'RE-2026-00042') are parts of one.
+    """
     if pattern is None or not text:
         return
+    group: list[str] = []
     last_end = -1
     for match in pattern.finditer(text):
         end = match.end(1)
         if end != last_end:
-            last_end = end
-            yield match.group(1)
+            if group:
+                yield group
+            group, last_end = [match.group(1)], end
+        elif match.start(1) and text[match.start(1) - 1] in _LISTING:
+            group.append(match.group(1))
+    if group:
+        yield group
 
 
 def neighbours(key: str, *, within: int | None = None) -> list[str]:
