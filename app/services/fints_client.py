@@ -157,6 +157,7 @@ class KontorFinTSClient(FinTS3PinTanClient):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.bank_codes: list[tuple[str, str]] = []
+        self.last_hitan: Any = None
         super().__init__(*args, **kwargs)
 
     def process_response_message(self, dialog: Any, message: Any, internal_send: bool = True) -> None:
@@ -164,7 +165,19 @@ class KontorFinTSClient(FinTS3PinTanClient):
         for kind in ("HIRMG", "HIRMS"):
             for segment in message.find_segments(kind):
                 self.bank_codes += [(r.code, r.text or "") for r in segment.responses]
+        self.last_hitan = message.find_segment_first("HITAN")
         super().process_response_message(dialog, message, internal_send=internal_send)
+
+    def missed_login_tan(self, mark: int) -> NeedTANResponse | None:
+        """The login's TAN request when the bank put its 0030 on HKIDN, not on HKTAN (Consorsbank).
+
+        python-fints only looks for 0030 among the answers to its HKTAN and would carry on without the TAN.
+        """
+        asked = any(code == "0030" for code, _text in self.bank_codes[mark:])
+        hitan = self.last_hitan
+        if self.init_tan_response is not None or not asked or not getattr(hitan, "task_reference", None):
+            return None
+        return NeedTANResponse(None, hitan, "_continue_dialog_initialization", self.is_challenge_structured(), False)
 
     def get_transactions_mt940_raw(self, account: SEPAAccount, start: date, end: date | None) -> Any:
         """HKKAZ with touchdowns, returning the booked MT940 bytes for Kontor's own parser (or a TAN request)."""
@@ -301,7 +314,9 @@ class FinTSService:
         """One standing dialog, login SCA included; only one per login at a time in this process."""
         with _login_lock(self.login.blz, self.login.login), self._translated():
             self._check_cancel()
+            mark = len(self._client.bank_codes)
             with self._client:
+                self._client.init_tan_response = self._client.missed_login_tan(mark) or self._client.init_tan_response
                 if isinstance(self._client.init_tan_response, NeedTANResponse):
                     self._complete(self._client.init_tan_response, len(self._client.bank_codes))
                     self._client.init_tan_response = None
