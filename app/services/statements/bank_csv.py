@@ -304,7 +304,7 @@ def read_bank_csv(
             raise StatementFormatError(source, "", f"no header line with the date column {mapping.date!r}")
         return [_parse(lines, header_at, mapping, source, layout="your mapping")]
     candidates = [p for p in PROFILES if profile is None or p.name == profile]
-    if not candidates:
+    if profile is not None and not candidates:
         raise StatementFormatError(source, "", f"unknown CSV profile {profile!r}; known: {', '.join(profile_names())}")
     for candidate in candidates:
         header_at = _find_header(lines, candidate.mapping.delimiter, candidate.signature)
@@ -337,7 +337,7 @@ def suggested_mapping(path: Path, error: StatementFormatError) -> CsvMapping | N
 
 def mapping_spec(mapping: CsvMapping) -> str:
     """The mapping as a `--map` spec ("date=Buchungstag,amount=Betrag,…"), to show or to edit."""
-    parts = [f"{role}={column}" for role, column in columns_used(mapping).items()]
+    parts = [f"{role}={column}" for role, column in columns_used(mapping, raw=True).items()]
     parts.append(f"delimiter={DELIMITER_NAMES.get(mapping.delimiter, mapping.delimiter)}")
     parts.append(f"decimal={'comma' if mapping.decimal_comma else 'point'}")
     parts.append(f"dateformat={mapping.date_format}")

@@ -175,6 +175,7 @@ _EXACT: dict[str, tuple[str, ...]] = {
         "art",
     ),
     "status": ("status", "state", "info", "umsatzstatus", "buchungsstatus"),
+    "fee": ("fee", "fees", "gebuehr", "gebuehren", "entgelt"),
     "balance": ("saldo", "saldo nach buchung", "balance", "kontostand", "guthaben"),
 }
 _PREFIX: dict[str, tuple[str, ...]] = {
@@ -198,7 +199,18 @@ _CONTAINS: dict[str, tuple[str, ...]] = {
     "balance": ("saldo",),
 }
 # Columns that look like amounts or dates by name but are not the booking's (original currency, balances).
-_NOT_AMOUNT = ("ursprung", "original", "fremdwaehrung", "brutto", "gross", "gebuehr", "fee", "entgelt", "saldo")
+_NOT_AMOUNT = (
+    "ursprung",
+    "original",
+    "fremdwaehrung",
+    "brutto",
+    "gross",
+    "gebuehr",
+    "fee",
+    "entgelt",
+    "saldo",
+    "details",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,7 +412,10 @@ def detect_layout(text: str, *, file_name: str = "") -> Layout:
     if not data_at:
         guess = CsvMapping(delimiter=delimiter, date="", amount="")
         return Layout(guess, None, False, ("no line with a date and an amount",))
-    first = data_at[0]
+    # the bookings are the most common row width; a summary line above them (period, balance) is not one
+    modal, _count = Counter(len(rows[index]) for index in data_at).most_common(1)[0]
+    first = next(index for index in data_at if len(rows[index]) == modal)
+    data_at = [index for index in data_at if index >= first]
     candidates = [(index, _header_score(rows[index])) for index in range(first)]
     header_at, score = max(reversed(candidates), key=lambda item: item[1], default=(None, 0))
     data = [rows[index] for index in data_at]
@@ -408,6 +423,14 @@ def detect_layout(text: str, *, file_name: str = "") -> Layout:
         width = len(rows[header_at])
         table = [row for row in data if len(row) >= 0.8 * width] or data  # balance footers are shorter
         return _from_header(rows[header_at], header_at, table, delimiter)
+    previous = next(
+        (rows[index] for index in range(first - 1, -1, -1) if any(cell.strip() for cell in rows[index])), []
+    )
+    if len(previous) == len(rows[first]) and all(cell.strip() for cell in previous):
+        # a header whose names mean nothing to the detector: read by content, named by the header, not sure
+        return _from_content(
+            data, delimiter, header=[cell.strip() for cell in previous], header_at=rows.index(previous)
+        )
     return _from_content(data, delimiter)
 
 
@@ -445,6 +468,9 @@ def _from_header(header: list[str], header_at: int, data: list[list[str]], delim
             if normalise(cell) in ("kontonummer", "konto", "account", "account number") and _constant(data, index):
                 account = cell
                 break
+    if "amount" in chosen and {"debit", "credit"} <= set(chosen):
+        if len(_column(data, chosen["amount"])) < 0.5 * len(data):
+            del chosen["amount"]  # a mostly empty amount column beside debit and credit (ZKB's "Amount details")
     dates = _column(data, chosen["date"]) if "date" in chosen else []
     amount_column = chosen.get("amount", chosen.get("debit", chosen.get("credit")))
     amounts = [
@@ -473,6 +499,7 @@ def _from_header(header: list[str], header_at: int, data: list[list[str]], delim
         creditor_id=names[chosen["creditor_id"]] if "creditor_id" in chosen else "",
         customer_reference=names[chosen["customer_reference"]] if "customer_reference" in chosen else "",
         status=names[chosen["status"]] if "status" in chosen else "",
+        fee=names[chosen["fee"]] if "fee" in chosen and _gross(names, chosen) else "",
         pending_values=_pending_values(data, chosen.get("status")),
         account=account,
     )
@@ -487,6 +514,11 @@ def _from_header(header: list[str], header_at: int, data: list[list[str]], delim
     elif _share(amounts, is_amount) < 0.9:
         reasons.append(f"the column {names[amount_column]!r} does not hold amounts")
     return Layout(mapping, header_at, not reasons, tuple(reasons), columns_used(mapping))
+
+
+def _gross(names: list[str], chosen: dict[str, int]) -> bool:
+    """A fee column is taken off the amount unless the amount is already net (PayPal's "Netto")."""
+    return "amount" in chosen and normalise(names[chosen["amount"]]) not in ("net", "netto", "net amount")
 
 
 def _constant(data: list[list[str]], index: int) -> bool:
@@ -516,10 +548,13 @@ def _direction_by_content(names: list[str], data: list[list[str]], *, exclude: s
     return ""
 
 
-def _from_content(data: list[list[str]], delimiter: str) -> Layout:
+def _from_content(
+    data: list[list[str]], delimiter: str, *, header: list[str] | None = None, header_at: int | None = None
+) -> Layout:
     """A file without a header: dates, amounts, IBANs and currency codes recognised column by column."""
     width = max(len(row) for row in data)
-    names = [str(index + 1) for index in range(width)]
+    names = header if header is not None else [str(index + 1) for index in range(width)]
+    width = min(width, len(names))
     kinds: dict[str, list[int]] = {"date": [], "amount": [], "iban": [], "currency": [], "text": []}
     lengths: dict[int, float] = {}
     for index in range(width):
@@ -548,9 +583,13 @@ def _from_content(data: list[list[str]], delimiter: str) -> Layout:
     if len(kinds["amount"]) == 2 and _exclusive(data, *kinds["amount"]):
         # a debit and a credit column, one of them filled per row (Targobank)
         first, second = kinds["amount"]
-        debit, credit = (names[second], names[first]) if second in signed and first not in signed else (
-            names[first],
-            names[second],
+        debit, credit = (
+            (names[second], names[first])
+            if second in signed and first not in signed
+            else (
+                names[first],
+                names[second],
+            )
         )
         amounts = []
     if not kinds["date"]:
@@ -574,7 +613,7 @@ def _from_content(data: list[list[str]], delimiter: str) -> Layout:
     date_values = _column(data, kinds["date"][0]) if kinds["date"] else []
     mapping = CsvMapping(
         delimiter=delimiter,
-        has_header=False,
+        has_header=header is not None,
         decimal_comma=guess_decimal_comma(amount_values, delimiter=delimiter),
         date_format=guess_date_format(date_values),
         date=names[kinds["date"][0]] if kinds["date"] else "",
@@ -587,7 +626,9 @@ def _from_content(data: list[list[str]], delimiter: str) -> Layout:
         purpose=(names[texts[0]],) if texts else (),
         account=account,
     )
-    return Layout(mapping, None, not reasons, tuple(reasons), columns_used(mapping))
+    if header is not None:
+        reasons.append(f"no column named like a booking date or an amount ({', '.join(header)})")
+    return Layout(mapping, header_at, not reasons, tuple(reasons), columns_used(mapping))
 
 
 def _exclusive(data: list[list[str]], first: int, second: int) -> bool:
@@ -597,7 +638,7 @@ def _exclusive(data: list[list[str]], first: int, second: int) -> bool:
     )
 
 
-def columns_used(mapping: CsvMapping, *, present: set[str] | None = None) -> dict[str, str]:
+def columns_used(mapping: CsvMapping, *, present: set[str] | None = None, raw: bool = False) -> dict[str, str]:
     """Role → column as the report shows it (only those in `present` when given); header-less columns by number."""
     roles = (
         "date",
@@ -606,6 +647,7 @@ def columns_used(mapping: CsvMapping, *, present: set[str] | None = None) -> dic
         "debit",
         "credit",
         "direction",
+        "fee",
         "currency",
         "name",
         "name_for_debits",
@@ -628,5 +670,5 @@ def columns_used(mapping: CsvMapping, *, present: set[str] | None = None) -> dic
             value = value if isinstance(value, tuple) or value in present else ""
         text = "+".join(value) if isinstance(value, tuple) else value
         if text:
-            used[role] = text if mapping.has_header else f"column {text}"
+            used[role] = text if mapping.has_header or raw else f"column {text}"
     return used
