@@ -70,19 +70,19 @@ _THIRD_PARTIES = ("Steuerbüro Hartmann", "Factoring Bank AG", "Abrechnungszentr
 
 # Base share of related payments per kind; each data set multiplies every share by a seeded factor (0.4-2.5).
 _KINDS = {
-    "exact_reference": 30,
+    "exact_reference": 35,
     "reformatted_reference": 12,
-    "typo_reference": 5,
-    "typo_reference_unknown_payer": 1,
+    "typo_reference": 3,
+    "typo_reference_unknown_payer": 0.5,
     "no_reference_known_payer": 8,
-    "no_reference_unknown_payer": 3,
-    "installments": 4,
-    "collective_listed": 4,
-    "collective_unlisted": 4,
+    "no_reference_unknown_payer": 2,
+    "installments": 3,
+    "collective_listed": 3,
+    "collective_unlisted": 2,
     "skonto": 7,
     "short_payment_fees": 3,
-    "overpayment": 2,
-    "third_party_payer": 4,
+    "overpayment": 1.5,
+    "third_party_payer": 3,
     "payable": 8,
 }
 

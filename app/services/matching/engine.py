@@ -419,9 +419,17 @@ class Matcher:
         invoice written with the same letters.
         """
         found: Sequence[int] = side.by_key.get(keys[0], ())
-        if len(found) > 1 and any(char.isalpha() for char in token):
+        loose: Sequence[int] = ()
+        if found and any(char.isalpha() for char in token):
             written = _literal(token)
-            found = [i for i in found if _literal(self._open[i].invoice.number) == written] or found
+            same = [i for i in found if _literal(self._open[i].invoice.number) == written]
+            if same:
+                return same, False
+            # 'RE-2026-1387' is compactly 'R 2026 1387', but by its letters 'RE-2026-01387' without zeros.
+            letters = _letters(token)
+            loose = [i for i in side.by_stripped.get(keys[-1], ()) if _letters(self._open[i].invoice.number) == letters]
+        if loose:
+            return loose, True
         if found:
             return found, False
         return side.by_stripped.get(keys[-1], ()), True
@@ -762,7 +770,8 @@ class Matcher:
         config = self.config
         complete = candidates.complete
         pool = sorted((i for i in candidates.items if i is not without), key=lambda i: (-i.open_cents, i.rank))
-        if candidates.everything and len(pool) >= 2 and sum(i.open_cents for i in pool) == target:
+        everything = candidates.everything and 2 <= len(pool) <= config.collective_max_invoices
+        if everything and sum(i.open_cents for i in pool) == target:
             # Everything that is open: any other combination would leave out a positive amount.
             return [sorted(pool, key=lambda i: i.rank)], True
         prefix = [0]
@@ -1011,6 +1020,11 @@ def _distinctive(number: str) -> bool:
 def _literal(text: str) -> str:
     """A number as written, prefix included, without separators: 'RE-2026-0042' -> 'RE20260042'."""
     return "".join(_GROUPS.findall(text.upper()))
+
+
+def _letters(text: str) -> str:
+    """The letter groups of a number, its prefix: 'RE-2026-0042' -> 'RE'."""
+    return "".join(group for group in _GROUPS.findall(text.upper()) if group.isalpha())
 
 
 def _numbers(items: Sequence[_Open], *, joiner: str = ", ") -> str:
