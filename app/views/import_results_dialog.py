@@ -1,4 +1,5 @@
-"""What an import did, file by file, and a way to import files that named no account into a chosen one."""
+"""What an import did, file by file, and a way to import files that named no account into a chosen one, or CSV
+files whose columns were unclear with the columns the user corrected."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QTableWidget,
@@ -30,6 +32,7 @@ class ImportResultsDialog(QDialog):
     """A small table (one row per file), the warnings and errors in full, and the account choice if needed."""
 
     account_chosen = Signal(object, str)  # paths that need an account, the chosen IBAN
+    mapping_chosen = Signal(object, str)  # a CSV whose columns were unclear, the --map spec the user confirmed
 
     def __init__(
         self,
@@ -45,6 +48,9 @@ class ImportResultsDialog(QDialog):
         self.results = list(results)
         by_name = {path.name: path for path in paths}
         self.needing_account = [by_name[r.source] for r in results if r.needs_account and r.source in by_name]
+        self.needing_mapping = [
+            (by_name[r.source], r.mapping_guess) for r in results if r.mapping_guess and r.source in by_name
+        ]
 
         new = sum(r.new for r in results)
         skipped = sum(r.duplicates for r in results)
@@ -74,6 +80,7 @@ class ImportResultsDialog(QDialog):
 
         details = [f"✗ {r.error}" for r in results if r.error]
         details += [f"⚠ {warning}" for r in results for warning in r.warnings]
+        details += [f"· {note}" for r in results for note in r.notes]
         self.details = QPlainTextEdit("\n".join(details) or _("No warnings."))
         self.details.setReadOnly(True)
 
@@ -85,6 +92,9 @@ class ImportResultsDialog(QDialog):
         self.account_combo: QComboBox | None = None
         if self.needing_account:
             layout.addLayout(self._account_row(account_ibans))
+        self.mapping_edits: list[QLineEdit] = []
+        for path, guess in self.needing_mapping:
+            layout.addLayout(self._mapping_row(path, guess))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -105,6 +115,24 @@ class ImportResultsDialog(QDialog):
         row.addWidget(self.account_combo, 1)
         row.addWidget(import_button)
         return row
+
+    def _mapping_row(self, path: Path, guess: str) -> QHBoxLayout:
+        """The detector's best guess for an unclear CSV, as an editable spec, and a button to import with it."""
+        row = QHBoxLayout()
+        edit = QLineEdit(guess)
+        edit.setToolTip(_("Columns as FIELD=COLUMN, e.g. date=Buchungstag,amount=Betrag,name=Empfänger"))
+        self.mapping_edits.append(edit)
+        button = QPushButton(_("Import with these columns"))
+        button.clicked.connect(lambda: self._on_mapping_confirmed(path, edit.text()))
+        row.addWidget(QLabel(_("Columns of {file}:").format(file=path.name)))
+        row.addWidget(edit, 1)
+        row.addWidget(button)
+        return row
+
+    def _on_mapping_confirmed(self, path: Path, spec: str) -> None:
+        if spec.strip():
+            self.mapping_chosen.emit(path, spec.strip())
+            self.accept()
 
     def _on_import_button_clicked(self) -> None:
         assert self.account_combo is not None

@@ -13,7 +13,9 @@ from app.services.balances import accounts_overview
 from app.services.i18n import _
 from app.services.ledger import Ledger
 from app.services.payment_runs import after_statement_import
+from app.services.statement_csv_mappings import MappingSpecError, mapping_for
 from app.services.statement_import import ImportResult, import_statement_files
+from app.services.statements.bank_csv import CsvMapping
 from app.services.users import current_actor
 from app.views.errors import present_error
 from app.views.import_results_dialog import ImportResultsDialog
@@ -51,7 +53,9 @@ class StatementImporter(QObject):
         self._window = parent
         self.dialog: ImportResultsDialog | None = None
 
-    def import_files(self, paths: Sequence[Path], *, account_iban: str | None = None) -> None:
+    def import_files(
+        self, paths: Sequence[Path], *, account_iban: str | None = None, mapping: CsvMapping | None = None
+    ) -> None:
         if not paths:
             return
         paths = list(paths)
@@ -64,6 +68,7 @@ class StatementImporter(QObject):
                 paths,
                 actor=actor,
                 account_iban=account_iban,
+                mapping=mapping,
                 progress=progress,
                 cancel=cancel,
                 after_import=after_statement_import(actor),
@@ -92,7 +97,17 @@ class StatementImporter(QObject):
             self.imported.emit(results)
         self.dialog = ImportResultsDialog(results, paths=paths, account_ibans=ibans, parent=self._window)
         self.dialog.account_chosen.connect(self._on_dialog_account_chosen)
+        self.dialog.mapping_chosen.connect(self._on_dialog_mapping_chosen)
         self.dialog.open()
 
     def _on_dialog_account_chosen(self, paths: list[Path], iban: str) -> None:
         self.import_files(paths, account_iban=iban)
+
+    def _on_dialog_mapping_chosen(self, path: Path, spec: str) -> None:
+        """Import a CSV with the columns the user confirmed in the results dialog."""
+        try:
+            mapping = mapping_for(path, spec)
+        except (MappingSpecError, OSError) as error:
+            present_error(error, parent=self._window)
+            return
+        self.import_files([path], mapping=mapping)

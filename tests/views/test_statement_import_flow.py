@@ -86,3 +86,25 @@ def test_dropped_file_without_iban_is_imported_into_the_chosen_account(
     assert window.importer.dialog.table.item(0, 2).text() == "4"
     page = transactions_page(window)
     qtbot.waitUntil(lambda: page.model.rowCount() == 4, timeout=20000)
+
+
+def test_csv_with_unclear_columns_is_imported_with_the_corrected_guess(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    """Only an unclear CSV gets the mapping row, prefilled with the detector's guess; the corrected spec imports."""
+    dropped = tmp_path / f"Umsaetze_{IBAN}.csv"
+    dropped.write_text("Tag;Gegenüber;Zweck;Wert\n02.03.2026;Müller GmbH;RE-1;1.190,00\n", encoding="utf-8")
+    window.importer.import_files([dropped])
+    qtbot.waitUntil(lambda: window.importer.dialog is not None and window.importer.dialog.isVisible(), timeout=20000)
+    first = window.importer.dialog
+    assert [path for path, _guess in first.needing_mapping] == [dropped] and not first.needing_account
+    (edit,) = first.mapping_edits
+    assert "amount=Wert" in edit.text() and "delimiter=semicolon" in edit.text()
+    edit.setText(edit.text() + ",date=Tag,name=Gegenüber,purpose=Zweck")
+    first._on_mapping_confirmed(dropped, edit.text())
+    qtbot.waitUntil(lambda: window.importer.dialog is not first and window.importer.dialog.isVisible(), timeout=20000)
+    second = window.importer.dialog
+    assert second.table.item(0, 2).text() == "1" and not second.mapping_edits
+    assert "read as your mapping (date=Tag, amount=Wert, name=Gegenüber" in second.details.toPlainText()
+    page = transactions_page(window)
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=20000)

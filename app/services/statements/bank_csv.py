@@ -320,9 +320,7 @@ def read_bank_csv(
             "; ".join(layout.reasons) + " — not a known statement format: the CSV header matches no bank profile "
             f"({', '.join(profile_names())}); {NEEDS_MAPPING}",
         )
-    statement = _parse(lines, layout.header_at, replace(layout.mapping, encoding=encoding), source, layout="detected")
-    _account_from_file_name(source, statement)
-    return [statement]
+    return [_parse(lines, layout.header_at, replace(layout.mapping, encoding=encoding), source, layout="detected")]
 
 
 def suggested_mapping(path: Path, error: StatementFormatError) -> CsvMapping | None:
@@ -393,6 +391,7 @@ def _parse(
             _set_account(statement, clean_cell(_cell(row, columns, mapping.account)))
     if statement.transactions:
         statement.currency = statement.transactions[0].currency
+    _account_from_file_name(source, statement)
     present = columns_used(mapping, present=set(columns) | {str(index + 1) for index in range(len(header))})
     used = ", ".join(f"{role}={column}" for role, column in present.items())
     statement.layout = f"{layout} ({used})"
