@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from replay_server import Bank
@@ -22,6 +24,11 @@ class Run:
     code: int
     out: str
     err: str
+
+    def json(self) -> Any:
+        """The --json result: the last line, after any TAN prompt that input() wrote to stdout before it."""
+        last = self.out.strip().splitlines()[-1]
+        return json.loads(last[min(i for i in (last.find("{"), last.find("["), len(last)) if i >= 0) :])
 
 
 class Cli:
@@ -47,10 +54,15 @@ class Cli:
         options = [f"--{option.replace('_', '-')}={bank.info[option]}" for option in ("tan_method", "tan_medium")
                    if option in bank.info]  # fmt: skip
         return self("--json", "bank", "add", "--blz", bank.blz, "--url", url, "--login", bank.login, *options,
-                    pin=bank.pin)  # fmt: skip
+                    pin=bank.pin, stdin=login_tan(bank))  # fmt: skip
 
     def sync(self, bank: Bank, *, tan: str = "") -> Run:
-        return self("sync", "--json", "--since", "2020-02-05", pin=bank.pin, stdin=tan)
+        return self("sync", "--json", "--since", "2020-02-05", pin=bank.pin, stdin=login_tan(bank) + tan)
+
+
+def login_tan(bank: Bank) -> str:
+    """The TAN a bank that wants strong authentication at login gets typed in (Consorsbank's recording)."""
+    return f"{bank.info['login_tan']}\n" if "login_tan" in bank.info else ""
 
 
 def ibans(bank: Bank) -> list[str]:

@@ -149,15 +149,9 @@ class Bank:
     def load(cls, name: str) -> Bank:
         directory = DATA / name
         info = json.loads((directory / "bank.json").read_text(encoding="utf-8"))
-        answers = {
-            path.name.removesuffix(".fints"): inner_segments(_wire(path)) for path in sorted(directory.glob("*.fints"))
-        }
+        paths = sorted(directory.glob("*.fints"))
+        answers = {path.name.removesuffix(".fints"): inner_segments(path.read_bytes()) for path in paths}
         return cls(name, str(info["blz"]), str(info["login"]), str(info["pin"]), info, answers)
-
-
-def _wire(path: Path) -> bytes:
-    """The recording as a bank sends it: stored as UTF-8 text (as published), sent as ISO 8859-1."""
-    return path.read_text(encoding="utf-8").encode("iso-8859-1")
 
 
 @dataclass
@@ -206,9 +200,11 @@ class ReplayBank:
                 return [(s, "anonymous") for s in answers["anonymous"]]
             if b"HKSYN" in kinds or "init" not in answers:
                 return self._bootstrap(with_system_id=b"HKSYN" in kinds)
+            if b"0030" in response_codes(answers["init"]):
+                dialog.pending = "init"  # strong authentication at login: the TAN answer is "init.tan"
             return [(s, "init") for s in answers["init"]]
         if b"HKEND" in kinds:
-            return [(s, "end") for s in answers.get("end") or inner_segments(_wire(DIALOG_END))]
+            return [(s, "end") for s in answers.get("end") or inner_segments(DIALOG_END.read_bytes())]
         business = next((k for k in kinds if k in BUSINESS), None)
         if business is not None:
             role = self._page(dialog, business, request)
@@ -217,6 +213,8 @@ class ReplayBank:
         else:
             role = ""
         recorded = answers.get(role)
+        if business is not None and not self._recorded_for(business, request):
+            recorded = None
         if recorded is None and role == "HKSPA" and self.bank.info.get("hispa"):
             recorded = self._accounts_from_upd()
         if recorded is None:
@@ -224,6 +222,14 @@ class ReplayBank:
         if business is not None and b"0030" in response_codes(recorded):
             dialog.pending = role
         return [(s, "business") for s in recorded]
+
+    def _recorded_for(self, business: bytes, request: list[bytes]) -> bool:
+        """Whether the request is for the account the answer was recorded for (bank.json "recorded_for")."""
+        names = self.bank.info.get("recorded_for", {}).get(business.decode())  # type: ignore[attr-defined]
+        if not names:
+            return True
+        segment = next(s for s in request if kind(s) == business)
+        return bool({str(n).encode() for n in names} & set(split_elements(split_elements(segment)[1], b":")))
 
     def _accounts_from_upd(self) -> list[bytes]:
         """The one answer not recorded anywhere: HISPA for a bank whose HKSPA answer was never published.

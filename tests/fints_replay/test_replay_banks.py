@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -14,6 +15,7 @@ from replay_server import DATA, Bank, ReplayServer, split_segments
 
 from app.services.fints_client import BankLogin, FinTSService
 from app.services.prompts import TanChallenge, TanMechanismOption, UserPrompts
+from app.services.statements.reader import read_statement_stream
 
 
 @pytest.fixture
@@ -26,7 +28,7 @@ def replay(request: pytest.FixtureRequest) -> Iterator[ReplayServer]:
 @pytest.mark.parametrize("path", sorted(DATA.glob("*/*.fints")), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_recording_is_whole(path: Path) -> None:
     """Each file is one bank answer exactly as published: its declared length and binary lengths add up."""
-    wire = path.read_text(encoding="utf-8").encode("iso-8859-1")
+    wire = path.read_bytes()
     segments = split_segments(wire)
     assert segments and all(re.fullmatch(rb"[A-Z]{5,6}:\d+:\d+(:\d*)?", s.split(b"+", 1)[0]) for s in segments)
     if wire.startswith(b"HNHBK"):
@@ -42,20 +44,30 @@ def test_every_bank_names_its_source() -> None:
 
 
 # --- banks that let the user in ---------------------------------------------------------------------------
-@pytest.mark.parametrize("replay", ["dkb", "gls", "ing", "postbank"], indirect=True)
+@pytest.mark.parametrize("replay", ["consors", "dkb", "gls", "ing", "postbank"], indirect=True)
 def test_bank_add_lists_the_recorded_accounts(cli: Cli, replay: ReplayServer) -> None:
     bank = replay.bank.bank
     added = cli.add(bank, replay.url)
     assert added.code == 0, added.err
-    summary = json.loads(added.out)
+    summary = added.json()
     assert summary["bank_name"] == bank.info["bank_name"]
     assert summary["accounts"] == ibans(bank)
     assert summary["tan_mechanism"] == bank.info.get("tan_method", summary["tan_mechanism"])
+    assert ([b"HKTAN"] in replay.bank.requests) == ("login_tan" in bank.info)  # the login's TAN, if it wants one
 
 
 @pytest.mark.parametrize(
     "replay",
     [
+        pytest.param(
+            "consors",
+            id="consors",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="SYNC: the recording has no HKSAL answer; a missing balance must be a warning on that account, "
+                "not abort the sync ('The bank sent no balance')",
+            ),
+        ),
         pytest.param("dkb", id="dkb"),
         pytest.param(
             "ing",
@@ -75,7 +87,7 @@ def test_sync_completes(cli: Cli, replay: ReplayServer) -> None:
     assert cli.add(bank, replay.url).code == 0
     synced = cli.sync(bank)
     assert synced.code == 0, synced.err
-    [result] = json.loads(synced.out)
+    [result] = synced.json()
     assert sorted(a["iban"].upper() for a in result["accounts"]) == ibans(bank)
     balances = {a["iban"]: [a["balance"], a["balance_on"]] for a in result["accounts"] if a["balance"] is not None}
     assert balances == bank.info.get("balances", {})
@@ -92,7 +104,7 @@ def test_dkb_tan_request_on_statements_is_not_dropped(cli: Cli, replay: ReplaySe
     assert cli.add(bank, replay.url).code == 0
     synced = cli.sync(bank, tan="777666\n")
     answered = [b"HKTAN"] in replay.bank.requests  # a message with the TAN alone (process 2)
-    [result] = json.loads(synced.out) if synced.code == 0 else [{"accounts": []}]
+    [result] = synced.json() if synced.code == 0 else [{"accounts": []}]
     warned = any(a["warnings"] for a in result["accounts"])
     assert answered or warned or synced.code != 0
 
@@ -110,7 +122,7 @@ def test_gls_sync_pages_through_camt_with_one_tan(cli: Cli, replay: ReplayServer
     assert synced.code == 0, synced.err
     assert replay.bank.requests.count([b"HKTAN"]) == 1
     assert sum(b"HKCAZ" in kinds for kinds in replay.bank.requests) == 3
-    [result] = json.loads(synced.out)
+    [result] = synced.json()
     [account] = result["accounts"]
     assert account["new"] == 0 and account["warnings"]
 
@@ -131,6 +143,22 @@ def test_gls_camt_pages_come_through_the_fints_service(replay: ReplayServer) -> 
     assert [k for k in replay.bank.requests if b"HKCAZ" in k or k == [b"HKTAN"]] == [
         [b"HKCAZ", b"HKTAN"], [b"HKTAN"], [b"HKCAZ", b"HKTAN"], [b"HKCAZ", b"HKTAN"]
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("replay", ["consors"], indirect=True)
+def test_consors_mt940_comes_through_the_fints_service_after_the_login_tan(replay: ReplayServer) -> None:
+    """Consorsbank puts the login's 0030 on HKIDN; then HKKAZ brings the recorded MT940 for its one account."""
+    bank = replay.bank.bank
+    prompts = TanPrompts(str(bank.info["login_tan"]))
+    service = FinTSService(BankLogin(bank.blz, replay.url, bank.login), pin=bank.pin, product_id="X", prompts=prompts)
+    service.bootstrap()
+    with service.session():
+        documents = {a.iban: service.mt940_statements(a, date(2019, 6, 1), None) for a in service.accounts()}
+    assert prompts.asked == ["Bitte TAN eingeben."]
+    recorded = documents.pop("DExxABCDEFGH0123456789")
+    assert set(documents.values()) == {b""}
+    statements = read_statement_stream("Consors", lambda: io.BytesIO(recorded))
+    assert [len(s.transactions) for s in statements] == [1, 2]
 
 
 class TanPrompts(UserPrompts):
@@ -179,7 +207,7 @@ def test_wrong_pin_at_sync_exits_3_and_keeps_the_connection(cli: Cli, replay: Re
     assert refused.code == EXIT_WRONG_PIN
     assert "did not accept the PIN" in refused.err
     listed = cli("bank", "list", "--json", pin=bank.pin)
-    assert len(json.loads(listed.out)) == 1
+    assert len(listed.json()) == 1
 
 
 @pytest.mark.parametrize(
