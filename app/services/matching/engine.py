@@ -73,6 +73,9 @@ _ISSUED_AFTER_BOOKING = timedelta(days=7)
 _STRONG_FITS = frozenset({"exact", "skonto", "shortfall", "collective"})
 _NOBODY: frozenset[int] = frozenset()
 _GROUPS = compile_regex(r"[A-Z]+|[0-9]+")
+_INVOICE_WORD = compile_regex(
+    r"(?i)\b(?:rechnung|rechn|rg|re|rng|invoice|inv|faktura|beleg)\b[\s.:#-]*(?:nr\b[\s.:#-]*)?$"
+)
 
 
 @dataclass(slots=True)
@@ -460,6 +463,7 @@ class Matcher:
                 for i in items
             ]
             for item, number_reason in zip(items, found, strict=True):
+                field, _loose, token = hits[item.invoice.id]
                 extra = [(W_OTHER_NUMBERS, _("the payment names further invoices"))] if len(items) > 1 else []
                 fit = self._fit(payer, [item])
                 own, cap, doubt = support, None, ""
@@ -469,7 +473,11 @@ class Matcher:
                         cap = below
                         doubt = _("{number} is found only without its leading zeros, and the payer is not known for "
                                   "{customer}").format(number=number, customer=customer)
-                    elif not _distinctive(number) and len(payer.side.by_amount[item.open_cents]) > _FEW_SAME_AMOUNT:
+                    elif (
+                        not _distinctive(number)
+                        and len(payer.side.by_amount[item.open_cents]) > _FEW_SAME_AMOUNT
+                        and not _called_invoice(getattr(payer.payment, field), token)
+                    ):
                         cap = below
                         doubt = _(
                             "{number} may as well be a postcode, customer or tax number, other open invoices have this "
@@ -1020,6 +1028,12 @@ def _distinctive(number: str) -> bool:
 def _literal(text: str) -> str:
     """A number as written, prefix included, without separators: 'RE-2026-0042' -> 'RE20260042'."""
     return "".join(_GROUPS.findall(text.upper()))
+
+
+def _called_invoice(text: str, token: str) -> bool:
+    """Whether the text calls the token an invoice number ('Rechnung 01836', 'Rg.Nr. 01836'), not a postcode."""
+    at = text.find(token)
+    return at > 0 and _INVOICE_WORD.search(text[max(0, at - 20) : at]) is not None
 
 
 def _letters(text: str) -> str:
