@@ -115,7 +115,9 @@ def parse_camt(stream: IO[bytes], *, source: str) -> Iterator[ParsedStatement]:
     try:
         # Only end events of entries, statements and the group header: one Python step per entry. Without
         # huge_tree libxml2 keeps its limits (10 MB per text, depth 256), so padding cannot fill the memory.
-        for _event, element in etree.iterparse(stream, tag=_EVENT_TAGS, collect_ids=False):
+        for _event, element in etree.iterparse(
+            stream, tag=_EVENT_TAGS, collect_ids=False, resolve_entities=False, no_network=True
+        ):
             name = _LOCAL_NAMES.get(element.tag) or _local(element)
             if name == "Ntry":
                 holder = element.getparent()
