@@ -67,4 +67,4 @@ def login_tan(bank: Bank) -> str:
 
 def ibans(bank: Bank) -> list[str]:
     """The recorded accounts as Kontor keeps them (upper case; the recordings' IBANs are anonymised)."""
-    return sorted(str(iban).upper() for iban in bank.info["accounts"])  # type: ignore[attr-defined]
+    return sorted(str(iban).upper() for iban in bank.info["accounts"])

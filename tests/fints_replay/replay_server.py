@@ -18,6 +18,7 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "fints"
 ANONYMOUS = b"9999999999"
@@ -142,7 +143,7 @@ class Bank:
     blz: str
     login: str
     pin: str
-    info: dict[str, object]
+    info: dict[str, Any]
     answers: dict[str, list[bytes]]
 
     @classmethod
@@ -156,7 +157,6 @@ class Bank:
 
 @dataclass
 class _Dialog:
-    number: int = 0
     pending: str = ""  # the business request waiting for its TAN
     pages: dict[bytes, int] = field(default_factory=dict)
 
@@ -225,7 +225,7 @@ class ReplayBank:
 
     def _recorded_for(self, business: bytes, request: list[bytes]) -> bool:
         """Whether the request is for the account the answer was recorded for (bank.json "recorded_for")."""
-        names = self.bank.info.get("recorded_for", {}).get(business.decode())  # type: ignore[attr-defined]
+        names = self.bank.info.get("recorded_for", {}).get(business.decode())
         if not names:
             return True
         segment = next(s for s in request if kind(s) == business)
@@ -236,7 +236,7 @@ class ReplayBank:
 
         Built from bank.json's "hispa" (the recorded UPD's account with the BIC of the source's test account).
         """
-        accounts = b"+".join(str(a).encode("iso-8859-1") for a in self.bank.info["hispa"])  # type: ignore[attr-defined]
+        accounts = b"+".join(str(a).encode("iso-8859-1") for a in self.bank.info["hispa"])
         return [b"HIRMG:2:2+0010::Nachricht entgegengenommen.", b"HIRMS:3:2:3+0020::Auftrag ausgef\xfchrt.",
                 b"HISPA:4:1:3+" + accounts]  # fmt: skip
 

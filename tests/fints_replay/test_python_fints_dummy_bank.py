@@ -71,7 +71,7 @@ def dummy_bank_fixture(source: str, home: Path) -> Callable[[], Iterator[str]]:
         fints.parser.robust_mode = robust  # the conftest switches python-fints' robust parsing off for everyone
     module.__dict__["print"] = lambda *args, **kwargs: None  # its handler prints every message, PIN included
     fixture: Any = module.__dict__["fints_server"]
-    return getattr(fixture, "__wrapped__", fixture)  # type: ignore[no-any-return]
+    return getattr(fixture, "__wrapped__", fixture)
 
 
 @pytest.fixture
