@@ -30,6 +30,7 @@ PAYABLE = "payable"
 MAPPINGS_KEY = "invoice_mappings"
 PREVIEW_ROWS = 20
 _SNIFF_BYTES = 64 * 1024
+MAX_FILE_BYTES = 64 << 20  # read as a whole: 100,000 invoices are about 15 MiB; more is not an invoice list
 
 # Field -> header names (folded: lower case, umlauts spelt out, no punctuation), best first.
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -175,7 +176,14 @@ def fold_header(text: str) -> str:
 
 
 def _decode(path: Path) -> tuple[str, str]:
-    data = path.read_bytes()
+    with path.open("rb") as stream:
+        data = stream.read(MAX_FILE_BYTES + 1)  # counted while reading: a huge file is refused, not loaded
+    if len(data) > MAX_FILE_BYTES:
+        raise InvoiceImportError(
+            _("{file}: larger than {size} MiB; export fewer invoices per file").format(
+                file=path.name, size=MAX_FILE_BYTES >> 20
+            )
+        )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # "Unicode text" as spreadsheets save it
         return data.decode("utf-16"), "utf-16"
     if data.startswith(b"\xef\xbb\xbf"):

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.models.schema import BankAccount, Customer, Invoice, Transaction
+from app.services import invoice_import
 from app.services.invoice_import import InvoiceImportError, import_invoices
 from app.services.ledger import Ledger
 from app.services.statement_import import import_statement_files
@@ -359,6 +360,18 @@ def test_invoice_control_characters_are_stripped_like_in_statements(ledger: Ledg
 def test_invoice_file_of_nul_bytes_is_not_a_text_file(ledger: Ledger, tmp_path: Path) -> None:
     with pytest.raises(InvoiceImportError, match=r"zeros\.csv: .*not a text file"):
         import_invoices(ledger, write(tmp_path, "zeros.csv", b"\x00" * 4096), actor="anna")
+
+
+def test_invoice_file_above_the_limit_is_refused_without_reading_it_whole(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(invoice_import, "MAX_FILE_BYTES", 1 << 20)
+    rows = "".join(f"RE-{n};Müller GmbH;2026-03-01;119,00\n" for n in range(60_000))
+    path = write(tmp_path, "huge.csv", "Rechnungsnummer;Kunde;Rechnungsdatum;Betrag\n" + rows)
+    with pytest.raises(InvoiceImportError, match=r"huge\.csv: larger than 1 MiB"):
+        import_invoices(ledger, path, actor="anna")
+    with ledger.session() as session:
+        assert session.scalar(select(func.count(Invoice.id))) == 0
 
 
 # -- 8: ZIP bombs and huge text -----------------------------------------------------------------------------
