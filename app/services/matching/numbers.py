@@ -24,11 +24,21 @@ def number_keys(text: str) -> tuple[str, ...]:
 
 
 def compile_patterns(patterns: Sequence[str]) -> re.Pattern[str] | None:
-    """One regex finding every candidate token, overlapping, so a number glued to another is still seen."""
+    """One regex trying every pattern at every word start, overlapping, so a number glued to another is seen.
+
+    Each pattern sits in its own optional lookahead, as an alternation would stop at the first pattern that
+    matches ('260719' of '260719-559'), not at the longest; `token_groups` takes the longest.
+    """
     if not patterns:
         return None
-    alternatives = "|".join(f"(?:{pattern})" for pattern in patterns)
-    return re.compile(rf"(?<![0-9A-Za-z])(?=({alternatives})(?![0-9]))", re.IGNORECASE)
+    lookaheads = "".join(f"(?:(?=(?P<t{i}>{pattern})(?![0-9])))?" for i, pattern in enumerate(patterns))
+    return re.compile(rf"(?<![0-9A-Za-z])(?=[0-9A-Za-z]){lookaheads}", re.IGNORECASE)
+
+
+def _longest(match: re.Match[str]) -> str | None:
+    """The longest token any pattern found at this place, or None."""
+    found = [token for token in match.groupdict().values() if token]
+    return max(found, key=len) if found else None
 
 
 def tokens(pattern: re.Pattern[str] | None, text: str) -> Iterator[str]:
@@ -52,13 +62,17 @@ def token_groups(pattern: re.Pattern[str] | None, text: str) -> Iterator[list[st
     group: list[str] = []
     last_end = -1
     for match in pattern.finditer(text):
-        end = match.end(1)
+        token = _longest(match)
+        if token is None:
+            continue
+        start = match.start()
+        end = start + len(token)
         if end != last_end:
             if group:
                 yield group
-            group, last_end = [match.group(1)], end
-        elif match.start(1) and text[match.start(1) - 1] in _LISTING:
-            group.append(match.group(1))
+            group, last_end = [token], end
+        elif start and text[start - 1] in _LISTING:
+            group.append(token)
     if group:
         yield group
 
