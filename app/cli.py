@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app import __version__
-from app.services import audit
+from app.services import audit, audit_anchor
 from app.services.i18n import _
 from app.services.ledger import Ledger, LedgerError, WrongPassphraseError, restore_backup
 from app.services.logs import setup_logging
@@ -107,8 +107,14 @@ def cmd_backup(args: argparse.Namespace) -> int:
         target = ledger.backup(args.file, passphrase=passphrase)
     finally:
         ledger.close()
-    _emit(args, {"backup": str(target)}, _("Backup written to {path}").format(path=target))
+    head = audit_anchor.load(target) or audit.Head()
+    text = _("Backup written to {path}").format(path=target) + "\n" + _head_line(head)
+    _emit(args, {"backup": str(target), "head": asdict(head)}, text)
     return 0
+
+
+def _head_line(head: audit.Head) -> str:
+    return _("Audit head: event {n}, hash {hash}").format(n=head.events, hash=head.hash)
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
@@ -122,17 +128,28 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """The chain, every audited row, and the head against the one this computer saw last (kept outside the ledger)."""
     ledger = _open(args)
     try:
+        if args.forget_head:
+            audit_anchor.forget(ledger.path)
+        anchor = audit_anchor.load(ledger.path)
         with ledger.session() as session:
-            report = audit.verify(session)
+            report = audit.verify(session, anchor=anchor)
+        if report.ok:
+            audit_anchor.save(ledger.path, report.head)
     finally:
         ledger.close()
-    if report.ok:
-        _emit(args, asdict(report) | {"ok": True}, _("Audit log intact: {n} events.").format(n=report.events))
-        return 0
-    _emit(args, asdict(report) | {"ok": False}, _("Audit log broken: {problem}").format(problem=report.problem))
-    return EXIT_ERROR
+    data = asdict(report) | {"ok": report.ok, "seen_before": asdict(anchor) if anchor else None}
+    if not report.ok:
+        text = _("Audit log broken: {problem}").format(problem=report.problem) + "\n" + _head_line(report.head)
+        _emit(args, data, text)
+        return EXIT_ERROR
+    text = _("Audit log intact: {n} events.").format(n=report.events) + "\n" + _head_line(report.head)
+    if anchor is None:
+        text += "\n" + _("First check of this ledger on this computer: its head is remembered from now on.")
+    _emit(args, data, text)
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -292,6 +309,11 @@ def build_parser() -> argparse.ArgumentParser:
     add("restore", cmd_restore, _("replace the ledger with a backup")).add_argument("file", type=Path)
     audit_parser = add("audit", cmd_audit_verify, _("check the audit log"))
     audit_parser.add_argument("action", choices=["verify"])
+    audit_parser.add_argument(
+        "--forget-head",
+        action="store_true",
+        help=_("forget the audit head this computer saw last, e.g. after putting back an older copy by hand"),
+    )
     add("demo", cmd_demo, _("create a demo ledger with sample data"))
     add("demo-run", cmd_demo_run, _("open the demo ledger in the GUI, creating it first if needed"))
     add("gui", cmd_gui, _("open the graphical application (the default)"))

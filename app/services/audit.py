@@ -201,14 +201,24 @@ def record_import_digests(
 
 
 @dataclass(frozen=True, slots=True)
+class Head:
+    """Where the chain ends: how many events it has, the last one's id and its hash (GENESIS when empty)."""
+
+    events: int = 0
+    event_id: int | None = None
+    hash: str = GENESIS
+
+
+@dataclass(frozen=True, slots=True)
 class AuditReport:
     events: int
+    head: Head = Head()
     broken_event_id: int | None = None
     problem: str = ""
 
     @property
     def ok(self) -> bool:
-        return self.broken_event_id is None
+        return not self.problem
 
 
 def _tables() -> dict[str, type[Base]]:
@@ -219,33 +229,189 @@ def _tables() -> dict[str, type[Base]]:
     }
 
 
-def verify(session: Session) -> AuditReport:
-    """Walk the chain, then compare each audited row with the digest of its latest event."""
+def _noun(entity: str) -> str:
+    """What a user calls a row of an audited table (or an import), for messages."""
+    nouns = {
+        "transactions": _("booking"),
+        IMPORT_ENTITY: _("statement import"),
+        "allocations": _("allocation"),
+        "invoices": _("invoice"),
+        "customers": _("customer"),
+        "payer_knowledge": _("learned payer"),
+        "bank_accounts": _("bank account"),
+        "bank_connections": _("bank connection"),
+        "company_settings": _("company settings"),
+        "users": _("user"),
+        "mandates": _("mandate"),
+        "payment_runs": _("payment run"),
+        "payment_orders": _("payment order"),
+        "payment_approvals": _("approval"),
+    }
+    return nouns.get(entity, entity)
+
+
+_EVENT_COLUMNS = (
+    AuditEvent.id,
+    AuditEvent.at,
+    AuditEvent.actor,
+    AuditEvent.action,
+    AuditEvent.entity,
+    AuditEvent.entity_id,
+    AuditEvent.summary,
+    AuditEvent.data_digest,
+    AuditEvent.prev_hash,
+    AuditEvent.chain_hash,
+)
+_DELETED = digest(None)
+# A ledger made before Ledger.create recorded an event for it has its settings row without one; accepted only
+# as Ledger.create left it (a name and nothing else), so a forged creditor id or currency is still reported.
+_UNTOUCHED_SETTINGS = {"creditor_id": "", "currency": "EUR", "settings_json": "{}"}
+
+
+def verify(session: Session, *, anchor: Head | None = None) -> AuditReport:
+    """Walk the chain, hold it against the head this computer saw last, then account for every audited row.
+
+    Each row of an audited table must match the latest event about it (or, for a booking, the import event that
+    lists its id and digest), and each event about a row must find it: inserted, changed and deleted rows all
+    show. What the chain alone cannot show, a cut-off or consistently rewritten tail, the anchor does.
+    """
     prev = GENESIS
-    latest: dict[tuple[str, int], AuditEvent] = {}
+    latest: dict[tuple[str, int], tuple[int, str]] = {}
     count = 0
-    for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
+    last_id: int | None = None
+    for event in session.execute(select(*_EVENT_COLUMNS).order_by(AuditEvent.id)):
         count += 1
-        if event.prev_hash != prev or _chain(prev, event) != event.chain_hash:
-            return AuditReport(count, event.id, _("audit event {id} was altered or removed").format(id=event.id))
-        prev = event.chain_hash
-        if event.entity_id is not None:
-            latest[(event.entity, event.entity_id)] = event
-    tables = _tables()
-    for (entity, entity_id), event in sorted(latest.items(), key=lambda item: item[1].id):
-        if entity == IMPORT_ENTITY:
-            current = digest(import_data(session, entity_id))
-        elif entity in tables:
-            row = session.get(tables[entity], entity_id)
-            current = digest(None if row is None else row_data(row))
-        else:
-            continue
-        if current != event.data_digest:
+        if event.prev_hash != prev or _chain(prev, event) != event.chain_hash:  # type: ignore[arg-type]
             return AuditReport(
                 count,
+                Head(count - 1, last_id, prev),
                 event.id,
-                _("{entity} {id} was changed outside Kontor after audit event {event}").format(
-                    entity=entity, id=entity_id, event=event.id
-                ),
+                _("audit event {id} was altered or removed").format(id=event.id),
             )
-    return AuditReport(count)
+        if anchor is not None and count == anchor.events and event.chain_hash != anchor.hash:
+            return AuditReport(
+                count,
+                Head(count, event.id, event.chain_hash),
+                event.id,
+                _(
+                    "event {n} is not the one this computer saw last (hash {seen}, now {now}): "
+                    "the audit log was rewritten"
+                ).format(n=count, seen=anchor.hash[:16], now=event.chain_hash[:16]),
+            )
+        prev, last_id = event.chain_hash, event.id
+        if event.entity_id is not None:
+            latest[(event.entity, event.entity_id)] = (event.id, event.data_digest)
+    end = Head(count, last_id, prev)
+    if anchor is not None and count < anchor.events:
+        return AuditReport(
+            count,
+            end,
+            None,
+            _(
+                "the audit log ends at event {n}, but this computer last saw event {seen} (hash {hash}): "
+                "events were removed"
+            ).format(n=count, seen=anchor.events, hash=anchor.hash[:16]),
+        )
+    broken = _unaccounted_row(session, latest)
+    if broken is not None:
+        event_id, problem = broken
+        return AuditReport(count, end, event_id, problem)
+    return AuditReport(count, end)
+
+
+def _unaccounted_row(session: Session, latest: dict[tuple[str, int], tuple[int, str]]) -> tuple[int | None, str] | None:
+    """The first audited row no event accounts for, or the first event whose row is gone or different."""
+    imports = {entity_id: event for (entity, entity_id), event in latest.items() if entity == IMPORT_ENTITY}
+    for import_id, (event_id, expected) in sorted(imports.items(), key=lambda item: item[1][0]):
+        if digest(import_data(session, import_id)) != expected:
+            return event_id, _changed(IMPORT_ENTITY, import_id, event_id)
+    by_table: dict[str, dict[int, tuple[int, str]]] = {}
+    for (entity, entity_id), event in latest.items():
+        by_table.setdefault(entity, {})[entity_id] = event
+    for entity, table in _tables().items():
+        events = by_table.get(entity, {})
+        if entity == "transactions":
+            broken = _unaccounted_booking(session, events, imports)
+        else:
+            broken = _unaccounted_in(session, table, events)
+        if broken is not None:
+            return broken
+    return None
+
+
+def _changed(entity: str, entity_id: int, event_id: int) -> str:
+    return _("{noun} {id} was changed outside Kontor after audit event {event}").format(
+        noun=_noun(entity), id=entity_id, event=event_id
+    )
+
+
+def _compare(entity: str, entity_id: int, data: Any, event: tuple[int, str] | None) -> tuple[int | None, str] | None:
+    """A row against the latest event about it; None when they agree."""
+    if event is None:
+        return None, _("{noun} {id} has no audit event (inserted outside Kontor)").format(
+            noun=_noun(entity), id=entity_id
+        )
+    event_id, expected = event
+    if expected == _DELETED:
+        return event_id, _(
+            "{noun} {id} was deleted in audit event {event} but is back (inserted outside Kontor)"
+        ).format(noun=_noun(entity), id=entity_id, event=event_id)
+    if digest(data) != expected:
+        return event_id, _changed(entity, entity_id, event_id)
+    return None
+
+
+def _gone(entity: str, events: dict[int, tuple[int, str]], present: set[int]) -> tuple[int | None, str] | None:
+    """The first event about a row that is no longer there, though no event deleted it."""
+    for entity_id, (event_id, expected) in sorted(events.items(), key=lambda item: item[1][0]):
+        if entity_id not in present and expected != _DELETED:
+            return event_id, _("{noun} {id} was deleted outside Kontor after audit event {event}").format(
+                noun=_noun(entity), id=entity_id, event=event_id
+            )
+    return None
+
+
+def _unaccounted_in(
+    session: Session, table: type[Base], events: dict[int, tuple[int, str]]
+) -> tuple[int | None, str] | None:
+    entity = table.__tablename__
+    names: tuple[str, ...] = table.__audited__  # type: ignore[attr-defined]
+    columns = [getattr(table, name) for name in names]
+    present: set[int] = set()
+    for row in session.execute(select(table.id, *columns).order_by(table.id)):  # type: ignore[attr-defined]
+        entity_id, values = row[0], row[1:]
+        present.add(entity_id)
+        data = {name: _plain(value) for name, value in zip(names, values, strict=True)}
+        event = events.get(entity_id)
+        if not events and entity == "company_settings" and _legacy_settings(data):
+            continue
+        broken = _compare(entity, entity_id, data, event)
+        if broken is not None:
+            return broken
+    return _gone(entity, events, present)
+
+
+def _legacy_settings(data: dict[str, Any]) -> bool:
+    return all(data[name] == value for name, value in _UNTOUCHED_SETTINGS.items())
+
+
+def _unaccounted_booking(
+    session: Session, events: dict[int, tuple[int, str]], imports: dict[int, tuple[int, str]]
+) -> tuple[int | None, str] | None:
+    """Bookings: each belongs to an audited import (whose digest lists it) or has an event of its own."""
+    present: set[int] = set()
+    own: list[int] = []
+    for entity_id, import_id in session.execute(select(Transaction.id, Transaction.import_id).order_by(Transaction.id)):
+        present.add(entity_id)
+        if entity_id in events:
+            own.append(entity_id)
+        elif import_id is None or import_id not in imports:
+            return None, _("{noun} {id} has no audit event (inserted outside Kontor)").format(
+                noun=_noun("transactions"), id=entity_id
+            )
+    for entity_id in own:
+        row = session.get(Transaction, entity_id)
+        broken = _compare("transactions", entity_id, row_data(row), events[entity_id])  # type: ignore[arg-type]
+        if broken is not None:
+            return broken
+    return _gone("transactions", events, present)

@@ -19,6 +19,7 @@ from sqlalchemy.pool import QueuePool
 
 from app.models.migrations.config import alembic_config
 from app.models.schema import CompanySettings
+from app.services import audit, audit_anchor
 from app.services.i18n import _
 from app.services.private_files import create_private, make_parent, tighten
 
@@ -168,7 +169,10 @@ class Ledger:
         try:
             ledger._upgrade()
             with ledger.session() as session, session.begin():
-                session.add(CompanySettings(name=company_name))
+                settings = CompanySettings(name=company_name)
+                session.add(settings)
+                audit.record_row(session, actor="kontor", action="create", row=settings, summary=company_name)
+            ledger._anchor(fresh=True)
         except BaseException:
             ledger.close()
             for leftover in _companions(path):
@@ -269,7 +273,18 @@ class Ledger:
 
     def close(self) -> None:
         self._checkpointer.stop()
+        self._anchor()
         self.engine.dispose()
+
+    def _anchor(self, *, fresh: bool = False) -> None:
+        """Remember the audit log's head outside the ledger (audit_anchor); `fresh` for a new file at this path."""
+        try:
+            with self.session() as session:
+                if fresh:
+                    audit_anchor.forget(self.path)
+                audit_anchor.advance(self.path, session)
+        except Exception as error:  # a ledger that cannot be read here fails where it is used, with a message
+            log.warning("could not record the audit head of %s: %s", self.path, error)
 
     # -- passphrase and copies -----------------------------------------------------------------
     def change_passphrase(self, new_passphrase: str) -> None:
@@ -307,10 +322,13 @@ class Ledger:
                 raw = conn.connection.dbapi_connection
                 assert raw is not None
                 raw.backup(destination)  # type: ignore[attr-defined]
+            head = audit_anchor.raw_head(destination)
         finally:
             destination.close()
         partial.replace(target)
-        log.info("wrote backup %s", target)
+        audit_anchor.save(target, head)  # the copy's own head: a later verify of the copy is held against it
+        self._anchor()
+        log.info("wrote backup %s (audit head: event %d, %s)", target, head.events, head.hash)
         return target
 
 

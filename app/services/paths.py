@@ -26,9 +26,15 @@ def config_dir() -> Path:
     return Path(override) / "config" if override else Path(platformdirs.user_config_dir(APP, appauthor=False))
 
 
+def state_dir() -> Path:
+    """What this computer remembers about ledgers outside them, such as the audit log's last seen head."""
+    override = os.environ.get("KONTOR_HOME")
+    return Path(override) / "state" if override else Path(platformdirs.user_state_dir(APP, appauthor=False))
+
+
 def own_dirs() -> tuple[Path, ...]:
     """The folders that belong to Kontor alone, kept private; a folder the user picks for a file stays theirs."""
-    return data_dir(), log_dir(), config_dir()
+    return data_dir(), log_dir(), config_dir(), state_dir()
 
 
 def default_ledger() -> Path:

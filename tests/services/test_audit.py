@@ -39,10 +39,11 @@ def test_intact_chain_verifies(ledger: Ledger) -> None:
     with ledger.session() as session:
         report = audit.verify(session)
         events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
-    assert report.ok and report.events == 2
-    assert events[0].prev_hash == audit.GENESIS
+    assert report.ok and report.events == 3
+    assert events[0].prev_hash == audit.GENESIS and events[0].entity == "company_settings"  # Ledger.create's row
     assert events[1].prev_hash == events[0].chain_hash
-    assert events[1].actor == "anna" and events[1].entity == "invoices"
+    assert events[2].actor == "anna" and events[2].entity == "invoices"
+    assert report.head == audit.Head(3, events[2].id, events[2].chain_hash)
 
 
 def test_editing_money_with_raw_sql_is_reported(ledger: Ledger) -> None:
@@ -52,8 +53,8 @@ def test_editing_money_with_raw_sql_is_reported(ledger: Ledger) -> None:
     with ledger.session() as session:
         report = audit.verify(session)
     assert not report.ok
-    assert report.broken_event_id == 2
-    assert f"invoices {invoice_id} was changed outside Kontor" in report.problem
+    assert report.broken_event_id == 3
+    assert f"invoice {invoice_id} was changed outside Kontor after audit event 3" in report.problem
 
 
 def test_editing_an_event_breaks_the_chain_at_that_event(ledger: Ledger) -> None:
@@ -87,7 +88,7 @@ def test_imported_transactions_are_covered_by_their_import_event(ledger: Ledger)
         conn.execute(text("UPDATE transactions SET amount_cents = amount_cents + 100 WHERE id = 17"))
     with ledger.session() as session:
         report = audit.verify(session)
-    assert not report.ok and "statement_import 1 was changed outside Kontor" in report.problem
+    assert not report.ok and "statement import 1 was changed outside Kontor" in report.problem
 
 
 def test_digest_is_canonical() -> None:

@@ -177,16 +177,21 @@ def test_reimport_updates_by_number_keeps_allocations_and_flags_changes(ledger: 
         account = BankAccount(iban="DE89370400440532013000")
         session.add(account)
         session.flush()
+        audit.record_row(session, actor="anna", action="create", row=account)
         tx = Transaction(
             account_id=account.id, booked_on=date(2026, 3, 5), amount_cents=10000, reconciliation="matched"
         )
         session.add(tx)
         session.flush()
+        audit.record_row(session, actor="anna", action="create", row=tx)
         r1 = session.scalar(select(Invoice).where(Invoice.number == "R-1"))
         assert r1 is not None
-        session.add(
-            Allocation(transaction_id=tx.id, invoice_id=r1.id, amount_cents=10000, method="manual", created_by="anna")
+        allocation = Allocation(
+            transaction_id=tx.id, invoice_id=r1.id, amount_cents=10000, method="manual", created_by="anna"
         )
+        session.add(allocation)
+        session.flush()
+        audit.record_row(session, actor="anna", action="create", row=allocation)
     second = HEADER + (
         "R-1;A GmbH;K1;01.03.2026;15.03.2026;110,00\n"  # amount changed after it was paid
         "R-2;A GmbH;K1;02.03.2026;30.03.2026;200,00\n"  # new due date, no allocation

@@ -147,16 +147,18 @@ def _customers_with_mandates(ledger: Ledger, today: date) -> None:
             customer = Customer(number=number, name=name, iban=iban)
             session.add(customer)
             session.flush()
-            session.add(
-                Invoice(
-                    number=invoice,
-                    kind="receivable",
-                    customer_id=customer.id,
-                    issued_on=today - timedelta(days=14),
-                    due_on=today,
-                    amount_cents=int(amount * 100),
-                )
+            audit.record_row(session, actor=ACTOR, action="create", row=customer)
+            receivable = Invoice(
+                number=invoice,
+                kind="receivable",
+                customer_id=customer.id,
+                issued_on=today - timedelta(days=14),
+                due_on=today,
+                amount_cents=int(amount * 100),
             )
+            session.add(receivable)
+            session.flush()
+            audit.record_row(session, actor=ACTOR, action="create", row=receivable)
     for number, _name, iban, _invoice, _amount in CUSTOMERS:
         add_mandate(
             ledger,

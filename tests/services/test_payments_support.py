@@ -10,7 +10,11 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
+from app.models.base import Base
 from app.models.schema import BankAccount, Customer, Invoice, Transaction
+from app.services import audit
 from app.services.ledger import Ledger
 from app.services.payment_settings import set_creditor_id
 from app.services.users import add_user
@@ -39,16 +43,18 @@ def make_ledger(path: Path) -> Ledger:
     """Company with creditor ID and account; anna books, bob and carla approve, dora is admin; three invoices."""
     ledger = Ledger.create(path, PASS, company_name="Müller Feinmechanik GmbH")
     with ledger.writer() as session:
-        session.add(BankAccount(iban=OWN, bic="COBADEFFXXX", name="Geschäftskonto", owner="Müller Feinmechanik GmbH"))
+        audited(
+            session, BankAccount(iban=OWN, bic="COBADEFFXXX", name="Geschäftskonto", owner="Müller Feinmechanik GmbH")
+        )
         roles = {"anna": "bookkeeper", "bob": "approver", "carla": "approver", "dora": "admin"}
         for name, role in roles.items():
             add_user(session, name=name, role=role, password=PASSWORDS[name], actor="setup")
         weber = Customer(number="L-100", name="Bäckerei Weber e.K.", iban=WEBER)
         kunde = Customer(number="K-200", name="Schäfer & Söhne KG", iban=KUNDE)
-        session.add_all([weber, kunde])
-        session.flush()
-        session.add_all(
-            [
+        audited(session, weber, kunde)
+        audited(
+            session,
+            *[
                 Invoice(number="ER-2026-001", kind="payable", customer_id=weber.id, issued_on=date(2026, 2, 20),
                         due_on=date(2026, 3, 6), amount_cents=119000),
                 Invoice(number="RE-2026-0042", kind="receivable", customer_id=kunde.id, issued_on=date(2026, 2, 25),
@@ -59,6 +65,14 @@ def make_ledger(path: Path) -> Ledger:
         )  # fmt: skip
     set_creditor_id(ledger, CREDITOR_ID, actor="setup")
     return ledger
+
+
+def audited(session: Session, *rows: Base) -> None:
+    """Rows a test writes directly, with the audit event Kontor's own code would write for each."""
+    session.add_all(rows)
+    session.flush()
+    for row in rows:
+        audit.record_row(session, actor="setup", action="create", row=row)
 
 
 @contextmanager
@@ -76,7 +90,8 @@ def add_history(ledger: Ledger, payments: list[tuple[date, str, str, Decimal, st
     with ledger.writer() as session:
         account = session.query(BankAccount).one()
         for on, name, iban, amount, purpose in payments:
-            session.add(
+            audited(
+                session,
                 Transaction(account_id=account.id, booked_on=on, amount_cents=-int(amount * 100),
                             counterparty_name=name, counterparty_iban=iban, purpose=purpose)
             )  # fmt: skip
