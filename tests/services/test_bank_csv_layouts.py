@@ -94,8 +94,10 @@ LAYOUTS = [
     ),
     ("targobank-decimal-point.csv", 11, "2025-11-03", "-5.00", "", "Echtzeitüberweisung ", "detected", ""),
     ("targobank.csv", 11, "2025-11-03", "-5.00", "", "Echtzeitüberweisung ", "detected", ""),
+    ("tomorrow.csv", 1, "2026-01-18", "-8.00", "Tomorrow GmbH", "Thank you for a great", "detected", ""),
     ("vivid.csv", 5, "2026-03-01", "2500.00", "Arbeitgeber GmbH", "Gehalt März 2026", "detected", ""),
     ("vr-teilhaberbank.csv", 5, "2025-12-01", "175.00", "Max Mustermann", "Rate", "atruvia", IBAN),
+    ("wise.csv", 5, "2020-08-24", "-357.38", "John Doe", "Moving to Revolut Sen", "detected", ""),
     ("zkb.csv", 7, "2024-01-01", "5000.00", "", "", "zkb", ""),
 ]
 
@@ -229,6 +231,57 @@ def test_unknown_layouts_by_synonyms(tmp_path: Path, text: str, expected: tuple[
     account = statement.account_iban or statement.account_number
     assert (account, first.amount, first.counterparty_name, first.purpose) == expected
     assert first.counterparty_iban in ("", "DE02100100100006820101")
+
+
+def test_old_volksbank_export_with_s_h_marks_and_balance_lines(tmp_path: Path) -> None:
+    """The cooperative banks' export before Atruvia: unsigned amounts with S/H, opening and closing balance lines
+    inside the table (header as published; the rows are written for this test)."""
+    path = tmp_path / "Umsaetze.csv"
+    text = (
+        ";;;;;;;;;;;;;;;;\nUmsatzanzeige;;;;;;;;;;;;;;;;\nBLZ:;10517962;;Datum:;12.03.2022;;;;;;;;;;;;\n"
+        "Konto:;25862911;;Uhrzeit:;14:17:19;;;;;;;;;;;;\n;;;;;;;;;;;;;;;;\n"
+        "Buchungstag;Valuta;Textschlüssel;Primanota;Zahlungsempfänger;ZahlungsempfängerKto;ZahlungsempfängerIBAN;"
+        "ZahlungsempfängerBLZ;ZahlungsempfängerBIC;Vorgang/Verwendungszweck;Kundenreferenz;Währung;Umsatz;Soll/Haben\n"
+        "09.03.2022;09.03.2022;16 Euro-Überweisung;801;Test GmbH;0;DE02100100100006820101;58629112;GENODES1VBH;"
+        "Rechnung 20219862;;EUR;24,15;S\n"
+        "09.03.2022;09.03.2022;51 Überweisungsgutschr.;931;Max Mustermann;0;DE02120300000000202051;10517962;"
+        "SOLADES1FDS;22-1423;;EUR;1.027,00;H\n"
+        ";;;;;;;;;;;;;\n01.03.2022;;;;;;;;;;Anfangssaldo;EUR;1.000,00;H\n09.03.2022;;;;;;;;;;Endsaldo;EUR;2.002,85;H\n"
+    )
+    path.write_bytes(text.encode("cp1252"))
+    (statement,) = read_statement_file(path)
+    debit, credit = statement.transactions
+    assert (debit.amount, debit.counterparty_name, debit.posting_text) == (
+        Decimal("-24.15"),
+        "Test GmbH",
+        "16 Euro-Überweisung",
+    )
+    assert (credit.amount, credit.counterparty_iban, credit.purpose) == (
+        Decimal("1027.00"),
+        "DE02120300000000202051",
+        "22-1423",
+    )
+    assert statement.account_number == "25862911"
+    assert statement.opening is not None and statement.opening.amount == Decimal("1000.00")
+    assert statement.closing is not None and statement.closing.amount == Decimal("2002.85")
+    assert statement.opening.amount + debit.amount + credit.amount == statement.closing.amount
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le"])
+def test_utf16_export(tmp_path: Path, encoding: str) -> None:
+    """Erste Bank's George writes its CSV as UTF-16 (with or without the byte order mark)."""
+    path = tmp_path / "george.csv"
+    text = "Buchungsdatum;Partnername;Partner IBAN;Betrag;Währung;Verwendungszweck\n"
+    text += "02.03.2026;Wiener Stadtwerke;AT611904300234573201;-45,10;EUR;Strom März\n"
+    path.write_bytes(text.encode(encoding))
+    (statement,) = read_statement_file(path)
+    (booking,) = statement.transactions
+    assert (booking.amount, booking.counterparty_name, booking.counterparty_iban, booking.purpose) == (
+        Decimal("-45.10"),
+        "Wiener Stadtwerke",
+        "AT611904300234573201",
+        "Strom März",
+    )
 
 
 def test_account_from_the_file_name(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from app.services.formatting import is_plausible_amount
 from app.services.statements.csv_detect import DEBIT_MARKS, CsvMapping, clean_cell, columns_used, detect_layout
-from app.services.statements.model import ParsedStatement, ParsedTransaction, StatementFormatError
+from app.services.statements.model import ParsedBalance, ParsedStatement, ParsedTransaction, StatementFormatError
 from app.services.statements.mt940 import is_valid_iban
 from app.services.statements.sepa_purpose import find_return_reason, split_sepa_purpose
 
@@ -24,6 +24,10 @@ _ACCOUNT_LABEL_RE = re.compile(r"^(kontonummer|konto|konto-nr\.?|account|account
 _ACCOUNT_NUMBER_RE = re.compile(r"^\d[\d /-]{4,}\d$")
 _EMPTY_MARKS = frozenset({"N/A", "NULL", "NONE"})
 NEEDS_MAPPING = "give a column mapping"
+_OPENING_LABELS = frozenset({"anfangssaldo", "alter kontostand", "alter saldo", "startsaldo", "opening balance"})
+_CLOSING_LABELS = frozenset(
+    {"endsaldo", "neuer kontostand", "neuer saldo", "schlusssaldo", "kontostand", "closing balance"}
+)
 DELIMITER_NAMES = {";": "semicolon", ",": "comma", "\t": "tab", "|": "pipe"}
 
 
@@ -279,6 +283,29 @@ def profile_names() -> list[str]:
     return [profile.name for profile in PROFILES]
 
 
+def is_utf16(head: bytes) -> bool:
+    """A UTF-16 text (Erste Bank's George exports): its byte order mark, or a zero byte beside every character."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    sample = head[:200]
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    return len(sample) >= 20 and min(even, odd) == 0 and max(even, odd) >= 0.9 * (len(sample) // 2)
+
+
+def utf16_as_utf8(data: bytes) -> bytes:
+    """A UTF-16 export re-encoded as UTF-8, so that byte-wise checks and cleaning see text; others unchanged."""
+    if not is_utf16(data):
+        return data
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-16-le" if data[1:200:2].count(0) > data[0:200:2].count(0) else "utf-16-be"
+    try:
+        return data.decode(encoding).encode("utf-8")
+    except UnicodeDecodeError:
+        return data
+
+
 def decode_csv(data: bytes) -> tuple[str, str]:
     """UTF-8 (with or without BOM) first, else cp1252, the encoding of older German bank exports."""
     for encoding in ("utf-8-sig", "cp1252"):
@@ -294,6 +321,7 @@ def read_bank_csv(
 ) -> list[ParsedStatement]:
     """Parse a bank CSV export by an explicit mapping, a named profile, a profile its header matches, or the layout
     the detector reads from the file; a StatementFormatError asking for a mapping when it cannot tell."""
+    data = utf16_as_utf8(data)
     text, encoding = decode_csv(data) if mapping is None else (_decode_as(data, mapping.encoding, source), "")
     lines = text.splitlines()
     if mapping is not None:
@@ -382,6 +410,8 @@ def _parse(
         if header_at is not None and 0 < missing < len(row) and missing <= amount_at < len(header):
             # a row that lost a text cell: keep the amount columns aligned from the right
             row = row[: amount_at - missing] + [""] * missing + row[amount_at - missing :]
+        if _balance_line(row, columns, mapping, date_format, statement, source=source, line_no=line_no):
+            continue
         transaction = _transaction(row, columns, mapping, date_format, source=source, line_no=line_no)
         if transaction is None:
             continue
@@ -396,6 +426,30 @@ def _parse(
     used = ", ".join(f"{role}={column}" for role, column in present.items())
     statement.layout = f"{layout} ({used})"
     return statement
+
+
+def _balance_line(
+    row: list[str],
+    columns: dict[str, int],
+    mapping: CsvMapping,
+    date_format: str,
+    statement: ParsedStatement,
+    *,
+    source: str,
+    line_no: int,
+) -> bool:
+    """A dated balance line inside the table (old Volksbank "Anfangssaldo"/"Endsaldo") is the statement's opening
+    or closing balance, not a booking."""
+    labels = {cell.strip().lower() for cell in row}
+    kind = "opening" if labels & _OPENING_LABELS else "closing" if labels & _CLOSING_LABELS else ""
+    if not kind:
+        return False
+    on = _date(_cell(row, columns, mapping.date), date_format)
+    if on is not None and (mapping.amount or mapping.debit or mapping.credit):
+        amount = _signed_amount(row, columns, mapping, source=source, line_no=line_no)
+        balance = ParsedBalance(on=on, amount=amount, currency=_cell(row, columns, mapping.currency) or "EUR")
+        setattr(statement, kind, balance)
+    return True
 
 
 def _account_from_preamble(preamble: list[str], statement: ParsedStatement, delimiter: str) -> None:
@@ -573,5 +627,5 @@ def _settle_date_format(mapping: CsvMapping, columns: dict[str, int], rows: list
 
 def sniff_csv(path: Path) -> CsvMapping:
     """The detector's best reading of an unknown export (sure or not), as the start of a mapping to review."""
-    text, encoding = decode_csv(path.read_bytes())
+    text, encoding = decode_csv(utf16_as_utf8(path.read_bytes()))
     return replace(detect_layout(text, file_name=path.name).mapping, encoding=encoding)

@@ -33,7 +33,14 @@ _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 # then prefixes ("betrag eur" starts with "betrag"), then words the name contains. Order matters: a column goes to
 # the first role that claims it.
 _EXACT: dict[str, tuple[str, ...]] = {
-    "own": ("bezeichnung auftragskonto", "bic auftragskonto", "bankname auftragskonto", "kontoname", "wallet name"),
+    "own": (
+        "bezeichnung auftragskonto",
+        "bic auftragskonto",
+        "bankname auftragskonto",
+        "kontoname",
+        "wallet name",
+        "account type",
+    ),
     "account": (
         "iban auftragskonto",
         "auftragskonto",
@@ -112,10 +119,19 @@ _EXACT: dict[str, tuple[str, ...]] = {
         "partnername",
         "counterparty name",
         "counterparty",
+        "sender or recipient",
         "name",
         "beneficiary",
     ),
-    "payer": ("zahlungspflichtige r", "zahlungspflichtiger", "auftraggeber", "auftraggebername", "sender", "payer"),
+    "payer": (
+        "zahlungspflichtige r",
+        "zahlungspflichtiger",
+        "auftraggeber",
+        "auftraggebername",
+        "sender",
+        "payer",
+        "payer name",
+    ),
     "payee": (
         "zahlungsempfaenger in",
         "zahlungsempfaenger",
@@ -124,6 +140,8 @@ _EXACT: dict[str, tuple[str, ...]] = {
         "beguenstigter",
         "recipient",
         "payee",
+        "payee name",
+        "merchant",
     ),
     "iban": (
         "iban zahlungsbeteiligter",
@@ -146,6 +164,8 @@ _EXACT: dict[str, tuple[str, ...]] = {
         "transaktions id",
         "referenznummer",
         "reference number",
+        "transferwise id",
+        "transaktionsnummer",
     ),
     "purpose": (
         "verwendungszweck",
@@ -168,8 +188,10 @@ _EXACT: dict[str, tuple[str, ...]] = {
         "umsatztyp",
         "transaktionsart",
         "buchungsart",
+        "textschluessel",
         "booking text",
         "transaction type",
+        "booking type",
         "type",
         "typ",
         "art",
@@ -194,6 +216,7 @@ _CONTAINS: dict[str, tuple[str, ...]] = {
     "end_to_end_id": ("end to end",),
     "creditor_id": ("glaeubiger", "creditor"),
     "mandate_id": ("mandat",),
+    "purpose": ("verwendungszweck",),
     "iban": ("iban",),
     "bic": ("bic",),
     "balance": ("saldo",),

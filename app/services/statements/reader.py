@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from app.services.statements.bank_csv import CsvMapping, read_bank_csv
+from app.services.statements.bank_csv import CsvMapping, is_utf16, read_bank_csv, utf16_as_utf8
 from app.services.statements.camt import parse_camt
 from app.services.statements.model import ParsedStatement, StatementFormatError
 from app.services.statements.mt940 import parse_mt940
@@ -88,7 +88,7 @@ def iter_statement_stream(
                 yield statement
     else:
         with open_binary() as stream:
-            data = _read_at_most(stream, MAX_CSV_BYTES, source).translate(None, _CSV_CONTROL_BYTES)
+            data = utf16_as_utf8(_read_at_most(stream, MAX_CSV_BYTES, source)).translate(None, _CSV_CONTROL_BYTES)
         for statement in read_bank_csv(data, source=source, profile=profile, mapping=mapping):
             found = True
             yield statement
@@ -111,6 +111,8 @@ def detect_format(source: str, head: bytes) -> str:
         return "camt"  # let the CAMT reader name the element it does not understand
     if _MT940_RE.search(head):
         return "mt940"
+    if is_utf16(head):
+        return "csv"  # Erste Bank's George exports its CSV as UTF-16
     sample = text[:1024]
     binary = sum(byte in _BINARY_BYTES for byte in sample)
     if binary * 32 > len(sample):  # a stray NUL in a cell is dropped later; a binary file is full of them
