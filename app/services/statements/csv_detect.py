@@ -137,6 +137,7 @@ _EXACT: dict[str, tuple[str, ...]] = {
         "zahlungsempfaenger",
         "empfaenger",
         "empfaengername",
+        "empfaenger 1",
         "beguenstigter",
         "recipient",
         "payee",
@@ -191,6 +192,7 @@ _EXACT: dict[str, tuple[str, ...]] = {
         "textschluessel",
         "booking text",
         "transaction type",
+        "transaktionstyp",
         "booking type",
         "type",
         "typ",
@@ -486,11 +488,17 @@ def _from_header(header: list[str], header_at: int, data: list[list[str]], delim
         name, name_for_debits = (names[single] if single is not None else ""), ""
     account = names[chosen["account"]] if "account" in chosen else ""
     iban = names[chosen["iban"]] if "iban" in chosen else ""
-    if not account:
-        for index, cell in enumerate(names):
-            if normalise(cell) in ("kontonummer", "konto", "account", "account number") and _constant(data, index):
-                account = cell
-                break
+    has_party = bool({"name", "payer", "payee"} & set(chosen))
+    for index, cell in enumerate(names):
+        if normalise(cell) not in ("kontonummer", "konto", "konto nr", "account", "account number"):
+            continue
+        if index == 0 and not account:
+            account = cell  # a first column "Kontonummer" is the statement's own account (HVB, ING Austria, Livebank)
+        elif has_party and not iban:
+            iban = cell  # beside the counterparty's name it is the counterparty's account (N26, old DKB)
+        elif not has_party and not account and _constant(data, index):
+            account = cell  # the only account named on every row is the statement's own (ING Austria, Livebank)
+        break
     if "amount" in chosen and {"debit", "credit"} <= set(chosen):
         if len(_column(data, chosen["amount"])) < 0.5 * len(data):
             del chosen["amount"]  # a mostly empty amount column beside debit and credit (ZKB's "Amount details")
