@@ -6,12 +6,14 @@ The CLI and the GUI call these functions from a worker; every one of them blocks
 from __future__ import annotations
 
 import io
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from fints.models import SEPAAccount
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,7 +22,19 @@ from app.models.schema import BalanceSnapshot, BankAccount, BankConnection, Tran
 from app.services import audit
 from app.services.banks import bank_info
 from app.services.banks import product_id as configured_product_id
-from app.services.fints_client import Balance, BankClient, BankLogin, FinTSService, WrongPinError
+from app.services.fints_client import (
+    AccessLockedError,
+    Balance,
+    BankClient,
+    BankError,
+    BankLogin,
+    BankUnavailableError,
+    FinTSService,
+    TanNotConfirmedError,
+    UnregisteredProductError,
+    WrongPinError,
+    WrongTanError,
+)
 from app.services.formatting import to_cents
 from app.services.i18n import _
 from app.services.ledger import Ledger
@@ -31,9 +45,21 @@ from app.services.statements.model import ParsedStatement
 from app.services.statements.reader import read_statement_stream
 from app.services.statements.rows import rows_of
 
+log = logging.getLogger(__name__)
+
 FIRST_SYNC_DAYS = 90  # what banks show without a TAN (PSD2's 90-day rule)
 OVERLAP_DAYS = 5  # late bookings with an earlier date are caught; duplicates are dropped by the importer
 BALANCE_SOURCE = "FinTS"
+# Errors that end the whole sync: the login is refused, or the user decided (wrong, denied or no TAN), or the
+# bank is gone; every other bank error stays with the account it happened on.
+STOPPING_ERRORS = (
+    WrongPinError,
+    AccessLockedError,
+    UnregisteredProductError,
+    BankUnavailableError,
+    WrongTanError,
+    TanNotConfirmedError,
+)
 
 AfterImport = Callable[[Session, list[int]], None]  # same hook as import_statement_files: new transaction ids
 Progress = Callable[[int, int], None]
@@ -59,7 +85,10 @@ class ConnectionSummary:
 
 @dataclass(slots=True)
 class AccountSync:
-    """What one account's sync brought: counts for the user, warnings from the importer."""
+    """What one account's sync brought: counts for the user, warnings from the bank, the readers and the importer.
+
+    `complete` is False when the account's statements could not be fetched or read in full.
+    """
 
     iban: str
     format: str
@@ -69,6 +98,7 @@ class AccountSync:
     warnings: list[str] = field(default_factory=list)
     balance: Decimal | None = None
     balance_on: date | None = None
+    complete: bool = True
 
 
 @dataclass(slots=True)
@@ -85,6 +115,10 @@ class SyncResult:
     def duplicates(self) -> int:
         return sum(a.duplicates for a in self.accounts)
 
+    @property
+    def warnings(self) -> int:
+        return sum(len(a.warnings) for a in self.accounts)
+
 
 @dataclass(slots=True)
 class _Fetched:
@@ -92,9 +126,11 @@ class _Fetched:
 
     iban: str
     currency: str
-    balance: Balance
+    balance: Balance | None
     format: str
     documents: list[bytes]
+    warnings: list[str] = field(default_factory=list)
+    complete: bool = True
 
 
 def _summary(session: Session, connection: BankConnection) -> ConnectionSummary:
@@ -258,8 +294,11 @@ def sync(
     after_import: AfterImport | None = None,
     today: Callable[[], date] = date.today,
 ) -> SyncResult:
-    """One dialog fetches every account's balance and statements (CAMT, else MT940); then one ledger write.
+    """One dialog fetches each account's balance and statements (CAMT, else MT940) on its own; then one ledger write.
 
+    A missing balance, an unreadable document or a bank error on one account is a warning on that account; the
+    others are fetched and imported all the same. A refused login, a wrong or denied TAN and an unreachable bank
+    stop the sync (what was fetched before is still imported; a wrong PIN is forgotten, never retried).
     `after_import(session, new_ids)` runs per account inside the write transaction (automatic matching hooks in
     here, as for imported files), so the bookings and their matches commit together.
     """
@@ -270,45 +309,89 @@ def sync(
         product = configured_product_id(session)
     service: BankClient = FinTSService(login, pin=pin, product_id=product, prompts=prompts, cancel=cancel)
     fetched: list[_Fetched] = []
+    details: dict[str, dict[str, object]] = {}
+    stopped: BaseException | None = None
     try:
         with service.session():
             accounts = service.accounts()
             details = service.account_details()
-            camt = service.offers_camt()
             for done, account in enumerate(accounts):
                 if progress:
                     progress(done, len(accounts))
-                balance = service.balance(account)
-                if camt:
-                    documents = service.camt_statements(account, start, None)
-                else:
-                    documents = [service.mt940_statements(account, start, None)]
-                currency = str(details.get(account.iban, {}).get("currency") or balance.currency)
-                fetched.append(_Fetched(account.iban, currency, balance, "camt" if camt else "mt940", documents))
+                fetched.append(_fetch_account(service, account, details, start))
     except WrongPinError:
         forget_pin(pin_key(login.blz, login.login))
         raise
+    except BankError as error:
+        if not fetched:
+            raise
+        if isinstance(error, STOPPING_ERRORS):
+            stopped = error  # the dialog is over; keep what came through before it
+        else:  # e.g. the bank refused the dialog's end after every account was fetched
+            log.warning("Bank error after the accounts were fetched: %s", type(error).__name__)
     result = SyncResult(connection_id, start)
     with ledger.session() as session, session.begin():
         connection = _get(session, connection_id)
         for item in fetched:
             result.accounts.append(_import_account(session, connection, item, details, actor, after_import))
         connection.client_state = service.state()
-        connection.last_sync_at = utcnow()
+        if stopped is None and all(a.complete for a in result.accounts):
+            # the next sync starts from here; after a gap it starts from the last complete one again
+            connection.last_sync_at = utcnow()
     if progress:
         progress(len(fetched), len(fetched))
+    if stopped is not None:
+        raise stopped
     return result
 
 
-def _parse(iban: str, fmt: str, documents: Sequence[bytes]) -> list[ParsedStatement]:
-    """Kontor's own CAMT/MT940 readers, the same as for imported files, so the duplicate rules agree."""
+def _fetch_account(
+    service: BankClient, account: SEPAAccount, details: dict[str, dict[str, object]], start: date
+) -> _Fetched:
+    """Balance and statements of one account, each on its own: a bank error in one is a warning, not the end."""
+    item = _Fetched(account.iban, str(details.get(account.iban, {}).get("currency") or ""), None, "", [])
+    try:
+        item.balance = service.balance(account)
+    except STOPPING_ERRORS:
+        raise
+    except BankError as error:
+        item.warnings.append(_("No balance from the bank, none stored: {reason}").format(reason=error))
+    camt = service.offers_camt(account)
+    item.format = "camt" if camt else "mt940"
+    try:
+        if camt:
+            item.documents = service.camt_statements(account, start, None)
+        else:
+            item.documents = [service.mt940_statements(account, start, None)]
+    except STOPPING_ERRORS:
+        raise
+    except BankError as error:
+        item.complete = False
+        item.warnings.append(_("No statements from the bank: {reason}").format(reason=error))
+    item.currency = item.currency or (item.balance.currency if item.balance else "EUR")
+    return item
+
+
+def _parse(iban: str, fmt: str, documents: Sequence[bytes]) -> tuple[list[ParsedStatement], list[str]]:
+    """Kontor's own CAMT/MT940 readers, the same as for imported files, so the duplicate rules agree.
+
+    Each document on its own: an empty or unreadable one is a warning naming it, the others are still read.
+    """
     statements: list[ParsedStatement] = []
+    warnings: list[str] = []
     for number, document in enumerate(documents, start=1):
         if not document.strip():
             continue
         source = f"FinTS {iban} {fmt} {number}"
-        statements += read_statement_stream(source, lambda document=document: io.BytesIO(document))
-    return statements
+        try:
+            statements += read_statement_stream(source, lambda document=document: io.BytesIO(document))
+        except ValueError as error:  # StatementFormatError names the element
+            warnings.append(
+                _("Document {number} of {total} from the bank ({source}) could not be read: {reason}").format(
+                    number=number, total=len(documents), source=source, reason=error
+                )
+            )
+    return statements, warnings
 
 
 def _import_account(
@@ -320,8 +403,12 @@ def _import_account(
     after_import: AfterImport | None,
 ) -> AccountSync:
     account = _link_account(session, connection, item.iban, "", details.get(item.iban, {}), actor=actor)
-    outcome = AccountSync(item.iban, item.format, balance=item.balance.amount, balance_on=item.balance.on)
-    statements = _parse(item.iban, item.format, item.documents)
+    outcome = AccountSync(item.iban, item.format, warnings=list(item.warnings), complete=item.complete)
+    if item.balance is not None:
+        outcome.balance, outcome.balance_on = item.balance.amount, item.balance.on
+    statements, unreadable = _parse(item.iban, item.format, item.documents)
+    outcome.warnings += unreadable
+    outcome.complete = outcome.complete and not unreadable
     if statements:
         imported = import_statements(
             session,
@@ -332,11 +419,12 @@ def _import_account(
             account_iban=item.iban,
         )
         outcome.new, outcome.duplicates, outcome.returns = imported.new, imported.duplicates, imported.returns
-        outcome.warnings = list(imported.warnings)
+        outcome.warnings += list(imported.warnings)
         if after_import is not None and imported.new:
             new_ids = select(Transaction.id).where(Transaction.import_id == imported.import_id).order_by(Transaction.id)
             after_import(session, list(session.scalars(new_ids)))
-    _store_balance(session, account, item.balance)
+    if item.balance is not None:
+        _store_balance(session, account, item.balance)
     return outcome
 
 

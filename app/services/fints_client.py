@@ -5,9 +5,12 @@ Blocks; run it on the one FinTS worker thread (python-fints' PIN masking is proc
 
 from __future__ import annotations
 
+import binascii
 import functools
 import logging
+import re
 import threading
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -18,6 +21,7 @@ from typing import Any, Protocol, TypeVar
 from fints.client import FinTS3PinTanClient, NeedTANResponse, ResponseStatus, TransactionResponse
 from fints.connection import FinTSConnectionError
 from fints.exceptions import (
+    FinTSClientError,
     FinTSClientPINError,
     FinTSClientTemporaryAuthError,
     FinTSError,
@@ -25,12 +29,15 @@ from fints.exceptions import (
     FinTSSCARequiredError,
     FinTSUnsupportedOperation,
 )
-from fints.formals import TANMedia4, TANMedia5
+from fints.formals import Response, TANMedia4, TANMedia5
 from fints.models import SEPAAccount
+from fints.parser import FinTSParserError
+from fints.segments.dialog import HIRMG2, HIRMS2
 from fints.segments.statement import HKKAZ5, HKKAZ6, HKKAZ7
+from fints.types import SegmentSequence
 
 from app.services.banks import REGISTRATION_URL
-from app.services.i18n import _
+from app.services.i18n import N_, _
 from app.services.prompts import DecoupledPolling, TanChallenge, TanKind, TanMechanismOption, UserPrompts
 
 log = logging.getLogger(__name__)
@@ -38,10 +45,41 @@ log = logging.getLogger(__name__)
 HTTP_TIMEOUT = (10, 90)  # connect, read: python-fints 5.0.1 sets none, so a stalled bank would hang forever
 UNREGISTERED_CODES = frozenset({"9078", "3078", "3079"})
 PIN_CODES = frozenset({"9340", "9910", "9930", "9931", "9942"})
+LOCK_CODES = frozenset({"3938", "3931"})
+SCA_CODES = frozenset({"9075", "3075"})
 DEFAULT_POLLING = DecoupledPolling(first_wait=5, next_wait=5, max_polls=60)
 CENT = Decimal("0.01")
 SINGLE_BOOKING_PARAMETERS = {"transfer": "HICCMS", "instant": "HIIPMS", "debit": "HIDMES"}
 T = TypeVar("T")
+DECOUPLED_FIELDS = (
+    "decoupled_max_poll_number",
+    "wait_before_first_poll",
+    "wait_before_next_poll",
+    "manual_confirmation_allowed",
+    "automated_polling_allowed",
+)
+# Plain words for the return codes users meet (FinTS 3.0 Formals, Rückmeldungscodes); the bank's text follows.
+CODE_TEXTS = {
+    "3075": N_("The bank will ask for strong customer authentication."),
+    "3076": N_("The bank needs no strong customer authentication for this."),
+    "3931": N_("The online banking access is locked for the time being."),
+    "3938": N_("The online banking access is locked."),
+    "3955": N_("Please confirm in your banking app."),
+    "3956": N_("The confirmation in the banking app is still outstanding."),
+    "9010": N_("The bank does not accept the request; check the bank code and the FinTS address."),
+    "9075": N_("The bank requires strong customer authentication (a TAN) for this."),
+    "9340": N_("The bank refused the PIN."),
+    "9391": N_(
+        "The bank no longer recognises this device (customer system ID); remove the bank connection and add it again."
+    ),
+    "9800": N_("The bank ended the dialog."),
+    "9910": N_("The bank refused the PIN."),
+    "9930": N_("The bank refused the PIN."),
+    "9931": N_("The bank refused the PIN and locked the access after too many attempts."),
+    "9941": N_("The bank did not accept the TAN."),
+    "9942": N_("The bank refused the PIN."),
+    "9951": N_("The order was denied in the banking app or has expired."),
+}
 
 _send_lock = threading.Lock()  # Password.protect() is global: no two messages render or pretty-print at once
 _login_locks: dict[tuple[str, str], threading.Lock] = {}
@@ -78,6 +116,18 @@ class UnregisteredProductError(BankError):
 
 class BankRejectedError(BankError):
     """Any other refusal; the message carries the bank's own text."""
+
+
+class TanNotConfirmedError(BankRejectedError):
+    """The order was denied in the banking app or not confirmed in time; the user decided, so the job stops."""
+
+
+class BankAnswerUnreadableError(BankError):
+    """The bank's answer could not be decoded or parsed; nothing in it was refused, it was garbled."""
+
+
+class _UnreadableAnswer(FinTSClientError):
+    """Raised inside python-fints' send; a FinTSClientError passes its dialog init unchanged."""
 
 
 class Cancelled(Exception):
@@ -138,13 +188,77 @@ class BankClient(Protocol):
 
     def balance(self, account: SEPAAccount) -> Balance: ...
 
-    def offers_camt(self) -> bool: ...
+    def offers_camt(self, account: SEPAAccount) -> bool: ...
 
     def camt_statements(self, account: SEPAAccount, start: date, end: date | None) -> list[bytes]: ...
 
     def mt940_statements(self, account: SEPAAccount, start: date, end: date | None) -> bytes: ...
 
     def state(self) -> bytes: ...
+
+
+def _raw_responses(segment: Any) -> list[list[Any]]:
+    """[code, reference element, text, parameters…] per response of a generic HIRMG/HIRMS (robust mode keeps them)."""
+    found = []
+    for element in getattr(segment, "_additional_data", None) or []:
+        parts = element if isinstance(element, list) else [element]
+        if re.fullmatch(r"\d{4}", str(parts[0] or "")):
+            found.append([*parts, None, None][: max(3, len(parts))])
+    return found
+
+
+def response_codes(segment: Any) -> list[tuple[str, str]]:
+    """(code, text) of a HIRMG/HIRMS, also when python-fints' robust mode left it a generic segment."""
+    if isinstance(segment, HIRMG2 | HIRMS2):
+        return [(str(r.code), str(r.text or "")) for r in segment.responses]
+    return [(str(parts[0]), str(parts[2] or "")) for parts in _raw_responses(segment)]
+
+
+def repair_responses(sequence: SegmentSequence) -> None:
+    """Rebuild HIRMG/HIRMS that robust mode left generic (e.g. a text over the 80 characters allowed).
+
+    python-fints looks only for parsed HIRMG2/HIRMS2, so it would miss a PIN refusal, a 3040 touchdown or a
+    0030 in them; texts and parameters are cut to their allowed length (the full text is recorded before).
+    """
+    for index, segment in enumerate(sequence.segments):
+        inner = getattr(segment, "data", None)
+        if isinstance(inner, SegmentSequence):
+            repair_responses(inner)
+        kind = segment.header.type
+        if kind not in ("HIRMG", "HIRMS") or isinstance(segment, HIRMG2 | HIRMS2):
+            continue
+        try:
+            responses = [
+                Response(
+                    code=str(parts[0]),
+                    reference_element=str(parts[1])[:7] if parts[1] else None,
+                    text=str(parts[2] or "")[:80],
+                    parameters=[str(p)[:35] for p in parts[3:] if isinstance(p, str) and p] or None,
+                )
+                for parts in _raw_responses(segment)
+            ]
+            sequence.segments[index] = (HIRMG2 if kind == "HIRMG" else HIRMS2)(
+                header=segment.header, responses=responses
+            )
+        except (ValueError, TypeError):
+            log.warning("Kept an unreadable %s segment as it was", kind)
+
+
+def describe_codes(codes: Sequence[tuple[str, str]], fallback: str) -> str:
+    """Plain words for the known codes among `codes`, then the bank's own error texts; else the fallback."""
+    errors = [(code, text) for code, text in codes if code[:1] == "9" or code in LOCK_CODES]
+    plain = [_(CODE_TEXTS[code]) for code, _text in errors if code in CODE_TEXTS]
+    bank = [f"{code} {text}".strip() for code, text in errors]
+    parts = list(dict.fromkeys(plain)) or [fallback]
+    if bank:
+        parts.append(_("The bank says: {text}").format(text="; ".join(dict.fromkeys(bank))))
+    return " ".join(parts)
+
+
+def _raised_in_fints(error: BaseException) -> bool:
+    """An AttributeError from python-fints' own code means a segment it could not parse (a generic one)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and "/fints/" in frames[-1].filename.replace("\\", "/")
 
 
 def _login_lock(blz: str, login: str) -> threading.Lock:
@@ -164,7 +278,8 @@ class KontorFinTSClient(FinTS3PinTanClient):
         """Response callbacks skip internal sends (dialog init), where 9078 or 9075 show up; record all."""
         for kind in ("HIRMG", "HIRMS"):
             for segment in message.find_segments(kind):
-                self.bank_codes += [(r.code, r.text or "") for r in segment.responses]
+                self.bank_codes += response_codes(segment)
+        repair_responses(message)
         self.last_hitan = message.find_segment_first("HITAN")
         super().process_response_message(dialog, message, internal_send=internal_send)
 
@@ -197,9 +312,14 @@ class KontorFinTSClient(FinTS3PinTanClient):
             )
 
 
+def is_decoupled(parameter: Any) -> bool:
+    """HITANS version 7 fills the decoupled fields (poll count, waits, manual/automatic) only for app methods."""
+    return any(getattr(parameter, name, None) not in (None, "") for name in DECOUPLED_FIELDS)
+
+
 def _mechanism_kind(parameter: Any) -> TanKind:
     """Guess how a method presents its challenge from its HITANS entry (the GUI picks a widget by it)."""
-    if getattr(parameter, "decoupled_max_poll_number", None) is not None:
+    if is_decoupled(parameter):
         return "decoupled"
     if (parameter.zka_id or "").upper().startswith("HHD"):
         return "flicker"
@@ -246,7 +366,10 @@ class FinTSService:
 
         def send_serialized(message: Any) -> Any:
             with _send_lock:
-                return send(message)
+                try:
+                    return send(message)
+                except (binascii.Error, FinTSParserError, UnicodeDecodeError) as error:
+                    raise _UnreadableAnswer(type(error).__name__) from error
 
         self._client.connection.send = send_serialized  # type: ignore[method-assign]
 
@@ -267,7 +390,9 @@ class FinTSService:
         """First contact: system ID, TAN method (asked when several) and TAN medium (asked when several)."""
         with _login_lock(self.login.blz, self.login.login), self._translated():
             self._check_cancel()
+            mark = len(self._client.bank_codes)
             self._client.fetch_tan_mechanisms()
+            self._raise_for_codes(mark)  # a lock (3931) or refusal python-fints does not know as one
             mechanisms = self._client.get_tan_mechanisms()
             options = [TanMechanismOption(code, p.name, _mechanism_kind(p)) for code, p in mechanisms.items()]
             if len(options) > 1:
@@ -290,6 +415,11 @@ class FinTSService:
         except (FinTSUnsupportedOperation, FinTSSCARequiredError):
             if required:
                 raise
+            return
+        except AttributeError as error:  # a HITAB python-fints could not parse: no media to offer
+            if required or not _raised_in_fints(error):
+                raise
+            log.warning("The bank's TAN media list could not be read")
             return
         # None when the answer has no HITAB at all (Postbank answers "3010 no entries"): no media to choose from
         media = listed[1] if listed else []
@@ -316,6 +446,7 @@ class FinTSService:
             self._check_cancel()
             mark = len(self._client.bank_codes)
             with self._client:
+                self._raise_for_codes(mark)  # a HIRMS python-fints could not parse may carry the refusal
                 self._client.init_tan_response = self._client.missed_login_tan(mark) or self._client.init_tan_response
                 if isinstance(self._client.init_tan_response, NeedTANResponse):
                     self._complete(self._client.init_tan_response, len(self._client.bank_codes))
@@ -344,11 +475,34 @@ class FinTSService:
         result = self._call(self._client.get_balance, account)
         if result is None:
             raise BankRejectedError(_("The bank sent no balance for {iban}.").format(iban=account.iban))
-        return Balance(result.date, Decimal(result.amount.amount), str(result.amount.currency))
+        try:
+            return Balance(result.date, Decimal(result.amount.amount), str(result.amount.currency))
+        except (AttributeError, TypeError, ArithmeticError) as error:
+            raise self._unreadable() from error
 
-    def offers_camt(self) -> bool:
-        """CAMT is the primary path; MT940 only where the bank has no HKCAZ (MT940 ended Nov 2025)."""
-        return self._client.bpd.find_segment_first("HICAZS") is not None
+    def offers_camt(self, account: SEPAAccount) -> bool:
+        """CAMT when the BPD offer HKCAZ and the account's UPD allow it; else MT940 (which ended Nov 2025).
+
+        A bank without HKKAZ gets CAMT anyway: there is nothing else to ask for.
+        """
+        if self._client.bpd.find_segment_first("HICAZS") is None:
+            return False
+        if self._client.bpd.find_segment_first("HIKAZS") is None:
+            return True
+        allowed = self._allowed_transactions(account)
+        return allowed is None or "HKCAZ" in allowed
+
+    def _allowed_transactions(self, account: SEPAAccount) -> set[str] | None:
+        """The account's allowed business transactions from its HIUPD; None when the UPD do not say."""
+        for upd in self._client.upd.find_segments("HIUPD"):
+            iban = str(getattr(upd, "iban", "") or "").replace(" ", "").upper()
+            number = str(getattr(getattr(upd, "account_information", None), "account_number", "") or "")
+            if iban != account.iban.upper() and not (number and number == account.accountnumber):
+                continue
+            listed = getattr(upd, "allowed_transactions", None) or []
+            names = {str(getattr(t, "transaction", "") or "") for t in listed} - {""}
+            return names or None
+        return None
 
     def camt_statements(self, account: SEPAAccount, start: date, end: date | None) -> list[bytes]:
         """camt.052 documents, booked first, then the bank's pending (intraday) ones."""
@@ -465,6 +619,10 @@ class FinTSService:
         """Answer TAN requests until the bank returns a result; a wrong TAN is reported, never retried."""
         while isinstance(response, NeedTANResponse):
             self._check_cancel()
+            if not response.decoupled and (
+                self._mechanism_decoupled() or "3955" in {code for code, _text in self._client.bank_codes[mark:]}
+            ):
+                response.decoupled = True  # python-fints only looks for 3955 and misses it after 0030 (#179)
             challenge = self._challenge(response)
             if response.decoupled:
                 response = self._poll_decoupled(response, challenge)
@@ -484,7 +642,8 @@ class FinTSService:
         for polls in range(polling.max_polls):
             if not self.prompts.await_decoupled(challenge, polls):
                 raise Cancelled
-            if self.cancel.wait(wait):
+            # Without automatic polling the prompt returned once the user said they confirmed: ask right away.
+            if self.cancel.wait(wait if polling.automatic else 0):
                 raise Cancelled
             wait = polling.next_wait
             sent_at = len(self._client.bank_codes)
@@ -494,12 +653,17 @@ class FinTSService:
                 self.prompts.decoupled_finished(challenge, False)
                 raise
             if not isinstance(response, NeedTANResponse):
-                approved = not any(code.startswith("9") for code, _text in self._client.bank_codes[sent_at:])
+                codes = self._client.bank_codes[sent_at:]
+                approved = not any(code.startswith("9") for code, _text in codes)
                 self.prompts.decoupled_finished(challenge, approved)
+                if not approved and not {code for code, _text in codes} & (PIN_CODES | UNREGISTERED_CODES):
+                    raise TanNotConfirmedError(
+                        describe_codes(codes, _("The order was denied in the banking app.")), codes
+                    )
                 self._raise_for_codes(sent_at)
                 return response
         self.prompts.decoupled_finished(challenge, False)
-        raise BankRejectedError(_("The order was not confirmed in the banking app in time."))
+        raise TanNotConfirmedError(_("The order was not confirmed in the banking app in time."))
 
     def _challenge(self, response: NeedTANResponse) -> TanChallenge:
         """The python-fints challenge as Kontor's TanChallenge."""
@@ -513,6 +677,7 @@ class FinTSService:
                 float(getattr(parameter, "wait_before_first_poll", None) or DEFAULT_POLLING.first_wait),
                 float(getattr(parameter, "wait_before_next_poll", None) or DEFAULT_POLLING.next_wait),
                 int(getattr(parameter, "decoupled_max_poll_number", None) or DEFAULT_POLLING.max_polls),
+                automatic=getattr(parameter, "automated_polling_allowed", None) is not False,
             )
         elif response.challenge_matrix:
             kind = "photo"
@@ -520,7 +685,7 @@ class FinTSService:
             kind = "flicker"
         return TanChallenge(
             kind=kind,
-            text=response.challenge or "",
+            text=response.challenge or (_(CODE_TEXTS["3955"]) if kind == "decoupled" else ""),
             html=response.challenge_html or "",
             image=response.challenge_matrix if kind == "photo" else None,
             flicker_code=response.challenge_hhduc if kind == "flicker" else None,
@@ -531,27 +696,64 @@ class FinTSService:
         )
 
     # --- errors --------------------------------------------------------------------------------------------
+    def _mechanism_decoupled(self) -> bool:
+        """The chosen method is an app approval by its HITANS 7 fields, whatever code the bank answered with."""
+        return is_decoupled(self._client.get_tan_mechanisms().get(self.tan_mechanism))
+
     def _check_cancel(self) -> None:
         if self.cancel.is_set():
             raise Cancelled
 
     def _bank_text(self, fallback: str, mark: int = 0) -> str:
-        """The bank's own error texts since `mark`, else the fallback."""
-        texts = [f"{code} {text}".strip() for code, text in self._client.bank_codes[mark:] if code[:1] == "9"]
-        return "; ".join(dict.fromkeys(texts)) or fallback
+        """Plain words for the bank's error codes since `mark` and the bank's own texts, else the fallback."""
+        return describe_codes(self._client.bank_codes[mark:], fallback)
+
+    def _bank_says(self, mark: int) -> str:
+        """The bank's own error texts since `mark`, to follow Kontor's plain sentence."""
+        texts = [f"{c} {t}".strip() for c, t in self._client.bank_codes[mark:] if c[:1] == "9" or c in LOCK_CODES]
+        return _("The bank says: {text}").format(text="; ".join(dict.fromkeys(texts))) if texts else ""
 
     def _raise_for_codes(self, mark: int) -> None:
-        """python-fints returns [] on a wrong TAN or a refused order; its codes tell the truth."""
+        """python-fints returns [] on a wrong TAN or a refused order (and skips HIRMS it could not parse)."""
+        error = self._error_for_codes(mark)
+        if error is not None:
+            raise error
+
+    def _error_for_codes(self, mark: int) -> BankError | None:
+        """The BankError the codes since `mark` stand for, most specific first; None without an error code."""
         codes = self._client.bank_codes[mark:]
         found = {code for code, _text in codes}
         if "9941" in found:
-            raise WrongTanError(_("The bank did not accept the TAN; nothing was carried out."), codes)
+            return WrongTanError(_("The bank did not accept the TAN; nothing was carried out."), codes)
         if found & UNREGISTERED_CODES:
-            raise self._unregistered()
-        if "9075" in found:
-            raise BankRejectedError(self._sca_message(mark), codes)
+            return self._unregistered()
+        if "9075" in found:  # Atruvia sends 9340 "order refused" next to it: not a PIN problem
+            return BankRejectedError(self._sca_message(mark), codes)
+        if found & LOCK_CODES:
+            return self._locked(mark)
+        if found & PIN_CODES:
+            if self._client.pin:
+                self._client.pin.block()
+            return WrongPinError(
+                _(
+                    "The bank did not accept the PIN for {login}. Kontor does not try again: the bank counts "
+                    "wrong attempts and locks the access after a few."
+                ).format(login=self.login.label),
+                codes,
+            )
         if any(code[:1] == "9" for code in found):
-            raise BankRejectedError(self._bank_text(_("The bank refused the order."), mark), codes)
+            return BankRejectedError(self._bank_text(_("The bank refused the order."), mark), codes)
+        return None
+
+    def _locked(self, mark: int) -> AccessLockedError:
+        codes = self._client.bank_codes[mark:]
+        if "3931" in {code for code, _text in codes} and "3938" not in {code for code, _text in codes}:
+            text = _(
+                "The online banking access {login} is locked for the time being; try again later or ask your bank."
+            )
+        else:
+            text = _("The online banking access {login} is locked; ask your bank to unlock it.")
+        return AccessLockedError(" ".join([text.format(login=self.login.label), self._bank_says(mark)]).strip(), codes)
 
     def _unregistered(self) -> UnregisteredProductError:
         return UnregisteredProductError(
@@ -562,61 +764,80 @@ class FinTSService:
             self._client.bank_codes,
         )
 
+    def _unreadable(self) -> BankAnswerUnreadableError:
+        return BankAnswerUnreadableError(
+            _(
+                "The answer of the bank's server {url} could not be read; the bank did not refuse anything. "
+                "Try again later; if it keeps happening, tell your bank."
+            ).format(url=self.login.url),
+            self._client.bank_codes,
+        )
+
     def _sca_message(self, mark: int = 0) -> str:
         return self._bank_text(_("The bank requires strong customer authentication for this."), mark)
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
         """python-fints' exceptions (and its bare Exception) as BankError subclasses with plain messages."""
+        mark = len(self._client.bank_codes)
         try:
             yield
         except (BankError, Cancelled):
             raise
+        except _UnreadableAnswer as error:
+            raise self._unreadable() from error
         except FinTSClientPINError as error:
-            found = {code for code, _text in self._client.bank_codes}
-            if found & UNREGISTERED_CODES:
-                raise self._unregistered() from error
-            if "9075" in found:
-                raise BankRejectedError(self._sca_message(), self._client.bank_codes) from error
+            coded = self._error_for_codes(mark)
+            if isinstance(coded, WrongPinError | AccessLockedError | UnregisteredProductError):
+                raise coded from error
+            if coded is not None and "9075" in {code for code, _text in coded.codes}:
+                raise coded from error
+            # python-fints calls any 9xxx while the dialog opens a PIN problem; never retry the PIN then
             raise WrongPinError(
-                _(
-                    "The bank did not accept the PIN for {login}. Kontor does not try again: the bank counts "
-                    "wrong attempts and locks the access after a few."
-                ).format(login=self.login.label),
-                self._client.bank_codes,
+                " ".join(
+                    [
+                        _(
+                            "The bank refused the login {login}; Kontor does not try the PIN again: the bank counts "
+                            "wrong attempts and locks the access after a few."
+                        ).format(login=self.login.label),
+                        self._bank_says(mark),
+                    ]
+                ).strip(),
+                self._client.bank_codes[mark:],
             ) from error
         except FinTSClientTemporaryAuthError as error:
-            raise AccessLockedError(
-                _("The online banking access {login} is locked; ask your bank to unlock it.").format(
-                    login=self.login.label
-                ),
-                self._client.bank_codes,
-            ) from error
+            raise self._locked(mark) from error
         except FinTSConnectionError as error:
             raise BankUnavailableError(
                 _("The bank's server {url} cannot be reached or did not answer in time.").format(url=self.login.url),
                 self._client.bank_codes,
             ) from error
+        except (binascii.Error, FinTSParserError) as error:
+            raise self._unreadable() from error
         except ValueError as error:
             if "system_id" not in str(error):
                 raise
             raise self._unregistered() from error
         except FinTSSCARequiredError as error:
-            raise BankRejectedError(self._sca_message(), self._client.bank_codes) from error
+            raise BankRejectedError(self._sca_message(mark), self._client.bank_codes) from error
         except FinTSUnsupportedOperation as error:
             raise BankRejectedError(
                 _("The bank does not offer this over FinTS ({detail}).").format(detail=error), self._client.bank_codes
             ) from error
         except (FinTSError, UnicodeDecodeError) as error:
-            raise BankRejectedError(self._bank_text(_("The bank refused the order.")), self._client.bank_codes) from (
-                error
-            )
+            raise self._error_for_codes(mark) or BankRejectedError(
+                self._bank_text(_("The bank refused the order."), mark), self._client.bank_codes
+            ) from error
+        except AttributeError as error:
+            if not _raised_in_fints(error):
+                raise
+            raise self._unreadable() from error
         except Exception as error:
             if not str(error).startswith("Error response"):
                 raise
-            raise BankRejectedError(self._bank_text(_("The bank refused the order.")), self._client.bank_codes) from (
-                error
-            )
+            raise self._error_for_codes(mark) or BankRejectedError(
+                self._bank_text(_("The bank refused the order."), mark), self._client.bank_codes
+            ) from error
 
 
 def _keep_fints_logger_quiet() -> None:

@@ -22,6 +22,7 @@ class DecoupledPolling:
     first_wait: float
     next_wait: float
     max_polls: int
+    automatic: bool = True  # HITANS 7 "automatic status polling allowed"; if not, the user says when confirmed
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +124,15 @@ class TerminalPrompts:
             return None
 
     def await_decoupled(self, challenge: TanChallenge, polls: int) -> bool:
+        """Automatic: announce once, then Kontor polls; otherwise the bank wants to hear when it was confirmed."""
+        if challenge.polling is not None and not challenge.polling.automatic:
+            if polls == 0:
+                print(challenge.text)
+            try:
+                input(_("Confirm in your banking app, then press Enter (Ctrl+C cancels): "))
+            except EOFError:
+                return False
+            return True
         if polls == 0:
             print(challenge.text)
             print(_("Please confirm in your banking app; waiting (Ctrl+C cancels)…"))
