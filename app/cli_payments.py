@@ -1,4 +1,8 @@
-"""`kontor pay`, `kontor mandate`, `kontor run` and `kontor user`: the CLI side of payments and approvals."""
+"""`kontor pay`, `kontor mandate`, `kontor run` and `kontor user`: the CLI side of payments and approvals.
+
+Once the ledger has users, every command that changes payments signs in first: `--user NAME` (or KONTOR_USER) with
+KONTOR_USER_PASSWORD or a terminal prompt. A failed sign-in exits with EXIT_SIGN_IN and changes nothing else.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +19,26 @@ from app.cli import CliError, _emit, _iso_date, _open
 from app.services.approvals import approval_summary, approve_run
 from app.services.formatting import format_amount
 from app.services.i18n import _
+from app.services.ledger import Ledger
 from app.services.mandates import add_mandate, list_mandates
 from app.services.pain_export import PainError
 from app.services.payment_runs import export_run, list_runs, reject_run, submit_run
 from app.services.payment_settings import set_creditor_id
 from app.services.payments import OrderResult, create_debit, create_transfer
 from app.services.sepa_validation import PaymentError
-from app.services.users import UserError, add_user, change_password, current_actor, list_users
+from app.services.users import (
+    AuthenticationError,
+    SignedInUser,
+    UserError,
+    add_user,
+    change_password,
+    deactivate_user,
+    ledger_has_users,
+    list_users,
+    sign_in,
+)
+
+EXIT_SIGN_IN = 3  # wrong password, unknown or locked user, or no user given
 
 Handler = Callable[[argparse.Namespace], int]
 AddCommand = Callable[[str, Handler, str], argparse.ArgumentParser]
@@ -37,11 +54,45 @@ def _password(prompt: str) -> str:
     return getpass.getpass(prompt)
 
 
+def _user_name(args: argparse.Namespace) -> str:
+    name = getattr(args, "user", None) or os.environ.get("KONTOR_USER", "")
+    if not name:
+        raise CliError(_("This ledger has users: sign in with --user NAME (or KONTOR_USER)."), EXIT_SIGN_IN)
+    return name
+
+
+def _sign_in(ledger: Ledger, args: argparse.Namespace) -> SignedInUser:
+    """The user named by --user or KONTOR_USER, after their password; exits with EXIT_SIGN_IN if it is wrong."""
+    name = _user_name(args)
+    password = _password(_("Password of {name}: ").format(name=name))
+    try:
+        return sign_in(ledger, name, password)
+    except AuthenticationError as error:
+        raise CliError(str(error), EXIT_SIGN_IN) from error
+
+
+def _actor(ledger: Ledger, args: argparse.Namespace) -> str:
+    """Who changes payments: always a signed-in user (a ledger without users gets its admin first)."""
+    if not ledger_has_users(ledger):
+        raise CliError(
+            _("Payments need signed-in users: add the ledger's first user (its admin) with `kontor user add NAME`."),
+            EXIT_SIGN_IN,
+        )
+    return _sign_in(ledger, args).name
+
+
+def _user_name_or_login(args: argparse.Namespace) -> str:
+    """Only for reading commands that record housekeeping (expired mandates): no sign-in needed."""
+    return getattr(args, "user", None) or os.environ.get("KONTOR_USER") or getpass.getuser()
+
+
 def _run(args: argparse.Namespace, action: Callable[[Any], Any]) -> Any:
     """Open the ledger, run the service call, turn its refusals into one-line CLI errors."""
     ledger = _open(args)
     try:
         return action(ledger)
+    except AuthenticationError as error:
+        raise CliError(str(error), EXIT_SIGN_IN) from error
     except (PaymentError, UserError, PainError) as error:
         raise CliError(str(error)) from error
     finally:
@@ -77,7 +128,7 @@ def cmd_pay_transfer(args: argparse.Namespace) -> int:
             instant=args.instant,
             account_iban=args.from_account,
             invoice_number=args.invoice,
-            actor=current_actor(),
+            actor=_actor(ledger, args),
         ),
     )
     _emit(args, asdict(result), _order_text(result, _("Transfer")))
@@ -96,7 +147,7 @@ def cmd_pay_debit(args: argparse.Namespace) -> int:
             b2b=args.b2b,
             collection_on=args.date,
             account_iban=args.from_account,
-            actor=current_actor(),
+            actor=_actor(ledger, args),
         ),
     )
     _emit(args, asdict(result), _order_text(result, _("Direct debit")))
@@ -104,7 +155,7 @@ def cmd_pay_debit(args: argparse.Namespace) -> int:
 
 
 def cmd_pay_creditor_id(args: argparse.Namespace) -> int:
-    compact = _run(args, lambda ledger: set_creditor_id(ledger, args.creditor_id, actor=current_actor()))
+    compact = _run(args, lambda ledger: set_creditor_id(ledger, args.creditor_id, actor=_actor(ledger, args)))
     _emit(args, {"creditor_id": compact}, _("Creditor identifier {id} saved.").format(id=compact))
     return 0
 
@@ -122,7 +173,7 @@ def cmd_mandate_add(args: argparse.Namespace) -> int:
             name=args.name or "",
             scheme="B2B" if args.b2b else "CORE",
             recurring=not args.once,
-            actor=current_actor(),
+            actor=_actor(ledger, args),
         ),
     )
     _emit(
@@ -134,7 +185,9 @@ def cmd_mandate_add(args: argparse.Namespace) -> int:
 
 
 def cmd_mandate_list(args: argparse.Namespace) -> int:
-    rows = _run(args, lambda ledger: list_mandates(ledger, customer_number=args.customer, actor=current_actor()))
+    rows = _run(
+        args, lambda ledger: list_mandates(ledger, customer_number=args.customer, actor=_user_name_or_login(args))
+    )
     text = "\n".join(
         f"{r.reference:<20} {r.customer_number:<10} {r.debtor_name[:30]:<30} {r.debtor_iban:<24} "
         f"{r.scheme:<4} {r.sequence} {r.status} {r.signed_on}"
@@ -185,26 +238,27 @@ def cmd_run_show(args: argparse.Namespace) -> int:
 
 
 def cmd_run_submit(args: argparse.Namespace) -> int:
-    row = _run(args, lambda ledger: submit_run(ledger, args.id, actor=current_actor()))
+    row = _run(args, lambda ledger: submit_run(ledger, args.id, actor=_actor(ledger, args)))
     _emit(args, asdict(row), _("Run {id} submitted for approval.").format(id=row.id))
     return 0
 
 
 def cmd_run_approve(args: argparse.Namespace) -> int:
-    password = _password(_("Password of {name}: ").format(name=args.user))
-    result = _run(args, lambda ledger: approve_run(ledger, args.id, user_name=args.user, password=password))
+    result = _run(args, lambda ledger: approve_run(ledger, args.id, approver=_sign_in(ledger, args)))
     _emit(args, asdict(result), result.message)
     return 0
 
 
 def cmd_run_reject(args: argparse.Namespace) -> int:
-    row = _run(args, lambda ledger: reject_run(ledger, args.id, reason=args.reason, actor=current_actor()))
+    row = _run(args, lambda ledger: reject_run(ledger, args.id, reason=args.reason, actor=_actor(ledger, args)))
     _emit(args, asdict(row), _("Run {id} rejected.").format(id=row.id))
     return 0
 
 
 def cmd_run_export(args: argparse.Namespace) -> int:
-    result = _run(args, lambda ledger: export_run(ledger, args.id, args.out, actor=current_actor(), schema=args.schema))
+    result = _run(
+        args, lambda ledger: export_run(ledger, args.id, args.out, actor=_actor(ledger, args), schema=args.schema)
+    )
     _emit(
         args,
         asdict(result),
@@ -228,6 +282,7 @@ def cmd_run_send(args: argparse.Namespace) -> int:
     prompts = _CliPrompts()
 
     def send(ledger: Any) -> Any:
+        actor = _actor(ledger, args)
         with _bank_errors():
             connection_id = connection_for_run(ledger, args.id)
             [connection] = [c for c in list_connections(ledger) if c.id == connection_id]
@@ -235,7 +290,7 @@ def cmd_run_send(args: argparse.Namespace) -> int:
             if not pin:
                 raise CliError(_("No PIN: set KONTOR_PIN or run in a terminal."))
             return send_run_via_bank(
-                ledger, args.id, pin=pin, prompts=prompts, actor=current_actor(), connection_id=connection_id
+                ledger, args.id, pin=pin, prompts=prompts, actor=actor, connection_id=connection_id
             )
 
     result = _run(args, send)
@@ -251,19 +306,39 @@ def cmd_run_send(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new_password(name: str) -> str:
+    """KONTOR_NEW_USER_PASSWORD (when an admin signs in with KONTOR_USER_PASSWORD) or a prompt."""
+    from_env = os.environ.get("KONTOR_NEW_USER_PASSWORD")
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        raise CliError(_("No new password: set KONTOR_NEW_USER_PASSWORD or run in a terminal."))
+    first = getpass.getpass(_("New password for {name}: ").format(name=name))
+    if first != getpass.getpass(_("Repeat the new password: ")):
+        raise CliError(_("The two passwords differ."))
+    return first
+
+
 def cmd_user_add(args: argparse.Namespace) -> int:
-    password = _password(_("Password for {name}: ").format(name=args.name))
+    """The first user (the admin) sets their password like a sign-in; later users are added by a signed-in admin."""
 
-    def add(ledger: Any) -> None:
+    def add(ledger: Ledger) -> str:
+        if not ledger_has_users(ledger):
+            role = args.role or "admin"
+            password = _password(_("Password for {name}: ").format(name=args.name))
+            by = None
+        else:
+            if not args.role:
+                raise CliError(_("Give the new user's role with --role."))
+            role = args.role
+            by = _sign_in(ledger, args)
+            password = _new_password(args.name)
         with ledger.writer() as session:
-            add_user(session, name=args.name, role=args.role, password=password, actor=current_actor())
+            add_user(session, name=args.name, role=role, password=password, by=by)
+        return role
 
-    _run(args, add)
-    _emit(
-        args,
-        {"name": args.name, "role": args.role},
-        _("User {name} ({role}) added.").format(name=args.name, role=args.role),
-    )
+    role = _run(args, add)
+    _emit(args, {"name": args.name, "role": role}, _("User {name} ({role}) added.").format(name=args.name, role=role))
     return 0
 
 
@@ -279,14 +354,29 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 
 def cmd_user_passwd(args: argparse.Namespace) -> int:
-    password = _password(_("New password for {name}: ").format(name=args.name))
+    """Users change their own password after signing in as themselves; an admin signs in to reset anyone's."""
 
-    def change(ledger: Any) -> None:
+    def change(ledger: Ledger) -> None:
+        if not args.user and not os.environ.get("KONTOR_USER"):
+            args.user = args.name
+        by = _sign_in(ledger, args)
+        password = _new_password(args.name)
         with ledger.writer() as session:
-            change_password(session, name=args.name, new_password=password, actor=current_actor())
+            change_password(session, name=args.name, new_password=password, by=by)
 
     _run(args, change)
     _emit(args, {"name": args.name}, _("Password of {name} changed.").format(name=args.name))
+    return 0
+
+
+def cmd_user_deactivate(args: argparse.Namespace) -> int:
+    def deactivate(ledger: Ledger) -> None:
+        by = _sign_in(ledger, args)
+        with ledger.writer() as session:
+            deactivate_user(session, name=args.name, by=by)
+
+    _run(args, deactivate)
+    _emit(args, {"name": args.name}, _("User {name} deactivated.").format(name=args.name))
     return 0
 
 
@@ -296,9 +386,18 @@ def _json_flag(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return parser
 
 
-def _sub(parent: Any, name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+def _sub(
+    parent: Any, name: str, handler: Handler, help_text: str, *, signs_in: bool = False
+) -> argparse.ArgumentParser:
+    """A sub-command; with `signs_in` it takes `--user` for the sign-in a ledger with users asks for."""
     parser: argparse.ArgumentParser = parent.add_parser(name, help=help_text)
     parser.set_defaults(handler=handler)
+    if signs_in:
+        parser.add_argument(
+            "--user",
+            metavar="NAME",
+            help=_("sign in as this user (default: KONTOR_USER); password from KONTOR_USER_PASSWORD or a prompt"),
+        )
     return _json_flag(parser)
 
 
@@ -308,7 +407,7 @@ def register(commands: Any, add: AddCommand) -> None:
     pay = commands.add_parser("pay", help=_("create SEPA transfers and direct debits")).add_subparsers(
         dest="what", metavar="WHAT", required=True
     )
-    transfer = _sub(pay, "transfer", cmd_pay_transfer, _("a SEPA credit transfer (into the draft run)"))
+    transfer = _sub(pay, "transfer", cmd_pay_transfer, _("a SEPA credit transfer (into the draft run)"), signs_in=True)
     transfer.add_argument("--to", metavar="NAME", help=_("recipient (default: the invoice's supplier)"))
     transfer.add_argument("--iban", help=_("recipient IBAN (default: the supplier's)"))
     transfer.add_argument("--bic", help=_("recipient BIC (derived for DE and AT)"))
@@ -318,7 +417,7 @@ def register(commands: Any, add: AddCommand) -> None:
     transfer.add_argument("--instant", action="store_true", help=_("SEPA instant credit transfer"))
     transfer.add_argument("--from-account", metavar="IBAN", help=_("own account to pay from"))
     transfer.add_argument("--invoice", metavar="NUMBER", help=_("pay this payable invoice"))
-    debit = _sub(pay, "debit", cmd_pay_debit, _("a SEPA direct debit from a customer with a mandate"))
+    debit = _sub(pay, "debit", cmd_pay_debit, _("a SEPA direct debit from a customer with a mandate"), signs_in=True)
     debit.add_argument("--customer", required=True, metavar="NUMBER")
     debit.add_argument("--amount", help=_("default: the invoice's open amount"))
     debit.add_argument("--text", help=_("remittance text"))
@@ -327,13 +426,15 @@ def register(commands: Any, add: AddCommand) -> None:
     debit.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD", help=_("due date"))
     debit.add_argument("--from-account", metavar="IBAN", help=_("own account to collect to"))
 
-    creditor = _sub(pay, "creditor-id", cmd_pay_creditor_id, _("set the company's SEPA creditor identifier"))
+    creditor = _sub(
+        pay, "creditor-id", cmd_pay_creditor_id, _("set the company's SEPA creditor identifier"), signs_in=True
+    )
     creditor.add_argument("creditor_id", metavar="ID")
 
     mandate = commands.add_parser("mandate", help=_("SEPA direct debit mandates")).add_subparsers(
         dest="what", metavar="WHAT", required=True
     )
-    adding = _sub(mandate, "add", cmd_mandate_add, _("record a signed mandate"))
+    adding = _sub(mandate, "add", cmd_mandate_add, _("record a signed mandate"), signs_in=True)
     adding.add_argument("--customer", required=True, metavar="NUMBER")
     adding.add_argument("--reference", required=True, metavar="R")
     adding.add_argument("--signed", required=True, type=_iso_date, metavar="YYYY-MM-DD")
@@ -350,24 +451,30 @@ def register(commands: Any, add: AddCommand) -> None:
     )
     _sub(run, "list", cmd_run_list, _("list payment runs")).add_argument("--status")
     _sub(run, "show", cmd_run_show, _("a run's orders, warnings and approvals")).add_argument("id", type=int)
-    _sub(run, "submit", cmd_run_submit, _("hand a draft to the approvers")).add_argument("id", type=int)
-    approving = _sub(run, "approve", cmd_run_approve, _("approve with your own password"))
+    _sub(run, "submit", cmd_run_submit, _("hand a draft to the approvers"), signs_in=True).add_argument("id", type=int)
+    approving = _sub(run, "approve", cmd_run_approve, _("approve with your own password"), signs_in=True)
     approving.add_argument("id", type=int)
-    approving.add_argument("--user", required=True, metavar="NAME")
-    rejecting = _sub(run, "reject", cmd_run_reject, _("reject a run"))
+    rejecting = _sub(run, "reject", cmd_run_reject, _("reject a run"), signs_in=True)
     rejecting.add_argument("id", type=int)
     rejecting.add_argument("--reason", required=True)
-    exporting = _sub(run, "export", cmd_run_export, _("write an approved run as a pain file"))
+    exporting = _sub(run, "export", cmd_run_export, _("write an approved run as a pain file"), signs_in=True)
     exporting.add_argument("id", type=int)
     exporting.add_argument("--out", required=True, type=Path, metavar="FILE.xml")
     exporting.add_argument("--schema", metavar="PAIN", help=_("e.g. pain.001.001.03 if the bank needs it"))
-    _sub(run, "send", cmd_run_send, _("send an approved run through the bank")).add_argument("id", type=int)
+    sending = _sub(run, "send", cmd_run_send, _("send an approved run through the bank"), signs_in=True)
+    sending.add_argument("id", type=int)
 
     user = commands.add_parser("user", help=_("ledger users for approvals")).add_subparsers(
         dest="what", metavar="WHAT", required=True
     )
-    user_add = _sub(user, "add", cmd_user_add, _("add a user (password from a prompt or KONTOR_USER_PASSWORD)"))
+    user_add = _sub(
+        user, "add", cmd_user_add, _("add a user; the first one is the admin, later ones need an admin's sign-in"),
+        signs_in=True,
+    )  # fmt: skip
     user_add.add_argument("name")
-    user_add.add_argument("--role", required=True, choices=["bookkeeper", "approver", "admin"])
+    user_add.add_argument(
+        "--role", choices=["bookkeeper", "approver", "admin"], help=_("required, except for the first user (admin)")
+    )
     _sub(user, "list", cmd_user_list, _("list users"))
-    _sub(user, "passwd", cmd_user_passwd, _("set a user's password")).add_argument("name")
+    _sub(user, "passwd", cmd_user_passwd, _("set a user's password"), signs_in=True).add_argument("name")
+    _sub(user, "deactivate", cmd_user_deactivate, _("take a user's access away"), signs_in=True).add_argument("name")

@@ -1,4 +1,4 @@
-"""Four-eyes approval of payment runs: the summary an approver sees, and the approval with a personal password."""
+"""Four-eyes approval of payment runs: the summary an approver sees, and the approval by a signed-in approver."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from app.services.payment_runs import OrderRow, get_run, order_rows, orders_of, 
 from app.services.payment_settings import PaymentConfig, payment_config
 from app.services.payments import PaymentWarning, order_warnings
 from app.services.sepa_validation import PaymentError
-from app.services.users import authenticate
+from app.services.users import SignedInUser, signed_in_user
 
 APPROVER_ROLES = ("approver", "admin")
 
@@ -115,16 +115,15 @@ def approve_run(
     ledger: Ledger,
     run_id: int,
     *,
-    user_name: str,
-    password: str,
+    approver: SignedInUser,
     seen_digest: str | None = None,
 ) -> ApprovalResult:
-    """Approve with one's own password; creators cannot, limits may need a second approver. One transaction.
+    """Approve as a signed-in approver; creators cannot, limits may need a second approver. One transaction.
 
     `seen_digest` is the summary's digest: if the run changed since the approver looked, the approval is refused.
     """
     with ledger.writer() as session:
-        user = authenticate(session, user_name, password)
+        user = signed_in_user(session, approver)
         run = get_run(session, run_id)
         if user.role not in APPROVER_ROLES:
             raise PaymentError(

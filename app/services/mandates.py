@@ -20,6 +20,7 @@ from app.services.sepa_validation import (
     validate_iban,
     validate_reference,
 )
+from app.services.users import check_actor
 
 EXPIRY_MONTHS = 36  # EPC rulebook: a mandate without a collection for 36 months lapses
 
@@ -132,6 +133,7 @@ def add_mandate(
         raise PaymentError("signed", _("The mandate cannot be signed in the future ({date}).").format(date=signed_on))
     compact = validate_iban(iban)
     with ledger.writer() as session:
+        check_actor(session, actor)
         customer = _customer(session, customer_number)
         if session.scalar(select(Mandate.id).where(Mandate.reference == reference)):
             raise PaymentError("reference", _("A mandate {reference} exists already.").format(reference=reference))
@@ -162,6 +164,7 @@ def amend_mandate(
 ) -> MandateRow:
     """Change reference, debtor account or name; the next collection tells the bank the originals (amendment)."""
     with ledger.writer() as session:
+        check_actor(session, actor)
         mandate = _mandate(session, reference)
         if mandate.status != "active":
             raise PaymentError(
@@ -190,6 +193,7 @@ def amend_mandate(
 def revoke_mandate(ledger: Ledger, reference: str, *, actor: str) -> MandateRow:
     """The debtor withdrew the mandate: no further collections."""
     with ledger.writer() as session:
+        check_actor(session, actor)
         mandate = _mandate(session, reference)
         mandate.status = "revoked"
         audit.record_row(session, actor=actor, action="update", row=mandate, summary=f"mandate {reference} revoked")
@@ -199,6 +203,7 @@ def revoke_mandate(ledger: Ledger, reference: str, *, actor: str) -> MandateRow:
 def mark_final(ledger: Ledger, reference: str, *, actor: str) -> MandateRow:
     """The next collection is the last one (FNAL); after it the mandate ends."""
     with ledger.writer() as session:
+        check_actor(session, actor)
         mandate = _mandate(session, reference)
         if mandate.status != "active" or mandate.sequence != "RCUR":
             raise PaymentError("mandate", _("Only an active mandate collected before can get a final collection."))

@@ -38,6 +38,7 @@ from app.services.payment_settings import company, payment_config
 from app.services.reconciliation import _match_invoices
 from app.services.reconciliation import after_statement_import as reconciliation_hook
 from app.services.sepa_validation import PaymentError, normalize_iban, resolve_bic, transliterate
+from app.services.users import check_actor
 
 OPEN_STATUSES = ("draft", "submitted", "approved")
 LIVE_STATUSES = ("draft", "submitted", "approved", "sent", "booked")  # counted for duplicates
@@ -254,6 +255,7 @@ def valid_approvals(session: Session, run: PaymentRun) -> list[Approval]:
 
 def before_change(session: Session, run: PaymentRun, *, actor: str, what: str) -> None:
     """Call before changing a run's orders: sent runs refuse, approvals are voided and the run goes back."""
+    check_actor(session, actor)
     if run.status not in OPEN_STATUSES:
         raise PaymentError(
             "run", _("Run {id} is {status} and can no longer be changed.").format(id=run.id, status=run.status)
@@ -280,6 +282,7 @@ def draft_run(
     instant: bool = False,
 ) -> PaymentRun:
     """The open draft for this account, kind, scheme and date, or a new one: a run is one pain payment group."""
+    check_actor(session, actor)
     run = session.scalar(
         select(PaymentRun)
         .where(
@@ -307,6 +310,7 @@ def submit_run(ledger: Ledger, run_id: int, *, actor: str, today: date | None = 
     """Hand a draft to the approvers; its date must still be a business day from today on."""
     today = today or date.today()
     with ledger.writer() as session:
+        check_actor(session, actor)
         run = get_run(session, run_id)
         if run.status != "draft":
             raise PaymentError("run", _("Run {id} is {status}, not a draft.").format(id=run.id, status=run.status))
@@ -342,6 +346,7 @@ def reject_run(ledger: Ledger, run_id: int, *, reason: str, actor: str) -> RunRo
     if not reason.strip():
         raise PaymentError("reason", _("Say why the run is rejected."))
     with ledger.writer() as session:
+        check_actor(session, actor)
         run = get_run(session, run_id)
         if run.status not in OPEN_STATUSES:
             raise PaymentError(
@@ -424,6 +429,7 @@ def _mark_sent(session: Session, run: PaymentRun, *, via: str, reference: str, a
 def export_run(ledger: Ledger, run_id: int, out_path: Path, *, actor: str, schema: str | None = None) -> ExportResult:
     """Write an approved run as a validated pain file (atomically) and mark it sent via file."""
     with ledger.writer() as session:
+        check_actor(session, actor)
         run = get_run(session, run_id)
         _ready(session, run)
         document = pain_document(session, run, schema=schema)
@@ -440,6 +446,7 @@ def send_run(ledger: Ledger, run_id: int, *, sender: RunSender, actor: str) -> S
     If the sender raises (cancelled TAN, network), nothing was sent and the run stays approved.
     """
     with ledger.session() as session:
+        check_actor(session, actor)
         run = get_run(session, run_id)
         _ready(session, run)
         document = pain_document(session, run)

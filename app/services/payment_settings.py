@@ -14,6 +14,7 @@ from app.services import audit
 from app.services.company_settings import read_section, write_section
 from app.services.ledger import Ledger
 from app.services.sepa_validation import PaymentError, validate_creditor_id
+from app.services.users import ADMIN, check_actor, check_role
 
 CONFIG_KEY = "payments"
 
@@ -87,8 +88,9 @@ def load_payment_config(ledger: Ledger) -> PaymentConfig:
 
 
 def save_payment_config(ledger: Ledger, config: PaymentConfig, *, actor: str) -> None:
-    """Store the settings; audited like every company setting."""
+    """Store the settings (approval limits among them, so only an admin may); audited like every company setting."""
     with ledger.writer() as session:
+        check_role(session, actor, roles=(ADMIN,))
         write_section(session, CONFIG_KEY, config.to_dict(), actor=actor, summary="payment settings")
 
 
@@ -96,6 +98,7 @@ def set_creditor_id(ledger: Ledger, creditor_id: str, *, actor: str) -> str:
     """Store the company's SEPA creditor identifier after checking its check digits."""
     compact = validate_creditor_id(creditor_id)
     with ledger.writer() as session:
+        check_actor(session, actor)
         settings = company(session)
         settings.creditor_id = compact
         audit.record_row(session, actor=actor, action="update", row=settings, summary=f"creditor id {compact}")

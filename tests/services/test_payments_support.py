@@ -17,7 +17,7 @@ from app.models.schema import BankAccount, Customer, Invoice, Transaction
 from app.services import audit
 from app.services.ledger import Ledger
 from app.services.payment_settings import set_creditor_id
-from app.services.users import add_user
+from app.services.users import SignedInUser, add_user, sign_in
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -46,9 +46,7 @@ def make_ledger(path: Path) -> Ledger:
         audited(
             session, BankAccount(iban=OWN, bic="COBADEFFXXX", name="Geschäftskonto", owner="Müller Feinmechanik GmbH")
         )
-        roles = {"anna": "bookkeeper", "bob": "approver", "carla": "approver", "dora": "admin"}
-        for name, role in roles.items():
-            add_user(session, name=name, role=role, password=PASSWORDS[name], actor="setup")
+        add_users(session, {"anna": "bookkeeper", "bob": "approver", "carla": "approver"})
         weber = Customer(number="L-100", name="Bäckerei Weber e.K.", iban=WEBER)
         kunde = Customer(number="K-200", name="Schäfer & Söhne KG", iban=KUNDE)
         audited(session, weber, kunde)
@@ -63,8 +61,22 @@ def make_ledger(path: Path) -> Ledger:
                         due_on=None, amount_cents=2550),
             ]
         )  # fmt: skip
-    set_creditor_id(ledger, CREDITOR_ID, actor="setup")
+    set_creditor_id(ledger, CREDITOR_ID, actor="dora")
     return ledger
+
+
+def add_users(session: Session, roles: dict[str, str]) -> None:
+    """dora, the first user and so the admin, then the others as dora adds them."""
+    dora = add_user(session, name="dora", role="admin", password=PASSWORDS["dora"], by=None)
+    session.flush()
+    admin = SignedInUser(dora.id, dora.name, dora.role)
+    for name, role in roles.items():
+        add_user(session, name=name, role=role, password=PASSWORDS[name], by=admin)
+
+
+def signed_in(ledger: Ledger, name: str) -> SignedInUser:
+    """`name` after a real sign-in with their password from PASSWORDS."""
+    return sign_in(ledger, name, PASSWORDS[name])
 
 
 def audited(session: Session, *rows: Base) -> None:
