@@ -20,6 +20,7 @@ from app.services.users import current_actor
 
 EXIT_WRONG_PIN = 3
 EXIT_BANK = 4
+EXIT_SYNC_WARNINGS = 5  # every connection synced, but some account has warnings (no balance, unreadable document…)
 
 
 class _CliPrompts(TerminalPrompts):
@@ -142,12 +143,16 @@ def cmd_bank_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    """Each connection on its own; 0 all fine, 5 completed with warnings, 4 a bank refused, 3 wrong PIN (stops)."""
     from app.services.bank_connections import list_connections, sync
+    from app.services.fints_client import BankError, WrongPinError
+    from app.services.payment_runs import after_statement_import
     from app.services.secrets import pin_for
 
     prompts = _CliPrompts()
     ledger = _open(args)
-    results = []
+    results: list[dict[str, Any]] = []
+    failed = warned = False
     try:
         connections = list_connections(ledger)
         if args.connection is not None:
@@ -158,42 +163,56 @@ def cmd_sync(args: argparse.Namespace) -> int:
             pin = pin_for(connection, prompts)
             if not pin:
                 raise CliError(_("No PIN: set KONTOR_PIN or run in a terminal."))
-            with _bank_errors():
-                from app.services.payment_runs import after_statement_import
-
-                actor = current_actor()
-                result = sync(
-                    ledger,
-                    connection.id,
-                    pin=pin,
-                    prompts=prompts,
-                    actor=actor,
-                    since=args.since,
-                    after_import=after_statement_import(actor),
-                )
-            results.append(result)
             if not args.json:
                 print(f"{connection.bank_name} ({connection.login}):")
-                for account in result.accounts:
-                    print(
-                        "  "
-                        + _(
-                            "{iban}: {new} new, {duplicates} duplicates, {warnings} warnings, balance {balance}"
-                        ).format(
-                            iban=account.iban,
-                            new=account.new,
-                            duplicates=account.duplicates,
-                            warnings=len(account.warnings),
-                            balance=account.balance,
-                        )
+            actor = current_actor()
+            try:
+                with _bank_errors():
+                    result = sync(
+                        ledger,
+                        connection.id,
+                        pin=pin,
+                        prompts=prompts,
+                        actor=actor,
+                        since=args.since,
+                        after_import=after_statement_import(actor),
                     )
-                    for warning in account.warnings:
-                        print("    " + _("warning: {text}").format(text=warning))
+            except CliError as error:
+                if isinstance(error.__cause__, WrongPinError) or not isinstance(error.__cause__, BankError):
+                    raise  # a wrong PIN stops everything; so do a cancel and a connection problem of ours
+                failed = True
+                print(_("kontor: {bank}: {error}").format(bank=connection.bank_name, error=error), file=sys.stderr)
+                results.append({"connection_id": connection.id, "error": str(error), "accounts": []})
+                continue
+            warned = warned or result.warnings > 0
+            results.append(asdict(result))
+            if not args.json:
+                _print_sync(result)
     finally:
         ledger.close()
     if args.json:
-        print(json.dumps([asdict(r) for r in results], ensure_ascii=False, default=str))
-    return 0
+        print(json.dumps(results, ensure_ascii=False, default=str))
+    if failed:
+        return EXIT_BANK
+    return EXIT_SYNC_WARNINGS if warned else 0
+
+
+def _print_sync(result: Any) -> None:
+    """One line per account, its warnings below it."""
+    for account in result.accounts:
+        balance = account.balance if account.balance is not None else _("none")
+        print(
+            "  "
+            + _("{iban}: {new} new, {duplicates} duplicates, {warnings} warnings, balance {balance}").format(
+                iban=account.iban,
+                new=account.new,
+                duplicates=account.duplicates,
+                warnings=len(account.warnings),
+                balance=balance,
+            )
+        )
+        for warning in account.warnings:
+            print("    " + _("warning: {text}").format(text=warning))
 
 
 def cmd_demo_bank(args: argparse.Namespace) -> int:
@@ -235,6 +254,11 @@ def register(commands: Any, add: Callable[[str, Handler, str], argparse.Argument
     removing.add_argument("id", type=int)
 
     syncing = add("sync", cmd_sync, _("fetch balances and statements from the bank"))
+    syncing.description = _(
+        "Fetch each account's balance and statements on its own. Exit status: 0 done; 5 done with warnings "
+        "(an account without balance, an unreadable document, a bank error on one account); 4 a bank refused "
+        "or could not be reached; 3 the bank did not accept the PIN (never retried, stops the sync)."
+    )
     syncing.add_argument("--connection", type=int, metavar="ID", help=_("only this connection (default: all)"))
     syncing.add_argument("--since", type=_iso_date, metavar="DATE", help=_("fetch from this date (may need a TAN)"))
     syncing.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=_("machine-readable output"))
