@@ -46,7 +46,8 @@ class Cli:
         self.capsys = capsys
         self.ledger = ledger
 
-    def __call__(self, *args: str, pin: str, stdin: str = "") -> Run:
+    def __call__(self, *args: str, pin: str, stdin: str = "", pin_is_a_code: bool = False) -> Run:
+        """Run one command; its output must not show the PIN (unless the PIN is also the bank's return code)."""
         self.monkeypatch.setenv("KONTOR_PASSPHRASE", PASSPHRASE)
         self.monkeypatch.setenv("KONTOR_PIN", pin)
         self.monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
@@ -54,7 +55,7 @@ class Cli:
         code = main(["--ledger", str(self.ledger), *args])
         out, err = self.capsys.readouterr()
         assert not any(word in out + err for word in FAILURE_WORDS), err
-        assert not re.search(rf"(?<![\w]){re.escape(pin)}(?![\w])", out + err)
+        assert pin_is_a_code or not re.search(rf"(?<![\w]){re.escape(pin)}(?![\w])", out + err)
         return Run(code, out, err)
 
     def add(self, bank: Bank, url: str) -> Run:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import http.server
 import os
+import socketserver
 import subprocess
+import sys
 import tarfile
 import types
 import warnings
@@ -24,7 +26,8 @@ from replay_cli import EXIT_BANK, EXIT_WRONG_PIN, Cli
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCE_VARIABLE = "PYTHON_FINTS_SOURCE"
-DUMMY_BLZ, DUMMY_LOGIN, DUMMY_PIN, LOCKED_PIN = "12345678", "test1", "1234", "3938"  # as its conftest.py expects
+# as its conftest.py expects; the PIN 3938 makes it answer with the return code 3938 (access locked)
+DUMMY_BLZ, DUMMY_LOGIN, DUMMY_PIN, LOCKED_PIN = "12345678", "test1", "1234", "3938"
 DUMMY_IBANS = ["DE111234567800000001"]
 
 
@@ -74,46 +77,58 @@ def dummy_bank_fixture(source: str, home: Path) -> Callable[[], Iterator[str]]:
     return getattr(fixture, "__wrapped__", fixture)
 
 
+class DummyBank(str):
+    """The dummy bank's URL, with the requests its handler failed on (kept apart from Kontor's own output)."""
+
+    failures: list[BaseException]
+
+
 @pytest.fixture
-def dummy_bank(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def dummy_bank(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DummyBank]:
     assert SOURCE is not None
+    failures: list[BaseException] = []
     monkeypatch.setattr(http.server.BaseHTTPRequestHandler, "log_message", lambda *args: None)  # its access log
+    monkeypatch.setattr(socketserver.BaseServer, "handle_error", lambda *args: failures.append(sys.exc_info()[1]))
     server = dummy_bank_fixture(SOURCE, tmp_path)()
-    url = next(server)
-    yield url
+    bank = DummyBank(next(server))
+    bank.failures = failures
+    yield bank
     next(server, None)
 
 
 def add(cli: Cli, url: str, pin: str) -> Any:
     return cli("--json", "bank", "add", "--blz", DUMMY_BLZ, "--url", url, "--login", DUMMY_LOGIN,
-               "--tan-method", "942", pin=pin)  # fmt: skip
+               "--tan-method", "942", pin=pin, pin_is_a_code=pin == LOCKED_PIN)  # fmt: skip
 
 
-def test_bank_add_finds_the_dummy_account(cli: Cli, dummy_bank: str) -> None:
+def test_bank_add_finds_the_dummy_account(cli: Cli, dummy_bank: DummyBank) -> None:
     added = add(cli, dummy_bank, DUMMY_PIN)
     assert added.code == 0, added.err
+    assert dummy_bank.failures == []
     assert '"bank_name": "Test Bank"' in added.out and '"accounts": ["DE111234567800000001"]' in added.out
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="SYNC: the dummy bank announces HISALS but never answers HKSAL; a missing balance must be a warning on "
-    "that account, and its three MT940 bookings (two pages) must still be imported",
+    reason="SYNC: the dummy bank announces HISALS but never answers HKSAL (a missing balance must be a warning on "
+    "that account); and Kontor sends HKKAZ without an end date, which the dummy bank's request parser cannot read "
+    "(it then fails and Kontor reports the bank unreachable): sending today's date as the end would do",
 )
-def test_sync_imports_the_dummy_bookings(cli: Cli, dummy_bank: str) -> None:
+def test_sync_imports_the_dummy_bookings(cli: Cli, dummy_bank: DummyBank) -> None:
     assert add(cli, dummy_bank, DUMMY_PIN).code == 0
     synced = cli("sync", "--json", "--since", "2015-01-01", pin=DUMMY_PIN)
+    assert dummy_bank.failures == []
     assert synced.completed, synced.err
     assert '"new": 3' in synced.out
 
 
-def test_wrong_pin_exits_3(cli: Cli, dummy_bank: str) -> None:
+def test_wrong_pin_exits_3(cli: Cli, dummy_bank: DummyBank) -> None:
     refused = add(cli, dummy_bank, "9999")
     assert refused.code == EXIT_WRONG_PIN
     assert refused.err.startswith("kontor: The bank did not accept the PIN")
 
 
-def test_locked_access_exits_4(cli: Cli, dummy_bank: str) -> None:
+def test_locked_access_exits_4(cli: Cli, dummy_bank: DummyBank) -> None:
     refused = add(cli, dummy_bank, LOCKED_PIN)
     assert refused.code == EXIT_BANK
     assert "is locked" in refused.err
