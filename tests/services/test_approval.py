@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from test_payments_support import HUBER_AT, PASSWORDS, TODAY, WEBER, opened_ledger
+from test_payments_support import HUBER_AT, TODAY, WEBER, opened_ledger, signed_in
 
 from app.services import audit
 from app.services.approvals import approval_summary, approve_run
@@ -24,7 +24,7 @@ from app.services.payment_runs import (
 from app.services.payment_settings import PaymentConfig, save_payment_config
 from app.services.payments import create_transfer, remove_order, update_order
 from app.services.sepa_validation import PaymentError
-from app.services.users import AuthenticationError, UserError, authenticate, change_password, list_users
+from app.services.users import AuthenticationError, UserError, change_password, list_users, sign_in
 
 
 @pytest.fixture
@@ -41,30 +41,32 @@ def _run(ledger: Ledger, amount: str = "2500", actor: str = "anna") -> int:
 
 
 def _approve(ledger: Ledger, run_id: int, name: str, **kwargs: object):  # noqa: ANN202
-    return approve_run(ledger, run_id, user_name=name, password=PASSWORDS[name], **kwargs)  # type: ignore[arg-type]
+    return approve_run(ledger, run_id, approver=signed_in(ledger, name), **kwargs)  # type: ignore[arg-type]
 
 
 def test_users_authenticate_with_their_own_password(ledger: Ledger) -> None:
-    with ledger.writer() as session:
+    with ledger.session() as session:
         assert [(u.name, u.role) for u in list_users(session)] == [
             ("anna", "bookkeeper"), ("bob", "approver"), ("carla", "approver"), ("dora", "admin")
         ]  # fmt: skip
-        assert authenticate(session, "bob", PASSWORDS["bob"]).name == "bob"
-        for name, password in (("bob", "falsch"), ("niemand", "x")):
-            with pytest.raises(AuthenticationError, match=f"Wrong password or unknown user {name}"):
-                authenticate(session, name, password)
-        with pytest.raises(AuthenticationError):
-            change_password(session, name="bob", old_password="falsch", new_password="neu-neu", actor="bob")
-        change_password(session, name="bob", old_password=PASSWORDS["bob"], new_password="neu-neu", actor="bob")
-        assert authenticate(session, "bob", "neu-neu")
-        with pytest.raises(UserError, match="4 characters"):
-            change_password(session, name="bob", new_password="abc", actor="dora")
+    assert signed_in(ledger, "bob").name == "bob"
+    for name, password in (("bob", "falsch"), ("niemand", "x")):
+        with pytest.raises(AuthenticationError, match=f"Wrong password or unknown user {name}"):
+            sign_in(ledger, name, password)
+    bob, dora, anna = signed_in(ledger, "bob"), signed_in(ledger, "dora"), signed_in(ledger, "anna")
+    with ledger.writer() as session:
+        change_password(session, name="bob", new_password="neu-neu", by=bob)
+    assert sign_in(ledger, "bob", "neu-neu")
+    with pytest.raises(UserError, match="admin"), ledger.writer() as session:
+        change_password(session, name="bob", new_password="von-anna", by=anna)
+    with pytest.raises(UserError, match="4 characters"), ledger.writer() as session:
+        change_password(session, name="bob", new_password="abc", by=dora)
 
 
 def test_creator_bookkeeper_and_wrong_password_cannot_approve(ledger: Ledger) -> None:
     run_id = _run(ledger, actor="bob")
     with pytest.raises(AuthenticationError):
-        approve_run(ledger, run_id, user_name="carla", password="falsch")
+        sign_in(ledger, "carla", "falsch")
     with pytest.raises(PaymentError, match="created") as creator:
         _approve(ledger, run_id, "bob")
     assert creator.value.field == "user"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from test_payments_support import KUNDE, PASSWORDS, TODAY, WEBER, opened_ledger
+from test_payments_support import KUNDE, TODAY, WEBER, opened_ledger, signed_in
 
 from app.models.schema import CompanySettings
 from app.services import audit
@@ -37,7 +37,7 @@ def _mandate(ledger: Ledger, **changes: object) -> None:
 
 def _collect(ledger: Ledger, run_id: int, out: Path) -> etree._Element:
     submit_run(ledger, run_id, actor="anna", today=TODAY)
-    assert approve_run(ledger, run_id, user_name="bob", password=PASSWORDS["bob"]).approved
+    assert approve_run(ledger, run_id, approver=signed_in(ledger, "bob")).approved
     export_run(ledger, run_id, out, actor="bob")
     return etree.parse(str(out)).getroot()
 

@@ -14,12 +14,12 @@ from test_payments_support import (
     DUPONT_FR,
     HUBER_AT,
     OWN,
-    PASSWORDS,
     TODAY,
     WEBER,
     WEBER_NEW,
     add_history,
     opened_ledger,
+    signed_in,
 )
 
 from app.models.schema import Invoice, PaymentOrder, PaymentRun
@@ -186,7 +186,7 @@ def test_invoice_paid_by_transfer_is_booked_when_the_statement_arrives(ledger: L
         order = session.get(PaymentOrder, done.order_id)
         assert (order.name, order.iban, order.remittance) == ("Baeckerei Weber e.K.", WEBER, "ER-2026-001")
     submit_run(ledger, done.run_id, actor="anna", today=TODAY)
-    assert approve_run(ledger, done.run_id, user_name="bob", password=PASSWORDS["bob"]).approved
+    assert approve_run(ledger, done.run_id, approver=signed_in(ledger, "bob")).approved
     export_run(ledger, done.run_id, tmp_path / "run.xml", actor="bob")
     assert run_row(ledger, done.run_id).status == "sent"
 
