@@ -261,6 +261,11 @@ def _raised_in_fints(error: BaseException) -> bool:
     return bool(frames) and "/fints/" in frames[-1].filename.replace("\\", "/")
 
 
+def _raised_in(error: BaseException, module: str) -> bool:
+    """Whether any frame of the error's traceback is in `module` (a path ending such as 'fints/parser.py')."""
+    return any(f.filename.replace("\\", "/").endswith(module) for f in traceback.extract_tb(error.__traceback__))
+
+
 def _login_lock(blz: str, login: str) -> threading.Lock:
     with _login_locks_guard:
         return _login_locks.setdefault((blz, login), threading.Lock())
@@ -369,6 +374,10 @@ class FinTSService:
                 try:
                     return send(message)
                 except (binascii.Error, FinTSParserError, UnicodeDecodeError) as error:
+                    raise _UnreadableAnswer(type(error).__name__) from error
+                except ValueError as error:  # the parser's lexer raises a bare ValueError on garbage
+                    if not _raised_in(error, "fints/parser.py"):
+                        raise
                     raise _UnreadableAnswer(type(error).__name__) from error
 
         self._client.connection.send = send_serialized  # type: ignore[method-assign]
@@ -817,7 +826,8 @@ class FinTSService:
         except ValueError as error:
             if "system_id" not in str(error):
                 raise
-            raise self._unregistered() from error
+            # no system ID: an unregistered product, unless the codes say why the bank refused (a lock, the PIN)
+            raise self._error_for_codes(mark) or self._unregistered() from error
         except FinTSSCARequiredError as error:
             raise BankRejectedError(self._sca_message(mark), self._client.bank_codes) from error
         except FinTSUnsupportedOperation as error:

@@ -11,6 +11,8 @@ from lxml import etree
 from app.services.bank_simulator.state import Account, Booking
 
 CAMT_052_08 = "urn:iso:std:iso:20022:tech:xsd:camt.052.001.08"
+# What GLS (Atruvia) sent as the first document of a HICAZ page: a camt document without a report.
+EMPTY_DOCUMENT = f'<?xml version="1.0" encoding="UTF-8"?><Document xmlns="{CAMT_052_08}"></Document>'.encode()
 
 # GVC -> ISO bank transaction code (domain, family, sub-family), as the DK mapping table assigns them.
 _BANK_TX_CODES = {

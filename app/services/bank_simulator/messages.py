@@ -93,6 +93,7 @@ class Reply:
     global_codes: list[Response] = field(default_factory=list)
     segment_codes: dict[int, list[Response]] = field(default_factory=dict)
     data: list[FinTS3Segment] = field(default_factory=list)
+    long_texts: bool = False  # misbehave: HIRMS texts past the 80 characters the spec allows
 
     def message(self, code: str, text: str) -> None:
         """A code about the whole message (HIRMG)."""
@@ -130,7 +131,10 @@ class Reply:
         """The complete answer: HNHBK, HNVSK, HNVSD with HIRMG/HIRMS/data inside, HNHBS."""
         inner: list[FinTS3Segment] = [HIRMG2(responses=self._summary())]
         for reference, responses in self.segment_codes.items():
-            inner.append(HIRMS2(header=SegmentHeader("HIRMS", None, 2, reference), responses=responses))
+            if self.long_texts:
+                inner.append(_long_hirms(reference, responses))
+            else:
+                inner.append(HIRMS2(header=SegmentHeader("HIRMS", None, 2, reference), responses=responses))
         inner += self.data
         for number, segment in enumerate(inner, start=2):
             segment.header.number = number
@@ -168,3 +172,14 @@ class Reply:
         message = SegmentSequence([head, crypt, data, tail])
         head.message_size = len(message.render_bytes())
         return message.render_bytes()
+
+
+LONG_SUFFIX = " - Weitere Informationen erhalten Sie in Ihrer Filiale oder telefonisch unter der Rufnummer Ihrer Bank."
+
+
+def _long_hirms(reference: int, responses: list[Response]) -> FinTS3Segment:
+    """HIRMS written raw: python-fints' Response refuses texts over 80 characters, some banks send them anyway."""
+    elements = [
+        [r.code, r.reference_element, f"{r.text}{LONG_SUFFIX}", *(r.parameters or [])] for r in responses
+    ]
+    return FinTS3Segment(header=SegmentHeader("HIRMS", None, 2, reference), _additional_data=elements)

@@ -147,6 +147,9 @@ def _media(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, n
 def _balance(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, number: int, reply: Reply) -> None:
     """HKSAL: booked and available balance."""
     account = own_account(bank, user, segment)
+    if account.iban in bank.policy.no_balance_for:  # HISALS announced, yet no HISAL (a real test bank does this)
+        reply.answer(number, "0020", "Auftrag ausgeführt.")
+        return
     value = account.balance()
     reply.add(
         HISAL7(
@@ -183,6 +186,8 @@ def _page(bank: DemoBank, account: Account, segment: FinTS3Segment) -> tuple[lis
 def _statement(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, number: int, reply: Reply) -> None:
     """HKKAZ (MT940) or HKCAZ (camt.052) with touchdown paging (3040)."""
     account = own_account(bank, user, segment)
+    if account.iban in bank.policy.refuse_statements_for:
+        raise OrderError("9210", "Umsatzabfrage für dieses Konto derzeit nicht möglich.")
     bookings, first_index, following = _page(bank, account, segment)
     if not bookings:
         reply.answer(number, "3010", "Keine Umsätze im angegebenen Zeitraum vorhanden.")
@@ -207,7 +212,9 @@ def _statement(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segmen
             HICAZ1(
                 account=KTI1(iban=account.iban, bic=account.bic),
                 camt_descriptor=camt_writer.CAMT_052_08,
-                statement_booked=BookedCamtStatements1(camt_statements=[xml]),
+                statement_booked=BookedCamtStatements1(
+                    camt_statements=[camt_writer.EMPTY_DOCUMENT, xml] if bank.policy.empty_camt_document else [xml]
+                ),
             ),
             number,
         )

@@ -76,7 +76,7 @@ def _common() -> dict[str, object]:
     }  # Sicherheitsklasse 1: authentication
 
 
-def _twostep(sf: str) -> TwoStepParameters7:
+def _twostep(sf: str, policy: Policy) -> TwoStepParameters7:
     """HITANS7 entry for one method; decoupled methods carry their polling parameters."""
     method = METHODS[sf]
     decoupled = method.kind == "decoupled"
@@ -106,7 +106,7 @@ def _twostep(sf: str) -> TwoStepParameters7:
         wait_before_first_poll=2 if decoupled else None,
         wait_before_next_poll=2 if decoupled else None,
         manual_confirmation_allowed=True if decoupled else None,
-        automated_polling_allowed=True if decoupled else None,
+        automated_polling_allowed=policy.decoupled_automatic_polling if decoupled else None,
     )
 
 
@@ -166,7 +166,7 @@ def bpd(blz: str, policy: Policy) -> list[FinTS3Segment]:
                 onestep_method_allowed=True,
                 multiple_tasks_allowed=False,
                 task_hash_algorithm=TaskHashAlgorithm.NONE,
-                twostep_parameters=[_twostep(sf) for sf in METHODS],
+                twostep_parameters=[_twostep(sf, policy) for sf in METHODS],
             ),
         ),
         HIPINS1(

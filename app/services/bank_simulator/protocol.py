@@ -33,6 +33,9 @@ def handle(bank: DemoBank, raw: bytes) -> bytes:
         reply, dialog = _open(bank, request)
     else:
         reply, dialog = _continue(bank, request)
+    if any(s.header.type in bank.policy.garbage_for for s in request.orders):
+        return b"<html><body>502 Bad Gateway</body></html>"  # the dialog went on; its answer got lost
+    reply.long_texts = bank.policy.long_response_texts
     system_id = dialog.system_id if dialog else "0"
     return reply.render(
         dialog.dialog_id if dialog else "0",
@@ -46,6 +49,10 @@ def handle(bank: DemoBank, raw: bytes) -> bytes:
 def _authenticate(bank: DemoBank, request: Request, reply: Reply, reference: int) -> User | None:
     """Check login and PIN; count failures and lock after policy.max_pin_attempts, as banks do."""
     user = bank.users.get(request.login or "")
+    if user is not None and bank.policy.temporary_lock:
+        reply.message("9800", "Dialog abgebrochen.")
+        reply.answer(reference, "3931", "Vorläufige Sperre liegt vor. Entsperren mit GV 'PIN-Sperre aufheben' möglich.")
+        return None
     if user is not None and user.locked:
         reply.message("9800", "Dialog abgebrochen.")
         reply.answer(reference, "3938", "Zugang gesperrt - bitte wenden Sie sich an Ihre Bank.")

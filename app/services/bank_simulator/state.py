@@ -31,6 +31,14 @@ class Policy:
     decoupled_polls: int | None = None  # None: pending until approve()/deny(); n: approved after n polls
     max_pin_attempts: int = 3
     max_tan_attempts: int = 3
+    # Misbehaviour seen at real banks, for the sync's defences:
+    no_balance_for: tuple[str, ...] = ()  # IBANs whose HKSAL gets "0020" but no HISAL
+    empty_camt_document: bool = False  # each HICAZ page starts with an empty <Document/> (GLS)
+    long_response_texts: bool = False  # HIRMS texts over the 80 characters allowed (robust mode leaves them generic)
+    temporary_lock: bool = False  # every login gets 9800 + 3931 "vorläufige Sperre"
+    decoupled_automatic_polling: bool = True  # HITANS 7: may the client poll the app decision by itself?
+    refuse_statements_for: tuple[str, ...] = ()  # IBANs whose HKKAZ/HKCAZ get 9210
+    garbage_for: tuple[str, ...] = ()  # order types (e.g. "HKSAL") whose answer is not FinTS at all
 
 
 @dataclass
