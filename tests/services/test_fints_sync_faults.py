@@ -167,3 +167,30 @@ def test_decoupled_without_automatic_polling_waits_for_the_user(ledger: Ledger, 
         assert result.new == sum(_expected(server, clock, 120).values())
     finally:
         server.stop()
+
+
+def test_app_approval_is_recognised_from_hitans_7_when_the_bank_answers_0030(ledger: Ledger, clock: Clock) -> None:
+    """python-fints sets its decoupled flag only on 3955; HITANS 7's decoupled fields say it just as well."""
+    server = serve(Policy(decoupled_code="0030"), clock=clock)
+    try:
+        summary = connect(ledger, server, PhonePrompts(server.bank, mechanism="946"))
+        prompts = PhonePrompts(server.bank)
+        since = clock.day - timedelta(days=120)
+        result = sync(ledger, summary.id, pin=DEMO_PIN, prompts=prompts, actor=ACTOR, since=since, today=clock)
+        assert [c.kind for c in prompts.challenges] == ["decoupled"] and prompts.tans_given == []
+        assert prompts.finished == [True]
+        assert result.new == sum(_expected(server, clock, 120).values())
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("allowed", [True, False], ids=["upd-allows-camt", "upd-without-camt"])
+def test_camt_only_where_the_accounts_upd_allow_it(ledger: Ledger, clock: Clock, allowed: bool) -> None:
+    server = serve(Policy(upd_allows_camt=allowed), clock=clock)
+    try:
+        summary = connect(ledger, server, PhonePrompts(server.bank))
+        result = sync(ledger, summary.id, pin=DEMO_PIN, prompts=PhonePrompts(server.bank), actor=ACTOR, today=clock)
+        assert {a.format for a in result.accounts} == {"camt" if allowed else "mt940"}
+        assert _counts(ledger) == _expected(server, clock)
+    finally:
+        server.stop()

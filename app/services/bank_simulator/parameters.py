@@ -202,9 +202,10 @@ def bpd(blz: str, policy: Policy) -> list[FinTS3Segment]:
     return segments
 
 
-def upd(user: User, accounts: Sequence[Account], blz: str) -> list[FinTS3Segment]:
+def upd(user: User, accounts: Sequence[Account], blz: str, *, camt: bool = True) -> list[FinTS3Segment]:
     """User parameter data: HIUPA plus one HIUPD per account with the allowed transactions."""
-    allowed = [AllowedTransaction(t, 1) for t in TAN_ORDERS + ("HKSPA", "HKSAL", "HKTAB")]
+    orders = [t for t in TAN_ORDERS + ("HKSPA", "HKSAL", "HKTAB") if camt or t != "HKCAZ"]
+    allowed = [AllowedTransaction(t, 1) for t in orders]
     return [
         HIUPA4(
             user_identifier=user.login,

@@ -124,7 +124,8 @@ def _parameters(bank: DemoBank, user: User | None, hkvvb: FinTS3Segment, reply: 
             reply.add(segment)
     if user is not None:
         if int(hkvvb.upd_version or 0) < user.upd_version:
-            for segment in upd(user, [bank.accounts[i] for i in user.accounts], bank.blz):
+            accounts = [bank.accounts[i] for i in user.accounts]
+            for segment in upd(user, accounts, bank.blz, camt=bank.policy.upd_allows_camt):
                 reply.add(segment)
             reply.answer(hkvvb.header.number, "3050", "UPD nicht mehr aktuell, aktuelle Version enthalten.")
         reply.answer(
@@ -156,7 +157,7 @@ def _login_sca(
         return
     task = _issue(bank, user, dialog, None, hkidn.header.number, "Anmeldung am Online-Banking", "", "")
     dialog.init_sca_pending = task.reference
-    _challenge(task, hktan, reply)
+    _challenge(bank, task, hktan, reply)
 
 
 def _issue(
@@ -191,8 +192,8 @@ def _issue(
     return task
 
 
-def _challenge(task: TanTask, hktan: FinTS3Segment, reply: Reply) -> None:
-    """HITAN with the challenge; 3955 for decoupled methods, 0030 otherwise."""
+def _challenge(bank: DemoBank, task: TanTask, hktan: FinTS3Segment, reply: Reply) -> None:
+    """HITAN with the challenge; 3955 (or what the policy says) for decoupled methods, 0030 otherwise."""
     reply.add(
         HITAN7(
             tan_process="4",
@@ -203,7 +204,7 @@ def _challenge(task: TanTask, hktan: FinTS3Segment, reply: Reply) -> None:
         ),
         hktan.header.number,
     )
-    if task.kind == "decoupled":
+    if task.kind == "decoupled" and bank.policy.decoupled_code == "3955":
         reply.answer(hktan.header.number, "3955", "Sicherheitsfreigabe erfolgt über anderen Kanal.")
     else:
         reply.answer(hktan.header.number, "0030", "Auftrag empfangen - Sicherheitsfreigabe erforderlich.")
@@ -277,7 +278,7 @@ def _tan_order(
         prepared.account_digits,
         prepared.amount,
     )
-    _challenge(task, hktan, reply)
+    _challenge(bank, task, hktan, reply)
 
 
 def _tan_answer(

@@ -37,6 +37,8 @@ class Policy:
     long_response_texts: bool = False  # HIRMS texts over the 80 characters allowed (robust mode leaves them generic)
     temporary_lock: bool = False  # every login gets 9800 + 3931 "vorläufige Sperre"
     decoupled_automatic_polling: bool = True  # HITANS 7: may the client poll the app decision by itself?
+    decoupled_code: str = "3955"  # "0030": an app approval announced like a TAN (the decoupled flag is then unset)
+    upd_allows_camt: bool = True  # False: the UPD list no HKCAZ for the accounts although the BPD offer it
     refuse_statements_for: tuple[str, ...] = ()  # IBANs whose HKKAZ/HKCAZ get 9210
     garbage_for: tuple[str, ...] = ()  # order types (e.g. "HKSAL") whose answer is not FinTS at all
 
