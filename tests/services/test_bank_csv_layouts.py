@@ -18,6 +18,7 @@ from app.services.ledger import Ledger
 from app.services.statement_csv_mappings import parse_spec
 from app.services.statements.bank_csv import decode_csv, mapping_spec, sniff_csv
 from app.services.statements.csv_detect import detect_layout
+from app.services.statements.model import StatementFormatError
 from app.services.statements.reader import read_statement_file
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "bank_csv"
@@ -336,3 +337,15 @@ def test_detector_reports_where_it_is_unsure() -> None:
     text, _encoding = decode_csv(b"Name;Notiz\nAnna;hallo\n")
     layout = detect_layout(text)
     assert not layout.sure and layout.reasons == ("no line with a date and an amount",)
+
+
+def test_a_cell_over_two_lines_keeps_names_and_line_numbers(tmp_path: Path) -> None:
+    """A quoted name spanning lines (DKB) stays one cell; a later error names the line it is on in the file."""
+    path = tmp_path / "umsatz.csv"
+    text = 'Datum;Name;Verwendungszweck;Betrag\n01.03.2026;"MAX\nMUSTERMANN";Miete;-1.450,00\n'
+    path.write_text(text, encoding="utf-8")
+    (booking,) = read_statement_file(path)[0].transactions
+    assert (booking.counterparty_name, booking.amount) == ("MAX MUSTERMANN", Decimal("-1450.00"))
+    path.write_text(text + "02.03.2026;Kunde;RE-1;zwölf\n", encoding="utf-8")
+    with pytest.raises(StatementFormatError, match=r"umsatz\.csv: line 4: unreadable amount 'zwölf'"):
+        read_statement_file(path)

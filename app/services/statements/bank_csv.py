@@ -323,24 +323,32 @@ def read_bank_csv(
     the detector reads from the file; a StatementFormatError asking for a mapping when it cannot tell."""
     data = utf16_as_utf8(data)
     text, encoding = decode_csv(data) if mapping is None else (_decode_as(data, mapping.encoding, source), "")
-    lines = text.splitlines()
+    split: dict[str, list[tuple[int, list[str]]]] = {}
+
+    def rows(delimiter: str) -> list[tuple[int, list[str]]]:
+        if delimiter not in split:
+            split[delimiter] = _numbered_rows(text, delimiter)
+        return split[delimiter]
+
     if mapping is not None:
         if not mapping.has_header:
-            return [_parse(lines, None, mapping, source, layout="your mapping")]
-        header_at = _find_header(lines, mapping.delimiter, {mapping.date})
+            return [_parse(rows(mapping.delimiter), None, mapping, source, layout="your mapping")]
+        header_at = _find_header(rows(mapping.delimiter), {mapping.date})
         if header_at is None:
             raise StatementFormatError(source, "", f"no header line with the date column {mapping.date!r}")
-        return [_parse(lines, header_at, mapping, source, layout="your mapping")]
+        return [_parse(rows(mapping.delimiter), header_at, mapping, source, layout="your mapping")]
     candidates = [p for p in PROFILES if profile is None or p.name == profile]
     if profile is not None and not candidates:
         raise StatementFormatError(source, "", f"unknown CSV profile {profile!r}; known: {', '.join(profile_names())}")
     for candidate in candidates:
-        header_at = _find_header(lines, candidate.mapping.delimiter, candidate.signature)
+        header_at = _find_header(rows(candidate.mapping.delimiter), candidate.signature)
         if header_at is not None:
-            return [_parse(lines, header_at, candidate.mapping, source, layout=candidate.name)]
+            return [
+                _parse(rows(candidate.mapping.delimiter), header_at, candidate.mapping, source, layout=candidate.name)
+            ]
     if profile is not None:
         raise StatementFormatError(source, "line 1", f"the CSV header does not match the profile {profile!r}")
-    layout = detect_layout(text, file_name=source)
+    layout = detect_layout(text)
     if not layout.sure:
         raise StatementFormatError(
             source,
@@ -348,7 +356,8 @@ def read_bank_csv(
             "; ".join(layout.reasons) + " — not a known statement format: the CSV header matches no bank profile "
             f"({', '.join(profile_names())}); {NEEDS_MAPPING}",
         )
-    return [_parse(lines, layout.header_at, replace(layout.mapping, encoding=encoding), source, layout="detected")]
+    mapping = replace(layout.mapping, encoding=encoding)
+    return [_parse(rows(mapping.delimiter), layout.header_at, mapping, source, layout="detected")]
 
 
 def suggested_mapping(path: Path, error: StatementFormatError) -> CsvMapping | None:
@@ -379,27 +388,35 @@ def _decode_as(data: bytes, encoding: str, source: str) -> str:
         raise StatementFormatError(source, "", f"cannot decode as {encoding}: {error}") from error
 
 
-def _find_header(lines: list[str], delimiter: str, signature: frozenset[str] | set[str]) -> int | None:
-    for index, line in enumerate(lines[:_HEADER_SCAN_LINES]):
-        cells = {cell.strip() for cell in next(csv.reader([line], delimiter=delimiter), [])}
-        if signature <= cells:
+def _numbered_rows(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
+    """Every row of the file with the line it starts on; a quoted cell may span lines."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    numbered, line = [], 1
+    for row in reader:
+        numbered.append((line, row))
+        line = reader.line_num + 1
+    return numbered
+
+
+def _find_header(rows: list[tuple[int, list[str]]], signature: frozenset[str] | set[str]) -> int | None:
+    for index, (_line, row) in enumerate(rows[:_HEADER_SCAN_LINES]):
+        if signature <= {cell.strip() for cell in row}:
             return index
     return None
 
 
 def _parse(
-    lines: list[str], header_at: int | None, mapping: CsvMapping, source: str, *, layout: str
+    numbered: list[tuple[int, list[str]]], header_at: int | None, mapping: CsvMapping, source: str, *, layout: str
 ) -> ParsedStatement:
+    """The bookings below the header (row header_at; None: no header, every row may be one)."""
     statement = ParsedStatement(account_iban="", source=source)
-    start = 0 if header_at is None else header_at
-    _account_from_preamble(lines[:start], statement, mapping.delimiter)
-    reader = csv.reader(io.StringIO("\n".join(lines[start:])), delimiter=mapping.delimiter)
     if header_at is None:
-        rows = [(1 + offset, row) for offset, row in enumerate(reader)]
+        rows = numbered
         header = [str(index + 1) for index in range(max((len(row) for _, row in rows), default=0))]
     else:
-        header = [cell.strip() for cell in next(reader, [])]
-        rows = [(header_at + 2 + offset, row) for offset, row in enumerate(reader)]
+        _account_from_preamble([row for _line, row in numbered[:header_at]], statement)
+        header = [cell.strip() for cell in numbered[header_at][1]]
+        rows = numbered[header_at + 1 :]
     columns: dict[str, int] = {}
     for index, name in enumerate(header):
         columns.setdefault(name, index)
@@ -452,15 +469,14 @@ def _balance_line(
     return True
 
 
-def _account_from_preamble(preamble: list[str], statement: ParsedStatement, delimiter: str) -> None:
+def _account_from_preamble(rows: list[list[str]], statement: ParsedStatement) -> None:
     """An IBAN above the table, else the number under or beside a "Kontonummer"/"Konto" label."""
-    for line in preamble:
-        for match in _IBAN_CELL_RE.finditer(line):
+    for row in rows:
+        for match in _IBAN_CELL_RE.finditer(" ; ".join(row)):
             candidate = match.group(1).replace(" ", "")
             if is_valid_iban(candidate):
                 statement.account_iban = candidate
                 return
-    rows = list(csv.reader(preamble, delimiter=delimiter))
     for at, row in enumerate(rows):
         for index, cell in enumerate(row):
             if not _ACCOUNT_LABEL_RE.match(cell.strip()):
@@ -628,4 +644,4 @@ def _settle_date_format(mapping: CsvMapping, columns: dict[str, int], rows: list
 def sniff_csv(path: Path) -> CsvMapping:
     """The detector's best reading of an unknown export (sure or not), as the start of a mapping to review."""
     text, encoding = decode_csv(utf16_as_utf8(path.read_bytes()))
-    return replace(detect_layout(text, file_name=path.name).mapping, encoding=encoding)
+    return replace(detect_layout(text).mapping, encoding=encoding)

@@ -12,8 +12,8 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 _SCAN_ROWS = 400  # rows read to decide the layout; the rest of the file is parsed with the result
@@ -279,11 +279,6 @@ class Layout:
     header_at: int | None
     sure: bool
     reasons: tuple[str, ...] = ()
-    columns: dict[str, str] = field(default_factory=dict)
-
-    def describe(self) -> str:
-        """ "date=Buchungstag, amount=Betrag, …" for the import report."""
-        return ", ".join(f"{role}={column}" for role, column in self.columns.items())
 
 
 def normalise(name: str) -> str:
@@ -294,7 +289,7 @@ def normalise(name: str) -> str:
 
 def read_rows(text: str, delimiter: str) -> list[list[str]]:
     """The first rows of text split by the csv module (quoted fields may span lines)."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = []
     for row in reader:
         rows.append(row)
@@ -348,7 +343,7 @@ def _is_data_row(row: Sequence[str]) -> bool:
     return (
         len(row) >= 3
         and any(is_date(cell) for cell in row)
-        and any(is_amount(cell) and has_decimals(cell) or is_amount(cell) and not is_date(cell) for cell in row)
+        and any(is_amount(cell) and not is_date(cell) for cell in row)
     )
 
 
@@ -391,8 +386,8 @@ def _column(rows: Sequence[Sequence[str]], index: int) -> list[str]:
     return [clean_cell(row[index]) for row in rows if index < len(row) and clean_cell(row[index])]
 
 
-def _share(values: Sequence[str], test: object) -> float:
-    return sum(bool(test(value)) for value in values) / len(values) if values else 0.0  # type: ignore[operator]
+def _share(values: Sequence[str], test: Callable[[str], bool]) -> float:
+    return sum(bool(test(value)) for value in values) / len(values) if values else 0.0
 
 
 def guess_date_format(values: Sequence[str]) -> str:
@@ -429,7 +424,7 @@ def guess_decimal_comma(values: Sequence[str], *, delimiter: str) -> bool:
     return comma > point
 
 
-def detect_layout(text: str, *, file_name: str = "") -> Layout:
+def detect_layout(text: str) -> Layout:
     """The layout of an unknown bank CSV; `sure` only when date and amount columns were found and their cells agree."""
     delimiter = choose_delimiter(text)
     rows = read_rows(text, delimiter)
@@ -544,7 +539,7 @@ def _from_header(header: list[str], header_at: int, data: list[list[str]], delim
         reasons.append("no column named like an amount")
     elif _share(amounts, is_amount) < 0.9:
         reasons.append(f"the column {names[amount_column]!r} does not hold amounts")
-    return Layout(mapping, header_at, not reasons, tuple(reasons), columns_used(mapping))
+    return Layout(mapping, header_at, not reasons, tuple(reasons))
 
 
 def _gross(names: list[str], chosen: dict[str, int]) -> bool:
@@ -659,7 +654,7 @@ def _from_content(
     )
     if header is not None:
         reasons.append(f"no column named like a booking date or an amount ({', '.join(header)})")
-    return Layout(mapping, header_at, not reasons, tuple(reasons), columns_used(mapping))
+    return Layout(mapping, header_at, not reasons, tuple(reasons))
 
 
 def _exclusive(data: list[list[str]], first: int, second: int) -> bool:
