@@ -111,6 +111,8 @@ def signed_in_user(session: Session, signed_in: SignedInUser, *, roles: tuple[st
 
 
 def _active_user(session: Session, actor: str) -> User:
+    if not actor:
+        raise AuthenticationError(_("Sign in to change payments."))
     if not has_users(session):
         raise AuthenticationError(
             _("Payments need signed-in users: add the ledger's first user (its admin) with `kontor user add NAME`.")

@@ -29,11 +29,12 @@ from app.services.i18n import _, ngettext
 from app.services.ledger import Ledger
 from app.services.payment_runs import RunRow, reject_run
 from app.services.sepa_validation import PaymentError
-from app.services.users import UserError, current_actor
+from app.services.users import SignedInUser, UserError, sign_in
 from app.views.errors import present_error
 from app.views.jobs import JobRunner
 from app.views.payment_order_table_model import WARNING_KINDS, OrderColumn, PaymentOrderTableModel
 from app.views.payment_run_table_model import KIND_LABELS, STATUS_LABELS, grouped_iban
+from app.views.sign_in_dialog import Identity
 from app.views.transfer_dialog import HINT_STYLE, WARNING_STYLE, FieldErrors, error_label, field_row
 
 OK_STYLE = "color: #2e7d32;"
@@ -46,9 +47,12 @@ class ApprovalDialog(QDialog):
     approved = Signal(object)  # ApprovalResult, also when a second approver is still needed
     run_rejected = Signal(object)  # RunRow
 
-    def __init__(self, ledger: Ledger, run_id: int, *, runner: JobRunner, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ledger: Ledger, run_id: int, *, runner: JobRunner, identity: Identity, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._ledger = ledger
+        self._identity = identity
         self._runner = runner
         self.run_id = run_id
         self.summary: ApprovalSummary | None = None
@@ -179,7 +183,8 @@ class ApprovalDialog(QDialog):
         user_name, password = self.user_edit.text().strip(), self.password_edit.text()
 
         def approve(cancel: threading.Event, progress: Callable[[int, int], None]) -> ApprovalResult:
-            return approve_run(ledger, run_id, user_name=user_name, password=password, seen_digest=digest)
+            approver: SignedInUser = sign_in(ledger, user_name, password)
+            return approve_run(ledger, run_id, approver=approver, seen_digest=digest)
 
         self.approve_button.setEnabled(False)
         self._runner.run(approve, on_success=self._on_approved, on_failure=self._on_failed, writes=True, parent=self)
@@ -206,7 +211,7 @@ class ApprovalDialog(QDialog):
         self.errors.clear()
         ledger, run_id = self._ledger, self.run_id
         reason = self.reason_edit.text().strip()
-        actor = self.user_edit.text().strip() or current_actor()
+        actor = self._identity.actor()
 
         def reject(cancel: threading.Event, progress: Callable[[int, int], None]) -> RunRow:
             return reject_run(ledger, run_id, reason=reason, actor=actor)

@@ -24,8 +24,8 @@ from app.services.ledger import Ledger
 from app.services.mandates import MandateRow, list_mandates
 from app.services.payments import create_debit
 from app.services.sepa_validation import PaymentError
-from app.services.users import current_actor
 from app.views.jobs import JobRunner
+from app.views.sign_in_dialog import Identity
 from app.views.transfer_dialog import (
     HINT_STYLE,
     WARNING_STYLE,
@@ -47,11 +47,13 @@ class DebitDialog(OrderDialog):
         ledger: Ledger,
         *,
         runner: JobRunner,
+        identity: Identity,
         account_ibans: Sequence[str] = (),
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(runner, parent)
         self._ledger = ledger
+        self._identity = identity
         self.setWindowTitle(_("New direct debit"))
         self.setMinimumWidth(480)
         self._build(account_ibans)
@@ -100,7 +102,7 @@ class DebitDialog(OrderDialog):
         layout.addWidget(self.buttons)
 
     def _load(self) -> None:
-        ledger, actor = self._ledger, current_actor()
+        ledger, actor = self._ledger, self._identity.actor()
 
         def load(cancel: threading.Event, progress: Callable[[int, int], None]) -> list[MandateRow]:
             return [row for row in list_mandates(ledger, actor=actor) if row.status == "active"]
@@ -138,7 +140,7 @@ class DebitDialog(OrderDialog):
         except ValueError:
             self.errors.show(PaymentError("amount", _("{text} is not an amount.").format(text=self.amount_edit.text())))
             return
-        ledger, actor = self._ledger, current_actor()
+        ledger, actor = self._ledger, self._identity.actor()
         values = {
             "customer_number": mandate.customer_number,
             "amount": amount,

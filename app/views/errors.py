@@ -15,11 +15,12 @@ from app.services.ledger import LedgerError
 from app.services.logs import setup_logging
 from app.services.paths import log_dir
 from app.services.secrets import KeyringUnavailableError
+from app.services.users import UserError
 
 log = logging.getLogger(__name__)
 
 # Errors whose message is written for the user; anything else is a bug and gets a traceback in the log.
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (LedgerError, KeyringUnavailableError, OSError)
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (LedgerError, KeyringUnavailableError, OSError, UserError)
 
 ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], None]
 

@@ -42,6 +42,7 @@ from app.services.users import current_actor
 from app.views.invoice_import_dialog import InvoiceImportDialog
 from app.views.invoice_table_model import InvoiceColumn, InvoiceIdRole, InvoiceTableModel, NeedsReviewRole
 from app.views.jobs import JobRunner
+from app.views.sign_in_dialog import Identity
 
 SEARCH_DELAY_MS = 250
 COLUMN_WIDTHS = {
@@ -75,10 +76,18 @@ class InvoicesPage(QWidget):
     ledger_changed = Signal()  # an import, a match run or a cleared flag: other pages should reload
     reported = Signal(str)  # a one-line result for the status bar
 
-    def __init__(self, ledger: Ledger, *, runner: JobRunner | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        runner: JobRunner | None = None,
+        identity: Identity | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._ledger = ledger
         self._runner = runner or JobRunner(self)
+        self._identity = identity or Identity(self)  # nobody signed in: paying invoices is refused
         self._generation = 0
         self.summary = InvoiceSummary()
         self.import_dialog: InvoiceImportDialog | None = None
@@ -280,12 +289,12 @@ class InvoicesPage(QWidget):
         self.refresh()
 
     def _on_pay_button_clicked(self) -> None:
-        ledger, actor = self._ledger, current_actor()
+        ledger, actor = self._ledger, self._identity.actor()
         numbers = [row.number for row in self._selected(PAYABLE)]
         self._add_orders(numbers, lambda number: transfer_from_invoice(ledger, number, actor=actor))
 
     def _on_collect_button_clicked(self) -> None:
-        ledger, actor = self._ledger, current_actor()
+        ledger, actor = self._ledger, self._identity.actor()
         customers = {row.number: row.customer_number for row in self._selected(RECEIVABLE)}
         self._add_orders(
             list(customers),

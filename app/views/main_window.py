@@ -29,6 +29,7 @@ from app.services.bank_simulator import DEMO_LOGIN, DEMO_PIN, DemoBankServer
 from app.services.i18n import _
 from app.services.ledger import LEDGER_SUFFIX
 from app.services.preferences import Preferences
+from app.services.users import SignedInUser, ledger_has_users
 from app.views.bank_sync_flow import BankSyncFlow
 from app.views.change_passphrase_dialog import ChangePassphraseDialog
 from app.views.demo_phone_dialog import DemoPhoneDialog
@@ -37,6 +38,7 @@ from app.views.notification_panel import NotificationButton
 from app.views.pages import PAGES, Page, PageContext, StatefulPage
 from app.views.resources import icon
 from app.views.settings_page import SettingsPage
+from app.views.sign_in_dialog import Identity, SignInDialog
 from app.views.start_dialog import choose_ledger_file
 from app.views.statement_import_flow import StatementImporter, choose_statement_files, local_files
 from app.views.ui_state import ui_state
@@ -81,7 +83,9 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icon("kontor"))
         self.passphrase_dialog: ChangePassphraseDialog | None = None
 
-        context = PageContext(unlocked=unlocked, runner=runner, preferences=preferences)
+        self.identity = Identity(self)
+        self.sign_in_dialog: SignInDialog | None = None
+        context = PageContext(unlocked=unlocked, runner=runner, preferences=preferences, identity=self.identity)
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
         self.sidebar.setIconSize(QSize(20, 20))
@@ -123,9 +127,11 @@ class MainWindow(QMainWindow):
         settings_page = self.pages[Page.SETTINGS]
         if isinstance(settings_page, SettingsPage):
             settings_page.company_renamed.connect(self._on_settings_page_company_renamed)
+        self.identity.changed.connect(self._on_identity_changed)
         self._show_company(unlocked.company_name)
         self._restore_ui_state()
         self.show_page(Page.DASHBOARD)
+        self._offer_sign_in()
 
     # -- building ------------------------------------------------------------------------------------
     def _action(
@@ -149,6 +155,9 @@ class MainWindow(QMainWindow):
         self.backup_action = self._action(_("&Backup…"), self._on_backup_action_triggered)
         self.passphrase_action = self._action(_("Change &passphrase…"), self._on_passphrase_action_triggered)
         self.lock_action = self._action(_("&Lock"), self.lock, "Ctrl+L", "lock")
+        self.sign_in_action = self._action(_("&Sign in / switch user…"), self.ask_sign_in)
+        self.sign_out_action = self._action(_("Sign &out"), self._on_sign_out_action_triggered)
+        self.sign_out_action.setEnabled(False)
         self.quit_action = self._action(_("&Quit"), self.close, QKeySequence.StandardKey.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.file_menu.addActions([self.new_action, self.open_action])
@@ -156,6 +165,8 @@ class MainWindow(QMainWindow):
         self.file_menu.addAction(self.import_action)
         self.file_menu.addSeparator()
         self.file_menu.addActions([self.backup_action, self.passphrase_action, self.lock_action])
+        self.file_menu.addSeparator()
+        self.file_menu.addActions([self.sign_in_action, self.sign_out_action])
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.quit_action)
 
@@ -197,7 +208,10 @@ class MainWindow(QMainWindow):
         self.company_label = QLabel()
         self.lock_label = QLabel(_("Unlocked"))
         self.lock_label.setToolTip(_("File › Lock closes the ledger until the passphrase is entered again."))
-        for label in (self.activity_label, self.file_label, self.company_label, self.lock_label):
+        self.user_label = QLabel(self.identity.describe())
+        self.user_label.setObjectName("userLabel")
+        self.user_label.setToolTip(_("File › Sign in / switch user changes who creates and approves payments."))
+        for label in (self.activity_label, self.file_label, self.company_label, self.user_label, self.lock_label):
             bar.addPermanentWidget(label)
         self.notification_button = NotificationButton(self.unlocked.ledger, runner=self.runner, parent=self)
         bar.addPermanentWidget(self.notification_button)
@@ -223,8 +237,38 @@ class MainWindow(QMainWindow):
 
     def _show_company(self, name: str) -> None:
         self.unlocked.company_name = name
-        self.setWindowTitle(_("Kontor — {company}").format(company=name))
         self.company_label.setText(name)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        title = _("Kontor — {company}").format(company=self.unlocked.company_name)
+        if self.identity.user is not None:
+            title = _("{title} — {name}").format(title=title, name=self.identity.user.name)
+        self.setWindowTitle(title)
+
+    # -- who is signed in ----------------------------------------------------------------------------
+    def _offer_sign_in(self) -> None:
+        """A ledger with users asks who works here; without users there is nobody to sign in as."""
+        ledger = self.unlocked.ledger
+
+        def check(cancel: threading.Event, progress: Progress) -> bool:
+            return ledger_has_users(ledger)
+
+        self.runner.run(check, on_success=lambda has: self.ask_sign_in() if has else None, parent=self)
+
+    def ask_sign_in(self) -> None:
+        self.sign_in_dialog = SignInDialog(self.unlocked.ledger, runner=self.runner, parent=self)
+        self.sign_in_dialog.signed_in.connect(self.identity.set_user)
+        self.sign_in_dialog.open()
+
+    def _on_sign_out_action_triggered(self) -> None:
+        self.identity.set_user(None)
+
+    def _on_identity_changed(self, user: SignedInUser | None) -> None:
+        self.user_label.setText(self.identity.describe())
+        self.sign_out_action.setEnabled(user is not None)
+        self._update_title()
+        self.statusBar().showMessage(self.identity.describe(), STATUS_MESSAGE_MS)
 
     def _on_settings_page_company_renamed(self, name: str) -> None:
         self._show_company(name)

@@ -27,10 +27,10 @@ from app.services.i18n import _
 from app.services.ledger import Ledger
 from app.services.mandates import MandateRow, add_mandate, amend_mandate, list_mandates, revoke_mandate
 from app.services.sepa_validation import PaymentError, iban_bank
-from app.services.users import current_actor
 from app.views.errors import present_error
 from app.views.jobs import JobRunner
 from app.views.mandate_table_model import MandateColumn, MandateTableModel
+from app.views.sign_in_dialog import Identity
 from app.views.transfer_dialog import HINT_STYLE, FieldErrors, date_edit, error_label, field_row
 
 
@@ -40,9 +40,10 @@ class MandatesDialog(QDialog):
     loaded = Signal(int)  # mandates shown
     changed = Signal()  # a mandate was added, amended or revoked
 
-    def __init__(self, ledger: Ledger, *, runner: JobRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, ledger: Ledger, *, runner: JobRunner, identity: Identity, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ledger = ledger
+        self._identity = identity
         self._runner = runner
         self.setWindowTitle(_("SEPA mandates"))
         self.resize(860, 560)
@@ -116,7 +117,7 @@ class MandatesDialog(QDialog):
         self._on_table_selection_changed()
 
     def refresh(self) -> None:
-        ledger, actor = self._ledger, current_actor()
+        ledger, actor = self._ledger, self._identity.actor()
 
         def load(cancel: threading.Event, progress: Callable[[int, int], None]) -> list[MandateRow]:
             return list_mandates(ledger, actor=actor)  # expires lapsed mandates, so it writes
@@ -175,7 +176,7 @@ class MandatesDialog(QDialog):
             present_error(error, parent=self)
 
     def _on_add_button_clicked(self) -> None:
-        ledger, actor = self._ledger, current_actor()
+        ledger, actor = self._ledger, self._identity.actor()
         values = {
             "customer_number": self.customer_edit.text().strip(),
             "reference": self.reference_edit.text().strip(),
@@ -192,7 +193,7 @@ class MandatesDialog(QDialog):
         mandate = self.selected()
         if mandate is None:
             return
-        ledger, actor, reference = self._ledger, current_actor(), mandate.reference
+        ledger, actor, reference = self._ledger, self._identity.actor(), mandate.reference
         new_reference = self.reference_edit.text().strip()
         iban = self.iban_edit.text().strip()
         bic = self.bic_edit.text().strip() if self.bic_edit.isEnabled() else ""
@@ -207,5 +208,5 @@ class MandatesDialog(QDialog):
         mandate = self.selected()
         if mandate is None:
             return
-        ledger, actor, reference = self._ledger, current_actor(), mandate.reference
+        ledger, actor, reference = self._ledger, self._identity.actor(), mandate.reference
         self._write(lambda: revoke_mandate(ledger, reference, actor=actor))

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QWidget
 from app.services.i18n import N_
 from app.services.preferences import Preferences
 from app.views.jobs import JobRunner
+from app.views.sign_in_dialog import Identity
 from app.views.unlock_dialog import UnlockedLedger
 
 
@@ -34,6 +35,7 @@ class PageContext:
     unlocked: UnlockedLedger
     runner: JobRunner
     preferences: Preferences
+    identity: Identity  # who changes payments in this window
 
 
 @runtime_checkable
@@ -74,7 +76,7 @@ def _transactions(context: PageContext) -> QWidget:
 def _invoices(context: PageContext) -> QWidget:
     from app.views.invoices_page import InvoicesPage
 
-    return InvoicesPage(context.unlocked.ledger, runner=context.runner)
+    return InvoicesPage(context.unlocked.ledger, runner=context.runner, identity=context.identity)
 
 
 def _payments(context: PageContext) -> QWidget:

@@ -34,7 +34,6 @@ from app.services.payment_runs import ExportResult, RunRow, SendResult, export_r
 from app.services.payments import OrderResult, debits_from_open_receivables
 from app.services.secrets import pin_for
 from app.services.sepa_validation import PaymentError
-from app.services.users import current_actor
 from app.views.approval_dialog import ApprovalDialog
 from app.views.debit_dialog import DebitDialog
 from app.views.jobs import Job, JobRunner
@@ -96,6 +95,7 @@ class PaymentsPage(QWidget):
         super().__init__(parent)
         self._ledger: Ledger = context.unlocked.ledger
         self._runner: JobRunner = context.runner
+        self._identity = context.identity
         self._generation = 0
         self._order_generation = 0
         self.account_ibans: list[str] = []
@@ -263,12 +263,16 @@ class PaymentsPage(QWidget):
 
     # -- creating orders --------------------------------------------------------------------------
     def _on_transfer_action_triggered(self) -> None:
-        self.dialog = TransferDialog(self._ledger, runner=self._runner, account_ibans=self.account_ibans, parent=self)
+        self.dialog = TransferDialog(
+            self._ledger, runner=self._runner, identity=self._identity, account_ibans=self.account_ibans, parent=self
+        )
         self.dialog.created.connect(self._on_order_created)
         self.dialog.open()
 
     def _on_debit_action_triggered(self) -> None:
-        self.dialog = DebitDialog(self._ledger, runner=self._runner, account_ibans=self.account_ibans, parent=self)
+        self.dialog = DebitDialog(
+            self._ledger, runner=self._runner, identity=self._identity, account_ibans=self.account_ibans, parent=self
+        )
         self.dialog.created.connect(self._on_order_created)
         self.dialog.open()
 
@@ -276,7 +280,7 @@ class PaymentsPage(QWidget):
         self._changed(_("Order added to payment run {id}.").format(id=result.run_id))
 
     def _on_receivables_action_triggered(self) -> None:
-        ledger, actor = self._ledger, current_actor()
+        ledger, actor = self._ledger, self._identity.actor()
 
         def create(cancel: threading.Event, progress: Callable[[int, int], None]) -> list[OrderResult]:
             return debits_from_open_receivables(ledger, actor=actor)
@@ -294,7 +298,7 @@ class PaymentsPage(QWidget):
         self._changed(message)
 
     def _on_mandates_action_triggered(self) -> None:
-        self.dialog = MandatesDialog(self._ledger, runner=self._runner, parent=self)
+        self.dialog = MandatesDialog(self._ledger, runner=self._runner, identity=self._identity, parent=self)
         self.dialog.changed.connect(self.ledger_changed.emit)
         self.dialog.open()
 
@@ -303,7 +307,7 @@ class PaymentsPage(QWidget):
         run_id = self.selected_run_id()
         if run_id is None:
             return
-        ledger, actor = self._ledger, current_actor()
+        ledger, actor = self._ledger, self._identity.actor()
 
         def submit(cancel: threading.Event, progress: Callable[[int, int], None]) -> RunRow:
             return submit_run(ledger, run_id, actor=actor)
@@ -326,7 +330,7 @@ class PaymentsPage(QWidget):
         run_id = self.selected_run_id()
         if run_id is None:
             return None
-        dialog = ApprovalDialog(self._ledger, run_id, runner=self._runner, parent=self)
+        dialog = ApprovalDialog(self._ledger, run_id, runner=self._runner, identity=self._identity, parent=self)
         dialog.approved.connect(lambda result: self._changed(result.message))
         dialog.run_rejected.connect(lambda row: self._changed(_("Run {id} is rejected.").format(id=row.id)))
         self.dialog = dialog
@@ -346,7 +350,7 @@ class PaymentsPage(QWidget):
 
     def export_to(self, run_id: int, path: Path) -> None:
         """Write the run's pain file; the service validates it against the XSD and marks the run as sent."""
-        ledger, actor = self._ledger, current_actor()
+        ledger, actor = self._ledger, self._identity.actor()
 
         def export(cancel: threading.Event, progress: Callable[[int, int], None]) -> ExportResult:
             return export_run(ledger, run_id, path, actor=actor)
@@ -366,7 +370,7 @@ class PaymentsPage(QWidget):
         run_id = self.selected_run_id()
         if run_id is None:
             return
-        ledger, prompts, actor = self._ledger, self._runner.prompts, current_actor()
+        ledger, prompts, actor = self._ledger, self._runner.prompts, self._identity.actor()
 
         def send(cancel: threading.Event, progress: Callable[[int, int], None]) -> SendResult:
             connection_id = connection_for_run(ledger, run_id)

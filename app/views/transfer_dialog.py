@@ -28,9 +28,9 @@ from app.services.i18n import _, current_language
 from app.services.ledger import Ledger
 from app.services.payments import OrderResult, create_transfer
 from app.services.sepa_validation import REMITTANCE_LENGTH, PaymentError, iban_bank, transliterate
-from app.services.users import current_actor
 from app.views.errors import present_error
 from app.views.jobs import JobRunner
+from app.views.sign_in_dialog import Identity
 
 ERROR_STYLE = "color: #b3261e;"
 HINT_STYLE = "color: #5f6b7a;"
@@ -166,11 +166,13 @@ class TransferDialog(OrderDialog):
         ledger: Ledger,
         *,
         runner: JobRunner,
+        identity: Identity,
         account_ibans: Sequence[str] = (),
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(runner, parent)
         self._ledger = ledger
+        self._identity = identity
         self.setWindowTitle(_("New transfer"))
         self.setMinimumWidth(520)
         self._build(account_ibans)
@@ -291,7 +293,7 @@ class TransferDialog(OrderDialog):
             self.errors.show(PaymentError("amount", _("{text} is not an amount.").format(text=self.amount_edit.text())))
             return
         self.errors.clear()
-        ledger, actor = self._ledger, current_actor()
+        ledger, actor = self._ledger, self._identity.actor()
         values = {
             "name": self.name_edit.text().strip(),
             "iban": self.iban_edit.text().strip(),
@@ -305,5 +307,3 @@ class TransferDialog(OrderDialog):
         }
 
         self._create_order(lambda: create_transfer(ledger, actor=actor, **values))  # type: ignore[arg-type]
-
-

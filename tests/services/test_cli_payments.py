@@ -23,11 +23,10 @@ WEBER = "DE44500105175407324931"
 REFEREE_XSD = Path(__file__).resolve().parents[1] / "data" / "xsd"
 
 
-def run(home: Path, ledger: Path, *args: str, user: str = "anna", password: str = ""):  # noqa: ANN201
-    env = {"KONTOR_PASSPHRASE": SECRET, "KONTOR_USER": user}
-    if password:
-        env["KONTOR_USER_PASSWORD"] = password
-    return kontor("--ledger", str(ledger), *args, home=home, env=env)
+def run(home: Path, ledger: Path, *args: str, user: str = "anna", password: str = "", **extra: str):  # noqa: ANN201
+    """As `user` signs in: with the password `USER-geheim` unless another is given."""
+    env = {"KONTOR_PASSPHRASE": SECRET, "KONTOR_USER": user, "KONTOR_USER_PASSWORD": password or f"{user}-geheim"}
+    return kontor("--ledger", str(ledger), *args, home=home, env=env | extra)
 
 
 def test_transfer_and_debit_from_creation_to_approved_pain_file(kontor_home: Path, tmp_path: Path) -> None:
@@ -40,15 +39,19 @@ def test_transfer_and_debit_from_creation_to_approved_pain_file(kontor_home: Pat
     (tmp_path / "rechnungen.csv").write_text(INVOICES, encoding="cp1252")
     assert run(kontor_home, ledger, "import", "invoices", str(tmp_path / "rechnungen.csv")).returncode == 0
 
+    assert run(kontor_home, ledger, "user", "add", "dora", user="dora").returncode == 0  # the first user: admin
     for name, role in (("anna", "bookkeeper"), ("bob", "approver")):
-        added = run(kontor_home, ledger, "user", "add", name, "--role", role, password=f"{name}-geheim")
+        added = run(kontor_home, ledger, "user", "add", name, "--role", role, user="dora",
+                    KONTOR_NEW_USER_PASSWORD=f"{name}-geheim")  # fmt: skip
         assert added.returncode == 0, added.stderr
     users = run(kontor_home, ledger, "user", "list", "--json")
     assert [(u["name"], u["role"]) for u in json.loads(users.stdout)["users"]] == [
         ("anna", "bookkeeper"),
         ("bob", "approver"),
+        ("dora", "admin"),
     ]
-    assert run(kontor_home, ledger, "user", "add", "eve", "--role", "approver").returncode == 1  # no password
+    no_password = run(kontor_home, ledger, "user", "add", "eve", "--role", "approver", user="dora")
+    assert no_password.returncode == 1 and "KONTOR_NEW_USER_PASSWORD" in no_password.stderr
 
     day = next_business_day(date.today() + timedelta(days=3))
     transfer = run(kontor_home, ledger, "pay", "transfer", "--to", "Bäckerei Weber", "--iban", WEBER, "--amount",
@@ -76,10 +79,10 @@ def test_transfer_and_debit_from_creation_to_approved_pain_file(kontor_home: Pat
     assert {r["status"] for r in runs} == {"draft"}
     for kind in ("transfer", "debit"):
         assert run(kontor_home, ledger, "run", "submit", str(ids[kind])).returncode == 0
-    refused = run(kontor_home, ledger, "run", "approve", str(ids["transfer"]), "--user", "anna", password="anna-geheim")
+    refused = run(kontor_home, ledger, "run", "approve", str(ids["transfer"]), "--user", "anna")
     assert refused.returncode == 1 and "bookkeeper" in refused.stderr
     wrong = run(kontor_home, ledger, "run", "approve", str(ids["transfer"]), "--user", "bob", password="falsch")
-    assert wrong.returncode == 1 and "Wrong password" in wrong.stderr
+    assert wrong.returncode == 3 and "Wrong password" in wrong.stderr and "falsch" not in wrong.stderr
     shown = run(kontor_home, ledger, "run", "show", str(ids["transfer"]))
     assert "Baeckerei Weber" in shown.stdout and "first payment ever" in shown.stdout
 

@@ -32,7 +32,7 @@ from app.services.payment_settings import set_creditor_id
 from app.services.payments import debits_from_open_receivables, transfer_from_invoice
 from app.services.reconciliation import InvoiceFilter, invoice_rows
 from app.services.sepa_validation import PaymentError
-from app.services.users import add_user
+from app.services.users import SignedInUser, add_user, sign_in
 
 pytest_plugins = ["test_fints_support"]  # fixtures: ledger, clock, server
 
@@ -41,7 +41,7 @@ CUSTOMERS = [  # number, name, IBAN, invoice, amount
     ("K-301", "Hotel Zur Linde GmbH", "DE12500105170648489890", "RE-2026-0301", Decimal("1234.56")),
     ("K-302", "Praxis Dr. Sommer", "DE89370400440532013000", "RE-2026-0302", Decimal("789.10")),
 ]
-PASSWORDS = {"carla": "carla-geheim-1", "bob": "bob-geheim-12"}
+PASSWORDS = {"carla": "carla-geheim-1", "bob": "bob-geheim-12", "dora": "dora-geheim-123"}
 
 
 @pytest.fixture
@@ -51,11 +51,14 @@ def clock() -> Clock:
 
 
 def _staff(ledger: Ledger) -> None:
-    """Carla books payments and may approve; Bob approves; the company may collect direct debits."""
+    """Dora is the admin; Carla books payments and may approve; Bob approves; the company may collect debits."""
     with ledger.writer() as session:
-        add_user(session, name="carla", role="approver", password=PASSWORDS["carla"], actor="setup")
-        add_user(session, name="bob", role="approver", password=PASSWORDS["bob"], actor="setup")
-    set_creditor_id(ledger, "DE98ZZZ09999999999", actor="setup")
+        dora = add_user(session, name="dora", role="admin", password=PASSWORDS["dora"], by=None)
+        session.flush()
+        admin = SignedInUser(dora.id, dora.name, dora.role)
+        add_user(session, name="carla", role="approver", password=PASSWORDS["carla"], by=admin)
+        add_user(session, name="bob", role="approver", password=PASSWORDS["bob"], by=admin)
+    set_creditor_id(ledger, "DE98ZZZ09999999999", actor="dora")
 
 
 def _payable(ledger: Ledger, tmp_path: Path, today: date) -> None:
@@ -76,8 +79,8 @@ def _approved(ledger: Ledger, run_id: int, today: date) -> None:
     submit_run(ledger, run_id, actor="carla", today=today)
     digest = approval_summary(ledger, run_id, today=today).digest
     with pytest.raises(PaymentError, match="cannot approve"):
-        approve_run(ledger, run_id, user_name="carla", password=PASSWORDS["carla"], seen_digest=digest)
-    assert approve_run(ledger, run_id, user_name="bob", password=PASSWORDS["bob"], seen_digest=digest).approved
+        approve_run(ledger, run_id, approver=sign_in(ledger, "carla", PASSWORDS["carla"]), seen_digest=digest)
+    assert approve_run(ledger, run_id, approver=sign_in(ledger, "bob", PASSWORDS["bob"]), seen_digest=digest).approved
 
 
 def _sync(ledger: Ledger, summary: ConnectionSummary, server: DemoBankServer, clock: Clock) -> int:
@@ -250,6 +253,7 @@ def _kontor(ledger: Ledger, home: Path, *args: str, pin: str, stdin: int = subpr
         "KONTOR_PASSPHRASE": "pw",
         "KONTOR_PIN": pin,
         "KONTOR_USER": "bob",
+        "KONTOR_USER_PASSWORD": PASSWORDS["bob"],
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
     }
     command = [sys.executable, "-m", "app", "--ledger", str(ledger.path), *args]

@@ -11,6 +11,7 @@ from app.services.payments import create_transfer
 from app.services.preferences import Preferences
 from app.views.jobs import JobRunner
 from app.views.pages import PageContext
+from app.views.sign_in_dialog import Identity
 from app.views.unlock_dialog import UnlockedLedger
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "services"))
@@ -22,14 +23,27 @@ from test_payments_support import (  # noqa: E402
     PASSWORDS,
     WEBER,
     make_ledger,
+    signed_in,
 )
 
-__all__ = ["HUBER_AT", "KUNDE", "OWN", "PASS", "PASSWORDS", "WEBER", "context_for", "make_ledger", "submitted_run"]
+__all__ = [
+    "HUBER_AT", "KUNDE", "OWN", "PASS", "PASSWORDS", "WEBER",
+    "context_for", "identity_for", "make_ledger", "submitted_run",
+]  # fmt: skip
 
 
-def context_for(ledger: Ledger, runner: JobRunner) -> PageContext:
-    """What the main window hands a page, around a ledger the test built."""
-    return PageContext(UnlockedLedger(ledger, PASS, "Müller Feinmechanik GmbH"), runner, Preferences(language="en"))
+def identity_for(ledger: Ledger, name: str | None) -> Identity:
+    """The window's signed-in user after a real sign-in (None: nobody, review only)."""
+    identity = Identity()
+    if name is not None:
+        identity.set_user(signed_in(ledger, name))
+    return identity
+
+
+def context_for(ledger: Ledger, runner: JobRunner, *, user: str | None = "anna") -> PageContext:
+    """What the main window hands a page, around a ledger the test built, with `user` signed in."""
+    unlocked = UnlockedLedger(ledger, PASS, "Müller Feinmechanik GmbH")
+    return PageContext(unlocked, runner, Preferences(language="en"), identity_for(ledger, user))
 
 
 def submitted_run(ledger: Ledger, *, actor: str = "anna") -> int:

@@ -15,7 +15,7 @@ from app.views.approval_dialog import ApprovalDialog
 from app.views.jobs import JobRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
-from payments_ledger import PASSWORDS, make_ledger, submitted_run  # noqa: E402
+from payments_ledger import PASSWORDS, identity_for, make_ledger, submitted_run  # noqa: E402
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
 
 
 def show(qtbot, ledger: Ledger, runner: JobRunner, run_id: int) -> ApprovalDialog:
-    dialog = ApprovalDialog(ledger, run_id, runner=runner)
+    dialog = ApprovalDialog(ledger, run_id, runner=runner, identity=identity_for(ledger, "carla"))
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.summary is not None, timeout=10_000)
     dialog.show()

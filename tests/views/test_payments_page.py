@@ -20,7 +20,6 @@ from app.services.mandates import add_mandate, list_mandates
 from app.services.pain_export import validate_pain
 from app.services.payment_runs import list_runs, run_orders, run_row, submit_run
 from app.services.payments import create_transfer
-from app.services.users import add_user
 from app.views.approval_dialog import ApprovalDialog
 from app.views.debit_dialog import DebitDialog
 from app.views.invoices_page import InvoicesPage
@@ -34,12 +33,12 @@ from app.views.tan_dialog import BankPromptDialogs, TanDialog
 from app.views.transfer_dialog import TransferDialog
 
 sys.path.insert(0, str(Path(__file__).parent))
-from payments_ledger import KUNDE, PASSWORDS, WEBER, context_for, make_ledger, submitted_run  # noqa: E402
+from payments_ledger import KUNDE, PASSWORDS, WEBER, context_for, identity_for, make_ledger, submitted_run  # noqa: E402
+from test_payments_support import add_users, signed_in  # noqa: E402
 
 
 @pytest.fixture
-def ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ledger]:
-    monkeypatch.setenv("KONTOR_USER", "anna")
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
     opened = make_ledger(tmp_path / "firma.kontor")
     yield opened
     opened.close()
@@ -191,20 +190,18 @@ def test_models(qtmodeltester, ledger: Ledger) -> None:
     assert orders.index(0, OrderColumn.WARNINGS).data() == "First-time recipient"
 
 
-def test_send_to_bank_asks_pin_and_tan(qtbot, tmp_path: Path, runner: JobRunner,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    monkeypatch.setenv("KONTOR_USER", "anna")
+def test_send_to_bank_asks_pin_and_tan(qtbot, tmp_path: Path, runner: JobRunner) -> None:
     server = DemoBankServer(DemoBank(seed=5)).start()
     ledger = Ledger.create(tmp_path / "bank.kontor", "pw", company_name="Firma GmbH")
     try:
         connect_demo_bank(ledger, server, actor="test")
         with ledger.writer() as session:
-            add_user(session, name="bob", role="approver", password=PASSWORDS["bob"], actor="setup")
+            add_users(session, {"anna": "bookkeeper", "bob": "approver"})
         account = next(iter(server.bank.accounts))
         order = create_transfer(ledger, name="Weber", iban=WEBER, amount="10", text="Test", account_iban=account,
                                 actor="anna")  # fmt: skip
         submit_run(ledger, order.run_id, actor="anna")
-        assert approve_run(ledger, order.run_id, user_name="bob", password=PASSWORDS["bob"]).approved
+        assert approve_run(ledger, order.run_id, approver=signed_in(ledger, "bob")).approved
         dialogs = BankPromptDialogs.attach(runner.prompts, demo_bank=server.bank)
         page = loaded_page(qtbot, ledger, runner)
         qtbot.waitSignal(page.orders_loaded, timeout=10_000, raising=False).wait()
@@ -231,7 +228,7 @@ def test_send_to_bank_asks_pin_and_tan(qtbot, tmp_path: Path, runner: JobRunner,
 
 def test_invoices_page_pays_and_collects_selected_invoices(qtbot, ledger: Ledger, runner: JobRunner,
                                                             shown_messages) -> None:  # fmt: skip
-    page = InvoicesPage(ledger, runner=runner)
+    page = InvoicesPage(ledger, runner=runner, identity=identity_for(ledger, "anna"))
     qtbot.addWidget(page)
     qtbot.waitSignal(page.loaded, timeout=10_000).wait()
 

@@ -18,12 +18,11 @@ from app.views.jobs import JobRunner
 from app.views.transfer_dialog import TransferDialog
 
 sys.path.insert(0, str(Path(__file__).parent))
-from payments_ledger import HUBER_AT, WEBER, make_ledger  # noqa: E402
+from payments_ledger import HUBER_AT, WEBER, identity_for, make_ledger  # noqa: E402
 
 
 @pytest.fixture
-def ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ledger]:
-    monkeypatch.setenv("KONTOR_USER", "anna")
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
     opened = make_ledger(tmp_path / "firma.kontor")
     yield opened
     opened.close()
@@ -31,7 +30,7 @@ def ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ledger]:
 
 @pytest.fixture
 def dialog(qtbot, ledger: Ledger, runner: JobRunner) -> TransferDialog:
-    form = TransferDialog(ledger, runner=runner)
+    form = TransferDialog(ledger, runner=runner, identity=identity_for(ledger, "anna"))
     qtbot.addWidget(form)
     form.show()
     return form
