@@ -28,6 +28,7 @@ from app.services.i18n import _, current_language
 from app.services.ledger import Ledger
 from app.services.payments import OrderResult, create_transfer
 from app.services.sepa_validation import REMITTANCE_LENGTH, PaymentError, iban_bank, transliterate
+from app.services.users import UserError
 from app.views.errors import present_error
 from app.views.jobs import JobRunner
 from app.views.sign_in_dialog import Identity
@@ -139,6 +140,8 @@ class OrderDialog(QDialog):
         self.ok_button.setEnabled(True)
         if isinstance(error, PaymentError):
             self.errors.show(error)
+        elif isinstance(error, UserError):  # nobody signed in, or the user was deactivated meanwhile
+            self.errors.show(PaymentError("", str(error)))
         else:
             present_error(error, parent=self)
 
