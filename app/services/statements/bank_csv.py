@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -22,7 +23,7 @@ _AMOUNT_JUNK_RE = re.compile(r"[^0-9,.+\-]")
 _HEADER_SCAN_LINES = 40
 _ACCOUNT_LABEL_RE = re.compile(r"^(kontonummer|konto|konto-nr\.?|account|account number)\s*:?$", re.IGNORECASE)
 _ACCOUNT_NUMBER_RE = re.compile(r"^\d[\d /-]{4,}\d$")
-_EMPTY_MARKS = frozenset({"N/A", "NULL", "NONE"})
+_EMPTY_MARKS = frozenset({"N/A", "n/a", "NULL", "null", "None", "NONE"})
 NEEDS_MAPPING = "give a column mapping"
 _OPENING_LABELS = frozenset({"anfangssaldo", "alter kontostand", "alter saldo", "startsaldo", "opening balance"})
 _CLOSING_LABELS = frozenset(
@@ -323,29 +324,20 @@ def read_bank_csv(
     the detector reads from the file; a StatementFormatError asking for a mapping when it cannot tell."""
     data = utf16_as_utf8(data)
     text, encoding = decode_csv(data) if mapping is None else (_decode_as(data, mapping.encoding, source), "")
-    split: dict[str, list[tuple[int, list[str]]]] = {}
-
-    def rows(delimiter: str) -> list[tuple[int, list[str]]]:
-        if delimiter not in split:
-            split[delimiter] = _numbered_rows(text, delimiter)
-        return split[delimiter]
-
     if mapping is not None:
         if not mapping.has_header:
-            return [_parse(rows(mapping.delimiter), None, mapping, source, layout="your mapping")]
-        header_at = _find_header(rows(mapping.delimiter), {mapping.date})
+            return [_parse(text, None, mapping, source, layout="your mapping")]
+        header_at = _find_header(text, mapping.delimiter, {mapping.date})
         if header_at is None:
             raise StatementFormatError(source, "", f"no header line with the date column {mapping.date!r}")
-        return [_parse(rows(mapping.delimiter), header_at, mapping, source, layout="your mapping")]
+        return [_parse(text, header_at, mapping, source, layout="your mapping")]
     candidates = [p for p in PROFILES if profile is None or p.name == profile]
     if profile is not None and not candidates:
         raise StatementFormatError(source, "", f"unknown CSV profile {profile!r}; known: {', '.join(profile_names())}")
     for candidate in candidates:
-        header_at = _find_header(rows(candidate.mapping.delimiter), candidate.signature)
+        header_at = _find_header(text, candidate.mapping.delimiter, candidate.signature)
         if header_at is not None:
-            return [
-                _parse(rows(candidate.mapping.delimiter), header_at, candidate.mapping, source, layout=candidate.name)
-            ]
+            return [_parse(text, header_at, candidate.mapping, source, layout=candidate.name)]
     if profile is not None:
         raise StatementFormatError(source, "line 1", f"the CSV header does not match the profile {profile!r}")
     layout = detect_layout(text)
@@ -356,8 +348,7 @@ def read_bank_csv(
             "; ".join(layout.reasons) + " — not a known statement format: the CSV header matches no bank profile "
             f"({', '.join(profile_names())}); {NEEDS_MAPPING}",
         )
-    mapping = replace(layout.mapping, encoding=encoding)
-    return [_parse(rows(mapping.delimiter), layout.header_at, mapping, source, layout="detected")]
+    return [_parse(text, layout.header_at, replace(layout.mapping, encoding=encoding), source, layout="detected")]
 
 
 def suggested_mapping(path: Path, error: StatementFormatError) -> CsvMapping | None:
@@ -398,18 +389,19 @@ def _numbered_rows(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
     return numbered
 
 
-def _find_header(rows: list[tuple[int, list[str]]], signature: frozenset[str] | set[str]) -> int | None:
-    for index, (_line, row) in enumerate(rows[:_HEADER_SCAN_LINES]):
+def _find_header(text: str, delimiter: str, signature: frozenset[str] | set[str]) -> int | None:
+    """The row among the first ones that holds every signature column."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    for index, row in enumerate(itertools.islice(reader, _HEADER_SCAN_LINES)):
         if signature <= {cell.strip() for cell in row}:
             return index
     return None
 
 
-def _parse(
-    numbered: list[tuple[int, list[str]]], header_at: int | None, mapping: CsvMapping, source: str, *, layout: str
-) -> ParsedStatement:
+def _parse(text: str, header_at: int | None, mapping: CsvMapping, source: str, *, layout: str) -> ParsedStatement:
     """The bookings below the header (row header_at; None: no header, every row may be one)."""
     statement = ParsedStatement(account_iban="", source=source)
+    numbered = _numbered_rows(text, mapping.delimiter)
     if header_at is None:
         rows = numbered
         header = [str(index + 1) for index in range(max((len(row) for _, row in rows), default=0))]
@@ -457,6 +449,9 @@ def _balance_line(
 ) -> bool:
     """A dated balance line inside the table (old Volksbank "Anfangssaldo"/"Endsaldo") is the statement's opening
     or closing balance, not a booking."""
+    joined = "\x1f".join(row).lower()
+    if "saldo" not in joined and "kontostand" not in joined and "balance" not in joined:
+        return False
     labels = {cell.strip().lower() for cell in row}
     kind = "opening" if labels & _OPENING_LABELS else "closing" if labels & _CLOSING_LABELS else ""
     if not kind:
@@ -511,7 +506,7 @@ def _set_account(statement: ParsedStatement, value: str) -> None:
 def _cell(row: list[str], columns: dict[str, int], name: str) -> str:
     index = columns.get(name) if name else None
     value = row[index].strip() if index is not None and index < len(row) else ""
-    return "" if value.upper() in _EMPTY_MARKS else value
+    return "" if value in _EMPTY_MARKS else value
 
 
 def _transaction(
