@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -20,9 +19,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.balances import accounts_overview
-from app.services.bank_connections import ConnectionSummary, SyncResult, list_connections, remove_connection, sync
+from app.services.bank_connections import ConnectionSummary, list_connections, remove_connection, sync
 from app.services.bank_simulator import DemoBankServer
-from app.services.fints_client import Cancelled
+from app.services.fints_client import BankError, Cancelled, WrongPinError
 from app.services.formatting import format_date
 from app.services.i18n import _, ngettext
 from app.services.ledger import Ledger
@@ -32,32 +31,28 @@ from app.services.users import current_actor
 from app.views.bank_connection_wizard import BankConnectionWizard
 from app.views.jobs import Job, JobRunner, Progress
 from app.views.resources import icon
+from app.views.sync_results_dialog import SyncedConnection, SyncResultsDialog
 from app.views.tan_dialog import BankPromptDialogs, bank_error_text
 
 
-@dataclass(frozen=True, slots=True)
-class SyncedConnection:
-    """One connection's sync with the account names, so the summary speaks of accounts, not IBANs."""
-
-    connection: ConnectionSummary
-    result: SyncResult
-    names: dict[str, str]
-
-
 def sync_summary(synced: list[SyncedConnection]) -> str:
-    """'Sync finished: 12 new (Geschäftskonto 10, Tagesgeld 2)' plus a warning count, for the status bar."""
-    new = sum(item.result.new for item in synced)
+    """'Sync finished: 12 new (Geschäftskonto 10, Tagesgeld 2)' plus warning and failure counts, for the status bar."""
+    results = [item.result for item in synced if item.result is not None]
+    new = sum(result.new for result in results)
     parts = [
         f"{item.names.get(account.iban) or account.iban} {account.new}"
         for item in synced
-        for account in item.result.accounts
+        for account in (item.result.accounts if item.result else [])
     ]
-    warnings = sum(len(account.warnings) for item in synced for account in item.result.accounts)
+    warnings = sum(result.warnings for result in results)
+    failed = sum(1 for item in synced if item.result is None)
     text = ngettext("Sync finished: {n} new transaction", "Sync finished: {n} new transactions", new).format(n=new)
     if parts:
         text += f" ({', '.join(parts)})"
     if warnings:
         text += " · " + ngettext("{n} warning", "{n} warnings", warnings).format(n=warnings)
+    if failed:
+        text += " · " + ngettext("{n} bank not synced", "{n} banks not synced", failed).format(n=failed)
     return text
 
 
@@ -83,6 +78,8 @@ class BankSyncFlow(QObject):
         self._done: list[SyncedConnection] = []
         self.wizard: BankConnectionWizard | None = None
         self.connections_dialog: ConnectionsDialog | None = None
+        self.results_dialog: SyncResultsDialog | None = None
+        self._current: ConnectionSummary | None = None  # the connection the running job syncs
 
         self.sync_action = QAction(icon("sync"), _("&Sync now"), parent)
         self.sync_action.setShortcut(QKeySequence.StandardKey.Refresh)
@@ -118,7 +115,10 @@ class BankSyncFlow(QObject):
 
     def _next(self) -> None:
         if not self._queue:
-            self._finish(sync_summary(self._done))
+            summary = sync_summary(self._done)
+            self._finish(summary)
+            if any(item.warnings or item.result is None for item in self._done):
+                self.show_results(summary)
             return
         connection = self._queue.pop(0)
         ledger, prompts, actor = self.ledger, self._runner.prompts, current_actor()
@@ -142,6 +142,7 @@ class BankSyncFlow(QObject):
         self.job.signals.progressed.connect(
             lambda done, total: self._on_job_progressed(connection.bank_name, done, total)
         )
+        self._current = connection
 
     def _on_job_progressed(self, bank: str, done: int, total: int) -> None:
         if done < total:
@@ -156,7 +157,13 @@ class BankSyncFlow(QObject):
         self._next()
 
     def _on_sync_failed(self, error: BaseException) -> None:
+        """A bank's refusal is this connection's result and the others go on; a wrong PIN or a cancel stops all."""
         self.job = None
+        self.synced.emit([])  # accounts fetched before a wrong TAN or a lost connection were imported
+        if isinstance(error, BankError) and not isinstance(error, WrongPinError) and self._current is not None:
+            self._done.append(SyncedConnection(self._current, None, {}, bank_error_text(error)))
+            self._next()
+            return
         self._queue = []
         if isinstance(error, Cancelled):
             self._finish(_("Sync cancelled."))
@@ -172,6 +179,11 @@ class BankSyncFlow(QObject):
         self.cancel_button.hide()
         self.activity.emit("")
         self.finished.emit(text)
+
+    def show_results(self, summary: str) -> None:
+        """Per-account results of the last sync, opened by itself when something needs a look."""
+        self.results_dialog = SyncResultsDialog(self._done, summary=summary, parent=self._window)
+        self.results_dialog.open()
 
     def cancel(self) -> None:
         """Cooperative: the service stops between protocol steps; nothing half-fetched is written."""

@@ -118,3 +118,40 @@ def test_demo_phone_and_manage_dialogs_open(qtbot, window: MainWindow) -> None:
     assert "Kontor Demobank — demo · 2 accounts · last sync: never synced" == dialog.list.item(0).text()
     window.demo_phone.close()
     dialog.close()
+
+
+def test_sync_with_warnings_opens_the_per_account_results(
+    qtbot, window: MainWindow, bank_server: DemoBankServer, tmp_path: Path
+) -> None:
+    business, savings = list(bank_server.bank.accounts)
+    bank_server.bank.policy = Policy(no_balance_for=(business,), empty_camt_document=True)
+    window.bank_flow.sync_action.trigger()
+    type_pin(qtbot, window)
+    qtbot.waitUntil(lambda: window.bank_flow.results_dialog is not None, timeout=30000)
+    dialog = window.bank_flow.results_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert "warnings" in window.statusBar().currentMessage()
+    [bank] = [dialog.tree.topLevelItem(i) for i in range(dialog.tree.topLevelItemCount())]
+    assert bank.text(0) == "Kontor Demobank (demo)"
+    rows = {bank.child(i).text(0).split(" · ")[-1]: bank.child(i) for i in range(bank.childCount())}
+    assert set(rows) == {business, savings}
+    assert rows[business].text(3) == "none" and rows[savings].text(3) != "none"
+    expected = bookings_since_first_sync(bank_server.bank)
+    assert sum(int(row.text(1)) for row in rows.values()) == expected  # the empty documents lost nothing
+    warnings = [rows[business].child(i).text(0) for i in range(rows[business].childCount())]
+    assert warnings[0].startswith("No balance from the bank") and "could not be read" in warnings[1]
+    assert dialog.grab().save(str(tmp_path / "sync-results.png"))
+
+
+def test_a_refusing_bank_is_a_result_row_not_the_end(qtbot, window: MainWindow, bank_server: DemoBankServer) -> None:
+    bank_server.bank.policy = Policy(temporary_lock=True)
+    window.bank_flow.sync_action.trigger()
+    type_pin(qtbot, window)
+    qtbot.waitUntil(lambda: window.bank_flow.results_dialog is not None, timeout=30000)
+    dialog = window.bank_flow.results_dialog
+    assert dialog is not None
+    top = dialog.tree.topLevelItem(0)
+    assert top.text(4) == "Not synced"
+    assert top.child(0).text(0).startswith("The online banking access") and "3931" in top.child(0).text(0)
+    assert "1 bank not synced" in window.statusBar().currentMessage()
+    assert window.bank_flow.sync_action.isEnabled()
