@@ -65,8 +65,12 @@ def test_title_and_status_bar_name_the_ledger(window: MainWindow) -> None:
         "&Backup…",
         "Change &passphrase…",
         "&Lock",
+        "&Sign in / switch user…",
+        "Sign &out",
         "&Quit",
     ]
+    assert window.user_label.text() == "Not signed in (review only)"
+    assert window.sign_in_dialog is None  # the demo ledger has no users, so nobody is asked to sign in
 
 
 def test_sidebar_clicks_show_every_page(qtbot, window: MainWindow) -> None:
