@@ -59,35 +59,18 @@ def test_bank_add_lists_the_recorded_accounts(cli: Cli, replay: ReplayServer) ->
 @pytest.mark.parametrize(
     "replay",
     [
-        pytest.param(
-            "atruvia",
-            id="atruvia",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="SYNC: the recording has no HKSAL answer; a missing balance must be a warning on that account, "
-                "not abort the sync ('The bank sent no balance')",
-            ),
-        ),
+        pytest.param("atruvia", id="atruvia"),
         pytest.param(
             "consors",
             id="consors",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="SYNC: the recording has no HKSAL answer (a missing balance must be a warning on that account), "
-                "and its MT940 names account 50220500/123456789, not the anonymised IBAN asked for: the importer's "
-                "StatementImportError must be a warning naming the document, not 'unexpected error'",
+                reason="SYNC: the MT940 names account 50220500/123456789, not the (anonymised) IBAN it was asked for; "
+                "the importer's StatementImportError must be a warning naming the document, not 'unexpected error'",
             ),
         ),
         pytest.param("dkb", id="dkb"),
-        pytest.param(
-            "ing",
-            id="ing",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="SYNC: the recording has no HKSAL answer; a missing balance must be a warning on that account, "
-                "not abort the sync ('The bank sent no balance')",
-            ),
-        ),
+        pytest.param("ing", id="ing"),
         pytest.param("postbank", id="postbank"),
     ],
     indirect=True,
@@ -101,6 +84,8 @@ def test_sync_completes(cli: Cli, replay: ReplayServer) -> None:
     assert sorted(a["iban"].upper() for a in result["accounts"]) == ibans(bank)
     balances = {a["iban"]: [a["balance"], a["balance_on"]] for a in result["accounts"] if a["balance"] is not None}
     assert balances == bank.info.get("balances", {})
+    if "HKSAL" not in bank.answers and result["accounts"]:  # no balance recorded: each account says so
+        assert all(a["warnings"] for a in result["accounts"]) and synced.code != 0
 
 
 @pytest.mark.xfail(
@@ -119,11 +104,6 @@ def test_dkb_tan_request_on_statements_is_not_dropped(cli: Cli, replay: ReplaySe
     assert answered or warned or not synced.completed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SYNC: the GLS recording has no HKSAL answer (a missing balance must be a warning on that account) and its "
-    "CAMT pages hold empty documents (<Document/> without Rpt must be a warning naming the document)",
-)
 @pytest.mark.parametrize("replay", ["gls"], indirect=True)
 def test_gls_sync_pages_through_camt_with_one_tan(cli: Cli, replay: ReplayServer) -> None:
     bank = replay.bank.bank
@@ -224,15 +204,7 @@ def test_wrong_pin_at_sync_exits_3_and_keeps_the_connection(cli: Cli, replay: Re
     "replay",
     [
         pytest.param("ksk_locked", id="ksk-3938"),
-        pytest.param(
-            "postbank_locked",
-            id="postbank-3931",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="SYNC: 3931 (temporary lock) is not mapped; Kontor says 'The bank refused the order.' "
-                "instead of saying the access is locked",
-            ),
-        ),
+        pytest.param("postbank_locked", id="postbank-3931"),
     ],
     indirect=True,
 )
