@@ -74,6 +74,7 @@ class TanDialog(QDialog):
     """One challenge of any kind: text, photoTAN, chipTAN flicker, or waiting for the banking app (no TAN field)."""
 
     cancel_requested = Signal()  # decoupled only: the user gave up waiting
+    confirmed = Signal()  # decoupled without automatic polling: the user says the app approval is done
 
     def __init__(self, challenge: TanChallenge, *, demo_bank: DemoBank | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -148,8 +149,23 @@ class TanDialog(QDialog):
         row.addWidget(self.hide_check)
         layout.addLayout(row)
 
+    @property
+    def manual(self) -> bool:
+        """The bank does not allow automatic status polling: Kontor asks only when the user says so."""
+        return self.challenge.polling is not None and not self.challenge.polling.automatic
+
     def _build_waiting(self, layout: QVBoxLayout) -> None:
         self.wait_label.setObjectName("waitLabel")
+        if self.manual:
+            layout.addWidget(
+                QLabel(_("<b>Please confirm in your banking app,</b> then tell Kontor here; your bank wants it so."))
+            )
+            self.confirmed_button = QPushButton(_("I confirmed in the app"))
+            self.confirmed_button.setObjectName("confirmedButton")
+            self.confirmed_button.clicked.connect(self._on_confirmed_button_clicked)
+            layout.addWidget(self.confirmed_button)
+            layout.addWidget(self.wait_label)
+            return
         layout.addWidget(QLabel(_("<b>Please confirm in your banking app.</b> Kontor checks automatically.")))
         polling = self.challenge.polling
         self.progress.setRange(0, polling.max_polls if polling else 0)
@@ -194,8 +210,17 @@ class TanDialog(QDialog):
     def _on_hide_check_toggled(self, hidden: bool) -> None:
         self.tan_edit.setEchoMode(QLineEdit.EchoMode.Password if hidden else QLineEdit.EchoMode.Normal)
 
+    def _on_confirmed_button_clicked(self) -> None:
+        self.confirmed_button.setEnabled(False)
+        self.wait_label.setText(_("Checking with the bank…"))
+        self.confirmed.emit()
+
     def show_polls(self, polls: int) -> None:
         """Before each check with the bank: how many checks so far and the seconds until the next one."""
+        if self.manual:
+            self.confirmed_button.setEnabled(True)
+            self.wait_label.setText(_("The bank has no confirmation yet.") if polls else "")
+            return
         polling = self.challenge.polling
         self.progress.setValue(min(polls, self.progress.maximum()))
         wait = (polling.first_wait if polls == 0 else polling.next_wait) if polling else 0
@@ -280,6 +305,7 @@ class BankPromptDialogs(QObject):
         self.dialog: QDialog | None = None  # the prompt on screen now, for tests and screenshots
         self._waiting: dict[str, TanDialog] = {}  # decoupled dialogs by task reference
         self._refused: set[str] = set()  # decoupled tasks the user cancelled; the next poll answers False
+        self._unconfirmed: dict[str, Future[Any]] = {}  # manual confirmation: answered by the button or cancel
         prompts.pin_requested.connect(self._on_prompts_pin_requested)
         prompts.tan_mechanism_requested.connect(self._on_prompts_tan_mechanism_requested)
         prompts.tan_medium_requested.connect(self._on_prompts_tan_medium_requested)
@@ -355,14 +381,28 @@ class BankPromptDialogs(QObject):
         if dialog is None:
             dialog = TanDialog(challenge, demo_bank=self.demo_bank, parent=self._parent())
             dialog.cancel_requested.connect(lambda: self._on_waiting_cancelled(reference))
+            dialog.confirmed.connect(lambda: self._answer_unconfirmed(reference, True))
             dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
             self._waiting[reference] = dialog
             self.dialog = dialog
             dialog.open()
         dialog.show_polls(polls)
+        if dialog.manual:
+            self._unconfirmed[reference] = future  # the worker waits until the user says it is confirmed
+            return
         QtPrompts.answer(future, True)
 
+    def _answer_unconfirmed(self, reference: str, confirmed: bool) -> None:
+        future = self._unconfirmed.pop(reference, None)
+        if future is not None:
+            QtPrompts.answer(future, confirmed)
+
     def _on_waiting_cancelled(self, reference: str) -> None:
+        if reference in self._unconfirmed:
+            self._answer_unconfirmed(reference, False)
+            self._close_waiting(reference)
+            self.cancelled.emit()
+            return
         self._refused.add(reference)
         self._close_waiting(reference)
         self.cancelled.emit()

@@ -188,3 +188,32 @@ def test_dialogs_answer_pin_choice_and_tan(qtbot, prompts: QtPrompts) -> None:
         dialogs.dialog.reject()  # type: ignore[union-attr]
     qtbot.waitUntil(lambda: bool(answers), timeout=5000)
     assert answers == [None]
+
+
+MANUAL = TanChallenge(
+    "decoupled", "Bitte bestätigen Sie den Auftrag in Ihrer Kontor DemoApp", reference="R2",
+    polling=DecoupledPolling(2, 2, 10, automatic=False),
+)  # fmt: skip
+
+
+def test_decoupled_without_automatic_polling_waits_for_the_users_word(qtbot, prompts: QtPrompts, tmp_path) -> None:
+    """The bank forbids automatic status polling: the worker waits until 'I confirmed in the app' is clicked."""
+    dialogs = BankPromptDialogs.attach(prompts)
+    thread, answers = in_worker(prompts.await_decoupled, MANUAL, 0)
+    qtbot.waitUntil(lambda: isinstance(dialogs.dialog, TanDialog), timeout=5000)
+    dialog = dialogs.dialog
+    assert isinstance(dialog, TanDialog) and dialog.manual
+    qtbot.wait(300)
+    assert answers == []  # no timer answers for the user
+    assert dialog.grab().save(str(tmp_path / "manual-confirm.png"))
+    dialog.confirmed_button.click()
+    qtbot.waitUntil(lambda: bool(answers), timeout=5000)
+    assert answers == [True] and not dialog.confirmed_button.isEnabled()
+    thread, answers = in_worker(prompts.await_decoupled, MANUAL, 1)  # the bank had no confirmation yet
+    qtbot.waitUntil(lambda: dialog.confirmed_button.isEnabled(), timeout=5000)
+    assert "no confirmation yet" in dialog.wait_label.text() and answers == []
+    with qtbot.waitSignal(dialogs.cancelled):
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel).click()
+    qtbot.waitUntil(lambda: bool(answers), timeout=5000)
+    assert answers == [False] and dialogs.dialog is None
+    thread.join(timeout=5)
