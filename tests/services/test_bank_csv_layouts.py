@@ -228,6 +228,14 @@ def test_atruvia_export_is_read_by_its_columns_not_by_position(tmp_path: Path) -
             "03.03.2026\tKunde AG\tRE-9\t100,00\tH\n",
             ("", Decimal("-49.90"), "Telekom", "Rechnung März"),
         ),
+        # bunq's header (own account in "Account", the counterparty's IBAN in "Counterparty"), decimal comma in a
+        # comma-separated file; values written for this test
+        (
+            '"Date","Interest Date","Amount","Account","Counterparty","Name","Description"\n'
+            '"2021-10-01","2021-10-01","-1.034,75","NL91ABNA0417164300","DE02100100100006820101","JOE","Miete"\n'
+            '"2021-10-02","2021-10-02","-10,00","NL91ABNA0417164300","","BOB",""\n',
+            ("NL91ABNA0417164300", Decimal("-1034.75"), "JOE", "Miete"),
+        ),
         # separate Soll and Haben columns, Kontonummer in the preamble, quoted IBANs
         (
             '"Kontonummer:";"1234567890"\n\n'

@@ -476,6 +476,15 @@ def _from_header(header: list[str], header_at: int, data: list[list[str]], delim
                     chosen.pop("posting_text")
                 break
     purposes = roles.get("purpose", [])
+    for role in ("name", "payer", "payee"):
+        claims = [index for index in roles.get(role, []) if _share(_column(data, index), is_iban) < 0.8]
+        if role in chosen and claims != roles[role]:
+            # a "Counterparty" column holding IBANs is the counterparty's account (bunq), not its name
+            chosen.setdefault("iban", next(index for index in roles[role] if index not in claims))
+            if claims:
+                chosen[role] = claims[0]
+            else:
+                del chosen[role]
     if "payer" in chosen and "payee" in chosen:
         name, name_for_debits = names[chosen["payer"]], names[chosen["payee"]]
     else:
@@ -487,8 +496,9 @@ def _from_header(header: list[str], header_at: int, data: list[list[str]], delim
     for index, cell in enumerate(names):
         if normalise(cell) not in ("kontonummer", "konto", "konto nr", "account", "account number"):
             continue
-        if index == 0 and not account:
-            account = cell  # a first column "Kontonummer" is the statement's own account (HVB, ING Austria, Livebank)
+        if (index == 0 or iban) and not account:
+            # first, or beside another column with the counterparty's account: the statement's own (HVB, bunq)
+            account = cell
         elif has_party and not iban:
             iban = cell  # beside the counterparty's name it is the counterparty's account (N26, old DKB)
         elif not has_party and not account and _constant(data, index):
