@@ -40,7 +40,12 @@ from app.services.i18n import _
 from app.services.ledger import Ledger
 from app.services.prompts import UserPrompts
 from app.services.secrets import forget_pin, pin_key
-from app.services.statement_import import find_or_create_account, import_statements
+from app.services.statement_import import (
+    ImportResult,
+    StatementImportError,
+    find_or_create_account,
+    import_statements,
+)
 from app.services.statements.model import ParsedStatement
 from app.services.statements.reader import read_statement_stream
 from app.services.statements.rows import rows_of
@@ -318,7 +323,7 @@ def sync(
             for done, account in enumerate(accounts):
                 if progress:
                     progress(done, len(accounts))
-                fetched.append(_fetch_account(service, account, details, start))
+                fetched.append(_fetch_account(service, account, details, start, today()))
     except WrongPinError:
         forget_pin(pin_key(login.blz, login.login))
         raise
@@ -346,7 +351,7 @@ def sync(
 
 
 def _fetch_account(
-    service: BankClient, account: SEPAAccount, details: dict[str, dict[str, object]], start: date
+    service: BankClient, account: SEPAAccount, details: dict[str, dict[str, object]], start: date, end: date
 ) -> _Fetched:
     """Balance and statements of one account, each on its own: a bank error in one is a warning, not the end."""
     item = _Fetched(account.iban, str(details.get(account.iban, {}).get("currency") or ""), None, "", [])
@@ -360,9 +365,9 @@ def _fetch_account(
     item.format = "camt" if camt else "mt940"
     try:
         if camt:
-            item.documents = service.camt_statements(account, start, None)
+            item.documents = service.camt_statements(account, start, end)
         else:
-            item.documents = [service.mt940_statements(account, start, None)]
+            item.documents = [service.mt940_statements(account, start, end)]
     except STOPPING_ERRORS:
         raise
     except BankError as error:
@@ -407,25 +412,49 @@ def _import_account(
     if item.balance is not None:
         outcome.balance, outcome.balance_on = item.balance.amount, item.balance.on
     statements, unreadable = _parse(item.iban, item.format, item.documents)
-    outcome.warnings += unreadable
-    outcome.complete = outcome.complete and not unreadable
-    if statements:
-        imported = import_statements(
-            session,
-            rows_of(statements),
-            source=f"FinTS {item.iban}",
-            fmt=item.format,
-            actor=actor,
-            account_iban=item.iban,
-        )
-        outcome.new, outcome.duplicates, outcome.returns = imported.new, imported.duplicates, imported.returns
+    results, refused = _import_statements(session, statements, item, actor) if statements else ([], [])
+    outcome.warnings += unreadable + refused
+    outcome.complete = outcome.complete and not unreadable and not refused
+    for imported in results:
+        outcome.new += imported.new
+        outcome.duplicates += imported.duplicates
+        outcome.returns += imported.returns
         outcome.warnings += list(imported.warnings)
-        if after_import is not None and imported.new:
-            new_ids = select(Transaction.id).where(Transaction.import_id == imported.import_id).order_by(Transaction.id)
-            after_import(session, list(session.scalars(new_ids)))
+    new_ids = [
+        tx_id
+        for imported in results
+        if imported.new
+        for tx_id in session.scalars(
+            select(Transaction.id).where(Transaction.import_id == imported.import_id).order_by(Transaction.id)
+        )
+    ]
+    if after_import is not None and new_ids:
+        after_import(session, new_ids)
     if item.balance is not None:
         _store_balance(session, account, item.balance)
     return outcome
+
+
+def _import_statements(
+    session: Session, statements: list[ParsedStatement], item: _Fetched, actor: str
+) -> tuple[list[ImportResult], list[str]]:
+    """All at once; if the importer refuses (another account's statement, another currency), one by one, so that
+    only the refused statements are left out, each named in a warning."""
+    options = {"source": f"FinTS {item.iban}", "fmt": item.format, "actor": actor, "account_iban": item.iban}
+    try:
+        with session.begin_nested():
+            return [import_statements(session, rows_of(statements), **options)], []
+    except StatementImportError:
+        pass
+    results: list[ImportResult] = []
+    refused: list[str] = []
+    for statement in statements:
+        try:
+            with session.begin_nested():
+                results.append(import_statements(session, rows_of([statement]), **options))
+        except StatementImportError as error:
+            refused.append(_("Not imported: {reason}").format(reason=error))
+    return results, refused
 
 
 def _store_balance(session: Session, account: BankAccount, balance: Balance) -> None:

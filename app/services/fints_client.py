@@ -381,6 +381,7 @@ class FinTSService:
                     raise _UnreadableAnswer(type(error).__name__) from error
 
         self._client.connection.send = send_serialized  # type: ignore[method-assign]
+        self._tan_steps = 0  # TAN requests answered so far, to tell a 0030 python-fints let pass
 
     # --- setup ---------------------------------------------------------------------------------------------
     @property
@@ -515,11 +516,31 @@ class FinTSService:
 
     def camt_statements(self, account: SEPAAccount, start: date, end: date | None) -> list[bytes]:
         """camt.052 documents, booked first, then the bank's pending (intraday) ones."""
+        steps, mark = self._tan_steps, len(self._client.bank_codes)
         booked, pending = self._call(self._client.get_transactions_xml, account, start, end)
-        return [*booked, *(doc for doc in pending if doc)]
+        documents = [*booked, *(doc for doc in pending if doc)]
+        if not documents:
+            self._check_tan_dropped(account, steps, mark)
+        return documents
 
     def mt940_statements(self, account: SEPAAccount, start: date, end: date | None) -> bytes:
-        return bytes(self._call(self._client.get_transactions_mt940_raw, account, start, end))
+        steps, mark = self._tan_steps, len(self._client.bank_codes)
+        text = bytes(self._call(self._client.get_transactions_mt940_raw, account, start, end))
+        if not text.strip():
+            self._check_tan_dropped(account, steps, mark)
+        return text
+
+    def _check_tan_dropped(self, account: SEPAAccount, steps: int, mark: int) -> None:
+        """A 0030 on an order python-fints thought needs no TAN (HIPINS says so, DKB asks anyway) yields nothing."""
+        asked = any(code == "0030" for code, _text in self._client.bank_codes[mark:])
+        if asked and steps == self._tan_steps:
+            raise BankRejectedError(
+                _(
+                    "The bank asked for a TAN for the statements of {iban} although its parameters say none is "
+                    "needed; Kontor cannot answer that request yet, so nothing was fetched."
+                ).format(iban=account.iban),
+                self._client.bank_codes[mark:],
+            )
 
     def state(self) -> bytes:
         """System ID, BPD, UPD and chosen method for the ledger (never the PIN, never a dialog pickle)."""
@@ -633,6 +654,7 @@ class FinTSService:
             ):
                 response.decoupled = True  # python-fints only looks for 3955 and misses it after 0030 (#179)
             challenge = self._challenge(response)
+            self._tan_steps += 1
             if response.decoupled:
                 response = self._poll_decoupled(response, challenge)
                 continue
