@@ -30,8 +30,8 @@ _DATE_FORMATS = ("%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 # Header names per role, normalised (lower case, umlauts spelled out, punctuation as spaces): exact names first,
-# then prefixes ("betrag eur" starts with "betrag"), then words the name contains. Order matters: a column goes to
-# the first role that claims it.
+# then prefixes ("betrag eur" starts with "betrag"), then words the name contains. A column takes the first role
+# whose list names it; where several columns claim a role, the one named earlier in the list wins.
 _EXACT: dict[str, tuple[str, ...]] = {
     "own": (
         "bezeichnung auftragskonto",
@@ -619,15 +619,9 @@ def _from_content(
     if len(kinds["amount"]) == 2 and _exclusive(data, *kinds["amount"]):
         # a debit and a credit column, one of them filled per row (Targobank)
         first, second = kinds["amount"]
-        debit, credit = (
-            (names[second], names[first])
-            if second in signed and first not in signed
-            else (
-                names[first],
-                names[second],
-            )
-        )
-        amounts = []
+        if second in signed and first not in signed:
+            first, second = second, first
+        debit, credit, amounts = names[first], names[second], []
     if not kinds["date"]:
         reasons.append("no column of dates")
     if len(amounts) != 1 and not debit:
