@@ -23,8 +23,11 @@ from app.models.schema import (
 from app.services import audit
 from app.services.ledger import Ledger
 from app.services.search_index import index_transactions
+from app.services.users import add_user, sign_in
 
 COMPANY = "Brenner Feinmechanik GmbH"
+# Who works in the demo, with passwords the README prints: the boss approves what the bookkeeper prepares.
+DEMO_USERS = (("chef", "admin", "chef"), ("anna", "bookkeeper", "anna"))
 DEMO_BLZ = "76050101"  # Sparkasse Nürnberg, a bank schwifty's registry knows
 
 _FIRST = [
@@ -163,6 +166,16 @@ def create_demo_ledger(
         rows, paid = _bookings(rng, main.id, savings.id, customers, invoices, start, end)
         _store(session, rows, paid, actor=actor, main_id=main.id, savings_id=savings.id, end=end)
     return DemoSummary(2, len(rows), len(customers), len(invoices), len(paid))
+
+
+def add_demo_users(ledger: Ledger) -> None:
+    """The boss (the ledger's admin, who approves) and the bookkeeper, so the demo shows four-eyes approval."""
+    admin = None
+    for name, role, password in DEMO_USERS:
+        with ledger.writer() as session:
+            add_user(session, name=name, role=role, password=password, by=admin)
+        if admin is None:
+            admin = sign_in(ledger, name, password)
 
 
 def _add_customers(session: Session, rng: random.Random, actor: str) -> list[Customer]:

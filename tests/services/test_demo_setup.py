@@ -8,9 +8,10 @@ import pytest
 
 from app.services.bank_connections import list_connections
 from app.services.bank_simulator import DEMO_BLZ, DEMO_LOGIN
-from app.services.demo_data import create_demo_ledger
+from app.services.demo_data import DEMO_USERS, add_demo_users, create_demo_ledger
 from app.services.demo_setup import open_invoice_payments, prepare_demo_bank
 from app.services.ledger import Ledger
+from app.services.users import AuthenticationError, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -43,3 +44,15 @@ def test_connection_is_made_once_and_follows_the_new_url(demo_ledger: Ledger) ->
         assert set(connection.accounts) == set(second.bank.accounts)
     finally:
         second.stop()
+
+
+def test_demo_users_show_four_eyes(tmp_path) -> None:
+    ledger = Ledger.create(tmp_path / "users.kontor", "demo", company_name="Demo")
+    try:
+        add_demo_users(ledger)
+        signed = {name: sign_in(ledger, name, password) for name, _role, password in DEMO_USERS}
+        assert {name: user.role for name, user in signed.items()} == {"chef": "admin", "anna": "bookkeeper"}
+        with pytest.raises(AuthenticationError):
+            sign_in(ledger, "anna", "chef")
+    finally:
+        ledger.close()
