@@ -14,7 +14,7 @@ from test_fints_support import ACTOR, PhonePrompts, connect, serve
 from app.models.schema import BalanceSnapshot, BankAccount, BankConnection, Transaction
 from app.services.bank_connections import add_connection, remove_connection, sync
 from app.services.bank_simulator import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBankServer, Policy
-from app.services.fints_client import AccessLockedError, WrongPinError
+from app.services.fints_client import AccessLockedError, BankAnswerUnreadableError, WrongPinError
 from app.services.ledger import Ledger
 
 pytest_plugins = ["test_fints_support"]  # fixtures: ledger, clock, server
@@ -194,3 +194,10 @@ def test_camt_only_where_the_accounts_upd_allow_it(ledger: Ledger, clock: Clock,
         assert _counts(ledger) == _expected(server, clock)
     finally:
         server.stop()
+
+
+def test_garbage_at_bank_add_says_the_answer_could_not_be_read(ledger: Ledger, server: DemoBankServer) -> None:
+    _misbehave(server, garbage_for=("HKVVB",))
+    with pytest.raises(BankAnswerUnreadableError, match="could not be read; the bank did not refuse anything"):
+        connect(ledger, server, PhonePrompts(server.bank))
+    assert server.bank.users[DEMO_LOGIN].failed_pins == 0
