@@ -887,6 +887,29 @@ def suggestions(ledger: Ledger, transaction_id: int, limit: int = 10) -> list[Su
             return [_suggestion(proposal, matcher) for proposal in matcher.suggest(payment, limit=limit)]
 
 
+def why_not_automatic(ledger: Ledger, transaction_id: int) -> str:
+    """Why a payment with something left to allocate was not assigned automatically, in one sentence.
+
+    The batch engine's own answer (the rival reading, or what the evidence lacks), not the wider search of
+    the suggestions; empty when nothing is left to allocate.
+    """
+    generations = _generations(ledger)
+    with ledger.session() as session:
+        tx = _transaction(session, transaction_id)
+        remaining = abs(tx.amount_cents) - _allocated_on_transaction(session, tx.id)
+        if remaining <= 0 or tx.status != "booked" or tx.reconciliation == "ignored":
+            return ""
+        if tx.manual_only:
+            return _("an automatic assignment of this payment was undone, so matching leaves it to a person")
+        if remaining != abs(tx.amount_cents):
+            return _("part of this payment was assigned by hand, so matching leaves the rest to a person")
+        with _cached_matcher(session, changes=False, generations=generations) as matcher:
+            result = matcher.match(_payment(tx))
+    if result.status == "auto":
+        return _("none; the next matching run will assign it")
+    return result.why_not
+
+
 def _suggestion(proposal: Proposal, matcher: Matcher) -> Suggestion:
     return Suggestion(
         score=proposal.score,

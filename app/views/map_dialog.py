@@ -38,6 +38,7 @@ from app.services.reconciliation import (
     search_open_invoices,
     suggestions,
     undo_allocation,
+    why_not_automatic,
 )
 from app.services.users import current_actor
 from app.views.allocation_table_model import AllocationColumn, AllocationTableModel
@@ -69,7 +70,7 @@ ALLOCATION_WIDTHS = {
     AllocationColumn.OPEN: 120,
     AllocationColumn.AMOUNT: 120,
 }
-_Loaded = tuple[PaymentToMap, list[Suggestion]]
+_Loaded = tuple[PaymentToMap, list[Suggestion], str]
 
 
 def ask_ignore_reason(parent: QWidget) -> str | None:
@@ -153,6 +154,10 @@ class MapDialog(QDialog):
         self.reasons_label = QLabel()
         self.reasons_label.setWordWrap(True)
         self.reasons_label.setObjectName("hintLabel")
+        self.why_label = QLabel()  # why matching did not assign the payment itself
+        self.why_label.setWordWrap(True)
+        self.why_label.setObjectName("hintLabel")
+        self.why_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.no_suggestions_label = QLabel(_("No suggestions — search for the invoice below."))
         self.no_suggestions_label.setObjectName("hintLabel")
 
@@ -218,7 +223,11 @@ class MapDialog(QDialog):
         buttons.addWidget(self.cancel_button)
 
         suggestions_box = self._box(
-            _section(_("Suggestions")), self.suggestion_table, self.no_suggestions_label, self.reasons_label
+            _section(_("Suggestions")),
+            self.why_label,
+            self.suggestion_table,
+            self.no_suggestions_label,
+            self.reasons_label,
         )
         search_box = self._box(_section(_("Find an open invoice")), search_row, self.search_table)
         allocation_box = self._box(_section(_("Allocation")), self.allocation_table, allocation_row)
@@ -256,13 +265,17 @@ class MapDialog(QDialog):
 
         def load(cancel: threading.Event, progress: Callable[[int, int], None]) -> _Loaded:
             payment = payment_to_map(ledger, transaction_id)
-            return payment, suggestions(ledger, transaction_id) if payment.can_allocate else []
+            if not payment.can_allocate:
+                return payment, [], ""
+            return payment, suggestions(ledger, transaction_id), why_not_automatic(ledger, transaction_id)
 
         self._runner.run(load, on_success=self._on_loaded, on_failure=self._on_failed, parent=self)
 
     def _on_loaded(self, result: _Loaded) -> None:
-        payment, found = result
+        payment, found, why = result
         self.payment = payment
+        self.why_label.setText(_("Not assigned automatically: {reason}").format(reason=why) if why else "")
+        self.why_label.setVisible(bool(why))
         self.header_label.setText(self._header_html(payment))
         self.state_label.setText(self._state_text(payment))
         self.suggestion_model.set_suggestions(found)

@@ -54,7 +54,7 @@ class MatchConfig:
     multiple_hits: bool = True
     collective_max_invoices: int = 12
     collective_max_candidates: int = 40
-    collective_max_steps: int = 30_000
+    collective_max_steps: int = 20_000
     # Words that mark bookings without an invoice; such a payment is only booked by an invoice number.
     unrelated_words: list[str] = field(default_factory=lambda: list(UNRELATED_WORDS))
 

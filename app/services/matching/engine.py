@@ -68,6 +68,7 @@ _MAX_CUSTOMERS_PER_PAYMENT = 3
 _MAX_KNOWN_CUSTOMERS = 8
 _MAX_AMOUNT_ONLY = 10
 _MAX_SAME_AMOUNT = 50
+_RIVAL_STEPS = 500  # how long an exact single invoice's rival combination is looked for
 _FEW_SAME_AMOUNT = 3  # a short number and an amount this rare agree on one invoice by chance hardly ever
 _ISSUED_AFTER_BOOKING = timedelta(days=7)
 _STRONG_FITS = frozenset({"exact", "skonto", "shortfall", "collective"})
@@ -336,6 +337,8 @@ class Matcher:
         if known is None:
             name = normalize_name(payment.counterparty_name)
             learned = self.knowledge.customer_by_name.get(name) if name else None
+            if learned is not None and any(cid != learned for cid in self._by_name.get(name, ())):
+                learned = None  # 'Lindenhof Holzbau GmbH' and '… UG' are one learned name but two customers
             word = self._unrelated_word(payment.counterparty_name.lower())
             known = self._payers[payment.counterparty_name] = (name, learned, word)
         name, learned, word_in_name = known
@@ -383,8 +386,11 @@ class Matcher:
         side = payer.side
         for field in self.config.search_fields:
             for group in token_groups(self._number_re, getattr(payment, field)):
+                first = number_keys(group[0])
+                if first and len(first[0]) >= _MIN_TYPO_KEY:
+                    typo_keys.add(first[0])
                 for token in group:
-                    keys = number_keys(token)
+                    keys = first if token is group[0] else number_keys(token)
                     if not keys:
                         continue
                     found, loose = self._lookup(side, token, keys)
@@ -395,13 +401,15 @@ class Matcher:
                             hits[invoice_id] = (field, loose, token)
                     if found:
                         break
-                keys = number_keys(group[0])
-                if keys and len(keys[0]) >= _MIN_TYPO_KEY:
-                    typo_keys.add(keys[0])
         self._number_proposals(payer, hits, proposals)
         # A typo often yields another existing number (numbering is dense): look for the intended one.
         # Also behind a named invoice the amount does not settle: a partial payment, or a typo of another one?
-        if typo_keys and not any(p.kind in _STRONG_FITS for p in proposals.values()):
+        # A batch skips it where no invoice could fit: an unknown payer and no open invoice of this amount.
+        if (
+            typo_keys
+            and not any(p.kind in _STRONG_FITS for p in proposals.values())
+            and (interactive or self._known_customers(payer) or payer.cents in payer.side.by_amount)
+        ):
             self._typo_proposals(payer, typo_keys, proposals, interactive=interactive, doubts=doubts)
         # A number of a paid invoice means a duplicate or a mistake: the payer's other invoices are no answer.
         if not hits and not closed_hit:
@@ -631,7 +639,7 @@ class Matcher:
             customers.update(cid for cid, _score in self._name_candidates(payer.name, interactive=interactive))
         side = payer.side
         singles: list[tuple[int, tuple[float, str | None], _Fit, _Open]] = []
-        pools: list[tuple[int, tuple[float, str | None], _Pool]] = []
+        pools: list[tuple[int, tuple[float, str | None]]] = []  # customers with open invoices, and support
         # Every customer of a known account (branches, private and business), at most a few found by name.
         ordered = sorted(known)[:_MAX_KNOWN_CUSTOMERS] + sorted(customers - known)
         for customer_id in ordered[: max(len(known), _MAX_CUSTOMERS_PER_PAYMENT * (2 if interactive else 1))]:
@@ -649,21 +657,22 @@ class Matcher:
                     fit = self._fit(payer, [item])
                     if fit.kind in _STRONG_FITS:
                         singles.append((customer_id, support, fit, item))
-            pools.append((customer_id, support, self._pool(customer_id, payer)))
+            pools.append((customer_id, support))
         # Uniqueness is judged over the customers the payer is known for (branches paying from one account).
-        judged = {cid for cid, _s, _p in pools if cid in known} or {cid for cid, _s, _p in pools}
+        judged = {cid for cid, _s in pools if cid in known} or {cid for cid, _s in pools}
         rivals = [single for single in singles if single[0] in judged]
         if singles:
-            self._single_proposals(payer, singles, rivals, pools, out, doubts=doubts)
+            self._single_proposals(payer, singles, rivals, out, doubts=doubts, search=interactive or bool(known))
             return
         found: list[tuple[tuple[float, str | None], list[_Open]]] = []
         incomplete: int | None = None  # a customer the search could not cover
-        for customer_id, support, pool in pools:
+        for customer_id, support in pools:
             if len(side.by_customer[customer_id]) == 1:
                 only = self._usable(next(iter(side.by_customer[customer_id])), payer)
                 if only is not None:
                     self._add(out, payer, self._fit(payer, [only]), support=support, named=False)
-            elif pool.items:
+            elif (interactive or customer_id in known) and (pool := self._pool(customer_id, payer)).items:
+                # A batch searches combinations only for known payers: a name alone never books one.
                 solutions, done = self._subsets(payer.cents, pool)
                 if not done and customer_id in judged:
                     incomplete = customer_id
@@ -698,10 +707,10 @@ class Matcher:
         payer: _Payer,
         singles: list[tuple[int, tuple[float, str | None], _Fit, _Open]],
         rivals: list[tuple[int, tuple[float, str | None], _Fit, _Open]],
-        pools: list[tuple[int, tuple[float, str | None], _Pool]],
         out: dict[tuple[int, ...], Proposal],
         *,
         doubts: list[str],
+        search: bool,
     ) -> None:
         """Invoices the amount settles alone; one is unique when it is the only one with exactly this open
         amount, or, with none exact, the only one it settles with Skonto or fees and no combination of others
@@ -711,10 +720,12 @@ class Matcher:
         unique: _Open | None = None
         combination: list[_Open] | None = None
         complete = False
-        if len(chosen) == 1:
+        if len(chosen) == 1 and search:
             customer_id, _support, fit, item = chosen[0]
-            pool = next(pool for cid, _s, pool in pools if cid == customer_id)
-            solutions, complete = self._subsets(payer.cents, pool, limit=1, without=item)
+            pool = self._pool(customer_id, payer)
+            # An exact single stands unless a combination is found; fees or Skonto need the search completed.
+            budget = _RIVAL_STEPS if fit.kind == "exact" else 0
+            solutions, complete = self._subsets(payer.cents, pool, limit=1, without=item, steps=budget)
             combination = solutions[0] if solutions else None
             if combination is None and (complete or fit.kind == "exact"):
                 unique = item
@@ -742,7 +753,7 @@ class Matcher:
                 )
             )
             self._add(out, payer, self._fit(payer, combination), support=support, named=False)
-        elif chosen and unique is None:
+        elif chosen and unique is None and search:
             doubts.append(
                 _("too many open invoices of {customer} to rule out a combination adding up to {amount}").format(
                     customer=self._customer_name(chosen[0][0]), amount=amount
@@ -756,12 +767,19 @@ class Matcher:
         marked incomplete: a combination found among them proves nothing about the others.
         """
         amounts = payer.side.amounts_by_customer.get(customer_id, [])
-        below = amounts[: bisect_left(amounts, (payer.cents, 0))]
-        items = [item for _cents, invoice_id in below if (item := self._usable(invoice_id, payer)) is not None]
+        below = bisect_left(amounts, (payer.cents, 0))
         limit = self.config.collective_max_candidates
-        if len(items) > limit:
-            return _Pool(sorted(items, key=lambda item: item.rank)[:limit], complete=False, everything=False)
-        return _Pool(items, complete=True, everything=len(items) == len(amounts))
+        if below > limit:  # walk oldest first and stop early, rather than check every invoice of a big customer
+            items = []
+            for invoice_id in payer.side.by_customer[customer_id]:
+                item = self._open[invoice_id]
+                if item.open_cents < payer.cents and self._usable(invoice_id, payer) is not None:
+                    items.append(item)
+                    if len(items) > limit:
+                        return _Pool(items[:limit], complete=False, everything=False)
+            return _Pool(items, complete=True, everything=False)
+        usable = [item for _cents, invoice_id in amounts[:below] if (item := self._usable(invoice_id, payer))]
+        return _Pool(usable, complete=True, everything=len(usable) == len(amounts))
 
     def _upper(self, cents: int) -> int:
         """The largest open amount a payment of `cents` can settle with discount or fees (see `_slack`)."""
@@ -769,9 +787,10 @@ class Matcher:
         return max(cents + self._tolerance_cents + 2, by_percent)
 
     def _subsets(
-        self, target: int, candidates: _Pool, *, limit: int = 2, without: _Open | None = None
+        self, target: int, candidates: _Pool, *, limit: int = 2, without: _Open | None = None, steps: int = 0
     ) -> tuple[list[list[_Open]], bool]:
-        """Up to `limit` combinations of 2..N invoices adding up to the target; False if the search was cut short.
+        """Up to `limit` combinations of 2..N invoices adding up to the target; False if the search was cut short
+        (after `steps`, by default the configured bound).
 
         Every candidate is searched, not the oldest first: which invoices are meant must not depend on order.
         """
@@ -786,16 +805,18 @@ class Matcher:
         for item in pool:
             prefix.append(prefix[-1] + item.open_cents)
         prefix += [prefix[-1]] * config.collective_max_invoices  # so that a bound may look past the end
+        descending = [-item.open_cents for item in pool]  # ascending, for bisect: where amounts <= need begin
         solutions: list[list[_Open]] = []
         chosen: list[_Open] = []
+        budget = steps or config.collective_max_steps
         steps = 0
 
         def walk(start: int, need: int) -> bool:
             """Depth-first search; True stops everything (enough solutions found, or out of steps)."""
             nonlocal steps, complete
-            for index in range(start, len(pool)):
+            for index in range(max(start, bisect_left(descending, -need)), len(pool)):
                 steps += 1
-                if steps > config.collective_max_steps:
+                if steps > budget:
                     complete = False
                     return True
                 # Sorted largest first: if the next free slots filled with the largest left fall short, stop.

@@ -9,6 +9,8 @@ _GROUPS = re.compile(r"[A-Z]+|[0-9]+")
 SEPARATORS = r"[\s./_:#-]{0,3}"
 _DIGITS = "0123456789"
 _LISTING = " ,;"
+_ANY_DIGIT = re.compile(r"[0-9]")
+_NUMBER_START = r"(?=[0-9]|[A-Za-z]{1,12}[^0-9A-Za-z]{0,3}[0-9])"
 
 
 def number_keys(text: str) -> tuple[str, ...]:
@@ -27,18 +29,22 @@ def compile_patterns(patterns: Sequence[str]) -> re.Pattern[str] | None:
     """One regex trying every pattern at every word start, overlapping, so a number glued to another is seen.
 
     Each pattern sits in its own optional lookahead, as an alternation would stop at the first pattern that
-    matches ('260719' of '260719-559'), not at the longest; `token_groups` takes the longest.
+    matches ('260719' of '260719-559'), not at the longest; `token_groups` takes the longest. Only places
+    where a digit or a short prefix before a digit begins are tried, not every word of a purpose.
     """
     if not patterns:
         return None
     lookaheads = "".join(f"(?:(?=(?P<t{i}>{pattern})(?![0-9])))?" for i, pattern in enumerate(patterns))
-    return re.compile(rf"(?<![0-9A-Za-z])(?=[0-9A-Za-z]){lookaheads}", re.IGNORECASE)
+    return re.compile(rf"(?<![0-9A-Za-z]){_NUMBER_START}{lookaheads}", re.IGNORECASE)
 
 
 def _longest(match: re.Match[str]) -> str | None:
     """The longest token any pattern found at this place, or None."""
-    found = [token for token in match.groupdict().values() if token]
-    return max(found, key=len) if found else None
+    longest = None
+    for token in match.groups():
+        if token and (longest is None or len(token) > len(longest)):
+            longest = token
+    return longest
 
 
 def tokens(pattern: re.Pattern[str] | None, text: str) -> Iterator[str]:
@@ -57,7 +63,7 @@ def token_groups(pattern: re.Pattern[str] | None, text: str) -> Iterator[list[st
     In '2026/1769 300506' a shape with a space separator reads '1769 300506' as one number; the tail
     '300506' is a number of its own. Tails after '-' or '/' ('00042' of 'RE-2026-00042') are parts of one.
     """
-    if pattern is None or not text:
+    if pattern is None or not _ANY_DIGIT.search(text):  # every token has a digit near its start
         return
     group: list[str] = []
     last_end = -1
