@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from app import __version__
 from app.services import audit, audit_anchor
-from app.services.i18n import _
+from app.services.i18n import _, ngettext
 from app.services.ledger import Ledger, LedgerError, WrongPassphraseError, restore_backup
 from app.services.logs import setup_logging
 from app.services.paths import data_dir, default_ledger
@@ -123,7 +123,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
     text = _("Restored {backup} to {ledger}").format(backup=args.file, ledger=args.ledger)
     if kept:
         text += "\n" + _("The replaced ledger was kept as {path}").format(path=kept)
-    _emit(args, {"ledger": str(args.ledger), "replaced_kept_as": str(kept) if kept else None}, text)
+    head = audit_anchor.load(args.ledger) or audit.Head()
+    text += "\n" + _head_line(head)
+    data = {"ledger": str(args.ledger), "replaced_kept_as": str(kept) if kept else None, "head": asdict(head)}
+    _emit(args, data, text)
     return 0
 
 
@@ -148,6 +151,13 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     text = _("Audit log intact: {n} events.").format(n=report.events) + "\n" + _head_line(report.head)
     if anchor is None:
         text += "\n" + _("First check of this ledger on this computer: its head is remembered from now on.")
+    elif report.events > anchor.events:
+        new = report.events - anchor.events
+        text += "\n" + ngettext(
+            "{n} event is new since this computer last saw the log (at event {seen}).",
+            "{n} events are new since this computer last saw the log (at event {seen}).",
+            new,
+        ).format(n=new, seen=anchor.events)
     _emit(args, data, text)
     return 0
 

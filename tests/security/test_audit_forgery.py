@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from app.cli import main
-from app.models.schema import AuditEvent, Invoice
+from app.models.schema import AuditEvent, Invoice, Transaction
 from app.services import audit
 from app.services.demo_data import create_demo_ledger
 from app.services.ledger import Ledger
@@ -270,6 +270,28 @@ def test_a_rewritten_chain_is_reported_against_the_head_this_computer_saw(ledger
     assert f"event {events} is not the one this computer saw last" in output and "was rewritten" in output
 
 
+def test_a_forger_using_kontors_own_hashing_shows_only_as_new_events(ledger: Path) -> None:
+    """The limit of any log kept in the file it protects: whoever has the passphrase can append well-formed events.
+
+    Such a booking verifies, but `audit verify` says how many events arrived since this computer last looked.
+    """
+    conn = raw(ledger)
+    engine = create_engine("sqlite://", creator=lambda: conn, module=sqlcipher3.dbapi2)
+    with Session(engine) as session, session.begin():
+        booking = session.get(Transaction, 1)
+        assert booking is not None
+        forged = Transaction(**{name: getattr(booking, name) for name in Transaction.__audited__})
+        forged.counterparty_name, forged.import_id = "Mallory", None
+        session.add(forged)
+        session.flush()
+        audit.record_row(session, actor="anna", action="create", row=forged)
+    engine.dispose()
+    conn.close()
+    code, output = verify(ledger)
+    assert code == 0, output
+    assert "1 event is new since this computer last saw the log" in output
+
+
 def test_a_legitimate_change_moves_the_head_on(ledger: Path) -> None:
     from app.services.company import rename_company
 
@@ -299,7 +321,9 @@ def test_backups_record_their_head_and_a_restore_is_not_a_cut(ledger: Path, caps
         opened.close()
     code, output = verify(backup)  # the copy is held against its own head, not the ledger's newer one
     assert code == 0, output
+    capsys.readouterr()
     assert main(["--ledger", str(ledger), "restore", str(backup)]) == 0  # a deliberate step back
+    assert f"Audit head: event {events}, hash " in capsys.readouterr().out
     code, output = verify(ledger)
     assert code == 0, output
     assert f"Audit head: event {events}, hash " in output
