@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -16,7 +17,7 @@ from app.cli import main
 from app.models.schema import BankAccount, Transaction
 from app.services.ledger import Ledger
 from app.services.statement_csv_mappings import parse_spec
-from app.services.statements.bank_csv import decode_csv, mapping_spec, sniff_csv
+from app.services.statements.bank_csv import decode_csv, mapping_spec, read_bank_csv, sniff_csv
 from app.services.statements.csv_detect import detect_layout
 from app.services.statements.model import StatementFormatError
 from app.services.statements.reader import read_statement_file
@@ -357,3 +358,22 @@ def test_a_cell_over_two_lines_keeps_names_and_line_numbers(tmp_path: Path) -> N
     path.write_text(text + "02.03.2026;Kunde;RE-1;zwölf\n", encoding="utf-8")
     with pytest.raises(StatementFormatError, match=r"umsatz\.csv: line 4: unreadable amount 'zwölf'"):
         read_statement_file(path)
+
+
+def test_garbled_exports_are_refused_or_read_never_crash() -> None:
+    """Random tables of bank-like cells either read or end in a StatementFormatError naming the file."""
+    rng = random.Random(7)
+    cells = [
+        *("01.02.2024", "2024-02-01", "31.02.2024", "99/99/9999", "1.234,56", "-12,00", "12.50", "1e5", "--", "+"),
+        *("DE02120300000000202051", "'DE02100100100006820101'", "EUR", "€", "Miete", "", '"a;b"', "S", "H"),
+        *("Buchungstag", "Betrag", "Datum", "Name", "Saldo", "Anfangssaldo", "Kontostand", "N/A", "Soll", "Haben"),
+        *("Valuta", "IBAN", "Verwendungszweck"),
+    ]
+    for _ in range(400):
+        delimiter = rng.choice([";", ",", "\t"])
+        lines = [delimiter.join(rng.choices(cells, k=rng.randint(1, 8))) for _ in range(rng.randint(1, 12))]
+        data = "\n".join(lines).encode(rng.choice(["utf-8", "cp1252", "utf-16"]))
+        try:
+            read_bank_csv(data, source="zufall.csv")
+        except StatementFormatError as error:
+            assert str(error).startswith("zufall.csv: ")
