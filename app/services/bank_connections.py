@@ -130,7 +130,6 @@ class _Fetched:
     """Bank data of one account, held until the dialog is over and the ledger write starts."""
 
     iban: str
-    currency: str
     balance: Balance | None
     format: str
     documents: list[bytes]
@@ -323,7 +322,7 @@ def sync(
             for done, account in enumerate(accounts):
                 if progress:
                     progress(done, len(accounts))
-                fetched.append(_fetch_account(service, account, details, start, today()))
+                fetched.append(_fetch_account(service, account, start=start, end=today()))
     except WrongPinError:
         forget_pin(pin_key(login.blz, login.login))
         raise
@@ -350,11 +349,9 @@ def sync(
     return result
 
 
-def _fetch_account(
-    service: BankClient, account: SEPAAccount, details: dict[str, dict[str, object]], start: date, end: date
-) -> _Fetched:
+def _fetch_account(service: BankClient, account: SEPAAccount, *, start: date, end: date) -> _Fetched:
     """Balance and statements of one account, each on its own: a bank error in one is a warning, not the end."""
-    item = _Fetched(account.iban, str(details.get(account.iban, {}).get("currency") or ""), None, "", [])
+    item = _Fetched(account.iban, None, "", [])
     try:
         item.balance = service.balance(account)
     except STOPPING_ERRORS:
@@ -373,7 +370,6 @@ def _fetch_account(
     except BankError as error:
         item.complete = False
         item.warnings.append(_("No statements from the bank: {reason}").format(reason=error))
-    item.currency = item.currency or (item.balance.currency if item.balance else "EUR")
     return item
 
 
@@ -412,7 +408,7 @@ def _import_account(
     if item.balance is not None:
         outcome.balance, outcome.balance_on = item.balance.amount, item.balance.on
     statements, unreadable = _parse(item.iban, item.format, item.documents)
-    results, refused = _import_statements(session, statements, item, actor) if statements else ([], [])
+    results, refused = _import_statements(session, statements, item=item, actor=actor) if statements else ([], [])
     outcome.warnings += unreadable + refused
     outcome.complete = outcome.complete and not unreadable and not refused
     for imported in results:
@@ -436,7 +432,7 @@ def _import_account(
 
 
 def _import_statements(
-    session: Session, statements: list[ParsedStatement], item: _Fetched, actor: str
+    session: Session, statements: list[ParsedStatement], *, item: _Fetched, actor: str
 ) -> tuple[list[ImportResult], list[str]]:
     """All at once; if the importer refuses (another account's statement, another currency), one by one, so that
     only the refused statements are left out, each named in a warning."""

@@ -46,7 +46,6 @@ HTTP_TIMEOUT = (10, 90)  # connect, read: python-fints 5.0.1 sets none, so a sta
 UNREGISTERED_CODES = frozenset({"9078", "3078", "3079"})
 PIN_CODES = frozenset({"9340", "9910", "9930", "9931", "9942"})
 LOCK_CODES = frozenset({"3938", "3931"})
-SCA_CODES = frozenset({"9075", "3075"})
 DEFAULT_POLLING = DecoupledPolling(first_wait=5, next_wait=5, max_polls=60)
 CENT = Decimal("0.01")
 SINGLE_BOOKING_PARAMETERS = {"transfer": "HICCMS", "instant": "HIIPMS", "debit": "HIDMES"}
