@@ -377,3 +377,12 @@ def test_garbled_exports_are_refused_or_read_never_crash() -> None:
             read_bank_csv(data, source="zufall.csv")
         except StatementFormatError as error:
             assert str(error).startswith("zufall.csv: ")
+
+
+def test_an_invoice_list_is_not_taken_for_a_statement() -> None:
+    """A date and an amount alone do not make a bank export: an invoice list is refused, not imported."""
+    text = "Rechnungsnummer;Kunde;Datum;Betrag\nRE-1;Müller GmbH;01.03.2026;119,00\n"
+    layout = detect_layout(text)
+    assert not layout.sure and layout.reasons == ("no column with a counterparty, purpose or value date",)
+    with pytest.raises(StatementFormatError, match="give a column mapping"):
+        read_bank_csv(text.encode(), source="rechnungen.csv")

@@ -549,6 +549,9 @@ def _from_header(header: list[str], header_at: int, data: list[list[str]], delim
         reasons.append("no column named like an amount")
     elif _share(amounts, is_amount) < 0.9:
         reasons.append(f"the column {names[amount_column]!r} does not hold amounts")
+    if not (mapping.purpose or mapping.name or mapping.iban or mapping.posting_text or mapping.value_date):
+        # a date and an amount alone are any list (invoices, a cash book): a bank's export names who or why
+        reasons.append("no column with a counterparty, purpose or value date")
     return Layout(mapping, header_at, not reasons, tuple(reasons))
 
 
