@@ -126,6 +126,16 @@ def test_no_invoice_ignores_and_undo_restores(qtbot, small: SmallLedger, runner:
     assert small.state("Finanzamt Berlin") == "open"
 
 
+def test_every_open_payment_says_why_it_was_not_assigned(qtbot, small: SmallLedger, runner: JobRunner) -> None:
+    neumann = open_dialog(qtbot, small, runner, "P. Neumann privat")  # new IBAN, a name like no customer's
+    assert not neumann.why_label.isHidden()
+    assert neumann.why_label.text() == "Not assigned automatically: the payer is not known for Neumann Logistik GmbH"
+    tax = open_dialog(qtbot, small, runner, "Finanzamt Berlin")
+    assert "no invoice number found" in tax.why_label.text()
+    matched = open_dialog(qtbot, small, runner, "Mueller Metallbau GmbH")  # booked automatically: nothing to explain
+    assert matched.why_label.isHidden()
+
+
 def test_undo_takes_back_an_automatic_match(qtbot, small: SmallLedger, runner: JobRunner) -> None:
     dialog = open_dialog(qtbot, small, runner, "Mueller Metallbau GmbH")
     assert dialog.state_label.text() == "Allocated so far: RE-2026-0042: €1,190.00 (automatic)"
@@ -134,6 +144,7 @@ def test_undo_takes_back_an_automatic_match(qtbot, small: SmallLedger, runner: J
         qtbot.mouseClick(dialog.undo_button, Qt.MouseButton.LeftButton)
     assert small.state("Mueller Metallbau GmbH") == "open"
     assert dialog.search_edit.isEnabled() and not dialog.undo_button.isEnabled()
+    assert "automatic assignment of this payment was undone" in dialog.why_label.text()
     assert {row.number: row.status for row in invoice_rows(small.ledger)}["RE-2026-0042"] != "paid"
 
 
