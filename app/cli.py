@@ -163,12 +163,13 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from app.services.demo_data import create_demo_ledger
+    from app.services.demo_data import add_demo_users, create_demo_ledger
 
     passphrase = os.environ.get("KONTOR_PASSPHRASE") or _new_passphrase()
     ledger = Ledger.create(args.ledger, passphrase, company_name="Demo")
     try:
         summary = create_demo_ledger(ledger, actor=current_actor())
+        add_demo_users(ledger)
     finally:
         ledger.close()
     text = _("Demo ledger {path}: {transactions} transactions, {invoices} invoices, {customers} customers").format(

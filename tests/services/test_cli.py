@@ -43,6 +43,16 @@ def demo_ledger(kontor_home: Path) -> Path:
     return path
 
 
+def test_demo_ledger_has_the_boss_and_the_bookkeeper(demo_ledger: Path, kontor_home: Path) -> None:
+    listed = kontor("--ledger", str(demo_ledger), "--json", "user", "list", home=kontor_home,
+                    env={"KONTOR_PASSPHRASE": SECRET})  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert {(u["name"], u["role"]) for u in json.loads(listed.stdout)["users"]} == {
+        ("chef", "admin"),
+        ("anna", "bookkeeper"),
+    }
+
+
 def test_init_creates_an_encrypted_ledger(kontor_home: Path) -> None:
     path = kontor_home / "neu.kontor"
     result = kontor(
