@@ -48,6 +48,14 @@ class Quality:
 
 # The kinds issue 15 names; each must reach RECALL_PER_KIND, the total RECALL and PRECISION.
 LISTED_KINDS = ("third_party_payer", "no_reference_known_payer", "typo_reference", "collective_unlisted")
+# Kinds whose evidence mostly allows another reading (payer unknown, equal amounts): the rules leave them to a
+# person, so they bound the overall recall; the benchmark reports the recall without them as well.
+AMBIGUOUS_KINDS = (
+    "no_reference_unknown_payer",
+    "typo_reference_unknown_payer",
+    "no_reference_same_amount_twice",
+    "collective_unlisted_same_amounts",
+)
 PRECISION = 0.999
 RECALL = 0.95
 RECALL_PER_KIND = 0.85
@@ -205,6 +213,13 @@ def run(*, invoices: int, payments: int, seed: int) -> dict[str, Quality]:
             f"{listed}{kind:<31}{share}{q.payments:>9,}{q.true_pairs:>8,}{q.auto:>8,}{q.correct:>8,}"
             f"{q.precision:>10.2%}{q.recall:>9.2%}"
         )
+    rest = [q for kind, q in quality.items() if kind not in (*AMBIGUOUS_KINDS, "TOTAL")]
+    right, true = sum(q.correct for q in rest), sum(q.true_pairs for q in rest)
+    ambiguous = quality["TOTAL"].true_pairs - true
+    print(
+        f"recall without the {ambiguous:,} pairs of kinds left to a person by the rules "
+        f"({ambiguous / max(1, quality['TOTAL'].true_pairs):.1%}): {right / max(1, true):.2%}"
+    )
     statuses = Counter(result.status for result in results)
     print(f"\nstatus: {dict(statuses)}   (* = kinds issue 15 names)")
     wrong = confusions(results, books)

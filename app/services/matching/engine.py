@@ -671,9 +671,10 @@ class Matcher:
                 only = self._usable(next(iter(side.by_customer[customer_id])), payer)
                 if only is not None:
                     self._add(out, payer, self._fit(payer, [only]), support=support, named=False)
-            elif (interactive or customer_id in known) and (pool := self._pool(customer_id, payer)).items:
-                # A batch searches combinations only for known payers: a name alone never books one.
-                solutions, done = self._subsets(payer.cents, pool)
+            elif (pool := self._pool(customer_id, payer)).items:
+                # A name alone never books a combination: a batch looks for one only briefly, for a suggestion.
+                budget = 0 if interactive or customer_id in known else _RIVAL_STEPS
+                solutions, done = self._subsets(payer.cents, pool, steps=budget)
                 if not done and customer_id in judged:
                     incomplete = customer_id
                 found += [(support, solution) for solution in solutions]
