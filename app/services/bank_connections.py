@@ -322,7 +322,9 @@ def sync(
             for done, account in enumerate(accounts):
                 if progress:
                     progress(done, len(accounts))
-                fetched.append(_fetch_account(service, account, start=start, end=today()))
+                item = _Fetched(account.iban, None, "", [])
+                fetched.append(item)  # before the bank is asked: a stopped sync keeps what this account got
+                _fetch_account(service, account, item, start=start, end=today())
     except WrongPinError:
         forget_pin(pin_key(login.blz, login.login))
         raise
@@ -349,15 +351,18 @@ def sync(
     return result
 
 
-def _fetch_account(service: BankClient, account: SEPAAccount, *, start: date, end: date) -> _Fetched:
-    """Balance and statements of one account, each on its own: a bank error in one is a warning, not the end."""
-    item = _Fetched(account.iban, None, "", [])
+def _fetch_account(service: BankClient, account: SEPAAccount, item: _Fetched, *, start: date, end: date) -> None:
+    """Balance and statements of one account into `item`, each on its own: a bank error is a warning on it.
+
+    A stopping error is noted on the account too and passed on; what `item` holds by then is still imported.
+    """
     try:
         item.balance = service.balance(account)
-    except STOPPING_ERRORS:
-        raise
     except BankError as error:
         item.warnings.append(_("No balance from the bank, none stored: {reason}").format(reason=error))
+        if isinstance(error, STOPPING_ERRORS):
+            item.complete = False
+            raise
     camt = service.offers_camt(account)
     item.format = "camt" if camt else "mt940"
     try:
@@ -365,12 +370,11 @@ def _fetch_account(service: BankClient, account: SEPAAccount, *, start: date, en
             item.documents = service.camt_statements(account, start, end)
         else:
             item.documents = [service.mt940_statements(account, start, end)]
-    except STOPPING_ERRORS:
-        raise
     except BankError as error:
         item.complete = False
         item.warnings.append(_("No statements from the bank: {reason}").format(reason=error))
-    return item
+        if isinstance(error, STOPPING_ERRORS):
+            raise
 
 
 def _parse(iban: str, fmt: str, documents: Sequence[bytes]) -> tuple[list[ParsedStatement], list[str]]:

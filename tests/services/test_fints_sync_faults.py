@@ -14,7 +14,7 @@ from test_fints_support import ACTOR, PhonePrompts, connect, serve
 from app.models.schema import BalanceSnapshot, BankAccount, BankConnection, Transaction
 from app.services.bank_connections import add_connection, remove_connection, sync
 from app.services.bank_simulator import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBankServer, Policy
-from app.services.fints_client import AccessLockedError, BankAnswerUnreadableError, WrongPinError
+from app.services.fints_client import AccessLockedError, BankAnswerUnreadableError, WrongPinError, WrongTanError
 from app.services.ledger import Ledger
 
 pytest_plugins = ["test_fints_support"]  # fixtures: ledger, clock, server
@@ -201,3 +201,17 @@ def test_garbage_at_bank_add_says_the_answer_could_not_be_read(ledger: Ledger, s
     with pytest.raises(BankAnswerUnreadableError, match="could not be read; the bank did not refuse anything"):
         connect(ledger, server, PhonePrompts(server.bank))
     assert server.bank.users[DEMO_LOGIN].failed_pins == 0
+
+
+def test_a_wrong_tan_stops_the_sync_but_keeps_what_came_before(
+    ledger: Ledger, server: DemoBankServer, clock: Clock
+) -> None:
+    summary = connect(ledger, server, PhonePrompts(server.bank))
+    business, _savings = list(server.bank.accounts)
+    prompts = PhonePrompts(server.bank, wrong_tan=True)
+    since = clock.day - timedelta(days=150)  # the first statement request needs a TAN
+    with pytest.raises(WrongTanError):
+        sync(ledger, summary.id, pin=DEMO_PIN, prompts=prompts, actor=ACTOR, since=since, today=clock)
+    assert len(prompts.tans_given) == 1  # never retried, and the next account is not asked for
+    assert _snapshots(ledger) == {business: 1}  # its balance came before the TAN and is kept
+    assert _counts(ledger) == {} and _last_sync(ledger, summary.id) is None
