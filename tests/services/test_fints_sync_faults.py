@@ -215,3 +215,10 @@ def test_a_wrong_tan_stops_the_sync_but_keeps_what_came_before(
     assert len(prompts.tans_given) == 1  # never retried, and the next account is not asked for
     assert _snapshots(ledger) == {business: 1}  # its balance came before the TAN and is kept
     assert _counts(ledger) == {} and _last_sync(ledger, summary.id) is None
+
+
+def test_an_unparseable_tan_media_list_means_no_media_to_choose(ledger: Ledger, server: DemoBankServer) -> None:
+    _misbehave(server, garbled_tan_media=True)
+    prompts = PhonePrompts(server.bank)
+    summary = connect(ledger, server, prompts)
+    assert summary.tan_mechanism == "942" and summary.tan_medium == "" and prompts.media_offered == []

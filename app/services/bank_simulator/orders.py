@@ -16,7 +16,7 @@ from fints.segments.statement import HICAZ1, HIKAZ7
 from app.services.bank_simulator import camt_writer, mt940_writer
 from app.services.bank_simulator.messages import Reply
 from app.services.bank_simulator.pain_reader import PainError, PainMessage, parse_pain
-from app.services.bank_simulator.parameters import BANK_NAME, PAIN_001, PAIN_008, hispa, hitab5
+from app.services.bank_simulator.parameters import BANK_NAME, PAIN_001, PAIN_008, generic, hispa, hitab5
 from app.services.bank_simulator.state import Account, Booking, Dialog, ScheduledBooking, User, money
 
 if TYPE_CHECKING:
@@ -140,6 +140,10 @@ def _accounts(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment
 
 def _media(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, number: int, reply: Reply) -> None:
     """HKTAB: the user's TAN media."""
+    if bank.policy.garbled_tan_media:
+        reply.add(generic("HITAB", 5, "X", ["Handy", "?"]), number)
+        reply.answer(number, "0020", "Auftrag ausgeführt.")
+        return
     reply.add(hitab5(user.media), number)
     reply.answer(number, "0020", "Auftrag ausgeführt.")
 
