@@ -326,7 +326,10 @@ class Ledger:
         finally:
             destination.close()
         partial.replace(target)
-        audit_anchor.save(target, head)  # the copy's own head: a later verify of the copy is held against it
+        try:  # the copy's own head: a later verify of the copy is held against it
+            audit_anchor.save(target, head)
+        except OSError as error:  # the backup itself is written; only this computer's note of it is missing
+            log.warning("could not record the audit head of %s: %s", target, error)
         self._anchor()
         log.info("wrote backup %s (audit head: event %d, %s)", target, head.events, head.hash)
         return target
