@@ -140,7 +140,11 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         with ledger.session() as session:
             report = audit.verify(session, anchor=anchor)
         if report.ok:
-            audit_anchor.save(ledger.path, report.head)
+            try:
+                audit_anchor.save(ledger.path, report.head)
+            except OSError as error:  # the check itself stands; only the protection against a later cut is missing
+                message = _("kontor: cannot remember the audit head: {error}").format(error=error.strerror)
+                print(message, file=sys.stderr)
     finally:
         ledger.close()
     data = asdict(report) | {"ok": report.ok, "seen_before": asdict(anchor) if anchor else None}
