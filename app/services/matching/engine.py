@@ -812,35 +812,48 @@ class Matcher:
         budget = steps or config.collective_max_steps
         steps = 0
 
-        def walk(start: int, need: int) -> bool:
+        amounts = [item.open_cents for item in pool]
+        slots, size = config.collective_max_invoices, len(pool)
+
+        def walk(start: int, need: int, depth: int) -> bool:
             """Depth-first search; True stops everything (enough solutions found, or out of steps)."""
             nonlocal steps, complete
-            for index in range(max(start, bisect_left(descending, -need)), len(pool)):
+            first = bisect_left(descending, -need, start)  # skip the invoices larger than what is needed
+            if depth == slots - 1:  # one slot left: only an invoice of exactly what is needed completes it
+                for index in range(first, size):
+                    steps += 1
+                    if amounts[index] != need:
+                        break
+                    if depth:
+                        solutions.append(sorted([*chosen, pool[index]], key=lambda i: i.rank))
+                        if len(solutions) >= limit:
+                            return True
+                if steps > budget:
+                    complete = False
+                    return True
+                return False
+            for index in range(first, size):
                 steps += 1
                 if steps > budget:
                     complete = False
                     return True
-                # Sorted largest first: if the next free slots filled with the largest left fall short, stop.
-                if prefix[index + config.collective_max_invoices - len(chosen)] - prefix[index] < need:
+                # Sorted largest first: if the free slots filled with the largest left fall short, stop.
+                if prefix[index + slots - depth] - prefix[index] < need:
                     return False
-                cents = pool[index].open_cents
-                if cents > need:
-                    continue
+                cents = amounts[index]
                 chosen.append(pool[index])
                 if cents == need:
-                    if len(chosen) >= 2:
+                    if depth:
                         solutions.append(sorted(chosen, key=lambda i: i.rank))
                     stop = len(solutions) >= limit
-                elif len(chosen) < config.collective_max_invoices:
-                    stop = walk(index + 1, need - cents)
                 else:
-                    stop = False
+                    stop = walk(index + 1, need - cents, depth + 1)
                 chosen.pop()
                 if stop:
                     return True
             return False
 
-        walk(0, target)
+        walk(0, target, 0)
         return solutions, complete
 
     def _amount_proposals(self, payer: _Payer, out: dict[tuple[int, ...], Proposal]) -> None:
