@@ -463,11 +463,21 @@ class FinTSService:
                 yield self
 
     def bank_name(self) -> str:
-        return str(self._client.get_information()["bank"].get("name") or "")
+        return str(self._information().get("bank", {}).get("name") or "")
 
     def account_details(self) -> dict[str, dict[str, Any]]:
         """UPD per IBAN (owner, product name, currency), for naming new ledger accounts."""
-        return {a["iban"]: a for a in self._client.get_information()["accounts"] if a.get("iban")}
+        return {a["iban"]: a for a in self._information().get("accounts", []) if a.get("iban")}
+
+    def _information(self) -> dict[str, Any]:
+        """BPD/UPD as python-fints summarises them; nothing when a segment it reads could not be parsed."""
+        try:
+            return dict(self._client.get_information())
+        except AttributeError as error:
+            if not _raised_in_fints(error):
+                raise
+            log.warning("The bank's parameter data could not be read in full")
+            return {}
 
     def accounts(self) -> list[SEPAAccount]:
         """The login's SEPA accounts; none when the bank answers "3010 no entries" instead of an HISPA (Postbank)."""

@@ -222,3 +222,14 @@ def test_an_unparseable_tan_media_list_means_no_media_to_choose(ledger: Ledger, 
     prompts = PhonePrompts(server.bank)
     summary = connect(ledger, server, prompts)
     assert summary.tan_mechanism == "942" and summary.tan_medium == "" and prompts.media_offered == []
+
+
+def test_user_parameters_python_fints_cannot_parse_do_not_stop_bank_add_or_sync(ledger: Ledger, clock: Clock) -> None:
+    server = serve(Policy(upd_version_5=True), clock=clock)
+    try:
+        summary = connect(ledger, server, PhonePrompts(server.bank))
+        assert summary.bank_name == "Kontor Demobank" and len(summary.accounts) == 2
+        sync(ledger, summary.id, pin=DEMO_PIN, prompts=PhonePrompts(server.bank), actor=ACTOR, today=clock)
+        assert _counts(ledger) == _expected(server, clock)
+    finally:
+        server.stop()

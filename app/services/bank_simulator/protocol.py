@@ -11,7 +11,7 @@ from fints.segments.dialog import HISYN4
 from app.services.bank_simulator import orders
 from app.services.bank_simulator.challenges import METHODS, make_challenge
 from app.services.bank_simulator.messages import Reply, Request, parse_request
-from app.services.bank_simulator.parameters import BPD_VERSION, TAN_ORDERS, bpd, upd
+from app.services.bank_simulator.parameters import BPD_VERSION, TAN_ORDERS, bpd, generic, upd
 from app.services.bank_simulator.state import Dialog, PhoneMessage, TanTask, User
 
 if TYPE_CHECKING:
@@ -126,6 +126,9 @@ def _parameters(bank: DemoBank, user: User | None, hkvvb: FinTS3Segment, reply: 
         if int(hkvvb.upd_version or 0) < user.upd_version:
             accounts = [bank.accounts[i] for i in user.accounts]
             for segment in upd(user, accounts, bank.blz, camt=bank.policy.upd_allows_camt):
+                if bank.policy.upd_version_5 and segment.header.type == "HIUPD":
+                    segment = generic("HIUPD", 5, [segment.account_information.account_number, "", "280", bank.blz],
+                                      segment.iban, user.customer_id, "1", "EUR")  # fmt: skip
                 reply.add(segment)
             reply.answer(hkvvb.header.number, "3050", "UPD nicht mehr aktuell, aktuelle Version enthalten.")
         reply.answer(

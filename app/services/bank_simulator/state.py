@@ -40,6 +40,7 @@ class Policy:
     decoupled_code: str = "3955"  # "0030": an app approval announced like a TAN (the decoupled flag is then unset)
     upd_allows_camt: bool = True  # False: the UPD list no HKCAZ for the accounts although the BPD offer it
     refuse_statements_for: tuple[str, ...] = ()  # IBANs whose HKKAZ/HKCAZ get 9210
+    upd_version_5: bool = False  # HIUPD version 5, for which python-fints has no class (a generic segment)
     garbled_tan_media: bool = False  # HITAB with a usage option no parser knows (robust mode leaves it generic)
     garbage_for: tuple[str, ...] = ()  # order types (e.g. "HKSAL") whose answer is not FinTS at all
 
