@@ -67,15 +67,7 @@ def test_bank_add_lists_the_recorded_accounts(cli: Cli, replay: ReplayServer) ->
     "replay",
     [
         pytest.param("atruvia", id="atruvia"),
-        pytest.param(
-            "consors",
-            id="consors",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="SYNC: the MT940 names account 50220500/123456789, not the (anonymised) IBAN it was asked for; "
-                "the importer's StatementImportError must be a warning naming the document, not 'unexpected error'",
-            ),
-        ),
+        pytest.param("consors", id="consors"),  # its MT940 names another account: a warning naming the statement
         pytest.param("dkb", id="dkb"),
         pytest.param("ing", id="ing"),
         pytest.param("postbank", id="postbank"),
@@ -94,11 +86,6 @@ def test_bank_add_and_sync_complete(cli: Cli, replay: ReplayServer) -> None:
         assert all(a["warnings"] for a in result["accounts"]) and synced.code != 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SYNC: DKB answers HKCAZ with 0030 and a HITAN although its HIPINS says HKCAZ needs no TAN; python-fints "
-    "then returns [] and Kontor reports 0 new bookings instead of asking for the TAN or warning",
-)
 @pytest.mark.parametrize("replay", ["dkb"], indirect=True)
 def test_dkb_tan_request_on_statements_is_not_dropped(cli: Cli, replay: ReplayServer) -> None:
     bank = replay.bank.bank
