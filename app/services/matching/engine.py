@@ -2,7 +2,9 @@
 
 Candidates come only from indexes (number keys, payer IBAN, payer name, amount), never from all pairs,
 so a run over 100k payments stays linear. Precision comes first: a payment is booked automatically only
-when the best proposal clears the threshold and no other proposal comes close.
+when the best proposal clears the threshold and no other proposal comes close. The rules that lift a proposal
+that far (exact number and amount whoever pays, a corroborated typo, a known payer's only fitting invoice or
+combination) check themselves that no other reading fits; every other result says why in `why_not`.
 """
 
 from __future__ import annotations
