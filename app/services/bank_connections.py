@@ -390,10 +390,11 @@ def _parse(iban: str, fmt: str, documents: Sequence[bytes]) -> tuple[list[Parsed
         source = f"FinTS {iban} {fmt} {number}"
         try:
             statements += read_statement_stream(source, lambda document=document: io.BytesIO(document))
-        except ValueError as error:  # StatementFormatError names the element
+        except ValueError as error:  # StatementFormatError names the document and the element
+            reason = str(error) if source in str(error) else f"{source}: {error}"
             warnings.append(
-                _("Document {number} of {total} from the bank ({source}) could not be read: {reason}").format(
-                    number=number, total=len(documents), source=source, reason=error
+                _("Document {number} of {total} from the bank could not be read: {reason}").format(
+                    number=number, total=len(documents), reason=reason
                 )
             )
     return statements, warnings

@@ -11,6 +11,7 @@ import logging
 import re
 import threading
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from fints.exceptions import (
 )
 from fints.formals import Response, TANMedia4, TANMedia5
 from fints.models import SEPAAccount
-from fints.parser import FinTSParserError
+from fints.parser import FinTSParserError, FinTSParserWarning
 from fints.segments.dialog import HIRMG2, HIRMS2
 from fints.segments.statement import HKKAZ5, HKKAZ6, HKKAZ7
 from fints.types import SegmentSequence
@@ -369,7 +370,7 @@ class FinTSService:
         send = self._client.connection.send
 
         def send_serialized(message: Any) -> Any:
-            with _send_lock:
+            with _send_lock, _parser_warnings_to_log():
                 try:
                     return send(message)
                 except (binascii.Error, FinTSParserError, UnicodeDecodeError) as error:
@@ -879,6 +880,20 @@ class FinTSService:
             raise self._error_for_codes(mark) or BankRejectedError(
                 self._bank_text(_("The bank refused the order."), mark), self._client.bank_codes
             ) from error
+
+
+@contextmanager
+def _parser_warnings_to_log() -> Iterator[None]:
+    """Robust mode warns on stderr about each segment it could not parse; say it once in the log, no bank data."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FinTSParserWarning)
+        yield
+    parser = [w for w in caught if issubclass(w.category, FinTSParserWarning)]
+    if parser:
+        log.warning("python-fints could not parse %d segment(s) of the bank's answer; read as unknown", len(parser))
+    for other in caught:
+        if not issubclass(other.category, FinTSParserWarning):
+            warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
 
 
 def _keep_fints_logger_quiet() -> None:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from fints.parser import FinTSParserWarning
 from sqlalchemy import func, select
 from test_bank_simulator_support import Clock
 from test_fints_support import ACTOR, PhonePrompts, connect, serve
@@ -86,7 +87,7 @@ def test_empty_camt_documents_are_warnings_naming_them_and_every_page_is_read(le
             assert len(account.warnings) == pages and not account.complete
             for number, warning in zip(range(1, 2 * pages, 2), account.warnings, strict=True):
                 assert f"Document {number} of {2 * pages} " in warning
-                assert f"(FinTS {account.iban} camt {number})" in warning and "could not be read" in warning
+                assert f"FinTS {account.iban} camt {number}: " in warning and "could not be read" in warning
         assert _snapshots(ledger) == {iban: 1 for iban in server.bank.accounts}
         assert _last_sync(ledger, summary.id) is None  # something was unreadable: the next sync asks again
     finally:
@@ -109,7 +110,9 @@ def test_a_refused_statement_request_leaves_the_other_account_imported(
     assert _last_sync(ledger, summary.id) is None
 
 
-def test_overlong_response_texts_are_read_not_a_crash(ledger: Ledger, clock: Clock) -> None:
+def test_overlong_response_texts_are_read_not_a_crash(
+    ledger: Ledger, clock: Clock, recwarn: pytest.WarningsRecorder, caplog: pytest.LogCaptureFixture
+) -> None:
     """Every HIRMS over 80 characters: bank add (TAN media included), 3040 paging and a wrong PIN still work."""
     server = serve(Policy(page_size=PAGE, long_response_texts=True), clock=clock)
     try:
@@ -121,6 +124,8 @@ def test_overlong_response_texts_are_read_not_a_crash(ledger: Ledger, clock: Clo
         with pytest.raises(WrongPinError):
             sync(ledger, summary.id, pin="00000", prompts=PhonePrompts(server.bank), actor=ACTOR, today=clock)
         assert server.bank.users[DEMO_LOGIN].failed_pins == 1
+        assert not [w for w in recwarn if issubclass(w.category, FinTSParserWarning)]  # logged, not on stderr
+        assert "could not parse" in caplog.text
     finally:
         server.stop()
 
