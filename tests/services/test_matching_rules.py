@@ -97,11 +97,28 @@ def test_third_party_payment_is_not_learned_as_the_customers_payer(tmp_path: Pat
 def test_a_bare_short_number_with_a_common_amount_is_no_third_party_evidence() -> None:
     invoices = [invoice(i, f"{i:05d}", MUELLER if i % 2 else SCHMIDT, "119.00") for i in range(1, 7)]
     matcher = Matcher(invoices, CUSTOMERS)
-    result = matcher.match(payment("119.00", "Schaden 00003 Versicherung", name="Allianz"))
+    result = matcher.match(payment("119.00", "Schaden 00003 Allianz", name="Allianz"))
     assert result.status != "auto"
     assert "postcode" in result.why_not
     called = matcher.match(payment("119.00", "Rechnung 00003", name="Hans Meier", pid=2))
     assert booked(called) == {3}
+
+
+def test_a_refund_naming_an_invoice_number_from_a_stranger_is_not_booked() -> None:
+    invoices = [invoice(1, "02188", MUELLER, "237.92")]
+    result = Matcher(invoices, CUSTOMERS).match(
+        payment("237.92", "Erstattung Beiträge 02/2026 566-02188", name="Deutsche Rentenversicherung")
+    )
+    assert result.status == "suggested"
+    assert result.why_not.startswith("'Erstattung' hints at a payment without invoice")
+
+
+def test_a_paid_invoice_named_literally_does_not_book_its_open_twin() -> None:
+    # '2026/0598' is paid; 'R 2026 0598' shares its digits; the payer meant '2026/0589' (digits swapped).
+    paid = Invoice(9, "2026/0598", MUELLER.id, MUELLER.name, RECEIVABLE, ISSUED, None, Decimal("80.00"), Decimal(0))
+    invoices = [paid, invoice(1, "R 2026 0598", MUELLER, "1190.00"), invoice(2, "2026/0589", MUELLER, "59.50")]
+    result = Matcher(invoices, CUSTOMERS).match(payment("59.50", "Rechnung 2026/0598", iban=MUELLER.ibans[0]))
+    assert suggested(result)[:2] == [{2}, {1}]  # the typo reading first, the partial payment of the twin second
 
 
 def test_third_party_number_next_to_the_payers_own_invoice_one_digit_away_is_a_suggestion() -> None:

@@ -395,8 +395,8 @@ class Matcher:
                     keys = first if token is group[0] else number_keys(token)
                     if not keys:
                         continue
-                    found, loose = self._lookup(side, token, keys)
-                    for invoice_id in found:
+                    found = self._lookup(side, token, keys)
+                    for invoice_id, loose in found:
                         if self._usable(invoice_id, payer) is None:
                             closed_hit = True
                         elif invoice_id not in hits or hits[invoice_id][1]:
@@ -424,28 +424,31 @@ class Matcher:
             return list(proposals.values())
         return sorted(proposals.values(), key=lambda p: (-p.score, [a.invoice_id for a in p.allocations]))
 
-    def _lookup(self, side: _Side, token: str, keys: tuple[str, ...]) -> tuple[Sequence[int], bool]:
-        """Invoices a token names, and whether only loosely: exact when the compact forms agree, loose when
-        they agree only once leading zeros are dropped from every group.
+    def _lookup(self, side: _Side, token: str, keys: tuple[str, ...]) -> list[tuple[int, bool]]:
+        """Invoices a token names, each with whether only loosely: exact when the compact forms agree, loose
+        when they agree only once leading zeros are dropped from every group.
 
         'R 2026 0073' and '2026/0073' share a compact form; a token written with letters names only the
-        invoice written with the same letters.
+        invoice written with the same letters, and one written as '2026/0073' names 'R 2026 0073' only loosely.
         """
         found: Sequence[int] = side.by_key.get(keys[0], ())
-        loose: Sequence[int] = ()
-        if found and any(char.isalpha() for char in token):
+        if len(found) > 1 or (found and any(char.isalpha() for char in token)):
             written = _literal(token)
             same = [i for i in found if _literal(self._open[i].invoice.number) == written]
+            if same and any(char.isalpha() for char in token):
+                return [(i, False) for i in same]
             if same:
-                return same, False
-            # 'RE-2026-1387' is compactly 'R 2026 1387', but by its letters 'RE-2026-01387' without zeros.
-            letters = _letters(token)
-            loose = [i for i in side.by_stripped.get(keys[-1], ()) if _letters(self._open[i].invoice.number) == letters]
-        if loose:
-            return loose, True
+                return [(i, i not in same) for i in found]
+            if any(char.isalpha() for char in token):
+                # 'RE-2026-1387' is compactly 'R 2026 1387', but by its letters 'RE-2026-01387' without zeros.
+                letters = _letters(token)
+                stripped = side.by_stripped.get(keys[-1], ())
+                loose = [i for i in stripped if _letters(self._open[i].invoice.number) == letters]
+                if loose:
+                    return [(i, True) for i in loose]
         if found:
-            return found, False
-        return side.by_stripped.get(keys[-1], ()), True
+            return [(i, False) for i in found]
+        return [(i, True) for i in side.by_stripped.get(keys[-1], ())]
 
     def _number_proposals(
         self, payer: _Payer, hits: dict[int, tuple[str, bool, str]], out: dict[tuple[int, ...], Proposal]
@@ -483,6 +486,10 @@ class Matcher:
                         cap = below
                         doubt = _("{number} is found only without its leading zeros, and the payer is not known for "
                                   "{customer}").format(number=number, customer=customer)
+                    elif word := self._unrelated_word(payer.payment.purpose.lower()):  # 'Erstattung', not the name
+                        cap = below
+                        doubt = _("'{word}' hints at a payment without invoice, and the payer is not known for "
+                                  "{customer}").format(word=word, customer=customer)
                     elif (
                         not _distinctive(number)
                         and len(payer.side.by_amount[item.open_cents]) > _FEW_SAME_AMOUNT
