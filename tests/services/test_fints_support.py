@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 from test_bank_simulator_support import Clock
 
+from app.models.schema import BankAccount, Transaction
 from app.services.bank_connections import ConnectionSummary, add_connection
 from app.services.bank_simulator import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBank, DemoBankServer, Policy
 from app.services.ledger import Ledger
@@ -92,3 +94,12 @@ def connect(ledger: Ledger, server: DemoBankServer, prompts: PhonePrompts) -> Co
     return add_connection(
         ledger, blz=DEMO_BLZ, url=server.url, login=DEMO_LOGIN, pin=DEMO_PIN, prompts=prompts, actor=ACTOR
     )
+
+
+def booking_counts(ledger: Ledger) -> dict[str, int]:
+    """Bookings per account IBAN, as the ledger holds them."""
+    with ledger.session() as session:
+        rows = session.execute(
+            select(BankAccount.iban, func.count(Transaction.id)).join(Transaction).group_by(BankAccount.iban)
+        ).all()
+    return dict(rows)  # type: ignore[arg-type]

@@ -12,9 +12,9 @@ import pytest
 from fints.client import NeedTANResponse, ResponseStatus
 from fints.models import SEPAAccount
 from sepaxml import SepaDD, SepaTransfer
-from sqlalchemy import func, select
+from sqlalchemy import select
 from test_bank_simulator_support import Clock, client_for
-from test_fints_support import ACTOR, PhonePrompts, connect, serve
+from test_fints_support import ACTOR, PhonePrompts, booking_counts, connect, serve
 
 from app.models.schema import BalanceSnapshot, BankAccount, BankConnection, Transaction
 from app.services.bank_connections import sync
@@ -28,18 +28,10 @@ pytest_plugins = ["test_fints_support"]  # fixtures: ledger, clock, server
 PAGE = 20
 
 
-def _counts(ledger: Ledger) -> dict[str, int]:
-    with ledger.session() as session:
-        rows = session.execute(
-            select(BankAccount.iban, func.count(Transaction.id)).join(Transaction).group_by(BankAccount.iban)
-        ).all()
-    return dict(rows)  # type: ignore[arg-type]
-
-
 def _assert_mirrors_bank(ledger: Ledger, server: DemoBankServer, start: date, end: date) -> None:
     """Every booking of the period is in the ledger once, and today's snapshot is the bank's balance."""
     bank = server.bank
-    counts = _counts(ledger)
+    counts = booking_counts(ledger)
     with ledger.session() as session:
         for iban in bank.accounts:
             assert counts.get(iban, 0) == len(bank.bookings(iban, start, end))
@@ -80,12 +72,12 @@ def test_second_sync_adds_no_duplicates_and_keeps_the_system_id(
     with ledger.session() as session:
         first_state = session.get(BankConnection, summary.id).client_state  # type: ignore[union-attr]
     sync(ledger, summary.id, pin=DEMO_PIN, prompts=PhonePrompts(server.bank), actor=ACTOR, today=clock)
-    before = _counts(ledger)
+    before = booking_counts(ledger)
     clock.advance(1)
     again = sync(ledger, summary.id, pin=DEMO_PIN, prompts=PhonePrompts(server.bank), actor=ACTOR, today=clock)
     assert again.start == clock.day - timedelta(days=5)  # last_sync_at is wall-clock time, the bank's is fixed
     assert again.duplicates > 0
-    assert _counts(ledger) == {iban: before[iban] + again_new for iban, again_new in _new(again).items()}
+    assert booking_counts(ledger) == {iban: before[iban] + again_new for iban, again_new in _new(again).items()}
     with ledger.session() as session:
         connection = session.get(BankConnection, summary.id)
         assert connection is not None and connection.last_sync_at is not None
@@ -157,7 +149,7 @@ def test_denied_in_the_app_or_cancelled_imports_nothing(ledger: Ledger, server: 
     cancel.set()
     with pytest.raises(Cancelled):
         sync(ledger, summary.id, pin=DEMO_PIN, prompts=prompts, actor=ACTOR, cancel=cancel, today=clock)
-    assert _counts(ledger) == {}
+    assert booking_counts(ledger) == {}
 
 
 def test_wrong_tan_imports_nothing(ledger: Ledger, server: DemoBankServer, clock: Clock) -> None:
@@ -174,7 +166,7 @@ def test_wrong_tan_imports_nothing(ledger: Ledger, server: DemoBankServer, clock
             today=clock,
         )
     assert len(prompts.tans_given) == 1  # never retried
-    assert _counts(ledger) == {}
+    assert booking_counts(ledger) == {}
     with ledger.session() as session:
         assert session.get(BankConnection, summary.id).last_sync_at is None  # type: ignore[union-attr]
 

@@ -10,9 +10,9 @@ import pytest
 from fints.parser import FinTSParserWarning
 from sqlalchemy import func, select
 from test_bank_simulator_support import Clock
-from test_fints_support import ACTOR, PhonePrompts, connect, serve
+from test_fints_support import ACTOR, PhonePrompts, booking_counts, connect, serve
 
-from app.models.schema import BalanceSnapshot, BankAccount, BankConnection, Transaction
+from app.models.schema import BalanceSnapshot, BankAccount, BankConnection
 from app.services.bank_connections import add_connection, remove_connection, sync
 from app.services.bank_simulator import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBankServer, Policy
 from app.services.fints_client import AccessLockedError, BankAnswerUnreadableError, WrongPinError, WrongTanError
@@ -20,14 +20,6 @@ from app.services.ledger import Ledger
 
 pytest_plugins = ["test_fints_support"]  # fixtures: ledger, clock, server
 PAGE = 20
-
-
-def _counts(ledger: Ledger) -> dict[str, int]:
-    with ledger.session() as session:
-        rows = session.execute(
-            select(BankAccount.iban, func.count(Transaction.id)).join(Transaction).group_by(BankAccount.iban)
-        ).all()
-    return dict(rows)  # type: ignore[arg-type]
 
 
 def _snapshots(ledger: Ledger) -> dict[str, int]:
@@ -68,7 +60,7 @@ def test_missing_balance_is_a_warning_on_that_account_only(
     [warning] = by_iban[business].warnings
     assert "No balance from the bank, none stored" in warning and business in warning
     assert by_iban[savings].balance == server.bank.balance(savings) and by_iban[savings].warnings == []
-    assert _counts(ledger) == _expected(server, clock)  # the statements of both came in
+    assert booking_counts(ledger) == _expected(server, clock)  # the statements of both came in
     assert _snapshots(ledger) == {savings: 1}
     assert _last_sync(ledger, summary.id) is not None  # the statements are complete: the next sync goes on from here
 
@@ -81,7 +73,7 @@ def test_empty_camt_documents_are_warnings_naming_them_and_every_page_is_read(le
         expected = _expected(server, clock)
         business = next(iter(server.bank.accounts))
         assert expected[business] > 2 * PAGE  # three pages or more, each with an empty document first
-        assert _counts(ledger) == expected
+        assert booking_counts(ledger) == expected
         for account in result.accounts:
             pages = -(-expected[account.iban] // PAGE)
             assert len(account.warnings) == pages and not account.complete
@@ -105,7 +97,7 @@ def test_a_refused_statement_request_leaves_the_other_account_imported(
     [warning] = by_iban[business].warnings
     assert warning.startswith("No statements from the bank:") and "9210" in warning
     assert not by_iban[business].complete and by_iban[business].balance == server.bank.balance(business)
-    assert _counts(ledger) == {savings: _expected(server, clock)[savings]}
+    assert booking_counts(ledger) == {savings: _expected(server, clock)[savings]}
     assert _snapshots(ledger) == {business: 1, savings: 1}
     assert _last_sync(ledger, summary.id) is None
 
@@ -120,7 +112,7 @@ def test_overlong_response_texts_are_read_not_a_crash(
         assert summary.tan_mechanism == "942" and len(summary.accounts) == 2
         result = sync(ledger, summary.id, pin=DEMO_PIN, prompts=PhonePrompts(server.bank), actor=ACTOR, today=clock)
         assert all(not a.warnings for a in result.accounts), result.accounts
-        assert _counts(ledger) == _expected(server, clock)  # the touchdown points in long HIRMS were followed
+        assert booking_counts(ledger) == _expected(server, clock)  # the touchdown points in long HIRMS were followed
         with pytest.raises(WrongPinError):
             sync(ledger, summary.id, pin="00000", prompts=PhonePrompts(server.bank), actor=ACTOR, today=clock)
         assert server.bank.users[DEMO_LOGIN].failed_pins == 1
@@ -142,7 +134,7 @@ def test_temporary_lock_3931_is_said_plainly(ledger: Ledger, server: DemoBankSer
             ledger, blz=DEMO_BLZ, url=server.url, login=DEMO_LOGIN, pin=DEMO_PIN, prompts=PhonePrompts(server.bank),
             actor=ACTOR,
         )  # fmt: skip
-    assert _counts(ledger) == {}
+    assert booking_counts(ledger) == {}
 
 
 def test_an_unreadable_answer_is_not_called_a_refusal(ledger: Ledger, server: DemoBankServer, clock: Clock) -> None:
@@ -153,7 +145,7 @@ def test_an_unreadable_answer_is_not_called_a_refusal(ledger: Ledger, server: De
         [warning] = account.warnings
         assert "could not be read" in warning and "refused" not in warning
         assert account.balance is None
-    assert _counts(ledger) == _expected(server, clock)
+    assert booking_counts(ledger) == _expected(server, clock)
     assert _snapshots(ledger) == {}
 
 
@@ -196,7 +188,7 @@ def test_camt_only_where_the_accounts_upd_allow_it(ledger: Ledger, clock: Clock,
         summary = connect(ledger, server, PhonePrompts(server.bank))
         result = sync(ledger, summary.id, pin=DEMO_PIN, prompts=PhonePrompts(server.bank), actor=ACTOR, today=clock)
         assert {a.format for a in result.accounts} == {"camt" if allowed else "mt940"}
-        assert _counts(ledger) == _expected(server, clock)
+        assert booking_counts(ledger) == _expected(server, clock)
     finally:
         server.stop()
 
@@ -219,7 +211,7 @@ def test_a_wrong_tan_stops_the_sync_but_keeps_what_came_before(
         sync(ledger, summary.id, pin=DEMO_PIN, prompts=prompts, actor=ACTOR, since=since, today=clock)
     assert len(prompts.tans_given) == 1  # never retried, and the next account is not asked for
     assert _snapshots(ledger) == {business: 1}  # its balance came before the TAN and is kept
-    assert _counts(ledger) == {} and _last_sync(ledger, summary.id) is None
+    assert booking_counts(ledger) == {} and _last_sync(ledger, summary.id) is None
 
 
 def test_an_unparseable_tan_media_list_means_no_media_to_choose(ledger: Ledger, server: DemoBankServer) -> None:
@@ -235,6 +227,6 @@ def test_user_parameters_python_fints_cannot_parse_do_not_stop_bank_add_or_sync(
         summary = connect(ledger, server, PhonePrompts(server.bank))
         assert summary.bank_name == "Kontor Demobank" and len(summary.accounts) == 2
         sync(ledger, summary.id, pin=DEMO_PIN, prompts=PhonePrompts(server.bank), actor=ACTOR, today=clock)
-        assert _counts(ledger) == _expected(server, clock)
+        assert booking_counts(ledger) == _expected(server, clock)
     finally:
         server.stop()
