@@ -17,13 +17,13 @@ from typing import Any
 
 from app.cli import CliError, _emit, _iso_date, _open
 from app.services.approvals import approval_summary, approve_run
-from app.services.formatting import format_amount
+from app.services.formatting import format_amount, parse_amount
 from app.services.i18n import _
 from app.services.ledger import Ledger
 from app.services.mandates import add_mandate, list_mandates
 from app.services.pain_export import PainError
 from app.services.payment_runs import export_run, list_runs, reject_run, submit_run
-from app.services.payment_settings import set_creditor_id
+from app.services.payment_settings import set_approval_limit, set_creditor_id
 from app.services.payments import OrderResult, create_debit, create_transfer
 from app.services.sepa_validation import PaymentError
 from app.services.users import (
@@ -380,6 +380,27 @@ def cmd_user_deactivate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_limit(args: argparse.Namespace) -> int:
+    """An approver's limit per run, or everybody's default with --default; 'none' lifts it."""
+    if (args.name is None) == (not args.default):
+        raise CliError(_("Name an approver, or give --default for every approver."))
+    try:
+        limit = None if args.amount.lower() == "none" else parse_amount(args.amount)
+    except ValueError as error:
+        raise CliError(_("{amount} is not an amount (or 'none').").format(amount=args.amount)) from error
+
+    def store(ledger: Ledger) -> None:
+        by = _sign_in(ledger, args)
+        set_approval_limit(ledger, approver=args.name, limit=limit, actor=by.name)
+
+    _run(args, store)
+    who = args.name or _("every approver")
+    shown = _("no limit") if limit is None else format_amount(limit)
+    _emit(args, {"name": args.name, "limit": None if limit is None else str(limit)},
+          _("Approval limit of {who}: {limit}.").format(who=who, limit=shown))  # fmt: skip
+    return 0
+
+
 def _json_flag(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """`--json` also after the command; SUPPRESS keeps a global `--json` from being reset."""
     parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=_("machine-readable output"))
@@ -478,3 +499,10 @@ def register(commands: Any, add: AddCommand) -> None:
     _sub(user, "list", cmd_user_list, _("list users"))
     _sub(user, "passwd", cmd_user_passwd, _("set a user's password"), signs_in=True).add_argument("name")
     _sub(user, "deactivate", cmd_user_deactivate, _("take a user's access away"), signs_in=True).add_argument("name")
+    user_limit = _sub(
+        user, "limit", cmd_user_limit, _("an approver's limit per run; above it a second approver is needed (admins)"),
+        signs_in=True,
+    )  # fmt: skip
+    user_limit.add_argument("name", nargs="?", help=_("the approver; leave out with --default"))
+    user_limit.add_argument("amount", help=_("the limit, or 'none'"))
+    user_limit.add_argument("--default", action="store_true", help=_("the limit of every approver without their own"))

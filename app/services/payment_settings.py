@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models.schema import CompanySettings
+from app.models.schema import CompanySettings, User
 from app.services import audit
 from app.services.company_settings import read_section, write_section
+from app.services.i18n import _
 from app.services.ledger import Ledger
 from app.services.sepa_validation import PaymentError, validate_creditor_id
 from app.services.users import ADMIN, check_actor, check_role
@@ -92,6 +93,28 @@ def save_payment_config(ledger: Ledger, config: PaymentConfig, *, actor: str) ->
     with ledger.writer() as session:
         check_role(session, actor, roles=(ADMIN,))
         write_section(session, CONFIG_KEY, config.to_dict(), actor=actor, summary="payment settings")
+
+
+def set_approval_limit(ledger: Ledger, *, approver: str | None, limit: Decimal | None, actor: str) -> PaymentConfig:
+    """One approver's limit per run (or, with `approver` None, everybody's default); None lifts it. Admins only."""
+    if limit is not None and limit < 0:
+        raise PaymentError("limit", _("An approval limit cannot be negative."))
+    with ledger.writer() as session:
+        check_role(session, actor, roles=(ADMIN,))
+        config = payment_config(session)
+        if approver is None:
+            config.single_approval_limit = limit
+        else:
+            user = session.scalar(select(User).where(User.name == approver, User.active.is_(True)))
+            if user is None or user.role not in ("approver", ADMIN):
+                raise PaymentError("user", _("{name} is not an active approver.").format(name=approver))
+            if limit is None:
+                config.approval_limits.pop(approver, None)
+            else:
+                config.approval_limits[approver] = limit
+        who = approver or "every approver"
+        write_section(session, CONFIG_KEY, config.to_dict(), actor=actor, summary=f"approval limit of {who}: {limit}")
+        return config
 
 
 def set_creditor_id(ledger: Ledger, creditor_id: str, *, actor: str) -> str:

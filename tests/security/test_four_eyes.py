@@ -122,6 +122,30 @@ def test_user_add_without_an_admin_sign_in_is_refused_and_cannot_approve(kontor_
     assert ("sign_in", "bob signed in") in events
 
 
+def test_an_admin_sets_approval_limits_and_above_one_a_second_approver_is_needed(
+    kontor_home: Path, staffed: Path
+) -> None:
+    admin = {"KONTOR_USER": "dora", "KONTOR_USER_PASSWORD": "dora-pw"}
+    bob = {"KONTOR_USER": "bob", "KONTOR_USER_PASSWORD": "bob-pw"}
+    anna = {"KONTOR_USER": "anna", "KONTOR_USER_PASSWORD": "anna-pw"}
+    refused = k(kontor_home, staffed, "user", "limit", "bob", "500", **bob)
+    assert refused.returncode == 1 and "admin" in refused.stderr
+    assert k(kontor_home, staffed, "user", "limit", "anna", "500", **admin).returncode == 1  # not an approver
+    limited = k(kontor_home, staffed, "user", "limit", "bob", "500,00", **admin)
+    assert limited.returncode == 0 and "500.00" in limited.stdout, limited.stderr
+
+    created = _transfer(kontor_home, staffed, **anna)  # 900 EUR: above bob's limit
+    run_id = str(json.loads(created.stdout)["run_id"])
+    assert k(kontor_home, staffed, "run", "submit", run_id, **anna).returncode == 0
+    first = k(kontor_home, staffed, "run", "approve", run_id, "--user", "bob", KONTOR_USER_PASSWORD="bob-pw")
+    assert first.returncode == 0 and "second approver" in first.stdout, first.stdout + first.stderr
+    assert json.loads(k(kontor_home, staffed, "run", "show", run_id, "--json").stdout)["status"] == "submitted"
+    second = k(kontor_home, staffed, "run", "approve", run_id, "--user", "dora", KONTOR_USER_PASSWORD="dora-pw")
+    assert second.returncode == 0, second.stderr
+    assert json.loads(k(kontor_home, staffed, "run", "show", run_id, "--json").stdout)["status"] == "approved"
+    assert k(kontor_home, staffed, "user", "limit", "bob", "none", **admin).returncode == 0
+
+
 def test_first_user_is_the_admin(kontor_home: Path) -> None:
     ledger = kontor_home / "leer.kontor"
     assert k(kontor_home, ledger, "init", "--company", "Leer GmbH").returncode == 0
