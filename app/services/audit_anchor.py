@@ -88,6 +88,12 @@ def continued_head(session: Session, anchor: Head | None) -> Head | None:
     return Head(anchor.events + added, row.id, row.chain_hash)
 
 
+def discontinued(ledger_path: Path, session: Session) -> Head | None:
+    """The head this computer saw last if the ledger no longer holds it (events removed or rewritten), else None."""
+    anchor = load(ledger_path)
+    return anchor if anchor is not None and continued_head(session, anchor) is None else None
+
+
 def advance(ledger_path: Path, session: Session) -> Head | None:
     """Remember the ledger's head if it continues the one seen last; one that does not is left for verify to report."""
     anchor = load(ledger_path)

@@ -20,6 +20,7 @@ from sqlalchemy.pool import QueuePool
 from app.models.migrations.config import alembic_config
 from app.models.schema import CompanySettings
 from app.services import audit, audit_anchor
+from app.services.audit import Head
 from app.services.i18n import _
 from app.services.private_files import create_private, make_parent, tighten
 
@@ -275,6 +276,11 @@ class Ledger:
         self._checkpointer.stop()
         self._anchor()
         self.engine.dispose()
+
+    def discontinued_audit_head(self) -> Head | None:
+        """The audit head this computer saw last, if the ledger lost it since (a cut or rewrite outside Kontor)."""
+        with self.session() as session:
+            return audit_anchor.discontinued(self.path, session)
 
     def _anchor(self, *, fresh: bool = False) -> None:
         """Remember the audit log's head outside the ledger (audit_anchor); `fresh` for a new file at this path."""

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app import __version__
 from app.services import secrets
+from app.services.audit import Head
 from app.services.bank_simulator import DEMO_LOGIN, DEMO_PIN, DemoBankServer
 from app.services.i18n import _
 from app.services.ledger import LEDGER_SUFFIX
@@ -131,6 +132,8 @@ class MainWindow(QMainWindow):
         self._show_company(unlocked.company_name)
         self._restore_ui_state()
         self.show_page(Page.DASHBOARD)
+        self.audit_warning: QMessageBox | None = None
+        self._check_audit_head()
         self._offer_sign_in()
 
     # -- building ------------------------------------------------------------------------------------
@@ -245,6 +248,32 @@ class MainWindow(QMainWindow):
         if self.identity.user is not None:
             title = _("{title} — {name}").format(title=title, name=self.identity.user.name)
         self.setWindowTitle(title)
+
+    # -- tampering ------------------------------------------------------------------------------------
+    def _check_audit_head(self) -> None:
+        """Warn at once when the audit log lost the head this computer saw last: changed outside Kontor."""
+        ledger = self.unlocked.ledger
+
+        def check(cancel: threading.Event, progress: Progress) -> Head | None:
+            return ledger.discontinued_audit_head()
+
+        self.runner.run(check, on_success=self._on_audit_head_checked, parent=self)
+
+    def _on_audit_head_checked(self, seen: Head | None) -> None:
+        if seen is None:
+            return
+        self.audit_warning = QMessageBox(
+            QMessageBox.Icon.Warning,
+            _("Audit log changed outside Kontor"),
+            _(
+                "The audit log of {file} no longer continues where this computer last saw it (event {events}): "
+                "events were removed or rewritten outside Kontor. Check the ledger with `kontor audit verify` "
+                "before you pay anything from it."
+            ).format(file=self.unlocked.path.name, events=seen.events),
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        self.audit_warning.open()
 
     # -- who is signed in ----------------------------------------------------------------------------
     def _offer_sign_in(self) -> None:

@@ -232,6 +232,23 @@ def test_opening_and_closing_a_cut_ledger_does_not_hide_the_cut(ledger: Path) ->
     assert code == EXIT_BROKEN and f"this computer last saw event {events}" in output
 
 
+def test_unlocking_a_cut_ledger_names_the_head_this_computer_saw(ledger: Path) -> None:
+    """What the GUI asks right after unlocking, to warn before anyone works on a tampered ledger."""
+    opened = Ledger.open(ledger, PASS)
+    try:
+        assert opened.discontinued_audit_head() is None
+    finally:
+        opened.close()
+    events = event_count(ledger)
+    execute(ledger, "DELETE FROM audit_events WHERE id = (SELECT max(id) FROM audit_events)")
+    opened = Ledger.open(ledger, PASS)
+    try:
+        seen = opened.discontinued_audit_head()
+        assert seen is not None and seen.events == events
+    finally:
+        opened.close()
+
+
 def _rewrite_chain(path: Path, *, invoice_id: int, amount_cents: int) -> None:
     """Change an invoice, give its latest event the matching digest and recompute every hash from the start."""
     conn = raw(path)

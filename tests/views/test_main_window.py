@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from app.models.schema import AuditEvent, BalanceSnapshot, BankAccount
 from app.services import audit
@@ -246,3 +246,22 @@ def test_closing_closes_the_ledger_and_announces_it(qtbot, window: MainWindow) -
         window.quit_action.trigger()
     assert window.lock_label.text() == "Locked"
     assert sys.excepthook is sys.__excepthook__ or callable(sys.excepthook)
+
+
+def test_a_ledger_cut_outside_kontor_is_warned_about_at_unlock(qtbot, demo_ledger_path, runner, preferences) -> None:
+    Ledger.open(demo_ledger_path, DEMO_PASSPHRASE).close()  # this computer saw the head once
+    cut = Ledger.open(demo_ledger_path, DEMO_PASSPHRASE)
+    with cut.writer() as session:
+        events = session.scalar(select(func.count(AuditEvent.id)))
+        session.execute(delete(AuditEvent).where(AuditEvent.id == select(func.max(AuditEvent.id)).scalar_subquery()))
+    cut.close()
+    unlocked = open_ledger(demo_ledger_path, DEMO_PASSPHRASE)
+    main = MainWindow(unlocked, runner=runner, preferences=preferences)
+    qtbot.addWidget(main)
+    try:
+        qtbot.waitUntil(lambda: main.audit_warning is not None and main.audit_warning.isVisible(), timeout=10_000)
+        assert f"(event {events})" in main.audit_warning.text() and "audit verify" in main.audit_warning.text()
+    finally:
+        main.close_quietly()
+        unlocked.ledger.close()
+
