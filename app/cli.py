@@ -48,16 +48,27 @@ def _prompt_passphrase() -> str:
     return getpass.getpass(_("Passphrase: "))
 
 
-def _new_passphrase() -> str:
-    from_env = os.environ.get("KONTOR_NEW_PASSPHRASE") or None
+def new_secret(*, variable: str, prompt: str, repeat: str, missing: str, differ: str) -> str:
+    """A new passphrase or password: from `variable` for automation, else typed twice in the terminal."""
+    from_env = os.environ.get(variable)
     if from_env:
         return from_env
     if not sys.stdin.isatty():
-        raise CliError(_("No new passphrase: set KONTOR_NEW_PASSPHRASE or run in a terminal."))
-    first = getpass.getpass(_("New passphrase: "))
-    if first != getpass.getpass(_("Repeat the new passphrase: ")):
-        raise CliError(_("The two passphrases differ."))
+        raise CliError(missing)
+    first = getpass.getpass(prompt)
+    if first != getpass.getpass(repeat):
+        raise CliError(differ)
     return first
+
+
+def _new_passphrase() -> str:
+    return new_secret(
+        variable="KONTOR_NEW_PASSPHRASE",
+        prompt=_("New passphrase: "),
+        repeat=_("Repeat the new passphrase: "),
+        missing=_("No new passphrase: set KONTOR_NEW_PASSPHRASE or run in a terminal."),
+        differ=_("The two passphrases differ."),
+    )
 
 
 def _open(args: argparse.Namespace) -> Ledger:

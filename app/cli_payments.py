@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from app.cli import CliError, _emit, _iso_date, _open
+from app.cli import CliError, _emit, _iso_date, _open, new_secret
 from app.services.approvals import approval_summary, approve_run
 from app.services.formatting import format_amount, parse_amount
 from app.services.i18n import _
@@ -308,15 +308,13 @@ def cmd_run_send(args: argparse.Namespace) -> int:
 
 def _new_password(name: str) -> str:
     """KONTOR_NEW_USER_PASSWORD (when an admin signs in with KONTOR_USER_PASSWORD) or a prompt."""
-    from_env = os.environ.get("KONTOR_NEW_USER_PASSWORD")
-    if from_env:
-        return from_env
-    if not sys.stdin.isatty():
-        raise CliError(_("No new password: set KONTOR_NEW_USER_PASSWORD or run in a terminal."))
-    first = getpass.getpass(_("New password for {name}: ").format(name=name))
-    if first != getpass.getpass(_("Repeat the new password: ")):
-        raise CliError(_("The two passwords differ."))
-    return first
+    return new_secret(
+        variable="KONTOR_NEW_USER_PASSWORD",
+        prompt=_("New password for {name}: ").format(name=name),
+        repeat=_("Repeat the new password: "),
+        missing=_("No new password: set KONTOR_NEW_USER_PASSWORD or run in a terminal."),
+        differ=_("The two passwords differ."),
+    )
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:

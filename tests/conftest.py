@@ -12,9 +12,6 @@ from keyring.backend import KeyringBackend
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["KONTOR_LANG"] = "en"
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-
 
 class MemoryKeyring(KeyringBackend):
     """A keyring that lives in the test process only."""
