@@ -163,7 +163,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         text = _("Audit log broken: {problem}").format(problem=report.problem) + "\n" + _head_line(report.head)
         _emit(args, data, text)
         return EXIT_ERROR
-    text = _("Audit log intact: {n} events.").format(n=report.events) + "\n" + _head_line(report.head)
+    text = ngettext("Audit log intact: {n} event.", "Audit log intact: {n} events.", report.events).format(
+        n=report.events
+    ) + "\n" + _head_line(report.head)
     if anchor is None:
         text += "\n" + _("First check of this ledger on this computer: its head is remembered from now on.")
     elif report.events > anchor.events:
