@@ -25,8 +25,8 @@ def _worker(kind: str, path: Path, ledger_dir: Path) -> dict[str, float]:
 
         count = len(mt940.parse(path.read_bytes().decode("latin-1")))
     else:
-        from app.services.ledger import Ledger
-        from app.services.statement_import import import_statement_files
+        from app.services.ledger.database import Ledger
+        from app.services.statements.importing import import_statement_files
 
         ledger_path = Path(tempfile.mkdtemp(dir=ledger_dir)) / f"{kind}.kontor"
         ledger = Ledger.create(ledger_path, "bench", company_name="Bench")

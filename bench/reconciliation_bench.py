@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from app.models.schema import BankAccount, Customer, Invoice, StatementImport, Transaction
 from app.services.formatting import to_cents
-from app.services.ledger import Ledger
+from app.services.ledger.database import Ledger
 from app.services.matching import Matcher, Payment
-from app.services.reconciliation import match_new_transactions, match_payments, suggestions
-from app.services.search_index import index_transactions
+from app.services.reconciliation.reconcile import match_new_transactions, match_payments, suggestions
+from app.services.statements.search_index import index_transactions
 from bench.matching_data import Books, generate
 
 INCREMENTAL = 500

@@ -19,9 +19,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from app.models.schema import BalanceSnapshot, BankAccount, Transaction  # noqa: E402
-from app.services.ledger import Ledger  # noqa: E402
-from app.services.search_index import index_transactions  # noqa: E402
-from app.services.transaction_query import transaction_ids, transaction_rows  # noqa: E402
+from app.services.ledger.database import Ledger  # noqa: E402
+from app.services.statements.query import transaction_ids, transaction_rows  # noqa: E402
+from app.services.statements.search_index import index_transactions  # noqa: E402
 
 PASSPHRASE = "bench passphrase"
 CHUNK = 50_000

@@ -41,9 +41,9 @@ def main(argv: list[str] | None = None) -> int:
         from PySide6.QtCore import QSettings
         from PySide6.QtWidgets import QApplication
 
-        from app.services.demo_data import create_demo_ledger
+        from app.services.demo.data import create_demo_ledger
         from app.services.i18n import set_language
-        from app.services.ledger import Ledger
+        from app.services.ledger.database import Ledger
         from app.services.preferences import Preferences
         from app.views.application import configure_application
         from app.views.jobs import JobRunner

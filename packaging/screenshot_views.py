@@ -16,8 +16,8 @@ from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.services import i18n  # noqa: E402
-from app.services.demo_data import create_demo_ledger  # noqa: E402
-from app.services.ledger import Ledger  # noqa: E402
+from app.services.demo.data import create_demo_ledger  # noqa: E402
+from app.services.ledger.database import Ledger  # noqa: E402
 
 
 def _settle(app: QApplication, ms: int = 600) -> None:

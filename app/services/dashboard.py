@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models.schema import Allocation, BalanceSnapshot, BankAccount, CompanySettings, Invoice, Transaction
-from app.services.ledger import Ledger
+from app.services.ledger.database import Ledger
 
 RECENT_LIMIT = 10
 

@@ -9,9 +9,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
-from app.services.balances import AccountSummary
 from app.services.formatting import format_amount, format_date
 from app.services.i18n import N_, _
+from app.services.statements.balances import AccountSummary
 
 AccountIdRole = Qt.ItemDataRole.UserRole + 1  # None for the "All accounts" row
 BalanceRole = Qt.ItemDataRole.UserRole + 2  # Decimal

@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.balances import AccountSummary, accounts_overview, daily_balances, total_balance
 from app.services.formatting import format_amount
 from app.services.i18n import _, ngettext
-from app.services.ledger import Ledger
+from app.services.ledger.database import Ledger
+from app.services.statements.balances import AccountSummary, accounts_overview, daily_balances, total_balance
 from app.views.account_table_model import AccountColumn, AccountIdRole, AccountTableModel
 from app.views.jobs import JobRunner
 

@@ -12,10 +12,10 @@ from PySide6.QtCore import QLibraryInfo, QLocale, QObject, QTranslator, Signal
 from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
 from app import __version__
-from app.services import secrets
-from app.services.bank_simulator import DemoBankServer
+from app.demobank import DemoBankServer
 from app.services.i18n import _, set_language
-from app.services.ledger import WrongPassphraseError
+from app.services.ledger import secrets
+from app.services.ledger.database import WrongPassphraseError
 from app.services.paths import data_dir
 from app.services.preferences import Preferences, load_preferences, save_preferences
 from app.views.errors import ensure_logging, install_excepthook, present_error

@@ -23,13 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.approvals import ApprovalResult, ApprovalSummary, approval_summary, approve_run
 from app.services.formatting import format_amount, format_date
 from app.services.i18n import _, ngettext
-from app.services.ledger import Ledger
-from app.services.payment_runs import RunRow, reject_run
-from app.services.sepa_validation import PaymentError
-from app.services.users import SignedInUser, UserError, sign_in
+from app.services.ledger.database import Ledger
+from app.services.ledger.users import SignedInUser, UserError, sign_in
+from app.services.payments.approvals import ApprovalResult, ApprovalSummary, approval_summary, approve_run
+from app.services.payments.runs import RunRow, reject_run
+from app.services.payments.sepa_checks import PaymentError
 from app.views.errors import present_error
 from app.views.jobs import JobRunner
 from app.views.payment_order_table_model import WARNING_KINDS, OrderColumn, PaymentOrderTableModel

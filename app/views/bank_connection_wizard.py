@@ -19,13 +19,13 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from app.services import secrets
-from app.services.bank_connections import ConnectionSummary, add_connection
-from app.services.bank_simulator import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN
-from app.services.banks import BankInfo, UnknownBankError, bank_info
+from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN
+from app.services.banking.banks import BankInfo, UnknownBankError, bank_info
+from app.services.banking.connections import ConnectionSummary, add_connection
 from app.services.i18n import _
-from app.services.ledger import Ledger
-from app.services.users import current_actor
+from app.services.ledger import secrets
+from app.services.ledger.database import Ledger
+from app.services.ledger.users import current_actor
 from app.views.jobs import Job, JobRunner, Progress
 from app.views.tan_dialog import BankPromptDialogs, bank_error_text
 

@@ -18,16 +18,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.balances import accounts_overview
-from app.services.bank_connections import ConnectionSummary, list_connections, remove_connection, sync
-from app.services.bank_simulator import DemoBankServer
-from app.services.fints_client import BankError, Cancelled, WrongPinError
+from app.demobank import DemoBankServer
+from app.services.banking.connections import ConnectionSummary, list_connections, remove_connection, sync
+from app.services.banking.fints_client import BankError, Cancelled, WrongPinError
 from app.services.formatting import format_date
 from app.services.i18n import _, ngettext
-from app.services.ledger import Ledger
-from app.services.payment_runs import after_statement_import
-from app.services.secrets import pin_for
-from app.services.users import current_actor
+from app.services.ledger.database import Ledger
+from app.services.ledger.secrets import pin_for
+from app.services.ledger.users import current_actor
+from app.services.payments.runs import after_statement_import
+from app.services.statements.balances import accounts_overview
 from app.views.bank_connection_wizard import BankConnectionWizard
 from app.views.jobs import Job, JobRunner, Progress
 from app.views.resources import icon

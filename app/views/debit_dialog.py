@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
 
 from app.services.formatting import parse_amount
 from app.services.i18n import _
-from app.services.ledger import Ledger
-from app.services.mandates import MandateRow, list_mandates
-from app.services.payments import create_debit
-from app.services.sepa_validation import PaymentError
+from app.services.ledger.database import Ledger
+from app.services.payments.mandates import MandateRow, list_mandates
+from app.services.payments.orders import create_debit
+from app.services.payments.sepa_checks import PaymentError
 from app.views.jobs import JobRunner
 from app.views.sign_in_dialog import Identity
 from app.views.transfer_dialog import (

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.bank_simulator import DemoBank
+from app.demobank import DemoBank
 from app.services.i18n import _
 
 REFRESH_MS = 1000

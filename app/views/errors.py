@@ -11,11 +11,11 @@ from types import TracebackType
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app.services.i18n import _
-from app.services.ledger import LedgerError
+from app.services.ledger.database import LedgerError
+from app.services.ledger.secrets import KeyringUnavailableError
+from app.services.ledger.users import UserError
 from app.services.logs import setup_logging
 from app.services.paths import log_dir
-from app.services.secrets import KeyringUnavailableError
-from app.services.users import UserError
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.i18n import _, ngettext
-from app.services.statement_import import ImportResult
+from app.services.statements.importing import ImportResult
 
 
 class ImportResultsDialog(QDialog):

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.i18n import _, ngettext
-from app.services.invoice_import import (
+from app.services.invoices.importing import (
     DATE_FORMATS,
     FIELD_LABELS,
     FIELDS,
@@ -49,8 +49,8 @@ from app.services.invoice_import import (
     save_mapping,
     saved_mappings,
 )
-from app.services.ledger import Ledger
-from app.services.users import current_actor
+from app.services.ledger.database import Ledger
+from app.services.ledger.users import current_actor
 from app.views.errors import present_error
 from app.views.invoice_table_model import InvoicePreviewTableModel
 from app.views.jobs import JobRunner

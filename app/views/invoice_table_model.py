@@ -12,8 +12,8 @@ from PySide6.QtGui import QColor, QFont
 
 from app.services.formatting import format_amount, format_date
 from app.services.i18n import N_, _
-from app.services.invoice_import import ParsedInvoice
-from app.services.reconciliation import InvoiceRow
+from app.services.invoices.importing import ParsedInvoice
+from app.services.reconciliation.reconcile import InvoiceRow
 
 InvoiceIdRole = Qt.ItemDataRole.UserRole + 1
 OpenAmountRole = Qt.ItemDataRole.UserRole + 2  # Decimal

@@ -25,11 +25,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.i18n import N_, _, ngettext
-from app.services.invoice_import import PAYABLE, RECEIVABLE, InvoiceImportResult
-from app.services.invoice_summary import InvoiceSummary, summarize
-from app.services.ledger import Ledger
-from app.services.payments import OrderResult, create_debit, transfer_from_invoice
-from app.services.reconciliation import (
+from app.services.invoices.importing import PAYABLE, RECEIVABLE, InvoiceImportResult
+from app.services.invoices.summary import InvoiceSummary, summarize
+from app.services.ledger.database import Ledger
+from app.services.ledger.users import current_actor
+from app.services.payments.orders import OrderResult, create_debit, transfer_from_invoice
+from app.services.payments.sepa_checks import PaymentError
+from app.services.reconciliation.reconcile import (
     InvoiceFilter,
     InvoiceRow,
     MatchSummary,
@@ -37,8 +39,6 @@ from app.services.reconciliation import (
     invoice_rows,
     match_payments,
 )
-from app.services.sepa_validation import PaymentError
-from app.services.users import current_actor
 from app.views.invoice_import_dialog import InvoiceImportDialog
 from app.views.invoice_table_model import InvoiceColumn, InvoiceIdRole, InvoiceTableModel, NeedsReviewRole
 from app.views.jobs import JobRunner

@@ -15,8 +15,8 @@ import shiboken6
 from PySide6.QtCore import QMetaMethod, QObject, QRunnable, QThreadPool, QTimer, Signal, SignalInstance
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
+from app.services.banking.prompts import TanChallenge, TanMechanismOption
 from app.services.i18n import _
-from app.services.prompts import TanChallenge, TanMechanismOption
 from app.views.errors import present_error
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ class Job(QRunnable):
 class QtPrompts(QObject):
     """Lets a worker ask the user (PIN, TAN method, TAN, app approval) and wait; the GUI answers through a future.
 
-    Implements `app.services.prompts.UserPrompts`. Created in, and owned by, the GUI thread. Every future is
+    Implements `app.services.banking.prompts.UserPrompts`. Created in, and owned by, the GUI thread. Every future is
     resolved: with the answer, with None on cancel, and with None for all pending prompts on shutdown."""
 
     pin_requested = Signal(str, object)  # login label, Future[str | None]

@@ -24,13 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
-from app.services import secrets
-from app.services.audit import Head
-from app.services.bank_simulator import DEMO_LOGIN, DEMO_PIN, DemoBankServer
+from app.demobank import DEMO_LOGIN, DEMO_PIN, DemoBankServer
 from app.services.i18n import _
-from app.services.ledger import LEDGER_SUFFIX
+from app.services.ledger import secrets
+from app.services.ledger.audit import Head
+from app.services.ledger.database import LEDGER_SUFFIX
+from app.services.ledger.users import SignedInUser, ledger_has_users
 from app.services.preferences import Preferences
-from app.services.users import SignedInUser, ledger_has_users
 from app.views.bank_sync_flow import BankSyncFlow
 from app.views.change_passphrase_dialog import ChangePassphraseDialog
 from app.views.demo_phone_dialog import DemoPhoneDialog

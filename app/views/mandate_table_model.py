@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor
 
 from app.services.formatting import format_date
 from app.services.i18n import N_, _
-from app.services.mandates import MandateRow
+from app.services.payments.mandates import MandateRow
 from app.views.payment_run_table_model import grouped_iban
 
 MandateReferenceRole = Qt.ItemDataRole.UserRole + 1

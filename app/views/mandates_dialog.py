@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.i18n import _
-from app.services.ledger import Ledger
-from app.services.mandates import MandateRow, add_mandate, amend_mandate, list_mandates, revoke_mandate
-from app.services.sepa_validation import PaymentError, iban_bank
+from app.services.ledger.database import Ledger
+from app.services.payments.mandates import MandateRow, add_mandate, amend_mandate, list_mandates, revoke_mandate
+from app.services.payments.sepa_checks import PaymentError, iban_bank
 from app.views.errors import present_error
 from app.views.jobs import JobRunner
 from app.views.mandate_table_model import MandateColumn, MandateTableModel

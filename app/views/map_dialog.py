@@ -25,11 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.allocation_draft import AllocationDraft, PaymentToMap, payment_to_map
 from app.services.formatting import format_amount, format_date
 from app.services.i18n import _
-from app.services.ledger import Ledger
-from app.services.reconciliation import (
+from app.services.ledger.database import Ledger
+from app.services.ledger.users import current_actor
+from app.services.reconciliation.draft import AllocationDraft, PaymentToMap, payment_to_map
+from app.services.reconciliation.reconcile import (
     InvoiceRow,
     ReconciliationError,
     Suggestion,
@@ -40,7 +41,6 @@ from app.services.reconciliation import (
     undo_allocation,
     why_not_automatic,
 )
-from app.services.users import current_actor
 from app.views.allocation_table_model import AllocationColumn, AllocationTableModel
 from app.views.errors import present_error
 from app.views.invoice_table_model import InvoiceColumn, InvoiceTableModel

@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.company import check_company_name, suggested_ledger_path
 from app.services.i18n import _
-from app.services.ledger import LEDGER_SUFFIX, Ledger, LedgerError
+from app.services.ledger.company import check_company_name, suggested_ledger_path
+from app.services.ledger.database import LEDGER_SUFFIX, Ledger, LedgerError
 from app.views.errors import present_error
 from app.views.jobs import JobRunner, Progress
 from app.views.passphrase_widgets import NewPassphraseFields, error_label, show_error

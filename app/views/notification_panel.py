@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 
 from app.services.formatting import format_date
 from app.services.i18n import _, ngettext
-from app.services.ledger import Ledger
-from app.services.reconciliation import NotificationRow, mark_read, notifications, unread_count
+from app.services.ledger.database import Ledger
+from app.services.reconciliation.reconcile import NotificationRow, mark_read, notifications, unread_count
 from app.views.jobs import JobRunner
 from app.views.resources import icon
 

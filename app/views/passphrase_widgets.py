@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWidget
 
-from app.services.company import Strength, rate_passphrase
 from app.services.i18n import _
+from app.services.ledger.company import Strength, rate_passphrase
 
 STRENGTH_COLORS = {
     Strength.TOO_SHORT: "#b3261e",

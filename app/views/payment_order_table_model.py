@@ -11,8 +11,8 @@ from PySide6.QtGui import QColor
 
 from app.services.formatting import format_amount
 from app.services.i18n import N_, _
-from app.services.payment_runs import OrderRow
-from app.services.payments import PaymentWarning
+from app.services.payments.orders import PaymentWarning
+from app.services.payments.runs import OrderRow
 from app.views.payment_run_table_model import grouped_iban
 
 OrderIdRole = Qt.ItemDataRole.UserRole + 1

@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor
 
 from app.services.formatting import format_amount, format_date
 from app.services.i18n import N_, _
-from app.services.payment_runs import RunRow
+from app.services.payments.runs import RunRow
 
 RunIdRole = Qt.ItemDataRole.UserRole + 1
 RunStatusRole = Qt.ItemDataRole.UserRole + 2

@@ -23,17 +23,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.approvals import ApprovalSummary, approval_summary
-from app.services.balances import accounts_overview
-from app.services.bank_connections import list_connections
-from app.services.bank_payments import connection_for_run, send_run_via_bank
-from app.services.fints_client import Cancelled
+from app.services.banking.connections import list_connections
+from app.services.banking.fints_client import Cancelled
+from app.services.banking.send import connection_for_run, send_run_via_bank
 from app.services.i18n import N_, _, ngettext
-from app.services.ledger import Ledger
-from app.services.payment_runs import ExportResult, RunRow, SendResult, export_run, list_runs, submit_run
-from app.services.payments import OrderResult, debits_from_open_receivables
-from app.services.secrets import pin_for
-from app.services.sepa_validation import PaymentError
+from app.services.ledger.database import Ledger
+from app.services.ledger.secrets import pin_for
+from app.services.payments.approvals import ApprovalSummary, approval_summary
+from app.services.payments.orders import OrderResult, debits_from_open_receivables
+from app.services.payments.runs import ExportResult, RunRow, SendResult, export_run, list_runs, submit_run
+from app.services.payments.sepa_checks import PaymentError
+from app.services.statements.balances import accounts_overview
 from app.views.approval_dialog import ApprovalDialog
 from app.views.debit_dialog import DebitDialog
 from app.views.jobs import Job, JobRunner

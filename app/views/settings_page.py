@@ -19,11 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.company import rename_company
 from app.services.i18n import _
-from app.services.ledger import LedgerError
+from app.services.ledger.company import rename_company
+from app.services.ledger.database import LedgerError
+from app.services.ledger.users import current_actor
 from app.services.preferences import save_preferences
-from app.services.users import current_actor
 from app.views.errors import present_error
 from app.views.jobs import Progress
 from app.views.matching_settings_box import MatchingSettingsBox

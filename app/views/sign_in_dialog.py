@@ -8,8 +8,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from app.services.i18n import N_, _
-from app.services.ledger import Ledger
-from app.services.users import AuthenticationError, SignedInUser, sign_in
+from app.services.ledger.database import Ledger
+from app.services.ledger.users import AuthenticationError, SignedInUser, sign_in
 from app.views.errors import present_error
 from app.views.jobs import JobRunner, Progress
 from app.views.passphrase_widgets import error_label, password_edit, show_error

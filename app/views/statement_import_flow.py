@@ -9,14 +9,14 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from app.services.balances import accounts_overview
 from app.services.i18n import _
-from app.services.ledger import Ledger
-from app.services.payment_runs import after_statement_import
-from app.services.statement_csv_mappings import MappingSpecError, mapping_for
-from app.services.statement_import import ImportResult, import_statement_files
+from app.services.ledger.database import Ledger
+from app.services.ledger.users import current_actor
+from app.services.payments.runs import after_statement_import
+from app.services.statements.balances import accounts_overview
 from app.services.statements.bank_csv import CsvMapping
-from app.services.users import current_actor
+from app.services.statements.csv_mappings import MappingSpecError, mapping_for
+from app.services.statements.importing import ImportResult, import_statement_files
 from app.views.errors import present_error
 from app.views.import_results_dialog import ImportResultsDialog
 from app.views.jobs import JobRunner, Progress

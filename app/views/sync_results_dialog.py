@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.bank_connections import ConnectionSummary, SyncResult
+from app.services.banking.connections import ConnectionSummary, SyncResult
 from app.services.formatting import format_amount, format_date
 from app.services.i18n import _, ngettext
 

@@ -31,11 +31,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.bank_connections import BankConnectionError
-from app.services.bank_simulator import DEMO_LOGIN, DEMO_PIN, DemoBank
-from app.services.fints_client import BankError, Cancelled, WrongPinError
+from app.demobank import DEMO_LOGIN, DEMO_PIN, DemoBank
+from app.services.banking.connections import BankConnectionError
+from app.services.banking.fints_client import BankError, Cancelled, WrongPinError
+from app.services.banking.prompts import TanChallenge, TanMechanismOption
 from app.services.i18n import N_, _
-from app.services.prompts import TanChallenge, TanMechanismOption
 from app.views.errors import error_message
 from app.views.flicker_widget import FlickerPanel
 from app.views.jobs import QtPrompts

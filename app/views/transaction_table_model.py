@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor
 
 from app.services.formatting import format_amount, format_date
 from app.services.i18n import N_, _
-from app.services.transaction_query import SortColumn, TransactionOrder, TransactionRow
+from app.services.statements.query import SortColumn, TransactionOrder, TransactionRow
 
 PAGE_SIZE = 256
 MAX_PAGES = 100

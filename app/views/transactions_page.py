@@ -39,9 +39,9 @@ from PySide6.QtWidgets import (
 
 from app.services.formatting import format_amount, format_date
 from app.services.i18n import _, current_language, ngettext
-from app.services.ledger import Ledger
+from app.services.ledger.database import Ledger
 from app.services.private_files import open_private
-from app.services.transaction_query import (
+from app.services.statements.query import (
     RECONCILIATION_LABELS,
     RECONCILIATION_STATES,
     TransactionDetail,

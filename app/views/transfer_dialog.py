@@ -22,13 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.business_days import next_business_day
 from app.services.formatting import parse_amount
 from app.services.i18n import _, current_language
-from app.services.ledger import Ledger
-from app.services.payments import OrderResult, create_transfer
-from app.services.sepa_validation import REMITTANCE_LENGTH, PaymentError, iban_bank, transliterate
-from app.services.users import UserError
+from app.services.ledger.database import Ledger
+from app.services.ledger.users import UserError
+from app.services.payments.business_days import next_business_day
+from app.services.payments.orders import OrderResult, create_transfer
+from app.services.payments.sepa_checks import REMITTANCE_LENGTH, PaymentError, iban_bank, transliterate
 from app.views.errors import present_error
 from app.views.jobs import JobRunner
 from app.views.sign_in_dialog import Identity

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services import secrets
 from app.services.i18n import _
-from app.services.ledger import Ledger, LedgerError, WrongPassphraseError
+from app.services.ledger import secrets
+from app.services.ledger.database import Ledger, LedgerError, WrongPassphraseError
 from app.views.errors import present_error
 from app.views.jobs import JobRunner, Progress
 from app.views.passphrase_widgets import error_label, password_edit, show_error

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from replay_server import Bank
 
-from app import cli_bank
+from app.cli import bank as cli_bank
 from app.cli import main
 
 PASSPHRASE = "Replay-Passphrase-0815"

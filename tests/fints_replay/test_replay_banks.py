@@ -13,8 +13,8 @@ import pytest
 from replay_cli import EXIT_BANK, EXIT_WRONG_PIN, Cli, ibans
 from replay_server import DATA, Bank, ReplayServer, split_segments
 
-from app.services.fints_client import BankLogin, FinTSService
-from app.services.prompts import TanChallenge, TanMechanismOption, UserPrompts
+from app.services.banking.fints_client import BankLogin, FinTSService
+from app.services.banking.prompts import TanChallenge, TanMechanismOption, UserPrompts
 from app.services.statements.reader import read_statement_stream
 
 

@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 
 from app.cli import main
 from app.models.schema import AuditEvent, Invoice, Transaction
-from app.services import audit
-from app.services.demo_data import create_demo_ledger
-from app.services.ledger import Ledger
+from app.services.demo.data import create_demo_ledger
+from app.services.ledger import audit
+from app.services.ledger.database import Ledger
 from app.services.paths import state_dir
 
 PASS = "Forge-Passphrase 4711"
@@ -310,7 +310,7 @@ def test_a_forger_using_kontors_own_hashing_shows_only_as_new_events(ledger: Pat
 
 
 def test_a_legitimate_change_moves_the_head_on(ledger: Path) -> None:
-    from app.services.company import rename_company
+    from app.services.ledger.company import rename_company
 
     code, before = verify_json(ledger)
     opened = Ledger.open(ledger, PASS)
@@ -325,7 +325,7 @@ def test_a_legitimate_change_moves_the_head_on(ledger: Path) -> None:
 
 
 def test_backups_record_their_head_and_a_restore_is_not_a_cut(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from app.services.company import rename_company
+    from app.services.ledger.company import rename_company
 
     backup = ledger.with_name("sicherung.kontor")
     assert main(["--ledger", str(ledger), "backup", str(backup)]) == 0
@@ -347,7 +347,7 @@ def test_backups_record_their_head_and_a_restore_is_not_a_cut(ledger: Path, caps
 
 
 def test_a_copy_put_back_by_hand_is_reported_until_the_head_is_forgotten(ledger: Path) -> None:
-    from app.services.company import rename_company
+    from app.services.ledger.company import rename_company
 
     older = ledger.with_name("older.kontor")
     shutil.copy(ledger, older)

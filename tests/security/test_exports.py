@@ -17,10 +17,10 @@ from sqlalchemy import select
 from app.models.schema import Transaction
 from app.services.csv_safety import SafeWriter, number_cell, safe_cell
 from app.services.i18n import set_language
-from app.services.ledger import Ledger
-from app.services.statement_csv_mappings import mapping_for
-from app.services.statement_import import export_transactions, import_statement_files
-from app.services.transaction_query import export_csv, transaction_rows, write_rows
+from app.services.ledger.database import Ledger
+from app.services.statements.csv_mappings import mapping_for
+from app.services.statements.importing import export_transactions, import_statement_files
+from app.services.statements.query import export_csv, transaction_rows, write_rows
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "services"))
 from test_cli import kontor  # noqa: E402

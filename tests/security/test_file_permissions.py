@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from app.services.ledger import Ledger, restore_backup
+from app.services.ledger.database import Ledger, restore_backup
 from app.services.logs import setup_logging
-from app.services.pain_export import write_atomically
 from app.services.paths import config_dir, data_dir, default_ledger, log_dir
+from app.services.payments.pain import write_atomically
 from app.services.preferences import Preferences, save_preferences
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "services"))

@@ -16,14 +16,9 @@ import pytest
 from sqlalchemy import select
 
 from app.models.schema import AuditEvent, PaymentRun, User
-from app.services import audit
-from app.services.approvals import approve_run
-from app.services.business_days import next_business_day
-from app.services.ledger import Ledger
-from app.services.payment_runs import submit_run
-from app.services.payments import create_transfer
-from app.services.sepa_validation import PaymentError
-from app.services.users import (
+from app.services.ledger import audit
+from app.services.ledger.database import Ledger
+from app.services.ledger.users import (
     FREE_ATTEMPTS,
     AuthenticationError,
     SignInLockedError,
@@ -32,6 +27,11 @@ from app.services.users import (
     deactivate_user,
     sign_in,
 )
+from app.services.payments.approvals import approve_run
+from app.services.payments.business_days import next_business_day
+from app.services.payments.orders import create_transfer
+from app.services.payments.runs import submit_run
+from app.services.payments.sepa_checks import PaymentError
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "services"))
 from statement_files import Booking, mt940  # noqa: E402

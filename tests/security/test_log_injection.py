@@ -16,7 +16,7 @@ from app.services.logs import escape_controls, setup_logging
 sys.path.insert(0, str(Path(__file__).parents[1] / "services"))
 from test_cli import kontor  # noqa: E402
 
-FORGED = "2026-03-02 09:00:00,000 INFO app.services.audit [MainThread] run 7 approved by chef"
+FORGED = "2026-03-02 09:00:00,000 INFO app.services.ledger.audit [MainThread] run 7 approved by chef"
 RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ")
 
 
@@ -42,7 +42,7 @@ def test_control_characters_are_escaped() -> None:
 
 def test_a_counterparty_name_cannot_add_a_record(log_file: Path) -> None:
     name = f"Mallory GmbH\n{FORGED}\r\n\x1b[2K"
-    logging.getLogger("app.services.statement_import").warning("unknown counterparty %s", name)
+    logging.getLogger("app.services.statements.importing").warning("unknown counterparty %s", name)
     for handler in logging.getLogger().handlers:
         handler.flush()
     lines = records(log_file)

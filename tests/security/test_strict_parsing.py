@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.models.schema import BankAccount, Customer, Invoice, Transaction
-from app.services import invoice_import
-from app.services.invoice_import import InvoiceImportError, import_invoices
-from app.services.ledger import Ledger
-from app.services.statement_import import import_statement_files
+from app.services.invoices import importing as invoice_import
+from app.services.invoices.importing import InvoiceImportError, import_invoices
+from app.services.ledger.database import Ledger
 from app.services.statements import reader, worker
+from app.services.statements.importing import import_statement_files
 from app.services.statements.model import StatementFormatError
 from app.services.statements.reader import read_statement_file
 from app.services.statements.rows import dedupe_key

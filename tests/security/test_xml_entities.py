@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from app.models.schema import Transaction
-from app.services.ledger import Ledger
-from app.services.statement_import import import_statement_files
+from app.services.ledger.database import Ledger
+from app.services.statements.importing import import_statement_files
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "services"))
 from statement_files import Booking, camt053  # noqa: E402

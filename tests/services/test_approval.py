@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from test_payments_support import HUBER_AT, TODAY, WEBER, opened_ledger, signed_in
 
-from app.services import audit
-from app.services.approvals import approval_summary, approve_run
-from app.services.ledger import Ledger
-from app.services.payment_runs import (
+from app.services.ledger import audit
+from app.services.ledger.database import Ledger
+from app.services.ledger.users import AuthenticationError, UserError, change_password, list_users, sign_in
+from app.services.payments.approvals import approval_summary, approve_run
+from app.services.payments.orders import create_transfer, remove_order, update_order
+from app.services.payments.runs import (
     RunSender,
     SendResult,
     export_run,
@@ -21,10 +23,8 @@ from app.services.payment_runs import (
     send_run,
     submit_run,
 )
-from app.services.payment_settings import PaymentConfig, save_payment_config
-from app.services.payments import create_transfer, remove_order, update_order
-from app.services.sepa_validation import PaymentError
-from app.services.users import AuthenticationError, UserError, change_password, list_users, sign_in
+from app.services.payments.sepa_checks import PaymentError
+from app.services.payments.settings import PaymentConfig, save_payment_config
 
 
 @pytest.fixture

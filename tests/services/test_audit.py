@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select, text
 
 from app.models.schema import AuditEvent, Customer, Invoice
-from app.services import audit
-from app.services.demo_data import create_demo_ledger
-from app.services.ledger import Ledger
+from app.services.demo.data import create_demo_ledger
+from app.services.ledger import audit
+from app.services.ledger.database import Ledger
 
 
 @pytest.fixture

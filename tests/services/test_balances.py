@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import insert
 
 from app.models.schema import BalanceSnapshot, BankAccount, Transaction
-from app.services.balances import accounts_overview, daily_balances, total_balance
-from app.services.ledger import Ledger
+from app.services.ledger.database import Ledger
+from app.services.statements.balances import accounts_overview, daily_balances, total_balance
 
 PASS = "Korrekt Pferd Batterie Heftklammer"
 D = Decimal

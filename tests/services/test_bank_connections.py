@@ -11,18 +11,24 @@ from sqlalchemy import select
 from test_bank_simulator_support import Clock, client_for
 from test_fints_support import ACTOR, PhonePrompts, connect
 
+from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBankServer
+from app.demobank.state import TanMedium
 from app.models.schema import AuditEvent, BankAccount, BankConnection, CompanySettings, Transaction
-from app.services.bank_connections import (
+from app.services.banking.banks import (
+    REGISTRATION_URL,
+    UNREGISTERED_PRODUCT_ID,
+    UnknownBankError,
+    bank_info,
+    product_id,
+)
+from app.services.banking.connections import (
     BankConnectionError,
     add_connection,
     list_connections,
     remove_connection,
     sync,
 )
-from app.services.bank_simulator import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBankServer
-from app.services.bank_simulator.state import TanMedium
-from app.services.banks import REGISTRATION_URL, UNREGISTERED_PRODUCT_ID, UnknownBankError, bank_info, product_id
-from app.services.fints_client import (
+from app.services.banking.fints_client import (
     AccessLockedError,
     BankUnavailableError,
     Cancelled,
@@ -30,8 +36,8 @@ from app.services.fints_client import (
     UnregisteredProductError,
     WrongPinError,
 )
-from app.services.ledger import Ledger
-from app.services.secrets import pin_for, pin_key, remember_pin, remembered_pin
+from app.services.ledger.database import Ledger
+from app.services.ledger.secrets import pin_for, pin_key, remember_pin, remembered_pin
 
 pytest_plugins = ["test_fints_support"]  # fixtures: ledger, clock, server
 

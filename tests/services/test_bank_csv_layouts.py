@@ -15,10 +15,10 @@ from sqlalchemy import select
 import app.services.statements.bank_csv as bank_csv
 from app.cli import main
 from app.models.schema import BankAccount, Transaction
-from app.services.ledger import Ledger
-from app.services.statement_csv_mappings import parse_spec
+from app.services.ledger.database import Ledger
 from app.services.statements.bank_csv import decode_csv, mapping_spec, read_bank_csv, sniff_csv
 from app.services.statements.csv_detect import detect_layout
+from app.services.statements.csv_mappings import parse_spec
 from app.services.statements.model import StatementFormatError
 from app.services.statements.reader import read_statement_file
 

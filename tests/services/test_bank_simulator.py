@@ -14,7 +14,7 @@ from fints.formals import CUSTOMER_ID_ANONYMOUS
 from fints.models import SEPAAccount
 from test_bank_simulator_support import TODAY, Clock, client_for, collect_codes
 
-from app.services.bank_simulator import DEMO_BLZ, DEMO_LOGIN, DemoBank, DemoBankServer, Policy, run_demo_bank
+from app.demobank import DEMO_BLZ, DEMO_LOGIN, DemoBank, DemoBankServer, Policy, run_demo_bank
 
 PAGE = 25
 

@@ -16,7 +16,7 @@ from fints.utils import decode_phototan_image
 from sepaxml import SepaDD, SepaTransfer
 from test_bank_simulator_support import TODAY, Clock, client_for, collect_codes
 
-from app.services.bank_simulator import DemoBank, DemoBankServer, Policy, generator_tan
+from app.demobank import DemoBank, DemoBankServer, Policy, generator_tan
 
 PAIN_001_09 = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"
 PAIN_008_08 = "urn:iso:std:iso:20022:tech:xsd:pain.008.001.08"

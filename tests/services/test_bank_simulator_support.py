@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from fints.client import FinTS3PinTanClient
 from fints.formals import Response
 
-from app.services.bank_simulator import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBankServer
+from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBankServer
 
 TODAY = date(2026, 11, 20)
 PRODUCT_ID = "KONTORDEMO"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from app.services.bank_simulator import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBank, DemoBankServer
+from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBank, DemoBankServer
 
 PASSPHRASE = "Bank-Passphrase-0815"
 

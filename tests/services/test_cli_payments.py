@@ -12,7 +12,7 @@ from lxml import etree
 from test_cli import kontor
 from test_reconciliation import INVOICES, MUELLER
 
-from app.services.business_days import next_business_day
+from app.services.payments.business_days import next_business_day
 
 sys.path.insert(0, str(Path(__file__).parent))
 from statement_files import Booking, mt940  # noqa: E402

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from test_cli_bank import PASSPHRASE, kontor
 
-from app.services.bank_simulator import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBank, DemoBankServer, Policy
+from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBank, DemoBankServer, Policy
 
 pytest_plugins = ["test_cli_bank"]  # fixtures: ledger_path (kontor_home from tests/conftest.py)
 

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.services.bank_connections import list_connections
-from app.services.bank_simulator import DEMO_BLZ, DEMO_LOGIN
-from app.services.demo_data import DEMO_USERS, add_demo_users, create_demo_ledger
-from app.services.demo_setup import open_invoice_payments, prepare_demo_bank
-from app.services.ledger import Ledger
-from app.services.users import AuthenticationError, sign_in
+from app.demobank import DEMO_BLZ, DEMO_LOGIN
+from app.services.banking.connections import list_connections
+from app.services.demo.data import DEMO_USERS, add_demo_users, create_demo_ledger
+from app.services.demo.setup import open_invoice_payments, prepare_demo_bank
+from app.services.ledger.database import Ledger
+from app.services.ledger.users import AuthenticationError, sign_in
 
 
 @pytest.fixture(scope="module")

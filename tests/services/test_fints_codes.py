@@ -7,7 +7,7 @@ import warnings
 from fints.parser import FinTS3Parser
 from fints.segments.dialog import HIRMG2, HIRMS2
 
-from app.services.fints_client import describe_codes, repair_responses, response_codes
+from app.services.banking.fints_client import describe_codes, repair_responses, response_codes
 
 LONG = "Die Sperre wurde vorläufig eingerichtet; Entsperren mit dem Geschäftsvorfall PIN-Sperre aufheben ist möglich."
 WIRE = (

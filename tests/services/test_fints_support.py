@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 from test_bank_simulator_support import Clock
 
+from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBank, DemoBankServer, Policy
 from app.models.schema import BankAccount, Transaction
-from app.services.bank_connections import ConnectionSummary, add_connection
-from app.services.bank_simulator import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBank, DemoBankServer, Policy
-from app.services.ledger import Ledger
-from app.services.prompts import TanChallenge, TanMechanismOption
+from app.services.banking.connections import ConnectionSummary, add_connection
+from app.services.banking.prompts import TanChallenge, TanMechanismOption
+from app.services.ledger.database import Ledger
 
 ACTOR = "test"
 

@@ -16,12 +16,12 @@ from sqlalchemy import select
 from test_bank_simulator_support import Clock, client_for
 from test_fints_support import ACTOR, PhonePrompts, booking_counts, connect, serve
 
+from app.demobank import DEMO_LOGIN, DEMO_PIN, DemoBankServer, Policy
 from app.models.schema import BalanceSnapshot, BankAccount, BankConnection, Transaction
-from app.services.bank_connections import sync
-from app.services.bank_simulator import DEMO_LOGIN, DEMO_PIN, DemoBankServer, Policy
-from app.services.fints_client import BankRejectedError, Cancelled, KontorFinTSClient, WrongTanError
+from app.services.banking.connections import sync
+from app.services.banking.fints_client import BankRejectedError, Cancelled, KontorFinTSClient, WrongTanError
 from app.services.formatting import to_cents
-from app.services.ledger import Ledger
+from app.services.ledger.database import Ledger
 from app.services.logs import setup_logging
 
 pytest_plugins = ["test_fints_support"]  # fixtures: ledger, clock, server

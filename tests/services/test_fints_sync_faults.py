@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from test_bank_simulator_support import Clock
 from test_fints_support import ACTOR, PhonePrompts, booking_counts, connect, serve
 
+from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBankServer, Policy
 from app.models.schema import BalanceSnapshot, BankAccount, BankConnection
-from app.services.bank_connections import add_connection, remove_connection, sync
-from app.services.bank_simulator import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBankServer, Policy
-from app.services.fints_client import AccessLockedError, BankAnswerUnreadableError, WrongPinError, WrongTanError
-from app.services.ledger import Ledger
+from app.services.banking.connections import add_connection, remove_connection, sync
+from app.services.banking.fints_client import AccessLockedError, BankAnswerUnreadableError, WrongPinError, WrongTanError
+from app.services.ledger.database import Ledger
 
 pytest_plugins = ["test_fints_support"]  # fixtures: ledger, clock, server
 PAGE = 20

@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models.schema import Allocation, Customer, Invoice, LearnedPayer, Notification, Transaction
-from app.services import audit
-from app.services.invoice_import import (
+from app.services.invoices.importing import (
     PAYABLE,
     InvoiceImportError,
     detect_mapping,
@@ -21,8 +20,9 @@ from app.services.invoice_import import (
     save_mapping,
     saved_mapping,
 )
-from app.services.ledger import Ledger
-from app.services.reconciliation import InvoiceFilter, invoice_rows
+from app.services.ledger import audit
+from app.services.ledger.database import Ledger
+from app.services.reconciliation.reconcile import InvoiceFilter, invoice_rows
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "invoices"
 HEADER = "Rechnungsnummer;Kunde;Kundennummer;Rechnungsdatum;Fällig am;Betrag\n"

@@ -11,7 +11,7 @@ import app.services
 
 def test_services_import_without_qt() -> None:
     names = [m.name for m in pkgutil.walk_packages(app.services.__path__, "app.services.")]
-    assert "app.services.ledger" in names
+    assert "app.services.ledger.database" in names
     script = (
         "import sys, importlib\n"
         "sys.modules['PySide6'] = None\nsys.modules['pyqtgraph'] = None\n"

@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from app.models.schema import BankAccount, StatementImport, Transaction
-from app.services.ledger import Ledger, LedgerError, WrongPassphraseError, restore_backup
+from app.services.ledger.database import Ledger, LedgerError, WrongPassphraseError, restore_backup
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "ledgers"
 PASS = "Korrekt Pferd Batterie Heftklammer"
@@ -198,7 +198,7 @@ from datetime import date
 from pathlib import Path
 from sqlalchemy import insert
 from app.models.schema import BankAccount, StatementImport, Transaction
-from app.services.ledger import Ledger
+from app.services.ledger.database import Ledger
 ledger = Ledger.open(Path(sys.argv[1]), sys.argv[2])
 with ledger.session() as session, session.begin():
     account = BankAccount(iban="DE02120300000000202051")

@@ -12,14 +12,21 @@ from lxml import etree
 from test_payments_support import KUNDE, TODAY, WEBER, opened_ledger, signed_in
 
 from app.models.schema import CompanySettings
-from app.services import audit
-from app.services.approvals import approve_run
-from app.services.ledger import Ledger
-from app.services.mandates import add_mandate, add_months, amend_mandate, list_mandates, mark_final, revoke_mandate
-from app.services.payment_runs import export_run, run_orders, submit_run
-from app.services.payment_settings import PaymentConfig, load_payment_config, save_payment_config
-from app.services.payments import create_debit, debits_from_open_receivables
-from app.services.sepa_validation import PaymentError
+from app.services.ledger import audit
+from app.services.ledger.database import Ledger
+from app.services.payments.approvals import approve_run
+from app.services.payments.mandates import (
+    add_mandate,
+    add_months,
+    amend_mandate,
+    list_mandates,
+    mark_final,
+    revoke_mandate,
+)
+from app.services.payments.orders import create_debit, debits_from_open_receivables
+from app.services.payments.runs import export_run, run_orders, submit_run
+from app.services.payments.sepa_checks import PaymentError
+from app.services.payments.settings import PaymentConfig, load_payment_config, save_payment_config
 
 NS = "{urn:iso:std:iso:20022:tech:xsd:pain.008.001.08}"
 

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select, update
 
 from app.models.schema import Customer, Transaction
-from app.services.invoice_import import import_invoices
-from app.services.ledger import Ledger
+from app.services.invoices.importing import import_invoices
+from app.services.ledger.database import Ledger
 from app.services.matching import MatchConfig
-from app.services.reconciliation import (
+from app.services.reconciliation.reconcile import (
     _caches,
     allocate_manually,
     invoice_rows,
@@ -29,7 +29,7 @@ from app.services.reconciliation import (
     suggestions,
     undo_allocation,
 )
-from app.services.statement_import import import_statement_files
+from app.services.statements.importing import import_statement_files
 
 sys.path.insert(0, str(Path(__file__).parent))
 from statement_files import Booking, mt940  # noqa: E402

@@ -10,12 +10,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from app.models.schema import Allocation, LearnedPayer, Transaction
-from app.services.invoice_import import import_invoices
-from app.services.ledger import Ledger
+from app.services.invoices.importing import import_invoices
+from app.services.ledger.database import Ledger
 from app.services.matching import Customer, Invoice, Matcher, MatchResult, PayerKnowledge, Payment
 from app.services.matching.model import RECEIVABLE
-from app.services.reconciliation import after_statement_import, why_not_automatic
-from app.services.statement_import import import_statement_files
+from app.services.reconciliation.reconcile import after_statement_import, why_not_automatic
+from app.services.statements.importing import import_statement_files
 
 sys.path.insert(0, str(Path(__file__).parent))
 from statement_files import Booking, mt940  # noqa: E402

@@ -16,23 +16,23 @@ from sqlalchemy import select
 from test_bank_simulator_support import Clock
 from test_fints_support import ACTOR, PhonePrompts, connect
 
+from app.demobank import DEMO_PIN, DemoBank, DemoBankServer
 from app.models.schema import BankConnection, Customer, Invoice, Notification, Transaction
-from app.services import audit
-from app.services.approvals import approval_summary, approve_run
-from app.services.bank_connections import ConnectionSummary, sync
-from app.services.bank_payments import connection_for_run, send_run_via_bank
-from app.services.bank_simulator import DEMO_PIN, DemoBank, DemoBankServer
-from app.services.business_days import next_business_day
-from app.services.fints_client import BankRejectedError, KontorFinTSClient, WrongTanError
-from app.services.invoice_import import import_invoices
-from app.services.ledger import Ledger
-from app.services.mandates import add_mandate
-from app.services.payment_runs import after_statement_import, run_orders, run_row, submit_run
-from app.services.payment_settings import set_creditor_id
-from app.services.payments import debits_from_open_receivables, transfer_from_invoice
-from app.services.reconciliation import InvoiceFilter, invoice_rows
-from app.services.sepa_validation import PaymentError
-from app.services.users import SignedInUser, add_user, sign_in
+from app.services.banking.connections import ConnectionSummary, sync
+from app.services.banking.fints_client import BankRejectedError, KontorFinTSClient, WrongTanError
+from app.services.banking.send import connection_for_run, send_run_via_bank
+from app.services.invoices.importing import import_invoices
+from app.services.ledger import audit
+from app.services.ledger.database import Ledger
+from app.services.ledger.users import SignedInUser, add_user, sign_in
+from app.services.payments.approvals import approval_summary, approve_run
+from app.services.payments.business_days import next_business_day
+from app.services.payments.mandates import add_mandate
+from app.services.payments.orders import debits_from_open_receivables, transfer_from_invoice
+from app.services.payments.runs import after_statement_import, run_orders, run_row, submit_run
+from app.services.payments.sepa_checks import PaymentError
+from app.services.payments.settings import set_creditor_id
+from app.services.reconciliation.reconcile import InvoiceFilter, invoice_rows
 
 pytest_plugins = ["test_fints_support"]  # fixtures: ledger, clock, server
 

@@ -23,20 +23,19 @@ from test_payments_support import (
 )
 
 from app.models.schema import Allocation, Invoice, PaymentOrder, PaymentRun
-from app.services import audit
-from app.services.approvals import approve_run
-from app.services.business_days import (
+from app.services.ledger import audit
+from app.services.ledger.database import Ledger
+from app.services.payments.approvals import approve_run
+from app.services.payments.business_days import (
     add_business_days,
     earliest_collection,
     is_business_day,
     next_business_day,
     target2_holidays,
 )
-from app.services.ledger import Ledger
-from app.services.payment_runs import after_statement_import, export_run, run_row, submit_run
-from app.services.payments import create_transfer, transfer_from_invoice
-from app.services.reconciliation import InvoiceFilter, invoice_rows
-from app.services.sepa_validation import (
+from app.services.payments.orders import create_transfer, transfer_from_invoice
+from app.services.payments.runs import after_statement_import, export_run, run_row, submit_run
+from app.services.payments.sepa_checks import (
     PaymentError,
     parse_amount,
     resolve_bic,
@@ -45,7 +44,8 @@ from app.services.sepa_validation import (
     validate_creditor_id,
     validate_iban,
 )
-from app.services.statement_import import import_statement_files
+from app.services.reconciliation.reconcile import InvoiceFilter, invoice_rows
+from app.services.statements.importing import import_statement_files
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 from lxml import etree
 from test_payments_support import CREDITOR_ID, DUPONT_FR, HUBER_AT, OWN, WEBER
 
-from app.services import pain_export
-from app.services.pain_export import (
+from app.services.payments import pain as pain_export
+from app.services.payments.pain import (
     DEBIT_SCHEMAS,
     TRANSFER_SCHEMAS,
     PainDocument,

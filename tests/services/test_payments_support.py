@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from app.models.base import Base
 from app.models.schema import BankAccount, Customer, Invoice, Transaction
-from app.services import audit
-from app.services.ledger import Ledger
-from app.services.payment_settings import set_creditor_id
-from app.services.users import SignedInUser, add_user, sign_in
+from app.services.ledger import audit
+from app.services.ledger.database import Ledger
+from app.services.ledger.users import SignedInUser, add_user, sign_in
+from app.services.payments.settings import set_creditor_id
 
 sys.path.insert(0, str(Path(__file__).parent))
 

@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models.schema import Allocation, AuditEvent, LearnedPayer, Transaction
-from app.services import audit
-from app.services.invoice_import import PAYABLE, import_invoices
-from app.services.ledger import Ledger
+from app.services.invoices.importing import PAYABLE, import_invoices
+from app.services.ledger import audit
+from app.services.ledger.database import Ledger
 from app.services.matching import MatchConfig
-from app.services.reconciliation import (
+from app.services.reconciliation.reconcile import (
     EXPORT_COLUMNS,
     InvoiceFilter,
     ReconciliationError,
@@ -36,7 +36,7 @@ from app.services.reconciliation import (
     undo_allocation,
     unread_count,
 )
-from app.services.statement_import import import_statement_files
+from app.services.statements.importing import import_statement_files
 
 sys.path.insert(0, str(Path(__file__).parent))
 from statement_files import Booking, mt940  # noqa: E402

@@ -8,7 +8,7 @@ import keyring
 import pytest
 from keyring.backends import fail
 
-from app.services import secrets
+from app.services.ledger import secrets
 
 
 def test_environment_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from app.cli import main
 from app.models.schema import Transaction
-from app.services.ledger import Ledger
-from app.services.statement_csv_mappings import MappingSpecError, mapping_for, parse_spec, saved_mapping
-from app.services.statement_import import import_statement_files
+from app.services.ledger.database import Ledger
 from app.services.statements.bank_csv import CsvMapping
+from app.services.statements.csv_mappings import MappingSpecError, mapping_for, parse_spec, saved_mapping
+from app.services.statements.importing import import_statement_files
 
 IBAN = "DE89370400440532013000"
 CSV = """Datum;Empfänger;Zweck;Wert;Konto

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from app.models.schema import BalanceSnapshot, BankAccount, Notification, Transaction
-from app.services import audit
-from app.services.ledger import Ledger
-from app.services.statement_import import export_transactions, import_statement_files
+from app.services.ledger import audit
+from app.services.ledger.database import Ledger
+from app.services.statements.importing import export_transactions, import_statement_files
 
 sys.path.insert(0, str(Path(__file__).parent))
 from statement_files import Booking, camt053, mt940  # noqa: E402

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models.schema import AuditEvent, Transaction
-from app.services import audit
-from app.services.ledger import Ledger
-from app.services.statement_import import file_format, import_statement_files
+from app.services.ledger import audit
+from app.services.ledger.database import Ledger
 from app.services.statements import worker
+from app.services.statements.importing import file_format, import_statement_files
 from app.services.statements.model import StatementFormatError
 from app.services.statements.reader import iter_statement_file
 from app.services.statements.rows import rows_of

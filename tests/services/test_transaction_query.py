@@ -13,9 +13,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.models.schema import BankAccount, StatementImport, Transaction
-from app.services.ledger import Ledger
-from app.services.search_index import index_transactions
-from app.services.transaction_query import (
+from app.services.ledger.database import Ledger
+from app.services.statements.query import (
     SortColumn,
     TransactionFilter,
     TransactionOrder,
@@ -28,6 +27,7 @@ from app.services.transaction_query import (
     transaction_rows,
     write_rows,
 )
+from app.services.statements.search_index import index_transactions
 
 PASS = "Korrekt Pferd Batterie Heftklammer"
 
@@ -109,7 +109,7 @@ def test_default_shows_everything_but_replaced_rows_newest_first(session: Sessio
 
 
 def test_default_order_uses_the_booking_date_index(session: Session) -> None:
-    from app.services.transaction_query import _id_select
+    from app.services.statements.query import _id_select
 
     statement = _id_select(session, TransactionFilter(), TransactionOrder(), whole_list=True)
     sql = str(statement.compile(compile_kwargs={"literal_binds": True}))

@@ -14,9 +14,9 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from app.services.demo_data import create_demo_ledger
+from app.services.demo.data import create_demo_ledger
 from app.services.i18n import set_language
-from app.services.ledger import Ledger
+from app.services.ledger.database import Ledger
 from app.services.preferences import Preferences
 from app.views.jobs import JobRunner
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from app.services.ledger import Ledger
-from app.services.payment_runs import submit_run
-from app.services.payments import create_transfer
+from app.services.ledger.database import Ledger
+from app.services.payments.orders import create_transfer
+from app.services.payments.runs import submit_run
 from app.services.preferences import Preferences
 from app.views.jobs import JobRunner
 from app.views.pages import PageContext

@@ -11,10 +11,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.models.schema import Transaction
-from app.services.invoice_import import import_invoices
-from app.services.ledger import Ledger
-from app.services.reconciliation import after_statement_import
-from app.services.statement_import import import_statement_files
+from app.services.invoices.importing import import_invoices
+from app.services.ledger.database import Ledger
+from app.services.reconciliation.reconcile import after_statement_import
+from app.services.statements.importing import import_statement_files
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "services"))
 from statement_files import Booking, mt940  # noqa: E402

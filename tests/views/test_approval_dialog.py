@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from app.services.ledger import Ledger
-from app.services.payment_runs import run_row
+from app.services.ledger.database import Ledger
+from app.services.payments.runs import run_row
 from app.views.approval_dialog import ApprovalDialog
 from app.views.jobs import JobRunner
 
@@ -73,7 +73,7 @@ def test_creator_and_bookkeeper_are_refused_inline_a_second_user_approves(
 
 
 def test_a_changed_run_is_not_approved_blind(qtbot, ledger: Ledger, runner: JobRunner) -> None:
-    from app.services.payments import create_transfer
+    from app.services.payments.orders import create_transfer
 
     run_id = submitted_run(ledger)
     dialog = show(qtbot, ledger, runner, run_id)

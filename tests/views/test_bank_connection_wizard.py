@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QWizard
 
-from app.services.bank_connections import ConnectionSummary, list_connections
-from app.services.bank_simulator import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBank, DemoBankServer
-from app.services.ledger import Ledger
-from app.services.secrets import pin_key, remembered_pin
+from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBank, DemoBankServer
+from app.services.banking.connections import ConnectionSummary, list_connections
+from app.services.ledger.database import Ledger
+from app.services.ledger.secrets import pin_key, remembered_pin
 from app.views.bank_connection_wizard import BankConnectionWizard
 from app.views.jobs import JobRunner
 from app.views.tan_dialog import WRONG_PIN_TEXT, ChoiceDialog

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QInputDialog
 
-from app.services.bank_connections import FIRST_SYNC_DAYS, list_connections
-from app.services.bank_simulator import DEMO_PIN, DemoBank, DemoBankServer, Policy
-from app.services.demo_setup import connect_demo_bank
-from app.services.ledger import Ledger
+from app.demobank import DEMO_PIN, DemoBank, DemoBankServer, Policy
+from app.services.banking.connections import FIRST_SYNC_DAYS, list_connections
+from app.services.demo.setup import connect_demo_bank
+from app.services.ledger.database import Ledger
 from app.services.preferences import Preferences
 from app.views.demo_phone_dialog import DemoPhoneDialog
 from app.views.jobs import JobRunner

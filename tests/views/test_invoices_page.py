@@ -11,10 +11,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.services.formatting import parse_amount
-from app.services.invoice_import import import_invoices, preview_invoices, saved_mappings
-from app.services.invoice_summary import summarize
-from app.services.ledger import Ledger
-from app.services.reconciliation import InvoiceFilter, invoice_rows, unread_count
+from app.services.invoices.importing import import_invoices, preview_invoices, saved_mappings
+from app.services.invoices.summary import summarize
+from app.services.ledger.database import Ledger
+from app.services.reconciliation.reconcile import InvoiceFilter, invoice_rows, unread_count
 from app.views.invoice_import_dialog import InvoiceImportDialog
 from app.views.invoice_table_model import (
     OVERDUE_COLOR,

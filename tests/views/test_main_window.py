@@ -12,9 +12,9 @@ from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 from sqlalchemy import delete, func, select
 
 from app.models.schema import AuditEvent, BalanceSnapshot, BankAccount
-from app.services import audit
 from app.services.formatting import format_amount, from_cents
-from app.services.ledger import Ledger, WrongPassphraseError
+from app.services.ledger import audit
+from app.services.ledger.database import Ledger, WrongPassphraseError
 from app.services.preferences import Preferences, load_preferences
 from app.views import main_window as main_window_module
 from app.views.application import Controller

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from app.services.invoice_import import import_invoices
-from app.services.reconciliation import notifications, unread_count
+from app.services.invoices.importing import import_invoices
+from app.services.reconciliation.reconcile import notifications, unread_count
 from app.views.jobs import JobRunner
 from app.views.main_window import MainWindow
 from app.views.notification_panel import NotificationButton, NotificationListModel

@@ -12,14 +12,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
-from app.services.approvals import approval_summary, approve_run
-from app.services.bank_simulator import DEMO_PIN, DemoBank, DemoBankServer
-from app.services.demo_setup import connect_demo_bank
-from app.services.ledger import Ledger
-from app.services.mandates import add_mandate, list_mandates
-from app.services.pain_export import validate_pain
-from app.services.payment_runs import list_runs, run_orders, run_row, submit_run
-from app.services.payments import create_transfer
+from app.demobank import DEMO_PIN, DemoBank, DemoBankServer
+from app.services.demo.setup import connect_demo_bank
+from app.services.ledger.database import Ledger
+from app.services.payments.approvals import approval_summary, approve_run
+from app.services.payments.mandates import add_mandate, list_mandates
+from app.services.payments.orders import create_transfer
+from app.services.payments.pain import validate_pain
+from app.services.payments.runs import list_runs, run_orders, run_row, submit_run
 from app.views.approval_dialog import ApprovalDialog
 from app.views.debit_dialog import DebitDialog
 from app.views.invoices_page import InvoicesPage

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from sqlalchemy import select
 
 from app.models.schema import AuditEvent
-from app.services.payment_runs import list_runs, run_orders
+from app.services.payments.runs import list_runs, run_orders
 from app.services.preferences import Preferences
 from app.views.jobs import JobRunner
 from app.views.main_window import MainWindow

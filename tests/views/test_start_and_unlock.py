@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 
-from app.services import secrets
+from app.services.ledger import secrets
 from app.services.preferences import Preferences, load_preferences
 from app.views.application import Controller
 from app.views.jobs import JobRunner

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from app.services.ledger import Ledger
+from app.services.ledger.database import Ledger
 from app.services.preferences import Preferences
 from app.views import statement_import_flow
 from app.views.jobs import JobRunner

@@ -12,9 +12,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 
-from app.services.bank_simulator.challenges import flicker_code
-from app.services.bank_simulator.png import phototan_png
-from app.services.prompts import DecoupledPolling, TanChallenge, TanMechanismOption
+from app.demobank.challenges import flicker_code
+from app.demobank.png import phototan_png
+from app.services.banking.prompts import DecoupledPolling, TanChallenge, TanMechanismOption
 from app.views.flicker_widget import BAR_STEP, FlickerPanel
 from app.views.jobs import QtPrompts
 from app.views.tan_dialog import PHOTO_SIZE, BankPromptDialogs, ChoiceDialog, TanDialog

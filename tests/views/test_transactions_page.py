@@ -18,9 +18,9 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select, update
 
 from app.models.schema import BankAccount, Transaction
-from app.services.demo_data import create_demo_ledger
-from app.services.ledger import Ledger
-from app.services.transaction_query import TransactionFilter, count_transactions, transaction_rows
+from app.services.demo.data import create_demo_ledger
+from app.services.ledger.database import Ledger
+from app.services.statements.query import TransactionFilter, count_transactions, transaction_rows
 from app.views.transaction_table_model import AmountRole, Column, TransactionIdRole, TransactionTableModel
 from app.views.transactions_page import EMPTY_TEXT, TransactionsPage
 
@@ -63,7 +63,7 @@ def test_model_passes_the_model_tester(qtmodeltester: object, demo: Ledger) -> N
         with demo.session() as session:
             return transaction_rows(session, list(ids))  # type: ignore[call-overload]
 
-    from app.services.transaction_query import transaction_ids
+    from app.services.statements.query import transaction_ids
 
     model = TransactionTableModel(read)
     with demo.session() as session:

@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
 from app.services.i18n import set_language
-from app.services.ledger import Ledger
-from app.services.payment_runs import run_orders
+from app.services.ledger.database import Ledger
+from app.services.payments.runs import run_orders
 from app.views.jobs import JobRunner
 from app.views.transfer_dialog import TransferDialog
 

@@ -14,7 +14,7 @@ branch_labels = None
 depends_on = None
 
 # Contentless FTS5 keyed by transactions.id: the text lives once, in `transactions`; the index only finds ids.
-# New rows are indexed in bulk by app.services.search_index after each import (a per-row trigger doubled the
+# New rows are indexed in bulk by app.services.statements.search_index after each import (a per-row trigger doubled the
 # cost of an import); deletions are followed by a trigger.
 INDEX_SELECT = (
     "SELECT id, counterparty_name, purpose, end_to_end_id || ' ' || mandate_id || ' ' || bank_reference || ' ' || "

@@ -1,0 +1,128 @@
+"""`kontor import invoices`, `kontor match` and `kontor export allocations`: the CLI side of reconciliation."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from app.cli import CliError, _emit, _open
+from app.services.i18n import _
+from app.services.invoices.importing import (
+    PAYABLE,
+    RECEIVABLE,
+    InvoiceImportError,
+    import_invoices,
+    parse_mapping_spec,
+    save_mapping,
+    saved_mapping,
+)
+from app.services.ledger.users import current_actor
+from app.services.reconciliation.reconcile import export_allocations, match_payments
+
+Handler = Callable[[argparse.Namespace], int]
+AddCommand = Callable[[str, Handler, str], argparse.ArgumentParser]
+
+
+def cmd_import_invoices(args: argparse.Namespace) -> int:
+    ledger = _open(args)
+    try:
+        mapping: dict[str, str] = saved_mapping(ledger, args.mapping) if args.mapping else {}
+        if args.map:
+            mapping |= parse_mapping_spec(args.map)
+        result = import_invoices(
+            ledger,
+            args.file,
+            kind=PAYABLE if args.payables else RECEIVABLE,
+            mapping=mapping,
+            skip_bad_rows=args.skip_bad_rows,
+            actor=current_actor(),
+        )
+        if args.save_map:
+            options = {name: value for name, value in mapping.items() if name in ("dates", "decimal")}
+            save_mapping(ledger, args.save_map, result.mapping | options, actor=current_actor())
+    except InvoiceImportError as error:
+        raise CliError(str(error)) from error
+    finally:
+        ledger.close()
+    lines = [
+        _(
+            "{source}: {new} new, {updated} updated, {unchanged} unchanged, {flagged} flagged for review, "
+            "{customers} customers created"
+        ).format(
+            source=result.source,
+            new=result.new,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            flagged=len(result.flagged_for_review),
+            customers=result.customers_created,
+        )
+    ]
+    lines += ["  " + _("review: {number}").format(number=number) for number in result.flagged_for_review]
+    lines += ["  " + _("skipped row {row}: {reason}").format(row=row, reason=reason) for row, reason in result.errors]
+    if result.matching is not None:
+        lines.append(_("Matching: {summary}").format(summary=result.matching.text()))
+    data: dict[str, Any] = asdict(result)
+    _emit(args, data, "\n".join(lines))
+    return 0
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    ledger = _open(args)
+    try:
+        summary = match_payments(ledger, actor=current_actor(), dry_run=args.dry_run)
+    finally:
+        ledger.close()
+    text = summary.text()
+    if args.dry_run:
+        text = _("Dry run, nothing booked: {summary}").format(summary=text)
+    if not args.json:
+        for allocation in summary.allocations:
+            print(
+                f"  {allocation.invoice_number}  {allocation.amount}  {allocation.payer}  ({allocation.confidence:.2f})"
+            )
+    _emit(args, asdict(summary), text)
+    return 0
+
+
+def cmd_export_allocations(args: argparse.Namespace) -> int:
+    ledger = _open(args)
+    try:
+        count = export_allocations(ledger, args.out)
+    except OSError as error:
+        raise CliError(f"{args.out}: {error.strerror}") from error
+    finally:
+        ledger.close()
+    _emit(
+        args,
+        {"out": str(args.out), "rows": count},
+        _("{n} allocations written to {path}").format(n=count, path=args.out),
+    )
+    return 0
+
+
+def _json_flag(parser: argparse.ArgumentParser) -> None:
+    """`--json` also after the command; SUPPRESS keeps a global `--json` from being reset."""
+    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=_("machine-readable output"))
+
+
+def register(add: AddCommand, importing: Any, exporting: Any) -> None:
+    """Add the commands to the parser of app.cli (`importing`/`exporting` are its `import`/`export` subparsers)."""
+    invoices = importing.add_parser("invoices", help=_("import invoices from a CSV export"))
+    invoices.set_defaults(handler=cmd_import_invoices)
+    invoices.add_argument("file", type=Path, metavar="FILE")
+    invoices.add_argument("--map", metavar="SPEC", help=_("columns, e.g. 'number=Rechnungsnummer,customer=Kunde'"))
+    invoices.add_argument("--save-map", metavar="NAME", help=_("save the column mapping under a name"))
+    invoices.add_argument("--mapping", metavar="NAME", help=_("use a saved column mapping"))
+    invoices.add_argument("--payables", action="store_true", help=_("invoices we received and pay"))
+    invoices.add_argument("--skip-bad-rows", action="store_true", help=_("import the good rows, list the bad ones"))
+    _json_flag(invoices)
+    match = add("match", cmd_match, _("match open payments with open invoices"))
+    match.add_argument("--dry-run", action="store_true", help=_("show what would be booked, book nothing"))
+    _json_flag(match)
+    allocations = exporting.add_parser("allocations", help=_("export the allocations of payments to invoices"))
+    allocations.set_defaults(handler=cmd_export_allocations)
+    allocations.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
+    _json_flag(allocations)

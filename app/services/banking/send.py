@@ -1,0 +1,159 @@
+"""Approved payment runs through FinTS: the `RunSender` for a stored bank connection and a one-call send.
+
+Blocks on the bank, the TAN prompt and the ledger; call from the FinTS worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from decimal import Decimal
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from app.models.schema import BankAccount, BankConnection
+from app.services.banking.banks import product_id as configured_product_id
+from app.services.banking.connections import BankConnectionError, bank_login
+from app.services.banking.fints_client import BankError, FinTSService, OrderOutcome, WrongPinError
+from app.services.banking.prompts import UserPrompts
+from app.services.i18n import _
+from app.services.ledger.database import Ledger
+from app.services.ledger.secrets import forget_pin, pin_key
+from app.services.payments.runs import SendResult, get_run, send_run
+
+log = logging.getLogger(__name__)
+
+
+class FinTSRunSender:
+    """A `RunSender` over one stored connection: one dialog per order, the client state stored afterwards."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        connection_id: int,
+        *,
+        pin: str,
+        prompts: UserPrompts,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.connection_id = connection_id
+        self.pin = pin
+        self.prompts = prompts
+        self.cancel = cancel
+
+    def send_transfers(
+        self,
+        account_iban: str,
+        pain_xml: bytes,
+        *,
+        multiple: bool,
+        control_sum: Decimal,
+        instant: bool,
+        pain_descriptor: str,
+    ) -> SendResult:
+        return self._send(
+            lambda service: service.send_sepa_transfer(
+                account_iban,
+                pain_xml,
+                multiple=multiple,
+                control_sum=control_sum,
+                instant=instant,
+                pain_descriptor=pain_descriptor,
+            )
+        )
+
+    def send_debits(
+        self,
+        account_iban: str,
+        pain_xml: bytes,
+        *,
+        multiple: bool,
+        control_sum: Decimal,
+        scheme: str,
+        pain_descriptor: str,
+    ) -> SendResult:
+        return self._send(
+            lambda service: service.send_sepa_debit(
+                account_iban,
+                pain_xml,
+                multiple=multiple,
+                control_sum=control_sum,
+                scheme=scheme,
+                pain_descriptor=pain_descriptor,
+            )
+        )
+
+    def _send(self, order: Callable[[FinTSService], OrderOutcome]) -> SendResult:
+        """No ledger transaction is open while the bank and the TAN prompt work; the state is written after."""
+        with self.ledger.session() as session:
+            login = bank_login(_connection(session, self.connection_id))
+            product = configured_product_id(session)
+        service = FinTSService(login, pin=self.pin, product_id=product, prompts=self.prompts, cancel=self.cancel)
+        outcome: OrderOutcome | None = None
+        try:
+            with service.session():
+                outcome = order(service)
+        except WrongPinError:
+            forget_pin(pin_key(login.blz, login.login))
+            raise
+        except BankError:
+            if outcome is None:
+                raise
+            # The bank answered the order; only ending the dialog failed. Raising would leave the run approved.
+            log.warning("FinTS dialog end failed after a payment order was answered", exc_info=True)
+        assert outcome is not None
+        self._store_state(service.state())
+        return SendResult(outcome.ok, outcome.reference, outcome.message)
+
+    def _store_state(self, state: bytes) -> None:
+        """Best effort: the order is at the bank now, so a failed write must not read as "nothing was sent"."""
+        try:
+            with self.ledger.writer() as session:
+                connection = session.get(BankConnection, self.connection_id)
+                if connection is not None:
+                    connection.client_state = state
+        except SQLAlchemyError:
+            log.warning("FinTS state of connection %s not stored after a payment order", self.connection_id)
+
+
+def _connection(session: Session, connection_id: int) -> BankConnection:
+    connection = session.get(BankConnection, connection_id)
+    if connection is None:
+        raise BankConnectionError(_("There is no bank connection {id}.").format(id=connection_id))
+    return connection
+
+
+def connection_for_run(ledger: Ledger, run_id: int) -> int:
+    """The connection that owns the run's debtor account: its login is the one that may pay from it."""
+    with ledger.session() as session:
+        run = get_run(session, run_id)
+        account = session.get(BankAccount, run.account_id)
+        assert account is not None
+        if account.connection_id is None:
+            raise BankConnectionError(
+                _(
+                    "The account {iban} of run {id} has no bank connection; set one up with `kontor bank add`, or "
+                    "export the run with `kontor run export {id} --out FILE.xml` and upload it in online banking."
+                ).format(iban=account.iban, id=run_id)
+            )
+        return account.connection_id
+
+
+def send_run_via_bank(
+    ledger: Ledger,
+    run_id: int,
+    *,
+    pin: str,
+    prompts: UserPrompts,
+    actor: str,
+    connection_id: int | None = None,
+    cancel: threading.Event | None = None,
+) -> SendResult:
+    """Send an approved run with TAN through its account's connection; see `payment_runs.send_run` for outcomes."""
+    if connection_id is None:
+        connection_id = connection_for_run(ledger, run_id)
+    sender = FinTSRunSender(ledger, connection_id, pin=pin, prompts=prompts, cancel=cancel)
+    return send_run(ledger, run_id, sender=sender, actor=actor)

@@ -1,0 +1,1 @@
+"""The built-in demo: a ready ledger and the demo bank's connection."""

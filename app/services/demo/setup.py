@@ -1,0 +1,113 @@
+"""`kontor demo-run`: the in-process demo bank, paying the demo ledger's open invoices, and a connection to it.
+
+The bank listens on a new port at every start, so the stored connection's URL is updated each time. The PIN is
+never stored: the user types it at the first sync, as with a real bank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBank, DemoBankServer
+from app.demobank.history import default_invoices
+from app.models.receivables import Allocation, Customer, Invoice
+from app.models.schema import BankAccount, BankConnection
+from app.services.banking.connections import ConnectionSummary, add_connection, list_connections
+from app.services.banking.prompts import TanChallenge, TanMechanismOption
+from app.services.ledger import audit
+from app.services.ledger.database import Ledger
+
+DEMO_TAN_MECHANISM = "942"  # mobileTAN: the TAN dialog shows the demo phone's SMS beside the entry field
+
+
+def open_invoice_payments(ledger: Ledger) -> list[tuple[str, str, str, Decimal]]:
+    """Receivables without any allocation, as (number, customer, IBAN, amount) for the demo bank to pay."""
+    allocated = select(Allocation.invoice_id).distinct()
+    query = (
+        select(Invoice.number, Customer.name, Customer.iban, Invoice.amount_cents)
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .where(Invoice.kind == "receivable", Invoice.cancelled.is_(False), Invoice.id.not_in(allocated))
+        .order_by(Invoice.issued_on, Invoice.number)
+    )
+    with ledger.session() as session:
+        rows = session.execute(query).all()
+    return [(number, name, iban or "", Decimal(cents) / 100) for number, name, iban, cents in rows]
+
+
+def start_demo_bank(ledger: Ledger, *, port: int = 0, seed: int = 1) -> DemoBankServer:
+    """A demo bank on 127.0.0.1 whose customers pay the ledger's open invoices, so matching has work to do.
+
+    Other customers' payments fill up to the bank's usual number, so the business account stays in credit."""
+    payments = open_invoice_payments(ledger)
+    usual = default_invoices(date.today(), seed)
+    return DemoBankServer(DemoBank(seed=seed, invoices=payments + usual[len(payments) :]), port).start()
+
+
+class _DemoSetupPrompts:
+    """Answers the one-time setup without a user: the demo bank's SMS method, its first medium, no TAN needed."""
+
+    def ask_pin(self, label: str) -> str | None:
+        return None
+
+    def choose_tan_mechanism(self, options: Sequence[TanMechanismOption]) -> str | None:
+        codes = [option.code for option in options]
+        return DEMO_TAN_MECHANISM if DEMO_TAN_MECHANISM in codes else (codes[0] if codes else None)
+
+    def choose_tan_medium(self, options: Sequence[str]) -> str | None:
+        return options[0] if options else None
+
+    def ask_tan(self, challenge: TanChallenge) -> str | None:
+        return None
+
+    def await_decoupled(self, challenge: TanChallenge, polls: int) -> bool:
+        return False
+
+    def decoupled_finished(self, challenge: TanChallenge, approved: bool) -> None:
+        return None
+
+
+def connect_demo_bank(ledger: Ledger, server: DemoBankServer, *, actor: str) -> ConnectionSummary:
+    """Create the demo connection on first use, else point the stored one at this run's URL."""
+    with ledger.session() as session, session.begin():
+        connection = session.scalar(
+            select(BankConnection).where(BankConnection.blz == DEMO_BLZ, BankConnection.login == DEMO_LOGIN)
+        )
+        if connection is not None and connection.url != server.url:
+            connection.url = server.url
+            audit.record_row(session, actor=actor, action="update", row=connection, summary=f"demo bank {server.url}")
+    if connection is None:
+        summary = add_connection(
+            ledger,
+            blz=DEMO_BLZ,
+            url=server.url,
+            login=DEMO_LOGIN,
+            pin=DEMO_PIN,
+            prompts=_DemoSetupPrompts(),
+            actor=actor,
+        )
+        _name_demo_accounts(ledger, summary)
+        return summary
+    [summary] = [c for c in list_connections(ledger) if c.blz == DEMO_BLZ and c.login == DEMO_LOGIN]
+    return summary
+
+
+def prepare_demo_bank(ledger: Ledger, *, actor: str) -> DemoBankServer:
+    """Start the bank and point the ledger's demo connection at it; the caller stops the bank."""
+    server = start_demo_bank(ledger)
+    try:
+        connect_demo_bank(ledger, server, actor=actor)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def _name_demo_accounts(ledger: Ledger, summary: ConnectionSummary) -> None:
+    """The demo BLZ is the Bundesbank's in the registry; the accounts should say whose demo they are."""
+    with ledger.session() as session, session.begin():
+        for account in session.scalars(select(BankAccount).where(BankAccount.connection_id == summary.id)):
+            account.bank_name = summary.bank_name

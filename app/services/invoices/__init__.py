@@ -1,0 +1,1 @@
+"""Invoices from the company's billing program: import and the list's summary."""

@@ -1,0 +1,1 @@
+"""Outgoing payments: orders, runs, four-eyes approval, mandates, SEPA checks and pain files."""

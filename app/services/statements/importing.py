@@ -1,0 +1,634 @@
+"""Bringing parsed statements into the ledger: accounts by IBAN, no duplicates, balance checks, returns."""
+
+from __future__ import annotations
+
+import operator
+import re
+import threading
+import zipfile
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.models.base import stored_datetime, utcnow
+from app.models.schema import BalanceSnapshot, BankAccount, Notification, StatementImport, Transaction
+from app.services.csv_safety import SafeWriter
+from app.services.formatting import format_amount, format_date, from_cents, to_cents
+from app.services.gc_pause import collector_paused
+from app.services.i18n import N_, _
+from app.services.ledger import audit
+from app.services.ledger.database import Ledger
+from app.services.private_files import make_parent, open_private
+from app.services.statements.bank_csv import CsvMapping, mapping_spec, suggested_mapping
+from app.services.statements.model import ParsedBalance, StatementFormatError
+from app.services.statements.reader import detect_format
+from app.services.statements.rows import (
+    AMOUNT_CENTS,
+    BOOKED_ON,
+    COUNTERPARTY_IBAN,
+    COUNTERPARTY_NAME,
+    CURRENCY,
+    END_TO_END_ID,
+    MANDATE_ID,
+    PURPOSE,
+    RETURN_REASON,
+    ROW_COLUMNS,
+    STATUS,
+    Row,
+    StatementRows,
+    dedupe_key,
+)
+from app.services.statements.search_index import index_transactions
+from app.services.statements.worker import read_rows
+
+RETURN_REASONS = {
+    "AC01": N_("IBAN wrong"),
+    "AC04": N_("account closed"),
+    "AC06": N_("account blocked"),
+    "AG01": N_("transaction forbidden on this account"),
+    "AM04": N_("insufficient funds"),
+    "AM05": N_("duplicate collection"),
+    "MD01": N_("no valid mandate"),
+    "MD06": N_("refund requested by the debtor"),
+    "MD07": N_("debtor deceased"),
+    "MS02": N_("refused by the debtor"),
+    "MS03": N_("reason not specified"),
+    "SL01": N_("service of the debtor's bank"),
+}
+PENDING_WINDOW = timedelta(days=5)
+
+
+class StatementImportError(ValueError):
+    """A statement that cannot be imported as a whole; names the file and what is missing."""
+
+
+class AccountNeededError(StatementImportError):
+    """The file names no usable IBAN: the user has to say which account it belongs to."""
+
+
+@dataclass(slots=True)
+class ImportResult:
+    source: str
+    format: str
+    new: int = 0
+    duplicates: int = 0
+    replaced_pending: int = 0
+    returns: int = 0
+    warnings: list[str] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)
+    import_id: int | None = None
+    error: str = ""
+    needs_account: bool = False
+    notes: list[str] = field(default_factory=list)  # how the file was read (a CSV's layout and columns)
+    mapping_guess: str = ""  # a CSV whose columns were unclear: the detector's best guess as a --map spec
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def _clean_iban(value: str) -> str:
+    return value.replace(" ", "").upper()
+
+
+_IBAN_IN_TEXT = re.compile(r"\b([A-Z]{2}\d{2}[A-Z0-9]{10,30}?)(?:[A-Z]{3})?\b")
+_BLZ_ACCOUNT = re.compile(r"^(\d{8})/0*(\d{1,10})(?:\D.*)?$")
+
+
+def statement_iban(statement: StatementRows) -> str:
+    """The account's IBAN: named in the file, or derived from an IBAN-like or German BLZ/account `:25:`."""
+    if statement.account_iban:
+        return _clean_iban(statement.account_iban)
+    number = statement.account_number.replace(" ", "").upper()
+    for candidate in _IBAN_IN_TEXT.findall(number):
+        try:
+            return str(IBAN(candidate))
+        except SchwiftyException:
+            continue
+    german = _BLZ_ACCOUNT.match(number)
+    if german:
+        try:
+            return str(IBAN.generate("DE", bank_code=german[1], account_code=german[2]))
+        except SchwiftyException:
+            return ""
+    return ""
+
+
+def _bank_of(iban: str) -> tuple[str, str]:
+    try:
+        parsed = IBAN(iban)
+        bic = parsed.bic
+        return (str(bic) if bic else ""), (parsed.bank_name or "")
+    except SchwiftyException:
+        return "", ""
+
+
+def find_or_create_account(session: Session, iban: str, *, currency: str, actor: str) -> BankAccount:
+    """Accounts are found by IBAN; new ones get bank name and BIC from schwifty's registry."""
+    iban = _clean_iban(iban)
+    account = session.scalar(select(BankAccount).where(BankAccount.iban == iban))
+    if account is not None:
+        return account
+    bic, bank_name = _bank_of(iban)
+    account = BankAccount(iban=iban, bic=bic, bank_name=bank_name, currency=currency, name=bank_name or iban)
+    session.add(account)
+    session.flush()
+    audit.record_row(session, actor=actor, action="create", row=account, summary=iban)
+    return account
+
+
+_INSERT_COLUMNS = ("id", "account_id", "import_id", "reconciliation", "created_at", *ROW_COLUMNS, "dedupe_key")
+_INSERT_SQL = (
+    f"INSERT INTO transactions ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
+)
+# The audited columns (audit.values_digest) as positions in a row tuple; account_id is not in the row.
+_AUDITED_IN_ROW = operator.itemgetter(*(ROW_COLUMNS.index(name) for name in Transaction.__audited__[1:]))
+
+
+def _insert_rows(session: Session, first_id: int, account_id: int, import_id: int, rows: list[Row]) -> None:
+    """One driver-level executemany: at a million rows the ORM's per-row parameter handling dominates."""
+    connection = session.connection()
+    created_at = stored_datetime(connection, utcnow())
+    params = [(row_id, account_id, import_id, "open", created_at, *row) for row_id, row in enumerate(rows, first_id)]
+    connection.exec_driver_sql(_INSERT_SQL, params)
+
+
+def _balance_warnings(
+    statement: StatementRows, previous_closing: ParsedBalance | None, iban: str, source: str
+) -> list[str]:
+    """Opening plus bookings must give the closing balance, and a statement must open where the last one closed."""
+    warnings = []
+    name = statement.statement_id or "?"
+    currency = statement.currency
+    if statement.opening and statement.closing and not statement.pending:
+        total = statement.opening.amount + statement.total
+        if total != statement.closing.amount:
+            warnings.append(
+                _(
+                    "{source}: statement {name} of {iban}: opening balance {opening} plus bookings {sum} "
+                    "is {total}, but the closing balance on {date} is {closing}"
+                ).format(
+                    source=source,
+                    name=name,
+                    iban=iban,
+                    opening=format_amount(statement.opening.amount, currency),
+                    sum=format_amount(statement.total, currency),
+                    total=format_amount(total, currency),
+                    date=format_date(statement.closing.on),
+                    closing=format_amount(statement.closing.amount, currency),
+                )
+            )
+    if previous_closing and statement.opening and not statement.pending:
+        if previous_closing.amount != statement.opening.amount:
+            warnings.append(
+                _(
+                    "{source}: gap before statement {name} of {iban}: the previous statement closed with "
+                    "{closing} on {closed_on}, this one opens with {opening}"
+                ).format(
+                    source=source,
+                    name=name,
+                    iban=iban,
+                    closing=format_amount(previous_closing.amount, currency),
+                    closed_on=format_date(previous_closing.on),
+                    opening=format_amount(statement.opening.amount, currency),
+                )
+            )
+    return warnings
+
+
+@dataclass(slots=True)
+class _AccountState:
+    """What an import remembers per account while statements stream in."""
+
+    account: BankAccount
+    previous_closing: ParsedBalance | None = None  # of the account's previous statement in this import
+    # (dedupe key, currency) -> copies already in the ledger / in this import so far
+    existing: dict[tuple[str, str], int] = field(default_factory=dict)
+    seen: Counter[tuple[str, str]] = field(default_factory=Counter)
+    pending: dict[int, list[tuple[int, date, str, str]]] | None = None  # by amount, see _replace_pending
+
+
+def import_statements(
+    session: Session,
+    statements: Iterable[StatementRows],
+    *,
+    source: str,
+    fmt: str,
+    actor: str,
+    account_iban: str | None = None,
+) -> ImportResult:
+    """Write statements as they arrive, in the caller's transaction: an error anywhere rolls the whole file back.
+
+    Memory is bounded by one statement, not the file: rows go into the ledger statement by statement.
+    """
+    result = ImportResult(source=source, format=fmt)
+    batch = StatementImport(source=source[:500], format=fmt, imported_by=actor)
+    session.add(batch)
+    session.flush()
+    accounts: dict[str, _AccountState] = {}
+    digests: list[list[Any]] = []
+    first_new_id = next_id = (session.scalar(select(func.max(Transaction.id))) or 0) + 1
+    for statement in statements:
+        iban = _account_of(statement, account_iban, source)
+        state = accounts.get(iban)
+        if state is None:
+            account = find_or_create_account(session, iban, currency=statement.currency, actor=actor)
+            state = accounts[iban] = _AccountState(account)
+            result.accounts.append(iban)
+        _check_currency(statement, state.account, source)
+        account_id = state.account.id
+        if statement.layout:
+            result.notes.append(
+                _("{source}: read as {layout}").format(source=statement.source or source, layout=statement.layout)
+            )
+        result.warnings += _date_warnings(statement, source)
+        result.warnings += _balance_warnings(statement, state.previous_closing, iban, source)
+        state.previous_closing = statement.closing
+        fresh = _without_duplicates(session, state, batch.id, statement.rows)
+        result.duplicates += len(statement.rows) - len(fresh)
+        if fresh:
+            # Ids are given, not returned: the write lock is ours, and a plain executemany is much faster.
+            _insert_rows(session, next_id, account_id, batch.id, fresh)
+            ids = range(next_id, next_id + len(fresh))
+            index_transactions(session, ids.start, ids.stop - 1)
+            digests += [
+                [row_id, audit.fields_digest((account_id, *_AUDITED_IN_ROW(row)))]
+                for row_id, row in zip(ids, fresh, strict=True)
+            ]
+            result.replaced_pending += _replace_pending(session, state, fresh, ids)
+            result.returns += _link_returns(
+                session, state.account, [(i, row) for i, row in zip(ids, fresh, strict=True) if row[RETURN_REASON]]
+            )
+            next_id += len(fresh)
+        _store_snapshots(session, account_id, statement, iban, source, result.warnings)
+    result.new = next_id - first_new_id
+    batch.new_count, batch.duplicate_count = result.new, result.duplicates
+    batch.warnings = "\n".join(result.warnings)
+    audit.record_import_digests(
+        session,
+        actor=actor,
+        import_id=batch.id,
+        digests=digests,
+        summary=f"{source}: {result.new} new, {result.duplicates} duplicates",
+    )
+    result.import_id = batch.id
+    return result
+
+
+def _check_currency(statement: StatementRows, account: BankAccount, source: str) -> None:
+    """An account keeps one currency: a statement or booking in another is refused, never booked as if it were."""
+    name = statement.source or source
+    if statement.currency != account.currency:
+        raise StatementImportError(
+            _(
+                "{source}: statement {name} is in {currency}, but the account {iban} is kept in {account_currency}; "
+                "nothing imported"
+            ).format(
+                source=name,
+                name=statement.statement_id or "?",
+                currency=statement.currency,
+                iban=account.iban,
+                account_currency=account.currency,
+            )
+        )
+    currency = statement.currency
+    for balance in (statement.opening, statement.closing):
+        if balance is not None and balance.currency != currency:
+            raise StatementImportError(
+                _("{source}: statement {name}: a balance in {balance_currency}, the statement in {currency}").format(
+                    source=name,
+                    name=statement.statement_id or "?",
+                    balance_currency=balance.currency,
+                    currency=currency,
+                )
+            )
+    for row in statement.rows:
+        if row[CURRENCY] != currency:
+            raise StatementImportError(
+                _(
+                    "{source}: statement {name}: the booking of {amount} on {date} is in {row_currency}, the "
+                    "statement in {currency}; nothing imported"
+                ).format(
+                    source=name,
+                    name=statement.statement_id or "?",
+                    amount=format_amount(from_cents(row[AMOUNT_CENTS]), str(row[CURRENCY])),  # type: ignore[arg-type]
+                    date=row[BOOKED_ON],
+                    row_currency=row[CURRENCY],
+                    currency=currency,
+                )
+            )
+
+
+def _date_warnings(statement: StatementRows, source: str) -> list[str]:
+    """Days after their month's end (30 Feb) taken as the month's last day; a text that may be cut off."""
+    name = statement.source or source
+    warnings = [
+        _("{source}: line {line}: the date {written} does not exist; taken as {date}").format(
+            source=name, line=line, written=written, date=format_date(on)
+        )
+        for line, written, on in statement.date_notes
+    ]
+    if statement.open_end_at:
+        warnings.append(
+            _(
+                "{source}: line {line}: the file ends without a closing balance or '-' after statement {name}: "
+                "it may be cut off; check its last bookings"
+            ).format(source=name, line=statement.open_end_at, name=statement.statement_id or "?")
+        )
+    return warnings
+
+
+def _account_of(statement: StatementRows, account_iban: str | None, source: str) -> str:
+    """The statement's IBAN, or the one the user chose for a file that names none; raises when they disagree."""
+    named = statement_iban(statement)
+    iban = named or _clean_iban(account_iban or "")
+    if not iban:
+        raise AccountNeededError(
+            _("{source}: the statement names no IBAN (account {number}); choose the account to import into").format(
+                source=statement.source or source, number=statement.account_number or "?"
+            )
+        )
+    if account_iban and named and _clean_iban(account_iban) != iban:
+        raise StatementImportError(
+            _("{source}: the statement is for {iban}, not for {chosen}").format(
+                source=statement.source or source, iban=iban, chosen=_clean_iban(account_iban)
+            )
+        )
+    return iban
+
+
+def _without_duplicates(session: Session, state: _AccountState, import_id: int, rows: list[Row]) -> list[Row]:
+    """Keep as many copies of a booking as this import has beyond those the ledger had before it.
+
+    Returns the rows to insert, each with its dedupe key appended.
+    """
+    if not rows:
+        return []
+    keyed = [
+        (*row, dedupe_key(row[BOOKED_ON], row[AMOUNT_CENTS], row[END_TO_END_ID], row[PURPOSE], row[STATUS]))  # type: ignore[arg-type]
+        for row in rows
+    ]
+    existing = state.existing
+    unknown = [row for row in keyed if (row[-1], row[CURRENCY]) not in existing]
+    if unknown:
+        first = min(row[BOOKED_ON] for row in unknown)
+        last = max(row[BOOKED_ON] for row in unknown)
+        # A key encodes its booking date, so a count found for any date range containing that date is final.
+        counted = session.execute(
+            select(Transaction.dedupe_key, Transaction.currency, func.count())
+            .where(
+                Transaction.account_id == state.account.id,
+                Transaction.booked_on.between(date.fromisoformat(first), date.fromisoformat(last)),  # type: ignore[arg-type]
+                Transaction.status != "replaced",
+                Transaction.import_id.is_distinct_from(import_id),
+            )
+            .group_by(Transaction.dedupe_key, Transaction.currency)
+        )
+        existing.update(((key, currency), count) for key, currency, count in counted)
+        for row in unknown:
+            existing.setdefault((row[-1], row[CURRENCY]), 0)  # type: ignore[arg-type]
+    seen = state.seen
+    fresh = []
+    for row in keyed:
+        key = (row[-1], row[CURRENCY])
+        seen[key] += 1  # type: ignore[index]
+        if seen[key] > existing[key]:  # type: ignore[index]
+            fresh.append(row)
+    return fresh
+
+
+def _pending_of(session: Session, account_id: int) -> dict[int, list[tuple[int, date, str, str]]]:
+    """The account's pending bookings by amount: loaded once per import, then kept up to date in memory."""
+    pending: dict[int, list[tuple[int, date, str, str]]] = defaultdict(list)
+    for row in session.execute(
+        select(
+            Transaction.id,
+            Transaction.amount_cents,
+            Transaction.booked_on,
+            Transaction.end_to_end_id,
+            Transaction.purpose,
+        ).where(Transaction.account_id == account_id, Transaction.status == "pending")
+    ):
+        pending[row.amount_cents].append((row.id, row.booked_on, row.end_to_end_id, row.purpose))
+    return pending
+
+
+def _replace_pending(session: Session, state: _AccountState, fresh: Sequence[Row], ids: range) -> int:
+    """A booked entry retires the pending one it confirms (same amount and reference, within days)."""
+    if state.pending is None:
+        state.pending = _pending_of(session, state.account.id)
+    pending = state.pending
+    for row_id, row in zip(ids, fresh, strict=True):  # this import's own pending rows count too
+        if row[STATUS] == "pending":
+            on = date.fromisoformat(row[BOOKED_ON])  # type: ignore[arg-type]
+            pending[row[AMOUNT_CENTS]].append((row_id, on, row[END_TO_END_ID], row[PURPOSE]))  # type: ignore[index]
+    retired: list[int] = []
+    if pending:
+        for row in fresh:
+            candidates = pending.get(row[AMOUNT_CENTS]) if row[STATUS] == "booked" else None  # type: ignore[call-overload]
+            for candidate in candidates or ():
+                pending_id, booked_on, end_to_end_id, purpose = candidate
+                same = end_to_end_id == row[END_TO_END_ID] if row[END_TO_END_ID] else purpose == row[PURPOSE]
+                if same and abs(booked_on - date.fromisoformat(row[BOOKED_ON])) <= PENDING_WINDOW:  # type: ignore[arg-type]
+                    retired.append(pending_id)
+                    candidates.remove(candidate)  # type: ignore[union-attr]
+                    break
+    if retired:
+        session.execute(update(Transaction).where(Transaction.id.in_(retired)).values(status="replaced"))
+    return len(retired)
+
+
+def _link_returns(session: Session, account: BankAccount, returns: list[tuple[int, Row]]) -> int:
+    """Flag R-transactions, link them to the original booking and tell the bookkeeper."""
+    for return_id, row in returns:
+        counterparty_iban, end_to_end_id, mandate_id = row[COUNTERPARTY_IBAN], row[END_TO_END_ID], row[MANDATE_ID]
+        conditions = [Transaction.counterparty_iban == counterparty_iban] if counterparty_iban else []
+        if end_to_end_id:
+            conditions.append(Transaction.end_to_end_id == end_to_end_id)
+        if mandate_id:
+            conditions.append(Transaction.mandate_id == mandate_id)
+        original = None
+        if conditions:
+            original = session.scalar(
+                select(Transaction.id)
+                .where(
+                    Transaction.account_id == account.id,
+                    Transaction.id != return_id,
+                    Transaction.amount_cents == -row[AMOUNT_CENTS],  # type: ignore[operator]
+                    Transaction.return_reason == "",
+                    Transaction.booked_on <= date.fromisoformat(row[BOOKED_ON]),  # type: ignore[arg-type]
+                    Transaction.status == "booked",
+                    or_(*conditions),
+                )
+                .order_by(Transaction.booked_on.desc(), Transaction.id.desc())
+                .limit(1)
+            )
+        if original is not None:
+            session.execute(update(Transaction).where(Transaction.id == return_id).values(return_of_id=original))
+        reason = row[RETURN_REASON]
+        session.add(
+            Notification(
+                kind="return",
+                message=_("Returned booking on {iban}: {amount} from {name}, reason {code} ({text})").format(
+                    iban=account.iban,
+                    amount=format_amount(from_cents(row[AMOUNT_CENTS]), str(row[CURRENCY])),  # type: ignore[arg-type]
+                    name=row[COUNTERPARTY_NAME] or "?",
+                    code=reason,
+                    text=_(RETURN_REASONS.get(reason, reason or "?")),  # type: ignore[arg-type]
+                ),
+            )
+        )
+    return len(returns)
+
+
+def _store_snapshots(
+    session: Session, account_id: int, statement: StatementRows, iban: str, source: str, warnings: list[str]
+) -> None:
+    """Closing balances become snapshots; a differing snapshot already in the ledger is a warning."""
+    if statement.pending:
+        return
+    for balance, kind in ((statement.opening, "opening"), (statement.closing, "closing")):
+        if balance is None:
+            continue
+        cents = to_cents(balance.amount)
+        known = session.scalars(
+            select(BalanceSnapshot.amount_cents).where(
+                BalanceSnapshot.account_id == account_id, BalanceSnapshot.balance_on == balance.on
+            )
+        ).all()
+        if known and cents not in known:
+            warnings.append(
+                _("{source}: the {kind} balance of {iban} on {date} is {amount}, the ledger has {known}").format(
+                    source=source,
+                    kind=_(kind),
+                    iban=iban,
+                    date=format_date(balance.on),
+                    amount=format_amount(balance.amount, statement.currency),
+                    known=format_amount(from_cents(known[-1]), statement.currency),
+                )
+            )
+        elif not known and kind == "closing":
+            session.add(
+                BalanceSnapshot(account_id=account_id, balance_on=balance.on, amount_cents=cents, source=source[:40])
+            )
+
+
+def file_format(path: Path) -> str:
+    if zipfile.is_zipfile(path):
+        return "zip"
+    with path.open("rb") as stream:
+        return detect_format(path.name, stream.read(4096))
+
+
+def import_statement_files(
+    ledger: Ledger,
+    paths: Sequence[Path],
+    *,
+    actor: str,
+    account_iban: str | None = None,
+    profile: str | None = None,
+    mapping: CsvMapping | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+    after_import: Callable[[Session, list[int]], None] | None = None,
+) -> list[ImportResult]:
+    """Import each file all-or-nothing; a broken file is reported and the others still go in. Blocks.
+
+    `after_import(session, new_ids)` runs in each file's transaction (automatic matching), so both commit together.
+    """
+    results = []
+    for done, path in enumerate(paths):
+        if cancel is not None and cancel.is_set():
+            break
+        if progress:
+            progress(done, len(paths))
+        try:
+            fmt = file_format(path)
+            statements = read_rows(path, fmt, profile=profile, mapping=mapping)
+            with collector_paused(), ledger.writer() as session:
+                result = import_statements(
+                    session, statements, source=path.name, fmt=fmt, actor=actor, account_iban=account_iban
+                )
+                if after_import is not None and result.new:
+                    new_ids = select(Transaction.id).where(Transaction.import_id == result.import_id)
+                    after_import(session, list(session.scalars(new_ids.order_by(Transaction.id))))
+                results.append(result)
+        except (StatementFormatError, StatementImportError) as error:
+            needs_account = isinstance(error, AccountNeededError)
+            result = ImportResult(source=path.name, format="", error=str(error), needs_account=needs_account)
+            guess = suggested_mapping(path, error) if isinstance(error, StatementFormatError) else None
+            result.mapping_guess = mapping_spec(guess) if guess else ""
+            results.append(result)
+        except OSError as error:
+            results.append(ImportResult(source=path.name, format="", error=f"{path.name}: {error.strerror}"))
+    if progress:
+        progress(len(results), len(paths))
+    return results
+
+
+def _date_filter(date_from: date | None, date_to: date | None) -> list[Any]:
+    conditions = []
+    if date_from:
+        conditions.append(Transaction.booked_on >= date_from)
+    if date_to:
+        conditions.append(Transaction.booked_on <= date_to)
+    return conditions
+
+
+def export_transactions(
+    ledger: Ledger,
+    out: Path,
+    *,
+    account_iban: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> int:
+    """UTF-8 CSV of booked transactions, oldest first, formula-safe and private; returns the number of rows."""
+    columns = [
+        "booked_on",
+        "value_on",
+        "account_iban",
+        "amount",
+        "currency",
+        "counterparty_name",
+        "counterparty_iban",
+        "counterparty_bic",
+        "purpose",
+        "end_to_end_id",
+        "mandate_id",
+        "creditor_id",
+        "bank_reference",
+        "transaction_code",
+        "status",
+        "return_reason",
+        "reconciliation",
+    ]
+    query = (
+        select(Transaction, BankAccount.iban)
+        .join(BankAccount)
+        .where(and_(Transaction.status != "replaced", *_date_filter(date_from, date_to)))
+        .order_by(Transaction.booked_on, Transaction.id)
+    )
+    if account_iban:
+        query = query.where(BankAccount.iban == _clean_iban(account_iban))
+    count = 0
+    make_parent(out)
+    partial = out.with_name(out.name + ".partial")
+    with ledger.session() as session, open_private(partial, "w", newline="", encoding="utf-8") as handle:
+        writer = SafeWriter(handle)
+        writer.writerow(columns)
+        for tx, iban in session.execute(query).yield_per(2000):
+            values = {name: getattr(tx, name, "") for name in columns}
+            values |= {"account_iban": iban, "amount": from_cents(tx.amount_cents)}
+            writer.writerow([values[name] if values[name] is not None else "" for name in columns])
+            count += 1
+    partial.replace(out)
+    return count
