@@ -19,11 +19,11 @@ from lxml import etree
 from sepaxml import SepaDD, SepaTransfer
 
 from app.services.i18n import _
+from app.services.paths import resource_path, resources_dir
 from app.services.private_files import make_parent
 
-REPO = Path(__file__).resolve().parents[2]
 # The copies shipped with the app first, then the team's shared folder beside the repository.
-XSD_DIRS = (REPO / "resources" / "xsd", REPO.parent / "shared" / "xsd")
+XSD_DIRS = (resource_path("xsd"), resources_dir().parent.parent / "shared" / "xsd")
 TRANSFER_SCHEMAS = ("pain.001.001.09", "pain.001.001.03")
 DEBIT_SCHEMAS = ("pain.008.001.08", "pain.008.001.02")
 _ELEMENT = re.compile(r"Element '\{[^}]*\}(\w+)'")
