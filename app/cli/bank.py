@@ -146,7 +146,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     """Each connection on its own; 0 all fine, 5 completed with warnings, 4 a bank refused, 3 wrong PIN (stops)."""
     from app.services.banking.connections import list_connections, sync
     from app.services.banking.fints_client import BankError, WrongPinError
-    from app.services.ledger.secrets import pin_for
+    from app.services.banking.pins import pin_for
     from app.services.payments.runs import after_statement_import
 
     prompts = _CliPrompts()

@@ -276,8 +276,8 @@ def cmd_run_export(args: argparse.Namespace) -> int:
 def cmd_run_send(args: argparse.Namespace) -> int:
     from app.cli.bank import EXIT_BANK, _bank_errors, _CliPrompts
     from app.services.banking.connections import list_connections
+    from app.services.banking.pins import pin_for
     from app.services.banking.send import connection_for_run, send_run_via_bank
-    from app.services.ledger.secrets import pin_for
 
     prompts = _CliPrompts()
 

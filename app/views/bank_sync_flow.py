@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
 from app.demobank import DemoBankServer
 from app.services.banking.connections import ConnectionSummary, list_connections, remove_connection, sync
 from app.services.banking.fints_client import BankError, Cancelled, WrongPinError
+from app.services.banking.pins import pin_for
 from app.services.formatting import format_date
 from app.services.i18n import _, ngettext
 from app.services.ledger.database import Ledger
-from app.services.ledger.secrets import pin_for
 from app.services.ledger.users import current_actor
 from app.services.payments.runs import after_statement_import
 from app.services.statements.balances import accounts_overview

@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
 
 from app.services.banking.connections import list_connections
 from app.services.banking.fints_client import Cancelled
+from app.services.banking.pins import pin_for
 from app.services.banking.send import connection_for_run, send_run_via_bank
 from app.services.i18n import N_, _, ngettext
 from app.services.ledger.database import Ledger
-from app.services.ledger.secrets import pin_for
 from app.services.payments.approvals import ApprovalSummary, approval_summary
 from app.services.payments.orders import OrderResult, debits_from_open_receivables
 from app.services.payments.runs import ExportResult, RunRow, SendResult, export_run, list_runs, submit_run

@@ -36,8 +36,9 @@ from app.services.banking.fints_client import (
     UnregisteredProductError,
     WrongPinError,
 )
+from app.services.banking.pins import pin_for
 from app.services.ledger.database import Ledger
-from app.services.ledger.secrets import pin_for, pin_key, remember_pin, remembered_pin
+from app.services.ledger.secrets import pin_key, remember_pin, remembered_pin
 
 pytest_plugins = ["test_fints_support"]  # fixtures: ledger, clock, server
 

@@ -6,12 +6,10 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
 
 import keyring
 import keyring.errors
 
-from app.services.banking.prompts import UserPrompts
 from app.services.i18n import _
 
 log = logging.getLogger(__name__)
@@ -106,25 +104,3 @@ def forget_pin(connection_key: str) -> None:
 def pin_key(blz: str, login: str) -> str:
     """The keyring name of one online banking login."""
     return f"{blz}/{login}"
-
-
-class BankLoginName(Protocol):
-    """What names a login for the keyring and the PIN prompt (a BankConnection or its summary)."""
-
-    @property
-    def blz(self) -> str: ...
-
-    @property
-    def login(self) -> str: ...
-
-    @property
-    def bank_name(self) -> str: ...
-
-
-def pin_for(connection: BankLoginName, prompts: UserPrompts) -> str | None:
-    """KONTOR_PIN for automation, else the keyring if remembered, else ask (None: the user cancelled)."""
-    from_env = os.environ.get("KONTOR_PIN")
-    if from_env:
-        return from_env
-    remembered = remembered_pin(pin_key(connection.blz, connection.login))
-    return remembered or prompts.ask_pin(f"{connection.login} @ {connection.bank_name or connection.blz}")
