@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.dashboard import DashboardSummary, dashboard_summary
 from app.services.formatting import format_amount, format_date, from_cents
 from app.services.i18n import _, current_language, ngettext
+from app.services.reports.dashboard import DashboardSummary, dashboard_summary
 from app.views.jobs import Progress
 from app.views.pages import PageContext
 from app.views.recent_transactions_model import Column, RecentTransactionsModel

@@ -8,9 +8,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from app.services.dashboard import RecentTransaction
 from app.services.formatting import format_amount, format_date, from_cents
 from app.services.i18n import N_, _
+from app.services.reports.dashboard import RecentTransaction
 
 AmountRole = Qt.ItemDataRole.UserRole + 1  # raw integer cents
 TransactionIdRole = Qt.ItemDataRole.UserRole + 2

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.services.dashboard import dashboard_summary
 from app.services.ledger.company import Strength, rate_passphrase, rename_company, suggested_ledger_path
 from app.services.ledger.database import Ledger, LedgerError
 from app.services.logs import setup_logging
 from app.services.preferences import MAX_RECENT, Preferences, load_preferences, save_preferences
+from app.services.reports.dashboard import dashboard_summary
 from app.views import application
 from app.views.errors import install_excepthook, present_error
 from app.views.main_window import MainWindow
@@ -136,6 +136,6 @@ def test_dashboard_of_an_empty_ledger_and_rename(tmp_path: Path) -> None:
 def test_view_services_import_without_qt() -> None:
     code = (
         "import sys; sys.modules['PySide6'] = None\n"
-        "import app.services.preferences, app.services.ledger.company, app.services.dashboard\n"
+        "import app.services.preferences, app.services.ledger.company, app.services.reports.dashboard\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])

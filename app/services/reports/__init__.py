@@ -1,0 +1,1 @@
+"""Read-only figures across the ledger for the start page (later: open-items lists, exports for the tax advisor)."""
