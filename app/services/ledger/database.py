@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,14 +12,11 @@ from datetime import datetime
 from pathlib import Path
 
 import sqlcipher3
-from alembic import command
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from app.models.migrations.config import alembic_config
+from app.models import migrations
 from app.models.schema import CompanySettings
 from app.services.i18n import _
 from app.services.ledger import audit, audit_anchor
@@ -29,6 +28,11 @@ log = logging.getLogger(__name__)
 LEDGER_SUFFIX = ".kontor"
 CACHE_KIB = 131072  # 128 MiB page cache: it decides the cost of encryption (PERFORMANCE.md §2)
 CHECKPOINT_WAL_BYTES = 4 << 20  # SQLite's own threshold (1000 pages); smaller logs wait for the next or the close
+# SQLCipher 4's key derivation (its defaults, which every Kontor ledger uses): done once per unlock in hashlib,
+# every connection after that is keyed with the derived raw key and skips the 0.1 s derivation.
+KDF_ITERATIONS = 256_000
+SALT_BYTES = 16
+KEY_BYTES = 32
 
 
 class LedgerError(Exception):
@@ -48,20 +52,47 @@ def _quote(passphrase: str) -> str:
     return "'" + passphrase.replace("'", "''") + "'"
 
 
-def _connect_raw(path: Path, passphrase: str) -> sqlcipher3.Connection:
-    """A keyed connection that has not touched the file yet (a wrong key writes nothing)."""
-    quoted = _quote(passphrase)  # before connecting: a refused passphrase must not create a file
+def _raw_key(passphrase: str, salt: bytes) -> str:
+    """The `PRAGMA key` value of SQLCipher's derived key and salt: a connection keyed with it derives nothing."""
+    key = hashlib.pbkdf2_hmac("sha512", passphrase.encode(), salt, KDF_ITERATIONS, KEY_BYTES)
+    return f"\"x'{key.hex()}{salt.hex()}'\""
+
+
+def _connect_keyed(path: Path, key: str) -> sqlcipher3.Connection:
+    """A connection keyed with a quoted passphrase or a raw key that has not touched the file yet."""
     conn = sqlcipher3.connect(str(path), check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA cipher_log_level = NONE")
-    conn.execute(f"PRAGMA key = {quoted}")
+    conn.execute(f"PRAGMA key = {key}")
     return conn
 
 
-def _connect_new(path: Path, passphrase: str) -> sqlcipher3.Connection:
-    """Like _connect_raw for a file about to be written: created 0600 first, so SQLite's -wal and -shm are 0600 too."""
-    _quote(passphrase)
+def _connect_new(path: Path, passphrase: str) -> tuple[sqlcipher3.Connection, str]:
+    """A connection for a new file, created 0600 first (so SQLite's -wal and -shm are 0600 too), and its raw key."""
+    _quote(passphrase)  # before creating: a refused passphrase must not create a file
+    key = _raw_key(passphrase, os.urandom(SALT_BYTES))
     create_private(path)
-    return _connect_raw(path, passphrase)
+    return _connect_keyed(path, key), key
+
+
+def _unlock(path: Path, passphrase: str) -> tuple[sqlcipher3.Connection, str]:
+    """A checked connection and the key for every later one; the passphrase is derived once, a wrong one writes nothing.
+
+    A file whose salt does not yield the key (other cipher settings) is keyed with the passphrase as it is.
+    """
+    quoted = _quote(passphrase)
+    with path.open("rb") as stream:
+        salt = stream.read(SALT_BYTES)
+    if len(salt) == SALT_BYTES:
+        key = _raw_key(passphrase, salt)
+        conn = _connect_keyed(path, key)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn, key
+        except sqlcipher3.DatabaseError:
+            conn.close()
+    conn = _connect_keyed(path, quoted)
+    _check_key(conn, path)
+    return conn, quoted
 
 
 def _companions(path: Path) -> tuple[Path, Path, Path]:
@@ -87,11 +118,10 @@ def _configure(conn: sqlcipher3.Connection) -> None:
     conn.execute("PRAGMA wal_autocheckpoint = 0")  # the ledger's _Checkpointer does it, off the writer's path
 
 
-def _head_revision() -> str:
-    script = ScriptDirectory.from_config(alembic_config(None))
-    head = script.get_current_head()
-    assert head is not None
-    return head
+def head_revision() -> str:
+    """The newest migration's revision, read from the file names (`NNNN_name.py`, revision "NNNN") without alembic."""
+    versions = Path(migrations.__file__).parent / "versions"
+    return max(path.name.partition("_")[0] for path in versions.glob("[0-9]*_*.py"))
 
 
 class _Checkpointer:
@@ -163,10 +193,10 @@ class Ledger:
         if path.exists():
             raise LedgerError(_("{path} exists already.").format(path=path))
         make_parent(path)
-        conn = _connect_new(path, passphrase)
+        conn, key = _connect_new(path, passphrase)
         _configure(conn)
         conn.close()
-        ledger = cls._from_path(path, passphrase)
+        ledger = cls._from_key(path, key)
         try:
             ledger._upgrade()
             with ledger.session() as session, session.begin():
@@ -191,15 +221,14 @@ class Ledger:
         make_parent(path)
         for companion in _companions(path):  # an older Kontor created them readable for everyone
             tighten(companion)
-        conn = _connect_raw(path, passphrase)
-        _check_key(conn, path)
+        conn, key = _unlock(path, passphrase)
         has_version = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
         ).fetchone()
         conn.close()
         if not has_version:
             raise WrongPassphraseError(path)
-        ledger = cls._from_path(path, passphrase)
+        ledger = cls._from_key(path, key)
         if migrate:
             try:
                 ledger._migrate_if_needed(passphrase)
@@ -210,9 +239,9 @@ class Ledger:
         return ledger
 
     @classmethod
-    def _from_path(cls, path: Path, passphrase: str) -> Ledger:
+    def _from_key(cls, path: Path, key: str) -> Ledger:
         def connect() -> sqlcipher3.Connection:
-            conn = _connect_raw(path, passphrase)
+            conn = _connect_keyed(path, key)
             _check_key(conn, path)
             _configure(conn)
             return conn
@@ -233,15 +262,23 @@ class Ledger:
     # -- schema --------------------------------------------------------------------------------
     def schema_revision(self) -> str | None:
         with self.engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            row = raw.execute("SELECT version_num FROM alembic_version").fetchone()
+            return row[0] if row else None
 
     def _upgrade(self) -> None:
+        """Alembic is imported here only: opening an up-to-date ledger does not load it (0.4 s)."""
+        from alembic import command
+
+        from app.models.migrations.config import alembic_config
+
         with self.engine.begin() as conn:
             command.upgrade(alembic_config(conn), "head")
 
     def _migrate_if_needed(self, passphrase: str) -> Path | None:
         current = self.schema_revision()
-        if current == _head_revision():
+        if current == head_revision():
             return None
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         backup_path = self.path.with_name(
@@ -308,7 +345,9 @@ class Ledger:
             conn.invalidate()
         self.engine.dispose()
         path = self.path
-        new_ledger = Ledger._from_path(path, new_passphrase)
+        conn, key = _unlock(path, new_passphrase)
+        conn.close()
+        new_ledger = Ledger._from_key(path, key)
         self.engine = new_ledger.engine
         self._sessions = new_ledger._sessions
         self._checkpointer = new_ledger._checkpointer
@@ -322,7 +361,7 @@ class Ledger:
         make_parent(target)
         partial = target.with_name(target.name + ".partial")
         partial.unlink(missing_ok=True)
-        destination = _connect_new(partial, passphrase)
+        destination, _key = _connect_new(partial, passphrase)
         try:
             with self.engine.connect() as conn:
                 raw = conn.connection.dbapi_connection
