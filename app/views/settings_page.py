@@ -1,4 +1,4 @@
-"""Company name (kept in the ledger, audited), the UI language (a per-user preference) and reconciliation."""
+"""Company name (kept in the ledger, audited), the UI language (a per-user preference), reconciliation, users."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from app.views.jobs import Progress
 from app.views.matching_settings_box import MatchingSettingsBox
 from app.views.pages import PageContext
 from app.views.passphrase_widgets import error_label, show_error
+from app.views.users_box import UsersBox
 
 LANGUAGES = (("de", "Deutsch"), ("en", "English"))  # each language named in itself, never translated
 
@@ -102,8 +103,10 @@ class SettingsPage(QWidget):
         layout.addWidget(language_box)
         self.matching_box = MatchingSettingsBox(context.unlocked.ledger, runner=context.runner)
         layout.addWidget(self.matching_box)
+        self.users_box = UsersBox(context.unlocked.ledger, runner=context.runner, identity=context.identity)
+        layout.addWidget(self.users_box)
         layout.addStretch(1)
-        for box in (company_box, language_box, self.matching_box):
+        for box in (company_box, language_box, self.matching_box, self.users_box):
             box.setMaximumWidth(720)
 
         self.save_button.clicked.connect(self._on_save_button_clicked)

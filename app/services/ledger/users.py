@@ -208,6 +208,34 @@ def deactivate_user(session: Session, *, name: str, by: SignedInUser) -> User:
     return user
 
 
+def reactivate_user(session: Session, *, name: str, by: SignedInUser) -> User:
+    """An admin gives a deactivated user access again, with the password they had."""
+    signed_in_user(session, by, roles=(ADMIN,))
+    user = _user(session, name)
+    user.active = True
+    user.failed_sign_ins, user.locked_until = 0, None
+    audit.record_row(session, actor=by.name, action="update", row=user, summary=f"user {name} reactivated")
+    return user
+
+
+def change_role(session: Session, *, name: str, role: str, by: SignedInUser) -> User:
+    """An admin changes what a user may do; the last active admin keeps the role, as with deactivation."""
+    signed_in_user(session, by, roles=(ADMIN,))
+    if role not in ROLES:
+        raise UserError(_("Unknown role {role}; use one of {roles}.").format(role=role, roles=", ".join(ROLES)))
+    user = _user(session, name)
+    if user.role == role:
+        return user
+    if user.role == ADMIN and user.active:
+        admins = session.scalars(select(User.id).where(User.role == ADMIN, User.active.is_(True))).all()
+        if admins == [user.id]:
+            raise UserError(_("{name} is the last active admin and stays admin.").format(name=name))
+    previous, user.role = user.role, role
+    summary = f"role of user {name}: {previous} -> {role}"
+    audit.record_row(session, actor=by.name, action="update", row=user, summary=summary)
+    return user
+
+
 def _lock_for(failures: int) -> timedelta:
     return min(FIRST_LOCK * 2 ** (failures - FREE_ATTEMPTS), LONGEST_LOCK)
 
