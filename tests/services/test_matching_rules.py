@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from app.models.schema import Allocation, LearnedPayer, Transaction
@@ -151,8 +152,15 @@ def test_two_invoices_one_digit_away_with_the_amount_stay_a_suggestion() -> None
 
 def test_a_typo_from_a_payer_known_only_by_a_similar_name_is_a_suggestion() -> None:
     invoices = [invoice(1, "RE-2026-00142", MUELLER, "250.00")]
-    result = Matcher(invoices, CUSTOMERS).match(payment("250.00", "RE-2026-00124", name="MUELLER BAU"))
+    result = Matcher(invoices, CUSTOMERS).match(payment("250.00", "RE-2026-00124", name="MUELLER BAUTEN"))
     assert suggested(result)[0] == {1}
+    assert result.why_not == "the payer is not known for Müller Bau GmbH"
+
+
+def test_a_typo_from_a_payer_named_exactly_like_the_customer_is_booked() -> None:
+    invoices = [invoice(1, "RE-2026-00142", MUELLER, "250.00")]
+    result = Matcher(invoices, CUSTOMERS).match(payment("250.00", "RE-2026-00124", name="MUELLER BAU"))
+    assert booked(result) == {1}
 
 
 # -- payer and amount alone ------------------------------------------------------------------------------------
@@ -202,11 +210,74 @@ def test_an_exact_single_with_a_combination_adding_up_as_well_is_a_suggestion() 
     assert "add up to it as well" in result.why_not
 
 
-def test_a_payer_known_only_by_name_is_not_enough() -> None:
+def test_a_payer_known_only_by_a_similar_name_is_not_enough() -> None:
     invoices = [invoice(1, "RE-2026-00041", MUELLER, "1190.00")]
-    result = Matcher(invoices, CUSTOMERS).match(payment("1190.00", "Danke", name="Müller Bau GmbH"))
+    result = Matcher(invoices, CUSTOMERS).match(payment("1190.00", "Danke", name="Müller Bauten GmbH"))
     assert suggested(result) == [{1}]
-    assert "by name only" in result.why_not
+    assert result.why_not == "the payer is not known for Müller Bau GmbH"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Müller Bau GmbH",  # as in master data
+        "MUELLER BAU",  # upper case, transliterated, legal form dropped
+        "Müller Bau GmbH & Co. KG",  # another legal form is still the name
+        "Mülelr Bau GmbH",  # two neighbouring letters swapped
+    ],
+)
+def test_a_payer_named_as_the_customer_counts_as_known(name: str) -> None:
+    invoices = [invoice(1, "RE-2026-00041", MUELLER, "1190.00"), invoice(2, "RE-2026-00042", MUELLER, "238.00")]
+    result = Matcher(invoices, CUSTOMERS).match(payment("1190.00", "Danke", name=name))
+    assert booked(result) == {1}
+    assert "payer name is that of Müller Bau GmbH, and no other customer's name resembles it" in result.best.reasons
+
+
+def test_a_payer_name_cut_by_the_bank_counts_as_known() -> None:
+    alpen = Customer(6, "10006", "Alpenblick Personalservice GmbH & Co. KG")
+    invoices = [invoice(1, "RE-2026-00041", alpen, "637.61")]
+    result = Matcher(invoices, [*CUSTOMERS, alpen]).match(
+        payment("637.61", "Zahlung", name="ALPENBLICK PERSONALSERVICE G")
+    )
+    assert booked(result) == {1}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Müller Bad GmbH",  # one letter changed: another name
+        "Müller GmbH",  # a part of the name
+        "Müller",  # cut too short to say whose
+    ],
+)
+def test_a_name_that_is_not_quite_the_customers_is_a_suggestion(name: str) -> None:
+    invoices = [invoice(1, "RE-2026-00041", MUELLER, "1190.00")]
+    result = Matcher(invoices, CUSTOMERS).match(payment("1190.00", "Danke", name=name))
+    assert suggested(result) == [{1}]
+
+
+def test_a_customer_named_alike_with_an_invoice_of_the_amount_keeps_it_a_suggestion() -> None:
+    invoices = [invoice(1, "RE-2026-00041", MUELLER, "1190.00"), invoice(2, "RE-2026-00042", NORD, "1190.00")]
+    result = Matcher(invoices, CUSTOMERS).match(payment("1190.00", "Danke", name="Müller Bau GmbH"))
+    assert sorted(map(sorted, suggested(result))) == [[1], [2]]
+    assert "Niederlassung Kiel" in result.why_not and "RE-2026-00041, RE-2026-00042" in result.why_not
+
+
+def test_two_customers_with_one_name_identify_nobody() -> None:
+    twin = Customer(6, "10006", "Müller Bau KG")
+    invoices = [invoice(1, "RE-2026-00041", MUELLER, "1190.00")]
+    result = Matcher(invoices, [*CUSTOMERS, twin]).match(payment("1190.00", "Danke", name="MÜLLER BAU"))
+    assert suggested(result) == [{1}]
+    assert "Müller Bau KG has a similar name" in result.why_not
+
+
+def test_a_customers_name_on_another_customers_account_is_a_third_party() -> None:
+    invoices = [invoice(1, "RE-2026-00041", MUELLER, "1190.00")]
+    result = Matcher(invoices, CUSTOMERS).match(
+        payment("1190.00", "Danke", name="Müller Bau GmbH", iban=SCHMIDT.ibans[0])
+    )
+    assert result.status != "auto"
+    assert result.why_not
 
 
 def test_a_number_of_another_customer_in_the_text_stops_payer_and_amount() -> None:

@@ -19,6 +19,7 @@ from itertools import islice
 from re import compile as compile_regex
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA, Levenshtein
 
 from app.services.formatting import format_amount, from_cents, to_cents
 from app.services.i18n import _
@@ -34,7 +35,7 @@ from app.services.matching.model import (
     Payment,
     Proposal,
 )
-from app.services.matching.names import normalize_iban, normalize_name
+from app.services.matching.names import fold_name, normalize_iban, normalize_name
 from app.services.matching.numbers import (
     compile_patterns,
     neighbours,
@@ -73,6 +74,8 @@ _MAX_SAME_AMOUNT = 50
 _RIVAL_STEPS = 500  # how long an exact single invoice's rival combination is looked for
 _FEW_SAME_AMOUNT = 3  # a short number and an amount this rare agree on one invoice by chance hardly ever
 _ISSUED_AFTER_BOOKING = timedelta(days=7)
+_MIN_CUT_NAME = 20  # a bank cutting the name field leaves at least this much (27 characters in old formats)
+_MIN_SWAPPED_NAME = 10  # two swapped letters in a shorter name may make another name
 _STRONG_FITS = frozenset({"exact", "skonto", "shortfall", "collective"})
 _NOBODY: frozenset[int] = frozenset()
 _GROUPS = compile_regex(r"[A-Z]+|[0-9]+")
@@ -119,7 +122,10 @@ class _Payer:
     side: _Side
     iban_customers: AbstractSet[int]
     name: str
-    learned: int | None
+    learned: int | None  # by a learned name, or by a name that is unmistakably the customer's (`identified`)
+    identified: bool
+    alike: AbstractSet[int]  # with `identified`: customers named like it, whose invoices count as rival readings
+    rival: str  # a customer named the same once normalized, which stops `identified`
     issued_by: date  # invoices issued later cannot be meant
     unrelated_word: str | None  # e.g. 'Erstattung': without an invoice number, never booked automatically
 
@@ -167,6 +173,7 @@ class Matcher:
             for amounts in side.amounts_by_customer.values():
                 amounts.sort()
         self._names = {cid: normalize_name(customer.name) for cid, customer in self._customers.items()}
+        self._alike: dict[int, frozenset[int]] = {}  # customer -> other customers with similar names
         self._by_name: dict[str, list[int]] = {}
         self._by_name_token: dict[str, list[int]] = {}
         for cid, name in self._names.items():
@@ -186,8 +193,9 @@ class Matcher:
         for iban, cid in knowledge.customer_by_iban.items():
             self._iban_customers.setdefault(normalize_iban(iban), set()).add(cid)
         self._name_cache: dict[str, list[tuple[int, float]]] = {}
-        # payer name as booked -> normalized name, learned customer, unrelated word in it
-        self._payers: dict[str, tuple[str, int | None, str | None]] = {}
+        # payer name as booked -> normalized name, learned customer, unrelated word in it, and what `_identify`
+        # says: the customer the name is, customers named alike, a customer named the same
+        self._payers: dict[str, tuple[str, int | None, str | None, tuple[int | None, frozenset[int], str]]] = {}
 
     def open_amount(self, invoice_id: int) -> Decimal:
         """What this run still considers unpaid on an invoice."""
@@ -342,20 +350,77 @@ class Matcher:
             if learned is not None and any(cid != learned for cid in self._by_name.get(name, ())):
                 learned = None  # 'Lindenhof Holzbau GmbH' and '… UG' are one learned name but two customers
             word = self._unrelated_word(payment.counterparty_name.lower())
-            known = self._payers[payment.counterparty_name] = (name, learned, word)
-        name, learned, word_in_name = known
+            identity = (None, _NOBODY, "") if learned is not None else self._identify(name, payment.counterparty_name)
+            known = self._payers[payment.counterparty_name] = (name, learned, word, identity)
+        name, learned, word_in_name, (identified, alike, rival) = known
         iban = normalize_iban(payment.counterparty_iban)
         iban_customers = self._iban_customers.get(iban, _NOBODY) if iban else _NOBODY
+        # An account known for another customer is a third party's, whatever name it carries.
+        by_name = learned is None and identified is not None and not iban_customers
         return _Payer(
             payment=payment,
             cents=abs(cents),
             side=self._sides[RECEIVABLE if cents > 0 else PAYABLE],
             iban_customers=iban_customers,
             name=name,
-            learned=learned,
+            learned=identified if by_name else learned,
+            identified=by_name,
+            alike=alike if by_name else _NOBODY,
+            rival=rival if learned is None and not iban_customers else "",
             issued_by=payment.booked_on + _ISSUED_AFTER_BOOKING,
             unrelated_word=self._unrelated_word(payment.purpose.lower()) or word_in_name,
         )
+
+    def _identify(self, name: str, raw: str) -> tuple[int | None, frozenset[int], str]:
+        """The customer a payer name unmistakably is, the customers named alike, and a customer named the same.
+
+        Unmistakable: the customer's name as banks show it (case, umlauts, legal form: equal once normalized),
+        cut by the bank's name field, or with two neighbouring letters swapped, and no other customer with
+        that name. Customers named alike ('Müller Bau Süd', a branch, the private customer of the same name)
+        do not stop it, but their open invoices count when the amount must be unique.
+        """
+        if not name:
+            return None, _NOBODY, ""
+        same = self._by_name.get(name, ())
+        if len(same) > 1:
+            return None, _NOBODY, self._customer_name(same[1])
+        if same:
+            customer_id = same[0]
+        else:
+            folded = fold_name(raw)
+            variants = [
+                cid
+                for cid, _score in self._name_candidates(name, interactive=False)
+                if _swapped(name, self._names[cid])
+                or (len(folded) >= _MIN_CUT_NAME and fold_name(self._customers[cid].name).startswith(folded))
+            ]
+            if len(variants) != 1:
+                return None, _NOBODY, ""
+            customer_id = variants[0]
+        alike = self._alike_names(customer_id)
+        if len(alike) > _MAX_KNOWN_CUSTOMERS:
+            return None, _NOBODY, self._customer_name(min(alike))
+        return customer_id, alike, ""
+
+    def _alike_names(self, customer_id: int) -> frozenset[int]:
+        """Other customers whose names resemble or contain this one's, found once per customer among those
+        sharing a name word; one more than a payer name may have before it identifies nobody."""
+        alike = self._alike.get(customer_id)
+        if alike is not None:
+            return alike
+        name = self._names[customer_id]
+        pool = {
+            cid: self._names[cid]
+            for word in set(name.split())
+            if len(word) > 2
+            for cid in self._by_name_token.get(word, ())
+            if cid != customer_id
+        }
+        found = process.extract(
+            name, pool, scorer=fuzz.token_set_ratio, score_cutoff=NAME_WEAK, limit=_MAX_KNOWN_CUSTOMERS + 1
+        )
+        alike = self._alike[customer_id] = frozenset(cid for _name, _score, cid in found)
+        return alike
 
     def _unrelated_word(self, lowered: str) -> str | None:
         """The first configured word in a lower-cased text that marks a booking without invoice."""
@@ -484,12 +549,15 @@ class Matcher:
                     number = item.invoice.number
                     if hits[item.invoice.id][1]:
                         cap = below
-                        doubt = _("{number} is found only without its leading zeros, and the payer is not known for "
-                                  "{customer}").format(number=number, customer=customer)
+                        doubt = _(
+                            "{number} is found only without its leading zeros, and the payer is not known for "
+                            "{customer}"
+                        ).format(number=number, customer=customer)
                     elif word := self._unrelated_word(payer.payment.purpose.lower()):  # 'Erstattung', not the name
                         cap = below
-                        doubt = _("'{word}' hints at a payment without invoice, and the payer is not known for "
-                                  "{customer}").format(word=word, customer=customer)
+                        doubt = _(
+                            "'{word}' hints at a payment without invoice, and the payer is not known for {customer}"
+                        ).format(word=word, customer=customer)
                     elif (
                         not _distinctive(number)
                         and len(payer.side.by_amount[item.open_cents]) > _FEW_SAME_AMOUNT
@@ -643,6 +711,7 @@ class Matcher:
         Skonto or fees) and no combination of others adding up to it, or exactly one combination.
         """
         known = self._known_customers(payer)
+        alike = payer.alike - known  # a payer known by name only: customers named alike are rival readings
         customers = set(known)
         if (not customers or interactive) and payer.name:
             customers.update(cid for cid, _score in self._name_candidates(payer.name, interactive=interactive))
@@ -650,13 +719,14 @@ class Matcher:
         singles: list[tuple[int, tuple[float, str | None], _Fit, _Open]] = []
         pools: list[tuple[int, tuple[float, str | None]]] = []  # customers with open invoices, and support
         # Every customer of a known account (branches, private and business), at most a few found by name.
-        ordered = sorted(known)[:_MAX_KNOWN_CUSTOMERS] + sorted(customers - known)
-        for customer_id in ordered[: max(len(known), _MAX_CUSTOMERS_PER_PAYMENT * (2 if interactive else 1))]:
+        ordered = sorted(known)[:_MAX_KNOWN_CUSTOMERS] + sorted(alike) + sorted(customers - known - alike)
+        wanted = max(len(known) + len(alike), _MAX_CUSTOMERS_PER_PAYMENT * (2 if interactive else 1))
+        for customer_id in ordered[:wanted]:
             open_ids = side.by_customer.get(customer_id)
             if not open_ids:
                 continue
             support = self._corroboration(payer, customer_id)
-            if support[0] <= 0:
+            if support[0] <= 0 and customer_id not in alike:
                 continue
             amounts = side.amounts_by_customer[customer_id]
             low, high = bisect_left(amounts, (payer.cents, 0)), bisect_right(amounts, (self._upper(payer.cents) + 1,))
@@ -668,7 +738,7 @@ class Matcher:
                         singles.append((customer_id, support, fit, item))
             pools.append((customer_id, support))
         # Uniqueness is judged over the customers the payer is known for (branches paying from one account).
-        judged = {cid for cid, _s in pools if cid in known} or {cid for cid, _s in pools}
+        judged = {cid for cid, _s in pools if cid in known or cid in alike} or {cid for cid, _s in pools}
         rivals = [single for single in singles if single[0] in judged]
         if singles:
             self._single_proposals(payer, singles, rivals, out, doubts=doubts, search=interactive or bool(known))
@@ -682,7 +752,7 @@ class Matcher:
                     self._add(out, payer, self._fit(payer, [only]), support=support, named=False)
             elif (pool := self._pool(customer_id, payer)).items:
                 # A name alone never books a combination: a batch looks for one only briefly, for a suggestion.
-                budget = 0 if interactive or customer_id in known else _RIVAL_STEPS
+                budget = 0 if interactive or customer_id in known or customer_id in alike else _RIVAL_STEPS
                 solutions, done = self._subsets(payer.cents, pool, steps=budget)
                 if not done and customer_id in judged:
                     incomplete = customer_id
@@ -884,6 +954,9 @@ class Matcher:
         name = customer.name if customer else str(customer_id)
         if customer_id in payer.iban_customers:
             return W_IBAN, _("payer IBAN known for {customer}").format(customer=name)
+        if payer.learned == customer_id and payer.identified:
+            text = _("payer name is that of {customer}, and no other customer's name resembles it")
+            return W_LEARNED, text.format(customer=name)
         if payer.learned == customer_id:
             return W_LEARNED, _("payer name known for {customer}").format(customer=name)
         if payer.name and customer_id in self._names:
@@ -985,6 +1058,9 @@ class Matcher:
         if not named and support[0] < W_NAME:
             score = min(score, _CAP_UNCORROBORATED)
             doubts.append(_("the payer is not known for {customer}").format(customer=customer))
+        elif not named and support[0] < W_IBAN and payer.rival:
+            text = _("the payer resembles {customer} by name only, and {rival} has a similar name")
+            doubts.append(text.format(customer=customer, rival=payer.rival))
         elif not named and support[0] < W_IBAN:
             doubts.append(
                 _("the payer resembles {customer} by name only, and is not known by IBAN or a learned name").format(
@@ -1067,6 +1143,15 @@ def _distinctive(number: str) -> bool:
     A bare five-digit number is also a postcode, a customer number or part of a tax number.
     """
     return len(_GROUPS.findall(number.upper())) > 1 or len(number_keys(number)[0]) >= _MIN_DISTINCTIVE_DIGITS
+
+
+def _swapped(first: str, second: str) -> bool:
+    """Whether two names differ only by two neighbouring letters swapped ('Mülelr'), not by a changed letter."""
+    return (
+        len(first) >= _MIN_SWAPPED_NAME
+        and OSA.distance(first, second, score_cutoff=1) == 1
+        and Levenshtein.distance(first, second, score_cutoff=2) == 2
+    )
 
 
 def _literal(text: str) -> str:

@@ -16,5 +16,10 @@ def normalize_name(name: str) -> str:
     return " ".join(word for word in text.split() if len(word) > 1)
 
 
+def fold_name(name: str) -> str:
+    """A name as written, legal form kept, without case, umlauts and punctuation: to see where a bank cut it."""
+    return " ".join(_NOT_WORD.sub(" ", name.lower().translate(_TRANSLIT)).split())
+
+
 def normalize_iban(iban: str) -> str:
     return iban.replace(" ", "").upper()
