@@ -7,12 +7,12 @@ import os
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QObject, QTranslator, Signal
 from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
 from app import __version__
-from app.demobank import DemoBankServer
 from app.services.i18n import _, set_language
 from app.services.ledger import secrets
 from app.services.ledger.database import WrongPassphraseError
@@ -20,12 +20,15 @@ from app.services.paths import data_dir
 from app.services.preferences import Preferences, load_preferences, save_preferences
 from app.views.errors import ensure_logging, install_excepthook, present_error
 from app.views.jobs import JobRunner, Progress
-from app.views.main_window import MainWindow
 from app.views.new_ledger_dialog import NewLedgerDialog
 from app.views.resources import icon, stylesheet
 from app.views.start_dialog import StartDialog
 from app.views.ui_state import APPLICATION, ORGANIZATION
 from app.views.unlock_dialog import UnlockDialog, UnlockedLedger, open_ledger
+
+if TYPE_CHECKING:
+    from app.demobank import DemoBankServer
+    from app.views.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +123,10 @@ class Controller(QObject):
     # -- the main window ---------------------------------------------------------------------------
     def _show_window(self, unlocked: UnlockedLedger) -> None:
         """Show the new window first, then close what came before, so the app never has zero windows."""
+        # Imported here: the main window brings the banking stack (fints, the demo bank), which the first
+        # window (start or unlock dialog) does not need, so it paints that much sooner.
+        from app.views.main_window import MainWindow
+
         self.preferences.remember_ledger(unlocked.path)
         save_preferences(self.preferences)
         previous = self.window

@@ -1,0 +1,56 @@
+"""The import budget of the first window: `kontor gui` paints the unlock dialog before the banking stack loads."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from app.services.ledger.database import Ledger
+from bench.process_bench import FIRST_PAINT
+
+ROOT = Path(__file__).resolve().parents[2]
+# Needed only once a ledger is open (or a migration is due): never before the first window is on screen.
+NOT_BEFORE_FIRST_PAINT = ("fints", "app.demobank", "alembic", "pyqtgraph", "app.views.main_window")
+
+_GUI = (
+    FIRST_PAINT
+    + """
+import json
+
+def report(window):
+    print(json.dumps({"window": type(window).__name__, "modules": sorted(sys.modules)}), flush=True)
+
+from app.cli import main
+main(["--ledger", sys.argv[1], "gui"])
+"""
+)
+
+
+def test_the_unlock_dialog_paints_before_the_banking_stack_is_imported(tmp_path: Path) -> None:
+    ledger = tmp_path / "firma.kontor"
+    Ledger.create(ledger, "Passphrase für den Test", company_name="Firma").close()
+    env = {key: value for key, value in os.environ.items() if key != "KONTOR_PASSPHRASE"}
+    env |= {
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _GUI, str(ledger)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    painted = json.loads(done.stdout)
+    assert painted["window"] == "UnlockDialog"
+    loaded = [
+        name
+        for name in painted["modules"]
+        for package in NOT_BEFORE_FIRST_PAINT
+        if name == package or name.startswith(package + ".")
+    ]
+    assert loaded == []
