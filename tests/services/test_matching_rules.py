@@ -316,6 +316,35 @@ def test_paying_everything_that_is_open_is_one_combination_however_many() -> Non
     assert booked(result) == set(range(1, 9))
 
 
+def test_one_invoice_named_and_the_only_rest_making_up_the_amount_are_booked() -> None:
+    invoices = [
+        invoice(1, "RE-2026-00041", MUELLER, "322.83"),
+        invoice(2, "RE-2026-00042", MUELLER, "5950.00"),
+        invoice(3, "RE-2026-00043", MUELLER, "119.00"),
+    ]
+    result = Matcher(invoices, CUSTOMERS).match(payment("6272.83", "Rechnung RE-2026-00041", iban=MUELLER.ibans[0]))
+    assert booked(result) == {1, 2}
+    assert any("the only combination of further open invoices" in reason for reason in result.best.reasons)
+
+
+def test_one_invoice_named_and_two_ways_to_make_up_the_rest_is_a_suggestion() -> None:
+    invoices = [
+        invoice(1, "RE-2026-00041", MUELLER, "322.83"),
+        invoice(2, "RE-2026-00042", MUELLER, "595.00"),
+        invoice(3, "RE-2026-00043", MUELLER, "595.00"),
+    ]
+    result = Matcher(invoices, CUSTOMERS).match(payment("917.83", "Rechnung RE-2026-00041", iban=MUELLER.ibans[0]))
+    assert {1, 2} in suggested(result) and {1, 3} in suggested(result)
+    assert result.why_not.startswith("RE-2026-00041 is named, and with it RE-2026-00042 or RE-2026-00043 add up")
+
+
+def test_one_invoice_named_by_an_unknown_payer_paying_more_is_a_suggestion() -> None:
+    invoices = [invoice(1, "RE-2026-00041", MUELLER, "322.83"), invoice(2, "RE-2026-00042", MUELLER, "5950.00")]
+    result = Matcher(invoices, CUSTOMERS).match(payment("6272.83", "Rechnung RE-2026-00041"))
+    assert result.status == "suggested"
+    assert result.why_not
+
+
 # -- every payment that is not booked says why ---------------------------------------------------------------
 
 

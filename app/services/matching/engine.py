@@ -468,7 +468,7 @@ class Matcher:
                             hits[invoice_id] = (field, loose, token)
                     if found:
                         break
-        self._number_proposals(payer, hits, proposals)
+        self._number_proposals(payer, hits, proposals, doubts=doubts)
         # A typo often yields another existing number (numbering is dense): look for the intended one.
         # Also behind a named invoice the amount does not settle: a partial payment, or a typo of another one?
         # A batch skips it where no invoice could fit: an unknown payer and no open invoice of this amount.
@@ -516,7 +516,12 @@ class Matcher:
         return [(i, True) for i in side.by_stripped.get(keys[-1], ())]
 
     def _number_proposals(
-        self, payer: _Payer, hits: dict[int, tuple[str, bool, str]], out: dict[tuple[int, ...], Proposal]
+        self,
+        payer: _Payer,
+        hits: dict[int, tuple[str, bool, str]],
+        out: dict[tuple[int, ...], Proposal],
+        *,
+        doubts: list[str],
     ) -> None:
         """Invoices named in the payment: each alone, and together per customer as a collective payment.
 
@@ -592,6 +597,8 @@ class Matcher:
                 self._add(
                     out, payer, fit, support=own, number=number_reason, extra=extra, named=True, cap=cap, doubt=doubt
                 )
+                if len(hits) == 1 and support[0] >= W_IBAN and fit.kind == "overpayment" and not fit.weight:
+                    self._named_combinations(payer, item, number_reason, support, out, doubts=doubts)
             if len(items) > 1:
                 items.sort(key=lambda i: (i.invoice.issued_on, i.invoice.id))
                 numbers = ", ".join(i.invoice.number for i in items)
@@ -601,6 +608,63 @@ class Matcher:
                 # Named together but not settled together: which of them the payment leaves open is a guess.
                 cap = None if fit.kind in _STRONG_FITS else below
                 self._add(out, payer, fit, support=support, number=number, named=True, cap=cap)
+
+    def _named_combinations(
+        self,
+        payer: _Payer,
+        item: _Open,
+        number: tuple[float, str],
+        support: tuple[float, str | None],
+        out: dict[tuple[int, ...], Proposal],
+        *,
+        doubts: list[str],
+    ) -> None:
+        """One invoice named, several paid: the known payer's other open invoices that make up the rest of the
+        amount; booked only when exactly one invoice or one combination of them does."""
+        rest = payer.cents - item.open_cents
+        customer_id = item.invoice.customer_id
+        amounts = payer.side.amounts_by_customer.get(customer_id, [])
+        low, high = bisect_left(amounts, (rest, 0)), bisect_left(amounts, (rest + 1,))
+        readings = [
+            [other]
+            for _cents, invoice_id in amounts[low:high]
+            if invoice_id != item.invoice.id and (other := self._usable(invoice_id, payer)) is not None
+        ]
+        solutions, complete = self._subsets(rest, self._pool(customer_id, payer), without=item)
+        readings += solutions
+        if not readings:
+            return
+        unique = complete and len(readings) == 1
+        below = self.config.auto_threshold - _CAP_BELOW_AUTO
+        customer = self._customer_name(customer_id)
+        for reading in readings[:2]:
+            combination = sorted([item, *reading], key=lambda i: i.rank)
+            extra = []
+            if unique:
+                text = _(
+                    "{number} and the only combination of further open invoices of {customer} that makes up the amount"
+                )
+                extra.append((W_UNIQUE, text.format(number=item.invoice.number, customer=customer)))
+            fit = self._fit(payer, combination)
+            self._add(
+                out, payer, fit, support=support, number=number, extra=extra, named=True, cap=None if unique else below
+            )
+        amount = format_amount(from_cents(payer.cents))
+        if len(readings) > 1:
+            doubts.append(
+                _("{number} is named, and with it {first} or {second} add up to {amount}").format(
+                    number=item.invoice.number,
+                    first=_numbers(readings[0], joiner=" + "),
+                    second=_numbers(readings[1], joiner=" + "),
+                    amount=amount,
+                )
+            )
+        elif not complete:
+            doubts.append(
+                _("too many open invoices of {customer} to rule out a combination adding up to {amount}").format(
+                    customer=customer, amount=amount
+                )
+            )
 
     def _typo_proposals(
         self,
