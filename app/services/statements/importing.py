@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import operator
 import re
 import threading
@@ -16,6 +17,7 @@ from typing import Any
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.models.base import stored_datetime, utcnow
@@ -46,7 +48,7 @@ from app.services.statements.rows import (
     StatementRows,
     dedupe_key,
 )
-from app.services.statements.search_index import index_transactions
+from app.services.statements.search_index import index_pending
 from app.services.statements.worker import read_rows
 
 RETURN_REASONS = {
@@ -64,6 +66,8 @@ RETURN_REASONS = {
     "SL01": N_("service of the debtor's bank"),
 }
 PENDING_WINDOW = timedelta(days=5)
+
+log = logging.getLogger(__name__)
 
 
 class StatementImportError(ValueError):
@@ -224,10 +228,12 @@ def import_statements(
     fmt: str,
     actor: str,
     account_iban: str | None = None,
+    index: bool = True,
 ) -> ImportResult:
     """Write statements as they arrive, in the caller's transaction: an error anywhere rolls the whole file back.
 
     Memory is bounded by one statement, not the file: rows go into the ledger statement by statement.
+    Without `index`, the caller brings the search index up to date (index_pending) after its commit.
     """
     result = ImportResult(source=source, format=fmt)
     batch = StatementImport(source=source[:500], format=fmt, imported_by=actor)
@@ -258,7 +264,6 @@ def import_statements(
             # Ids are given, not returned: the write lock is ours, and a plain executemany is much faster.
             _insert_rows(session, next_id, account_id, batch.id, fresh)
             ids = range(next_id, next_id + len(fresh))
-            index_transactions(session, ids.start, ids.stop - 1)
             digests += [
                 [row_id, audit.fields_digest((account_id, *_AUDITED_IN_ROW(row)))]
                 for row_id, row in zip(ids, fresh, strict=True)
@@ -270,6 +275,8 @@ def import_statements(
             next_id += len(fresh)
         _store_snapshots(session, account_id, statement, iban, source, result.warnings)
     result.new = next_id - first_new_id
+    if index and result.new:
+        index_pending(session)
     batch.new_count, batch.duplicate_count = result.new, result.duplicates
     batch.warnings = "\n".join(result.warnings)
     audit.record_import_digests(
@@ -543,6 +550,8 @@ def import_statement_files(
     """Import each file all-or-nothing; a broken file is reported and the others still go in. Blocks.
 
     `after_import(session, new_ids)` runs in each file's transaction (automatic matching), so both commit together.
+    The search index follows the commits in a transaction of its own, in one bulk insert; rows it missed
+    (a crash in between) are indexed by the next import.
     """
     results = []
     for done, path in enumerate(paths):
@@ -555,7 +564,7 @@ def import_statement_files(
             statements = read_rows(path, fmt, profile=profile, mapping=mapping)
             with collector_paused(), ledger.writer() as session:
                 result = import_statements(
-                    session, statements, source=path.name, fmt=fmt, actor=actor, account_iban=account_iban
+                    session, statements, source=path.name, fmt=fmt, actor=actor, account_iban=account_iban, index=False
                 )
                 if after_import is not None and result.new:
                     new_ids = select(Transaction.id).where(Transaction.import_id == result.import_id)
@@ -569,9 +578,19 @@ def import_statement_files(
             results.append(result)
         except OSError as error:
             results.append(ImportResult(source=path.name, format="", error=f"{path.name}: {error.strerror}"))
+    _index_after_commit(ledger)
     if progress:
         progress(len(results), len(paths))
     return results
+
+
+def _index_after_commit(ledger: Ledger) -> None:
+    """Index the committed rows for search; a failure leaves them for the next import, they are stored already."""
+    try:
+        with ledger.writer() as session:
+            index_pending(session)
+    except SQLAlchemyError as error:
+        log.warning("search index not brought up to date, the next import does it: %s", error)
 
 
 def _date_filter(date_from: date | None, date_to: date | None) -> list[Any]:

@@ -1,0 +1,76 @@
+"""The search index after an import: built after the commit, and rows it missed are indexed by the next import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from app.services.ledger.database import Ledger
+from app.services.statements import importing
+from app.services.statements.importing import import_statement_files, import_statements
+from app.services.statements.worker import read_rows
+from bench.statement_data import write_mt940
+
+PASS = "Suchindex-Test"
+
+
+def _indexed(ledger: Ledger, word: str = "") -> int:
+    """How many transactions the search index has, or how many of them contain `word`."""
+    query = "SELECT count(*) FROM transactions_fts" + (" WHERE transactions_fts MATCH :word" if word else "")
+    with ledger.session() as session:
+        return session.execute(text(query), {"word": f'"{word}"'}).scalar_one()
+
+
+def _stored(ledger: Ledger) -> int:
+    with ledger.session() as session:
+        return session.execute(text("SELECT count(*) FROM transactions")).scalar_one()
+
+
+def test_an_imported_file_is_searchable(tmp_path: Path) -> None:
+    ledger = Ledger.create(tmp_path / "firma.kontor", PASS, company_name="Firma")
+    try:
+        [result] = import_statement_files(ledger, [write_mt940(tmp_path / "a.sta", 2500)], actor="test")
+        assert result.new == 2500
+        assert _indexed(ledger) == 2500
+        assert _indexed(ledger, "000042") == 1  # purpose "Rechnung RE-2020-000042 ..."
+    finally:
+        ledger.close()
+
+
+def test_rows_committed_before_their_index_are_indexed_by_the_next_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "firma.kontor"
+    ledger = Ledger.create(path, PASS, company_name="Firma")
+    with monkeypatch.context() as crash:  # the process ends between the import's commit and the index
+        crash.setattr(importing, "_index_after_commit", lambda ledger: None)
+        import_statement_files(ledger, [write_mt940(tmp_path / "a.sta", 1500)], actor="test")
+    ledger.close()
+    ledger = Ledger.open(path, PASS)
+    try:
+        assert (_stored(ledger), _indexed(ledger)) == (1500, 0)  # the import is durable without its index
+        [result] = import_statement_files(ledger, [write_mt940(tmp_path / "b.sta", 1200, seed=8)], actor="test")
+        assert result.new == 1200
+        assert (_stored(ledger), _indexed(ledger)) == (2700, 2700)
+        assert _indexed(ledger, "000042") == 2  # one booking of each file
+    finally:
+        ledger.close()
+
+
+def test_an_import_in_the_callers_transaction_indexes_in_it(tmp_path: Path) -> None:
+    """The bank sync imports inside its own transaction: its rows are indexed there, and go if it rolls back."""
+    ledger = Ledger.create(tmp_path / "firma.kontor", PASS, company_name="Firma")
+    file = write_mt940(tmp_path / "a.sta", 300)
+    try:
+        with pytest.raises(RuntimeError), ledger.writer() as session:
+            import_statements(session, read_rows(file, "mt940"), source="sync", fmt="mt940", actor="test")
+            raise RuntimeError("the sync fails later")
+        assert (_stored(ledger), _indexed(ledger)) == (0, 0)
+        with ledger.writer() as session:
+            result = import_statements(session, read_rows(file, "mt940"), source="sync", fmt="mt940", actor="test")
+        assert result.new == 300
+        assert (_stored(ledger), _indexed(ledger)) == (300, 300)
+    finally:
+        ledger.close()
