@@ -69,6 +69,7 @@ _HEAD = 3  # a typo that leaves these first characters alone keeps a beginning s
 _NAME_TOKEN_MAX_CUSTOMERS = 200
 _MAX_CUSTOMERS_PER_PAYMENT = 3
 _MAX_KNOWN_CUSTOMERS = 8
+_MAX_ALIKE = 20  # customers named alike whose invoices a name-identified payer's amount is checked against
 _MAX_AMOUNT_ONLY = 10
 _MAX_SAME_AMOUNT = 50
 _RIVAL_STEPS = 500  # how long an exact single invoice's rival combination is looked for
@@ -122,10 +123,10 @@ class _Payer:
     side: _Side
     iban_customers: AbstractSet[int]
     name: str
-    learned: int | None  # by a learned name, or by a name that is unmistakably the customer's (`identified`)
-    identified: bool
-    alike: AbstractSet[int]  # with `identified`: customers named like it, whose invoices count as rival readings
-    rival: str  # a customer named the same once normalized, which stops `identified`
+    learned: int | None
+    named: AbstractSet[int]  # customers the payer name unmistakably is, when the account is not known (`_identify`)
+    alike: AbstractSet[int]  # customers named like them, whose invoices count as rival readings
+    rival: str  # a customer named like them that stopped `named`, there being too many
     issued_by: date  # invoices issued later cannot be meant
     unrelated_word: str | None  # e.g. 'Erstattung': without an invoice number, never booked automatically
 
@@ -174,6 +175,7 @@ class Matcher:
                 amounts.sort()
         self._names = {cid: normalize_name(customer.name) for cid, customer in self._customers.items()}
         self._alike: dict[int, frozenset[int]] = {}  # customer -> other customers with similar names
+        self._identities: dict[str, tuple[frozenset[int], frozenset[int], str]] = {}  # payer name -> `_identify`
         self._by_name: dict[str, list[int]] = {}
         self._by_name_token: dict[str, list[int]] = {}
         for cid, name in self._names.items():
@@ -193,9 +195,8 @@ class Matcher:
         for iban, cid in knowledge.customer_by_iban.items():
             self._iban_customers.setdefault(normalize_iban(iban), set()).add(cid)
         self._name_cache: dict[str, list[tuple[int, float]]] = {}
-        # payer name as booked -> normalized name, learned customer, unrelated word in it, and what `_identify`
-        # says: the customer the name is, customers named alike, a customer named the same
-        self._payers: dict[str, tuple[str, int | None, str | None, tuple[int | None, frozenset[int], str]]] = {}
+        # payer name as booked -> normalized name, learned customer, unrelated word in it
+        self._payers: dict[str, tuple[str, int | None, str | None]] = {}
 
     def open_amount(self, invoice_id: int) -> Decimal:
         """What this run still considers unpaid on an invoice."""
@@ -350,76 +351,86 @@ class Matcher:
             if learned is not None and any(cid != learned for cid in self._by_name.get(name, ())):
                 learned = None  # 'Lindenhof Holzbau GmbH' and '… UG' are one learned name but two customers
             word = self._unrelated_word(payment.counterparty_name.lower())
-            identity = (None, _NOBODY, "") if learned is not None else self._identify(name, payment.counterparty_name)
-            known = self._payers[payment.counterparty_name] = (name, learned, word, identity)
-        name, learned, word_in_name, (identified, alike, rival) = known
+            known = self._payers[payment.counterparty_name] = (name, learned, word)
+        name, learned, word_in_name = known
         iban = normalize_iban(payment.counterparty_iban)
         iban_customers = self._iban_customers.get(iban, _NOBODY) if iban else _NOBODY
+        named, alike, rival = _NOBODY, _NOBODY, ""
         # An account known for another customer is a third party's, whatever name it carries.
-        by_name = learned is None and identified is not None and not iban_customers
+        if learned is None and not iban_customers and name:
+            identity = self._identities.get(payment.counterparty_name)
+            if identity is None:
+                identity = self._identities[payment.counterparty_name] = self._identify(name, payment.counterparty_name)
+            named, alike, rival = identity
         return _Payer(
             payment=payment,
             cents=abs(cents),
             side=self._sides[RECEIVABLE if cents > 0 else PAYABLE],
             iban_customers=iban_customers,
             name=name,
-            learned=identified if by_name else learned,
-            identified=by_name,
-            alike=alike if by_name else _NOBODY,
-            rival=rival if learned is None and not iban_customers else "",
+            learned=learned,
+            named=named,
+            alike=alike,
+            rival=rival,
             issued_by=payment.booked_on + _ISSUED_AFTER_BOOKING,
             unrelated_word=self._unrelated_word(payment.purpose.lower()) or word_in_name,
         )
 
-    def _identify(self, name: str, raw: str) -> tuple[int | None, frozenset[int], str]:
-        """The customer a payer name unmistakably is, the customers named alike, and a customer named the same.
+    def _identify(self, name: str, raw: str) -> tuple[frozenset[int], frozenset[int], str]:
+        """The customers a payer name unmistakably is, the customers named alike, and a similar name that stopped it.
 
-        Unmistakable: the customer's name as banks show it (case, umlauts, legal form: equal once normalized),
-        cut by the bank's name field, or with two neighbouring letters swapped, and no other customer with
-        that name. Customers named alike ('Müller Bau Süd', a branch, the private customer of the same name)
-        do not stop it, but their open invoices count when the amount must be unique.
+        Unmistakable: a customer's name as banks show it (case, umlauts, legal form: equal once normalized, so
+        'Müller Bau GmbH' and 'Müller Bau KG' are both meant), cut by the bank's name field, or with two
+        neighbouring letters swapped. Customers named alike ('Müller Bau Süd', a branch, the private customer
+        of the same name) do not stop it, but their open invoices count when the amount must be unique; more
+        than a few customers named alike do.
         """
-        if not name:
-            return None, _NOBODY, ""
-        same = self._by_name.get(name, ())
-        if len(same) > 1:
-            return None, _NOBODY, self._customer_name(same[1])
-        if same:
-            customer_id = same[0]
-        else:
+        named: Sequence[int] = self._by_name.get(name, ())
+        if not named:
             folded = fold_name(raw)
-            variants = [
-                cid
+            meant = {
+                self._names[cid]
                 for cid, _score in self._name_candidates(name, interactive=False)
                 if _swapped(name, self._names[cid])
                 or (len(folded) >= _MIN_CUT_NAME and fold_name(self._customers[cid].name).startswith(folded))
-            ]
-            if len(variants) != 1:
-                return None, _NOBODY, ""
-            customer_id = variants[0]
-        alike = self._alike_names(customer_id)
-        if len(alike) > _MAX_KNOWN_CUSTOMERS:
-            return None, _NOBODY, self._customer_name(min(alike))
-        return customer_id, alike, ""
+            }
+            if len(meant) != 1:
+                return _NOBODY, _NOBODY, ""
+            named = self._by_name[meant.pop()]
+        alike = frozenset(other for cid in named for other in self._alike_names(cid)) - set(named)
+        if len(named) > _MAX_KNOWN_CUSTOMERS or len(named) + len(alike) > _MAX_ALIKE:
+            return _NOBODY, _NOBODY, self._customer_name(min(alike or named))
+        return frozenset(named), alike, ""
 
     def _alike_names(self, customer_id: int) -> frozenset[int]:
-        """Other customers whose names resemble or contain this one's, found once per customer among those
-        sharing a name word; one more than a payer name may have before it identifies nobody."""
+        """Other customers whose names resemble this one's or contain it or are part of it ('Mia Albrecht',
+        'Mia Albrecht Reinigung'), found once per customer among those sharing a name word; at most one more
+        than a payer name may have before it identifies nobody."""
         alike = self._alike.get(customer_id)
         if alike is not None:
             return alike
         name = self._names[customer_id]
+        words = set(name.split())
         pool = {
             cid: self._names[cid]
-            for word in set(name.split())
+            for word in words
             if len(word) > 2
             for cid in self._by_name_token.get(word, ())
             if cid != customer_id
         }
-        found = process.extract(
-            name, pool, scorer=fuzz.token_set_ratio, score_cutoff=NAME_WEAK, limit=_MAX_KNOWN_CUSTOMERS + 1
-        )
-        alike = self._alike[customer_id] = frozenset(cid for _name, _score, cid in found)
+        found = {
+            cid
+            for _name, _score, cid in process.extract(
+                name, pool, scorer=fuzz.token_sort_ratio, score_cutoff=NAME_WEAK, limit=_MAX_ALIKE + 1
+            )
+        }
+        for cid, other in pool.items():
+            if len(found) > _MAX_ALIKE:
+                break
+            other_words = set(other.split())
+            if other_words <= words or words <= other_words:
+                found.add(cid)
+        alike = self._alike[customer_id] = frozenset(found)
         return alike
 
     def _unrelated_word(self, lowered: str) -> str | None:
@@ -759,11 +770,11 @@ class Matcher:
         return found
 
     def _known_customers(self, payer: _Payer) -> set[int]:
-        """The customers the payer is known to be, by IBAN (master data or learned) or by a learned name."""
+        """The customers the payer is known to be: by IBAN (master data or learned), learned name or their name."""
         known = set(payer.iban_customers)
         if payer.learned is not None:
             known.add(payer.learned)
-        return known
+        return known | payer.named
 
     def _customer_proposals(
         self, payer: _Payer, out: dict[tuple[int, ...], Proposal], *, interactive: bool, doubts: list[str]
@@ -816,7 +827,7 @@ class Matcher:
                     self._add(out, payer, self._fit(payer, [only]), support=support, named=False)
             elif (pool := self._pool(customer_id, payer)).items:
                 # A name alone never books a combination: a batch looks for one only briefly, for a suggestion.
-                budget = 0 if interactive or customer_id in known or customer_id in alike else _RIVAL_STEPS
+                budget = 0 if interactive or customer_id in known else _RIVAL_STEPS
                 solutions, done = self._subsets(payer.cents, pool, steps=budget)
                 if not done and customer_id in judged:
                     incomplete = customer_id
@@ -1018,9 +1029,8 @@ class Matcher:
         name = customer.name if customer else str(customer_id)
         if customer_id in payer.iban_customers:
             return W_IBAN, _("payer IBAN known for {customer}").format(customer=name)
-        if payer.learned == customer_id and payer.identified:
-            text = _("payer name is that of {customer}, and no other customer's name resembles it")
-            return W_LEARNED, text.format(customer=name)
+        if customer_id in payer.named:
+            return W_LEARNED, _("payer name is that of {customer}").format(customer=name)
         if payer.learned == customer_id:
             return W_LEARNED, _("payer name known for {customer}").format(customer=name)
         if payer.name and customer_id in self._names:
@@ -1033,6 +1043,7 @@ class Matcher:
             return W_CONFLICT, _("payer IBAN belongs to another customer")
         if payer.name and (
             payer.learned is not None
+            or payer.named
             or any(score >= NAME_STRONG for _cid, score in self._name_candidates(payer.name, interactive=False))
         ):
             return W_CONFLICT, _("payer name belongs to another customer")
