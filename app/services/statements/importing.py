@@ -157,11 +157,16 @@ _INSERT_SQL = (
 _AUDITED_IN_ROW = operator.itemgetter(*(ROW_COLUMNS.index(name) for name in Transaction.__audited__[1:]))
 
 
-def _insert_rows(session: Session, first_id: int, account_id: int, import_id: int, rows: list[Row]) -> None:
+def _insert_rows(
+    session: Session, first_id: int, account_id: int, import_id: int, rows: list[Row], keys: list[str]
+) -> None:
     """One driver-level executemany: at a million rows the ORM's per-row parameter handling dominates."""
     connection = session.connection()
     created_at = stored_datetime(connection, utcnow())
-    params = [(row_id, account_id, import_id, "open", created_at, *row) for row_id, row in enumerate(rows, first_id)]
+    params = [
+        (row_id, account_id, import_id, "open", created_at, *row, key)
+        for row_id, row, key in zip(range(first_id, first_id + len(rows)), rows, keys, strict=True)
+    ]
     connection.exec_driver_sql(_INSERT_SQL, params)
 
 
@@ -258,11 +263,11 @@ def import_statements(
         result.warnings += _date_warnings(statement, source)
         result.warnings += _balance_warnings(statement, state.previous_closing, iban, source)
         state.previous_closing = statement.closing
-        fresh = _without_duplicates(session, state, batch.id, statement.rows)
+        fresh, keys = _without_duplicates(session, state, batch.id, statement.rows)
         result.duplicates += len(statement.rows) - len(fresh)
         if fresh:
             # Ids are given, not returned: the write lock is ours, and a plain executemany is much faster.
-            _insert_rows(session, next_id, account_id, batch.id, fresh)
+            _insert_rows(session, next_id, account_id, batch.id, fresh, keys)
             ids = range(next_id, next_id + len(fresh))
             digests += [
                 [row_id, audit.fields_digest((account_id, *_AUDITED_IN_ROW(row)))]
@@ -372,24 +377,27 @@ def _account_of(statement: StatementRows, account_iban: str | None, source: str)
     return iban
 
 
-def _without_duplicates(session: Session, state: _AccountState, import_id: int, rows: list[Row]) -> list[Row]:
+def _without_duplicates(
+    session: Session, state: _AccountState, import_id: int, rows: list[Row]
+) -> tuple[list[Row], list[str]]:
     """Keep as many copies of a booking as this import has beyond those the ledger had before it.
 
-    Returns the rows to insert, each with its dedupe key appended.
+    Returns the rows to insert and their dedupe keys.
     """
     if not rows:
-        return []
-    keyed = [
-        (*row, dedupe_key(row[BOOKED_ON], row[AMOUNT_CENTS], row[END_TO_END_ID], row[PURPOSE], row[STATUS]))  # type: ignore[arg-type]
+        return [], []
+    keys = [
+        dedupe_key(row[BOOKED_ON], row[AMOUNT_CENTS], row[END_TO_END_ID], row[PURPOSE], row[STATUS])  # type: ignore[arg-type]
         for row in rows
     ]
+    counted: list[tuple[str, str]] = list(zip(keys, [row[CURRENCY] for row in rows], strict=True))  # type: ignore[arg-type]
     existing = state.existing
-    unknown = [row for row in keyed if (row[-1], row[CURRENCY]) not in existing]
+    unknown = [position for position, key in enumerate(counted) if key not in existing]
     if unknown:
-        first = min(row[BOOKED_ON] for row in unknown)
-        last = max(row[BOOKED_ON] for row in unknown)
+        first = min(rows[position][BOOKED_ON] for position in unknown)  # type: ignore[type-var]
+        last = max(rows[position][BOOKED_ON] for position in unknown)  # type: ignore[type-var]
         # A key encodes its booking date, so a count found for any date range containing that date is final.
-        counted = session.execute(
+        found = session.execute(
             select(Transaction.dedupe_key, Transaction.currency, func.count())
             .where(
                 Transaction.account_id == state.account.id,
@@ -399,17 +407,20 @@ def _without_duplicates(session: Session, state: _AccountState, import_id: int, 
             )
             .group_by(Transaction.dedupe_key, Transaction.currency)
         )
-        existing.update(((key, currency), count) for key, currency, count in counted)
-        for row in unknown:
-            existing.setdefault((row[-1], row[CURRENCY]), 0)  # type: ignore[arg-type]
+        existing.update(((key, currency), count) for key, currency, count in found)
+        for position in unknown:
+            existing.setdefault(counted[position], 0)
     seen = state.seen
-    fresh = []
-    for row in keyed:
-        key = (row[-1], row[CURRENCY])
-        seen[key] += 1  # type: ignore[index]
-        if seen[key] > existing[key]:  # type: ignore[index]
+    if not any(map(existing.__getitem__, counted)):  # the usual case: none of these bookings is in the ledger
+        seen.update(counted)
+        return rows, keys
+    fresh, fresh_keys = [], []
+    for row, key in zip(rows, counted, strict=True):
+        seen[key] += 1
+        if seen[key] > existing[key]:
             fresh.append(row)
-    return fresh
+            fresh_keys.append(key[0])
+    return fresh, fresh_keys
 
 
 def _pending_of(session: Session, account_id: int) -> dict[int, list[tuple[int, date, str, str]]]:
