@@ -20,7 +20,9 @@ def test_small_benchmark_meets_precision_and_recall_targets() -> None:
     assert total.payments == 8_000
     assert total.true_pairs > 3_000
     assert total.precision >= 0.999, total
-    assert total.recall >= 0.93, total
+    assert total.recall >= 0.95, total
+    # Payers named as the customer, from accounts Kontor does not know: booked when the amount is unique.
+    assert quality["no_reference_unknown_payer"].recall >= 0.85, quality["no_reference_unknown_payer"]
     assert quality["unrelated"].auto == 0
     for kind in LISTED_KINDS:
         assert quality[kind].true_pairs >= 50, kind  # enough of each kind to mean something
