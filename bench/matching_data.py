@@ -457,7 +457,7 @@ def _pay_receivable(
         reference = gen.typo(invoice.number)
         if kind == "typo_reference_unknown_payer":
             payer, iban = gen.payer_name(customer.name), gen.iban()
-    elif kind.startswith("no_reference") or kind == "collective_unlisted":
+    elif kind.startswith(("no_reference", "collective_unlisted")):  # the same amounts kind too: its name says so
         reference = ""
         if kind == "no_reference_unknown_payer":
             payer, iban = gen.payer_name(customer.name), gen.iban()
@@ -492,7 +492,7 @@ def _pay_receivable(
     if reference and rng.random() < 0.25:
         end_to_end = reference.replace("-", "").replace("/", "").replace(", ", "-").replace(" ", "")[:35]
     purpose = gen.purpose(reference, customer) if reference else gen.no_reference(customer)
-    if kind == "collective_unlisted":
+    if kind.startswith("collective_unlisted"):
         purpose = rng.choice(("Sammelüberweisung", "Ausgleich offene Posten", "Zahlung lt. Aufstellung", "Danke"))
     gen.add_payment(
         kind, [i.id for i in group], Payment(gen.new_id(), booked, amount, payer, iban, purpose, end_to_end)

@@ -210,6 +210,32 @@ def test_an_exact_single_with_a_combination_adding_up_as_well_is_a_suggestion() 
     assert "add up to it as well" in result.why_not
 
 
+def test_two_invoices_adding_up_among_many_open_ones_keep_an_exact_single_a_suggestion() -> None:
+    many = [invoice(i, f"RE-2026-{i:05d}", MUELLER, f"{10 + i}.17", issued_on=date(2026, 1, 2)) for i in range(10, 70)]
+    invoices = [
+        *many,
+        invoice(1, "RE-2026-00001", MUELLER, "2975.00"),
+        invoice(2, "RE-2026-00002", MUELLER, "1785.00"),
+        invoice(3, "RE-2026-00003", MUELLER, "1190.00"),
+    ]
+    result = Matcher(invoices, CUSTOMERS).match(payment("2975.00", "Zahlung lt. Aufstellung", iban=MUELLER.ibans[0]))
+    assert {1} in suggested(result) and {2, 3} in suggested(result)
+    assert "RE-2026-00002 + RE-2026-00003 add up to it as well" in result.why_not
+
+
+def test_fees_on_a_branchs_invoice_against_an_exact_pair_of_the_parents_is_a_suggestion() -> None:
+    invoices = [
+        invoice(1, "RE-2026-00001", NORD, "2515.13"),
+        invoice(2, "RE-2026-00002", MUELLER, "2000.00"),
+        invoice(3, "RE-2026-00003", MUELLER, "515.11"),
+    ]
+    result = Matcher(invoices, CUSTOMERS).match(payment("2515.11", "Zahlung", iban=MUELLER.ibans[0]))
+    assert {2, 3} in suggested(result)
+    assert "add up to it as well" in result.why_not
+    alone = Matcher(invoices[:2], CUSTOMERS).match(payment("2515.11", "Zahlung", iban=MUELLER.ibans[0]))
+    assert booked(alone) == {1}
+
+
 def test_a_payer_known_only_by_a_similar_name_is_not_enough() -> None:
     invoices = [invoice(1, "RE-2026-00041", MUELLER, "1190.00")]
     result = Matcher(invoices, CUSTOMERS).match(payment("1190.00", "Danke", name="Müller Bauten GmbH"))

@@ -816,7 +816,8 @@ class Matcher:
         judged = {cid for cid, _s in pools if cid in known or cid in alike} or {cid for cid, _s in pools}
         rivals = [single for single in singles if single[0] in judged]
         if singles:
-            self._single_proposals(payer, singles, rivals, out, doubts=doubts, search=interactive or bool(known))
+            search = interactive or bool(known)
+            self._single_proposals(payer, singles, rivals, out, judged=judged, doubts=doubts, search=search)
             return
         found: list[tuple[tuple[float, str | None], list[_Open]]] = []
         incomplete: int | None = None  # a customer the search could not cover
@@ -864,12 +865,17 @@ class Matcher:
         rivals: list[tuple[int, tuple[float, str | None], _Fit, _Open]],
         out: dict[tuple[int, ...], Proposal],
         *,
+        judged: AbstractSet[int],
         doubts: list[str],
         search: bool,
     ) -> None:
         """Invoices the amount settles alone; one is unique when it is the only one with exactly this open
         amount, or, with none exact, the only one it settles with Skonto or fees and no combination of others
-        adds up to the amount either (an exact sum is the better reading of an inexact single)."""
+        adds up to the amount either (an exact sum is the better reading of an inexact single).
+
+        Others are the open invoices of every customer in `judged` (the branches paying from one account): two
+        of them adding up to the amount are always looked for, longer combinations within a bounded search.
+        """
         exact = [rival for rival in rivals if rival[2].kind == "exact"]
         chosen = exact if exact else rivals
         unique: _Open | None = None
@@ -882,6 +888,14 @@ class Matcher:
             budget = _RIVAL_STEPS if fit.kind == "exact" else 0
             solutions, complete = self._subsets(payer.cents, pool, limit=1, without=item, steps=budget)
             combination = solutions[0] if solutions else None
+            others = sorted(judged - {customer_id})
+            for other in others if complete else [customer_id, *others]:
+                if combination is None:
+                    combination = self._pair(payer, other)
+            for other in others if fit.kind != "exact" else ():
+                if combination is None and complete:
+                    solutions, complete = self._subsets(payer.cents, self._pool(other, payer), limit=1)
+                    combination = solutions[0] if solutions else None
             if combination is None and (complete or fit.kind == "exact"):
                 unique = item
         for customer_id, support, fit, item in singles:
@@ -901,12 +915,13 @@ class Matcher:
                 )
             )
         elif combination is not None:
-            _customer_id, support, _fit, item = chosen[0]
+            item = chosen[0][3]
             doubts.append(
                 _("{number} fits {amount}, and {numbers} add up to it as well").format(
                     number=item.invoice.number, amount=amount, numbers=_numbers(combination, joiner=" + ")
                 )
             )
+            support = self._corroboration(payer, combination[0].invoice.customer_id)
             self._add(out, payer, self._fit(payer, combination), support=support, named=False)
         elif chosen and unique is None and search:
             doubts.append(
@@ -914,6 +929,24 @@ class Matcher:
                     customer=self._customer_name(chosen[0][0]), amount=amount
                 )
             )
+
+    def _pair(self, payer: _Payer, customer_id: int) -> list[_Open] | None:
+        """Two open invoices of a customer adding up to the amount, whatever their number: the most common rival
+        of a single invoice, found in one pass over the amounts however many are open."""
+        amounts = payer.side.amounts_by_customer.get(customer_id, [])
+        low, high = 0, bisect_left(amounts, (payer.cents, 0)) - 1
+        while low < high:
+            total = amounts[low][0] + amounts[high][0]
+            if total == payer.cents:
+                pair = [self._usable(amounts[low][1], payer), self._usable(amounts[high][1], payer)]
+                if pair[0] is not None and pair[1] is not None:
+                    return sorted(pair, key=lambda i: i.rank)
+                low += 1
+            elif total < payer.cents:
+                low += 1
+            else:
+                high -= 1
+        return None
 
     def _pool(self, customer_id: int, payer: _Payer) -> _Pool:
         """A customer's usable open invoices below the amount, the candidates of a combination.
