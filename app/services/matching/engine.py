@@ -178,9 +178,11 @@ class Matcher:
         self._identities: dict[str, tuple[frozenset[int], frozenset[int], str]] = {}  # payer name -> `_identify`
         self._by_name: dict[str, list[int]] = {}
         self._by_name_token: dict[str, list[int]] = {}
+        self._words: dict[int, frozenset[str]] = {}  # the words of each normalized customer name
         for cid, name in self._names.items():
             self._by_name.setdefault(name, []).append(cid)
-            for word in set(name.split()):
+            self._words[cid] = words = frozenset(name.split())
+            for word in words:
                 if len(word) > 2:
                     self._by_name_token.setdefault(word, []).append(cid)
         self.set_knowledge(knowledge or PayerKnowledge())
@@ -410,7 +412,7 @@ class Matcher:
         if alike is not None:
             return alike
         name = self._names[customer_id]
-        words = set(name.split())
+        words = self._words[customer_id]
         pool = {
             cid: self._names[cid]
             for word in words
@@ -424,10 +426,10 @@ class Matcher:
                 name, pool, scorer=fuzz.token_sort_ratio, score_cutoff=NAME_WEAK, limit=_MAX_ALIKE + 1
             )
         }
-        for cid, other in pool.items():
+        for cid in pool:
             if len(found) > _MAX_ALIKE:
                 break
-            other_words = set(other.split())
+            other_words = self._words[cid]
             if other_words <= words or words <= other_words:
                 found.add(cid)
         alike = self._alike[customer_id] = frozenset(found)
