@@ -315,7 +315,9 @@ def test_a_customers_name_on_another_customers_account_is_a_third_party() -> Non
         payment("1190.00", "Danke", name="Müller Bau GmbH", iban=SCHMIDT.ibans[0])
     )
     assert result.status != "auto"
-    assert result.why_not
+    assert result.why_not == (
+        "the payer's account is known for Schmidt & Söhne KG, so the name alone does not make it Müller Bau GmbH"
+    )
 
 
 def test_a_number_of_another_customer_in_the_text_stops_payer_and_amount() -> None:

@@ -1168,6 +1168,11 @@ class Matcher:
         if not named and support[0] < W_NAME:
             score = min(score, _CAP_UNCORROBORATED)
             doubts.append(_("the payer is not known for {customer}").format(customer=customer))
+        elif not named and support[0] < W_IBAN and payer.iban_customers:
+            text = _("the payer's account is known for {other}, so the name alone does not make it {customer}")
+            doubts.append(
+                text.format(other=_join(map(self._customer_name, sorted(payer.iban_customers))), customer=customer)
+            )
         elif not named and support[0] < W_IBAN and payer.rival:
             text = _("the payer resembles {customer} by name only, and {rival} has a similar name")
             doubts.append(text.format(customer=customer, rival=payer.rival))
