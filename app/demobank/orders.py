@@ -18,6 +18,7 @@ from app.demobank.messages import Reply
 from app.demobank.pain_reader import PainError, PainMessage, parse_pain
 from app.demobank.parameters import BANK_NAME, PAIN_001, PAIN_008, generic, hispa, hitab5
 from app.demobank.state import Account, Booking, Dialog, ScheduledBooking, User, money
+from app.services.errors import KontorError
 
 if TYPE_CHECKING:
     from app.demobank.server import DemoBank
@@ -27,7 +28,7 @@ _BATCH = ("HKCCM", "HKDME")
 _NO_EXECUTION_DATE = date(1999, 1, 1)  # python-fints' "as soon as possible" marker
 
 
-class OrderError(Exception):
+class OrderError(KontorError):
     """An order the bank rejects before asking for a TAN; code and text go into HIRMS."""
 
     def __init__(self, code: str, text: str) -> None:

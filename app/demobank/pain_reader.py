@@ -8,8 +8,10 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
+from app.services.errors import KontorError
 
-class PainError(ValueError):
+
+class PainError(KontorError, ValueError):
     """The SEPA message is malformed or inconsistent; the text goes into the bank's 9xxx answer."""
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from schwifty import registry
 from sqlalchemy.orm import Session
 
+from app.services.errors import KontorError
 from app.services.i18n import _
 from app.services.ledger.settings import read_section
 
@@ -47,7 +48,7 @@ class BankInfo:
     fints_url: str | None
 
 
-class UnknownBankError(ValueError):
+class UnknownBankError(KontorError, ValueError):
     """A BLZ that is not in the Bundesbank's bank code list."""
 
 

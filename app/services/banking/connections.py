@@ -35,6 +35,7 @@ from app.services.banking.fints_client import (
     WrongTanError,
 )
 from app.services.banking.prompts import UserPrompts
+from app.services.errors import KontorError
 from app.services.formatting import to_cents
 from app.services.i18n import _
 from app.services.ledger import audit
@@ -70,7 +71,7 @@ AfterImport = Callable[[Session, list[int]], None]  # same hook as import_statem
 Progress = Callable[[int, int], None]
 
 
-class BankConnectionError(ValueError):
+class BankConnectionError(KontorError, ValueError):
     """A connection request the user must correct (unknown ID, login set up twice)."""
 
 

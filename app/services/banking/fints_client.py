@@ -39,6 +39,7 @@ from fints.types import SegmentSequence
 
 from app.services.banking.banks import REGISTRATION_URL
 from app.services.banking.prompts import DecoupledPolling, TanChallenge, TanKind, TanMechanismOption, UserPrompts
+from app.services.errors import EXIT_BANK, EXIT_WRONG_PIN, KontorError
 from app.services.i18n import N_, _
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,8 @@ _login_locks: dict[tuple[str, str], threading.Lock] = {}
 _login_locks_guard = threading.Lock()
 
 
-class BankError(Exception):
+class BankError(KontorError):
+    exit_code = EXIT_BANK
     """A bank problem the user can act on; the message is meant to be shown as it is."""
 
     def __init__(self, message: str, codes: Sequence[tuple[str, str]] = ()) -> None:
@@ -95,6 +97,7 @@ class BankError(Exception):
 
 
 class WrongPinError(BankError):
+    exit_code = EXIT_WRONG_PIN
     """The bank refused the PIN; never retried, because the bank counts wrong attempts."""
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.models.base import utcnow
 from app.models.schema import Allocation, Customer, Invoice, Notification
+from app.services.errors import KontorError
 from app.services.formatting import MAX_AMOUNT, format_amount, is_plausible_amount, to_cents
 from app.services.i18n import N_, _
 from app.services.ledger import audit
@@ -102,7 +103,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BINARY_SHARE = 10  # more than a tenth control characters at the start: not a text file
 
 
-class InvoiceImportError(ValueError):
+class InvoiceImportError(KontorError, ValueError):
     """An invoice file that cannot be imported; names the file and, with `errors`, each bad row and column."""
 
     def __init__(self, message: str, errors: Sequence[tuple[int, str]] = ()) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.pool import QueuePool
 
 from app.models import migrations
 from app.models.schema import CompanySettings
+from app.services.errors import EXIT_WRONG_PASSPHRASE, KontorError
 from app.services.i18n import _
 from app.services.ledger import audit, audit_anchor
 from app.services.ledger.audit import Head
@@ -35,11 +36,12 @@ SALT_BYTES = 16
 KEY_BYTES = 32
 
 
-class LedgerError(Exception):
+class LedgerError(KontorError):
     """A ledger problem the user can act on; the message is meant to be shown as it is."""
 
 
 class WrongPassphraseError(LedgerError):
+    exit_code = EXIT_WRONG_PASSPHRASE
     def __init__(self, path: Path) -> None:
         super().__init__(_("{path}: wrong passphrase or not a Kontor ledger").format(path=path))
 
@@ -313,6 +315,13 @@ class Ledger:
         self._checkpointer.stop()
         self._anchor()
         self.engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """`with Ledger.open(...) as ledger:` closes it however the block ends."""
+        self.close()
 
     def discontinued_audit_head(self) -> Head | None:
         """The audit head this computer saw last, if the ledger lost it since (a cut or rewrite outside Kontor)."""

@@ -10,13 +10,14 @@ from pathlib import Path
 import keyring
 import keyring.errors
 
+from app.services.errors import KontorError
 from app.services.i18n import _
 
 log = logging.getLogger(__name__)
 SERVICE = "Kontor"
 
 
-class KeyringUnavailableError(RuntimeError):
+class KeyringUnavailableError(KontorError, RuntimeError):
     pass
 
 

@@ -9,11 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models.schema import CompanySettings
+from app.services.errors import KontorError
 from app.services.i18n import _
 from app.services.ledger import audit
 
 
-class SettingsMissingError(LookupError):
+class SettingsMissingError(KontorError, LookupError):
     """A ledger without its company row is damaged; every settings reader says so the same way."""
 
 

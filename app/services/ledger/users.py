@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from app.models.base import utcnow
 from app.models.company import ROLES
 from app.models.schema import User
+from app.services.errors import EXIT_SIGN_IN, KontorError
 from app.services.i18n import _
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
@@ -33,11 +34,12 @@ SIGN_IN_ENTITY = "sign_in"
 ADMIN = "admin"
 
 
-class UserError(ValueError):
+class UserError(KontorError, ValueError):
     pass
 
 
 class AuthenticationError(UserError):
+    exit_code = EXIT_SIGN_IN
     """Unknown user, inactive user or wrong password; the message does not say which, except for the name."""
 
 

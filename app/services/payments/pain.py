@@ -18,6 +18,7 @@ from pathlib import Path
 from lxml import etree
 from sepaxml import SepaDD, SepaTransfer
 
+from app.services.errors import KontorError
 from app.services.i18n import _
 from app.services.paths import resource_path, resources_dir
 from app.services.private_files import make_parent
@@ -29,7 +30,7 @@ DEBIT_SCHEMAS = ("pain.008.001.08", "pain.008.001.02")
 _ELEMENT = re.compile(r"Element '\{[^}]*\}(\w+)'")
 
 
-class PainError(Exception):
+class PainError(KontorError):
     """A pain file that cannot be made or would be refused; the message names the element or file."""
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
+from app.services.errors import KontorError
 from app.services.formatting import CENT
 from app.services.i18n import _
 
@@ -59,7 +60,7 @@ _TRANSLITERATION = str.maketrans(
 )
 
 
-class PaymentError(ValueError):
+class PaymentError(KontorError, ValueError):
     """A payment the ledger refuses; `field` names the input at fault (for the form to highlight)."""
 
     def __init__(self, field: str, message: str) -> None:

@@ -33,6 +33,7 @@ from app.models.schema import (
     Transaction,
 )
 from app.services.csv_safety import SafeWriter, number_cell
+from app.services.errors import KontorError
 from app.services.formatting import format_amount, to_cents
 from app.services.gc_pause import collector_paused
 from app.services.i18n import N_, _, ngettext
@@ -83,7 +84,7 @@ EXPORT_COLUMNS = (
 )
 
 
-class ReconciliationError(ValueError):
+class ReconciliationError(KontorError, ValueError):
     """A booking the ledger refuses (amounts too high, wrong side, unknown ids); the message says which."""
 
 

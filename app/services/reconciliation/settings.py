@@ -6,12 +6,13 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
+from app.services.errors import KontorError
 from app.services.formatting import format_amount, parse_amount
 from app.services.i18n import _
 from app.services.matching.config import SEARCH_FIELDS, MatchConfig, SkontoRule
 
 
-class SettingsInputError(ValueError):
+class SettingsInputError(KontorError, ValueError):
     """A value a person typed that cannot be used; `field` names the input for the form."""
 
     def __init__(self, field: str, message: str) -> None:

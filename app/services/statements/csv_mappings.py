@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.services.errors import KontorError
 from app.services.i18n import _
 from app.services.ledger.settings import read_section, write_section
 from app.services.statements.bank_csv import DELIMITER_NAMES, CsvMapping, profile_names, sniff_csv
@@ -25,7 +26,7 @@ _COLUMNS = {f.name for f in fields(CsvMapping)} - {
 _OPTIONS = {"delimiter", "encoding", "decimal", "dateformat", "header"}
 
 
-class MappingSpecError(ValueError):
+class MappingSpecError(KontorError, ValueError):
     """A --map spec that names an unknown field or misses the date or amount column."""
 
 

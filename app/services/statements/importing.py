@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from app.models.base import stored_datetime, utcnow
 from app.models.schema import BalanceSnapshot, BankAccount, Notification, StatementImport, Transaction
 from app.services.csv_safety import SafeWriter
+from app.services.errors import KontorError
 from app.services.formatting import format_amount, format_date, from_cents, to_cents
 from app.services.gc_pause import collector_paused
 from app.services.i18n import N_, _
@@ -70,7 +71,7 @@ PENDING_WINDOW = timedelta(days=5)
 log = logging.getLogger(__name__)
 
 
-class StatementImportError(ValueError):
+class StatementImportError(KontorError, ValueError):
     """A statement that cannot be imported as a whole; names the file and what is missing."""
 
 

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from app.services.errors import KontorError
 
-class StatementFormatError(ValueError):
+
+class StatementFormatError(KontorError, ValueError):
     """A statement file that cannot be read; the message names the file and the line or element."""
 
     def __init__(self, source: str, where: str, reason: str) -> None:
