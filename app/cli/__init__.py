@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from app import __version__
+from app.cli.common import CliError, Handler, emit, iso_date, new_secret, open_ledger, prompt_passphrase
+from app.services.errors import EXIT_ERROR, KontorError
 from app.services.i18n import _, ngettext
 from app.services.ledger import audit, audit_anchor
-from app.services.ledger.database import Ledger, LedgerError, WrongPassphraseError, restore_backup
+from app.services.ledger.database import Ledger, restore_backup
 from app.services.ledger.secrets import KeyringUnavailableError, ledger_passphrase, remember_passphrase
 from app.services.ledger.users import current_actor
 from app.services.logs import setup_logging
@@ -28,37 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXIT_ERROR = 1
-EXIT_WRONG_PASSPHRASE = 2
-
-Handler = Callable[[argparse.Namespace], int]
-
-
-class CliError(Exception):
-    """An error the CLI prints as one line; `code` becomes the exit status."""
-
-    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def _prompt_passphrase() -> str:
-    if not sys.stdin.isatty():
-        raise CliError(_("No passphrase: set KONTOR_PASSPHRASE or run in a terminal."))
-    return getpass.getpass(_("Passphrase: "))
-
-
-def new_secret(*, variable: str, prompt: str, repeat: str, missing: str, differ: str) -> str:
-    """A new passphrase or password: from `variable` for automation, else typed twice in the terminal."""
-    from_env = os.environ.get(variable)
-    if from_env:
-        return from_env
-    if not sys.stdin.isatty():
-        raise CliError(missing)
-    first = getpass.getpass(prompt)
-    if first != getpass.getpass(repeat):
-        raise CliError(differ)
-    return first
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `yes | head`
 
 
 def _new_passphrase() -> str:
@@ -71,23 +41,13 @@ def _new_passphrase() -> str:
     )
 
 
-def _open(args: argparse.Namespace) -> Ledger:
-    passphrase = ledger_passphrase(args.ledger, _prompt_passphrase)
-    return Ledger.open(args.ledger, passphrase)
-
-
-def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
-    print(json.dumps(data, ensure_ascii=False, default=str) if args.json else text)
-
-
 # -- commands ------------------------------------------------------------------------------------------
 def cmd_init(args: argparse.Namespace) -> int:
     passphrase = os.environ.get("KONTOR_PASSPHRASE") or _new_passphrase()
-    ledger = Ledger.create(args.ledger, passphrase, company_name=args.company)
-    ledger.close()
+    Ledger.create(args.ledger, passphrase, company_name=args.company).close()
     if args.remember:
         _remember(args.ledger, passphrase)
-    _emit(args, {"ledger": str(args.ledger)}, _("Created ledger {path}").format(path=args.ledger))
+    emit(args, {"ledger": str(args.ledger)}, _("Created ledger {path}").format(path=args.ledger))
     return 0
 
 
@@ -99,28 +59,22 @@ def _remember(path: Path, passphrase: str) -> None:
 
 
 def cmd_passwd(args: argparse.Namespace) -> int:
-    ledger = _open(args)
-    try:
+    with open_ledger(args) as ledger:
         new = _new_passphrase()
         ledger.change_passphrase(new)
-    finally:
-        ledger.close()
     if args.remember:
         _remember(args.ledger, new)
-    _emit(args, {"ledger": str(args.ledger)}, _("Passphrase changed."))
+    emit(args, {"ledger": str(args.ledger)}, _("Passphrase changed."))
     return 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    passphrase = ledger_passphrase(args.ledger, _prompt_passphrase)
-    ledger = Ledger.open(args.ledger, passphrase)
-    try:
+    passphrase = ledger_passphrase(args.ledger, prompt_passphrase)
+    with Ledger.open(args.ledger, passphrase) as ledger:
         target = ledger.backup(args.file, passphrase=passphrase)
-    finally:
-        ledger.close()
     head = audit_anchor.load(target) or audit.Head()
     text = _("Backup written to {path}").format(path=target) + "\n" + _head_line(head)
-    _emit(args, {"backup": str(target), "head": asdict(head)}, text)
+    emit(args, {"backup": str(target), "head": asdict(head)}, text)
     return 0
 
 
@@ -129,7 +83,7 @@ def _head_line(head: audit.Head) -> str:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    passphrase = ledger_passphrase(args.file, _prompt_passphrase)
+    passphrase = ledger_passphrase(args.file, prompt_passphrase)
     kept = restore_backup(args.file, args.ledger, passphrase=passphrase)
     text = _("Restored {backup} to {ledger}").format(backup=args.file, ledger=args.ledger)
     if kept:
@@ -137,14 +91,13 @@ def cmd_restore(args: argparse.Namespace) -> int:
     head = audit_anchor.load(args.ledger) or audit.Head()
     text += "\n" + _head_line(head)
     data = {"ledger": str(args.ledger), "replaced_kept_as": str(kept) if kept else None, "head": asdict(head)}
-    _emit(args, data, text)
+    emit(args, data, text)
     return 0
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     """The chain, every audited row, and the head against the one this computer saw last (kept outside the ledger)."""
-    ledger = _open(args)
-    try:
+    with open_ledger(args) as ledger:
         if args.forget_head:
             audit_anchor.forget(ledger.path)
         anchor = audit_anchor.load(ledger.path)
@@ -156,12 +109,10 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             except OSError as error:  # the check itself stands; only the protection against a later cut is missing
                 message = _("kontor: cannot remember the audit head: {error}").format(error=error.strerror)
                 print(message, file=sys.stderr)
-    finally:
-        ledger.close()
     data = asdict(report) | {"ok": report.ok, "seen_before": asdict(anchor) if anchor else None}
     if not report.ok:
         text = _("Audit log broken: {problem}").format(problem=report.problem) + "\n" + _head_line(report.head)
-        _emit(args, data, text)
+        emit(args, data, text)
         return EXIT_ERROR
     text = ngettext("Audit log intact: {n} event.", "Audit log intact: {n} events.", report.events).format(
         n=report.events
@@ -175,7 +126,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             "{n} events are new since this computer last saw the log (at event {seen}).",
             new,
         ).format(n=new, seen=anchor.events)
-    _emit(args, data, text)
+    emit(args, data, text)
     return 0
 
 
@@ -183,16 +134,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from app.services.demo.data import add_demo_users, create_demo_ledger
 
     passphrase = os.environ.get("KONTOR_PASSPHRASE") or _new_passphrase()
-    ledger = Ledger.create(args.ledger, passphrase, company_name="Demo")
-    try:
+    with Ledger.create(args.ledger, passphrase, company_name="Demo") as ledger:
         summary = create_demo_ledger(ledger, actor=current_actor())
         add_demo_users(ledger)
-    finally:
-        ledger.close()
     text = _("Demo ledger {path}: {transactions} transactions, {invoices} invoices, {customers} customers").format(
         path=args.ledger, **asdict(summary)
     )
-    _emit(args, {"ledger": str(args.ledger), **asdict(summary)}, text)
+    emit(args, {"ledger": str(args.ledger), **asdict(summary)}, text)
     return 0
 
 
@@ -226,8 +174,7 @@ def cmd_import_statement(args: argparse.Namespace) -> int:
     from app.services.payments.runs import after_statement_import
     from app.services.statements.importing import import_statement_files
 
-    ledger = _open(args)
-    try:
+    with open_ledger(args) as ledger:
         profile, mapping = _csv_mapping(ledger, args)
         results = import_statement_files(
             ledger,
@@ -238,8 +185,6 @@ def cmd_import_statement(args: argparse.Namespace) -> int:
             mapping=mapping,
             after_import=after_statement_import(current_actor()),
         )
-    finally:
-        ledger.close()
     if args.json:
         print(json.dumps([asdict(result) for result in results], ensure_ascii=False))
     for result in results if not args.json else []:
@@ -266,26 +211,16 @@ def cmd_import_statement(args: argparse.Namespace) -> int:
 def cmd_export_transactions(args: argparse.Namespace) -> int:
     from app.services.statements.importing import export_transactions
 
-    ledger = _open(args)
-    try:
+    with open_ledger(args) as ledger:
         count = export_transactions(
             ledger, args.out, account_iban=args.account, date_from=args.date_from, date_to=args.date_to
         )
-    finally:
-        ledger.close()
-    _emit(
+    emit(
         args,
         {"out": str(args.out), "rows": count},
         _("{n} transactions written to {path}").format(n=count, path=args.out),
     )
     return 0
-
-
-def _iso_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(_("not a date (YYYY-MM-DD): {value}").format(value=value)) from error
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -301,11 +236,8 @@ def cmd_demo_run(args: argparse.Namespace) -> int:
     os.environ.setdefault("KONTOR_PASSPHRASE", "demo")
     if not Path(args.ledger).exists():
         cmd_demo(args)
-    ledger = _open(args)
-    try:
+    with open_ledger(args) as ledger:
         server = prepare_demo_bank(ledger, actor=current_actor())
-    finally:
-        ledger.close()
     from app.views.application import run_gui
 
     try:
@@ -373,8 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     transactions.set_defaults(handler=cmd_export_transactions)
     transactions.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
     transactions.add_argument("--account", metavar="IBAN")
-    transactions.add_argument("--from", dest="date_from", type=_iso_date, metavar="DATE")
-    transactions.add_argument("--to", dest="date_to", type=_iso_date, metavar="DATE")
+    transactions.add_argument("--from", dest="date_from", type=iso_date, metavar="DATE")
+    transactions.add_argument("--to", dest="date_to", type=iso_date, metavar="DATE")
     from app.cli.invoices import register as register_invoices
 
     register_invoices(add, what, export_what)
@@ -393,15 +325,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_("Cannot write the log: {error}").format(error=error), file=sys.stderr)
     handler: Handler = getattr(args, "handler", cmd_gui)
     try:
-        return handler(args)
-    except WrongPassphraseError as error:
+        code = handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+    except KontorError as error:
         log.warning("%s", error)
         print(f"kontor: {error}", file=sys.stderr)
-        return EXIT_WRONG_PASSPHRASE
-    except (CliError, LedgerError) as error:
-        log.warning("%s", error)
-        print(f"kontor: {error}", file=sys.stderr)
-        return getattr(error, "code", EXIT_ERROR)
+        return error.exit_code
     except KeyboardInterrupt:
         return 130
     except Exception as error:
@@ -413,3 +346,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+
+
+def _quiet_stdout() -> None:
+    """The reader went away (`kontor … | head`): stop like other Unix tools, without a traceback at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)

@@ -8,60 +8,15 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
-from app.cli import CliError, Handler, _emit, _iso_date, _open
-from app.services.banking.prompts import TanMechanismOption, TerminalPrompts
+from app.cli.common import AddCommand, CliError, CliPrompts, emit, iso_date, open_ledger
+from app.services.errors import EXIT_BANK, EXIT_WARNINGS
 from app.services.i18n import _
 from app.services.ledger.users import current_actor
 
-EXIT_WRONG_PIN = 3
-EXIT_BANK = 4
-EXIT_SYNC_WARNINGS = 5  # every connection synced, but some account has warnings (no balance, unreadable document…)
-
-
-class _CliPrompts(TerminalPrompts):
-    """Terminal prompts that take the TAN method and medium from options, so scripts need no menu."""
-
-    def __init__(self, mechanism: str | None = None, medium: str | None = None) -> None:
-        super().__init__()
-        self._mechanism = mechanism
-        self._medium = medium
-
-    def choose_tan_mechanism(self, options: Sequence[TanMechanismOption]) -> str | None:
-        if self._mechanism:
-            if self._mechanism not in [o.code for o in options]:
-                raise CliError(
-                    _("The bank offers no TAN method {code}; it offers {codes}.").format(
-                        code=self._mechanism, codes=", ".join(f"{o.code} ({o.name})" for o in options)
-                    )
-                )
-            return self._mechanism
-        return super().choose_tan_mechanism(options)
-
-    def choose_tan_medium(self, options: Sequence[str]) -> str | None:
-        return self._medium or super().choose_tan_medium(options)
-
-
-@contextmanager
-def _bank_errors() -> Iterator[None]:
-    """Bank errors as one line; a wrong PIN gets its own exit code and is never retried."""
-    from app.services.banking.connections import BankConnectionError
-    from app.services.banking.fints_client import BankError, Cancelled, WrongPinError
-
-    try:
-        yield
-    except WrongPinError as error:
-        raise CliError(str(error), EXIT_WRONG_PIN) from error
-    except BankError as error:
-        raise CliError(str(error), EXIT_BANK) from error
-    except BankConnectionError as error:
-        raise CliError(str(error)) from error
-    except Cancelled as error:
-        raise CliError(_("Cancelled.")) from error
+EXIT_SYNC_WARNINGS = EXIT_WARNINGS  # every connection synced, but some account has warnings (no balance…)
 
 
 def _pin(label: str) -> str:
@@ -81,21 +36,17 @@ def cmd_bank_add(args: argparse.Namespace) -> int:
     from app.services.ledger.secrets import KeyringUnavailableError, pin_key, remember_pin
 
     pin = _pin(f"{args.login} @ {args.blz}")
-    ledger = _open(args)
-    try:
-        with _bank_errors():
-            summary = add_connection(
-                ledger,
-                blz=args.blz,
-                url=args.url,
-                login=args.login,
-                customer_id=args.customer_id or "",
-                pin=pin,
-                prompts=_CliPrompts(args.tan_method, args.tan_medium),
-                actor=current_actor(),
-            )
-    finally:
-        ledger.close()
+    with open_ledger(args) as ledger:
+        summary = add_connection(
+            ledger,
+            blz=args.blz,
+            url=args.url,
+            login=args.login,
+            customer_id=args.customer_id or "",
+            pin=pin,
+            prompts=CliPrompts(args.tan_method, args.tan_medium),
+            actor=current_actor(),
+        )
     if args.remember_pin:
         try:
             remember_pin(pin_key(summary.blz, summary.login), pin)
@@ -104,18 +55,15 @@ def cmd_bank_add(args: argparse.Namespace) -> int:
     text = _("Connection {id}: {bank}, TAN method {method}, accounts: {accounts}").format(
         id=summary.id, bank=summary.bank_name, method=summary.tan_mechanism, accounts=", ".join(summary.accounts)
     )
-    _emit(args, asdict(summary), text)
+    emit(args, asdict(summary), text)
     return 0
 
 
 def cmd_bank_list(args: argparse.Namespace) -> int:
     from app.services.banking.connections import list_connections
 
-    ledger = _open(args)
-    try:
+    with open_ledger(args) as ledger:
         connections = list_connections(ledger)
-    finally:
-        ledger.close()
     if args.json:
         print(json.dumps([asdict(c) for c in connections], ensure_ascii=False, default=str))
         return 0
@@ -132,13 +80,9 @@ def cmd_bank_list(args: argparse.Namespace) -> int:
 def cmd_bank_remove(args: argparse.Namespace) -> int:
     from app.services.banking.connections import remove_connection
 
-    ledger = _open(args)
-    try:
-        with _bank_errors():
-            remove_connection(ledger, args.id, actor=current_actor())
-    finally:
-        ledger.close()
-    _emit(args, {"removed": args.id}, _("Connection {id} removed; its accounts keep their history.").format(id=args.id))
+    with open_ledger(args) as ledger:
+        remove_connection(ledger, args.id, actor=current_actor())
+    emit(args, {"removed": args.id}, _("Connection {id} removed; its accounts keep their history.").format(id=args.id))
     return 0
 
 
@@ -149,11 +93,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from app.services.banking.pins import pin_for
     from app.services.payments.runs import after_statement_import
 
-    prompts = _CliPrompts()
-    ledger = _open(args)
+    prompts = CliPrompts()
     results: list[dict[str, Any]] = []
     failed = warned = False
-    try:
+    with open_ledger(args) as ledger:
         connections = list_connections(ledger)
         if args.connection is not None:
             connections = [c for c in connections if c.id == args.connection]
@@ -167,18 +110,17 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 print(f"{connection.bank_name} ({connection.login}):")
             actor = current_actor()
             try:
-                with _bank_errors():
-                    result = sync(
-                        ledger,
-                        connection.id,
-                        pin=pin,
-                        prompts=prompts,
-                        actor=actor,
-                        since=args.since,
-                        after_import=after_statement_import(actor),
-                    )
-            except CliError as error:
-                if isinstance(error.__cause__, WrongPinError) or not isinstance(error.__cause__, BankError):
+                result = sync(
+                    ledger,
+                    connection.id,
+                    pin=pin,
+                    prompts=prompts,
+                    actor=actor,
+                    since=args.since,
+                    after_import=after_statement_import(actor),
+                )
+            except BankError as error:
+                if isinstance(error, WrongPinError):
                     raise  # a wrong PIN stops everything; so do a cancel and a connection problem of ours
                 failed = True
                 print(_("kontor: {bank}: {error}").format(bank=connection.bank_name, error=error), file=sys.stderr)
@@ -188,8 +130,6 @@ def cmd_sync(args: argparse.Namespace) -> int:
             results.append(asdict(result))
             if not args.json:
                 _print_sync(result)
-    finally:
-        ledger.close()
     if args.json:
         print(json.dumps(results, ensure_ascii=False, default=str))
     if failed:
@@ -223,7 +163,7 @@ def cmd_demo_bank(args: argparse.Namespace) -> int:
     try:
         info = {"url": server.url, "blz": DEMO_BLZ, "login": DEMO_LOGIN, "pin": DEMO_PIN}
         text = _("Kontor Demobank at {url}\nBLZ {blz}, login {login}, PIN {pin}\nCtrl+C stops it.").format(**info)
-        _emit(args, info, text)
+        emit(args, info, text)
         sys.stdout.flush()
         threading.Event().wait()
     except KeyboardInterrupt:
@@ -233,7 +173,7 @@ def cmd_demo_bank(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: Any, add: Callable[[str, Handler, str], argparse.ArgumentParser]) -> None:
+def register(commands: Any, add: AddCommand) -> None:
     """Add the bank commands to `kontor`'s parser."""
     bank = commands.add_parser("bank", help=_("online banking connections (FinTS)"))
     what = bank.add_subparsers(dest="what", metavar="WHAT", required=True)
@@ -260,7 +200,7 @@ def register(commands: Any, add: Callable[[str, Handler, str], argparse.Argument
         "or could not be reached; 3 the bank did not accept the PIN (never retried, stops the sync)."
     )
     syncing.add_argument("--connection", type=int, metavar="ID", help=_("only this connection (default: all)"))
-    syncing.add_argument("--since", type=_iso_date, metavar="DATE", help=_("fetch from this date (may need a TAN)"))
+    syncing.add_argument("--since", type=iso_date, metavar="DATE", help=_("fetch from this date (may need a TAN)"))
     syncing.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=_("machine-readable output"))
 
     demo = add("demo-bank", cmd_demo_bank, _("run the Kontor Demobank on 127.0.0.1 until Ctrl+C"))

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from app.cli import CliError, _emit, _open
+from app.cli.common import AddCommand, CliError, emit, open_ledger
 from app.services.i18n import _
 from app.services.invoices.importing import (
     PAYABLE,
     RECEIVABLE,
-    InvoiceImportError,
     import_invoices,
     parse_mapping_spec,
     save_mapping,
@@ -22,13 +20,9 @@ from app.services.invoices.importing import (
 from app.services.ledger.users import current_actor
 from app.services.reconciliation.reconcile import export_allocations, match_payments
 
-Handler = Callable[[argparse.Namespace], int]
-AddCommand = Callable[[str, Handler, str], argparse.ArgumentParser]
-
 
 def cmd_import_invoices(args: argparse.Namespace) -> int:
-    ledger = _open(args)
-    try:
+    with open_ledger(args) as ledger:
         mapping: dict[str, str] = saved_mapping(ledger, args.mapping) if args.mapping else {}
         if args.map:
             mapping |= parse_mapping_spec(args.map)
@@ -43,10 +37,6 @@ def cmd_import_invoices(args: argparse.Namespace) -> int:
         if args.save_map:
             options = {name: value for name, value in mapping.items() if name in ("dates", "decimal")}
             save_mapping(ledger, args.save_map, result.mapping | options, actor=current_actor())
-    except InvoiceImportError as error:
-        raise CliError(str(error)) from error
-    finally:
-        ledger.close()
     lines = [
         _(
             "{source}: {new} new, {updated} updated, {unchanged} unchanged, {flagged} flagged for review, "
@@ -65,16 +55,13 @@ def cmd_import_invoices(args: argparse.Namespace) -> int:
     if result.matching is not None:
         lines.append(_("Matching: {summary}").format(summary=result.matching.text()))
     data: dict[str, Any] = asdict(result)
-    _emit(args, data, "\n".join(lines))
+    emit(args, data, "\n".join(lines))
     return 0
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    ledger = _open(args)
-    try:
+    with open_ledger(args) as ledger:
         summary = match_payments(ledger, actor=current_actor(), dry_run=args.dry_run)
-    finally:
-        ledger.close()
     text = summary.text()
     if args.dry_run:
         text = _("Dry run, nothing booked: {summary}").format(summary=text)
@@ -83,19 +70,17 @@ def cmd_match(args: argparse.Namespace) -> int:
             print(
                 f"  {allocation.invoice_number}  {allocation.amount}  {allocation.payer}  ({allocation.confidence:.2f})"
             )
-    _emit(args, asdict(summary), text)
+    emit(args, asdict(summary), text)
     return 0
 
 
 def cmd_export_allocations(args: argparse.Namespace) -> int:
-    ledger = _open(args)
-    try:
-        count = export_allocations(ledger, args.out)
-    except OSError as error:
-        raise CliError(f"{args.out}: {error.strerror}") from error
-    finally:
-        ledger.close()
-    _emit(
+    with open_ledger(args) as ledger:
+        try:
+            count = export_allocations(ledger, args.out)
+        except OSError as error:
+            raise CliError(f"{args.out}: {error.strerror}") from error
+    emit(
         args,
         {"out": str(args.out), "rows": count},
         _("{n} allocations written to {path}").format(n=count, path=args.out),

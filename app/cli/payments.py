@@ -15,14 +15,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from app.cli import CliError, _emit, _iso_date, _open, new_secret
+from app.cli.common import AddCommand, CliError, CliPrompts, Handler, emit, iso_date, new_secret, open_ledger
+from app.services.errors import EXIT_BANK, EXIT_SIGN_IN
 from app.services.formatting import format_amount, parse_amount
 from app.services.i18n import _
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import (
-    AuthenticationError,
     SignedInUser,
-    UserError,
     add_user,
     change_password,
     deactivate_user,
@@ -33,15 +32,8 @@ from app.services.ledger.users import (
 from app.services.payments.approvals import approval_summary, approve_run
 from app.services.payments.mandates import add_mandate, list_mandates
 from app.services.payments.orders import OrderResult, create_debit, create_transfer
-from app.services.payments.pain import PainError
 from app.services.payments.runs import export_run, list_runs, reject_run, submit_run
-from app.services.payments.sepa_checks import PaymentError
 from app.services.payments.settings import set_approval_limit, set_creditor_id
-
-EXIT_SIGN_IN = 3  # wrong password, unknown or locked user, or no user given
-
-Handler = Callable[[argparse.Namespace], int]
-AddCommand = Callable[[str, Handler, str], argparse.ArgumentParser]
 
 
 def _password(prompt: str) -> str:
@@ -65,10 +57,7 @@ def _sign_in(ledger: Ledger, args: argparse.Namespace) -> SignedInUser:
     """The user named by --user or KONTOR_USER, after their password; exits with EXIT_SIGN_IN if it is wrong."""
     name = _user_name(args)
     password = _password(_("Password of {name}: ").format(name=name))
-    try:
-        return sign_in(ledger, name, password)
-    except AuthenticationError as error:
-        raise CliError(str(error), EXIT_SIGN_IN) from error
+    return sign_in(ledger, name, password)
 
 
 def _actor(ledger: Ledger, args: argparse.Namespace) -> str:
@@ -87,16 +76,9 @@ def _user_name_or_login(args: argparse.Namespace) -> str:
 
 
 def _run(args: argparse.Namespace, action: Callable[[Any], Any]) -> Any:
-    """Open the ledger, run the service call, turn its refusals into one-line CLI errors."""
-    ledger = _open(args)
-    try:
+    """Open the ledger and run the service call; its refusals are KontorErrors that `main` prints."""
+    with open_ledger(args) as ledger:
         return action(ledger)
-    except AuthenticationError as error:
-        raise CliError(str(error), EXIT_SIGN_IN) from error
-    except (PaymentError, UserError, PainError) as error:
-        raise CliError(str(error)) from error
-    finally:
-        ledger.close()
 
 
 def _order_text(result: OrderResult, kind: str) -> str:
@@ -131,7 +113,7 @@ def cmd_pay_transfer(args: argparse.Namespace) -> int:
             actor=_actor(ledger, args),
         ),
     )
-    _emit(args, asdict(result), _order_text(result, _("Transfer")))
+    emit(args, asdict(result), _order_text(result, _("Transfer")))
     return 0
 
 
@@ -150,13 +132,13 @@ def cmd_pay_debit(args: argparse.Namespace) -> int:
             actor=_actor(ledger, args),
         ),
     )
-    _emit(args, asdict(result), _order_text(result, _("Direct debit")))
+    emit(args, asdict(result), _order_text(result, _("Direct debit")))
     return 0
 
 
 def cmd_pay_creditor_id(args: argparse.Namespace) -> int:
     compact = _run(args, lambda ledger: set_creditor_id(ledger, args.creditor_id, actor=_actor(ledger, args)))
-    _emit(args, {"creditor_id": compact}, _("Creditor identifier {id} saved.").format(id=compact))
+    emit(args, {"creditor_id": compact}, _("Creditor identifier {id} saved.").format(id=compact))
     return 0
 
 
@@ -176,7 +158,7 @@ def cmd_mandate_add(args: argparse.Namespace) -> int:
             actor=_actor(ledger, args),
         ),
     )
-    _emit(
+    emit(
         args,
         asdict(row),
         _("Mandate {reference} of {name} recorded.").format(reference=row.reference, name=row.customer_name),
@@ -193,7 +175,7 @@ def cmd_mandate_list(args: argparse.Namespace) -> int:
         f"{r.scheme:<4} {r.sequence} {r.status} {r.signed_on}"
         for r in rows
     )
-    _emit(args, {"mandates": [asdict(r) for r in rows]}, text or _("No mandates."))
+    emit(args, {"mandates": [asdict(r) for r in rows]}, text or _("No mandates."))
     return 0
 
 
@@ -204,7 +186,7 @@ def cmd_run_list(args: argparse.Namespace) -> int:
         f"{format_amount(r.total):>16} {r.account_iban}"
         for r in rows
     )
-    _emit(args, {"runs": [asdict(r) for r in rows]}, text or _("No payment runs."))
+    emit(args, {"runs": [asdict(r) for r in rows]}, text or _("No payment runs."))
     return 0
 
 
@@ -233,25 +215,25 @@ def cmd_run_show(args: argparse.Namespace) -> int:
     if summary.needed:
         lines.append(_("Still needed: {what}").format(what=summary.needed))
     lines.append(_("Content digest: {digest}").format(digest=summary.digest))
-    _emit(args, asdict(summary), "\n".join(lines))
+    emit(args, asdict(summary), "\n".join(lines))
     return 0
 
 
 def cmd_run_submit(args: argparse.Namespace) -> int:
     row = _run(args, lambda ledger: submit_run(ledger, args.id, actor=_actor(ledger, args)))
-    _emit(args, asdict(row), _("Run {id} submitted for approval.").format(id=row.id))
+    emit(args, asdict(row), _("Run {id} submitted for approval.").format(id=row.id))
     return 0
 
 
 def cmd_run_approve(args: argparse.Namespace) -> int:
     result = _run(args, lambda ledger: approve_run(ledger, args.id, approver=_sign_in(ledger, args)))
-    _emit(args, asdict(result), result.message)
+    emit(args, asdict(result), result.message)
     return 0
 
 
 def cmd_run_reject(args: argparse.Namespace) -> int:
     row = _run(args, lambda ledger: reject_run(ledger, args.id, reason=args.reason, actor=_actor(ledger, args)))
-    _emit(args, asdict(row), _("Run {id} rejected.").format(id=row.id))
+    emit(args, asdict(row), _("Run {id} rejected.").format(id=row.id))
     return 0
 
 
@@ -259,7 +241,7 @@ def cmd_run_export(args: argparse.Namespace) -> int:
     result = _run(
         args, lambda ledger: export_run(ledger, args.id, args.out, actor=_actor(ledger, args), schema=args.schema)
     )
-    _emit(
+    emit(
         args,
         asdict(result),
         _("Run {id}: {count} orders, {total}, written to {path} ({schema}); marked as sent.").format(
@@ -274,31 +256,14 @@ def cmd_run_export(args: argparse.Namespace) -> int:
 
 
 def cmd_run_send(args: argparse.Namespace) -> int:
-    from app.cli.bank import EXIT_BANK, _bank_errors, _CliPrompts
-    from app.services.banking.connections import list_connections
-    from app.services.banking.pins import pin_for
-    from app.services.banking.send import connection_for_run, send_run_via_bank
+    from app.services.banking.send import send_run
 
-    prompts = _CliPrompts()
-
-    def send(ledger: Any) -> Any:
-        actor = _actor(ledger, args)
-        with _bank_errors():
-            connection_id = connection_for_run(ledger, args.id)
-            [connection] = [c for c in list_connections(ledger) if c.id == connection_id]
-            pin = pin_for(connection, prompts)
-            if not pin:
-                raise CliError(_("No PIN: set KONTOR_PIN or run in a terminal."))
-            return send_run_via_bank(
-                ledger, args.id, pin=pin, prompts=prompts, actor=actor, connection_id=connection_id
-            )
-
-    result = _run(args, send)
+    result = _run(args, lambda ledger: send_run(ledger, args.id, prompts=CliPrompts(), actor=_actor(ledger, args)))
     if not result.ok:
         raise CliError(
             _("Run {id} was refused by the bank: {reason}").format(id=args.id, reason=result.message), EXIT_BANK
         )
-    _emit(
+    emit(
         args,
         asdict(result),
         _("Run {id} sent to the bank (reference {reference}).").format(id=args.id, reference=result.reference),
@@ -336,7 +301,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         return role
 
     role = _run(args, add)
-    _emit(args, {"name": args.name, "role": role}, _("User {name} ({role}) added.").format(name=args.name, role=role))
+    emit(args, {"name": args.name, "role": role}, _("User {name} ({role}) added.").format(name=args.name, role=role))
     return 0
 
 
@@ -347,7 +312,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
     users = _run(args, rows)
     text = "\n".join(f"{u.name:<20} {u.role:<11} {'' if u.active else _('inactive')}".rstrip() for u in users)
-    _emit(args, {"users": [asdict(u) for u in users]}, text or _("No users."))
+    emit(args, {"users": [asdict(u) for u in users]}, text or _("No users."))
     return 0
 
 
@@ -363,7 +328,7 @@ def cmd_user_passwd(args: argparse.Namespace) -> int:
             change_password(session, name=args.name, new_password=password, by=by)
 
     _run(args, change)
-    _emit(args, {"name": args.name}, _("Password of {name} changed.").format(name=args.name))
+    emit(args, {"name": args.name}, _("Password of {name} changed.").format(name=args.name))
     return 0
 
 
@@ -374,7 +339,7 @@ def cmd_user_deactivate(args: argparse.Namespace) -> int:
             deactivate_user(session, name=args.name, by=by)
 
     _run(args, deactivate)
-    _emit(args, {"name": args.name}, _("User {name} deactivated.").format(name=args.name))
+    emit(args, {"name": args.name}, _("User {name} deactivated.").format(name=args.name))
     return 0
 
 
@@ -394,7 +359,7 @@ def cmd_user_limit(args: argparse.Namespace) -> int:
     _run(args, store)
     who = args.name or _("every approver")
     shown = _("no limit") if limit is None else format_amount(limit)
-    _emit(args, {"name": args.name, "limit": None if limit is None else str(limit)},
+    emit(args, {"name": args.name, "limit": None if limit is None else str(limit)},
           _("Approval limit of {who}: {limit}.").format(who=who, limit=shown))  # fmt: skip
     return 0
 
@@ -432,7 +397,7 @@ def register(commands: Any, add: AddCommand) -> None:
     transfer.add_argument("--bic", help=_("recipient BIC (derived for DE and AT)"))
     transfer.add_argument("--amount", help=_("123,45 or 123.45 (default: the invoice's open amount)"))
     transfer.add_argument("--text", help=_("remittance text, at most 140 characters"))
-    transfer.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD", help=_("execution date"))
+    transfer.add_argument("--date", type=iso_date, metavar="YYYY-MM-DD", help=_("execution date"))
     transfer.add_argument("--instant", action="store_true", help=_("SEPA instant credit transfer"))
     transfer.add_argument("--from-account", metavar="IBAN", help=_("own account to pay from"))
     transfer.add_argument("--invoice", metavar="NUMBER", help=_("pay this payable invoice"))
@@ -442,7 +407,7 @@ def register(commands: Any, add: AddCommand) -> None:
     debit.add_argument("--text", help=_("remittance text"))
     debit.add_argument("--invoice", metavar="NUMBER", help=_("collect this receivable"))
     debit.add_argument("--b2b", action="store_true", help=_("SEPA B2B instead of core"))
-    debit.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD", help=_("due date"))
+    debit.add_argument("--date", type=iso_date, metavar="YYYY-MM-DD", help=_("due date"))
     debit.add_argument("--from-account", metavar="IBAN", help=_("own account to collect to"))
 
     creditor = _sub(
@@ -456,7 +421,7 @@ def register(commands: Any, add: AddCommand) -> None:
     adding = _sub(mandate, "add", cmd_mandate_add, _("record a signed mandate"), signs_in=True)
     adding.add_argument("--customer", required=True, metavar="NUMBER")
     adding.add_argument("--reference", required=True, metavar="R")
-    adding.add_argument("--signed", required=True, type=_iso_date, metavar="YYYY-MM-DD")
+    adding.add_argument("--signed", required=True, type=iso_date, metavar="YYYY-MM-DD")
     adding.add_argument("--iban", required=True)
     adding.add_argument("--bic")
     adding.add_argument("--name", help=_("account holder (default: the customer's name)"))

@@ -10,17 +10,15 @@ from types import TracebackType
 
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from app.services.errors import KontorError
 from app.services.i18n import _
-from app.services.ledger.database import LedgerError
-from app.services.ledger.secrets import KeyringUnavailableError
-from app.services.ledger.users import UserError
 from app.services.logs import setup_logging
 from app.services.paths import log_dir
 
 log = logging.getLogger(__name__)
 
 # Errors whose message is written for the user; anything else is a bug and gets a traceback in the log.
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (LedgerError, KeyringUnavailableError, OSError, UserError)
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (KontorError, OSError)
 
 ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], None]
 
@@ -40,9 +38,14 @@ def ensure_logging() -> Path:
     return setup_logging()
 
 
+def is_user_error(error: BaseException) -> bool:
+    """Whether the error's text is written for the user (a KontorError or the file system's own message)."""
+    return isinstance(error, EXPECTED_ERRORS)
+
+
 def error_message(error: BaseException) -> str:
     """One line for the user; unexpected errors are logged with their traceback here."""
-    if isinstance(error, EXPECTED_ERRORS):
+    if is_user_error(error):
         log.warning("%s", error)
         return str(error) or type(error).__name__
     log.error("unexpected error", exc_info=(type(error), error, error.__traceback__))
@@ -53,7 +56,7 @@ def present_error(error: BaseException, *, parent: QWidget | None = None, title:
     """Show a service or unexpected error; blocks in a nested event loop until the user closes it."""
     text = error_message(error)
     box = QMessageBox(
-        QMessageBox.Icon.Warning if isinstance(error, EXPECTED_ERRORS) else QMessageBox.Icon.Critical,
+        QMessageBox.Icon.Warning if is_user_error(error) else QMessageBox.Icon.Critical,
         title or _("Kontor"),
         text,
         QMessageBox.StandardButton.Ok,

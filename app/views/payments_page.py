@@ -23,10 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.banking.connections import list_connections
 from app.services.banking.fints_client import Cancelled
-from app.services.banking.pins import pin_for
-from app.services.banking.send import connection_for_run, send_run_via_bank
+from app.services.banking.send import send_run
 from app.services.i18n import N_, _, ngettext
 from app.services.ledger.database import Ledger
 from app.services.payments.approvals import ApprovalSummary, approval_summary
@@ -373,14 +371,7 @@ class PaymentsPage(QWidget):
         ledger, prompts, actor = self._ledger, self._runner.prompts, self._identity.actor()
 
         def send(cancel: threading.Event, progress: Callable[[int, int], None]) -> SendResult:
-            connection_id = connection_for_run(ledger, run_id)
-            [connection] = [item for item in list_connections(ledger) if item.id == connection_id]
-            pin = pin_for(connection, prompts)
-            if pin is None:
-                raise Cancelled
-            return send_run_via_bank(
-                ledger, run_id, pin=pin, prompts=prompts, actor=actor, connection_id=connection_id, cancel=cancel
-            )
+            return send_run(ledger, run_id, prompts=prompts, actor=actor, cancel=cancel)
 
         self.notice_label.setText(_("Sending run {id} to the bank…").format(id=run_id))
         self.send_job = self._runner.run(

@@ -32,8 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.demobank import DEMO_LOGIN, DEMO_PIN, DemoBank
-from app.services.banking.connections import BankConnectionError
-from app.services.banking.fints_client import BankError, Cancelled, WrongPinError
+from app.services.banking.fints_client import Cancelled, WrongPinError
 from app.services.banking.prompts import TanChallenge, TanMechanismOption
 from app.services.i18n import N_, _
 from app.views.errors import error_message
@@ -50,8 +49,6 @@ def bank_error_text(error: BaseException) -> str:
         return _(WRONG_PIN_TEXT)
     if isinstance(error, Cancelled):
         return _("Cancelled; nothing was changed.")
-    if isinstance(error, (BankError, BankConnectionError)):
-        return str(error)
     return error_message(error)
 
 

@@ -63,7 +63,8 @@ def test_app_approval_without_automatic_polling_waits_for_enter(ledger_path: Pat
         assert without_enter.returncode == 1 and "Cancelled." in without_enter.stderr
         confirmed = _typed(*ledger, "sync", "--since", since, home=kontor_home, typed="\n")
         assert confirmed.returncode == 0, confirmed.stderr
-        assert "then press Enter" in confirmed.stdout and "Confirmed in the app." in confirmed.stdout
+        assert "then press Enter" in confirmed.stderr and "Confirmed in the app." in confirmed.stderr
+        assert "then press Enter" not in confirmed.stdout  # stdout is the output, also for --json
 
 
 def _typed(*args: str, home: Path, typed: str) -> subprocess.CompletedProcess[str]:

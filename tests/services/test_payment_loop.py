@@ -19,8 +19,8 @@ from test_fints_support import ACTOR, PhonePrompts, connect
 from app.demobank import DEMO_PIN, DemoBank, DemoBankServer
 from app.models.schema import BankConnection, Customer, Invoice, Notification, Transaction
 from app.services.banking.connections import ConnectionSummary, sync
-from app.services.banking.fints_client import BankRejectedError, KontorFinTSClient, WrongTanError
-from app.services.banking.send import connection_for_run, send_run_via_bank
+from app.services.banking.fints_client import BankRejectedError, Cancelled, KontorFinTSClient, WrongTanError
+from app.services.banking.send import connection_for_run, send_run
 from app.services.invoices.importing import import_invoices
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
@@ -121,7 +121,7 @@ def test_payable_invoice_is_paid_through_the_bank_and_booked(
         state_before = session.get(BankConnection, summary.id).client_state  # type: ignore[union-attr]
 
     prompts = PhonePrompts(server.bank)
-    result = send_run_via_bank(ledger, order.run_id, pin=DEMO_PIN, prompts=prompts, actor="bob")
+    result = send_run(ledger, order.run_id, pin=DEMO_PIN, prompts=prompts, actor="bob")
 
     assert result.ok and result.reference, result
     [challenge] = prompts.challenges
@@ -189,7 +189,7 @@ def test_direct_debits_are_collected_on_the_due_date_and_a_return_reopens_the_in
     before = server.bank.balance(business)
 
     prompts = PhonePrompts(server.bank)
-    result = send_run_via_bank(ledger, run_id, pin=DEMO_PIN, prompts=prompts, actor="bob")
+    result = send_run(ledger, run_id, pin=DEMO_PIN, prompts=prompts, actor="bob")
     assert result.ok and result.reference.startswith("LS"), result
     assert "Sammellastschrift, 2 Posten, Summe 2.023,66 EUR" in prompts.challenges[0].text
     assert server.bank.balance(business) == before  # nothing before the due date
@@ -230,7 +230,7 @@ def test_wrong_tan_sends_nothing_and_the_run_stays_approved(
 
     prompts = PhonePrompts(server.bank, wrong_tan=True)
     with pytest.raises(WrongTanError, match="did not accept the TAN"):
-        send_run_via_bank(ledger, order.run_id, pin=DEMO_PIN, prompts=prompts, actor="bob")
+        send_run(ledger, order.run_id, pin=DEMO_PIN, prompts=prompts, actor="bob")
 
     assert len(prompts.tans_given) == 1  # never retried on its own
     row = run_row(ledger, order.run_id)
@@ -240,7 +240,7 @@ def test_wrong_tan_sends_nothing_and_the_run_stays_approved(
     _sync(ledger, summary, server, clock)
     assert _open_amounts(ledger, "payable", clock.day) == {"ER-7781": Decimal("2345.67")}
 
-    retry = send_run_via_bank(ledger, order.run_id, pin=DEMO_PIN, prompts=PhonePrompts(server.bank), actor="bob")
+    retry = send_run(ledger, order.run_id, pin=DEMO_PIN, prompts=PhonePrompts(server.bank), actor="bob")
     assert retry.ok and run_row(ledger, order.run_id).status == "sent"
     _audit_intact(ledger)
 
@@ -296,6 +296,28 @@ def test_kontor_run_send_reads_the_tan_and_refuses_a_wrong_pin(
     assert run_row(ledger, order.run_id).status == "sent"
 
 
+def test_send_run_asks_the_prompts_for_the_pin_and_a_cancel_sends_nothing(
+    ledger: Ledger, server: DemoBankServer, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The GUI's way (no KONTOR_PIN, nothing in the keyring): `send_run` asks the prompts; no PIN cancels."""
+    monkeypatch.delenv("KONTOR_PIN", raising=False)
+    _staff(ledger)
+    summary = connect(ledger, server, PhonePrompts(server.bank))
+    _payable(ledger, tmp_path, clock.day)
+    order = transfer_from_invoice(
+        ledger, "ER-7781", actor="carla", execution_on=clock.day, account_iban=summary.accounts[0]
+    )
+    _approved(ledger, order.run_id, clock.day)
+
+    with pytest.raises(Cancelled):
+        send_run(ledger, order.run_id, prompts=PhonePrompts(server.bank, pin=None), actor="bob")
+    assert run_row(ledger, order.run_id).status == "approved"
+    prompts = PhonePrompts(server.bank)
+    result = send_run(ledger, order.run_id, prompts=prompts, actor="bob")
+    assert result.ok and prompts.tans_given
+    assert run_row(ledger, order.run_id).status == "sent"
+
+
 def test_a_refused_order_marks_the_run_failed_with_the_banks_reason(
     ledger: Ledger, server: DemoBankServer, clock: Clock
 ) -> None:
@@ -308,7 +330,7 @@ def test_a_refused_order_marks_the_run_failed_with_the_banks_reason(
     clock.advance((run_row(ledger, run_id).execution_on - clock.day).days)  # approved, but sent too late
 
     prompts = PhonePrompts(server.bank)
-    result = send_run_via_bank(ledger, run_id, pin=DEMO_PIN, prompts=prompts, actor="bob")
+    result = send_run(ledger, run_id, pin=DEMO_PIN, prompts=prompts, actor="bob")
 
     assert not result.ok and "9210" in result.message and "Fälligkeitsdatum" in result.message
     assert prompts.challenges == [] and server.bank.scheduled == []
@@ -335,7 +357,7 @@ def test_a_failed_dialog_end_after_the_order_still_marks_the_run_sent(
         raise FinTSConnectionError("connection reset")
 
     monkeypatch.setattr(KontorFinTSClient, "__exit__", lost_on_the_way_out)
-    result = send_run_via_bank(ledger, order.run_id, pin=DEMO_PIN, prompts=PhonePrompts(server.bank), actor="bob")
+    result = send_run(ledger, order.run_id, pin=DEMO_PIN, prompts=PhonePrompts(server.bank), actor="bob")
     assert result.ok  # the bank has the order: the run must not stay approved and be paid twice
     assert run_row(ledger, order.run_id).status == "sent"
 
@@ -353,11 +375,11 @@ def test_app_approval_is_polled_and_a_denial_leaves_the_run_approved(
 
     denied = PhonePrompts(server.bank, approve=False)
     with pytest.raises(BankRejectedError, match="9951"):
-        send_run_via_bank(ledger, order.run_id, pin=DEMO_PIN, prompts=denied, actor="bob")
+        send_run(ledger, order.run_id, pin=DEMO_PIN, prompts=denied, actor="bob")
     assert denied.finished == [False] and run_row(ledger, order.run_id).status == "approved"
 
     approved = PhonePrompts(server.bank)
-    assert send_run_via_bank(ledger, order.run_id, pin=DEMO_PIN, prompts=approved, actor="bob").ok
+    assert send_run(ledger, order.run_id, pin=DEMO_PIN, prompts=approved, actor="bob").ok
     assert approved.challenges[0].kind == "decoupled" and approved.finished == [True]
     assert run_row(ledger, order.run_id).status == "sent"
     assert [b.amount for b in server.bank.bookings(summary.accounts[0]) if b.end_to_end_id == order.end_to_end_id] == [

@@ -13,14 +13,18 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app.services.banking.connections import BankConnectionError
+from app.services.banking.fints_client import BankUnavailableError, WrongPinError
 from app.services.ledger.company import Strength, rate_passphrase, rename_company, suggested_ledger_path
 from app.services.ledger.database import Ledger, LedgerError
 from app.services.logs import setup_logging
+from app.services.payments.sepa_checks import PaymentError
 from app.services.preferences import MAX_RECENT, Preferences, load_preferences, save_preferences
 from app.services.reports.dashboard import dashboard_summary
 from app.views import application
 from app.views.errors import install_excepthook, present_error
 from app.views.main_window import MainWindow
+from app.views.tan_dialog import bank_error_text
 
 
 @pytest.fixture
@@ -38,6 +42,32 @@ def test_service_error_shows_its_message_and_the_log_path(qapp, shown_messages, 
     assert shown.icon == QMessageBox.Icon.Warning
     assert shown.text == "/data/firma.kontor: no such ledger file"
     assert shown.informative == f"Details are in the log: {log_file}"
+
+
+@pytest.mark.parametrize(
+    ("error", "text"),
+    [
+        (PaymentError("iban", "DE00 is not a valid IBAN."), "iban: DE00 is not a valid IBAN."),
+        (BankUnavailableError("The bank cannot be reached."), "The bank cannot be reached."),
+        (WrongPinError("The bank did not accept the PIN."), "The bank did not accept the PIN."),
+    ],
+)
+def test_payment_and_bank_errors_are_user_messages_not_unexpected(
+    qapp, shown_messages, log_file: Path, error: Exception, text: str
+) -> None:
+    """Every KontorError is a message for the user, without a view having to know its class."""
+    present_error(error)
+    [shown] = shown_messages
+    assert shown.icon == QMessageBox.Icon.Warning
+    assert shown.text == text and "unexpected" not in shown.text
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    assert "Traceback" not in log_file.read_text(encoding="utf-8")
+
+
+def test_a_bank_connection_error_reads_as_itself_in_the_bank_flows(qapp, log_file: Path) -> None:
+    assert bank_error_text(BankConnectionError("There is no bank connection 7.")) == "There is no bank connection 7."
+    assert "unexpected" in bank_error_text(KeyError("x"))
 
 
 def test_unexpected_error_is_logged_with_traceback_but_shown_short(qapp, shown_messages, log_file) -> None:

@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from fints.client import FinTS3PinTanClient, NeedTANResponse, ResponseStatus, TransactionResponse
 from fints.connection import FinTSConnectionError
@@ -41,6 +41,9 @@ from app.services.banking.banks import REGISTRATION_URL
 from app.services.banking.prompts import DecoupledPolling, TanChallenge, TanKind, TanMechanismOption, UserPrompts
 from app.services.errors import EXIT_BANK, EXIT_WRONG_PIN, KontorError
 from app.services.i18n import N_, _
+
+if TYPE_CHECKING:
+    from app.services.payments.runs import SendResult
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +136,11 @@ class _UnreadableAnswer(FinTSClientError):
     """Raised inside python-fints' send; a FinTSClientError passes its dialog init unchanged."""
 
 
-class Cancelled(Exception):
+class Cancelled(KontorError):
     """The user cancelled a prompt or the job's cancel event was set."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or _("Cancelled."))
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,15 +165,6 @@ class Balance:
     on: date
     amount: Decimal
     currency: str
-
-
-@dataclass(frozen=True, slots=True)
-class OrderOutcome:
-    """The bank's answer to a payment order: accepted with its reference, or refused with the bank's own text."""
-
-    ok: bool
-    reference: str = ""
-    message: str = ""
 
 
 class BankClient(Protocol):
@@ -569,7 +566,7 @@ class FinTSService:
         control_sum: Decimal,
         instant: bool,
         pain_descriptor: str,
-    ) -> OrderOutcome:
+    ) -> SendResult:
         """HKCCS/HKCCM (HKIPZ/HKIPM if instant) with its TAN; batches booked line by line where the bank allows."""
         return self._order(
             self._client.sepa_transfer,
@@ -591,7 +588,7 @@ class FinTSService:
         control_sum: Decimal,
         scheme: str,
         pain_descriptor: str,
-    ) -> OrderOutcome:
+    ) -> SendResult:
         """HKDSE/HKDME with its TAN; python-fints has no B2B segments (HKBSE/HKBME), so B2B is refused up front."""
         if scheme != "CORE":
             raise BankRejectedError(
@@ -625,8 +622,10 @@ class FinTSService:
             _("The online banking access {login} has no account {iban}.").format(login=self.login.label, iban=iban)
         )
 
-    def _order(self, method: Callable[..., Any], account_iban: str, pain_xml: bytes, **kwargs: Any) -> OrderOutcome:
+    def _order(self, method: Callable[..., Any], account_iban: str, pain_xml: bytes, **kwargs: Any) -> SendResult:
         """One payment order: a wrong, denied or cancelled TAN raises (nothing was done); a refusal is an outcome."""
+        from app.services.payments.runs import SendResult  # here: the payments package is heavy for `kontor sync`
+
         account = self._sepa_account(account_iban)
         self._check_cancel()
         mark = len(self._client.bank_codes)
@@ -642,10 +641,10 @@ class FinTSService:
         if "9075" in found or found & UNREGISTERED_CODES:
             self._raise_for_codes(mark)
         if response.status == ResponseStatus.ERROR or any(code[:1] == "9" for code in found):
-            return OrderOutcome(False, message=self._bank_text(_("The bank refused the order."), mark))
+            return SendResult(False, message=self._bank_text(_("The bank refused the order."), mark))
         task = str(getattr(getattr(first, "tan_request", None), "task_reference", "") or "")
         texts = "; ".join(dict.fromkeys(f"{r.code} {r.text or ''}".strip() for r in response.responses))
-        return OrderOutcome(True, str(response.data.get("task_id") or task), texts)
+        return SendResult(True, str(response.data.get("task_id") or task), texts)
 
     # --- TANs ----------------------------------------------------------------------------------------------
     def _call(self, method: Callable[..., T], *args: Any) -> T:

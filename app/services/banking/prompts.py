@@ -70,8 +70,18 @@ class UserPrompts(Protocol):
     def decoupled_finished(self, challenge: TanChallenge, approved: bool) -> None: ...
 
 
+def _say(text: str) -> None:
+    """Prompts go to stderr, so `kontor --json … > out.json` keeps stdout for the result."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def _ask(prompt: str) -> str:
+    print(prompt, end="", file=sys.stderr, flush=True)
+    return input()
+
+
 class TerminalPrompts:
-    """UserPrompts for `kontor …`: input()/getpass on the terminal; Ctrl+C cancels."""
+    """UserPrompts for `kontor …`: getpass and input on the terminal, text on stderr; Ctrl+C cancels."""
 
     def __init__(self, image_dir: Path | None = None) -> None:
         self._image_dir = image_dir
@@ -84,11 +94,11 @@ class TerminalPrompts:
 
     def _choose(self, title: str, options: Sequence[tuple[str, str]]) -> str | None:
         """A numbered menu; empty input or EOF cancels."""
-        print(title)
+        _say(title)
         for number, (_code, text) in enumerate(options, start=1):
-            print(f"  {number}) {text}")
+            _say(f"  {number}) {text}")
         try:
-            answer = input(_("Choice [1-{n}]: ").format(n=len(options))).strip()
+            answer = _ask(_("Choice [1-{n}]: ").format(n=len(options))).strip()
         except EOFError:
             return None
         if answer.isdigit() and 1 <= int(answer) <= len(options):
@@ -103,7 +113,7 @@ class TerminalPrompts:
 
     def ask_tan(self, challenge: TanChallenge) -> str | None:
         """Show the challenge (photoTAN as a PNG file, chipTAN as its code) and read the TAN."""
-        print(challenge.text)
+        _say(challenge.text)
         if challenge.image is not None:
             mime, data = challenge.image
             suffix = ".png" if mime == "image/png" else ".img"
@@ -111,15 +121,15 @@ class TerminalPrompts:
                 "wb", suffix=suffix, prefix="kontor-phototan-", dir=self._image_dir, delete=False
             ) as handle:
                 handle.write(data)
-            print(_("Scan the photoTAN graphic in {path}").format(path=handle.name))
+            _say(_("Scan the photoTAN graphic in {path}").format(path=handle.name))
         if challenge.flicker_code:
-            print(
+            _say(
                 _("chipTAN: this needs a TAN generator (optical or manual entry); code: {code}").format(
                     code=challenge.flicker_code
                 )
             )
         try:
-            return input(_("TAN: ")).strip() or None
+            return _ask(_("TAN: ")).strip() or None
         except EOFError:
             return None
 
@@ -127,16 +137,16 @@ class TerminalPrompts:
         """Automatic: announce once, then Kontor polls; otherwise the bank wants to hear when it was confirmed."""
         if challenge.polling is not None and not challenge.polling.automatic:
             if polls == 0:
-                print(challenge.text)
+                _say(challenge.text)
             try:
-                input(_("Confirm in your banking app, then press Enter (Ctrl+C cancels): "))
+                _ask(_("Confirm in your banking app, then press Enter (Ctrl+C cancels): "))
             except EOFError:
                 return False
             return True
         if polls == 0:
-            print(challenge.text)
-            print(_("Please confirm in your banking app; waiting (Ctrl+C cancels)…"))
+            _say(challenge.text)
+            _say(_("Please confirm in your banking app; waiting (Ctrl+C cancels)…"))
         return True
 
     def decoupled_finished(self, challenge: TanChallenge, approved: bool) -> None:
-        print(_("Confirmed in the app.") if approved else _("Not confirmed in the app."))
+        _say(_("Confirmed in the app.") if approved else _("Not confirmed in the app."))

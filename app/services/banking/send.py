@@ -1,4 +1,4 @@
-"""Approved payment runs through FinTS: the `RunSender` for a stored bank connection and a one-call send.
+"""Approved payment runs through FinTS: `send_run`, the one way the CLI and the GUI send a run to its bank.
 
 Blocks on the bank, the TAN prompt and the ledger; call from the FinTS worker.
 """
@@ -15,13 +15,15 @@ from sqlalchemy.orm import Session
 
 from app.models.schema import BankAccount, BankConnection
 from app.services.banking.banks import product_id as configured_product_id
-from app.services.banking.connections import BankConnectionError, bank_login
-from app.services.banking.fints_client import BankError, FinTSService, OrderOutcome, WrongPinError
+from app.services.banking.connections import BankConnectionError, bank_login, list_connections
+from app.services.banking.fints_client import BankError, Cancelled, FinTSService, WrongPinError
+from app.services.banking.pins import pin_for
 from app.services.banking.prompts import UserPrompts
 from app.services.i18n import _
 from app.services.ledger.database import Ledger
 from app.services.ledger.secrets import forget_pin, pin_key
-from app.services.payments.runs import SendResult, get_run, send_run
+from app.services.payments import runs
+from app.services.payments.runs import SendResult, get_run
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +88,13 @@ class FinTSRunSender:
             )
         )
 
-    def _send(self, order: Callable[[FinTSService], OrderOutcome]) -> SendResult:
+    def _send(self, order: Callable[[FinTSService], SendResult]) -> SendResult:
         """No ledger transaction is open while the bank and the TAN prompt work; the state is written after."""
         with self.ledger.session() as session:
             login = bank_login(_connection(session, self.connection_id))
             product = configured_product_id(session)
         service = FinTSService(login, pin=self.pin, product_id=product, prompts=self.prompts, cancel=self.cancel)
-        outcome: OrderOutcome | None = None
+        outcome: SendResult | None = None
         try:
             with service.session():
                 outcome = order(service)
@@ -106,7 +108,7 @@ class FinTSRunSender:
             log.warning("FinTS dialog end failed after a payment order was answered", exc_info=True)
         assert outcome is not None
         self._store_state(service.state())
-        return SendResult(outcome.ok, outcome.reference, outcome.message)
+        return outcome
 
     def _store_state(self, state: bytes) -> None:
         """Best effort: the order is at the bank now, so a failed write must not read as "nothing was sent"."""
@@ -142,18 +144,25 @@ def connection_for_run(ledger: Ledger, run_id: int) -> int:
         return account.connection_id
 
 
-def send_run_via_bank(
+def send_run(
     ledger: Ledger,
     run_id: int,
     *,
-    pin: str,
     prompts: UserPrompts,
     actor: str,
-    connection_id: int | None = None,
     cancel: threading.Event | None = None,
+    pin: str | None = None,
 ) -> SendResult:
-    """Send an approved run with TAN through its account's connection; see `payment_runs.send_run` for outcomes."""
-    if connection_id is None:
-        connection_id = connection_for_run(ledger, run_id)
+    """Send an approved run with PIN and TAN through its account's connection, and record the bank's answer.
+
+    The PIN comes from `pin`, KONTOR_PIN, the keyring or `prompts` (None there cancels). A refusal is a result
+    (the run is marked failed); an exception means nothing was sent and the run stays approved.
+    """
+    connection_id = connection_for_run(ledger, run_id)
+    if pin is None:
+        [connection] = [item for item in list_connections(ledger) if item.id == connection_id]
+        pin = pin_for(connection, prompts)
+        if not pin:
+            raise Cancelled
     sender = FinTSRunSender(ledger, connection_id, pin=pin, prompts=prompts, cancel=cancel)
-    return send_run(ledger, run_id, sender=sender, actor=actor)
+    return runs.send_run(ledger, run_id, sender=sender, actor=actor)

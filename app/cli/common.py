@@ -1,0 +1,99 @@
+"""What every `kontor …` command module shares: the ledger, output, dates, secrets typed in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from app.services.banking.prompts import TanMechanismOption, TerminalPrompts
+from app.services.errors import EXIT_ERROR, KontorError
+from app.services.i18n import _
+from app.services.ledger.database import Ledger
+from app.services.ledger.secrets import ledger_passphrase
+
+Handler = Callable[[argparse.Namespace], int]
+AddCommand = Callable[[str, Handler, str], argparse.ArgumentParser]
+
+
+class CliError(KontorError):
+    """An error of the command line itself (a missing option, no terminal for a prompt)."""
+
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message, exit_code=code)
+
+
+class CliPrompts(TerminalPrompts):
+    """Terminal prompts that take the TAN method and medium from options, so scripts need no menu."""
+
+    def __init__(self, mechanism: str | None = None, medium: str | None = None) -> None:
+        super().__init__()
+        self._mechanism = mechanism
+        self._medium = medium
+
+    def ask_pin(self, label: str) -> str | None:
+        """Without a terminal the PIN can only come from KONTOR_PIN: say so rather than "Cancelled."."""
+        if not sys.stdin.isatty():
+            raise CliError(_("No PIN: set KONTOR_PIN or run in a terminal."))
+        return super().ask_pin(label)
+
+    def choose_tan_mechanism(self, options: Sequence[TanMechanismOption]) -> str | None:
+        if self._mechanism:
+            if self._mechanism not in [o.code for o in options]:
+                raise CliError(
+                    _("The bank offers no TAN method {code}; it offers {codes}.").format(
+                        code=self._mechanism, codes=", ".join(f"{o.code} ({o.name})" for o in options)
+                    )
+                )
+            return self._mechanism
+        return super().choose_tan_mechanism(options)
+
+    def choose_tan_medium(self, options: Sequence[str]) -> str | None:
+        return self._medium or super().choose_tan_medium(options)
+
+
+def prompt_passphrase() -> str:
+    """The ledger passphrase typed in the terminal; never read from a pipe."""
+    if not sys.stdin.isatty():
+        raise CliError(_("No passphrase: set KONTOR_PASSPHRASE or run in a terminal."))
+    return getpass.getpass(_("Passphrase: "))
+
+
+def new_secret(*, variable: str, prompt: str, repeat: str, missing: str, differ: str) -> str:
+    """A new passphrase or password: from `variable` for automation, else typed twice in the terminal."""
+    from_env = os.environ.get(variable)
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        raise CliError(missing)
+    first = getpass.getpass(prompt)
+    if first != getpass.getpass(repeat):
+        raise CliError(differ)
+    return first
+
+
+@contextmanager
+def open_ledger(args: argparse.Namespace) -> Iterator[Ledger]:
+    """The ledger of --ledger, unlocked from the environment, the keyring or a prompt; closed however the block ends."""
+    passphrase = ledger_passphrase(args.ledger, prompt_passphrase)
+    with Ledger.open(args.ledger, passphrase) as ledger:
+        yield ledger
+
+
+def emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+    """One result: JSON with --json, else the text."""
+    print(json.dumps(data, ensure_ascii=False, default=str) if args.json else text)
+
+
+def iso_date(value: str) -> date:
+    """argparse type for YYYY-MM-DD options."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(_("not a date (YYYY-MM-DD): {value}").format(value=value)) from error
