@@ -51,7 +51,7 @@ from app.services.invoices.importing import (
 )
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import current_actor
-from app.views.errors import present_error
+from app.views.errors import is_user_error, present_error
 from app.views.invoice_table_model import InvoicePreviewTableModel
 from app.views.jobs import JobRunner
 
@@ -304,7 +304,7 @@ class InvoiceImportDialog(QDialog):
         if generation != self._generation:
             return
         self._update_buttons()
-        if not isinstance(error, InvoiceImportError | OSError):
+        if not is_user_error(error):
             present_error(error, parent=self)
             return
         target = self.file_error if self.steps.currentIndex() == 0 else self.missing_label

@@ -32,7 +32,6 @@ from app.services.ledger.users import current_actor
 from app.services.reconciliation.draft import AllocationDraft, PaymentToMap, payment_to_map
 from app.services.reconciliation.reconcile import (
     InvoiceRow,
-    ReconciliationError,
     Suggestion,
     allocate_manually,
     ignore_payment,
@@ -42,7 +41,7 @@ from app.services.reconciliation.reconcile import (
     why_not_automatic,
 )
 from app.views.allocation_table_model import AllocationColumn, AllocationTableModel
-from app.views.errors import present_error
+from app.views.errors import is_user_error, present_error
 from app.views.invoice_table_model import InvoiceColumn, InvoiceTableModel
 from app.views.jobs import JobRunner
 from app.views.suggestion_table_model import ScoreDelegate, SuggestionColumn, SuggestionTableModel
@@ -411,7 +410,7 @@ class MapDialog(QDialog):
 
     def _on_failed(self, error: BaseException) -> None:
         self._set_busy(False)
-        if isinstance(error, ReconciliationError):
+        if is_user_error(error):
             self._show_error(str(error))
         else:
             present_error(error, parent=self)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from app.services.i18n import _
 from app.services.ledger.company import check_company_name, suggested_ledger_path
 from app.services.ledger.database import LEDGER_SUFFIX, Ledger, LedgerError
-from app.views.errors import present_error
+from app.views.errors import is_user_error, present_error
 from app.views.jobs import JobRunner, Progress
 from app.views.passphrase_widgets import NewPassphraseFields, error_label, show_error
 from app.views.resources import icon
@@ -167,7 +167,7 @@ class NewLedgerDialog(QDialog):
 
     def _on_create_failed(self, error: BaseException) -> None:
         self._set_busy(False)
-        if isinstance(error, LedgerError | OSError):
+        if is_user_error(error):
             show_error(self.error_label, str(error))
         else:
             present_error(error, parent=self)

@@ -21,10 +21,9 @@ from PySide6.QtWidgets import (
 
 from app.services.i18n import _
 from app.services.ledger.company import rename_company
-from app.services.ledger.database import LedgerError
 from app.services.ledger.users import current_actor
 from app.services.preferences import save_preferences
-from app.views.errors import present_error
+from app.views.errors import is_user_error, present_error
 from app.views.jobs import Progress
 from app.views.matching_settings_box import MatchingSettingsBox
 from app.views.pages import PageContext
@@ -143,7 +142,7 @@ class SettingsPage(QWidget):
 
     def _on_rename_failed(self, error: BaseException) -> None:
         self.save_button.setEnabled(True)
-        if isinstance(error, LedgerError):
+        if is_user_error(error):
             show_error(self.company_error, str(error))
         else:
             present_error(error, parent=self)

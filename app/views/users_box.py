@@ -38,7 +38,6 @@ from app.services.ledger.database import Ledger
 from app.services.ledger.users import (
     ADMIN,
     SignedInUser,
-    UserError,
     add_user,
     change_password,
     change_role,
@@ -47,9 +46,8 @@ from app.services.ledger.users import (
     reactivate_user,
     sign_in,
 )
-from app.services.payments.sepa_checks import PaymentError
 from app.services.payments.settings import load_payment_config, set_approval_limit
-from app.views.errors import present_error
+from app.views.errors import is_user_error, present_error
 from app.views.jobs import JobRunner, Progress
 from app.views.passphrase_widgets import error_label, password_edit, show_error
 from app.views.sign_in_dialog import ROLE_LABELS, Identity
@@ -294,7 +292,7 @@ class UsersBox(QFrame):
         self.reload()
 
     def _on_failed(self, error: BaseException) -> None:
-        if isinstance(error, (UserError, PaymentError)):
+        if is_user_error(error):
             show_error(self.error, str(error))
         else:
             present_error(error, parent=self)

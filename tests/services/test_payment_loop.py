@@ -292,7 +292,8 @@ def test_kontor_run_send_reads_the_tan_and_refuses_a_wrong_pin(
     process = _kontor(ledger, kontor_home, "run", "send", str(order.run_id), pin=DEMO_PIN, stdin=subprocess.PIPE)
     out, err = process.communicate(_tan_on_the_phone(server.bank, process) + "\n", timeout=60)
     assert process.returncode == 0, err
-    assert "Überweisung an Feinwerkzeug Kraus GmbH" in out and f"Run {order.run_id} sent to the bank" in out
+    assert "Überweisung an Feinwerkzeug Kraus GmbH" in err  # the TAN challenge: a prompt, so on stderr
+    assert out.startswith(f"Run {order.run_id} sent to the bank (reference ") and out.count("\n") == 1
     assert run_row(ledger, order.run_id).status == "sent"
 
 
