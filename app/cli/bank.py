@@ -11,7 +11,7 @@ import threading
 from dataclasses import asdict
 from typing import Any
 
-from app.cli.common import AddCommand, CliError, CliPrompts, emit, iso_date, open_ledger
+from app.cli.common import CliError, CliPrompts, Commands, add_command, emit, iso_date, open_ledger
 from app.services.errors import EXIT_BANK, EXIT_WARNINGS
 from app.services.i18n import _
 from app.services.ledger.users import current_actor
@@ -173,7 +173,7 @@ def cmd_demo_bank(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: Any, add: AddCommand) -> None:
+def register(commands: Commands) -> None:
     """Add the bank commands to `kontor`'s parser."""
     bank = commands.add_parser("bank", help=_("online banking connections (FinTS)"))
     what = bank.add_subparsers(dest="what", metavar="WHAT", required=True)
@@ -193,7 +193,7 @@ def register(commands: Any, add: AddCommand) -> None:
     removing.set_defaults(handler=cmd_bank_remove)
     removing.add_argument("id", type=int)
 
-    syncing = add("sync", cmd_sync, _("fetch balances and statements from the bank"))
+    syncing = add_command(commands, "sync", cmd_sync, _("fetch balances and statements from the bank"))
     syncing.description = _(
         "Fetch each account's balance and statements on its own. Exit status: 0 done; 5 done with warnings "
         "(an account without balance, an unreadable document, a bank error on one account); 4 a bank refused "
@@ -203,6 +203,6 @@ def register(commands: Any, add: AddCommand) -> None:
     syncing.add_argument("--since", type=iso_date, metavar="DATE", help=_("fetch from this date (may need a TAN)"))
     syncing.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=_("machine-readable output"))
 
-    demo = add("demo-bank", cmd_demo_bank, _("run the Kontor Demobank on 127.0.0.1 until Ctrl+C"))
+    demo = add_command(commands, "demo-bank", cmd_demo_bank, _("run the Kontor Demobank on 127.0.0.1 until Ctrl+C"))
     demo.add_argument("--port", type=int, default=0)
     demo.add_argument("--seed", type=int, default=1)

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from typing import Any, TypeAlias
 
 from app.services.banking.prompts import TanMechanismOption, TerminalPrompts
 from app.services.errors import EXIT_ERROR, KontorError
@@ -19,7 +19,7 @@ from app.services.ledger.database import Ledger
 from app.services.ledger.secrets import ledger_passphrase
 
 Handler = Callable[[argparse.Namespace], int]
-AddCommand = Callable[[str, Handler, str], argparse.ArgumentParser]
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"  # what each `register` adds to
 
 
 class CliError(KontorError):
@@ -76,6 +76,33 @@ def new_secret(*, variable: str, prompt: str, repeat: str, missing: str, differ:
     if first != getpass.getpass(repeat):
         raise CliError(differ)
     return first
+
+
+def add_command(commands: Commands, name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+    """A command `kontor NAME` run by `handler`."""
+    parser = commands.add_parser(name, help=help_text)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def group(commands: Commands, name: str, help_text: str) -> Commands:
+    """The sub-commands of `kontor NAME` (made on first use), for groups that several modules add to."""
+    parser = commands.choices.get(name)
+    if parser is None:
+        parser = commands.add_parser(name, help=help_text)
+        parser.set_defaults(kontor_group=parser.add_subparsers(dest="what", metavar="WHAT", required=True))
+    return parser.get_default("kontor_group")
+
+
+def new_passphrase() -> str:
+    """A new ledger passphrase: KONTOR_NEW_PASSPHRASE, else typed twice."""
+    return new_secret(
+        variable="KONTOR_NEW_PASSPHRASE",
+        prompt=_("New passphrase: "),
+        repeat=_("Repeat the new passphrase: "),
+        missing=_("No new passphrase: set KONTOR_NEW_PASSPHRASE or run in a terminal."),
+        differ=_("The two passphrases differ."),
+    )
 
 
 @contextmanager

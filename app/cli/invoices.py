@@ -7,7 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import AddCommand, CliError, emit, open_ledger
+from app.cli.common import CliError, Commands, add_command, emit, group, open_ledger
 from app.services.i18n import _
 from app.services.invoices.importing import (
     PAYABLE,
@@ -93,8 +93,10 @@ def _json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=_("machine-readable output"))
 
 
-def register(add: AddCommand, importing: Any, exporting: Any) -> None:
-    """Add the commands to the parser of app.cli (`importing`/`exporting` are its `import`/`export` subparsers)."""
+def register(commands: Commands) -> None:
+    """Add the invoice commands to `kontor`'s parser (`import` and `export` are shared with the statements)."""
+    importing = group(commands, "import", _("import statements or invoices"))
+    exporting = group(commands, "export", _("export data as CSV"))
     invoices = importing.add_parser("invoices", help=_("import invoices from a CSV export"))
     invoices.set_defaults(handler=cmd_import_invoices)
     invoices.add_argument("file", type=Path, metavar="FILE")
@@ -104,7 +106,7 @@ def register(add: AddCommand, importing: Any, exporting: Any) -> None:
     invoices.add_argument("--payables", action="store_true", help=_("invoices we received and pay"))
     invoices.add_argument("--skip-bad-rows", action="store_true", help=_("import the good rows, list the bad ones"))
     _json_flag(invoices)
-    match = add("match", cmd_match, _("match open payments with open invoices"))
+    match = add_command(commands, "match", cmd_match, _("match open payments with open invoices"))
     match.add_argument("--dry-run", action="store_true", help=_("show what would be booked, book nothing"))
     _json_flag(match)
     allocations = exporting.add_parser("allocations", help=_("export the allocations of payments to invoices"))

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import AddCommand, CliError, CliPrompts, Handler, emit, iso_date, new_secret, open_ledger
+from app.cli.common import CliError, CliPrompts, Commands, Handler, emit, iso_date, new_secret, open_ledger
 from app.services.errors import EXIT_BANK, EXIT_SIGN_IN
 from app.services.formatting import format_amount, parse_amount
 from app.services.i18n import _
@@ -385,9 +385,8 @@ def _sub(
     return _json_flag(parser)
 
 
-def register(commands: Any, add: AddCommand) -> None:
+def register(commands: Commands) -> None:
     """Add the payment commands to `kontor`'s parser."""
-    del add  # every command here has sub-commands
     pay = commands.add_parser("pay", help=_("create SEPA transfers and direct debits")).add_subparsers(
         dest="what", metavar="WHAT", required=True
     )
