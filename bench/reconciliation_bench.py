@@ -21,7 +21,8 @@ from app.models.schema import BankAccount, Customer, Invoice, StatementImport, T
 from app.services.formatting import to_cents
 from app.services.ledger.database import Ledger
 from app.services.matching import Matcher, Payment
-from app.services.reconciliation.reconcile import match_new_transactions, match_payments, suggestions
+from app.services.reconciliation.allocations import suggestions
+from app.services.reconciliation.automatic import match_new_transactions, match_payments
 from app.services.statements.search_index import index_transactions
 from bench.matching_data import Books, generate
 

@@ -12,13 +12,13 @@ from app.services.i18n import _
 from app.services.invoices.importing import (
     PAYABLE,
     RECEIVABLE,
-    import_invoices,
     parse_mapping_spec,
     save_mapping,
     saved_mapping,
 )
 from app.services.ledger.users import current_actor
-from app.services.reconciliation.reconcile import export_allocations, match_payments
+from app.services.reconciliation.automatic import import_invoices_and_match, match_payments
+from app.services.reconciliation.export import export_allocations
 
 
 def cmd_import_invoices(args: argparse.Namespace) -> int:
@@ -26,7 +26,7 @@ def cmd_import_invoices(args: argparse.Namespace) -> int:
         mapping: dict[str, str] = saved_mapping(ledger, args.mapping) if args.mapping else {}
         if args.map:
             mapping |= parse_mapping_spec(args.map)
-        result = import_invoices(
+        outcome = import_invoices_and_match(
             ledger,
             args.file,
             kind=PAYABLE if args.payables else RECEIVABLE,
@@ -34,6 +34,7 @@ def cmd_import_invoices(args: argparse.Namespace) -> int:
             skip_bad_rows=args.skip_bad_rows,
             actor=current_actor(),
         )
+        result = outcome.imported
         if args.save_map:
             options = {name: value for name, value in mapping.items() if name in ("dates", "decimal")}
             save_mapping(ledger, args.save_map, result.mapping | options, actor=current_actor())
@@ -52,9 +53,8 @@ def cmd_import_invoices(args: argparse.Namespace) -> int:
     ]
     lines += ["  " + _("review: {number}").format(number=number) for number in result.flagged_for_review]
     lines += ["  " + _("skipped row {row}: {reason}").format(row=row, reason=reason) for row, reason in result.errors]
-    if result.matching is not None:
-        lines.append(_("Matching: {summary}").format(summary=result.matching.text()))
-    data: dict[str, Any] = asdict(result)
+    lines.append(_("Matching: {summary}").format(summary=outcome.matching.text()))
+    data: dict[str, Any] = asdict(result) | {"matching": asdict(outcome.matching)}
     emit(args, data, "\n".join(lines))
     return 0
 

@@ -44,13 +44,13 @@ from app.services.invoices.importing import (
     InvoiceImportError,
     InvoiceImportResult,
     InvoicePreview,
-    import_invoices,
     preview_invoices,
     save_mapping,
     saved_mappings,
 )
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import current_actor
+from app.services.reconciliation.automatic import MatchedInvoiceImport, import_invoices_and_match
 from app.views.errors import is_user_error, present_error
 from app.views.invoice_table_model import InvoicePreviewTableModel
 from app.views.jobs import JobRunner
@@ -384,10 +384,10 @@ class InvoiceImportDialog(QDialog):
             current_actor(),
         )
 
-        def run(cancel: threading.Event, progress: Callable[[int, int], None]) -> InvoiceImportResult:
+        def run(cancel: threading.Event, progress: Callable[[int, int], None]) -> MatchedInvoiceImport:
             if name:
                 save_mapping(ledger, name, mapping, actor=actor)
-            return import_invoices(ledger, path, kind=kind, mapping=mapping, skip_bad_rows=skip, actor=actor)
+            return import_invoices_and_match(ledger, path, kind=kind, mapping=mapping, skip_bad_rows=skip, actor=actor)
 
         self.import_error.hide()
         self.next_button.setEnabled(False)
@@ -419,8 +419,8 @@ class InvoiceImportDialog(QDialog):
         self.import_error.show()
         self.failed.emit(message)
 
-    def _on_imported(self, result: InvoiceImportResult) -> None:
-        self.result = result
+    def _on_imported(self, outcome: MatchedInvoiceImport) -> None:
+        self.result = result = outcome.imported
         lines = [
             ngettext("{n} new invoice", "{n} new invoices", result.new).format(n=result.new),
             ngettext("{n} updated", "{n} updated", result.updated).format(n=result.updated),
@@ -438,8 +438,7 @@ class InvoiceImportDialog(QDialog):
         if result.errors:
             lines.append(ngettext("{n} bad row skipped", "{n} bad rows skipped", len(result.errors)).format(
                 n=len(result.errors)))  # fmt: skip
-        if result.matching is not None:
-            lines.append(_("Payments: {summary}").format(summary=result.matching.text()))
+        lines.append(_("Payments: {summary}").format(summary=outcome.matching.text()))
         items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
         self.result_label.setText(f"<p>{html.escape(result.source)}</p><ul>{items}</ul>")
         self._show_step(2)

@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QFont
 from app.services.formatting import format_amount, format_date
 from app.services.i18n import N_, _
 from app.services.invoices.importing import ParsedInvoice
-from app.services.reconciliation.reconcile import InvoiceRow
+from app.services.invoices.open_items import InvoiceRow
 
 InvoiceIdRole = Qt.ItemDataRole.UserRole + 1
 OpenAmountRole = Qt.ItemDataRole.UserRole + 2  # Decimal

@@ -26,19 +26,14 @@ from PySide6.QtWidgets import (
 
 from app.services.i18n import N_, _, ngettext
 from app.services.invoices.importing import PAYABLE, RECEIVABLE, InvoiceImportResult
+from app.services.invoices.open_items import InvoiceFilter, InvoiceRow, invoice_rows
 from app.services.invoices.summary import InvoiceSummary, summarize
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import current_actor
 from app.services.payments.orders import OrderResult, create_debit, transfer_from_invoice
 from app.services.payments.sepa_checks import PaymentError
-from app.services.reconciliation.reconcile import (
-    InvoiceFilter,
-    InvoiceRow,
-    MatchSummary,
-    clear_review,
-    invoice_rows,
-    match_payments,
-)
+from app.services.reconciliation.allocations import clear_review
+from app.services.reconciliation.automatic import MatchSummary, match_payments
 from app.views.invoice_import_dialog import InvoiceImportDialog
 from app.views.invoice_table_model import InvoiceColumn, InvoiceIdRole, InvoiceTableModel, NeedsReviewRole
 from app.views.jobs import JobRunner

@@ -27,19 +27,18 @@ from PySide6.QtWidgets import (
 
 from app.services.formatting import format_amount, format_date
 from app.services.i18n import _
+from app.services.invoices.open_items import InvoiceRow, search_open_invoices
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import current_actor
-from app.services.reconciliation.draft import AllocationDraft, PaymentToMap, payment_to_map
-from app.services.reconciliation.reconcile import (
-    InvoiceRow,
+from app.services.reconciliation.allocations import (
     Suggestion,
     allocate_manually,
     ignore_payment,
-    search_open_invoices,
     suggestions,
     undo_allocation,
     why_not_automatic,
 )
+from app.services.reconciliation.draft import AllocationDraft, PaymentToMap, payment_to_map
 from app.views.allocation_table_model import AllocationColumn, AllocationTableModel
 from app.views.errors import is_user_error, present_error
 from app.views.invoice_table_model import InvoiceColumn, InvoiceTableModel

@@ -22,7 +22,7 @@ from app.services.i18n import N_, _
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import current_actor
 from app.services.matching.config import MatchConfig
-from app.services.reconciliation.reconcile import detected_patterns, load_config, save_config
+from app.services.reconciliation.engine_input import detected_patterns, load_config, save_config
 from app.services.reconciliation.settings import MatchingForm, SettingsInputError, apply_form, form_of
 from app.views.jobs import JobRunner, Progress
 from app.views.passphrase_widgets import error_label, show_error

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from app.services.formatting import format_date
 from app.services.i18n import _, ngettext
 from app.services.ledger.database import Ledger
-from app.services.reconciliation.reconcile import NotificationRow, mark_read, notifications, unread_count
+from app.services.reconciliation.notifications import NotificationRow, mark_read, notifications, unread_count
 from app.views.jobs import JobRunner
 from app.views.resources import icon
 

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from app.services.formatting import format_amount
 from app.services.i18n import N_, _
-from app.services.reconciliation.reconcile import Suggestion
+from app.services.reconciliation.allocations import Suggestion
 
 ScoreRole = Qt.ItemDataRole.UserRole + 1  # float 0..1
 BAR_COLORS = ((0.85, QColor("#2e7d4f")), (0.5, QColor("#c58a00")), (0.0, QColor("#9aa4af")))

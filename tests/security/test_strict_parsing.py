@@ -348,7 +348,7 @@ def test_invoice_control_characters_are_stripped_like_in_statements(ledger: Ledg
     path = write(
         tmp_path, "nul.csv", INVOICE_HEADER + "RE-\x001;Müller\x00 GmbH\x07;K\x1b1;01.03.2026;100,00\n"
     )  # fmt: skip
-    result = import_invoices(ledger, path, actor="anna", match=False)
+    result = import_invoices(ledger, path, actor="anna")
     assert result.new == 1
     with ledger.session() as session:
         invoice = session.scalar(select(Invoice))

@@ -20,9 +20,9 @@ from app.services.invoices.importing import (
     save_mapping,
     saved_mapping,
 )
+from app.services.invoices.open_items import InvoiceFilter, invoice_rows
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
-from app.services.reconciliation.reconcile import InvoiceFilter, invoice_rows
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "invoices"
 HEADER = "Rechnungsnummer;Kunde;Kundennummer;Rechnungsdatum;Fällig am;Betrag\n"

@@ -17,18 +17,13 @@ from sqlalchemy import select, update
 
 from app.models.schema import Customer, Transaction
 from app.services.invoices.importing import import_invoices
+from app.services.invoices.open_items import invoice_rows
 from app.services.ledger.database import Ledger
 from app.services.matching import MatchConfig
-from app.services.reconciliation.reconcile import (
-    _caches,
-    allocate_manually,
-    invoice_rows,
-    match_new_transactions,
-    match_payments,
-    save_config,
-    suggestions,
-    undo_allocation,
-)
+from app.services.reconciliation.allocations import allocate_manually, suggestions, undo_allocation
+from app.services.reconciliation.automatic import import_invoices_and_match, match_new_transactions, match_payments
+from app.services.reconciliation.engine_input import save_config
+from app.services.reconciliation.matcher_cache import _caches
 from app.services.statements.importing import import_statement_files
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -46,7 +41,7 @@ def books(tmp_path: Path) -> Iterator[Scenario]:
     """The reconciliation scenario: invoices imported, March statement matched."""
     ledger = Ledger.create(tmp_path / "rec.kontor", "pw", company_name="Abgleich GmbH")
     (tmp_path / "invoices.csv").write_text(INVOICES, encoding="utf-8")
-    import_invoices(ledger, tmp_path / "invoices.csv", actor="anna")
+    import_invoices_and_match(ledger, tmp_path / "invoices.csv", actor="anna")
     found = Scenario(ledger, tmp_path, {}, {row.number: row.id for row in invoice_rows(ledger)})
     found.statement("march.sta", MARCH)
     yield found
@@ -101,7 +96,7 @@ def test_invoice_import_rebuilds_the_matcher(books: Scenario) -> None:
     suggestions(s.ledger, weber)
     matcher = _matcher_of(s.ledger)
     (s.tmp / "updated.csv").write_text(UPDATED, encoding="utf-8")
-    import_invoices(s.ledger, s.tmp / "updated.csv", actor="anna", match=False)
+    import_invoices(s.ledger, s.tmp / "updated.csv", actor="anna")
     found = suggestions(s.ledger, weber)
     assert _matcher_of(s.ledger) is not matcher
     numbers = [[a.invoice_number for a in suggestion.allocations] for suggestion in found]
@@ -119,7 +114,7 @@ def test_changes_by_another_process_are_seen(books: Scenario) -> None:
     try:
         allocate_manually(other, neumann, [(s.inv["RE-2026-0060"], Decimal("750.00"))], actor="bob")
         (s.tmp / "updated.csv").write_text(UPDATED, encoding="utf-8")
-        import_invoices(other, s.tmp / "updated.csv", actor="anna", match=False)
+        import_invoices(other, s.tmp / "updated.csv", actor="anna")
     finally:
         other.close()
     found = suggestions(s.ledger, weber)
@@ -162,7 +157,7 @@ def test_a_rolled_back_run_leaves_no_trace_in_the_matcher(tmp_path: Path) -> Non
     ledger = Ledger.create(tmp_path / "rec.kontor", "pw", company_name="Abgleich GmbH")
     try:
         (tmp_path / "invoices.csv").write_text(INVOICES, encoding="utf-8")
-        import_invoices(ledger, tmp_path / "invoices.csv", actor="anna")
+        import_invoices_and_match(ledger, tmp_path / "invoices.csv", actor="anna")
         (tmp_path / "march.sta").write_text(mt940(OWN, MARCH, opening=Decimal("0")), encoding="utf-8")
         [result] = import_statement_files(ledger, [tmp_path / "march.sta"], actor="anna")
         assert result.ok

@@ -15,7 +15,8 @@ from app.services.invoices.importing import import_invoices
 from app.services.ledger.database import Ledger
 from app.services.matching import Customer, Invoice, Matcher, MatchResult, PayerKnowledge, Payment
 from app.services.matching.model import RECEIVABLE
-from app.services.reconciliation.reconcile import after_statement_import, why_not_automatic
+from app.services.reconciliation.allocations import why_not_automatic
+from app.services.reconciliation.automatic import after_statement_import
 from app.services.statements.importing import import_statement_files
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -73,7 +74,7 @@ def test_third_party_payment_is_not_learned_as_the_customers_payer(tmp_path: Pat
         "RE-2026-0043;Müller Metallbau GmbH;K10001;;03.03.2026;17.03.2026;480,00\n",
         encoding="utf-8",
     )
-    import_invoices(ledger, tmp_path / "invoices.csv", actor="test", match=False)
+    import_invoices(ledger, tmp_path / "invoices.csv", actor="test")
     factoring = "DE27100777770209299700"
     bookings = [
         Booking(date(2026, 3, 10), Decimal("1190.00"), "Factoring Bank AG", factoring, "RE-2026-0042 Mueller"),

@@ -22,6 +22,7 @@ from app.services.banking.connections import ConnectionSummary, sync
 from app.services.banking.fints_client import BankRejectedError, Cancelled, KontorFinTSClient, WrongTanError
 from app.services.banking.send import connection_for_run, send_run
 from app.services.invoices.importing import import_invoices
+from app.services.invoices.open_items import InvoiceFilter, invoice_rows
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import SignedInUser, add_user, sign_in
@@ -32,7 +33,6 @@ from app.services.payments.orders import debits_from_open_receivables, transfer_
 from app.services.payments.runs import after_statement_import, run_orders, run_row, submit_run
 from app.services.payments.sepa_checks import PaymentError
 from app.services.payments.settings import set_creditor_id
-from app.services.reconciliation.reconcile import InvoiceFilter, invoice_rows
 
 pytest_plugins = ["test_fints_support"]  # fixtures: ledger, clock, server
 

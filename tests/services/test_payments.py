@@ -23,6 +23,7 @@ from test_payments_support import (
 )
 
 from app.models.schema import Allocation, Invoice, PaymentOrder, PaymentRun
+from app.services.invoices.open_items import InvoiceFilter, invoice_rows
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.payments.approvals import approve_run
@@ -44,7 +45,6 @@ from app.services.payments.sepa_checks import (
     validate_creditor_id,
     validate_iban,
 )
-from app.services.reconciliation.reconcile import InvoiceFilter, invoice_rows
 from app.services.statements.importing import import_statement_files
 
 

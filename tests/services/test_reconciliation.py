@@ -13,29 +13,17 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models.schema import Allocation, AuditEvent, LearnedPayer, Transaction
-from app.services.invoices.importing import PAYABLE, import_invoices
+from app.services.invoices.importing import PAYABLE
+from app.services.invoices.open_items import InvoiceFilter, invoice_rows, search_open_invoices
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.matching import MatchConfig
-from app.services.reconciliation.reconcile import (
-    EXPORT_COLUMNS,
-    InvoiceFilter,
-    ReconciliationError,
-    after_statement_import,
-    allocate_manually,
-    export_allocations,
-    ignore_payment,
-    invoice_rows,
-    load_config,
-    mark_read,
-    match_payments,
-    notifications,
-    save_config,
-    search_open_invoices,
-    suggestions,
-    undo_allocation,
-    unread_count,
-)
+from app.services.reconciliation.allocations import allocate_manually, ignore_payment, suggestions, undo_allocation
+from app.services.reconciliation.automatic import after_statement_import, import_invoices_and_match, match_payments
+from app.services.reconciliation.booking import ReconciliationError
+from app.services.reconciliation.engine_input import load_config, save_config
+from app.services.reconciliation.export import EXPORT_COLUMNS, export_allocations
+from app.services.reconciliation.notifications import mark_read, notifications, unread_count
 from app.services.statements.importing import import_statement_files
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -102,7 +90,7 @@ class Scenario:
 def scenario(tmp_path: Path) -> Scenario:
     ledger = Ledger.create(tmp_path / "rec.kontor", "pw", company_name="Abgleich GmbH")
     (tmp_path / "invoices.csv").write_text(INVOICES, encoding="utf-8")
-    import_invoices(ledger, tmp_path / "invoices.csv", actor="anna")
+    import_invoices_and_match(ledger, tmp_path / "invoices.csv", actor="anna")
     found = Scenario(ledger, tmp_path, {}, {row.number: row.id for row in invoice_rows(ledger)})
     found.statement("march.sta", MARCH)
     yield found
@@ -266,7 +254,7 @@ def test_dry_run_books_nothing_and_config_round_trips(tmp_path: Path) -> None:
     ledger = Ledger.create(tmp_path / "dry.kontor", "pw", company_name="Trocken GmbH")
     try:
         (tmp_path / "invoices.csv").write_text(INVOICES, encoding="utf-8")
-        import_invoices(ledger, tmp_path / "invoices.csv", actor="anna")
+        import_invoices_and_match(ledger, tmp_path / "invoices.csv", actor="anna")
         path = tmp_path / "march.sta"
         path.write_text(mt940(OWN, MARCH, opening=Decimal("0")), encoding="utf-8")
         import_statement_files(ledger, [path], actor="anna")  # no hook: nothing matched yet
@@ -295,7 +283,7 @@ def test_payables_are_matched_against_outgoing_payments(tmp_path: Path) -> None:
         supplier = "Invoice number,Supplier,Supplier number,IBAN,Invoice date,Amount\n"
         supplier += "ER-5531,Hanse Stahlhandel GmbH,L-1,DE75512108001245126199,2026-03-01,4820.00\n"
         (tmp_path / "payables.csv").write_text(supplier, encoding="utf-8")
-        import_invoices(ledger, tmp_path / "payables.csv", kind=PAYABLE, actor="anna")
+        import_invoices_and_match(ledger, tmp_path / "payables.csv", kind=PAYABLE, actor="anna")
         bookings = [
             Booking(date(2026, 3, 9), Decimal("-4820.00"), "Hanse Stahlhandel", "DE75512108001245126199", "ER-5531"),
             Booking(date(2026, 3, 9), Decimal("4820.00"), "Jemand", "DE27100777770209299700", "ER-5531"),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.models.schema import Transaction
 from app.services.invoices.importing import import_invoices
 from app.services.ledger.database import Ledger
-from app.services.reconciliation.reconcile import after_statement_import
+from app.services.reconciliation.automatic import after_statement_import
 from app.services.statements.importing import import_statement_files
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "services"))
@@ -61,7 +61,7 @@ def build(folder: Path, *, match: bool = True) -> SmallLedger:
     path = folder / "small.kontor"
     ledger = Ledger.create(path, PASSPHRASE, company_name="Abgleich GmbH")
     (folder / "invoices.csv").write_text(INVOICES, encoding="utf-8")
-    import_invoices(ledger, folder / "invoices.csv", actor="test", match=False)
+    import_invoices(ledger, folder / "invoices.csv", actor="test")
     statement = folder / "march.sta"
     statement.write_text(mt940(OWN, MARCH, opening=Decimal("0")), encoding="utf-8")
     [result] = import_statement_files(

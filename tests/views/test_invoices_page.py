@@ -12,9 +12,10 @@ from PySide6.QtCore import Qt
 
 from app.services.formatting import parse_amount
 from app.services.invoices.importing import import_invoices, preview_invoices, saved_mappings
+from app.services.invoices.open_items import InvoiceFilter, invoice_rows
 from app.services.invoices.summary import summarize
 from app.services.ledger.database import Ledger
-from app.services.reconciliation.reconcile import InvoiceFilter, invoice_rows, unread_count
+from app.services.reconciliation.notifications import unread_count
 from app.views.invoice_import_dialog import InvoiceImportDialog
 from app.views.invoice_table_model import (
     OVERDUE_COLOR,
@@ -218,7 +219,7 @@ def test_clear_review_flag_for_a_changed_invoice(qtbot, tmp_path: Path, runner: 
     try:
         changed = tmp_path / "changed.csv"
         changed.write_text(INVOICES.replace("1.190,00", "1.290,00"), encoding="utf-8")
-        import_invoices(small.ledger, changed, actor="test", match=False)
+        import_invoices(small.ledger, changed, actor="test")
         page = loaded_page(qtbot, small.ledger, runner)
         with qtbot.waitSignal(page.loaded, timeout=10_000):
             page.status_combo.setCurrentIndex(page.status_combo.findData("review"))

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from app.services.invoices.open_items import invoice_rows
+from app.services.reconciliation.allocations import suggestions
 from app.services.reconciliation.draft import AllocationDraft, payment_to_map
-from app.services.reconciliation.reconcile import invoice_rows, suggestions
 from app.views import map_dialog as map_dialog_module
 from app.views.allocation_table_model import AllocationColumn, AllocationTableModel
 from app.views.jobs import JobRunner

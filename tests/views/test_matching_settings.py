@@ -10,7 +10,7 @@ import pytest
 
 from app.services.ledger.database import Ledger
 from app.services.matching.config import SkontoRule
-from app.services.reconciliation.reconcile import load_config
+from app.services.reconciliation.engine_input import load_config
 from app.services.reconciliation.settings import SettingsInputError, parse_skonto
 from app.views.jobs import JobRunner
 from app.views.matching_settings_box import MatchingSettingsBox

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.services.invoices.importing import import_invoices
-from app.services.reconciliation.reconcile import notifications, unread_count
+from app.services.reconciliation.notifications import notifications, unread_count
 from app.views.jobs import JobRunner
 from app.views.main_window import MainWindow
 from app.views.notification_panel import NotificationButton, NotificationListModel
@@ -72,7 +72,7 @@ def test_main_window_bell_follows_refreshes(qtbot, small: SmallLedger, runner: J
     qtbot.waitUntil(lambda: bell.count == 3, timeout=10_000)
     changed = small.path.parent / "changed.csv"
     changed.write_text(INVOICES.replace("1.190,00", "1.290,00"), encoding="utf-8")
-    import_invoices(unlocked.ledger, changed, actor="test", match=False)  # flags a paid invoice: one more notice
+    import_invoices(unlocked.ledger, changed, actor="test")  # flags a paid invoice: one more notice
     with qtbot.waitSignal(bell.counted, timeout=10_000) as counted:
         window.refresh_pages()
     assert counted.args == [4] == [unread_count(unlocked.ledger)]

@@ -21,10 +21,10 @@ from app.models.schema import Allocation, Customer, Invoice, Notification
 from app.services.errors import KontorError
 from app.services.formatting import MAX_AMOUNT, format_amount, is_plausible_amount, to_cents
 from app.services.i18n import N_, _
+from app.services.invoices.customers import link_iban
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.settings import read_section, write_section
-from app.services.reconciliation.reconcile import MatchSummary, link_iban, match_payments
 
 RECEIVABLE = "receivable"
 PAYABLE = "payable"
@@ -163,7 +163,6 @@ class InvoiceImportResult:
     errors: list[tuple[int, str]] = field(default_factory=list)
     customers_created: int = 0
     mapping: dict[str, str] = field(default_factory=dict)
-    matching: MatchSummary | None = None
 
 
 # -- reading ---------------------------------------------------------------------------------------------
@@ -531,9 +530,10 @@ def import_invoices(
     mapping: Mapping[str, str] | None = None,
     skip_bad_rows: bool = False,
     actor: str,
-    match: bool = True,
 ) -> InvoiceImportResult:
-    """Create or update invoices by number in one transaction, then match payments. Blocks; call from a worker.
+    """Create or update invoices by number in one transaction. Blocks; call from a worker.
+
+    Matching the payments against them is the caller's next step: `reconciliation.automatic.import_invoices_and_match`.
 
     All-or-nothing: a bad row stops the import unless `skip_bad_rows`; the error lists every bad row.
     """
@@ -572,8 +572,6 @@ def import_invoices(
             summary=f"{path.name} ({kind}): {result.new} new, {result.updated} updated, "
             f"{len(result.flagged_for_review)} flagged, {len(result.errors)} bad rows skipped",
         )
-    if match:
-        result.matching = match_payments(ledger, actor=actor)
     return result
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from app.services.formatting import format_amount
-from app.services.reconciliation.reconcile import InvoiceRow
+from app.services.invoices.open_items import InvoiceRow
 
 
 @dataclass(frozen=True, slots=True)

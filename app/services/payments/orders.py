@@ -40,7 +40,7 @@ from app.services.payments.sepa_checks import (
     validate_reference,
 )
 from app.services.payments.settings import PaymentConfig, company, payment_config
-from app.services.reconciliation.reconcile import _match_invoices
+from app.services.reconciliation.engine_input import engine_invoices
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +244,7 @@ def _payable(session: Session, number: str) -> Invoice:
 
 
 def _open_cents(session: Session, invoice: Invoice) -> int:
-    found = _match_invoices(session, [invoice.id])
+    found = engine_invoices(session, [invoice.id])
     return to_cents(found[0].open_amount) if found else 0
 
 

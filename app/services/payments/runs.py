@@ -37,8 +37,8 @@ from app.services.payments.mandates import record_collection
 from app.services.payments.pain import PainDocument, PainOrder, PainParty, build_pain, write_atomically
 from app.services.payments.sepa_checks import PaymentError, normalize_iban, resolve_bic, transliterate
 from app.services.payments.settings import company, payment_config
-from app.services.reconciliation.reconcile import _match_invoices
-from app.services.reconciliation.reconcile import after_statement_import as reconciliation_hook
+from app.services.reconciliation.automatic import after_statement_import as reconciliation_hook
+from app.services.reconciliation.engine_input import engine_invoices
 
 OPEN_STATUSES = ("draft", "submitted", "approved")
 LIVE_STATUSES = ("draft", "submitted", "approved", "sent", "booked")  # counted for duplicates
@@ -563,7 +563,7 @@ def match_booked_orders(session: Session, transaction_ids: Sequence[int], *, act
 def _pay_invoice(session: Session, tx: Transaction, order: PaymentOrder, *, actor: str) -> None:
     """Allocate the booking to the order's invoice, unless automatic matching did so already."""
     assert order.invoice_id is not None
-    invoices = _match_invoices(session, [order.invoice_id])
+    invoices = engine_invoices(session, [order.invoice_id])
     allocated_on_tx = (
         session.scalar(
             select(func.coalesce(func.sum(Allocation.amount_cents), 0)).where(Allocation.transaction_id == tx.id)

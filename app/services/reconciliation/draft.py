@@ -15,7 +15,8 @@ from app.models.schema import Allocation, Invoice, Transaction
 from app.services.i18n import _
 from app.services.invoices.importing import PAYABLE, RECEIVABLE
 from app.services.ledger.database import Ledger
-from app.services.reconciliation.reconcile import ReconciliationError, Suggestion
+from app.services.reconciliation.allocations import Suggestion
+from app.services.reconciliation.booking import ReconciliationError
 
 ZERO = Decimal("0.00")
 

@@ -1,0 +1,180 @@
+"""The open-items list (OP-Liste): invoices with what is still open on them, for the invoices view and Map."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Select, func, or_, select
+
+from app.models.schema import (
+    Allocation,
+    Customer,
+    Invoice,
+)
+from app.services.formatting import from_cents
+from app.services.i18n import N_, _, ngettext
+from app.services.ledger.database import Ledger
+
+STATUS_LABELS = {
+    "open": N_("open"),
+    "partial": N_("partially paid"),
+    "paid": N_("paid"),
+    "overdue": N_("overdue"),
+    "cancelled": N_("cancelled"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceFilter:
+    """'open' means anything unpaid (also partial and overdue); 'review' the invoices flagged by a re-import."""
+
+    kind: str | None = None
+    status: str | None = None
+    text: str = ""
+    customer_id: int | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceRow:
+    id: int
+    number: str
+    kind: str
+    customer_id: int
+    customer_name: str
+    customer_number: str
+    issued_on: date
+    due_on: date | None
+    amount: Decimal
+    open_amount: Decimal
+    currency: str
+    status: str
+    overdue_days: int
+    needs_review: bool
+    review_note: str
+
+    @property
+    def status_label(self) -> str:
+        """'overdue (12 days)', 'partially paid', … in the user's language."""
+        if self.status == "overdue":
+            return ngettext("overdue ({n} day)", "overdue ({n} days)", self.overdue_days).format(n=self.overdue_days)
+        return _(STATUS_LABELS[self.status])
+
+
+def allocated_cents() -> Select[tuple[int, int]]:
+    return select(
+        Allocation.invoice_id.label("invoice_id"),
+        func.sum(Allocation.amount_cents + Allocation.discount_cents).label("cents"),
+    ).group_by(Allocation.invoice_id)
+
+
+def open_cents_of(amount_cents: int, allocated_cents: int, reported_open_cents: int | None) -> int:
+    """Unpaid by our allocations, and never more than the billing system says is open (paid in cash, elsewhere)."""
+    open_cents = max(0, amount_cents - allocated_cents)
+    return open_cents if reported_open_cents is None else min(open_cents, max(0, reported_open_cents))
+
+
+def _invoice_query() -> Select:  # type: ignore[type-arg]
+    allocated = allocated_cents().subquery()
+    return (
+        select(
+            Invoice.id,
+            Invoice.number,
+            Invoice.kind,
+            Invoice.customer_id,
+            Customer.name,
+            Customer.number,
+            Invoice.issued_on,
+            Invoice.due_on,
+            Invoice.amount_cents,
+            func.coalesce(allocated.c.cents, 0),
+            Invoice.reported_open_cents,
+            Invoice.currency,
+            Invoice.cancelled,
+            Invoice.needs_review,
+            Invoice.review_note,
+        )
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .outerjoin(allocated, allocated.c.invoice_id == Invoice.id)
+    )
+
+
+def invoice_rows(ledger: Ledger, filter: InvoiceFilter | None = None, *, today: date | None = None) -> list[InvoiceRow]:
+    """Invoices with open amount and status, newest first; filters on kind, status, text and customer."""
+    filter = filter or InvoiceFilter()
+    today = today or date.today()
+    query = _invoice_query()
+    if filter.kind:
+        query = query.where(Invoice.kind == filter.kind)
+    if filter.customer_id is not None:
+        query = query.where(Invoice.customer_id == filter.customer_id)
+    if filter.status == "review":
+        query = query.where(Invoice.needs_review.is_(True))
+    if filter.text.strip():
+        pattern = "%" + filter.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                Invoice.number.ilike(pattern, escape="\\"),
+                Customer.name.ilike(pattern, escape="\\"),
+                Customer.number.ilike(pattern, escape="\\"),
+            )
+        )
+    query = query.order_by(Invoice.issued_on.desc(), Invoice.id.desc())
+    rows: list[InvoiceRow] = []
+    with ledger.session() as session:
+        for values in session.execute(query):
+            row = _invoice_row(values, today)
+            if filter.status and filter.status != "review" and not _has_status(row, filter.status):
+                continue
+            rows.append(row)
+            if filter.limit is not None and len(rows) >= filter.limit:
+                break
+    return rows
+
+
+def _has_status(row: InvoiceRow, wanted: str) -> bool:
+    if wanted == "open":
+        return row.status in ("open", "partial", "overdue")
+    return row.status == wanted
+
+
+def _invoice_row(values: Sequence, today: date) -> InvoiceRow:  # type: ignore[type-arg]
+    (id, number, kind, customer_id, name, customer_number, issued_on, due_on, amount_cents, allocated,
+     reported, currency, cancelled, needs_review, review_note) = values  # fmt: skip
+    open_cents = open_cents_of(amount_cents, allocated, reported)
+    overdue_days = 0
+    if cancelled:
+        status = "cancelled"
+    elif open_cents <= 0:
+        status = "paid"
+    elif due_on is not None and due_on < today:
+        status, overdue_days = "overdue", (today - due_on).days
+    elif open_cents < amount_cents:
+        status = "partial"
+    else:
+        status = "open"
+    return InvoiceRow(
+        id=id,
+        number=number,
+        kind=kind,
+        customer_id=customer_id,
+        customer_name=name,
+        customer_number=customer_number,
+        issued_on=issued_on,
+        due_on=due_on,
+        amount=from_cents(amount_cents),
+        open_amount=from_cents(open_cents),
+        currency=currency,
+        status=status,
+        overdue_days=overdue_days,
+        needs_review=needs_review,
+        review_note=review_note,
+    )
+
+
+def search_open_invoices(ledger: Ledger, text: str, limit: int = 50, *, kind: str | None = None) -> list[InvoiceRow]:
+    """Unpaid invoices whose number, customer or customer number contains the text, for a manual mapping."""
+    return invoice_rows(ledger, InvoiceFilter(kind=kind, status="open", text=text, limit=limit))

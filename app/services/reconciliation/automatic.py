@@ -1,0 +1,229 @@
+"""Automatic matching: book what is certain, count what needs a person; after imports and on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models.schema import (
+    Allocation,
+    Invoice,
+    Notification,
+    Transaction,
+)
+from app.services.formatting import format_amount, from_cents, to_cents
+from app.services.gc_pause import collector_paused
+from app.services.i18n import _
+from app.services.invoices.importing import InvoiceImportResult, import_invoices
+from app.services.ledger import audit
+from app.services.ledger.database import Ledger
+from app.services.matching import RECEIVABLE, Payment
+from app.services.reconciliation.booking import CHUNK, AutoBooking, book_automatic, remove_allocation
+from app.services.reconciliation.engine_input import matchable
+from app.services.reconciliation.matcher_cache import cached_matcher, generations_of
+
+
+@dataclass(frozen=True, slots=True)
+class BookedAllocation:
+    """One allocation a run made (or, in a dry run, would make)."""
+
+    transaction_id: int
+    invoice_id: int
+    invoice_number: str
+    payer: str
+    amount: Decimal
+    discount: Decimal
+    confidence: float
+
+
+@dataclass(slots=True)
+class MatchSummary:
+    """How a run went: payments booked automatically, left with suggestions, left without any."""
+
+    payments: int = 0
+    auto: int = 0
+    suggested: int = 0
+    open: int = 0
+    returns_reversed: int = 0
+    dry_run: bool = False
+    allocations: list[BookedAllocation] = field(default_factory=list)
+
+    def text(self) -> str:
+        return _("{auto} assigned automatically, {suggested} with suggestions, {open} left open").format(
+            auto=self.auto, suggested=self.suggested, open=self.open
+        )
+
+
+# The columns matching reads, as rows: whole ORM objects (with the raw record) cost more than the match.
+_PAYMENT_COLUMNS = (
+    Transaction.id,
+    Transaction.booked_on,
+    Transaction.amount_cents,
+    Transaction.counterparty_name,
+    Transaction.counterparty_iban,
+    Transaction.purpose,
+    Transaction.end_to_end_id,
+    Transaction.currency,
+)
+
+
+def _run(
+    session: Session,
+    *,
+    actor: str,
+    transaction_ids: Sequence[int] | None,
+    dry_run: bool,
+    generations: tuple[int, int] | None = None,
+) -> MatchSummary:
+    summary = MatchSummary(dry_run=dry_run)
+    if not dry_run:
+        summary.returns_reversed = _settle_returns(session, actor=actor, transaction_ids=transaction_ids)
+    conditions = [*matchable(), Transaction.manual_only.is_(False)]
+    transactions: dict[int, Any] = {}
+    if transaction_ids is None:
+        query = select(*_PAYMENT_COLUMNS).where(*conditions).order_by(Transaction.id)
+        transactions.update((tx.id, tx) for tx in session.execute(query))
+    else:
+        wanted = list(transaction_ids)
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            query = select(*_PAYMENT_COLUMNS).where(Transaction.id.in_(chunk), *conditions)
+            transactions.update((tx.id, tx) for tx in session.execute(query))
+    ids = list(transactions)
+    if not ids:
+        return summary
+    payments = [
+        Payment(id, booked_on, from_cents(cents), name, iban, purpose, end_to_end_id, currency)
+        for id, booked_on, cents, name, iban, purpose, end_to_end_id, currency in (transactions[i] for i in ids)
+    ]
+    summary.payments = len(payments)
+    booked: list[AutoBooking] = []
+    with cached_matcher(session, changes=True, generations=generations) as matcher:
+        open_cents = matcher.open_cents()
+        results = matcher.match_all(payments)
+        for result in results:
+            best = result.best
+            if result.status == "auto" and best is not None:
+                summary.auto += 1
+                tx = transactions[result.payment_id]
+                for allocation in best.allocations:
+                    invoice = matcher.invoice(allocation.invoice_id)
+                    cents, discount = to_cents(allocation.amount), to_cents(allocation.discount)
+                    left = open_cents[invoice.id] = open_cents[invoice.id] - cents - discount
+                    booked.append(AutoBooking(tx, invoice, cents, discount, best.score, left))
+                    summary.allocations.append(
+                        BookedAllocation(
+                            transaction_id=tx.id,
+                            invoice_id=invoice.id,
+                            invoice_number=invoice.number,
+                            payer=tx.counterparty_name,
+                            amount=allocation.amount,
+                            discount=allocation.discount,
+                            confidence=best.score,
+                        )
+                    )
+            elif result.status == "suggested":
+                summary.suggested += 1
+            else:
+                summary.open += 1
+    if not dry_run and booked:
+        book_automatic(session, booked, actor=actor)
+    if not dry_run and summary.auto:
+        audit.record(
+            session,
+            actor=actor,
+            action="match",
+            entity="match_run",
+            entity_id=None,
+            data=[[a.transaction_id, a.invoice_id, str(a.amount), str(a.discount)] for a in summary.allocations],
+            summary=summary.text(),
+        )
+    return summary
+
+
+def match_payments(
+    ledger: Ledger, *, actor: str, dry_run: bool = False, transaction_ids: Sequence[int] | None = None
+) -> MatchSummary:
+    """Book what is certain, count what needs a person; only the given payments when `transaction_ids` is set."""
+    generations = generations_of(ledger)
+    with collector_paused(), ledger.session() as session, session.begin():
+        return _run(session, actor=actor, transaction_ids=transaction_ids, dry_run=dry_run, generations=generations)
+
+
+def match_new_transactions(session: Session, transaction_ids: Sequence[int], *, actor: str) -> MatchSummary:
+    """For statement import and bank sync: match just-imported bookings in the caller's transaction."""
+    return _run(session, actor=actor, transaction_ids=transaction_ids, dry_run=False)
+
+
+def after_statement_import(actor: str) -> Callable[[Session, list[int]], None]:
+    """The `after_import` hook of `import_statement_files`: automatic matching of every new booking."""
+
+    def hook(session: Session, transaction_ids: list[int]) -> None:
+        match_new_transactions(session, transaction_ids, actor=actor)
+
+    return hook
+
+
+def _settle_returns(session: Session, *, actor: str, transaction_ids: Sequence[int] | None) -> int:
+    """A return cancels its original payment: the original's allocations go, its invoices open again."""
+    query = select(Transaction).where(Transaction.return_of_id.is_not(None), Transaction.reconciliation == "open")
+    if transaction_ids is not None:
+        query = query.where(Transaction.id.in_(list(transaction_ids)))
+    count = 0
+    for back in session.scalars(query).all():
+        original = session.get(Transaction, back.return_of_id)
+        if original is None:
+            continue
+        allocations = session.scalars(select(Allocation).where(Allocation.transaction_id == original.id)).all()
+        for allocation in allocations:
+            invoice = session.get(Invoice, allocation.invoice_id)
+            number = invoice.number if invoice else str(allocation.invoice_id)
+            remove_allocation(
+                session, allocation, actor=actor, summary=f"{number}: payment returned ({back.return_reason})"
+            )
+            session.add(
+                Notification(
+                    kind="reopened",
+                    message=_("Invoice {number} is open again: the payment of {amount} was returned ({code})").format(
+                        number=number,
+                        amount=format_amount(from_cents(allocation.amount_cents)),
+                        code=back.return_reason,
+                    ),
+                )
+            )
+            count += 1
+        original.reconciliation = back.reconciliation = "ignored"
+        original.reconciliation_note = _("returned")
+        back.reconciliation_note = _("return of booking {id}").format(id=original.id)
+    return count
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedInvoiceImport:
+    """An invoice import and the matching run after it, as the CLI and the GUI report them."""
+
+    imported: InvoiceImportResult
+    matching: MatchSummary
+
+
+def import_invoices_and_match(
+    ledger: Ledger,
+    path: Path,
+    *,
+    kind: str = RECEIVABLE,
+    mapping: Mapping[str, str] | None = None,
+    skip_bad_rows: bool = False,
+    actor: str,
+) -> MatchedInvoiceImport:
+    """`import_invoices`, then match every open payment: new invoices may be what waiting payments paid.
+
+    The import is committed first; matching runs in its own transaction, so a failing match loses no invoice.
+    """
+    imported = import_invoices(ledger, path, kind=kind, mapping=mapping, skip_bad_rows=skip_bad_rows, actor=actor)
+    return MatchedInvoiceImport(imported, match_payments(ledger, actor=actor))
