@@ -37,11 +37,12 @@ LAYOUTS = {  # the request a recorded answer was given to, as phpFinTS sent it: 
     "anonymous": (b"HKIDN", b"HKVVB", b"HKTAN"),
     "sync": (b"HKIDN", b"HKVVB", b"HKSYN"),
     "init": (b"HKIDN", b"HKVVB", b"HKTAN"),
+    "HKCCS": (b"HKCCS", b"HKTAN", b"HKVPP"),  # a transfer with the payee check (verification of payee)
 }
 # HISPA versions 1-3 differ only in the request: the answer goes out in the version asked for
 SAME_BODY = {b"HISPA": {b"1", b"2", b"3"}}
 TOUCHDOWN = {b"HKKAZ": 6, b"HKCAZ": 7}  # data element of the touchdown point (Aufsetzpunkt)
-BUSINESS = (b"HKSPA", b"HKSAL", b"HKKAZ", b"HKCAZ", b"HKTAB")
+BUSINESS = (b"HKSPA", b"HKSAL", b"HKKAZ", b"HKCAZ", b"HKTAB", b"HKCCS")
 NO_ENTRIES = DATA / "postbank" / "HKSPA.fints"  # a real bank's "3010 no entries", for requests nobody recorded
 DIALOG_END = DATA / "dkb" / "end.fints"
 
@@ -283,7 +284,7 @@ class ReplayBank:
             wanted = b"HKVVB"
         recorded = reference(segment)
         if wanted is None and recorded is not None:
-            layout = LAYOUTS.get(role) or (business, b"HKTAN")
+            layout = LAYOUTS.get(role) or LAYOUTS.get((business or b"").decode()) or (business, b"HKTAN")
             position = recorded - (2 if role == "anonymous" else 3)
             if 0 <= position < len(layout):
                 wanted = layout[position]

@@ -51,6 +51,10 @@ HTTP_TIMEOUT = (10, 90)  # connect, read: python-fints 5.0.1 sets none, so a sta
 UNREGISTERED_CODES = frozenset({"9078", "3078", "3079"})
 PIN_CODES = frozenset({"9340", "9910", "9930", "9931", "9942"})
 LOCK_CODES = frozenset({"3938", "3931"})
+# An order is carried out only when the bank says so (0010 received, 0020 executed) and asks for nothing more:
+# a TAN (0030, 3955, 3956), a payee confirmation (3945), or a poll for a result that is not there yet (3040).
+EXECUTED_CODES = frozenset({"0010", "0020"})
+PENDING_CODES = frozenset({"0030", "3040", "3945", "3955", "3956"})
 DEFAULT_POLLING = DecoupledPolling(first_wait=5, next_wait=5, max_polls=60)
 CENT = Decimal("0.01")
 SINGLE_BOOKING_PARAMETERS = {"transfer": "HICCMS", "instant": "HIIPMS", "debit": "HIDMES"}
@@ -66,8 +70,10 @@ DECOUPLED_FIELDS = (
 CODE_TEXTS = {
     "3075": N_("The bank will ask for strong customer authentication."),
     "3076": N_("The bank needs no strong customer authentication for this."),
+    "3040": N_("The bank has more to say about this order than it sent (a result still being prepared)."),
     "3931": N_("The online banking access is locked for the time being."),
     "3938": N_("The online banking access is locked."),
+    "3945": N_("The bank wants the payee check (verification of payee) confirmed before it carries out the order."),
     "3955": N_("Please confirm in your banking app."),
     "3956": N_("The confirmation in the banking app is still outstanding."),
     "9010": N_("The bank does not accept the request; check the bank code and the FinTS address."),
@@ -126,6 +132,10 @@ class BankRejectedError(BankError):
 
 class TanNotConfirmedError(BankRejectedError):
     """The order was denied in the banking app or not confirmed in time; the user decided, so the job stops."""
+
+
+class OrderNotConfirmedError(BankError):
+    """The bank answered a payment order without confirming that it carried it out; it asks for more."""
 
 
 class BankAnswerUnreadableError(BankError):
@@ -642,9 +652,33 @@ class FinTSService:
             self._raise_for_codes(mark)
         if response.status == ResponseStatus.ERROR or any(code[:1] == "9" for code in found):
             return SendResult(False, message=self._bank_text(_("The bank refused the order."), mark))
+        self._check_executed(response)
         task = str(getattr(getattr(first, "tan_request", None), "task_reference", "") or "")
         texts = "; ".join(dict.fromkeys(f"{r.code} {r.text or ''}".strip() for r in response.responses))
         return SendResult(True, str(response.data.get("task_id") or task), texts)
+
+    def _check_executed(self, response: TransactionResponse) -> None:
+        """Raise unless the order's last answer confirms execution and asks for nothing more.
+
+        python-fints hands back any answer without an error code as a TransactionResponse, also one that waits for
+        a payee check (Atruvia: 3040 with a polling ID, 3945): such an order was not carried out.
+        """
+        codes = [(r.code, r.text or "") for r in response.responses]
+        found = {code for code, _text in codes}
+        if found & EXECUTED_CODES and not found & PENDING_CODES:
+            return
+        plain = [_(CODE_TEXTS[code]) for code, _text in codes if code in PENDING_CODES and code in CODE_TEXTS]
+        said = [f"{code} {text}".strip() for code, text in codes if code[:1] != "0" or code in PENDING_CODES]
+        parts = [
+            _(
+                "The bank did not confirm that it carried out the order, so Kontor does not record it as sent; "
+                "the run stays approved. Look in your online banking before you send it again."
+            ),
+            *dict.fromkeys(plain),
+        ]
+        if said:
+            parts.append(_("The bank says: {text}").format(text="; ".join(dict.fromkeys(said))))
+        raise OrderNotConfirmedError(" ".join(parts), codes)
 
     # --- TANs ----------------------------------------------------------------------------------------------
     def _call(self, method: Callable[..., T], *args: Any) -> T:
