@@ -179,7 +179,5 @@ LONG_SUFFIX = " - Weitere Informationen erhalten Sie in Ihrer Filiale oder telef
 
 def _long_hirms(reference: int, responses: list[Response]) -> FinTS3Segment:
     """HIRMS written raw: python-fints' Response refuses texts over 80 characters, some banks send them anyway."""
-    elements = [
-        [r.code, r.reference_element, f"{r.text}{LONG_SUFFIX}", *(r.parameters or [])] for r in responses
-    ]
+    elements = [[r.code, r.reference_element, f"{r.text}{LONG_SUFFIX}", *(r.parameters or [])] for r in responses]
     return FinTS3Segment(header=SegmentHeader("HIRMS", None, 2, reference), _additional_data=elements)

@@ -120,6 +120,12 @@ def prepare(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment) 
     return Prepared(True, f"{label[kind]}, Summe {_euro(pain.total)} EUR", digits[-10:], _euro(pain.total))
 
 
+def payee(bank: DemoBank, user: User, segment: FinTS3Segment) -> tuple[str, str]:
+    """IBAN and name of a single transfer's payee, as the payee check compares them."""
+    first = _check_pain(bank, own_account(bank, user, segment), segment).transactions[0]
+    return first.iban, first.name
+
+
 def execute(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, number: int, reply: Reply) -> None:
     """Run an order and put its answer (referencing customer segment `number`) into the reply."""
     try:

@@ -34,7 +34,7 @@ from fints.formals import (
     UPDUsage,
 )
 from fints.segments.accounts import HISPA1, HISPAS1
-from fints.segments.auth import HIPINS1, HITANS7
+from fints.segments.auth import HIPINS1, HITANS7, HIVPPS1, ParameterVoP
 from fints.segments.bank import HIBPA3, HIUPA4, HIUPD6
 from fints.segments.base import FinTS3Segment
 from fints.segments.debit import HIDMES2, HIDSES2
@@ -43,6 +43,7 @@ from fints.segments.transfer import HICCMS1
 
 from app.demobank.camt_writer import CAMT_052_08
 from app.demobank.challenges import METHODS
+from app.demobank.payee_check import REPORT_FORMAT, VOP_ORDERS
 from app.demobank.state import Account, Policy, TanMedium, User
 
 BANK_NAME = "Kontor Demobank"
@@ -196,6 +197,21 @@ def bpd(blz: str, policy: Policy) -> list[FinTS3Segment]:
                     entry_number_entries_allowed=True,
                     all_accounts_allowed=False,
                     supported_camt_formats=[CAMT_052_08],
+                ),
+            )
+        )
+    if policy.vop:
+        segments.append(
+            HIVPPS1(
+                **_common(),
+                parameter=ParameterVoP(
+                    max_trans=1,
+                    notice_is_structured=False,
+                    report_complete="V",
+                    batch_payment_allowed=False,
+                    multiple_allowed=False,
+                    supported_report_formats=REPORT_FORMAT,
+                    payment_order_segment=list(VOP_ORDERS),
                 ),
             )
         )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from fints.segments.auth import HITAN7
 from fints.segments.base import FinTS3Segment
 from fints.segments.dialog import HISYN4
 
-from app.demobank import orders
+from app.demobank import orders, payee_check
 from app.demobank.challenges import METHODS, make_challenge
 from app.demobank.messages import Reply, Request, parse_request
 from app.demobank.parameters import BPD_VERSION, TAN_ORDERS, bpd, generic, upd
@@ -234,7 +235,7 @@ def _continue(bank: DemoBank, request: Request) -> tuple[Reply, Dialog | None]:
         _tan_answer(bank, user, dialog, request, hktan, reply)
     for segment in request.orders:
         kind = segment.header.type
-        if kind == "HKTAN":
+        if kind in ("HKTAN", "HKVPP", "HKVPA"):  # the payee check travels with its order
             continue
         if kind == "HKEND":
             bank.dialogs.pop(dialog.dialog_id, None)
@@ -244,7 +245,7 @@ def _continue(bank: DemoBank, request: Request) -> tuple[Reply, Dialog | None]:
         elif dialog.init_sca_pending:
             reply.answer(segment.header.number, "9075", "Starke Kundenauthentifizierung notwendig.")
         elif kind in TAN_ORDERS:
-            _tan_order(bank, user, dialog, segment, hktan, reply)
+            _tan_order(bank, user, dialog, request, segment, hktan, reply)
         else:
             orders.execute(bank, user, dialog, segment, segment.header.number, reply)
     return reply, dialog
@@ -254,6 +255,7 @@ def _tan_order(
     bank: DemoBank,
     user: User,
     dialog: Dialog,
+    request: Request,
     segment: FinTS3Segment,
     hktan: FinTS3Segment | None,
     reply: Reply,
@@ -264,6 +266,8 @@ def _tan_order(
         return
     try:
         prepared = orders.prepare(bank, user, dialog, segment)
+        if not _payee_checked(bank, user, request, segment, hktan, reply):
+            return
     except orders.OrderError as exc:
         reply.answer(segment.header.number, exc.code, exc.text)
         return
@@ -282,6 +286,35 @@ def _tan_order(
         prepared.amount,
     )
     _challenge(bank, task, hktan, reply)
+
+
+def _payee_checked(
+    bank: DemoBank, user: User, request: Request, segment: FinTS3Segment, hktan: FinTS3Segment, reply: Reply
+) -> bool:
+    """Whether a transfer may go on to its TAN: checked with a full match, or confirmed (HKVPA) after the check."""
+    if not bank.policy.vop or segment.header.type not in payee_check.VOP_ORDERS:
+        return True
+    hkvpa = request.find("HKVPA")
+    if hkvpa is not None:
+        vop_id = bytes(hkvpa.vop_id or b"").decode("ascii", "replace")
+        record = bank.payee_checks.get(vop_id)
+        if record is None or record.confirmed:
+            raise orders.OrderError("9210", "VOP-ID unbekannt oder bereits verwendet.")
+        bank.payee_checks[vop_id] = replace(record, confirmed=True)
+        return True
+    hkvpp = request.find("HKVPP")
+    if hkvpp is None:
+        raise orders.OrderError("9210", "Namensabgleich (HKVPP) für diesen Auftrag erforderlich.")
+    iban, name = orders.payee(bank, user, segment)
+    record, hivpp = payee_check.check(iban, name, dict(bank.policy.vop_register))
+    bank.payee_checks[record.vop_id] = record
+    reply.add(hivpp, hkvpp.header.number)
+    if record.result == "RCVC" and not bank.policy.vop_confirm_always:
+        reply.answer(hkvpp.header.number, "0025", "Keine Namensabweichung.")
+        return True
+    reply.answer(hkvpp.header.number, "3090", "Ergebnis des Namensabgleichs prüfen.")
+    reply.answer(hktan.header.number, "3945", "Freigabe ohne VOP-Bestätigung nicht möglich.")
+    return False
 
 
 def _tan_answer(

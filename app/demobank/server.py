@@ -19,6 +19,7 @@ from app.demobank import protocol
 from app.demobank.challenges import METHODS
 from app.demobank.history import HistoryBuilder, InvoicePayment, default_invoices
 from app.demobank.pain_reader import PainTransaction
+from app.demobank.payee_check import PayeeCheckRecord
 from app.demobank.state import (
     Account,
     Booking,
@@ -65,6 +66,7 @@ class DemoBank:
         self.inbox: dict[str, PhoneMessage] = {}
         self.scheduled: list[ScheduledBooking] = []
         self.collections: dict[str, tuple[str, PainTransaction]] = {}
+        self.payee_checks: dict[str, PayeeCheckRecord] = {}  # VOP-ID -> the check and whether it was confirmed
         self._counter = 0
         business = self._open_account("4711000000", owner, "Geschäftskonto", 1, Decimal("48000.00"))
         savings = self._open_account("4711000100", owner, "Tagesgeld", 10, Decimal("30000.00"))

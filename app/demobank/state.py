@@ -43,6 +43,11 @@ class Policy:
     upd_version_5: bool = False  # HIUPD version 5, for which python-fints has no class (a generic segment)
     garbled_tan_media: bool = False  # HITAB with a usage option no parser knows (robust mode leaves it generic)
     garbage_for: tuple[str, ...] = ()  # order types (e.g. "HKSAL") whose answer is not FinTS at all
+    # Verification of Payee (payee_check.py): on, with the register of account holders (IBAN -> name) it checks
+    # names against; an IBAN not in it cannot be checked (RVNA). `vop_confirm_always`: 3945 even on a full match.
+    vop: bool = False
+    vop_register: tuple[tuple[str, str], ...] = ()
+    vop_confirm_always: bool = False
 
 
 @dataclass

@@ -76,3 +76,9 @@ def parse_amount(text: str, language: str | None = None) -> Decimal:
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValueError(text)
     return sign * amount
+
+
+def grouped_iban(iban: str) -> str:
+    """DE02 1203 0000 0000 2020 51: how IBANs are printed, so they can be read out and compared."""
+    compact = iban.replace(" ", "")
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
-from app.services.formatting import format_amount, format_date
+from app.services.formatting import format_amount, format_date, grouped_iban
 from app.services.i18n import N_, _
 from app.services.statements.balances import AccountSummary
 
@@ -35,12 +35,6 @@ HEADERS = {
     AccountColumn.BALANCE: N_("Balance"),
     AccountColumn.UPDATED: N_("Last update"),
 }
-
-
-def grouped_iban(iban: str) -> str:
-    """DE02 1203 0000 0000 2020 51: how IBANs are printed, so they can be read out and compared."""
-    compact = iban.replace(" ", "")
-    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
 
 
 class AccountTableModel(QAbstractTableModel):

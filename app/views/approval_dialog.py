@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.formatting import format_amount, format_date
+from app.services.formatting import format_amount, format_date, grouped_iban
 from app.services.i18n import _, ngettext
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import SignedInUser, UserError, sign_in
@@ -33,7 +33,7 @@ from app.services.payments.sepa_checks import PaymentError
 from app.views.errors import present_error
 from app.views.jobs import JobRunner
 from app.views.payment_order_table_model import WARNING_KINDS, OrderColumn, PaymentOrderTableModel
-from app.views.payment_run_table_model import KIND_LABELS, STATUS_LABELS, grouped_iban
+from app.views.payment_run_table_model import KIND_LABELS, STATUS_LABELS
 from app.views.sign_in_dialog import Identity
 from app.views.transfer_dialog import HINT_STYLE, WARNING_STYLE, FieldErrors, error_label, field_row
 

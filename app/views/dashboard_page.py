@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.formatting import format_amount, format_date, from_cents
+from app.services.formatting import format_amount, format_date, from_cents, grouped_iban
 from app.services.i18n import _, current_language, ngettext
 from app.services.reports.dashboard import DashboardSummary, dashboard_summary
 from app.views.jobs import Progress
@@ -35,10 +35,6 @@ def _count(number: int) -> str:
     """Thousands separators of the UI language (1.897 in German)."""
     locale = QLocale(QLocale.Language.German if current_language() == "de" else QLocale.Language.English)
     return locale.toString(number)
-
-
-def _grouped_iban(iban: str) -> str:
-    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
 
 
 class Card(QFrame):
@@ -213,7 +209,7 @@ class DashboardPage(QScrollArea):
             card = Card(account.name)
             card.set_value(
                 format_amount(from_cents(account.balance_cents), account.currency),
-                f"{_grouped_iban(account.iban)}\n{account.bank_name}".strip(),
+                f"{grouped_iban(account.iban)}\n{account.bank_name}".strip(),
                 negative=account.balance_cents < 0,
             )
             self.accounts_grid.addWidget(card, number // ACCOUNT_COLUMNS, number % ACCOUNT_COLUMNS)

@@ -15,7 +15,7 @@ import shiboken6
 from PySide6.QtCore import QMetaMethod, QObject, QRunnable, QThreadPool, QTimer, Signal, SignalInstance
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
-from app.services.banking.prompts import TanChallenge, TanMechanismOption
+from app.services.banking.prompts import PayeeCheck, TanChallenge, TanMechanismOption
 from app.services.i18n import _
 from app.views.errors import present_error
 
@@ -143,6 +143,7 @@ class QtPrompts(QObject):
     decoupled_waiting = Signal(object, int, object)  # challenge, polls so far, Future[bool | None]
     decoupled_done = Signal(object, bool, object)  # challenge, approved, Future[None]
     password_requested = Signal(str, object)  # prompt text, Future[str | None]
+    payee_check_requested = Signal(object, object)  # PayeeCheck, Future[bool | None]
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -172,6 +173,10 @@ class QtPrompts(QObject):
     def decoupled_finished(self, challenge: TanChallenge, approved: bool) -> None:
         """Lets the GUI close its waiting dialog before the worker goes on."""
         self._ask(self.decoupled_done, challenge, approved)
+
+    def confirm_payee(self, check: PayeeCheck) -> bool:
+        """Blocks the calling worker until the approver decided; anything but "send anyway" stops the transfer."""
+        return bool(self._ask(self.payee_check_requested, check))
 
     def ask_password(self, prompt: str) -> str | None:
         """Blocks the calling worker until the GUI answers; None means the user cancelled."""

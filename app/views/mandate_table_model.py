@@ -9,10 +9,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from app.services.formatting import format_date
+from app.services.formatting import format_date, grouped_iban
 from app.services.i18n import N_, _
 from app.services.payments.mandates import MandateRow
-from app.views.payment_run_table_model import grouped_iban
 
 MandateReferenceRole = Qt.ItemDataRole.UserRole + 1
 INACTIVE_COLOR = QColor("#8a939e")

@@ -9,11 +9,10 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from app.services.formatting import format_amount
+from app.services.formatting import format_amount, grouped_iban
 from app.services.i18n import N_, _
 from app.services.payments.orders import PaymentWarning
 from app.services.payments.runs import OrderRow
-from app.views.payment_run_table_model import grouped_iban
 
 OrderIdRole = Qt.ItemDataRole.UserRole + 1
 WARNING_KINDS = {

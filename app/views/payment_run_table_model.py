@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from app.services.formatting import format_amount, format_date
+from app.services.formatting import format_amount, format_date, grouped_iban
 from app.services.i18n import N_, _
 from app.services.payments.runs import RunRow
 
@@ -59,11 +59,6 @@ HEADERS = {
     RunColumn.STATUS: N_("Status"),
 }
 _RIGHT_COLUMNS = (RunColumn.ID, RunColumn.COUNT, RunColumn.TOTAL)
-
-
-def grouped_iban(iban: str) -> str:
-    """IBANs are read and compared in groups of four, as printed on cards and invoices."""
-    return " ".join(iban[start : start + 4] for start in range(0, len(iban), 4))
 
 
 def status_label(row: RunRow) -> str:

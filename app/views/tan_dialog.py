@@ -33,11 +33,12 @@ from PySide6.QtWidgets import (
 
 from app.demobank import DEMO_LOGIN, DEMO_PIN, DemoBank
 from app.services.banking.fints_client import Cancelled, WrongPinError
-from app.services.banking.prompts import TanChallenge, TanMechanismOption
+from app.services.banking.prompts import PayeeCheck, TanChallenge, TanMechanismOption
 from app.services.i18n import N_, _
 from app.views.errors import error_message
 from app.views.flicker_widget import FlickerPanel
 from app.views.jobs import QtPrompts
+from app.views.payee_check_dialog import PayeeCheckDialog
 
 PHOTO_SIZE = 260  # px: big enough for a phone camera, small enough for a laptop screen
 WRONG_PIN_TEXT = N_("The bank rejected the PIN. Kontor will not try again automatically; check the PIN and retry.")
@@ -309,6 +310,7 @@ class BankPromptDialogs(QObject):
         prompts.tan_requested.connect(self._on_prompts_tan_requested)
         prompts.decoupled_waiting.connect(self._on_prompts_decoupled_waiting)
         prompts.decoupled_done.connect(self._on_prompts_decoupled_done)
+        prompts.payee_check_requested.connect(self._on_prompts_payee_check_requested)
 
     @classmethod
     def attach(cls, prompts: QtPrompts, *, demo_bank: DemoBank | None = None) -> BankPromptDialogs:
@@ -367,6 +369,9 @@ class BankPromptDialogs(QObject):
     def _on_prompts_tan_requested(self, challenge: TanChallenge, future: Future[Any]) -> None:
         dialog = TanDialog(challenge, demo_bank=self.demo_bank, parent=self._parent())
         self._show(dialog, future, lambda d: d.tan() or None)
+
+    def _on_prompts_payee_check_requested(self, check: PayeeCheck, future: Future[Any]) -> None:
+        self._show(PayeeCheckDialog(check, parent=self._parent()), future, lambda _dialog: True)
 
     def _on_prompts_decoupled_waiting(self, challenge: TanChallenge, polls: int, future: Future[Any]) -> None:
         reference = challenge.reference

@@ -13,7 +13,7 @@ from test_bank_simulator_support import Clock
 from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBank, DemoBankServer, Policy
 from app.models.schema import BankAccount, Transaction
 from app.services.banking.connections import ConnectionSummary, add_connection
-from app.services.banking.prompts import TanChallenge, TanMechanismOption
+from app.services.banking.prompts import PayeeCheck, TanChallenge, TanMechanismOption
 from app.services.ledger.database import Ledger
 
 ACTOR = "test"
@@ -35,6 +35,8 @@ class PhonePrompts:
     polls: list[int] = field(default_factory=list)
     finished: list[bool] = field(default_factory=list)
     tans_given: list[str] = field(default_factory=list)
+    send_anyway: bool = False  # the answer to the bank's payee check
+    payee_checks: list[PayeeCheck] = field(default_factory=list)
 
     def ask_pin(self, label: str) -> str | None:
         return self.pin
@@ -64,6 +66,10 @@ class PhonePrompts:
 
     def decoupled_finished(self, challenge: TanChallenge, approved: bool) -> None:
         self.finished.append(approved)
+
+    def confirm_payee(self, check: PayeeCheck) -> bool:
+        self.payee_checks.append(check)
+        return self.send_anyway
 
 
 @pytest.fixture

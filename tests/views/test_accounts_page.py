@@ -11,10 +11,10 @@ from PySide6.QtCore import QPointF
 from pytestqt.qtbot import QtBot
 
 from app.services.demo.data import create_demo_ledger
-from app.services.formatting import format_amount
+from app.services.formatting import format_amount, grouped_iban
 from app.services.ledger.database import Ledger
 from app.services.statements.balances import accounts_overview, daily_balances
-from app.views.account_table_model import AccountColumn, AccountIdRole, AccountTableModel, BalanceRole, grouped_iban
+from app.views.account_table_model import AccountColumn, AccountIdRole, AccountTableModel, BalanceRole
 from app.views.accounts_page import EMPTY_TEXT, AccountsPage
 
 PASS = "Korrekt Pferd Batterie Heftklammer"

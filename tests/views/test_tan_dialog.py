@@ -14,9 +14,10 @@ from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 
 from app.demobank.challenges import flicker_code
 from app.demobank.png import phototan_png
-from app.services.banking.prompts import DecoupledPolling, TanChallenge, TanMechanismOption
+from app.services.banking.prompts import DecoupledPolling, PayeeCheck, TanChallenge, TanMechanismOption
 from app.views.flicker_widget import BAR_STEP, FlickerPanel
 from app.views.jobs import QtPrompts
+from app.views.payee_check_dialog import PayeeCheckDialog
 from app.views.tan_dialog import PHOTO_SIZE, BankPromptDialogs, ChoiceDialog, TanDialog
 
 CODE = flicker_code("12345678", "4711000000", "120,00")  # what the demo bank puts into HHD_UC for chipTAN
@@ -217,3 +218,23 @@ def test_decoupled_without_automatic_polling_waits_for_the_users_word(qtbot, pro
     qtbot.waitUntil(lambda: bool(answers), timeout=5000)
     assert answers == [False] and dialogs.dialog is None
     thread.join(timeout=5)
+
+
+def test_payee_check_is_put_to_the_approver_and_stops_unless_sent_anyway(qtbot, prompts: QtPrompts, tmp_path) -> None:
+    """The bank's verification of payee: its finding and notice on screen, "Do not send" the default."""
+    dialogs = BankPromptDialogs.attach(prompts)
+    check = PayeeCheck("RVMC", "DE44500105175407324931", close_match_name="Feinwerkzeug Kraus GmbH",
+                       notice="Die Autorisierung der Zahlung kann dazu führen, …")  # fmt: skip
+    for press, expected in (("stop_button", False), ("send_button", True)):
+        thread, answers = in_worker(prompts.confirm_payee, check)
+        qtbot.waitUntil(lambda: isinstance(dialogs.dialog, PayeeCheckDialog), timeout=5000)
+        dialog = dialogs.dialog
+        assert isinstance(dialog, PayeeCheckDialog)
+        assert "“Feinwerkzeug Kraus GmbH”" in dialog.summary.text() and dialog.notice.text() == check.notice
+        assert dialog.stop_button.isDefault() and not dialog.send_button.isDefault()
+        if expected:
+            dialog.grab().save(str(tmp_path / "payee_check.png"))
+        qtbot.mouseClick(getattr(dialog, press), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda answers=answers: bool(answers), timeout=5000)
+        thread.join(5)
+        assert answers == [expected]

@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from fints.client import FinTS3PinTanClient, NeedTANResponse, ResponseStatus, TransactionResponse
+from fints.client import FinTS3PinTanClient, NeedTANResponse, NeedVOPResponse, ResponseStatus, TransactionResponse
 from fints.connection import FinTSConnectionError
 from fints.exceptions import (
     FinTSClientError,
@@ -38,7 +38,14 @@ from fints.segments.statement import HKKAZ5, HKKAZ6, HKKAZ7
 from fints.types import SegmentSequence
 
 from app.services.banking.banks import REGISTRATION_URL
-from app.services.banking.prompts import DecoupledPolling, TanChallenge, TanKind, TanMechanismOption, UserPrompts
+from app.services.banking.prompts import (
+    DecoupledPolling,
+    PayeeCheck,
+    TanChallenge,
+    TanKind,
+    TanMechanismOption,
+    UserPrompts,
+)
 from app.services.errors import EXIT_BANK, EXIT_WRONG_PIN, KontorError
 from app.services.i18n import N_, _
 
@@ -151,6 +158,10 @@ class Cancelled(KontorError):
 
     def __init__(self, message: str = "") -> None:
         super().__init__(message or _("Cancelled."))
+
+
+class PayeeNotConfirmed(Cancelled):
+    """The user did not confirm a transfer the bank's payee check questioned; nothing was authorised."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,6 +403,7 @@ class FinTSService:
 
         self._client.connection.send = send_serialized  # type: ignore[method-assign]
         self._tan_steps = 0  # TAN requests answered so far, to tell a 0030 python-fints let pass
+        self.payee_decisions: list[tuple[PayeeCheck, bool]] = []  # each payee check the user answered, for the audit
 
     # --- setup ---------------------------------------------------------------------------------------------
     @property
@@ -642,9 +654,12 @@ class FinTSService:
         with self._translated():
             first = method(account, pain_xml.decode("utf-8"), **kwargs)
             response = self._complete(first, mark)
+            while isinstance(response, NeedVOPResponse):
+                self._confirm_payee(response)
+                response = self._complete(self._client.approve_vop_response(response), mark)
         if not isinstance(response, TransactionResponse):
-            raise BankRejectedError(
-                _("The bank wants the payee's name confirmed (verification of payee); Kontor cannot do that yet."),
+            raise BankAnswerUnreadableError(
+                _("The bank's answer to the order is not one Kontor knows; nothing is recorded as sent."),
                 self._client.bank_codes[mark:],
             )
         found = {code for code, _text in self._client.bank_codes[mark:]}
@@ -656,6 +671,23 @@ class FinTSService:
         task = str(getattr(getattr(first, "tan_request", None), "task_reference", "") or "")
         texts = "; ".join(dict.fromkeys(f"{r.code} {r.text or ''}".strip() for r in response.responses))
         return SendResult(True, str(response.data.get("task_id") or task), texts)
+
+    def _confirm_payee(self, response: NeedVOPResponse) -> None:
+        """Ask the user about the bank's payee check; a refusal stops before anything is authorised."""
+        hivpp = response.vop_result
+        single = getattr(hivpp, "vop_single_result", None)
+        check = PayeeCheck(
+            result=str(getattr(single, "result", None) or ""),
+            iban=str(getattr(single, "recipient_IBAN", None) or ""),
+            close_match_name=str(getattr(single, "close_match_name", None) or ""),
+            reason=str(getattr(single, "na_reason", None) or ""),
+            notice=str(getattr(hivpp, "manual_authorization_notice", None) or ""),
+        )
+        self._check_cancel()
+        confirmed = bool(self.prompts.confirm_payee(check))
+        self.payee_decisions.append((check, confirmed))
+        if not confirmed:
+            raise PayeeNotConfirmed(_("Not sent: {summary} The run stays approved.").format(summary=check.summary()))
 
     def _check_executed(self, response: TransactionResponse) -> None:
         """Raise unless the order's last answer confirms execution and asks for nothing more.

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
+from app.services.formatting import grouped_iban
 from app.services.i18n import _
 
 TanKind = Literal["text", "photo", "flicker", "decoupled"]
@@ -41,6 +42,37 @@ class TanChallenge:
 
 
 @dataclass(frozen=True, slots=True)
+class PayeeCheck:
+    """The bank's verification of payee for a transfer, in its own words; the approver decides whether it goes out.
+
+    `result`: RCVC (the name matches), RVMC (almost: the holder's name is `close_match_name`), RVNM (no match),
+    RVNA (not possible: `reason`), or "" when the bank gave no single result.
+    """
+
+    result: str
+    iban: str = ""
+    close_match_name: str = ""
+    reason: str = ""
+    notice: str = ""  # the bank's liability notice, shown verbatim
+
+    def summary(self, payee: str = "") -> str:
+        """One sentence in the user's language on what the bank found."""
+        if self.result == "RCVC":
+            return _("The payee's name matches the account holder; the bank still wants your confirmation.")
+        if self.result == "RVMC":
+            return _("The payee's name almost matches: the bank knows the account holder as “{name}”.").format(
+                name=self.close_match_name
+            )
+        if self.result == "RVNM":
+            return _("The payee's name does not match the account holder's name at the payee's bank.")
+        if self.result == "RVNA":
+            return _("The payee's name could not be checked: {reason}").format(
+                reason=self.reason or _("no reason given")
+            )
+        return _("The bank gave no result of the payee check.")
+
+
+@dataclass(frozen=True, slots=True)
 class TanMechanismOption:
     """A TAN method the bank offers this login, for the method choice."""
 
@@ -68,6 +100,10 @@ class UserPrompts(Protocol):
         ...
 
     def decoupled_finished(self, challenge: TanChallenge, approved: bool) -> None: ...
+
+    def confirm_payee(self, check: PayeeCheck) -> bool:
+        """The bank's payee check asks for confirmation: True sends anyway, False stops (nothing is sent)."""
+        ...
 
 
 def _say(text: str) -> None:
@@ -150,3 +186,18 @@ class TerminalPrompts:
 
     def decoupled_finished(self, challenge: TanChallenge, approved: bool) -> None:
         _say(_("Confirmed in the app.") if approved else _("Not confirmed in the app."))
+
+    def confirm_payee(self, check: PayeeCheck) -> bool:
+        """Show what the bank found and its notice; only "yes" (or "ja") sends anyway, anything else stops."""
+        _say(
+            _("Verification of payee ({iban}): {summary}").format(
+                iban=grouped_iban(check.iban), summary=check.summary()
+            )
+        )
+        if check.notice:
+            _say(check.notice)
+        try:
+            answer = _ask(_("Send anyway? Type yes to send, anything else stops: ")).strip().casefold()
+        except EOFError:
+            return False
+        return answer in {"yes", "ja", _("yes").casefold()}

@@ -18,8 +18,9 @@ from app.services.banking.banks import product_id as configured_product_id
 from app.services.banking.connections import BankConnectionError, bank_login, list_connections
 from app.services.banking.fints_client import BankError, Cancelled, FinTSService, WrongPinError
 from app.services.banking.pins import pin_for
-from app.services.banking.prompts import UserPrompts
+from app.services.banking.prompts import PayeeCheck, UserPrompts
 from app.services.i18n import _
+from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.secrets import forget_pin, pin_key
 from app.services.payments import runs
@@ -38,10 +39,14 @@ class FinTSRunSender:
         *,
         pin: str,
         prompts: UserPrompts,
+        run_id: int,
+        actor: str,
         cancel: threading.Event | None = None,
     ) -> None:
         self.ledger = ledger
         self.connection_id = connection_id
+        self.run_id = run_id
+        self.actor = actor
         self.pin = pin
         self.prompts = prompts
         self.cancel = cancel
@@ -106,9 +111,34 @@ class FinTSRunSender:
                 raise
             # The bank answered the order; only ending the dialog failed. Raising would leave the run approved.
             log.warning("FinTS dialog end failed after a payment order was answered", exc_info=True)
+        finally:
+            self._record_payee_decisions(service.payee_decisions)
         assert outcome is not None
         self._store_state(service.state())
         return outcome
+
+    def _record_payee_decisions(self, decisions: list[tuple[PayeeCheck, bool]]) -> None:
+        """Who sent a transfer the payee check questioned, or stopped it, goes into the audit log."""
+        if not decisions:
+            return
+        with self.ledger.writer() as session:
+            for check, confirmed in decisions:
+                audit.record(
+                    session,
+                    actor=self.actor,
+                    action="payee_confirmed" if confirmed else "payee_declined",
+                    entity="payment_runs",
+                    entity_id=self.run_id,
+                    data={
+                        "result": check.result,
+                        "iban": check.iban,
+                        "close_match_name": check.close_match_name,
+                        "reason": check.reason,
+                        "notice": check.notice,
+                    },
+                    summary=f"run {self.run_id}: payee check {check.result or '?'} for {check.iban}, "
+                    + ("sent anyway" if confirmed else "stopped"),
+                )
 
     def _store_state(self, state: bytes) -> None:
         """Best effort: the order is at the bank now, so a failed write must not read as "nothing was sent"."""
@@ -164,5 +194,5 @@ def send_run(
         pin = pin_for(connection, prompts)
         if not pin:
             raise Cancelled
-    sender = FinTSRunSender(ledger, connection_id, pin=pin, prompts=prompts, cancel=cancel)
+    sender = FinTSRunSender(ledger, connection_id, pin=pin, prompts=prompts, run_id=run_id, actor=actor, cancel=cancel)
     return runs.send_run(ledger, run_id, sender=sender, actor=actor)
