@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models.base import utcnow
-from app.models.schema import BalanceSnapshot, BankAccount, BankConnection, Transaction
+from app.models.schema import BalanceSnapshot, BankAccount, BankConnection
 from app.services.banking.banks import bank_info
 from app.services.banking.banks import product_id as configured_product_id
 from app.services.banking.fints_client import (
@@ -42,10 +42,13 @@ from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.secrets import forget_pin, pin_key
 from app.services.statements.importing import (
+    AfterImport,
     ImportResult,
     StatementImportError,
     find_or_create_account,
     import_statements,
+    imported_ids,
+    run_after_import,
 )
 from app.services.statements.model import ParsedStatement
 from app.services.statements.reader import read_statement_stream
@@ -67,7 +70,6 @@ STOPPING_ERRORS = (
     TanNotConfirmedError,
 )
 
-AfterImport = Callable[[Session, list[int]], None]  # same hook as import_statement_files: new transaction ids
 Progress = Callable[[int, int], None]
 
 
@@ -304,8 +306,8 @@ def sync(
     A missing balance, an unreadable document or a bank error on one account is a warning on that account; the
     others are fetched and imported all the same. A refused login, a wrong or denied TAN and an unreachable bank
     stop the sync (what was fetched before is still imported; a wrong PIN is forgotten, never retried).
-    `after_import(session, new_ids)` runs per account inside the write transaction (automatic matching hooks in
-    here, as for imported files), so the bookings and their matches commit together.
+    `after_import(ledger, new_ids)` (automatic matching, as for imported files) runs once the bookings are
+    committed; its failure is a warning, the bookings stay.
     """
     with ledger.session() as session:
         connection = _get(session, connection_id)
@@ -337,14 +339,20 @@ def sync(
         else:  # e.g. the bank refused the dialog's end after every account was fetched
             log.warning("Bank error after the accounts were fetched: %s", type(error).__name__)
     result = SyncResult(connection_id, start)
+    new_ids: dict[str, list[int]] = {}
     with ledger.session() as session, session.begin():
         connection = _get(session, connection_id)
         for item in fetched:
-            result.accounts.append(_import_account(session, connection, item, details, actor, after_import))
+            ids = new_ids.setdefault(item.iban, [])
+            result.accounts.append(_import_account(session, connection, item, details, actor, ids))
         connection.client_state = service.state()
         if stopped is None and all(a.complete for a in result.accounts):
             # the next sync starts from here; after a gap it starts from the last complete one again
             connection.last_sync_at = utcnow()
+    if after_import is not None:
+        for account in result.accounts:
+            if new_ids.get(account.iban):
+                account.warnings += run_after_import(after_import, ledger, new_ids[account.iban], source=account.iban)
     if progress:
         progress(len(fetched), len(fetched))
     if stopped is not None:
@@ -407,8 +415,9 @@ def _import_account(
     item: _Fetched,
     details: dict[str, dict[str, object]],
     actor: str,
-    after_import: AfterImport | None,
+    new_ids: list[int],
 ) -> AccountSync:
+    """Import one account's statements and balance in the sync's transaction; its new bookings go to `new_ids`."""
     account = _link_account(session, connection, item.iban, "", details.get(item.iban, {}), actor=actor)
     outcome = AccountSync(item.iban, item.format, warnings=list(item.warnings), complete=item.complete)
     if item.balance is not None:
@@ -422,16 +431,8 @@ def _import_account(
         outcome.duplicates += imported.duplicates
         outcome.returns += imported.returns
         outcome.warnings += list(imported.warnings)
-    new_ids = [
-        tx_id
-        for imported in results
-        if imported.new
-        for tx_id in session.scalars(
-            select(Transaction.id).where(Transaction.import_id == imported.import_id).order_by(Transaction.id)
-        )
-    ]
-    if after_import is not None and new_ids:
-        after_import(session, new_ids)
+    for imported in results:
+        new_ids += imported_ids(session, imported)
     if item.balance is not None:
         _store_balance(session, account, item.balance)
     return outcome

@@ -7,7 +7,7 @@ worker. `send_run` holds no transaction while the bank (and the TAN prompt) take
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -38,7 +38,9 @@ from app.services.payments.pain import PainDocument, PainOrder, PainParty, build
 from app.services.payments.sepa_checks import PaymentError, normalize_iban, resolve_bic, transliterate
 from app.services.payments.settings import company, payment_config
 from app.services.reconciliation.automatic import after_statement_import as reconciliation_hook
+from app.services.reconciliation.booking import CHUNK
 from app.services.reconciliation.engine_input import engine_invoices
+from app.services.statements.importing import AfterImport
 
 OPEN_STATUSES = ("draft", "submitted", "approved")
 LIVE_STATUSES = ("draft", "submitted", "approved", "sent", "booked")  # counted for duplicates
@@ -509,12 +511,19 @@ def mark_failed(ledger: Ledger, run_id: int, *, reason: str, actor: str) -> RunR
 def match_booked_orders(session: Session, transaction_ids: Sequence[int], *, actor: str) -> list[int]:
     """Link new bookings to sent orders by end-to-end ID, amount and IBAN; pay their invoices; book full runs.
 
-    Runs inside the statement import's transaction. Returns the matched order ids.
+    Runs in the caller's transaction, after the statement import committed. Returns the matched order ids.
     """
+    wanted = list(transaction_ids)
     transactions = [
         tx
-        for tx in session.scalars(select(Transaction).where(Transaction.id.in_(list(transaction_ids))))
-        if tx.status == "booked" and tx.end_to_end_id and tx.end_to_end_id != "NOTPROVIDED"
+        for start in range(0, len(wanted), CHUNK)
+        for tx in session.scalars(
+            select(Transaction).where(
+                Transaction.id.in_(wanted[start : start + CHUNK]),
+                Transaction.status == "booked",
+                Transaction.end_to_end_id.not_in(("", "NOTPROVIDED")),
+            )
+        )
     ]
     if not transactions:
         return []
@@ -585,12 +594,24 @@ def _pay_invoice(session: Session, tx: Transaction, order: PaymentOrder, *, acto
     tx.reconciliation = "matched" if allocated_on_tx + cents >= abs(tx.amount_cents) else "partial"
 
 
-def after_statement_import(actor: str) -> Callable[[Session, list[int]], None]:
-    """The import hook: bookings of our own orders first (exact by end-to-end ID), then the matching engine."""
+def after_statement_import(actor: str) -> AfterImport:
+    """The import hook: bookings of our own orders first (exact by end-to-end ID), then the matching engine.
+
+    Each step runs only when there is something to find: a sent order not yet booked, an invoice.
+    """
     matching = reconciliation_hook(actor)
 
-    def hook(session: Session, transaction_ids: list[int]) -> None:
-        match_booked_orders(session, transaction_ids, actor=actor)
-        matching(session, transaction_ids)
+    def hook(ledger: Ledger, transaction_ids: list[int]) -> None:
+        with ledger.writer() as session:
+            if session.scalar(select(_UNBOOKED_SENT_ORDER.exists())):
+                match_booked_orders(session, transaction_ids, actor=actor)
+        matching(ledger, transaction_ids)
 
     return hook
+
+
+_UNBOOKED_SENT_ORDER = (
+    select(PaymentOrder.id)
+    .join(PaymentRun, PaymentRun.id == PaymentOrder.run_id)
+    .where(PaymentRun.status == "sent", PaymentOrder.transaction_id.is_(None))
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +27,7 @@ from app.services.matching import RECEIVABLE, Payment
 from app.services.reconciliation.booking import CHUNK, AutoBooking, book_automatic, remove_allocation
 from app.services.reconciliation.engine_input import matchable
 from app.services.reconciliation.matcher_cache import cached_matcher, generations_of
+from app.services.statements.importing import AfterImport
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,11 +162,18 @@ def match_new_transactions(session: Session, transaction_ids: Sequence[int], *, 
     return _run(session, actor=actor, transaction_ids=transaction_ids, dry_run=False)
 
 
-def after_statement_import(actor: str) -> Callable[[Session, list[int]], None]:
-    """The `after_import` hook of `import_statement_files`: automatic matching of every new booking."""
+def after_statement_import(actor: str) -> AfterImport:
+    """The `after_import` hook of `import_statement_files`: automatic matching of every new booking.
 
-    def hook(session: Session, transaction_ids: list[int]) -> None:
-        match_new_transactions(session, transaction_ids, actor=actor)
+    Skipped while the ledger has no invoice: there is nothing to match, and a first import of years of statements
+    should not wait for the engine.
+    """
+
+    def hook(ledger: Ledger, transaction_ids: list[int]) -> None:
+        with ledger.session() as session:
+            if not session.scalar(select(select(Invoice.id).where(Invoice.cancelled.is_(False)).exists())):
+                return
+        match_payments(ledger, actor=actor, transaction_ids=transaction_ids)
 
     return hook
 

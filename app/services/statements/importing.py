@@ -70,6 +70,9 @@ PENDING_WINDOW = timedelta(days=5)
 
 log = logging.getLogger(__name__)
 
+# What runs on an import's new bookings once they are committed (automatic matching): ledger, new transaction ids.
+AfterImport = Callable[[Ledger, list[int]], None]
+
 
 class StatementImportError(KontorError, ValueError):
     """A statement that cannot be imported as a whole; names the file and what is missing."""
@@ -557,11 +560,12 @@ def import_statement_files(
     mapping: CsvMapping | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
-    after_import: Callable[[Session, list[int]], None] | None = None,
+    after_import: AfterImport | None = None,
 ) -> list[ImportResult]:
     """Import each file all-or-nothing; a broken file is reported and the others still go in. Blocks.
 
-    `after_import(session, new_ids)` runs in each file's transaction (automatic matching), so both commit together.
+    `after_import(ledger, new_ids)` (automatic matching) runs after each file's commit, in transactions of its own:
+    the import is durable first, and a failing match costs no booking (the result says so, `kontor match` redoes it).
     The search index follows the commits in a transaction of its own, in one bulk insert; rows it missed
     (a crash in between) are indexed by the next import.
     """
@@ -578,10 +582,10 @@ def import_statement_files(
                 result = import_statements(
                     session, statements, source=path.name, fmt=fmt, actor=actor, account_iban=account_iban, index=False
                 )
-                if after_import is not None and result.new:
-                    new_ids = select(Transaction.id).where(Transaction.import_id == result.import_id)
-                    after_import(session, list(session.scalars(new_ids.order_by(Transaction.id))))
-                results.append(result)
+                new_ids = imported_ids(session, result)
+            results.append(result)
+            if after_import is not None and new_ids:
+                result.warnings += run_after_import(after_import, ledger, new_ids, source=path.name)
         except (StatementFormatError, StatementImportError) as error:
             needs_account = isinstance(error, AccountNeededError)
             result = ImportResult(source=path.name, format="", error=str(error), needs_account=needs_account)
@@ -594,6 +598,28 @@ def import_statement_files(
     if progress:
         progress(len(results), len(paths))
     return results
+
+
+def imported_ids(session: Session, result: ImportResult) -> list[int]:
+    """The ids of the bookings one import added, in ledger order."""
+    if not result.new:
+        return []
+    query = select(Transaction.id).where(Transaction.import_id == result.import_id).order_by(Transaction.id)
+    return list(session.scalars(query))
+
+
+def run_after_import(after_import: AfterImport, ledger: Ledger, new_ids: list[int], *, source: str) -> list[str]:
+    """Run the hook on committed bookings; its failure is a warning, the bookings stay (the user can match later)."""
+    try:
+        after_import(ledger, new_ids)
+    except (KontorError, SQLAlchemyError) as error:
+        log.warning("automatic matching after %s failed: %s", source, error)
+        return [
+            _("{source}: imported, but automatic matching did not run ({error}); start it with Match.").format(
+                source=source, error=error
+            )
+        ]
+    return []
 
 
 def _index_after_commit(ledger: Ledger) -> None:

@@ -1,0 +1,91 @@
+"""Matching after an import: it runs on the committed bookings, only when there is something to find, and its
+failure costs no booking."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from statement_files import Booking, mt940
+
+from app.models.schema import Allocation, Transaction
+from app.services.invoices.importing import import_invoices
+from app.services.ledger.database import Ledger
+from app.services.payments import runs
+from app.services.reconciliation import automatic
+from app.services.reconciliation.booking import ReconciliationError
+from app.services.statements.importing import import_statement_files
+
+OWN = "DE89370400440532013000"
+PAYER = "DE12500105170648489890"
+INVOICES = "Rechnungsnummer;Kunde;Rechnungsdatum;Betrag\nRE-2026-0070;Lehmann KG;01.03.2026;999,00\n"
+BOOKINGS = [
+    Booking(date(2026, 3, 15), Decimal("999.00"), "Lehmann KG", PAYER, "Rechnung RE-2026-0070", "E2E-70"),
+    Booking(date(2026, 3, 16), Decimal("-45.00"), "Stadtwerke", "DE02120300000000202051", "Strom Maerz"),
+]
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Ledger:
+    return Ledger.create(tmp_path / "match.kontor", "pw", company_name="Abgleich GmbH")
+
+
+def statement(tmp_path: Path) -> Path:
+    path = tmp_path / "march.sta"
+    path.write_text(mt940(OWN, BOOKINGS, opening=Decimal("0")), encoding="utf-8")
+    return path
+
+
+def counts(ledger: Ledger) -> tuple[int, int]:
+    with ledger.session() as session:
+        return (
+            session.scalar(select(func.count(Transaction.id))) or 0,
+            session.scalar(select(func.count(Allocation.id))) or 0,
+        )
+
+
+def test_matching_runs_on_the_committed_import(ledger: Ledger, tmp_path: Path) -> None:
+    (tmp_path / "invoices.csv").write_text(INVOICES, encoding="utf-8")
+    import_invoices(ledger, tmp_path / "invoices.csv", actor="anna")
+    [result] = import_statement_files(
+        ledger, [statement(tmp_path)], actor="anna", after_import=runs.after_statement_import("anna")
+    )
+    assert result.ok and result.new == 2 and result.warnings == []
+    assert counts(ledger) == (2, 1)  # the invoice's payment is booked to it
+
+
+def test_a_failing_match_keeps_the_import_and_says_so(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "invoices.csv").write_text(INVOICES, encoding="utf-8")
+    import_invoices(ledger, tmp_path / "invoices.csv", actor="anna")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ReconciliationError("the matcher broke")
+
+    monkeypatch.setattr(automatic, "match_payments", broken)
+    [result] = import_statement_files(
+        ledger, [statement(tmp_path)], actor="anna", after_import=runs.after_statement_import("anna")
+    )
+    assert result.ok and result.new == 2
+    assert counts(ledger) == (2, 0)
+    [warning] = result.warnings
+    assert "march.sta: imported, but automatic matching did not run (the matcher broke)" in warning
+
+
+def test_nothing_to_find_nothing_run(ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No invoice and no sent order yet (a first import of old statements): neither step runs."""
+
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("ran without anything to find")
+
+    monkeypatch.setattr(automatic, "match_payments", must_not_run)
+    monkeypatch.setattr(runs, "match_booked_orders", must_not_run)
+    [result] = import_statement_files(
+        ledger, [statement(tmp_path)], actor="anna", after_import=runs.after_statement_import("anna")
+    )
+    assert result.ok and result.new == 2 and result.warnings == []
+    assert counts(ledger) == (2, 0)
