@@ -158,12 +158,19 @@ def _print_sync(result: Any) -> None:
 def cmd_demo_bank(args: argparse.Namespace) -> int:
     """Serve the Kontor Demobank on 127.0.0.1 until Ctrl+C, for trying `kontor bank add` and the GUI."""
     from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, run_demo_bank
+    from app.demobank.payee_check import describe
 
     server = run_demo_bank(port=args.port, seed=args.seed)
     try:
         info = {"url": server.url, "blz": DEMO_BLZ, "login": DEMO_LOGIN, "pin": DEMO_PIN}
+        register = server.bank.policy.vop_register
         text = _("Kontor Demobank at {url}\nBLZ {blz}, login {login}, PIN {pin}\nCtrl+C stops it.").format(**info)
-        emit(args, info, text)
+        text += "\n" + _("Verification of payee, account holders it knows:") + "\n  " + "\n  ".join(describe(register))
+        text += "\n" + _(
+            "The exact name is a match (RCVC); umlauts, legal form, word order or a small typo a close match with the "
+            "holder's name (RVMC); another name no match (RVNM); any other IBAN cannot be checked (RVNA)."
+        )
+        emit(args, info | {"payee_register": dict(register)}, text)
         sys.stdout.flush()
         threading.Event().wait()
     except KeyboardInterrupt:

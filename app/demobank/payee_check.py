@@ -82,3 +82,16 @@ def check(iban: str, name: str, register: dict[str, str]) -> tuple[PayeeCheckRec
         manual_authorization_notice=None if result == "RCVC" else NOTICE,
     )
     return record, segment
+
+
+# `kontor demo-bank` on its own: holders of the IBANs Kontor's examples and tests pay to.
+SAMPLE_REGISTER = (
+    ("DE44500105175407324931", "Bäckerei Weber GmbH"),
+    ("DE89370400440532013000", "Praxis Dr. Sommer"),
+    ("DE12500105170648489890", "Hotel Zur Linde GmbH"),
+)
+
+
+def describe(register: tuple[tuple[str, str], ...]) -> list[str]:
+    """The holders the payee check knows, one line each, for `kontor demo-bank`."""
+    return [f"{iban}  {holder}" for iban, holder in register]

@@ -19,7 +19,7 @@ from app.demobank import protocol
 from app.demobank.challenges import METHODS
 from app.demobank.history import HistoryBuilder, InvoicePayment, default_invoices
 from app.demobank.pain_reader import PainTransaction
-from app.demobank.payee_check import PayeeCheckRecord
+from app.demobank.payee_check import SAMPLE_REGISTER, PayeeCheckRecord
 from app.demobank.state import (
     Account,
     Booking,
@@ -293,5 +293,6 @@ class DemoBankServer:
 
 
 def run_demo_bank(port: int = 0, seed: int = 1) -> DemoBankServer:
-    """Start the demo bank for `kontor demo-bank` and the demo mode; the caller stops it."""
-    return DemoBankServer(DemoBank(seed=seed), port).start()
+    """Start the demo bank for `kontor demo-bank`, with the payee check over SAMPLE_REGISTER; the caller stops it."""
+    policy = Policy(vop=True, vop_register=SAMPLE_REGISTER)
+    return DemoBankServer(DemoBank(seed=seed, policy=policy), port).start()

@@ -30,6 +30,8 @@ def test_open_invoices_become_the_bank_customers_payments(demo_ledger: Ledger) -
         business = next(iter(server.bank.accounts))
         purposes = {booking.purpose for booking in server.bank.bookings(business)}
         assert all(f"{number} Vielen Dank" in purposes for number, *_rest in payments)
+        register = dict(server.bank.policy.vop_register)  # the payee check knows every customer by name
+        assert server.bank.policy.vop and all(register[iban] == name for _number, name, iban, _a in payments)
     finally:
         server.stop()
 

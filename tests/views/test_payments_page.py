@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
-from app.demobank import DEMO_PIN, DemoBank, DemoBankServer
+from app.demobank import DEMO_PIN, DemoBank, DemoBankServer, Policy
 from app.services.demo.setup import connect_demo_bank
 from app.services.ledger.database import Ledger
 from app.services.payments.approvals import approval_summary, approve_run
@@ -26,6 +26,7 @@ from app.views.invoices_page import InvoicesPage
 from app.views.jobs import JobRunner
 from app.views.mandate_table_model import MandateTableModel
 from app.views.mandates_dialog import MandatesDialog
+from app.views.payee_check_dialog import PayeeCheckDialog
 from app.views.payment_order_table_model import OrderColumn, PaymentOrderTableModel
 from app.views.payment_run_table_model import STATUS_COLORS, PaymentRunTableModel, RunColumn
 from app.views.payments_page import PaymentsPage
@@ -220,6 +221,44 @@ def test_send_to_bank_asks_pin_and_tan(qtbot, tmp_path: Path, runner: JobRunner)
         qtbot.waitUntil(lambda: page.notice_label.text().startswith(f"Run {order.run_id} is at the bank"),
                         timeout=30_000)  # fmt: skip
         assert run_row(ledger, order.run_id).status == "sent"
+    finally:
+        runner.cancel_and_wait(10_000)
+        ledger.close()
+        server.stop()
+
+
+def test_send_asks_the_approver_about_the_banks_payee_check(qtbot, tmp_path: Path, runner: JobRunner) -> None:
+    """The bank knows the account holder as "Bäckerei Weber GmbH": a close match, put to the approver first."""
+    policy = Policy(vop=True, vop_register=((WEBER, "Bäckerei Weber GmbH"),))
+    server = DemoBankServer(DemoBank(seed=5, policy=policy)).start()
+    ledger = Ledger.create(tmp_path / "bank.kontor", "pw", company_name="Firma GmbH")
+    try:
+        connect_demo_bank(ledger, server, actor="test")
+        with ledger.writer() as session:
+            add_users(session, {"anna": "bookkeeper", "bob": "approver"})
+        account = next(iter(server.bank.accounts))
+        order = create_transfer(ledger, name="Baeckerei Weber", iban=WEBER, amount="10", text="Test",
+                                account_iban=account, actor="anna")  # fmt: skip
+        submit_run(ledger, order.run_id, actor="anna")
+        assert approve_run(ledger, order.run_id, approver=signed_in(ledger, "bob")).approved
+        dialogs = BankPromptDialogs.attach(runner.prompts, demo_bank=server.bank)
+        page = loaded_page(qtbot, ledger, runner)
+        qtbot.waitSignal(page.orders_loaded, timeout=10_000, raising=False).wait()
+        click(qtbot, page, page.send_action)
+        qtbot.waitUntil(lambda: isinstance(dialogs.dialog, QInputDialog), timeout=20_000)
+        dialogs.dialog.setTextValue(DEMO_PIN)  # type: ignore[union-attr]
+        dialogs.dialog.accept()  # type: ignore[union-attr]
+        qtbot.waitUntil(lambda: isinstance(dialogs.dialog, PayeeCheckDialog), timeout=30_000)
+        check = dialogs.dialog
+        assert isinstance(check, PayeeCheckDialog)
+        assert "“Bäckerei Weber GmbH”" in check.summary.text() and "haften" in check.notice.text()
+        assert run_row(ledger, order.run_id).status == "approved"  # nothing authorised while the approver reads
+        check.send_button.click()
+        qtbot.waitUntil(lambda: isinstance(dialogs.dialog, TanDialog), timeout=30_000)
+        dialogs.dialog.demo_fill_button.click()  # type: ignore[union-attr]
+        dialogs.dialog.accept()  # type: ignore[union-attr]
+        qtbot.waitUntil(lambda: run_row(ledger, order.run_id).status == "sent", timeout=30_000)
+        assert [(c.result, c.confirmed) for c in server.bank.payee_checks.values()] == [("RVMC", True)]
     finally:
         runner.cancel_and_wait(10_000)
         ledger.close()

@@ -12,10 +12,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBank, DemoBankServer
+from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBank, DemoBankServer, Policy
 from app.demobank.history import default_invoices
 from app.models.receivables import Allocation, Customer, Invoice
-from app.models.schema import BankAccount, BankConnection
+from app.models.schema import BankAccount, BankConnection, Transaction
 from app.services.banking.connections import ConnectionSummary, add_connection, list_connections
 from app.services.banking.prompts import TanChallenge, TanMechanismOption
 from app.services.ledger import audit
@@ -44,7 +44,22 @@ def start_demo_bank(ledger: Ledger, *, port: int = 0, seed: int = 1) -> DemoBank
     Other customers' payments fill up to the bank's usual number, so the business account stays in credit."""
     payments = open_invoice_payments(ledger)
     usual = default_invoices(date.today(), seed)
-    return DemoBankServer(DemoBank(seed=seed, invoices=payments + usual[len(payments) :]), port).start()
+    policy = Policy(vop=True, vop_register=payee_register(ledger))
+    return DemoBankServer(DemoBank(seed=seed, invoices=payments + usual[len(payments) :], policy=policy), port).start()
+
+
+def payee_register(ledger: Ledger) -> tuple[tuple[str, str], ...]:
+    """The holders the demo bank's payee check knows: the ledger's customers and everyone it paid before.
+
+    A transfer to them with their exact name is a full match; a name typed differently shows the close match.
+    """
+    paid = select(Transaction.counterparty_iban, Transaction.counterparty_name).where(
+        Transaction.amount_cents < 0, Transaction.counterparty_iban != ""
+    )
+    with ledger.session() as session:
+        holders = dict(session.execute(paid).all())
+        holders.update(session.execute(select(Customer.iban, Customer.name).where(Customer.iban != "")).all())
+    return tuple(sorted(holders.items()))
 
 
 class _DemoSetupPrompts:
