@@ -615,9 +615,10 @@ def run_after_import(after_import: AfterImport, ledger: Ledger, new_ids: list[in
     except (KontorError, SQLAlchemyError) as error:
         log.warning("automatic matching after %s failed: %s", source, error)
         return [
-            _("{source}: imported, but automatic matching did not run ({error}); start it with Match.").format(
-                source=source, error=error
-            )
+            _(
+                "{source}: imported, but automatic matching did not run ({error}); "
+                "run it again with Invoices › Match now or kontor match."
+            ).format(source=source, error=error)
         ]
     return []
 
