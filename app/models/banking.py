@@ -100,9 +100,7 @@ class Transaction(Base):
     transaction_code: Mapped[str] = mapped_column(String(50), default="")
     status: Mapped[str] = mapped_column(String(10), default="booked")  # pending rows become 'replaced'
     return_reason: Mapped[str] = mapped_column(String(10), default="")
-    return_of_id: Mapped[int | None] = mapped_column(
-        ForeignKey("transactions.id", ondelete="SET NULL"), default=None
-    )
+    return_of_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id", ondelete="SET NULL"), default=None)
     batch_ref: Mapped[str] = mapped_column(String(100), default="")
     reconciliation: Mapped[str] = mapped_column(String(20), default="open")
     reconciliation_note: Mapped[str] = mapped_column(String(200), default="")  # why ignored, or what undid it

@@ -122,9 +122,7 @@ class PaymentOrder(Base):
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"), default=None)
     mandate_id: Mapped[int | None] = mapped_column(ForeignKey("mandates.id", ondelete="RESTRICT"), default=None)
     sequence: Mapped[str] = mapped_column(String(4), default="")  # FRST/RCUR/FNAL/OOFF for debits
-    transaction_id: Mapped[int | None] = mapped_column(
-        ForeignKey("transactions.id", ondelete="SET NULL"), default=None
-    )
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id", ondelete="SET NULL"), default=None)
     created_by: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -394,9 +394,7 @@ def test_zip_member_larger_than_the_limit_is_refused_by_name(
     assert count(ledger) == 0
 
 
-def test_highly_compressed_member_is_refused_before_it_is_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_highly_compressed_member_is_refused_before_it_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     archive = tmp_path / "bomb.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as handle:
         handle.writestr("umsatz.csv", csv_bomb(32 << 20))  # 32 MiB that compress to about 32 KiB
@@ -415,9 +413,7 @@ def test_highly_compressed_member_is_refused_before_it_is_read(
 
 
 @pytest.mark.parametrize("name", ["umsatz.csv", "umsatz.sta", "umsatz.xml"])
-def test_zip_member_size_is_counted_while_reading(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
-) -> None:
+def test_zip_member_size_is_counted_while_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     """Declared sizes can lie: the bytes actually read are counted too, whichever reader reads them."""
     many = bookings() * 8000
     content = {

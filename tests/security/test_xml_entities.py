@@ -51,9 +51,7 @@ def test_an_external_entity_is_not_read(ledger: Ledger, tmp_path: Path) -> None:
 
 
 def test_a_billion_laughs_document_is_refused_quickly(ledger: Ledger, tmp_path: Path) -> None:
-    levels = ['<!ENTITY l0 "hahahahahahahahahaha">'] + [
-        f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10)
-    ]
+    levels = ['<!ENTITY l0 "hahahahahahahahahaha">'] + [f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10)]
     path = tmp_path / "laughs.xml"
     path.write_text(_with_doctype(f"<!DOCTYPE Document [{''.join(levels)}]>", "&l9;"))
     [result] = import_statement_files(ledger, [path], actor="test", account_iban=IBAN)

@@ -73,7 +73,8 @@ def test_mt940_paging_matches_bank_state(server: DemoBankServer, bank: DemoBank)
     assert len(transactions) == len(expected)
     assert sum(t.data["amount"].amount for t in transactions) == sum(b.amount for b in expected)
     assert {t.data["end_to_end_reference"] for t in transactions} >= {
-        b.end_to_end_id for b in expected if b.end_to_end_id != "NOTPROVIDED"}
+        b.end_to_end_id for b in expected if b.end_to_end_id != "NOTPROVIDED"
+    }
 
 
 def test_camt_paging_matches_bank_state(server: DemoBankServer, bank: DemoBank) -> None:
@@ -173,8 +174,10 @@ def test_login_sca_only_for_a_new_system(clock: Clock) -> None:
 
 
 def test_history_is_deterministic_and_pays_the_given_invoices(clock: Clock) -> None:
-    invoices = [("RE-2026-0042", "Bäckerei Schmidt OHG", "DE02120300000000202051", Decimal("1190.00")),
-                ("RE-2026-0043", "Autohaus Becker GmbH", "DE02500105170137075030", Decimal("238.50"))]
+    invoices = [
+        ("RE-2026-0042", "Bäckerei Schmidt OHG", "DE02120300000000202051", Decimal("1190.00")),
+        ("RE-2026-0043", "Autohaus Becker GmbH", "DE02500105170137075030", Decimal("238.50")),
+    ]
     first, second = DemoBank(seed=3, today=clock, invoices=invoices), DemoBank(seed=3, today=clock, invoices=invoices)
     iban = next(iter(first.accounts))
     assert first.bookings(iban) == second.bookings(iban)

@@ -41,22 +41,52 @@ def server(bank: DemoBank) -> Iterator[DemoBankServer]:
 
 def _transfers(account: SEPAAccount, payments: list[tuple[str, str, Decimal, str]]) -> str:
     """A pain.001.001.09 batch built and validated by sepaxml."""
-    sepa = SepaTransfer({"name": "Kontor Demo GmbH", "IBAN": account.iban, "BIC": account.bic, "batch": True,
-                         "currency": "EUR"}, "pain.001.001.09")
+    sepa = SepaTransfer(
+        {"name": "Kontor Demo GmbH", "IBAN": account.iban, "BIC": account.bic, "batch": True, "currency": "EUR"},
+        "pain.001.001.09",
+    )
     for number, (name, iban, amount, purpose) in enumerate(payments, start=1):
-        sepa.add_payment({"name": name, "IBAN": iban, "amount": int(amount * 100), "execution_date": TODAY,
-                          "description": purpose, "endtoend_id": f"KONTOR-{number:04d}"})
+        sepa.add_payment(
+            {
+                "name": name,
+                "IBAN": iban,
+                "amount": int(amount * 100),
+                "execution_date": TODAY,
+                "description": purpose,
+                "endtoend_id": f"KONTOR-{number:04d}",
+            }
+        )
     return sepa.export(validate=True).decode()
 
 
 def _debits(account: SEPAAccount, due: date, debits: list[tuple[str, str, Decimal, str]]) -> str:
     """A pain.008.001.08 batch built and validated by sepaxml."""
-    sepa = SepaDD({"name": "Kontor Demo GmbH", "IBAN": account.iban, "BIC": account.bic, "batch": True,
-                   "creditor_id": CREDITOR_ID, "currency": "EUR", "instrument": "CORE"}, "pain.008.001.08")
+    sepa = SepaDD(
+        {
+            "name": "Kontor Demo GmbH",
+            "IBAN": account.iban,
+            "BIC": account.bic,
+            "batch": True,
+            "creditor_id": CREDITOR_ID,
+            "currency": "EUR",
+            "instrument": "CORE",
+        },
+        "pain.008.001.08",
+    )
     for name, iban, amount, e2e in debits:
-        sepa.add_payment({"name": name, "IBAN": iban, "amount": int(amount * 100), "type": "RCUR",
-                          "collection_date": due, "mandate_id": f"M-{e2e}", "mandate_date": date(2025, 1, 2),
-                          "description": f"Rechnung {e2e}", "endtoend_id": e2e})
+        sepa.add_payment(
+            {
+                "name": name,
+                "IBAN": iban,
+                "amount": int(amount * 100),
+                "type": "RCUR",
+                "collection_date": due,
+                "mandate_id": f"M-{e2e}",
+                "mandate_date": date(2025, 1, 2),
+                "description": f"Rechnung {e2e}",
+                "endtoend_id": e2e,
+            }
+        )
     return sepa.export(validate=True).decode()
 
 
@@ -68,8 +98,10 @@ def _session(server: DemoBankServer, method: str = "942") -> FinTS3PinTanClient:
     return client
 
 
-PAYEES = [("Bäckerei Schmidt OHG", "DE02120300000000202051", Decimal("120.00"), "Lieferung 11/2026"),
-          ("Autohaus Becker GmbH", "DE02500105170137075030", Decimal("100.00"), "Werkstatt RE 2211")]
+PAYEES = [
+    ("Bäckerei Schmidt OHG", "DE02120300000000202051", Decimal("120.00"), "Lieferung 11/2026"),
+    ("Autohaus Becker GmbH", "DE02500105170137075030", Decimal("100.00"), "Werkstatt RE 2211"),
+]
 
 
 def test_collective_transfer_with_tan_is_booked(server: DemoBankServer, bank: DemoBank) -> None:
@@ -79,11 +111,17 @@ def test_collective_transfer_with_tan_is_booked(server: DemoBankServer, bank: De
         payees = [*PAYEES, ("Kontor Demo GmbH", savings.iban, Decimal("80.00"), "Umbuchung Tagesgeld")]
         pain = _transfers(account, payees)
         before, savings_before = bank.balance(account.iban), bank.balance(savings.iban)
-        rejected = client.sepa_transfer(account, pain, multiple=True, control_sum=Decimal("300"),
-                                        pain_descriptor=PAIN_001_09)
+        rejected = client.sepa_transfer(
+            account, pain, multiple=True, control_sum=Decimal("300"), pain_descriptor=PAIN_001_09
+        )
         assert isinstance(rejected, TransactionResponse) and rejected.status == ResponseStatus.ERROR
-        challenge = client.sepa_transfer(account, pain, multiple=True, control_sum=Decimal("300").quantize(
-            Decimal("0.01")), pain_descriptor=PAIN_001_09)
+        challenge = client.sepa_transfer(
+            account,
+            pain,
+            multiple=True,
+            control_sum=Decimal("300").quantize(Decimal("0.01")),
+            pain_descriptor=PAIN_001_09,
+        )
         assert isinstance(challenge, NeedTANResponse)
         [sms] = bank.pending_tans()
         assert "Sammelüberweisung, 3 Posten, Summe 300,00 EUR" in sms.text
@@ -101,9 +139,14 @@ def test_single_booking_and_wrong_tan_retry(server: DemoBankServer, bank: DemoBa
     codes = collect_codes(client)
     with client:
         account = client.get_sepa_accounts()[0]
-        challenge = client.sepa_transfer(account, _transfers(account, PAYEES), multiple=True,
-                                         control_sum=Decimal("220.00"), book_as_single=True,
-                                         pain_descriptor=PAIN_001_09)
+        challenge = client.sepa_transfer(
+            account,
+            _transfers(account, PAYEES),
+            multiple=True,
+            control_sum=Decimal("220.00"),
+            book_as_single=True,
+            pain_descriptor=PAIN_001_09,
+        )
         [sms] = bank.pending_tans()
         wrong = client.send_tan(challenge, "000000" if sms.tan != "000000" else "111111")
         assert wrong.status == ResponseStatus.ERROR and "9941" in codes
@@ -113,17 +156,25 @@ def test_single_booking_and_wrong_tan_retry(server: DemoBankServer, bank: DemoBa
     assert sorted(t.data["amount"].amount for t in ours) == [Decimal("-120.00"), Decimal("-100.00")]
 
 
-def test_collective_debit_books_on_due_date_and_returns_md06(server: DemoBankServer, bank: DemoBank,
-                                                               clock: Clock) -> None:
+def test_collective_debit_books_on_due_date_and_returns_md06(
+    server: DemoBankServer, bank: DemoBank, clock: Clock
+) -> None:
     client = _session(server)
     due = TODAY + timedelta(days=3)
-    debits = [("Gärtnerei Wagner", "DE02120300000000202051", Decimal("59.50"), "RE-2026-0101"),
-              ("Hotel Zur Post GmbH", "DE02500105170137075030", Decimal("440.50"), "RE-2026-0102")]
+    debits = [
+        ("Gärtnerei Wagner", "DE02120300000000202051", Decimal("59.50"), "RE-2026-0101"),
+        ("Hotel Zur Post GmbH", "DE02500105170137075030", Decimal("440.50"), "RE-2026-0102"),
+    ]
     with client:
         account = client.get_sepa_accounts()[0]
-        challenge = client.sepa_debit(account, _debits(account, due, debits), multiple=True,
-                                      control_sum=Decimal("500.00"), book_as_single=True,
-                                      pain_descriptor=PAIN_008_08)
+        challenge = client.sepa_debit(
+            account,
+            _debits(account, due, debits),
+            multiple=True,
+            control_sum=Decimal("500.00"),
+            book_as_single=True,
+            pain_descriptor=PAIN_008_08,
+        )
         result = client.send_tan(challenge, bank.pending_tans()[0].tan)
         assert result.status == ResponseStatus.SUCCESS and result.data["task_id"].startswith("LS")
     assert [b for b in bank.bookings(account.iban, TODAY, due) if b.gvc == "171"] == []
@@ -148,8 +199,9 @@ def test_decoupled_app_polling_then_approval_over_http(server: DemoBankServer, b
     client = _session(server, "946")
     with client:
         account = client.get_sepa_accounts()[0]
-        challenge = client.simple_sepa_transfer(account, PAYEES[0][1], None, PAYEES[0][0], Decimal("12.34"),
-                                                "Kontor Demo GmbH", "Rechnung 4711")
+        challenge = client.simple_sepa_transfer(
+            account, PAYEES[0][1], None, PAYEES[0][0], Decimal("12.34"), "Kontor Demo GmbH", "Rechnung 4711"
+        )
         assert isinstance(challenge, NeedTANResponse) and challenge.decoupled
         for _ in range(2):
             challenge = client.send_tan(challenge, "")
@@ -157,8 +209,9 @@ def test_decoupled_app_polling_then_approval_over_http(server: DemoBankServer, b
         with urllib.request.urlopen(server.url.replace("/fints", "/demo/inbox")) as response:
             [message] = json.load(response)
         assert message["kind"] == "decoupled" and message["tan"] is None
-        request = urllib.request.Request(server.url.replace("/fints", f"/demo/approve/{message['reference']}"),
-                                         method="POST", data=b"")
+        request = urllib.request.Request(
+            server.url.replace("/fints", f"/demo/approve/{message['reference']}"), method="POST", data=b""
+        )
         with urllib.request.urlopen(request) as response:
             assert response.status == 204
         result = client.send_tan(challenge, "")
@@ -172,12 +225,14 @@ def test_decoupled_denial_and_automatic_approval(clock: Clock) -> None:
         client = _session(server, "946")
         with client:
             account = client.get_sepa_accounts()[0]
-            first = client.simple_sepa_transfer(account, PAYEES[0][1], None, PAYEES[0][0], Decimal("1.00"),
-                                                "Kontor Demo GmbH", "erster")
+            first = client.simple_sepa_transfer(
+                account, PAYEES[0][1], None, PAYEES[0][0], Decimal("1.00"), "Kontor Demo GmbH", "erster"
+            )
             bank.deny(first.tan_request.task_reference)
             assert client.send_tan(first, "").status == ResponseStatus.ERROR
-            second = client.simple_sepa_transfer(account, PAYEES[0][1], None, PAYEES[0][0], Decimal("2.00"),
-                                                 "Kontor Demo GmbH", "zweiter")
+            second = client.simple_sepa_transfer(
+                account, PAYEES[0][1], None, PAYEES[0][0], Decimal("2.00"), "Kontor Demo GmbH", "zweiter"
+            )
             pending = client.send_tan(second, "")
             assert isinstance(pending, NeedTANResponse)
             assert client.send_tan(pending, "").status == ResponseStatus.SUCCESS
@@ -200,8 +255,9 @@ def test_chiptan_flicker_code_and_generator_tan(server: DemoBankServer, bank: De
     client = _session(server, "972")
     with client:
         account = client.get_sepa_accounts()[0]
-        challenge = client.simple_sepa_transfer(account, PAYEES[1][1], None, PAYEES[1][0], Decimal("77.00"),
-                                                "Kontor Demo GmbH", "Werkstatt")
+        challenge = client.simple_sepa_transfer(
+            account, PAYEES[1][1], None, PAYEES[1][0], Decimal("77.00"), "Kontor Demo GmbH", "Werkstatt"
+        )
         code = parse(challenge.challenge_hhduc)
         assert code.version == 14 and code.de2.data == "77,00"
         assert len(code_to_bitstream(challenge.challenge_hhduc)) > 50

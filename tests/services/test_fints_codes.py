@@ -11,8 +11,7 @@ from app.services.banking.fints_client import describe_codes, repair_responses, 
 
 LONG = "Die Sperre wurde vorläufig eingerichtet; Entsperren mit dem Geschäftsvorfall PIN-Sperre aufheben ist möglich."
 WIRE = (
-    "HIRMG:2:2+9800::Dialog abgebrochen+9942::PIN falsch'"
-    f"HIRMS:3:2:3+3931::{LONG}+3040::Weitere Umsätze folgen:4711'"
+    f"HIRMG:2:2+9800::Dialog abgebrochen+9942::PIN falsch'HIRMS:3:2:3+3931::{LONG}+3040::Weitere Umsätze folgen:4711'"
 ).encode("iso-8859-1")
 
 

@@ -264,4 +264,3 @@ def test_a_ledger_cut_outside_kontor_is_warned_about_at_unlock(qtbot, demo_ledge
     finally:
         main.close_quietly()
         unlocked.ledger.close()
-

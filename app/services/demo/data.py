@@ -130,9 +130,7 @@ def _tx(account_id: int, day: date, cents: int, name: str, iban: str, purpose: s
     return row
 
 
-def create_demo_ledger(
-    ledger: Ledger, *, actor: str, seed: int = 2026, today: date | None = None
-) -> DemoSummary:
+def create_demo_ledger(ledger: Ledger, *, actor: str, seed: int = 2026, today: date | None = None) -> DemoSummary:
     """Fill a fresh ledger with one year of a small manufacturer's banking, in one transaction."""
     rng = random.Random(seed)
     end = today or date.today()
@@ -181,9 +179,7 @@ def add_demo_users(ledger: Ledger) -> None:
 def _add_customers(session: Session, rng: random.Random, actor: str) -> list[Customer]:
     customers = []
     for index in range(80):
-        customers.append(
-            Customer(number=f"K{10001 + index}", name=_customer_name(rng, index), iban=_iban(rng))
-        )
+        customers.append(Customer(number=f"K{10001 + index}", name=_customer_name(rng, index), iban=_iban(rng)))
     session.add_all(customers)
     session.flush()
     for customer in customers:
@@ -257,8 +253,7 @@ def _bookings(
         )
         paid.append(invoice)
     staff = [
-        (f"{rng.choice(_FIRST)} {rng.choice(_LAST)}", _iban(rng), rng.randrange(2600, 5200) * 100)
-        for _ in range(9)
+        (f"{rng.choice(_FIRST)} {rng.choice(_LAST)}", _iban(rng), rng.randrange(2600, 5200) * 100) for _ in range(9)
     ]
     suppliers = [
         ("Stahlhandel Franken GmbH", 3),
@@ -286,9 +281,7 @@ def _bookings(
             )
         if day.day == 28:
             for name, iban, cents in staff:
-                rows.append(
-                    _tx(main_id, day, -cents, name, iban, f"Lohn/Gehalt {day:%m/%Y}", transaction_code="153")
-                )
+                rows.append(_tx(main_id, day, -cents, name, iban, f"Lohn/Gehalt {day:%m/%Y}", transaction_code="153"))
             rows.append(
                 _tx(
                     main_id,
@@ -341,9 +334,7 @@ def _bookings(
                     )
                 )
             for _ in range(rng.choice([1, 2, 3, 3])):
-                shop = rng.choice(
-                    ["TANKSTELLE ARAL", "BAUHAUS NUERNBERG", "AMAZON EU", "METRO", "DB VERTRIEB"]
-                )
+                shop = rng.choice(["TANKSTELLE ARAL", "BAUHAUS NUERNBERG", "AMAZON EU", "METRO", "DB VERTRIEB"])
                 rows.append(
                     _tx(
                         main_id,
@@ -423,9 +414,7 @@ def _store(
     balance = {main_id: 84_250_00, savings_id: 120_000_00}
     first_day = stored[0].booked_on - timedelta(days=1)
     for account_id, cents in balance.items():
-        session.add(
-            BalanceSnapshot(account_id=account_id, balance_on=first_day, amount_cents=cents, source="demo")
-        )
+        session.add(BalanceSnapshot(account_id=account_id, balance_on=first_day, amount_cents=cents, source="demo"))
     for transaction in stored:
         balance[transaction.account_id] += transaction.amount_cents
     for account_id, cents in balance.items():

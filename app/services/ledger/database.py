@@ -42,6 +42,7 @@ class LedgerError(KontorError):
 
 class WrongPassphraseError(LedgerError):
     exit_code = EXIT_WRONG_PASSPHRASE
+
     def __init__(self, path: Path) -> None:
         super().__init__(_("{path}: wrong passphrase or not a Kontor ledger").format(path=path))
 
@@ -248,9 +249,7 @@ class Ledger:
             _configure(conn)
             return conn
 
-        engine = create_engine(
-            "sqlite://", creator=connect, module=sqlcipher3.dbapi2, poolclass=QueuePool, pool_size=4
-        )
+        engine = create_engine("sqlite://", creator=connect, module=sqlcipher3.dbapi2, poolclass=QueuePool, pool_size=4)
 
         @event.listens_for(engine, "begin")
         def _begin(connection):  # type: ignore[no-untyped-def]
@@ -283,9 +282,7 @@ class Ledger:
         if current == head_revision():
             return None
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        backup_path = self.path.with_name(
-            f"{self.path.stem}.before-{current or 'empty'}-{stamp}{LEDGER_SUFFIX}"
-        )
+        backup_path = self.path.with_name(f"{self.path.stem}.before-{current or 'empty'}-{stamp}{LEDGER_SUFFIX}")
         self.backup(backup_path, passphrase=passphrase)
         log.info("migrating ledger %s from %s after backup to %s", self.path, current, backup_path)
         self._upgrade()

@@ -189,9 +189,7 @@ def upgrade() -> None:
         sa.Column("dedupe_key", sa.String(length=64), nullable=False),
         sa.Column("raw", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.CheckConstraint(
-            "status IN ('booked', 'pending', 'replaced')", name=op.f("ck_transactions_status")
-        ),
+        sa.CheckConstraint("status IN ('booked', 'pending', 'replaced')", name=op.f("ck_transactions_status")),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["bank_accounts.id"],
@@ -213,9 +211,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_transactions")),
     )
     with op.batch_alter_table("transactions", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_transactions_account_booked", ["account_id", "booked_on", "id"], unique=False
-        )
+        batch_op.create_index("ix_transactions_account_booked", ["account_id", "booked_on", "id"], unique=False)
         batch_op.create_index("ix_transactions_booked", ["booked_on", "id"], unique=False)
         batch_op.create_index("ix_transactions_dedupe", ["account_id", "dedupe_key"], unique=False)
         batch_op.create_index(batch_op.f("ix_transactions_import_id"), ["import_id"], unique=False)
