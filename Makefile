@@ -22,6 +22,8 @@ test: install
 	@# PySide6 6.12.0 on Python 3.11 aborts after a few thousand calls (PERFORMANCE.md §0).
 	if [ -f $(PYSIDE_CHECK) ]; then $(BIN)/python $(PYSIDE_CHECK); fi
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 bench: install

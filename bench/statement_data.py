@@ -10,6 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+_ASCII: dict[str, str | int | None] = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "&": "+"}
+
 IBAN = "DE89370400440532013000"
 _NAMES = [
     "Müller Metallbau GmbH",
@@ -49,7 +51,7 @@ def entries(count: int, *, seed: int = 7, per_day: int = 40) -> Iterator[Entry]:
 
 
 def _ascii(text: str) -> str:
-    return text.translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "&": "+"}))
+    return text.translate(str.maketrans(_ASCII))
 
 
 def write_mt940(path: Path, count: int, *, seed: int = 7, per_statement: int = 1000) -> Path:

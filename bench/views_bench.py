@@ -5,6 +5,7 @@ Run: `.venv/bin/python -m bench.views_bench [--rows N]` (the generated ledger is
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import random
 import statistics
@@ -124,6 +125,10 @@ def _timed(fn: Callable[[], object], repeat: int = 5) -> float:
     return best
 
 
+def _more_than(items: list[int], count: int) -> bool:
+    return len(items) > count
+
+
 def _wait(app: object, condition: Callable[[], bool], timeout: float = 30.0) -> None:
     """Process events until `condition` holds (the page's workers deliver through the event loop)."""
     from PySide6.QtWidgets import QApplication
@@ -179,7 +184,7 @@ def _measure_view(ledger: Ledger, anchor_s: float, report: Callable[[str, float]
         before = len(resets)
         page.search_edit.setText(word.lower()[:-2])
         page._apply_filter()  # skip the 250 ms typing debounce
-        _wait(app, lambda before=before: len(resets) > before)  # the new first page replaced the old rows
+        _wait(app, functools.partial(_more_than, resets, before))  # the new first page replaced the old rows
         page.table.viewport().repaint()
         report(f"search {word!r}: first page shown", time.perf_counter() - started)
         _wait(app, lambda: not page._loading)

@@ -180,11 +180,11 @@ class HistoryBuilder:
                 "DAUERAUFTRAG",
                 e2e=f"MIETE-{month:%Y%m}",
             )
-            for creditor, creditor_id, prefix, purpose, amount, day in _DEBITS:
-                varied = Decimal(amount) + (Decimal(rng.randrange(-800, 800)) / 100 if prefix == "SWL" else 0)
+            for creditor, creditor_id, prefix, purpose, usual, day_of_month in _DEBITS:
+                varied = Decimal(usual) + (Decimal(rng.randrange(-800, 800)) / 100 if prefix == "SWL" else 0)
                 self._book(
                     account,
-                    month.replace(day=day),
+                    month.replace(day=day_of_month),
                     -varied,
                     party(creditor),
                     f"{purpose} {tag}",
@@ -219,13 +219,13 @@ class HistoryBuilder:
                 "ENTGELTABSCHLUSS",
             )
         span = (self.today - self.start).days
-        for i, (number, name, iban, amount) in enumerate(invoices):
+        for i, (number, name, iban, paid) in enumerate(invoices):
             day = self.start + timedelta(days=(i + 1) * span // (len(invoices) + 1) + rng.randrange(-3, 4))
             payer = Party(name, iban, _bic_of(iban)) if iban else party(name)
             self._book(
                 account,
                 min(day, self.today),
-                money(amount),
+                money(paid),
                 payer,
                 f"{number} Vielen Dank",
                 "166",

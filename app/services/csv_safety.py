@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import IO, Any
 
 FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
 
@@ -44,7 +44,7 @@ def safe_cell(value: object) -> object:
 class SafeWriter:
     """`csv.writer` whose rows pass through `safe_cell`; the only writer Kontor uses for CSV and clipboard text."""
 
-    def __init__(self, stream: TextIO, **options: Any) -> None:
+    def __init__(self, stream: IO[str], **options: Any) -> None:
         self._writer = csv.writer(stream, **options)
 
     def writerow(self, row: Iterable[object]) -> None:

@@ -37,7 +37,7 @@ class SafeFormatter(logging.Formatter):
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A RotatingFileHandler whose files are 0600 (renaming on rollover keeps the mode)."""
 
-    def _open(self) -> IO[Any]:
+    def _open(self) -> IO[Any]:  # type: ignore[override]  # typeshed wants a TextIOWrapper; ours is one
         return open_private(Path(self.baseFilename), self.mode, encoding=self.encoding, errors=self.errors)
 
 
@@ -50,9 +50,9 @@ def setup_logging(*, debug: bool = False, directory: Path | None = None) -> Path
     handler = PrivateRotatingFileHandler(path, maxBytes=2 * 1024 * 1024, backupCount=5, encoding="utf-8")
     handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"))
     root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "kontor", False)]:
-        root.removeHandler(old)
-        old.close()
+    for previous in [h for h in root.handlers if getattr(h, "kontor", False)]:
+        root.removeHandler(previous)
+        previous.close()
     handler.kontor = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if debug else logging.INFO)

@@ -12,12 +12,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
     QLabel,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +25,7 @@ from app.services.ledger.database import Ledger
 from app.services.statements.balances import AccountSummary, accounts_overview, daily_balances, total_balance
 from app.views.account_table_model import AccountColumn, AccountIdRole, AccountTableModel
 from app.views.jobs import JobRunner
+from app.views.tables import new_table
 
 if TYPE_CHECKING:
     from app.views.balance_chart import BalanceChart
@@ -58,19 +56,7 @@ class AccountsPage(QWidget):
         self.chart: BalanceChart | None = None
         self.model = AccountTableModel(self)
 
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
-        header = self.table.horizontalHeader()
-        for column, width in COLUMN_WIDTHS.items():
-            header.resizeSection(column, width)
-        header.setStretchLastSection(True)
-        header.setHighlightSections(False)
+        self.table = new_table(self.model, widths=COLUMN_WIDTHS)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
 
         self.total_label = QLabel()
@@ -177,4 +163,4 @@ class AccountsPage(QWidget):
     def restore_ui_state(self, settings: QSettings) -> None:
         state = settings.value("accounts/splitter")
         if state is not None:
-            self.splitter.restoreState(state)  # type: ignore[arg-type]
+            self.splitter.restoreState(state)

@@ -135,6 +135,7 @@ class AllocationTableModel(QAbstractTableModel):
             self.draft.set_amount(index.row(), amount)
         else:
             self.draft.set_discount(index.row(), amount)
-        self.dataChanged.emit(index.siblingAtColumn(0), index.siblingAtColumn(len(AllocationColumn) - 1))
+        row = index.row()
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(AllocationColumn) - 1))
         self.edited.emit()
         return True

@@ -9,16 +9,13 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +32,7 @@ from app.views.jobs import JobRunner
 from app.views.payment_order_table_model import WARNING_KINDS, OrderColumn, PaymentOrderTableModel
 from app.views.payment_run_table_model import KIND_LABELS, STATUS_LABELS
 from app.views.sign_in_dialog import Identity
+from app.views.tables import new_table
 from app.views.transfer_dialog import HINT_STYLE, WARNING_STYLE, FieldErrors, error_label, field_row
 
 OK_STYLE = "color: #2e7d32;"
@@ -74,17 +72,8 @@ class ApprovalDialog(QDialog):
         self.warnings_label.hide()
 
         self.model = PaymentOrderTableModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        for column, width in ((OrderColumn.RECIPIENT, 170), (OrderColumn.IBAN, 260), (OrderColumn.AMOUNT, 110),
-                              (OrderColumn.TEXT, 150)):  # fmt: skip
-            header.resizeSection(column, width)
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(OrderColumn.RECIPIENT, QHeaderView.ResizeMode.Interactive)
+        widths = {OrderColumn.RECIPIENT: 170, OrderColumn.IBAN: 260, OrderColumn.AMOUNT: 110, OrderColumn.TEXT: 150}
+        self.table = new_table(self.model, widths=widths)
 
         self.general_error = error_label()
         self.errors = FieldErrors(self.general_error)

@@ -14,10 +14,10 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.services.formatting import format_amount, format_date
-from app.services.i18n import _, current_language
+from app.services.i18n import N_, _, current_language
 
 LINE_COLOR = "#1f5fa8"
-RANGES = (("Month", 31), ("Quarter", 92), ("Year", 366), ("All", 0))
+RANGES = ((N_("Month"), 31), (N_("Quarter"), 92), (N_("Year"), 366), (N_("All"), 0))  # translated when shown
 DAY = 86_400.0
 
 

@@ -257,9 +257,9 @@ class ConnectionsDialog(QDialog):
         self.remove_button.setEnabled(self.list.currentRow() >= 0)
 
     def _on_remove_button_clicked(self) -> None:
-        item = self.list.currentItem()
-        if item is None:
+        if self.list.currentRow() < 0:
             return
+        item = self.list.currentItem()
         connection: ConnectionSummary = item.data(Qt.ItemDataRole.UserRole)
         box = QMessageBox(
             QMessageBox.Icon.Question,

@@ -203,8 +203,9 @@ class DashboardPage(QScrollArea):
     def _show_accounts(self, summary: DashboardSummary) -> None:
         while self.accounts_grid.count():
             item = self.accounts_grid.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         for number, account in enumerate(summary.accounts):
             card = Card(account.name)
             card.set_value(

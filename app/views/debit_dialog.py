@@ -150,4 +150,4 @@ class DebitDialog(OrderDialog):
             "account_iban": self.account_combo.currentData(),
         }
 
-        self._create_order(lambda: create_debit(ledger, actor=actor, **values))  # type: ignore[arg-type]
+        self._create_order(lambda: create_debit(ledger, actor=actor, **values))

@@ -73,9 +73,9 @@ class DemoPhoneDialog(QDialog):
         self.deny_button.setEnabled(decoupled)
 
     def _decide(self, *, approved: bool) -> None:
-        item = self.list.currentItem()
-        if item is None:
+        if self.list.currentRow() < 0:
             return
+        item = self.list.currentItem()
         reference = item.data(Qt.ItemDataRole.UserRole)[0]
         try:
             (self._bank.approve if approved else self._bank.deny)(reference)

@@ -105,7 +105,9 @@ class ImportResultsDialog(QDialog):
         self.account_combo.setEditable(True)
         self.account_combo.addItems(list(account_ibans))
         self.account_combo.setMinimumWidth(260)
-        self.account_combo.lineEdit().setPlaceholderText(_("IBAN of the account"))
+        line = self.account_combo.lineEdit()
+        if line is not None:
+            line.setPlaceholderText(_("IBAN of the account"))
         import_button = QPushButton(_("Import into this account"))
         import_button.clicked.connect(self._on_import_button_clicked)
         count = len(self.needing_account)

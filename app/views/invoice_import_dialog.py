@@ -88,7 +88,7 @@ class InvoiceImportDialog(QDialog):
         self._runner = runner
         self._generation = 0
         self.preview: InvoicePreview | None = None
-        self.result: InvoiceImportResult | None = None
+        self.outcome: InvoiceImportResult | None = None
         self._format_overrides: dict[str, str] = {}
         self.setWindowTitle(_("Import invoices"))
         self.setModal(True)
@@ -420,7 +420,7 @@ class InvoiceImportDialog(QDialog):
         self.failed.emit(message)
 
     def _on_imported(self, outcome: MatchedInvoiceImport) -> None:
-        self.result = result = outcome.imported
+        self.outcome = result = outcome.imported
         lines = [
             ngettext("{n} new invoice", "{n} new invoices", result.new).format(n=result.new),
             ngettext("{n} updated", "{n} updated", result.updated).format(n=result.updated),

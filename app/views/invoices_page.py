@@ -10,16 +10,13 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -38,6 +35,7 @@ from app.views.invoice_import_dialog import InvoiceImportDialog
 from app.views.invoice_table_model import InvoiceColumn, InvoiceIdRole, InvoiceTableModel, NeedsReviewRole
 from app.views.jobs import JobRunner
 from app.views.sign_in_dialog import Identity
+from app.views.tables import new_table
 
 SEARCH_DELAY_MS = 250
 COLUMN_WIDTHS = {
@@ -143,23 +141,9 @@ class InvoicesPage(QWidget):
         filters.addWidget(self.kind_combo)
         filters.addWidget(self.status_combo)
 
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setWordWrap(False)
-        self.table.setAlternatingRowColors(True)
+        self.table = new_table(self.model, widths=COLUMN_WIDTHS, stretch=InvoiceColumn.CUSTOMER, extended=True)
         self.table.setSortingEnabled(True)
-        vertical = self.table.verticalHeader()
-        vertical.hide()
-        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        vertical.setDefaultSectionSize(self.fontMetrics().height() + 10)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in COLUMN_WIDTHS.items():
-            header.resizeSection(column, width)
-        header.setSectionResizeMode(InvoiceColumn.CUSTOMER, QHeaderView.ResizeMode.Stretch)
-        header.setHighlightSections(False)
         header.setSortIndicator(InvoiceColumn.ISSUED, Qt.SortOrder.DescendingOrder)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
 
@@ -334,4 +318,4 @@ class InvoicesPage(QWidget):
     def restore_ui_state(self, settings: QSettings) -> None:
         header = settings.value("invoices/header")
         if header is not None:
-            self.table.horizontalHeader().restoreState(header)  # type: ignore[arg-type]
+            self.table.horizontalHeader().restoreState(header)

@@ -152,19 +152,19 @@ class QtPrompts(QObject):
 
     def ask_pin(self, label: str) -> str | None:
         """Blocks the calling worker until the GUI answers; None means the user cancelled."""
-        return self._ask(self.pin_requested, label)  # type: ignore[no-any-return]
+        return self._ask(self.pin_requested, label)
 
     def choose_tan_mechanism(self, options: Sequence[TanMechanismOption]) -> str | None:
         """Blocks the calling worker until the user picked a method code; None means cancelled."""
-        return self._ask(self.tan_mechanism_requested, list(options))  # type: ignore[no-any-return]
+        return self._ask(self.tan_mechanism_requested, list(options))
 
     def choose_tan_medium(self, options: Sequence[str]) -> str | None:
         """Blocks the calling worker until the user picked a medium name; None means cancelled."""
-        return self._ask(self.tan_medium_requested, list(options))  # type: ignore[no-any-return]
+        return self._ask(self.tan_medium_requested, list(options))
 
     def ask_tan(self, challenge: object) -> str | None:
         """Blocks the calling worker until the GUI answers; None means the user cancelled."""
-        return self._ask(self.tan_requested, challenge)  # type: ignore[no-any-return]
+        return self._ask(self.tan_requested, challenge)
 
     def await_decoupled(self, challenge: TanChallenge, polls: int) -> bool:
         """Before each status poll: the GUI shows "confirm in your app" and answers False once the user cancelled."""
@@ -180,7 +180,7 @@ class QtPrompts(QObject):
 
     def ask_password(self, prompt: str) -> str | None:
         """Blocks the calling worker until the GUI answers; None means the user cancelled."""
-        return self._ask(self.password_requested, prompt)  # type: ignore[no-any-return]
+        return self._ask(self.password_requested, prompt)
 
     def _ask(self, signal: SignalInstance, *payload: object) -> Any:
         if threading.current_thread() is threading.main_thread():

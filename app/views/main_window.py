@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import PySide6
-from PySide6.QtCore import QSize, Qt, Signal, qVersion
+from PySide6.QtCore import QByteArray, QSize, Qt, Signal, qVersion
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -138,7 +138,11 @@ class MainWindow(QMainWindow):
 
     # -- building ------------------------------------------------------------------------------------
     def _action(
-        self, text: str, slot: Callable[..., object], shortcut: QKeySequence | str | None = None, icon_name: str = ""
+        self,
+        text: str,
+        slot: Callable[..., object],
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+        icon_name: str = "",
     ) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
@@ -410,7 +414,8 @@ class MainWindow(QMainWindow):
     # -- lifetime ------------------------------------------------------------------------------------
     def _restore_ui_state(self) -> None:
         settings = ui_state()
-        if not self.restoreGeometry(settings.value("mainWindow/geometry", b"")):
+        geometry = settings.value("mainWindow/geometry", b"")
+        if not (isinstance(geometry, QByteArray | bytes) and self.restoreGeometry(geometry)):
             self.resize(1200, 760)
         state = settings.value("mainWindow/state")
         if state is not None:

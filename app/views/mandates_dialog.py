@@ -8,7 +8,6 @@ from datetime import date
 
 from PySide6.QtCore import QItemSelection, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -18,7 +17,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +29,7 @@ from app.views.errors import present_error
 from app.views.jobs import JobRunner
 from app.views.mandate_table_model import MandateColumn, MandateTableModel
 from app.views.sign_in_dialog import Identity
+from app.views.tables import new_table
 from app.views.transfer_dialog import HINT_STYLE, FieldErrors, date_edit, error_label, field_row
 
 
@@ -52,15 +51,13 @@ class MandatesDialog(QDialog):
 
     def _build(self) -> None:
         self.model = MandateTableModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
-        for column, width in ((MandateColumn.CUSTOMER, 200), (MandateColumn.REFERENCE, 150),
-                              (MandateColumn.DEBTOR, 160), (MandateColumn.IBAN, 200)):  # fmt: skip
-            self.table.horizontalHeader().resizeSection(column, width)
+        widths = {
+            MandateColumn.CUSTOMER: 200,
+            MandateColumn.REFERENCE: 150,
+            MandateColumn.DEBTOR: 160,
+            MandateColumn.IBAN: 200,
+        }
+        self.table = new_table(self.model, widths=widths)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
 
         self.general_error = error_label()
@@ -187,7 +184,7 @@ class MandatesDialog(QDialog):
             "scheme": self.scheme_combo.currentData(),
             "recurring": self.recurring_check.isChecked(),
         }
-        self._write(lambda: add_mandate(ledger, actor=actor, **values))  # type: ignore[arg-type]
+        self._write(lambda: add_mandate(ledger, actor=actor, **values))
 
     def _on_amend_button_clicked(self) -> None:
         mandate = self.selected()

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -44,6 +43,7 @@ from app.views.errors import is_user_error, present_error
 from app.views.invoice_table_model import InvoiceColumn, InvoiceTableModel
 from app.views.jobs import JobRunner
 from app.views.suggestion_table_model import ScoreDelegate, SuggestionColumn, SuggestionTableModel
+from app.views.tables import new_table
 
 SEARCH_DELAY_MS = 300
 CREDIT_COLOR = "#1b7a3a"
@@ -79,22 +79,6 @@ def ask_ignore_reason(parent: QWidget) -> str | None:
         _("Why does this payment have no invoice (for example tax refund, interest, own transfer)?"),
     )
     return text.strip() if accepted and text.strip() else None
-
-
-def _table(model: object, *, editable: bool = False) -> QTableView:
-    table = QTableView()
-    table.setModel(model)  # type: ignore[arg-type]
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setWordWrap(False)
-    table.setAlternatingRowColors(True)
-    table.verticalHeader().hide()
-    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 10)
-    table.horizontalHeader().setHighlightSections(False)
-    if not editable:
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    return table
 
 
 def _section(text: str) -> QLabel:
@@ -142,12 +126,8 @@ class MapDialog(QDialog):
         self.state_label.setObjectName("hintLabel")
         self.state_label.setWordWrap(True)
 
-        self.suggestion_table = _table(self.suggestion_model)
+        self.suggestion_table = new_table(self.suggestion_model, widths=SUGGESTION_WIDTHS)
         self.suggestion_table.setItemDelegateForColumn(SuggestionColumn.SCORE, ScoreDelegate(self.suggestion_table))
-        header = self.suggestion_table.horizontalHeader()
-        for column, width in SUGGESTION_WIDTHS.items():
-            header.resizeSection(column, width)
-        header.setStretchLastSection(True)
         self.suggestion_table.selectionModel().selectionChanged.connect(self._on_suggestion_selection_changed)
         self.reasons_label = QLabel()
         self.reasons_label.setWordWrap(True)
@@ -163,12 +143,8 @@ class MapDialog(QDialog):
         self.search_edit.setPlaceholderText(_("Search open invoices by number, customer or customer number…"))
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.textChanged.connect(self._search_timer.start)
-        self.search_table = _table(self.search_model)
+        self.search_table = new_table(self.search_model, widths=SEARCH_WIDTHS)
         self.search_table.doubleClicked.connect(self._on_search_table_double_clicked)
-        header = self.search_table.horizontalHeader()
-        for column, width in SEARCH_WIDTHS.items():
-            header.resizeSection(column, width)
-        header.setStretchLastSection(True)
         self.add_button = QPushButton(_("Add to allocation"))
         self.add_button.setEnabled(False)
         self.add_button.clicked.connect(self._on_add_button_clicked)
@@ -179,16 +155,12 @@ class MapDialog(QDialog):
         search_row.addWidget(self.search_edit, 1)
         search_row.addWidget(self.add_button)
 
-        self.allocation_table = _table(self.allocation_model, editable=True)
+        self.allocation_table = new_table(self.allocation_model, widths=ALLOCATION_WIDTHS, editable=True)
         self.allocation_table.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
             | QAbstractItemView.EditTrigger.EditKeyPressed
             | QAbstractItemView.EditTrigger.AnyKeyPressed
         )
-        header = self.allocation_table.horizontalHeader()
-        for column, width in ALLOCATION_WIDTHS.items():
-            header.resizeSection(column, width)
-        header.setStretchLastSection(True)
         self.remove_button = QPushButton(_("Remove line"))
         self.remove_button.clicked.connect(self._on_remove_button_clicked)
         self.remaining_label = QLabel()

@@ -8,16 +8,13 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractItemModel, QItemSelection, QSettings, Qt, Signal
+from PySide6.QtCore import QItemSelection, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -39,6 +36,7 @@ from app.views.mandates_dialog import MandatesDialog
 from app.views.pages import PageContext
 from app.views.payment_order_table_model import WARNING_KINDS, OrderColumn, PaymentOrderTableModel
 from app.views.payment_run_table_model import PaymentRunTableModel, RunColumn, RunIdRole, RunStatusRole
+from app.views.tables import new_table
 from app.views.tan_dialog import BankPromptDialogs, bank_error_text
 from app.views.transfer_dialog import HINT_STYLE, WARNING_STYLE, TransferDialog
 
@@ -62,23 +60,6 @@ ACTIONS_BY_STATUS = {
     "approved": {"reject", "export", "send"},
 }
 _Loaded = tuple[list[RunRow], list[str]]
-
-
-def _table(model: QAbstractItemModel) -> QTableView:
-    """Runs and orders look alike: whole-row selection, fixed row height, no row numbers."""
-    table = QTableView()
-    table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setWordWrap(False)
-    table.setAlternatingRowColors(True)
-    vertical = table.verticalHeader()
-    vertical.hide()
-    vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    vertical.setDefaultSectionSize(table.fontMetrics().height() + 10)
-    table.horizontalHeader().setHighlightSections(False)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
 
 
 class PaymentsPage(QWidget):
@@ -129,15 +110,10 @@ class PaymentsPage(QWidget):
         self.send_action = self.run_toolbar.addAction(_("Send to bank…"), self._on_send_action_triggered)
         self.send_action.setToolTip(_("Send the approved run through its account's bank connection, with PIN and TAN."))
 
-        self.run_table = _table(self.run_model)
-        header = self.run_table.horizontalHeader()
-        for column, width in RUN_WIDTHS.items():
-            header.resizeSection(column, width)
+        self.run_table = new_table(self.run_model, widths=RUN_WIDTHS)
         self.run_table.selectionModel().selectionChanged.connect(self._on_run_table_selection_changed)
         self.run_table.doubleClicked.connect(self._on_approve_action_triggered)
-        self.order_table = _table(self.order_model)
-        for column, width in ORDER_WIDTHS.items():
-            self.order_table.horizontalHeader().resizeSection(column, width)
+        self.order_table = new_table(self.order_model, widths=ORDER_WIDTHS)
         self.order_label = QLabel(_("Select a run to see its orders."))
         self.order_label.setStyleSheet(HINT_STYLE)
         self.order_label.setWordWrap(True)
@@ -419,4 +395,4 @@ class PaymentsPage(QWidget):
         ):
             state = settings.value(key)
             if state is not None:
-                target.restoreState(state)  # type: ignore[arg-type]
+                target.restoreState(state)

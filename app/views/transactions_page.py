@@ -10,7 +10,7 @@ import io
 import logging
 import threading
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMenu,
@@ -31,7 +30,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -59,6 +57,7 @@ from app.services.statements.query import (
 )
 from app.views.jobs import JobRunner
 from app.views.map_dialog import MapDialog
+from app.views.tables import new_table
 from app.views.transaction_table_model import PAGE_SIZE, Column, TransactionTableModel
 
 log = logging.getLogger(__name__)
@@ -101,7 +100,7 @@ class TransactionsPage(QWidget):
         self._apply_filter()
 
     # -- reading (each call takes its own short Session; nothing is shared across threads) --------
-    def _read_rows(self, ids: list[int]) -> list[TransactionRow]:
+    def _read_rows(self, ids: Sequence[int]) -> list[TransactionRow]:
         with self._ledger.session() as session:
             return transaction_rows(session, ids)
 
@@ -150,8 +149,8 @@ class TransactionsPage(QWidget):
         first.addWidget(self.search_edit, 1)
         for widget in (self.account_combo, self.direction_combo, self.status_combo):
             first.addWidget(widget)
-        for widget in (self.all_dates, self.date_from, QLabel("–"), self.date_to, self.amount_min, self.amount_max):
-            second.addWidget(widget)
+        for field in (self.all_dates, self.date_from, QLabel("–"), self.date_to, self.amount_min, self.amount_max):
+            second.addWidget(field)
         second.addStretch(1)
         self.map_action = QAction(_("Map…"), self)
         self.map_action.setToolTip(_("Assign the selected payment to invoices, or mark it as one without invoice."))
@@ -165,24 +164,10 @@ class TransactionsPage(QWidget):
         bar.addLayout(first)
         bar.addLayout(second)
 
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setWordWrap(False)
-        self.table.setAlternatingRowColors(True)
+        self.table = new_table(self.model, widths=COLUMN_WIDTHS, stretch=Column.PURPOSE, extended=True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        vertical = self.table.verticalHeader()
-        vertical.hide()
-        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row size hints at 1M rows
-        vertical.setDefaultSectionSize(self.fontMetrics().height() + 10)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in COLUMN_WIDTHS.items():
-            header.resizeSection(column, width)
-        header.setSectionResizeMode(Column.PURPOSE, QHeaderView.ResizeMode.Stretch)
-        header.setHighlightSections(False)
         header.setSortIndicatorShown(True)
         header.setSortIndicator(Column.DATE, Qt.SortOrder.DescendingOrder)
         header.sortIndicatorChanged.connect(self.model.sort)
@@ -458,10 +443,10 @@ class TransactionsPage(QWidget):
     def restore_ui_state(self, settings: QSettings) -> None:
         header = settings.value("transactions/header")
         if header is not None:
-            self.table.horizontalHeader().restoreState(header)  # type: ignore[arg-type]
+            self.table.horizontalHeader().restoreState(header)
         splitter = settings.value("transactions/splitter")
         if splitter is not None:
-            self.splitter.restoreState(splitter)  # type: ignore[arg-type]
+            self.splitter.restoreState(splitter)
 
 
 def _thousands(count: int) -> str:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLayout,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -124,6 +125,10 @@ class OrderDialog(QDialog):
     """
 
     created = Signal(object)  # OrderResult
+    ok_button: QPushButton
+    buttons: QDialogButtonBox
+    warning_label: QLabel
+    errors: FieldErrors
 
     def __init__(self, runner: JobRunner, parent: QWidget | None) -> None:
         super().__init__(parent)
@@ -309,4 +314,4 @@ class TransferDialog(OrderDialog):
             "invoice_number": self.invoice_edit.text().strip() or None,
         }
 
-        self._create_order(lambda: create_transfer(ledger, actor=actor, **values))  # type: ignore[arg-type]
+        self._create_order(lambda: create_transfer(ledger, actor=actor, **values))

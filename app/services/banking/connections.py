@@ -5,6 +5,7 @@ The CLI and the GUI call these functions from a worker; every one of them blocks
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import threading
@@ -398,7 +399,7 @@ def _parse(iban: str, fmt: str, documents: Sequence[bytes]) -> tuple[list[Parsed
             continue
         source = f"FinTS {iban} {fmt} {number}"
         try:
-            statements += read_statement_stream(source, lambda document=document: io.BytesIO(document))
+            statements += read_statement_stream(source, functools.partial(io.BytesIO, document))
         except ValueError as error:  # StatementFormatError names the document and the element
             reason = str(error) if source in str(error) else f"{source}: {error}"
             warnings.append(
@@ -443,10 +444,15 @@ def _import_statements(
 ) -> tuple[list[ImportResult], list[str]]:
     """All at once; if the importer refuses (another account's statement, another currency), one by one, so that
     only the refused statements are left out, each named in a warning."""
-    options = {"source": f"FinTS {item.iban}", "fmt": item.format, "actor": actor, "account_iban": item.iban}
+
+    def write(batch: list[ParsedStatement]) -> ImportResult:
+        return import_statements(
+            session, rows_of(batch), source=f"FinTS {item.iban}", fmt=item.format, actor=actor, account_iban=item.iban
+        )
+
     try:
         with session.begin_nested():
-            return [import_statements(session, rows_of(statements), **options)], []
+            return [write(statements)], []
     except StatementImportError:
         pass
     results: list[ImportResult] = []
@@ -454,7 +460,7 @@ def _import_statements(
     for statement in statements:
         try:
             with session.begin_nested():
-                results.append(import_statements(session, rows_of([statement]), **options))
+                results.append(write([statement]))
         except StatementImportError as error:
             refused.append(_("Not imported: {reason}").format(reason=error))
     return results, refused

@@ -387,7 +387,7 @@ class FinTSService:
         if login.tan_mechanism and login.tan_mechanism in (self._client.allowed_security_functions or ()):
             self._client.set_tan_mechanism(login.tan_mechanism)
         session = self._client.connection.session
-        session.request = functools.partial(session.request, timeout=timeout)  # type: ignore[method-assign]
+        session.request = functools.partial(session.request, timeout=timeout)
         send = self._client.connection.send
 
         def send_serialized(message: Any) -> Any:
@@ -401,7 +401,7 @@ class FinTSService:
                         raise
                     raise _UnreadableAnswer(type(error).__name__) from error
 
-        self._client.connection.send = send_serialized  # type: ignore[method-assign]
+        self._client.connection.send = send_serialized
         self._tan_steps = 0  # TAN requests answered so far, to tell a 0030 python-fints let pass
         self.payee_decisions: list[tuple[PayeeCheck, bool]] = []  # each payee check the user answered, for the audit
 
@@ -721,7 +721,7 @@ class FinTSService:
             result = method(*args)
             result = self._complete(result, mark)
         self._raise_for_codes(mark)
-        return result  # type: ignore[no-any-return]
+        return result
 
     def _complete(self, response: Any, mark: int) -> Any:
         """Answer TAN requests until the bank returns a result; a wrong TAN is reported, never retried."""

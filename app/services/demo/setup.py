@@ -17,7 +17,7 @@ from app.demobank.history import default_invoices
 from app.models.receivables import Allocation, Customer, Invoice
 from app.models.schema import BankAccount, BankConnection, Transaction
 from app.services.banking.connections import ConnectionSummary, add_connection, list_connections
-from app.services.banking.prompts import TanChallenge, TanMechanismOption
+from app.services.banking.prompts import PayeeCheck, TanChallenge, TanMechanismOption
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 
@@ -83,6 +83,9 @@ class _DemoSetupPrompts:
 
     def decoupled_finished(self, challenge: TanChallenge, approved: bool) -> None:
         return None
+
+    def confirm_payee(self, check: PayeeCheck) -> bool:
+        return False  # setting up a connection sends no transfer
 
 
 def connect_demo_bank(ledger: Ledger, server: DemoBankServer, *, actor: str) -> ConnectionSummary:

@@ -64,7 +64,7 @@ class InvoiceRow:
         return _(STATUS_LABELS[self.status])
 
 
-def allocated_cents() -> Select[tuple[int, int]]:
+def allocated_cents() -> Select:  # (invoice_id, cents)
     return select(
         Allocation.invoice_id.label("invoice_id"),
         func.sum(Allocation.amount_cents + Allocation.discount_cents).label("cents"),
@@ -77,7 +77,7 @@ def open_cents_of(amount_cents: int, allocated_cents: int, reported_open_cents: 
     return open_cents if reported_open_cents is None else min(open_cents, max(0, reported_open_cents))
 
 
-def _invoice_query() -> Select:  # type: ignore[type-arg]
+def _invoice_query() -> Select:
     allocated = allocated_cents().subquery()
     return (
         select(
@@ -141,7 +141,7 @@ def _has_status(row: InvoiceRow, wanted: str) -> bool:
     return row.status == wanted
 
 
-def _invoice_row(values: Sequence, today: date) -> InvoiceRow:  # type: ignore[type-arg]
+def _invoice_row(values: Sequence, today: date) -> InvoiceRow:
     (id, number, kind, customer_id, name, customer_number, issued_on, due_on, amount_cents, allocated,
      reported, currency, cancelled, needs_review, review_note) = values  # fmt: skip
     open_cents = open_cents_of(amount_cents, allocated, reported)

@@ -146,9 +146,9 @@ def record_row(session: Session, *, actor: str, action: str, row: Base, summary:
         actor=actor,
         action=action,
         entity=type(row).__tablename__,
-        entity_id=row.id,
+        entity_id=row.id,  # type: ignore[attr-defined]  # every audited table has an integer id
         data=data,
-        summary=summary,  # type: ignore[attr-defined]
+        summary=summary,
     )
 
 

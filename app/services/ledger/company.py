@@ -16,6 +16,8 @@ from app.services.i18n import _
 from app.services.ledger import audit
 from app.services.ledger.database import LEDGER_SUFFIX, Ledger, LedgerError
 
+_UMLAUTS: dict[str, str | int | None] = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}
+
 NAME_MAX = 200
 MIN_PASSPHRASE = 8
 
@@ -54,7 +56,7 @@ def rename_company(ledger: Ledger, name: str, *, actor: str) -> str:
 
 def suggested_ledger_path(company_name: str, directory: Path) -> Path:
     """A file name derived from the company that does not exist yet (`brenner-gmbh.kontor`, `…-2.kontor`)."""
-    folded = company_name.lower().translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}))
+    folded = company_name.lower().translate(str.maketrans(_UMLAUTS))
     stem = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:60] or "ledger"
     candidate = directory / f"{stem}{LEDGER_SUFFIX}"
     number = 2

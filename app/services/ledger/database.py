@@ -372,7 +372,7 @@ class Ledger:
             with self.engine.connect() as conn:
                 raw = conn.connection.dbapi_connection
                 assert raw is not None
-                raw.backup(destination)  # type: ignore[attr-defined]
+                raw.backup(destination)
             head = audit_anchor.raw_head(destination)
         finally:
             destination.close()

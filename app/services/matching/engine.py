@@ -616,11 +616,11 @@ class Matcher:
                 items.sort(key=lambda i: (i.invoice.issued_on, i.invoice.id))
                 numbers = ", ".join(i.invoice.number for i in items)
                 weight = min(weight for weight, _reason in found)
-                number = (weight, _("{numbers} found in the payment").format(numbers=numbers))
+                together = (weight, _("{numbers} found in the payment").format(numbers=numbers))
                 fit = self._fit(payer, items)
                 # Named together but not settled together: which of them the payment leaves open is a guess.
                 cap = None if fit.kind in _STRONG_FITS else below
-                self._add(out, payer, fit, support=support, number=number, named=True, cap=cap)
+                self._add(out, payer, fit, support=support, number=together, named=True, cap=cap)
 
     def _named_combinations(
         self,
@@ -940,9 +940,9 @@ class Matcher:
         while low < high:
             total = amounts[low][0] + amounts[high][0]
             if total == payer.cents:
-                pair = [self._usable(amounts[low][1], payer), self._usable(amounts[high][1], payer)]
-                if pair[0] is not None and pair[1] is not None:
-                    return sorted(pair, key=lambda i: i.rank)
+                first, second = self._usable(amounts[low][1], payer), self._usable(amounts[high][1], payer)
+                if first is not None and second is not None:
+                    return sorted([first, second], key=lambda i: i.rank)
                 low += 1
             elif total < payer.cents:
                 low += 1
@@ -960,7 +960,7 @@ class Matcher:
         below = bisect_left(amounts, (payer.cents, 0))
         limit = self.config.collective_max_candidates
         if below > limit:  # walk oldest first and stop early, rather than check every invoice of a big customer
-            items = []
+            items: list[_Open] = []
             for invoice_id in payer.side.by_customer[customer_id]:
                 item = self._open[invoice_id]
                 if item.open_cents < payer.cents and self._usable(invoice_id, payer) is not None:
@@ -968,7 +968,7 @@ class Matcher:
                     if len(items) > limit:
                         return _Pool(items[:limit], complete=False, everything=False)
             return _Pool(items, complete=True, everything=False)
-        usable = [item for _cents, invoice_id in amounts[:below] if (item := self._usable(invoice_id, payer))]
+        usable = [found for _cents, invoice_id in amounts[:below] if (found := self._usable(invoice_id, payer))]
         return _Pool(usable, complete=True, everything=len(usable) == len(amounts))
 
     def _upper(self, cents: int) -> int:

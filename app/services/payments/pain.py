@@ -119,10 +119,10 @@ def validate_pain(xml: bytes, schema: str) -> None:
         raise PainValidationError(schema, "?", error.lineno or 0, str(error)) from error
     if validator.validate(document):
         return
-    error = validator.error_log[0]
-    found = _ELEMENT.search(error.message)
-    reason = _ELEMENT.sub(lambda match: f"'{match.group(1)}'", error.message)
-    raise PainValidationError(schema, found.group(1) if found else "?", error.line, reason)
+    first = validator.error_log[0]
+    found = _ELEMENT.search(first.message)
+    reason = _ELEMENT.sub(lambda match: f"'{match.group(1)}'", first.message)
+    raise PainValidationError(schema, found.group(1) if found else "?", first.line, reason)
 
 
 def build_pain(document: PainDocument) -> bytes:

@@ -139,7 +139,7 @@ def allocate_manually(
         wanted: dict[int, list[int]] = {}
         for item in allocations:
             invoice_id, amount = item[0], item[1]
-            discount = item[2] if len(item) > 2 else Decimal(0)  # type: ignore[misc]
+            discount: Decimal = item[2] if len(item) > 2 else Decimal(0)
             invoice = invoices.get(invoice_id)
             if invoice is None:
                 raise ReconciliationError(_("No open invoice {id}").format(id=invoice_id))
@@ -162,13 +162,13 @@ def allocate_manually(
                     total=format_amount(from_cents(total)), left=format_amount(from_cents(remaining))
                 )
             )
-        for invoice_id, (cents, discount) in wanted.items():
+        for invoice_id, (cents, discount_cents) in wanted.items():
             invoice = invoices[invoice_id]
-            if cents + discount > to_cents(invoice.open_amount):
+            if cents + discount_cents > to_cents(invoice.open_amount):
                 raise ReconciliationError(
                     _("{number}: {amount} is more than the open {open}.").format(
                         number=invoice.number,
-                        amount=format_amount(from_cents(cents + discount)),
+                        amount=format_amount(from_cents(cents + discount_cents)),
                         open=format_amount(invoice.open_amount),
                     )
                 )

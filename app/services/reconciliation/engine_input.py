@@ -68,7 +68,7 @@ def engine_invoices_with_figures(
         wanted = list(ids)
         query = query.where(Invoice.id.in_(wanted))
         allocated_query = allocated_query.where(Allocation.invoice_id.in_(wanted))
-    allocated = dict(session.execute(allocated_query).all())
+    allocated = {invoice_id: cents for invoice_id, cents in session.execute(allocated_query)}
     invoices, figures = [], {}
     for id, number, customer_id, name, kind, issued_on, due_on, amount_cents, reported, currency in session.execute(
         query
@@ -121,7 +121,7 @@ def engine_payment(tx: Transaction, remaining_cents: int | None = None) -> Payme
     )
 
 
-def matchable() -> list:  # type: ignore[type-arg]
+def matchable() -> list:
     """Booked, still open, and neither a return nor a payment that was returned."""
     returned = select(Transaction.return_of_id).where(Transaction.return_of_id.is_not(None))
     return [

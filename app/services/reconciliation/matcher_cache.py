@@ -192,7 +192,7 @@ def _current(cache: _MatcherCache, session: Session, books_generation: int, know
         entry.knowledge = knowledge
     allocations = _allocations_state(session)
     if entry.allocations != allocations:
-        allocated = dict(session.execute(allocated_cents()).all())
+        allocated = {invoice_id: cents for invoice_id, cents in session.execute(allocated_cents())}
         matcher = entry.matcher
         for invoice_id, open_cents in matcher.open_cents().items():
             amount_cents, reported = entry.figures[invoice_id]

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import IO
 
 from lxml import etree
+from lxml.etree import _Element
 
 from app.services.formatting import MAX_AMOUNT
 from app.services.statements.model import (
@@ -20,7 +21,6 @@ from app.services.statements.model import (
 )
 from app.services.statements.sepa_purpose import find_return_reason, split_sepa_purpose
 
-_Element = etree._Element
 _STATEMENT_TAGS = frozenset({"Stmt", "Rpt", "Ntfctn"})
 _STATEMENT_CHILDREN = frozenset({"Id", "ElctrncSeqNb", "CreDtTm", "Acct", "Bal", "FrToDt"})
 # iterparse reports only these (in any namespace), so Python sees one event per entry, not one per element.
@@ -111,12 +111,12 @@ def parse_camt(stream: IO[bytes], *, source: str) -> Iterator[ParsedStatement]:
     state: _StatementState | None = None
     group_on: date | None = None
     unreleased = 0
-    stream = _WithoutRootNamespace(stream)
+    unqualified = _WithoutRootNamespace(stream)
     try:
         # Only end events of entries, statements and the group header: one Python step per entry. Without
         # huge_tree libxml2 keeps its limits (10 MB per text, depth 256), so padding cannot fill the memory.
         for _event, element in etree.iterparse(
-            stream, tag=_EVENT_TAGS, collect_ids=False, resolve_entities=False, no_network=True
+            unqualified, tag=_EVENT_TAGS, collect_ids=False, resolve_entities=False, no_network=True
         ):
             name = _LOCAL_NAMES.get(element.tag) or _local(element)
             if name == "Ntry":

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
@@ -394,7 +394,7 @@ def _without_duplicates(
         dedupe_key(row[BOOKED_ON], row[AMOUNT_CENTS], row[END_TO_END_ID], row[PURPOSE], row[STATUS])  # type: ignore[arg-type]
         for row in rows
     ]
-    counted: list[tuple[str, str]] = list(zip(keys, [row[CURRENCY] for row in rows], strict=True))  # type: ignore[arg-type]
+    counted: list[tuple[str, str]] = list(zip(keys, [cast(str, row[CURRENCY]) for row in rows], strict=True))
     existing = state.existing
     unknown = [position for position, key in enumerate(counted) if key not in existing]
     if unknown:
@@ -451,11 +451,13 @@ def _replace_pending(session: Session, state: _AccountState, fresh: Sequence[Row
     for row_id, row in zip(ids, fresh, strict=True):  # this import's own pending rows count too
         if row[STATUS] == "pending":
             on = date.fromisoformat(row[BOOKED_ON])  # type: ignore[arg-type]
-            pending[row[AMOUNT_CENTS]].append((row_id, on, row[END_TO_END_ID], row[PURPOSE]))  # type: ignore[index]
+            pending[cast(int, row[AMOUNT_CENTS])].append(
+                (row_id, on, cast(str, row[END_TO_END_ID]), cast(str, row[PURPOSE]))
+            )
     retired: list[int] = []
     if pending:
         for row in fresh:
-            candidates = pending.get(row[AMOUNT_CENTS]) if row[STATUS] == "booked" else None  # type: ignore[call-overload]
+            candidates = pending.get(cast(int, row[AMOUNT_CENTS])) if row[STATUS] == "booked" else None
             for candidate in candidates or ():
                 pending_id, booked_on, end_to_end_id, purpose = candidate
                 same = end_to_end_id == row[END_TO_END_ID] if row[END_TO_END_ID] else purpose == row[PURPOSE]
@@ -484,7 +486,7 @@ def _link_returns(session: Session, account: BankAccount, returns: list[tuple[in
                 .where(
                     Transaction.account_id == account.id,
                     Transaction.id != return_id,
-                    Transaction.amount_cents == -row[AMOUNT_CENTS],  # type: ignore[operator]
+                    Transaction.amount_cents == -cast(int, row[AMOUNT_CENTS]),
                     Transaction.return_reason == "",
                     Transaction.booked_on <= date.fromisoformat(row[BOOKED_ON]),  # type: ignore[arg-type]
                     Transaction.status == "booked",
@@ -517,7 +519,7 @@ def _store_snapshots(
     """Closing balances become snapshots; a differing snapshot already in the ledger is a warning."""
     if statement.pending:
         return
-    for balance, kind in ((statement.opening, "opening"), (statement.closing, "closing")):
+    for balance, kind in ((statement.opening, N_("opening")), (statement.closing, N_("closing"))):
         if balance is None:
             continue
         cents = to_cents(balance.amount)

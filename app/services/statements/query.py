@@ -12,9 +12,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal, TextIO
+from typing import IO, Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, case, column, func, literal_column, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    and_,
+    case,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+)
 from sqlalchemy.orm import Session, aliased
 
 from app.models.schema import BankAccount, StatementImport, Transaction
@@ -170,18 +181,18 @@ def _conditions(filter: TransactionFilter, *, whole_list: bool = False) -> list[
     return conditions
 
 
-def _order_keys(session: Session, filter: TransactionFilter, order: TransactionOrder) -> list[ColumnElement[object]]:
+def _order_keys(session: Session, filter: TransactionFilter, order: TransactionOrder) -> list[SQLColumnExpression[Any]]:
     """Sort keys with the booking date and id as tie-breakers, so every order is total and stable.
 
     Search hits in date order are sorted by id instead: ids follow booking order as statements are
     imported, and sorting 200k hits of a common word by date costs 0.6 s at 1M rows (PERFORMANCE.md §2)."""
-    keys: list[ColumnElement[object]]
+    keys: list[SQLColumnExpression[Any]]
     if order.column == SortColumn.BOOKED_ON and fts_query(filter.text):
         keys = [Transaction.id]
     elif order.column == SortColumn.BOOKED_ON:
         keys = [Transaction.booked_on, Transaction.id]
     else:
-        primary: ColumnElement[object]
+        primary: SQLColumnExpression[Any]
         if order.column == SortColumn.COUNTERPARTY:
             primary = Transaction.counterparty_name.collate("NOCASE")
         elif order.column == SortColumn.PURPOSE:
@@ -196,7 +207,7 @@ def _order_keys(session: Session, filter: TransactionFilter, order: TransactionO
     return [key.desc() if order.descending else key.asc() for key in keys]
 
 
-def _account_rank(session: Session) -> ColumnElement[object]:
+def _account_rank(session: Session) -> SQLColumnExpression[Any]:
     """The position of each account's label in alphabetical order, without joining a million rows."""
     labels = sorted((label.casefold(), account_id) for account_id, label in account_labels(session).items())
     if not labels:
@@ -214,7 +225,7 @@ def account_labels(session: Session) -> dict[int, str]:
 
 def _id_select(
     session: Session, filter: TransactionFilter, order: TransactionOrder, *, whole_list: bool
-) -> Select[tuple[int]]:
+) -> Select:  # ids
     return (
         select(Transaction.id)
         .where(and_(*_conditions(filter, whole_list=whole_list)))
@@ -328,7 +339,7 @@ def transaction_detail(session: Session, transaction_id: int) -> TransactionDeta
         .outerjoin(StatementImport, StatementImport.id == Transaction.import_id)
         .where(Transaction.id == transaction_id)
     )
-    values = session.execute(statement).first()
+    values: Sequence[Any] | None = session.execute(statement).first()
     if values is None:
         return None
     row = _row(values[: len(_ROW_COLUMNS)])
@@ -375,7 +386,7 @@ def _plain_amount(amount: Decimal, language: str) -> NumberCell:
     return number_cell(amount, decimal_mark="," if language == "de" else ".")
 
 
-def write_rows(rows: Iterable[TransactionRow], stream: TextIO, *, delimiter: str, header: bool = True) -> int:
+def write_rows(rows: Iterable[TransactionRow], stream: IO[str], *, delimiter: str, header: bool = True) -> int:
     """Rows as delimited text for the clipboard (tabs) or a CSV file, formula-safe; returns the number of rows."""
     language = current_language()
     writer = SafeWriter(stream, delimiter=delimiter, lineterminator="\r\n")
@@ -414,7 +425,7 @@ def write_rows(rows: Iterable[TransactionRow], stream: TextIO, *, delimiter: str
     return count
 
 
-def export_csv(session: Session, ids: Sequence[int], stream: TextIO) -> int:
+def export_csv(session: Session, ids: Sequence[int], stream: IO[str]) -> int:
     """Write the given transactions as CSV (semicolons in German, as Excel expects there). Blocks."""
     delimiter = ";" if current_language() == "de" else ","
     pages = (transaction_rows(session, ids[start : start + 1000]) for start in range(0, len(ids), 1000))

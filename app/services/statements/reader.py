@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import codecs
+import functools
 import io
 import re
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import IO, BinaryIO, TextIO
 
 from app.services.statements.bank_csv import CsvMapping, is_utf16, read_bank_csv, utf16_as_utf8
 from app.services.statements.camt import parse_camt
@@ -147,7 +148,7 @@ def _mib(size: int) -> str:
 class _CountedStream(io.RawIOBase):
     """A ZIP member that refuses to give more than MAX_MEMBER_BYTES, whatever its header declared."""
 
-    def __init__(self, stream: BinaryIO, source: str) -> None:
+    def __init__(self, stream: IO[bytes], source: str) -> None:
         super().__init__()
         self._stream = stream
         self._source = source
@@ -182,7 +183,7 @@ def _check_declared_size(info: zipfile.ZipInfo, source: str) -> None:
 
 
 def _open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -> BinaryIO:
-    return io.BufferedReader(_CountedStream(archive.open(info), source), buffer_size=_DECODE_CHUNK)  # type: ignore[return-value]
+    return io.BufferedReader(_CountedStream(archive.open(info), source), buffer_size=_DECODE_CHUNK)
 
 
 def _text_encoding(open_binary: Callable[[], BinaryIO]) -> str:
@@ -213,7 +214,7 @@ def _read_zip(path: Path, *, profile: str | None, mapping: CsvMapping | None) ->
                 _check_declared_size(info, source)
                 for statement in iter_statement_stream(
                     source,
-                    lambda info=info, source=source: _open_member(archive, info, source),
+                    functools.partial(_open_member, archive, info, source),
                     profile=profile,
                     mapping=mapping,
                 ):

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from app.services.gc_pause import collector_paused
 from app.services.statements.bank_csv import CsvMapping
@@ -50,7 +50,7 @@ def read_rows(
                 worker.kill()  # the consumer gave up (an error, or the import was abandoned)
 
 
-def _receive(path: Path, channel: BinaryIO) -> Iterator[StatementRows]:
+def _receive(path: Path, channel: IO[bytes]) -> Iterator[StatementRows]:
     while True:
         try:
             kind, payload = pickle.load(channel)
