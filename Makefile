@@ -24,7 +24,8 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+	@# one worker per core (pytest-xdist): every test has its own ledger, home folder and bank port
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n auto
 
 bench: install
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench

@@ -14,6 +14,7 @@ from app.services.formatting import format_amount, format_date
 from app.services.i18n import N_, _
 from app.services.invoices.importing import ParsedInvoice
 from app.services.invoices.open_items import InvoiceRow
+from app.views.list_table_model import LEFT, RIGHT, ListTableModel
 
 InvoiceIdRole = Qt.ItemDataRole.UserRole + 1
 OpenAmountRole = Qt.ItemDataRole.UserRole + 2  # Decimal
@@ -21,8 +22,6 @@ NeedsReviewRole = Qt.ItemDataRole.UserRole + 3
 OVERDUE_COLOR = QColor("#b3261e")
 PAID_COLOR = QColor("#8a939e")
 REVIEW_COLOR = QColor("#a15c00")
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 
 class InvoiceColumn(IntEnum):
@@ -63,38 +62,12 @@ def status_text(row: InvoiceRow) -> str:
     return row.status_label
 
 
-class InvoiceTableModel(QAbstractTableModel):
+class InvoiceTableModel(ListTableModel[InvoiceRow]):
     """Invoice rows as the service returns them; sorting is Python's `sorted` on the raw values."""
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[InvoiceRow] = []
-
-    def set_rows(self, rows: Sequence[InvoiceRow]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rows(self) -> list[InvoiceRow]:
-        return list(self._rows)
-
-    def row_at(self, row: int) -> InvoiceRow:
-        return self._rows[row]
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(InvoiceColumn)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(InvoiceColumn):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return _(HEADERS[InvoiceColumn(section)])
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if section in _AMOUNTS else _LEFT
-        return None
+    columns = InvoiceColumn
+    headers = HEADERS
+    right_aligned = frozenset(_AMOUNTS)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
@@ -104,7 +77,7 @@ class InvoiceTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, column)
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if column in _AMOUNTS else _LEFT
+            return self.alignment(column)
         if role == Qt.ItemDataRole.ForegroundRole:
             return self._color(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -209,7 +182,7 @@ class InvoicePreviewTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return _(PREVIEW_HEADERS[PreviewColumn(section)])
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if section in _PREVIEW_RIGHT else _LEFT
+            return RIGHT if section in _PREVIEW_RIGHT else LEFT
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -217,7 +190,7 @@ class InvoicePreviewTableModel(QAbstractTableModel):
             return None
         column = PreviewColumn(index.column())
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if column in _PREVIEW_RIGHT else _LEFT
+            return RIGHT if column in _PREVIEW_RIGHT else LEFT
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         row = self._rows[index.row()]

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from app.services.formatting import format_date, grouped_iban
 from app.services.i18n import N_, _
 from app.services.payments.mandates import MandateRow
+from app.views.list_table_model import ListTableModel
 
 MandateReferenceRole = Qt.ItemDataRole.UserRole + 1
 INACTIVE_COLOR = QColor("#8a939e")
@@ -39,35 +39,11 @@ HEADERS = {
 }
 
 
-class MandateTableModel(QAbstractTableModel):
+class MandateTableModel(ListTableModel[MandateRow]):
     """Mandate rows as `list_mandates` returns them; inactive ones are greyed."""
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[MandateRow] = []
-
-    def set_rows(self, rows: Sequence[MandateRow]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> MandateRow:
-        return self._rows[row]
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(MandateColumn)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(MandateColumn)
-        ):
-            return _(HEADERS[MandateColumn(section)])
-        return None
+    columns = MandateColumn
+    headers = HEADERS
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):

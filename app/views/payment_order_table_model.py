@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from app.services.formatting import format_amount, grouped_iban
 from app.services.i18n import N_, _
 from app.services.payments.orders import PaymentWarning
 from app.services.payments.runs import OrderRow
+from app.views.list_table_model import ListTableModel
 
 OrderIdRole = Qt.ItemDataRole.UserRole + 1
 WARNING_KINDS = {
@@ -22,8 +23,6 @@ WARNING_KINDS = {
     "duplicate": N_("Possible duplicate"),
 }
 WARNING_COLOR = QColor("#a15c00")
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 
 class OrderColumn(IntEnum):
@@ -43,12 +42,15 @@ HEADERS = {
 }
 
 
-class PaymentOrderTableModel(QAbstractTableModel):
+class PaymentOrderTableModel(ListTableModel[OrderRow]):
     """Order rows plus the warnings' messages by order id, both as the services computed them."""
+
+    columns = OrderColumn
+    headers = HEADERS
+    right_aligned = frozenset({OrderColumn.AMOUNT})
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._rows: list[OrderRow] = []
         self._warnings: dict[int, list[PaymentWarning]] = {}
 
     def set_rows(self, rows: Sequence[OrderRow], warnings: Sequence[PaymentWarning] = ()) -> None:
@@ -61,24 +63,6 @@ class PaymentOrderTableModel(QAbstractTableModel):
                 self._warnings.setdefault(warning.order_id, []).append(warning)
         self.endResetModel()
 
-    def row_at(self, row: int) -> OrderRow:
-        return self._rows[row]
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(OrderColumn)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(OrderColumn):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return _(HEADERS[OrderColumn(section)])
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if section == OrderColumn.AMOUNT else _LEFT
-        return None
-
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
@@ -88,7 +72,7 @@ class PaymentOrderTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, column, warnings)
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if column == OrderColumn.AMOUNT else _LEFT
+            return self.alignment(column)
         if role == Qt.ItemDataRole.ForegroundRole and column == OrderColumn.WARNINGS and warnings:
             return WARNING_COLOR
         if role == Qt.ItemDataRole.ToolTipRole:

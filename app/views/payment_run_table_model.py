@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from app.services.formatting import format_amount, format_date, grouped_iban
 from app.services.i18n import N_, _
 from app.services.payments.runs import RunRow
+from app.views.list_table_model import ListTableModel
 
 RunIdRole = Qt.ItemDataRole.UserRole + 1
 RunStatusRole = Qt.ItemDataRole.UserRole + 2
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 STATUS_LABELS = {
     "draft": N_("draft"),
@@ -67,39 +65,16 @@ def status_label(row: RunRow) -> str:
     return f"{label}: {row.status_reason}" if row.status_reason else label
 
 
-class PaymentRunTableModel(QAbstractTableModel):
+class PaymentRunTableModel(ListTableModel[RunRow]):
     """Run rows as `list_runs` returns them; `RunIdRole` carries the id the page acts on."""
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[RunRow] = []
-
-    def set_rows(self, rows: Sequence[RunRow]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> RunRow:
-        return self._rows[row]
+    columns = RunColumn
+    headers = HEADERS
+    right_aligned = frozenset(_RIGHT_COLUMNS)
 
     def row_of(self, run_id: int) -> int:
         """The table row of a run, or -1 once it is gone."""
         return next((number for number, row in enumerate(self._rows) if row.id == run_id), -1)
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(RunColumn)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(RunColumn):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return _(HEADERS[RunColumn(section)])
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if section in _RIGHT_COLUMNS else _LEFT
-        return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
@@ -109,7 +84,7 @@ class PaymentRunTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, column)
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if column in _RIGHT_COLUMNS else _LEFT
+            return self.alignment(column)
         if role == Qt.ItemDataRole.ForegroundRole and column == RunColumn.STATUS:
             return STATUS_COLORS.get(row.status)
         if role == Qt.ItemDataRole.ToolTipRole and column == RunColumn.STATUS:

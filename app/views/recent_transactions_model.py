@@ -5,12 +5,13 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from app.services.formatting import format_amount, format_date, from_cents
-from app.services.i18n import N_, _
+from app.services.i18n import N_
 from app.services.reports.dashboard import RecentTransaction
+from app.views.list_table_model import ListTableModel
 
 AmountRole = Qt.ItemDataRole.UserRole + 1  # raw integer cents
 TransactionIdRole = Qt.ItemDataRole.UserRole + 2
@@ -34,32 +35,16 @@ HEADERS = {
 }
 
 
-class RecentTransactionsModel(QAbstractTableModel):
+class RecentTransactionsModel(ListTableModel[RecentTransaction]):
     """Ten rows at most, replaced as a whole when the dashboard reloads."""
+
+    columns = Column
+    headers = HEADERS
+    right_aligned = frozenset({Column.AMOUNT})
 
     def __init__(self, rows: list[RecentTransaction] | None = None) -> None:
         super().__init__()
-        self._rows: list[RecentTransaction] = list(rows or [])
-
-    def set_rows(self, rows: list[RecentTransaction]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Column)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return _(HEADERS[Column(section)])
-        if role == Qt.ItemDataRole.TextAlignmentRole and section == Column.AMOUNT:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+        self._rows = list(rows or [])
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
@@ -70,8 +55,8 @@ class RecentTransactionsModel(QAbstractTableModel):
             return self._display(row, column)
         if role == Qt.ItemDataRole.ToolTipRole and column in (Column.COUNTERPARTY, Column.PURPOSE):
             return self._display(row, column)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == Column.AMOUNT:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return self.alignment(column)
         if role == Qt.ItemDataRole.ForegroundRole and column == Column.AMOUNT and row.amount_cents < 0:
             return NEGATIVE_COLOR
         if role == AmountRole:
