@@ -24,9 +24,11 @@ from app.services.ledger.users import (
     SignedInUser,
     add_user,
     change_password,
+    change_role,
     deactivate_user,
     ledger_has_users,
     list_users,
+    reactivate_user,
     sign_in,
 )
 from app.services.payments.approvals import approval_summary, approve_run
@@ -343,6 +345,29 @@ def cmd_user_deactivate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_reactivate(args: argparse.Namespace) -> int:
+    def reactivate(ledger: Ledger) -> None:
+        by = _sign_in(ledger, args)
+        with ledger.writer() as session:
+            reactivate_user(session, name=args.name, by=by)
+
+    _run(args, reactivate)
+    emit(args, {"name": args.name}, _("User {name} reactivated.").format(name=args.name))
+    return 0
+
+
+def cmd_user_role(args: argparse.Namespace) -> int:
+    def change(ledger: Ledger) -> None:
+        by = _sign_in(ledger, args)
+        with ledger.writer() as session:
+            change_role(session, name=args.name, role=args.role, by=by)
+
+    _run(args, change)
+    emit(args, {"name": args.name, "role": args.role},
+          _("{name} is now {role}.").format(name=args.name, role=args.role))  # fmt: skip
+    return 0
+
+
 def cmd_user_limit(args: argparse.Namespace) -> int:
     """An approver's limit per run, or everybody's default with --default; 'none' lifts it."""
     if (args.name is None) == (not args.default):
@@ -461,6 +486,11 @@ def register(commands: Commands) -> None:
     _sub(user, "list", cmd_user_list, _("list users"))
     _sub(user, "passwd", cmd_user_passwd, _("set a user's password"), signs_in=True).add_argument("name")
     _sub(user, "deactivate", cmd_user_deactivate, _("take a user's access away"), signs_in=True).add_argument("name")
+    _sub(user, "reactivate", cmd_user_reactivate, _("give a deactivated user access again (admins)"), signs_in=True
+         ).add_argument("name")  # fmt: skip
+    user_role = _sub(user, "role", cmd_user_role, _("change what a user may do (admins)"), signs_in=True)
+    user_role.add_argument("name")
+    user_role.add_argument("role", choices=["bookkeeper", "approver", "admin"])
     user_limit = _sub(
         user, "limit", cmd_user_limit, _("an approver's limit per run; above it a second approver is needed (admins)"),
         signs_in=True,

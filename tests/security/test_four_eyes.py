@@ -146,6 +146,33 @@ def test_an_admin_sets_approval_limits_and_above_one_a_second_approver_is_needed
     assert k(kontor_home, staffed, "user", "limit", "bob", "none", **admin).returncode == 0
 
 
+def test_only_an_admin_changes_roles_and_reactivates_and_the_last_admin_stays(kontor_home: Path, staffed: Path) -> None:
+    admin = {"KONTOR_USER": "dora", "KONTOR_USER_PASSWORD": "dora-pw"}
+    anna = {"KONTOR_USER": "anna", "KONTOR_USER_PASSWORD": "anna-pw"}
+    by_bookkeeper = k(kontor_home, staffed, "user", "role", "anna", "approver", **anna)
+    assert by_bookkeeper.returncode == 1 and "admin" in by_bookkeeper.stderr
+    promoted = k(kontor_home, staffed, "user", "role", "anna", "approver", **admin)
+    assert promoted.returncode == 0, promoted.stderr
+    last_admin = k(kontor_home, staffed, "user", "role", "dora", "bookkeeper", **admin)
+    assert last_admin.returncode == 1 and "last active admin" in last_admin.stderr
+    assert _users(kontor_home, staffed) == [("anna", "approver"), ("bob", "approver"), ("dora", "admin")]
+
+    assert k(kontor_home, staffed, "user", "deactivate", "bob", **admin).returncode == 0
+    bob = {"KONTOR_USER": "bob", "KONTOR_USER_PASSWORD": "bob-pw"}
+    assert k(kontor_home, staffed, "run", "approve", "999", **bob).returncode == 3  # deactivated: no sign-in
+    refused = k(kontor_home, staffed, "user", "reactivate", "bob", **anna)
+    assert refused.returncode == 1 and "admin" in refused.stderr
+    back = k(kontor_home, staffed, "user", "reactivate", "bob", "--json", **admin)
+    assert back.returncode == 0 and json.loads(back.stdout) == {"name": "bob"}
+    signed_in = k(kontor_home, staffed, "run", "approve", "999", **bob)  # signs in, then finds no run 999
+    assert signed_in.returncode == 1 and "999" in signed_in.stderr
+    with Ledger.open(staffed, SECRET) as ledger, ledger.session() as session:
+        summaries = session.scalars(select(AuditEvent.summary).order_by(AuditEvent.id)).all()
+        assert audit.verify(session).ok
+    assert "role of user anna: bookkeeper -> approver" in summaries
+    assert summaries.index("user bob deactivated") < summaries.index("user bob reactivated")
+
+
 def test_first_user_is_the_admin(kontor_home: Path) -> None:
     ledger = kontor_home / "leer.kontor"
     assert k(kontor_home, ledger, "init", "--company", "Leer GmbH").returncode == 0
