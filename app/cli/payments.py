@@ -33,7 +33,7 @@ from app.services.ledger.users import (
 )
 from app.services.payments.approvals import approval_summary, approve_run
 from app.services.payments.mandates import add_mandate, list_mandates
-from app.services.payments.orders import OrderResult, create_debit, create_transfer
+from app.services.payments.orders import OrderResult, create_debit, create_transfer, remove_order, update_order
 from app.services.payments.runs import export_run, list_runs, reject_run, submit_run
 from app.services.payments.settings import set_approval_limit, set_creditor_id
 
@@ -116,6 +116,27 @@ def cmd_pay_transfer(args: argparse.Namespace) -> int:
         ),
     )
     emit(args, asdict(result), _order_text(result, _("Transfer")))
+    return 0
+
+
+def cmd_pay_edit(args: argparse.Namespace) -> int:
+    """Change an order's amount or text; an approval of its run is void and the run needs approving again."""
+    if args.amount is None and args.text is None:
+        raise CliError(_("Give --amount or --text to change."))
+    result = _run(
+        args,
+        lambda ledger: update_order(ledger, args.id, amount=args.amount, text=args.text, actor=_actor(ledger, args)),
+    )
+    note = _("An approval given before this change is void: the run needs approving again.")
+    emit(args, asdict(result), _order_text(result, _("Order")) + "\n" + note)
+    return 0
+
+
+def cmd_pay_delete(args: argparse.Namespace) -> int:
+    """Take an order out of its run; an approval of the run is void."""
+    _run(args, lambda ledger: remove_order(ledger, args.id, actor=_actor(ledger, args)))
+    note = _("An approval given before this change is void: the run needs approving again.")
+    emit(args, {"id": args.id}, _("Order {id} removed.").format(id=args.id) + "\n" + note)
     return 0
 
 
@@ -433,6 +454,14 @@ def register(commands: Commands) -> None:
     debit.add_argument("--b2b", action="store_true", help=_("SEPA B2B instead of core"))
     debit.add_argument("--date", type=iso_date, metavar="YYYY-MM-DD", help=_("due date"))
     debit.add_argument("--from-account", metavar="IBAN", help=_("own account to collect to"))
+
+    edit = _sub(pay, "edit", cmd_pay_edit, _("change an order of an unsent run (voids its approval)"), signs_in=True)
+    edit.add_argument("id", type=int, help=_("order id (see run show)"))
+    edit.add_argument("--amount", help=_("new amount"))
+    edit.add_argument("--text", help=_("new remittance text"))
+    delete = _sub(pay, "delete", cmd_pay_delete, _("remove an order from an unsent run (voids its approval)"),
+                  signs_in=True)  # fmt: skip
+    delete.add_argument("id", type=int, help=_("order id (see run show)"))
 
     creditor = _sub(
         pay, "creditor-id", cmd_pay_creditor_id, _("set the company's SEPA creditor identifier"), signs_in=True

@@ -173,6 +173,32 @@ def test_only_an_admin_changes_roles_and_reactivates_and_the_last_admin_stays(ko
     assert summaries.index("user bob deactivated") < summaries.index("user bob reactivated")
 
 
+def test_an_order_edited_after_approval_cannot_go_out_without_a_new_approval(kontor_home: Path, staffed: Path) -> None:
+    anna = {"KONTOR_USER": "anna", "KONTOR_USER_PASSWORD": "anna-pw"}
+    bob = {"KONTOR_USER": "bob", "KONTOR_USER_PASSWORD": "bob-pw"}
+    first = json.loads(_transfer(kontor_home, staffed, **anna).stdout)
+    second = json.loads(_transfer(kontor_home, staffed, **anna).stdout)
+    run_id = str(first["run_id"])
+    assert k(kontor_home, staffed, "run", "submit", run_id, **anna).returncode == 0
+    assert k(kontor_home, staffed, "run", "approve", run_id, **bob).returncode == 0
+
+    edited = k(kontor_home, staffed, "pay", "edit", str(first["order_id"]), "--amount", "9000", **anna)
+    assert edited.returncode == 0, edited.stderr
+    assert "approving again" in edited.stdout
+    xml = kontor_home / "run.xml"
+    refused = k(kontor_home, staffed, "run", "export", run_id, "--out", str(xml), **anna)
+    assert refused.returncode != 0 and not xml.exists()
+    assert k(kontor_home, staffed, "run", "approve", run_id, **bob).returncode == 0
+    assert k(kontor_home, staffed, "pay", "delete", str(second["order_id"]), **anna).returncode == 0
+    assert k(kontor_home, staffed, "run", "export", run_id, "--out", str(xml), **anna).returncode != 0
+    assert k(kontor_home, staffed, "run", "approve", run_id, **bob).returncode == 0
+    exported = k(kontor_home, staffed, "run", "export", run_id, "--out", str(xml), **anna)
+    assert exported.returncode == 0, exported.stderr
+    text = xml.read_text(encoding="utf-8")
+    assert "<NbOfTxs>1</NbOfTxs>" in text and "9000.00" in text
+    assert k(kontor_home, staffed, "pay", "edit", str(first["order_id"]), **anna).returncode == 1  # nothing to change
+
+
 def test_first_user_is_the_admin(kontor_home: Path) -> None:
     ledger = kontor_home / "leer.kontor"
     assert k(kontor_home, ledger, "init", "--company", "Leer GmbH").returncode == 0
