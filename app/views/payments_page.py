@@ -22,17 +22,27 @@ from PySide6.QtWidgets import (
 
 from app.services.banking.fints_client import Cancelled
 from app.services.banking.send import send_run
+from app.services.formatting import format_amount
 from app.services.i18n import N_, _, ngettext
 from app.services.ledger.database import Ledger
 from app.services.payments.approvals import ApprovalSummary, approval_summary
-from app.services.payments.orders import OrderResult, debits_from_open_receivables
-from app.services.payments.runs import ExportResult, RunRow, SendResult, export_run, list_runs, submit_run
+from app.services.payments.orders import OrderResult, debits_from_open_receivables, remove_order, update_order
+from app.services.payments.runs import (
+    ExportResult,
+    OrderRow,
+    RunRow,
+    SendResult,
+    export_run,
+    list_runs,
+    submit_run,
+)
 from app.services.payments.sepa_checks import PaymentError
 from app.services.statements.balances import accounts_overview
 from app.views.approval_dialog import ApprovalDialog
 from app.views.debit_dialog import DebitDialog
 from app.views.jobs import Job, JobRunner
 from app.views.mandates_dialog import MandatesDialog
+from app.views.order_edit_dialog import OrderEditDialog
 from app.views.pages import PageContext
 from app.views.payment_order_table_model import WARNING_KINDS, OrderColumn, PaymentOrderTableModel
 from app.views.payment_run_table_model import PaymentRunTableModel, RunColumn, RunIdRole, RunStatusRole
@@ -54,6 +64,7 @@ RUN_WIDTHS = {
 }
 ORDER_WIDTHS = {OrderColumn.RECIPIENT: 220, OrderColumn.IBAN: 270, OrderColumn.AMOUNT: 110, OrderColumn.TEXT: 260}
 # Which actions a run's status offers; the services refuse anything else anyway, this only greys out buttons.
+CHANGEABLE = frozenset({"draft", "submitted", "approved"})  # what runs.before_change accepts
 ACTIONS_BY_STATUS = {
     "draft": {"submit", "reject"},
     "submitted": {"approve", "reject"},
@@ -78,7 +89,7 @@ class PaymentsPage(QWidget):
         self._generation = 0
         self._order_generation = 0
         self.account_ibans: list[str] = []
-        self.dialog: TransferDialog | DebitDialog | MandatesDialog | ApprovalDialog | None = None
+        self.dialog: TransferDialog | DebitDialog | MandatesDialog | ApprovalDialog | OrderEditDialog | None = None
         self.send_job: Job | None = None
         self.prompt_dialogs = BankPromptDialogs.attach(self._runner.prompts)  # PIN and TAN while sending
         self.prompt_dialogs.cancelled.connect(self._on_prompt_dialogs_cancelled)
@@ -109,11 +120,21 @@ class PaymentsPage(QWidget):
         self.export_action.setToolTip(_("Save the approved run as a SEPA XML file to upload in your online banking."))
         self.send_action = self.run_toolbar.addAction(_("Send to bank…"), self._on_send_action_triggered)
         self.send_action.setToolTip(_("Send the approved run through its account's bank connection, with PIN and TAN."))
+        self.run_toolbar.addSeparator()
+        self.edit_order_action = self.run_toolbar.addAction(_("Change order…"), self._on_edit_order_action_triggered)
+        self.remove_order_action = self.run_toolbar.addAction(
+            _("Remove order…"), self._on_remove_order_action_triggered
+        )
+        self.remove_order_action.setToolTip(
+            _("Take the selected order out of its run; an approval of the run is void.")
+        )
 
         self.run_table = new_table(self.run_model, widths=RUN_WIDTHS)
         self.run_table.selectionModel().selectionChanged.connect(self._on_run_table_selection_changed)
         self.run_table.doubleClicked.connect(self._on_approve_action_triggered)
         self.order_table = new_table(self.order_model, widths=ORDER_WIDTHS)
+        self.order_table.selectionModel().selectionChanged.connect(self._update_actions)
+        self.order_table.doubleClicked.connect(self._on_edit_order_action_triggered)
         self.order_label = QLabel(_("Select a run to see its orders."))
         self.order_label.setStyleSheet(HINT_STYLE)
         self.order_label.setWordWrap(True)
@@ -195,6 +216,13 @@ class PaymentsPage(QWidget):
         self.reject_action.setEnabled("reject" in actions)
         self.export_action.setEnabled("export" in actions)
         self.send_action.setEnabled("send" in actions and self.send_job is None)
+        changeable = self._selected_status() in CHANGEABLE and self.selected_order() is not None
+        self.edit_order_action.setEnabled(changeable)
+        self.remove_order_action.setEnabled(changeable)
+
+    def selected_order(self) -> OrderRow | None:
+        rows = self.order_table.selectionModel().selectedRows()
+        return self.order_model.row_at(rows[0].row()) if rows else None
 
     def _on_run_table_selection_changed(
         self, selected: QItemSelection | None = None, deselected: QItemSelection | None = None
@@ -275,6 +303,47 @@ class PaymentsPage(QWidget):
         self.dialog = MandatesDialog(self._ledger, runner=self._runner, identity=self._identity, parent=self)
         self.dialog.changed.connect(self.ledger_changed.emit)
         self.dialog.open()
+
+    # -- changing orders ----------------------------------------------------------------------------
+    def _on_edit_order_action_triggered(self) -> None:
+        order = self.selected_order()
+        if order is None or self._selected_status() not in CHANGEABLE:
+            return
+        dialog = OrderEditDialog(order, approved=self._selected_status() == "approved", parent=self)
+        dialog.accepted.connect(lambda: self._change_order(order.id, *dialog.changes()))
+        self.dialog = dialog
+        dialog.open()
+
+    def _change_order(self, order_id: int, amount: str | None, text: str | None) -> None:
+        if amount is None and text is None:
+            return
+        ledger, actor = self._ledger, self._identity.actor()
+
+        def change(cancel: threading.Event, progress: Callable[[int, int], None]) -> OrderResult:
+            return update_order(ledger, order_id, amount=amount, text=text, actor=actor)
+
+        done = _("Order {id} changed.").format(id=order_id)
+        self._runner.run(change, on_success=lambda _result: self._changed(done), writes=True, parent=self)
+
+    def _on_remove_order_action_triggered(self) -> None:
+        order = self.selected_order()
+        if order is None or self._selected_status() not in CHANGEABLE:
+            return
+        question = _("Remove the order to {name} over {amount} from run {run}?").format(
+            name=order.name, amount=format_amount(order.amount), run=order.run_id
+        )
+        if self._selected_status() == "approved":
+            question += "\n" + _("The run is approved: afterwards it needs approving again.")
+        answer = QMessageBox.question(self, _("Remove order"), question)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        ledger, actor, order_id = self._ledger, self._identity.actor(), order.id
+
+        def remove(cancel: threading.Event, progress: Callable[[int, int], None]) -> None:
+            remove_order(ledger, order_id, actor=actor)
+
+        done = _("Order {id} removed.").format(id=order_id)
+        self._runner.run(remove, on_success=lambda _result: self._changed(done), writes=True, parent=self)
 
     # -- run actions ------------------------------------------------------------------------------
     def _on_submit_action_triggered(self) -> None:

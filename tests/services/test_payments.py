@@ -90,7 +90,8 @@ def test_remittance_is_transliterated_not_dropped_and_limited_to_140() -> None:
     assert parse_amount("1.234,56") == Decimal("1234.56")
     assert parse_amount("123.45") == Decimal("123.45")
     assert parse_amount("300") == Decimal("300.00")
-    for bad in ("0", "-5", "1,234", "abc"):
+    assert parse_amount("1,250.00") == parse_amount("1.250,00") == Decimal("1250.00")  # never 1.25
+    for bad in ("0", "-5", "1,234", "1.234", "abc", "1,2345"):
         with pytest.raises(PaymentError, match="amount"):
             parse_amount(bad)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from app.demobank import DEMO_PIN, DemoBank, DemoBankServer, Policy
 from app.services.demo.setup import connect_demo_bank
@@ -26,6 +27,7 @@ from app.views.invoices_page import InvoicesPage
 from app.views.jobs import JobRunner
 from app.views.mandate_table_model import MandateTableModel
 from app.views.mandates_dialog import MandatesDialog
+from app.views.order_edit_dialog import OrderEditDialog
 from app.views.payee_check_dialog import PayeeCheckDialog
 from app.views.payment_order_table_model import OrderColumn, PaymentOrderTableModel
 from app.views.payment_run_table_model import STATUS_COLORS, PaymentRunTableModel, RunColumn
@@ -295,3 +297,33 @@ def test_invoices_page_pays_and_collects_selected_invoices(qtbot, ledger: Ledger
     with qtbot.waitSignal(page.ledger_changed, timeout=10_000):
         qtbot.mouseClick(page.collect_button, Qt.MouseButton.LeftButton)
     assert [run.kind for run in list_runs(ledger)].count("debit") == 1
+
+
+def test_changing_an_order_of_an_approved_run_voids_the_approval(qtbot, ledger: Ledger, runner: JobRunner,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    run_id = submitted_run(ledger)
+    approve_run(ledger, run_id, approver=signed_in(ledger, "bob"))
+    page = loaded_page(qtbot, ledger, runner)
+    page.run_table.selectRow(0)
+    qtbot.waitSignal(page.orders_loaded, timeout=10_000).wait()
+    assert not page.edit_order_action.isEnabled()  # nothing chosen yet
+    page.order_table.selectRow(0)
+    assert page.edit_order_action.isEnabled() and page.remove_order_action.isEnabled()
+
+    click(qtbot, page, page.edit_order_action)
+    dialog = page.dialog
+    assert isinstance(dialog, OrderEditDialog) and dialog.note_label.isVisible()
+    dialog.amount_edit.setText("1,250.00")
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        dialog.accept()
+    assert run_row(ledger, run_id).status == "submitted"
+    assert [order.amount for order in run_orders(ledger, run_id)][0] == Decimal("1250.00")
+
+    page.run_table.selectRow(0)
+    qtbot.waitSignal(page.orders_loaded, timeout=10_000).wait()
+    page.order_table.selectRow(1)
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        click(qtbot, page, page.remove_order_action)
+    assert [order.name for order in run_orders(ledger, run_id)] == ["Baeckerei Weber e.K."]  # SEPA letters
+    assert "removed" in page.notice_label.text()

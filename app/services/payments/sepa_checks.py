@@ -12,6 +12,7 @@ from schwifty.exceptions import SchwiftyException
 
 from app.services.errors import KontorError
 from app.services.formatting import CENT
+from app.services.formatting import parse_amount as parse_typed_amount
 from app.services.i18n import _
 
 # Countries whose bank code schwifty maps reliably to a BIC; elsewhere the user gives it.
@@ -165,17 +166,23 @@ def validate_reference(value: str, *, field: str) -> str:
     return value
 
 
+_AMBIGUOUS = re.compile(r"[+-]?\d{1,3}[.,]\d{3}")
+
+
 def parse_amount(value: str | Decimal, *, field: str = "amount") -> Decimal:
-    """A positive EUR amount from '123,45', '1.234,56', '123.45' or a Decimal; at most two decimals."""
+    """A positive EUR amount from '123,45', '1.234,56', '1,234.56', '123.45' or a Decimal; at most two decimals.
+
+    Text is read as the amount fields of the GUI read it (`formatting.parse_amount`): with both separators the last
+    is the decimal mark, so '1,250.00' is 1250 and never 1.25. One separator before exactly three digits ('1,234',
+    '1.234') is refused: it is 1234 in one notation and 1.234 in the other, and money is not guessed."""
     if isinstance(value, Decimal):
         amount = value
     else:
-        text = value.strip().replace(" ", "").replace("€", "")
-        if "," in text:
-            text = text.replace(".", "").replace(",", ".")
+        if _AMBIGUOUS.fullmatch(value.strip().replace("€", "").strip()):
+            raise PaymentError(field, _("{value} is ambiguous: write 1234 or 1234,00").format(value=value))
         try:
-            amount = Decimal(text)
-        except InvalidOperation as error:
+            amount = parse_typed_amount(value)
+        except (ValueError, InvalidOperation) as error:
             raise PaymentError(field, _("{value!r} is not an amount").format(value=value)) from error
     if not amount.is_finite() or amount <= 0:
         raise PaymentError(field, _("The amount must be more than zero."))
