@@ -24,6 +24,7 @@ from app.services.i18n import _, ngettext
 from app.services.ledger.database import Ledger
 from app.services.statements.balances import AccountSummary, accounts_overview, daily_balances, total_balance
 from app.views.account_table_model import AccountColumn, AccountIdRole, AccountTableModel
+from app.views.empty_page import empty_state_label
 from app.views.jobs import JobRunner
 from app.views.tables import new_table
 
@@ -79,10 +80,7 @@ class AccountsPage(QWidget):
         self.splitter.addWidget(chart_box)
         self.splitter.setSizes([200, 540])
 
-        self.empty_label = QLabel(_(EMPTY_TEXT))
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setStyleSheet("color: #666; padding: 40px; font-size: 15px;")
+        self.empty_label = empty_state_label(_(EMPTY_TEXT))
         self.stack = QStackedWidget()
         self.stack.addWidget(self.splitter)
         self.stack.addWidget(self.empty_label)

@@ -33,7 +33,7 @@ from app.views.payment_order_table_model import WARNING_KINDS, OrderColumn, Paym
 from app.views.payment_run_table_model import KIND_LABELS, STATUS_LABELS
 from app.views.sign_in_dialog import Identity
 from app.views.tables import new_table
-from app.views.transfer_dialog import HINT_STYLE, WARNING_STYLE, FieldErrors, error_label, field_row
+from app.views.transfer_dialog import HINT_STYLE, FieldErrors, error_label, field_row
 
 OK_STYLE = "color: #2e7d32;"
 
@@ -64,10 +64,10 @@ class ApprovalDialog(QDialog):
         self.title_label.setStyleSheet("font-size: 16px; font-weight: 600;")
         self.title_label.setWordWrap(True)
         self.people_label = QLabel()
-        self.people_label.setStyleSheet(HINT_STYLE)
+        self.people_label.setObjectName("hintLabel")
         self.people_label.setWordWrap(True)
         self.warnings_label = QLabel()
-        self.warnings_label.setStyleSheet(WARNING_STYLE)
+        self.warnings_label.setObjectName("warningBox")
         self.warnings_label.setWordWrap(True)
         self.warnings_label.hide()
 

@@ -27,8 +27,6 @@ from app.services.payments.sepa_checks import PaymentError
 from app.views.jobs import JobRunner
 from app.views.sign_in_dialog import Identity
 from app.views.transfer_dialog import (
-    HINT_STYLE,
-    WARNING_STYLE,
     FieldErrors,
     OrderDialog,
     account_combo,
@@ -65,7 +63,7 @@ class DebitDialog(OrderDialog):
         self.account_combo = account_combo(account_ibans)
         self.customer_combo = QComboBox()
         self.mandate_label = QLabel()
-        self.mandate_label.setStyleSheet(HINT_STYLE)
+        self.mandate_label.setObjectName("hintLabel")
         self.amount_edit = QLineEdit()
         self.amount_edit.setPlaceholderText(_("empty: the invoice's open amount"))
         self.text_edit = QLineEdit()
@@ -84,7 +82,7 @@ class DebitDialog(OrderDialog):
         form.addRow(_("Remittance text"), field_row(self.text_edit, self.errors.add("text", error_label())))
         form.addRow("", self.b2b_check)
         self.warning_label = QLabel()
-        self.warning_label.setStyleSheet(WARNING_STYLE)
+        self.warning_label.setObjectName("warningBox")
         self.warning_label.setWordWrap(True)
         self.warning_label.hide()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)

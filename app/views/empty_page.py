@@ -11,6 +11,15 @@ from app.views.resources import icon
 TEXT_WIDTH = 520
 
 
+def empty_state_label(text: str) -> QLabel:
+    """The centred sentence a list shows while it has no rows yet; its look is `QLabel#emptyState` in kontor.qss."""
+    label = QLabel(text)
+    label.setObjectName("emptyState")
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(True)
+    return label
+
+
 class EmptyStatePage(QWidget):
     """Texts are msgids, translated here so the page follows the UI language."""
 

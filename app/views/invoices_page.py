@@ -31,6 +31,7 @@ from app.services.payments.orders import OrderResult, create_debit, transfer_fro
 from app.services.payments.sepa_checks import PaymentError
 from app.services.reconciliation.allocations import clear_review
 from app.services.reconciliation.automatic import MatchSummary, match_payments
+from app.views.empty_page import empty_state_label
 from app.views.invoice_import_dialog import InvoiceImportDialog
 from app.views.invoice_table_model import InvoiceColumn, InvoiceIdRole, InvoiceTableModel, NeedsReviewRole
 from app.views.jobs import JobRunner
@@ -147,10 +148,7 @@ class InvoicesPage(QWidget):
         header.setSortIndicator(InvoiceColumn.ISSUED, Qt.SortOrder.DescendingOrder)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
 
-        self.empty_label = QLabel(_(EMPTY_TEXT))
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setStyleSheet("color: #666; padding: 40px; font-size: 15px;")
+        self.empty_label = empty_state_label(_(EMPTY_TEXT))
         self.stack = QStackedWidget()
         self.stack.addWidget(self.table)
         self.stack.addWidget(self.empty_label)

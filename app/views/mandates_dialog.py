@@ -30,7 +30,7 @@ from app.views.jobs import JobRunner
 from app.views.mandate_table_model import MandateColumn, MandateTableModel
 from app.views.sign_in_dialog import Identity
 from app.views.tables import new_table
-from app.views.transfer_dialog import HINT_STYLE, FieldErrors, date_edit, error_label, field_row
+from app.views.transfer_dialog import FieldErrors, date_edit, error_label, field_row
 
 
 class MandatesDialog(QDialog):
@@ -68,7 +68,7 @@ class MandatesDialog(QDialog):
         self.signed_edit = date_edit(date.today())
         self.iban_edit = QLineEdit()
         self.bank_label = QLabel()
-        self.bank_label.setStyleSheet(HINT_STYLE)
+        self.bank_label.setObjectName("hintLabel")
         self.bic_edit = QLineEdit()
         self.bic_edit.setEnabled(False)
         self.name_edit = QLineEdit()

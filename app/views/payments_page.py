@@ -40,6 +40,7 @@ from app.services.payments.sepa_checks import PaymentError
 from app.services.statements.balances import accounts_overview
 from app.views.approval_dialog import ApprovalDialog
 from app.views.debit_dialog import DebitDialog
+from app.views.empty_page import empty_state_label
 from app.views.jobs import Job, JobRunner
 from app.views.mandates_dialog import MandatesDialog
 from app.views.order_edit_dialog import OrderEditDialog
@@ -48,7 +49,7 @@ from app.views.payment_order_table_model import WARNING_KINDS, OrderColumn, Paym
 from app.views.payment_run_table_model import PaymentRunTableModel, RunColumn, RunIdRole, RunStatusRole
 from app.views.tables import new_table
 from app.views.tan_dialog import BankPromptDialogs, bank_error_text
-from app.views.transfer_dialog import HINT_STYLE, WARNING_STYLE, TransferDialog
+from app.views.transfer_dialog import TransferDialog
 
 EMPTY_TEXT = N_(
     "No payment runs yet. Create a transfer with New transfer…, or collect open receivables by direct debit; "
@@ -136,10 +137,10 @@ class PaymentsPage(QWidget):
         self.order_table.selectionModel().selectionChanged.connect(self._update_actions)
         self.order_table.doubleClicked.connect(self._on_edit_order_action_triggered)
         self.order_label = QLabel(_("Select a run to see its orders."))
-        self.order_label.setStyleSheet(HINT_STYLE)
+        self.order_label.setObjectName("hintLabel")
         self.order_label.setWordWrap(True)
         self.warning_label = QLabel()
-        self.warning_label.setStyleSheet(WARNING_STYLE)
+        self.warning_label.setObjectName("warningBox")
         self.warning_label.setWordWrap(True)
         self.warning_label.hide()
         orders = QWidget()
@@ -154,16 +155,13 @@ class PaymentsPage(QWidget):
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
 
-        self.empty_label = QLabel(_(EMPTY_TEXT))
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setStyleSheet("color: #666; padding: 40px; font-size: 15px;")
+        self.empty_label = empty_state_label(_(EMPTY_TEXT))
         self.stack = QStackedWidget()
         self.stack.addWidget(self.splitter)
         self.stack.addWidget(self.empty_label)
         self.notice_label = QLabel()
         self.notice_label.setWordWrap(True)
-        self.notice_label.setStyleSheet(HINT_STYLE)
+        self.notice_label.setObjectName("hintLabel")
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.toolbar)

@@ -55,6 +55,7 @@ from app.services.statements.query import (
     transaction_rows,
     write_rows,
 )
+from app.views.empty_page import empty_state_label
 from app.views.jobs import JobRunner
 from app.views.map_dialog import MapDialog
 from app.views.tables import new_table
@@ -204,13 +205,7 @@ class TransactionsPage(QWidget):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([960, 320])
 
-        self.empty_label = QLabel(_(EMPTY_TEXT))
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        font = self.empty_label.font()
-        font.setPointSizeF(font.pointSizeF() * 1.2)
-        self.empty_label.setFont(font)
-        self.empty_label.setStyleSheet("color: #666; padding: 40px;")
+        self.empty_label = empty_state_label(_(EMPTY_TEXT))
         self.stack = QStackedWidget()
         self.stack.addWidget(self.splitter)
         self.stack.addWidget(self.empty_label)

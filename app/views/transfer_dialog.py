@@ -36,7 +36,6 @@ from app.views.sign_in_dialog import Identity
 
 ERROR_STYLE = "color: #b3261e;"
 HINT_STYLE = "color: #5f6b7a;"
-WARNING_STYLE = "background: #fff4e0; color: #6d3d00; border: 1px solid #e0a040; border-radius: 4px; padding: 8px;"
 
 
 def error_label() -> QLabel:
@@ -194,7 +193,7 @@ class TransferDialog(OrderDialog):
         self.iban_edit = QLineEdit()
         self.iban_edit.setPlaceholderText("DE00 0000 0000 0000 0000 00")
         self.bank_label = QLabel()
-        self.bank_label.setStyleSheet(HINT_STYLE)
+        self.bank_label.setObjectName("hintLabel")
         self.bank_label.hide()
         self.bic_edit = QLineEdit()
         self.bic_edit.setEnabled(False)
@@ -229,7 +228,7 @@ class TransferDialog(OrderDialog):
         form.addRow(_("Invoice number"), field_row(self.invoice_edit, self.errors.add("invoice", error_label())))
 
         self.warning_label = QLabel()
-        self.warning_label.setStyleSheet(WARNING_STYLE)
+        self.warning_label.setObjectName("warningBox")
         self.warning_label.setWordWrap(True)
         self.warning_label.hide()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
