@@ -10,11 +10,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from statement_files import Booking, mt940
+from test_payments_support import OWN as PAYING
+from test_payments_support import WEBER, signed_in
+from test_payments_support import make_ledger as make_payments_ledger
 
-from app.models.schema import Allocation, Transaction
+from app.models.schema import Allocation, Notification, Transaction
 from app.services.invoices.importing import import_invoices
 from app.services.ledger.database import Ledger
 from app.services.payments import runs
+from app.services.payments.approvals import approve_run
+from app.services.payments.business_days import add_business_days
+from app.services.payments.orders import create_transfer
 from app.services.reconciliation import automatic
 from app.services.reconciliation.booking import ReconciliationError
 from app.services.statements.importing import import_statement_files
@@ -89,3 +95,35 @@ def test_nothing_to_find_nothing_run(ledger: Ledger, tmp_path: Path, monkeypatch
     )
     assert result.ok and result.new == 2 and result.warnings == []
     assert counts(ledger) == (2, 0)
+
+
+def test_a_sent_order_missing_from_later_statements_is_notified_once(tmp_path: Path) -> None:
+    """Statements that reach three business days past the execution date without the order: the bookkeeper is told,
+    once; statements that stop earlier prove nothing and say nothing."""
+    ledger = make_payments_ledger(tmp_path / "pay.kontor")
+    order = create_transfer(ledger, name="Weber", iban=WEBER, amount="250", text="ER-9", actor="anna")
+    runs.submit_run(ledger, order.run_id, actor="anna")
+    assert approve_run(ledger, order.run_id, approver=signed_in(ledger, "bob")).approved
+    runs.export_run(ledger, order.run_id, tmp_path / "run.xml", actor="anna")
+    assert runs.run_row(ledger, order.run_id).status == "sent"
+
+    def import_until(day: date, name: str) -> None:
+        path = tmp_path / name
+        fee = [Booking(day, Decimal("-1.50"), "Bank", PAYING, f"Entgelt {day}")]
+        path.write_text(mt940(PAYING, fee, opening=Decimal("0")), encoding="utf-8")
+        [result] = import_statement_files(
+            ledger, [path], actor="anna", after_import=runs.after_statement_import("anna")
+        )
+        assert result.ok, result.error
+
+    def told() -> list[str]:
+        with ledger.session() as session:
+            return list(session.scalars(select(Notification.message).where(Notification.kind == runs.UNBOOKED_KIND)))
+
+    import_until(add_business_days(order.execution_on, 2), "early.sta")
+    assert told() == []
+    import_until(add_business_days(order.execution_on, 3), "late.sta")
+    [message] = told()
+    assert order.end_to_end_id in message and "250.00" in message and "online banking" in message
+    import_until(add_business_days(order.execution_on, 5), "later.sta")
+    assert len(told()) == 1

@@ -23,16 +23,17 @@ from app.models.schema import (
     BankAccount,
     Invoice,
     Mandate,
+    Notification,
     PaymentOrder,
     PaymentRun,
     Transaction,
 )
-from app.services.formatting import format_amount, from_cents, to_cents
+from app.services.formatting import format_amount, format_date, from_cents, to_cents
 from app.services.i18n import _
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import check_actor
-from app.services.payments.business_days import is_business_day
+from app.services.payments.business_days import add_business_days, is_business_day
 from app.services.payments.mandates import record_collection
 from app.services.payments.pain import PainDocument, PainOrder, PainParty, build_pain, write_atomically
 from app.services.payments.sepa_checks import PaymentError, normalize_iban, resolve_bic, transliterate
@@ -605,9 +606,54 @@ def after_statement_import(actor: str) -> AfterImport:
         with ledger.writer() as session:
             if session.scalar(select(_UNBOOKED_SENT_ORDER.exists())):
                 match_booked_orders(session, transaction_ids, actor=actor)
+                notify_unbooked_orders(session)
         matching(ledger, transaction_ids)
 
     return hook
+
+
+UNBOOKED_AFTER_BUSINESS_DAYS = 3  # SEPA credit transfers settle in one business day; three leaves room for statements
+UNBOOKED_KIND = "order_unbooked"
+
+
+def notify_unbooked_orders(session: Session) -> list[int]:
+    """A notification, once per order, for a sent order missing from statements that reach three business days
+    past its execution date (statements that stop earlier prove nothing yet).
+
+    Such an order may have been refused by the bank after sending, or be stuck; the bookkeeper should look in the
+    online banking before anyone pays it again. Returns the ids of the orders notified now.
+    """
+    overdue = session.execute(
+        select(PaymentOrder.id, PaymentOrder.end_to_end_id, PaymentOrder.name, PaymentOrder.amount_cents, PaymentRun)
+        .join(PaymentRun, PaymentRun.id == PaymentOrder.run_id)
+        .where(PaymentRun.status == "sent", PaymentOrder.transaction_id.is_(None))
+    ).all()
+    told = set(session.scalars(select(Notification.message).where(Notification.kind == UNBOOKED_KIND)))
+    covered: dict[int, date | None] = {}
+    notified = []
+    for order_id, end_to_end_id, name, cents, run in overdue:
+        if run.account_id not in covered:
+            covered[run.account_id] = session.scalar(
+                select(func.max(Transaction.booked_on)).where(Transaction.account_id == run.account_id)
+            )
+        until = covered[run.account_id]
+        if until is None or until < add_business_days(run.execution_on, UNBOOKED_AFTER_BUSINESS_DAYS):
+            continue
+        if any(end_to_end_id in message for message in told):
+            continue
+        message = _(
+            "Order {e2e} of run {run} to {name} over {amount}, executed on {date}, is not in any statement yet. "
+            "Check in your online banking whether the bank carried it out before paying it again."
+        ).format(
+            e2e=end_to_end_id,
+            run=run.id,
+            name=name,
+            amount=format_amount(from_cents(cents)),
+            date=format_date(run.execution_on),
+        )
+        session.add(Notification(kind=UNBOOKED_KIND, message=message))
+        notified.append(order_id)
+    return notified
 
 
 _UNBOOKED_SENT_ORDER = (
