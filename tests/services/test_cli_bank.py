@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from test_cli import kontor as run_kontor
 
 from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBank, DemoBankServer
 
@@ -19,21 +20,7 @@ PASSPHRASE = "Bank-Passphrase-0815"
 
 
 def kontor(*args: str, home: Path, pin: str = DEMO_PIN) -> subprocess.CompletedProcess[str]:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("KONTOR_")} | {
-        "KONTOR_HOME": str(home),
-        "KONTOR_LANG": "en",
-        "KONTOR_PASSPHRASE": PASSPHRASE,
-        "KONTOR_PIN": pin,
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_kontor(*args, home=home, env={"KONTOR_PASSPHRASE": PASSPHRASE, "KONTOR_PIN": pin})
 
 
 @pytest.fixture
