@@ -21,7 +21,7 @@ from app.services.payments.pain import write_atomically
 from app.services.preferences import Preferences, save_preferences
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "services"))
-from test_cli import kontor  # noqa: E402
+from test_cli import kontor_process as kontor  # noqa: E402  # the umask of a real process
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX modes; Windows relies on the profile's ACLs")
 
