@@ -72,11 +72,6 @@ def _actor(ledger: Ledger, args: argparse.Namespace) -> str:
     return _sign_in(ledger, args).name
 
 
-def _user_name_or_login(args: argparse.Namespace) -> str:
-    """Only for reading commands that record housekeeping (expired mandates): no sign-in needed."""
-    return getattr(args, "user", None) or os.environ.get("KONTOR_USER") or getpass.getuser()
-
-
 def _run(args: argparse.Namespace, action: Callable[[Any], Any]) -> Any:
     """Open the ledger and run the service call; its refusals are KontorErrors that `main` prints."""
     with open_ledger(args) as ledger:
@@ -190,9 +185,7 @@ def cmd_mandate_add(args: argparse.Namespace) -> int:
 
 
 def cmd_mandate_list(args: argparse.Namespace) -> int:
-    rows = _run(
-        args, lambda ledger: list_mandates(ledger, customer_number=args.customer, actor=_user_name_or_login(args))
-    )
+    rows = _run(args, lambda ledger: list_mandates(ledger, customer_number=args.customer))
     text = "\n".join(
         f"{r.reference:<20} {r.customer_number:<10} {r.debtor_name[:30]:<30} {r.debtor_iban:<24} "
         f"{r.scheme:<4} {r.sequence} {r.status} {r.signed_on}"

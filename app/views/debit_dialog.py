@@ -100,12 +100,12 @@ class DebitDialog(OrderDialog):
         layout.addWidget(self.buttons)
 
     def _load(self) -> None:
-        ledger, actor = self._ledger, self._identity.actor()
+        ledger = self._ledger
 
         def load(cancel: threading.Event, progress: Callable[[int, int], None]) -> list[MandateRow]:
-            return [row for row in list_mandates(ledger, actor=actor) if row.status == "active"]
+            return [row for row in list_mandates(ledger) if row.status == "active"]
 
-        self._runner.run(load, on_success=self._on_loaded, writes=True, parent=self)
+        self._runner.run(load, on_success=self._on_loaded, parent=self)
 
     def _on_loaded(self, mandates: list[MandateRow]) -> None:
         self.customer_combo.clear()

@@ -114,12 +114,12 @@ class MandatesDialog(QDialog):
         self._on_table_selection_changed()
 
     def refresh(self) -> None:
-        ledger, actor = self._ledger, self._identity.actor()
+        ledger = self._ledger
 
         def load(cancel: threading.Event, progress: Callable[[int, int], None]) -> list[MandateRow]:
-            return list_mandates(ledger, actor=actor)  # expires lapsed mandates, so it writes
+            return list_mandates(ledger)
 
-        self._runner.run(load, on_success=self._on_loaded, writes=True, parent=self)
+        self._runner.run(load, on_success=self._on_loaded, parent=self)
 
     def _on_loaded(self, rows: list[MandateRow]) -> None:
         self.model.set_rows(rows)

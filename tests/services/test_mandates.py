@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from sqlalchemy import func, select
 from test_payments_support import KUNDE, TODAY, WEBER, opened_ledger, signed_in
 
-from app.models.schema import CompanySettings
+from app.models.schema import AuditEvent, CompanySettings, Mandate
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.payments.approvals import approve_run
@@ -51,7 +52,7 @@ def _collect(ledger: Ledger, run_id: int, out: Path) -> etree._Element:
 
 def test_mandate_is_recorded_with_derived_bic_and_transliterated_name(ledger: Ledger) -> None:
     _mandate(ledger)
-    [row] = list_mandates(ledger, actor="anna", today=TODAY)
+    [row] = list_mandates(ledger, today=TODAY)
     assert (row.reference, row.debtor_name, row.debtor_bic, row.sequence, row.status) == (
         "M-K200-1", "Schaefer + Soehne KG", "INGDDEFFXXX", "FRST", "active"
     )  # fmt: skip
@@ -107,7 +108,7 @@ def test_sequence_advances_after_the_first_collection_and_amendments_are_sent_on
     assert [row.sequence for row in run_orders(ledger, first.run_id)] == ["FRST"]
     root = _collect(ledger, first.run_id, tmp_path / "first.xml")
     assert root.findtext(f".//{NS}SeqTp") == "FRST" and root.findtext(f".//{NS}MndtId") == "M-K200-1"
-    [row] = list_mandates(ledger, actor="anna", today=TODAY)
+    [row] = list_mandates(ledger, today=TODAY)
     assert (row.sequence, row.last_used_on) == ("RCUR", date(2026, 3, 10))
 
     amend_mandate(ledger, "M-K200-1", new_reference="M-K200-2", iban=WEBER, actor="anna")
@@ -117,22 +118,33 @@ def test_sequence_advances_after_the_first_collection_and_amendments_are_sent_on
     assert root.findtext(f".//{NS}AmdmntInd") == "true"
     assert root.findtext(f".//{NS}AmdmntInfDtls/{NS}OrgnlMndtId") == "M-K200-1"
     assert root.findtext(f".//{NS}OrgnlDbtrAgt/{NS}FinInstnId/{NS}Othr/{NS}Id") == "SMNDA"  # another bank
-    [row] = list_mandates(ledger, actor="anna", today=TODAY)
+    [row] = list_mandates(ledger, today=TODAY)
     assert (row.reference, row.original_reference, row.original_debtor_iban) == ("M-K200-2", "", "")
 
     mark_final(ledger, "M-K200-2", actor="anna")
     last = create_debit(ledger, customer_number="K-200", amount="1", text="Schluss", actor="anna", today=TODAY)
     root = _collect(ledger, last.run_id, tmp_path / "last.xml")
     assert root.findtext(f".//{NS}SeqTp") == "FNAL"
-    assert list_mandates(ledger, actor="anna", today=TODAY)[0].status == "expired"
+    assert list_mandates(ledger, today=TODAY)[0].status == "expired"
     with ledger.session() as session:
         assert audit.verify(session).ok
+
+
+def test_listing_shows_a_lapsed_mandate_as_expired_without_writing(ledger: Ledger) -> None:
+    _mandate(ledger, signed_on=date(2023, 3, 2))
+    with ledger.session() as session:
+        events_before = session.scalar(select(func.count(AuditEvent.id)))
+    [row] = list_mandates(ledger, today=TODAY)
+    assert row.status == "expired"
+    with ledger.session() as session:
+        assert session.scalar(select(func.count(AuditEvent.id))) == events_before
+        assert session.scalar(select(Mandate.status)) == "active"  # written when a debit would use it
 
 
 def test_mandate_expires_after_36_months_unused_and_revoked_ones_refuse(ledger: Ledger) -> None:
     assert add_months(date(2024, 2, 29), 36) == date(2027, 2, 28)
     _mandate(ledger, signed_on=date(2023, 3, 2))
-    assert list_mandates(ledger, actor="anna", today=date(2026, 3, 1))[0].status == "active"
+    assert list_mandates(ledger, today=date(2026, 3, 1))[0].status == "active"
     with pytest.raises(PaymentError, match="expired") as error:
         create_debit(ledger, customer_number="K-200", amount="10", text="x", actor="anna", today=TODAY)
     assert error.value.field == "mandate"

@@ -188,7 +188,7 @@ def test_models(qtmodeltester, ledger: Ledger) -> None:
     orders.set_rows(summary.orders, summary.warnings)
     qtmodeltester.check(orders)
     mandates = MandateTableModel()
-    mandates.set_rows(list_mandates(ledger, actor="anna"))
+    mandates.set_rows(list_mandates(ledger))
     qtmodeltester.check(mandates)
     assert orders.index(0, OrderColumn.WARNINGS).data() == "First-time recipient"
 

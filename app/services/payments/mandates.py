@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import select
@@ -212,16 +212,21 @@ def mark_final(ledger: Ledger, reference: str, *, actor: str) -> MandateRow:
         return _row(session, mandate)
 
 
-def list_mandates(
-    ledger: Ledger, *, customer_number: str | None = None, actor: str, today: date | None = None
-) -> list[MandateRow]:
-    """All mandates (expiring the lapsed ones first, which is audited), by customer and reference."""
-    with ledger.writer() as session:
-        expire_unused(session, today=today or date.today(), actor=actor)
+def list_mandates(ledger: Ledger, *, customer_number: str | None = None, today: date | None = None) -> list[MandateRow]:
+    """All mandates by customer and reference, a lapsed one shown as expired; reading changes nothing (the
+    expiry is written, and audited, when a debit would use the mandate)."""
+    day = today or date.today()
+    with ledger.session() as session:
         query = select(Mandate).join(Customer, Customer.id == Mandate.customer_id)
         if customer_number is not None:
             query = query.where(Customer.number == customer_number)
-        return [_row(session, m) for m in session.scalars(query.order_by(Customer.number, Mandate.reference))]
+        rows = [_row(session, m) for m in session.scalars(query.order_by(Customer.number, Mandate.reference))]
+    return [
+        replace(row, status="expired")
+        if row.status == "active" and add_months(row.last_used_on or row.signed_on, EXPIRY_MONTHS) <= day
+        else row
+        for row in rows
+    ]
 
 
 def usable_mandate(session: Session, customer: Customer, *, scheme: str, today: date, actor: str) -> Mandate:
