@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -13,7 +14,21 @@ MANDATE_STATUSES = ("active", "revoked", "expired")
 SEQUENCE_TYPES = ("FRST", "RCUR", "FNAL", "OOFF")
 SCHEMES = ("CORE", "B2B")
 RUN_KINDS = ("transfer", "debit")
-RUN_STATUSES = ("draft", "submitted", "approved", "sent", "booked", "rejected", "failed")
+
+
+class RunStatus(StrEnum):
+    """Where a payment run stands; stored as its value, so it compares equal to the stored text."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    SENT = "sent"
+    BOOKED = "booked"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+RUN_STATUSES = tuple(status.value for status in RunStatus)
 
 
 class Mandate(Base):
@@ -75,7 +90,7 @@ class PaymentRun(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id", ondelete="RESTRICT"))
     execution_on: Mapped[date]
     instant: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(10), default="draft")
+    status: Mapped[str] = mapped_column(String(10), default=RunStatus.DRAFT.value)
     status_reason: Mapped[str] = mapped_column(Text, default="")  # why rejected or failed
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from app.models.payments import RunStatus
 from app.models.schema import Approval, BankAccount, PaymentRun, User
 from app.services.formatting import format_amount, from_cents
 from app.services.i18n import _
@@ -101,7 +102,7 @@ def _summary(session: Session, run: PaymentRun, today: date) -> ApprovalSummary:
         digest=run_digest(session, run),
         created_by=run.created_by,
         approved_by=tuple(user.name for user in approvers),
-        needed="" if run.status == "approved" else _missing(payment_config(session), approvers, total),
+        needed="" if run.status == RunStatus.APPROVED else _missing(payment_config(session), approvers, total),
     )
 
 
@@ -129,7 +130,7 @@ def approve_run(
             raise PaymentError(
                 "user", _("{name} is a {role} and may not approve payments.").format(name=user.name, role=user.role)
             )
-        if run.status != "submitted":
+        if run.status != RunStatus.SUBMITTED:
             raise PaymentError(
                 "run", _("Run {id} is {status}; only submitted runs are approved.").format(id=run.id, status=run.status)
             )
@@ -158,7 +159,7 @@ def approve_run(
         names = tuple(approver.name for approver in approvers)
         if missing:
             return ApprovalResult(run.id, False, names, missing)
-        run.status = "approved"
+        run.status = RunStatus.APPROVED
         run.status_reason = ""
         audit.record_row(
             session,

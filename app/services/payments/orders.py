@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.models.payments import RunStatus
 from app.models.schema import BankAccount, Customer, Invoice, PaymentOrder, PaymentRun, Transaction
 from app.services.formatting import format_amount, format_date, from_cents, to_cents
 from app.services.i18n import _
@@ -183,7 +184,7 @@ def recipient_warnings(
     sent = (
         select(PaymentRun.execution_on, PaymentOrder.name, PaymentOrder.iban, PaymentOrder.amount_cents)
         .join(PaymentRun, PaymentRun.id == PaymentOrder.run_id)
-        .where(PaymentRun.kind == "transfer", PaymentRun.status.in_(("sent", "booked")))
+        .where(PaymentRun.kind == "transfer", PaymentRun.status.in_((RunStatus.SENT, RunStatus.BOOKED)))
     )
     if before_run is not None:
         sent = sent.where(PaymentRun.id != before_run)

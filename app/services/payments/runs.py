@@ -17,6 +17,7 @@ from typing import Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.models.payments import RunStatus
 from app.models.schema import (
     Allocation,
     Approval,
@@ -43,8 +44,8 @@ from app.services.reconciliation.booking import CHUNK
 from app.services.reconciliation.engine_input import engine_invoices
 from app.services.statements.importing import AfterImport
 
-OPEN_STATUSES = ("draft", "submitted", "approved")
-LIVE_STATUSES = ("draft", "submitted", "approved", "sent", "booked")  # counted for duplicates
+OPEN_STATUSES = (RunStatus.DRAFT, RunStatus.SUBMITTED, RunStatus.APPROVED)  # orders may still change
+LIVE_STATUSES = (*OPEN_STATUSES, RunStatus.SENT, RunStatus.BOOKED)  # counted for duplicates
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,9 +269,9 @@ def before_change(session: Session, run: PaymentRun, *, actor: str, what: str) -
         audit.record_row(
             session, actor=actor, action="update", row=approval, summary=f"approval voided by change: {what}"
         )
-    if run.status == "approved":
+    if run.status == RunStatus.APPROVED:
         _set_status(
-            session, run, "submitted", actor=actor, reason=_("changed after approval: {what}").format(what=what)
+            session, run, RunStatus.SUBMITTED, actor=actor, reason=_("changed after approval: {what}").format(what=what)
         )
 
 
@@ -289,7 +290,7 @@ def draft_run(
     run = session.scalar(
         select(PaymentRun)
         .where(
-            PaymentRun.status == "draft",
+            PaymentRun.status == RunStatus.DRAFT,
             PaymentRun.kind == kind,
             PaymentRun.scheme == scheme,
             PaymentRun.account_id == account.id,
@@ -315,12 +316,12 @@ def submit_run(ledger: Ledger, run_id: int, *, actor: str, today: date | None = 
     with ledger.writer() as session:
         check_actor(session, actor)
         run = get_run(session, run_id)
-        if run.status != "draft":
+        if run.status != RunStatus.DRAFT:
             raise PaymentError("run", _("Run {id} is {status}, not a draft.").format(id=run.id, status=run.status))
         if not orders_of(session, run.id):
             raise PaymentError("run", _("Run {id} has no orders.").format(id=run.id))
         _check_date(run.execution_on, today)
-        _set_status(session, run, "submitted", actor=actor)
+        _set_status(session, run, RunStatus.SUBMITTED, actor=actor)
         return _run_row(session, run)
 
 
@@ -355,7 +356,7 @@ def reject_run(ledger: Ledger, run_id: int, *, reason: str, actor: str) -> RunRo
             raise PaymentError(
                 "run", _("Run {id} is {status} and cannot be rejected.").format(id=run.id, status=run.status)
             )
-        _set_status(session, run, "rejected", actor=actor, reason=reason.strip())
+        _set_status(session, run, RunStatus.REJECTED, actor=actor, reason=reason.strip())
         return _run_row(session, run)
 
 
@@ -363,7 +364,7 @@ def reject_run(ledger: Ledger, run_id: int, *, reason: str, actor: str) -> RunRo
 
 
 def _ready(session: Session, run: PaymentRun) -> None:
-    if run.status != "approved":
+    if run.status != RunStatus.APPROVED:
         raise PaymentError(
             "run", _("Run {id} is {status}; only approved runs are paid.").format(id=run.id, status=run.status)
         )
@@ -417,7 +418,7 @@ def _mark_sent(session: Session, run: PaymentRun, *, via: str, reference: str, a
     run.sent_at = datetime.now().replace(microsecond=0)
     run.sent_via = via
     run.bank_reference = reference
-    _set_status(session, run, "sent", actor=actor, reason="")
+    _set_status(session, run, RunStatus.SENT, actor=actor, reason="")
     audit.record(
         session,
         actor=actor,
@@ -490,7 +491,7 @@ def send_run(ledger: Ledger, run_id: int, *, sender: RunSender, actor: str) -> S
         if result.ok:
             _mark_sent(session, run, via="fints", reference=result.reference, actor=actor, xml=xml)
         else:
-            _set_status(session, run, "failed", actor=actor, reason=result.message or _("refused by the bank"))
+            _set_status(session, run, RunStatus.FAILED, actor=actor, reason=result.message or _("refused by the bank"))
     return result
 
 
@@ -498,11 +499,11 @@ def mark_failed(ledger: Ledger, run_id: int, *, reason: str, actor: str) -> RunR
     """A sent run the bank refused later (a rejection report, a returned file)."""
     with ledger.writer() as session:
         run = get_run(session, run_id)
-        if run.status != "sent":
+        if run.status != RunStatus.SENT:
             raise PaymentError(
                 "run", _("Only a sent run can fail; run {id} is {status}.").format(id=run.id, status=run.status)
             )
-        _set_status(session, run, "failed", actor=actor, reason=reason)
+        _set_status(session, run, RunStatus.FAILED, actor=actor, reason=reason)
         return _run_row(session, run)
 
 
@@ -534,7 +535,7 @@ def match_booked_orders(session: Session, transaction_ids: Sequence[int], *, act
             select(PaymentOrder)
             .join(PaymentRun, PaymentRun.id == PaymentOrder.run_id)
             .where(
-                PaymentRun.status == "sent",
+                PaymentRun.status == RunStatus.SENT,
                 PaymentOrder.transaction_id.is_(None),
                 PaymentOrder.end_to_end_id.in_([tx.end_to_end_id for tx in transactions]),
             )
@@ -566,7 +567,7 @@ def match_booked_orders(session: Session, transaction_ids: Sequence[int], *, act
     for run_id in sorted(runs):
         run = get_run(session, run_id)
         if all(order.transaction_id is not None for order in orders_of(session, run_id)):
-            _set_status(session, run, "booked", actor=actor)
+            _set_status(session, run, RunStatus.BOOKED, actor=actor)
     return matched
 
 
@@ -626,7 +627,7 @@ def notify_unbooked_orders(session: Session) -> list[int]:
     overdue = session.execute(
         select(PaymentOrder.id, PaymentOrder.end_to_end_id, PaymentOrder.name, PaymentOrder.amount_cents, PaymentRun)
         .join(PaymentRun, PaymentRun.id == PaymentOrder.run_id)
-        .where(PaymentRun.status == "sent", PaymentOrder.transaction_id.is_(None))
+        .where(PaymentRun.status == RunStatus.SENT, PaymentOrder.transaction_id.is_(None))
     ).all()
     told = set(session.scalars(select(Notification.message).where(Notification.kind == UNBOOKED_KIND)))
     covered: dict[int, date | None] = {}
@@ -659,5 +660,5 @@ def notify_unbooked_orders(session: Session) -> list[int]:
 _UNBOOKED_SENT_ORDER = (
     select(PaymentOrder.id)
     .join(PaymentRun, PaymentRun.id == PaymentOrder.run_id)
-    .where(PaymentRun.status == "sent", PaymentOrder.transaction_id.is_(None))
+    .where(PaymentRun.status == RunStatus.SENT, PaymentOrder.transaction_id.is_(None))
 )
