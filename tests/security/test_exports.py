@@ -6,13 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from test_cli import kontor
 
 from app.models.schema import Transaction
 from app.services.csv_safety import SafeWriter, number_cell, safe_cell
@@ -21,9 +21,6 @@ from app.services.ledger.database import Ledger
 from app.services.statements.csv_mappings import mapping_for
 from app.services.statements.importing import export_transactions, import_statement_files
 from app.services.statements.query import export_csv, transaction_rows, write_rows
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "services"))
-from test_cli import kontor  # noqa: E402
 
 OWN = "DE89370400440532013000"
 PAYER = "DE02120300000000202051"

@@ -7,21 +7,18 @@ import logging
 import os
 import shutil
 import stat
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from test_cli import kontor_process as kontor  # the umask of a real process
 
 from app.services.ledger.database import Ledger, restore_backup
 from app.services.logs import setup_logging
 from app.services.paths import config_dir, data_dir, default_ledger, log_dir
 from app.services.payments.pain import write_atomically
 from app.services.preferences import Preferences, save_preferences
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "services"))
-from test_cli import kontor_process as kontor  # noqa: E402  # the umask of a real process
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX modes; Windows relies on the profile's ACLs")
 

@@ -7,13 +7,15 @@ approver is a different signed-in approver; wrong passwords are counted in the l
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from statement_files import Booking, mt940
+from test_cli import kontor
+from test_payments_support import HUBER_AT, OWN, PASS, PASSWORDS, TODAY, WEBER, make_ledger, signed_in
 
 from app.models.schema import AuditEvent, PaymentRun, User
 from app.services.ledger import audit
@@ -32,11 +34,6 @@ from app.services.payments.business_days import next_business_day
 from app.services.payments.orders import create_transfer
 from app.services.payments.runs import submit_run
 from app.services.payments.sepa_checks import PaymentError
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "services"))
-from statement_files import Booking, mt940  # noqa: E402
-from test_cli import kontor  # noqa: E402
-from test_payments_support import HUBER_AT, OWN, PASS, PASSWORDS, TODAY, WEBER, make_ledger, signed_in  # noqa: E402
 
 SECRET = "Vier-Augen-4711"
 WEBER_CLI = "DE44500105175407324931"

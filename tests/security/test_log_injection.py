@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from test_cli import kontor
 
 from app.services.logs import escape_controls, setup_logging
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "services"))
-from test_cli import kontor  # noqa: E402
 
 FORGED = "2026-03-02 09:00:00,000 INFO app.services.ledger.audit [MainThread] run 7 approved by chef"
 RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ")

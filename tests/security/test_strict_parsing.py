@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
+from statement_files import Booking, camt053, mt940
+from test_cli import kontor
 
 from app.models.schema import BankAccount, Customer, Invoice, Transaction
 from app.services.invoices import importing as invoice_import
@@ -24,10 +26,6 @@ from app.services.statements.model import StatementFormatError
 from app.services.statements.reader import read_statement_file
 from app.services.statements.rows import dedupe_key
 from bench.statement_data import write_mt940
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "services"))
-from statement_files import Booking, camt053, mt940  # noqa: E402
-from test_cli import kontor  # noqa: E402
 
 IBAN = "DE89370400440532013000"
 CUSTOMER = "DE02120300000000202051"

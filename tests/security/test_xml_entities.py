@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from statement_files import Booking, camt053
 
 from app.models.schema import Transaction
 from app.services.ledger.database import Ledger
 from app.services.statements.importing import import_statement_files
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "services"))
-from statement_files import Booking, camt053  # noqa: E402
 
 IBAN = "DE89370400440532013000"
 PAYER = "DE02120300000000202051"

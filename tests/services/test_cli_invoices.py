@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from decimal import Decimal
 from pathlib import Path
 
+from statement_files import mt940
 from test_cli import kontor
 from test_reconciliation import INVOICES, MARCH, OWN
-
-sys.path.insert(0, str(Path(__file__).parent))
-from statement_files import mt940  # noqa: E402
 
 SECRET = "Abgleich-4711"
 ENV = {"KONTOR_PASSPHRASE": SECRET, "KONTOR_USER": "anna"}

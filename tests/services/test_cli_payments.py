@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from lxml import etree
+from statement_files import Booking, mt940
 from test_cli import kontor
 from test_reconciliation import INVOICES, MUELLER
 
 from app.services.payments.business_days import next_business_day
-
-sys.path.insert(0, str(Path(__file__).parent))
-from statement_files import Booking, mt940  # noqa: E402
 
 SECRET = "Zahlungslauf-4711"
 OWN = "DE89370400440532013000"

@@ -6,7 +6,6 @@ encrypted ledger file.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
+from statement_files import Booking, mt940
+from test_reconciliation import INVOICES, MARCH, OWN, Scenario
 
 from app.models.schema import Customer, Transaction
 from app.services.invoices.importing import import_invoices
@@ -25,10 +26,6 @@ from app.services.reconciliation.automatic import import_invoices_and_match, mat
 from app.services.reconciliation.engine_input import save_config
 from app.services.reconciliation.matcher_cache import _caches
 from app.services.statements.importing import import_statement_files
-
-sys.path.insert(0, str(Path(__file__).parent))
-from statement_files import Booking, mt940  # noqa: E402
-from test_reconciliation import INVOICES, MARCH, OWN, Scenario  # noqa: E402
 
 UPDATED = """Rechnungsnummer;Kunde;Kundennummer;Rechnungsdatum;Fällig am;Betrag brutto
 RE-2026-0051;Bäckerei Weber e.K.;K10003;05.03.2026;19.03.2026;350,00

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # `bench` lives next to `app`, outside the package
-
-from app.services.matching import Matcher  # noqa: E402
-from bench.matching_bench import LISTED_KINDS, RECALL_PER_KIND, confusions, evaluate  # noqa: E402
-from bench.matching_data import generate  # noqa: E402
+from app.services.matching import Matcher
+from bench.matching_bench import LISTED_KINDS, RECALL_PER_KIND, confusions, evaluate
+from bench.matching_data import generate
 
 
 def test_small_benchmark_meets_precision_and_recall_targets() -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from statement_files import Booking, mt940
 
 from app.models.schema import Allocation, LearnedPayer, Transaction
 from app.services.invoices.importing import import_invoices
@@ -18,9 +18,6 @@ from app.services.matching.model import RECEIVABLE
 from app.services.reconciliation.allocations import why_not_automatic
 from app.services.reconciliation.automatic import after_statement_import
 from app.services.statements.importing import import_statement_files
-
-sys.path.insert(0, str(Path(__file__).parent))
-from statement_files import Booking, mt940  # noqa: E402
 
 MUELLER = Customer(1, "10001", "Müller Bau GmbH", ("DE11111111111111111111",))
 SCHMIDT = Customer(2, "10002", "Schmidt & Söhne KG", ("DE22222222222222222222",))
@@ -390,7 +387,6 @@ def test_one_invoice_named_by_an_unknown_payer_paying_more_is_a_suggestion() -> 
 
 
 def test_every_result_that_is_not_automatic_says_why() -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from bench.matching_data import generate
 
     books = generate(invoices=1_500, payments=3_000, seed=11)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,8 +17,6 @@ from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import SignedInUser, add_user, sign_in
 from app.services.payments.settings import set_creditor_id
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 PASS = "Zahlungs-Passphrase 4711"
 TODAY = date(2026, 3, 2)  # a Monday

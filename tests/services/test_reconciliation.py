@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import sys
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from statement_files import Booking, mt940
 
 from app.models.schema import Allocation, AuditEvent, LearnedPayer, Transaction
 from app.services.invoices.importing import PAYABLE
@@ -25,9 +25,6 @@ from app.services.reconciliation.engine_input import load_config, save_config
 from app.services.reconciliation.export import EXPORT_COLUMNS, export_allocations
 from app.services.reconciliation.notifications import mark_read, notifications, unread_count
 from app.services.statements.importing import import_statement_files
-
-sys.path.insert(0, str(Path(__file__).parent))
-from statement_files import Booking, mt940  # noqa: E402
 
 OWN = "DE89370400440532013000"
 MUELLER = "DE02120300000000202051"

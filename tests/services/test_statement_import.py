@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import zipfile
 from datetime import date, timedelta
 from decimal import Decimal
@@ -12,14 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from statement_files import Booking, camt053, mt940
 
 from app.models.schema import BalanceSnapshot, BankAccount, Notification, Transaction
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.statements.importing import export_transactions, import_statement_files
-
-sys.path.insert(0, str(Path(__file__).parent))
-from statement_files import Booking, camt053, mt940  # noqa: E402
 
 IBAN = "DE89370400440532013000"
 CUSTOMER = "DE02120300000000202051"

@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-from app.services.ledger.database import Ledger
-from app.services.payments.orders import create_transfer
-from app.services.payments.runs import submit_run
-from app.services.preferences import Preferences
-from app.views.jobs import JobRunner
-from app.views.pages import PageContext
-from app.views.sign_in_dialog import Identity
-from app.views.unlock_dialog import UnlockedLedger
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "services"))
-from test_payments_support import (  # noqa: E402
+from test_payments_support import (
     HUBER_AT,
     KUNDE,
     OWN,
@@ -25,6 +12,15 @@ from test_payments_support import (  # noqa: E402
     make_ledger,
     signed_in,
 )
+
+from app.services.ledger.database import Ledger
+from app.services.payments.orders import create_transfer
+from app.services.payments.runs import submit_run
+from app.services.preferences import Preferences
+from app.views.jobs import JobRunner
+from app.views.pages import PageContext
+from app.views.sign_in_dialog import Identity
+from app.views.unlock_dialog import UnlockedLedger
 
 __all__ = [
     "HUBER_AT", "KUNDE", "OWN", "PASS", "PASSWORDS", "WEBER",

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
+from statement_files import Booking, mt940
 
 from app.models.schema import Transaction
 from app.services.invoices.importing import import_invoices
 from app.services.ledger.database import Ledger
 from app.services.reconciliation.automatic import after_statement_import
 from app.services.statements.importing import import_statement_files
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "services"))
-from statement_files import Booking, mt940  # noqa: E402
 
 PASSPHRASE = "pw"
 OWN = "DE89370400440532013000"

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from payments_ledger import PASSWORDS, identity_for, make_ledger, submitted_run
 from PySide6.QtCore import Qt
 
 from app.services.ledger.database import Ledger
 from app.services.payments.runs import run_row
 from app.views.approval_dialog import ApprovalDialog
 from app.views.jobs import JobRunner
-
-sys.path.insert(0, str(Path(__file__).parent))
-from payments_ledger import PASSWORDS, identity_for, make_ledger, submitted_run  # noqa: E402
 
 
 @pytest.fixture

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from reconciliation_ledger import INVOICES, build
 
 from app.services.formatting import parse_amount
 from app.services.invoices.importing import import_invoices, preview_invoices, saved_mappings
@@ -27,9 +27,6 @@ from app.views.invoice_table_model import (
 from app.views.invoices_page import InvoicesPage
 from app.views.jobs import JobRunner
 from app.views.unlock_dialog import open_ledger
-
-sys.path.insert(0, str(Path(__file__).parent))
-from reconciliation_ledger import INVOICES, build  # noqa: E402
 
 CSV = """Rechnungsnr;Kunde;Kundennummer;Rechnungsdatum;Fällig am;Summe
 RE-100;Müller Metallbau GmbH;K1;02.03.2026;16.03.2026;1.190,00

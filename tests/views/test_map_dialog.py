@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from reconciliation_ledger import SmallLedger, build
 
 from app.services.invoices.open_items import invoice_rows
 from app.services.reconciliation.allocations import suggestions
@@ -20,9 +20,6 @@ from app.views.map_dialog import MapDialog
 from app.views.suggestion_table_model import SuggestionColumn, SuggestionTableModel
 from app.views.transaction_table_model import Column
 from app.views.transactions_page import TransactionsPage
-
-sys.path.insert(0, str(Path(__file__).parent))
-from reconciliation_ledger import SmallLedger, build  # noqa: E402
 
 
 @pytest.fixture

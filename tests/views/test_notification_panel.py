@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from reconciliation_ledger import INVOICES, PASSPHRASE, SmallLedger, build
 
 from app.services.invoices.importing import import_invoices
 from app.services.reconciliation.notifications import notifications, unread_count
@@ -15,9 +15,6 @@ from app.views.jobs import JobRunner
 from app.views.main_window import MainWindow
 from app.views.notification_panel import NotificationButton, NotificationListModel
 from app.views.unlock_dialog import open_ledger
-
-sys.path.insert(0, str(Path(__file__).parent))
-from reconciliation_ledger import INVOICES, PASSPHRASE, SmallLedger, build  # noqa: E402
 
 
 @pytest.fixture

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from payments_ledger import KUNDE, PASSWORDS, WEBER, context_for, identity_for, make_ledger, submitted_run
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from test_payments_support import add_users, signed_in
 
 from app.demobank import DEMO_PIN, DemoBank, DemoBankServer, Policy
 from app.services.demo.setup import connect_demo_bank
@@ -34,10 +35,6 @@ from app.views.payment_run_table_model import STATUS_COLORS, PaymentRunTableMode
 from app.views.payments_page import PaymentsPage
 from app.views.tan_dialog import BankPromptDialogs, TanDialog
 from app.views.transfer_dialog import TransferDialog
-
-sys.path.insert(0, str(Path(__file__).parent))
-from payments_ledger import KUNDE, PASSWORDS, WEBER, context_for, identity_for, make_ledger, submitted_run  # noqa: E402
-from test_payments_support import add_users, signed_in  # noqa: E402
 
 
 @pytest.fixture

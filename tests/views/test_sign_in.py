@@ -3,11 +3,11 @@ shows it, records it as the creator of orders, and without a sign-in payments ar
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from payments_ledger import HUBER_AT, PASS, PASSWORDS, make_ledger
 from PySide6.QtCore import Qt
 from sqlalchemy import select
 
@@ -21,9 +21,6 @@ from app.views.payments_page import PaymentsPage
 from app.views.sign_in_dialog import SignInDialog
 from app.views.transfer_dialog import TransferDialog
 from app.views.unlock_dialog import UnlockedLedger
-
-sys.path.insert(0, str(Path(__file__).parent))
-from payments_ledger import HUBER_AT, PASS, PASSWORDS, make_ledger  # noqa: E402
 
 
 @pytest.fixture

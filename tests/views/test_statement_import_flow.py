@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -10,6 +9,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
+from statement_files import camt053, mt940
+from test_statement_import import IBAN, bookings
 
 from app.services.ledger.database import Ledger
 from app.services.preferences import Preferences
@@ -19,10 +20,6 @@ from app.views.main_window import MainWindow
 from app.views.pages import Page
 from app.views.transactions_page import TransactionsPage
 from app.views.unlock_dialog import open_ledger
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
-from statement_files import camt053, mt940  # noqa: E402
-from test_statement_import import IBAN, bookings  # noqa: E402
 
 
 @pytest.fixture

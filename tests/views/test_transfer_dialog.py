@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from payments_ledger import HUBER_AT, WEBER, identity_for, make_ledger
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
@@ -16,9 +16,6 @@ from app.services.ledger.database import Ledger
 from app.services.payments.runs import run_orders
 from app.views.jobs import JobRunner
 from app.views.transfer_dialog import TransferDialog
-
-sys.path.insert(0, str(Path(__file__).parent))
-from payments_ledger import HUBER_AT, WEBER, identity_for, make_ledger  # noqa: E402
 
 
 @pytest.fixture

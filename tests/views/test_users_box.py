@@ -3,12 +3,12 @@ their own password; the first user of an empty ledger becomes its admin and is s
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from payments_ledger import PASS, PASSWORDS, identity_for, make_ledger
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QInputDialog
 from sqlalchemy import select
@@ -20,9 +20,6 @@ from app.services.payments.settings import load_payment_config
 from app.views.jobs import JobRunner
 from app.views.sign_in_dialog import Identity
 from app.views.users_box import NewPasswordDialog, NewUserDialog, UsersBox
-
-sys.path.insert(0, str(Path(__file__).parent))
-from payments_ledger import PASS, PASSWORDS, identity_for, make_ledger  # noqa: E402
 
 
 @pytest.fixture
