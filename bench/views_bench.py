@@ -154,7 +154,7 @@ def _measure_view(ledger: Ledger, anchor_s: float, report: Callable[[str, float]
     _wait(app, lambda: page.model.rowCount() > 0)
     page.table.viewport().repaint()
     report("view constructed, shown, first rows painted", time.perf_counter() - started)
-    _wait(app, lambda: not page._loading)
+    _wait(app, lambda: not page.loading)
     report("... and every id loaded (background job)", time.perf_counter() - started)
 
     fetches = page.model.page_fetches
@@ -187,7 +187,7 @@ def _measure_view(ledger: Ledger, anchor_s: float, report: Callable[[str, float]
         _wait(app, functools.partial(_more_than, resets, before))  # the new first page replaced the old rows
         page.table.viewport().repaint()
         report(f"search {word!r}: first page shown", time.perf_counter() - started)
-        _wait(app, lambda: not page._loading)
+        _wait(app, lambda: not page.loading)
         report(f"search {word!r}: all {page.model.rowCount():,} hits loaded", time.perf_counter() - started)
     page.close()
 

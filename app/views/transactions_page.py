@@ -234,6 +234,11 @@ class TransactionsPage(QWidget):
         return edit
 
     # -- state -------------------------------------------------------------------------------
+    @property
+    def loading(self) -> bool:
+        """True while the ids of the current filter and order are still being read (`loaded` ends it)."""
+        return self._loading
+
     def _load_accounts(self) -> None:
         with self._ledger.session() as session:
             labels = account_labels(session)

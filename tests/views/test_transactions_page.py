@@ -45,7 +45,7 @@ def page(qtbot: QtBot, demo: Ledger) -> TransactionsPage:
     qtbot.addWidget(page)
     page.resize(1280, 800)
     page.show()
-    qtbot.waitUntil(lambda: not page._loading, timeout=5000)
+    qtbot.waitUntil(lambda: not page.loading, timeout=5000)
     return page
 
 
@@ -55,7 +55,7 @@ def _count(ledger: Ledger, filter: TransactionFilter) -> int:
 
 
 def _wait_rows(qtbot: QtBot, page: TransactionsPage, expected: int) -> None:
-    qtbot.waitUntil(lambda: not page._loading and page.model.rowCount() == expected, timeout=5000)
+    qtbot.waitUntil(lambda: not page.loading and page.model.rowCount() == expected, timeout=5000)
 
 
 def test_model_passes_the_model_tester(qtmodeltester: object, demo: Ledger) -> None:
@@ -124,8 +124,8 @@ def test_search_narrows_rows(qtbot: QtBot, page: TransactionsPage, demo: Ledger)
 
 
 def test_sorting_by_amount_puts_the_largest_first(qtbot: QtBot, page: TransactionsPage) -> None:
-    page.table.horizontalHeader().setSortIndicator(Column.AMOUNT, Qt.SortOrder.DescendingOrder)
-    qtbot.waitUntil(lambda: not page._loading and page._order.column == "amount", timeout=5000)
+    with qtbot.waitSignal(page.loaded, timeout=5000):
+        page.table.horizontalHeader().setSortIndicator(Column.AMOUNT, Qt.SortOrder.DescendingOrder)
     amounts = [page.model.index(row, Column.AMOUNT).data(AmountRole) for row in range(page.model.rowCount())]
     assert amounts[0] == max(amounts) and amounts == sorted(amounts, reverse=True)
     assert page.model.index(0, Column.AMOUNT).data().startswith("+")
@@ -133,8 +133,8 @@ def test_sorting_by_amount_puts_the_largest_first(qtbot: QtBot, page: Transactio
 
 
 def test_selecting_a_row_shows_every_field_and_the_raw_record(qtbot: QtBot, page: TransactionsPage) -> None:
-    page.table.horizontalHeader().setSortIndicator(Column.DATE, Qt.SortOrder.AscendingOrder)
-    qtbot.waitUntil(lambda: not page._loading and not page._order.descending, timeout=5000)
+    with qtbot.waitSignal(page.loaded, timeout=5000):
+        page.table.horizontalHeader().setSortIndicator(Column.DATE, Qt.SortOrder.AscendingOrder)
     page.table.selectRow(0)
     assert page.raw_view.toPlainText() == ":61:2506300630CR1190,00NTRF"
     text = page.detail_view.toPlainText()
