@@ -61,9 +61,9 @@ class AccountsPage(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
 
         self.total_label = QLabel()
-        self.total_label.setStyleSheet("font-size: 15px; font-weight: 600; color: #222;")
+        self.total_label.setObjectName("totalLabel")
         self.chart_title = QLabel()
-        self.chart_title.setStyleSheet("font-weight: 600; color: #333;")
+        self.chart_title.setObjectName("chartTitle")
         self.chart_holder = QVBoxLayout()
         self.chart_holder.setContentsMargins(0, 0, 0, 0)
         self.chart_holder.addWidget(self.chart_title)

@@ -33,9 +33,8 @@ from app.views.payment_order_table_model import WARNING_KINDS, OrderColumn, Paym
 from app.views.payment_run_table_model import KIND_LABELS, STATUS_LABELS
 from app.views.sign_in_dialog import Identity
 from app.views.tables import new_table
-from app.views.transfer_dialog import HINT_STYLE, FieldErrors, error_label, field_row
-
-OK_STYLE = "color: #2e7d32;"
+from app.views.tone import set_tone
+from app.views.transfer_dialog import FieldErrors, error_label, field_row
 
 
 class ApprovalDialog(QDialog):
@@ -61,7 +60,7 @@ class ApprovalDialog(QDialog):
 
     def _build(self) -> None:
         self.title_label = QLabel()
-        self.title_label.setStyleSheet("font-size: 16px; font-weight: 600;")
+        self.title_label.setObjectName("dialogHeading")
         self.title_label.setWordWrap(True)
         self.people_label = QLabel()
         self.people_label.setObjectName("hintLabel")
@@ -191,7 +190,7 @@ class ApprovalDialog(QDialog):
         self.approve_button.setEnabled(True)
         self.password_edit.clear()
         self.result_label.setText(result.message)
-        self.result_label.setStyleSheet(OK_STYLE if result.approved else HINT_STYLE)
+        set_tone(self.result_label, "ok" if result.approved else "hint")
         self.result_label.show()
         self.approved.emit(result)
         self.reload()
@@ -209,7 +208,7 @@ class ApprovalDialog(QDialog):
 
     def _on_rejected(self, row: RunRow) -> None:
         self.result_label.setText(_("Run {id} is rejected.").format(id=row.id))
-        self.result_label.setStyleSheet(HINT_STYLE)
+        set_tone(self.result_label, "hint")
         self.result_label.show()
         self.run_rejected.emit(row)
         self.reload()

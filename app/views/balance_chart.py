@@ -75,7 +75,7 @@ class BalanceChart(QWidget):
             item.setVisible(False)
             self.plot.addItem(item, ignoreBounds=True)
         self.readout = QLabel()
-        self.readout.setStyleSheet("color: #333; font-weight: 600;")
+        self.readout.setObjectName("chartReadout")
         self._mouse_proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse_moved)
 
         buttons = QHBoxLayout()

@@ -28,6 +28,7 @@ from app.services.ledger.database import Ledger
 from app.services.ledger.users import current_actor
 from app.views.jobs import Job, JobRunner, Progress
 from app.views.tan_dialog import BankPromptDialogs, bank_error_text
+from app.views.tone import set_tone
 
 
 def _grouped(iban: str) -> str:
@@ -172,7 +173,7 @@ class ConnectPage(QWizardPage):
         self.accounts_list.clear()
         self.accounts_list.hide()
         self.retry_button.hide()
-        self.status_label.setStyleSheet("")
+        set_tone(self.status_label, "")
         self.status_label.setText(_("Connecting to {bank}…").format(bank=wizard.bank_page.name_label.text()))
         self.completeChanged.emit()
         self.job = wizard.start_setup(on_success=self._on_setup_succeeded, on_failure=self._on_setup_failed)
@@ -187,7 +188,7 @@ class ConnectPage(QWizardPage):
 
     def _on_setup_failed(self, error: BaseException) -> None:
         self.job = None
-        self.status_label.setStyleSheet("color: #b3261e;")
+        set_tone(self.status_label, "error")
         self.status_label.setText(bank_error_text(error))
         self.retry_button.show()
 

@@ -154,7 +154,7 @@ class InvoicesPage(QWidget):
         self.stack.addWidget(self.empty_label)
 
         self.summary_label = QLabel()
-        self.summary_label.setStyleSheet("color: #444;")
+        self.summary_label.setObjectName("summaryLabel")
         layout = QVBoxLayout(self)
         layout.addLayout(actions)
         layout.addLayout(filters)

@@ -44,6 +44,7 @@ from app.views.invoice_table_model import InvoiceColumn, InvoiceTableModel
 from app.views.jobs import JobRunner
 from app.views.suggestion_table_model import ScoreDelegate, SuggestionColumn, SuggestionTableModel
 from app.views.tables import new_table
+from app.views.tone import set_tone
 
 SEARCH_DELAY_MS = 300
 CREDIT_COLOR = "#1b7a3a"
@@ -164,7 +165,7 @@ class MapDialog(QDialog):
         self.remove_button = QPushButton(_("Remove line"))
         self.remove_button.clicked.connect(self._on_remove_button_clicked)
         self.remaining_label = QLabel()
-        self.remaining_label.setStyleSheet("font-weight: 600;")
+        self.remaining_label.setObjectName("remainingLabel")
         allocation_row = QHBoxLayout()
         allocation_row.addWidget(self.remaining_label, 1)
         allocation_row.addWidget(self.remove_button)
@@ -367,7 +368,7 @@ class MapDialog(QDialog):
                 remaining=format_amount(remaining, currency),
             )
         )
-        self.remaining_label.setStyleSheet(f"font-weight: 600; color: {DEBIT_COLOR if remaining < 0 else '#1f2933'};")
+        set_tone(self.remaining_label, "error" if remaining < 0 else "")
         can_allocate = self.payment is not None and self.payment.can_allocate
         self.allocate_button.setEnabled(can_allocate and bool(draft.lines))
         self.remove_button.setEnabled(bool(draft.lines))

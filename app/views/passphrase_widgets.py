@@ -6,12 +6,13 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWidget
 
 from app.services.i18n import _
 from app.services.ledger.company import Strength, rate_passphrase
+from app.views.tone import Tone, set_tone
 
-STRENGTH_COLORS = {
-    Strength.TOO_SHORT: "#b3261e",
-    Strength.WEAK: "#b3261e",
-    Strength.FAIR: "#8a6100",
-    Strength.STRONG: "#1e6b34",
+STRENGTH_TONES: dict[Strength, Tone] = {
+    Strength.TOO_SHORT: "error",
+    Strength.WEAK: "error",
+    Strength.FAIR: "caution",
+    Strength.STRONG: "ok",
 }
 
 
@@ -44,7 +45,6 @@ class NewPassphraseFields:
         self.passphrase_edit = password_edit(_("at least 8 characters; several words are best"))
         self.repeat_edit = password_edit()
         self.strength_label = QLabel()
-        self.strength_label.setObjectName("hintLabel")
         form.addRow(label or _("Passphrase:"), self.passphrase_edit)
         form.addRow(_("Repeat:"), self.repeat_edit)
         form.addRow("", self.strength_label)
@@ -54,11 +54,11 @@ class NewPassphraseFields:
     def _on_passphrase_edit_text_changed(self, text: str) -> None:
         if not text:
             self.strength_label.setText(_("The passphrase cannot be recovered if you forget it."))
-            self.strength_label.setStyleSheet("")
+            set_tone(self.strength_label, "hint")
             return
         rating = rate_passphrase(text)
         self.strength_label.setText(rating.hint)
-        self.strength_label.setStyleSheet(f"color: {STRENGTH_COLORS[rating.strength]};")
+        set_tone(self.strength_label, STRENGTH_TONES[rating.strength])
 
     def passphrase(self) -> str:
         return self.passphrase_edit.text()

@@ -211,7 +211,7 @@ class TransactionsPage(QWidget):
         self.stack.addWidget(self.empty_label)
 
         self.count_label = QLabel()
-        self.count_label.setStyleSheet("color: #555;")
+        self.count_label.setObjectName("countLabel")
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.stack, 1)

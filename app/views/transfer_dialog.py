@@ -33,15 +33,13 @@ from app.services.payments.sepa_checks import REMITTANCE_LENGTH, PaymentError, i
 from app.views.errors import present_error
 from app.views.jobs import JobRunner
 from app.views.sign_in_dialog import Identity
-
-ERROR_STYLE = "color: #b3261e;"
-HINT_STYLE = "color: #5f6b7a;"
+from app.views.tone import set_tone
 
 
 def error_label() -> QLabel:
     """A red line under a field, hidden until the service names that field."""
     label = QLabel()
-    label.setStyleSheet(ERROR_STYLE)
+    set_tone(label, "error")
     label.setWordWrap(True)
     label.hide()
     return label
@@ -204,7 +202,7 @@ class TransferDialog(OrderDialog):
         self.text_edit.setTabChangesFocus(True)
         self.text_edit.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 14)
         self.counter_label = QLabel()
-        self.counter_label.setStyleSheet(HINT_STYLE)
+        set_tone(self.counter_label, "hint")
         self.counter_label.setMinimumWidth(1)  # long texts are elided, never widen the dialog
         self.date_edit = date_edit(next_business_day(date.today()))
         self.date_edit.setMinimumDate(to_qdate(date.today()))
@@ -289,7 +287,7 @@ class TransferDialog(OrderDialog):
         self.counter_label.setToolTip(counter)
         width = max(self.text_edit.width(), 360)
         self.counter_label.setText(self.fontMetrics().elidedText(counter, Qt.TextElideMode.ElideRight, width))
-        self.counter_label.setStyleSheet(ERROR_STYLE if len(sent) > REMITTANCE_LENGTH else HINT_STYLE)
+        set_tone(self.counter_label, "error" if len(sent) > REMITTANCE_LENGTH else "hint")
 
     # -- creating ---------------------------------------------------------------------------------
     def _on_buttons_accepted(self) -> None:
