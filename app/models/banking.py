@@ -3,11 +3,32 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, utcnow
+
+
+class BookingStatus(StrEnum):
+    """How far the bank has booked a transaction; a pending row becomes `REPLACED` once its booking arrives."""
+
+    BOOKED = "booked"
+    PENDING = "pending"
+    REPLACED = "replaced"
+
+
+class Reconciliation(StrEnum):
+    """How much of a transaction is assigned to invoices, or that it needs none (`IGNORED`)."""
+
+    OPEN = "open"
+    PARTIAL = "partial"
+    MATCHED = "matched"
+    IGNORED = "ignored"
+
+
+BOOKING_STATUSES = tuple(status.value for status in BookingStatus)
 
 
 class BankConnection(Base):
@@ -65,7 +86,7 @@ class Transaction(Base):
 
     __tablename__ = "transactions"
     __table_args__ = (
-        CheckConstraint("status IN ('booked', 'pending', 'replaced')", name="status"),
+        CheckConstraint(f"status IN {BOOKING_STATUSES!r}", name="status"),
         Index("ix_transactions_account_booked", "account_id", "booked_on", "id"),
         Index("ix_transactions_booked", "booked_on", "id"),
         Index("ix_transactions_dedupe", "account_id", "dedupe_key"),
@@ -98,11 +119,13 @@ class Transaction(Base):
     creditor_id: Mapped[str] = mapped_column(String(50), default="")
     bank_reference: Mapped[str] = mapped_column(String(100), default="")
     transaction_code: Mapped[str] = mapped_column(String(50), default="")
-    status: Mapped[str] = mapped_column(String(10), default="booked")  # pending rows become 'replaced'
+    status: Mapped[str] = mapped_column(
+        String(10), default=BookingStatus.BOOKED.value
+    )  # pending rows become 'replaced'
     return_reason: Mapped[str] = mapped_column(String(10), default="")
     return_of_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id", ondelete="SET NULL"), default=None)
     batch_ref: Mapped[str] = mapped_column(String(100), default="")
-    reconciliation: Mapped[str] = mapped_column(String(20), default="open")
+    reconciliation: Mapped[str] = mapped_column(String(20), default=Reconciliation.OPEN.value)
     reconciliation_note: Mapped[str] = mapped_column(String(200), default="")  # why ignored, or what undid it
     manual_only: Mapped[bool] = mapped_column(default=False)  # an undone automatic booking is not redone
     import_id: Mapped[int | None] = mapped_column(

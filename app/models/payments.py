@@ -10,10 +10,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, utcnow
 
-MANDATE_STATUSES = ("active", "revoked", "expired")
 SEQUENCE_TYPES = ("FRST", "RCUR", "FNAL", "OOFF")
 SCHEMES = ("CORE", "B2B")
 RUN_KINDS = ("transfer", "debit")
+
+
+class MandateStatus(StrEnum):
+    """Whether a direct debit mandate may still be used; a mandate unused for 36 months expires."""
+
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+MANDATE_STATUSES = tuple(status.value for status in MandateStatus)
 
 
 class RunStatus(StrEnum):
@@ -65,7 +75,7 @@ class Mandate(Base):
     debtor_iban: Mapped[str] = mapped_column(String(34))
     debtor_bic: Mapped[str] = mapped_column(String(11), default="")
     sequence: Mapped[str] = mapped_column(String(4), default="FRST")
-    status: Mapped[str] = mapped_column(String(10), default="active")
+    status: Mapped[str] = mapped_column(String(10), default=MandateStatus.ACTIVE.value)
     # Amendment info sent with the next collection, then cleared: the mandate's old reference or debtor IBAN.
     original_reference: Mapped[str] = mapped_column(String(35), default="")
     original_debtor_iban: Mapped[str] = mapped_column(String(34), default="")

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.models.payments import MandateStatus
 from app.services.formatting import parse_amount
 from app.services.i18n import _
 from app.services.ledger.database import Ledger
@@ -103,7 +104,7 @@ class DebitDialog(OrderDialog):
         ledger = self._ledger
 
         def load(cancel: threading.Event, progress: Callable[[int, int], None]) -> list[MandateRow]:
-            return [row for row in list_mandates(ledger) if row.status == "active"]
+            return [row for row in list_mandates(ledger) if row.status == MandateStatus.ACTIVE]
 
         self._runner.run(load, on_success=self._on_loaded, parent=self)
 

@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from app.models.payments import MandateStatus
 from app.services.formatting import format_date, grouped_iban
 from app.services.i18n import N_, _
 from app.services.payments.mandates import MandateRow
@@ -15,7 +16,11 @@ from app.views.list_table_model import ListTableModel
 
 MandateReferenceRole = Qt.ItemDataRole.UserRole + 1
 INACTIVE_COLOR = QColor("#8a939e")
-MANDATE_STATUS_LABELS = {"active": N_("active"), "revoked": N_("revoked"), "expired": N_("expired")}
+MANDATE_STATUS_LABELS: dict[str, str] = {
+    MandateStatus.ACTIVE: N_("active"),
+    MandateStatus.REVOKED: N_("revoked"),
+    MandateStatus.EXPIRED: N_("expired"),
+}
 
 
 class MandateColumn(IntEnum):
@@ -61,7 +66,7 @@ class MandateTableModel(ListTableModel[MandateRow]):
                 MandateColumn.STATUS: _(MANDATE_STATUS_LABELS.get(row.status, row.status)),
             }
             return texts[column]
-        if role == Qt.ItemDataRole.ForegroundRole and row.status != "active":
+        if role == Qt.ItemDataRole.ForegroundRole and row.status != MandateStatus.ACTIVE:
             return INACTIVE_COLOR
         if role == MandateReferenceRole:
             return row.reference

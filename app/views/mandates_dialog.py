@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.models.payments import MandateStatus
 from app.services.i18n import _
 from app.services.ledger.database import Ledger
 from app.services.payments.mandates import MandateRow, add_mandate, amend_mandate, list_mandates, revoke_mandate
@@ -134,7 +135,7 @@ class MandatesDialog(QDialog):
         self, selected: QItemSelection | None = None, deselected: QItemSelection | None = None
     ) -> None:
         mandate = self.selected()
-        active = mandate is not None and mandate.status == "active"
+        active = mandate is not None and mandate.status == MandateStatus.ACTIVE
         self.amend_button.setEnabled(active)
         self.revoke_button.setEnabled(active)
         if mandate is not None:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.models.banking import BookingStatus, Reconciliation
 from app.services.formatting import format_amount, format_date
 from app.services.i18n import _
 from app.services.invoices.open_items import InvoiceRow, search_open_invoices
@@ -278,10 +279,10 @@ class MapDialog(QDialog):
 
     @staticmethod
     def _state_text(payment: PaymentToMap) -> str:
-        if payment.reconciliation == "ignored":
+        if payment.reconciliation == Reconciliation.IGNORED:
             note = f" ({payment.note})" if payment.note else ""
             return _("Marked as a payment without invoice{note}.").format(note=note)
-        if payment.status != "booked":
+        if payment.status != BookingStatus.BOOKED:
             return _("A pending booking cannot be allocated until the bank books it.")
         lines = [
             _("{number}: {amount}{discount} ({how})").format(

@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 
+from app.models.banking import BookingStatus
 from app.services.formatting import format_amount, format_date
 from app.services.i18n import N_, _
 from app.services.statements.query import SortColumn, TransactionOrder, TransactionRow
@@ -64,7 +65,7 @@ def display_texts(row: TransactionRow) -> tuple[str, ...]:
     """The strings of one row in column order (also what Ctrl+C would show a user)."""
     amount = format_amount(row.amount, row.currency)
     status = row.reconciliation_label
-    if row.status == "pending":
+    if row.status == BookingStatus.PENDING:
         status = _("{state}, pending").format(state=status)
     return (
         format_date(row.booked_on),
@@ -192,7 +193,7 @@ class TransactionTableModel(QAbstractTableModel):
             return row.amount
         if role == Qt.ItemDataRole.ToolTipRole:
             return row.purpose if column == Column.PURPOSE else None
-        if row.status == "pending":
+        if row.status == BookingStatus.PENDING:
             return PENDING_COLOR
         if column == Column.AMOUNT:
             return CREDIT_COLOR if row.amount > 0 else DEBIT_COLOR

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.models.banking import BookingStatus
 from app.services.formatting import format_amount, format_date
 from app.services.i18n import _, current_language, ngettext
 from app.services.ledger.database import Ledger
@@ -373,7 +374,7 @@ class TransactionsPage(QWidget):
         self.export_action.setEnabled(bool(current))
         self.copy_action.setEnabled(bool(current))
         row = self.model.row_at(current[0].row()) if len(current) == 1 else None
-        self.map_action.setEnabled(row is not None and row.status == "booked")
+        self.map_action.setEnabled(row is not None and row.status == BookingStatus.BOOKED)
         self.map_button.setEnabled(self.map_action.isEnabled())
         if len(current) == 1:
             self._show_detail(self._read_detail(self.model.id_at(current[0].row())))
@@ -472,7 +473,7 @@ def _detail_rows(detail: TransactionDetail) -> list[tuple[str, str]]:
         (_("Bank reference"), detail.bank_reference),
         (_("Transaction code"), detail.transaction_code),
         (_("Batch reference"), detail.batch_ref),
-        (_("Status"), row.reconciliation_label + (f" ({_('pending')})" if row.status == "pending" else "")),
+        (_("Status"), row.reconciliation_label + (f" ({_('pending')})" if row.status == BookingStatus.PENDING else "")),
     ]
     if row.return_reason:
         fields.append((_("Return reason"), f"{row.return_reason} {detail.return_reason_text}".strip()))

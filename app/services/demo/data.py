@@ -10,6 +10,7 @@ from schwifty import IBAN
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from app.models.banking import BookingStatus, Reconciliation
 from app.models.schema import (
     Allocation,
     BalanceSnapshot,
@@ -120,9 +121,9 @@ def _tx(account_id: int, day: date, cents: int, name: str, iban: str, purpose: s
         "creditor_id": "",
         "bank_reference": "",
         "transaction_code": "",
-        "status": "booked",
+        "status": BookingStatus.BOOKED.value,
         "return_reason": "",
-        "reconciliation": "open",
+        "reconciliation": Reconciliation.OPEN.value,
         "dedupe_key": "",
         "raw": "",
     }
@@ -399,7 +400,7 @@ def _store(
         invoice = numbers.get(transaction.end_to_end_id[3:]) if transaction.end_to_end_id else None
         if invoice is None:
             continue
-        transaction.reconciliation = "matched"
+        transaction.reconciliation = Reconciliation.MATCHED
         allocation = Allocation(
             transaction_id=transaction.id,
             invoice_id=invoice.id,

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.models.payments import MandateStatus
 from app.models.schema import Customer, Mandate
 from app.services.i18n import _
 from app.services.ledger import audit
@@ -64,9 +65,9 @@ def expires_on(mandate: Mandate) -> date:
 def expire_unused(session: Session, *, today: date, actor: str) -> list[str]:
     """Mark active mandates unused for 36 months as expired; returns their references."""
     expired = []
-    for mandate in session.scalars(select(Mandate).where(Mandate.status == "active")):
+    for mandate in session.scalars(select(Mandate).where(Mandate.status == MandateStatus.ACTIVE)):
         if expires_on(mandate) <= today:
-            mandate.status = "expired"
+            mandate.status = MandateStatus.EXPIRED
             audit.record_row(
                 session, actor=actor, action="update", row=mandate, summary=f"mandate {mandate.reference} expired"
             )
@@ -166,7 +167,7 @@ def amend_mandate(
     with ledger.writer() as session:
         check_actor(session, actor)
         mandate = _mandate(session, reference)
-        if mandate.status != "active":
+        if mandate.status != MandateStatus.ACTIVE:
             raise PaymentError(
                 "mandate", _("Mandate {reference} is {status}.").format(reference=reference, status=mandate.status)
             )
@@ -195,7 +196,7 @@ def revoke_mandate(ledger: Ledger, reference: str, *, actor: str) -> MandateRow:
     with ledger.writer() as session:
         check_actor(session, actor)
         mandate = _mandate(session, reference)
-        mandate.status = "revoked"
+        mandate.status = MandateStatus.REVOKED
         audit.record_row(session, actor=actor, action="update", row=mandate, summary=f"mandate {reference} revoked")
         return _row(session, mandate)
 
@@ -205,7 +206,7 @@ def mark_final(ledger: Ledger, reference: str, *, actor: str) -> MandateRow:
     with ledger.writer() as session:
         check_actor(session, actor)
         mandate = _mandate(session, reference)
-        if mandate.status != "active" or mandate.sequence != "RCUR":
+        if mandate.status != MandateStatus.ACTIVE or mandate.sequence != "RCUR":
             raise PaymentError("mandate", _("Only an active mandate collected before can get a final collection."))
         mandate.sequence = "FNAL"
         audit.record_row(session, actor=actor, action="update", row=mandate, summary=f"mandate {reference} final")
@@ -222,8 +223,8 @@ def list_mandates(ledger: Ledger, *, customer_number: str | None = None, today: 
             query = query.where(Customer.number == customer_number)
         rows = [_row(session, m) for m in session.scalars(query.order_by(Customer.number, Mandate.reference))]
     return [
-        replace(row, status="expired")
-        if row.status == "active" and add_months(row.last_used_on or row.signed_on, EXPIRY_MONTHS) <= day
+        replace(row, status=MandateStatus.EXPIRED)
+        if row.status == MandateStatus.ACTIVE and add_months(row.last_used_on or row.signed_on, EXPIRY_MONTHS) <= day
         else row
         for row in rows
     ]
@@ -240,7 +241,7 @@ def usable_mandate(session: Session, customer: Customer, *, scheme: str, today: 
         )
     )
     for mandate in mandates:
-        if mandate.status == "active":
+        if mandate.status == MandateStatus.ACTIVE:
             return mandate
     if mandates:
         raise PaymentError(
@@ -259,7 +260,7 @@ def record_collection(session: Session, mandate: Mandate, *, sequence: str, coll
     if sequence == "FRST" and mandate.sequence == "FRST":
         mandate.sequence = "RCUR"
     elif sequence in ("OOFF", "FNAL"):
-        mandate.status = "expired"
+        mandate.status = MandateStatus.EXPIRED
     mandate.original_reference = ""
     mandate.original_debtor_iban = ""
     mandate.last_used_on = max(collected_on, mandate.last_used_on or collected_on)

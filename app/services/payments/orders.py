@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.models.banking import BookingStatus
 from app.models.payments import RunStatus
 from app.models.schema import BankAccount, Customer, Invoice, PaymentOrder, PaymentRun, Transaction
 from app.services.formatting import format_amount, format_date, from_cents, to_cents
@@ -158,7 +159,7 @@ def duplicate_warnings(
             Transaction.counterparty_iban == iban,
             Transaction.amount_cents == sign * amount_cents,
             Transaction.booked_on >= since,
-            Transaction.status == "booked",
+            Transaction.status == BookingStatus.BOOKED,
         )
     ):
         if text in _normalized(tx.purpose):
@@ -180,7 +181,7 @@ def recipient_warnings(
     warnings = []
     paid = select(
         Transaction.booked_on, Transaction.counterparty_name, Transaction.counterparty_iban, Transaction.amount_cents
-    ).where(Transaction.amount_cents < 0, Transaction.status == "booked")
+    ).where(Transaction.amount_cents < 0, Transaction.status == BookingStatus.BOOKED)
     sent = (
         select(PaymentRun.execution_on, PaymentOrder.name, PaymentOrder.iban, PaymentOrder.amount_cents)
         .join(PaymentRun, PaymentRun.id == PaymentOrder.run_id)

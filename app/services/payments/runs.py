@@ -17,6 +17,7 @@ from typing import Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.models.banking import BookingStatus, Reconciliation
 from app.models.payments import RunStatus
 from app.models.schema import (
     Allocation,
@@ -522,7 +523,7 @@ def match_booked_orders(session: Session, transaction_ids: Sequence[int], *, act
         for tx in session.scalars(
             select(Transaction).where(
                 Transaction.id.in_(wanted[start : start + CHUNK]),
-                Transaction.status == "booked",
+                Transaction.status == BookingStatus.BOOKED,
                 Transaction.end_to_end_id.not_in(("", "NOTPROVIDED")),
             )
         )
@@ -593,7 +594,9 @@ def _pay_invoice(session: Session, tx: Transaction, order: PaymentOrder, *, acto
     session.add(allocation)
     summary = f"{invoices[0].number} paid by order {order.end_to_end_id} {format_amount(from_cents(cents))}"
     audit.record_row(session, actor=actor, action="create", row=allocation, summary=summary)
-    tx.reconciliation = "matched" if allocated_on_tx + cents >= abs(tx.amount_cents) else "partial"
+    tx.reconciliation = (
+        Reconciliation.MATCHED if allocated_on_tx + cents >= abs(tx.amount_cents) else Reconciliation.PARTIAL
+    )
 
 
 def after_statement_import(actor: str) -> AfterImport:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.models.banking import BookingStatus, Reconciliation
 from app.models.schema import (
     Allocation,
     Invoice,
@@ -65,7 +66,7 @@ def suggestions(ledger: Ledger, transaction_id: int, limit: int = 10) -> list[Su
     with ledger.session() as session:
         tx = get_transaction(session, transaction_id)
         remaining = abs(tx.amount_cents) - allocated_on_transaction(session, tx.id)
-        if remaining <= 0 or tx.status != "booked":
+        if remaining <= 0 or tx.status != BookingStatus.BOOKED:
             return []
         payment = engine_payment(tx, remaining if tx.amount_cents > 0 else -remaining)
         with cached_matcher(session, changes=False, generations=generations) as matcher:
@@ -82,7 +83,7 @@ def why_not_automatic(ledger: Ledger, transaction_id: int) -> str:
     with ledger.session() as session:
         tx = get_transaction(session, transaction_id)
         remaining = abs(tx.amount_cents) - allocated_on_transaction(session, tx.id)
-        if remaining <= 0 or tx.status != "booked" or tx.reconciliation == "ignored":
+        if remaining <= 0 or tx.status != BookingStatus.BOOKED or tx.reconciliation == Reconciliation.IGNORED:
             return ""
         if tx.manual_only:
             return _("an automatic assignment of this payment was undone, so matching leaves it to a person")
@@ -130,9 +131,9 @@ def allocate_manually(
         raise ReconciliationError(_("Choose at least one invoice."))
     with ledger.session() as session, session.begin():
         tx = get_transaction(session, transaction_id)
-        if tx.status != "booked":
+        if tx.status != BookingStatus.BOOKED:
             raise ReconciliationError(_("Only booked transactions can be allocated."))
-        if tx.return_reason or tx.reconciliation == "ignored":
+        if tx.return_reason or tx.reconciliation == Reconciliation.IGNORED:
             raise ReconciliationError(_("This transaction is a return or marked as ignored."))
         invoices = {invoice.id: invoice for invoice in engine_invoices(session, [item[0] for item in allocations])}
         side = RECEIVABLE if tx.amount_cents > 0 else PAYABLE
@@ -197,7 +198,7 @@ def ignore_payment(ledger: Ledger, transaction_id: int, reason: str, *, actor: s
         tx = get_transaction(session, transaction_id)
         if allocated_on_transaction(session, tx.id):
             raise ReconciliationError(_("Undo the allocations of this transaction first."))
-        tx.reconciliation = "ignored"
+        tx.reconciliation = Reconciliation.IGNORED
         tx.reconciliation_note = reason.strip()[:200]
         audit.record_row(session, actor=actor, action="ignore", row=tx, summary=reason.strip()[:200])
 
@@ -222,8 +223,12 @@ def undo_allocation(
             assert transaction_id is not None
             tx = get_transaction(session, transaction_id)
             allocations = list(session.scalars(select(Allocation).where(Allocation.transaction_id == tx.id)))
-            if tx.reconciliation == "ignored" and not tx.return_reason and tx.id not in _returned(session, [tx.id]):
-                tx.reconciliation, tx.reconciliation_note = "open", ""
+            if (
+                tx.reconciliation == Reconciliation.IGNORED
+                and not tx.return_reason
+                and tx.id not in _returned(session, [tx.id])
+            ):
+                tx.reconciliation, tx.reconciliation_note = Reconciliation.OPEN, ""
                 audit.record_row(session, actor=actor, action="unignore", row=tx, summary="undo")
         for allocation in allocations:
             invoice = session.get(Invoice, allocation.invoice_id)

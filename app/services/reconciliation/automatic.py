@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.models.banking import Reconciliation
 from app.models.schema import (
     Allocation,
     Invoice,
@@ -180,7 +181,9 @@ def after_statement_import(actor: str) -> AfterImport:
 
 def _settle_returns(session: Session, *, actor: str, transaction_ids: Sequence[int] | None) -> int:
     """A return cancels its original payment: the original's allocations go, its invoices open again."""
-    query = select(Transaction).where(Transaction.return_of_id.is_not(None), Transaction.reconciliation == "open")
+    query = select(Transaction).where(
+        Transaction.return_of_id.is_not(None), Transaction.reconciliation == Reconciliation.OPEN
+    )
     if transaction_ids is not None:
         query = query.where(Transaction.id.in_(list(transaction_ids)))
     count = 0
@@ -206,7 +209,7 @@ def _settle_returns(session: Session, *, actor: str, transaction_ids: Sequence[i
                 )
             )
             count += 1
-        original.reconciliation = back.reconciliation = "ignored"
+        original.reconciliation = back.reconciliation = Reconciliation.IGNORED
         original.reconciliation_note = _("returned")
         back.reconciliation_note = _("return of booking {id}").format(id=original.id)
     return count

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.models.banking import Reconciliation
 from app.models.base import stored_datetime, utcnow
 from app.models.schema import (
     Allocation,
@@ -54,9 +55,10 @@ def allocated_on_transaction(session: Session, transaction_id: int) -> int:
 def set_reconciliation_state(session: Session, tx: Transaction) -> None:
     allocated = allocated_on_transaction(session, tx.id)
     if not allocated:
-        tx.reconciliation = "open" if tx.reconciliation != "ignored" else "ignored"
+        if tx.reconciliation != Reconciliation.IGNORED:
+            tx.reconciliation = Reconciliation.OPEN
     else:
-        tx.reconciliation = "matched" if allocated >= abs(tx.amount_cents) else "partial"
+        tx.reconciliation = Reconciliation.MATCHED if allocated >= abs(tx.amount_cents) else Reconciliation.PARTIAL
 
 
 def book(
@@ -170,7 +172,10 @@ def book_automatic(session: Session, booked: Sequence[AutoBooking], *, actor: st
     states = {item.tx.id: abs(item.tx.amount_cents) for item in booked}
     connection.exec_driver_sql(
         "UPDATE transactions SET reconciliation = ? WHERE id = ?",
-        [("matched" if allocated[tx_id] >= amount else "partial", tx_id) for tx_id, amount in states.items()],
+        [
+            (Reconciliation.MATCHED.value if allocated[tx_id] >= amount else Reconciliation.PARTIAL.value, tx_id)
+            for tx_id, amount in states.items()
+        ],
     )
     session.expire_all()  # Transaction objects of this session may still hold their old state
 

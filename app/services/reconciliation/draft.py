@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from app.models.banking import BookingStatus, Reconciliation
 from app.models.schema import Allocation, Invoice, Transaction
 from app.services.i18n import _
 from app.services.invoices.importing import PAYABLE, RECEIVABLE
@@ -66,7 +67,10 @@ class PaymentToMap:
     @property
     def can_allocate(self) -> bool:
         return (
-            self.status == "booked" and not self.is_return and self.reconciliation != "ignored" and self.unallocated > 0
+            self.status == BookingStatus.BOOKED
+            and not self.is_return
+            and self.reconciliation != Reconciliation.IGNORED
+            and self.unallocated > 0
         )
 
     @property
@@ -76,11 +80,11 @@ class PaymentToMap:
 
     @property
     def can_ignore(self) -> bool:
-        return self.status == "booked" and not self.parts and self.reconciliation != "ignored"
+        return self.status == BookingStatus.BOOKED and not self.parts and self.reconciliation != Reconciliation.IGNORED
 
     @property
     def can_undo(self) -> bool:
-        return bool(self.parts) or (self.reconciliation == "ignored" and not self.is_return)
+        return bool(self.parts) or (self.reconciliation == Reconciliation.IGNORED and not self.is_return)
 
 
 def payment_to_map(ledger: Ledger, transaction_id: int) -> PaymentToMap:

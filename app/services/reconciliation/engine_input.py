@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.models.banking import BookingStatus, Reconciliation
 from app.models.schema import (
     Allocation,
     Customer,
@@ -125,8 +126,8 @@ def matchable() -> list:
     """Booked, still open, and neither a return nor a payment that was returned."""
     returned = select(Transaction.return_of_id).where(Transaction.return_of_id.is_not(None))
     return [
-        Transaction.status == "booked",
-        Transaction.reconciliation == "open",
+        Transaction.status == BookingStatus.BOOKED,
+        Transaction.reconciliation == Reconciliation.OPEN,
         Transaction.return_reason == "",
         Transaction.amount_cents != 0,
         Transaction.id.not_in(returned),

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.models.banking import BookingStatus
 from app.models.schema import Allocation, BalanceSnapshot, BankAccount, CompanySettings, Invoice, Transaction
 from app.services.ledger.database import Ledger
 
@@ -77,7 +78,7 @@ def _balances(session: Session) -> list[AccountBalance]:
     balances = []
     for account, snapshot_cents, day in session.execute(base):
         later = select(func.coalesce(func.sum(Transaction.amount_cents), 0)).where(
-            Transaction.account_id == account.id, Transaction.status == "booked"
+            Transaction.account_id == account.id, Transaction.status == BookingStatus.BOOKED
         )
         if day is not None:
             later = later.where(Transaction.booked_on > day)

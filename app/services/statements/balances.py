@@ -13,10 +13,9 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.models.banking import BookingStatus
 from app.models.schema import BalanceSnapshot, BankAccount, Transaction
 from app.services.formatting import from_cents
-
-BOOKED = "booked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +46,7 @@ def _snapshots(session: Session, account_id: int) -> dict[date, int]:
 def _daily_sums(session: Session, account_id: int) -> dict[date, int]:
     rows = session.execute(
         select(Transaction.booked_on, func.sum(Transaction.amount_cents))
-        .where(Transaction.account_id == account_id, Transaction.status == BOOKED)
+        .where(Transaction.account_id == account_id, Transaction.status == BookingStatus.BOOKED)
         .group_by(Transaction.booked_on)
     )
     return {day: cents for day, cents in rows}
@@ -115,7 +114,7 @@ def accounts_overview(session: Session) -> list[AccountSummary]:
             .limit(1)
         ).first()
         later = select(func.coalesce(func.sum(Transaction.amount_cents), 0), func.max(Transaction.booked_on)).where(
-            Transaction.account_id == account.id, Transaction.status == BOOKED
+            Transaction.account_id == account.id, Transaction.status == BookingStatus.BOOKED
         )
         if snapshot is not None:
             later = later.where(Transaction.booked_on > snapshot.balance_on)

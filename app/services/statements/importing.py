@@ -20,6 +20,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from app.models.banking import BookingStatus, Reconciliation
 from app.models.base import stored_datetime, utcnow
 from app.models.schema import BalanceSnapshot, BankAccount, Notification, StatementImport, Transaction
 from app.services.csv_safety import SafeWriter
@@ -168,7 +169,7 @@ def _insert_rows(
     connection = session.connection()
     created_at = stored_datetime(connection, utcnow())
     params = [
-        (row_id, account_id, import_id, "open", created_at, *row, key)
+        (row_id, account_id, import_id, Reconciliation.OPEN.value, created_at, *row, key)
         for row_id, row, key in zip(range(first_id, first_id + len(rows)), rows, keys, strict=True)
     ]
     connection.exec_driver_sql(_INSERT_SQL, params)
@@ -406,7 +407,7 @@ def _without_duplicates(
             .where(
                 Transaction.account_id == state.account.id,
                 Transaction.booked_on.between(date.fromisoformat(first), date.fromisoformat(last)),  # type: ignore[arg-type]
-                Transaction.status != "replaced",
+                Transaction.status != BookingStatus.REPLACED,
                 Transaction.import_id.is_distinct_from(import_id),
             )
             .group_by(Transaction.dedupe_key, Transaction.currency)
@@ -437,7 +438,7 @@ def _pending_of(session: Session, account_id: int) -> dict[int, list[tuple[int, 
             Transaction.booked_on,
             Transaction.end_to_end_id,
             Transaction.purpose,
-        ).where(Transaction.account_id == account_id, Transaction.status == "pending")
+        ).where(Transaction.account_id == account_id, Transaction.status == BookingStatus.PENDING)
     ):
         pending[row.amount_cents].append((row.id, row.booked_on, row.end_to_end_id, row.purpose))
     return pending
@@ -449,7 +450,7 @@ def _replace_pending(session: Session, state: _AccountState, fresh: Sequence[Row
         state.pending = _pending_of(session, state.account.id)
     pending = state.pending
     for row_id, row in zip(ids, fresh, strict=True):  # this import's own pending rows count too
-        if row[STATUS] == "pending":
+        if row[STATUS] == BookingStatus.PENDING:
             on = date.fromisoformat(row[BOOKED_ON])  # type: ignore[arg-type]
             pending[cast(int, row[AMOUNT_CENTS])].append(
                 (row_id, on, cast(str, row[END_TO_END_ID]), cast(str, row[PURPOSE]))
@@ -457,7 +458,7 @@ def _replace_pending(session: Session, state: _AccountState, fresh: Sequence[Row
     retired: list[int] = []
     if pending:
         for row in fresh:
-            candidates = pending.get(cast(int, row[AMOUNT_CENTS])) if row[STATUS] == "booked" else None
+            candidates = pending.get(cast(int, row[AMOUNT_CENTS])) if row[STATUS] == BookingStatus.BOOKED else None
             for candidate in candidates or ():
                 pending_id, booked_on, end_to_end_id, purpose = candidate
                 same = end_to_end_id == row[END_TO_END_ID] if row[END_TO_END_ID] else purpose == row[PURPOSE]
@@ -466,7 +467,7 @@ def _replace_pending(session: Session, state: _AccountState, fresh: Sequence[Row
                     candidates.remove(candidate)  # type: ignore[union-attr]
                     break
     if retired:
-        session.execute(update(Transaction).where(Transaction.id.in_(retired)).values(status="replaced"))
+        session.execute(update(Transaction).where(Transaction.id.in_(retired)).values(status=BookingStatus.REPLACED))
     return len(retired)
 
 
@@ -489,7 +490,7 @@ def _link_returns(session: Session, account: BankAccount, returns: list[tuple[in
                     Transaction.amount_cents == -cast(int, row[AMOUNT_CENTS]),
                     Transaction.return_reason == "",
                     Transaction.booked_on <= date.fromisoformat(row[BOOKED_ON]),  # type: ignore[arg-type]
-                    Transaction.status == "booked",
+                    Transaction.status == BookingStatus.BOOKED,
                     or_(*conditions),
                 )
                 .order_by(Transaction.booked_on.desc(), Transaction.id.desc())
@@ -674,7 +675,7 @@ def export_transactions(
     query = (
         select(Transaction, BankAccount.iban)
         .join(BankAccount)
-        .where(and_(Transaction.status != "replaced", *_date_filter(date_from, date_to)))
+        .where(and_(Transaction.status != BookingStatus.REPLACED, *_date_filter(date_from, date_to)))
         .order_by(Transaction.booked_on, Transaction.id)
     )
     if account_iban:

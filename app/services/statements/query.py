@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from app.models.banking import BookingStatus, Reconciliation
 from app.models.schema import BankAccount, StatementImport, Transaction
 from app.services.csv_safety import NumberCell, SafeWriter, number_cell
 from app.services.formatting import format_date, from_cents, to_cents
@@ -35,14 +36,14 @@ from app.services.formatting import parse_amount as parse_typed_amount
 from app.services.i18n import N_, _, current_language
 
 Direction = Literal["all", "in", "out"]
-RECONCILIATION_STATES = ("open", "matched", "partial", "ignored")
-RECONCILIATION_LABELS = {
-    "open": N_("Open"),
-    "matched": N_("Matched"),
-    "partial": N_("Partially matched"),
-    "ignored": N_("Ignored"),
+RECONCILIATION_STATES = (Reconciliation.OPEN, Reconciliation.MATCHED, Reconciliation.PARTIAL, Reconciliation.IGNORED)
+RECONCILIATION_LABELS: dict[str, str] = {
+    Reconciliation.OPEN: N_("Open"),
+    Reconciliation.MATCHED: N_("Matched"),
+    Reconciliation.PARTIAL: N_("Partially matched"),
+    Reconciliation.IGNORED: N_("Ignored"),
 }
-HIDDEN_STATUS = "replaced"  # a pending booking superseded by its final booking; shown nowhere
+HIDDEN_STATUS = BookingStatus.REPLACED  # a pending booking superseded by its final booking; shown nowhere
 _WORD = re.compile(r"\w", re.UNICODE)
 _HIDDEN = aliased(Transaction)
 _FTS = table("transactions_fts", column("rowid"))  # contentless FTS5 index; rowid = transactions.id

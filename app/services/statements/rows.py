@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from app.models.banking import BookingStatus
 from app.services.formatting import to_cents
 from app.services.statements.model import ParsedBalance, ParsedStatement, ParsedTransaction
 
@@ -93,7 +94,7 @@ def dedupe_key(booked_on: date | str, amount_cents: int, end_to_end_id: str, pur
 
 def _row(tx: ParsedTransaction) -> Row:
     cents = to_cents(tx.amount)
-    status = "pending" if tx.pending else "booked"
+    status = BookingStatus.PENDING if tx.pending else BookingStatus.BOOKED
     booked_on = tx.booked_on.isoformat()
     code = " ".join(filter(None, (tx.gvc, tx.bank_transaction_code)))
     return (
