@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QFont
 from app.services.formatting import format_amount, format_date
 from app.services.i18n import N_, _
 from app.services.invoices.importing import ParsedInvoice
-from app.services.invoices.open_items import InvoiceRow
+from app.services.invoices.open_items import InvoiceRow, InvoiceStatus
 from app.views.list_table_model import LEFT, RIGHT, ListTableModel
 
 InvoiceIdRole = Qt.ItemDataRole.UserRole + 1
@@ -118,9 +118,10 @@ class InvoiceTableModel(ListTableModel[InvoiceRow]):
     def _color(row: InvoiceRow, column: InvoiceColumn) -> QColor | None:
         if row.needs_review and column == InvoiceColumn.STATUS:
             return REVIEW_COLOR
-        if row.status in ("paid", "cancelled"):
+        if row.status in (InvoiceStatus.PAID, InvoiceStatus.CANCELLED):
             return PAID_COLOR
-        if row.status == "overdue" and column in (InvoiceColumn.DUE, InvoiceColumn.OPEN, InvoiceColumn.STATUS):
+        overdue_columns = (InvoiceColumn.DUE, InvoiceColumn.OPEN, InvoiceColumn.STATUS)
+        if row.status == InvoiceStatus.OVERDUE and column in overdue_columns:
             return OVERDUE_COLOR
         return None
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.services.i18n import N_, _, ngettext
 from app.services.invoices.importing import PAYABLE, RECEIVABLE, InvoiceImportResult
-from app.services.invoices.open_items import InvoiceFilter, InvoiceRow, invoice_rows
+from app.services.invoices.open_items import InvoiceFilter, InvoiceRow, InvoiceStatus, invoice_rows
 from app.services.invoices.summary import InvoiceSummary, summarize
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import current_actor
@@ -51,11 +51,11 @@ COLUMN_WIDTHS = {
 KINDS = ((N_("All invoices"), None), (N_("Receivables"), RECEIVABLE), (N_("Payables"), PAYABLE))
 STATUSES = (
     (N_("Any status"), None),
-    (N_("Unpaid"), "open"),
-    (N_("Overdue"), "overdue"),
-    (N_("Partially paid"), "partial"),
-    (N_("Paid"), "paid"),
-    (N_("Cancelled"), "cancelled"),
+    (N_("Unpaid"), InvoiceStatus.OPEN),
+    (N_("Overdue"), InvoiceStatus.OVERDUE),
+    (N_("Partially paid"), InvoiceStatus.PARTIAL),
+    (N_("Paid"), InvoiceStatus.PAID),
+    (N_("Cancelled"), InvoiceStatus.CANCELLED),
     (N_("To check"), "review"),
 )
 EMPTY_TEXT = N_("No invoices yet — import the invoice list of your billing system (a CSV export) with Import invoices…")

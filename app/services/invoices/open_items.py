@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import Select, func, or_, select
 
@@ -18,12 +19,24 @@ from app.services.formatting import from_cents
 from app.services.i18n import N_, _, ngettext
 from app.services.ledger.database import Ledger
 
-STATUS_LABELS = {
-    "open": N_("open"),
-    "partial": N_("partially paid"),
-    "paid": N_("paid"),
-    "overdue": N_("overdue"),
-    "cancelled": N_("cancelled"),
+
+class InvoiceStatus(StrEnum):
+    """Where an invoice stands, derived from its amount, its allocations, its due date and the billing system."""
+
+    OPEN = "open"
+    PARTIAL = "partial"
+    PAID = "paid"
+    OVERDUE = "overdue"
+    CANCELLED = "cancelled"
+
+
+UNPAID = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PARTIAL, InvoiceStatus.OVERDUE})
+STATUS_LABELS: dict[str, str] = {
+    InvoiceStatus.OPEN: N_("open"),
+    InvoiceStatus.PARTIAL: N_("partially paid"),
+    InvoiceStatus.PAID: N_("paid"),
+    InvoiceStatus.OVERDUE: N_("overdue"),
+    InvoiceStatus.CANCELLED: N_("cancelled"),
 }
 
 
@@ -59,7 +72,7 @@ class InvoiceRow:
     @property
     def status_label(self) -> str:
         """'overdue (12 days)', 'partially paid', … in the user's language."""
-        if self.status == "overdue":
+        if self.status == InvoiceStatus.OVERDUE:
             return ngettext("overdue ({n} day)", "overdue ({n} days)", self.overdue_days).format(n=self.overdue_days)
         return _(STATUS_LABELS[self.status])
 
@@ -136,8 +149,8 @@ def invoice_rows(ledger: Ledger, filter: InvoiceFilter | None = None, *, today: 
 
 
 def _has_status(row: InvoiceRow, wanted: str) -> bool:
-    if wanted == "open":
-        return row.status in ("open", "partial", "overdue")
+    if wanted == InvoiceStatus.OPEN:
+        return row.status in UNPAID
     return row.status == wanted
 
 
@@ -147,15 +160,15 @@ def _invoice_row(values: Sequence, today: date) -> InvoiceRow:
     open_cents = open_cents_of(amount_cents, allocated, reported)
     overdue_days = 0
     if cancelled:
-        status = "cancelled"
+        status = InvoiceStatus.CANCELLED
     elif open_cents <= 0:
-        status = "paid"
+        status = InvoiceStatus.PAID
     elif due_on is not None and due_on < today:
-        status, overdue_days = "overdue", (today - due_on).days
+        status, overdue_days = InvoiceStatus.OVERDUE, (today - due_on).days
     elif open_cents < amount_cents:
-        status = "partial"
+        status = InvoiceStatus.PARTIAL
     else:
-        status = "open"
+        status = InvoiceStatus.OPEN
     return InvoiceRow(
         id=id,
         number=number,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from app.services.formatting import format_amount
-from app.services.invoices.open_items import InvoiceRow
+from app.services.invoices.open_items import InvoiceRow, InvoiceStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,6 @@ def summarize(rows: Iterable[InvoiceRow]) -> InvoiceSummary:
     totals: dict[str, Decimal] = {}
     for row in rows:
         count += 1
-        if row.open_amount and row.status != "cancelled":
+        if row.open_amount and row.status != InvoiceStatus.CANCELLED:
             totals[row.currency] = totals.get(row.currency, Decimal("0.00")) + row.open_amount
     return InvoiceSummary(count, totals)
