@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import sqlcipher3
+from ledger_templates import new_ledger
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
@@ -37,7 +38,7 @@ EXIT_BROKEN = 1
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo ledger made once: two accounts, about 2,000 bookings in one import, invoices, allocations."""
     path = tmp_path_factory.mktemp("template") / "demo.kontor"
-    ledger = Ledger.create(path, PASS, company_name="Brenner GmbH")
+    ledger = new_ledger(path, PASS, company_name="Brenner GmbH")
     try:
         create_demo_ledger(ledger, actor="demo", today=date(2026, 11, 1))
     finally:

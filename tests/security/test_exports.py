@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from sqlalchemy import select
 from test_cli import kontor
 
@@ -53,7 +54,7 @@ def run(home: Path, ledger: Path, *args: str):  # noqa: ANN201
 @pytest.fixture
 def ledger(tmp_path: Path) -> Ledger:
     """A ledger holding the bank CSV above, imported the way `kontor import statement --map` does."""
-    opened = Ledger.create(tmp_path / "l.kontor", SECRET, company_name="C")
+    opened = new_ledger(tmp_path / "l.kontor", SECRET, company_name="C")
     path = tmp_path / "hausbank.csv"
     path.write_text(BANK_CSV, encoding="cp1252")
     [result] = import_statement_files(opened, [path], actor="a", account_iban=OWN, mapping=mapping_for(path, BANK_MAP))

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from sqlalchemy import func, select, text
 from statement_files import Booking, camt053, mt940
 from test_cli import kontor
@@ -42,7 +43,7 @@ def bookings() -> list[Booking]:
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Ledger:
-    ledger = Ledger.create(tmp_path / "strict.kontor", "pw", company_name="Strikt GmbH")
+    ledger = new_ledger(tmp_path / "strict.kontor", "pw", company_name="Strikt GmbH")
     yield ledger
     ledger.close()
 

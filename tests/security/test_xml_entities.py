@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from sqlalchemy import select
 from statement_files import Booking, camt053
 
@@ -20,7 +21,7 @@ PAYER = "DE02120300000000202051"
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Ledger:
-    ledger = Ledger.create(tmp_path / "xml.kontor", "pw", company_name="XML GmbH")
+    ledger = new_ledger(tmp_path / "xml.kontor", "pw", company_name="XML GmbH")
     yield ledger
     ledger.close()
 

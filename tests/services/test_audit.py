@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from sqlalchemy import select, text
 
 from app.models.schema import AuditEvent, Customer, Invoice
@@ -16,7 +17,7 @@ from app.services.ledger.database import Ledger
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Ledger:
-    ledger = Ledger.create(tmp_path / "a.kontor", "pw", company_name="Audit GmbH")
+    ledger = new_ledger(tmp_path / "a.kontor", "pw", company_name="Audit GmbH")
     yield ledger
     ledger.close()
 

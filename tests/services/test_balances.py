@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from sqlalchemy import insert
 
 from app.models.schema import BalanceSnapshot, BankAccount, Transaction
@@ -19,7 +20,7 @@ D = Decimal
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Ledger:
-    ledger = Ledger.create(tmp_path / "b.kontor", PASS, company_name="Test GmbH")
+    ledger = new_ledger(tmp_path / "b.kontor", PASS, company_name="Test GmbH")
     with ledger.session() as session, session.begin():
         giro = BankAccount(iban="DE02120300000000202051", bank_name="Sparkasse", name="Giro")
         savings = BankAccount(iban="DE89370400440532013000", bank_name="Sparkasse", name="Tagesgeld")

@@ -8,13 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 
 from app.cli import EXIT_BROKEN_PIPE, main
 from app.services.banking.connections import BankConnectionError
 from app.services.banking.fints_client import BankError, BankRejectedError, Cancelled, WrongPinError
 from app.services.errors import KontorError
 from app.services.invoices.importing import InvoiceImportError
-from app.services.ledger.database import Ledger, LedgerError, WrongPassphraseError
+from app.services.ledger.database import LedgerError, WrongPassphraseError
 from app.services.ledger.users import AuthenticationError, SignInLockedError, UserError
 from app.services.payments.pain import PainError
 from app.services.payments.sepa_checks import PaymentError
@@ -55,7 +56,7 @@ def test_value_errors_stay_value_errors() -> None:
 
 def test_a_service_error_is_one_line_on_stderr_with_exit_1(tmp_path: Path, monkeypatch, capsys) -> None:
     path = tmp_path / "firma.kontor"
-    Ledger.create(path, PASSPHRASE, company_name="Firma").close()
+    new_ledger(path, PASSPHRASE, company_name="Firma").close()
     monkeypatch.setenv("KONTOR_PASSPHRASE", PASSPHRASE)
     assert main(["--ledger", str(path), "run", "show", "999"]) == 1
     out, err = capsys.readouterr()
@@ -64,7 +65,7 @@ def test_a_service_error_is_one_line_on_stderr_with_exit_1(tmp_path: Path, monke
 
 def test_a_wrong_passphrase_exits_2_in_process(tmp_path: Path, monkeypatch, capsys) -> None:
     path = tmp_path / "firma.kontor"
-    Ledger.create(path, PASSPHRASE, company_name="Firma").close()
+    new_ledger(path, PASSPHRASE, company_name="Firma").close()
     monkeypatch.setenv("KONTOR_PASSPHRASE", "wrong")
     assert main(["--ledger", str(path), "run", "list"]) == 2
     assert "wrong passphrase" in capsys.readouterr().err

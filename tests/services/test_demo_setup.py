@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from ledger_templates import new_ledger
 
 from app.demobank import DEMO_BLZ, DEMO_LOGIN
 from app.services.banking.connections import list_connections
@@ -16,7 +17,7 @@ from app.services.ledger.users import AuthenticationError, sign_in
 
 @pytest.fixture(scope="module")
 def demo_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
-    ledger = Ledger.create(tmp_path_factory.mktemp("demo") / "demo.kontor", "demo", company_name="Demo")
+    ledger = new_ledger(tmp_path_factory.mktemp("demo") / "demo.kontor", "demo", company_name="Demo")
     create_demo_ledger(ledger, actor="test")
     yield ledger
     ledger.close()
@@ -49,7 +50,7 @@ def test_connection_is_made_once_and_follows_the_new_url(demo_ledger: Ledger) ->
 
 
 def test_demo_users_show_four_eyes(tmp_path) -> None:
-    ledger = Ledger.create(tmp_path / "users.kontor", "demo", company_name="Demo")
+    ledger = new_ledger(tmp_path / "users.kontor", "demo", company_name="Demo")
     try:
         add_demo_users(ledger)
         signed = {name: sign_in(ledger, name, password) for name, _role, password in DEMO_USERS}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from sqlalchemy import func, select
 from test_bank_simulator_support import Clock
 
@@ -74,7 +75,7 @@ class PhonePrompts:
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    ledger = Ledger.create(tmp_path / "bank.kontor", "pw", company_name="Kontor Demo GmbH")
+    ledger = new_ledger(tmp_path / "bank.kontor", "pw", company_name="Kontor Demo GmbH")
     yield ledger
     ledger.close()
 

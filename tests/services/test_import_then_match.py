@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from sqlalchemy import func, select
 from statement_files import Booking, mt940
 from test_payments_support import OWN as PAYING
@@ -36,7 +37,7 @@ BOOKINGS = [
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Ledger:
-    return Ledger.create(tmp_path / "match.kontor", "pw", company_name="Abgleich GmbH")
+    return new_ledger(tmp_path / "match.kontor", "pw", company_name="Abgleich GmbH")
 
 
 def statement(tmp_path: Path) -> Path:

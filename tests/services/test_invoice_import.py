@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from sqlalchemy import func, select
 
 from app.models.schema import Allocation, Customer, Invoice, LearnedPayer, Notification, Transaction
@@ -30,7 +31,7 @@ HEADER = "Rechnungsnummer;Kunde;Kundennummer;Rechnungsdatum;Fällig am;Betrag\n"
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Ledger:
-    ledger = Ledger.create(tmp_path / "invoices.kontor", "pw", company_name="Rechnung GmbH")
+    ledger = new_ledger(tmp_path / "invoices.kontor", "pw", company_name="Rechnung GmbH")
     yield ledger
     ledger.close()
 

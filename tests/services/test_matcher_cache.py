@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from sqlalchemy import select, update
 from statement_files import Booking, mt940
 from test_reconciliation import INVOICES, MARCH, OWN, Scenario
@@ -36,7 +37,7 @@ RE-2026-0080;Weber Backwaren;K10009;07.03.2026;21.03.2026;800,00
 @pytest.fixture
 def books(tmp_path: Path) -> Iterator[Scenario]:
     """The reconciliation scenario: invoices imported, March statement matched."""
-    ledger = Ledger.create(tmp_path / "rec.kontor", "pw", company_name="Abgleich GmbH")
+    ledger = new_ledger(tmp_path / "rec.kontor", "pw", company_name="Abgleich GmbH")
     (tmp_path / "invoices.csv").write_text(INVOICES, encoding="utf-8")
     import_invoices_and_match(ledger, tmp_path / "invoices.csv", actor="anna")
     found = Scenario(ledger, tmp_path, {}, {row.number: row.id for row in invoice_rows(ledger)})
@@ -151,7 +152,7 @@ def test_learned_payer_and_settings_reach_the_cached_matcher(books: Scenario) ->
 
 
 def test_a_rolled_back_run_leaves_no_trace_in_the_matcher(tmp_path: Path) -> None:
-    ledger = Ledger.create(tmp_path / "rec.kontor", "pw", company_name="Abgleich GmbH")
+    ledger = new_ledger(tmp_path / "rec.kontor", "pw", company_name="Abgleich GmbH")
     try:
         (tmp_path / "invoices.csv").write_text(INVOICES, encoding="utf-8")
         import_invoices_and_match(ledger, tmp_path / "invoices.csv", actor="anna")

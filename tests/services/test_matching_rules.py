@@ -7,12 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from sqlalchemy import func, select
 from statement_files import Booking, mt940
 
 from app.models.schema import Allocation, LearnedPayer, Transaction
 from app.services.invoices.importing import import_invoices
-from app.services.ledger.database import Ledger
 from app.services.matching import Customer, Invoice, Matcher, MatchResult, PayerKnowledge, Payment
 from app.services.matching.model import RECEIVABLE
 from app.services.reconciliation.allocations import why_not_automatic
@@ -64,7 +64,7 @@ def test_exact_number_and_amount_from_another_customers_account_is_booked_as_thi
 
 
 def test_third_party_payment_is_not_learned_as_the_customers_payer(tmp_path: Path) -> None:
-    ledger = Ledger.create(tmp_path / "third.kontor", "pw", company_name="Abgleich GmbH")
+    ledger = new_ledger(tmp_path / "third.kontor", "pw", company_name="Abgleich GmbH")
     (tmp_path / "invoices.csv").write_text(
         "Rechnungsnummer;Kunde;Kundennummer;IBAN;Rechnungsdatum;Fällig am;Betrag brutto\n"
         "RE-2026-0042;Müller Metallbau GmbH;K10001;DE02120300000000202051;02.03.2026;16.03.2026;1.190,00\n"

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from ledger_templates import new_ledger
 from sqlalchemy.orm import Session
 
 from app.models.base import Base
@@ -38,7 +39,7 @@ class Setup:
 
 def make_ledger(path: Path) -> Ledger:
     """Company with creditor ID and account; anna books, bob and carla approve, dora is admin; three invoices."""
-    ledger = Ledger.create(path, PASS, company_name="Müller Feinmechanik GmbH")
+    ledger = new_ledger(path, PASS, company_name="Müller Feinmechanik GmbH")
     with ledger.writer() as session:
         audited(
             session, BankAccount(iban=OWN, bic="COBADEFFXXX", name="Geschäftskonto", owner="Müller Feinmechanik GmbH")

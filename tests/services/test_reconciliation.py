@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from sqlalchemy import func, select
 from statement_files import Booking, mt940
 
@@ -85,7 +86,7 @@ class Scenario:
 
 @pytest.fixture
 def scenario(tmp_path: Path) -> Scenario:
-    ledger = Ledger.create(tmp_path / "rec.kontor", "pw", company_name="Abgleich GmbH")
+    ledger = new_ledger(tmp_path / "rec.kontor", "pw", company_name="Abgleich GmbH")
     (tmp_path / "invoices.csv").write_text(INVOICES, encoding="utf-8")
     import_invoices_and_match(ledger, tmp_path / "invoices.csv", actor="anna")
     found = Scenario(ledger, tmp_path, {}, {row.number: row.id for row in invoice_rows(ledger)})
@@ -248,7 +249,7 @@ def test_export_allocations_has_the_agreed_columns(scenario: Scenario) -> None:
 
 
 def test_dry_run_books_nothing_and_config_round_trips(tmp_path: Path) -> None:
-    ledger = Ledger.create(tmp_path / "dry.kontor", "pw", company_name="Trocken GmbH")
+    ledger = new_ledger(tmp_path / "dry.kontor", "pw", company_name="Trocken GmbH")
     try:
         (tmp_path / "invoices.csv").write_text(INVOICES, encoding="utf-8")
         import_invoices_and_match(ledger, tmp_path / "invoices.csv", actor="anna")
@@ -275,7 +276,7 @@ def test_dry_run_books_nothing_and_config_round_trips(tmp_path: Path) -> None:
 
 
 def test_payables_are_matched_against_outgoing_payments(tmp_path: Path) -> None:
-    ledger = Ledger.create(tmp_path / "pay.kontor", "pw", company_name="Einkauf GmbH")
+    ledger = new_ledger(tmp_path / "pay.kontor", "pw", company_name="Einkauf GmbH")
     try:
         supplier = "Invoice number,Supplier,Supplier number,IBAN,Invoice date,Amount\n"
         supplier += "ER-5531,Hanse Stahlhandel GmbH,L-1,DE75512108001245126199,2026-03-01,4820.00\n"

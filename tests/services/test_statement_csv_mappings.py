@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from sqlalchemy import select
 
 from app.cli import main
@@ -45,7 +46,7 @@ def test_spec_errors_name_the_field() -> None:
 
 
 def test_import_with_a_mapping(tmp_path: Path, export: Path) -> None:
-    ledger = Ledger.create(tmp_path / "l.kontor", "pw", company_name="C")
+    ledger = new_ledger(tmp_path / "l.kontor", "pw", company_name="C")
     try:
         refused = import_statement_files(ledger, [export], actor="a", account_iban=IBAN)
         assert not refused[0].ok and "give a column mapping" in refused[0].error

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ledger_templates import new_ledger
 from sqlalchemy import func, select
 from statement_files import Booking, camt053, mt940
 
@@ -41,7 +42,7 @@ def bookings() -> list[Booking]:
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Ledger:
-    ledger = Ledger.create(tmp_path / "import.kontor", "pw", company_name="Import GmbH")
+    ledger = new_ledger(tmp_path / "import.kontor", "pw", company_name="Import GmbH")
     yield ledger
     ledger.close()
 
@@ -221,7 +222,7 @@ def test_reimport_is_idempotent_and_chunks_add_up(
     tmp_path_factory: pytest.TempPathFactory, items: list[Booking], split: int
 ) -> None:
     folder = tmp_path_factory.mktemp("prop")
-    ledger = Ledger.create(folder / "p.kontor", "pw", company_name="P")
+    ledger = new_ledger(folder / "p.kontor", "pw", company_name="P")
     try:
         cut = items[min(split, len(items))].on if split < len(items) else items[-1].on + timedelta(days=1)
         head = [b for b in items if b.on < cut]

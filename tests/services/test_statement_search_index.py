@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from sqlalchemy import text
 
 from app.services.ledger.database import Ledger
@@ -29,7 +30,7 @@ def _stored(ledger: Ledger) -> int:
 
 
 def test_an_imported_file_is_searchable(tmp_path: Path) -> None:
-    ledger = Ledger.create(tmp_path / "firma.kontor", PASS, company_name="Firma")
+    ledger = new_ledger(tmp_path / "firma.kontor", PASS, company_name="Firma")
     try:
         [result] = import_statement_files(ledger, [write_mt940(tmp_path / "a.sta", 2500)], actor="test")
         assert result.new == 2500
@@ -43,7 +44,7 @@ def test_rows_committed_before_their_index_are_indexed_by_the_next_import(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "firma.kontor"
-    ledger = Ledger.create(path, PASS, company_name="Firma")
+    ledger = new_ledger(path, PASS, company_name="Firma")
     with monkeypatch.context() as crash:  # the process ends between the import's commit and the index
         crash.setattr(importing, "_index_after_commit", lambda ledger: None)
         import_statement_files(ledger, [write_mt940(tmp_path / "a.sta", 1500)], actor="test")
@@ -61,7 +62,7 @@ def test_rows_committed_before_their_index_are_indexed_by_the_next_import(
 
 def test_an_import_in_the_callers_transaction_indexes_in_it(tmp_path: Path) -> None:
     """The bank sync imports inside its own transaction: its rows are indexed there, and go if it rolls back."""
-    ledger = Ledger.create(tmp_path / "firma.kontor", PASS, company_name="Firma")
+    ledger = new_ledger(tmp_path / "firma.kontor", PASS, company_name="Firma")
     file = write_mt940(tmp_path / "a.sta", 300)
     try:
         with pytest.raises(RuntimeError), ledger.writer() as session:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from sqlalchemy import func, select
 
 from app.models.schema import AuditEvent, Transaction
 from app.services.ledger import audit
-from app.services.ledger.database import Ledger
 from app.services.statements import worker
 from app.services.statements.importing import file_format, import_statement_files
 from app.services.statements.model import StatementFormatError
@@ -46,7 +46,7 @@ def test_broken_file_in_the_worker_names_file_and_line_and_writes_nothing(tmp_pa
         list(worker.read_rows(broken, "camt"))
     assert str(caught.value).startswith("broken.xml: line ")
 
-    ledger = Ledger.create(tmp_path / "w.kontor", "pw", company_name="Worker GmbH")
+    ledger = new_ledger(tmp_path / "w.kontor", "pw", company_name="Worker GmbH")
     try:
         [result] = import_statement_files(ledger, [broken], actor="test")
         assert result.error.startswith("broken.xml: line ")

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -47,7 +48,7 @@ BOOKINGS = [
 
 @pytest.fixture(scope="module")
 def ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
-    ledger = Ledger.create(tmp_path_factory.mktemp("q") / "q.kontor", PASS, company_name="Test GmbH")
+    ledger = new_ledger(tmp_path_factory.mktemp("q") / "q.kontor", PASS, company_name="Test GmbH")
     with ledger.session() as session, session.begin():
         accounts = [
             BankAccount(iban="DE02120300000000202051", bank_name="Sparkasse", name="Geschäftskonto"),

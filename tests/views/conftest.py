@@ -11,12 +11,12 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
+from ledger_templates import new_ledger
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.services.demo.data import create_demo_ledger
 from app.services.i18n import set_language
-from app.services.ledger.database import Ledger
 from app.services.preferences import Preferences
 from app.views.jobs import JobRunner
 
@@ -82,7 +82,7 @@ def preferences() -> Preferences:
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Built once per session (about a second); each test gets its own copy."""
     path = tmp_path_factory.mktemp("demo-template") / "demo.kontor"
-    ledger = Ledger.create(path, DEMO_PASSPHRASE, company_name="Demo")
+    ledger = new_ledger(path, DEMO_PASSPHRASE, company_name="Demo")
     create_demo_ledger(ledger, actor="test")
     ledger.close()
     return path

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from ledger_templates import new_ledger
 from sqlalchemy import select
 from statement_files import Booking, mt940
 
@@ -56,7 +57,7 @@ def build(folder: Path, *, match: bool = True) -> SmallLedger:
     """Invoices, then the statement; with `match` the statement import books the clear payments (and notifies)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "small.kontor"
-    ledger = Ledger.create(path, PASSPHRASE, company_name="Abgleich GmbH")
+    ledger = new_ledger(path, PASSPHRASE, company_name="Abgleich GmbH")
     (folder / "invoices.csv").write_text(INVOICES, encoding="utf-8")
     import_invoices(ledger, folder / "invoices.csv", actor="test")
     statement = folder / "march.sta"

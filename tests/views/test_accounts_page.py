@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from PySide6.QtCore import QPointF
 from pytestqt.qtbot import QtBot
 
@@ -22,7 +23,7 @@ PASS = "Korrekt Pferd Batterie Heftklammer"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
-    ledger = Ledger.create(tmp_path_factory.mktemp("demo") / "demo.kontor", PASS, company_name="Demo")
+    ledger = new_ledger(tmp_path_factory.mktemp("demo") / "demo.kontor", PASS, company_name="Demo")
     create_demo_ledger(ledger, actor="test", today=date(2026, 6, 30))
     yield ledger
     ledger.close()
@@ -105,7 +106,7 @@ def test_grouped_iban() -> None:
 
 
 def test_empty_ledger_shows_the_empty_state(qtbot: QtBot, tmp_path: Path) -> None:
-    ledger = Ledger.create(tmp_path / "empty.kontor", PASS, company_name="Leer")
+    ledger = new_ledger(tmp_path / "empty.kontor", PASS, company_name="Leer")
     page = AccountsPage(ledger)
     qtbot.addWidget(page)
     qtbot.waitSignal(page.loaded, timeout=5000).wait()

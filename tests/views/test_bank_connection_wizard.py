@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from PySide6.QtWidgets import QWizard
 
 from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBank, DemoBankServer
@@ -26,7 +27,7 @@ def bank_server() -> Iterator[DemoBankServer]:
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    ledger = Ledger.create(tmp_path / "firma.kontor", "pw", company_name="Firma GmbH")
+    ledger = new_ledger(tmp_path / "firma.kontor", "pw", company_name="Firma GmbH")
     yield ledger
     ledger.close()
 

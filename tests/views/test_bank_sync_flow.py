@@ -7,12 +7,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from PySide6.QtWidgets import QInputDialog
 
 from app.demobank import DEMO_PIN, DemoBank, DemoBankServer, Policy
 from app.services.banking.connections import FIRST_SYNC_DAYS, list_connections
 from app.services.demo.setup import connect_demo_bank
-from app.services.ledger.database import Ledger
 from app.services.preferences import Preferences
 from app.views.demo_phone_dialog import DemoPhoneDialog
 from app.views.jobs import JobRunner
@@ -35,7 +35,7 @@ def window(
     qtbot, tmp_path: Path, runner: JobRunner, preferences: Preferences, bank_server: DemoBankServer
 ) -> Iterator[MainWindow]:
     path = tmp_path / "firma.kontor"
-    ledger = Ledger.create(path, "pw", company_name="Firma GmbH")
+    ledger = new_ledger(path, "pw", company_name="Firma GmbH")
     connect_demo_bank(ledger, bank_server, actor="test")
     ledger.close()
     main = MainWindow(open_ledger(path, "pw"), runner=runner, preferences=preferences, demo=bank_server)

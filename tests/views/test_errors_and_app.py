@@ -11,12 +11,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.services.banking.connections import BankConnectionError
 from app.services.banking.fints_client import BankUnavailableError, WrongPinError
 from app.services.ledger.company import Strength, rate_passphrase, rename_company, suggested_ledger_path
-from app.services.ledger.database import Ledger, LedgerError
+from app.services.ledger.database import LedgerError
 from app.services.logs import setup_logging
 from app.services.payments.sepa_checks import PaymentError
 from app.services.preferences import MAX_RECENT, Preferences, load_preferences, save_preferences
@@ -151,7 +152,7 @@ def test_company_helpers(tmp_path: Path) -> None:
 
 
 def test_dashboard_of_an_empty_ledger_and_rename(tmp_path: Path) -> None:
-    ledger = Ledger.create(tmp_path / "new.kontor", "secret passphrase", company_name="Neu GmbH")
+    ledger = new_ledger(tmp_path / "new.kontor", "secret passphrase", company_name="Neu GmbH")
     try:
         summary = dashboard_summary(ledger, today=date(2026, 1, 1))
         assert (summary.company_name, summary.accounts, summary.total_cents, summary.recent) == ("Neu GmbH", (), 0, ())

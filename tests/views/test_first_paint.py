@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.services.ledger.database import Ledger
+from ledger_templates import new_ledger
+
 from bench.process_bench import FIRST_PAINT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +32,7 @@ main(["--ledger", sys.argv[1], "gui"])
 
 def test_the_unlock_dialog_paints_before_the_banking_stack_is_imported(tmp_path: Path) -> None:
     ledger = tmp_path / "firma.kontor"
-    Ledger.create(ledger, "Passphrase für den Test", company_name="Firma").close()
+    new_ledger(ledger, "Passphrase für den Test", company_name="Firma").close()
     env = {key: value for key, value in os.environ.items() if key != "KONTOR_PASSPHRASE"}
     env |= {
         "HOME": str(tmp_path),

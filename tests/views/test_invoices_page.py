@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from PySide6.QtCore import Qt
 from reconciliation_ledger import INVOICES, build
 
@@ -44,7 +45,7 @@ def demo(demo_ledger_path: Path) -> Iterator[Ledger]:
 
 @pytest.fixture
 def empty_ledger(tmp_path: Path) -> Iterator[Ledger]:
-    ledger = Ledger.create(tmp_path / "empty.kontor", "pw", company_name="Leer GmbH")
+    ledger = new_ledger(tmp_path / "empty.kontor", "pw", company_name="Leer GmbH")
     yield ledger
     ledger.close()
 

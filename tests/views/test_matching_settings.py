@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 
 from app.services.ledger.database import Ledger
 from app.services.matching.config import SkontoRule
@@ -18,7 +19,7 @@ from app.views.matching_settings_box import MatchingSettingsBox
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    ledger = Ledger.create(tmp_path / "s.kontor", "pw", company_name="S")
+    ledger = new_ledger(tmp_path / "s.kontor", "pw", company_name="S")
     yield ledger
     ledger.close()
 

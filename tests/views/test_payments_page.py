@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from payments_ledger import KUNDE, PASSWORDS, WEBER, context_for, identity_for, make_ledger, submitted_run
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
@@ -192,7 +193,7 @@ def test_models(qtmodeltester, ledger: Ledger) -> None:
 
 def test_send_to_bank_asks_pin_and_tan(qtbot, tmp_path: Path, runner: JobRunner) -> None:
     server = DemoBankServer(DemoBank(seed=5)).start()
-    ledger = Ledger.create(tmp_path / "bank.kontor", "pw", company_name="Firma GmbH")
+    ledger = new_ledger(tmp_path / "bank.kontor", "pw", company_name="Firma GmbH")
     try:
         connect_demo_bank(ledger, server, actor="test")
         with ledger.writer() as session:
@@ -230,7 +231,7 @@ def test_send_asks_the_approver_about_the_banks_payee_check(qtbot, tmp_path: Pat
     """The bank knows the account holder as "Bäckerei Weber GmbH": a close match, put to the approver first."""
     policy = Policy(vop=True, vop_register=((WEBER, "Bäckerei Weber GmbH"),))
     server = DemoBankServer(DemoBank(seed=5, policy=policy)).start()
-    ledger = Ledger.create(tmp_path / "bank.kontor", "pw", company_name="Firma GmbH")
+    ledger = new_ledger(tmp_path / "bank.kontor", "pw", company_name="Firma GmbH")
     try:
         connect_demo_bank(ledger, server, actor="test")
         with ledger.writer() as session:

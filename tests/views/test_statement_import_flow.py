@@ -7,12 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from statement_files import camt053, mt940
 from test_statement_import import IBAN, bookings
 
-from app.services.ledger.database import Ledger
 from app.services.preferences import Preferences
 from app.views import statement_import_flow
 from app.views.jobs import JobRunner
@@ -25,7 +25,7 @@ from app.views.unlock_dialog import open_ledger
 @pytest.fixture
 def window(qtbot, tmp_path: Path, runner: JobRunner, preferences: Preferences) -> Iterator[MainWindow]:
     path = tmp_path / "leer.kontor"
-    Ledger.create(path, "pw", company_name="Leer GmbH").close()
+    new_ledger(path, "pw", company_name="Leer GmbH").close()
     unlocked = open_ledger(path, "pw")
     main = MainWindow(unlocked, runner=runner, preferences=preferences)
     qtbot.addWidget(main)

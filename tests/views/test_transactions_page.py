@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
@@ -30,7 +31,7 @@ TODAY = date(2026, 6, 30)
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
-    ledger = Ledger.create(tmp_path_factory.mktemp("demo") / "demo.kontor", PASS, company_name="Demo")
+    ledger = new_ledger(tmp_path_factory.mktemp("demo") / "demo.kontor", PASS, company_name="Demo")
     create_demo_ledger(ledger, actor="test", today=TODAY)
     with ledger.session() as session, session.begin():
         first = session.scalar(select(Transaction.id).order_by(Transaction.id).limit(1))
@@ -175,7 +176,7 @@ def test_stale_results_are_dropped(qtbot: QtBot, page: TransactionsPage, demo: L
 
 
 def test_empty_ledger_shows_the_empty_state(qtbot: QtBot, tmp_path: Path) -> None:
-    ledger = Ledger.create(tmp_path / "empty.kontor", PASS, company_name="Leer")
+    ledger = new_ledger(tmp_path / "empty.kontor", PASS, company_name="Leer")
     page = TransactionsPage(ledger)
     qtbot.addWidget(page)
     with qtbot.waitSignal(page.loaded, timeout=5000):

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from payments_ledger import PASS, PASSWORDS, identity_for, make_ledger
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QInputDialog
@@ -168,7 +169,7 @@ def test_a_bookkeeper_changes_only_their_own_password(qtbot, monkeypatch, ledger
 def test_the_first_user_of_an_empty_ledger_becomes_admin_and_is_signed_in(
     qtbot, monkeypatch, tmp_path: Path, runner: JobRunner
 ) -> None:
-    ledger = Ledger.create(tmp_path / "neu.kontor", PASS, company_name="Neu GmbH")
+    ledger = new_ledger(tmp_path / "neu.kontor", PASS, company_name="Neu GmbH")
     identity = Identity()
     box = shown_box(qtbot, ledger, runner, identity)
     assert box.add_button.isEnabled() and "No users yet" in box.hint.text()
