@@ -5,6 +5,7 @@ page builds its first chart."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -21,7 +22,8 @@ RANGES = ((N_("Month"), 31), (N_("Quarter"), 92), (N_("Year"), 366), (N_("All"),
 DAY = 86_400.0
 
 
-def _timestamp(day: date) -> float:
+def chart_x(day: date) -> float:
+    """Where a day sits on the chart's time axis (noon, so a step never lands on the neighbouring day)."""
     return datetime.combine(day, time(12)).timestamp()
 
 
@@ -98,7 +100,7 @@ class BalanceChart(QWidget):
     def set_points(self, points: list[tuple[date, Decimal]]) -> None:
         """Show balance points (each holds until the next); the checked range button stays in force."""
         self._points = points
-        self._xs = [_timestamp(day) for day, _amount in points]
+        self._xs = [chart_x(day) for day, _amount in points]
         ys = [float(amount) for _day, amount in points]
         if points:
             # Each x is the left edge of its step; the last balance is drawn for one more day.
@@ -109,8 +111,10 @@ class BalanceChart(QWidget):
         checked = next((days for name, days in RANGES if self.range_buttons[name].isChecked()), 0)
         self.show_last_days(checked)
 
-    def point_count(self) -> int:
-        return len(self._points)
+    @property
+    def points(self) -> tuple[tuple[date, Decimal], ...]:
+        """The balance points shown, oldest first."""
+        return tuple(self._points)
 
     def show_last_days(self, days: int) -> None:
         """Zoom to the last `days` days of data (0 = everything), with the y range fitted to what is shown."""
@@ -130,8 +134,6 @@ class BalanceChart(QWidget):
         """The balance in force at chart position x (the last point on or before it)."""
         if not self._points or x < self._xs[0] - DAY:
             return None
-        from bisect import bisect_right
-
         return self._points[max(bisect_right(self._xs, x) - 1, 0)]
 
     def _on_mouse_moved(self, event: tuple[Any, ...]) -> None:

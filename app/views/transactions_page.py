@@ -141,6 +141,7 @@ class TransactionsPage(QWidget):
         self.all_dates.toggled.connect(self._on_all_dates_toggled)
         for line in (self.search_edit, self.amount_min, self.amount_max):
             line.textChanged.connect(self._search_timer.start)
+            line.returnPressed.connect(self._apply_filter)  # Enter searches at once, without the typing pause
         self._on_all_dates_toggled(True)
 
         # Two rows, so the page still fits a narrow window (a laptop beside a PDF viewer).

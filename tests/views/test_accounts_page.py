@@ -17,6 +17,7 @@ from app.services.ledger.database import Ledger
 from app.services.statements.balances import accounts_overview, daily_balances
 from app.views.account_table_model import AccountColumn, AccountIdRole, AccountTableModel, BalanceRole
 from app.views.accounts_page import EMPTY_TEXT, AccountsPage
+from app.views.balance_chart import chart_x
 
 PASS = "Korrekt Pferd Batterie Heftklammer"
 
@@ -35,7 +36,7 @@ def page(qtbot: QtBot, demo: Ledger) -> AccountsPage:
     qtbot.addWidget(page)
     page.resize(1280, 800)
     page.show()
-    qtbot.waitUntil(lambda: page.chart is not None and page.chart.point_count() > 0, timeout=10000)
+    qtbot.waitUntil(lambda: page.chart is not None and len(page.chart.points) > 0, timeout=10000)
     return page
 
 
@@ -63,13 +64,13 @@ def test_lists_two_accounts_with_the_services_balances(page: AccountsPage, demo:
 
 def test_selecting_an_account_shows_its_chart(qtbot: QtBot, page: AccountsPage, demo: Ledger) -> None:
     assert page.chart is not None
-    total_points = page.chart.point_count()
+    total_points = len(page.chart.points)
     with qtbot.waitSignal(page.chart_loaded, timeout=5000):
         page.table.selectRow(2)
     account_id = page.selected_account_id()
     with demo.session() as session:
         expected = daily_balances(session, account_id)
-    assert page.chart.point_count() == len(expected) > 10
+    assert len(page.chart.points) == len(expected) > 10
     assert total_points >= len(expected)
     assert "Balance of" in page.chart_title.text()
 
@@ -77,8 +78,8 @@ def test_selecting_an_account_shows_its_chart(qtbot: QtBot, page: AccountsPage, 
 def test_hover_readout_names_date_and_amount(qtbot: QtBot, page: AccountsPage) -> None:
     chart = page.chart
     assert chart is not None
-    day, amount = chart._points[len(chart._points) // 2]
-    x = chart._xs[len(chart._points) // 2]
+    day, amount = chart.points[len(chart.points) // 2]
+    x = chart_x(day)
     chart.show_readout_at(x)
     assert chart.readout.text() == f"{day.isoformat()}: {format_amount(amount)}"
     assert chart.v_line.isVisible()
@@ -86,8 +87,8 @@ def test_hover_readout_names_date_and_amount(qtbot: QtBot, page: AccountsPage) -
     chart.readout.clear()
     view_box = chart.plot.getPlotItem().vb
     scene_point = view_box.mapViewToScene(QPointF(x, float(amount)))
-    chart._on_mouse_moved((scene_point,))
-    assert chart.readout.text().startswith(day.isoformat()[:7])
+    chart.plot.scene().sigMouseMoved.emit(scene_point)
+    qtbot.waitUntil(lambda: chart.readout.text().startswith(day.isoformat()[:7]), timeout=2000)
 
 
 def test_range_buttons_zoom(page: AccountsPage) -> None:

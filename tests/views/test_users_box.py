@@ -11,7 +11,7 @@ import pytest
 from ledger_templates import new_ledger
 from payments_ledger import PASS, PASSWORDS, identity_for, make_ledger
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QInputDialog
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QInputDialog
 from sqlalchemy import select
 
 from app.models.schema import AuditEvent, User
@@ -54,10 +54,17 @@ def click_and_wait(qtbot, box: UsersBox, button, until: Callable[[], bool]) -> N
     qtbot.waitUntil(until, timeout=10_000)
 
 
+def press_ok(dialog: QDialog) -> None:
+    """Click the dialog's OK button, which runs its own checks before it accepts."""
+    buttons = dialog.findChild(QDialogButtonBox)
+    assert buttons is not None
+    buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+
+
 def answer_dialog(monkeypatch: pytest.MonkeyPatch, cls: type[QDialog], fill: Callable[[QDialog], None]) -> None:
     def exec_(dialog: QDialog) -> int:
         fill(dialog)
-        dialog._on_buttons_accepted()  # type: ignore[attr-defined]  # the dialog's own OK check
+        press_ok(dialog)
         return dialog.result()
 
     monkeypatch.setattr(cls, "exec", exec_)
@@ -99,7 +106,7 @@ def test_two_different_passwords_keep_the_dialog_open(qtbot, monkeypatch, ledger
 
     def exec_(dialog: NewUserDialog) -> int:
         fill(dialog)
-        dialog._on_buttons_accepted()
+        press_ok(dialog)
         seen.append(dialog.error.text())
         return dialog.result()
 
