@@ -6,18 +6,17 @@ from decimal import Decimal
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
 from app.services.formatting import format_amount, format_date, grouped_iban
 from app.services.i18n import N_, _
 from app.services.statements.balances import AccountSummary
+from app.views.list_table_model import ListTableModel
 
 AccountIdRole = Qt.ItemDataRole.UserRole + 1  # None for the "All accounts" row
 BalanceRole = Qt.ItemDataRole.UserRole + 2  # Decimal
 NEGATIVE_COLOR = QColor("#b3261e")
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 
 class AccountColumn(IntEnum):
@@ -37,48 +36,34 @@ HEADERS = {
 }
 
 
-class AccountTableModel(QAbstractTableModel):
-    """Row 0 is the total over all accounts; rows 1.. are the accounts."""
+class AccountTableModel(ListTableModel[AccountSummary | None]):
+    """Row 0 (None) is the total over all accounts; rows 1.. are the accounts; no rows without accounts."""
+
+    columns = AccountColumn
+    headers = HEADERS
+    right_aligned = frozenset({AccountColumn.BALANCE})
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._accounts: list[AccountSummary] = []
         self._total = Decimal("0.00")
 
     def set_accounts(self, accounts: list[AccountSummary], total: Decimal) -> None:
-        self.beginResetModel()
-        self._accounts = list(accounts)
         self._total = total
-        self.endResetModel()
+        self.set_rows([None, *accounts] if accounts else [])
 
     def accounts(self) -> list[AccountSummary]:
-        return list(self._accounts)
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() or not self._accounts else len(self._accounts) + 1
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(AccountColumn)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(AccountColumn):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return _(HEADERS[AccountColumn(section)])
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if section == AccountColumn.BALANCE else _LEFT
-        return None
+        return [account for account in self.rows() if account is not None]
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < self.rowCount():
+        cell = self.cell(index)
+        if cell is None:
             return None
-        column = AccountColumn(index.column())
-        account = self._accounts[index.row() - 1] if index.row() > 0 else None
+        account, column = cell
         balance = account.balance if account is not None else self._total
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(account, column, balance)
+            return self._display(account, AccountColumn(column), balance)
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if column == AccountColumn.BALANCE else _LEFT
+            return self.alignment(column)
         if role == Qt.ItemDataRole.ForegroundRole and column == AccountColumn.BALANCE and balance < 0:
             return NEGATIVE_COLOR
         if role == Qt.ItemDataRole.FontRole and account is None:

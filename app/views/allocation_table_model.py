@@ -6,14 +6,12 @@ from decimal import Decimal
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from app.services.formatting import format_amount, parse_amount
 from app.services.i18n import N_, _, current_language
 from app.services.reconciliation.draft import AllocationDraft
-
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+from app.views.list_table_model import ColumnsTableModel
 
 
 class AllocationColumn(IntEnum):
@@ -35,8 +33,12 @@ _EDITABLE = (AllocationColumn.AMOUNT, AllocationColumn.DISCOUNT)
 _AMOUNTS = (AllocationColumn.OPEN, AllocationColumn.AMOUNT, AllocationColumn.DISCOUNT)
 
 
-class AllocationTableModel(QAbstractTableModel):
+class AllocationTableModel(ColumnsTableModel):
     """A Qt face of an `AllocationDraft`; typed amounts are parsed by the Qt-free `parse_amount`."""
+
+    columns = AllocationColumn
+    headers = HEADERS
+    right_aligned = frozenset(_AMOUNTS)
 
     edited = Signal()  # an amount changed, a line came or went: the remaining amount must be shown again
     rejected = Signal(str)  # a typed amount that is not one
@@ -82,18 +84,6 @@ class AllocationTableModel(QAbstractTableModel):
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.draft.lines)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(AllocationColumn)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(AllocationColumn):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return _(HEADERS[AllocationColumn(section)])
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if section in _AMOUNTS else _LEFT
-        return None
-
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
@@ -106,7 +96,7 @@ class AllocationTableModel(QAbstractTableModel):
         line = self.draft.lines[index.row()]
         column = AllocationColumn(index.column())
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if column in _AMOUNTS else _LEFT
+            return self.alignment(column)
         if role == Qt.ItemDataRole.EditRole and column in _EDITABLE:
             value = line.amount if column == AllocationColumn.AMOUNT else line.discount
             return f"{value:.2f}".replace(".", ",") if current_language() == "de" else f"{value:.2f}"

@@ -3,18 +3,18 @@ millions, so a plain list with Python sorting), and the import wizard's preview 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
 from app.services.formatting import format_amount, format_date
 from app.services.i18n import N_, _
 from app.services.invoices.importing import ParsedInvoice
 from app.services.invoices.open_items import InvoiceRow, InvoiceStatus
-from app.views.list_table_model import LEFT, RIGHT, ListTableModel
+from app.views.list_table_model import ListTableModel
 
 InvoiceIdRole = Qt.ItemDataRole.UserRole + 1
 OpenAmountRole = Qt.ItemDataRole.UserRole + 2  # Decimal
@@ -156,45 +156,25 @@ PREVIEW_HEADERS = {
     PreviewColumn.OPEN: N_("Open"),
     PreviewColumn.CURRENCY: N_("Currency"),
 }
-_PREVIEW_RIGHT = (PreviewColumn.ROW, PreviewColumn.AMOUNT, PreviewColumn.OPEN)
 
 
-class InvoicePreviewTableModel(QAbstractTableModel):
+class InvoicePreviewTableModel(ListTableModel[ParsedInvoice]):
     """The import wizard's first rows, as they would be stored (parsed dates and amounts, not the raw cells)."""
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[ParsedInvoice] = []
-
-    def set_rows(self, rows: Sequence[ParsedInvoice]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(PreviewColumn)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(PreviewColumn):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return _(PREVIEW_HEADERS[PreviewColumn(section)])
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return RIGHT if section in _PREVIEW_RIGHT else LEFT
-        return None
+    columns = PreviewColumn
+    headers = PREVIEW_HEADERS
+    right_aligned = frozenset({PreviewColumn.ROW, PreviewColumn.AMOUNT, PreviewColumn.OPEN})
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        cell = self.cell(index)
+        if cell is None:
             return None
-        column = PreviewColumn(index.column())
+        row, index_column = cell
+        column = PreviewColumn(index_column)
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return RIGHT if column in _PREVIEW_RIGHT else LEFT
+            return self.alignment(column)
         if role != Qt.ItemDataRole.DisplayRole:
             return None
-        row = self._rows[index.row()]
         texts = {
             PreviewColumn.ROW: str(row.row),
             PreviewColumn.NUMBER: row.number,

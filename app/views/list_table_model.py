@@ -1,4 +1,5 @@
-"""The plumbing every list of rows shares: rows in, one IntEnum of columns, translated headers, alignment."""
+"""The plumbing every table model shares: one IntEnum of columns, translated headers, alignment; and for a
+plain list of rows, the rows."""
 
 from __future__ import annotations
 
@@ -15,13 +16,32 @@ RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 
-class ListTableModel(QAbstractTableModel, Generic[Row]):
-    """A flat table of `Row`s; a subclass names its `columns`, their `headers` (N_ texts) and `right_aligned`
-    columns, and answers `data` for its own roles (`cell` gives the row and column of an index)."""
+class ColumnsTableModel(QAbstractTableModel):
+    """Columns, headers and alignment; a subclass names its `columns`, their `headers` (N_ texts) and
+    `right_aligned` columns, and keeps its rows as it likes (a list, a draft, an id array with a page cache)."""
 
     columns: type[IntEnum]
     headers: Mapping[Any, str]  # column -> N_() text
     right_aligned: frozenset[int] = frozenset()
+
+    def alignment(self, column: int) -> int:
+        return RIGHT if column in self.right_aligned else LEFT
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _(self.headers[section])
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return self.alignment(section)
+        return None
+
+
+class ListTableModel(ColumnsTableModel, Generic[Row]):
+    """A flat table of `Row`s that answers `data` for its own roles (`cell` gives the row and column of an index)."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -44,20 +64,5 @@ class ListTableModel(QAbstractTableModel, Generic[Row]):
             return None
         return self._rows[index.row()], index.column()
 
-    def alignment(self, column: int) -> int:
-        return RIGHT if column in self.right_aligned else LEFT
-
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return _(self.headers[section])
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return self.alignment(section)
-        return None

@@ -250,7 +250,7 @@ class MapDialog(QDialog):
         self.why_label.setVisible(bool(why))
         self.header_label.setText(self._header_html(payment))
         self.state_label.setText(self._state_text(payment))
-        self.suggestion_model.set_suggestions(found)
+        self.suggestion_model.set_rows(found)
         self.suggestion_table.setVisible(bool(found))
         self.no_suggestions_label.setVisible(not found and payment.can_allocate)
         self.reasons_label.setText("")
@@ -306,7 +306,7 @@ class MapDialog(QDialog):
 
     def choose_suggestion(self, row: int) -> None:
         """Fill the allocation table with a suggestion's invoices and amounts, and say why it was suggested."""
-        suggestion = self.suggestion_model.suggestion_at(row)
+        suggestion = self.suggestion_model.row_at(row)
         self.reasons_label.setText("\n".join(f"• {reason}" for reason in suggestion.reasons))
         self.allocation_model.draft.fill(suggestion)
         self.allocation_model.changed_all()

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from app.services.formatting import format_amount
-from app.services.i18n import N_, _
+from app.services.i18n import N_
 from app.services.reconciliation.allocations import Suggestion
+from app.views.list_table_model import RIGHT, ListTableModel
 
 ScoreRole = Qt.ItemDataRole.UserRole + 1  # float 0..1
 BAR_COLORS = ((0.85, QColor("#2e7d4f")), (0.5, QColor("#c58a00")), (0.0, QColor("#9aa4af")))
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 
 class SuggestionColumn(IntEnum):
@@ -41,45 +39,22 @@ def percent(score: float) -> str:
     return f"{round(score * 100)}\u00a0%"
 
 
-class SuggestionTableModel(QAbstractTableModel):
+class SuggestionTableModel(ListTableModel[Suggestion]):
     """Suggestions in the engine's order (best first)."""
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._suggestions: list[Suggestion] = []
-
-    def set_suggestions(self, suggestions: Sequence[Suggestion]) -> None:
-        self.beginResetModel()
-        self._suggestions = list(suggestions)
-        self.endResetModel()
-
-    def suggestion_at(self, row: int) -> Suggestion:
-        return self._suggestions[row]
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._suggestions)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(SuggestionColumn)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(SuggestionColumn):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return _(HEADERS[SuggestionColumn(section)])
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if section == SuggestionColumn.AMOUNT else _LEFT
-        return None
+    columns = SuggestionColumn
+    headers = HEADERS
+    right_aligned = frozenset({SuggestionColumn.AMOUNT})
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._suggestions):
+        cell = self.cell(index)
+        if cell is None:
             return None
-        suggestion = self._suggestions[index.row()]
-        column = SuggestionColumn(index.column())
+        suggestion, column = cell
         if role == ScoreRole:
             return suggestion.score
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if column == SuggestionColumn.AMOUNT else _LEFT
+            return self.alignment(column)
         if role == Qt.ItemDataRole.ToolTipRole:
             return "\n".join(suggestion.reasons) or None
         if role != Qt.ItemDataRole.DisplayRole:
@@ -124,5 +99,5 @@ class ScoreDelegate(QStyledItemDelegate):
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         painter.setPen(option.palette.color(role))
         text_rect = QRect(bar.right() + 6, rect.top(), rect.right() - bar.right() - 6, rect.height())
-        painter.drawText(text_rect, _RIGHT, text)
+        painter.drawText(text_rect, RIGHT, text)
         painter.restore()

@@ -11,13 +11,14 @@ from collections.abc import Callable, Sequence
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 
 from app.models.banking import BookingStatus
 from app.services.formatting import format_amount, format_date
 from app.services.i18n import N_, _
 from app.services.statements.query import SortColumn, TransactionOrder, TransactionRow
+from app.views.list_table_model import ColumnsTableModel
 
 PAGE_SIZE = 256
 MAX_PAGES = 100
@@ -54,8 +55,6 @@ SORT_COLUMNS = {
     Column.ACCOUNT: SortColumn.ACCOUNT,
     Column.STATUS: SortColumn.STATUS,
 }
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 # One cached row: the row itself and its six display strings, formatted once per page fetch.
 _Cached = tuple[TransactionRow, tuple[str, ...]] | None
@@ -77,8 +76,12 @@ def display_texts(row: TransactionRow) -> tuple[str, ...]:
     )
 
 
-class TransactionTableModel(QAbstractTableModel):
+class TransactionTableModel(ColumnsTableModel):
     """Rows on demand by primary key. Lives on the GUI thread; `fetch_rows` must use its own Session."""
+
+    columns = Column
+    headers = HEADERS
+    right_aligned = frozenset({Column.AMOUNT})
 
     sort_requested = Signal(object)  # TransactionOrder: the page re-queries the ids
 
@@ -160,18 +163,6 @@ class TransactionTableModel(QAbstractTableModel):
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._ids)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Column)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return _(HEADERS[Column(section)])
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if section == Column.AMOUNT else _LEFT
-        return None
-
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._ids):
             return None
@@ -179,7 +170,7 @@ class TransactionTableModel(QAbstractTableModel):
         if role == TransactionIdRole:
             return self._ids[index.row()]
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if column == Column.AMOUNT else _LEFT
+            return self.alignment(column)
         if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.ForegroundRole,
                         AmountRole):  # fmt: skip
             return None

@@ -175,7 +175,7 @@ def test_transactions_page_opens_the_map_dialog(qtbot, small: SmallLedger, runne
 
 def test_models(qtmodeltester, small: SmallLedger) -> None:
     model = SuggestionTableModel()
-    model.set_suggestions(suggestions(small.ledger, small.tx["Weber Backwaren"]))
+    model.set_rows(suggestions(small.ledger, small.tx["Weber Backwaren"]))
     qtmodeltester.check(model)
     allocation = AllocationTableModel(AllocationDraft(Decimal("800.00")))
     allocation.add(invoice_id=3, invoice_number="RE-1", customer_name="Weber", open_amount=Decimal("500.00"))
