@@ -9,9 +9,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app import __version__
 from app.cli import bank, demo, invoices, ledger, payments, statements
 from app.cli.common import Handler, add_command
+from app.cli.version import VersionAction
 from app.services.errors import EXIT_ERROR, KontorError
 from app.services.i18n import _
 from app.services.logs import setup_logging
@@ -26,13 +26,13 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `yes | head`
 def cmd_gui(args: argparse.Namespace) -> int:
     from app.views.application import run_gui
 
-    return run_gui(ledger=args.ledger if args.ledger_given else None)
+    return run_gui(ledger=args.ledger if args.ledger_given else None, screenshot=getattr(args, "screenshot", None))
 
 
 # -- parser --------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kontor", description=_("Kontor: banking and reconciliation."))
-    parser.add_argument("--version", action="version", version=f"kontor {__version__}")
+    parser.add_argument("--version", action=VersionAction, help=_("show the versions of Kontor and its parts"))
     parser.add_argument("--ledger", type=Path, help=_("ledger file (default: {path})").format(path=default_ledger()))
     parser.add_argument("--json", action="store_true", help=_("machine-readable output"))
     parser.add_argument("--debug", action="store_true", help=_("show tracebacks and log at debug level"))
@@ -40,7 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     ledger.register(commands)
     demo.register(commands)
-    add_command(commands, "gui", cmd_gui, _("open the graphical application (the default)"))
+    gui = add_command(commands, "gui", cmd_gui, _("open the graphical application (the default)"))
+    gui.add_argument(
+        "--screenshot", type=Path, metavar="FILE.png", help=_("save a picture of the first window and quit")
+    )
     for module in (bank, payments, statements, invoices):
         module.register(commands)
     return parser

@@ -184,8 +184,11 @@ def configure_application(app: QApplication, language: str) -> None:
     install_qt_translations(app, language)
 
 
-def run_gui(ledger: Path | None, *, demo: DemoBankServer | None = None) -> int:
-    """The GUI entry point of `kontor gui` and `kontor demo-run` (with its demo bank); returns the exit status."""
+def run_gui(ledger: Path | None, *, demo: DemoBankServer | None = None, screenshot: Path | None = None) -> int:
+    """The GUI entry point of `kontor gui` and `kontor demo-run` (with its demo bank); returns the exit status.
+
+    With `screenshot`, the first window is saved there and the program ends (first_window_shot).
+    """
     ensure_logging()
     preferences = load_preferences()
     language = preferences.ui_language()
@@ -198,6 +201,10 @@ def run_gui(ledger: Path | None, *, demo: DemoBankServer | None = None) -> int:
     runner = JobRunner(app)
     controller = Controller(preferences=preferences, runner=runner, demo=demo)
     controller.finished.connect(app.quit)
+    if screenshot is not None:
+        from app.views.first_window_shot import FirstWindowShot
+
+        FirstWindowShot(app, screenshot)
     try:
         controller.start(ledger)
         return app.exec()

@@ -5,17 +5,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 from ledger_templates import new_ledger
 
+from app import __version__
 from app.cli import EXIT_BROKEN_PIPE, main
 from app.services.banking.connections import BankConnectionError
 from app.services.banking.fints_client import BankError, BankRejectedError, Cancelled, WrongPinError
 from app.services.errors import KontorError
 from app.services.invoices.importing import InvoiceImportError
-from app.services.ledger.database import LedgerError, WrongPassphraseError
+from app.services.ledger.database import LedgerError, WrongPassphraseError, head_revision
 from app.services.ledger.users import AuthenticationError, SignInLockedError, UserError
 from app.services.payments.pain import PainError
 from app.services.payments.sepa_checks import PaymentError
@@ -96,3 +98,15 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path, kontor_home: Path) -> None:
     assert process.returncode == EXIT_BROKEN_PIPE
     assert process.stderr == ""
     assert (tmp_path / "new.kontor").exists()  # the work was done; only its report had no reader
+
+
+def test_version_names_the_schema_and_the_parts_a_support_request_needs(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"kontor {__version__}"
+    assert lines[1] == f"ledger schema {head_revision()}"
+    assert lines[2].startswith("SQLCipher 4.") and "(SQLite 3." in lines[2]
+    assert lines[3].startswith("Qt 6.") and "(PySide6 6." in lines[3]
+    assert lines[4] == f"python-fints {version('fints')}"

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ledger_templates import new_ledger
+from PySide6.QtGui import QImage
 
 from bench.process_bench import FIRST_PAINT
 
@@ -55,3 +56,23 @@ def test_the_unlock_dialog_paints_before_the_banking_stack_is_imported(tmp_path:
         if name == package or name.startswith(package + ".")
     ]
     assert loaded == []
+
+
+def test_gui_screenshot_saves_the_first_window_and_quits(tmp_path: Path) -> None:
+    ledger = tmp_path / "firma.kontor"
+    new_ledger(ledger, "Passphrase für den Test", company_name="Screenshot GmbH").close()
+    env = os.environ | {
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "KONTOR_PASSPHRASE": "Passphrase für den Test",
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+    picture = tmp_path / "shots" / "first.png"
+    command = [sys.executable, "-m", "app", "--ledger", str(ledger), "gui", "--screenshot", str(picture)]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == ["first window painted: MainWindow", f"wrote {picture}"]
+    image = QImage(str(picture))
+    assert image.width() >= 800 and image.height() >= 500
+    assert len({image.pixel(x, image.height() // 3) for x in range(0, image.width(), 7)}) > 3  # not a blank window

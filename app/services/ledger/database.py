@@ -121,10 +121,15 @@ def _configure(conn: sqlcipher3.Connection) -> None:
     conn.execute("PRAGMA wal_autocheckpoint = 0")  # the ledger's _Checkpointer does it, off the writer's path
 
 
-def head_revision() -> str:
-    """The newest migration's revision, read from the file names (`NNNN_name.py`, revision "NNNN") without alembic."""
+def known_revisions() -> list[str]:
+    """The migrations' revisions in order, read from the file names (`NNNN_name.py`, revision "NNNN") without
+    alembic."""
     versions = Path(migrations.__file__).parent / "versions"
-    return max(path.name.partition("_")[0] for path in versions.glob("[0-9]*_*.py"))
+    return sorted(path.name.partition("_")[0] for path in versions.glob("[0-9]*_*.py"))
+
+
+def head_revision() -> str:
+    return known_revisions()[-1]
 
 
 class _Checkpointer:
@@ -279,8 +284,17 @@ class Ledger:
 
     def _migrate_if_needed(self, passphrase: str) -> Path | None:
         current = self.schema_revision()
-        if current == head_revision():
+        known = known_revisions()
+        if current == known[-1]:
             return None
+        if current is not None and current not in known:
+            # Never downgrade or guess: a newer Kontor's tables may hold data this version would misread.
+            raise LedgerError(
+                _(
+                    "{path} was written by a newer version of Kontor (ledger schema {schema}; this version knows "
+                    "schemas up to {head}). Please install the current Kontor to open it."
+                ).format(path=self.path, schema=current, head=known[-1])
+            )
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         backup_path = self.path.with_name(f"{self.path.stem}.before-{current or 'empty'}-{stamp}{LEDGER_SUFFIX}")
         self.backup(backup_path, passphrase=passphrase)
