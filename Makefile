@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 DEMO_LEDGER := $(CURDIR)/demo/demo.kontor
 PYSIDE_CHECK := $(CURDIR)/../shared/tools/check_pyside_none_refcount.py
 
-.PHONY: install demo test bench lint screenshot clean
+VERSION = $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' app/__init__.py)
+
+.PHONY: install demo test bench lint screenshot bundle clean
 
 $(BIN)/kontor: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +34,19 @@ bench: install
 
 screenshot: install
 	QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/screenshot.py docs/main-window.png
+
+bundle: install
+	@# one-folder PyInstaller bundle, its icons, the tarball, then the smoke test from outside the repository
+	$(BIN)/pip install --quiet -e '.[bundle]'
+	rm -rf dist/Kontor build/pyinstaller
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller packaging/kontor.spec
+	$(BIN)/python packaging/render_icons.py dist/Kontor/share/icons
+	tar -C dist -czf dist/kontor-$(VERSION)-linux-x86_64.tar.gz Kontor
+	@# the smoke test runs the unpacked tarball, far from the repository and its virtual environment
+	unpacked=$$(mktemp -d) && tar -xzf dist/kontor-$(VERSION)-linux-x86_64.tar.gz -C $$unpacked && \
+	  cd $$unpacked && env -i PATH=/usr/bin:/bin python3 $(CURDIR)/packaging/smoke_bundle.py $$unpacked/Kontor/kontor; \
+	  status=$$?; rm -rf $$unpacked; exit $$status
+	@du -sh dist/Kontor dist/kontor-$(VERSION)-linux-x86_64.tar.gz
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache

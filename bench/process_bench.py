@@ -26,6 +26,7 @@ from pathlib import Path
 from bench.statement_data import write_camt053, write_mt940
 
 PASSPHRASE = "bench"
+BUNDLE = Path(__file__).resolve().parents[1] / "dist" / "Kontor" / "kontor"  # made by `make bundle`
 _ANCHOR_PARSE = "import sys, mt940; mt940.parse(open(sys.argv[1], encoding='latin-1').read())"
 
 # Calls `report(window)` (defined by the script that follows) after the first Paint event of a top-level window
@@ -155,7 +156,7 @@ def bench_import(folder: Path, counts: Sequence[int], rounds: int) -> None:
     print("targets: import >= 1.5x the anchor at 100k and >= 1.0x at 10k; peak <= 3 KiB per entry")
 
 
-def bench_gui(folder: Path, rounds: int) -> None:
+def bench_gui(folder: Path, rounds: int, bundle: Path | None = None) -> None:
     env = _environment(folder / "home")
     ledger = folder / "gui.kontor"
     if not ledger.exists():
@@ -170,6 +171,37 @@ def bench_gui(folder: Path, rounds: int) -> None:
     label = "kontor gui, start to first painted unlock dialog"
     print(f"{label:52} {kontor.seconds:8.3f} {kontor.seconds / bare.seconds:6.2f}")
     print("target: <= 1.5x the anchor")
+    if bundle is not None:
+        bench_bundle(folder, bundle, rounds)
+
+
+def bench_bundle(folder: Path, bundle: Path, rounds: int) -> None:
+    """The frozen bundle against the virtual environment, both timed the same way: `kontor gui --screenshot`
+    prints a line at the first paint of its first window (the unlock dialog here). The first round of each is
+    the coldest this machine allows without dropping its file cache; the fastest is the warm figure."""
+    env = _environment(folder / "home")
+    ledger = folder / "gui.kontor"
+    runs: dict[str, list[Run]] = {"bare": [], "venv": [], "bundle": []}
+    for round_ in range(rounds):
+        shot = folder / f"shot-{round_}.png"
+        runs["bare"].append(_run([sys.executable, "-c", _BARE_WINDOW], env=env, until_line=True))
+        for kind, command in (("venv", _kontor()), ("bundle", [str(bundle)])):
+            args = ["--ledger", str(ledger), "gui", "--screenshot", str(shot)]
+            runs[kind].append(_run([*command, *args], env=env, until_line=True))
+    bare = _best(runs["bare"])
+    print(f"{'what':52} {'first':>8} {'fastest':>8} {'/bare':>6} {'/venv':>6}")
+    for kind, label in (
+        ("bare", "bare PySide6 QMainWindow (anchor)"),
+        ("venv", "kontor gui from the virtual environment"),
+        ("bundle", f"kontor gui from the bundle ({bundle.parent.name})"),
+    ):
+        best = _best(runs[kind])
+        venv = _best(runs["venv"])
+        print(
+            f"{label:52} {runs[kind][0].seconds:8.3f} {best.seconds:8.3f} {best.seconds / bare.seconds:6.2f}"
+            f" {best.seconds / venv.seconds:6.2f}"
+        )
+    print("target: the bundle no slower than the virtual environment (/venv <= 1.0)")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -178,12 +210,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=2, help="each import figure is the fastest of this many runs")
     parser.add_argument("--gui-rounds", type=int, default=5, help="each GUI figure is the fastest of this many runs")
     parser.add_argument("--only", choices=["import", "gui"], help="run one of the two parts")
+    parser.add_argument(
+        "--bundle", type=Path, default=BUNDLE, help="the frozen kontor to time next to the venv (if it exists)"
+    )
     args = parser.parse_args(argv)
     print(f"{os.cpu_count()} cores, load average {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if args.only in (None, "gui"):
-            bench_gui(folder, args.gui_rounds)
+            bench_gui(folder, args.gui_rounds, args.bundle if args.bundle.is_file() else None)
         if args.only in (None, "import"):
             bench_import(folder, args.entries, args.rounds)
 

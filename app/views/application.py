@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,7 @@ class Controller(QObject):
         self.start_dialog: StartDialog | None = None
         self.unlock_dialog: UnlockDialog | None = None
         self.new_dialog: NewLedgerDialog | None = None
+        self.pending_imports: list[Path] = []  # statement files opened with Kontor, imported once a ledger is open
 
     # -- entry points ------------------------------------------------------------------------------
     def start(self, ledger: Path | None) -> None:
@@ -140,6 +142,9 @@ class Controller(QObject):
         window.open_ledger_requested.connect(lambda path: self.unlock(path, parent=window))
         self.window = window
         window.show()
+        if self.pending_imports:
+            window.importer.import_files(self.pending_imports)
+            self.pending_imports = []
         if self.start_dialog is not None:
             self.start_dialog.accept()
             self.start_dialog = None
@@ -184,9 +189,16 @@ def configure_application(app: QApplication, language: str) -> None:
     install_qt_translations(app, language)
 
 
-def run_gui(ledger: Path | None, *, demo: DemoBankServer | None = None, screenshot: Path | None = None) -> int:
+def run_gui(
+    ledger: Path | None,
+    *,
+    demo: DemoBankServer | None = None,
+    screenshot: Path | None = None,
+    import_files: Sequence[Path] = (),
+) -> int:
     """The GUI entry point of `kontor gui` and `kontor demo-run` (with its demo bank); returns the exit status.
 
+    `import_files` are statements to import once a ledger is open (a double click on one in a file manager).
     With `screenshot`, the first window is saved there and the program ends (first_window_shot).
     """
     ensure_logging()
@@ -200,6 +212,7 @@ def run_gui(ledger: Path | None, *, demo: DemoBankServer | None = None, screensh
     previous_hook = install_excepthook()
     runner = JobRunner(app)
     controller = Controller(preferences=preferences, runner=runner, demo=demo)
+    controller.pending_imports = list(import_files)
     controller.finished.connect(app.quit)
     if screenshot is not None:
         from app.views.first_window_shot import FirstWindowShot

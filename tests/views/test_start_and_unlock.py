@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
+from sqlalchemy import select
+from statement_files import Booking, mt940
 
+from app.models.schema import BankAccount, Transaction
 from app.services.ledger import secrets
+from app.services.ledger.database import Ledger
 from app.services.preferences import Preferences, load_preferences
 from app.views.application import Controller
 from app.views.jobs import JobRunner
@@ -188,3 +194,27 @@ def test_quitting_the_start_dialog_finishes(qtbot, controller) -> None:
     controller.start(None)
     with qtbot.waitSignal(controller.finished, timeout=2000):
         qtbot.mouseClick(controller.start_dialog.quit_button, Qt.MouseButton.LeftButton)
+
+
+def test_a_statement_opened_with_kontor_is_imported_once_the_ledger_is_open(
+    qtbot, controller: Controller, demo_ledger_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Ledger.open(demo_ledger_path, DEMO_PASSPHRASE) as ledger, ledger.session() as session:
+        iban = session.scalars(select(BankAccount.iban).order_by(BankAccount.id)).first()
+    assert iban is not None
+    statement = tmp_path / "doppelklick.sta"
+    booking = Booking(date(2026, 12, 1), Decimal("77.70"), "Doppelklick GmbH", "DE44500105175407324931", "Test 4711")
+    statement.write_text(mt940(iban, [booking], opening=Decimal("0")), encoding="utf-8")
+    monkeypatch.setenv("KONTOR_PASSPHRASE", DEMO_PASSPHRASE)
+    controller.pending_imports = [statement]
+    controller.start(demo_ledger_path)
+
+    def imported() -> bool:
+        window = controller.window
+        if window is None:
+            return False
+        with window.unlocked.ledger.session() as session:
+            return session.scalar(select(Transaction.id).where(Transaction.purpose.contains("Test 4711"))) is not None
+
+    qtbot.waitUntil(imported, timeout=15_000)
+    assert controller.pending_imports == []
