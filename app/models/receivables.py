@@ -19,6 +19,9 @@ class Customer(Base):
     name: Mapped[str] = mapped_column(String(200))
     iban: Mapped[str] = mapped_column(String(34), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # For letters (dunning): the postal address, and whether § 288 BGB's consumer rate (base + 5) applies.
+    address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    consumer: Mapped[bool] = mapped_column(default=False, server_default="0")
 
 
 class Invoice(Base):

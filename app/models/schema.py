@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.models.banking import BalanceSnapshot, BankAccount, BankConnection, StatementImport, Transaction
 from app.models.base import Base
 from app.models.company import CompanySettings, User
+from app.models.dunning import DunningHold, DunningItem, DunningLetter, DunningRun
 from app.models.journal import AuditEvent, Notification
 from app.models.payments import Approval, Mandate, PaymentOrder, PaymentRun
 from app.models.receivables import Allocation, Customer, Invoice, LearnedPayer
@@ -19,6 +20,10 @@ __all__ = [
     "Base",
     "CompanySettings",
     "Customer",
+    "DunningHold",
+    "DunningItem",
+    "DunningLetter",
+    "DunningRun",
     "Invoice",
     "LearnedPayer",
     "Mandate",

@@ -21,7 +21,9 @@ WRITTEN = {
     "0002": (3, 0, 0, 0),
     "0003": (3, 3, 2, 0),
     "0004": (3, 3, 2, 1),
+    "0005": (3, 3, 2, 1),
 }
+USERS = {"0004": ["bob"], "0005": ["anna", "dora"]}
 
 
 def test_every_earlier_schema_has_a_ledger_to_test() -> None:
@@ -42,14 +44,14 @@ def test_an_older_ledger_is_upgraded_with_its_data_after_a_backup(revision: str,
             assert counts == WRITTEN[revision]
             if revision != "0001":  # the 0001 file was filled by hand, the others by that version's Kontor
                 assert audit.verify(session).ok
-            if revision == "0004":
+            if revision in USERS:
                 order = session.scalars(select(PaymentOrder)).one()
                 assert (order.amount_cents, order.name) == (
                     25000,
                     "Stadtwerke Nuernberg",
                 )  # SEPA characters, as it was stored
                 assert session.scalars(select(PaymentRun.status)).one() == "draft"
-                assert [user.name for user in session.scalars(select(User))] == ["bob"]
+                assert sorted(user.name for user in session.scalars(select(User))) == USERS[revision]
     backups = list(tmp_path.glob(f"alt.before-{revision}-*.kontor"))
     assert len(backups) == 1
     with Ledger.open(backups[0], PASS, migrate=False) as copy:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
 
 from app.models.schema import (
     Allocation,
@@ -117,6 +118,14 @@ def _invoice_query() -> Select:
 
 def invoice_rows(ledger: Ledger, filter: InvoiceFilter | None = None, *, today: date | None = None) -> list[InvoiceRow]:
     """Invoices with open amount and status, newest first; filters on kind, status, text and customer."""
+    with ledger.session() as session:
+        return invoice_rows_in(session, filter, today=today)
+
+
+def invoice_rows_in(
+    session: Session, filter: InvoiceFilter | None = None, *, today: date | None = None
+) -> list[InvoiceRow]:
+    """`invoice_rows` inside a session the caller holds (a writer that acts on what it reads)."""
     filter = filter or InvoiceFilter()
     today = today or date.today()
     query = _invoice_query()
@@ -137,14 +146,13 @@ def invoice_rows(ledger: Ledger, filter: InvoiceFilter | None = None, *, today: 
         )
     query = query.order_by(Invoice.issued_on.desc(), Invoice.id.desc())
     rows: list[InvoiceRow] = []
-    with ledger.session() as session:
-        for values in session.execute(query):
-            row = _invoice_row(values, today)
-            if filter.status and filter.status != "review" and not _has_status(row, filter.status):
-                continue
-            rows.append(row)
-            if filter.limit is not None and len(rows) >= filter.limit:
-                break
+    for values in session.execute(query):
+        row = _invoice_row(values, today)
+        if filter.status and filter.status != "review" and not _has_status(row, filter.status):
+            continue
+        rows.append(row)
+        if filter.limit is not None and len(rows) >= filter.limit:
+            break
     return rows
 
 
