@@ -1,4 +1,4 @@
-"""The six pages of the main window, declared once: sidebar, View menu, shortcuts and the stack follow this list.
+"""The seven pages of the main window, declared once: sidebar, View menu, shortcuts and the stack follow this list.
 
 A later issue replaces a page's `factory` (for example the Accounts placeholder with an `AccountsPage`)."""
 
@@ -24,8 +24,9 @@ class Page(IntEnum):
     ACCOUNTS = 1
     TRANSACTIONS = 2
     INVOICES = 3
-    PAYMENTS = 4
-    SETTINGS = 5
+    DUNNING = 4
+    PAYMENTS = 5
+    SETTINGS = 6
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,12 @@ def _invoices(context: PageContext) -> QWidget:
     return InvoicesPage(context.unlocked.ledger, runner=context.runner, identity=context.identity)
 
 
+def _dunning(context: PageContext) -> QWidget:
+    from app.views.dunning_page import DunningPage
+
+    return DunningPage(context)
+
+
 def _payments(context: PageContext) -> QWidget:
     from app.views.payments_page import PaymentsPage
 
@@ -96,6 +103,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(Page.ACCOUNTS, N_("Accounts"), "bank", _accounts),
     PageSpec(Page.TRANSACTIONS, N_("Transactions"), "list", _transactions),
     PageSpec(Page.INVOICES, N_("Invoices"), "invoice", _invoices),
+    PageSpec(Page.DUNNING, N_("Dunning"), "dunning", _dunning),
     PageSpec(Page.PAYMENTS, N_("Payments"), "payment", _payments),
     PageSpec(Page.SETTINGS, N_("Settings"), "settings", _settings),
 )

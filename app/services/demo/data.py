@@ -164,7 +164,40 @@ def create_demo_ledger(ledger: Ledger, *, actor: str, seed: int = 2026, today: d
         invoices = _add_invoices(session, rng, customers, start, end, actor)
         rows, paid = _bookings(rng, main.id, savings.id, customers, invoices, start, end)
         _store(session, rows, paid, actor=actor, main_id=main.id, savings_id=savings.id, end=end)
+    _add_dunning(ledger, actor=actor, seed=seed, today=end)
     return DemoSummary(2, len(rows), len(customers), len(invoices), len(paid))
+
+
+_STREETS = ("Hauptstraße", "Bahnhofstraße", "Industriestraße", "Gewerbering", "Am Hafen", "Lindenweg", "Werkstraße")
+_TOWNS = ("90402 Nürnberg", "91052 Erlangen", "90762 Fürth", "86150 Augsburg", "80331 München", "93047 Regensburg")
+
+
+def _add_dunning(ledger: Ledger, *, actor: str, seed: int, today: date) -> None:
+    """Letterhead, customers' addresses (people are consumers), and reminders sent three weeks ago, so that the
+    Dunning page shows first reminders and first dunning notices on the first start."""
+    from app.services.dunning.runs import create_run, mark_sent
+    from app.services.dunning.settings import update_settings
+
+    rng = random.Random(seed + 1)  # its own numbers: the bookings stay as they were
+    update_settings(
+        ledger,
+        actor=actor,
+        address="Gewerbepark Süd 14\n90441 Nürnberg",
+        phone="0911 4711-0",
+        email="buchhaltung@brenner-feinmechanik.de",
+        vat_id="USt-IdNr. DE298765432",
+    )
+    with ledger.writer() as session:
+        for index, customer in enumerate(session.scalars(select(Customer).order_by(Customer.id))):
+            street = f"{rng.choice(_STREETS)} {rng.randint(1, 120)}"
+            customer.address = f"{street}\n{rng.choice(_TOWNS)}"
+            customer.consumer = index % 5 == 4  # the people among the customers (_customer_name)
+            audit.record_row(session, actor=actor, action="update", row=customer, summary="demo address")
+    try:
+        run = create_run(ledger, actor=actor, today=today - timedelta(days=21))
+    except ValueError:
+        return  # nothing was due three weeks ago (a demo made for an unusual date)
+    mark_sent(ledger, run.id, actor=actor)
 
 
 def add_demo_users(ledger: Ledger) -> None:

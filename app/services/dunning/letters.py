@@ -216,3 +216,30 @@ def _table(pdf: FPDF, data: LetterData, labels: dict[str, str]) -> None:
 def _midnight(day: date) -> datetime:
     """The PDF's creation date: the letter's date, so that the same letter always gives the same bytes."""
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """A rendered page: RGBX pixels (4 bytes, the last unused), row by row (`stride` bytes a row)."""
+
+    width: int
+    height: int
+    stride: int
+    rgbx: bytes
+
+
+def letter_picture(pdf: bytes, *, width: int = 900) -> Picture:
+    """The first page of a letter as a picture `width` pixels wide (pdfium, the renderer of Chrome)."""
+    import pypdfium2  # only the preview needs the renderer
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        page = document[0]
+        bitmap = page.render(
+            scale=width / page.get_width(), prefer_bgrx=True, rev_byteorder=True, fill_color=(255, 255, 255, 255)
+        )
+        if bitmap.mode != "RGBX":
+            raise ValueError(f"pdfium rendered {bitmap.mode}, not RGBX")
+        return Picture(bitmap.width, bitmap.height, bitmap.stride, bytes(bitmap.buffer))
+    finally:
+        document.close()

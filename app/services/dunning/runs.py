@@ -21,18 +21,13 @@ from app.models.dunning import DunningHold, DunningItem, DunningLetter, DunningR
 from app.models.schema import BankAccount, Customer, Invoice
 from app.services.dunning.letters import LetterData, LetterLine, render_letter
 from app.services.dunning.proposal import ProposedLetter, propose_in
-from app.services.dunning.settings import DunningSettings, load_settings
-from app.services.errors import KontorError
+from app.services.dunning.settings import DunningError, DunningSettings, load_settings
 from app.services.formatting import format_amount, format_date, from_cents, grouped_iban
 from app.services.i18n import _, ngettext
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.settings import company_row
 from app.services.matching import RECEIVABLE
-
-
-class DunningError(KontorError, ValueError):
-    """A dunning action that cannot be done as asked; the message says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,28 +87,21 @@ def create_run(
         return _summary(session, run.id)
 
 
-def _store_letter(
-    session: Session,
-    run: DunningRun,
-    proposed: ProposedLetter,
-    sender: LetterData,
-    settings: DunningSettings,
-    *,
-    actor: str,
-) -> None:
+def _letter_data(run_on: date, proposed: ProposedLetter, sender: LetterData, settings: DunningSettings) -> LetterData:
+    """What the letter to one customer says, for the run of `run_on`."""
     level = settings.level(proposed.level)
     language = settings.language
-    deadline = run.run_on + timedelta(days=settings.payment_days)
+    deadline = run_on + timedelta(days=settings.payment_days)
     text = level.text(language).format(
         customer=proposed.customer_name,
         total=format_amount(from_cents(proposed.total_cents), language=language),
         deadline=format_date(deadline, language=language),
-        date=format_date(run.run_on, language=language),
+        date=format_date(run_on, language=language),
         company=sender.company,
         iban=grouped_iban(sender.iban),
         bic=sender.bic,
     )
-    data = LetterData(
+    return LetterData(
         company=sender.company,
         company_address=sender.company_address,
         contact=sender.contact,
@@ -122,7 +110,7 @@ def _store_letter(
         customer_name=proposed.customer_name,
         customer_number=proposed.customer_number,
         customer_address=proposed.customer_address,
-        letter_date=run.run_on,
+        letter_date=run_on,
         title=level.name(language),
         text=text,
         lines=tuple(
@@ -135,6 +123,31 @@ def _store_letter(
         consumer=proposed.consumer,
         language=language,
     )
+
+
+def preview_letter(ledger: Ledger, customer_id: int, *, today: date) -> bytes:
+    """The PDF the next run would send this customer today, made without storing anything."""
+    with ledger.session() as session:
+        settings = load_settings(session)
+        proposed = next(
+            (p for p in propose_in(session, today=today, settings=settings) if p.customer_id == customer_id), None
+        )
+        if proposed is None:
+            raise DunningError(_("No letter is due for this customer today."))
+        return render_letter(_letter_data(today, proposed, _sender(session, settings), settings))
+
+
+def _store_letter(
+    session: Session,
+    run: DunningRun,
+    proposed: ProposedLetter,
+    sender: LetterData,
+    settings: DunningSettings,
+    *,
+    actor: str,
+) -> None:
+    level = settings.level(proposed.level)
+    data = _letter_data(run.run_on, proposed, sender, settings)
     pdf = render_letter(data)
     letter = DunningLetter(
         run_id=run.id,

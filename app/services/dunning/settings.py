@@ -11,9 +11,18 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.services.dunning.interest import BASE_RATES
+from app.services.errors import KontorError
+from app.services.i18n import _
+from app.services.ledger.database import Ledger
 from app.services.ledger.settings import read_section, write_section
 
 SECTION = "dunning"
+
+
+class DunningError(KontorError, ValueError):
+    """A dunning action that cannot be done as asked; the message says why."""
+
+
 # Placeholders a level's text may use: {customer} {total} {deadline} {date} {company} {iban} {bic}
 _TEXTS = {
     "de": (
@@ -125,3 +134,24 @@ def save_settings(session: Session, settings: DunningSettings, *, actor: str, su
         "letterhead": asdict(settings.letterhead),
     }
     write_section(session, SECTION, value, actor=actor, summary=summary)
+
+
+def update_settings(ledger: Ledger, *, actor: str, **changes: Any) -> DunningSettings:
+    """Change some settings (dataclass field names; `letterhead` fields by their own names), audited."""
+    head_fields = {name: changes.pop(name) for name in ("address", "phone", "email", "vat_id") if name in changes}
+    with ledger.writer() as session:
+        settings = load_settings(session)
+        settings = replace(settings, letterhead=replace(settings.letterhead, **head_fields), **changes)
+        if settings.payment_days < 1 or settings.language not in ("de", "en"):
+            raise DunningError(_("The payment period must be at least one day, the letter language de or en."))
+        summary = "dunning settings: " + ", ".join(sorted([*changes, *head_fields]))
+        save_settings(session, settings, actor=actor, summary=summary)
+        return settings
+
+
+def add_base_rate(ledger: Ledger, valid_from: date, rate: Decimal, *, actor: str) -> DunningSettings:
+    """A newly published base rate (the Bundesbank announces it for 1 January and 1 July)."""
+    with ledger.writer() as session:
+        settings = load_settings(session).with_base_rate(valid_from, rate)
+        save_settings(session, settings, actor=actor, summary=f"base rate {valid_from.isoformat()} {rate} %")
+        return settings
