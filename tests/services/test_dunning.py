@@ -31,6 +31,7 @@ from app.services.dunning.runs import (
     set_customer_details,
 )
 from app.services.invoices.importing import import_invoices
+from app.services.invoices.open_items import invoice_rows
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.statements.importing import import_statement_files
@@ -99,6 +100,8 @@ def test_levels_advance_only_when_the_run_is_marked_as_sent(ledger: Ledger) -> N
     assert {item.level for letter in propose(ledger, today=TODAY) for item in letter.items} == {1}  # draft: no change
     mark_sent(ledger, first.id, actor="anna")
     assert propose(ledger, today=TODAY) == []  # level 2 waits 14 days after the reminder
+    row = next(row for row in invoice_rows(ledger, today=TODAY) if row.number == "RE-2026-0001")
+    assert row.dunning_level == 1 and row.status_label == "overdue (44 days), dunning level 1"
     later = date(2026, 4, 14)
     letters = {letter.customer_number: letter for letter in propose(ledger, today=later)}
     mueller = letters["K10001"]
@@ -122,6 +125,12 @@ def test_holds_and_an_unallocated_payment_keep_a_customer_out(ledger: Ledger, tm
     hold(ledger, actor="anna", invoice="RE-2026-0004", until=date(2026, 4, 15), reason="Zahlung zugesagt")
     hold(ledger, actor="anna", customer="K10001")
     assert propose(ledger, today=TODAY) == []
+    held = {row.number: row.status_label for row in invoice_rows(ledger, today=TODAY) if row.dunning_held}
+    assert held == {
+        "RE-2026-0001": "overdue (44 days), dunning on hold",
+        "RE-2026-0002": "overdue (35 days), dunning on hold",
+        "RE-2026-0004": "overdue (39 days), dunning on hold",
+    }
     assert lift_holds(ledger, actor="anna", customer="K10001") == 1
     payment = [Booking(date(2026, 3, 30), Decimal("100.00"), "Müller Feinmechanik", "DE02120300000000202051", "Danke")]
     (tmp_path / "zahlung.sta").write_text(mt940(OWN, payment, opening=Decimal("10.00"), statement="2/1"), "utf-8")

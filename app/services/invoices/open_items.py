@@ -11,6 +11,7 @@ from enum import StrEnum
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from app.models.dunning import DunningHold, DunningItem, DunningLetter, DunningRun, DunningRunStatus
 from app.models.schema import (
     Allocation,
     Customer,
@@ -69,13 +70,21 @@ class InvoiceRow:
     overdue_days: int
     needs_review: bool
     review_note: str
+    dunning_level: int = 0  # the highest dunning level a sent letter gave it
+    dunning_held: bool = False  # a dunning block or a promise to pay (of the invoice or its customer)
 
     @property
     def status_label(self) -> str:
-        """'overdue (12 days)', 'partially paid', … in the user's language."""
+        """'overdue (12 days), dunning level 2', 'partially paid', … in the user's language."""
         if self.status == InvoiceStatus.OVERDUE:
-            return ngettext("overdue ({n} day)", "overdue ({n} days)", self.overdue_days).format(n=self.overdue_days)
-        return _(STATUS_LABELS[self.status])
+            label = ngettext("overdue ({n} day)", "overdue ({n} days)", self.overdue_days).format(n=self.overdue_days)
+        else:
+            label = _(STATUS_LABELS[self.status])
+        if self.status in UNPAID and self.dunning_level:
+            label += ", " + _("dunning level {level}").format(level=self.dunning_level)
+        if self.status in UNPAID and self.dunning_held:
+            label += ", " + _("dunning on hold")
+        return label
 
 
 def allocated_cents() -> Select:  # (invoice_id, cents)
@@ -91,8 +100,23 @@ def open_cents_of(amount_cents: int, allocated_cents: int, reported_open_cents: 
     return open_cents if reported_open_cents is None else min(open_cents, max(0, reported_open_cents))
 
 
-def _invoice_query() -> Select:
+def _invoice_query(today: date) -> Select:
     allocated = allocated_cents().subquery()
+    sent_level = (
+        select(func.max(DunningItem.level))
+        .join(DunningLetter, DunningLetter.id == DunningItem.letter_id)
+        .join(DunningRun, DunningRun.id == DunningLetter.run_id)
+        .where(DunningItem.invoice_id == Invoice.id, DunningRun.status == DunningRunStatus.SENT)
+        .scalar_subquery()
+    )
+    held = (
+        select(DunningHold.id)
+        .where(
+            or_(DunningHold.invoice_id == Invoice.id, DunningHold.customer_id == Invoice.customer_id),
+            or_(DunningHold.until.is_(None), DunningHold.until >= today),
+        )
+        .exists()
+    )
     return (
         select(
             Invoice.id,
@@ -110,6 +134,8 @@ def _invoice_query() -> Select:
             Invoice.cancelled,
             Invoice.needs_review,
             Invoice.review_note,
+            func.coalesce(sent_level, 0),
+            held,
         )
         .join(Customer, Customer.id == Invoice.customer_id)
         .outerjoin(allocated, allocated.c.invoice_id == Invoice.id)
@@ -128,7 +154,7 @@ def invoice_rows_in(
     """`invoice_rows` inside a session the caller holds (a writer that acts on what it reads)."""
     filter = filter or InvoiceFilter()
     today = today or date.today()
-    query = _invoice_query()
+    query = _invoice_query(today)
     if filter.kind:
         query = query.where(Invoice.kind == filter.kind)
     if filter.customer_id is not None:
@@ -164,7 +190,7 @@ def _has_status(row: InvoiceRow, wanted: str) -> bool:
 
 def _invoice_row(values: Sequence, today: date) -> InvoiceRow:
     (id, number, kind, customer_id, name, customer_number, issued_on, due_on, amount_cents, allocated,
-     reported, currency, cancelled, needs_review, review_note) = values  # fmt: skip
+     reported, currency, cancelled, needs_review, review_note, dunning_level, dunning_held) = values  # fmt: skip
     open_cents = open_cents_of(amount_cents, allocated, reported)
     overdue_days = 0
     if cancelled:
@@ -193,6 +219,8 @@ def _invoice_row(values: Sequence, today: date) -> InvoiceRow:
         overdue_days=overdue_days,
         needs_review=needs_review,
         review_note=review_note,
+        dunning_level=dunning_level,
+        dunning_held=bool(dunning_held),
     )
 
 
