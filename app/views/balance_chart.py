@@ -27,7 +27,7 @@ def chart_x(day: date) -> float:
     return datetime.combine(day, time(12)).timestamp()
 
 
-class _GermanAxis(pg.DateAxisItem):
+class DateAxis(pg.DateAxisItem):
     """Date ticks in the user's notation (dd.mm. in German) instead of pyqtgraph's English month names."""
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
@@ -37,7 +37,7 @@ class _GermanAxis(pg.DateAxisItem):
         return [datetime.fromtimestamp(value).strftime(pattern) for value in values]
 
 
-class _AmountAxis(pg.AxisItem):
+class AmountAxis(pg.AxisItem):
     """Whole amounts with thousands separators in the user's notation."""
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
@@ -55,7 +55,7 @@ class BalanceChart(QWidget):
         self._points: list[tuple[date, Decimal]] = []
         self._xs: list[float] = []
         self.plot = pg.PlotWidget(
-            background="w", axisItems={"bottom": _GermanAxis(orientation="bottom"), "left": _AmountAxis("left")}
+            background="w", axisItems={"bottom": DateAxis(orientation="bottom"), "left": AmountAxis("left")}
         )
         self.plot.getAxis("left").enableAutoSIPrefix(False)  # the axis shows euros, never "k" or "M" scaling
         self.plot.getAxis("left").setWidth(100)

@@ -87,9 +87,10 @@ class DashboardPage(QScrollArea):
         self.transactions_card = Card(_("Transactions"))
         self.open_card = Card(_("Open invoices"))
         self.overdue_card = Card(_("Overdue invoices"))
+        self.forecast_card = Card(_("Lowest balance ahead"))
         figures = QHBoxLayout()
         figures.setSpacing(12)
-        for card in (self.total_card, self.transactions_card, self.open_card, self.overdue_card):
+        for card in (self.total_card, self.transactions_card, self.open_card, self.overdue_card, self.forecast_card):
             figures.addWidget(card, 1)
 
         self.accounts_grid = QGridLayout()
@@ -192,6 +193,12 @@ class DashboardPage(QScrollArea):
         self.overdue_card.set_value(
             str(summary.overdue_invoice_count), _("past their due date"), negative=summary.overdue_invoice_count > 0
         )
+        if summary.lowest_cents is None or summary.lowest_from is None:
+            self.forecast_card.set_value("–", _("no accounts yet"))
+        else:
+            detail = _("week from {day}").format(day=format_date(summary.lowest_from))
+            self.forecast_card.set_value(money(summary.lowest_cents), detail, negative=bool(summary.forecast_warning))
+        self.forecast_card.setToolTip(summary.forecast_warning or _("The 13-week forecast (Forecast page)."))
         self._show_accounts(summary)
         self.recent_model.set_rows(list(summary.recent))
         has_recent = bool(summary.recent)

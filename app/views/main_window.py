@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app import __version__
 from app.demobank import DEMO_LOGIN, DEMO_PIN, DemoBankServer
+from app.services.forecast.projection import notify_warnings
 from app.services.i18n import _
 from app.services.ledger import secrets
 from app.services.ledger.audit import Head
@@ -323,7 +324,18 @@ class MainWindow(QMainWindow):
         self.importer.import_files(choose_statement_files(self))
 
     def _on_importer_imported(self, _results: object) -> None:
+        """New bookings (an import, a sync): pages reload, and the forecast may have a new warning to raise."""
         self.refresh_pages()
+        ledger = self.unlocked.ledger
+
+        def check_forecast(cancel: threading.Event, progress: Progress) -> int:
+            return notify_warnings(ledger)
+
+        def raised(count: int) -> None:
+            if count:
+                self.notification_button.refresh()
+
+        self.runner.run(check_forecast, on_success=raised, writes=True, parent=self)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if local_files(event.mimeData().urls()):

@@ -1,4 +1,4 @@
-"""The seven pages of the main window, declared once: sidebar, View menu, shortcuts and the stack follow this list.
+"""The eight pages of the main window, declared once: sidebar, View menu, shortcuts and the stack follow this list.
 
 A later issue replaces a page's `factory` (for example the Accounts placeholder with an `AccountsPage`)."""
 
@@ -25,8 +25,9 @@ class Page(IntEnum):
     TRANSACTIONS = 2
     INVOICES = 3
     DUNNING = 4
-    PAYMENTS = 5
-    SETTINGS = 6
+    FORECAST = 5
+    PAYMENTS = 6
+    SETTINGS = 7
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,12 @@ def _dunning(context: PageContext) -> QWidget:
     return DunningPage(context)
 
 
+def _forecast(context: PageContext) -> QWidget:
+    from app.views.forecast_page import ForecastPage
+
+    return ForecastPage(context)
+
+
 def _payments(context: PageContext) -> QWidget:
     from app.views.payments_page import PaymentsPage
 
@@ -104,6 +111,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(Page.TRANSACTIONS, N_("Transactions"), "list", _transactions),
     PageSpec(Page.INVOICES, N_("Invoices"), "invoice", _invoices),
     PageSpec(Page.DUNNING, N_("Dunning"), "dunning", _dunning),
+    PageSpec(Page.FORECAST, N_("Forecast"), "forecast", _forecast),
     PageSpec(Page.PAYMENTS, N_("Payments"), "payment", _payments),
     PageSpec(Page.SETTINGS, N_("Settings"), "settings", _settings),
 )

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 from ledger_templates import new_ledger
+from sqlalchemy import select
 from statement_files import Booking, mt940
 
-from app.services.forecast.projection import Scenario, forecast
+from app.models.schema import Notification
+from app.services.forecast.projection import Scenario, forecast, notify_warnings
 from app.services.forecast.settings import PlannedItem, decide, plan, set_credit_line
 from app.services.ledger.database import Ledger
 from app.services.matching import PAYABLE
@@ -113,3 +115,12 @@ def test_a_twelve_month_view_uses_calendar_months(ledger: Ledger) -> None:
         (date(2026, 8, 1), date(2026, 8, 31)),
     ]
     assert len(result.periods) == 12 and result.periods[-1].end == date(2027, 6, 30)
+
+
+def test_a_warning_is_notified_once(ledger: Ledger) -> None:
+    set_credit_line(ledger, forecast(ledger, today=TODAY).accounts[0].id, 100_000, actor="anna")
+    assert notify_warnings(ledger, today=TODAY) == 1
+    assert notify_warnings(ledger, today=TODAY) == 0  # the same warning in the same words: not again
+    with ledger.session() as session:
+        [message] = session.scalars(select(Notification.message).where(Notification.kind == "forecast")).all()
+    assert "falls below its credit line" in message

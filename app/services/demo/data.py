@@ -21,6 +21,7 @@ from app.models.schema import (
     StatementImport,
     Transaction,
 )
+from app.services.forecast.settings import set_credit_line, set_minimum
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import add_user, sign_in
@@ -164,7 +165,10 @@ def create_demo_ledger(ledger: Ledger, *, actor: str, seed: int = 2026, today: d
         invoices = _add_invoices(session, rng, customers, start, end, actor)
         rows, paid = _bookings(rng, main.id, savings.id, customers, invoices, start, end)
         _store(session, rows, paid, actor=actor, main_id=main.id, savings_id=savings.id, end=end)
+        main_id = main.id
     _add_dunning(ledger, actor=actor, seed=seed, today=end)
+    set_credit_line(ledger, main_id, 50_000_00, actor=actor)  # the forecast chart shows the overdraft limit
+    set_minimum(ledger, 100_000_00, actor=actor)
     return DemoSummary(2, len(rows), len(customers), len(invoices), len(paid))
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models.payments import RunStatus
-from app.models.schema import Allocation, Invoice, PaymentOrder, PaymentRun, Transaction
+from app.models.schema import Allocation, Invoice, Notification, PaymentOrder, PaymentRun, Transaction
 from app.services.forecast.recurring import Series, detect
 from app.services.forecast.settings import ForecastSettings, load_settings
 from app.services.formatting import format_amount, format_date, from_cents, to_cents
@@ -75,10 +75,13 @@ class ForecastWarning:
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
-    """What-ifs: customers paying later (customer id -> extra days), runs delayed (run id -> days)."""
+    """What-ifs: customers paying later (customer id -> extra days), runs delayed (run id -> days); the
+    `everyone` and `every_run` days apply to all customers and all runs on top."""
 
     customer_delays: Mapping[int, int] = field(default_factory=dict)
     run_delays: Mapping[int, int] = field(default_factory=dict)
+    everyone: int = 0
+    every_run: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,8 +196,8 @@ def _delays(session: Session) -> tuple[dict[int, int], int]:
     for customer_id, paid_on, due_on in session.execute(query):
         assert due_on is not None  # the query's condition
         by_customer[customer_id].append(min(MAX_DELAY_DAYS, max(0, (paid_on - due_on).days)))
-    everyone = [delay for delays in by_customer.values() for delay in delays]
-    overall = int(statistics.median(everyone)) if everyone else 0
+    all_delays = [delay for delays in by_customer.values() for delay in delays]
+    overall = int(statistics.median(all_delays)) if all_delays else 0
     return {customer: int(statistics.median(delays)) for customer, delays in by_customer.items()}, overall
 
 
@@ -211,10 +214,9 @@ def _invoices(session: Session, today: date, main: int, scenario: Scenario) -> l
         if row.kind == PAYABLE:
             items.append(Item(max(due, today), -cents, "payable", f"{row.number} {row.customer_name}", main))
             continue
-        delay = delays.get(row.customer_id, overall) + scenario.customer_delays.get(row.customer_id, 0)
-        expected = max(
-            due + timedelta(days=delay), today + timedelta(days=scenario.customer_delays.get(row.customer_id, 0))
-        )
+        later = scenario.customer_delays.get(row.customer_id, 0) + scenario.everyone
+        delay = delays.get(row.customer_id, overall) + later
+        expected = max(due + timedelta(days=delay), today + timedelta(days=later))
         items.append(Item(expected, cents, "receivable", f"{row.number} {row.customer_name}", main))
     return items
 
@@ -229,7 +231,7 @@ def _runs(session: Session, today: date, main: int, scenario: Scenario) -> list[
     )
     items = []
     for run, cents, count in session.execute(query):
-        day = max(run.execution_on, today) + timedelta(days=scenario.run_delays.get(run.id, 0))
+        day = max(run.execution_on, today) + timedelta(days=scenario.run_delays.get(run.id, 0) + scenario.every_run)
         sign = 1 if run.kind == "debit" else -1
         text = _("payment run {id} ({n} orders)").format(id=run.id, n=count)
         items.append(Item(day, sign * int(cents), "run", text, run.account_id or main))
@@ -273,3 +275,16 @@ def _drivers(items: list[Item]) -> str:
         return ""
     named = ", ".join(f"{i.text} ({format_amount(from_cents(i.amount_cents))})" for i in largest)
     return " " + _("Largest payments: {items}.").format(items=named)
+
+
+FORECAST_KIND = "forecast"
+
+
+def notify_warnings(ledger: Ledger, *, today: date | None = None) -> int:
+    """A notification for each forecast warning not raised before in the same words; returns how many are new."""
+    with ledger.writer() as session:
+        result = forecast_in(session, today=today or date.today())
+        raised = set(session.scalars(select(Notification.message).where(Notification.kind == FORECAST_KIND)))
+        new = [warning.text for warning in result.warnings if warning.text not in raised]
+        session.add_all(Notification(kind=FORECAST_KIND, message=text) for text in new)
+        return len(new)

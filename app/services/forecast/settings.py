@@ -7,8 +7,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.models.schema import BankAccount
 from app.services.errors import KontorError
 from app.services.i18n import _
 from app.services.ledger.database import Ledger
@@ -108,3 +110,12 @@ def plan(ledger: Ledger, item: PlannedItem, *, actor: str) -> None:
         settings = load_settings(session)
         changed = replace(settings, planned=(*settings.planned, item))
         _save(session, changed, actor=actor, summary=f"planned {item.on.isoformat()} {item.amount_cents} {item.text}")
+
+
+def account_id_of(ledger: Ledger, iban: str) -> int:
+    """The ledger's own account with this IBAN (spaces and case as the user typed them)."""
+    with ledger.session() as session:
+        account_id = session.scalar(select(BankAccount.id).where(BankAccount.iban == iban.replace(" ", "").upper()))
+    if account_id is None:
+        raise ForecastError(_("There is no account {iban} in this ledger.").format(iban=iban))
+    return account_id

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.models.banking import BookingStatus
 from app.models.schema import Allocation, BalanceSnapshot, BankAccount, CompanySettings, Invoice, Transaction
+from app.services.forecast.projection import forecast_in
 from app.services.ledger.database import Ledger
 
 RECENT_LIMIT = 10
@@ -47,6 +48,9 @@ class DashboardSummary:
     open_invoice_cents: int
     overdue_invoice_count: int
     recent: tuple[RecentTransaction, ...]
+    lowest_cents: int | None = None  # the lowest total balance the 13-week forecast reaches
+    lowest_from: date | None = None  # the first day of that week
+    forecast_warning: str = ""  # the first warning of the forecast, if any
 
 
 def _balances(session: Session) -> list[AccountBalance]:
@@ -148,6 +152,8 @@ def dashboard_summary(ledger: Ledger, *, today: date | None = None) -> Dashboard
         currency = settings.currency if settings else "EUR"
         accounts = _balances(session)
         count, cents, overdue = _open_invoices(session, today or date.today())
+        ahead = forecast_in(session, today=today or date.today())
+        lowest = min(ahead.periods, key=lambda period: period.closing_cents, default=None)
         return DashboardSummary(
             company_name=settings.name if settings else "",
             currency=currency,
@@ -158,4 +164,7 @@ def dashboard_summary(ledger: Ledger, *, today: date | None = None) -> Dashboard
             open_invoice_cents=cents,
             overdue_invoice_count=overdue,
             recent=tuple(_recent(session)),
+            lowest_cents=lowest.closing_cents if lowest is not None else None,
+            lowest_from=lowest.start if lowest is not None else None,
+            forecast_warning=ahead.warnings[0].text if ahead.warnings else "",
         )

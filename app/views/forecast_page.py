@@ -1,0 +1,355 @@
+"""The Forecast page: the balance so far and the forecast ahead in one chart with the credit line and the minimum,
+the weeks (or months) in a table, the items behind the selected one, what-ifs, and the recurring bookings found.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import IntEnum
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.forecast.projection import Forecast, Item, Period, Scenario, forecast_in
+from app.services.forecast.recurring import Series
+from app.services.forecast.settings import decide
+from app.services.formatting import format_amount, format_date, from_cents
+from app.services.i18n import N_, _
+from app.services.ledger.database import Ledger
+from app.services.ledger.users import current_actor
+from app.services.statements.balances import daily_balances
+from app.views.balance_chart import AmountAxis, DateAxis, chart_x
+from app.views.list_table_model import ListTableModel
+from app.views.pages import PageContext
+from app.views.tables import new_table
+
+HISTORY_DAYS = 120
+ACTUAL_COLOR, FORECAST_COLOR, LIMIT_COLOR, MINIMUM_COLOR = "#1f5fa8", "#c46a00", "#b3261e", "#8a6100"
+KIND_LABELS = {
+    "receivable": N_("expected receipt"),
+    "payable": N_("supplier invoice due"),
+    "run": N_("payment run"),
+    "recurring": N_("recurring"),
+    "planned": N_("planned"),
+}
+PERIOD_NAMES = {"weekly": N_("weekly"), "monthly": N_("monthly"), "quarterly": N_("quarterly"), "yearly": N_("yearly")}
+STATUS_NAMES = {"detected": N_("found, not confirmed"), "confirmed": N_("confirmed"), "dismissed": N_("dismissed")}
+_Loaded = tuple[Forecast, list[tuple[date, Decimal]]]
+
+
+def _money(cents: int) -> str:
+    return format_amount(from_cents(cents))
+
+
+class PeriodColumn(IntEnum):
+    PERIOD = 0
+    RECEIPTS = 1
+    PAYMENTS = 2
+    CLOSING = 3
+
+
+class PeriodTableModel(ListTableModel[Period]):
+    columns = PeriodColumn
+    headers = {PeriodColumn.PERIOD: N_("Period"), PeriodColumn.RECEIPTS: N_("Receipts"),
+               PeriodColumn.PAYMENTS: N_("Payments"), PeriodColumn.CLOSING: N_("Balance at the end")}  # fmt: skip
+    right_aligned = frozenset({PeriodColumn.RECEIPTS, PeriodColumn.PAYMENTS, PeriodColumn.CLOSING})
+    warned: frozenset[date] = frozenset()
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        cell = self.cell(index)
+        if cell is None:
+            return None
+        period, column = cell
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return self.alignment(column)
+        if role == Qt.ItemDataRole.ForegroundRole and column == PeriodColumn.CLOSING and period.start in self.warned:
+            return pg.mkColor(LIMIT_COLOR)
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if column == PeriodColumn.PERIOD:
+            return f"{format_date(period.start)} – {format_date(period.end)}"
+        if column == PeriodColumn.RECEIPTS:
+            return _money(sum(i.amount_cents for i in period.items if i.amount_cents > 0))
+        if column == PeriodColumn.PAYMENTS:
+            return _money(sum(i.amount_cents for i in period.items if i.amount_cents < 0))
+        return _money(period.closing_cents)
+
+
+class ItemColumn(IntEnum):
+    DATE = 0
+    KIND = 1
+    TEXT = 2
+    AMOUNT = 3
+
+
+class ItemTableModel(ListTableModel[Item]):
+    columns = ItemColumn
+    headers = {ItemColumn.DATE: N_("Date"), ItemColumn.KIND: N_("What"), ItemColumn.TEXT: N_("Text"),
+               ItemColumn.AMOUNT: N_("Amount")}  # fmt: skip
+    right_aligned = frozenset({ItemColumn.AMOUNT})
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        cell = self.cell(index)
+        if cell is None:
+            return None
+        item, column = cell
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return self.alignment(column)
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        texts = {
+            ItemColumn.DATE: format_date(item.on),
+            ItemColumn.KIND: _(KIND_LABELS.get(item.kind, item.kind)),
+            ItemColumn.TEXT: item.text,
+            ItemColumn.AMOUNT: _money(item.amount_cents),
+        }
+        return texts[ItemColumn(column)]
+
+
+class SeriesColumn(IntEnum):
+    NAME = 0
+    RHYTHM = 1
+    AMOUNT = 2
+    LAST = 3
+    STATUS = 4
+
+
+class SeriesTableModel(ListTableModel[Series]):
+    columns = SeriesColumn
+    headers = {SeriesColumn.NAME: N_("Counterparty"), SeriesColumn.RHYTHM: N_("Rhythm"), SeriesColumn.AMOUNT:
+               N_("Amount"), SeriesColumn.LAST: N_("Last booking"), SeriesColumn.STATUS: N_("Status")}  # fmt: skip
+    right_aligned = frozenset({SeriesColumn.AMOUNT})
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        cell = self.cell(index)
+        if cell is None:
+            return None
+        series, column = cell
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return self.alignment(column)
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        texts = {
+            SeriesColumn.NAME: series.name,
+            SeriesColumn.RHYTHM: _(PERIOD_NAMES.get(series.period, series.period)),
+            SeriesColumn.AMOUNT: _money(series.amount_cents),
+            SeriesColumn.LAST: format_date(series.last_on),
+            SeriesColumn.STATUS: _(STATUS_NAMES.get(series.status, series.status)),
+        }
+        return texts[SeriesColumn(column)]
+
+
+class ForecastPage(QWidget):
+    """Forecast and what-ifs; `refresh()` after anything changed the ledger."""
+
+    loaded = Signal()
+    ledger_changed = Signal()
+
+    def __init__(self, context: PageContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ledger: Ledger = context.unlocked.ledger
+        self._runner = context.runner
+        self._identity = context.identity
+        self._generation = 0
+        self.result: Forecast | None = None
+        self.period_model = PeriodTableModel(self)
+        self.item_model = ItemTableModel(self)
+        self.series_model = SeriesTableModel(self)
+        self._build()
+        self.refresh()
+
+    def _build(self) -> None:
+        self.span_combo = QComboBox()
+        self.span_combo.addItem(_("13 weeks"), (13, 0))
+        self.span_combo.addItem(_("12 months"), (0, 12))
+        self.late_spin = QSpinBox()
+        self.late_spin.setRange(0, 120)
+        self.late_spin.setSuffix(" " + _("days"))
+        self.late_spin.setToolTip(_("What if every customer pays this many days later than usual?"))
+        self.delay_spin = QSpinBox()
+        self.delay_spin.setRange(0, 60)
+        self.delay_spin.setSuffix(" " + _("days"))
+        self.delay_spin.setToolTip(_("What if the submitted and approved payment runs go out this much later?"))
+        for widget in (self.span_combo, self.late_spin, self.delay_spin):
+            signal = widget.currentIndexChanged if isinstance(widget, QComboBox) else widget.valueChanged
+            signal.connect(self.refresh)
+        # Two short rows rather than one long one: the page must fit the narrowest main window.
+        bar, what_if = QHBoxLayout(), QHBoxLayout()
+        bar.addWidget(self.span_combo)
+        bar.addWidget(QLabel(_("Customers pay later by")))
+        bar.addWidget(self.late_spin)
+        bar.addStretch(1)
+        what_if.addWidget(QLabel(_("Payment runs later by")))
+        what_if.addWidget(self.delay_spin)
+        what_if.addStretch(1)
+
+        self.warning_label = QLabel()
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setObjectName("warningBox")
+        self.warning_label.hide()
+
+        self.plot = pg.PlotWidget(background="w", axisItems={"bottom": DateAxis(orientation="bottom"),
+                                                             "left": AmountAxis("left")})  # fmt: skip
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.plot.getAxis("left").setWidth(100)
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        self.plot.setMenuEnabled(False)
+        self.plot.getPlotItem().hideButtons()
+        self.plot.addLegend(offset=(10, 10))
+        self.actual_curve = self.plot.plot(pen=pg.mkPen(ACTUAL_COLOR, width=2), stepMode="left", name=_("Balance"))
+        self.forecast_curve = self.plot.plot(
+            pen=pg.mkPen(FORECAST_COLOR, width=2, style=Qt.PenStyle.DashLine), name=_("Forecast")
+        )
+        self.limit_curve = self.plot.plot(pen=pg.mkPen(LIMIT_COLOR, width=1.5), name=_("Credit line"))
+        self.minimum_curve = self.plot.plot(
+            pen=pg.mkPen(MINIMUM_COLOR, width=1.5, style=Qt.PenStyle.DotLine), name=_("Minimum balance")
+        )
+
+        self.period_table = new_table(
+            self.period_model,
+            widths={
+                PeriodColumn.PERIOD: 190,
+                PeriodColumn.RECEIPTS: 110,
+                PeriodColumn.PAYMENTS: 110,
+                PeriodColumn.CLOSING: 150,
+            },
+            stretch=PeriodColumn.PERIOD,
+        )
+        self.period_table.selectionModel().selectionChanged.connect(self._on_period_selection_changed)
+        self.item_table = new_table(self.item_model, widths={ItemColumn.DATE: 90, ItemColumn.KIND: 150},
+                                    stretch=ItemColumn.TEXT)  # fmt: skip
+        tables = QSplitter(Qt.Orientation.Horizontal)
+        tables.addWidget(self.period_table)
+        tables.addWidget(self.item_table)
+        tables.setSizes([460, 600])
+
+        self.series_table = new_table(self.series_model, widths={SeriesColumn.NAME: 280}, stretch=SeriesColumn.STATUS)
+        self.series_table.selectionModel().selectionChanged.connect(self._on_series_selection_changed)
+        self.confirm_button = QPushButton(_("Confirm"))
+        self.confirm_button.clicked.connect(lambda: self._decide("confirmed"))
+        self.dismiss_button = QPushButton(_("Dismiss"))
+        self.dismiss_button.clicked.connect(lambda: self._decide("dismissed"))
+        series_buttons = QHBoxLayout()
+        hint = QLabel(_("Found in the last months' bookings; dismissed ones stay out of the forecast."))
+        hint.setObjectName("hintLabel")
+        hint.setWordWrap(True)
+        series_buttons.addWidget(hint, 1)
+        series_buttons.addWidget(self.confirm_button)
+        series_buttons.addWidget(self.dismiss_button)
+        series_tab = QWidget()
+        series_layout = QVBoxLayout(series_tab)
+        series_layout.addLayout(series_buttons)
+        series_layout.addWidget(self.series_table)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(tables, _("Weeks and items"))
+        self.tabs.addTab(series_tab, _("Recurring bookings"))
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.plot)
+        splitter.addWidget(self.tabs)
+        splitter.setSizes([330, 360])
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addLayout(what_if)
+        layout.addWidget(self.warning_label)
+        layout.addWidget(splitter, 1)
+        self._on_series_selection_changed()
+
+    def scenario(self) -> Scenario:
+        return Scenario(everyone=self.late_spin.value(), every_run=self.delay_spin.value())
+
+    def refresh(self) -> None:
+        self._generation += 1
+        generation, ledger, scenario = self._generation, self._ledger, self.scenario()
+        weeks, months = self.span_combo.currentData()
+
+        def load(cancel: threading.Event, progress: Callable[[int, int], None]) -> _Loaded:
+            today = date.today()
+            with ledger.session() as session:
+                result = forecast_in(session, today=today, weeks=weeks, months=months, scenario=scenario)
+                history = [p for p in daily_balances(session, None) if p[0] >= today - timedelta(days=HISTORY_DAYS)]
+            return result, history
+
+        self._runner.run(load, on_success=lambda loaded: self._on_loaded(generation, loaded), parent=self)
+
+    def _on_loaded(self, generation: int, loaded: _Loaded) -> None:
+        if generation != self._generation:
+            return
+        result, history = loaded
+        self.result = result
+        self.period_model.warned = frozenset(w.period_start for w in result.warnings)
+        self.period_model.set_rows(list(result.periods))
+        self.item_model.set_rows([])
+        self.series_model.set_rows(list(result.series))
+        self.warning_label.setText("\n".join(w.text for w in result.warnings))
+        self.warning_label.setVisible(bool(result.warnings))
+        self._draw(result, history)
+        if result.warnings:
+            first = next(n for n, p in enumerate(result.periods) if p.start == result.warnings[0].period_start)
+            self.period_table.selectRow(first)
+        self._on_series_selection_changed()
+        self.loaded.emit()
+
+    def _draw(self, result: Forecast, history: list[tuple[date, Decimal]]) -> None:
+        actual_x = [chart_x(day) for day, _amount in history]
+        actual_y = [float(amount) for _day, amount in history]
+        if actual_x:
+            self.actual_curve.setData(actual_x + [chart_x(result.today)], actual_y + actual_y[-1:])
+        else:
+            self.actual_curve.setData([], [])
+        xs = [chart_x(result.today)] + [chart_x(p.end) for p in result.periods]
+        ys = [float(from_cents(result.opening_cents))] + [float(from_cents(p.closing_cents)) for p in result.periods]
+        self.forecast_curve.setData(xs, ys)
+        left, right = (actual_x[0] if actual_x else xs[0]), xs[-1]
+        limit = -sum(account.credit_line_cents for account in result.accounts)
+        self.limit_curve.setData([left, right], [float(from_cents(limit))] * 2 if limit else [])
+        if not limit:
+            self.limit_curve.setData([], [])
+        if result.minimum_cents:
+            self.minimum_curve.setData([left, right], [float(from_cents(result.minimum_cents))] * 2)
+        else:
+            self.minimum_curve.setData([], [])
+        self.plot.enableAutoRange()
+
+    def _on_period_selection_changed(self, *_args: object) -> None:
+        rows = self.period_table.selectionModel().selectedRows()
+        self.item_model.set_rows(list(self.period_model.row_at(rows[0].row()).items) if rows else [])
+
+    def selected_series(self) -> Series | None:
+        rows = self.series_table.selectionModel().selectedRows()
+        return self.series_model.row_at(rows[0].row()) if rows else None
+
+    def _on_series_selection_changed(self, *_args: object) -> None:
+        series = self.selected_series()
+        self.confirm_button.setEnabled(series is not None and series.status != "confirmed")
+        self.dismiss_button.setEnabled(series is not None and series.status != "dismissed")
+
+    def _decide(self, decision: str) -> None:
+        series = self.selected_series()
+        if series is None:
+            return
+        ledger, actor, key = self._ledger, self._identity.actor() or current_actor(), series.key
+
+        def change(cancel: threading.Event, progress: Callable[[int, int], None]) -> None:
+            decide(ledger, key, decision, actor=actor)
+
+        def done(_result: None) -> None:
+            self.ledger_changed.emit()
+            self.refresh()
+
+        self._runner.run(change, on_success=done, writes=True, parent=self)

@@ -1,0 +1,73 @@
+"""The Forecast page on the demo ledger: chart, weeks with their items, a warning, what-ifs, recurring bookings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.services.forecast.projection import forecast
+from app.services.forecast.settings import set_minimum
+from app.services.ledger.database import Ledger
+from app.services.preferences import Preferences
+from app.views.forecast_page import ForecastPage
+from app.views.jobs import JobRunner
+from app.views.pages import PageContext
+from app.views.sign_in_dialog import Identity
+from app.views.unlock_dialog import UnlockedLedger
+
+DEMO_PASSPHRASE = "demo"
+
+
+@pytest.fixture
+def demo(demo_ledger_path: Path) -> Ledger:
+    ledger = Ledger.open(demo_ledger_path, DEMO_PASSPHRASE)
+    yield ledger
+    ledger.close()
+
+
+def shown_page(qtbot, demo: Ledger, runner: JobRunner) -> ForecastPage:
+    context = PageContext(UnlockedLedger(demo, DEMO_PASSPHRASE, "Demo"), runner, Preferences(language="en"), Identity())
+    page = ForecastPage(context)
+    qtbot.addWidget(page)
+    page.resize(1200, 800)
+    page.show()
+    qtbot.waitUntil(lambda: page.result is not None, timeout=15_000)
+    return page
+
+
+def test_weeks_items_and_the_recurring_bookings_of_the_demo(qtbot, demo: Ledger, runner: JobRunner, tmp_path) -> None:
+    page = shown_page(qtbot, demo, runner)
+    expected = forecast(demo)
+    assert page.period_model.rowCount() == 13
+    assert [page.period_model.row_at(n).closing_cents for n in range(13)] == [p.closing_cents for p in expected.periods]
+    names = {page.series_model.row_at(n).name for n in range(page.series_model.rowCount())}
+    assert {"Grundstücksgesellschaft Südring KG", "Finanzamt Nürnberg-Süd"} <= names  # rent and wage tax
+    page.period_table.selectRow(3)
+    assert page.item_model.rows() == list(expected.periods[3].items)
+    assert len(page.limit_curve.getData()[1]) == 2  # the demo's credit line is drawn
+    assert not page.warning_label.isVisible()
+    page.grab().save(str(tmp_path / "forecast-page.png"))
+
+
+def test_a_warning_selects_its_week_and_a_what_if_moves_money(qtbot, demo: Ledger, runner: JobRunner) -> None:
+    set_minimum(demo, forecast(demo).periods[6].closing_cents + 1, actor="test")
+    page = shown_page(qtbot, demo, runner)
+    assert page.warning_label.isVisible() and "falls below the minimum of" in page.warning_label.text()
+    selected = page.period_table.selectionModel().selectedRows()[0].row()
+    assert page.period_model.row_at(selected).start == page.result.warnings[0].period_start
+    first_week = page.period_model.row_at(0).closing_cents
+    with qtbot.waitSignal(page.loaded, timeout=15_000):
+        page.late_spin.setValue(30)
+    assert page.period_model.row_at(0).closing_cents < first_week  # receipts moved out of this week
+
+
+def test_a_recurring_booking_is_dismissed(qtbot, demo: Ledger, runner: JobRunner) -> None:
+    page = shown_page(qtbot, demo, runner)
+    row = next(n for n in range(page.series_model.rowCount()) if page.series_model.row_at(n).name.startswith("Grund"))
+    page.series_table.selectRow(row)
+    with qtbot.waitSignal(page.loaded, timeout=15_000):
+        page.dismiss_button.click()
+    rent = next(s for s in page.result.series if s.name.startswith("Grund"))
+    assert rent.status == "dismissed"
+    assert not any(i.text.startswith("Grund") for p in page.result.periods for i in p.items)
