@@ -85,7 +85,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
 def cmd_recurring(args: argparse.Namespace) -> int:
     with open_ledger(args) as ledger:
-        series = forecast(ledger, weeks=1).series
+        series = forecast(ledger, today=args.date, weeks=1).series
     data = [
         {
             "key": s.key,
@@ -108,7 +108,7 @@ def cmd_recurring(args: argparse.Namespace) -> int:
 def cmd_decide(args: argparse.Namespace) -> int:
     amount = _cents(args.amount) if getattr(args, "amount", None) else None
     with open_ledger(args) as ledger:
-        known = {s.key for s in forecast(ledger, weeks=1).series}
+        known = {s.key for s in forecast(ledger, today=args.date, weeks=1).series}
         if args.key not in known:
             raise CliError(_("No recurring booking {key}: see kontor forecast recurring.").format(key=args.key))
         decide(ledger, args.key, args.decision, actor=current_actor(), amount_cents=amount)
