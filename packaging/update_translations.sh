@@ -30,6 +30,7 @@ def quoted(text: str) -> str:
 
 
 entries = []
+seen: set[str] = set()
 for path in sys.argv[2:]:
     tree = ast.parse(open(path, encoding="utf-8").read(), filename=path)
     for fstring in (node for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)):
@@ -37,7 +38,8 @@ for path in sys.argv[2:]:
             name = call.func.id if isinstance(call.func, ast.Name) else ""
             texts = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
             wanted = 2 if name == "ngettext" else 1
-            if name in ("_", "N_", "ngettext") and len(texts) >= wanted:
+            if name in ("_", "N_", "ngettext") and len(texts) >= wanted and texts[0] not in seen:
+                seen.add(texts[0])  # msgcat refuses a file that defines a message twice
                 entries.append((path, call.lineno, texts[:wanted]))
 with open(sys.argv[1], "w", encoding="utf-8") as out:
     out.write('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n')

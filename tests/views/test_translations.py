@@ -98,7 +98,16 @@ def test_main_window_speaks_german(qtbot, german: None, demo_ledger_path, runner
     window = MainWindow(unlocked, runner=runner, preferences=preferences)
     qtbot.addWidget(window)
     texts = [window.sidebar.item(row).text() for row in range(window.sidebar.count())]
-    assert texts == ["Übersicht", "Konten", "Umsätze", "Rechnungen", "Zahlungen", "Einstellungen"]
+    assert texts == [
+        "Übersicht",
+        "Konten",
+        "Umsätze",
+        "Rechnungen",
+        "Mahnwesen",
+        "Liquidität",
+        "Zahlungen",
+        "Einstellungen",
+    ]
     assert [menu.title() for menu in (window.file_menu, window.view_menu, window.help_menu)] == [
         "&Datei",
         "&Ansicht",
