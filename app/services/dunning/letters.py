@@ -9,11 +9,12 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-
-import segno
-from fpdf import FPDF
+from typing import TYPE_CHECKING
 
 from app.services.formatting import format_amount, format_date, from_cents, grouped_iban
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 _LABELS = {
     "de": {
@@ -114,6 +115,9 @@ def _money(cents: int, language: str) -> str:
 
 def render_letter(data: LetterData) -> bytes:
     """The letter as PDF bytes (A4, one page for up to about 25 invoices; more flow onto further pages)."""
+    import segno  # imported here: fpdf2 alone takes 0.4 s, which every `kontor` command and the GUI would pay
+    from fpdf import FPDF
+
     labels = _LABELS.get(data.language, _LABELS["en"])
     pdf = FPDF(format="A4")
     pdf.core_fonts_encoding = "windows-1252"  # the core fonts then have €, umlauts and ß
