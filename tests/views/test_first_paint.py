@@ -15,7 +15,16 @@ from bench.process_bench import FIRST_PAINT
 
 ROOT = Path(__file__).resolve().parents[2]
 # Needed only once a ledger is open (or a migration is due): never before the first window is on screen.
-NOT_BEFORE_FIRST_PAINT = ("fints", "app.demobank", "alembic", "pyqtgraph", "app.views.main_window")
+NOT_BEFORE_FIRST_PAINT = (
+    "fints",
+    "app.demobank",
+    "alembic",
+    "pyqtgraph",
+    "app.views.main_window",
+    "fpdf",
+    "segno",
+    "pypdfium2",
+)
 
 _GUI = (
     FIRST_PAINT
