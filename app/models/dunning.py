@@ -73,7 +73,15 @@ class DunningItem(Base):
 
     __tablename__ = "dunning_items"
     __table_args__ = (Index("ix_dunning_items_invoice", "invoice_id"), Index("ix_dunning_items_letter", "letter_id"))
-    __audited__ = ("letter_id", "invoice_id", "level", "open_cents", "interest_cents", "lump_sum_cents")
+    __audited__ = (
+        "letter_id",
+        "invoice_id",
+        "level",
+        "open_cents",
+        "interest_cents",
+        "lump_sum_cents",
+        "charges_cents",
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     letter_id: Mapped[int] = mapped_column(ForeignKey("dunning_letters.id", ondelete="RESTRICT"))
@@ -82,3 +90,4 @@ class DunningItem(Base):
     open_cents: Mapped[int]
     interest_cents: Mapped[int]
     lump_sum_cents: Mapped[int] = mapped_column(default=0)
+    charges_cents: Mapped[int] = mapped_column(default=0)  # return fees and the like (invoice_charges)

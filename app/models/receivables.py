@@ -51,6 +51,24 @@ class Invoice(Base):
     updated_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class InvoiceCharge(Base):
+    """What a customer owes beyond an invoice's amount, such as the bank's fee for a returned payment."""
+
+    __tablename__ = "invoice_charges"
+    __table_args__ = (
+        CheckConstraint("kind IN ('return_fee')", name="kind"),
+        Index("ix_invoice_charges_invoice", "invoice_id"),
+    )
+    __audited__ = ("invoice_id", "kind", "amount_cents", "transaction_id")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="RESTRICT"))
+    kind: Mapped[str] = mapped_column(String(20))
+    amount_cents: Mapped[int]
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id", ondelete="SET NULL"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Allocation(Base):
     """Part of a payment assigned to an invoice, by the engine ('auto') or a person ('manual')."""
 

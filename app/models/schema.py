@@ -8,7 +8,7 @@ from app.models.company import CompanySettings, User
 from app.models.dunning import DunningHold, DunningItem, DunningLetter, DunningRun
 from app.models.journal import AuditEvent, Notification
 from app.models.payments import Approval, Mandate, PaymentOrder, PaymentRun
-from app.models.receivables import Allocation, Customer, Invoice, LearnedPayer
+from app.models.receivables import Allocation, Customer, Invoice, InvoiceCharge, LearnedPayer
 
 __all__ = [
     "Allocation",
@@ -25,6 +25,7 @@ __all__ = [
     "DunningLetter",
     "DunningRun",
     "Invoice",
+    "InvoiceCharge",
     "LearnedPayer",
     "Mandate",
     "Notification",

@@ -34,6 +34,7 @@ from app.services.invoices.importing import import_invoices
 from app.services.invoices.open_items import invoice_rows
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
+from app.services.reconciliation.automatic import match_payments
 from app.services.statements.importing import import_statement_files
 
 OWN = "DE89370400440532013000"
@@ -159,3 +160,26 @@ def test_a_draft_run_can_be_discarded_and_a_sent_one_not(ledger: Ledger) -> None
 def test_a_girocode_refuses_an_amount_it_cannot_carry() -> None:
     with pytest.raises(ValueError, match="outside"):
         epc_payload(name="X", iban=OWN, bic="", cents=0, reference="")
+
+
+def test_a_returned_payment_reopens_the_invoice_and_its_fee_goes_on_the_letter(ledger: Ledger, tmp_path: Path) -> None:
+    paid = [Booking(date(2026, 3, 20), Decimal("595.00"), "Bäckerei Weber", WEBER, "RE-2026-0003", "E2E-3")]
+    (tmp_path / "zahlung.sta").write_text(mt940(OWN, paid, opening=Decimal("10.00"), statement="2/1"), "utf-8")
+    import_statement_files(ledger, [tmp_path / "zahlung.sta"], actor="anna")
+    match_payments(ledger, actor="anna")
+    assert "K10002" not in {letter.customer_number for letter in propose(ledger, today=date(2026, 4, 10))}
+    back = [Booking(date(2026, 3, 25), Decimal("-598.00"), "Bäckerei Weber", WEBER, "Rueckbelastung", "E2E-3", "109",
+                    reason="MD06")]  # fmt: skip
+    (tmp_path / "ruecklastschrift.sta").write_text(
+        mt940(OWN, back, opening=Decimal("605.00"), statement="3/1"), "utf-8"
+    )
+    import_statement_files(ledger, [tmp_path / "ruecklastschrift.sta"], actor="anna")
+    match_payments(ledger, actor="anna")
+    [weber] = [letter for letter in propose(ledger, today=date(2026, 4, 10)) if letter.customer_number == "K10002"]
+    assert (weber.open_cents, weber.fees_cents, weber.total_cents) == (59_500, 300, 59_800)
+    run = create_run(ledger, actor="anna", today=date(2026, 4, 10), exclude=[1, 3])
+    [letter] = [row for row in run.letters if row.customer_number == "K10002"]
+    text = PdfReader(io.BytesIO(letter_pdf(ledger, letter.id))).pages[0].extract_text()
+    assert "Rücklastschriftgebühren" in text and "3,00 €" in text and "598,00 €" in text
+    with ledger.session() as session:
+        assert audit.verify(session).ok

@@ -29,6 +29,7 @@ _LABELS = {
         "interest": "Zinsen",
         "fee": "Mahngebühr",
         "lump_sum": "Verzugspauschale (§ 288 Abs. 5 BGB)",
+        "charges": "Rücklastschriftgebühren",
         "total": "Zu zahlen",
         "interest_note": "Verzugszinsen nach § 288 BGB: Basiszinssatz plus {points} Prozentpunkte.",
         "scan": "Mit der Banking-App scannen und bezahlen:",
@@ -48,6 +49,7 @@ _LABELS = {
         "interest": "interest",
         "fee": "Dunning fee",
         "lump_sum": "Flat-rate compensation (§ 288 (5) BGB)",
+        "charges": "Fees for returned payments",
         "total": "Amount due",
         "interest_note": "Default interest under § 288 BGB: base rate plus {points} percentage points.",
         "scan": "Scan with your banking app to pay:",
@@ -67,6 +69,7 @@ class LetterLine:
     open_cents: int
     interest_cents: int
     lump_sum_cents: int
+    charges_cents: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +94,9 @@ class LetterData:
 
     @property
     def total_cents(self) -> int:
-        return self.fee_cents + sum(line.open_cents + line.interest_cents + line.lump_sum_cents for line in self.lines)
+        return self.fee_cents + sum(
+            line.open_cents + line.interest_cents + line.lump_sum_cents + line.charges_cents for line in self.lines
+        )
 
     @property
     def reference(self) -> str:
@@ -205,7 +210,11 @@ def _table(pdf: FPDF, data: LetterData, labels: dict[str, str]) -> None:
         for width, text, align in zip(widths, cells, "LLLRRR", strict=True):
             pdf.cell(width, 5.5, text, align=align)
         pdf.ln()
-    extra = [(labels["lump_sum"], sum(line.lump_sum_cents for line in data.lines)), (labels["fee"], data.fee_cents)]
+    extra = [
+        (labels["lump_sum"], sum(line.lump_sum_cents for line in data.lines)),
+        (labels["charges"], sum(line.charges_cents for line in data.lines)),
+        (labels["fee"], data.fee_cents),
+    ]
     for label, cents in extra:
         if cents:
             pdf.cell(sum(widths[:4]) + widths[4], 5.5, label)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.models.banking import BookingStatus, Reconciliation
 from app.models.dunning import DunningHold, DunningItem, DunningLetter, DunningRun, DunningRunStatus
-from app.models.schema import Customer, LearnedPayer, Transaction
+from app.models.schema import Customer, InvoiceCharge, LearnedPayer, Transaction
 from app.services.dunning.interest import LUMP_SUM_CENTS, default_interest_cents
 from app.services.dunning.settings import DunningSettings, load_settings
 from app.services.formatting import format_amount, format_date, from_cents, to_cents
@@ -38,6 +38,7 @@ class ProposedItem:
     previous_level: int  # 0: never dunned
     interest_cents: int
     lump_sum_cents: int
+    charges_cents: int = 0  # owed beyond the invoice: a returned payment's bank fee
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,7 @@ class ProposedLetter:
 
     @property
     def fees_cents(self) -> int:
-        return self.fee_cents + sum(item.lump_sum_cents for item in self.items)
+        return self.fee_cents + sum(item.lump_sum_cents + item.charges_cents for item in self.items)
 
     @property
     def total_cents(self) -> int:
@@ -85,6 +86,7 @@ def propose_in(session: Session, *, today: date, settings: DunningSettings | Non
     if not overdue:
         return []
     sent = _sent_levels(session)
+    charges = _charges(session)
     blocked_invoices, blocked_customers = _holds(session, today)
     customers = {
         c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_({r.customer_id for r in overdue})))
@@ -121,6 +123,7 @@ def propose_in(session: Session, *, today: date, settings: DunningSettings | Non
                 previous_level=previous,
                 interest_cents=interest,
                 lump_sum_cents=lump_sum,
+                charges_cents=charges.get(row.id, 0),
             )
         )
     unallocated = _unallocated_credits(session, set(by_customer))
@@ -154,6 +157,12 @@ def _sent_levels(session: Session) -> dict[int, tuple[int, date]]:
         .group_by(DunningItem.invoice_id)
     )
     return {invoice_id: (level, run_on) for invoice_id, level, run_on in session.execute(query)}
+
+
+def _charges(session: Session) -> dict[int, int]:
+    """invoice id -> what the customer owes beyond it (return fees)."""
+    query = select(InvoiceCharge.invoice_id, func.sum(InvoiceCharge.amount_cents)).group_by(InvoiceCharge.invoice_id)
+    return {invoice_id: int(cents) for invoice_id, cents in session.execute(query)}
 
 
 def _holds(session: Session, today: date) -> tuple[set[int], set[int]]:

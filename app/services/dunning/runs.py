@@ -115,7 +115,14 @@ def _letter_data(run_on: date, proposed: ProposedLetter, sender: LetterData, set
         text=text,
         lines=tuple(
             LetterLine(
-                i.number, i.issued_on, i.due_on, i.days_overdue, i.open_cents, i.interest_cents, i.lump_sum_cents
+                i.number,
+                i.issued_on,
+                i.due_on,
+                i.days_overdue,
+                i.open_cents,
+                i.interest_cents,
+                i.lump_sum_cents,
+                i.charges_cents,
             )
             for i in proposed.items
         ),
@@ -170,6 +177,7 @@ def _store_letter(
             open_cents=proposed_item.open_cents,
             interest_cents=proposed_item.interest_cents,
             lump_sum_cents=proposed_item.lump_sum_cents,
+            charges_cents=proposed_item.charges_cents,
         )
         session.add(item)
         audit.record_row(session, actor=actor, action="create", row=item, summary=proposed_item.number)

@@ -15,6 +15,7 @@ from app.models.banking import Reconciliation
 from app.models.schema import (
     Allocation,
     Invoice,
+    InvoiceCharge,
     Notification,
     Transaction,
 )
@@ -179,6 +180,19 @@ def after_statement_import(actor: str) -> AfterImport:
     return hook
 
 
+def _charge_return_fee(
+    session: Session, back: Transaction, original: Transaction, allocations: Sequence[Allocation], *, actor: str
+) -> None:
+    """A return larger than the payment carries the bank's fee: the customer owes it with the largest invoice."""
+    fee = abs(back.amount_cents) - abs(original.amount_cents)
+    if fee <= 0 or not allocations:
+        return
+    invoice_id = max(allocations, key=lambda allocation: allocation.amount_cents).invoice_id
+    charge = InvoiceCharge(invoice_id=invoice_id, kind="return_fee", amount_cents=fee, transaction_id=back.id)
+    session.add(charge)
+    audit.record_row(session, actor=actor, action="create", row=charge, summary=f"return fee {from_cents(fee)}")
+
+
 def _settle_returns(session: Session, *, actor: str, transaction_ids: Sequence[int] | None) -> int:
     """A return cancels its original payment: the original's allocations go, its invoices open again."""
     query = select(Transaction).where(
@@ -192,6 +206,7 @@ def _settle_returns(session: Session, *, actor: str, transaction_ids: Sequence[i
         if original is None:
             continue
         allocations = session.scalars(select(Allocation).where(Allocation.transaction_id == original.id)).all()
+        _charge_return_fee(session, back, original, allocations, actor=actor)
         for allocation in allocations:
             invoice = session.get(Invoice, allocation.invoice_id)
             number = invoice.number if invoice else str(allocation.invoice_id)

@@ -471,6 +471,9 @@ def _replace_pending(session: Session, state: _AccountState, fresh: Sequence[Row
     return len(retired)
 
 
+MAX_RETURN_FEE_CENTS = 50_00  # what a bank may add to a returned payment as its fee
+
+
 def _link_returns(session: Session, account: BankAccount, returns: list[tuple[int, Row]]) -> int:
     """Flag R-transactions, link them to the original booking and tell the bookkeeper."""
     for return_id, row in returns:
@@ -492,6 +495,24 @@ def _link_returns(session: Session, account: BankAccount, returns: list[tuple[in
                     Transaction.booked_on <= date.fromisoformat(row[BOOKED_ON]),  # type: ignore[arg-type]
                     Transaction.status == BookingStatus.BOOKED,
                     or_(*conditions),
+                )
+                .order_by(Transaction.booked_on.desc(), Transaction.id.desc())
+                .limit(1)
+            )
+        if original is None and end_to_end_id and end_to_end_id != "NOTPROVIDED":
+            # Banks often book a return with their fee in the same amount: the end-to-end ID still names the payment.
+            returned = -cast(int, row[AMOUNT_CENTS])
+            original = session.scalar(
+                select(Transaction.id)
+                .where(
+                    Transaction.account_id == account.id,
+                    Transaction.id != return_id,
+                    Transaction.end_to_end_id == end_to_end_id,
+                    Transaction.return_reason == "",
+                    Transaction.status == BookingStatus.BOOKED,
+                    func.abs(Transaction.amount_cents) < func.abs(returned),
+                    func.abs(Transaction.amount_cents) >= func.abs(returned) - MAX_RETURN_FEE_CENTS,
+                    (Transaction.amount_cents > 0) == (returned > 0),
                 )
                 .order_by(Transaction.booked_on.desc(), Transaction.id.desc())
                 .limit(1)

@@ -1,4 +1,4 @@
-"""dunning: holds, runs, letters and their invoices; customers' postal address and consumer flag
+"""dunning: holds, runs, letters and their invoices; customers' postal address and consumer flag; charges
 
 Revision ID: 0006
 Revises: 0005
@@ -64,13 +64,25 @@ def upgrade() -> None:
         sa.Column("open_cents", sa.Integer(), nullable=False),
         sa.Column("interest_cents", sa.Integer(), nullable=False),
         sa.Column("lump_sum_cents", sa.Integer(), nullable=False),
+        sa.Column("charges_cents", sa.Integer(), nullable=False),
     )
     op.create_index("ix_dunning_items_invoice", "dunning_items", ["invoice_id"])
     op.create_index("ix_dunning_items_letter", "dunning_items", ["letter_id"])
+    op.create_table(
+        "invoice_charges",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("invoice_id", sa.Integer(), sa.ForeignKey("invoices.id", ondelete="RESTRICT"), nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("amount_cents", sa.Integer(), nullable=False),
+        sa.Column("transaction_id", sa.Integer(), sa.ForeignKey("transactions.id", ondelete="SET NULL"), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint("kind IN ('return_fee')", name=op.f("ck_invoice_charges_kind")),
+    )
+    op.create_index("ix_invoice_charges_invoice", "invoice_charges", ["invoice_id"])
 
 
 def downgrade() -> None:
-    for table in ("dunning_items", "dunning_letters", "dunning_runs", "dunning_holds"):
+    for table in ("invoice_charges", "dunning_items", "dunning_letters", "dunning_runs", "dunning_holds"):
         op.drop_table(table)
     with op.batch_alter_table("customers") as batch:
         batch.drop_column("consumer")
