@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from app.cli.common import CliError, Commands, emit, iso_date, open_ledger
-from app.services.forecast.projection import Forecast, Scenario, forecast, notify_warnings
+from app.services.forecast.projection import Forecast, Scenario, accuracy_text, forecast, notify_warnings
 from app.services.forecast.settings import PlannedItem, account_id_of, decide, plan, set_credit_line, set_minimum
 from app.services.formatting import format_amount, format_date, from_cents, parse_amount, to_cents
 from app.services.i18n import _
@@ -79,6 +79,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         if args.items:
             lines += [f"    {format_date(i.on)}  {_money(i.amount_cents):>14}  {i.text}" for i in period.items]
     lines += [_("Warning: {text}").format(text=warning.text) for warning in result.warnings]
+    if result.accuracy is not None:
+        lines.append(accuracy_text(result.accuracy))
     emit(args, _forecast_data(result), "\n".join(lines))
     return 0
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.forecast.projection import Forecast, Item, Period, Scenario, forecast_in
+from app.services.forecast.projection import Forecast, Item, Period, Scenario, accuracy_text, forecast_in
 from app.services.forecast.recurring import Series
 from app.services.forecast.settings import decide
 from app.services.formatting import format_amount, format_date, from_cents
@@ -198,6 +198,9 @@ class ForecastPage(QWidget):
         what_if.addWidget(self.delay_spin)
         what_if.addStretch(1)
 
+        self.accuracy_label = QLabel()
+        self.accuracy_label.setObjectName("hintLabel")
+        self.accuracy_label.setWordWrap(True)
         self.warning_label = QLabel()
         self.warning_label.setWordWrap(True)
         self.warning_label.setObjectName("warningBox")
@@ -267,6 +270,7 @@ class ForecastPage(QWidget):
         layout.addLayout(bar)
         layout.addLayout(what_if)
         layout.addWidget(self.warning_label)
+        layout.addWidget(self.accuracy_label)
         layout.addWidget(splitter, 1)
         self._on_series_selection_changed()
 
@@ -298,6 +302,8 @@ class ForecastPage(QWidget):
         self.series_model.set_rows(list(result.series))
         self.warning_label.setText("\n".join(w.text for w in result.warnings))
         self.warning_label.setVisible(bool(result.warnings))
+        self.accuracy_label.setText(accuracy_text(result.accuracy) if result.accuracy else "")
+        self.accuracy_label.setVisible(result.accuracy is not None)
         self._draw(result, history)
         if result.warnings:
             first = next(n for n, p in enumerate(result.periods) if p.start == result.warnings[0].period_start)

@@ -124,3 +124,16 @@ def test_a_warning_is_notified_once(ledger: Ledger) -> None:
     with ledger.session() as session:
         [message] = session.scalars(select(Notification.message).where(Notification.kind == "forecast")).all()
     assert "falls below its credit line" in message
+
+
+def test_earlier_forecasts_are_judged_against_what_happened(ledger: Ledger) -> None:
+    assert forecast(ledger, today=TODAY).accuracy is None  # nothing kept yet
+    notify_warnings(ledger, today=TODAY)  # after an import: the forecast of 10 July is kept
+    later = forecast(ledger, today=date(2026, 8, 1))
+    # predicted week-ends 16, 23 and 30 July: 1,000, 1,000 and 3,000 €; the books still show 9,000 € (nothing paid)
+    assert later.accuracy is not None
+    assert (later.accuracy.compared, later.accuracy.mean_abs_cents, later.accuracy.mean_cents) == (
+        3,
+        733_333,
+        -733_333,
+    )

@@ -13,6 +13,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,9 +27,10 @@ from app.services.formatting import format_amount, format_date, from_cents, to_c
 from app.services.i18n import _
 from app.services.invoices.open_items import UNPAID, InvoiceFilter, invoice_rows_in
 from app.services.ledger.database import Ledger
+from app.services.ledger.settings import read_section, write_section
 from app.services.matching import PAYABLE, RECEIVABLE
 from app.services.payments.mandates import add_months
-from app.services.statements.balances import accounts_overview
+from app.services.statements.balances import accounts_overview, daily_balances
 
 MAX_DELAY_DAYS = 90
 
@@ -92,6 +95,7 @@ class Forecast:
     warnings: tuple[ForecastWarning, ...]
     series: tuple[Series, ...]
     minimum_cents: int
+    accuracy: Accuracy | None = None
 
     @property
     def opening_cents(self) -> int:
@@ -140,7 +144,8 @@ def forecast_in(
             balances[item.account_id] = balances.get(item.account_id, 0) + item.amount_cents
         periods.append(Period(start, end, opening, inside, dict(balances)))
     warnings = _warnings(periods, accounts, settings.minimum_cents)
-    return Forecast(today, accounts, tuple(periods), warnings, tuple(series), settings.minimum_cents)
+    accuracy = accuracy_in(session, today=today)
+    return Forecast(today, accounts, tuple(periods), warnings, tuple(series), settings.minimum_cents, accuracy)
 
 
 def _bounds(today: date, *, weeks: int, months: int) -> list[tuple[date, date]]:
@@ -281,10 +286,64 @@ FORECAST_KIND = "forecast"
 
 
 def notify_warnings(ledger: Ledger, *, today: date | None = None) -> int:
-    """A notification for each forecast warning not raised before in the same words; returns how many are new."""
+    """A notification for each forecast warning not raised before in the same words; returns how many are new.
+    The forecast is also kept, for judging its accuracy later."""
     with ledger.writer() as session:
         result = forecast_in(session, today=today or date.today())
+        remember(session, result)
         raised = set(session.scalars(select(Notification.message).where(Notification.kind == FORECAST_KIND)))
         new = [warning.text for warning in result.warnings if warning.text not in raised]
         session.add_all(Notification(kind=FORECAST_KIND, message=text) for text in new)
         return len(new)
+
+
+HISTORY_SECTION = "forecast_history"
+KEPT_FORECASTS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Accuracy:
+    """How far earlier forecasts were from what happened, over every predicted week-end now past."""
+
+    compared: int  # predicted week-ends compared with the actual total balance
+    mean_abs_cents: int  # average miss, either way
+    mean_cents: int  # average forecast minus actual: above 0 the forecasts were too hopeful
+
+
+def remember(session: Session, result: Forecast) -> None:
+    """Keep today's weekly forecast (one per day, the last 60), so that later ones can be judged against it."""
+    stored: dict[str, list[list[Any]]] = read_section(session, HISTORY_SECTION, {}) or {}
+    stored[result.today.isoformat()] = [[p.end.isoformat(), p.closing_cents] for p in result.periods]
+    kept = dict(sorted(stored.items())[-KEPT_FORECASTS:])
+    write_section(session, HISTORY_SECTION, kept, actor="kontor", summary=f"forecast of {result.today.isoformat()}")
+
+
+def accuracy_in(session: Session, *, today: date) -> Accuracy | None:
+    """Earlier forecasts against the actual total balance at each predicted week-end before today."""
+    stored: dict[str, list[list[Any]]] = read_section(session, HISTORY_SECTION, {}) or {}
+    actual = daily_balances(session, None)
+    misses = []
+    for made_on, predictions in stored.items():
+        for end, predicted in predictions:
+            day = date.fromisoformat(end)
+            if date.fromisoformat(made_on) <= day < today:
+                misses.append(predicted - _balance_on(actual, day))
+    if not misses:
+        return None
+    return Accuracy(len(misses), round(sum(abs(m) for m in misses) / len(misses)), round(sum(misses) / len(misses)))
+
+
+def _balance_on(series: list[tuple[date, Decimal]], day: date) -> int:
+    """The total balance in force on `day` (the last point on or before it)."""
+    before = [amount for point, amount in series if point <= day]
+    return to_cents(before[-1]) if before else 0
+
+
+def accuracy_text(accuracy: Accuracy) -> str:
+    """One sentence on how good the forecasts were, for the page and the command line."""
+    sentence = _("Earlier forecasts, {n} week-ends compared: off by {miss} on average; forecast minus actual {bias}.")
+    return sentence.format(
+        n=accuracy.compared,
+        miss=format_amount(from_cents(accuracy.mean_abs_cents)),
+        bias=format_amount(from_cents(accuracy.mean_cents)),
+    )
