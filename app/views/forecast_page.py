@@ -27,13 +27,14 @@ from PySide6.QtWidgets import (
 
 from app.services.forecast.projection import Forecast, Item, Period, Scenario, accuracy_text, forecast_in
 from app.services.forecast.recurring import Series
-from app.services.forecast.settings import decide
+from app.services.forecast.settings import PlannedItem, decide, plan, set_credit_line
 from app.services.formatting import format_amount, format_date, from_cents
 from app.services.i18n import N_, _
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import current_actor
 from app.services.statements.balances import daily_balances
 from app.views.balance_chart import AmountAxis, DateAxis, chart_x
+from app.views.forecast_dialogs import CreditLineDialog, PlannedItemDialog
 from app.views.list_table_model import ListTableModel
 from app.views.pages import PageContext
 from app.views.tables import new_table
@@ -194,6 +195,13 @@ class ForecastPage(QWidget):
         bar.addWidget(QLabel(_("Customers pay later by")))
         bar.addWidget(self.late_spin)
         bar.addStretch(1)
+        self.plan_button = QPushButton(_("Plan item…"))
+        self.plan_button.setToolTip(_("A receipt or payment the books do not show yet (a loan, a large order)."))
+        self.plan_button.clicked.connect(self._on_plan_button_clicked)
+        self.credit_button = QPushButton(_("Credit line…"))
+        self.credit_button.clicked.connect(self._on_credit_button_clicked)
+        bar.addWidget(self.plan_button)
+        bar.addWidget(self.credit_button)
         what_if.addWidget(QLabel(_("Payment runs later by")))
         what_if.addWidget(self.delay_spin)
         what_if.addStretch(1)
@@ -345,17 +353,38 @@ class ForecastPage(QWidget):
         self.confirm_button.setEnabled(series is not None and series.status != "confirmed")
         self.dismiss_button.setEnabled(series is not None and series.status != "dismissed")
 
-    def _decide(self, decision: str) -> None:
-        series = self.selected_series()
-        if series is None:
+    def _on_plan_button_clicked(self) -> None:
+        dialog = PlannedItemDialog(self)
+        if dialog.exec() != PlannedItemDialog.DialogCode.Accepted:
             return
-        ledger, actor, key = self._ledger, self._identity.actor() or current_actor(), series.key
+        item = PlannedItem(dialog.day(), dialog.cents, dialog.text_edit.text().strip() or _("planned"))
+        self._write(lambda ledger, actor: plan(ledger, item, actor=actor))
+
+    def _on_credit_button_clicked(self) -> None:
+        accounts = [(a.id, a.label, a.credit_line_cents) for a in (self.result.accounts if self.result else ())]
+        if not accounts:
+            return
+        dialog = CreditLineDialog(accounts, self)
+        if dialog.exec() != CreditLineDialog.DialogCode.Accepted:
+            return
+        account_id, cents = dialog.account_id(), dialog.cents
+        self._write(lambda ledger, actor: set_credit_line(ledger, account_id, cents, actor=actor))
+
+    def _write(self, action: Callable[[Ledger, str], None]) -> None:
+        ledger, actor = self._ledger, self._identity.actor() or current_actor()
 
         def change(cancel: threading.Event, progress: Callable[[int, int], None]) -> None:
-            decide(ledger, key, decision, actor=actor)
+            action(ledger, actor)
 
         def done(_result: None) -> None:
             self.ledger_changed.emit()
             self.refresh()
 
         self._runner.run(change, on_success=done, writes=True, parent=self)
+
+    def _decide(self, decision: str) -> None:
+        series = self.selected_series()
+        if series is None:
+            return
+        key = series.key
+        self._write(lambda ledger, actor: decide(ledger, key, decision, actor=actor))

@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QDialogButtonBox
 
 from app.services.forecast.projection import forecast
 from app.services.forecast.settings import set_minimum
 from app.services.ledger.database import Ledger
 from app.services.preferences import Preferences
+from app.views.forecast_dialogs import CreditLineDialog, PlannedItemDialog
 from app.views.forecast_page import ForecastPage
 from app.views.jobs import JobRunner
 from app.views.pages import PageContext
@@ -71,3 +74,36 @@ def test_a_recurring_booking_is_dismissed(qtbot, demo: Ledger, runner: JobRunner
     rent = next(s for s in page.result.series if s.name.startswith("Grund"))
     assert rent.status == "dismissed"
     assert not any(i.text.startswith("Grund") for p in page.result.periods for i in p.items)
+
+
+def test_a_planned_item_and_a_credit_line_are_entered_on_the_page(
+    qtbot, demo: Ledger, runner: JobRunner, monkeypatch
+) -> None:
+    page = shown_page(qtbot, demo, runner)
+
+    def plan_loan(dialog: PlannedItemDialog) -> int:
+        dialog.date_edit.setDate(QDate.currentDate().addDays(10))
+        dialog.amount_edit.setText("not money")
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+        assert not dialog.error.isHidden() and dialog.error.text() and dialog.result() == 0  # the form stays open
+        dialog.amount_edit.setText("25000")
+        dialog.text_edit.setText("Darlehen Sparkasse")
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+        return dialog.result()
+
+    monkeypatch.setattr(PlannedItemDialog, "exec", plan_loan)
+    with qtbot.waitSignal(page.loaded, timeout=15_000):
+        page.plan_button.click()
+    planned = [i for p in page.result.periods for i in p.items if i.kind == "planned"]
+    assert [(i.amount_cents, i.text) for i in planned] == [(2_500_000, "Darlehen Sparkasse")]
+
+    def set_limit(dialog: CreditLineDialog) -> int:
+        dialog.account_combo.setCurrentIndex(1)
+        dialog.amount_edit.setText("20000")
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+        return dialog.result()
+
+    monkeypatch.setattr(CreditLineDialog, "exec", set_limit)
+    with qtbot.waitSignal(page.loaded, timeout=15_000):
+        page.credit_button.click()
+    assert page.result.accounts[1].credit_line_cents == 2_000_000
