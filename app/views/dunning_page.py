@@ -45,12 +45,12 @@ EMPTY_TEXT = N_(
     "invoices on hold and customers with a payment not yet allocated are marked."
 )
 PROPOSAL_WIDTHS = {
-    ProposalColumn.CUSTOMER: 250,
-    ProposalColumn.LEVEL: 140,
-    ProposalColumn.INVOICES: 170,
-    ProposalColumn.OPEN: 100,
+    ProposalColumn.CUSTOMER: 210,
+    ProposalColumn.LEVEL: 130,
+    ProposalColumn.INVOICES: 130,
+    ProposalColumn.OPEN: 95,
     ProposalColumn.INTEREST: 80,
-    ProposalColumn.FEES: 80,
+    ProposalColumn.FEES: 70,
     ProposalColumn.TOTAL: 100,
 }
 _Loaded = tuple[list[ProposedLetter], list[RunSummary], dict[int, str]]
@@ -114,7 +114,7 @@ class DunningPage(QWidget):
         top.addWidget(self.preview)
         top.setStretchFactor(0, 3)
         top.setStretchFactor(1, 2)
-        top.setSizes([640, 420])
+        top.setSizes([780, 320])
 
         runs_caption = QLabel(_("Dunning runs"))
         runs_caption.setObjectName("sectionLabel")

@@ -66,7 +66,7 @@ class PeriodColumn(IntEnum):
 
 class PeriodTableModel(ListTableModel[Period]):
     columns = PeriodColumn
-    headers = {PeriodColumn.PERIOD: N_("Period"), PeriodColumn.RECEIPTS: N_("Receipts"),
+    headers = {PeriodColumn.PERIOD: N_("From"), PeriodColumn.RECEIPTS: N_("Receipts"),
                PeriodColumn.PAYMENTS: N_("Payments"), PeriodColumn.CLOSING: N_("Balance at the end")}  # fmt: skip
     right_aligned = frozenset({PeriodColumn.RECEIPTS, PeriodColumn.PAYMENTS, PeriodColumn.CLOSING})
     warned: frozenset[date] = frozenset()
@@ -83,7 +83,7 @@ class PeriodTableModel(ListTableModel[Period]):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if column == PeriodColumn.PERIOD:
-            return f"{format_date(period.start)} – {format_date(period.end)}"
+            return format_date(period.start)
         if column == PeriodColumn.RECEIPTS:
             return _money(sum(i.amount_cents for i in period.items if i.amount_cents > 0))
         if column == PeriodColumn.PAYMENTS:
@@ -224,7 +224,7 @@ class ForecastPage(QWidget):
         self.plot.addLegend(offset=(10, 10))
         self.actual_curve = self.plot.plot(pen=pg.mkPen(ACTUAL_COLOR, width=2), stepMode="left", name=_("Balance"))
         self.forecast_curve = self.plot.plot(
-            pen=pg.mkPen(FORECAST_COLOR, width=2, style=Qt.PenStyle.DashLine), name=_("Forecast")
+            pen=pg.mkPen(FORECAST_COLOR, width=2, style=Qt.PenStyle.DashLine), name=_("Forecast balance")
         )
         self.limit_curve = self.plot.plot(pen=pg.mkPen(LIMIT_COLOR, width=1.5), name=_("Credit line"))
         self.minimum_curve = self.plot.plot(
@@ -234,12 +234,12 @@ class ForecastPage(QWidget):
         self.period_table = new_table(
             self.period_model,
             widths={
-                PeriodColumn.PERIOD: 190,
-                PeriodColumn.RECEIPTS: 110,
-                PeriodColumn.PAYMENTS: 110,
-                PeriodColumn.CLOSING: 150,
+                PeriodColumn.PERIOD: 100,
+                PeriodColumn.RECEIPTS: 120,
+                PeriodColumn.PAYMENTS: 120,
+                PeriodColumn.CLOSING: 140,
             },
-            stretch=PeriodColumn.PERIOD,
+            stretch=PeriodColumn.CLOSING,
         )
         self.period_table.selectionModel().selectionChanged.connect(self._on_period_selection_changed)
         self.item_table = new_table(self.item_model, widths={ItemColumn.DATE: 90, ItemColumn.KIND: 150},
@@ -247,7 +247,7 @@ class ForecastPage(QWidget):
         tables = QSplitter(Qt.Orientation.Horizontal)
         tables.addWidget(self.period_table)
         tables.addWidget(self.item_table)
-        tables.setSizes([460, 600])
+        tables.setSizes([520, 540])
 
         self.series_table = new_table(self.series_model, widths={SeriesColumn.NAME: 280}, stretch=SeriesColumn.STATUS)
         self.series_table.selectionModel().selectionChanged.connect(self._on_series_selection_changed)
