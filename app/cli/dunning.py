@@ -22,8 +22,8 @@ from app.services.dunning.runs import (
     runs,
     set_customer_details,
 )
-from app.services.dunning.settings import add_base_rate, update_settings
-from app.services.formatting import format_amount, from_cents
+from app.services.dunning.settings import add_base_rate, change_level, update_settings
+from app.services.formatting import format_amount, from_cents, parse_amount, to_cents
 from app.services.i18n import _
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import current_actor
@@ -229,6 +229,32 @@ def cmd_settings(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_level(args: argparse.Namespace) -> int:
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("name_de", args.name_de),
+            ("name_en", args.name_en),
+            ("days", args.days),
+            ("text_de", args.text_de),
+            ("text_en", args.text_en),
+        )
+        if value is not None
+    }
+    if args.fee is not None:
+        try:
+            changes["fee_cents"] = to_cents(parse_amount(args.fee))
+        except ValueError as error:
+            raise CliError(str(error)) from error
+    if args.interest is not None:
+        changes["interest"] = args.interest == "yes"
+    with open_ledger(args) as ledger:
+        level = change_level(ledger, args.number, actor=current_actor(), **changes)
+    text = f"{level.number}. {level.name_de} / {level.name_en}: {level.days} {_('days')}, {_money(level.fee_cents)}"
+    emit(args, {"level": level.number, "days": level.days, "fee": str(from_cents(level.fee_cents))}, text)
+    return 0
+
+
 def _rate(value: str) -> Decimal:
     try:
         rate = Decimal(value.replace(",", "."))
@@ -317,6 +343,15 @@ def register(commands: Commands) -> None:
     settings.add_argument("--email")
     settings.add_argument("--vat-id")
     _json_flag(settings)
+    level = dunning.add_parser("level", help=_("change a dunning level: days, fee, interest, names, texts"))
+    level.set_defaults(handler=cmd_level)
+    level.add_argument("number", type=int, metavar="LEVEL")
+    level.add_argument("--days", type=int, help=_("days after the due date (level 1) or the previous letter"))
+    level.add_argument("--fee", help=_("the fee this letter charges"))
+    level.add_argument("--interest", choices=["yes", "no"], help=_("charge default interest on this level"))
+    for option in ("--name-de", "--name-en", "--text-de", "--text-en"):
+        level.add_argument(option, help=_("placeholders: {customer} {total} {deadline} {date} {company} {iban} {bic}"))
+    _json_flag(level)
     rate = dunning.add_parser("base-rate", help=_("add a published base rate (§ 247 BGB)"))
     rate.set_defaults(handler=cmd_base_rate)
     rate.add_argument("valid_from", type=iso_date, metavar="YYYY-MM-DD")

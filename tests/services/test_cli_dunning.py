@@ -60,6 +60,12 @@ def test_dunning_from_the_command_line(kontor_home: Path, tmp_path: Path) -> Non
         row["level"] for row in run(kontor_home, ledger, "dunning", "list", "--invoice", "RE-2026-0001")["letters"]
     ] == [1]
 
+    changed = run(kontor_home, ledger, "dunning", "level", "2", "--days", "10", "--fee", "7,50", "--text-de",
+                  "Bitte zahlen Sie {total} bis {deadline}.")  # fmt: skip
+    assert (changed["days"], changed["fee"]) == (10, "7.50")
+    bad = kontor("--ledger", str(ledger), "dunning", "level", "2", "--text-en", "Pay {amount}", home=kontor_home,
+                 env={"KONTOR_PASSPHRASE": SECRET})  # fmt: skip
+    assert bad.returncode == 1 and "unknown placeholder: 'amount'" in bad.stderr
     refused = kontor("--ledger", str(ledger), "dunning", "base-rate", "2026-03-01", "2,0", home=kontor_home,
                      env={"KONTOR_PASSPHRASE": SECRET})  # fmt: skip
     assert refused.returncode == 1 and "1 January and 1 July" in refused.stderr

@@ -155,3 +155,26 @@ def add_base_rate(ledger: Ledger, valid_from: date, rate: Decimal, *, actor: str
         settings = load_settings(session).with_base_rate(valid_from, rate)
         save_settings(session, settings, actor=actor, summary=f"base rate {valid_from.isoformat()} {rate} %")
         return settings
+
+
+def change_level(ledger: Ledger, number: int, *, actor: str, **changes: Any) -> Level:
+    """Change one level's name, days, fee, interest flag or texts; the texts keep their placeholders valid."""
+    with ledger.writer() as session:
+        settings = load_settings(session)
+        if not 1 <= number <= len(settings.levels):
+            raise DunningError(_("There is no dunning level {number}.").format(number=number))
+        level = replace(settings.level(number), **changes)
+        if level.days < 1 or level.fee_cents < 0:
+            raise DunningError(_("A level waits at least one day and its fee is 0 or more."))
+        for text in (level.text_de, level.text_en):
+            try:
+                text.format(customer="", total="", deadline="", date="", company="", iban="", bic="")
+            except (KeyError, IndexError, ValueError) as error:
+                raise DunningError(
+                    _("The text of level {number} has an unknown placeholder: {error}").format(
+                        number=number, error=error
+                    )
+                ) from None
+        levels = tuple(level if other.number == number else other for other in settings.levels)
+        save_settings(session, replace(settings, levels=levels), actor=actor, summary=f"dunning level {number}")
+        return level
