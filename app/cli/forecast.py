@@ -36,15 +36,16 @@ def _pairs(values: list[str], what: str) -> dict[int, int]:
     return pairs
 
 
-def _forecast_data(result: Forecast) -> dict[str, Any]:
+def _forecast_data(result: Forecast, account_id: int | None) -> dict[str, Any]:
+    opening = next((a.balance_cents for a in result.accounts if a.id == account_id), result.opening_cents)
     return {
         "today": result.today.isoformat(),
-        "opening": str(from_cents(result.opening_cents)),
+        "opening": str(from_cents(opening)),
         "periods": [
             {
                 "start": period.start.isoformat(),
                 "end": period.end.isoformat(),
-                "closing": str(from_cents(period.closing_cents)),
+                "closing": str(from_cents(period.closing_of(account_id))),
                 "items": [
                     {
                         "on": item.on.isoformat(),
@@ -53,7 +54,7 @@ def _forecast_data(result: Forecast) -> dict[str, Any]:
                         "text": item.text,
                         "account": item.account_id,
                     }  # fmt: skip
-                    for item in period.items
+                    for item in period.items_of(account_id)
                 ],
             }
             for period in result.periods
@@ -65,23 +66,26 @@ def _forecast_data(result: Forecast) -> dict[str, Any]:
 def cmd_forecast(args: argparse.Namespace) -> int:
     scenario = Scenario(customer_delays=_pairs(args.late, "--late"), run_delays=_pairs(args.delay_run, "--delay-run"))
     with open_ledger(args) as ledger:
+        account_id = account_id_of(ledger, args.account) if args.account else None
         result = forecast(ledger, today=args.date, weeks=args.weeks, months=args.months, scenario=scenario)
         if not args.late and not args.delay_run:  # a what-if is no reason to notify anyone
             notify_warnings(ledger, today=args.date)
-    lines = [_("Balance today: {amount}").format(amount=_money(result.opening_cents))]
+    opening = next((a.balance_cents for a in result.accounts if a.id == account_id), result.opening_cents)
+    lines = [_("Balance today: {amount}").format(amount=_money(opening))]
     for period in result.periods:
-        receipts = sum(item.amount_cents for item in period.items if item.amount_cents > 0)
-        payments = sum(item.amount_cents for item in period.items if item.amount_cents < 0)
+        items = period.items_of(account_id)
+        receipts = sum(item.amount_cents for item in items if item.amount_cents > 0)
+        payments = sum(item.amount_cents for item in items if item.amount_cents < 0)
         lines.append(
             f"{format_date(period.start):>10} – {format_date(period.end):>10}  +{_money(receipts):>14}"
-            f"  {_money(payments):>15}  = {_money(period.closing_cents):>15}"
+            f"  {_money(payments):>15}  = {_money(period.closing_of(account_id)):>15}"
         )
         if args.items:
-            lines += [f"    {format_date(i.on)}  {_money(i.amount_cents):>14}  {i.text}" for i in period.items]
+            lines += [f"    {format_date(i.on)}  {_money(i.amount_cents):>14}  {i.text}" for i in items]
     lines += [_("Warning: {text}").format(text=warning.text) for warning in result.warnings]
     if result.accuracy is not None:
         lines.append(accuracy_text(result.accuracy))
-    emit(args, _forecast_data(result), "\n".join(lines))
+    emit(args, _forecast_data(result, account_id), "\n".join(lines))
     return 0
 
 
@@ -159,6 +163,7 @@ def register(commands: Commands) -> None:
     parser.add_argument("--months", type=int, default=0, help=_("calendar months ahead instead of weeks"))
     parser.add_argument("--date", type=iso_date, default=date.today(), help=_("as of this day (default: today)"))
     parser.add_argument("--items", action="store_true", help=_("list the items behind every period"))
+    parser.add_argument("--account", metavar="IBAN", help=_("one account instead of all"))
     parser.add_argument("--late", nargs="*", default=[], metavar="CUSTOMER_ID=DAYS", help=_("what if they pay later"))
     parser.add_argument("--delay-run", nargs="*", default=[], metavar="RUN=DAYS", help=_("what if a run goes later"))
     _json_flag(parser)

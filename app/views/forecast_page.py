@@ -70,6 +70,7 @@ class PeriodTableModel(ListTableModel[Period]):
                PeriodColumn.PAYMENTS: N_("Payments"), PeriodColumn.CLOSING: N_("Balance at the end")}  # fmt: skip
     right_aligned = frozenset({PeriodColumn.RECEIPTS, PeriodColumn.PAYMENTS, PeriodColumn.CLOSING})
     warned: frozenset[date] = frozenset()
+    account_id: int | None = None  # None: all accounts
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         cell = self.cell(index)
@@ -84,11 +85,12 @@ class PeriodTableModel(ListTableModel[Period]):
             return None
         if column == PeriodColumn.PERIOD:
             return format_date(period.start)
+        items = period.items_of(self.account_id)
         if column == PeriodColumn.RECEIPTS:
-            return _money(sum(i.amount_cents for i in period.items if i.amount_cents > 0))
+            return _money(sum(i.amount_cents for i in items if i.amount_cents > 0))
         if column == PeriodColumn.PAYMENTS:
-            return _money(sum(i.amount_cents for i in period.items if i.amount_cents < 0))
-        return _money(period.closing_cents)
+            return _money(sum(i.amount_cents for i in items if i.amount_cents < 0))
+        return _money(period.closing_of(self.account_id))
 
 
 class ItemColumn(IntEnum):
@@ -175,6 +177,9 @@ class ForecastPage(QWidget):
         self.refresh()
 
     def _build(self) -> None:
+        self.account_combo = QComboBox()
+        self.account_combo.addItem(_("All accounts"), None)
+        self.account_combo.currentIndexChanged.connect(self.refresh)
         self.span_combo = QComboBox()
         self.span_combo.addItem(_("13 weeks"), (13, 0))
         self.span_combo.addItem(_("12 months"), (0, 12))
@@ -191,6 +196,7 @@ class ForecastPage(QWidget):
             signal.connect(self.refresh)
         # Two short rows rather than one long one: the page must fit the narrowest main window.
         bar, what_if = QHBoxLayout(), QHBoxLayout()
+        bar.addWidget(self.account_combo)
         bar.addWidget(self.span_combo)
         bar.addWidget(QLabel(_("Customers pay later by")))
         bar.addWidget(self.late_spin)
@@ -288,13 +294,15 @@ class ForecastPage(QWidget):
     def refresh(self) -> None:
         self._generation += 1
         generation, ledger, scenario = self._generation, self._ledger, self.scenario()
+        account_id = self.account_combo.currentData()
         weeks, months = self.span_combo.currentData()
 
         def load(cancel: threading.Event, progress: Callable[[int, int], None]) -> _Loaded:
             today = date.today()
             with ledger.session() as session:
                 result = forecast_in(session, today=today, weeks=weeks, months=months, scenario=scenario)
-                history = [p for p in daily_balances(session, None) if p[0] >= today - timedelta(days=HISTORY_DAYS)]
+                since = today - timedelta(days=HISTORY_DAYS)
+                history = [p for p in daily_balances(session, account_id) if p[0] >= since]
             return result, history
 
         self._runner.run(load, on_success=lambda loaded: self._on_loaded(generation, loaded), parent=self)
@@ -304,6 +312,8 @@ class ForecastPage(QWidget):
             return
         result, history = loaded
         self.result = result
+        self._offer_accounts(result)
+        self.period_model.account_id = self.account_combo.currentData()
         self.period_model.warned = frozenset(w.period_start for w in result.warnings)
         self.period_model.set_rows(list(result.periods))
         self.item_model.set_rows([])
@@ -327,22 +337,34 @@ class ForecastPage(QWidget):
         else:
             self.actual_curve.setData([], [])
         xs = [chart_x(result.today)] + [chart_x(p.end) for p in result.periods]
-        ys = [float(from_cents(result.opening_cents))] + [float(from_cents(p.closing_cents)) for p in result.periods]
+        account_id = self.period_model.account_id
+        opening = next((a.balance_cents for a in result.accounts if a.id == account_id), result.opening_cents)
+        ys = [float(from_cents(opening))] + [float(from_cents(p.closing_of(account_id))) for p in result.periods]
         self.forecast_curve.setData(xs, ys)
         left, right = (actual_x[0] if actual_x else xs[0]), xs[-1]
-        limit = -sum(account.credit_line_cents for account in result.accounts)
+        limit = -sum(a.credit_line_cents for a in result.accounts if account_id in (None, a.id))
         self.limit_curve.setData([left, right], [float(from_cents(limit))] * 2 if limit else [])
         if not limit:
             self.limit_curve.setData([], [])
-        if result.minimum_cents:
+        if result.minimum_cents and account_id is None:  # the minimum is for the total
             self.minimum_curve.setData([left, right], [float(from_cents(result.minimum_cents))] * 2)
         else:
             self.minimum_curve.setData([], [])
         self.plot.enableAutoRange()
 
+    def _offer_accounts(self, result: Forecast) -> None:
+        """The account choice follows the ledger's accounts (the first load fills it; new accounts join)."""
+        known = {self.account_combo.itemData(n) for n in range(self.account_combo.count())}
+        self.account_combo.blockSignals(True)
+        for account in result.accounts:
+            if account.id not in known:
+                self.account_combo.addItem(account.label, account.id)
+        self.account_combo.blockSignals(False)
+
     def _on_period_selection_changed(self, *_args: object) -> None:
         rows = self.period_table.selectionModel().selectedRows()
-        self.item_model.set_rows(list(self.period_model.row_at(rows[0].row()).items) if rows else [])
+        account_id = self.period_model.account_id
+        self.item_model.set_rows(list(self.period_model.row_at(rows[0].row()).items_of(account_id)) if rows else [])
 
     def selected_series(self) -> Series | None:
         rows = self.series_table.selectionModel().selectedRows()

@@ -32,6 +32,8 @@ def test_forecast_from_the_command_line(kontor_home: Path, tmp_path: Path) -> No
     assert (series["name"], series["period"], series["amount"]) == ("Leasing AG", "monthly", "-1500.00")
     assert series["status"] == "detected"
     run(kontor_home, ledger, "forecast", "credit-line", OWN, "1.000,00")
+    alone = run(kontor_home, ledger, "forecast", "--date", "2026-07-10", "--account", OWN)
+    assert alone["opening"] == "-5500.00"  # the only account: the same as the total
     weeks = run(kontor_home, ledger, "forecast", "--date", "2026-07-10")
     assert weeks["opening"] == "-5500.00" and len(weeks["periods"]) == 13
     assert weeks["warnings"][0].startswith("Commerzbank falls below its credit line of €1,000.00")

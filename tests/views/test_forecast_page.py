@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from app.services.forecast.projection import forecast
 from app.services.forecast.settings import set_minimum
+from app.services.formatting import format_amount, from_cents
 from app.services.ledger.database import Ledger
 from app.services.preferences import Preferences
 from app.views.forecast_dialogs import CreditLineDialog, PlannedItemDialog
@@ -107,3 +108,16 @@ def test_a_planned_item_and_a_credit_line_are_entered_on_the_page(
     with qtbot.waitSignal(page.loaded, timeout=15_000):
         page.credit_button.click()
     assert page.result.accounts[1].credit_line_cents == 2_000_000
+
+
+def test_one_account_is_shown_on_its_own(qtbot, demo: Ledger, runner: JobRunner) -> None:
+    page = shown_page(qtbot, demo, runner)
+    savings = page.result.accounts[1]
+    with qtbot.waitSignal(page.loaded, timeout=15_000):
+        page.account_combo.setCurrentIndex(page.account_combo.findData(savings.id))
+    first = page.result.periods[0]
+    shown = page.period_model.index(0, 3).data()
+    assert first.closing_of(savings.id) != first.closing_cents
+    assert shown == format_amount(from_cents(first.closing_of(savings.id)))
+    page.period_table.selectRow(0)
+    assert all(item.account_id == savings.id for item in page.item_model.rows())

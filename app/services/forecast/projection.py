@@ -60,6 +60,13 @@ class Period:
     def change_cents(self) -> int:
         return sum(item.amount_cents for item in self.items)
 
+    def closing_of(self, account_id: int | None) -> int:
+        """The balance at the period's end of one account, or of all (None)."""
+        return self.closing_cents if account_id is None else self.closing_by_account.get(account_id, 0)
+
+    def items_of(self, account_id: int | None) -> tuple[Item, ...]:
+        return self.items if account_id is None else tuple(i for i in self.items if i.account_id == account_id)
+
 
 @dataclass(frozen=True, slots=True)
 class AccountLine:
