@@ -232,6 +232,11 @@ class ForecastPage(QWidget):
         self.forecast_curve = self.plot.plot(
             pen=pg.mkPen(FORECAST_COLOR, width=2, style=Qt.PenStyle.DashLine), name=_("Forecast balance")
         )
+        # How far earlier forecasts missed, either way, once there are some to judge (see Accuracy)
+        self.band_low = pg.PlotDataItem(pen=pg.mkPen(None))
+        self.band_high = pg.PlotDataItem(pen=pg.mkPen(None))
+        self.band = pg.FillBetweenItem(self.band_low, self.band_high, brush=pg.mkBrush(196, 106, 0, 40))
+        self.plot.addItem(self.band)
         self.limit_curve = self.plot.plot(pen=pg.mkPen(LIMIT_COLOR, width=1.5), name=_("Credit line"))
         self.minimum_curve = self.plot.plot(
             pen=pg.mkPen(MINIMUM_COLOR, width=1.5, style=Qt.PenStyle.DotLine), name=_("Minimum balance")
@@ -341,6 +346,10 @@ class ForecastPage(QWidget):
         opening = next((a.balance_cents for a in result.accounts if a.id == account_id), result.opening_cents)
         ys = [float(from_cents(opening))] + [float(from_cents(p.closing_of(account_id))) for p in result.periods]
         self.forecast_curve.setData(xs, ys)
+        miss = float(from_cents(result.accuracy.mean_abs_cents)) if result.accuracy else 0.0
+        self.band_low.setData(xs, [y - miss for y in ys] if miss else [])
+        self.band_high.setData(xs, [y + miss for y in ys] if miss else [])
+        self.band.setVisible(bool(miss))
         left, right = (actual_x[0] if actual_x else xs[0]), xs[-1]
         limit = -sum(a.credit_line_cents for a in result.accounts if account_id in (None, a.id))
         self.limit_curve.setData([left, right], [float(from_cents(limit))] * 2 if limit else [])

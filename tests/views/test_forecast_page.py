@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QDialogButtonBox
 
-from app.services.forecast.projection import forecast
+from app.services.forecast.projection import forecast, notify_warnings
 from app.services.forecast.settings import set_minimum
 from app.services.formatting import format_amount, from_cents
 from app.services.ledger.database import Ledger
@@ -121,3 +122,13 @@ def test_one_account_is_shown_on_its_own(qtbot, demo: Ledger, runner: JobRunner)
     assert shown == format_amount(from_cents(first.closing_of(savings.id)))
     page.period_table.selectRow(0)
     assert all(item.account_id == savings.id for item in page.item_model.rows())
+
+
+def test_the_band_shows_how_far_earlier_forecasts_missed(qtbot, demo: Ledger, runner: JobRunner) -> None:
+    notify_warnings(demo, today=date.today() - timedelta(days=21))  # a forecast kept three weeks ago
+    page = shown_page(qtbot, demo, runner)
+    assert page.result.accuracy is not None and page.band.isVisible()
+    assert "week-ends compared" in page.accuracy_label.text()
+    miss = page.result.accuracy.mean_abs_cents / 100
+    low, high = page.band_low.getData()[1], page.band_high.getData()[1]
+    assert abs((high[1] - low[1]) - 2 * miss) < 0.01
