@@ -540,6 +540,11 @@ def import_invoices(
     path = Path(path)
     if kind not in (RECEIVABLE, PAYABLE):
         raise ValueError(kind)
+    from app.services.invoices.einvoice_import import import_einvoices, is_einvoice_file
+
+    if is_einvoice_file(path):  # the file itself says whose invoice it is: `kind` does not apply
+        results = import_einvoices(ledger, [path], actor=actor)
+        return results[0] if len(results) == 1 else _combined(results)
     preview = _load(path, mapping, kind=kind)
     if preview.missing:
         raise InvoiceImportError(
@@ -573,6 +578,42 @@ def import_invoices(
             f"{len(result.flagged_for_review)} flagged, {len(result.errors)} bad rows skipped",
         )
     return result
+
+
+def store_parsed(
+    ledger: Ledger, by_kind: Mapping[str, Sequence[ParsedInvoice]], *, source: str, actor: str
+) -> list[InvoiceImportResult]:
+    """Parsed invoices of other sources (e-invoices) stored as the CSV import stores rows, in one transaction."""
+    results = []
+    with ledger.session() as session, session.begin():
+        for kind, rows in by_kind.items():
+            if not rows:
+                continue
+            result = InvoiceImportResult(source=source, kind=kind)
+            _store(session, rows, result, actor=actor)
+            audit.record(
+                session,
+                actor=actor,
+                action="import",
+                entity="invoice_import",
+                entity_id=None,
+                data=[[row.number, str(row.amount), row.customer_number or row.customer] for row in rows],
+                summary=f"{source} ({kind}): {result.new} new, {result.updated} updated",
+            )
+            results.append(result)
+    return results
+
+
+def _combined(results: Sequence[InvoiceImportResult]) -> InvoiceImportResult:
+    """One result for a file that held receivables and payables (a ZIP of e-invoices)."""
+    combined = InvoiceImportResult(source=results[0].source, kind="mixed")
+    for result in results:
+        combined.new += result.new
+        combined.updated += result.updated
+        combined.unchanged += result.unchanged
+        combined.flagged_for_review += result.flagged_for_review
+        combined.customers_created += result.customers_created
+    return combined
 
 
 def _store(session: Session, rows: Sequence[ParsedInvoice], result: InvoiceImportResult, *, actor: str) -> None:

@@ -1,0 +1,228 @@
+"""E-invoices read into what Kontor keeps of an invoice: XRechnung in UBL 2.1 or UN/CEFACT CII syntax, and
+ZUGFeRD / Factur-X PDFs with their embedded CII XML (extracted by the `factur-x` package).
+
+Only the fields a payment needs are read (number, dates, parties, totals, payee account, reference, payment
+terms with the XRechnung Skonto convention `#SKONTO#TAGE=14#PROZENT=2.00#`), by the element paths of EN 16931.
+Entities and network access are off: an invoice file is untrusted input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from lxml import etree
+
+from app.services.errors import KontorError
+from app.services.i18n import _
+
+UBL_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+UBL_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
+CII = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+NS = {
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+    "rsm": CII,
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+    "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
+}
+_SKONTO = re.compile(r"#SKONTO#TAGE=(\d+)#PROZENT=(\d+(?:\.\d+)?)#", re.IGNORECASE)
+CREDIT_NOTE_CODES = frozenset({"381", "396", "532"})
+
+
+class EInvoiceError(KontorError, ValueError):
+    """A file that is no e-invoice Kontor can read; the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class Skonto:
+    days: int
+    percent: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class EInvoice:
+    source: str
+    syntax: str  # UBL, CII or a PDF's CII ("Factur-X")
+    number: str
+    issued_on: date
+    due_on: date | None
+    currency: str
+    seller: str
+    seller_vat_id: str
+    buyer: str
+    buyer_vat_id: str
+    buyer_id: str
+    total: Decimal  # gross, VAT included
+    due: Decimal  # what is left to pay (after prepaid amounts)
+    iban: str  # the payee's account
+    bic: str
+    reference: str  # the remittance the seller asks for
+    terms: str
+    skonto: Skonto | None
+    mandate: str
+
+
+def read_einvoice(path: Path) -> EInvoice:
+    """The e-invoice in `path` (.xml or .pdf); EInvoiceError with the file's name when it is none."""
+    data = Path(path).read_bytes()
+    if data.startswith(b"%PDF"):
+        return _from_pdf(Path(path).name, data)
+    return parse_einvoice(Path(path).name, data)
+
+
+def _from_pdf(name: str, data: bytes) -> EInvoice:
+    from facturx import get_facturx_xml_from_pdf  # a PDF library: loaded only for PDFs
+
+    try:
+        _filename, xml = get_facturx_xml_from_pdf(data, check_xsd=False)
+    except Exception as error:  # the package reports a damaged PDF in many ways
+        raise EInvoiceError(_("{file}: not a readable PDF ({error})").format(file=name, error=error)) from None
+    if not xml:
+        raise EInvoiceError(_("{file}: a PDF without an embedded ZUGFeRD/Factur-X invoice").format(file=name))
+    return replace(parse_einvoice(name, xml), syntax="Factur-X")
+
+
+def parse_einvoice(name: str, data: bytes) -> EInvoice:
+    try:
+        root = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as error:
+        raise EInvoiceError(_("{file}: not well-formed XML ({error})").format(file=name, error=error)) from None
+    namespace = etree.QName(root).namespace
+    if namespace == UBL_CREDIT_NOTE:
+        raise EInvoiceError(_("{file}: a credit note; Kontor imports invoices only").format(file=name))
+    if namespace == UBL_INVOICE:
+        return _ubl(name, root)
+    if namespace == CII:
+        return _cii(name, root)
+    raise EInvoiceError(_("{file}: neither an XRechnung (UBL or CII) nor a ZUGFeRD invoice").format(file=name))
+
+
+class _Reader:
+    """XPath with the EN 16931 namespaces; the first match's text, stripped."""
+
+    def __init__(self, name: str, root: etree._Element) -> None:
+        self.name = name
+        self.root = root
+
+    def text(self, path: str, node: etree._Element | None = None) -> str:
+        found = (node if node is not None else self.root).xpath(path, namespaces=NS)
+        if not found:
+            return ""
+        first = found[0]
+        return str(first if isinstance(first, str) else (first.text or "")).strip()
+
+    def party_name(self, party: str) -> str:
+        """A UBL party's legal name, else its trading name."""
+        legal = self.text(party + "cac:PartyLegalEntity/cbc:RegistrationName")
+        return legal or self.text(party + "cac:PartyName/cbc:Name")
+
+    def issued(self, path: str, fmt: str = "%Y-%m-%d") -> date:
+        day = self.day(path, _("invoice date"), fmt=fmt)
+        assert day is not None  # required, so day() raised instead
+        return day
+
+    def required(self, path: str, field: str) -> str:
+        value = self.text(path)
+        if not value:
+            raise EInvoiceError(_("{file}: no {field}").format(file=self.name, field=field))
+        return value
+
+    def amount(self, path: str, field: str, *, required: bool = True) -> Decimal | None:
+        value = self.required(path, field) if required else self.text(path)
+        if not value:
+            return None
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            raise EInvoiceError(_("{file}: {field} is not an amount: {value}").format(
+                file=self.name, field=field, value=value)) from None  # fmt: skip
+
+    def day(self, path: str, field: str, *, required: bool = True, fmt: str = "%Y-%m-%d") -> date | None:
+        value = self.required(path, field) if required else self.text(path)
+        if not value:
+            return None
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            raise EInvoiceError(_("{file}: {field} is not a date: {value}").format(
+                file=self.name, field=field, value=value)) from None  # fmt: skip
+
+
+def _skonto(terms: str) -> Skonto | None:
+    found = _SKONTO.search(terms)
+    return Skonto(int(found.group(1)), Decimal(found.group(2))) if found else None
+
+
+def _ubl(name: str, root: etree._Element) -> EInvoice:
+    r = _Reader(name, root)
+    seller = "cac:AccountingSupplierParty/cac:Party/"
+    buyer = "cac:AccountingCustomerParty/cac:Party/"
+    means = "cac:PaymentMeans/"
+    total = r.amount("cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount", _("gross total"))
+    payable = r.amount("cac:LegalMonetaryTotal/cbc:PayableAmount", _("amount due"))
+    assert total is not None and payable is not None
+    terms = " ".join(node.text or "" for node in root.xpath("cac:PaymentTerms/cbc:Note", namespaces=NS)).strip()
+    return EInvoice(
+        source=name,
+        syntax="UBL",
+        number=r.required("cbc:ID", _("invoice number")),
+        issued_on=r.issued("cbc:IssueDate"),
+        due_on=r.day("cbc:DueDate", _("due date"), required=False)
+        or r.day(means + "cbc:PaymentDueDate", _("due date"), required=False),
+        currency=r.required("cbc:DocumentCurrencyCode", _("currency")),
+        seller=r.party_name(seller),
+        seller_vat_id=r.text(seller + "cac:PartyTaxScheme[cac:TaxScheme/cbc:ID='VAT']/cbc:CompanyID"),
+        buyer=r.party_name(buyer),
+        buyer_vat_id=r.text(buyer + "cac:PartyTaxScheme[cac:TaxScheme/cbc:ID='VAT']/cbc:CompanyID"),
+        buyer_id=r.text(buyer + "cac:PartyIdentification/cbc:ID"),
+        total=total,
+        due=payable,
+        iban=r.text(means + "cac:PayeeFinancialAccount/cbc:ID").replace(" ", ""),
+        bic=r.text(means + "cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID"),
+        reference=r.text(means + "cbc:PaymentID"),
+        terms=terms,
+        skonto=_skonto(terms),
+        mandate=r.text(means + "cac:PaymentMandate/cbc:ID"),
+    )
+
+
+def _cii(name: str, root: etree._Element) -> EInvoice:
+    r = _Reader(name, root)
+    if r.text("rsm:ExchangedDocument/ram:TypeCode") in CREDIT_NOTE_CODES:
+        raise EInvoiceError(_("{file}: a credit note; Kontor imports invoices only").format(file=name))
+    agreement = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement/"
+    settlement = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/"
+    sums = settlement + "ram:SpecifiedTradeSettlementHeaderMonetarySummation/"
+    means = settlement + "ram:SpecifiedTradeSettlementPaymentMeans/"
+    terms_path = settlement + "ram:SpecifiedTradePaymentTerms/"
+    total = r.amount(sums + "ram:GrandTotalAmount", _("gross total"))
+    payable = r.amount(sums + "ram:DuePayableAmount", _("amount due"))
+    assert total is not None and payable is not None
+    terms = " ".join(node.text or "" for node in root.xpath(terms_path + "ram:Description", namespaces=NS)).strip()
+    return EInvoice(
+        source=name,
+        syntax="CII",
+        number=r.required("rsm:ExchangedDocument/ram:ID", _("invoice number")),
+        issued_on=r.issued("rsm:ExchangedDocument/ram:IssueDateTime/udt:DateTimeString", fmt="%Y%m%d"),
+        due_on=r.day(
+            terms_path + "ram:DueDateDateTime/udt:DateTimeString", _("due date"), required=False, fmt="%Y%m%d"
+        ),
+        currency=r.required(settlement + "ram:InvoiceCurrencyCode", _("currency")),
+        seller=r.text(agreement + "ram:SellerTradeParty/ram:Name"),
+        seller_vat_id=r.text(agreement + "ram:SellerTradeParty/ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']"),
+        buyer=r.text(agreement + "ram:BuyerTradeParty/ram:Name"),
+        buyer_vat_id=r.text(agreement + "ram:BuyerTradeParty/ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']"),
+        buyer_id=r.text(agreement + "ram:BuyerTradeParty/ram:ID"),
+        total=total,
+        due=payable,
+        iban=r.text(means + "ram:PayeePartyCreditorFinancialAccount/ram:IBANID").replace(" ", ""),
+        bic=r.text(means + "ram:PayeeSpecifiedCreditorFinancialInstitution/ram:BICID"),
+        reference=r.text(settlement + "ram:PaymentReference"),
+        terms=terms,
+        skonto=_skonto(terms),
+        mandate=r.text(terms_path + "ram:DirectDebitMandateID"),
+    )

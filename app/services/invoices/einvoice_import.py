@@ -1,0 +1,120 @@
+"""E-invoice files (XRechnung XML, ZUGFeRD/Factur-X PDF, or ZIPs of them) into the ledger, all or nothing.
+
+Who issued the invoice decides its side: one whose seller is our company (by VAT ID from the letterhead, else by
+name) is a receivable of the buyer; every other one is a payable of the seller, with the seller's IBAN, ready for
+"Pay…". Each file is stored as the CSV import stores a row, so re-importing updates by invoice number.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+from app.services.i18n import _
+from app.services.invoices.einvoice import EInvoice, EInvoiceError, read_einvoice
+from app.services.invoices.importing import (
+    PAYABLE,
+    RECEIVABLE,
+    InvoiceImportError,
+    InvoiceImportResult,
+    ParsedInvoice,
+    store_parsed,
+)
+from app.services.ledger.database import Ledger
+from app.services.ledger.settings import company_row, read_section
+from app.services.matching.names import normalize_name
+
+SUFFIXES = (".xml", ".pdf")
+
+
+def is_einvoice_file(path: Path) -> bool:
+    """XML, PDF, or a ZIP that holds either (a ZIP of CSV exports stays with the CSV import)."""
+    suffix = path.suffix.lower()
+    if suffix in SUFFIXES:
+        return True
+    if suffix == ".zip" and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            return any(Path(name).suffix.lower() in SUFFIXES for name in archive.namelist())
+    return False
+
+
+def _read_all(paths: Iterable[Path]) -> list[EInvoice]:
+    """Every invoice of the files; all problems at once, so that a batch is corrected in one go."""
+    invoices, problems = [], []
+    for path in paths:
+        try:
+            if path.suffix.lower() == ".zip":
+                invoices += _read_zip(path)
+            else:
+                invoices.append(read_einvoice(path))
+        except (EInvoiceError, OSError, zipfile.BadZipFile) as error:
+            problems.append(str(error))
+    if problems:
+        raise InvoiceImportError(
+            _("{n} e-invoice files could not be read, nothing imported:").format(n=len(problems))
+            + "\n"
+            + "\n".join(problems)
+        )
+    return invoices
+
+
+def _read_zip(path: Path) -> list[EInvoice]:
+    found = []
+    with zipfile.ZipFile(path) as archive, tempfile.TemporaryDirectory() as folder:
+        for member in archive.infolist():
+            name = Path(member.filename).name
+            if member.is_dir() or Path(name).suffix.lower() not in SUFFIXES:
+                continue
+            target = Path(folder) / name
+            target.write_bytes(archive.read(member))
+            invoice = read_einvoice(target)
+            found.append(replace(invoice, source=f"{path.name}/{name}"))
+    return found
+
+
+def _ours(invoice: EInvoice, company: str, vat_id: str) -> bool:
+    """Whether we issued it: our VAT ID as the seller's, else our name."""
+    if vat_id and invoice.seller_vat_id:
+        return vat_id.replace(" ", "").upper().endswith(invoice.seller_vat_id.replace(" ", "").upper())
+    return bool(company) and normalize_name(invoice.seller) == normalize_name(company)
+
+
+def _parsed(invoice: EInvoice, row: int, *, ours: bool) -> ParsedInvoice:
+    prepaid = invoice.due != invoice.total
+    return ParsedInvoice(
+        row=row,
+        number=invoice.number,
+        customer=(invoice.buyer if ours else invoice.seller) or _("(no name)"),
+        customer_number=invoice.buyer_id if ours else "",
+        iban="" if ours else invoice.iban,
+        issued_on=invoice.issued_on,
+        due_on=invoice.due_on,
+        amount=invoice.total,
+        currency=invoice.currency,
+        open_amount=max(invoice.due, Decimal(0)) if prepaid else None,
+        cancelled=False,
+    )
+
+
+def import_einvoices(ledger: Ledger, paths: Iterable[Path], *, actor: str) -> list[InvoiceImportResult]:
+    """Import e-invoices in one transaction; returns a result per side (receivables, payables) that got any."""
+    invoices = _read_all([Path(path) for path in paths])
+    with ledger.session() as session:
+        company = company_row(session).name
+        vat_id = str((read_section(session, "dunning", {}) or {}).get("letterhead", {}).get("vat_id", ""))
+    by_kind: dict[str, list[ParsedInvoice]] = {RECEIVABLE: [], PAYABLE: []}
+    for row, invoice in enumerate(invoices, start=1):
+        if invoice.total <= 0:
+            raise InvoiceImportError(
+                _("{file}: a total of {amount} is no invoice to pay, nothing imported").format(
+                    file=invoice.source, amount=invoice.total
+                )
+            )
+        ours = _ours(invoice, company, vat_id)
+        by_kind[RECEIVABLE if ours else PAYABLE].append(_parsed(invoice, row, ours=ours))
+    sources = ", ".join(sorted({invoice.source for invoice in invoices}))
+    return store_parsed(ledger, by_kind, source=sources, actor=actor)

@@ -1,0 +1,116 @@
+"""E-invoices from the official XRechnung test suite (UBL and CII) and a Factur-X PDF, read and imported."""
+
+from __future__ import annotations
+
+import dataclasses
+import zipfile
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from ledger_templates import new_ledger
+from sqlalchemy import func, select
+
+from app.models.schema import Customer, Invoice
+from app.services.invoices.einvoice import EInvoiceError, Skonto, read_einvoice
+from app.services.invoices.importing import InvoiceImportError, import_invoices
+from app.services.ledger.database import Ledger
+from app.services.matching import PAYABLE
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "einvoices"
+PAIRS = sorted(p.name.removesuffix("-INVOICE_ubl.xml") for p in SAMPLES.glob("*-INVOICE_ubl.xml")
+               if (SAMPLES / p.name.replace("_ubl", "_uncefact")).exists())  # fmt: skip
+
+
+# Where the test suite's two files of a case really differ (checked by hand in the XML)
+DIFFERENT = {"01.21a": {"seller_vat_id"}}  # UBL DE 123456789, CII DE152338654
+
+
+@pytest.mark.parametrize("case", PAIRS)
+def test_ubl_and_cii_of_one_business_case_read_alike(case: str) -> None:
+    ubl = read_einvoice(SAMPLES / f"{case}-INVOICE_ubl.xml")
+    cii = read_einvoice(SAMPLES / f"{case}-INVOICE_uncefact.xml")
+    same = (
+        {field.name for field in dataclasses.fields(ubl)} - {"source", "syntax", "terms"} - DIFFERENT.get(case, set())
+    )
+    assert {name: getattr(ubl, name) for name in same} == {name: getattr(cii, name) for name in same}
+    assert (ubl.syntax, cii.syntax) == ("UBL", "CII") and ubl.number and ubl.total > 0
+
+
+def test_the_fields_a_payment_needs() -> None:
+    invoice = read_einvoice(SAMPLES / "01.07a-INVOICE_ubl.xml")
+    assert (invoice.number, invoice.issued_on, invoice.due_on) == ("R1234567", date(2016, 6, 30), date(2016, 8, 14))
+    assert (invoice.total, invoice.due, invoice.currency) == (Decimal("45.22"), Decimal("45.22"), "EUR")
+    assert invoice.iban == "DE79000000001234567890" and invoice.seller == "[Seller name]"
+    assert read_einvoice(SAMPLES / "01.10a-INVOICE_uncefact.xml").skonto == Skonto(7, Decimal("2.00"))
+    prepaid = read_einvoice(SAMPLES / "02.03a-INVOICE_ubl.xml")
+    assert (prepaid.total, prepaid.due) == (Decimal("12829.69"), Decimal("0"))
+
+
+def test_a_factur_x_pdf_gives_its_embedded_invoice() -> None:
+    pdf = read_einvoice(SAMPLES / "04.05a-facturx.pdf")
+    xml = read_einvoice(SAMPLES / "04.05a-INVOICE_uncefact.xml")
+    assert pdf.syntax == "Factur-X" and dataclasses.replace(pdf, syntax="CII", source=xml.source) == xml
+    assert (pdf.number, pdf.total, pdf.due_on) == ("2020-1", Decimal("119.00"), date(2020, 1, 17))
+
+
+def test_what_is_no_e_invoice_is_refused_with_its_name(tmp_path: Path) -> None:
+    (tmp_path / "kaputt.xml").write_text("<Invoice><unclosed></Invoice>", encoding="utf-8")
+    with pytest.raises(EInvoiceError, match="kaputt.xml: not well-formed XML"):
+        read_einvoice(tmp_path / "kaputt.xml")
+    (tmp_path / "fremd.xml").write_text("<Document xmlns='urn:iso:std:iso:20022:tech:xsd:camt.053.001.02'/>", "utf-8")
+    with pytest.raises(EInvoiceError, match="fremd.xml: neither an XRechnung"):
+        read_einvoice(tmp_path / "fremd.xml")
+    (tmp_path / "leer.pdf").write_bytes((SAMPLES / "04.05a-facturx.pdf").read_bytes()[:400])
+    with pytest.raises(EInvoiceError, match="leer.pdf"):
+        read_einvoice(tmp_path / "leer.pdf")
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Ledger:
+    ledger = new_ledger(tmp_path / "e.kontor", "pw", company_name="[Buyer name]")
+    yield ledger
+    ledger.close()
+
+
+def test_a_zip_of_e_invoices_becomes_payables_with_the_suppliers_iban(ledger: Ledger, tmp_path: Path) -> None:
+    archive = tmp_path / "eingang.zip"
+    names = ["01.07a-INVOICE_ubl.xml", "01.21a-INVOICE_uncefact.xml", "04.04a-INVOICE_ubl.xml"]
+    with zipfile.ZipFile(archive, "w") as out:
+        for name in names:
+            out.write(SAMPLES / name, name)
+        out.writestr("readme.txt", "not an invoice")
+    result = import_invoices(ledger, archive, actor="anna")
+    assert (result.kind, result.new) == (PAYABLE, 3)
+    with ledger.session() as session:
+        rows = session.execute(select(Invoice.number, Invoice.kind, Invoice.amount_cents, Invoice.due_on,
+                                      Customer.name, Customer.iban).join(Customer)).all()  # fmt: skip
+    assert sorted(rows) == [
+        ("17794", "payable", 417_544, None, "Test Gerüstbau GmbH", "DE79000000001234567890"),
+        ("18383", "payable", 23_300, date(2020, 12, 27), "Mustermann GmbH", "DE79000000001234567890"),
+        ("R1234567", "payable", 4_522, date(2016, 8, 14), "[Seller name]", "DE79000000001234567890"),
+    ]
+    assert import_invoices(ledger, archive, actor="anna").unchanged == 3  # a re-import changes nothing
+
+
+def test_one_bad_file_in_a_batch_imports_nothing(ledger: Ledger, tmp_path: Path) -> None:
+    archive = tmp_path / "eingang.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.write(SAMPLES / "01.07a-INVOICE_ubl.xml", "gut.xml")
+        out.writestr(
+            "schlecht.xml", "<ubl:Invoice xmlns:ubl='urn:oasis:names:specification:ubl:schema:xsd:Invoice-2'/>"
+        )
+    with pytest.raises(InvoiceImportError, match="schlecht.xml: no gross total"):
+        import_invoices(ledger, archive, actor="anna")
+    with ledger.session() as session:
+        assert session.scalar(select(func.count()).select_from(Invoice)) == 0
+
+
+def test_our_own_e_invoice_is_a_receivable(tmp_path: Path) -> None:
+    ledger = new_ledger(tmp_path / "v.kontor", "pw", company_name="Mustermann GmbH")
+    try:
+        result = import_invoices(ledger, SAMPLES / "01.21a-INVOICE_ubl.xml", actor="anna")
+        assert (result.kind, result.new) == ("receivable", 1)
+    finally:
+        ledger.close()
