@@ -114,3 +114,42 @@ def test_our_own_e_invoice_is_a_receivable(tmp_path: Path) -> None:
         assert (result.kind, result.new) == ("receivable", 1)
     finally:
         ledger.close()
+
+
+# ZUGFeRD / Factur-X samples of FeRD: file -> (number, gross total, amount due, IBAN)
+ZUGFERD = {
+    "zugferd-xml_basic_1.xml": ("471102", "235.62", "235.62", ""),
+    "zugferd-xml_en16931_1.xml": ("471102", "529.87", "529.87", "DE5467894567876500"),
+    "zugferd-xml_en16931_2.xml": ("471102", "215.07", "165.07", ""),  # 50.00 prepaid
+    "zugferd-xml_en16931_3.xml": ("F20200024", "108.00", "108.00", "FR7612542547256985425874698"),
+    "zugferd-xml_extended_1.xml": ("KR87654321012", "480.22", "480.22", "DE5467894567876500"),
+    "zugferd-xml_xrechnung_1.xml": ("471102", "529.87", "529.87", "DE02120300000000202051"),
+    "zugferd-pdf_fx_minimum_1.pdf": ("F20220027", "110.00", "100.00", ""),
+    "zugferd-pdf_fx_extended_1.pdf": ("F20200027", "110.00", "100.00", "FR7612542547256985425874698"),
+    "zugferd-pdf_zf_en16931_1.pdf": ("471102", "529.87", "529.87", ""),
+    "zugferd-pdf_zf_en16931_3.pdf": ("471102", "215.07", "165.07", ""),
+    "zugferd-pdf_zf_extended_1.pdf": ("KR87654321012", "480.22", "480.22", ""),
+    "zugferd-pdf_zf_xrechnung_1.pdf": ("471102", "529.87", "529.87", "DE02120300000000202051"),  # as xrechnung.xml
+}
+
+
+@pytest.mark.parametrize(("name", "expected"), sorted(ZUGFERD.items()))
+def test_zugferd_profiles_from_minimum_to_extended(name: str, expected: tuple[str, str, str, str]) -> None:
+    invoice = read_einvoice(SAMPLES / name)
+    number, total, due, iban = expected
+    assert (invoice.number, invoice.total, invoice.due, invoice.iban) == (number, Decimal(total), Decimal(due), iban)
+    assert invoice.syntax == ("Factur-X" if name.endswith(".pdf") else "CII")
+
+
+@pytest.mark.parametrize("name", ["zugferd-pdf_plain.pdf", "zugferd-pdf_invalid.pdf"])
+def test_a_pdf_without_an_invoice_is_refused(name: str) -> None:
+    with pytest.raises(EInvoiceError, match=f"{name}: a PDF without an embedded ZUGFeRD/Factur-X invoice"):
+        read_einvoice(SAMPLES / name)
+
+
+def test_the_sample_set_covers_every_syntax_and_profile() -> None:
+    readable = [p for p in SAMPLES.iterdir() if p.suffix in (".xml", ".pdf") and "pdf_plain" not in p.name
+                and "pdf_invalid" not in p.name]  # fmt: skip
+    assert len(readable) >= 20
+    syntaxes = {read_einvoice(path).syntax for path in readable}
+    assert syntaxes == {"UBL", "CII", "Factur-X"}

@@ -82,8 +82,21 @@ def _from_pdf(name: str, data: bytes) -> EInvoice:
     except Exception as error:  # the package reports a damaged PDF in many ways
         raise EInvoiceError(_("{file}: not a readable PDF ({error})").format(file=name, error=error)) from None
     if not xml:
+        xml = _other_attachment(data)
+    if not xml:
         raise EInvoiceError(_("{file}: a PDF without an embedded ZUGFeRD/Factur-X invoice").format(file=name))
     return replace(parse_einvoice(name, xml), syntax="Factur-X")
+
+
+def _other_attachment(data: bytes) -> bytes | None:
+    """An XML attachment under another name (`xrechnung.xml` in a PDF): the only one, or none."""
+    from io import BytesIO
+
+    from pypdf import PdfReader  # factur-x reads PDFs with it too
+
+    attachments = PdfReader(BytesIO(data)).attachments
+    xml = [contents[0] for name, contents in attachments.items() if name.lower().endswith(".xml") and contents]
+    return xml[0] if len(xml) == 1 else None
 
 
 def parse_einvoice(name: str, data: bytes) -> EInvoice:
