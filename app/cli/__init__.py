@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app.cli import bank, demo, dunning, forecast, invoices, ledger, payments, statements
+from app.cli import bank, datev, demo, dunning, forecast, invoices, ledger, payments, statements
 from app.cli.common import Handler, add_command
 from app.cli.version import VersionAction
 from app.services.errors import EXIT_ERROR, KontorError
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument(
         "--screenshot", type=Path, metavar="FILE.png", help=_("save a picture of the first window and quit")
     )
-    for module in (bank, payments, statements, invoices, dunning, forecast):
+    for module in (bank, payments, statements, invoices, datev, dunning, forecast):
         module.register(commands)
     return parser
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.i18n import N_, _, ngettext
+from app.services.invoices.einvoice_import import import_einvoices
 from app.services.invoices.importing import PAYABLE, RECEIVABLE, InvoiceImportResult
 from app.services.invoices.open_items import InvoiceFilter, InvoiceRow, InvoiceStatus, invoice_rows
 from app.services.invoices.summary import InvoiceSummary, summarize
@@ -114,6 +117,9 @@ class InvoicesPage(QWidget):
 
         self.import_button = QPushButton(_("Import invoices…"))
         self.import_button.clicked.connect(self._on_import_button_clicked)
+        self.einvoice_button = QPushButton(_("Import e-invoices…"))
+        self.einvoice_button.setToolTip(_("XRechnung (XML), ZUGFeRD / Factur-X (PDF), or a ZIP of them"))
+        self.einvoice_button.clicked.connect(self._on_einvoice_button_clicked)
         self.match_button = QPushButton(_("Match now"))
         self.match_button.setToolTip(_("Assign open payments to invoices where the match is certain."))
         self.match_button.clicked.connect(self._on_match_button_clicked)
@@ -134,7 +140,7 @@ class InvoicesPage(QWidget):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         # Actions above the filters, so the page still fits a narrow window.
         actions, filters = QHBoxLayout(), QHBoxLayout()
-        for button in (self.import_button, self.match_button, self.review_button):
+        for button in (self.import_button, self.einvoice_button, self.match_button, self.review_button):
             actions.addWidget(button)
         actions.addStretch(1)
         filters.setSpacing(6)
@@ -230,6 +236,33 @@ class InvoicesPage(QWidget):
     def _on_import_dialog_imported(self, result: InvoiceImportResult) -> None:
         self.refresh()
         self.ledger_changed.emit()
+
+    def _on_einvoice_button_clicked(self) -> None:
+        paths, _filter = QFileDialog.getOpenFileNames(
+            self, _("Import e-invoices"), "", _("E-invoices (*.xml *.pdf *.zip)")
+        )
+        if paths:
+            self.import_einvoices([Path(path) for path in paths])
+
+    def import_einvoices(self, paths: list[Path]) -> None:
+        """All files in one transaction (a bad one stops them all, with its name); then matching, as for a CSV."""
+        ledger, actor = self._ledger, current_actor()
+
+        def run(cancel: threading.Event, progress: Callable[[int, int], None]) -> str:
+            results = import_einvoices(ledger, paths, actor=actor)
+            summary = match_payments(ledger, actor=actor)
+            new = sum(result.new for result in results)
+            updated = sum(result.updated for result in results)
+            return _("E-invoices: {new} new, {updated} updated. Matching: {summary}").format(
+                new=new, updated=updated, summary=summary.text()
+            )
+
+        def done(text: str) -> None:
+            self.reported.emit(text)
+            self.refresh()
+            self.ledger_changed.emit()
+
+        self._runner.run(run, on_success=done, writes=True, progress_text=_("Importing e-invoices…"), parent=self)
 
     def _on_match_button_clicked(self) -> None:
         ledger, actor = self._ledger, current_actor()

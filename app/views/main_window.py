@@ -32,6 +32,7 @@ from app.services.ledger.audit import Head
 from app.services.ledger.database import LEDGER_SUFFIX
 from app.services.ledger.users import SignedInUser, ledger_has_users
 from app.services.preferences import Preferences
+from app.services.reports.datev import DatevExport, datev_settings
 from app.views.bank_sync_flow import BankSyncFlow
 from app.views.change_passphrase_dialog import ChangePassphraseDialog
 from app.views.demo_phone_dialog import DemoPhoneDialog
@@ -161,6 +162,7 @@ class MainWindow(QMainWindow):
         )
         self.import_action = self._action(_("&Import statements…"), self._on_import_action_triggered, "Ctrl+I", "list")
         self.backup_action = self._action(_("&Backup…"), self._on_backup_action_triggered)
+        self.datev_action = self._action(_("Export for the tax advisor (&DATEV)…"), self._on_datev_action_triggered)
         self.passphrase_action = self._action(_("Change &passphrase…"), self._on_passphrase_action_triggered)
         self.lock_action = self._action(_("&Lock"), self.lock, "Ctrl+L", "lock")
         self.sign_in_action = self._action(_("&Sign in / switch user…"), self.ask_sign_in)
@@ -170,7 +172,7 @@ class MainWindow(QMainWindow):
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.file_menu.addActions([self.new_action, self.open_action])
         self.file_menu.addSeparator()
-        self.file_menu.addAction(self.import_action)
+        self.file_menu.addActions([self.import_action, self.datev_action])
         self.file_menu.addSeparator()
         self.file_menu.addActions([self.backup_action, self.passphrase_action, self.lock_action])
         self.file_menu.addSeparator()
@@ -318,6 +320,24 @@ class MainWindow(QMainWindow):
             if callable(reload):
                 reload()
         self.notification_button.refresh()
+
+    def _on_datev_action_triggered(self) -> None:
+        from app.views.datev_dialog import DatevDialog
+
+        self.datev_dialog = DatevDialog(
+            self.unlocked.ledger, datev_settings(self.unlocked.ledger), runner=self.runner, parent=self
+        )
+        self.datev_dialog.exported.connect(self._on_datev_exported)
+        self.datev_dialog.open()
+
+    def _on_datev_exported(self, done: DatevExport) -> None:
+        text = _("{lines} lines for {n} bank bookings written to {path}").format(
+            lines=done.lines, n=done.transactions, path=done.path
+        )
+        if done.earlier:
+            periods = ", ".join(f"{start}..{end}" for start, end in done.earlier)
+            text += " " + _("Warning: overlaps periods exported before ({periods}).").format(periods=periods)
+        self.statusBar().showMessage(text, 15_000)
 
     # -- importing -----------------------------------------------------------------------------------
     def _on_import_action_triggered(self) -> None:

@@ -11,12 +11,20 @@ from pathlib import Path
 import pytest
 from ledger_templates import new_ledger
 from sqlalchemy import func, select
+from statement_files import Booking, camt053
+from test_payments_support import OWN, TODAY, make_ledger, signed_in
 
 from app.models.schema import Customer, Invoice
 from app.services.invoices.einvoice import EInvoiceError, Skonto, read_einvoice
+from app.services.invoices.einvoice_import import import_einvoices
 from app.services.invoices.importing import InvoiceImportError, import_invoices
+from app.services.invoices.open_items import InvoiceFilter, invoice_rows
 from app.services.ledger.database import Ledger
 from app.services.matching import PAYABLE
+from app.services.payments.approvals import approve_run
+from app.services.payments.orders import transfer_from_invoice
+from app.services.payments.runs import after_statement_import, export_run, run_row, submit_run
+from app.services.statements.importing import import_statement_files
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "einvoices"
 PAIRS = sorted(p.name.removesuffix("-INVOICE_ubl.xml") for p in SAMPLES.glob("*-INVOICE_ubl.xml")
@@ -153,3 +161,26 @@ def test_the_sample_set_covers_every_syntax_and_profile() -> None:
     assert len(readable) >= 20
     syntaxes = {read_einvoice(path).syntax for path in readable}
     assert syntaxes == {"UBL", "CII", "Factur-X"}
+
+
+def test_a_payable_from_an_e_invoice_is_paid_and_its_payment_matches_it(tmp_path: Path) -> None:
+    ledger = make_ledger(tmp_path / "zahlen.kontor")
+    try:
+        [result] = import_einvoices(ledger, [SAMPLES / "zugferd-xml_xrechnung_1.xml"], actor="anna")
+        assert (result.kind, result.new) == (PAYABLE, 1)
+        order = transfer_from_invoice(ledger, "471102", actor="anna")
+        assert order.amount == Decimal("529.87")
+        submit_run(ledger, order.run_id, actor="anna", today=TODAY)
+        assert approve_run(ledger, order.run_id, approver=signed_in(ledger, "bob")).approved
+        export_run(ledger, order.run_id, tmp_path / "run.xml", actor="bob")
+        paid = Booking(date(2026, 3, 4), Decimal("-529.87"), "Lieferant GmbH", "DE02120300000000202051", "471102",
+                       e2e=order.end_to_end_id)  # fmt: skip
+        (tmp_path / "march.xml").write_text(camt053(OWN, [paid], opening=Decimal("5000")), encoding="utf-8")
+        import_statement_files(
+            ledger, [tmp_path / "march.xml"], actor="anna", after_import=after_statement_import("anna")
+        )
+        assert run_row(ledger, order.run_id).status == "booked"
+        [row] = [row for row in invoice_rows(ledger, InvoiceFilter(kind=PAYABLE)) if row.number == "471102"]
+        assert (row.number, row.status, row.open_amount) == ("471102", "paid", Decimal("0.00"))
+    finally:
+        ledger.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from ledger_templates import new_ledger
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
 from reconciliation_ledger import INVOICES, build
 
 from app.services.formatting import parse_amount
@@ -235,3 +236,19 @@ def test_clear_review_flag_for_a_changed_invoice(qtbot, tmp_path: Path, runner: 
         assert not [row for row in invoice_rows(small.ledger) if row.needs_review]
     finally:
         small.ledger.close()
+
+
+def test_e_invoices_imported_on_the_page_become_payables(qtbot, empty_ledger: Ledger, runner: JobRunner,
+                                                         monkeypatch) -> None:  # fmt: skip
+    samples = Path(__file__).resolve().parents[1] / "data" / "einvoices"
+    page = loaded_page(qtbot, empty_ledger, runner)
+    chosen = [str(samples / "01.07a-INVOICE_ubl.xml"), str(samples / "zugferd-pdf_zf_extended_1.pdf")]
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *args, **kwargs: (chosen, ""))
+    with qtbot.waitSignal(page.reported, timeout=15_000) as report:
+        page.einvoice_button.click()
+    assert report.args[0].startswith("E-invoices: 2 new, 0 updated.")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2, timeout=10_000)
+    assert sorted((row.number, row.kind) for row in page.model.rows()) == [
+        ("KR87654321012", "payable"),
+        ("R1234567", "payable"),
+    ]

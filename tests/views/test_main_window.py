@@ -19,6 +19,7 @@ from app.services.preferences import Preferences, load_preferences
 from app.views import main_window as main_window_module
 from app.views.application import Controller
 from app.views.dashboard_page import Card, DashboardPage
+from app.views.datev_dialog import DatevDialog
 from app.views.empty_page import EmptyStatePage
 from app.views.invoices_page import InvoicesPage
 from app.views.jobs import JobRunner
@@ -62,6 +63,7 @@ def test_title_and_status_bar_name_the_ledger(window: MainWindow) -> None:
         "&New ledger…",
         "&Open ledger…",
         "&Import statements…",
+        "Export for the tax advisor (&DATEV)…",
         "&Backup…",
         "Change &passphrase…",
         "&Lock",
@@ -264,3 +266,16 @@ def test_a_ledger_cut_outside_kontor_is_warned_about_at_unlock(qtbot, demo_ledge
     finally:
         main.close_quietly()
         unlocked.ledger.close()
+
+
+def test_the_datev_export_from_the_file_menu(qtbot, window: MainWindow, tmp_path, monkeypatch) -> None:
+    target = tmp_path / "EXTF_Buchungsstapel.csv"
+    monkeypatch.setattr(DatevDialog, "choose_file", lambda dialog: target)
+    window.datev_action.trigger()
+    dialog = window.datev_dialog
+    dialog.consultant_spin.setValue(29098)
+    dialog.client_spin.setValue(55003)
+    with qtbot.waitSignal(dialog.exported, timeout=15_000) as done:
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    assert done.args[0].lines > 0 and target.read_bytes().startswith(b'"EXTF";700;21;"Buchungsstapel"')
+    assert "bank bookings written to" in window.statusBar().currentMessage()
