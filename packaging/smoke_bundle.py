@@ -125,6 +125,17 @@ def smoke(binary: Path, folder: Path) -> None:
     if "urn:iso:std:iso:20022:tech:xsd:pain.001" not in pain or "Stadtwerke" not in pain:
         raise SmokeFailure("the exported pain.001 does not look like one")
 
+    # the libraries loaded only for some commands: PDF letters, e-invoices in a PDF, the forecast, DATEV
+    zugferd = ROOT / "tests" / "data" / "einvoices" / "zugferd-pdf_zf_extended_1.pdf"
+    if zugferd.is_file():  # in a checkout: an e-invoice PDF whose embedded XML needs factur-x and its data
+        shutil.copy(zugferd, folder / "rechnung.pdf")
+        kontor(*ledger, "import", "invoices", "rechnung.pdf")
+    kontor(*ledger, "forecast", "--weeks", "2")
+    kontor(*ledger, "export", "datev-settings", "--consultant", "29098", "--client", "55003")
+    kontor(*ledger, "export", "datev", "--from", "2026-03-01", "--to", "2026-03-31", "--out", "datev.csv")
+    if not (folder / "datev.csv").read_bytes().startswith(b'"EXTF";700;21;"Buchungsstapel"'):
+        raise SmokeFailure("the DATEV file does not start with its EXTF header")
+
     kontor("--install-desktop-entry")
     share = Path(kontor.env["XDG_DATA_HOME"])
     entry = (share / "applications" / "de.kontor.Kontor.desktop").read_text(encoding="utf-8")
@@ -135,6 +146,9 @@ def smoke(binary: Path, folder: Path) -> None:
 
     demo = ["--ledger", str(folder / "demo.kontor")]
     kontor(*demo, "demo", KONTOR_PASSPHRASE="demo")
+    kontor(*demo, "dunning", "run", "--out", "letters", KONTOR_PASSPHRASE="demo")
+    if not any(path.read_bytes().startswith(b"%PDF") for path in (folder / "letters").glob("*.pdf")):
+        raise SmokeFailure("no dunning letter was written")
     shown = kontor(*demo, "gui", "--screenshot", "gui.png", KONTOR_PASSPHRASE="demo")
     picture = folder / "gui.png"
     if "first window painted: MainWindow" not in shown or picture.read_bytes()[:8] != b"\x89PNG\r\n\x1a\n":
