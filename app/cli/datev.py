@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.common import CliError, Commands, emit, group, iso_date, open_ledger
-from app.services.forecast.settings import account_id_of
 from app.services.i18n import _
 from app.services.ledger.users import current_actor
-from app.services.reports.datev import datev_settings, export_datev, update_settings
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from app.services.reports.datev import export_datev
+
     with open_ledger(args) as ledger:
         try:
             done = export_datev(ledger, args.out, start=args.start, end=args.end, actor=current_actor())
@@ -31,6 +31,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
+    from app.services.forecast.settings import account_id_of
+    from app.services.reports.datev import datev_settings, update_settings
+
     changes: dict[str, Any] = {
         name: value
         for name, value in (

@@ -6,28 +6,18 @@ import argparse
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cli.common import CliError, Commands, emit, group, iso_date, open_ledger
-from app.services.dunning.proposal import ProposedLetter, propose
-from app.services.dunning.runs import (
-    RunSummary,
-    create_run,
-    discard_run,
-    hold,
-    letter_pdf,
-    letters_for_invoice,
-    lift_holds,
-    mark_sent,
-    runs,
-    set_customer_details,
-)
-from app.services.dunning.settings import add_base_rate, change_level, update_settings
 from app.services.formatting import format_amount, from_cents, parse_amount, to_cents
 from app.services.i18n import _
-from app.services.ledger.database import Ledger
 from app.services.ledger.users import current_actor
 from app.services.private_files import make_dirs, open_private
+
+if TYPE_CHECKING:
+    from app.services.dunning.proposal import ProposedLetter
+    from app.services.dunning.runs import RunSummary
+    from app.services.ledger.database import Ledger
 
 
 def _money(cents: int) -> str:
@@ -49,6 +39,8 @@ def _letter_data(letter: ProposedLetter) -> dict[str, Any]:
 
 
 def cmd_propose(args: argparse.Namespace) -> int:
+    from app.services.dunning.proposal import propose
+
     with open_ledger(args) as ledger:
         letters = propose(ledger, today=args.date)
     lines = [
@@ -64,6 +56,8 @@ def cmd_propose(args: argparse.Namespace) -> int:
 
 def _write_letters(ledger: Ledger, summary: RunSummary, folder: Path) -> list[Path]:
     """Each letter of the run as a private PDF file, named by run and customer."""
+    from app.services.dunning.runs import letter_pdf
+
     try:
         make_dirs(folder)
         written = []
@@ -97,6 +91,9 @@ def _run_data(summary: RunSummary, written: list[Path]) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from app.services.dunning.proposal import propose
+    from app.services.dunning.runs import create_run
+
     with open_ledger(args) as ledger:
         due = {letter.customer_number: letter.customer_id for letter in propose(ledger, today=args.date)}
         unknown = [number for number in [*args.exclude, *args.include_held] if number not in due]
@@ -117,6 +114,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_letters(args: argparse.Namespace) -> int:
+    from app.services.dunning.runs import runs
+
     with open_ledger(args) as ledger:
         summary = next((run for run in runs(ledger) if run.id == args.run), None)
         if summary is None:
@@ -127,6 +126,8 @@ def cmd_letters(args: argparse.Namespace) -> int:
 
 
 def cmd_mark_sent(args: argparse.Namespace) -> int:
+    from app.services.dunning.runs import mark_sent
+
     with open_ledger(args) as ledger:
         summary = mark_sent(ledger, args.run, actor=current_actor())
     emit(args, _run_data(summary, []), summary.text())
@@ -134,6 +135,8 @@ def cmd_mark_sent(args: argparse.Namespace) -> int:
 
 
 def cmd_discard(args: argparse.Namespace) -> int:
+    from app.services.dunning.runs import discard_run
+
     with open_ledger(args) as ledger:
         discard_run(ledger, args.run, actor=current_actor())
     emit(args, {"run": args.run, "discarded": True}, _("Dunning run {id} discarded.").format(id=args.run))
@@ -141,6 +144,8 @@ def cmd_discard(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from app.services.dunning.runs import letters_for_invoice, runs
+
     with open_ledger(args) as ledger:
         if args.invoice:
             letters = letters_for_invoice(ledger, args.invoice)
@@ -167,6 +172,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_hold(args: argparse.Namespace) -> int:
+    from app.services.dunning.runs import hold
+
     with open_ledger(args) as ledger:
         hold(ledger, actor=current_actor(), invoice=args.invoice or "", customer=args.customer or "",
              until=args.until, reason=args.reason)  # fmt: skip
@@ -181,6 +188,8 @@ def cmd_hold(args: argparse.Namespace) -> int:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
+    from app.services.dunning.runs import lift_holds
+
     with open_ledger(args) as ledger:
         count = lift_holds(ledger, actor=current_actor(), invoice=args.invoice or "", customer=args.customer or "")
     what = args.invoice or args.customer
@@ -189,6 +198,8 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_customer(args: argparse.Namespace) -> int:
+    from app.services.dunning.runs import set_customer_details
+
     consumer = None if args.consumer is None else args.consumer == "yes"
     address = args.address.replace("\\n", "\n") if args.address is not None else None
     with open_ledger(args) as ledger:
@@ -198,6 +209,8 @@ def cmd_customer(args: argparse.Namespace) -> int:
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
+    from app.services.dunning.settings import update_settings
+
     changes: dict[str, Any] = {
         name: value
         for name, value in (
@@ -230,6 +243,9 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_level(args: argparse.Namespace) -> int:
+    from app.services.dunning.settings import change_level
+    from app.services.ledger.users import current_actor
+
     changes: dict[str, Any] = {
         name: value
         for name, value in (
@@ -266,6 +282,8 @@ def _rate(value: str) -> Decimal:
 
 
 def cmd_base_rate(args: argparse.Namespace) -> int:
+    from app.services.dunning.settings import add_base_rate
+
     if args.valid_from.day != 1 or args.valid_from.month not in (1, 7):
         raise CliError(_("The base rate changes on 1 January and 1 July only."))
     with open_ledger(args) as ledger:

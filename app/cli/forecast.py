@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cli.common import CliError, Commands, emit, iso_date, open_ledger
-from app.services.forecast.projection import Forecast, Scenario, accuracy_text, forecast, notify_warnings
-from app.services.forecast.settings import PlannedItem, account_id_of, decide, plan, set_credit_line, set_minimum
 from app.services.formatting import format_amount, format_date, from_cents, parse_amount, to_cents
 from app.services.i18n import _
 from app.services.ledger.users import current_actor
+
+if TYPE_CHECKING:
+    from app.services.forecast.projection import Forecast
 
 
 def _money(cents: int) -> str:
@@ -64,6 +65,9 @@ def _forecast_data(result: Forecast, account_id: int | None) -> dict[str, Any]:
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
+    from app.services.forecast.projection import Scenario, accuracy_text, forecast, notify_warnings
+    from app.services.forecast.settings import account_id_of
+
     scenario = Scenario(customer_delays=_pairs(args.late, "--late"), run_delays=_pairs(args.delay_run, "--delay-run"))
     with open_ledger(args) as ledger:
         account_id = account_id_of(ledger, args.account) if args.account else None
@@ -90,6 +94,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
 
 def cmd_recurring(args: argparse.Namespace) -> int:
+    from app.services.forecast.projection import forecast
+
     with open_ledger(args) as ledger:
         series = forecast(ledger, today=args.date, weeks=1).series
     data = [
@@ -112,6 +118,9 @@ def cmd_recurring(args: argparse.Namespace) -> int:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
+    from app.services.forecast.projection import forecast
+    from app.services.forecast.settings import decide
+
     amount = _cents(args.amount) if getattr(args, "amount", None) else None
     with open_ledger(args) as ledger:
         known = {s.key for s in forecast(ledger, today=args.date, weeks=1).series}
@@ -123,6 +132,9 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
 
 def cmd_credit_line(args: argparse.Namespace) -> int:
+    from app.services.forecast.settings import account_id_of, set_credit_line
+    from app.services.ledger.users import current_actor
+
     cents = _cents(args.amount)
     with open_ledger(args) as ledger:
         set_credit_line(ledger, account_id_of(ledger, args.iban), cents, actor=current_actor())
@@ -132,6 +144,9 @@ def cmd_credit_line(args: argparse.Namespace) -> int:
 
 
 def cmd_minimum(args: argparse.Namespace) -> int:
+    from app.services.forecast.settings import set_minimum
+    from app.services.ledger.users import current_actor
+
     cents = _cents(args.amount)
     with open_ledger(args) as ledger:
         set_minimum(ledger, cents, actor=current_actor())
@@ -140,6 +155,9 @@ def cmd_minimum(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
+    from app.services.forecast.settings import PlannedItem, account_id_of, plan
+    from app.services.ledger.users import current_actor
+
     cents = _cents(args.amount)
     with open_ledger(args) as ledger:
         account_id = account_id_of(ledger, args.account) if args.account else None
