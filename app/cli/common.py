@@ -113,6 +113,17 @@ def open_ledger(args: argparse.Namespace) -> Iterator[Ledger]:
         yield ledger
 
 
+def json_flag(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """`--json` also after the command; SUPPRESS keeps a global `--json` from being reset."""
+    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=_("machine-readable output"))
+    return parser
+
+
+def given(**options: Any) -> dict[str, Any]:
+    """The options the user set (argparse leaves the others None), for a service's keyword changes."""
+    return {name: value for name, value in options.items() if value is not None}
+
+
 def emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
     """One result: JSON with --json, else the text."""
     print(json.dumps(data, ensure_ascii=False, default=str) if args.json else text)

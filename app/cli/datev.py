@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
-from app.cli.common import CliError, Commands, emit, group, iso_date, open_ledger
+from app.cli.common import CliError, Commands, emit, given, group, iso_date, json_flag, open_ledger
 from app.services.i18n import _
 from app.services.ledger.users import current_actor
 
@@ -34,18 +33,14 @@ def cmd_settings(args: argparse.Namespace) -> int:
     from app.services.forecast.settings import account_id_of
     from app.services.reports.datev import datev_settings, update_settings
 
-    changes: dict[str, Any] = {
-        name: value
-        for name, value in (
-            ("consultant", args.consultant),
-            ("client", args.client),
-            ("chart", args.chart),
-            ("fiscal_year_start", args.fiscal_year_start),
-            ("initials", args.initials),
-            ("transit", args.transit),
-        )
-        if value is not None
-    }
+    changes = given(
+        consultant=args.consultant,
+        client=args.client,
+        chart=args.chart,
+        fiscal_year_start=args.fiscal_year_start,
+        initials=args.initials,
+        transit=args.transit,
+    )
     with open_ledger(args) as ledger:
         if args.bank:
             accounts = dict(datev_settings(ledger).bank_accounts)
@@ -70,7 +65,7 @@ def register(commands: Commands) -> None:
     datev.add_argument("--from", dest="start", type=iso_date, required=True, metavar="YYYY-MM-DD")
     datev.add_argument("--to", dest="end", type=iso_date, required=True, metavar="YYYY-MM-DD")
     datev.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
-    datev.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=_("machine-readable output"))
+    json_flag(datev)
     settings = exporting.add_parser("datev-settings", help=_("consultant and client numbers, chart, accounts"))
     settings.set_defaults(handler=cmd_settings)
     settings.add_argument("--consultant", type=int, help=_("consultant number (Beraternummer)"))
@@ -82,4 +77,4 @@ def register(commands: Commands) -> None:
     settings.add_argument(
         "--bank", nargs="*", default=[], metavar="IBAN=ACCOUNT", help=_("our account's ledger account")
     )
-    settings.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=_("machine-readable output"))
+    json_flag(settings)

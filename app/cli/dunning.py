@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.cli.common import CliError, Commands, emit, group, iso_date, open_ledger
+from app.cli.common import CliError, Commands, emit, given, group, iso_date, json_flag, open_ledger
 from app.services.formatting import format_amount, from_cents, parse_amount, to_cents
 from app.services.i18n import _
 from app.services.ledger.users import current_actor
@@ -211,18 +211,14 @@ def cmd_customer(args: argparse.Namespace) -> int:
 def cmd_settings(args: argparse.Namespace) -> int:
     from app.services.dunning.settings import update_settings
 
-    changes: dict[str, Any] = {
-        name: value
-        for name, value in (
-            ("payment_days", args.payment_days),
-            ("language", args.letter_language),
-            ("address", args.address.replace("\\n", "\n") if args.address is not None else None),
-            ("phone", args.phone),
-            ("email", args.email),
-            ("vat_id", args.vat_id),
-        )
-        if value is not None
-    }
+    changes = given(
+        payment_days=args.payment_days,
+        language=args.letter_language,
+        address=args.address.replace("\\n", "\n") if args.address is not None else None,
+        phone=args.phone,
+        email=args.email,
+        vat_id=args.vat_id,
+    )
     if args.lump_sum is not None:
         changes["lump_sum"] = args.lump_sum == "yes"
     with open_ledger(args) as ledger:
@@ -244,19 +240,10 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 def cmd_level(args: argparse.Namespace) -> int:
     from app.services.dunning.settings import change_level
-    from app.services.ledger.users import current_actor
 
-    changes: dict[str, Any] = {
-        name: value
-        for name, value in (
-            ("name_de", args.name_de),
-            ("name_en", args.name_en),
-            ("days", args.days),
-            ("text_de", args.text_de),
-            ("text_en", args.text_en),
-        )
-        if value is not None
-    }
+    changes = given(
+        name_de=args.name_de, name_en=args.name_en, days=args.days, text_de=args.text_de, text_en=args.text_en
+    )
     if args.fee is not None:
         try:
             changes["fee_cents"] = to_cents(parse_amount(args.fee))
@@ -293,10 +280,6 @@ def cmd_base_rate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _json_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=_("machine-readable output"))
-
-
 def _target(parser: argparse.ArgumentParser) -> None:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--invoice", metavar="NUMBER", help=_("an invoice number"))
@@ -309,7 +292,7 @@ def register(commands: Commands) -> None:
     proposing = dunning.add_parser("propose", help=_("show who gets which letter today"))
     proposing.set_defaults(handler=cmd_propose)
     proposing.add_argument("--date", type=iso_date, default=date.today(), help=_("as of this day (default: today)"))
-    _json_flag(proposing)
+    json_flag(proposing)
     making = dunning.add_parser("run", help=_("make today's letters as PDF files (levels advance on mark-sent)"))
     making.set_defaults(handler=cmd_run)
     making.add_argument("--out", type=Path, required=True, metavar="DIR", help=_("folder for the PDF letters"))
@@ -317,12 +300,12 @@ def register(commands: Commands) -> None:
     making.add_argument("--exclude", nargs="*", default=[], metavar="CUSTOMER", help=_("customers to leave out"))
     making.add_argument("--include-held", nargs="*", default=[], metavar="CUSTOMER",
                         help=_("held customers to write to anyway"))  # fmt: skip
-    _json_flag(making)
+    json_flag(making)
     letters = dunning.add_parser("letters", help=_("write a run's letters again"))
     letters.set_defaults(handler=cmd_letters)
     letters.add_argument("run", type=int, metavar="RUN")
     letters.add_argument("--out", type=Path, required=True, metavar="DIR")
-    _json_flag(letters)
+    json_flag(letters)
     for name, handler, help_text in (
         ("mark-sent", cmd_mark_sent, _("the run's letters went out: advance the levels")),
         ("discard", cmd_discard, _("throw away a run that was not sent")),
@@ -330,27 +313,27 @@ def register(commands: Commands) -> None:
         parser = dunning.add_parser(name, help=help_text)
         parser.set_defaults(handler=handler)
         parser.add_argument("run", type=int, metavar="RUN")
-        _json_flag(parser)
+        json_flag(parser)
     listing = dunning.add_parser("list", help=_("dunning runs, or the letters that named an invoice"))
     listing.set_defaults(handler=cmd_list)
     listing.add_argument("--invoice", metavar="NUMBER")
-    _json_flag(listing)
+    json_flag(listing)
     holding = dunning.add_parser("hold", help=_("no dunning for an invoice or customer (until a date)"))
     holding.set_defaults(handler=cmd_hold)
     _target(holding)
     holding.add_argument("--until", type=iso_date, help=_("a promise to pay by this day (default: until released)"))
     holding.add_argument("--reason", default="", help=_("why, for the audit log"))
-    _json_flag(holding)
+    json_flag(holding)
     release = dunning.add_parser("release", help=_("end the holds on an invoice or customer"))
     release.set_defaults(handler=cmd_release)
     _target(release)
-    _json_flag(release)
+    json_flag(release)
     customer = dunning.add_parser("customer", help=_("a customer's postal address and consumer status"))
     customer.set_defaults(handler=cmd_customer)
     customer.add_argument("number", metavar="CUSTOMER")
     customer.add_argument("--address", help=_("lines separated by \\n"))
     customer.add_argument("--consumer", choices=["yes", "no"], help=_("a consumer: base rate + 5 instead of + 9"))
-    _json_flag(customer)
+    json_flag(customer)
     settings = dunning.add_parser("settings", help=_("show or change the dunning settings and letterhead"))
     settings.set_defaults(handler=cmd_settings)
     settings.add_argument("--lump-sum", choices=["yes", "no"], help=_("the flat €40 per invoice for businesses"))
@@ -360,7 +343,7 @@ def register(commands: Commands) -> None:
     settings.add_argument("--phone")
     settings.add_argument("--email")
     settings.add_argument("--vat-id")
-    _json_flag(settings)
+    json_flag(settings)
     level = dunning.add_parser("level", help=_("change a dunning level: days, fee, interest, names, texts"))
     level.set_defaults(handler=cmd_level)
     level.add_argument("number", type=int, metavar="LEVEL")
@@ -369,9 +352,9 @@ def register(commands: Commands) -> None:
     level.add_argument("--interest", choices=["yes", "no"], help=_("charge default interest on this level"))
     for option in ("--name-de", "--name-en", "--text-de", "--text-en"):
         level.add_argument(option, help=_("placeholders: {customer} {total} {deadline} {date} {company} {iban} {bic}"))
-    _json_flag(level)
+    json_flag(level)
     rate = dunning.add_parser("base-rate", help=_("add a published base rate (§ 247 BGB)"))
     rate.set_defaults(handler=cmd_base_rate)
     rate.add_argument("valid_from", type=iso_date, metavar="YYYY-MM-DD")
     rate.add_argument("rate", type=_rate, metavar="PERCENT")
-    _json_flag(rate)
+    json_flag(rate)

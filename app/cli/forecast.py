@@ -6,7 +6,7 @@ import argparse
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from app.cli.common import CliError, Commands, emit, iso_date, open_ledger
+from app.cli.common import CliError, Commands, emit, iso_date, json_flag, open_ledger
 from app.services.formatting import format_amount, format_date, from_cents, parse_amount, to_cents
 from app.services.i18n import _
 from app.services.ledger.users import current_actor
@@ -133,7 +133,6 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
 def cmd_credit_line(args: argparse.Namespace) -> int:
     from app.services.forecast.settings import account_id_of, set_credit_line
-    from app.services.ledger.users import current_actor
 
     cents = _cents(args.amount)
     with open_ledger(args) as ledger:
@@ -145,7 +144,6 @@ def cmd_credit_line(args: argparse.Namespace) -> int:
 
 def cmd_minimum(args: argparse.Namespace) -> int:
     from app.services.forecast.settings import set_minimum
-    from app.services.ledger.users import current_actor
 
     cents = _cents(args.amount)
     with open_ledger(args) as ledger:
@@ -156,7 +154,6 @@ def cmd_minimum(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from app.services.forecast.settings import PlannedItem, account_id_of, plan
-    from app.services.ledger.users import current_actor
 
     cents = _cents(args.amount)
     with open_ledger(args) as ledger:
@@ -167,10 +164,6 @@ def cmd_plan(args: argparse.Namespace) -> int:
     )
     emit(args, {"on": args.on.isoformat(), "amount": str(from_cents(cents)), "text": args.text}, text)
     return 0
-
-
-def _json_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=_("machine-readable output"))
 
 
 def register(commands: Commands) -> None:
@@ -184,31 +177,31 @@ def register(commands: Commands) -> None:
     parser.add_argument("--account", metavar="IBAN", help=_("one account instead of all"))
     parser.add_argument("--late", nargs="*", default=[], metavar="CUSTOMER_ID=DAYS", help=_("what if they pay later"))
     parser.add_argument("--delay-run", nargs="*", default=[], metavar="RUN=DAYS", help=_("what if a run goes later"))
-    _json_flag(parser)
+    json_flag(parser)
     what = parser.add_subparsers(dest="what", metavar="WHAT")
     recurring = what.add_parser("recurring", help=_("recurring bookings found in the history"))
     recurring.set_defaults(handler=cmd_recurring)
-    _json_flag(recurring)
+    json_flag(recurring)
     for name, help_text in (("confirm", _("expect a recurring booking")), ("dismiss", _("ignore a recurring booking"))):
         decision = what.add_parser(name, help=help_text)
         decision.set_defaults(handler=cmd_decide, decision="confirmed" if name == "confirm" else "dismissed")
         decision.add_argument("key", metavar="KEY")
         if name == "confirm":
             decision.add_argument("--amount", help=_("the amount to expect instead of the usual one"))
-        _json_flag(decision)
+        json_flag(decision)
     credit = what.add_parser("credit-line", help=_("an account's overdraft limit"))
     credit.set_defaults(handler=cmd_credit_line)
     credit.add_argument("iban", metavar="IBAN")
     credit.add_argument("amount", metavar="AMOUNT")
-    _json_flag(credit)
+    json_flag(credit)
     minimum = what.add_parser("minimum", help=_("warn when the total balance would fall below this"))
     minimum.set_defaults(handler=cmd_minimum)
     minimum.add_argument("amount", metavar="AMOUNT")
-    _json_flag(minimum)
+    json_flag(minimum)
     planned = what.add_parser("plan", help=_("a receipt (+) or payment (-) the books do not show yet"))
     planned.set_defaults(handler=cmd_plan)
     planned.add_argument("on", type=iso_date, metavar="YYYY-MM-DD")
     planned.add_argument("amount", metavar="AMOUNT")
     planned.add_argument("text", metavar="TEXT")
     planned.add_argument("--account", metavar="IBAN")
-    _json_flag(planned)
+    json_flag(planned)

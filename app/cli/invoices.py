@@ -7,7 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import CliError, Commands, add_command, emit, group, open_ledger
+from app.cli.common import CliError, Commands, add_command, emit, group, json_flag, open_ledger
 from app.services.i18n import _
 from app.services.invoices.importing import (
     PAYABLE,
@@ -88,11 +88,6 @@ def cmd_export_allocations(args: argparse.Namespace) -> int:
     return 0
 
 
-def _json_flag(parser: argparse.ArgumentParser) -> None:
-    """`--json` also after the command; SUPPRESS keeps a global `--json` from being reset."""
-    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=_("machine-readable output"))
-
-
 def register(commands: Commands) -> None:
     """Add the invoice commands to `kontor`'s parser (`import` and `export` are shared with the statements)."""
     importing = group(commands, "import", _("import statements or invoices"))
@@ -105,11 +100,11 @@ def register(commands: Commands) -> None:
     invoices.add_argument("--mapping", metavar="NAME", help=_("use a saved column mapping"))
     invoices.add_argument("--payables", action="store_true", help=_("invoices we received and pay"))
     invoices.add_argument("--skip-bad-rows", action="store_true", help=_("import the good rows, list the bad ones"))
-    _json_flag(invoices)
+    json_flag(invoices)
     match = add_command(commands, "match", cmd_match, _("match open payments with open invoices"))
     match.add_argument("--dry-run", action="store_true", help=_("show what would be booked, book nothing"))
-    _json_flag(match)
+    json_flag(match)
     allocations = exporting.add_parser("allocations", help=_("export the allocations of payments to invoices"))
     allocations.set_defaults(handler=cmd_export_allocations)
     allocations.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
-    _json_flag(allocations)
+    json_flag(allocations)

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import CliError, CliPrompts, Commands, Handler, emit, iso_date, new_secret, open_ledger
+from app.cli.common import CliError, CliPrompts, Commands, Handler, emit, iso_date, json_flag, new_secret, open_ledger
 from app.services.errors import EXIT_BANK, EXIT_SIGN_IN
 from app.services.formatting import format_amount, parse_amount
 from app.services.i18n import _
@@ -403,12 +403,6 @@ def cmd_user_limit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _json_flag(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """`--json` also after the command; SUPPRESS keeps a global `--json` from being reset."""
-    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=_("machine-readable output"))
-    return parser
-
-
 def _sub(
     parent: Any, name: str, handler: Handler, help_text: str, *, signs_in: bool = False
 ) -> argparse.ArgumentParser:
@@ -421,7 +415,7 @@ def _sub(
             metavar="NAME",
             help=_("sign in as this user (default: KONTOR_USER); password from KONTOR_USER_PASSWORD or a prompt"),
         )
-    return _json_flag(parser)
+    return json_flag(parser)
 
 
 def register(commands: Commands) -> None:
