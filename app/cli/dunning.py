@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.cli.common import CliError, Commands, emit, given, group, iso_date, json_flag, open_ledger
-from app.services.formatting import format_amount, from_cents, parse_amount, to_cents
+from app.services.formatting import format_cents, from_cents, parse_amount, to_cents
 from app.services.i18n import _
 from app.services.ledger.users import current_actor
 from app.services.private_files import make_dirs, open_private
@@ -17,11 +17,8 @@ from app.services.private_files import make_dirs, open_private
 if TYPE_CHECKING:
     from app.services.dunning.proposal import ProposedLetter
     from app.services.dunning.runs import RunSummary
+    from app.services.dunning.settings import Level
     from app.services.ledger.database import Ledger
-
-
-def _money(cents: int) -> str:
-    return format_amount(from_cents(cents))
 
 
 def _letter_data(letter: ProposedLetter) -> dict[str, Any]:
@@ -45,7 +42,7 @@ def cmd_propose(args: argparse.Namespace) -> int:
         letters = propose(ledger, today=args.date)
     lines = [
         f"{letter.customer_number:>8}  {letter.customer_name[:30]:30}  {_('level')} {letter.level}  "
-        f"{_money(letter.total_cents):>14}  {', '.join(item.number for item in letter.items)}"
+        f"{format_cents(letter.total_cents):>14}  {', '.join(item.number for item in letter.items)}"
         + (f"\n{'':10}{_('held')}: {letter.held}" if letter.held else "")
         for letter in letters
     ]
@@ -223,10 +220,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
         changes["lump_sum"] = args.lump_sum == "yes"
     with open_ledger(args) as ledger:
         settings = update_settings(ledger, actor=current_actor(), **changes)
-    levels = [
-        f"  {level.number}. {level.name_de} / {level.name_en}: {level.days} {_('days')}, {_money(level.fee_cents)}"
-        for level in settings.levels
-    ]
+    levels = ["  " + _level_line(level) for level in settings.levels]
     rates = [f"  {day.isoformat()}  {rate} %" for day, rate in settings.base_rates]
     text = "\n".join(
         [_("Levels:"), *levels, _("Base rates:"), *rates,
@@ -236,6 +230,11 @@ def cmd_settings(args: argparse.Namespace) -> int:
     )  # fmt: skip
     emit(args, {"lump_sum": settings.lump_sum, "payment_days": settings.payment_days}, text)
     return 0
+
+
+def _level_line(level: Level) -> str:
+    fee = format_cents(level.fee_cents)
+    return f"{level.number}. {level.name_de} / {level.name_en}: {level.days} {_('days')}, {fee}"
 
 
 def cmd_level(args: argparse.Namespace) -> int:
@@ -253,7 +252,9 @@ def cmd_level(args: argparse.Namespace) -> int:
         changes["interest"] = args.interest == "yes"
     with open_ledger(args) as ledger:
         level = change_level(ledger, args.number, actor=current_actor(), **changes)
-    text = f"{level.number}. {level.name_de} / {level.name_en}: {level.days} {_('days')}, {_money(level.fee_cents)}"
+    text = (
+        f"{level.number}. {level.name_de} / {level.name_en}: {level.days} {_('days')}, {format_cents(level.fee_cents)}"
+    )
     emit(args, {"level": level.number, "days": level.days, "fee": str(from_cents(level.fee_cents))}, text)
     return 0
 

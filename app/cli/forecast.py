@@ -7,16 +7,12 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from app.cli.common import CliError, Commands, emit, iso_date, json_flag, open_ledger
-from app.services.formatting import format_amount, format_date, from_cents, parse_amount, to_cents
+from app.services.formatting import format_cents, format_date, from_cents, parse_amount, to_cents
 from app.services.i18n import _
 from app.services.ledger.users import current_actor
 
 if TYPE_CHECKING:
     from app.services.forecast.projection import Forecast
-
-
-def _money(cents: int) -> str:
-    return format_amount(from_cents(cents))
 
 
 def _cents(text: str) -> int:
@@ -75,17 +71,17 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         if not args.late and not args.delay_run:  # a what-if is no reason to notify anyone
             notify_warnings(ledger, today=args.date)
     opening = next((a.balance_cents for a in result.accounts if a.id == account_id), result.opening_cents)
-    lines = [_("Balance today: {amount}").format(amount=_money(opening))]
+    lines = [_("Balance today: {amount}").format(amount=format_cents(opening))]
     for period in result.periods:
         items = period.items_of(account_id)
         receipts = sum(item.amount_cents for item in items if item.amount_cents > 0)
         payments = sum(item.amount_cents for item in items if item.amount_cents < 0)
         lines.append(
-            f"{format_date(period.start):>10} – {format_date(period.end):>10}  +{_money(receipts):>14}"
-            f"  {_money(payments):>15}  = {_money(period.closing_of(account_id)):>15}"
+            f"{format_date(period.start):>10} – {format_date(period.end):>10}  +{format_cents(receipts):>14}"
+            f"  {format_cents(payments):>15}  = {format_cents(period.closing_of(account_id)):>15}"
         )
         if args.items:
-            lines += [f"    {format_date(i.on)}  {_money(i.amount_cents):>14}  {i.text}" for i in items]
+            lines += [f"    {format_date(i.on)}  {format_cents(i.amount_cents):>14}  {i.text}" for i in items]
     lines += [_("Warning: {text}").format(text=warning.text) for warning in result.warnings]
     if result.accuracy is not None:
         lines.append(accuracy_text(result.accuracy))
@@ -111,7 +107,7 @@ def cmd_recurring(args: argparse.Namespace) -> int:
         for s in series
     ]
     lines = [
-        f"{_(s.status):10} {_(s.period):10} {_money(s.amount_cents):>14}  {s.name}  ({s.key})" for s in series
+        f"{_(s.status):10} {_(s.period):10} {format_cents(s.amount_cents):>14}  {s.name}  ({s.key})" for s in series
     ] or [_("No recurring bookings found.")]
     emit(args, {"recurring": data}, "\n".join(lines))
     return 0
@@ -137,7 +133,7 @@ def cmd_credit_line(args: argparse.Namespace) -> int:
     cents = _cents(args.amount)
     with open_ledger(args) as ledger:
         set_credit_line(ledger, account_id_of(ledger, args.iban), cents, actor=current_actor())
-    text = _("Credit line of {iban}: {amount}").format(iban=args.iban, amount=_money(cents))
+    text = _("Credit line of {iban}: {amount}").format(iban=args.iban, amount=format_cents(cents))
     emit(args, {"iban": args.iban, "credit_line": str(from_cents(cents))}, text)
     return 0
 
@@ -148,7 +144,7 @@ def cmd_minimum(args: argparse.Namespace) -> int:
     cents = _cents(args.amount)
     with open_ledger(args) as ledger:
         set_minimum(ledger, cents, actor=current_actor())
-    emit(args, {"minimum": str(from_cents(cents))}, _("Minimum balance: {amount}").format(amount=_money(cents)))
+    emit(args, {"minimum": str(from_cents(cents))}, _("Minimum balance: {amount}").format(amount=format_cents(cents)))
     return 0
 
 
@@ -160,7 +156,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         account_id = account_id_of(ledger, args.account) if args.account else None
         plan(ledger, PlannedItem(args.on, cents, args.text, account_id), actor=current_actor())
     text = _("Planned for {day}: {amount} {text}").format(
-        day=format_date(args.on), amount=_money(cents), text=args.text
+        day=format_date(args.on), amount=format_cents(cents), text=args.text
     )
     emit(args, {"on": args.on.isoformat(), "amount": str(from_cents(cents)), "text": args.text}, text)
     return 0

@@ -39,6 +39,11 @@ def format_amount(amount: Decimal, currency: str = "EUR", *, language: str | Non
     return f"{sign}{symbol}{text}" if symbol == "€" else f"{sign}{text}\u00a0{symbol}"
 
 
+def format_cents(cents: int, currency: str = "EUR", *, language: str | None = None) -> str:
+    """`format_amount` of an amount the ledger keeps in cents."""
+    return format_amount(from_cents(cents), currency, language=language)
+
+
 def format_date(value: date, *, language: str | None = None) -> str:
     lang = language or current_language()
     return value.strftime("%d.%m.%Y") if lang == "de" else value.isoformat()

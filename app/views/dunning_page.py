@@ -30,7 +30,7 @@ from app.services.dunning.letters import Picture, letter_picture
 from app.services.dunning.proposal import ProposedLetter, propose
 from app.services.dunning.runs import RunSummary, create_run, discard_run, letter_pdf, mark_sent, preview_letter, runs
 from app.services.dunning.settings import load_settings
-from app.services.formatting import format_amount, format_date, from_cents
+from app.services.formatting import format_cents, format_date
 from app.services.i18n import N_, _, current_language, ngettext
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import current_actor
@@ -186,7 +186,7 @@ class DunningPage(QWidget):
         total = sum(letter.total_cents for letter in chosen)
         held = sum(1 for letter in self.proposal_model.rows() if letter.held)
         text = ngettext("{n} letter ticked, {total}", "{n} letters ticked, {total}", len(chosen)).format(
-            n=len(chosen), total=format_amount(from_cents(total))
+            n=len(chosen), total=format_cents(total)
         )
         if held:
             text += " · " + ngettext("{n} held", "{n} held", held).format(n=held)

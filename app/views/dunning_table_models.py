@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor
 
 from app.services.dunning.proposal import ProposedLetter
 from app.services.dunning.runs import RunSummary
-from app.services.formatting import format_amount, format_date, from_cents
+from app.services.formatting import format_cents, format_date
 from app.services.i18n import N_, _
 from app.views.list_table_model import ListTableModel
 
@@ -101,10 +101,10 @@ class ProposalTableModel(ListTableModel[ProposedLetter]):
             ProposalColumn.CUSTOMER: f"{letter.customer_number} {letter.customer_name}",
             ProposalColumn.LEVEL: self.level_names.get(letter.level, str(letter.level)),
             ProposalColumn.INVOICES: ", ".join(item.number for item in letter.items),
-            ProposalColumn.OPEN: format_amount(from_cents(letter.open_cents)),
-            ProposalColumn.INTEREST: format_amount(from_cents(letter.interest_cents)) if letter.interest_cents else "",
-            ProposalColumn.FEES: format_amount(from_cents(letter.fees_cents)) if letter.fees_cents else "",
-            ProposalColumn.TOTAL: format_amount(from_cents(letter.total_cents)),
+            ProposalColumn.OPEN: format_cents(letter.open_cents),
+            ProposalColumn.INTEREST: format_cents(letter.interest_cents) if letter.interest_cents else "",
+            ProposalColumn.FEES: format_cents(letter.fees_cents) if letter.fees_cents else "",
+            ProposalColumn.TOTAL: format_cents(letter.total_cents),
             ProposalColumn.NOTE: letter.held,
         }
         return texts[ProposalColumn(column)]
@@ -146,7 +146,7 @@ class DunningRunTableModel(ListTableModel[RunSummary]):
             DunningRunColumn.ID: str(run.id),
             DunningRunColumn.DATE: format_date(run.run_on),
             DunningRunColumn.LETTERS: str(len(run.letters)),
-            DunningRunColumn.TOTAL: format_amount(from_cents(sum(letter.total_cents for letter in run.letters))),
+            DunningRunColumn.TOTAL: format_cents(sum(letter.total_cents for letter in run.letters)),
             DunningRunColumn.STATUS: _(RUN_STATUS_LABELS.get(run.status, run.status)),
         }
         return texts[DunningRunColumn(column)]

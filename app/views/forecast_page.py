@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from app.services.forecast.projection import Forecast, Item, Period, Scenario, accuracy_text, forecast_in
 from app.services.forecast.recurring import Series
 from app.services.forecast.settings import PlannedItem, decide, plan, set_credit_line
-from app.services.formatting import format_amount, format_date, from_cents
+from app.services.formatting import format_cents, format_date, from_cents
 from app.services.i18n import N_, _
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import current_actor
@@ -51,10 +51,6 @@ KIND_LABELS = {
 PERIOD_NAMES = {"weekly": N_("weekly"), "monthly": N_("monthly"), "quarterly": N_("quarterly"), "yearly": N_("yearly")}
 STATUS_NAMES = {"detected": N_("found, not confirmed"), "confirmed": N_("confirmed"), "dismissed": N_("dismissed")}
 _Loaded = tuple[Forecast, list[tuple[date, Decimal]]]
-
-
-def _money(cents: int) -> str:
-    return format_amount(from_cents(cents))
 
 
 class PeriodColumn(IntEnum):
@@ -87,10 +83,10 @@ class PeriodTableModel(ListTableModel[Period]):
             return format_date(period.start)
         items = period.items_of(self.account_id)
         if column == PeriodColumn.RECEIPTS:
-            return _money(sum(i.amount_cents for i in items if i.amount_cents > 0))
+            return format_cents(sum(i.amount_cents for i in items if i.amount_cents > 0))
         if column == PeriodColumn.PAYMENTS:
-            return _money(sum(i.amount_cents for i in items if i.amount_cents < 0))
-        return _money(period.closing_of(self.account_id))
+            return format_cents(sum(i.amount_cents for i in items if i.amount_cents < 0))
+        return format_cents(period.closing_of(self.account_id))
 
 
 class ItemColumn(IntEnum):
@@ -119,7 +115,7 @@ class ItemTableModel(ListTableModel[Item]):
             ItemColumn.DATE: format_date(item.on),
             ItemColumn.KIND: _(KIND_LABELS.get(item.kind, item.kind)),
             ItemColumn.TEXT: item.text,
-            ItemColumn.AMOUNT: _money(item.amount_cents),
+            ItemColumn.AMOUNT: format_cents(item.amount_cents),
         }
         return texts[ItemColumn(column)]
 
@@ -150,7 +146,7 @@ class SeriesTableModel(ListTableModel[Series]):
         texts = {
             SeriesColumn.NAME: series.name,
             SeriesColumn.RHYTHM: _(PERIOD_NAMES.get(series.period, series.period)),
-            SeriesColumn.AMOUNT: _money(series.amount_cents),
+            SeriesColumn.AMOUNT: format_cents(series.amount_cents),
             SeriesColumn.LAST: format_date(series.last_on),
             SeriesColumn.STATUS: _(STATUS_NAMES.get(series.status, series.status)),
         }

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
-from app.services.formatting import format_amount, format_date, from_cents, grouped_iban
+from app.services.formatting import format_cents, format_date, from_cents, grouped_iban
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -115,7 +115,7 @@ def epc_payload(*, name: str, iban: str, bic: str, cents: int, reference: str) -
 
 
 def _money(cents: int, language: str) -> str:
-    return format_amount(from_cents(cents), language=language).replace("\u00a0", " ")
+    return format_cents(cents, language=language).replace("\u00a0", " ")
 
 
 def render_letter(data: LetterData) -> bytes:

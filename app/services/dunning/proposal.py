@@ -19,7 +19,7 @@ from app.models.dunning import DunningHold, DunningItem, DunningLetter, DunningR
 from app.models.schema import Customer, InvoiceCharge, LearnedPayer, Transaction
 from app.services.dunning.interest import LUMP_SUM_CENTS, default_interest_cents
 from app.services.dunning.settings import DunningSettings, load_settings
-from app.services.formatting import format_amount, format_date, from_cents, to_cents
+from app.services.formatting import format_cents, format_date, to_cents
 from app.services.i18n import _
 from app.services.invoices.open_items import InvoiceFilter, InvoiceStatus, invoice_rows_in
 from app.services.ledger.database import Ledger
@@ -202,7 +202,7 @@ def _unallocated_credits(session: Session, customer_ids: set[int]) -> dict[int, 
         found.setdefault(
             customer_id,
             _("a payment of {amount} on {day} is not allocated yet").format(
-                amount=format_amount(from_cents(tx.amount_cents)), day=format_date(tx.booked_on)
+                amount=format_cents(tx.amount_cents), day=format_date(tx.booked_on)
             ),
         )
     return found

@@ -22,7 +22,7 @@ from app.models.schema import BankAccount, Customer, Invoice
 from app.services.dunning.letters import LetterData, LetterLine, render_letter
 from app.services.dunning.proposal import ProposedLetter, propose_in
 from app.services.dunning.settings import DunningError, DunningSettings, load_settings
-from app.services.formatting import format_amount, format_date, from_cents, grouped_iban
+from app.services.formatting import format_cents, format_date, from_cents, grouped_iban
 from app.services.i18n import _, ngettext
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
@@ -56,7 +56,7 @@ class RunSummary:
             "Dunning run {id} ({status}): {n} letter, {total} in all.",
             "Dunning run {id} ({status}): {n} letters, {total} in all.",
             len(self.letters),
-        ).format(id=self.id, status=_(self.status), n=len(self.letters), total=format_amount(from_cents(total)))
+        ).format(id=self.id, status=_(self.status), n=len(self.letters), total=format_cents(total))
 
 
 def create_run(
@@ -94,7 +94,7 @@ def _letter_data(run_on: date, proposed: ProposedLetter, sender: LetterData, set
     deadline = run_on + timedelta(days=settings.payment_days)
     text = level.text(language).format(
         customer=proposed.customer_name,
-        total=format_amount(from_cents(proposed.total_cents), language=language),
+        total=format_cents(proposed.total_cents, language=language),
         deadline=format_date(deadline, language=language),
         date=format_date(run_on, language=language),
         company=sender.company,

@@ -23,7 +23,7 @@ from app.models.payments import RunStatus
 from app.models.schema import Allocation, Invoice, Notification, PaymentOrder, PaymentRun, Transaction
 from app.services.forecast.recurring import Series, detect
 from app.services.forecast.settings import ForecastSettings, load_settings
-from app.services.formatting import format_amount, format_date, from_cents, to_cents
+from app.services.formatting import format_cents, format_date, to_cents
 from app.services.i18n import _
 from app.services.invoices.open_items import UNPAID, InvoiceFilter, invoice_rows_in
 from app.services.ledger.database import Ledger
@@ -260,9 +260,9 @@ def _warnings(periods: list[Period], accounts: tuple[AccountLine, ...], minimum:
             if closing < -account.credit_line_cents:
                 text = _("{account} falls below its credit line of {limit} in the week from {day}: {balance}.").format(
                     account=account.label,
-                    limit=format_amount(from_cents(account.credit_line_cents)),
+                    limit=format_cents(account.credit_line_cents),
                     day=format_date(period.start),
-                    balance=format_amount(from_cents(closing)),
+                    balance=format_cents(closing),
                 )
                 own = [i for i in period.items if i.account_id == account.id]
                 warnings.append(ForecastWarning(period.start, account.id, text + _drivers(own)))
@@ -272,9 +272,9 @@ def _warnings(periods: list[Period], accounts: tuple[AccountLine, ...], minimum:
             text = _(
                 "The total balance falls below the minimum of {minimum} in the week from {day}: {balance}."
             ).format(
-                minimum=format_amount(from_cents(minimum)),
+                minimum=format_cents(minimum),
                 day=format_date(period.start),
-                balance=format_amount(from_cents(period.closing_cents)),
+                balance=format_cents(period.closing_cents),
             )
             warnings.append(ForecastWarning(period.start, None, text + _drivers(list(period.items))))
             break
@@ -285,7 +285,7 @@ def _drivers(items: list[Item]) -> str:
     largest = sorted((i for i in items if i.amount_cents < 0), key=lambda i: i.amount_cents)[:3]
     if not largest:
         return ""
-    named = ", ".join(f"{i.text} ({format_amount(from_cents(i.amount_cents))})" for i in largest)
+    named = ", ".join(f"{i.text} ({format_cents(i.amount_cents)})" for i in largest)
     return " " + _("Largest payments: {items}.").format(items=named)
 
 
@@ -351,6 +351,6 @@ def accuracy_text(accuracy: Accuracy) -> str:
     sentence = _("Earlier forecasts, {n} week-ends compared: off by {miss} on average; forecast minus actual {bias}.")
     return sentence.format(
         n=accuracy.compared,
-        miss=format_amount(from_cents(accuracy.mean_abs_cents)),
-        bias=format_amount(from_cents(accuracy.mean_cents)),
+        miss=format_cents(accuracy.mean_abs_cents),
+        bias=format_cents(accuracy.mean_cents),
     )
