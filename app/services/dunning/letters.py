@@ -73,14 +73,21 @@ class LetterLine:
 
 
 @dataclass(frozen=True, slots=True)
-class LetterData:
-    """Everything printed on one letter; rendering it twice gives the same PDF bytes."""
+class Sender:
+    """The company's side of every letter of a run: letterhead and the account customers pay into."""
 
     company: str
-    company_address: str
+    address: str
     contact: str  # phone, e-mail, VAT id in one line
     iban: str
     bic: str
+
+
+@dataclass(frozen=True, slots=True)
+class LetterData:
+    """Everything printed on one letter; rendering it twice gives the same PDF bytes."""
+
+    sender: Sender
     customer_name: str
     customer_number: str
     customer_address: str
@@ -128,19 +135,20 @@ def render_letter(data: LetterData) -> bytes:
     pdf.core_fonts_encoding = "windows-1252"  # the core fonts then have €, umlauts and ß
     pdf.set_creation_date(_midnight(data.letter_date))
     pdf.set_title(f"{data.title} {data.customer_number}")
-    pdf.set_author(data.company)
+    sender = data.sender
+    pdf.set_author(sender.company)
     pdf.set_margins(20, 18, 20)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 14)
-    pdf.cell(0, 7, data.company, new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 7, sender.company, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
-    for line in [*data.company_address.splitlines(), data.contact]:
+    for line in [*sender.address.splitlines(), sender.contact]:
         if line.strip():
             pdf.cell(0, 4.5, line.strip(), new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(50)
     pdf.set_font("Helvetica", "", 7)
-    sender = " · ".join(part for part in [data.company, *data.company_address.splitlines()] if part.strip())
-    pdf.cell(85, 4, sender[:90], new_x="LMARGIN", new_y="NEXT")
+    return_address = " · ".join(part for part in [sender.company, *sender.address.splitlines()] if part.strip())
+    pdf.cell(85, 4, return_address[:90], new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 11)
     for line in [data.customer_name, *data.customer_address.splitlines()]:
         pdf.cell(85, 5.5, line.strip(), new_x="LMARGIN", new_y="NEXT")
@@ -165,7 +173,7 @@ def render_letter(data: LetterData) -> bytes:
         pdf.add_page()
     top = pdf.get_y()
     payload = epc_payload(
-        name=data.company, iban=data.iban, bic=data.bic, cents=data.total_cents, reference=data.reference
+        name=sender.company, iban=sender.iban, bic=sender.bic, cents=data.total_cents, reference=data.reference
     )
     qr = io.BytesIO()
     segno.make(payload, error="m", micro=False).save(qr, kind="png", scale=6, border=2)
@@ -175,7 +183,7 @@ def render_letter(data: LetterData) -> bytes:
     pdf.set_font("Helvetica", "", 9.5)
     details = [
         labels["scan"],
-        f"{labels['bank']}: {grouped_iban(data.iban)}" + (f" · BIC {data.bic}" if data.bic else ""),
+        f"{labels['bank']}: {grouped_iban(sender.iban)}" + (f" · BIC {sender.bic}" if sender.bic else ""),
         f"{labels['total']}: {_money(data.total_cents, data.language)}",
         f"{labels['reference']}: {data.reference}",
     ]
@@ -185,7 +193,7 @@ def render_letter(data: LetterData) -> bytes:
     pdf.set_y(max(pdf.get_y(), top + 38))
     pdf.set_font("Helvetica", "", 10.5)
     pdf.cell(0, 6, labels["closing"], new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 6, data.company, new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, sender.company, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 

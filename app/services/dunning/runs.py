@@ -12,14 +12,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from schwifty import IBAN
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.models.base import utcnow
 from app.models.dunning import DunningHold, DunningItem, DunningLetter, DunningRun, DunningRunStatus
 from app.models.schema import BankAccount, Customer, Invoice
-from app.services.dunning.letters import LetterData, LetterLine, render_letter
+from app.services.dunning.letters import LetterData, LetterLine, Sender, render_letter
 from app.services.dunning.proposal import ProposedLetter, propose_in
 from app.services.dunning.settings import DunningError, DunningSettings, load_settings
 from app.services.formatting import format_cents, format_date, from_cents, grouped_iban
@@ -28,6 +27,7 @@ from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.settings import company_row
 from app.services.matching import RECEIVABLE
+from app.services.payments.sepa_checks import PaymentError, resolve_bic
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,7 @@ def create_run(
         return _summary(session, run.id)
 
 
-def _letter_data(run_on: date, proposed: ProposedLetter, sender: LetterData, settings: DunningSettings) -> LetterData:
+def _letter_data(run_on: date, proposed: ProposedLetter, sender: Sender, settings: DunningSettings) -> LetterData:
     """What the letter to one customer says, for the run of `run_on`."""
     level = settings.level(proposed.level)
     language = settings.language
@@ -102,11 +102,7 @@ def _letter_data(run_on: date, proposed: ProposedLetter, sender: LetterData, set
         bic=sender.bic,
     )
     return LetterData(
-        company=sender.company,
-        company_address=sender.company_address,
-        contact=sender.contact,
-        iban=sender.iban,
-        bic=sender.bic,
+        sender=sender,
         customer_name=proposed.customer_name,
         customer_number=proposed.customer_number,
         customer_address=proposed.customer_address,
@@ -148,7 +144,7 @@ def _store_letter(
     session: Session,
     run: DunningRun,
     proposed: ProposedLetter,
-    sender: LetterData,
+    sender: Sender,
     settings: DunningSettings,
     *,
     actor: str,
@@ -183,7 +179,7 @@ def _store_letter(
         audit.record_row(session, actor=actor, action="create", row=item, summary=proposed_item.number)
 
 
-def _sender(session: Session, settings: DunningSettings) -> LetterData:
+def _sender(session: Session, settings: DunningSettings) -> Sender:
     """The company's side of every letter: name, letterhead and the account customers pay into."""
     account = session.scalar(
         select(BankAccount).where(BankAccount.iban.like("DE%") | BankAccount.iban.like("AT%")).order_by(BankAccount.id)
@@ -193,31 +189,13 @@ def _sender(session: Session, settings: DunningSettings) -> LetterData:
         raise DunningError(
             _("A letter needs the account customers pay into: import a statement or connect a bank first.")
         )
-    bic = account.bic
-    if not bic:
-        try:
-            bic = str(IBAN(account.iban).bic or "")
-        except ValueError:
-            bic = ""
+    try:
+        bic = resolve_bic(account.iban, account.bic)
+    except PaymentError:  # a foreign account without a BIC: the GiroCode works without one (version 002)
+        bic = ""
     head = settings.letterhead
     contact = " · ".join(part for part in (head.phone, head.email, head.vat_id) if part)
-    return LetterData(
-        company=company_row(session).name,
-        company_address=head.address,
-        contact=contact,
-        iban=account.iban,
-        bic=bic,
-        customer_name="",
-        customer_number="",
-        customer_address="",
-        letter_date=date.today(),
-        title="",
-        text="",
-        lines=(),
-        fee_cents=0,
-        consumer=False,
-        language=settings.language,
-    )
+    return Sender(company_row(session).name, head.address, contact, account.iban, bic)
 
 
 def mark_sent(ledger: Ledger, run_id: int, *, actor: str) -> RunSummary:
