@@ -12,7 +12,7 @@ from ledger_templates import new_ledger
 from sqlalchemy import select
 from statement_files import Booking, mt940
 
-from app.models.schema import Notification
+from app.models.schema import AuditEvent, Notification
 from app.services.forecast.projection import Scenario, forecast, notify_warnings
 from app.services.forecast.settings import PlannedItem, decide, plan, set_credit_line
 from app.services.ledger.database import Ledger
@@ -137,3 +137,15 @@ def test_earlier_forecasts_are_judged_against_what_happened(ledger: Ledger) -> N
         733_333,
         -733_333,
     )
+
+
+def test_the_forecast_is_kept_once_a_day(ledger: Ledger) -> None:
+    def settings_events() -> int:
+        with ledger.session() as session:
+            return len(session.scalars(select(AuditEvent.id).where(AuditEvent.summary.startswith("forecast of"))).all())
+
+    notify_warnings(ledger, today=TODAY)
+    notify_warnings(ledger, today=TODAY)  # a second import that day
+    assert settings_events() == 1
+    notify_warnings(ledger, today=date(2026, 7, 11))
+    assert settings_events() == 2

@@ -318,8 +318,11 @@ class Accuracy:
 
 
 def remember(session: Session, result: Forecast) -> None:
-    """Keep today's weekly forecast (one per day, the last 60), so that later ones can be judged against it."""
+    """Keep the day's first weekly forecast (the last 60 days that had one), so that later ones can be judged
+    against it; later imports of the same day write nothing (each write is a settings change in the audit log)."""
     stored: dict[str, list[list[Any]]] = read_section(session, HISTORY_SECTION, {}) or {}
+    if result.today.isoformat() in stored:
+        return
     stored[result.today.isoformat()] = [[p.end.isoformat(), p.closing_cents] for p in result.periods]
     kept = dict(sorted(stored.items())[-KEPT_FORECASTS:])
     write_section(session, HISTORY_SECTION, kept, actor="kontor", summary=f"forecast of {result.today.isoformat()}")
