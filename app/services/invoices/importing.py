@@ -567,16 +567,6 @@ def import_invoices(
     result = InvoiceImportResult(source=path.name, kind=kind, errors=preview.errors, mapping=preview.mapping)
     with ledger.session() as session, session.begin():
         _store(session, preview.rows, result, actor=actor)
-        audit.record(
-            session,
-            actor=actor,
-            action="import",
-            entity="invoice_import",
-            entity_id=None,
-            data=[[row.number, str(row.amount), row.customer_number or row.customer] for row in preview.rows],
-            summary=f"{path.name} ({kind}): {result.new} new, {result.updated} updated, "
-            f"{len(result.flagged_for_review)} flagged, {len(result.errors)} bad rows skipped",
-        )
     return result
 
 
@@ -591,15 +581,6 @@ def store_parsed(
                 continue
             result = InvoiceImportResult(source=source, kind=kind)
             _store(session, rows, result, actor=actor)
-            audit.record(
-                session,
-                actor=actor,
-                action="import",
-                entity="invoice_import",
-                entity_id=None,
-                data=[[row.number, str(row.amount), row.customer_number or row.customer] for row in rows],
-                summary=f"{source} ({kind}): {result.new} new, {result.updated} updated",
-            )
             results.append(result)
     return results
 
@@ -617,6 +598,7 @@ def _combined(results: Sequence[InvoiceImportResult]) -> InvoiceImportResult:
 
 
 def _store(session: Session, rows: Sequence[ParsedInvoice], result: InvoiceImportResult, *, actor: str) -> None:
+    """Create or update the invoices by number, then one audit event for the whole import."""
     kind = result.kind
     customers = _CustomerBook(session, actor=actor)
     existing = {invoice.number: invoice for invoice in session.scalars(select(Invoice).where(Invoice.kind == kind))}
@@ -657,6 +639,16 @@ def _store(session: Session, rows: Sequence[ParsedInvoice], result: InvoiceImpor
             _flag(session, invoice, before, customer.name)
             result.flagged_for_review.append(invoice.number)
     result.customers_created = customers.created
+    audit.record(
+        session,
+        actor=actor,
+        action="import",
+        entity="invoice_import",
+        entity_id=None,
+        data=[[row.number, str(row.amount), row.customer_number or row.customer] for row in rows],
+        summary=f"{result.source} ({kind}): {result.new} new, {result.updated} updated, "
+        f"{len(result.flagged_for_review)} flagged, {len(result.errors)} bad rows skipped",
+    )
 
 
 def _flag(session: Session, invoice: Invoice, before: Mapping[str, Any], customer: str) -> None:
