@@ -33,10 +33,10 @@ from app.services.dunning.settings import load_settings
 from app.services.formatting import format_cents, format_date
 from app.services.i18n import N_, _, current_language, ngettext
 from app.services.ledger.database import Ledger
-from app.services.ledger.users import current_actor
 from app.services.private_files import make_dirs, open_private
 from app.views.dunning_table_models import DunningRunTableModel, ProposalColumn, ProposalTableModel
 from app.views.empty_page import empty_state_label
+from app.views.jobs import run_change
 from app.views.pages import PageContext
 from app.views.tables import new_table
 
@@ -225,13 +225,10 @@ class DunningPage(QWidget):
         return self.preview_label.pixmap()
 
     # -- making and sending ------------------------------------------------------------------------
-    def _actor(self) -> str:
-        return self._identity.actor() or current_actor()
-
     def _on_create_button_clicked(self) -> None:
         excluded = self.proposal_model.excluded_ids()
         include_held = {letter.customer_id for letter in self.proposal_model.chosen() if letter.held}
-        ledger, actor, day = self._ledger, self._actor(), self.day()
+        ledger, actor, day = self._ledger, self._identity.acting_name(), self.day()
 
         def make(cancel: threading.Event, progress: Callable[[int, int], None]) -> RunSummary:
             return create_run(ledger, actor=actor, today=day, exclude=excluded, include_held=include_held)
@@ -306,13 +303,9 @@ class DunningPage(QWidget):
         self._change(lambda ledger, actor: discard_run(ledger, run.id, actor=actor))
 
     def _change(self, action: Callable[[Ledger, str], object]) -> None:
-        ledger, actor = self._ledger, self._actor()
+        ledger, actor = self._ledger, self._identity.acting_name()
+        run_change(self._runner, lambda: action(ledger, actor), done=self._changed, parent=self)
 
-        def change(cancel: threading.Event, progress: Callable[[int, int], None]) -> None:
-            action(ledger, actor)
-
-        def done(_result: None) -> None:
-            self.ledger_changed.emit()
-            self.refresh()
-
-        self._runner.run(change, on_success=done, writes=True, parent=self)
+    def _changed(self) -> None:
+        self.ledger_changed.emit()
+        self.refresh()

@@ -31,10 +31,10 @@ from app.services.forecast.settings import PlannedItem, decide, plan, set_credit
 from app.services.formatting import format_cents, format_date, from_cents
 from app.services.i18n import N_, _
 from app.services.ledger.database import Ledger
-from app.services.ledger.users import current_actor
 from app.services.statements.balances import daily_balances
 from app.views.balance_chart import AmountAxis, DateAxis, chart_x
 from app.views.forecast_dialogs import CreditLineDialog, PlannedItemDialog
+from app.views.jobs import run_change
 from app.views.list_table_model import ListTableModel
 from app.views.pages import PageContext
 from app.views.tables import new_table
@@ -398,16 +398,12 @@ class ForecastPage(QWidget):
         self._write(lambda ledger, actor: set_credit_line(ledger, account_id, cents, actor=actor))
 
     def _write(self, action: Callable[[Ledger, str], None]) -> None:
-        ledger, actor = self._ledger, self._identity.actor() or current_actor()
+        ledger, actor = self._ledger, self._identity.acting_name()
+        run_change(self._runner, lambda: action(ledger, actor), done=self._changed, parent=self)
 
-        def change(cancel: threading.Event, progress: Callable[[int, int], None]) -> None:
-            action(ledger, actor)
-
-        def done(_result: None) -> None:
-            self.ledger_changed.emit()
-            self.refresh()
-
-        self._runner.run(change, on_success=done, writes=True, parent=self)
+    def _changed(self) -> None:
+        self.ledger_changed.emit()
+        self.refresh()
 
     def _decide(self, decision: str) -> None:
         series = self.selected_series()

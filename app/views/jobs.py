@@ -315,3 +315,8 @@ class JobRunner(QObject):
         if not finished:
             log.warning("%d background jobs still running after %d ms", self.pool.activeThreadCount(), timeout_ms)
         return finished
+
+
+def run_change(runner: JobRunner, change: Callable[[], object], *, done: Callable[[], None], parent: QWidget) -> Job:
+    """A ledger change on a worker, holding the writer lock; `done` runs on the GUI thread once it is committed."""
+    return runner.run(lambda cancel, progress: change(), on_success=lambda _result: done(), writes=True, parent=parent)

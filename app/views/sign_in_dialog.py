@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
 
 from app.services.i18n import N_, _
 from app.services.ledger.database import Ledger
-from app.services.ledger.users import AuthenticationError, SignedInUser, sign_in
+from app.services.ledger.users import AuthenticationError, SignedInUser, current_actor, sign_in
 from app.views.errors import present_error
 from app.views.jobs import JobRunner, Progress
 from app.views.passphrase_widgets import error_label, password_edit, show_error
@@ -34,6 +34,10 @@ class Identity(QObject):
     def actor(self) -> str:
         """The name payment services check; '' when nobody signed in, which they refuse with a hint."""
         return self.user.name if self.user is not None else ""
+
+    def acting_name(self) -> str:
+        """Who bookkeeping work that needs no role is recorded under: the signed-in user, else this computer's."""
+        return self.actor() or current_actor()
 
     def describe(self) -> str:
         if self.user is None:
