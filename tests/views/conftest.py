@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.services.demo.data import create_demo_ledger
 from app.services.i18n import set_language
+from app.services.ledger.database import Ledger
 from app.services.preferences import Preferences
 from app.views.jobs import JobRunner
 
@@ -97,3 +98,11 @@ def demo_ledger_path(demo_template: Path, tmp_path: Path) -> Path:
         if source.exists():
             shutil.copy(source, target.with_name(target.name + suffix))
     return target
+
+
+@pytest.fixture
+def demo_ledger(demo_ledger_path: Path) -> Iterator[Ledger]:
+    """An open copy of the demo ledger, closed after the test."""
+    ledger = Ledger.open(demo_ledger_path, DEMO_PASSPHRASE)
+    yield ledger
+    ledger.close()

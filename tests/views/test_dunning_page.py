@@ -23,15 +23,10 @@ DEMO_PASSPHRASE = "demo"
 
 
 @pytest.fixture
-def demo(demo_ledger_path: Path) -> Ledger:
-    ledger = Ledger.open(demo_ledger_path, DEMO_PASSPHRASE)
-    yield ledger
-    ledger.close()
-
-
-@pytest.fixture
-def page(qtbot, demo: Ledger, runner: JobRunner) -> DunningPage:
-    context = PageContext(UnlockedLedger(demo, DEMO_PASSPHRASE, "Demo"), runner, Preferences(language="en"), Identity())
+def page(qtbot, demo_ledger: Ledger, runner: JobRunner) -> DunningPage:
+    context = PageContext(
+        UnlockedLedger(demo_ledger, DEMO_PASSPHRASE, "Demo"), runner, Preferences(language="en"), Identity()
+    )
     page = DunningPage(context)
     qtbot.addWidget(page)
     page.resize(1200, 760)
@@ -40,8 +35,10 @@ def page(qtbot, demo: Ledger, runner: JobRunner) -> DunningPage:
     return page
 
 
-def test_the_proposal_shows_the_demo_letters_with_first_and_second_levels(page: DunningPage, demo: Ledger) -> None:
-    due = propose(demo, today=page.day())
+def test_the_proposal_shows_the_demo_letters_with_first_and_second_levels(
+    page: DunningPage, demo_ledger: Ledger
+) -> None:
+    due = propose(demo_ledger, today=page.day())
     assert [letter.customer_number for letter in page.proposal_model.rows()] == [
         letter.customer_number for letter in due
     ]
@@ -60,7 +57,7 @@ def test_a_selected_letter_is_previewed_as_a_picture(qtbot, page: DunningPage, t
 
 
 def test_unticked_customers_are_left_out_and_a_sent_run_advances_the_levels(
-    qtbot, page: DunningPage, demo: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot, page: DunningPage, demo_ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     total = page.proposal_model.rowCount()
     skipped = page.proposal_model.row_at(0)

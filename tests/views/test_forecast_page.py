@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QDialogButtonBox
 
@@ -24,15 +22,10 @@ from app.views.unlock_dialog import UnlockedLedger
 DEMO_PASSPHRASE = "demo"
 
 
-@pytest.fixture
-def demo(demo_ledger_path: Path) -> Ledger:
-    ledger = Ledger.open(demo_ledger_path, DEMO_PASSPHRASE)
-    yield ledger
-    ledger.close()
-
-
-def shown_page(qtbot, demo: Ledger, runner: JobRunner) -> ForecastPage:
-    context = PageContext(UnlockedLedger(demo, DEMO_PASSPHRASE, "Demo"), runner, Preferences(language="en"), Identity())
+def shown_page(qtbot, demo_ledger: Ledger, runner: JobRunner) -> ForecastPage:
+    context = PageContext(
+        UnlockedLedger(demo_ledger, DEMO_PASSPHRASE, "Demo"), runner, Preferences(language="en"), Identity()
+    )
     page = ForecastPage(context)
     qtbot.addWidget(page)
     page.resize(1200, 800)
@@ -41,9 +34,11 @@ def shown_page(qtbot, demo: Ledger, runner: JobRunner) -> ForecastPage:
     return page
 
 
-def test_weeks_items_and_the_recurring_bookings_of_the_demo(qtbot, demo: Ledger, runner: JobRunner, tmp_path) -> None:
-    page = shown_page(qtbot, demo, runner)
-    expected = forecast(demo)
+def test_weeks_items_and_the_recurring_bookings_of_the_demo(
+    qtbot, demo_ledger: Ledger, runner: JobRunner, tmp_path
+) -> None:
+    page = shown_page(qtbot, demo_ledger, runner)
+    expected = forecast(demo_ledger)
     assert page.period_model.rowCount() == 13
     assert [page.period_model.row_at(n).closing_cents for n in range(13)] == [p.closing_cents for p in expected.periods]
     names = {page.series_model.row_at(n).name for n in range(page.series_model.rowCount())}
@@ -55,9 +50,9 @@ def test_weeks_items_and_the_recurring_bookings_of_the_demo(qtbot, demo: Ledger,
     page.grab().save(str(tmp_path / "forecast-page.png"))
 
 
-def test_a_warning_selects_its_week_and_a_what_if_moves_money(qtbot, demo: Ledger, runner: JobRunner) -> None:
-    set_minimum(demo, forecast(demo).periods[6].closing_cents + 1, actor="test")
-    page = shown_page(qtbot, demo, runner)
+def test_a_warning_selects_its_week_and_a_what_if_moves_money(qtbot, demo_ledger: Ledger, runner: JobRunner) -> None:
+    set_minimum(demo_ledger, forecast(demo_ledger).periods[6].closing_cents + 1, actor="test")
+    page = shown_page(qtbot, demo_ledger, runner)
     assert page.warning_label.isVisible() and "falls below the minimum of" in page.warning_label.text()
     selected = page.period_table.selectionModel().selectedRows()[0].row()
     assert page.period_model.row_at(selected).start == page.result.warnings[0].period_start
@@ -67,8 +62,8 @@ def test_a_warning_selects_its_week_and_a_what_if_moves_money(qtbot, demo: Ledge
     assert page.period_model.row_at(0).closing_cents < first_week  # receipts moved out of this week
 
 
-def test_a_recurring_booking_is_dismissed(qtbot, demo: Ledger, runner: JobRunner) -> None:
-    page = shown_page(qtbot, demo, runner)
+def test_a_recurring_booking_is_dismissed(qtbot, demo_ledger: Ledger, runner: JobRunner) -> None:
+    page = shown_page(qtbot, demo_ledger, runner)
     row = next(n for n in range(page.series_model.rowCount()) if page.series_model.row_at(n).name.startswith("Grund"))
     page.series_table.selectRow(row)
     with qtbot.waitSignal(page.loaded, timeout=15_000):
@@ -79,9 +74,9 @@ def test_a_recurring_booking_is_dismissed(qtbot, demo: Ledger, runner: JobRunner
 
 
 def test_a_planned_item_and_a_credit_line_are_entered_on_the_page(
-    qtbot, demo: Ledger, runner: JobRunner, monkeypatch
+    qtbot, demo_ledger: Ledger, runner: JobRunner, monkeypatch
 ) -> None:
-    page = shown_page(qtbot, demo, runner)
+    page = shown_page(qtbot, demo_ledger, runner)
 
     def plan_loan(dialog: PlannedItemDialog) -> int:
         dialog.date_edit.setDate(QDate.currentDate().addDays(10))
@@ -111,8 +106,8 @@ def test_a_planned_item_and_a_credit_line_are_entered_on_the_page(
     assert page.result.accounts[1].credit_line_cents == 2_000_000
 
 
-def test_one_account_is_shown_on_its_own(qtbot, demo: Ledger, runner: JobRunner) -> None:
-    page = shown_page(qtbot, demo, runner)
+def test_one_account_is_shown_on_its_own(qtbot, demo_ledger: Ledger, runner: JobRunner) -> None:
+    page = shown_page(qtbot, demo_ledger, runner)
     savings = page.result.accounts[1]
     with qtbot.waitSignal(page.loaded, timeout=15_000):
         page.account_combo.setCurrentIndex(page.account_combo.findData(savings.id))
@@ -124,9 +119,9 @@ def test_one_account_is_shown_on_its_own(qtbot, demo: Ledger, runner: JobRunner)
     assert all(item.account_id == savings.id for item in page.item_model.rows())
 
 
-def test_the_band_shows_how_far_earlier_forecasts_missed(qtbot, demo: Ledger, runner: JobRunner) -> None:
-    notify_warnings(demo, today=date.today() - timedelta(days=21))  # a forecast kept three weeks ago
-    page = shown_page(qtbot, demo, runner)
+def test_the_band_shows_how_far_earlier_forecasts_missed(qtbot, demo_ledger: Ledger, runner: JobRunner) -> None:
+    notify_warnings(demo_ledger, today=date.today() - timedelta(days=21))  # a forecast kept three weeks ago
+    page = shown_page(qtbot, demo_ledger, runner)
     assert page.result.accuracy is not None and page.band.isVisible()
     assert "week-ends compared" in page.accuracy_label.text()
     miss = page.result.accuracy.mean_abs_cents / 100
