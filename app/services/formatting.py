@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from app.services.i18n import current_language
+from app.services.i18n import _, current_language
 
 CENT = Decimal("0.01")
 # The largest amount a file may name: beyond it is a typo or an attack, and far below what integer cents can hold.
@@ -59,7 +59,7 @@ def parse_amount(text: str, language: str | None = None) -> Decimal:
     sign = -1 if cleaned.startswith("-") else 1
     cleaned = cleaned.lstrip("+-")
     if not cleaned or not all(char.isdigit() or char in ".," for char in cleaned):
-        raise ValueError(text)
+        raise ValueError(_("'{text}' is not an amount").format(text=text.strip()))
     if "," in cleaned and "." in cleaned:
         decimal_mark = "." if cleaned.rfind(".") > cleaned.rfind(",") else ","
     elif "," in cleaned or "." in cleaned:
@@ -76,10 +76,10 @@ def parse_amount(text: str, language: str | None = None) -> Decimal:
             digits = digits.replace(separator, "")
     digits = digits.replace(decimal_mark, ".") if decimal_mark else digits
     if digits.count(".") > 1 or digits in ("", "."):
-        raise ValueError(text)
+        raise ValueError(_("'{text}' is not an amount").format(text=text.strip()))
     amount = Decimal(digits)
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValueError(text)
+        raise ValueError(_("'{text}' is not an amount").format(text=text.strip()))
     return sign * amount
 
 

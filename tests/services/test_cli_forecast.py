@@ -45,3 +45,13 @@ def test_forecast_from_the_command_line(kontor_home: Path, tmp_path: Path) -> No
     run(kontor_home, ledger, "forecast", "--date", "2026-07-10", "dismiss", series["key"])
     [dismissed] = run(kontor_home, ledger, "forecast", "--date", "2026-07-10", "recurring")["recurring"]
     assert dismissed["status"] == "dismissed"
+
+
+def test_a_planned_amount_that_is_none_is_named(kontor_home: Path, tmp_path: Path) -> None:
+    ledger = tmp_path / "firma.kontor"
+    env = {"KONTOR_PASSPHRASE": SECRET}
+    assert kontor("--ledger", str(ledger), "init", home=kontor_home, env=env).returncode == 0
+    done = kontor(
+        "--ledger", str(ledger), "forecast", "plan", "2026-07-20", "zwanzig", "Darlehen", home=kontor_home, env=env
+    )
+    assert done.returncode == 1 and "'zwanzig' is not an amount" in done.stderr

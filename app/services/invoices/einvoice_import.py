@@ -14,7 +14,7 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-from app.services.i18n import _
+from app.services.i18n import _, ngettext
 from app.services.invoices.einvoice import EInvoice, EInvoiceError, read_einvoice
 from app.services.invoices.importing import (
     PAYABLE,
@@ -55,7 +55,11 @@ def _read_all(paths: Iterable[Path]) -> list[EInvoice]:
             problems.append(str(error))
     if problems:
         raise InvoiceImportError(
-            _("{n} e-invoice files could not be read, nothing imported:").format(n=len(problems))
+            ngettext(
+                "{n} e-invoice file could not be read, nothing imported:",
+                "{n} e-invoice files could not be read, nothing imported:",
+                len(problems),
+            ).format(n=len(problems))
             + "\n"
             + "\n".join(problems)
         )
