@@ -1,4 +1,5 @@
-"""`kontor import invoices`, `kontor match` and `kontor export allocations`: the CLI side of reconciliation."""
+"""`kontor import invoices`, `kontor match`, `kontor export allocations` and `kontor export original`: the CLI side
+of invoices and reconciliation."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from app.cli.common import CliError, Commands, add_command, emit, group, json_flag, open_ledger
 from app.services.i18n import _
+from app.services.invoices.einvoice_import import is_einvoice_file
 from app.services.invoices.importing import (
     PAYABLE,
     RECEIVABLE,
@@ -16,19 +18,27 @@ from app.services.invoices.importing import (
     save_mapping,
     saved_mapping,
 )
+from app.services.invoices.originals import invoice_id_by_number, invoice_original, write_original
 from app.services.ledger.users import current_actor
-from app.services.reconciliation.automatic import import_invoices_and_match, match_payments
+from app.services.reconciliation.automatic import (
+    MatchedInvoiceImport,
+    import_einvoices_and_match,
+    import_invoices_and_match,
+    match_payments,
+)
 from app.services.reconciliation.export import export_allocations
 
 
 def cmd_import_invoices(args: argparse.Namespace) -> int:
+    if len(args.file) > 1:
+        return _import_einvoices(args)
     with open_ledger(args) as ledger:
         mapping: dict[str, str] = saved_mapping(ledger, args.mapping) if args.mapping else {}
         if args.map:
             mapping |= parse_mapping_spec(args.map)
         outcome = import_invoices_and_match(
             ledger,
-            args.file,
+            args.file[0],
             kind=PAYABLE if args.payables else RECEIVABLE,
             mapping=mapping,
             skip_bad_rows=args.skip_bad_rows,
@@ -38,6 +48,25 @@ def cmd_import_invoices(args: argparse.Namespace) -> int:
         if args.save_map:
             options = {name: value for name, value in mapping.items() if name in ("dates", "decimal")}
             save_mapping(ledger, args.save_map, result.mapping | options, actor=current_actor())
+    return _report_import(args, outcome)
+
+
+def _import_einvoices(args: argparse.Namespace) -> int:
+    """Several files: e-invoices only (a CSV export needs its columns, one file at a time)."""
+    csv = [path.name for path in args.file if not is_einvoice_file(path)]
+    if csv:
+        raise CliError(
+            _("{files}: several files at once must be e-invoices (XML, PDF or ZIP); import a CSV on its own").format(
+                files=", ".join(csv)
+            )
+        )
+    with open_ledger(args) as ledger:
+        outcome = import_einvoices_and_match(ledger, args.file, actor=current_actor())
+    return _report_import(args, outcome)
+
+
+def _report_import(args: argparse.Namespace, outcome: MatchedInvoiceImport) -> int:
+    result = outcome.imported
     lines = [
         _(
             "{source}: {new} new, {updated} updated, {unchanged} unchanged, {flagged} flagged for review, "
@@ -88,13 +117,33 @@ def cmd_export_allocations(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_original(args: argparse.Namespace) -> int:
+    with open_ledger(args) as ledger:
+        original = invoice_original(ledger, invoice_id_by_number(ledger, args.number, args.kind))
+    target = args.out if args.out else Path(original.filename)
+    try:
+        write_original(original, target)
+    except OSError as error:
+        raise CliError(f"{target}: {error.strerror}") from error
+    emit(
+        args,
+        {"out": str(target), "filename": original.filename, "sha256": original.digest},
+        _("Original of invoice {number} written to {path} (SHA-256 {digest}, as recorded at its import)").format(
+            number=original.invoice_number, path=target, digest=original.digest
+        ),
+    )
+    return 0
+
+
 def register(commands: Commands) -> None:
     """Add the invoice commands to `kontor`'s parser (`import` and `export` are shared with the statements)."""
     importing = group(commands, "import", _("import statements or invoices"))
     exporting = group(commands, "export", _("export data as CSV"))
-    invoices = importing.add_parser("invoices", help=_("import invoices from a CSV export"))
+    invoices = importing.add_parser(
+        "invoices", help=_("import invoices: a CSV export, or e-invoices (XRechnung, ZUGFeRD, ZIPs of them)")
+    )
     invoices.set_defaults(handler=cmd_import_invoices)
-    invoices.add_argument("file", type=Path, metavar="FILE")
+    invoices.add_argument("file", type=Path, nargs="+", metavar="FILE")
     invoices.add_argument("--map", metavar="SPEC", help=_("columns, e.g. 'number=Rechnungsnummer,customer=Kunde'"))
     invoices.add_argument("--save-map", metavar="NAME", help=_("save the column mapping under a name"))
     invoices.add_argument("--mapping", metavar="NAME", help=_("use a saved column mapping"))
@@ -108,3 +157,9 @@ def register(commands: Commands) -> None:
     allocations.set_defaults(handler=cmd_export_allocations)
     allocations.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
     json_flag(allocations)
+    original = exporting.add_parser("original", help=_("the e-invoice file an invoice was imported from"))
+    original.set_defaults(handler=cmd_export_original)
+    original.add_argument("number", metavar="NUMBER", help=_("invoice number"))
+    original.add_argument("--kind", choices=(RECEIVABLE, PAYABLE), help=_("when both sides have this number"))
+    original.add_argument("--out", type=Path, metavar="FILE", help=_("default: the file's own name, here"))
+    json_flag(original)

@@ -89,6 +89,8 @@ def _order_text(result: OrderResult, kind: str) -> str:
             e2e=result.end_to_end_id,
         )
     ]
+    if result.note:
+        lines.append("  " + result.note)
     lines += ["  " + _("warning: {text}").format(text=warning.message) for warning in result.warnings]
     return "\n".join(lines)
 

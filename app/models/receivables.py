@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, utcnow
@@ -49,6 +49,38 @@ class Invoice(Base):
     needs_review: Mapped[bool] = mapped_column(default=False)
     review_note: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class InvoiceDocument(Base):
+    """The e-invoice file an invoice was imported from, kept as received, and the payment terms read from it:
+    the account the seller asks to be paid to, the reference to quote, and the Skonto tiers in XRechnung's
+    convention (`#SKONTO#TAGE=14#PROZENT=2.00#`, one per line). Its own audited row, so that invoices' audit
+    digests stay as they were."""
+
+    __tablename__ = "invoice_documents"
+    __table_args__ = (UniqueConstraint("invoice_id"),)
+    __audited__ = (
+        "invoice_id",
+        "filename",
+        "media_type",
+        "digest",
+        "payee_iban",
+        "payee_bic",
+        "payment_reference",
+        "skonto_terms",
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    digest: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    payee_iban: Mapped[str] = mapped_column(String(34), default="")
+    payee_bic: Mapped[str] = mapped_column(String(11), default="")
+    payment_reference: Mapped[str] = mapped_column(String(140), default="")
+    skonto_terms: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class InvoiceCharge(Base):

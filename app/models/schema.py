@@ -8,7 +8,7 @@ from app.models.company import CompanySettings, User
 from app.models.dunning import DunningHold, DunningItem, DunningLetter, DunningRun
 from app.models.journal import AuditEvent, Notification
 from app.models.payments import Approval, Mandate, PaymentOrder, PaymentRun
-from app.models.receivables import Allocation, Customer, Invoice, InvoiceCharge, LearnedPayer
+from app.models.receivables import Allocation, Customer, Invoice, InvoiceCharge, InvoiceDocument, LearnedPayer
 
 __all__ = [
     "Allocation",
@@ -26,6 +26,7 @@ __all__ = [
     "DunningRun",
     "Invoice",
     "InvoiceCharge",
+    "InvoiceDocument",
     "LearnedPayer",
     "Mandate",
     "Notification",

@@ -44,6 +44,13 @@ def format_cents(cents: int, currency: str = "EUR", *, language: str | None = No
     return format_amount(from_cents(cents), currency, language=language)
 
 
+def format_percent(value: Decimal, *, language: str | None = None) -> str:
+    """2 % or 1,5 % in German (with the space DIN 5008 asks for), 2% or 1.5% in English."""
+    lang = language or current_language()
+    text = f"{value.normalize():f}"
+    return f"{text.replace('.', ',')}\u00a0%" if lang == "de" else f"{text}%"
+
+
 def format_date(value: date, *, language: str | None = None) -> str:
     lang = language or current_language()
     return value.strftime("%d.%m.%Y") if lang == "de" else value.isoformat()

@@ -9,7 +9,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -24,16 +25,16 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.i18n import N_, _, ngettext
-from app.services.invoices.einvoice_import import import_einvoices
 from app.services.invoices.importing import PAYABLE, RECEIVABLE, InvoiceImportResult
 from app.services.invoices.open_items import InvoiceFilter, InvoiceRow, InvoiceStatus, invoice_rows
+from app.services.invoices.originals import invoice_original, viewing_copy
 from app.services.invoices.summary import InvoiceSummary, summarize
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import current_actor
 from app.services.payments.orders import OrderResult, create_debit, transfer_from_invoice
 from app.services.payments.sepa_checks import PaymentError
 from app.services.reconciliation.allocations import clear_review
-from app.services.reconciliation.automatic import MatchSummary, match_payments
+from app.services.reconciliation.automatic import MatchSummary, import_einvoices_and_match, match_payments
 from app.views.empty_page import empty_state_label
 from app.views.invoice_import_dialog import InvoiceImportDialog
 from app.views.invoice_table_model import InvoiceColumn, InvoiceIdRole, InvoiceTableModel, NeedsReviewRole
@@ -135,6 +136,9 @@ class InvoicesPage(QWidget):
             _("Collect the selected receivables by direct debit (customers with a mandate).")
         )
         self.collect_button.clicked.connect(self._on_collect_button_clicked)
+        self.original_button = QPushButton(_("Open original"))
+        self.original_button.setToolTip(_("Open the e-invoice file the selected invoice was imported from."))
+        self.original_button.clicked.connect(self._on_original_button_clicked)
 
         for combo in (self.kind_combo, self.status_combo):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -167,6 +171,7 @@ class InvoicesPage(QWidget):
         layout.addWidget(self.stack, 1)
         bottom = QHBoxLayout()  # the payment buttons act on the selection, next to the totals
         bottom.addWidget(self.summary_label, 1)
+        bottom.addWidget(self.original_button)
         bottom.addWidget(self.pay_button)
         bottom.addWidget(self.collect_button)
         layout.addLayout(bottom)
@@ -222,10 +227,12 @@ class InvoicesPage(QWidget):
         self.review_button.setEnabled(bool(flagged))
         self.pay_button.setEnabled(bool(self._selected(PAYABLE)))
         self.collect_button.setEnabled(bool(self._selected(RECEIVABLE)))
+        rows = self._selected()
+        self.original_button.setEnabled(len(rows) == 1 and rows[0].has_original)
 
-    def _selected(self, kind: str) -> list[InvoiceRow]:
+    def _selected(self, kind: str | None = None) -> list[InvoiceRow]:
         rows = [self.model.row_at(index.row()) for index in self.table.selectionModel().selectedRows()]
-        return [row for row in rows if row.kind == kind]
+        return [row for row in rows if kind is None or row.kind == kind]
 
     # -- actions -----------------------------------------------------------------------------
     def _on_import_button_clicked(self) -> None:
@@ -249,12 +256,9 @@ class InvoicesPage(QWidget):
         ledger, actor = self._ledger, current_actor()
 
         def run(cancel: threading.Event, progress: Callable[[int, int], None]) -> str:
-            results = import_einvoices(ledger, paths, actor=actor)
-            summary = match_payments(ledger, actor=actor)
-            new = sum(result.new for result in results)
-            updated = sum(result.updated for result in results)
+            outcome = import_einvoices_and_match(ledger, paths, actor=actor)
             return _("E-invoices: {new} new, {updated} updated. Matching: {summary}").format(
-                new=new, updated=updated, summary=summary.text()
+                new=outcome.imported.new, updated=outcome.imported.updated, summary=outcome.matching.text()
             )
 
         def done(text: str) -> None:
@@ -303,6 +307,24 @@ class InvoicesPage(QWidget):
         numbers = [row.number for row in self._selected(PAYABLE)]
         self._add_orders(numbers, lambda number: transfer_from_invoice(ledger, number, actor=actor))
 
+    def _on_original_button_clicked(self) -> None:
+        """The kept file, checked against its digest, copied to a private folder and given to the desktop's viewer."""
+        [row] = self._selected()
+        ledger = self._ledger
+
+        def run(cancel: threading.Event, progress: Callable[[int, int], None]) -> Path:
+            return viewing_copy(invoice_original(ledger, row.id))
+
+        self._runner.run(run, on_success=self._open_original, parent=self)
+
+    def _open_original(self, path: Path) -> None:
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+            QMessageBox.information(
+                self,
+                _("Open original"),
+                _("No program on this computer opens {name}. The file is at {path}.").format(name=path.name, path=path),
+            )
+
     def _on_collect_button_clicked(self) -> None:
         ledger, actor = self._ledger, self._identity.actor()
         customers = {row.number: row.customer_number for row in self._selected(RECEIVABLE)}
@@ -327,17 +349,18 @@ class InvoicesPage(QWidget):
 
     def _on_orders_added(self, result: _Added) -> None:
         added, refused = result
-        warnings = [warning.message for order in added for warning in order.warnings]
+        notes = [order.note for order in added if order.note]
+        notes += [warning.message for order in added for warning in order.warnings]
         text = ngettext(
             "{n} invoice added to a payment run; see Payments.",
             "{n} invoices added to payment runs; see Payments.",
             len(added),
         ).format(n=len(added))
         self.reported.emit(text)
-        if refused or warnings:
+        if refused or notes:
             box = QMessageBox(QMessageBox.Icon.Warning if refused else QMessageBox.Icon.Information, _("Payments"),
                               text, QMessageBox.StandardButton.Ok, self)  # fmt: skip
-            box.setInformativeText("\n".join([*refused, *warnings]))
+            box.setInformativeText("\n".join([*refused, *notes]))
             box.exec()
         if added:
             self.ledger_changed.emit()

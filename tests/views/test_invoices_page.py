@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from ledger_templates import new_ledger
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog
 from reconciliation_ledger import INVOICES, build
 
@@ -252,3 +253,29 @@ def test_e_invoices_imported_on_the_page_become_payables(qtbot, empty_ledger: Le
         ("KR87654321012", "payable"),
         ("R1234567", "payable"),
     ]
+    # the original of the selected e-invoice opens in the desktop's viewer, a copy of exactly the imported file
+    assert not page.original_button.isEnabled()
+    opened = UrlCatcher()
+    QDesktopServices.setUrlHandler("file", opened, "open")
+    try:
+        row = next(i for i in range(page.model.rowCount()) if page.model.row_at(i).number == "KR87654321012")
+        page.table.selectRow(row)
+        assert page.original_button.isEnabled()
+        page.original_button.click()
+        qtbot.waitUntil(lambda: bool(opened.urls), timeout=10_000)
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
+    [url] = opened.urls
+    assert Path(url.toLocalFile()).read_bytes() == Path(chosen[1]).read_bytes()
+
+
+class UrlCatcher(QObject):
+    """Stands in for the desktop's file viewer: QDesktopServices hands it the URLs it would open."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[QUrl] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.urls.append(url)

@@ -1,14 +1,13 @@
 """E-invoices read into what Kontor keeps of an invoice: XRechnung in UBL 2.1 or UN/CEFACT CII syntax, and
 ZUGFeRD / Factur-X PDFs with their embedded CII XML (extracted by the `factur-x` package).
 
-Only the fields a payment needs are read (number, dates, parties, totals, payee account, reference, payment
-terms with the XRechnung Skonto convention `#SKONTO#TAGE=14#PROZENT=2.00#`), by the element paths of EN 16931.
-Entities and network access are off: an invoice file is untrusted input.
+Each is checked against its XML schema first (`einvoice_schema`). Only the fields a payment needs are read
+(number, dates, parties, totals, payee account, reference, payment terms with their Skonto), by the element
+paths of EN 16931. Entities and network access are off: an invoice file is untrusted input.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -18,6 +17,8 @@ from lxml import etree
 
 from app.services.errors import KontorError
 from app.services.i18n import _
+from app.services.invoices.einvoice_schema import schema_problem
+from app.services.invoices.skonto import SkontoTier, parse_tiers
 
 UBL_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 UBL_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -29,18 +30,11 @@ NS = {
     "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
     "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
 }
-_SKONTO = re.compile(r"#SKONTO#TAGE=(\d+)#PROZENT=(\d+(?:\.\d+)?)#", re.IGNORECASE)
 CREDIT_NOTE_CODES = frozenset({"381", "396", "532"})
 
 
 class EInvoiceError(KontorError, ValueError):
     """A file that is no e-invoice Kontor can read; the message names the file and what is wrong."""
-
-
-@dataclass(frozen=True, slots=True)
-class Skonto:
-    days: int
-    percent: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,16 +56,19 @@ class EInvoice:
     bic: str
     reference: str  # the remittance the seller asks for
     terms: str
-    skonto: Skonto | None
+    skonto: tuple[SkontoTier, ...]
     mandate: str
+    data: bytes = b""  # the file as received
+    media_type: str = "application/xml"
 
 
 def read_einvoice(path: Path) -> EInvoice:
     """The e-invoice in `path` (.xml or .pdf); EInvoiceError with the file's name when it is none."""
     data = Path(path).read_bytes()
     if data.startswith(b"%PDF"):
-        return _from_pdf(Path(path).name, data)
-    return parse_einvoice(Path(path).name, data)
+        invoice = _from_pdf(Path(path).name, data)
+        return replace(invoice, data=data, media_type="application/pdf")
+    return replace(parse_einvoice(Path(path).name, data), data=data)
 
 
 def _from_pdf(name: str, data: bytes) -> EInvoice:
@@ -107,11 +104,12 @@ def parse_einvoice(name: str, data: bytes) -> EInvoice:
     namespace = etree.QName(root).namespace
     if namespace == UBL_CREDIT_NOTE:
         raise EInvoiceError(_("{file}: a credit note; Kontor imports invoices only").format(file=name))
-    if namespace == UBL_INVOICE:
-        return _ubl(name, root)
-    if namespace == CII:
-        return _cii(name, root)
-    raise EInvoiceError(_("{file}: neither an XRechnung (UBL or CII) nor a ZUGFeRD invoice").format(file=name))
+    if namespace not in (UBL_INVOICE, CII):
+        raise EInvoiceError(_("{file}: neither an XRechnung (UBL or CII) nor a ZUGFeRD invoice").format(file=name))
+    problem = schema_problem(root, ubl=namespace == UBL_INVOICE, namespaces=NS)
+    if problem:
+        raise EInvoiceError(f"{name}: {problem}")
+    return _ubl(name, root) if namespace == UBL_INVOICE else _cii(name, root)
 
 
 class _Reader:
@@ -165,9 +163,17 @@ class _Reader:
                 file=self.name, field=field, value=value)) from None  # fmt: skip
 
 
-def _skonto(terms: str) -> Skonto | None:
-    found = _SKONTO.search(terms)
-    return Skonto(int(found.group(1)), Decimal(found.group(2))) if found else None
+def _discount_terms(r: _Reader, terms_path: str) -> tuple[SkontoTier, ...]:
+    """ZUGFeRD EXTENDED's Skonto elements: days, percentage and, where given, the amount it applies to."""
+    tiers = []
+    for node in r.root.xpath(terms_path + "ram:ApplicableTradePaymentDiscountTerms", namespaces=NS):
+        days, percent = r.text("ram:BasisPeriodMeasure", node), r.text("ram:CalculationPercent", node)
+        basis = r.text("ram:BasisAmount", node)
+        try:
+            tiers.append(SkontoTier(int(days), Decimal(percent), Decimal(basis) if basis else None))
+        except (ValueError, InvalidOperation):
+            raise EInvoiceError(_("{file}: Skonto terms without days or percentage").format(file=r.name)) from None
+    return tuple(tiers)
 
 
 def _ubl(name: str, root: etree._Element) -> EInvoice:
@@ -198,7 +204,7 @@ def _ubl(name: str, root: etree._Element) -> EInvoice:
         bic=r.text(means + "cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID"),
         reference=r.text(means + "cbc:PaymentID"),
         terms=terms,
-        skonto=_skonto(terms),
+        skonto=parse_tiers(terms),
         mandate=r.text(means + "cac:PaymentMandate/cbc:ID"),
     )
 
@@ -236,6 +242,6 @@ def _cii(name: str, root: etree._Element) -> EInvoice:
         bic=r.text(means + "ram:PayeeSpecifiedCreditorFinancialInstitution/ram:BICID"),
         reference=r.text(settlement + "ram:PaymentReference"),
         terms=terms,
-        skonto=_skonto(terms),
+        skonto=parse_tiers(terms) or _discount_terms(r, terms_path),
         mandate=r.text(terms_path + "ram:DirectDebitMandateID"),
     )

@@ -2,11 +2,13 @@
 
 Who issued the invoice decides its side: one whose seller is our company (by VAT ID from the letterhead, else by
 name) is a receivable of the buyer; every other one is a payable of the seller, with the seller's IBAN, ready for
-"Pay…". Each file is stored as the CSV import stores a row, so re-importing updates by invoice number.
+"Pay…". Each file is stored as the CSV import stores a row, so re-importing updates by invoice number; the file
+itself is kept with the invoice (its digest in the audit log), with the payee account and Skonto read from it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import zipfile
 from collections.abc import Iterable
@@ -14,6 +16,10 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models.schema import Invoice, InvoiceDocument
 from app.services.i18n import _, ngettext
 from app.services.invoices.einvoice import EInvoice, EInvoiceError, read_einvoice
 from app.services.invoices.importing import (
@@ -24,11 +30,14 @@ from app.services.invoices.importing import (
     ParsedInvoice,
     store_parsed,
 )
+from app.services.invoices.skonto import format_tiers
+from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.settings import company_row, read_section
 from app.services.matching.names import normalize_name
 
 SUFFIXES = (".xml", ".pdf")
+MAX_FILE_BYTES = 25 * 1024 * 1024  # an e-invoice with attachments stays far below; a ZIP bomb does not
 
 
 def is_einvoice_file(path: Path) -> bool:
@@ -50,6 +59,7 @@ def _read_all(paths: Iterable[Path]) -> list[EInvoice]:
             if path.suffix.lower() == ".zip":
                 invoices += _read_zip(path)
             else:
+                _check_size(path.name, path.stat().st_size)
                 invoices.append(read_einvoice(path))
         except (EInvoiceError, OSError, zipfile.BadZipFile) as error:
             problems.append(str(error))
@@ -73,11 +83,21 @@ def _read_zip(path: Path) -> list[EInvoice]:
             name = Path(member.filename).name
             if member.is_dir() or Path(name).suffix.lower() not in SUFFIXES:
                 continue
+            _check_size(f"{path.name}/{name}", member.file_size)
             target = Path(folder) / name
             target.write_bytes(archive.read(member))
             invoice = read_einvoice(target)
             found.append(replace(invoice, source=f"{path.name}/{name}"))
     return found
+
+
+def _check_size(name: str, size: int) -> None:
+    if size > MAX_FILE_BYTES:
+        raise EInvoiceError(
+            _("{file}: {size} MB is too large for an e-invoice (at most {limit} MB)").format(
+                file=name, size=size // 2**20, limit=MAX_FILE_BYTES // 2**20
+            )
+        )
 
 
 def _ours(invoice: EInvoice, company: str, vat_id: str) -> bool:
@@ -110,15 +130,49 @@ def import_einvoices(ledger: Ledger, paths: Iterable[Path], *, actor: str) -> li
     with ledger.session() as session:
         company = company_row(session).name
         vat_id = str((read_section(session, "dunning", {}) or {}).get("letterhead", {}).get("vat_id", ""))
+    kinds = [RECEIVABLE if _ours(invoice, company, vat_id) else PAYABLE for invoice in invoices]
     by_kind: dict[str, list[ParsedInvoice]] = {RECEIVABLE: [], PAYABLE: []}
-    for row, invoice in enumerate(invoices, start=1):
+    for row, (invoice, kind) in enumerate(zip(invoices, kinds, strict=True), start=1):
         if invoice.total <= 0:
             raise InvoiceImportError(
                 _("{file}: a total of {amount} is no invoice to pay, nothing imported").format(
                     file=invoice.source, amount=invoice.total
                 )
             )
-        ours = _ours(invoice, company, vat_id)
-        by_kind[RECEIVABLE if ours else PAYABLE].append(_parsed(invoice, row, ours=ours))
+        by_kind[kind].append(_parsed(invoice, row, ours=kind == RECEIVABLE))
     sources = ", ".join(sorted({invoice.source for invoice in invoices}))
-    return store_parsed(ledger, by_kind, source=sources, actor=actor)
+    with ledger.session() as session, session.begin():
+        results = store_parsed(session, by_kind, source=sources, actor=actor)
+        for invoice, kind in zip(invoices, kinds, strict=True):
+            _keep_document(session, invoice, kind=kind, actor=actor)
+    return results
+
+
+def _keep_document(session: Session, einvoice: EInvoice, *, kind: str, actor: str) -> None:
+    """The file with the invoice, replaced when a re-import brings a different one; audited with its digest."""
+    invoice = session.scalar(select(Invoice).where(Invoice.kind == kind, Invoice.number == einvoice.number))
+    assert invoice is not None  # store_parsed created or updated it in this transaction
+    values = {
+        "filename": Path(einvoice.source).name[:255],
+        "media_type": einvoice.media_type,
+        "digest": hashlib.sha256(einvoice.data).hexdigest(),
+        "data": einvoice.data,
+        "payee_iban": einvoice.iban[:34],
+        "payee_bic": einvoice.bic[:11],
+        "payment_reference": einvoice.reference[:140],
+        "skonto_terms": format_tiers(einvoice.skonto),
+    }
+    document = session.scalar(select(InvoiceDocument).where(InvoiceDocument.invoice_id == invoice.id))
+    if document is None:
+        document = InvoiceDocument(invoice_id=invoice.id, **values)
+        session.add(document)
+        action = "create"
+    elif any(getattr(document, name) != value for name, value in values.items()):
+        for name, value in values.items():
+            setattr(document, name, value)
+        action = "update"
+    else:
+        return
+    session.flush()
+    summary = f"{invoice.number}: {values['filename']} sha256 {values['digest']}"
+    audit.record_row(session, actor=actor, action=action, row=document, summary=summary)

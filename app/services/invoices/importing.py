@@ -544,7 +544,7 @@ def import_invoices(
 
     if is_einvoice_file(path):  # the file itself says whose invoice it is: `kind` does not apply
         results = import_einvoices(ledger, [path], actor=actor)
-        return results[0] if len(results) == 1 else _combined(results)
+        return combined_result(results)
     preview = _load(path, mapping, kind=kind)
     if preview.missing:
         raise InvoiceImportError(
@@ -571,22 +571,24 @@ def import_invoices(
 
 
 def store_parsed(
-    ledger: Ledger, by_kind: Mapping[str, Sequence[ParsedInvoice]], *, source: str, actor: str
+    session: Session, by_kind: Mapping[str, Sequence[ParsedInvoice]], *, source: str, actor: str
 ) -> list[InvoiceImportResult]:
-    """Parsed invoices of other sources (e-invoices) stored as the CSV import stores rows, in one transaction."""
+    """Parsed invoices of other sources (e-invoices) stored as the CSV import stores rows, in the caller's
+    transaction."""
     results = []
-    with ledger.session() as session, session.begin():
-        for kind, rows in by_kind.items():
-            if not rows:
-                continue
-            result = InvoiceImportResult(source=source, kind=kind)
-            _store(session, rows, result, actor=actor)
-            results.append(result)
+    for kind, rows in by_kind.items():
+        if not rows:
+            continue
+        result = InvoiceImportResult(source=source, kind=kind)
+        _store(session, rows, result, actor=actor)
+        results.append(result)
     return results
 
 
-def _combined(results: Sequence[InvoiceImportResult]) -> InvoiceImportResult:
-    """One result for a file that held receivables and payables (a ZIP of e-invoices)."""
+def combined_result(results: Sequence[InvoiceImportResult]) -> InvoiceImportResult:
+    """One result for files that held receivables and payables (e-invoices of both sides)."""
+    if len(results) == 1:
+        return results[0]
     combined = InvoiceImportResult(source=results[0].source, kind="mixed")
     for result in results:
         combined.new += result.new

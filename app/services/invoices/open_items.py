@@ -12,11 +12,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.models.dunning import DunningHold, DunningItem, DunningLetter, DunningRun, DunningRunStatus
-from app.models.schema import (
-    Allocation,
-    Customer,
-    Invoice,
-)
+from app.models.schema import Allocation, Customer, Invoice, InvoiceDocument
 from app.services.formatting import from_cents
 from app.services.i18n import N_, _, ngettext
 from app.services.ledger.database import Ledger
@@ -72,6 +68,7 @@ class InvoiceRow:
     review_note: str
     dunning_level: int = 0  # the highest dunning level a sent letter gave it
     dunning_held: bool = False  # a dunning block or a promise to pay (of the invoice or its customer)
+    has_original: bool = False  # the e-invoice file it was imported from is kept
 
     @property
     def status_label(self) -> str:
@@ -136,6 +133,7 @@ def _invoice_query(today: date) -> Select:
             Invoice.review_note,
             func.coalesce(sent_level, 0),
             held,
+            select(InvoiceDocument.id).where(InvoiceDocument.invoice_id == Invoice.id).exists(),
         )
         .join(Customer, Customer.id == Invoice.customer_id)
         .outerjoin(allocated, allocated.c.invoice_id == Invoice.id)
@@ -190,7 +188,8 @@ def _has_status(row: InvoiceRow, wanted: str) -> bool:
 
 def _invoice_row(values: Sequence, today: date) -> InvoiceRow:
     (id, number, kind, customer_id, name, customer_number, issued_on, due_on, amount_cents, allocated,
-     reported, currency, cancelled, needs_review, review_note, dunning_level, dunning_held) = values  # fmt: skip
+     reported, currency, cancelled, needs_review, review_note, dunning_level, dunning_held,
+     has_original) = values  # fmt: skip
     open_cents = open_cents_of(amount_cents, allocated, reported)
     overdue_days = 0
     if cancelled:
@@ -221,6 +220,7 @@ def _invoice_row(values: Sequence, today: date) -> InvoiceRow:
         review_note=review_note,
         dunning_level=dunning_level,
         dunning_held=bool(dunning_held),
+        has_original=bool(has_original),
     )
 
 

@@ -25,6 +25,7 @@ from app.services.i18n import _
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.payments.business_days import earliest_collection, is_business_day, next_business_day
+from app.services.payments.invoice_terms import iban_warnings, payee_account, skonto_payment
 from app.services.payments.mandates import usable_mandate
 from app.services.payments.runs import LIVE_STATUSES, before_change, draft_run, get_run
 from app.services.payments.sepa_checks import (
@@ -62,6 +63,7 @@ class OrderResult:
     amount: Decimal
     execution_on: date
     warnings: tuple[PaymentWarning, ...]
+    note: str = ""  # what was decided for the user, such as a Skonto taken
 
 
 def new_end_to_end_id() -> str:
@@ -316,22 +318,29 @@ def create_transfer(
         config = payment_config(session)
         invoice = _payable(session, invoice_number) if invoice_number else None
         supplier = session.get(Customer, invoice.customer_id) if invoice else None
+        skonto = None
         if invoice is not None and amount is None:
             open_cents = _open_cents(session, invoice)
             if open_cents <= 0:
                 raise PaymentError("invoice", _("Invoice {number} is paid already.").format(number=invoice.number))
-            amount = from_cents(open_cents)
+            skonto = skonto_payment(session, invoice, open_cents=open_cents, requested_on=execution_on, today=today)
+            amount = from_cents(skonto.amount_cents if skonto else open_cents)
+            execution_on = skonto.execution_on if skonto else execution_on
         if amount is None:
             raise PaymentError("amount", _("An amount is needed."))
         cents = to_cents(parse_amount(amount))
         name = sepa_text(name or (supplier.name if supplier else ""), field="name", limit=NAME_LENGTH)
-        iban = iban or (supplier.iban if supplier else "")
+        if invoice is not None and not iban:
+            iban, invoice_bic = payee_account(session, invoice, supplier)
+            bic = bic or invoice_bic
         if not iban:
             raise PaymentError("iban", _("{name} has no IBAN; enter one.").format(name=name))
         iban = validate_iban(iban)
         bic = resolve_bic(iban, bic)
         if invoice is not None and invoice.number not in text:
             text = f"{invoice.number} {text}".strip()
+        if skonto is not None:
+            text = f"{text} abzgl. {skonto.offer.percent.normalize():f}% Skonto"
         remittance = sepa_text(text, field="text", limit=REMITTANCE_LENGTH)
         e2e = validate_reference(end_to_end_id or new_end_to_end_id(), field="end_to_end_id")
         if len(e2e) > END_TO_END_LENGTH:
@@ -375,9 +384,20 @@ def create_transfer(
         )
         session.flush()
         warnings += recipient_warnings(session, name=name, iban=iban, amount_cents=cents, config=config)
+        warnings += invoice_iban_warnings(session, order.invoice_id, iban)
         return OrderResult(
-            order.id, run.id, e2e, from_cents(cents), run.execution_on, tuple(_for(order.id, w) for w in warnings)
+            order.id,
+            run.id,
+            e2e,
+            from_cents(cents),
+            run.execution_on,
+            tuple(_for(order.id, w) for w in warnings),
+            skonto.remark() if skonto else "",
         )
+
+
+def invoice_iban_warnings(session: Session, invoice_id: int | None, iban: str) -> list[PaymentWarning]:
+    return [PaymentWarning("changed_iban", message) for message in iban_warnings(session, invoice_id, iban)]
 
 
 def _for(order_id: int, warning: PaymentWarning) -> PaymentWarning:
@@ -642,5 +662,6 @@ def order_warnings(
                 config=config,
                 before_run=run.id,
             )
+            found += invoice_iban_warnings(session, order.invoice_id, order.iban)
         warnings += [_for(order.id, warning) for warning in found]
     return warnings

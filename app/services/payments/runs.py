@@ -36,6 +36,7 @@ from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import check_actor
 from app.services.payments.business_days import add_business_days, is_business_day
+from app.services.payments.invoice_terms import skonto_on
 from app.services.payments.mandates import record_collection
 from app.services.payments.pain import PainDocument, PainOrder, PainParty, build_pain, write_atomically
 from app.services.payments.sepa_checks import PaymentError, normalize_iban, resolve_bic, transliterate
@@ -589,7 +590,12 @@ def _pay_invoice(session: Session, tx: Transaction, order: PaymentOrder, *, acto
     if cents <= 0:
         return
     allocation = Allocation(
-        transaction_id=tx.id, invoice_id=order.invoice_id, amount_cents=cents, method="auto", created_by=actor
+        transaction_id=tx.id,
+        invoice_id=order.invoice_id,
+        amount_cents=cents,
+        discount_cents=_skonto_taken(session, order, open_cents - cents),
+        method="auto",
+        created_by=actor,
     )
     session.add(allocation)
     summary = f"{invoices[0].number} paid by order {order.end_to_end_id} {format_amount(from_cents(cents))}"
@@ -597,6 +603,15 @@ def _pay_invoice(session: Session, tx: Transaction, order: PaymentOrder, *, acto
     tx.reconciliation = (
         Reconciliation.MATCHED if allocated_on_tx + cents >= abs(tx.amount_cents) else Reconciliation.PARTIAL
     )
+
+
+def _skonto_taken(session: Session, order: PaymentOrder, short_cents: int) -> int:
+    """The shortfall, when it is exactly the Skonto the invoice granted on the order's execution day."""
+    invoice = session.get(Invoice, order.invoice_id)
+    if short_cents <= 0 or invoice is None:
+        return 0
+    offer = skonto_on(session, invoice, get_run(session, order.run_id).execution_on)
+    return short_cents if offer is not None and offer.cents == short_cents else 0
 
 
 def after_statement_import(actor: str) -> AfterImport:

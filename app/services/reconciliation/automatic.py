@@ -22,7 +22,8 @@ from app.models.schema import (
 from app.services.formatting import format_amount, from_cents, to_cents
 from app.services.gc_pause import collector_paused
 from app.services.i18n import _
-from app.services.invoices.importing import InvoiceImportResult, import_invoices
+from app.services.invoices.einvoice_import import import_einvoices
+from app.services.invoices.importing import InvoiceImportResult, combined_result, import_invoices
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.matching import RECEIVABLE, Payment
@@ -252,4 +253,10 @@ def import_invoices_and_match(
     The import is committed first; matching runs in its own transaction, so a failing match loses no invoice.
     """
     imported = import_invoices(ledger, path, kind=kind, mapping=mapping, skip_bad_rows=skip_bad_rows, actor=actor)
+    return MatchedInvoiceImport(imported, match_payments(ledger, actor=actor))
+
+
+def import_einvoices_and_match(ledger: Ledger, paths: Sequence[Path], *, actor: str) -> MatchedInvoiceImport:
+    """Several e-invoice files (XML, PDF, ZIP) in one transaction, then matching as after a CSV import."""
+    imported = combined_result(import_einvoices(ledger, paths, actor=actor))
     return MatchedInvoiceImport(imported, match_payments(ledger, actor=actor))

@@ -1,0 +1,37 @@
+"""e-invoices: the original file of an invoice, with the payee account, reference and Skonto read from it
+
+Revision ID: 0007
+Revises: 0006
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "invoice_documents",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("invoice_id", sa.Integer(), sa.ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("filename", sa.String(255), nullable=False),
+        sa.Column("media_type", sa.String(100), nullable=False),
+        sa.Column("digest", sa.String(64), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("payee_iban", sa.String(34), nullable=False),
+        sa.Column("payee_bic", sa.String(11), nullable=False),
+        sa.Column("payment_reference", sa.String(140), nullable=False),
+        sa.Column("skonto_terms", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.UniqueConstraint("invoice_id", name=op.f("uq_invoice_documents_invoice_id")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("invoice_documents")
