@@ -53,9 +53,9 @@ class Invoice(Base):
 
 class InvoiceDocument(Base):
     """The e-invoice file an invoice was imported from, kept as received, and the payment terms read from it:
-    the account the seller asks to be paid to, the reference to quote, and the Skonto tiers in XRechnung's
-    convention (`#SKONTO#TAGE=14#PROZENT=2.00#`, one per line). Its own audited row, so that invoices' audit
-    digests stay as they were."""
+    the account the seller asks to be paid to, the reference to quote, the Skonto tiers in XRechnung's
+    convention (`#SKONTO#TAGE=14#PROZENT=2.00#`, one per line), and the mandate when the seller collects.
+    Its own audited row, so that invoices' audit digests stay as they were."""
 
     __tablename__ = "invoice_documents"
     __table_args__ = (UniqueConstraint("invoice_id"),)
@@ -68,6 +68,7 @@ class InvoiceDocument(Base):
         "payee_bic",
         "payment_reference",
         "skonto_terms",
+        "debit_mandate",
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,6 +81,7 @@ class InvoiceDocument(Base):
     payee_bic: Mapped[str] = mapped_column(String(11), default="")
     payment_reference: Mapped[str] = mapped_column(String(140), default="")
     skonto_terms: Mapped[str] = mapped_column(Text, default="")
+    debit_mandate: Mapped[str] = mapped_column(String(35), default="")  # the seller collects it by direct debit
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -21,7 +21,8 @@ from app.services.ledger.database import Ledger
 from app.services.matching import PAYABLE
 from app.services.payments.approvals import approve_run
 from app.services.payments.orders import create_transfer, order_warnings, transfer_from_invoice
-from app.services.payments.runs import after_statement_import, export_run, orders_of, run_row, submit_run
+from app.services.payments.runs import after_statement_import, export_run, list_runs, orders_of, run_row, submit_run
+from app.services.payments.sepa_checks import PaymentError
 from app.services.statements.importing import import_statement_files
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "einvoices"
@@ -176,3 +177,10 @@ def test_an_original_changed_in_the_file_is_not_handed_out(ledger: Ledger) -> No
 def test_an_invoice_from_a_csv_has_no_original(ledger: Ledger) -> None:
     with pytest.raises(OriginalError, match="No original file"):
         invoice_original(ledger, invoice_id_by_number(ledger, "ER-2026-001"))
+
+
+def test_an_invoice_the_seller_collects_by_direct_debit_is_not_paid_again(ledger: Ledger) -> None:
+    import_einvoices(ledger, [SAMPLES / "zugferd-xml_en16931_3.xml"], actor="anna")  # mandate "MANDATE PT"
+    with pytest.raises(PaymentError, match="LE FOURNISSEUR collects invoice F20200024 by direct debit"):
+        transfer_from_invoice(ledger, "F20200024", actor="anna")
+    assert list_runs(ledger) == []

@@ -161,6 +161,7 @@ def _keep_document(session: Session, einvoice: EInvoice, *, kind: str, actor: st
         "payee_bic": einvoice.bic[:11],
         "payment_reference": einvoice.reference[:140],
         "skonto_terms": format_tiers(einvoice.skonto),
+        "debit_mandate": einvoice.mandate[:35],
     }
     document = session.scalar(select(InvoiceDocument).where(InvoiceDocument.invoice_id == invoice.id))
     if document is None:

@@ -1,4 +1,5 @@
-"""What an e-invoice asks of its payment: the account to pay to, and the Skonto still to be had.
+"""What an e-invoice asks of its payment: the account to pay to, the Skonto still to be had, or nothing, because
+the seller collects by direct debit.
 
 A transfer for a payable goes to the account the invoice names; when that differs from the supplier's account
 on record, the approver is warned, because a changed bank account in an invoice is how invoice fraud works.
@@ -39,6 +40,12 @@ class SkontoPayment:
 
 def invoice_document(session: Session, invoice_id: int) -> InvoiceDocument | None:
     return session.scalar(select(InvoiceDocument).where(InvoiceDocument.invoice_id == invoice_id))
+
+
+def debit_mandate(session: Session, invoice: Invoice) -> str:
+    """The mandate under which the seller collects this invoice itself; '' when it is ours to pay."""
+    document = invoice_document(session, invoice.id)
+    return document.debit_mandate if document is not None else ""
 
 
 def payee_account(session: Session, invoice: Invoice, supplier: Customer | None) -> tuple[str, str]:

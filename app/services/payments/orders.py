@@ -25,7 +25,7 @@ from app.services.i18n import _
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.payments.business_days import earliest_collection, is_business_day, next_business_day
-from app.services.payments.invoice_terms import iban_warnings, payee_account, skonto_payment
+from app.services.payments.invoice_terms import debit_mandate, iban_warnings, payee_account, skonto_payment
 from app.services.payments.mandates import usable_mandate
 from app.services.payments.runs import LIVE_STATUSES, before_change, draft_run, get_run
 from app.services.payments.sepa_checks import (
@@ -318,6 +318,13 @@ def create_transfer(
         config = payment_config(session)
         invoice = _payable(session, invoice_number) if invoice_number else None
         supplier = session.get(Customer, invoice.customer_id) if invoice else None
+        mandate = debit_mandate(session, invoice) if invoice else ""
+        if invoice is not None and supplier is not None and mandate:
+            raise PaymentError(
+                "invoice",
+                _("{supplier} collects invoice {number} by direct debit (mandate {mandate}); a transfer would pay it "
+                  "twice.").format(supplier=supplier.name, number=invoice.number, mandate=mandate),
+            )  # fmt: skip
         skonto = None
         if invoice is not None and amount is None:
             open_cents = _open_cents(session, invoice)

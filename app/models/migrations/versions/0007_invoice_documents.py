@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("payee_bic", sa.String(11), nullable=False),
         sa.Column("payment_reference", sa.String(140), nullable=False),
         sa.Column("skonto_terms", sa.Text(), nullable=False),
+        sa.Column("debit_mandate", sa.String(35), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.UniqueConstraint("invoice_id", name=op.f("uq_invoice_documents_invoice_id")),
     )
