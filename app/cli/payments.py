@@ -33,7 +33,14 @@ from app.services.ledger.users import (
 )
 from app.services.payments.approvals import approval_summary, approve_run
 from app.services.payments.mandates import add_mandate, list_mandates
-from app.services.payments.orders import OrderResult, create_debit, create_transfer, remove_order, update_order
+from app.services.payments.orders import (
+    OrderResult,
+    create_debit,
+    create_transfer,
+    remove_order,
+    take_bank_name,
+    update_order,
+)
 from app.services.payments.runs import export_run, list_runs, reject_run, submit_run
 from app.services.payments.settings import set_approval_limit, set_creditor_id
 
@@ -137,6 +144,18 @@ def cmd_pay_delete(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pay_bank_name(args: argparse.Namespace) -> int:
+    """The holder's name from the bank's payee check (close match) into the order and the supplier."""
+    name = _run(args, lambda ledger: take_bank_name(ledger, args.id, actor=_actor(ledger, args)))
+    note = _("An approval given before this change is void: the run needs approving again.")
+    emit(
+        args,
+        {"id": args.id, "name": name},
+        _("Order {id} now goes to “{name}”.").format(id=args.id, name=name) + "\n" + note,
+    )
+    return 0
+
+
 def cmd_pay_debit(args: argparse.Namespace) -> int:
     result = _run(
         args,
@@ -223,10 +242,10 @@ def cmd_run_show(args: argparse.Namespace) -> int:
             count=summary.count, total=format_amount(summary.total), creator=summary.created_by
         ),
     ]
-    lines += [
-        f"  {o.id:>4} {o.name[:30]:<30} {o.iban:<28} {format_amount(o.amount):>14}  {o.remittance}"
-        for o in summary.orders
-    ]
+    for o in summary.orders:
+        lines.append(f"  {o.id:>4} {o.name[:30]:<30} {o.iban:<28} {format_amount(o.amount):>14}  {o.remittance}")
+        if o.payee_check_text:
+            lines.append(f"       {o.payee_check_text}")
     lines += ["  " + _("warning: {text}").format(text=w.message) for w in summary.warnings]
     if summary.approved_by:
         lines.append(_("Approved by: {names}").format(names=", ".join(summary.approved_by)))
@@ -451,6 +470,10 @@ def register(commands: Commands) -> None:
     delete = _sub(pay, "delete", cmd_pay_delete, _("remove an order from an unsent run (voids its approval)"),
                   signs_in=True)  # fmt: skip
     delete.add_argument("id", type=int, help=_("order id (see run show)"))
+    bank_name = _sub(pay, "use-bank-name", cmd_pay_bank_name,
+                     _("take the account holder's name the bank's payee check gave (close match) into an order"),
+                     signs_in=True)  # fmt: skip
+    bank_name.add_argument("id", type=int, help=_("order id (see run show)"))
 
     creditor = _sub(
         pay, "creditor-id", cmd_pay_creditor_id, _("set the company's SEPA creditor identifier"), signs_in=True

@@ -17,6 +17,7 @@ from app.demobank import camt_writer, mt940_writer
 from app.demobank.messages import Reply
 from app.demobank.pain_reader import PainError, PainMessage, parse_pain
 from app.demobank.parameters import BANK_NAME, PAIN_001, PAIN_008, generic, hispa, hitab5
+from app.demobank.payee_check import Transfer
 from app.demobank.state import Account, Booking, Dialog, ScheduledBooking, User, money
 from app.services.errors import KontorError
 
@@ -120,10 +121,10 @@ def prepare(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment) 
     return Prepared(True, f"{label[kind]}, Summe {_euro(pain.total)} EUR", digits[-10:], _euro(pain.total))
 
 
-def payee(bank: DemoBank, user: User, segment: FinTS3Segment) -> tuple[str, str]:
-    """IBAN and name of a single transfer's payee, as the payee check compares them."""
-    first = _check_pain(bank, own_account(bank, user, segment), segment).transactions[0]
-    return first.iban, first.name
+def payees(bank: DemoBank, user: User, segment: FinTS3Segment) -> list[Transfer]:
+    """Each transfer's payee (IBAN, name, end-to-end ID), as the payee check compares them."""
+    pain = _check_pain(bank, own_account(bank, user, segment), segment)
+    return [Transfer(t.iban, t.name, t.end_to_end_id) for t in pain.transactions]
 
 
 def execute(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, number: int, reply: Reply) -> None:

@@ -205,10 +205,10 @@ def bpd(blz: str, policy: Policy) -> list[FinTS3Segment]:
             HIVPPS1(
                 **_common(),
                 parameter=ParameterVoP(
-                    max_trans=1,
+                    max_trans=1000,
                     notice_is_structured=False,
                     report_complete="V",
-                    batch_payment_allowed=False,
+                    batch_payment_allowed=True,
                     multiple_allowed=False,
                     supported_report_formats=REPORT_FORMAT,
                     payment_order_segment=list(VOP_ORDERS),

@@ -5,6 +5,10 @@ TAN; a close match (RVMC, with the holder's name), no match (RVNM) or a check th
 3945 until the customer confirms with HKVPA, and so does a full match when the bank always wants confirmation
 (`Policy.vop_confirm_always`, as Atruvia's banks). The register says who holds which IBAN; an IBAN it does not
 know cannot be checked (RVNA), like a payee bank that does not take part.
+
+A collective transfer (HKCCM) gets the result of each transfer in a pain.002 payment status report. With
+`Policy.vop_pending_polls` the result is not there at once (Atruvia): HIVPP carries only a polling ID, and the
+client asks again (HKVPP with the polling ID) until it is.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from fints.segments.auth import EVPE, HIVPP1
+from lxml import etree
 
-VOP_ORDERS = ("HKCCS",)
+VOP_ORDERS = ("HKCCS", "HKCCM")
 REPORT_FORMAT = "urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"
 NOTICE = (
     "Die Autorisierung der Zahlung kann dazu führen, dass das Geld auf ein Konto überwiesen wird, dessen Inhaber "
@@ -65,23 +71,83 @@ def result_for(name: str, holder: str | None) -> str:
     return "RVNM"
 
 
-def check(iban: str, name: str, register: dict[str, str]) -> tuple[PayeeCheckRecord, HIVPP1]:
-    """The bank's check of one transfer and the HIVPP that reports it."""
-    holder = register.get(iban.replace(" ", "").upper())
-    result = result_for(name, holder)
-    record = PayeeCheckRecord(str(uuid.uuid4()), iban, name, result, holder or "")
-    single = EVPE(recipient_IBAN=iban, result=result)
-    if result == "RVMC":
-        single.close_match_name = holder
-    if result == "RVNA":
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    iban: str
+    name: str
+    end_to_end_id: str = ""
+
+
+def check(transfers: list[Transfer], register: dict[str, str]) -> tuple[PayeeCheckRecord, HIVPP1]:
+    """The bank's check of an order's transfers and the HIVPP that reports it: inline for one transfer, as a
+    pain.002 report for several."""
+    holders = [register.get(t.iban.replace(" ", "").upper()) for t in transfers]
+    results = [result_for(t.name, holder) for t, holder in zip(transfers, holders, strict=True)]
+    group = results[0] if len(set(results)) == 1 else "RVCM"  # RVCM: the results differ among the transfers
+    first = transfers[0] if len(transfers) == 1 else Transfer("", "")
+    record = PayeeCheckRecord(str(uuid.uuid4()), first.iban, first.name, group, holders[0] or "")
+    notice = None if group == "RCVC" else NOTICE
+    vop_id = record.vop_id.encode()
+    if len(transfers) > 1:
+        report = _report(transfers, holders, results, group)
+        return record, HIVPP1(vop_id=vop_id, payment_status_report_descriptor=REPORT_FORMAT,
+                              payment_status_report=report, manual_authorization_notice=notice)  # fmt: skip
+    single = EVPE(recipient_IBAN=first.iban, result=group)
+    if group == "RVMC":
+        single.close_match_name = holders[0]
+    if group == "RVNA":
         single.na_reason = NOT_TAKING_PART
     segment = HIVPP1(
-        vop_id=record.vop_id.encode(),
+        vop_id=vop_id,
         payment_status_report_descriptor=REPORT_FORMAT,
         vop_single_result=single,
-        manual_authorization_notice=None if result == "RCVC" else NOTICE,
+        manual_authorization_notice=notice,
     )
     return record, segment
+
+
+def _report(transfers: list[Transfer], holders: list[str | None], results: list[str], group: str) -> bytes:
+    """pain.002.001.10 with one TxInfAndSts per transfer: its status, and the holder's name on a close match."""
+    e = _Builder(REPORT_FORMAT)
+    transactions = []
+    for transfer, holder, result in zip(transfers, holders, results, strict=True):
+        reason = [e("StsRsnInf", e("AddtlInf", NOT_TAKING_PART))] if result == "RVNA" else []
+        creditor = [e("Cdtr", e("Pty", e("Nm", holder)))] if result == "RVMC" and holder else []
+        reference = e("OrgnlTxRef", *creditor, e("CdtrAcct", e("Id", e("IBAN", transfer.iban))))
+        transactions.append(
+            e("TxInfAndSts", e("OrgnlEndToEndId", transfer.end_to_end_id), e("TxSts", result), *reason, reference)
+        )
+    document = e(
+        "Document",
+        e(
+            "CstmrPmtStsRpt",
+            e("GrpHdr", e("MsgId", uuid.uuid4().hex[:35]), e("CreDtTm", datetime.now().isoformat(timespec="seconds"))),
+            e("OrgnlGrpInfAndSts", e("OrgnlMsgId", "NOTPROVIDED"), e("OrgnlMsgNmId", "pain.001"), e("GrpSts", group)),
+            e("OrgnlPmtInfAndSts", e("OrgnlPmtInfId", "NOTPROVIDED"), *transactions),
+        ),
+    )
+    return etree.tostring(document, xml_declaration=True, encoding="UTF-8")
+
+
+class _Builder:
+    """Elements in one namespace: e("Name", child, …) or e("Name", "text")."""
+
+    def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
+
+    def __call__(self, tag: str, *content: etree._Element | str) -> etree._Element:
+        element = etree.Element(f"{{{self.namespace}}}{tag}", nsmap={None: self.namespace})
+        for item in content:
+            if isinstance(item, str):
+                element.text = item
+            else:
+                element.append(item)
+        return element
+
+
+def pending(polling_id: str) -> HIVPP1:
+    """The answer while the check is still running: only a polling ID and the wait before asking again."""
+    return HIVPP1(polling_id=polling_id.encode(), wait_for_seconds=1)
 
 
 # `kontor demo-bank` on its own: holders of the IBANs Kontor's examples and tests pay to.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -235,6 +236,9 @@ def _continue(bank: DemoBank, request: Request) -> tuple[Reply, Dialog | None]:
         _tan_answer(bank, user, dialog, request, hktan, reply)
     for segment in request.orders:
         kind = segment.header.type
+        if kind == "HKVPP" and segment.polling_id and user is not None:
+            _payee_poll(bank, segment, reply)
+            continue
         if kind in ("HKTAN", "HKVPP", "HKVPA"):  # the payee check travels with its order
             continue
         if kind == "HKEND":
@@ -305,9 +309,15 @@ def _payee_checked(
     hkvpp = request.find("HKVPP")
     if hkvpp is None:
         raise orders.OrderError("9210", "Namensabgleich (HKVPP) für diesen Auftrag erforderlich.")
-    iban, name = orders.payee(bank, user, segment)
-    record, hivpp = payee_check.check(iban, name, dict(bank.policy.vop_register))
+    record, hivpp = payee_check.check(orders.payees(bank, user, segment), dict(bank.policy.vop_register))
     bank.payee_checks[record.vop_id] = record
+    if bank.policy.vop_pending_polls:  # the result comes later: the client has to ask again (Atruvia)
+        polling_id = str(uuid.uuid4())
+        bank.pending_payee_checks[polling_id] = (hivpp, bank.policy.vop_pending_polls)
+        _still_checking(polling_id, hkvpp.header.number, reply)
+        reply.answer(hktan.header.number, "3905", "Es wurde keine Challenge erzeugt.")
+        reply.answer(hktan.header.number, "3945", "Freigabe ohne VOP-Bestätigung nicht möglich.")
+        return False
     reply.add(hivpp, hkvpp.header.number)
     if record.result == "RCVC" and not bank.policy.vop_confirm_always:
         reply.answer(hkvpp.header.number, "0025", "Keine Namensabweichung.")
@@ -315,6 +325,31 @@ def _payee_checked(
     reply.answer(hkvpp.header.number, "3090", "Ergebnis des Namensabgleichs prüfen.")
     reply.answer(hktan.header.number, "3945", "Freigabe ohne VOP-Bestätigung nicht möglich.")
     return False
+
+
+def _still_checking(polling_id: str, number: int, reply: Reply) -> None:
+    reply.add(payee_check.pending(polling_id), number)
+    reply.answer(number, "3040", "Es liegen weitere Informationen vor.", "staticscrollref")
+
+
+def _payee_poll(bank: DemoBank, hkvpp: FinTS3Segment, reply: Reply) -> None:
+    """HKVPP with a polling ID alone: the result once the check is done, else "still checking" again.
+
+    Its result always needs HKVPA with the order, even a full match: the order itself was not accepted yet."""
+    polling_id = bytes(hkvpp.polling_id or b"").decode("ascii", "replace")
+    entry = bank.pending_payee_checks.get(polling_id)
+    number = hkvpp.header.number
+    if entry is None or str(hkvpp.aufsetzpunkt or "") != "staticscrollref":
+        reply.answer(number, "9210", "Polling-ID oder Aufsetzpunkt unbekannt.")
+        return
+    hivpp, polls_left = entry
+    if polls_left > 1:
+        bank.pending_payee_checks[polling_id] = (hivpp, polls_left - 1)
+        _still_checking(polling_id, number, reply)
+        return
+    del bank.pending_payee_checks[polling_id]
+    reply.add(hivpp, number)
+    reply.answer(number, "3090", "Ergebnis des Namensabgleichs prüfen.")
 
 
 def _tan_answer(

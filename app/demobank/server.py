@@ -13,6 +13,7 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
+from fints.segments.auth import HIVPP1
 from schwifty import IBAN
 
 from app.demobank import protocol
@@ -67,6 +68,7 @@ class DemoBank:
         self.scheduled: list[ScheduledBooking] = []
         self.collections: dict[str, tuple[str, PainTransaction]] = {}
         self.payee_checks: dict[str, PayeeCheckRecord] = {}  # VOP-ID -> the check and whether it was confirmed
+        self.pending_payee_checks: dict[str, tuple[HIVPP1, int]] = {}  # polling ID -> the result, polls to go
         self._counter = 0
         business = self._open_account("4711000000", owner, "Geschäftskonto", 1, Decimal("48000.00"))
         savings = self._open_account("4711000100", owner, "Tagesgeld", 10, Decimal("30000.00"))

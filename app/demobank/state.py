@@ -48,6 +48,7 @@ class Policy:
     vop: bool = False
     vop_register: tuple[tuple[str, str], ...] = ()
     vop_confirm_always: bool = False
+    vop_pending_polls: int = 0  # n > 0: the result only after n polls (Atruvia's asynchronous check)
 
 
 @dataclass

@@ -152,6 +152,30 @@ class PaymentOrder(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PayeeCheckResult(Base):
+    """The bank's verification of payee for one order at one attempt to send it, and what the approver decided.
+
+    `result` is the bank's code (RCVC, RVMC, RVNM, RVNA); `bank_name` the holder's name the bank gave on a close
+    match; `decision` "confirmed" (sent anyway), "declined" (stopped), or "" when the bank asked nothing."""
+
+    __tablename__ = "payee_checks"
+    __table_args__ = (
+        Index("ix_payee_checks_order", "order_id"),
+        CheckConstraint("decision IN ('', 'confirmed', 'declined')", name="decision"),
+    )
+    __audited__ = ("order_id", "result", "bank_name", "reason", "notice", "decision", "decided_by")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("payment_orders.id", ondelete="CASCADE"))
+    result: Mapped[str] = mapped_column(String(4))
+    bank_name: Mapped[str] = mapped_column(String(140), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    notice: Mapped[str] = mapped_column(Text, default="")
+    decision: Mapped[str] = mapped_column(String(10), default="")
+    decided_by: Mapped[str] = mapped_column(String(100), default="")
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Approval(Base):
     """One approver's consent to a run as it was (`digest` of its orders); a later change makes it void."""
 

@@ -7,7 +7,7 @@ from app.models.base import Base
 from app.models.company import CompanySettings, User
 from app.models.dunning import DunningHold, DunningItem, DunningLetter, DunningRun
 from app.models.journal import AuditEvent, Notification
-from app.models.payments import Approval, Mandate, PaymentOrder, PaymentRun
+from app.models.payments import Approval, Mandate, PayeeCheckResult, PaymentOrder, PaymentRun
 from app.models.receivables import Allocation, Customer, Invoice, InvoiceCharge, InvoiceDocument, LearnedPayer
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "LearnedPayer",
     "Mandate",
     "Notification",
+    "PayeeCheckResult",
     "PaymentOrder",
     "PaymentRun",
     "StatementImport",

@@ -25,7 +25,8 @@ from app.services.i18n import _, ngettext
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import SignedInUser, UserError, sign_in
 from app.services.payments.approvals import ApprovalResult, ApprovalSummary, approval_summary, approve_run
-from app.services.payments.runs import RunRow, reject_run
+from app.services.payments.orders import take_bank_name
+from app.services.payments.runs import OrderRow, RunRow, reject_run
 from app.services.payments.sepa_checks import PaymentError
 from app.views.errors import present_error
 from app.views.jobs import JobRunner
@@ -71,8 +72,16 @@ class ApprovalDialog(QDialog):
         self.warnings_label.hide()
 
         self.model = PaymentOrderTableModel(self)
-        widths = {OrderColumn.RECIPIENT: 170, OrderColumn.IBAN: 260, OrderColumn.AMOUNT: 110, OrderColumn.TEXT: 150}
+        widths = {OrderColumn.RECIPIENT: 160, OrderColumn.IBAN: 215, OrderColumn.AMOUNT: 95, OrderColumn.TEXT: 120,
+                  OrderColumn.WARNINGS: 130}  # fmt: skip
         self.table = new_table(self.model, widths=widths)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.bank_name_button = QPushButton(_("Use the bank's name"))
+        self.bank_name_button.setToolTip(
+            _("Take the account holder's name the bank gave on a close match into the order and the supplier.")
+        )
+        self.bank_name_button.setEnabled(False)
+        self.bank_name_button.clicked.connect(self._on_bank_name_button_clicked)
 
         self.general_error = error_label()
         self.errors = FieldErrors(self.general_error)
@@ -111,6 +120,10 @@ class ApprovalDialog(QDialog):
         layout.addWidget(self.people_label)
         layout.addWidget(self.warnings_label)
         layout.addWidget(self.table, 1)
+        order_actions = QHBoxLayout()
+        order_actions.addStretch(1)
+        order_actions.addWidget(self.bank_name_button)
+        layout.addLayout(order_actions)
         layout.addWidget(login)
         layout.addWidget(reject_box)
         layout.addWidget(self.general_error)
@@ -149,17 +162,44 @@ class ApprovalDialog(QDialog):
         else:
             people.append(_("Status: {status}").format(status=_(STATUS_LABELS.get(summary.status, summary.status))))
         self.people_label.setText(" ".join(people))
-        if summary.warnings:
-            self.warnings_label.setText(
-                _("Please check before approving:")
-                + "".join(
-                    f"\n⚠ {_(WARNING_KINDS.get(warning.kind, warning.kind))}: {warning.message}"
-                    for warning in summary.warnings
-                )
-            )
-        self.warnings_label.setVisible(bool(summary.warnings))
+        lines = [
+            f"⚠ {_(WARNING_KINDS.get(warning.kind, warning.kind))}: {warning.message}" for warning in summary.warnings
+        ]
+        lines += [f"⚠ {order.name}: {order.payee_check_text}" for order in summary.orders
+                  if order.payee_check and order.payee_check != "RCVC"]  # fmt: skip
+        self.warnings_label.setText("\n".join([_("Please check before approving:"), *lines]))
+        self.warnings_label.setVisible(bool(lines))
         self.model.set_rows(summary.orders, summary.warnings)
         self.loaded.emit(summary)
+
+    def _selected_order(self) -> OrderRow | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.row_at(rows[0].row()) if len(rows) == 1 else None
+
+    def _on_selection_changed(self, *args: object) -> None:
+        order = self._selected_order()
+        self.bank_name_button.setEnabled(
+            order is not None and order.payee_check == "RVMC" and bool(order.payee_bank_name)
+        )
+
+    def _on_bank_name_button_clicked(self) -> None:
+        order = self._selected_order()
+        if order is None:
+            return
+        ledger, actor, order_id = self._ledger, self._identity.actor(), order.id
+
+        def take(cancel: threading.Event, progress: Callable[[int, int], None]) -> str:
+            return take_bank_name(ledger, order_id, actor=actor)
+
+        self._runner.run(
+            take, on_success=self._on_bank_name_taken, on_failure=self._on_failed, writes=True, parent=self
+        )
+
+    def _on_bank_name_taken(self, name: str) -> None:
+        self.result_label.setText(_("The order now goes to “{name}”; the run needs a new approval.").format(name=name))
+        set_tone(self.result_label, "hint")
+        self.result_label.show()
+        self.reload()
 
     # -- approving and rejecting ------------------------------------------------------------------
     def _on_approve_button_clicked(self) -> None:

@@ -31,6 +31,7 @@ class OrderColumn(IntEnum):
     AMOUNT = 2
     TEXT = 3
     WARNINGS = 4
+    PAYEE_CHECK = 5
 
 
 HEADERS = {
@@ -39,6 +40,13 @@ HEADERS = {
     OrderColumn.AMOUNT: N_("Amount"),
     OrderColumn.TEXT: N_("Text"),
     OrderColumn.WARNINGS: N_("Warnings"),
+    OrderColumn.PAYEE_CHECK: N_("Payee check"),
+}
+PAYEE_CHECK_LABELS = {
+    "RCVC": N_("Name matches"),
+    "RVMC": N_("Close match"),
+    "RVNM": N_("No match"),
+    "RVNA": N_("Not checked"),
 }
 
 
@@ -75,9 +83,13 @@ class PaymentOrderTableModel(ListTableModel[OrderRow]):
             return self.alignment(column)
         if role == Qt.ItemDataRole.ForegroundRole and column == OrderColumn.WARNINGS and warnings:
             return WARNING_COLOR
+        if role == Qt.ItemDataRole.ForegroundRole and column == OrderColumn.PAYEE_CHECK and row.payee_check != "RCVC":
+            return WARNING_COLOR
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == OrderColumn.WARNINGS and warnings:
                 return "\n".join(warning.message for warning in warnings)
+            if column == OrderColumn.PAYEE_CHECK and row.payee_check_text:
+                return row.payee_check_text
             if column == OrderColumn.IBAN and row.bic:
                 return row.bic
             if column == OrderColumn.TEXT and row.end_to_end_id:
@@ -96,4 +108,7 @@ class PaymentOrderTableModel(ListTableModel[OrderRow]):
             return format_amount(row.amount)
         if column == OrderColumn.TEXT:
             return row.remittance
+        if column == OrderColumn.PAYEE_CHECK:
+            label = _(PAYEE_CHECK_LABELS[row.payee_check]) if row.payee_check in PAYEE_CHECK_LABELS else ""
+            return f"{label}: {row.payee_bank_name}" if row.payee_check == "RVMC" else label
         return " · ".join(dict.fromkeys(_(WARNING_KINDS.get(warning.kind, warning.kind)) for warning in warnings))

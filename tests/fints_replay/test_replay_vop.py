@@ -2,6 +2,8 @@
 
 The bank answers the transfer with 3040 (the payee check's result is still being prepared, poll with this ID) and
 3945 ("Freigabe ohne VOP-Bestätigung nicht möglich"): nothing was carried out, so nothing may read as sent.
+Kontor polls for the result (HKVPP with the polling ID and the touchdown point); the recording ends there, so
+the replayed bank answers the poll without a result, and the run stays approved with the bank's words shown.
 """
 
 from __future__ import annotations
@@ -58,8 +60,9 @@ def test_a_transfer_waiting_for_the_payee_check_is_not_recorded_as_sent(
 
     assert sent.code == EXIT_BANK, sent.out + sent.err
     assert "sent to the bank" not in sent.out
-    assert "did not confirm that it carried out the order" in sent.err
+    assert "without the result of its payee check" in sent.err and "Nothing was sent" in sent.err
     assert "3945" in sent.err and "Freigabe ohne VOP-Best" in sent.err  # the bank's own words
     assert any(b"HKCCS" in r and b"HKVPP" in r for r in atruvia.bank.requests)  # sent with the payee check
+    assert [b"HKVPP"] in atruvia.bank.requests  # then asked again for the result, with the payee check alone
     shown = json.loads(as_user(cli, monkeypatch, "chef", "--json", "run", "list", pin=pin).out)
     assert [(r["id"], r["status"], r["sent_at"]) for r in shown["runs"]] == [(1, "approved", None)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,14 +16,17 @@ from test_payment_loop import PASSWORDS, SUPPLIER_IBAN, _approved, _payable, _st
 from app.cli import main
 from app.demobank import DEMO_PIN, DemoBankServer, Policy
 from app.demobank.payee_check import NOTICE, result_for
-from app.models.schema import AuditEvent
+from app.models.schema import AuditEvent, Customer
 from app.services.banking.fints_client import PayeeNotConfirmed
 from app.services.banking.send import send_run
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
+from app.services.ledger.users import sign_in
+from app.services.payments.approvals import approval_summary, approve_run
 from app.services.payments.business_days import next_business_day
-from app.services.payments.orders import transfer_from_invoice
-from app.services.payments.runs import run_row
+from app.services.payments.orders import create_transfer, take_bank_name, transfer_from_invoice
+from app.services.payments.runs import run_orders, run_row
+from app.services.payments.sepa_checks import PaymentError
 
 pytest_plugins = ["test_fints_support"]
 
@@ -151,6 +155,12 @@ def test_kontor_run_send_shows_the_check_and_sends_only_on_yes(
         assert code == 1 and "sent to the bank" not in out
         assert "does not match the account holder" in err and NOTICE in err and "Not sent" in err
         assert run_row(ledger, run_id).status == "approved"
+        assert main(["--ledger", str(ledger.path), "run", "show", str(run_id)]) == 0
+        shown = capsys.readouterr().out
+        assert "Payee check: The payee's name does not match the account holder's name" in shown
+        assert "bob stopped it." in shown
+        code = main(["--ledger", str(ledger.path), "pay", "use-bank-name", str(run_orders(ledger, run_id)[0].id)])
+        assert code == 1 and "named no other account holder" in capsys.readouterr().err  # no match: no name
 
         code, out, err = send("yes\n")
         assert code == 0, err
@@ -159,3 +169,117 @@ def test_kontor_run_send_shows_the_check_and_sends_only_on_yes(
         assert DEMO_PIN not in out + err
     finally:
         server.stop()
+
+
+def test_an_asynchronous_check_is_polled_until_the_bank_has_its_result(
+    ledger: Ledger, clock: Clock, tmp_path: Path
+) -> None:
+    """Atruvia: HIVPP with only a polling ID, 3040, 3905 and 3945; Kontor asks again until the result is there."""
+    policy = Policy(vop=True, vop_register=((SUPPLIER_IBAN, "Feinwerkzeug Kraus G.m.b.H."),), vop_pending_polls=2)
+    server = serve(policy, clock=clock)
+    try:
+        run_id, business = _run_to_send(ledger, server, clock, tmp_path)
+        before = server.bank.balance(business)
+        stopping = PhonePrompts(server.bank, send_anyway=False)
+        with pytest.raises(PayeeNotConfirmed):
+            send_run(ledger, run_id, pin=DEMO_PIN, prompts=stopping, actor="bob")
+        [asked] = stopping.payee_checks
+        assert (asked.result, asked.close_match_name) == ("RVMC", "Feinwerkzeug Kraus G.m.b.H.")
+        assert server.bank.pending_payee_checks == {}  # both polls were made
+        assert run_row(ledger, run_id).status == "approved" and server.bank.balance(business) == before
+        [order] = run_orders(ledger, run_id)
+        assert order.payee_check == "RVMC" and "bob stopped it" in order.payee_check_text
+
+        sending = PhonePrompts(server.bank, send_anyway=True)
+        assert send_run(ledger, run_id, pin=DEMO_PIN, prompts=sending, actor="bob").ok
+        assert run_row(ledger, run_id).status == "sent" and server.bank.balance(business) < before
+        assert "bob sent it anyway" in run_orders(ledger, run_id)[0].payee_check_text
+    finally:
+        server.stop()
+
+
+def test_a_full_match_that_came_by_polling_is_confirmed_once_then_sent(
+    ledger: Ledger, clock: Clock, tmp_path: Path
+) -> None:
+    server = serve(Policy(vop=True, vop_register=((SUPPLIER_IBAN, SUPPLIER),), vop_pending_polls=1), clock=clock)
+    try:
+        run_id, _business = _run_to_send(ledger, server, clock, tmp_path)
+        prompts = PhonePrompts(server.bank, send_anyway=True)
+        assert send_run(ledger, run_id, pin=DEMO_PIN, prompts=prompts, actor="bob").ok
+        assert [c.result for c in prompts.payee_checks] == ["RCVC"] and len(prompts.challenges) == 1
+        assert [c.confirmed for c in server.bank.payee_checks.values()] == [True]
+    finally:
+        server.stop()
+
+
+OTHER_IBAN = "DE12500105170648489890"
+
+
+def _collective_run(ledger: Ledger, server: DemoBankServer, clock: Clock, tmp_path: Path) -> tuple[int, str]:
+    """Two transfers in one run: the supplier's invoice, and a second payee."""
+    _staff(ledger)
+    business = connect(ledger, server, PhonePrompts(server.bank)).accounts[0]
+    _payable(ledger, tmp_path, clock.day)
+    first = transfer_from_invoice(ledger, "ER-7781", actor="carla", execution_on=clock.day, account_iban=business)
+    create_transfer(ledger, name="Hotel Zur Linde", iban=OTHER_IBAN, amount="120,00", text="Tagung",
+                    execution_on=clock.day, account_iban=business, actor="carla", today=clock.day)  # fmt: skip
+    _approved(ledger, first.run_id, clock.day)
+    return first.run_id, business
+
+
+def test_a_collective_transfer_gets_the_result_of_each_payee(ledger: Ledger, clock: Clock, tmp_path: Path) -> None:
+    register = ((SUPPLIER_IBAN, SUPPLIER), (OTHER_IBAN, "Hotel Zur Linde GmbH & Co. KG"))
+    server = serve(Policy(vop=True, vop_register=register), clock=clock)
+    try:
+        run_id, business = _collective_run(ledger, server, clock, tmp_path)
+        before = server.bank.balance(business)
+        stopping = PhonePrompts(server.bank, send_anyway=False)
+        with pytest.raises(PayeeNotConfirmed):
+            send_run(ledger, run_id, pin=DEMO_PIN, prompts=stopping, actor="bob")
+        [asked] = stopping.payee_checks  # only the questioned one of the two
+        assert (asked.result, asked.iban, asked.close_match_name) == (
+            "RVMC",
+            OTHER_IBAN,
+            "Hotel Zur Linde GmbH & Co. KG",
+        )
+        orders = {order.iban: order for order in run_orders(ledger, run_id)}
+        assert asked.end_to_end_id == orders[OTHER_IBAN].end_to_end_id
+        assert (orders[SUPPLIER_IBAN].payee_check, orders[OTHER_IBAN].payee_check) == ("RCVC", "RVMC")
+        assert run_row(ledger, run_id).status == "approved"
+
+        sending = PhonePrompts(server.bank, send_anyway=True)
+        assert send_run(ledger, run_id, pin=DEMO_PIN, prompts=sending, actor="bob").ok
+        assert before - server.bank.balance(business) == Decimal("2345.67") + Decimal("120.00")
+    finally:
+        server.stop()
+
+
+def test_the_bank_s_name_is_taken_over_and_the_run_needs_a_new_approval(
+    ledger: Ledger, clock: Clock, tmp_path: Path
+) -> None:
+    server = vop_bank(clock, "Feinwerkzeug Kraus G.m.b.H.")
+    try:
+        run_id, _business = _run_to_send(ledger, server, clock, tmp_path)
+        with pytest.raises(PayeeNotConfirmed):
+            send_run(ledger, run_id, pin=DEMO_PIN, prompts=PhonePrompts(server.bank), actor="bob")
+        [order] = run_orders(ledger, run_id)
+        assert take_bank_name(ledger, order.id, actor="bob") == "Feinwerkzeug Kraus G.m.b.H."
+        assert run_orders(ledger, run_id)[0].name == "Feinwerkzeug Kraus G.m.b.H."
+        assert run_row(ledger, run_id).status == "submitted"  # the approval covered the old name
+        with ledger.session() as session:
+            supplier = session.scalars(select(Customer).where(Customer.iban == SUPPLIER_IBAN)).one()
+            assert supplier.name == "Feinwerkzeug Kraus G.m.b.H."
+            assert audit.verify(session).ok
+        _approved_again(ledger, run_id, clock)
+        prompts = PhonePrompts(server.bank)
+        assert send_run(ledger, run_id, pin=DEMO_PIN, prompts=prompts, actor="bob").ok
+        assert prompts.payee_checks == []  # now a full match: no question
+        with pytest.raises(PaymentError, match="named no other account holder"):
+            take_bank_name(ledger, order.id, actor="bob")
+    finally:
+        server.stop()
+
+
+def _approved_again(ledger: Ledger, run_id: int, clock: Clock) -> None:
+    digest = approval_summary(ledger, run_id, today=clock.day).digest
+    assert approve_run(ledger, run_id, approver=sign_in(ledger, "bob", PASSWORDS["bob"]), seen_digest=digest).approved

@@ -325,3 +325,51 @@ def test_changing_an_order_of_an_approved_run_voids_the_approval(qtbot, ledger: 
         click(qtbot, page, page.remove_order_action)
     assert [order.name for order in run_orders(ledger, run_id)] == ["Baeckerei Weber e.K."]  # SEPA letters
     assert "removed" in page.notice_label.text()
+
+
+def test_a_stopped_close_match_is_shown_to_the_approver_who_takes_the_banks_name(
+    qtbot, tmp_path: Path, runner: JobRunner
+) -> None:
+    policy = Policy(vop=True, vop_register=((WEBER, "Bäckerei Weber GmbH"),))
+    server = DemoBankServer(DemoBank(seed=5, policy=policy)).start()
+    ledger = new_ledger(tmp_path / "bank.kontor", "pw", company_name="Firma GmbH")
+    try:
+        connect_demo_bank(ledger, server, actor="test")
+        with ledger.writer() as session:
+            add_users(session, {"anna": "bookkeeper", "bob": "approver"})
+        account = next(iter(server.bank.accounts))
+        order = create_transfer(ledger, name="Baeckerei Weber", iban=WEBER, amount="10", text="Test",
+                                account_iban=account, actor="anna")  # fmt: skip
+        submit_run(ledger, order.run_id, actor="anna")
+        assert approve_run(ledger, order.run_id, approver=signed_in(ledger, "bob")).approved
+        dialogs = BankPromptDialogs.attach(runner.prompts, demo_bank=server.bank)
+        page = loaded_page(qtbot, ledger, runner)
+        qtbot.waitSignal(page.orders_loaded, timeout=10_000, raising=False).wait()
+        click(qtbot, page, page.send_action)
+        qtbot.waitUntil(lambda: isinstance(dialogs.dialog, QInputDialog), timeout=20_000)
+        dialogs.dialog.setTextValue(DEMO_PIN)  # type: ignore[union-attr]
+        dialogs.dialog.accept()  # type: ignore[union-attr]
+        qtbot.waitUntil(lambda: isinstance(dialogs.dialog, PayeeCheckDialog), timeout=30_000)
+        dialogs.dialog.stop_button.click()  # type: ignore[union-attr]
+        qtbot.waitUntil(lambda: bool(run_orders(ledger, order.run_id)[0].payee_check), timeout=30_000)
+
+        approval = ApprovalDialog(ledger, order.run_id, runner=runner, identity=identity_for(ledger, "bob"))
+        qtbot.addWidget(approval)
+        qtbot.waitUntil(lambda: approval.summary is not None, timeout=10_000)
+        approval.show()
+        cell = approval.model.index(0, OrderColumn.PAYEE_CHECK)
+        assert cell.data() == "Close match: Bäckerei Weber GmbH"
+        assert "stopped it" in cell.data(Qt.ItemDataRole.ToolTipRole)
+        assert not approval.bank_name_button.isEnabled()
+        approval.table.selectRow(0)
+        assert approval.bank_name_button.isEnabled()
+        approval.bank_name_button.click()
+        qtbot.waitUntil(lambda: "needs a new approval" in approval.result_label.text(), timeout=10_000)
+        assert run_row(ledger, order.run_id).status == "submitted"
+        assert run_orders(ledger, order.run_id)[0].name.startswith("B")
+        qtbot.waitUntil(lambda: approval.summary is not None and approval.summary.status == "submitted", timeout=10_000)
+        approval.grab().save(str(tmp_path / "approval.png"))
+    finally:
+        runner.cancel_and_wait(10_000)
+        ledger.close()
+        server.stop()

@@ -38,6 +38,7 @@ from fints.segments.statement import HKKAZ5, HKKAZ6, HKKAZ7
 from fints.types import SegmentSequence
 
 from app.services.banking.banks import REGISTRATION_URL
+from app.services.banking.payee_verification import PayeeCheckFlow, PayeeCheckPendingError, payee_checks
 from app.services.banking.prompts import (
     DecoupledPolling,
     PayeeCheck,
@@ -292,8 +293,9 @@ def _login_lock(blz: str, login: str) -> threading.Lock:
         return _login_locks.setdefault((blz, login), threading.Lock())
 
 
-class KontorFinTSClient(FinTS3PinTanClient):
-    """python-fints with every bank code recorded (dialog init included) and raw MT940 access."""
+class KontorFinTSClient(PayeeCheckFlow, FinTS3PinTanClient):
+    """python-fints with every bank code recorded (dialog init included), raw MT940 access, and the payee check's
+    asynchronous and collective results (`PayeeCheckFlow`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.bank_codes: list[tuple[str, str]] = []
@@ -404,6 +406,8 @@ class FinTSService:
         self._client.connection.send = send_serialized
         self._tan_steps = 0  # TAN requests answered so far, to tell a 0030 python-fints let pass
         self.payee_decisions: list[tuple[PayeeCheck, bool]] = []  # each payee check the user answered, for the audit
+        self.payee_results: list[PayeeCheck] = []  # the bank's check of each transfer of the last order
+        self._client.wait_for_payee_check = self._wait_for_payee_check
 
     # --- setup ---------------------------------------------------------------------------------------------
     @property
@@ -653,6 +657,8 @@ class FinTSService:
         mark = len(self._client.bank_codes)
         with self._translated():
             first = method(account, pain_xml.decode("utf-8"), **kwargs)
+            hivpp = getattr(first, "vop_result", None)  # a full match comes along with the TAN request
+            self.payee_results = payee_checks(hivpp) if hivpp is not None else []
             response = self._complete(first, mark)
             while isinstance(response, NeedVOPResponse):
                 self._confirm_payee(response)
@@ -673,21 +679,24 @@ class FinTSService:
         return SendResult(True, str(response.data.get("task_id") or task), texts)
 
     def _confirm_payee(self, response: NeedVOPResponse) -> None:
-        """Ask the user about the bank's payee check; a refusal stops before anything is authorised."""
-        hivpp = response.vop_result
-        single = getattr(hivpp, "vop_single_result", None)
-        check = PayeeCheck(
-            result=str(getattr(single, "result", None) or ""),
-            iban=str(getattr(single, "recipient_IBAN", None) or ""),
-            close_match_name=str(getattr(single, "close_match_name", None) or ""),
-            reason=str(getattr(single, "na_reason", None) or ""),
-            notice=str(getattr(hivpp, "manual_authorization_notice", None) or ""),
-        )
-        self._check_cancel()
-        confirmed = bool(self.prompts.confirm_payee(check))
-        self.payee_decisions.append((check, confirmed))
-        if not confirmed:
-            raise PayeeNotConfirmed(_("Not sent: {summary} The run stays approved.").format(summary=check.summary()))
+        """Ask the user about each transfer the bank's payee check questioned (or, when it questioned none but
+        still wants a confirmation, about the match); one refusal stops before anything is authorised."""
+        checks = payee_checks(response.vop_result) or [PayeeCheck(result="")]
+        self.payee_results = checks
+        questioned = [check for check in checks if check.result != "RCVC"] or checks[:1]
+        for check in questioned:
+            self._check_cancel()
+            confirmed = bool(self.prompts.confirm_payee(check))
+            self.payee_decisions.append((check, confirmed))
+            if not confirmed:
+                raise PayeeNotConfirmed(
+                    _("Not sent: {summary} The run stays approved.").format(summary=check.summary())
+                )
+
+    def _wait_for_payee_check(self, seconds: float) -> None:
+        """The bank's wait before asking again for its payee check; a cancel ends it (nothing was sent)."""
+        if self.cancel.wait(min(seconds, 10.0)):
+            raise Cancelled
 
     def _check_executed(self, response: TransactionResponse) -> None:
         """Raise unless the order's last answer confirms execution and asks for nothing more.
@@ -895,6 +904,13 @@ class FinTSService:
             raise
         except _UnreadableAnswer as error:
             raise self._unreadable() from error
+        except PayeeCheckPendingError as error:
+            codes = self._client.bank_codes[mark:]
+            parts = [str(error), _("Nothing was sent; the run stays approved.")]
+            said = dict.fromkeys(f"{code} {text}".strip() for code, text in codes if code[:1] != "0")
+            if said:
+                parts.append(_("The bank says: {text}").format(text="; ".join(said)))
+            raise OrderNotConfirmedError(" ".join(parts), codes) from error
         except FinTSClientPINError as error:
             coded = self._error_for_codes(mark)
             if isinstance(coded, WrongPinError | AccessLockedError | UnregisteredProductError):

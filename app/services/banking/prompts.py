@@ -12,6 +12,7 @@ from typing import Literal, Protocol
 
 from app.services.formatting import grouped_iban
 from app.services.i18n import _
+from app.services.payments.payee_checks import result_text
 
 TanKind = Literal["text", "photo", "flicker", "decoupled"]
 
@@ -54,22 +55,11 @@ class PayeeCheck:
     close_match_name: str = ""
     reason: str = ""
     notice: str = ""  # the bank's liability notice, shown verbatim
+    end_to_end_id: str = ""  # which transfer of a collective order (from the bank's report)
 
-    def summary(self, payee: str = "") -> str:
+    def summary(self) -> str:
         """One sentence in the user's language on what the bank found."""
-        if self.result == "RCVC":
-            return _("The payee's name matches the account holder; the bank still wants your confirmation.")
-        if self.result == "RVMC":
-            return _("The payee's name almost matches: the bank knows the account holder as “{name}”.").format(
-                name=self.close_match_name
-            )
-        if self.result == "RVNM":
-            return _("The payee's name does not match the account holder's name at the payee's bank.")
-        if self.result == "RVNA":
-            return _("The payee's name could not be checked: {reason}").format(
-                reason=self.reason or _("no reason given")
-            )
-        return _("The bank gave no result of the payee check.")
+        return result_text(self.result, bank_name=self.close_match_name, reason=self.reason)
 
 
 @dataclass(frozen=True, slots=True)

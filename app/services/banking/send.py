@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from app.models.schema import BankAccount, BankConnection
+from app.models.schema import BankAccount, BankConnection, PayeeCheckResult, PaymentOrder
 from app.services.banking.banks import product_id as configured_product_id
 from app.services.banking.connections import BankConnectionError, bank_login, list_connections
 from app.services.banking.fints_client import BankError, Cancelled, FinTSService, WrongPinError
@@ -112,33 +112,55 @@ class FinTSRunSender:
             # The bank answered the order; only ending the dialog failed. Raising would leave the run approved.
             log.warning("FinTS dialog end failed after a payment order was answered", exc_info=True)
         finally:
-            self._record_payee_decisions(service.payee_decisions)
+            self._record_payee_checks(service)
         assert outcome is not None
         self._store_state(service.state())
         return outcome
 
-    def _record_payee_decisions(self, decisions: list[tuple[PayeeCheck, bool]]) -> None:
-        """Who sent a transfer the payee check questioned, or stopped it, goes into the audit log."""
-        if not decisions:
+    def _record_payee_checks(self, service: FinTSService) -> None:
+        """The bank's check of each order, and who sent a questioned transfer anyway or stopped it, into the ledger
+        (shown in `run show` and the approval dialog) and the audit log."""
+        decisions = {id(check): confirmed for check, confirmed in service.payee_decisions}
+        checks = list(service.payee_results)
+        if not checks:
             return
         with self.ledger.writer() as session:
-            for check, confirmed in decisions:
-                audit.record(
-                    session,
-                    actor=self.actor,
-                    action="payee_confirmed" if confirmed else "payee_declined",
-                    entity="payment_runs",
-                    entity_id=self.run_id,
-                    data={
-                        "result": check.result,
-                        "iban": check.iban,
-                        "close_match_name": check.close_match_name,
-                        "reason": check.reason,
-                        "notice": check.notice,
-                    },
-                    summary=f"run {self.run_id}: payee check {check.result or '?'} for {check.iban}, "
-                    + ("sent anyway" if confirmed else "stopped"),
-                )
+            orders = runs.orders_of(session, self.run_id)
+            for check in checks:
+                confirmed = decisions.get(id(check))
+                decision = "" if confirmed is None else ("confirmed" if confirmed else "declined")
+                order = _order_for(check, orders)
+                if order is not None:
+                    row = PayeeCheckResult(
+                        order_id=order.id,
+                        result=check.result[:4],
+                        bank_name=check.close_match_name[:140],
+                        reason=check.reason,
+                        notice=check.notice,
+                        decision=decision,
+                        decided_by=self.actor if decision else "",
+                    )
+                    session.add(row)
+                    session.flush()
+                    audit.record_row(session, actor=self.actor, action="create", row=row,
+                                     summary=f"payee check {check.result} for order {order.end_to_end_id}")  # fmt: skip
+                if decision:
+                    audit.record(
+                        session,
+                        actor=self.actor,
+                        action=f"payee_{decision}",
+                        entity="payment_runs",
+                        entity_id=self.run_id,
+                        data={
+                            "result": check.result,
+                            "iban": check.iban,
+                            "close_match_name": check.close_match_name,
+                            "reason": check.reason,
+                            "notice": check.notice,
+                        },
+                        summary=f"run {self.run_id}: payee check {check.result or '?'} for {check.iban}, "
+                        + ("sent anyway" if confirmed else "stopped"),
+                    )
 
     def _store_state(self, state: bytes) -> None:
         """Best effort: the order is at the bank now, so a failed write must not read as "nothing was sent"."""
@@ -149,6 +171,17 @@ class FinTSRunSender:
                     connection.client_state = state
         except SQLAlchemyError:
             log.warning("FinTS state of connection %s not stored after a payment order", self.connection_id)
+
+
+def _order_for(check: PayeeCheck, orders: list[PaymentOrder]) -> PaymentOrder | None:
+    """The order a check is about: by end-to-end ID (collective orders), else by IBAN, else the only one."""
+    if check.end_to_end_id:
+        return next((order for order in orders if order.end_to_end_id == check.end_to_end_id), None)
+    iban = check.iban.replace(" ", "").upper()
+    found = [order for order in orders if order.iban == iban] if iban else []
+    if len(found) == 1:
+        return found[0]
+    return orders[0] if len(orders) == 1 else None
 
 
 def _connection(session: Session, connection_id: int) -> BankConnection:

@@ -27,6 +27,7 @@ from app.services.ledger.database import Ledger
 from app.services.payments.business_days import earliest_collection, is_business_day, next_business_day
 from app.services.payments.invoice_terms import debit_mandate, iban_warnings, payee_account, skonto_payment
 from app.services.payments.mandates import usable_mandate
+from app.services.payments.payee_checks import latest_checks
 from app.services.payments.runs import LIVE_STATUSES, before_change, draft_run, get_run
 from app.services.payments.sepa_checks import (
     END_TO_END_LENGTH,
@@ -628,6 +629,30 @@ def update_order(
             order.remittance = sepa_text(text, field="text", limit=REMITTANCE_LENGTH)
         audit.record_row(session, actor=actor, action="update", row=order, summary=f"order {order.end_to_end_id}")
         return OrderResult(order.id, run.id, order.end_to_end_id, from_cents(order.amount_cents), run.execution_on, ())
+
+
+def take_bank_name(ledger: Ledger, order_id: int, *, actor: str) -> str:
+    """Put the holder's name the bank's payee check gave on a close match into the order and its supplier;
+    returns the name. The run goes back for approval: what the approver saw is no longer what would be sent."""
+    with ledger.writer() as session:
+        order = session.get(PaymentOrder, order_id)
+        if order is None:
+            raise PaymentError("order", _("No payment order {id}.").format(id=order_id))
+        check = latest_checks(session, [order_id]).get(order_id)
+        if check is None or check.result != "RVMC" or not check.bank_name:
+            raise PaymentError("order", _("The bank named no other account holder for order {id}.").format(id=order_id))
+        name = sepa_text(check.bank_name, field="name", limit=NAME_LENGTH)
+        run = get_run(session, order.run_id)
+        before_change(session, run, actor=actor, what=f"order {order.end_to_end_id}: the bank's payee name")
+        order.name = name
+        audit.record_row(session, actor=actor, action="update", row=order, summary=f"payee name from the bank: {name}")
+        supplier = session.get(Customer, order.customer_id) if order.customer_id is not None else None
+        if supplier is not None and supplier.name != check.bank_name:
+            supplier.name = check.bank_name[:200]
+            audit.record_row(
+                session, actor=actor, action="update", row=supplier, summary="name from the bank's payee check"
+            )
+        return name
 
 
 def remove_order(ledger: Ledger, order_id: int, *, actor: str) -> None:

@@ -39,6 +39,7 @@ from app.services.payments.business_days import add_business_days, is_business_d
 from app.services.payments.invoice_terms import skonto_on
 from app.services.payments.mandates import record_collection
 from app.services.payments.pain import PainDocument, PainOrder, PainParty, build_pain, write_atomically
+from app.services.payments.payee_checks import latest_checks
 from app.services.payments.sepa_checks import PaymentError, normalize_iban, resolve_bic, transliterate
 from app.services.payments.settings import company, payment_config
 from app.services.reconciliation.automatic import after_statement_import as reconciliation_hook
@@ -118,6 +119,9 @@ class OrderRow:
     mandate_reference: str
     booked: bool
     created_by: str
+    payee_check: str = ""  # the bank's latest verification-of-payee code (RCVC, RVMC, …), '' before any
+    payee_check_text: str = ""
+    payee_bank_name: str = ""  # the holder's name the bank gave on a close match
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +211,9 @@ def run_row(ledger: Ledger, run_id: int) -> RunRow:
 
 def order_rows(session: Session, run_id: int) -> list[OrderRow]:
     rows = []
-    for order in orders_of(session, run_id):
+    orders = orders_of(session, run_id)
+    checks = latest_checks(session, [order.id for order in orders])
+    for order in orders:
         invoice = session.get(Invoice, order.invoice_id) if order.invoice_id else None
         mandate = session.get(Mandate, order.mandate_id) if order.mandate_id else None
         rows.append(
@@ -225,6 +231,9 @@ def order_rows(session: Session, run_id: int) -> list[OrderRow]:
                 mandate_reference=mandate.reference if mandate else "",
                 booked=order.transaction_id is not None,
                 created_by=order.created_by,
+                payee_check=checks[order.id].result if order.id in checks else "",
+                payee_check_text=checks[order.id].text if order.id in checks else "",
+                payee_bank_name=checks[order.id].bank_name if order.id in checks else "",
             )
         )
     return rows

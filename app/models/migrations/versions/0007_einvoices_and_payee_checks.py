@@ -1,4 +1,5 @@
-"""e-invoices: the original file of an invoice, with the payee account, reference and Skonto read from it
+"""e-invoices and the payee check: an invoice's original file with the payee account, reference, Skonto and
+mandate read from it; the bank's verification of payee per order and attempt, with the approver's decision
 
 Revision ID: 0007
 Revises: 0006
@@ -32,7 +33,22 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.UniqueConstraint("invoice_id", name=op.f("uq_invoice_documents_invoice_id")),
     )
+    op.create_table(
+        "payee_checks",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("order_id", sa.Integer(), sa.ForeignKey("payment_orders.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("result", sa.String(4), nullable=False),
+        sa.Column("bank_name", sa.String(140), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("notice", sa.Text(), nullable=False),
+        sa.Column("decision", sa.String(10), nullable=False),
+        sa.Column("decided_by", sa.String(100), nullable=False),
+        sa.Column("checked_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint("decision IN ('', 'confirmed', 'declined')", name=op.f("ck_payee_checks_decision")),
+    )
+    op.create_index("ix_payee_checks_order", "payee_checks", ["order_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("payee_checks")
     op.drop_table("invoice_documents")
