@@ -32,7 +32,7 @@ from app.services.ledger.users import (
     sign_in,
 )
 from app.services.payments.approvals import approval_summary, approve_run
-from app.services.payments.mandates import add_mandate, list_mandates
+from app.services.payments.mandates import add_mandate, b2b_confirmation_hint, list_mandates
 from app.services.payments.orders import (
     OrderResult,
     create_debit,
@@ -197,11 +197,10 @@ def cmd_mandate_add(args: argparse.Namespace) -> int:
             actor=_actor(ledger, args),
         ),
     )
-    emit(
-        args,
-        asdict(row),
-        _("Mandate {reference} of {name} recorded.").format(reference=row.reference, name=row.customer_name),
-    )
+    text = _("Mandate {reference} of {name} recorded.").format(reference=row.reference, name=row.customer_name)
+    if row.scheme == "B2B":
+        text += "\n" + b2b_confirmation_hint(row)
+    emit(args, asdict(row), text)
     return 0
 
 

@@ -20,12 +20,23 @@ from app.demobank.parameters import BANK_NAME, PAIN_001, PAIN_008, generic, hisp
 from app.demobank.payee_check import Transfer
 from app.demobank.state import Account, Booking, Dialog, ScheduledBooking, User, money
 from app.services.errors import KontorError
+from app.services.fints_segments import HIBME2, HIBSE2
 
 if TYPE_CHECKING:
     from app.demobank.server import DemoBank
 
-_PAYMENTS = {"HKCCS": "transfer", "HKCCM": "transfer", "HKDSE": "debit", "HKDME": "debit"}
-_BATCH = ("HKCCM", "HKDME")
+_PAYMENTS = {
+    "HKCCS": "transfer",
+    "HKCCM": "transfer",
+    "HKIPZ": "transfer",  # SEPA Instant, booked at once like the demo's other transfers
+    "HKIPM": "transfer",
+    "HKDSE": "debit",
+    "HKDME": "debit",
+    "HKBSE": "debit",  # SEPA B2B (Firmenlastschrift)
+    "HKBME": "debit",
+}
+_BATCH = ("HKCCM", "HKIPM", "HKDME", "HKBME")
+_B2B = ("HKBSE", "HKBME")
 _NO_EXECUTION_DATE = date(1999, 1, 1)  # python-fints' "as soon as possible" marker
 
 
@@ -91,6 +102,8 @@ def _check_pain(bank: DemoBank, account: Account, segment: FinTS3Segment) -> Pai
             raise OrderError("9210", "Summenfeld stimmt nicht mit der Summe der Einzelbeträge überein.")
     elif len(pain.transactions) != 1:
         raise OrderError("9210", "Einzelauftrag mit mehreren Transaktionen.")
+    if pain.kind == "debit" and (kind in _B2B) != (pain.schemes == {"B2B"}):
+        raise OrderError("9210", "Lastschriftart (CORE/B2B) passt nicht zum Geschäftsvorfall.")
     if pain.kind == "debit":
         earliest = bank.today() + timedelta(days=1)
         if any(t.due is None or t.due < earliest for t in pain.transactions):
@@ -114,8 +127,12 @@ def prepare(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment) 
     label = {
         "HKCCS": f"Überweisung an {first.name}",
         "HKCCM": f"Sammelüberweisung, {len(pain.transactions)} Posten",
+        "HKIPZ": f"Echtzeitüberweisung an {first.name}",
+        "HKIPM": f"Echtzeit-Sammelüberweisung, {len(pain.transactions)} Posten",
         "HKDSE": f"Lastschrift von {first.name}",
         "HKDME": f"Sammellastschrift, {len(pain.transactions)} Posten",
+        "HKBSE": f"Firmenlastschrift von {first.name}",
+        "HKBME": f"Firmen-Sammellastschrift, {len(pain.transactions)} Posten",
     }
     digits = "".join(ch for ch in (first.iban if len(pain.transactions) == 1 else account.iban) if ch.isdigit())
     return Prepared(True, f"{label[kind]}, Summe {_euro(pain.total)} EUR", digits[-10:], _euro(pain.total))
@@ -241,7 +258,7 @@ def _transfer(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment
     account = own_account(bank, user, segment)
     pain = _check_pain(bank, account, segment)
     today = bank.today()
-    single = segment.header.type == "HKCCS" or bool(segment.request_single_booking)
+    single = segment.header.type in ("HKCCS", "HKIPZ") or bool(segment.request_single_booking)
     due = {t.due for t in pain.transactions if t.due and t.due != _NO_EXECUTION_DATE}
     day = max(due | {today})
     if single:
@@ -303,7 +320,7 @@ def _debit(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, n
     """HKDSE/HKDME: schedule the credits for the due date and remember each collection for returns."""
     account = own_account(bank, user, segment)
     pain = _check_pain(bank, account, segment)
-    single = segment.header.type == "HKDSE" or bool(segment.request_single_booking)
+    single = segment.header.type in ("HKDSE", "HKBSE") or bool(segment.request_single_booking)
     task_id = f"LS{bank.next_reference()}"
     for t in pain.transactions:
         bank.collections[t.end_to_end_id] = (account.iban, t)
@@ -352,7 +369,8 @@ def _debit(bank: DemoBank, user: User, dialog: Dialog, segment: FinTS3Segment, n
                     ),
                 )
             )
-    reply.add((HIDME2 if segment.header.type == "HKDME" else HIDSE2)(task_id=task_id), number)
+    answers = {"HKDSE": HIDSE2, "HKDME": HIDME2, "HKBSE": HIBSE2, "HKBME": HIBME2}
+    reply.add(answers[segment.header.type](task_id=task_id), number)
     reply.answer(number, "0020", "Auftrag ausgeführt.")
 
 
@@ -364,6 +382,10 @@ _HANDLERS = {
     "HKCAZ": _statement,
     "HKCCS": _transfer,
     "HKCCM": _transfer,
+    "HKIPZ": _transfer,
+    "HKIPM": _transfer,
     "HKDSE": _debit,
     "HKDME": _debit,
+    "HKBSE": _debit,
+    "HKBME": _debit,
 }

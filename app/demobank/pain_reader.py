@@ -41,6 +41,7 @@ class PainMessage:
     control_sum: Decimal | None
     number_of_transactions: int
     transactions: tuple[PainTransaction, ...]
+    schemes: frozenset[str] = frozenset()  # LclInstrm codes of the payment groups (CORE, B2B; INST for transfers)
 
     @property
     def total(self) -> Decimal:
@@ -100,8 +101,9 @@ def parse_pain(data: bytes) -> PainMessage:
         raise PainError("GrpHdr missing")
     control = _text(header, "CtrlSum")
     transactions: list[PainTransaction] = []
-    own_names, own_ibans = set(), set()
+    own_names, own_ibans, schemes = set(), set(), set()
     for info in body.findall("PmtInf"):
+        schemes.add(_text(info, "PmtTpInf/LclInstrm/Cd"))
         if transfer is not None:
             own_names.add(_text(info, "Dbtr/Nm"))
             own_ibans.add(_text(info, "DbtrAcct/Id/IBAN"))
@@ -150,4 +152,5 @@ def parse_pain(data: bytes) -> PainMessage:
         _decimal(control, "control sum") if control else None,
         int(_text(header, "NbOfTxs", "0") or 0),
         tuple(transactions),
+        frozenset(schemes - {""}),
     )

@@ -45,6 +45,7 @@ from app.demobank.camt_writer import CAMT_052_08
 from app.demobank.challenges import METHODS
 from app.demobank.payee_check import REPORT_FORMAT, VOP_ORDERS
 from app.demobank.state import Account, Policy, TanMedium, User
+from app.services.fints_segments import HIBMES2, HIBSES2, HIIPMS1
 
 BANK_NAME = "Kontor Demobank"
 BPD_VERSION = 7
@@ -57,7 +58,7 @@ PAIN_008 = (
     "urn:iso:std:iso:20022:tech:xsd:pain.008.001.02",
 )
 # Orders that need a TAN according to HIPINS; the client then always sends HKTAN process 4 with them.
-TAN_ORDERS = ("HKKAZ", "HKCAZ", "HKCCS", "HKCCM", "HKDSE", "HKDME")
+TAN_ORDERS = ("HKKAZ", "HKCAZ", "HKCCS", "HKCCM", "HKIPZ", "HKIPM", "HKDSE", "HKDME", "HKBSE", "HKBME")
 FREE_ORDERS = ("HKSPA", "HKSAL", "HKTAB", "HKSYN", "HKEND", "HKTAN", "HKVVB", "HKIDN")
 
 Element = str | list[str | None] | None
@@ -159,6 +160,8 @@ def bpd(blz: str, policy: Policy) -> list[FinTS3Segment]:
                 supported_sepa_formats=list(PAIN_008),
             ),
         ),
+        *(_instant() if policy.offer_instant else []),
+        *(_b2b() if policy.offer_b2b else []),
         # HITABS version 5 (FinTS 3.0 PIN/TAN, TAN-Generator/Liste anzeigen Bestand Parameter): none.
         generic("HITABS", 5, "1", "1", "1"),
         HITANS7(
@@ -216,6 +219,35 @@ def bpd(blz: str, policy: Policy) -> list[FinTS3Segment]:
             )
         )
     return segments
+
+
+def _instant() -> list[FinTS3Segment]:
+    """SEPA Instant (HKIPZ, HKIPM): single transfers take no parameter group, batches the usual three."""
+    batch = BatchTransferParameter1(max_transfer_count=1000, sum_amount_required=True, single_booking_allowed=True)
+    return [generic("HIIPZS", 1, "1", "1", "1"), HIIPMS1(**_common(), parameter=batch)]
+
+
+def _b2b() -> list[FinTS3Segment]:
+    """SEPA B2B direct debits (HKBSE, HKBME), with the CORE debits' lead times."""
+    return [
+        HIBSES2(
+            **_common(),
+            parameter=ScheduledDebitParameter2(
+                min_advance_notice="1", max_advance_notice="90", supported_sepa_formats=list(PAIN_008)
+            ),
+        ),
+        HIBMES2(
+            **_common(),
+            parameter=ScheduledBatchDebitParameter2(
+                min_advance_notice="1",
+                max_advance_notice="90",
+                max_debit_count=1000,
+                sum_amount_required=True,
+                single_booking_allowed=True,
+                supported_sepa_formats=list(PAIN_008),
+            ),
+        ),
+    ]
 
 
 def upd(user: User, accounts: Sequence[Account], blz: str, *, camt: bool = True) -> list[FinTS3Segment]:

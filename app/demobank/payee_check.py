@@ -23,7 +23,7 @@ from datetime import datetime
 from fints.segments.auth import EVPE, HIVPP1
 from lxml import etree
 
-VOP_ORDERS = ("HKCCS", "HKCCM")
+VOP_ORDERS = ("HKCCS", "HKCCM", "HKIPZ", "HKIPM")
 REPORT_FORMAT = "urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"
 NOTICE = (
     "Die Autorisierung der Zahlung kann dazu führen, dass das Geld auf ein Konto überwiesen wird, dessen Inhaber "

@@ -49,6 +49,8 @@ class Policy:
     vop_register: tuple[tuple[str, str], ...] = ()
     vop_confirm_always: bool = False
     vop_pending_polls: int = 0  # n > 0: the result only after n polls (Atruvia's asynchronous check)
+    offer_instant: bool = True  # HKIPZ/HKIPM in the BPD
+    offer_b2b: bool = True  # HKBSE/HKBME (SEPA B2B direct debits) in the BPD
 
 
 @dataclass

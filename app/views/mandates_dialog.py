@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -24,7 +25,14 @@ from PySide6.QtWidgets import (
 from app.models.payments import MandateStatus
 from app.services.i18n import _
 from app.services.ledger.database import Ledger
-from app.services.payments.mandates import MandateRow, add_mandate, amend_mandate, list_mandates, revoke_mandate
+from app.services.payments.mandates import (
+    MandateRow,
+    add_mandate,
+    amend_mandate,
+    b2b_confirmation_hint,
+    list_mandates,
+    revoke_mandate,
+)
 from app.services.payments.sepa_checks import PaymentError, iban_bank
 from app.views.errors import present_error
 from app.views.jobs import JobRunner
@@ -166,6 +174,8 @@ class MandatesDialog(QDialog):
     def _on_written(self, row: MandateRow) -> None:
         self.changed.emit()
         self.refresh()
+        if row.scheme == "B2B" and row.status == MandateStatus.ACTIVE and row.last_used_on is None:
+            QMessageBox.information(self, _("B2B mandate"), b2b_confirmation_hint(row))  # added or amended
 
     def _on_failed(self, error: BaseException) -> None:
         if isinstance(error, PaymentError):

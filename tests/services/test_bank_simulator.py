@@ -221,6 +221,7 @@ def test_run_demo_bank_serves_anonymous_dialogs() -> None:
             pass
         assert client.get_information()["bank"]["name"] == "Kontor Demobank"
         assert client.bpd_version > 0
-        assert list(client.bpd.find_segment_first("HIVPPS").parameter.payment_order_segment) == ["HKCCS", "HKCCM"]
+        vop = client.bpd.find_segment_first("HIVPPS").parameter
+        assert list(vop.payment_order_segment) == ["HKCCS", "HKCCM", "HKIPZ", "HKIPM"]
     finally:
         server.stop()

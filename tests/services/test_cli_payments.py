@@ -65,8 +65,16 @@ def test_transfer_and_debit_from_creation_to_approved_pain_file(kontor_home: Pat
     mandate = run(kontor_home, ledger, "mandate", "add", "--customer", "K10001", "--reference", "M-K10001",
                   "--signed", (date.today() - timedelta(days=30)).isoformat(), "--iban", MUELLER)  # fmt: skip
     assert mandate.returncode == 0, mandate.stderr
+    assert "B2B mandate" not in mandate.stdout  # a CORE mandate needs nothing at the debtor's bank
+    b2b = run(kontor_home, ledger, "mandate", "add", "--customer", "K10001", "--reference", "B2B-K10001", "--b2b",
+              "--signed", (date.today() - timedelta(days=30)).isoformat(), "--iban", MUELLER)  # fmt: skip
+    assert b2b.returncode == 0, b2b.stderr
+    assert "confirmed it to their own bank" in b2b.stdout and "B2B-K10001" in b2b.stdout
     listed = json.loads(run(kontor_home, ledger, "mandate", "list", "--json").stdout)["mandates"]
-    assert [(m["reference"], m["sequence"], m["debtor_bic"]) for m in listed] == [("M-K10001", "FRST", "BYLADEM1001")]
+    assert [(m["reference"], m["scheme"], m["sequence"], m["debtor_bic"]) for m in listed] == [
+        ("B2B-K10001", "B2B", "FRST", "BYLADEM1001"),
+        ("M-K10001", "CORE", "FRST", "BYLADEM1001"),
+    ]
     debit = run(kontor_home, ledger, "pay", "debit", "--customer", "K10001", "--invoice", "RE-2026-0042", "--json")
     assert debit.returncode == 0, debit.stderr
     assert json.loads(debit.stdout)["amount"] == "1190.00"
@@ -94,5 +102,9 @@ def test_transfer_and_debit_from_creation_to_approved_pain_file(kontor_home: Pat
 
     send = run(kontor_home, ledger, "run", "send", str(ids["transfer"]))
     assert send.returncode == 1 and "has no bank connection" in send.stderr
-    assert json.loads(run(kontor_home, ledger, "mandate", "list", "--json").stdout)["mandates"][0]["sequence"] == "RCUR"
+    sequences = {
+        m["reference"]: m["sequence"]
+        for m in json.loads(run(kontor_home, ledger, "mandate", "list", "--json").stdout)["mandates"]
+    }
+    assert sequences == {"M-K10001": "RCUR", "B2B-K10001": "FRST"}  # only the CORE mandate was collected
     assert run(kontor_home, ledger, "audit", "verify").returncode == 0

@@ -48,6 +48,7 @@ from app.services.banking.prompts import (
     UserPrompts,
 )
 from app.services.errors import EXIT_BANK, EXIT_WRONG_PIN, KontorError
+from app.services.fints_segments import HKBME1, HKBME2, HKBSE1, HKBSE2
 from app.services.i18n import N_, _
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ EXECUTED_CODES = frozenset({"0010", "0020"})
 PENDING_CODES = frozenset({"0030", "3040", "3945", "3955", "3956"})
 DEFAULT_POLLING = DecoupledPolling(first_wait=5, next_wait=5, max_polls=60)
 CENT = Decimal("0.01")
-SINGLE_BOOKING_PARAMETERS = {"transfer": "HICCMS", "instant": "HIIPMS", "debit": "HIDMES"}
+SINGLE_BOOKING_PARAMETERS = {"transfer": "HICCMS", "instant": "HIIPMS", "debit": "HIDMES", "b2b": "HIBMES"}
 T = TypeVar("T")
 DECOUPLED_FIELDS = (
     "decoupled_max_poll_number",
@@ -321,6 +322,30 @@ class KontorFinTSClient(PayeeCheckFlow, FinTS3PinTanClient):
         if self.init_tan_response is not None or not asked or not getattr(hitan, "task_reference", None):
             return None
         return NeedTANResponse(None, hitan, "_continue_dialog_initialization", self.is_challenge_structured(), False)
+
+    def sepa_b2b_debit(
+        self,
+        account: SEPAAccount,
+        pain_message: str,
+        *,
+        multiple: bool,
+        control_sum: Decimal,
+        book_as_single: bool,
+        pain_descriptor: str,
+    ) -> Any:
+        """SEPA B2B direct debits (HKBSE/HKBME), built like python-fints' `sepa_debit` builds the CORE ones."""
+        with self._get_dialog() as dialog:
+            command = self._find_highest_supported_command(*((HKBME1, HKBME2) if multiple else (HKBSE1, HKBSE2)))
+            segment = command(
+                account=command._fields["account"].type.from_sepa_account(account),
+                sepa_descriptor=pain_descriptor,
+                sepa_pain_message=pain_message.encode(),
+            )
+            if multiple:
+                segment.sum_amount.amount = control_sum
+                segment.sum_amount.currency = "EUR"
+                segment.request_single_booking = book_as_single or None
+            return self._send_with_possible_retry(dialog, segment, self._continue_sepa_debit)
 
     def get_transactions_mt940_raw(self, account: SEPAAccount, start: date, end: date | None) -> Any:
         """HKKAZ with touchdowns, returning the booked MT940 bytes for Kontor's own parser (or a TAN request)."""
@@ -594,6 +619,8 @@ class FinTSService:
         pain_descriptor: str,
     ) -> SendResult:
         """HKCCS/HKCCM (HKIPZ/HKIPM if instant) with its TAN; batches booked line by line where the bank allows."""
+        if instant:
+            self._require("HIIPMS" if multiple else "HIIPZS", _("SEPA Instant transfers"), "pain.001")
         return self._order(
             self._client.sepa_transfer,
             account_iban,
@@ -615,28 +642,35 @@ class FinTSService:
         scheme: str,
         pain_descriptor: str,
     ) -> SendResult:
-        """HKDSE/HKDME with its TAN; python-fints has no B2B segments (HKBSE/HKBME), so B2B is refused up front."""
-        if scheme != "CORE":
-            raise BankRejectedError(
-                _(
-                    "Kontor cannot send SEPA {scheme} direct debits through FinTS yet; export the run as a file and "
-                    "upload it in online banking."
-                ).format(scheme=scheme)
-            )
+        """HKDSE/HKDME (CORE) or HKBSE/HKBME (B2B, Kontor's own segments) with its TAN."""
+        b2b = scheme == "B2B"
+        if b2b:
+            self._require("HIBMES" if multiple else "HIBSES", _("SEPA B2B direct debits"), "pain.008")
         return self._order(
-            self._client.sepa_debit,
+            self._client.sepa_b2b_debit if b2b else self._client.sepa_debit,
             account_iban,
             pain_xml,
             multiple=multiple,
             control_sum=control_sum.quantize(CENT),
-            book_as_single=multiple and self._single_booking_allowed("debit"),
+            book_as_single=multiple and self._single_booking_allowed("b2b" if b2b else "debit"),
             pain_descriptor=pain_descriptor,
         )
+
+    def _require(self, parameters: str, what: str, file_format: str) -> None:
+        """Refuse before anything is sent when the bank's parameters do not offer the order type."""
+        if self._client.bpd.find_segment_first(parameters) is None:
+            raise BankRejectedError(
+                _(
+                    "The bank does not offer {what} over FinTS. Export the run as a {format} file "
+                    "(kontor run export) and upload it in the bank's online banking."
+                ).format(what=what, format=file_format)
+            )
 
     def _single_booking_allowed(self, kind: str) -> bool:
         """One statement line per order lets Kontor match each booking to its order by end-to-end ID."""
         segment = self._client.bpd.find_segment_first(SINGLE_BOOKING_PARAMETERS[kind])
-        return bool(segment is not None and getattr(segment.parameter, "single_booking_allowed", False))
+        parameter = getattr(segment, "parameter", None)  # a layout the parser did not know is a generic segment
+        return bool(getattr(parameter, "single_booking_allowed", False))
 
     def _sepa_account(self, iban: str) -> SEPAAccount:
         """The login's SEPA account for an own IBAN, as the order segment needs it."""

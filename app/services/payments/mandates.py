@@ -45,6 +45,14 @@ class MandateRow:
     original_debtor_iban: str
 
 
+def b2b_confirmation_hint(row: MandateRow) -> str:
+    """What a B2B mandate still needs, which a CORE one does not: the debtor's bank must know it."""
+    return _(
+        "A B2B mandate works only once the debtor has confirmed it to their own bank: ask {name} to lodge mandate "
+        "{reference} with their bank before the first collection, or the debit is returned."
+    ).format(name=row.debtor_name or row.customer_name, reference=row.reference)
+
+
 def add_months(day: date, months: int) -> date:
     """The same day `months` later, or the month's last day (29 Feb → 28 Feb)."""
     month_index = day.month - 1 + months
