@@ -18,7 +18,7 @@ from typing import Any
 from app.cli.common import CliError, CliPrompts, Commands, Handler, emit, iso_date, json_flag, new_secret, open_ledger
 from app.services.errors import EXIT_BANK, EXIT_SIGN_IN
 from app.services.formatting import format_amount, parse_amount
-from app.services.i18n import _
+from app.services.i18n import _, ngettext
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import (
     SignedInUser,
@@ -37,6 +37,7 @@ from app.services.payments.orders import (
     OrderResult,
     create_debit,
     create_transfer,
+    move_orders,
     remove_order,
     take_bank_name,
     update_order,
@@ -141,6 +142,29 @@ def cmd_pay_delete(args: argparse.Namespace) -> int:
     _run(args, lambda ledger: remove_order(ledger, args.id, actor=_actor(ledger, args)))
     note = _("An approval given before this change is void: the run needs approving again.")
     emit(args, {"id": args.id}, _("Order {id} removed.").format(id=args.id) + "\n" + note)
+    return 0
+
+
+def cmd_pay_move(args: argparse.Namespace) -> int:
+    """Orders into another open run, or split off into the run of another date or own account."""
+    if args.to_run is None and args.date is None and args.from_account is None:
+        raise CliError(_("Give --to-run, or --date and/or --from-account for a run of its own."))
+    run_id = _run(
+        args,
+        lambda ledger: move_orders(
+            ledger,
+            args.ids,
+            to_run_id=args.to_run,
+            execution_on=args.date,
+            account_iban=args.from_account,
+            actor=_actor(ledger, args),
+        ),
+    )
+    note = _("An approval given before this change is void: the run needs approving again.")
+    text = ngettext("{n} order is now in run {run}.", "{n} orders are now in run {run}.", len(args.ids)).format(
+        n=len(args.ids), run=run_id
+    )
+    emit(args, {"ids": args.ids, "run_id": run_id}, text + "\n" + note)
     return 0
 
 
@@ -469,6 +493,13 @@ def register(commands: Commands) -> None:
     delete = _sub(pay, "delete", cmd_pay_delete, _("remove an order from an unsent run (voids its approval)"),
                   signs_in=True)  # fmt: skip
     delete.add_argument("id", type=int, help=_("order id (see run show)"))
+    move = _sub(pay, "move", cmd_pay_move,
+                _("move orders of an unsent run to another run, or to a run of another date or account"),
+                signs_in=True)  # fmt: skip
+    move.add_argument("ids", type=int, nargs="+", metavar="ID", help=_("order ids (see run show)"))
+    move.add_argument("--to-run", type=int, metavar="RUN", help=_("an open run of the same kind"))
+    move.add_argument("--date", type=iso_date, metavar="YYYY-MM-DD", help=_("execution or collection date"))
+    move.add_argument("--from-account", metavar="IBAN", help=_("own account"))
     bank_name = _sub(pay, "use-bank-name", cmd_pay_bank_name,
                      _("take the account holder's name the bank's payee check gave (close match) into an order"),
                      signs_in=True)  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, QSettings, Qt, Signal
@@ -26,7 +27,13 @@ from app.services.formatting import format_amount
 from app.services.i18n import N_, _, ngettext
 from app.services.ledger.database import Ledger
 from app.services.payments.approvals import ApprovalSummary, approval_summary
-from app.services.payments.orders import OrderResult, debits_from_open_receivables, remove_order, update_order
+from app.services.payments.orders import (
+    OrderResult,
+    debits_from_open_receivables,
+    move_orders,
+    remove_order,
+    update_order,
+)
 from app.services.payments.runs import (
     ExportResult,
     OrderRow,
@@ -43,6 +50,7 @@ from app.views.debit_dialog import DebitDialog
 from app.views.empty_page import empty_state_label
 from app.views.jobs import Job, JobRunner
 from app.views.mandates_dialog import MandatesDialog
+from app.views.move_orders_dialog import MoveOrdersDialog
 from app.views.order_edit_dialog import OrderEditDialog
 from app.views.pages import PageContext
 from app.views.payment_order_table_model import WARNING_KINDS, OrderColumn, PaymentOrderTableModel
@@ -90,7 +98,9 @@ class PaymentsPage(QWidget):
         self._generation = 0
         self._order_generation = 0
         self.account_ibans: list[str] = []
-        self.dialog: TransferDialog | DebitDialog | MandatesDialog | ApprovalDialog | OrderEditDialog | None = None
+        self.dialog: (
+            TransferDialog | DebitDialog | MandatesDialog | ApprovalDialog | OrderEditDialog | MoveOrdersDialog | None
+        ) = None
         self.send_job: Job | None = None
         self.prompt_dialogs = BankPromptDialogs.attach(self._runner.prompts)  # PIN and TAN while sending
         self.prompt_dialogs.cancelled.connect(self._on_prompt_dialogs_cancelled)
@@ -129,11 +139,15 @@ class PaymentsPage(QWidget):
         self.remove_order_action.setToolTip(
             _("Take the selected order out of its run; an approval of the run is void.")
         )
+        self.move_orders_action = self.run_toolbar.addAction(_("Move orders…"), self._on_move_orders_action_triggered)
+        self.move_orders_action.setToolTip(
+            _("Move the selected orders into another run, or split them off to another date.")
+        )
 
         self.run_table = new_table(self.run_model, widths=RUN_WIDTHS)
         self.run_table.selectionModel().selectionChanged.connect(self._on_run_table_selection_changed)
         self.run_table.doubleClicked.connect(self._on_approve_action_triggered)
-        self.order_table = new_table(self.order_model, widths=ORDER_WIDTHS)
+        self.order_table = new_table(self.order_model, widths=ORDER_WIDTHS, extended=True)
         self.order_table.selectionModel().selectionChanged.connect(self._update_actions)
         self.order_table.doubleClicked.connect(self._on_edit_order_action_triggered)
         self.order_label = QLabel(_("Select a run to see its orders."))
@@ -217,6 +231,7 @@ class PaymentsPage(QWidget):
         changeable = self._selected_status() in CHANGEABLE and self.selected_order() is not None
         self.edit_order_action.setEnabled(changeable)
         self.remove_order_action.setEnabled(changeable)
+        self.move_orders_action.setEnabled(changeable)
 
     def selected_order(self) -> OrderRow | None:
         rows = self.order_table.selectionModel().selectedRows()
@@ -342,6 +357,35 @@ class PaymentsPage(QWidget):
 
         done = _("Order {id} removed.").format(id=order_id)
         self._runner.run(remove, on_success=lambda _result: self._changed(done), writes=True, parent=self)
+
+    def selected_orders(self) -> list[OrderRow]:
+        return [self.order_model.row_at(index.row()) for index in self.order_table.selectionModel().selectedRows()]
+
+    def _on_move_orders_action_triggered(self) -> None:
+        orders = self.selected_orders()
+        source = next((run for run in self.run_model.rows() if run.id == self.selected_run_id()), None)
+        if not orders or source is None or source.status not in CHANGEABLE:
+            return
+        open_runs = [run for run in self.run_model.rows() if run.status in CHANGEABLE]
+        dialog = MoveOrdersDialog(len(orders), source, open_runs, parent=self)
+        dialog.accepted.connect(lambda: self._move_orders([order.id for order in orders], *dialog.choice()))
+        self.dialog = dialog
+        dialog.open()
+
+    def _move_orders(self, order_ids: list[int], to_run_id: int | None, day: date | None) -> None:
+        ledger, actor = self._ledger, self._identity.actor()
+
+        def move(cancel: threading.Event, progress: Callable[[int, int], None]) -> int:
+            return move_orders(ledger, order_ids, to_run_id=to_run_id, execution_on=day, actor=actor)
+
+        def done(run_id: int) -> None:
+            self._changed(
+                ngettext("{n} order moved to run {run}.", "{n} orders moved to run {run}.", len(order_ids)).format(
+                    n=len(order_ids), run=run_id
+                )
+            )
+
+        self._runner.run(move, on_success=done, writes=True, parent=self)
 
     # -- run actions ------------------------------------------------------------------------------
     def _on_submit_action_triggered(self) -> None:

@@ -108,3 +108,30 @@ def test_transfer_and_debit_from_creation_to_approved_pain_file(kontor_home: Pat
     }
     assert sequences == {"M-K10001": "RCUR", "B2B-K10001": "FRST"}  # only the CORE mandate was collected
     assert run(kontor_home, ledger, "audit", "verify").returncode == 0
+
+
+def test_kontor_pay_move_splits_a_run_off_to_another_date_and_back(kontor_home: Path, tmp_path: Path) -> None:
+    ledger = kontor_home / "firma.kontor"
+    assert run(kontor_home, ledger, "init", "--company", "Müller Feinmechanik GmbH").returncode == 0
+    statement = tmp_path / "konto.sta"  # the own account to pay from
+    opening = [Booking(date(2026, 1, 5), Decimal("10.00"), "Start", MUELLER, "Einlage")]
+    statement.write_text(mt940(OWN, opening, opening=Decimal("0")), encoding="utf-8")
+    assert run(kontor_home, ledger, "import", "statement", str(statement)).returncode == 0
+    assert run(kontor_home, ledger, "user", "add", "anna").returncode == 0  # the first user: admin
+    day = next_business_day(date.today() + timedelta(days=3))
+    later = next_business_day(day + timedelta(days=7))
+    ids = []
+    for name, amount in (("Weber", "10"), ("Huber", "20")):
+        made = run(kontor_home, ledger, "pay", "transfer", "--to", name, "--iban", WEBER, "--amount", amount,
+                   "--text", "Test", "--date", day.isoformat(), "--from-account", OWN, "--json")  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        ids.append(json.loads(made.stdout)["order_id"])
+    moved = run(kontor_home, ledger, "pay", "move", str(ids[1]), "--date", later.isoformat(), "--json")
+    assert moved.returncode == 0, moved.stderr
+    new_run = json.loads(moved.stdout)["run_id"]
+    runs = {r["id"]: r for r in json.loads(run(kontor_home, ledger, "run", "list", "--json").stdout)["runs"]}
+    assert runs[new_run]["execution_on"] == later.isoformat() and runs[new_run]["count"] == 1
+    back = run(kontor_home, ledger, "pay", "move", str(ids[1]), "--to-run", "1")
+    assert back.returncode == 0 and "1 order is now in run 1." in back.stdout, back.stderr
+    nothing = run(kontor_home, ledger, "pay", "move", str(ids[0]))
+    assert nothing.returncode == 1 and "--to-run" in nothing.stderr

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from ledger_templates import new_ledger
 from payments_ledger import KUNDE, PASSWORDS, WEBER, context_for, identity_for, make_ledger, submitted_run
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 from test_payments_support import add_users, signed_in
@@ -19,6 +19,7 @@ from app.demobank import DEMO_PIN, DemoBank, DemoBankServer, Policy
 from app.services.demo.setup import connect_demo_bank
 from app.services.ledger.database import Ledger
 from app.services.payments.approvals import approval_summary, approve_run
+from app.services.payments.business_days import next_business_day
 from app.services.payments.mandates import add_mandate, list_mandates
 from app.services.payments.orders import create_transfer
 from app.services.payments.pain import validate_pain
@@ -29,6 +30,7 @@ from app.views.invoices_page import InvoicesPage
 from app.views.jobs import JobRunner
 from app.views.mandate_table_model import MandateTableModel
 from app.views.mandates_dialog import MandatesDialog
+from app.views.move_orders_dialog import MoveOrdersDialog
 from app.views.order_edit_dialog import OrderEditDialog
 from app.views.payee_check_dialog import PayeeCheckDialog
 from app.views.payment_order_table_model import OrderColumn, PaymentOrderTableModel
@@ -373,3 +375,38 @@ def test_a_stopped_close_match_is_shown_to_the_approver_who_takes_the_banks_name
         runner.cancel_and_wait(10_000)
         ledger.close()
         server.stop()
+
+
+def test_orders_are_split_off_to_another_date_and_moved_back(qtbot, ledger: Ledger, runner: JobRunner,
+                                                             tmp_path: Path) -> None:  # fmt: skip
+    run_id = submitted_run(ledger)
+    approve_run(ledger, run_id, approver=signed_in(ledger, "bob"))
+    later = next_business_day(run_row(ledger, run_id).execution_on + timedelta(days=7))
+    page = loaded_page(qtbot, ledger, runner)
+    page.run_table.selectRow(0)
+    qtbot.waitSignal(page.orders_loaded, timeout=10_000).wait()
+    assert not page.move_orders_action.isEnabled()
+    page.order_table.selectRow(1)
+    click(qtbot, page, page.move_orders_action)
+    dialog = page.dialog
+    assert isinstance(dialog, MoveOrdersDialog) and dialog.target_combo.count() == 1  # no other open run yet
+    dialog.date_edit.setDate(QDate(later.year, later.month, later.day))
+    dialog.grab().save(str(tmp_path / "move.png"))
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        dialog.accept()
+    assert "1 order moved to run 2." in page.notice_label.text()
+    assert [o.name for o in run_orders(ledger, run_id)] == ["Baeckerei Weber e.K."]
+    assert (run_row(ledger, run_id).status, run_row(ledger, 2).execution_on) == ("submitted", later)
+
+    row = next(i for i in range(page.run_model.rowCount()) if page.run_model.row_at(i).id == 2)
+    page.run_table.selectRow(row)
+    qtbot.waitSignal(page.orders_loaded, timeout=10_000).wait()
+    page.order_table.selectRow(0)
+    click(qtbot, page, page.move_orders_action)
+    dialog = page.dialog
+    assert isinstance(dialog, MoveOrdersDialog)
+    dialog.target_combo.setCurrentIndex(dialog.target_combo.findData(run_id))
+    assert not dialog.date_edit.isEnabled()
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        dialog.accept()
+    assert len(run_orders(ledger, run_id)) == 2

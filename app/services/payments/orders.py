@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.models.banking import BookingStatus
 from app.models.payments import RunStatus
-from app.models.schema import BankAccount, Customer, Invoice, PaymentOrder, PaymentRun, Transaction
+from app.models.schema import BankAccount, Customer, Invoice, Mandate, PaymentOrder, PaymentRun, Transaction
 from app.services.formatting import format_amount, format_date, from_cents, to_cents
 from app.services.i18n import _
 from app.services.ledger import audit
@@ -653,6 +653,74 @@ def take_bank_name(ledger: Ledger, order_id: int, *, actor: str) -> str:
                 session, actor=actor, action="update", row=supplier, summary="name from the bank's payee check"
             )
         return name
+
+
+def move_orders(
+    ledger: Ledger,
+    order_ids: Sequence[int],
+    *,
+    to_run_id: int | None = None,
+    execution_on: date | None = None,
+    account_iban: str | None = None,
+    actor: str,
+    today: date | None = None,
+) -> int:
+    """Move orders of one run into another open run of the same kind, or split them off into the draft run of
+    another date or own account; returns the run they are in now.
+
+    Both runs change, so approvals of either are void (the approval covers exactly the content it saw)."""
+    today = today or date.today()
+    with ledger.writer() as session:
+        orders = [session.get(PaymentOrder, order_id) for order_id in order_ids]
+        if not orders or any(order is None for order in orders):
+            raise PaymentError("order", _("No such payment order."))
+        moving = [order for order in orders if order is not None]
+        source = get_run(session, moving[0].run_id)
+        if any(order.run_id != source.id for order in moving):
+            raise PaymentError("order", _("The orders to move must come from one run."))
+        if to_run_id is not None:
+            target = get_run(session, to_run_id)
+            if (target.kind, target.scheme, target.instant) != (source.kind, source.scheme, source.instant):
+                raise PaymentError(
+                    "run", _("Run {id} holds other payments (kind, scheme or instant).").format(id=to_run_id)
+                )
+        else:
+            day = execution_on or source.execution_on
+            if source.kind == "transfer":
+                day = _execution_date(day, today)
+            else:
+                _check_collection_day(session, moving, day, scheme=source.scheme, today=today)
+            account = _account(session, account_iban) if account_iban else session.get(BankAccount, source.account_id)
+            assert account is not None
+            target = draft_run(session, kind=source.kind, account=account, execution_on=day, scheme=source.scheme,
+                               instant=source.instant, actor=actor)  # fmt: skip
+        if target.id == source.id:
+            raise PaymentError("run", _("The orders are in run {id} already.").format(id=source.id))
+        what = f"{len(moving)} order(s) moved from run {source.id} to run {target.id}"
+        before_change(session, source, actor=actor, what=what)
+        before_change(session, target, actor=actor, what=what)
+        for order in moving:
+            order.run_id = target.id
+            audit.record_row(session, actor=actor, action="update", row=order,
+                             summary=f"order {order.end_to_end_id}: run {source.id} -> {target.id}")  # fmt: skip
+        return target.id
+
+
+def _check_collection_day(session: Session, orders: Sequence[PaymentOrder], day: date, *, scheme: str,
+                          today: date) -> None:  # fmt: skip
+    """A new due date for debits: a business day no earlier than each mandate's lead time allows."""
+    config = payment_config(session)
+    for order in orders:
+        mandate = session.get(Mandate, order.mandate_id) if order.mandate_id else None
+        sequence = order.sequence or (mandate.sequence if mandate else "RCUR")
+        earliest = earliest_collection(today, _lead_days(config, scheme=scheme, sequence=sequence))
+        if day < earliest or not is_business_day(day):
+            raise PaymentError(
+                "date",
+                _("{date} is too early or no business day; the earliest due date is {earliest}.").format(
+                    date=day, earliest=earliest
+                ),
+            )
 
 
 def remove_order(ledger: Ledger, order_id: int, *, actor: str) -> None:
