@@ -19,10 +19,10 @@ from app.cli.common import (
 )
 from app.services.errors import EXIT_ERROR
 from app.services.i18n import _
-from app.services.ledger.database import Ledger
-from app.services.ledger.users import current_actor
+from app.services.ledger.actor import current_actor
 
 if TYPE_CHECKING:
+    from app.services.ledger.database import Ledger
     from app.services.statements.bank_csv import CsvMapping
 
 

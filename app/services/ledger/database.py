@@ -22,11 +22,11 @@ from app.services.errors import EXIT_WRONG_PASSPHRASE, KontorError
 from app.services.i18n import _
 from app.services.ledger import audit, audit_anchor
 from app.services.ledger.audit import Head
+from app.services.paths import LEDGER_SUFFIX
 from app.services.private_files import create_private, make_parent, tighten
 
 log = logging.getLogger(__name__)
 
-LEDGER_SUFFIX = ".kontor"
 CACHE_KIB = 131072  # 128 MiB page cache: it decides the cost of encryption (PERFORMANCE.md §2)
 CHECKPOINT_WAL_BYTES = 4 << 20  # SQLite's own threshold (1000 pages); smaller logs wait for the next or the close
 # SQLCipher 4's key derivation (its defaults, which every Kontor ledger uses): done once per unlock in hashlib,
