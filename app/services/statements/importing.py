@@ -51,7 +51,7 @@ from app.services.statements.rows import (
     dedupe_key,
 )
 from app.services.statements.search_index import index_pending
-from app.services.statements.worker import read_rows
+from app.services.statements.worker import WorkerReader, read_rows
 
 RETURN_REASONS = {
     "AC01": N_("IBAN wrong"),
@@ -585,14 +585,48 @@ def import_statement_files(
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
     after_import: AfterImport | None = None,
+    started: Sequence[WorkerReader] = (),
 ) -> list[ImportResult]:
     """Import each file all-or-nothing; a broken file is reported and the others still go in. Blocks.
 
     `after_import(ledger, new_ids)` (automatic matching) runs after each file's commit, in transactions of its own:
     the import is durable first, and a failing match costs no booking (the result says so, `kontor match` redoes it).
     The search index follows the commits in a transaction of its own, in one bulk insert; rows it missed
-    (a crash in between) are indexed by the next import.
+    (a crash in between) are indexed by the next import. `started` are readers of some of the paths already at
+    work (worker.start_reader); all of them are closed at the end.
     """
+    waiting = {reader.path: reader for reader in started}
+    try:
+        return _import_files(
+            ledger,
+            paths,
+            waiting,
+            actor=actor,
+            account_iban=account_iban,
+            profile=profile,
+            mapping=mapping,
+            progress=progress,
+            cancel=cancel,
+            after_import=after_import,
+        )
+    finally:
+        for reader in started:  # a reader used, or never started on (an error before its file), ends here
+            reader.close()
+
+
+def _import_files(
+    ledger: Ledger,
+    paths: Sequence[Path],
+    waiting: dict[Path, WorkerReader],
+    *,
+    actor: str,
+    account_iban: str | None,
+    profile: str | None,
+    mapping: CsvMapping | None,
+    progress: Callable[[int, int], None] | None,
+    cancel: threading.Event | None,
+    after_import: AfterImport | None,
+) -> list[ImportResult]:
     results = []
     for done, path in enumerate(paths):
         if cancel is not None and cancel.is_set():
@@ -601,7 +635,11 @@ def import_statement_files(
             progress(done, len(paths))
         try:
             fmt = file_format(path)
-            statements = read_rows(path, fmt, profile=profile, mapping=mapping)
+            reader = waiting.pop(path, None)
+            if reader is not None and reader.format == fmt:
+                statements = reader.rows()
+            else:
+                statements = read_rows(path, fmt, profile=profile, mapping=mapping)
             with collector_paused(), ledger.writer() as session:
                 result = import_statements(
                     session, statements, source=path.name, fmt=fmt, actor=actor, account_iban=account_iban, index=False
