@@ -111,12 +111,15 @@ def open_ledger(args: argparse.Namespace) -> Iterator[Ledger]:
     """The ledger of --ledger, unlocked from the environment, the keyring or a prompt; closed however the block ends.
 
     The database stack and the keyring are imported here, not with the command modules: `kontor gui` and
-    `kontor --help` start without them.
+    `kontor --help` start without them. The key is derived on a thread while SQLAlchemy loads.
     """
-    from app.services.ledger.database import Ledger
+    from app.services.ledger.keys import prepare_key
     from app.services.ledger.secrets import ledger_passphrase
 
     passphrase = ledger_passphrase(args.ledger, prompt_passphrase)
+    prepare_key(args.ledger, passphrase)
+    from app.services.ledger.database import Ledger
+
     with Ledger.open(args.ledger, passphrase) as ledger:
         yield ledger
 

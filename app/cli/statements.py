@@ -59,10 +59,10 @@ def cmd_import_statement(args: argparse.Namespace) -> int:
 
     first = start_reader(args.files[0]) if args.files else None
     try:
-        from app.services.payments.runs import after_statement_import
-        from app.services.statements.importing import import_statement_files
-
         with open_ledger(args) as ledger:
+            from app.services.payments.runs import after_statement_import
+            from app.services.statements.importing import import_statement_files
+
             profile, mapping = _csv_mapping(ledger, args)
             results = import_statement_files(
                 ledger,

@@ -14,8 +14,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -50,7 +48,7 @@ from app.services.statements.rows import (
     StatementRows,
     dedupe_key,
 )
-from app.services.statements.search_index import index_pending
+from app.services.statements.search_index import index_pending, index_transactions
 from app.services.statements.worker import WorkerReader, read_rows
 
 RETURN_REASONS = {
@@ -116,6 +114,9 @@ def statement_iban(statement: StatementRows) -> str:
     """The account's IBAN: named in the file, or derived from an IBAN-like or German BLZ/account `:25:`."""
     if statement.account_iban:
         return _clean_iban(statement.account_iban)
+    from schwifty import IBAN  # the bank registry loads only for a file that names no IBAN (40 ms)
+    from schwifty.exceptions import SchwiftyException
+
     number = statement.account_number.replace(" ", "").upper()
     for candidate in _IBAN_IN_TEXT.findall(number):
         try:
@@ -132,6 +133,10 @@ def statement_iban(statement: StatementRows) -> str:
 
 
 def _bank_of(iban: str) -> tuple[str, str]:
+    """BIC and bank name from schwifty's registry, loaded for a new account only."""
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
     try:
         parsed = IBAN(iban)
         bic = parsed.bic
@@ -238,14 +243,17 @@ def import_statements(
     fmt: str,
     actor: str,
     account_iban: str | None = None,
-    index: bool = True,
 ) -> ImportResult:
     """Write statements as they arrive, in the caller's transaction: an error anywhere rolls the whole file back.
 
     Memory is bounded by one statement, not the file: rows go into the ledger statement by statement.
-    Without `index`, the caller brings the search index up to date (index_pending) after its commit.
+    Each statement's rows are indexed for search as they go in: with a large file in a worker, that happens while
+    the worker reads the next statement, instead of after the commit while the user waits.
     """
     result = ImportResult(source=source, format=fmt)
+    # Rows an earlier version committed before indexing them (it indexed after the commit) go in first: the index
+    # only ever gets whole ranges in id order, so what lies above its highest id is all it lacks.
+    index_pending(session)
     batch = StatementImport(source=source[:500], format=fmt, imported_by=actor)
     session.add(batch)
     session.flush()
@@ -274,6 +282,7 @@ def import_statements(
             # Ids are given, not returned: the write lock is ours, and a plain executemany is much faster.
             _insert_rows(session, next_id, account_id, batch.id, fresh, keys)
             ids = range(next_id, next_id + len(fresh))
+            index_transactions(session, ids.start, ids.stop - 1)
             digests += [
                 [row_id, audit.fields_digest((account_id, *_AUDITED_IN_ROW(row)))]
                 for row_id, row in zip(ids, fresh, strict=True)
@@ -285,8 +294,6 @@ def import_statements(
             next_id += len(fresh)
         _store_snapshots(session, account_id, statement, iban, source, result.warnings)
     result.new = next_id - first_new_id
-    if index and result.new:
-        index_pending(session)
     batch.new_count, batch.duplicate_count = result.new, result.duplicates
     batch.warnings = "\n".join(result.warnings)
     audit.record_import_digests(
@@ -591,8 +598,7 @@ def import_statement_files(
 
     `after_import(ledger, new_ids)` (automatic matching) runs after each file's commit, in transactions of its own:
     the import is durable first, and a failing match costs no booking (the result says so, `kontor match` redoes it).
-    The search index follows the commits in a transaction of its own, in one bulk insert; rows it missed
-    (a crash in between) are indexed by the next import. `started` are readers of some of the paths already at
+    `started` are readers of some of the paths already at
     work (worker.start_reader); all of them are closed at the end.
     """
     waiting = {reader.path: reader for reader in started}
@@ -642,7 +648,7 @@ def _import_files(
                 statements = read_rows(path, fmt, profile=profile, mapping=mapping)
             with collector_paused(), ledger.writer() as session:
                 result = import_statements(
-                    session, statements, source=path.name, fmt=fmt, actor=actor, account_iban=account_iban, index=False
+                    session, statements, source=path.name, fmt=fmt, actor=actor, account_iban=account_iban
                 )
                 new_ids = imported_ids(session, result)
             results.append(result)
@@ -656,7 +662,6 @@ def _import_files(
             results.append(result)
         except OSError as error:
             results.append(ImportResult(source=path.name, format="", error=f"{path.name}: {error.strerror}"))
-    _index_after_commit(ledger)
     if progress:
         progress(len(results), len(paths))
     return results
@@ -683,15 +688,6 @@ def run_after_import(after_import: AfterImport, ledger: Ledger, new_ids: list[in
             ).format(source=source, error=error)
         ]
     return []
-
-
-def _index_after_commit(ledger: Ledger) -> None:
-    """Index the committed rows for search; a failure leaves them for the next import, they are stored already."""
-    try:
-        with ledger.writer() as session:
-            index_pending(session)
-    except SQLAlchemyError as error:
-        log.warning("search index not brought up to date, the next import does it: %s", error)
 
 
 def _date_filter(date_from: date | None, date_to: date | None) -> list[Any]:
