@@ -229,9 +229,11 @@ class _AccountState:
 
     account: BankAccount
     previous_closing: ParsedBalance | None = None  # of the account's previous statement in this import
-    # (dedupe key, currency) -> copies already in the ledger / in this import so far
+    # (dedupe key, currency) -> copies the ledger had before this import, for the booking dates looked up so far;
+    # only keys it has: a key encodes its booking date, so a key of a looked-up date that is missing has no copy.
     existing: dict[tuple[str, str], int] = field(default_factory=dict)
-    seen: Counter[tuple[str, str]] = field(default_factory=Counter)
+    looked_up: set[str] = field(default_factory=set)  # booking dates (ISO) whose counts are in `existing`
+    seen: Counter[tuple[str, str]] = field(default_factory=Counter)  # copies of those keys in this import so far
     pending: dict[int, list[tuple[int, date, str, str]]] | None = None  # by amount, see _replace_pending
 
 
@@ -402,36 +404,35 @@ def _without_duplicates(
         dedupe_key(row[BOOKED_ON], row[AMOUNT_CENTS], row[END_TO_END_ID], row[PURPOSE], row[STATUS])  # type: ignore[arg-type]
         for row in rows
     ]
-    counted: list[tuple[str, str]] = list(zip(keys, [cast(str, row[CURRENCY]) for row in rows], strict=True))
-    existing = state.existing
-    unknown = [position for position, key in enumerate(counted) if key not in existing]
-    if unknown:
-        first = min(rows[position][BOOKED_ON] for position in unknown)  # type: ignore[type-var]
-        last = max(rows[position][BOOKED_ON] for position in unknown)  # type: ignore[type-var]
-        # A key encodes its booking date, so a count found for any date range containing that date is final.
+    missing = {cast(str, row[BOOKED_ON]) for row in rows} - state.looked_up
+    if missing:
+        first, last = date.fromisoformat(min(missing)), date.fromisoformat(max(missing))
         found = session.execute(
             select(Transaction.dedupe_key, Transaction.currency, func.count())
             .where(
                 Transaction.account_id == state.account.id,
-                Transaction.booked_on.between(date.fromisoformat(first), date.fromisoformat(last)),  # type: ignore[arg-type]
+                Transaction.booked_on.between(first, last),
                 Transaction.status != BookingStatus.REPLACED,
                 Transaction.import_id.is_distinct_from(import_id),
             )
             .group_by(Transaction.dedupe_key, Transaction.currency)
         )
-        existing.update(((key, currency), count) for key, currency, count in found)
-        for position in unknown:
-            existing.setdefault(counted[position], 0)
-    seen = state.seen
-    if not any(map(existing.__getitem__, counted)):  # the usual case: none of these bookings is in the ledger
-        seen.update(counted)
+        state.existing.update(((key, currency), count) for key, currency, count in found)
+        state.looked_up.update((first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1))
+    existing = state.existing
+    if not existing:  # the usual case: the ledger has no booking of these dates
         return rows, keys
+    seen = state.seen
     fresh, fresh_keys = [], []
-    for row, key in zip(rows, counted, strict=True):
-        seen[key] += 1
-        if seen[key] > existing[key]:
-            fresh.append(row)
-            fresh_keys.append(key[0])
+    for row, key in zip(rows, keys, strict=True):
+        counted = (key, cast(str, row[CURRENCY]))
+        copies = existing.get(counted)
+        if copies is not None:
+            seen[counted] += 1
+            if seen[counted] <= copies:
+                continue
+        fresh.append(row)
+        fresh_keys.append(key)
     return fresh, fresh_keys
 
 
