@@ -21,7 +21,6 @@ from app.views.errors import ensure_logging, install_excepthook, present_error
 from app.views.first_paint import after_first_paint
 from app.views.jobs import JobRunner, Progress
 from app.views.resources import icon, stylesheet
-from app.views.start_dialog import StartDialog
 from app.views.ui_state import APPLICATION, ORGANIZATION
 from app.views.unlock_dialog import UnlockDialog, UnlockedLedger, open_ledger
 
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from app.demobank import DemoBankServer
     from app.views.main_window import MainWindow
     from app.views.new_ledger_dialog import NewLedgerDialog
+    from app.views.start_dialog import StartDialog
 
 # Show first, load after: this module and the dialogs it opens first import no SQLAlchemy, SQLCipher or keyring,
 # so the first window paints right after the QApplication exists; the ledger's stack loads on a worker behind it.
@@ -63,6 +63,8 @@ class Controller(QObject):
             self.unlock(path, automatic=True)
 
     def show_start(self) -> None:
+        from app.views.start_dialog import StartDialog  # its list and file dialog types cost 10 ms to load
+
         self.start_dialog = StartDialog(self.preferences.recent_paths())
         self.start_dialog.open_requested.connect(self._on_start_dialog_open_requested)
         self.start_dialog.new_requested.connect(self._on_start_dialog_new_requested)
