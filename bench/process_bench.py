@@ -13,6 +13,7 @@ Run: `python -m bench.process_bench [--entries 10000 100000] [--rounds 2] [--gui
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import shutil
 import subprocess
@@ -30,25 +31,43 @@ BUNDLE = Path(__file__).resolve().parents[1] / "dist" / "Kontor" / "kontor"  # m
 _ANCHOR_PARSE = "import sys, mt940; mt940.parse(open(sys.argv[1], encoding='latin-1').read())"
 
 # Calls `report(window)` (defined by the script that follows) after the first Paint event of a top-level window
-# has been handled, then ends the process at once.
+# has been handled, then ends the process at once. QApplication is patched when the program itself first imports
+# PySide6.QtWidgets, not before: importing Qt first would make every later import pay PySide's import hook, which
+# `kontor gui` avoids for the modules it loads before Qt (the command line, preferences, logging).
 FIRST_PAINT = """
-import os, sys
-from PySide6 import QtWidgets
-from PySide6.QtCore import QEvent, QObject, QTimer
+import importlib.abc, importlib.util, os, sys
 
-class _FirstPaint(QObject):
-    def eventFilter(self, watched, event):
-        if event.type() == QEvent.Type.Paint and watched.isWidgetType() and watched.isWindow():
-            QTimer.singleShot(0, lambda: (report(watched), os._exit(0)))
-        return False
+def _patch(widgets):
+    from PySide6.QtCore import QEvent, QObject, QTimer
 
-class _Application(QtWidgets.QApplication):
-    def __init__(self, *args):
-        super().__init__(*args)
-        self._first_paint = _FirstPaint()
-        self.installEventFilter(self._first_paint)
+    class _FirstPaint(QObject):
+        def eventFilter(self, watched, event):
+            if event.type() == QEvent.Type.Paint and watched.isWidgetType() and watched.isWindow():
+                QTimer.singleShot(0, lambda: (report(watched), os._exit(0)))
+            return False
 
-QtWidgets.QApplication = _Application
+    class _Application(widgets.QApplication):
+        def __init__(self, *args):
+            super().__init__(*args)
+            self._first_paint = _FirstPaint()
+            self.installEventFilter(self._first_paint)
+
+    widgets.QApplication = _Application
+
+class _WhenQtWidgetsLoads(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name != "PySide6.QtWidgets":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        execute = spec.loader.exec_module
+        def exec_module(module):
+            execute(module)
+            _patch(module)
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, _WhenQtWidgetsLoads())
 
 def report(window):
     print(type(window).__name__, flush=True)
@@ -56,6 +75,8 @@ def report(window):
 _BARE_WINDOW = (
     FIRST_PAINT
     + """
+from PySide6 import QtWidgets
+
 app = QtWidgets.QApplication(sys.argv[:1])
 window = QtWidgets.QMainWindow()
 window.setWindowTitle("bare")
@@ -204,6 +225,13 @@ def bench_bundle(folder: Path, bundle: Path, rounds: int) -> None:
     print("target: the bundle no slower than the virtual environment (/venv <= 1.0)")
 
 
+def _compile_kontor() -> None:
+    """Kontor's bytecode, as an installation has it (pip compiles on install, the bundle ships it): a checkout run
+    with PYTHONDONTWRITEBYTECODE would otherwise compile every module at every start and time the compiler."""
+    root = Path(__file__).resolve().parents[1]
+    compileall.compile_dir(root / "app", quiet=1)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--entries", type=int, nargs="+", default=[10_000, 100_000], help="import sizes")
@@ -215,6 +243,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     print(f"{os.cpu_count()} cores, load average {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
+    _compile_kontor()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if args.only in (None, "gui"):

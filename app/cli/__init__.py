@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app.cli import bank, datev, demo, dunning, forecast, invoices, ledger, payments, statements
 from app.cli.common import Handler, add_command
 from app.cli.version import VersionAction
 from app.services.errors import EXIT_ERROR, KontorError
 from app.services.i18n import _
-from app.services.ledger.database import LEDGER_SUFFIX
 from app.services.logs import setup_logging
-from app.services.paths import data_dir, default_ledger
+from app.services.paths import LEDGER_SUFFIX, data_dir, default_ledger
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +52,52 @@ def cmd_desktop_entry(args: argparse.Namespace) -> int:
 
 
 # -- parser --------------------------------------------------------------------------------------------
-def build_parser() -> argparse.ArgumentParser:
+# The command modules (app.cli.<name>), in the order of `kontor --help`.
+COMMAND_MODULES = ("ledger", "demo", "bank", "payments", "statements", "invoices", "datev", "dunning", "forecast")
+# Which modules add to each top-level command: a command line imports only the modules of its command, so that
+# `kontor gui` paints before the service stack is loaded and `kontor import` loads no payment or bank code.
+# tests/services/test_cli_start.py checks this table against the full parser.
+COMMANDS = {
+    "init": ("ledger",),
+    "passwd": ("ledger",),
+    "backup": ("ledger",),
+    "restore": ("ledger",),
+    "audit": ("ledger",),
+    "demo": ("demo",),
+    "demo-run": ("demo",),
+    "gui": (),
+    "bank": ("bank",),
+    "sync": ("bank",),
+    "demo-bank": ("bank",),
+    "pay": ("payments",),
+    "mandate": ("payments",),
+    "run": ("payments",),
+    "user": ("payments",),
+    "import": ("statements", "invoices"),
+    "export": ("statements", "invoices", "datev"),
+    "match": ("invoices",),
+    "dunning": ("dunning",),
+    "forecast": ("forecast",),
+}
+_GLOBAL_VALUES = ("--ledger",)  # global options that take a value
+
+
+def command_word(argv: Sequence[str]) -> str | None:
+    """The command a command line names ("" for none, the GUI), or None when only the full parser can tell
+    (help, an unknown word): then every command module is loaded."""
+    words = iter(argv)
+    for word in words:
+        if word in ("-h", "--help"):
+            return None
+        if word in _GLOBAL_VALUES:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return ""
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser for `command` (see command_word), or for every command when it is None."""
     parser = argparse.ArgumentParser(prog="kontor", description=_("Kontor: banking and reconciliation."))
     parser.add_argument("--version", action=VersionAction, help=_("show the versions of Kontor and its parts"))
     parser.add_argument("--ledger", type=Path, help=_("ledger file (default: {path})").format(path=default_ledger()))
@@ -68,8 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     entry.add_argument("--remove-desktop-entry", action="store_true", help=_("take the menu entry away again"))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    ledger.register(commands)
-    demo.register(commands)
+    names = COMMANDS.get(command, ()) if command is not None else COMMAND_MODULES
+    modules = {name: importlib.import_module(f"app.cli.{name}") for name in COMMAND_MODULES if name in names}
+    for name in ("ledger", "demo"):
+        if name in modules:
+            modules[name].register(commands)
     gui = add_command(commands, "gui", cmd_gui, _("open the graphical application (the default)"))
     gui.add_argument(
         "files", type=Path, nargs="*", metavar="FILE", help=_("a ledger to open, or statement files to import")
@@ -77,13 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument(
         "--screenshot", type=Path, metavar="FILE.png", help=_("save a picture of the first window and quit")
     )
-    for module in (bank, payments, statements, invoices, datev, dunning, forecast):
-        module.register(commands)
+    for name, module in modules.items():
+        if name not in ("ledger", "demo"):
+            module.register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(command_word(argv))
     args = parser.parse_args(argv)
     args.ledger_given = args.ledger is not None
     if args.ledger is None:

@@ -14,7 +14,7 @@ from typing import Any
 from app.cli.common import CliError, CliPrompts, Commands, add_command, emit, iso_date, open_ledger
 from app.services.errors import EXIT_BANK, EXIT_WARNINGS
 from app.services.i18n import _
-from app.services.ledger.users import current_actor
+from app.services.ledger.actor import current_actor
 
 EXIT_SYNC_WARNINGS = EXIT_WARNINGS  # every connection synced, but some account has warnings (no balance…)
 

@@ -10,13 +10,14 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from app.services.banking.prompts import TanMechanismOption, TerminalPrompts
 from app.services.errors import EXIT_ERROR, KontorError
 from app.services.i18n import _
-from app.services.ledger.database import Ledger
-from app.services.ledger.secrets import ledger_passphrase
+
+if TYPE_CHECKING:
+    from app.services.ledger.database import Ledger
 
 Handler = Callable[[argparse.Namespace], int]
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"  # what each `register` adds to
@@ -107,8 +108,18 @@ def new_passphrase() -> str:
 
 @contextmanager
 def open_ledger(args: argparse.Namespace) -> Iterator[Ledger]:
-    """The ledger of --ledger, unlocked from the environment, the keyring or a prompt; closed however the block ends."""
+    """The ledger of --ledger, unlocked from the environment, the keyring or a prompt; closed however the block ends.
+
+    The database stack and the keyring are imported here, not with the command modules: `kontor gui` and
+    `kontor --help` start without them. The key is derived on a thread while SQLAlchemy loads.
+    """
+    from app.services.ledger.keys import prepare_key
+    from app.services.ledger.secrets import ledger_passphrase
+
     passphrase = ledger_passphrase(args.ledger, prompt_passphrase)
+    prepare_key(args.ledger, passphrase)
+    from app.services.ledger.database import Ledger
+
     with Ledger.open(args.ledger, passphrase) as ledger:
         yield ledger
 

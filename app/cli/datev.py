@@ -7,7 +7,7 @@ from pathlib import Path
 
 from app.cli.common import CliError, Commands, emit, given, group, iso_date, json_flag, open_ledger
 from app.services.i18n import _
-from app.services.ledger.users import current_actor
+from app.services.ledger.actor import current_actor
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -15,12 +15,12 @@ from app.cli.common import (
     open_ledger,
 )
 from app.services.i18n import _
-from app.services.ledger.database import Ledger
-from app.services.ledger.users import current_actor
+from app.services.ledger.actor import current_actor
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from app.services.demo.data import add_demo_users, create_demo_ledger
+    from app.services.ledger.database import Ledger
 
     passphrase = os.environ.get("KONTOR_PASSPHRASE") or new_passphrase()
     with Ledger.create(args.ledger, passphrase, company_name="Demo") as ledger:

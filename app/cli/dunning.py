@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from app.cli.common import CliError, Commands, emit, given, group, iso_date, json_flag, open_ledger
 from app.services.formatting import format_cents, from_cents, parse_amount, to_cents
 from app.services.i18n import _
-from app.services.ledger.users import current_actor
+from app.services.ledger.actor import current_actor
 from app.services.private_files import make_dirs, open_private
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from app.cli.common import CliError, Commands, emit, iso_date, json_flag, open_ledger
 from app.services.formatting import format_cents, format_date, from_cents, parse_amount, to_cents
 from app.services.i18n import _
-from app.services.ledger.users import current_actor
+from app.services.ledger.actor import current_actor
 
 if TYPE_CHECKING:
     from app.services.forecast.projection import Forecast

@@ -6,30 +6,23 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cli.common import CliError, Commands, add_command, emit, group, json_flag, open_ledger
 from app.services.i18n import _
-from app.services.invoices.einvoice_import import is_einvoice_file
-from app.services.invoices.importing import (
-    PAYABLE,
-    RECEIVABLE,
-    parse_mapping_spec,
-    save_mapping,
-    saved_mapping,
-)
-from app.services.invoices.originals import invoice_id_by_number, invoice_original, write_original
-from app.services.ledger.users import current_actor
-from app.services.reconciliation.automatic import (
-    MatchedInvoiceImport,
-    import_einvoices_and_match,
-    import_invoices_and_match,
-    match_payments,
-)
-from app.services.reconciliation.export import export_allocations
+from app.services.ledger.actor import current_actor
+
+if TYPE_CHECKING:
+    from app.services.reconciliation.automatic import MatchedInvoiceImport
+
+# The services are imported by the commands that use them, so that `kontor` starts without lxml, schwifty and the
+# matching engine.
 
 
 def cmd_import_invoices(args: argparse.Namespace) -> int:
+    from app.services.invoices.importing import PAYABLE, RECEIVABLE, parse_mapping_spec, save_mapping, saved_mapping
+    from app.services.reconciliation.automatic import import_invoices_and_match
+
     if len(args.file) > 1:
         return _import_einvoices(args)
     with open_ledger(args) as ledger:
@@ -53,6 +46,9 @@ def cmd_import_invoices(args: argparse.Namespace) -> int:
 
 def _import_einvoices(args: argparse.Namespace) -> int:
     """Several files: e-invoices only (a CSV export needs its columns, one file at a time)."""
+    from app.services.invoices.einvoice_import import is_einvoice_file
+    from app.services.reconciliation.automatic import import_einvoices_and_match
+
     csv = [path.name for path in args.file if not is_einvoice_file(path)]
     if csv:
         raise CliError(
@@ -89,6 +85,8 @@ def _report_import(args: argparse.Namespace, outcome: MatchedInvoiceImport) -> i
 
 
 def cmd_match(args: argparse.Namespace) -> int:
+    from app.services.reconciliation.automatic import match_payments
+
     with open_ledger(args) as ledger:
         summary = match_payments(ledger, actor=current_actor(), dry_run=args.dry_run)
     text = summary.text()
@@ -99,11 +97,13 @@ def cmd_match(args: argparse.Namespace) -> int:
             print(
                 f"  {allocation.invoice_number}  {allocation.amount}  {allocation.payer}  ({allocation.confidence:.2f})"
             )
-    emit(args, asdict(summary), text)
+    emit(args, asdict(summary) if args.json else {}, text)  # asdict of every allocation only when printed
     return 0
 
 
 def cmd_export_allocations(args: argparse.Namespace) -> int:
+    from app.services.reconciliation.export import export_allocations
+
     with open_ledger(args) as ledger:
         try:
             count = export_allocations(ledger, args.out)
@@ -118,6 +118,8 @@ def cmd_export_allocations(args: argparse.Namespace) -> int:
 
 
 def cmd_export_original(args: argparse.Namespace) -> int:
+    from app.services.invoices.originals import invoice_id_by_number, invoice_original, write_original
+
     with open_ledger(args) as ledger:
         original = invoice_original(ledger, invoice_id_by_number(ledger, args.number, args.kind))
     target = args.out if args.out else Path(original.filename)
@@ -160,6 +162,6 @@ def register(commands: Commands) -> None:
     original = exporting.add_parser("original", help=_("the e-invoice file an invoice was imported from"))
     original.set_defaults(handler=cmd_export_original)
     original.add_argument("number", metavar="NUMBER", help=_("invoice number"))
-    original.add_argument("--kind", choices=(RECEIVABLE, PAYABLE), help=_("when both sides have this number"))
+    original.add_argument("--kind", choices=("receivable", "payable"), help=_("when both sides have this number"))
     original.add_argument("--out", type=Path, metavar="FILE", help=_("default: the file's own name, here"))
     json_flag(original)

@@ -7,6 +7,7 @@ import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.cli.common import (
     Commands,
@@ -18,12 +19,16 @@ from app.cli.common import (
 )
 from app.services.errors import EXIT_ERROR
 from app.services.i18n import _, ngettext
-from app.services.ledger import audit, audit_anchor
-from app.services.ledger.database import Ledger, restore_backup
-from app.services.ledger.secrets import KeyringUnavailableError, ledger_passphrase, remember_passphrase
+
+if TYPE_CHECKING:
+    from app.services.ledger.audit import Head
+
+# The ledger's database stack and the keyring are imported by the commands that use them (see open_ledger).
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from app.services.ledger.database import Ledger
+
     passphrase = os.environ.get("KONTOR_PASSPHRASE") or new_passphrase()
     Ledger.create(args.ledger, passphrase, company_name=args.company).close()
     if args.remember:
@@ -33,6 +38,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def _remember(path: Path, passphrase: str) -> None:
+    from app.services.ledger.secrets import KeyringUnavailableError, remember_passphrase
+
     try:
         remember_passphrase(path, passphrase)
     except KeyringUnavailableError as error:
@@ -50,6 +57,10 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    from app.services.ledger import audit, audit_anchor
+    from app.services.ledger.database import Ledger
+    from app.services.ledger.secrets import ledger_passphrase
+
     passphrase = ledger_passphrase(args.ledger, prompt_passphrase)
     with Ledger.open(args.ledger, passphrase) as ledger:
         target = ledger.backup(args.file, passphrase=passphrase)
@@ -59,11 +70,15 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
-def _head_line(head: audit.Head) -> str:
+def _head_line(head: Head) -> str:
     return _("Audit head: event {n}, hash {hash}").format(n=head.events, hash=head.hash)
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    from app.services.ledger import audit, audit_anchor
+    from app.services.ledger.database import restore_backup
+    from app.services.ledger.secrets import ledger_passphrase
+
     passphrase = ledger_passphrase(args.file, prompt_passphrase)
     kept = restore_backup(args.file, args.ledger, passphrase=passphrase)
     text = _("Restored {backup} to {ledger}").format(backup=args.file, ledger=args.ledger)
@@ -78,6 +93,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     """The chain, every audited row, and the head against the one this computer saw last (kept outside the ledger)."""
+    from app.services.ledger import audit, audit_anchor
+
     with open_ledger(args) as ledger:
         if args.forget_head:
             audit_anchor.forget(ledger.path)

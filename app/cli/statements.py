@@ -19,10 +19,10 @@ from app.cli.common import (
 )
 from app.services.errors import EXIT_ERROR
 from app.services.i18n import _
-from app.services.ledger.database import Ledger
-from app.services.ledger.users import current_actor
+from app.services.ledger.actor import current_actor
 
 if TYPE_CHECKING:
+    from app.services.ledger.database import Ledger
     from app.services.statements.bank_csv import CsvMapping
 
 
@@ -53,20 +53,30 @@ def _csv_mapping(ledger: Ledger, args: argparse.Namespace) -> tuple[str | None, 
 
 
 def cmd_import_statement(args: argparse.Namespace) -> int:
-    from app.services.payments.runs import after_statement_import
-    from app.services.statements.importing import import_statement_files
+    """The first file is read in a worker from the start, while this process loads the ledger's code and derives
+    its key (together as long as reading 10,000 bookings)."""
+    from app.services.statements.worker import start_reader
 
-    with open_ledger(args) as ledger:
-        profile, mapping = _csv_mapping(ledger, args)
-        results = import_statement_files(
-            ledger,
-            args.files,
-            actor=current_actor(),
-            account_iban=args.account,
-            profile=profile,
-            mapping=mapping,
-            after_import=after_statement_import(current_actor()),
-        )
+    first = start_reader(args.files[0]) if args.files else None
+    try:
+        with open_ledger(args) as ledger:
+            from app.services.payments.runs import after_statement_import
+            from app.services.statements.importing import import_statement_files
+
+            profile, mapping = _csv_mapping(ledger, args)
+            results = import_statement_files(
+                ledger,
+                args.files,
+                actor=current_actor(),
+                account_iban=args.account,
+                profile=profile,
+                mapping=mapping,
+                after_import=after_statement_import(current_actor()),
+                started=[first] if first is not None else [],
+            )
+    finally:
+        if first is not None:
+            first.close()  # a wrong passphrase: the worker ends with the command
     if args.json:
         print(json.dumps([asdict(result) for result in results], ensure_ascii=False))
     for result in results if not args.json else []:

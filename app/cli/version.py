@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from app import __version__
 
 
 def _package(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version  # 15 ms, only for --version
+
     try:
         return version(name)
     except PackageNotFoundError:  # a frozen bundle without the distribution's metadata

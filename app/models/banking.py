@@ -3,30 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, utcnow
-
-
-class BookingStatus(StrEnum):
-    """How far the bank has booked a transaction; a pending row becomes `REPLACED` once its booking arrives."""
-
-    BOOKED = "booked"
-    PENDING = "pending"
-    REPLACED = "replaced"
-
-
-class Reconciliation(StrEnum):
-    """How much of a transaction is assigned to invoices, or that it needs none (`IGNORED`)."""
-
-    OPEN = "open"
-    PARTIAL = "partial"
-    MATCHED = "matched"
-    IGNORED = "ignored"
-
+from app.models.states import BookingStatus, Reconciliation
 
 BOOKING_STATUSES = tuple(status.value for status in BookingStatus)
 

@@ -37,8 +37,11 @@ def own_dirs() -> tuple[Path, ...]:
     return data_dir(), log_dir(), config_dir(), state_dir()
 
 
+LEDGER_SUFFIX = ".kontor"
+
+
 def default_ledger() -> Path:
-    return data_dir() / "ledger.kontor"
+    return data_dir() / f"ledger{LEDGER_SUFFIX}"
 
 
 def resources_dir() -> Path:

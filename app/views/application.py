@@ -11,25 +11,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QObject, QTranslator, Signal
-from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QStyleFactory, QWidget
 
 from app import __version__
 from app.services.i18n import _, set_language
-from app.services.ledger import secrets
-from app.services.ledger.database import WrongPassphraseError
 from app.services.paths import data_dir
 from app.services.preferences import Preferences, load_preferences, save_preferences
 from app.views.errors import ensure_logging, install_excepthook, present_error
+from app.views.first_paint import after_first_paint
 from app.views.jobs import JobRunner, Progress
-from app.views.new_ledger_dialog import NewLedgerDialog
 from app.views.resources import icon, stylesheet
-from app.views.start_dialog import StartDialog
 from app.views.ui_state import APPLICATION, ORGANIZATION
 from app.views.unlock_dialog import UnlockDialog, UnlockedLedger, open_ledger
 
 if TYPE_CHECKING:
     from app.demobank import DemoBankServer
     from app.views.main_window import MainWindow
+    from app.views.new_ledger_dialog import NewLedgerDialog
+    from app.views.start_dialog import StartDialog
+
+# Show first, load after: this module and the dialogs it opens first import no SQLAlchemy, SQLCipher or keyring,
+# so the first window paints right after the QApplication exists; the ledger's stack loads on a worker behind it.
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,8 @@ class Controller(QObject):
             self.unlock(path, automatic=True)
 
     def show_start(self) -> None:
+        from app.views.start_dialog import StartDialog  # its list and file dialog types cost 10 ms to load
+
         self.start_dialog = StartDialog(self.preferences.recent_paths())
         self.start_dialog.open_requested.connect(self._on_start_dialog_open_requested)
         self.start_dialog.new_requested.connect(self._on_start_dialog_new_requested)
@@ -68,40 +72,71 @@ class Controller(QObject):
         self.start_dialog.show()
 
     def unlock(self, path: Path, *, automatic: bool = False, parent: QWidget | None = None) -> None:
-        """With `automatic`, try KONTOR_PASSPHRASE or the keyring first; the dialog itself never retries."""
+        """With `automatic`, try KONTOR_PASSPHRASE or the keyring first; the dialog itself never retries.
+
+        A passphrase from the keyring is looked up behind the unlock dialog, which is on screen at once and says
+        that the ledger is being opened: the first paint does not wait for the keyring, the KDF or the database.
+        """
         if not automatic:
             self._show_unlock_dialog(path, parent=parent)
             return
         from_env = os.environ.get("KONTOR_PASSPHRASE")
+        if not from_env:
+            self._show_unlock_dialog(path, parent=parent, opening=True)
+        waiting = self.unlock_dialog if not from_env else None
 
         def unlock_quietly(cancel: threading.Event, progress: Progress) -> UnlockedLedger | None:
+            from app.services.ledger import secrets
+
             passphrase = from_env or secrets.remembered_passphrase(path)
             return open_ledger(path, passphrase) if passphrase else None
 
+        def ask(notice: str = "") -> None:
+            if waiting is not None and waiting is self.unlock_dialog:
+                waiting.ask(notice)
+            else:
+                self._show_unlock_dialog(path, parent=parent, notice=notice)
+
         def on_failure(error: BaseException) -> None:
+            from app.services.ledger.database import WrongPassphraseError
+
             if isinstance(error, WrongPassphraseError):
                 notice = _("The saved passphrase did not open this ledger; please enter it.")
             else:
                 log.warning("automatic unlock of %s failed: %s", path, error)
                 notice = str(error)
-            self._show_unlock_dialog(path, parent=parent, notice=notice)
+            ask(notice)
 
         def on_success(unlocked: UnlockedLedger | None) -> None:
             if unlocked is None:
-                self._show_unlock_dialog(path, parent=parent)
-            else:
-                self._show_window(unlocked)
+                ask()
+                return
+            self._show_window(unlocked)
+            if waiting is not None:
+                waiting.done(QDialog.DialogCode.Accepted)  # neither unlocked nor rejected: the window is up
+                if waiting is self.unlock_dialog:
+                    self.unlock_dialog = None
 
-        self.runner.run(unlock_quietly, on_success=on_success, on_failure=on_failure)
+        def start() -> None:
+            self.runner.run(unlock_quietly, on_success=on_success, on_failure=on_failure)
+
+        if waiting is not None:
+            after_first_paint(waiting, start)
+        else:
+            start()
 
     # -- dialogs -----------------------------------------------------------------------------------
-    def _show_unlock_dialog(self, path: Path, *, parent: QWidget | None, notice: str = "") -> None:
-        self.unlock_dialog = UnlockDialog(path, runner=self.runner, parent=parent, notice=notice)
+    def _show_unlock_dialog(
+        self, path: Path, *, parent: QWidget | None, notice: str = "", opening: bool = False
+    ) -> None:
+        self.unlock_dialog = UnlockDialog(path, runner=self.runner, parent=parent, notice=notice, opening=opening)
         self.unlock_dialog.unlocked.connect(self._show_window)
         self.unlock_dialog.rejected.connect(self._on_unlock_dialog_rejected)
         self.unlock_dialog.open()
 
     def _show_new_dialog(self, parent: QWidget | None) -> None:
+        from app.views.new_ledger_dialog import NewLedgerDialog
+
         self.new_dialog = NewLedgerDialog(runner=self.runner, directory=data_dir(), parent=parent)
         self.new_dialog.created.connect(self._show_window)
         self.new_dialog.open()

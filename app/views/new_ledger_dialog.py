@@ -70,7 +70,7 @@ class NewLedgerDialog(QDialog):
         form.addRow(_("Company name:"), self.company_edit)
         form.addRow(_("File:"), location)
         self.passphrase = NewPassphraseFields(form)
-        self.remember_check = keyring_checkbox()
+        self.remember_check = keyring_checkbox(runner)
         form.addRow("", self.remember_check)
 
         self.error_label = error_label()

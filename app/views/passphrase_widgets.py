@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWidget
 
 from app.services.i18n import _
-from app.services.ledger.company import Strength, rate_passphrase
+from app.services.ledger.passphrases import Strength, rate_passphrase
 from app.views.tone import Tone, set_tone
 
 STRENGTH_TONES: dict[Strength, Tone] = {

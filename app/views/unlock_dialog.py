@@ -6,6 +6,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -19,12 +20,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.i18n import _
-from app.services.ledger import secrets
-from app.services.ledger.database import Ledger, LedgerError, WrongPassphraseError
 from app.views.errors import present_error
+from app.views.first_paint import after_first_paint
 from app.views.jobs import JobRunner, Progress
 from app.views.passphrase_widgets import error_label, password_edit, show_error
 from app.views.resources import icon
+
+if TYPE_CHECKING:
+    from app.services.ledger.database import Ledger
+
+# The ledger's database stack and the keyring are imported by the functions that use them, off the first paint:
+# the dialog is on screen before SQLAlchemy, SQLCipher and the keyring are loaded (tests/views/test_first_paint.py).
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,8 @@ def remember_if_wanted(path: Path, passphrase: str, *, remember: bool) -> None:
     """Store in the OS keyring when asked; a keyring failure must not stop the ledger from opening. Blocks."""
     if not remember:
         return
+    from app.services.ledger import secrets
+
     try:
         secrets.remember_passphrase(path, passphrase)
     except Exception as error:  # keyring back ends raise many kinds of errors
@@ -54,6 +62,8 @@ def remember_if_wanted(path: Path, passphrase: str, *, remember: bool) -> None:
 
 def open_ledger(path: Path, passphrase: str, *, remember: bool = False) -> UnlockedLedger:
     """Unlock (KDF, maybe a migration) and optionally remember. Blocks; call from a worker."""
+    from app.services.ledger.database import Ledger
+
     ledger = Ledger.open(path, passphrase)
     try:
         company_name = ledger.company_name()
@@ -64,14 +74,37 @@ def open_ledger(path: Path, passphrase: str, *, remember: bool = False) -> Unloc
     return UnlockedLedger(ledger, passphrase, company_name)
 
 
-def keyring_checkbox() -> QCheckBox:
-    """ "Remember on this computer", disabled with the reason when there is no OS keyring."""
+def _keyring_usable(cancel: threading.Event, progress: Progress) -> bool:
+    from app.services.ledger import secrets
+
+    return secrets.keyring_usable()
+
+
+def keyring_checkbox(runner: JobRunner) -> QCheckBox:
+    """ "Remember on this computer", disabled with the reason when there is no OS keyring.
+
+    The keyring is asked on a worker once the box is on screen (loading it and finding its backend takes a while):
+    the box is disabled until the answer is in, so the dialog paints at once.
+    """
     box = QCheckBox(_("Remember on this computer"))
-    if secrets.keyring_usable():
-        box.setToolTip(_("Keeps the passphrase in the operating system's keyring, so Kontor opens without asking."))
-    else:
-        box.setEnabled(False)
-        box.setText(_("Remember on this computer (no OS keyring available)"))
+    box.setEnabled(False)
+
+    def show(usable: bool) -> None:
+        box.setEnabled(usable)
+        if usable:
+            box.setToolTip(_("Keeps the passphrase in the operating system's keyring, so Kontor opens without asking."))
+        else:
+            box.setText(_("Remember on this computer (no OS keyring available)"))
+            window = box.window()  # the longer text arrives after the dialog was laid out
+            layout = window.layout()
+            if layout is not None:
+                layout.activate()
+            window.adjustSize()
+
+    def ask_keyring() -> None:
+        runner.run(_keyring_usable, on_success=show, on_failure=lambda _error: show(False), parent=box)
+
+    after_first_paint(box, ask_keyring)
     return box
 
 
@@ -80,7 +113,17 @@ class UnlockDialog(QDialog):
 
     unlocked = Signal(object)  # UnlockedLedger
 
-    def __init__(self, path: Path, *, runner: JobRunner, parent: QWidget | None = None, notice: str = "") -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        runner: JobRunner,
+        parent: QWidget | None = None,
+        notice: str = "",
+        opening: bool = False,
+    ) -> None:
+        """With `opening`, the dialog shows that the ledger is being opened with a saved passphrase; `ask` (or a
+        success elsewhere) ends that."""
         super().__init__(parent)
         self.path = Path(path)
         self._runner = runner
@@ -95,7 +138,7 @@ class UnlockDialog(QDialog):
         where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.passphrase_edit = password_edit()
-        self.remember_check = keyring_checkbox()
+        self.remember_check = keyring_checkbox(runner)
         self.error_label = error_label()
         self.status_label = QLabel()
         self.status_label.setObjectName("hintLabel")
@@ -120,6 +163,18 @@ class UnlockDialog(QDialog):
         layout.addWidget(self.buttons)
         self.setMinimumWidth(460)
         show_error(self.error_label, notice)
+        if opening:
+            self._set_busy(True)
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def ask(self, notice: str = "") -> None:
+        """Ask for the passphrase after all (the saved one was missing or wrong), with `notice` saying why."""
+        self._set_busy(False)
+        show_error(self.error_label, notice)
+        self.passphrase_edit.setFocus()
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
@@ -149,6 +204,8 @@ class UnlockDialog(QDialog):
         self.accept()
 
     def _on_unlock_failed(self, error: BaseException) -> None:
+        from app.services.ledger.database import LedgerError, WrongPassphraseError
+
         self._set_busy(False)
         if isinstance(error, WrongPassphraseError):
             show_error(self.error_label, _("Wrong passphrase or not a Kontor ledger."))

@@ -14,6 +14,7 @@ import sqlcipher3
 from sqlalchemy import text
 
 from app.services.ledger import database
+from app.services.ledger import keys as ledger_keys
 from app.services.ledger.database import Ledger, WrongPassphraseError, head_revision
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "ledgers"
@@ -43,7 +44,7 @@ class _Keys:
             return pbkdf2(*args, **kwargs)  # type: ignore[arg-type]
 
         monkeypatch.setattr(database.sqlcipher3, "connect", recording_connect)
-        monkeypatch.setattr(database.hashlib, "pbkdf2_hmac", counting_pbkdf2)
+        monkeypatch.setattr(ledger_keys.hashlib, "pbkdf2_hmac", counting_pbkdf2)
 
     def passphrase_keyed(self) -> list[str]:
         """Connections keyed with the passphrase itself, for which SQLCipher derives the key again."""
@@ -86,6 +87,33 @@ def test_open_derives_the_key_once_for_all_connections(tmp_path: Path, monkeypat
     assert keys.derivations == 1
     assert len(keys.keys) >= 4  # the check, then one per pooled connection
     assert keys.passphrase_keyed() == []
+
+
+def test_a_key_prepared_on_a_thread_is_the_one_derivation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the CLI does: derive on a thread while SQLAlchemy loads, then open with the key ready."""
+    path = tmp_path / "firma.kontor"
+    Ledger.create(path, PASS, company_name="Firma").close()
+    counted = _Keys(monkeypatch)
+    ledger_keys.prepare_key(path, PASS)
+    ledger = Ledger.open(path, PASS)
+    try:
+        assert ledger.company_name() == "Firma"
+    finally:
+        ledger.close()
+    assert counted.derivations == 1
+    assert counted.passphrase_keyed() == []
+    assert ledger_keys._prepared == {}  # handed over, not kept
+
+
+def test_a_wrong_prepared_passphrase_is_still_refused(tmp_path: Path) -> None:
+    path = tmp_path / "firma.kontor"
+    Ledger.create(path, PASS, company_name="Firma").close()
+    ledger_keys.prepare_key(path, "falsch")
+    with pytest.raises(WrongPassphraseError):
+        Ledger.open(path, "falsch")
+    ledger_keys.prepare_key(tmp_path / "missing.kontor", PASS)  # left to the opening, which names the file
+    with pytest.raises(database.LedgerError, match="no such ledger file"):
+        Ledger.open(tmp_path / "missing.kontor", PASS)
 
 
 def test_create_derives_the_key_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

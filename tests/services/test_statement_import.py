@@ -94,6 +94,18 @@ def test_overlapping_periods_add_only_the_new_days(ledger: Ledger, tmp_path: Pat
     assert count(ledger) == 4
 
 
+def test_copies_beyond_the_ledgers_are_kept_across_the_statements_of_a_file(ledger: Ledger, tmp_path: Path) -> None:
+    """Two identical bills of one day: the ledger has one, the next file brings both in two statements."""
+    bill = bookings()[1]
+    first = write(tmp_path, "one.sta", mt940(IBAN, [bill], opening=Decimal("0")))
+    text = mt940(IBAN, [bill], opening=Decimal("0"), statement="1/1")
+    text += mt940(IBAN, [bill, bookings()[3]], opening=bill.amount, statement="2/1")
+    both = write(tmp_path, "both.sta", text)
+    results = import_statement_files(ledger, [first, both, both], actor="anna")
+    assert [(r.new, r.duplicates) for r in results] == [(1, 0), (2, 1), (0, 3)]
+    assert count(ledger, Transaction.amount_cents == -4990) == 2
+
+
 def test_pending_entries_are_replaced_by_their_booked_version(ledger: Ledger, tmp_path: Path) -> None:
     pending = write(
         tmp_path,

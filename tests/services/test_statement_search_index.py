@@ -1,4 +1,5 @@
-"""The search index after an import: built after the commit, and rows it missed are indexed by the next import."""
+"""The search index after an import: built in the import's transaction, statement by statement; rows an earlier
+version left unindexed are indexed by the next import."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from ledger_templates import new_ledger
 from sqlalchemy import text
 
 from app.services.ledger.database import Ledger
-from app.services.statements import importing
 from app.services.statements.importing import import_statement_files, import_statements
 from app.services.statements.worker import read_rows
 from bench.statement_data import write_mt940
@@ -40,22 +40,36 @@ def test_an_imported_file_is_searchable(tmp_path: Path) -> None:
         ledger.close()
 
 
-def test_rows_committed_before_their_index_are_indexed_by_the_next_import(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_rows_committed_before_their_index_are_indexed_by_the_next_import(tmp_path: Path) -> None:
+    """An earlier version indexed after the commit: a process ended in between left rows without their index."""
     path = tmp_path / "firma.kontor"
     ledger = new_ledger(path, PASS, company_name="Firma")
-    with monkeypatch.context() as crash:  # the process ends between the import's commit and the index
-        crash.setattr(importing, "_index_after_commit", lambda ledger: None)
-        import_statement_files(ledger, [write_mt940(tmp_path / "a.sta", 1500)], actor="test")
+    import_statement_files(ledger, [write_mt940(tmp_path / "a.sta", 1500)], actor="test")
+    with ledger.writer() as session:  # what that crash left behind
+        session.execute(text("INSERT INTO transactions_fts (transactions_fts) VALUES ('delete-all')"))
     ledger.close()
     ledger = Ledger.open(path, PASS)
     try:
-        assert (_stored(ledger), _indexed(ledger)) == (1500, 0)  # the import is durable without its index
+        assert (_stored(ledger), _indexed(ledger)) == (1500, 0)
         [result] = import_statement_files(ledger, [write_mt940(tmp_path / "b.sta", 1200, seed=8)], actor="test")
         assert result.new == 1200
         assert (_stored(ledger), _indexed(ledger)) == (2700, 2700)
         assert _indexed(ledger, "000042") == 2  # one booking of each file
+    finally:
+        ledger.close()
+
+
+def test_an_import_that_fails_leaves_neither_rows_nor_index(tmp_path: Path) -> None:
+    """All-or-nothing includes the index: a file broken after its first statements takes their index entries too."""
+    good = write_mt940(tmp_path / "good.sta", 300, per_statement=100)
+    broken = tmp_path / "broken.sta"
+    text_ = good.read_text(encoding="latin-1")
+    broken.write_text(text_[: text_.rindex(":61:") + 8], encoding="latin-1")  # two whole statements, then cut
+    ledger = new_ledger(tmp_path / "firma.kontor", PASS, company_name="Firma")
+    try:
+        [result] = import_statement_files(ledger, [broken], actor="test")
+        assert result.error
+        assert (_stored(ledger), _indexed(ledger)) == (0, 0)
     finally:
         ledger.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,50 @@ def test_small_zipped_and_csv_files_stay_in_process(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(worker, "WORKER_MIN_BYTES", 0)
     assert worker._worth_a_worker(small, "camt")
     assert not worker._worth_a_worker(small, "zip") and not worker._worth_a_worker(small, "csv")
+
+
+def test_a_reader_started_before_the_ledger_opens_gives_the_same_import(tmp_path: Path) -> None:
+    """What `kontor import statement` does: the first file is read while the ledger's code loads and its key is
+    derived; the import is the same, and every started worker is reaped, used or not."""
+    small = write_mt940(tmp_path / "small.sta", 120, per_statement=50)
+    other = write_camt053(tmp_path / "other.xml", 30)
+    early, unused = worker.start_reader(small), worker.start_reader(other)
+    assert early is not None and early.format == "mt940"
+    assert unused is not None and unused.format == "camt"
+    ledger = new_ledger(tmp_path / "w.kontor", "pw", company_name="Worker GmbH")
+    try:
+        [result] = import_statement_files(ledger, [small], actor="test", started=[early, unused])
+        assert (result.error, result.new, result.duplicates) == ("", 120, 0)
+        assert early._process.returncode is not None and unused._process.returncode is not None
+        [again] = import_statement_files(ledger, [small], actor="test")  # in-process this time: same keys
+        assert (again.new, again.duplicates) == (0, 120)
+    finally:
+        ledger.close()
+
+
+def test_only_camt_and_mt940_files_are_started_early(tmp_path: Path) -> None:
+    csv = tmp_path / "konto.csv"
+    csv.write_text("Buchungstag;Betrag;Verwendungszweck\n01.02.2026;12,50;Miete\n", encoding="utf-8")
+    zipped = tmp_path / "s.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.write(write_mt940(tmp_path / "z.sta", 5), "z.sta")
+    assert worker.start_reader(csv) is None
+    assert worker.start_reader(zipped) is None
+    assert worker.start_reader(tmp_path / "missing.sta") is None  # the import reports it with its usual message
+
+
+def test_a_started_reader_of_a_broken_file_reports_file_and_line(tmp_path: Path) -> None:
+    good = write_camt053(tmp_path / "good.xml", 200, per_statement=100)
+    broken = tmp_path / "broken.xml"
+    text = good.read_text(encoding="utf-8")
+    broken.write_text(text[: text.rindex("<Ntry>") + 30], encoding="utf-8")
+    reader = worker.start_reader(broken)
+    assert reader is not None
+    ledger = new_ledger(tmp_path / "w.kontor", "pw", company_name="Worker GmbH")
+    try:
+        [result] = import_statement_files(ledger, [broken], actor="test", started=[reader])
+        assert result.error.startswith("broken.xml: line ")
+        with ledger.session() as session:
+            assert session.scalar(select(func.count(Transaction.id))) == 0
+    finally:
+        ledger.close()

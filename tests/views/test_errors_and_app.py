@@ -16,8 +16,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.services.banking.connections import BankConnectionError
 from app.services.banking.fints_client import BankUnavailableError, WrongPinError
-from app.services.ledger.company import Strength, rate_passphrase, rename_company, suggested_ledger_path
+from app.services.ledger.company import rename_company, suggested_ledger_path
 from app.services.ledger.database import LedgerError
+from app.services.ledger.passphrases import Strength, rate_passphrase
 from app.services.logs import setup_logging
 from app.services.payments.sepa_checks import PaymentError
 from app.services.preferences import MAX_RECENT, Preferences, load_preferences, save_preferences

@@ -133,8 +133,18 @@ def test_remember_checkbox_says_when_there_is_no_keyring(qtbot, runner, demo_led
     monkeypatch.setattr(secrets, "keyring_usable", lambda: False)
     dialog = UnlockDialog(demo_ledger_path, runner=runner)
     qtbot.addWidget(dialog)
+    dialog.open()
+    assert not dialog.remember_check.isEnabled()  # until the keyring has answered, on a worker after the paint
+    qtbot.waitUntil(lambda: "no OS keyring available" in dialog.remember_check.text(), timeout=5000)
     assert not dialog.remember_check.isEnabled()
-    assert "no OS keyring available" in dialog.remember_check.text()
+
+
+def test_remember_checkbox_is_enabled_once_the_keyring_answers(qtbot, runner, demo_ledger_path) -> None:
+    dialog = UnlockDialog(demo_ledger_path, runner=runner)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    qtbot.waitUntil(dialog.remember_check.isEnabled, timeout=5000)
+    assert dialog.remember_check.text() == "Remember on this computer"
 
 
 def test_kontor_passphrase_unlocks_without_asking(qtbot, controller, demo_ledger_path, monkeypatch) -> None:
@@ -145,19 +155,28 @@ def test_kontor_passphrase_unlocks_without_asking(qtbot, controller, demo_ledger
 
 
 def test_remembered_passphrase_is_tried_first(qtbot, controller, demo_ledger_path) -> None:
+    """Show first: the dialog is on screen at once, saying the ledger is being opened, and never asks."""
     secrets.remember_passphrase(demo_ledger_path, DEMO_PASSPHRASE)
     controller.start(demo_ledger_path)
+    dialog = controller.unlock_dialog
+    assert dialog is not None and dialog.isVisible() and dialog.busy
+    assert not dialog.passphrase_edit.isEnabled()
+    assert dialog.status_label.text() == "Opening the ledger…"
+    dialog.reject()  # refused while the ledger is being opened
+    assert dialog.isVisible()
     qtbot.waitUntil(lambda: controller.window is not None and controller.window.isVisible(), timeout=10_000)
     assert controller.unlock_dialog is None
+    assert not dialog.isVisible()
 
 
 def test_a_stale_remembered_passphrase_leads_to_the_dialog(qtbot, controller, demo_ledger_path) -> None:
     secrets.remember_passphrase(demo_ledger_path, "outdated")
     controller.start(demo_ledger_path)
-    qtbot.waitUntil(
-        lambda: controller.unlock_dialog is not None and controller.unlock_dialog.isVisible(), timeout=10_000
-    )
-    assert "did not open" in controller.unlock_dialog.error_label.text()
+    dialog = controller.unlock_dialog
+    assert dialog is not None and dialog.isVisible()
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=10_000)
+    assert "did not open" in dialog.error_label.text()
+    assert dialog.passphrase_edit.isEnabled() and controller.unlock_dialog is dialog
     assert controller.window is None
 
 
@@ -182,9 +201,8 @@ def test_start_dialog_lists_recent_ledgers_and_opens_one(qtbot, controller, demo
 def test_last_ledger_goes_straight_to_the_unlock_dialog(qtbot, controller, demo_ledger_path) -> None:
     controller.preferences.remember_ledger(demo_ledger_path)
     controller.start(None)
-    qtbot.waitUntil(
-        lambda: controller.unlock_dialog is not None and controller.unlock_dialog.isVisible(), timeout=10_000
-    )
+    assert controller.unlock_dialog is not None and controller.unlock_dialog.isVisible()
+    qtbot.waitUntil(lambda: not controller.unlock_dialog.busy, timeout=10_000)  # nothing in the keyring
     assert controller.start_dialog is None
     controller.unlock_dialog.reject()
     assert controller.start_dialog is not None and controller.start_dialog.isVisible()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Literal, Protocol
 
 from app.services.formatting import grouped_iban
 from app.services.i18n import _
-from app.services.payments.payee_checks import result_text
+from app.services.payments.payee_words import result_text
 
 TanKind = Literal["text", "photo", "flicker", "decoupled"]
 
@@ -143,6 +142,8 @@ class TerminalPrompts:
         if challenge.image is not None:
             mime, data = challenge.image
             suffix = ".png" if mime == "image/png" else ".img"
+            import tempfile  # only for a photoTAN picture; not on every start
+
             with tempfile.NamedTemporaryFile(
                 "wb", suffix=suffix, prefix="kontor-phototan-", dir=self._image_dir, delete=False
             ) as handle:

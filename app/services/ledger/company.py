@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import math
 import re
-import string
-from dataclasses import dataclass
-from enum import IntEnum
 from pathlib import Path
 
 from sqlalchemy import select
@@ -19,7 +15,6 @@ from app.services.ledger.database import LEDGER_SUFFIX, Ledger, LedgerError
 _UMLAUTS: dict[str, str | int | None] = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}
 
 NAME_MAX = 200
-MIN_PASSPHRASE = 8
 
 
 class CompanyError(LedgerError):
@@ -64,35 +59,3 @@ def suggested_ledger_path(company_name: str, directory: Path) -> Path:
         candidate = directory / f"{stem}-{number}{LEDGER_SUFFIX}"
         number += 1
     return candidate
-
-
-class Strength(IntEnum):
-    TOO_SHORT = 0
-    WEAK = 1
-    FAIR = 2
-    STRONG = 3
-
-
-@dataclass(frozen=True, slots=True)
-class PassphraseRating:
-    strength: Strength
-    hint: str
-
-
-def rate_passphrase(passphrase: str) -> PassphraseRating:
-    """A rough strength estimate to nudge people towards long passphrases; not a security proof."""
-    if len(passphrase) < MIN_PASSPHRASE:
-        return PassphraseRating(
-            Strength.TOO_SHORT, _("Too short: use at least {n} characters.").format(n=MIN_PASSPHRASE)
-        )
-    pools = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
-    alphabet = sum(len(pool) for pool in pools if any(c in pool for c in passphrase))
-    if any(not any(c in pool for pool in pools) for c in passphrase):
-        alphabet += 33
-    distinct = len(set(passphrase))
-    bits = min(len(passphrase), distinct * 2) * math.log2(max(alphabet, 2))
-    if bits < 50:
-        return PassphraseRating(Strength.WEAK, _("Weak: add more words or characters."))
-    if bits < 75:
-        return PassphraseRating(Strength.FAIR, _("Fair: a few more words make it strong."))
-    return PassphraseRating(Strength.STRONG, _("Strong."))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -22,18 +21,14 @@ from app.services.errors import EXIT_WRONG_PASSPHRASE, KontorError
 from app.services.i18n import _
 from app.services.ledger import audit, audit_anchor
 from app.services.ledger.audit import Head
+from app.services.ledger.keys import SALT_BYTES, raw_key, read_salt
+from app.services.paths import LEDGER_SUFFIX
 from app.services.private_files import create_private, make_parent, tighten
 
 log = logging.getLogger(__name__)
 
-LEDGER_SUFFIX = ".kontor"
 CACHE_KIB = 131072  # 128 MiB page cache: it decides the cost of encryption (PERFORMANCE.md §2)
 CHECKPOINT_WAL_BYTES = 4 << 20  # SQLite's own threshold (1000 pages); smaller logs wait for the next or the close
-# SQLCipher 4's key derivation (its defaults, which every Kontor ledger uses): done once per unlock in hashlib,
-# every connection after that is keyed with the derived raw key and skips the 0.1 s derivation.
-KDF_ITERATIONS = 256_000
-SALT_BYTES = 16
-KEY_BYTES = 32
 
 
 class LedgerError(KontorError):
@@ -55,12 +50,6 @@ def _quote(passphrase: str) -> str:
     return "'" + passphrase.replace("'", "''") + "'"
 
 
-def _raw_key(passphrase: str, salt: bytes) -> str:
-    """The `PRAGMA key` value of SQLCipher's derived key and salt: a connection keyed with it derives nothing."""
-    key = hashlib.pbkdf2_hmac("sha512", passphrase.encode(), salt, KDF_ITERATIONS, KEY_BYTES)
-    return f"\"x'{key.hex()}{salt.hex()}'\""
-
-
 def _connect_keyed(path: Path, key: str) -> sqlcipher3.Connection:
     """A connection keyed with a quoted passphrase or a raw key that has not touched the file yet."""
     conn = sqlcipher3.connect(str(path), check_same_thread=False, isolation_level=None)
@@ -72,7 +61,7 @@ def _connect_keyed(path: Path, key: str) -> sqlcipher3.Connection:
 def _connect_new(path: Path, passphrase: str) -> tuple[sqlcipher3.Connection, str]:
     """A connection for a new file, created 0600 first (so SQLite's -wal and -shm are 0600 too), and its raw key."""
     _quote(passphrase)  # before creating: a refused passphrase must not create a file
-    key = _raw_key(passphrase, os.urandom(SALT_BYTES))
+    key = raw_key(passphrase, os.urandom(SALT_BYTES))
     create_private(path)
     return _connect_keyed(path, key), key
 
@@ -83,10 +72,9 @@ def _unlock(path: Path, passphrase: str) -> tuple[sqlcipher3.Connection, str]:
     A file whose salt does not yield the key (other cipher settings) is keyed with the passphrase as it is.
     """
     quoted = _quote(passphrase)
-    with path.open("rb") as stream:
-        salt = stream.read(SALT_BYTES)
-    if len(salt) == SALT_BYTES:
-        key = _raw_key(passphrase, salt)
+    salt = read_salt(path)
+    if salt is not None:
+        key = raw_key(passphrase, salt)
         conn = _connect_keyed(path, key)
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()

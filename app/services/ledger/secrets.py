@@ -6,9 +6,7 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-
-import keyring
-import keyring.errors
+from types import ModuleType
 
 from app.services.errors import KontorError
 from app.services.i18n import _
@@ -25,9 +23,17 @@ def _account(ledger: Path) -> str:
     return f"ledger:{Path(ledger).resolve()}"
 
 
+def _keyring() -> ModuleType:
+    """The keyring package, imported on first use: a command given KONTOR_PASSPHRASE never loads it (50 ms)."""
+    import keyring
+    import keyring.errors
+
+    return keyring
+
+
 def keyring_usable() -> bool:
     """False on servers without a keyring backend (the fail backend or the null backend)."""
-    backend = keyring.get_keyring()
+    backend = _keyring().get_keyring()
     priority = getattr(backend, "priority", 0)
     return priority is not None and priority > 0
 
@@ -36,8 +42,8 @@ def remembered_passphrase(ledger: Path) -> str | None:
     if not keyring_usable():
         return None
     try:
-        return keyring.get_password(SERVICE, _account(ledger))
-    except keyring.errors.KeyringError:
+        return _keyring().get_password(SERVICE, _account(ledger))
+    except _keyring().errors.KeyringError:
         log.warning("the OS keyring could not be read")
         return None
 
@@ -48,15 +54,15 @@ def remember_passphrase(ledger: Path, passphrase: str) -> None:
         raise KeyringUnavailableError(
             _("No OS keyring is available on this computer; the passphrase will be asked each time.")
         )
-    keyring.set_password(SERVICE, _account(ledger), passphrase)
+    _keyring().set_password(SERVICE, _account(ledger), passphrase)
 
 
 def forget_passphrase(ledger: Path) -> None:
     if not keyring_usable():
         return
     try:
-        keyring.delete_password(SERVICE, _account(ledger))
-    except keyring.errors.PasswordDeleteError:
+        _keyring().delete_password(SERVICE, _account(ledger))
+    except _keyring().errors.PasswordDeleteError:
         pass
 
 
@@ -77,8 +83,8 @@ def remembered_pin(connection_key: str) -> str | None:
     if not keyring_usable():
         return None
     try:
-        return keyring.get_password(SERVICE, _pin_account(connection_key))
-    except keyring.errors.KeyringError:
+        return _keyring().get_password(SERVICE, _pin_account(connection_key))
+    except _keyring().errors.KeyringError:
         log.warning("the OS keyring could not be read")
         return None
 
@@ -89,7 +95,7 @@ def remember_pin(connection_key: str, pin: str) -> None:
         raise KeyringUnavailableError(
             _("No OS keyring is available on this computer; the PIN will be asked each time.")
         )
-    keyring.set_password(SERVICE, _pin_account(connection_key), pin)
+    _keyring().set_password(SERVICE, _pin_account(connection_key), pin)
 
 
 def forget_pin(connection_key: str) -> None:
@@ -97,8 +103,8 @@ def forget_pin(connection_key: str) -> None:
     if not keyring_usable():
         return
     try:
-        keyring.delete_password(SERVICE, _pin_account(connection_key))
-    except keyring.errors.PasswordDeleteError:
+        _keyring().delete_password(SERVICE, _pin_account(connection_key))
+    except _keyring().errors.PasswordDeleteError:
         pass
 
 

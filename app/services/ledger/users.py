@@ -7,7 +7,6 @@ stored in the ledger so that a new process does not reset it.
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import hmac
 import os
@@ -24,6 +23,7 @@ from app.models.schema import User
 from app.services.errors import EXIT_SIGN_IN, KontorError
 from app.services.i18n import _
 from app.services.ledger import audit
+from app.services.ledger.actor import current_actor as current_actor  # where callers have found it
 from app.services.ledger.database import Ledger
 
 _N, _R, _P = 2**14, 8, 1
@@ -284,11 +284,6 @@ def sign_in(ledger: Ledger, name: str, password: str, *, now: datetime | None = 
     if isinstance(outcome, AuthenticationError):
         raise outcome
     return outcome
-
-
-def current_actor() -> str:
-    """Who did a change outside payments (imports, matching): the Kontor user if set, else the OS login."""
-    return os.environ.get("KONTOR_USER") or getpass.getuser()
 
 
 @lru_cache(maxsize=1)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.models.schema import PayeeCheckResult
 from app.services.i18n import _
+from app.services.payments.payee_words import result_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,21 +25,6 @@ class PayeeCheckView:
     result: str
     bank_name: str
     text: str
-
-
-def result_text(result: str, *, bank_name: str = "", reason: str = "") -> str:
-    """One sentence on what the bank found (RCVC, RVMC, RVNM, RVNA, or nothing)."""
-    if result == "RCVC":
-        return _("The payee's name matches the account holder; the bank still wants your confirmation.")
-    if result == "RVMC":
-        return _("The payee's name almost matches: the bank knows the account holder as “{name}”.").format(
-            name=bank_name
-        )
-    if result == "RVNM":
-        return _("The payee's name does not match the account holder's name at the payee's bank.")
-    if result == "RVNA":
-        return _("The payee's name could not be checked: {reason}").format(reason=reason or _("no reason given"))
-    return _("The bank gave no result of the payee check.")
 
 
 def _view(row: PayeeCheckResult) -> PayeeCheckView:

@@ -14,8 +14,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -50,8 +48,8 @@ from app.services.statements.rows import (
     StatementRows,
     dedupe_key,
 )
-from app.services.statements.search_index import index_pending
-from app.services.statements.worker import read_rows
+from app.services.statements.search_index import index_pending, index_transactions
+from app.services.statements.worker import WorkerReader, read_rows
 
 RETURN_REASONS = {
     "AC01": N_("IBAN wrong"),
@@ -116,6 +114,9 @@ def statement_iban(statement: StatementRows) -> str:
     """The account's IBAN: named in the file, or derived from an IBAN-like or German BLZ/account `:25:`."""
     if statement.account_iban:
         return _clean_iban(statement.account_iban)
+    from schwifty import IBAN  # the bank registry loads only for a file that names no IBAN (40 ms)
+    from schwifty.exceptions import SchwiftyException
+
     number = statement.account_number.replace(" ", "").upper()
     for candidate in _IBAN_IN_TEXT.findall(number):
         try:
@@ -132,6 +133,10 @@ def statement_iban(statement: StatementRows) -> str:
 
 
 def _bank_of(iban: str) -> tuple[str, str]:
+    """BIC and bank name from schwifty's registry, loaded for a new account only."""
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
     try:
         parsed = IBAN(iban)
         bic = parsed.bic
@@ -224,9 +229,11 @@ class _AccountState:
 
     account: BankAccount
     previous_closing: ParsedBalance | None = None  # of the account's previous statement in this import
-    # (dedupe key, currency) -> copies already in the ledger / in this import so far
+    # (dedupe key, currency) -> copies the ledger had before this import, for the booking dates looked up so far;
+    # only keys it has: a key encodes its booking date, so a key of a looked-up date that is missing has no copy.
     existing: dict[tuple[str, str], int] = field(default_factory=dict)
-    seen: Counter[tuple[str, str]] = field(default_factory=Counter)
+    looked_up: set[str] = field(default_factory=set)  # booking dates (ISO) whose counts are in `existing`
+    seen: Counter[tuple[str, str]] = field(default_factory=Counter)  # copies of those keys in this import so far
     pending: dict[int, list[tuple[int, date, str, str]]] | None = None  # by amount, see _replace_pending
 
 
@@ -238,14 +245,17 @@ def import_statements(
     fmt: str,
     actor: str,
     account_iban: str | None = None,
-    index: bool = True,
 ) -> ImportResult:
     """Write statements as they arrive, in the caller's transaction: an error anywhere rolls the whole file back.
 
     Memory is bounded by one statement, not the file: rows go into the ledger statement by statement.
-    Without `index`, the caller brings the search index up to date (index_pending) after its commit.
+    Each statement's rows are indexed for search as they go in: with a large file in a worker, that happens while
+    the worker reads the next statement, instead of after the commit while the user waits.
     """
     result = ImportResult(source=source, format=fmt)
+    # Rows an earlier version committed before indexing them (it indexed after the commit) go in first: the index
+    # only ever gets whole ranges in id order, so what lies above its highest id is all it lacks.
+    index_pending(session)
     batch = StatementImport(source=source[:500], format=fmt, imported_by=actor)
     session.add(batch)
     session.flush()
@@ -274,6 +284,7 @@ def import_statements(
             # Ids are given, not returned: the write lock is ours, and a plain executemany is much faster.
             _insert_rows(session, next_id, account_id, batch.id, fresh, keys)
             ids = range(next_id, next_id + len(fresh))
+            index_transactions(session, ids.start, ids.stop - 1)
             digests += [
                 [row_id, audit.fields_digest((account_id, *_AUDITED_IN_ROW(row)))]
                 for row_id, row in zip(ids, fresh, strict=True)
@@ -285,8 +296,6 @@ def import_statements(
             next_id += len(fresh)
         _store_snapshots(session, account_id, statement, iban, source, result.warnings)
     result.new = next_id - first_new_id
-    if index and result.new:
-        index_pending(session)
     batch.new_count, batch.duplicate_count = result.new, result.duplicates
     batch.warnings = "\n".join(result.warnings)
     audit.record_import_digests(
@@ -395,36 +404,35 @@ def _without_duplicates(
         dedupe_key(row[BOOKED_ON], row[AMOUNT_CENTS], row[END_TO_END_ID], row[PURPOSE], row[STATUS])  # type: ignore[arg-type]
         for row in rows
     ]
-    counted: list[tuple[str, str]] = list(zip(keys, [cast(str, row[CURRENCY]) for row in rows], strict=True))
-    existing = state.existing
-    unknown = [position for position, key in enumerate(counted) if key not in existing]
-    if unknown:
-        first = min(rows[position][BOOKED_ON] for position in unknown)  # type: ignore[type-var]
-        last = max(rows[position][BOOKED_ON] for position in unknown)  # type: ignore[type-var]
-        # A key encodes its booking date, so a count found for any date range containing that date is final.
+    missing = {cast(str, row[BOOKED_ON]) for row in rows} - state.looked_up
+    if missing:
+        first, last = date.fromisoformat(min(missing)), date.fromisoformat(max(missing))
         found = session.execute(
             select(Transaction.dedupe_key, Transaction.currency, func.count())
             .where(
                 Transaction.account_id == state.account.id,
-                Transaction.booked_on.between(date.fromisoformat(first), date.fromisoformat(last)),  # type: ignore[arg-type]
+                Transaction.booked_on.between(first, last),
                 Transaction.status != BookingStatus.REPLACED,
                 Transaction.import_id.is_distinct_from(import_id),
             )
             .group_by(Transaction.dedupe_key, Transaction.currency)
         )
-        existing.update(((key, currency), count) for key, currency, count in found)
-        for position in unknown:
-            existing.setdefault(counted[position], 0)
-    seen = state.seen
-    if not any(map(existing.__getitem__, counted)):  # the usual case: none of these bookings is in the ledger
-        seen.update(counted)
+        state.existing.update(((key, currency), count) for key, currency, count in found)
+        state.looked_up.update((first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1))
+    existing = state.existing
+    if not existing:  # the usual case: the ledger has no booking of these dates
         return rows, keys
+    seen = state.seen
     fresh, fresh_keys = [], []
-    for row, key in zip(rows, counted, strict=True):
-        seen[key] += 1
-        if seen[key] > existing[key]:
-            fresh.append(row)
-            fresh_keys.append(key[0])
+    for row, key in zip(rows, keys, strict=True):
+        counted = (key, cast(str, row[CURRENCY]))
+        copies = existing.get(counted)
+        if copies is not None:
+            seen[counted] += 1
+            if seen[counted] <= copies:
+                continue
+        fresh.append(row)
+        fresh_keys.append(key)
     return fresh, fresh_keys
 
 
@@ -585,14 +593,47 @@ def import_statement_files(
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
     after_import: AfterImport | None = None,
+    started: Sequence[WorkerReader] = (),
 ) -> list[ImportResult]:
     """Import each file all-or-nothing; a broken file is reported and the others still go in. Blocks.
 
     `after_import(ledger, new_ids)` (automatic matching) runs after each file's commit, in transactions of its own:
     the import is durable first, and a failing match costs no booking (the result says so, `kontor match` redoes it).
-    The search index follows the commits in a transaction of its own, in one bulk insert; rows it missed
-    (a crash in between) are indexed by the next import.
+    `started` are readers of some of the paths already at
+    work (worker.start_reader); all of them are closed at the end.
     """
+    waiting = {reader.path: reader for reader in started}
+    try:
+        return _import_files(
+            ledger,
+            paths,
+            waiting,
+            actor=actor,
+            account_iban=account_iban,
+            profile=profile,
+            mapping=mapping,
+            progress=progress,
+            cancel=cancel,
+            after_import=after_import,
+        )
+    finally:
+        for reader in started:  # a reader used, or never started on (an error before its file), ends here
+            reader.close()
+
+
+def _import_files(
+    ledger: Ledger,
+    paths: Sequence[Path],
+    waiting: dict[Path, WorkerReader],
+    *,
+    actor: str,
+    account_iban: str | None,
+    profile: str | None,
+    mapping: CsvMapping | None,
+    progress: Callable[[int, int], None] | None,
+    cancel: threading.Event | None,
+    after_import: AfterImport | None,
+) -> list[ImportResult]:
     results = []
     for done, path in enumerate(paths):
         if cancel is not None and cancel.is_set():
@@ -601,10 +642,14 @@ def import_statement_files(
             progress(done, len(paths))
         try:
             fmt = file_format(path)
-            statements = read_rows(path, fmt, profile=profile, mapping=mapping)
+            reader = waiting.pop(path, None)
+            if reader is not None and reader.format == fmt:
+                statements = reader.rows()
+            else:
+                statements = read_rows(path, fmt, profile=profile, mapping=mapping)
             with collector_paused(), ledger.writer() as session:
                 result = import_statements(
-                    session, statements, source=path.name, fmt=fmt, actor=actor, account_iban=account_iban, index=False
+                    session, statements, source=path.name, fmt=fmt, actor=actor, account_iban=account_iban
                 )
                 new_ids = imported_ids(session, result)
             results.append(result)
@@ -618,7 +663,6 @@ def import_statement_files(
             results.append(result)
         except OSError as error:
             results.append(ImportResult(source=path.name, format="", error=f"{path.name}: {error.strerror}"))
-    _index_after_commit(ledger)
     if progress:
         progress(len(results), len(paths))
     return results
@@ -645,15 +689,6 @@ def run_after_import(after_import: AfterImport, ledger: Ledger, new_ids: list[in
             ).format(source=source, error=error)
         ]
     return []
-
-
-def _index_after_commit(ledger: Ledger) -> None:
-    """Index the committed rows for search; a failure leaves them for the next import, they are stored already."""
-    try:
-        with ledger.writer() as session:
-            index_pending(session)
-    except SQLAlchemyError as error:
-        log.warning("search index not brought up to date, the next import does it: %s", error)
 
 
 def _date_filter(date_from: date | None, date_to: date | None) -> list[Any]:

@@ -9,12 +9,16 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, BinaryIO, TextIO
+from typing import IO, TYPE_CHECKING, BinaryIO, TextIO
 
-from app.services.statements.bank_csv import CsvMapping, is_utf16, read_bank_csv, utf16_as_utf8
-from app.services.statements.camt import parse_camt
 from app.services.statements.model import ParsedStatement, StatementFormatError
 from app.services.statements.mt940 import parse_mt940
+
+if TYPE_CHECKING:
+    from app.services.statements.bank_csv import CsvMapping
+
+# The CAMT reader (lxml) and the CSV reader are imported for a file of theirs: an MT940 import, and the statement
+# worker process before it knows the format, start without them.
 
 _SNIFF_BYTES = 4096
 _DECODE_CHUNK = 1 << 20
@@ -76,6 +80,8 @@ def iter_statement_stream(
     kind = detect_format(source, head)
     found = False
     if kind == "camt":
+        from app.services.statements.camt import parse_camt
+
         with open_binary() as stream:
             for statement in parse_camt(stream, source=source):
                 found = True
@@ -88,6 +94,8 @@ def iter_statement_stream(
                 found = True
                 yield statement
     else:
+        from app.services.statements.bank_csv import read_bank_csv, utf16_as_utf8
+
         with open_binary() as stream:
             data = utf16_as_utf8(_read_at_most(stream, MAX_CSV_BYTES, source)).translate(None, _CSV_CONTROL_BYTES)
         for statement in read_bank_csv(data, source=source, profile=profile, mapping=mapping):
@@ -112,6 +120,8 @@ def detect_format(source: str, head: bytes) -> str:
         return "camt"  # let the CAMT reader name the element it does not understand
     if _MT940_RE.search(head):
         return "mt940"
+    from app.services.statements.bank_csv import is_utf16
+
     if is_utf16(head):
         return "csv"  # Erste Bank's George exports its CSV as UTF-16
     sample = text[:1024]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from app.models.banking import BookingStatus
+from app.models.states import BookingStatus
 from app.services.formatting import to_cents
 from app.services.statements.model import ParsedBalance, ParsedStatement, ParsedTransaction
 

@@ -1,4 +1,4 @@
-"""The full-text index over transactions, filled in bulk after rows are inserted (one statement per import)."""
+"""The full-text index over transactions, filled in the transaction that inserts the rows (one statement at a time)."""
 
 from __future__ import annotations
 
@@ -21,5 +21,6 @@ def index_transactions(session: Session, first_id: int, last_id: int) -> None:
 
 
 def index_pending(session: Session) -> int:
-    """Index every transaction the index does not have yet (an import's rows after its commit); returns how many."""
+    """Index every transaction the index does not have yet (rows an earlier version committed before indexing them);
+    returns how many."""
     return session.connection().exec_driver_sql(_INDEX_PENDING).rowcount

@@ -2,8 +2,10 @@
 
 Parsing is Python work and writing the encrypted ledger largely C work; in one process the two take turns under
 the GIL, in two they run on two cores. Small files (the daily case) are read in-process: starting a worker costs
-more than it saves. The worker is a plain `python -m` child talking pickle over its stdout, not multiprocessing,
-so that it never re-imports the caller's main module; the pipe's buffer keeps it at most a few statements ahead.
+more than it saves, unless it starts before the ledger is even open (`start_reader`, what `kontor import` does:
+the file is read while the command loads the ledger's code and derives its key). The worker is a plain `python -m`
+child talking pickle over its stdout, not multiprocessing, so that it never re-imports the caller's main module;
+the pipe's buffer keeps it at most a few statements ahead.
 
 Run as `python -m app.services.statements.worker FILE` it is that worker.
 """
@@ -14,18 +16,68 @@ import os
 import pickle
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 from app.services.gc_pause import collector_paused
-from app.services.statements.bank_csv import CsvMapping
 from app.services.statements.model import StatementFormatError
-from app.services.statements.reader import iter_statement_file
+from app.services.statements.reader import detect_format, iter_statement_file
 from app.services.statements.rows import StatementRows, rows_of
 
+if TYPE_CHECKING:
+    from app.services.statements.bank_csv import CsvMapping
+
 WORKER_MIN_BYTES = 4 << 20
+WORKER_FORMATS = ("camt", "mt940")  # a CSV needs the caller's mapping; a ZIP is read member by member in-process
 _PROJECT_ROOT = Path(__file__).resolve().parents[3]
+_SNIFF_BYTES = 4096
+
+
+class WorkerReader:
+    """A worker process reading one CAMT or MT940 file, started when this is made; `rows()` receives its statements.
+
+    `close()` ends a worker whose rows nobody wants (an error, an abandoned import) and reaps it.
+    """
+
+    def __init__(self, path: Path, fmt: str) -> None:
+        self.path = path
+        self.format = fmt
+        environment = dict(os.environ)
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, (str(_PROJECT_ROOT), environment.get("PYTHONPATH"))))
+        command = [sys.executable, "-m", "app.services.statements.worker", str(path)]
+        self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=environment)
+
+    def rows(self) -> Iterator[StatementRows]:
+        """The statements as the worker sends them; StatementFormatError as the readers raise it."""
+        assert self._process.stdout is not None
+        try:
+            yield from _receive(self.path, self._process.stdout)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+
+
+def start_reader(path: Path) -> WorkerReader | None:
+    """A worker already reading `path` whatever its size, for a caller that has other work before it can write
+    (opening the ledger); None for a file the in-process reader takes (CSV, ZIP, unreadable: it reports those)."""
+    if not _workers_possible():
+        return None
+    try:
+        if zipfile.is_zipfile(path):
+            return None
+        with path.open("rb") as stream:
+            fmt = detect_format(path.name, stream.read(_SNIFF_BYTES))
+    except (OSError, StatementFormatError):
+        return None
+    return WorkerReader(path, fmt) if fmt in WORKER_FORMATS else None
 
 
 def read_rows(
@@ -35,19 +87,10 @@ def read_rows(
 
     `fmt` is what `statement_import.file_format` found ("camt", "mt940", "csv" or "zip").
     """
-    if not _worth_a_worker(path, fmt):
+    if _worth_a_worker(path, fmt):
+        yield from WorkerReader(path, fmt).rows()
+    else:
         yield from rows_of(iter_statement_file(path, profile=profile, mapping=mapping))
-        return
-    environment = dict(os.environ)
-    environment["PYTHONPATH"] = os.pathsep.join(filter(None, (str(_PROJECT_ROOT), environment.get("PYTHONPATH"))))
-    command = [sys.executable, "-m", "app.services.statements.worker", str(path)]
-    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=environment) as worker:
-        assert worker.stdout is not None
-        try:
-            yield from _receive(path, worker.stdout)
-        finally:
-            if worker.poll() is None:
-                worker.kill()  # the consumer gave up (an error, or the import was abandoned)
 
 
 def _receive(path: Path, channel: IO[bytes]) -> Iterator[StatementRows]:
@@ -64,8 +107,12 @@ def _receive(path: Path, channel: IO[bytes]) -> Iterator[StatementRows]:
             return
 
 
+def _workers_possible() -> bool:
+    return not getattr(sys, "frozen", False)  # a bundled app has no `python -m`
+
+
 def _worth_a_worker(path: Path, fmt: str) -> bool:
-    if fmt not in ("camt", "mt940") or getattr(sys, "frozen", False):  # a bundled app has no `python -m`
+    if fmt not in WORKER_FORMATS or not _workers_possible():
         return False
     try:
         return path.stat().st_size >= WORKER_MIN_BYTES
