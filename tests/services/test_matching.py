@@ -426,3 +426,24 @@ def test_a_booking_that_says_it_is_no_invoice_payment_needs_an_invoice_number() 
     assert matcher.match(payment(2, "238.00", "Anzahlung RE-2026-00041", iban=iban)).status == "auto"
     unfiltered = Matcher(invoices, CUSTOMERS, config=MatchConfig(unrelated_words=[]))
     assert unfiltered.match(payment(3, "238.00", "Anzahlung Auftrag 4711", iban=iban)).status == "auto"
+
+
+def test_a_suggestion_for_another_customers_invoice_says_who_paid_and_ranks_below_the_payers_own() -> None:
+    """Issue 14: Schmidt quotes a number one digit from Müller's invoice; Müller's must not lead unannounced."""
+    matcher = Matcher(
+        [
+            invoice(1, "RE-2026-0066", MUELLER, "116.88"),  # one digit off, exact amount, another customer
+            invoice(2, "RE-2026-0070", SCHMIDT, "120.00"),  # the payer's own, amount near
+        ],
+        CUSTOMERS,
+    )
+    paid = payment(7, "116.88", "RE-2026-0036 Vielen Dank", name="Schmidt & Söhne KG")
+    ranked = matcher.suggest(paid)
+    by_invoice = {proposal.allocations[0].invoice_id: proposal for proposal in ranked}
+    assert by_invoice[1].reasons[0] == "paid by Schmidt & Söhne KG, who is not Müller Bau GmbH"
+    assert not by_invoice[2].reasons[0].startswith("paid by")
+    assert [p.allocations[0].invoice_id for p in ranked].index(2) < [p.allocations[0].invoice_id for p in ranked].index(
+        1
+    )
+    result = matcher.match(paid)
+    assert result.status != "auto" or 1 not in allocations(result)  # nothing is booked on Müller's invoice

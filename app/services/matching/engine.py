@@ -12,7 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import islice
@@ -59,6 +59,7 @@ W_NAME_WEAK = 0.07
 W_CONFLICT = -0.1
 W_UNIQUE = 0.35
 W_OTHER_NUMBERS = -0.2
+W_OTHER_PAYER = -0.25  # Map only: a suggestion for another customer's invoice than the payer's
 NAME_STRONG = 90.0
 NAME_WEAK = 80.0
 _CAP_UNCORROBORATED = 0.5
@@ -214,7 +215,33 @@ class Matcher:
         """Ranked proposals for the Map dialog, searching payer names more widely than a batch run does."""
         doubts: list[str] = []
         proposals = self._proposals(payment, interactive=True, doubts=doubts)
-        return self._decide(payment.id, proposals, doubts=doubts, limit=limit).suggestions
+        suggestions = self._decide(payment.id, proposals, doubts=doubts, limit=limit).suggestions
+        payer = self._payer(payment)
+        if payer is None:
+            return suggestions
+        flagged = [self._other_payer(payer, proposal) for proposal in suggestions]
+        return tuple(sorted(flagged, key=lambda proposal: -proposal.score))  # stable: equal scores keep their order
+
+    def _other_payer(self, payer: _Payer, proposal: Proposal) -> Proposal:
+        """A suggestion for invoices of a customer the payer is not (by IBAN, learned or similar name) says so
+        first and ranks below the payer's own: "one digit off, but someone else's invoice" is how money goes to
+        the wrong customer. Only for the Map dialog: a batch decides with `_corroboration` as before."""
+        customers = {self._open[a.invoice_id].invoice.customer_id for a in proposal.allocations}
+        if not payer.name or not customers or any(self._could_be_payer(payer, c) for c in customers):
+            return proposal
+        names = ", ".join(sorted(self._customers[c].name for c in customers if c in self._customers))
+        warning = _("paid by {payer}, who is not {customer}").format(
+            payer=payer.payment.counterparty_name, customer=names
+        )
+        return replace(proposal, score=max(0.0, proposal.score + W_OTHER_PAYER), reasons=(warning, *proposal.reasons))
+
+    def _could_be_payer(self, payer: _Payer, customer_id: int) -> bool:
+        if customer_id in payer.iban_customers or customer_id in payer.named or customer_id in payer.alike:
+            return True
+        if payer.learned == customer_id:
+            return True
+        name = self._names.get(customer_id)
+        return bool(name) and fuzz.token_sort_ratio(payer.name, name) >= NAME_WEAK
 
     def match_all(self, payments: Sequence[Payment]) -> list[MatchResult]:
         """Match in booking order and book each automatic result at once, so installments see what is left.
