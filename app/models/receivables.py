@@ -125,6 +125,28 @@ class Allocation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class CustomerCredit(Base):
+    """Money a customer paid beyond their invoices (a double payment, an overpayment), held for them: the rest of
+    `transaction_id` that no invoice took. Used by a later invoice through an allocation of the same payment,
+    which lowers `amount_cents`; so allocations plus credits never exceed the payment."""
+
+    __tablename__ = "customer_credits"
+    __table_args__ = (
+        CheckConstraint("amount_cents >= 0 AND amount_cents <= original_cents", name="amount"),
+        Index("ix_customer_credits_customer", "customer_id"),
+        Index("ix_customer_credits_transaction", "transaction_id"),
+    )
+    __audited__ = ("customer_id", "transaction_id", "amount_cents", "original_cents")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"))
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id", ondelete="RESTRICT"))
+    amount_cents: Mapped[int]
+    original_cents: Mapped[int]
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class LearnedPayer(Base):
     """A payer IBAN or normalized payer name learned for a customer, from a manual mapping or an import."""
 

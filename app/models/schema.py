@@ -8,7 +8,15 @@ from app.models.company import CompanySettings, User
 from app.models.dunning import DunningHold, DunningItem, DunningLetter, DunningRun
 from app.models.journal import AuditEvent, Notification
 from app.models.payments import Approval, Mandate, PayeeCheckResult, PaymentOrder, PaymentRun
-from app.models.receivables import Allocation, Customer, Invoice, InvoiceCharge, InvoiceDocument, LearnedPayer
+from app.models.receivables import (
+    Allocation,
+    Customer,
+    CustomerCredit,
+    Invoice,
+    InvoiceCharge,
+    InvoiceDocument,
+    LearnedPayer,
+)
 
 __all__ = [
     "Allocation",
@@ -20,6 +28,7 @@ __all__ = [
     "Base",
     "CompanySettings",
     "Customer",
+    "CustomerCredit",
     "DunningHold",
     "DunningItem",
     "DunningLetter",

@@ -25,7 +25,7 @@ from app.services.i18n import _, ngettext
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import SignedInUser, UserError, sign_in
 from app.services.payments.approvals import ApprovalResult, ApprovalSummary, approval_summary, approve_run
-from app.services.payments.orders import take_bank_name
+from app.services.payments.orders import move_orders, take_bank_name
 from app.services.payments.runs import OrderRow, RunRow, reject_run
 from app.services.payments.sepa_checks import PaymentError
 from app.views.errors import present_error
@@ -44,6 +44,7 @@ class ApprovalDialog(QDialog):
     loaded = Signal(object)  # ApprovalSummary
     approved = Signal(object)  # ApprovalResult, also when a second approver is still needed
     run_rejected = Signal(object)  # RunRow
+    order_excluded = Signal(int)  # the draft run the order went to
 
     def __init__(
         self, ledger: Ledger, run_id: int, *, runner: JobRunner, identity: Identity, parent: QWidget | None = None
@@ -82,6 +83,12 @@ class ApprovalDialog(QDialog):
         )
         self.bank_name_button.setEnabled(False)
         self.bank_name_button.clicked.connect(self._on_bank_name_button_clicked)
+        self.exclude_button = QPushButton(_("Exclude order"))
+        self.exclude_button.setToolTip(
+            _("Take the selected order out of this run into a draft of its own; the rest can be approved.")
+        )
+        self.exclude_button.setEnabled(False)
+        self.exclude_button.clicked.connect(self._on_exclude_button_clicked)
 
         self.general_error = error_label()
         self.errors = FieldErrors(self.general_error)
@@ -122,6 +129,7 @@ class ApprovalDialog(QDialog):
         layout.addWidget(self.table, 1)
         order_actions = QHBoxLayout()
         order_actions.addStretch(1)
+        order_actions.addWidget(self.exclude_button)
         order_actions.addWidget(self.bank_name_button)
         layout.addLayout(order_actions)
         layout.addWidget(login)
@@ -181,6 +189,9 @@ class ApprovalDialog(QDialog):
         self.bank_name_button.setEnabled(
             order is not None and order.payee_check == "RVMC" and bool(order.payee_bank_name)
         )
+        summary = self.summary
+        changeable = summary is not None and summary.status in ("draft", "submitted", "approved") and summary.count > 1
+        self.exclude_button.setEnabled(order is not None and changeable)
 
     def _on_bank_name_button_clicked(self) -> None:
         order = self._selected_order()
@@ -194,6 +205,28 @@ class ApprovalDialog(QDialog):
         self._runner.run(
             take, on_success=self._on_bank_name_taken, on_failure=self._on_failed, writes=True, parent=self
         )
+
+    def _on_exclude_button_clicked(self) -> None:
+        order = self._selected_order()
+        if order is None:
+            return
+        ledger, actor, order_id = self._ledger, self._identity.actor(), order.id
+
+        def exclude(cancel: threading.Event, progress: Callable[[int, int], None]) -> int:
+            return move_orders(ledger, [order_id], actor=actor)
+
+        def done(run_id: int) -> None:
+            self.result_label.setText(
+                _("The order to {name} is now in draft run {run}; this run can be approved without it.").format(
+                    name=order.name, run=run_id
+                )
+            )
+            set_tone(self.result_label, "hint")
+            self.result_label.show()
+            self.order_excluded.emit(run_id)
+            self.reload()
+
+        self._runner.run(exclude, on_success=done, on_failure=self._on_failed, writes=True, parent=self)
 
     def _on_bank_name_taken(self, name: str) -> None:
         self.result_label.setText(_("The order now goes to “{name}”; the run needs a new approval.").format(name=name))

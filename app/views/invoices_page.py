@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer, QUrl, Signal
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.services.formatting import format_amount
 from app.services.i18n import N_, _, ngettext
 from app.services.invoices.importing import PAYABLE, RECEIVABLE, InvoiceImportResult
 from app.services.invoices.open_items import InvoiceFilter, InvoiceRow, InvoiceStatus, invoice_rows
@@ -35,6 +37,7 @@ from app.services.payments.orders import OrderResult, create_debit, transfer_fro
 from app.services.payments.sepa_checks import PaymentError
 from app.services.reconciliation.allocations import clear_review
 from app.services.reconciliation.automatic import MatchSummary, import_einvoices_and_match, match_payments
+from app.services.reconciliation.credits import use_credit
 from app.views.empty_page import empty_state_label
 from app.views.invoice_import_dialog import InvoiceImportDialog
 from app.views.invoice_table_model import InvoiceColumn, InvoiceIdRole, InvoiceTableModel, NeedsReviewRole
@@ -136,6 +139,9 @@ class InvoicesPage(QWidget):
             _("Collect the selected receivables by direct debit (customers with a mandate).")
         )
         self.collect_button.clicked.connect(self._on_collect_button_clicked)
+        self.credit_button = QPushButton(_("Use credit"))
+        self.credit_button.setToolTip(_("Settle the selected invoice from what its customer paid too much before."))
+        self.credit_button.clicked.connect(self._on_credit_button_clicked)
         self.original_button = QPushButton(_("Open original"))
         self.original_button.setToolTip(_("Open the e-invoice file the selected invoice was imported from."))
         self.original_button.clicked.connect(self._on_original_button_clicked)
@@ -171,6 +177,7 @@ class InvoicesPage(QWidget):
         layout.addWidget(self.stack, 1)
         bottom = QHBoxLayout()  # the payment buttons act on the selection, next to the totals
         bottom.addWidget(self.summary_label, 1)
+        bottom.addWidget(self.credit_button)
         bottom.addWidget(self.original_button)
         bottom.addWidget(self.pay_button)
         bottom.addWidget(self.collect_button)
@@ -229,6 +236,9 @@ class InvoicesPage(QWidget):
         self.collect_button.setEnabled(bool(self._selected(RECEIVABLE)))
         rows = self._selected()
         self.original_button.setEnabled(len(rows) == 1 and rows[0].has_original)
+        self.credit_button.setEnabled(
+            len(rows) == 1 and rows[0].kind == RECEIVABLE and rows[0].customer_credit > 0 and rows[0].open_amount > 0
+        )
 
     def _selected(self, kind: str | None = None) -> list[InvoiceRow]:
         rows = [self.model.row_at(index.row()) for index in self.table.selectionModel().selectedRows()]
@@ -306,6 +316,24 @@ class InvoicesPage(QWidget):
         ledger, actor = self._ledger, self._identity.actor()
         numbers = [row.number for row in self._selected(PAYABLE)]
         self._add_orders(numbers, lambda number: transfer_from_invoice(ledger, number, actor=actor))
+
+    def _on_credit_button_clicked(self) -> None:
+        [row] = self._selected()
+        ledger, actor = self._ledger, self._identity.actor()
+
+        def run(cancel: threading.Event, progress: Callable[[int, int], None]) -> Decimal:
+            return use_credit(ledger, row.id, actor=actor)
+
+        def done(used: Decimal) -> None:
+            self.reported.emit(
+                _("{amount} of {customer}'s credit used for {number}.").format(
+                    amount=format_amount(used, row.currency), customer=row.customer_name, number=row.number
+                )
+            )
+            self.refresh()
+            self.ledger_changed.emit()
+
+        self._runner.run(run, on_success=done, writes=True, parent=self)
 
     def _on_original_button_clicked(self) -> None:
         """The kept file, checked against its digest, copied to a private folder and given to the desktop's viewer."""

@@ -17,7 +17,9 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -25,11 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.models.banking import BookingStatus, Reconciliation
-from app.services.formatting import format_amount, format_date
+from app.services.formatting import format_amount, format_date, grouped_iban
 from app.services.i18n import _
 from app.services.invoices.open_items import InvoiceRow, search_open_invoices
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import current_actor
+from app.services.payments.refunds import refund_payment
 from app.services.reconciliation.allocations import (
     Suggestion,
     allocate_manually,
@@ -38,6 +41,7 @@ from app.services.reconciliation.allocations import (
     undo_allocation,
     why_not_automatic,
 )
+from app.services.reconciliation.credits import PaidReference, paid_references, record_credit
 from app.services.reconciliation.draft import AllocationDraft, PaymentToMap, payment_to_map
 from app.views.allocation_table_model import AllocationColumn, AllocationTableModel
 from app.views.errors import is_user_error, present_error
@@ -70,7 +74,7 @@ ALLOCATION_WIDTHS = {
     AllocationColumn.OPEN: 120,
     AllocationColumn.AMOUNT: 120,
 }
-_Loaded = tuple[PaymentToMap, list[Suggestion], str]
+_Loaded = tuple[PaymentToMap, list[Suggestion], str, list[PaidReference]]
 
 
 def ask_ignore_reason(parent: QWidget) -> str | None:
@@ -124,9 +128,31 @@ class MapDialog(QDialog):
         self.header_label.setTextFormat(Qt.TextFormat.RichText)
         self.header_label.setWordWrap(True)
         self.header_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Who paid what is the one thing to read first: never squeezed by the tables below.
+        self.header_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.state_label = QLabel()
         self.state_label.setObjectName("hintLabel")
         self.state_label.setWordWrap(True)
+        # A payment naming an invoice paid already: the key fact for a double payment, with what to do about it.
+        self.paid_label = QLabel()
+        self.paid_label.setObjectName("warningBox")
+        self.paid_label.setWordWrap(True)
+        self.credit_button = QPushButton()
+        self.credit_button.setToolTip(_("Hold what is left of this payment for the customer; a later invoice uses it."))
+        self.credit_button.clicked.connect(self._on_credit_button_clicked)
+        self.refund_button = QPushButton(_("Refund…"))
+        self.refund_button.setToolTip(
+            _("A transfer of this payment back to the payer, into the draft run for approval.")
+        )
+        self.refund_button.clicked.connect(self._on_refund_button_clicked)
+        paid_row = QHBoxLayout()
+        paid_row.addWidget(self.paid_label, 1)
+        paid_row.addWidget(self.credit_button)
+        paid_row.addWidget(self.refund_button)
+        self.paid_box = QWidget()
+        self.paid_box.setLayout(paid_row)
+        self.paid_box.hide()
+        self._paid: list[PaidReference] = []
 
         self.suggestion_table = new_table(self.suggestion_model, widths=SUGGESTION_WIDTHS)
         self.suggestion_table.setItemDelegateForColumn(SuggestionColumn.SCORE, ScoreDelegate(self.suggestion_table))
@@ -212,6 +238,7 @@ class MapDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.header_label)
         layout.addWidget(self.state_label)
+        layout.addWidget(self.paid_box)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.error_label)
         layout.addLayout(buttons)
@@ -238,14 +265,16 @@ class MapDialog(QDialog):
         def load(cancel: threading.Event, progress: Callable[[int, int], None]) -> _Loaded:
             payment = payment_to_map(ledger, transaction_id)
             if not payment.can_allocate:
-                return payment, [], ""
-            return payment, suggestions(ledger, transaction_id), why_not_automatic(ledger, transaction_id)
+                return payment, [], "", []
+            paid = paid_references(ledger, transaction_id)
+            return payment, suggestions(ledger, transaction_id), why_not_automatic(ledger, transaction_id), paid
 
         self._runner.run(load, on_success=self._on_loaded, on_failure=self._on_failed, parent=self)
 
     def _on_loaded(self, result: _Loaded) -> None:
-        payment, found, why = result
+        payment, found, why, paid = result
         self.payment = payment
+        self._show_paid(payment, paid)
         self.why_label.setText(_("Not assigned automatically: {reason}").format(reason=why) if why else "")
         self.why_label.setVisible(bool(why))
         self.header_label.setText(self._header_html(payment))
@@ -264,12 +293,46 @@ class MapDialog(QDialog):
             self.search_model.set_rows([])
         self.loaded.emit()
 
+    def _show_paid(self, payment: PaymentToMap, paid: list[PaidReference]) -> None:
+        self._paid = paid
+        self.paid_box.setVisible(bool(paid))
+        if not paid:
+            return
+        lines = [reference.text() for reference in paid]
+        if payment.amount > 0:
+            lines.append(_("A second payment: hold it as the customer's credit, or send it back."))
+        self.paid_label.setText("\n".join(lines))
+        customer = paid[0].customer_name
+        self.credit_button.setText(_("Hold as credit for {customer}").format(customer=customer))
+        incoming = payment.amount > 0
+        self.credit_button.setVisible(incoming)
+        self.refund_button.setVisible(incoming and payment.allocated == 0)
+
+    def _on_credit_button_clicked(self) -> None:
+        if not self._paid:
+            return
+        ledger, transaction_id, actor = self._ledger, self.transaction_id, current_actor()
+        customer_id = self._paid[0].customer_id
+        self._book(lambda: record_credit(ledger, transaction_id, customer_id, actor=actor), close=True)
+
+    def _on_refund_button_clicked(self) -> None:
+        payment = self.payment
+        if payment is None:
+            return
+        question = _("Send {amount} back to {payer}? The transfer goes into the draft run for approval.").format(
+            amount=format_amount(payment.amount, payment.currency), payer=payment.counterparty_name or _("(no name)")
+        )
+        if QMessageBox.question(self, _("Refund"), question) != QMessageBox.StandardButton.Yes:
+            return
+        ledger, transaction_id, actor = self._ledger, self.transaction_id, current_actor()
+        self._book(lambda: refund_payment(ledger, transaction_id, actor=actor), close=True)
+
     @staticmethod
     def _header_html(payment: PaymentToMap) -> str:
         color = CREDIT_COLOR if payment.amount > 0 else DEBIT_COLOR
         amount = format_amount(payment.amount, payment.currency)
         name = payment.counterparty_name or _("(no name)")
-        iban = f" · {html.escape(payment.counterparty_iban)}" if payment.counterparty_iban else ""
+        iban = f" · {html.escape(grouped_iban(payment.counterparty_iban))}" if payment.counterparty_iban else ""
         return (
             f"<div style='font-size:13pt; font-weight:600'>{html.escape(name)}"
             f" <span style='color:{color}'>{html.escape(amount)}</span></div>"
@@ -293,6 +356,12 @@ class MapDialog(QDialog):
             )
             for part in payment.parts
         ]
+        if payment.credit:
+            lines.append(
+                _("held as credit for {customer}: {amount}").format(
+                    customer=payment.credit_customer, amount=format_amount(payment.credit, payment.currency)
+                )
+            )
         if lines:
             return _("Allocated so far: {parts}").format(parts="; ".join(lines))
         return _("Not allocated yet.")

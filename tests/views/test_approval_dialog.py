@@ -10,7 +10,7 @@ from payments_ledger import PASSWORDS, identity_for, make_ledger, submitted_run
 from PySide6.QtCore import Qt
 
 from app.services.ledger.database import Ledger
-from app.services.payments.runs import run_row
+from app.services.payments.runs import run_orders, run_row
 from app.views.approval_dialog import ApprovalDialog
 from app.views.jobs import JobRunner
 
@@ -90,3 +90,20 @@ def test_reject_needs_a_reason(qtbot, ledger: Ledger, runner: JobRunner) -> None
         qtbot.mouseClick(dialog.reject_button, Qt.MouseButton.LeftButton)
     row = run_row(ledger, run_id)
     assert (row.status, row.status_reason) == ("rejected", "Huber ist schon bezahlt")
+
+
+def test_the_approver_excludes_one_order_and_approves_the_rest(qtbot, ledger: Ledger, runner: JobRunner) -> None:
+    run_id = submitted_run(ledger)
+    dialog = show(qtbot, ledger, runner, run_id)
+    assert not dialog.exclude_button.isEnabled()
+    dialog.table.selectRow(1)  # Huber GmbH
+    assert dialog.exclude_button.isEnabled()
+    with qtbot.waitSignal(dialog.order_excluded, timeout=10_000) as excluded:
+        dialog.exclude_button.click()
+    qtbot.waitUntil(lambda: dialog.summary is not None and dialog.summary.count == 1, timeout=10_000)
+    draft = excluded.args[0]
+    assert [o.name for o in run_orders(ledger, draft)] == ["Huber GmbH"] and run_row(ledger, draft).status == "draft"
+    assert "Huber GmbH is now in draft run" in dialog.result_label.text()
+    sign(qtbot, dialog, "bob")
+    qtbot.waitUntil(lambda: run_row(ledger, run_id).status == "approved", timeout=10_000)
+    assert [o.name for o in run_orders(ledger, run_id)] == ["Baeckerei Weber e.K."]

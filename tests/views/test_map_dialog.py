@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from reconciliation_ledger import SmallLedger, build
+from reconciliation_ledger import OWN, SmallLedger, build
+from sqlalchemy import func, select
+from statement_files import Booking, mt940
 
+from app.models.schema import Transaction
 from app.services.invoices.open_items import invoice_rows
 from app.services.reconciliation.allocations import suggestions
 from app.services.reconciliation.draft import AllocationDraft, payment_to_map
+from app.services.statements.importing import import_statement_files
 from app.views import map_dialog as map_dialog_module
 from app.views.allocation_table_model import AllocationColumn, AllocationTableModel
 from app.views.jobs import JobRunner
@@ -184,3 +189,29 @@ def test_models(qtmodeltester, small: SmallLedger) -> None:
     qtmodeltester.check(allocation)
     allocation.remove(0)
     assert allocation.draft.remaining() == Decimal("500.00")
+
+
+def test_a_payment_naming_a_paid_invoice_says_so_and_becomes_the_customers_credit(
+    qtbot, small: SmallLedger, runner: JobRunner, tmp_path: Path
+) -> None:
+    twice = Booking(date(2026, 3, 16), Decimal("1190.00"), "Müller Metallbau GmbH", "DE02120300000000202051",
+                    "RE-2026-0042 nochmal")  # fmt: skip
+    (tmp_path / "twice.sta").write_text(mt940(OWN, [twice], opening=Decimal("0")), encoding="utf-8")
+    import_statement_files(small.ledger, [tmp_path / "twice.sta"], actor="test")
+    with small.ledger.session() as session:
+        again = int(session.scalar(select(func.max(Transaction.id))))
+    dialog = MapDialog(small.ledger, again, runner=runner)
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.loaded, timeout=10_000):
+        dialog.show()
+    assert dialog.paid_box.isVisible()
+    assert "RE-2026-0042 of Müller Metallbau GmbH is already paid" in dialog.paid_label.text()
+    assert (
+        dialog.credit_button.text() == "Hold as credit for Müller Metallbau GmbH" and dialog.refund_button.isVisible()
+    )
+    qtbot.wait(50)  # the layout after the texts were set
+    dialog.grab().save(str(tmp_path / "map-paid.png"))
+    with qtbot.waitSignal(dialog.changed, timeout=10_000):
+        dialog.credit_button.click()
+    shown = payment_to_map(small.ledger, again)
+    assert (shown.credit, shown.reconciliation) == (Decimal("1190.00"), "matched")

@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.models.dunning import DunningHold, DunningItem, DunningLetter, DunningRun, DunningRunStatus
-from app.models.schema import Allocation, Customer, Invoice, InvoiceDocument
+from app.models.schema import Allocation, Customer, CustomerCredit, Invoice, InvoiceDocument
 from app.services.formatting import from_cents
 from app.services.i18n import N_, _, ngettext
 from app.services.ledger.database import Ledger
@@ -69,6 +69,7 @@ class InvoiceRow:
     dunning_level: int = 0  # the highest dunning level a sent letter gave it
     dunning_held: bool = False  # a dunning block or a promise to pay (of the invoice or its customer)
     has_original: bool = False  # the e-invoice file it was imported from is kept
+    customer_credit: Decimal = Decimal("0.00")  # held for the customer (a double payment), usable on this invoice
 
     @property
     def status_label(self) -> str:
@@ -134,6 +135,9 @@ def _invoice_query(today: date) -> Select:
             func.coalesce(sent_level, 0),
             held,
             select(InvoiceDocument.id).where(InvoiceDocument.invoice_id == Invoice.id).exists(),
+            select(func.coalesce(func.sum(CustomerCredit.amount_cents), 0))
+            .where(CustomerCredit.customer_id == Invoice.customer_id)
+            .scalar_subquery(),
         )
         .join(Customer, Customer.id == Invoice.customer_id)
         .outerjoin(allocated, allocated.c.invoice_id == Invoice.id)
@@ -189,7 +193,7 @@ def _has_status(row: InvoiceRow, wanted: str) -> bool:
 def _invoice_row(values: Sequence, today: date) -> InvoiceRow:
     (id, number, kind, customer_id, name, customer_number, issued_on, due_on, amount_cents, allocated,
      reported, currency, cancelled, needs_review, review_note, dunning_level, dunning_held,
-     has_original) = values  # fmt: skip
+     has_original, credit) = values  # fmt: skip
     open_cents = open_cents_of(amount_cents, allocated, reported)
     overdue_days = 0
     if cancelled:
@@ -221,6 +225,7 @@ def _invoice_row(values: Sequence, today: date) -> InvoiceRow:
         dunning_level=dunning_level,
         dunning_held=bool(dunning_held),
         has_original=bool(has_original),
+        customer_credit=from_cents(credit or 0),
     )
 
 

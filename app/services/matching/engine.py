@@ -241,7 +241,7 @@ class Matcher:
         if payer.learned == customer_id:
             return True
         name = self._names.get(customer_id)
-        return bool(name) and fuzz.token_sort_ratio(payer.name, name) >= NAME_WEAK
+        return name is not None and fuzz.token_sort_ratio(payer.name, name) >= NAME_WEAK
 
     def match_all(self, payments: Sequence[Payment]) -> list[MatchResult]:
         """Match in booking order and book each automatic result at once, so installments see what is left.

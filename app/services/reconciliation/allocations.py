@@ -36,6 +36,7 @@ from app.services.reconciliation.booking import (
     remove_allocation,
     set_reconciliation_state,
 )
+from app.services.reconciliation.credits import remove_credits
 from app.services.reconciliation.engine_input import engine_invoices, engine_payment, payer_knowledge
 from app.services.reconciliation.matcher_cache import cached_matcher, generations_of
 
@@ -223,6 +224,7 @@ def undo_allocation(
             assert transaction_id is not None
             tx = get_transaction(session, transaction_id)
             allocations = list(session.scalars(select(Allocation).where(Allocation.transaction_id == tx.id)))
+            remove_credits(session, tx, actor=actor)
             if (
                 tx.reconciliation == Reconciliation.IGNORED
                 and not tx.return_reason

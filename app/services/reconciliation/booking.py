@@ -12,11 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.models.banking import Reconciliation
 from app.models.base import stored_datetime, utcnow
-from app.models.schema import (
-    Allocation,
-    Notification,
-    Transaction,
-)
+from app.models.schema import Allocation, CustomerCredit, Notification, Transaction
 from app.services.errors import KontorError
 from app.services.formatting import format_amount, from_cents, to_cents
 from app.services.i18n import _
@@ -42,14 +38,16 @@ def get_transaction(session: Session, transaction_id: int) -> Transaction:
 
 
 def allocated_on_transaction(session: Session, transaction_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.coalesce(func.sum(Allocation.amount_cents), 0)).where(
-                Allocation.transaction_id == transaction_id
-            )
-        )
-        or 0
+    """What of a payment is settled: its allocations to invoices and what is held for the customer as credit."""
+    allocated = session.scalar(
+        select(func.coalesce(func.sum(Allocation.amount_cents), 0)).where(Allocation.transaction_id == transaction_id)
     )
+    credited = session.scalar(
+        select(func.coalesce(func.sum(CustomerCredit.amount_cents), 0)).where(
+            CustomerCredit.transaction_id == transaction_id
+        )
+    )
+    return (allocated or 0) + (credited or 0)
 
 
 def set_reconciliation_state(session: Session, tx: Transaction) -> None:

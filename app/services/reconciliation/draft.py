@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.models.banking import BookingStatus, Reconciliation
-from app.models.schema import Allocation, Invoice, Transaction
+from app.models.schema import Allocation, Customer, CustomerCredit, Invoice, Transaction
 from app.services.i18n import _
 from app.services.invoices.importing import PAYABLE, RECEIVABLE
 from app.services.ledger.database import Ledger
@@ -52,8 +52,10 @@ class PaymentToMap:
     reconciliation: str
     note: str
     is_return: bool
-    allocated: Decimal
+    allocated: Decimal  # by invoices and held as credit
     parts: tuple[BookedPart, ...]
+    credit: Decimal = ZERO  # held for `credit_customer` (a double payment)
+    credit_customer: str = ""
 
     @property
     def kind(self) -> str:
@@ -84,7 +86,11 @@ class PaymentToMap:
 
     @property
     def can_undo(self) -> bool:
-        return bool(self.parts) or (self.reconciliation == Reconciliation.IGNORED and not self.is_return)
+        return (
+            bool(self.parts)
+            or self.credit > 0
+            or (self.reconciliation == Reconciliation.IGNORED and not self.is_return)
+        )
 
 
 def payment_to_map(ledger: Ledger, transaction_id: int) -> PaymentToMap:
@@ -105,6 +111,12 @@ def payment_to_map(ledger: Ledger, transaction_id: int) -> PaymentToMap:
                 .order_by(Allocation.id)
             )
         )
+        credits = session.execute(
+            select(Customer.name, CustomerCredit.amount_cents, CustomerCredit.original_cents)
+            .join(Customer, Customer.id == CustomerCredit.customer_id)
+            .where(CustomerCredit.transaction_id == tx.id)
+        ).all()
+        held = _money(sum(left for _name, left, _original in credits))  # the used part is among the allocations
         return PaymentToMap(
             transaction_id=tx.id,
             booked_on=tx.booked_on,
@@ -117,8 +129,10 @@ def payment_to_map(ledger: Ledger, transaction_id: int) -> PaymentToMap:
             reconciliation=tx.reconciliation,
             note=tx.reconciliation_note,
             is_return=bool(tx.return_reason) or returned is not None,
-            allocated=sum((part.amount for part in parts), ZERO),
+            allocated=sum((part.amount for part in parts), ZERO) + held,
             parts=parts,
+            credit=_money(sum(original for _name, _left, original in credits)),
+            credit_customer=", ".join(sorted({name for name, _left, _original in credits})),
         )
 
 

@@ -1,5 +1,6 @@
-"""e-invoices and the payee check: an invoice's original file with the payee account, reference, Skonto and
-mandate read from it; the bank's verification of payee per order and attempt, with the approver's decision
+"""e-invoices, the payee check and credits: an invoice's original file with the payee account, reference, Skonto
+and mandate read from it; the bank's verification of payee per order and attempt, with the approver's decision;
+money held for a customer (a double payment) until a later invoice uses it
 
 Revision ID: 0007
 Revises: 0006
@@ -47,8 +48,26 @@ def upgrade() -> None:
         sa.CheckConstraint("decision IN ('', 'confirmed', 'declined')", name=op.f("ck_payee_checks_decision")),
     )
     op.create_index("ix_payee_checks_order", "payee_checks", ["order_id"])
+    op.create_table(
+        "customer_credits",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("customer_id", sa.Integer(), sa.ForeignKey("customers.id", ondelete="RESTRICT"), nullable=False),
+        sa.Column(
+            "transaction_id", sa.Integer(), sa.ForeignKey("transactions.id", ondelete="RESTRICT"), nullable=False
+        ),
+        sa.Column("amount_cents", sa.Integer(), nullable=False),
+        sa.Column("original_cents", sa.Integer(), nullable=False),
+        sa.Column("created_by", sa.String(100), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint(
+            "amount_cents >= 0 AND amount_cents <= original_cents", name=op.f("ck_customer_credits_amount")
+        ),
+    )
+    op.create_index("ix_customer_credits_customer", "customer_credits", ["customer_id"])
+    op.create_index("ix_customer_credits_transaction", "customer_credits", ["transaction_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("customer_credits")
     op.drop_table("payee_checks")
     op.drop_table("invoice_documents")
