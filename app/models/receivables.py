@@ -147,6 +147,21 @@ class CustomerCredit(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class NoInvoiceRule(Base):
+    """ "Always without invoice for this IBAN (or this text in the purpose)": salaries, taxes, rent, card
+    settlements. Applied to new bookings before invoice matching; `category` is a key of `no_invoice.CATEGORIES`."""
+
+    __tablename__ = "no_invoice_rules"
+    __audited__ = ("iban", "purpose_contains", "category")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    iban: Mapped[str] = mapped_column(String(34), default="")
+    purpose_contains: Mapped[str] = mapped_column(String(140), default="")
+    category: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class LearnedPayer(Base):
     """A payer IBAN or normalized payer name learned for a customer, from a manual mapping or an import."""
 

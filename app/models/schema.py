@@ -16,6 +16,7 @@ from app.models.receivables import (
     InvoiceCharge,
     InvoiceDocument,
     LearnedPayer,
+    NoInvoiceRule,
 )
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "InvoiceDocument",
     "LearnedPayer",
     "Mandate",
+    "NoInvoiceRule",
     "Notification",
     "PayeeCheckResult",
     "PaymentOrder",

@@ -35,11 +35,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.models.banking import BookingStatus
+from app.models.banking import BookingStatus, Reconciliation
 from app.services.formatting import format_amount, format_date
 from app.services.i18n import _, current_language, ngettext
+from app.services.ledger.actor import current_actor
 from app.services.ledger.database import Ledger
 from app.services.private_files import open_private
+from app.services.reconciliation.no_invoice import mark_no_invoice
 from app.services.statements.query import (
     RECONCILIATION_LABELS,
     RECONCILIATION_STATES,
@@ -59,6 +61,7 @@ from app.services.statements.query import (
 from app.views.empty_page import empty_state_label
 from app.views.jobs import JobRunner
 from app.views.map_dialog import MapDialog
+from app.views.no_invoice_dialog import NoInvoiceDialog
 from app.views.tables import new_table
 from app.views.transaction_table_model import PAGE_SIZE, Column, TransactionTableModel
 
@@ -164,6 +167,15 @@ class TransactionsPage(QWidget):
         self.map_button.setEnabled(False)
         self.map_button.clicked.connect(self.map_action.trigger)
         second.addWidget(self.map_button)
+        self.no_invoice_action = QAction(_("No invoice…"), self)
+        self.no_invoice_action.setToolTip(_("Mark the selected bookings as ones without invoice: salary, tax, …"))
+        self.no_invoice_action.setEnabled(False)
+        self.no_invoice_action.triggered.connect(self.open_no_invoice_dialog)
+        self.no_invoice_button = QPushButton(self.no_invoice_action.text())
+        self.no_invoice_button.setToolTip(self.no_invoice_action.toolTip())
+        self.no_invoice_button.setEnabled(False)
+        self.no_invoice_button.clicked.connect(self.no_invoice_action.trigger)
+        second.addWidget(self.no_invoice_button)
         bar.addLayout(first)
         bar.addLayout(second)
 
@@ -377,6 +389,14 @@ class TransactionsPage(QWidget):
         row = self.model.row_at(current[0].row()) if len(current) == 1 else None
         self.map_action.setEnabled(row is not None and row.status == BookingStatus.BOOKED)
         self.map_button.setEnabled(self.map_action.isEnabled())
+        rows = [self.model.row_at(index.row()) for index in current]
+        open_ones = [
+            r
+            for r in rows
+            if r is not None and r.status == BookingStatus.BOOKED and r.reconciliation == Reconciliation.OPEN
+        ]
+        self.no_invoice_action.setEnabled(bool(rows) and len(open_ones) == len(rows))
+        self.no_invoice_button.setEnabled(self.no_invoice_action.isEnabled())
         if len(current) == 1:
             self._show_detail(self._read_detail(self.model.id_at(current[0].row())))
         else:
@@ -416,6 +436,7 @@ class TransactionsPage(QWidget):
     def _on_table_context_menu(self, position: Any) -> None:
         menu = QMenu(self)
         menu.addAction(self.map_action)
+        menu.addAction(self.no_invoice_action)
         menu.addAction(self.copy_action)
         menu.addAction(self.export_action)
         menu.exec(self.table.viewport().mapToGlobal(position))
@@ -428,6 +449,27 @@ class TransactionsPage(QWidget):
         self.map_dialog = MapDialog(self._ledger, self.selected_ids()[0], runner=self._runner, parent=self)
         self.map_dialog.changed.connect(self._on_map_dialog_changed)
         self.map_dialog.open()
+
+    def open_no_invoice_dialog(self) -> None:
+        """Category (and a rule for the account) for the selected open bookings, all marked in one go."""
+        if not self.no_invoice_action.isEnabled():
+            return
+        ids = self.selected_ids()
+        rows = [self.model.row_at(index.row()) for index in self.table.selectionModel().selectedRows()]
+        ibans = {row.counterparty_iban for row in rows if row is not None}
+        iban = next(iter(ibans)) if len(ibans) == 1 else ""
+        dialog = NoInvoiceDialog(len(ids), iban, parent=self)
+        dialog.accepted.connect(lambda: self._mark_no_invoice(ids, *dialog.choice()))
+        self.no_invoice_dialog = dialog
+        dialog.open()
+
+    def _mark_no_invoice(self, ids: list[int], category: str, note: str, rule: bool) -> None:
+        ledger, actor = self._ledger, current_actor()
+
+        def run(cancel: threading.Event, progress: Callable[[int, int], None]) -> int:
+            return mark_no_invoice(ledger, ids, category, note=note, always_for_iban=rule, actor=actor)
+
+        self._runner.run(run, on_success=lambda _count: self._on_map_dialog_changed(), writes=True, parent=self)
 
     def _on_map_dialog_changed(self) -> None:
         self.refresh()

@@ -233,7 +233,7 @@ def test_copy_and_export_text(session: Session, tmp_path: Path) -> None:
     stream = io.StringIO()
     assert write_rows(rows, stream, delimiter="\t", header=False) == 1
     assert stream.getvalue().split("\t")[:4] == ["2026-01-02", "2026-01-02", "Geschäftskonto", "Müller Metallbau GmbH"]
-    assert "\t1190.00\tEUR\tE2E-A1\tMatched\r\n" in stream.getvalue()
+    assert "\t1190.00\tEUR\tE2E-A1\tDone: assigned\r\n" in stream.getvalue()
     out = io.StringIO()
     assert export_csv(session, _ids(session), out) == 7
     lines = out.getvalue().splitlines()

@@ -30,6 +30,7 @@ from app.services.matching import RECEIVABLE, Payment
 from app.services.reconciliation.booking import CHUNK, AutoBooking, book_automatic, remove_allocation
 from app.services.reconciliation.engine_input import matchable
 from app.services.reconciliation.matcher_cache import cached_matcher, generations_of
+from app.services.reconciliation.no_invoice import settle_known
 from app.services.statements.importing import AfterImport
 
 
@@ -166,13 +167,16 @@ def match_new_transactions(session: Session, transaction_ids: Sequence[int], *, 
 
 
 def after_statement_import(actor: str) -> AfterImport:
-    """The `after_import` hook of `import_statement_files`: automatic matching of every new booking.
+    """The `after_import` hook of `import_statement_files`: transfers between own accounts and bookings a
+    no-invoice rule covers are marked, then every new booking is matched automatically.
 
     Skipped while the ledger has no invoice: there is nothing to match, and a first import of years of statements
     should not wait for the engine.
     """
 
     def hook(ledger: Ledger, transaction_ids: list[int]) -> None:
+        with ledger.writer() as session:
+            settle_known(session, transaction_ids, actor=actor)  # own-account transfers and rules, first
         with ledger.session() as session:
             if not session.scalar(select(select(Invoice.id).where(Invoice.cancelled.is_(False)).exists())):
                 return

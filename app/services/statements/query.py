@@ -37,11 +37,12 @@ from app.services.i18n import N_, _, current_language
 
 Direction = Literal["all", "in", "out"]
 RECONCILIATION_STATES = (Reconciliation.OPEN, Reconciliation.MATCHED, Reconciliation.PARTIAL, Reconciliation.IGNORED)
+# The bookkeeper's question is "what still needs me?": open and partial say so, the others are done.
 RECONCILIATION_LABELS: dict[str, str] = {
-    Reconciliation.OPEN: N_("Open"),
-    Reconciliation.MATCHED: N_("Matched"),
-    Reconciliation.PARTIAL: N_("Partially matched"),
-    Reconciliation.IGNORED: N_("Ignored"),
+    Reconciliation.OPEN: N_("Needs attention"),
+    Reconciliation.MATCHED: N_("Done: assigned"),
+    Reconciliation.PARTIAL: N_("Partly assigned, needs attention"),
+    Reconciliation.IGNORED: N_("Done: no invoice"),
 }
 HIDDEN_STATUS = BookingStatus.REPLACED  # a pending booking superseded by its final booking; shown nowhere
 _WORD = re.compile(r"\w", re.UNICODE)

@@ -1,6 +1,6 @@
 """e-invoices, the payee check and credits: an invoice's original file with the payee account, reference, Skonto
 and mandate read from it; the bank's verification of payee per order and attempt, with the approver's decision;
-money held for a customer (a double payment) until a later invoice uses it
+money held for a customer (a double payment) until a later invoice uses it; rules for payments without invoice
 
 Revision ID: 0007
 Revises: 0006
@@ -65,9 +65,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_customer_credits_customer", "customer_credits", ["customer_id"])
     op.create_index("ix_customer_credits_transaction", "customer_credits", ["transaction_id"])
+    op.create_table(
+        "no_invoice_rules",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("iban", sa.String(34), nullable=False),
+        sa.Column("purpose_contains", sa.String(140), nullable=False),
+        sa.Column("category", sa.String(20), nullable=False),
+        sa.Column("created_by", sa.String(100), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("no_invoice_rules")
     op.drop_table("customer_credits")
     op.drop_table("payee_checks")
     op.drop_table("invoice_documents")
