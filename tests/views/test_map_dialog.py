@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from reconciliation_ledger import OWN, SmallLedger, build
 from sqlalchemy import func, select
 from statement_files import Booking, mt940
@@ -215,3 +215,29 @@ def test_a_payment_naming_a_paid_invoice_says_so_and_becomes_the_customers_credi
         dialog.credit_button.click()
     shown = payment_to_map(small.ledger, again)
     assert (shown.credit, shown.reconciliation) == (Decimal("1190.00"), "matched")
+
+
+def test_transactions_page_marks_several_bookings_without_invoice(qtbot, small: SmallLedger, runner: JobRunner,
+                                                                   tmp_path: Path) -> None:  # fmt: skip
+    page = TransactionsPage(small.ledger, runner=runner)
+    qtbot.addWidget(page)
+    page.resize(1200, 700)
+    page.show()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 6, timeout=10_000)
+    ids = list(page.model.ids())
+    for name in ("Finanzamt Berlin", "P. Neumann privat"):  # both still open after the import
+        page.table.selectionModel().select(
+            page.model.index(ids.index(small.tx[name]), 0),
+            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+        )
+    assert page.no_invoice_button.isEnabled() and not page.map_button.isEnabled()
+    page.no_invoice_button.click()
+    dialog = page.no_invoice_dialog
+    assert not dialog.rule_check.isEnabled()  # two accounts: no rule
+    dialog.category_combo.setCurrentIndex(dialog.category_combo.findData("tax"))
+    dialog.grab().save(str(tmp_path / "no-invoice.png"))
+    with qtbot.waitSignal(page.ledger_changed, timeout=10_000):
+        dialog.accept()
+    for name in ("Finanzamt Berlin", "P. Neumann privat"):
+        shown = payment_to_map(small.ledger, small.tx[name])
+        assert (shown.reconciliation, shown.note) == ("ignored", "Tax")
