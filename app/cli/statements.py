@@ -74,6 +74,9 @@ def cmd_import_statement(args: argparse.Namespace) -> int:
                 after_import=after_statement_import(current_actor()),
                 started=[first] if first is not None else [],
             )
+            from app.services.reconciliation.overview import outcome_of_imports
+
+            outcome = outcome_of_imports(ledger, [result.import_id for result in results if result.import_id])
     finally:
         if first is not None:
             first.close()  # a wrong passphrase: the worker ends with the command
@@ -97,6 +100,8 @@ def cmd_import_statement(args: argparse.Namespace) -> int:
             print("  " + note)
         for warning in result.warnings:
             print("  " + _("warning: {text}").format(text=warning))
+    if outcome.new and not args.json:
+        print(_("Bookings: {outcome}").format(outcome=outcome.text()))
     return EXIT_ERROR if any(result.error for result in results) else 0
 
 

@@ -27,6 +27,7 @@ from app.services.i18n import _, ngettext
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import current_actor
 from app.services.payments.runs import after_statement_import
+from app.services.reconciliation.overview import Outcome
 from app.services.statements.balances import accounts_overview
 from app.views.bank_connection_wizard import BankConnectionWizard
 from app.views.jobs import Job, JobRunner, Progress
@@ -49,6 +50,14 @@ def sync_summary(synced: list[SyncedConnection]) -> str:
     text = ngettext("Sync finished: {n} new transaction", "Sync finished: {n} new transactions", new).format(n=new)
     if parts:
         text += f" ({', '.join(parts)})"
+    if new:
+        outcome = Outcome(
+            new=new,
+            assigned=sum(result.outcome.assigned for result in results),
+            no_invoice=sum(result.outcome.no_invoice for result in results),
+            attention=sum(result.outcome.attention for result in results),
+        )
+        text += " · " + outcome.text()
     if warnings:
         text += " · " + ngettext("{n} warning", "{n} warnings", warnings).format(n=warnings)
     if failed:

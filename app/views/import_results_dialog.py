@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.i18n import _, ngettext
+from app.services.reconciliation.overview import Outcome
 from app.services.statements.importing import ImportResult
 
 
@@ -40,6 +41,7 @@ class ImportResultsDialog(QDialog):
         *,
         paths: Sequence[Path],
         account_ibans: Sequence[str],
+        outcome: Outcome | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -59,6 +61,8 @@ class ImportResultsDialog(QDialog):
         summary += " · " + ngettext("{n} duplicate skipped", "{n} duplicates skipped", skipped).format(n=skipped)
         if failed:
             summary += " · " + ngettext("{n} file not imported", "{n} files not imported", failed).format(n=failed)
+        if outcome is not None and outcome.new:
+            summary += "\n" + _("What happened to the money: {outcome}").format(outcome=outcome.text())
         self.summary_label = QLabel(summary)
         self.summary_label.setObjectName("importSummary")
 

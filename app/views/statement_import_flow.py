@@ -13,6 +13,7 @@ from app.services.i18n import _
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import current_actor
 from app.services.payments.runs import after_statement_import
+from app.services.reconciliation.overview import Outcome, outcome_of_imports
 from app.services.statements.balances import accounts_overview
 from app.services.statements.bank_csv import CsvMapping
 from app.services.statements.csv_mappings import MappingSpecError, mapping_for
@@ -62,7 +63,7 @@ class StatementImporter(QObject):
         ledger = self._ledger
         actor = current_actor()
 
-        def run(cancel: threading.Event, progress: Progress) -> tuple[list[ImportResult], list[str]]:
+        def run(cancel: threading.Event, progress: Progress) -> tuple[list[ImportResult], list[str], Outcome]:
             results = import_statement_files(
                 ledger,
                 paths,
@@ -75,7 +76,8 @@ class StatementImporter(QObject):
             )
             with ledger.session() as session:
                 ibans = [account.iban for account in accounts_overview(session)]
-            return results, ibans
+            outcome = outcome_of_imports(ledger, [result.import_id for result in results if result.import_id])
+            return results, ibans, outcome
 
         self.activity.emit(_("Importing {n} file(s)…").format(n=len(paths)))
         self._runner.run(
@@ -91,11 +93,15 @@ class StatementImporter(QObject):
         self.activity.emit("")
         present_error(error, parent=self._window)
 
-    def _on_import_succeeded(self, paths: list[Path], results: list[ImportResult], ibans: list[str]) -> None:
+    def _on_import_succeeded(
+        self, paths: list[Path], results: list[ImportResult], ibans: list[str], outcome: Outcome
+    ) -> None:
         self.activity.emit("")
         if any(result.new for result in results):
             self.imported.emit(results)
-        self.dialog = ImportResultsDialog(results, paths=paths, account_ibans=ibans, parent=self._window)
+        self.dialog = ImportResultsDialog(
+            results, paths=paths, account_ibans=ibans, outcome=outcome, parent=self._window
+        )
         self.dialog.account_chosen.connect(self._on_dialog_account_chosen)
         self.dialog.mapping_chosen.connect(self._on_dialog_mapping_chosen)
         self.dialog.open()

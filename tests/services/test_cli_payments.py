@@ -116,7 +116,9 @@ def test_kontor_pay_move_splits_a_run_off_to_another_date_and_back(kontor_home: 
     statement = tmp_path / "konto.sta"  # the own account to pay from
     opening = [Booking(date(2026, 1, 5), Decimal("10.00"), "Start", MUELLER, "Einlage")]
     statement.write_text(mt940(OWN, opening, opening=Decimal("0")), encoding="utf-8")
-    assert run(kontor_home, ledger, "import", "statement", str(statement)).returncode == 0
+    imported = run(kontor_home, ledger, "import", "statement", str(statement))
+    assert imported.returncode == 0
+    assert "Bookings: 0 assigned automatically, 0 without invoice, 1 needs attention" in imported.stdout
     assert run(kontor_home, ledger, "user", "add", "anna").returncode == 0  # the first user: admin
     day = next_business_day(date.today() + timedelta(days=3))
     later = next_business_day(day + timedelta(days=7))

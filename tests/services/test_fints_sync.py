@@ -17,12 +17,13 @@ from test_bank_simulator_support import Clock, client_for
 from test_fints_support import ACTOR, PhonePrompts, booking_counts, connect, serve
 
 from app.demobank import DEMO_LOGIN, DEMO_PIN, DemoBankServer, Policy
-from app.models.schema import BalanceSnapshot, BankAccount, BankConnection, Transaction
+from app.models.schema import BalanceSnapshot, BankAccount, BankConnection, Notification, Transaction
 from app.services.banking.connections import sync
 from app.services.banking.fints_client import BankRejectedError, Cancelled, KontorFinTSClient, WrongTanError
 from app.services.formatting import to_cents
 from app.services.ledger.database import Ledger
 from app.services.logs import setup_logging
+from app.services.reconciliation.automatic import after_statement_import
 
 pytest_plugins = ["test_fints_support"]  # fixtures: ledger, clock, server
 PAGE = 20
@@ -61,6 +62,27 @@ def test_first_sync_imports_90_days_with_paging(ledger: Ledger, clock: Clock, ca
         assert all(not a.warnings for a in result.accounts), result.accounts
         assert prompts.challenges == []
         _assert_mirrors_bank(ledger, server, start, clock.day)
+        outcome = result.outcome
+        assert outcome.new == result.new and outcome.assigned + outcome.no_invoice + outcome.attention <= result.new
+        with ledger.session() as session:
+            [note] = session.scalars(select(Notification.message).where(Notification.kind == "sync")).all()
+        assert note.startswith(f"Sync: {result.new} new bookings;") and "need attention" in note
+    finally:
+        server.stop()
+
+
+def test_a_sync_recognises_transfers_between_the_companys_own_accounts(ledger: Ledger, clock: Clock) -> None:
+    server = serve(clock=clock)
+    try:
+        summary = connect(ledger, server, PhonePrompts(server.bank))
+        result = sync(ledger, summary.id, pin=DEMO_PIN, prompts=PhonePrompts(server.bank), actor=ACTOR, today=clock,
+                      after_import=after_statement_import(ACTOR))  # fmt: skip
+        with ledger.session() as session:
+            moved = session.scalars(select(Transaction).where(Transaction.purpose.like("%Umbuchung Tagesgeld%"))).all()
+        assert moved and {(tx.reconciliation, tx.reconciliation_note) for tx in moved} == {
+            ("ignored", "Transfer between own accounts")
+        }
+        assert result.outcome.no_invoice >= len(moved)
     finally:
         server.stop()
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models.base import utcnow
-from app.models.schema import BalanceSnapshot, BankAccount, BankConnection
+from app.models.schema import BalanceSnapshot, BankAccount, BankConnection, Notification
 from app.services.banking.banks import bank_info
 from app.services.banking.banks import product_id as configured_product_id
 from app.services.banking.fints_client import (
@@ -42,6 +42,7 @@ from app.services.i18n import _
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.secrets import forget_pin, pin_key
+from app.services.reconciliation.overview import Outcome, outcome_of
 from app.services.statements.importing import (
     AfterImport,
     ImportResult,
@@ -115,6 +116,7 @@ class SyncResult:
     connection_id: int
     start: date
     accounts: list[AccountSync] = field(default_factory=list)
+    outcome: Outcome = field(default_factory=Outcome)  # what happened to the new bookings' money
 
     @property
     def new(self) -> int:
@@ -354,6 +356,12 @@ def sync(
         for account in result.accounts:
             if new_ids.get(account.iban):
                 account.warnings += run_after_import(after_import, ledger, new_ids[account.iban], source=account.iban)
+    everything_new = [tx_id for ids in new_ids.values() for tx_id in ids]
+    if everything_new:
+        with ledger.writer() as session:
+            result.outcome = outcome_of(session, everything_new)
+            session.add(Notification(kind="sync", message=_("Sync: {n} new bookings; {outcome}").format(
+                n=len(everything_new), outcome=result.outcome.text())))  # fmt: skip
     if progress:
         progress(len(fetched), len(fetched))
     if stopped is not None:
