@@ -76,9 +76,9 @@ def start_reader(path: Path) -> WorkerReader | None:
             return None
         with path.open("rb") as stream:
             fmt = detect_format(path.name, stream.read(_SNIFF_BYTES))
-    except (OSError, StatementFormatError):
+        return WorkerReader(path, fmt) if fmt in WORKER_FORMATS else None
+    except (OSError, StatementFormatError):  # unreadable, or no process to be had: the import reads in-process
         return None
-    return WorkerReader(path, fmt) if fmt in WORKER_FORMATS else None
 
 
 def read_rows(
