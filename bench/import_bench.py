@@ -1,4 +1,5 @@
-"""Import throughput into an encrypted ledger, as a ratio to the `mt940` package's bare parse of the same file.
+"""Import throughput into an encrypted ledger, as a ratio to the `mt940` package's bare parse of the same file; with
+the CAMT reader alone and lxml's floor for the same file (iterparse counting <Ntry>), where CAMT time goes.
 
 Run: `python -m bench.import_bench [--entries N]`. Each measurement runs in its own process so that its
 peak memory is its own.
@@ -24,6 +25,19 @@ def _worker(kind: str, path: Path, ledger_dir: Path) -> dict[str, float]:
         import mt940
 
         count = len(mt940.parse(path.read_bytes().decode("latin-1")))
+    elif kind == "camt-floor":
+        from lxml import etree
+
+        count = 0
+        for _event, element in etree.iterparse(str(path), tag="{*}Ntry"):
+            count += 1
+            element.clear(keep_tail=False)
+    elif kind == "camt-reader":
+        from app.services.gc_pause import collector_paused
+        from app.services.statements.reader import iter_statement_file
+
+        with collector_paused():
+            count = sum(len(statement.transactions) for statement in iter_statement_file(path))
     else:
         from app.services.ledger.database import Ledger
         from app.services.statements.importing import import_statement_files
@@ -66,9 +80,10 @@ def main() -> None:
         folder = Path(tmp)
         mt = write_mt940(folder / "bench.sta", args.entries)
         camt = write_camt053(folder / "bench.xml", args.entries)
-        runs: dict[str, list[dict[str, float]]] = {"mt940-package": [], "mt940": [], "camt": []}
+        kinds = (("mt940-package", mt), ("mt940", mt), ("camt", camt), ("camt-reader", camt), ("camt-floor", camt))
+        runs: dict[str, list[dict[str, float]]] = {kind: [] for kind, _file in kinds}
         for _ in range(args.rounds):  # interleaved, so that a slow moment of the machine hits every kind alike
-            for kind, file in (("mt940-package", mt), ("mt940", mt), ("camt", camt)):
+            for kind, file in kinds:
                 runs[kind].append(_measure(kind, file, folder))
         best = {kind: min(measured, key=lambda run: run["seconds"]) for kind, measured in runs.items()}
         anchor = best["mt940-package"]
@@ -76,6 +91,8 @@ def main() -> None:
             ("mt940 package, parse only (anchor)", anchor),
             ("Kontor MT940 import into encrypted ledger", best["mt940"]),
             ("Kontor camt.053 import into encrypted ledger", best["camt"]),
+            ("Kontor camt.053 reader alone (no ledger)", best["camt-reader"]),
+            ("lxml iterparse counting <Ntry> (CAMT floor)", best["camt-floor"]),
         ]
     anchor_rate = anchor["entries"] / anchor["seconds"]
     print(

@@ -67,17 +67,18 @@ class WorkerReader:
 
 def start_reader(path: Path) -> WorkerReader | None:
     """A worker already reading `path` whatever its size, for a caller that has other work before it can write
-    (opening the ledger); None for a file the in-process reader takes (CSV, ZIP, unreadable: it reports those)."""
-    if not _workers_possible():
+    (opening the ledger); None for a file the in-process reader takes (CSV, ZIP, unreadable: it reports those), and
+    on a single core, where the worker would only take turns with the caller."""
+    if not _workers_possible() or _cores() < 2:
         return None
     try:
         if zipfile.is_zipfile(path):
             return None
         with path.open("rb") as stream:
             fmt = detect_format(path.name, stream.read(_SNIFF_BYTES))
-    except (OSError, StatementFormatError):
+        return WorkerReader(path, fmt) if fmt in WORKER_FORMATS else None
+    except (OSError, StatementFormatError):  # unreadable, or no process to be had: the import reads in-process
         return None
-    return WorkerReader(path, fmt) if fmt in WORKER_FORMATS else None
 
 
 def read_rows(
@@ -105,6 +106,12 @@ def _receive(path: Path, channel: IO[bytes]) -> Iterator[StatementRows]:
             raise StatementFormatError(*payload)
         else:
             return
+
+
+def _cores() -> int:
+    """The cores this process may run on (its affinity where the system has one)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 def _workers_possible() -> bool:
