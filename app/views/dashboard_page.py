@@ -84,13 +84,15 @@ class DashboardPage(QScrollArea):
         self.as_of_label.setObjectName("hintLabel")
 
         self.total_card = Card(_("Total balance"))
-        self.transactions_card = Card(_("Transactions"))
+        self.resolve_card = Card(_("To resolve"))
+        self.resolve_card.setToolTip(_("Payments that need you (Transactions, status 'Needs attention'), and runs "
+                                       "waiting for approval."))  # fmt: skip
         self.open_card = Card(_("Open invoices"))
         self.overdue_card = Card(_("Overdue invoices"))
         self.forecast_card = Card(_("Lowest balance ahead"))
         figures = QHBoxLayout()
         figures.setSpacing(12)
-        for card in (self.total_card, self.transactions_card, self.open_card, self.overdue_card, self.forecast_card):
+        for card in (self.total_card, self.resolve_card, self.open_card, self.overdue_card, self.forecast_card):
             figures.addWidget(card, 1)
 
         self.accounts_grid = QGridLayout()
@@ -186,7 +188,13 @@ class DashboardPage(QScrollArea):
             ngettext("{n} account", "{n} accounts", len(summary.accounts)).format(n=len(summary.accounts)),
             negative=summary.total_cents < 0,
         )
-        self.transactions_card.set_value(_count(summary.transaction_count), _("in this ledger"))
+        runs = ngettext("{n} run to approve", "{n} runs to approve", summary.runs_to_approve).format(
+            n=summary.runs_to_approve
+        )
+        attention = ngettext("payment needs you", "payments need you", summary.attention_count)
+        self.resolve_card.set_value(
+            _count(summary.attention_count), f"{attention} · {runs}", negative=summary.attention_count > 0
+        )
         self.open_card.set_value(
             str(summary.open_invoice_count), _("{amount} outstanding").format(amount=money(summary.open_invoice_cents))
         )

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 from sqlalchemy import delete, func, select
 
-from app.models.schema import AuditEvent, BalanceSnapshot, BankAccount
+from app.models.schema import AuditEvent, BalanceSnapshot, BankAccount, Transaction
 from app.services.formatting import format_amount, from_cents
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger, WrongPassphraseError
@@ -119,6 +119,17 @@ def test_dashboard_shows_the_demo_balances(qtbot, window: MainWindow, unlocked: 
     assert page.company_label.text() == "Brenner Feinmechanik GmbH"
     assert page.recent_model.rowCount() == 10
     assert page.open_card.value_label.text() == str(page.summary.open_invoice_count)
+    with unlocked.ledger.session() as session:
+        open_payments = session.scalar(
+            select(func.count()).where(
+                Transaction.status == "booked",
+                Transaction.reconciliation.in_(("open", "partial")),
+                Transaction.return_reason == "",
+            )
+        )
+    assert (
+        page.resolve_card.value_label.text() == str(open_payments) and "need" in page.resolve_card.detail_label.text()
+    )
 
 
 def test_recent_transactions_model(qtmodeltester, qtbot, window: MainWindow) -> None:

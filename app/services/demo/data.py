@@ -25,6 +25,7 @@ from app.services.forecast.settings import set_credit_line, set_minimum
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import add_user, sign_in
+from app.services.reconciliation.no_invoice import add_rule, settle_known
 from app.services.statements.search_index import index_transactions
 
 COMPANY = "Brenner Feinmechanik GmbH"
@@ -163,13 +164,15 @@ def create_demo_ledger(ledger: Ledger, *, actor: str, seed: int = 2026, today: d
             audit.record_row(session, actor=actor, action="create", row=account, summary=account.name)
         customers = _add_customers(session, rng, actor)
         invoices = _add_invoices(session, rng, customers, start, end, actor)
-        rows, paid = _bookings(rng, main.id, savings.id, customers, invoices, start, end)
+        rows, paid, deliveries = _bookings(rng, main.id, savings.id, customers, invoices, start, end)
+        paid += _add_payables(session, deliveries, actor)
         _store(session, rows, paid, actor=actor, main_id=main.id, savings_id=savings.id, end=end)
+        _add_rules(session, actor)
         main_id = main.id
     _add_dunning(ledger, actor=actor, seed=seed, today=end)
     set_credit_line(ledger, main_id, 50_000_00, actor=actor)  # the forecast chart shows the overdraft limit
     set_minimum(ledger, 100_000_00, actor=actor)
-    return DemoSummary(2, len(rows), len(customers), len(invoices), len(paid))
+    return DemoSummary(2, len(rows), len(customers), len(invoices), sum(1 for i in paid if i.kind == "receivable"))
 
 
 _STREETS = ("Hauptstraße", "Bahnhofstraße", "Industriestraße", "Gewerbering", "Am Hafen", "Lindenweg", "Werkstraße")
@@ -202,6 +205,47 @@ def _add_dunning(ledger: Ledger, *, actor: str, seed: int, today: date) -> None:
     except ValueError:
         return  # nothing was due three weeks ago (a demo made for an unusual date)
     mark_sent(ledger, run.id, actor=actor)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A supplier's invoice the demo company paid: the payment's row and a payable of its own."""
+
+    supplier: str
+    iban: str
+    number: int
+    cents: int
+    paid_on: date
+
+
+def _add_payables(session: Session, deliveries: list[Delivery], actor: str) -> list[Invoice]:
+    """The suppliers' invoices behind the delivery payments, so outgoing payments are settled like incoming ones."""
+    suppliers: dict[str, Customer] = {}
+    for number, (name, iban) in enumerate(sorted({(d.supplier, d.iban) for d in deliveries}), start=70001):
+        suppliers[name] = Customer(number=str(number), name=name, iban=iban)
+    session.add_all(suppliers.values())
+    session.flush()
+    for supplier in suppliers.values():
+        audit.record_row(session, actor=actor, action="create", row=supplier, summary=supplier.name)
+    payables = [
+        Invoice(number=f"LS-{d.number}", kind="payable", customer_id=suppliers[d.supplier].id,
+                issued_on=d.paid_on - timedelta(days=12), due_on=d.paid_on + timedelta(days=2), amount_cents=d.cents)
+        for d in deliveries
+    ]  # fmt: skip
+    session.add_all(payables)
+    session.flush()
+    for invoice in payables:
+        audit.record_row(session, actor=actor, action="create", row=invoice, summary=invoice.number)
+    return payables
+
+
+def _add_rules(session: Session, actor: str) -> None:
+    """What a bookkeeper sets up in the first week: rules for the bookings that never have an invoice."""
+    for text, category in (("Lohn/Gehalt", "salary"), ("Lohnsteuer", "tax"), ("Miete", "rent"),
+                           ("Kartenzahlung", "card"), ("Entgelt Kontoführung", "fee"), ("Abschlag", "other"),
+                           ("Umbuchung", "transfer")):  # fmt: skip
+        add_rule(session, purpose_contains=text, category=category, actor=actor)
+    settle_known(session, None, actor=actor)
 
 
 def add_demo_users(ledger: Ledger) -> None:
@@ -260,7 +304,7 @@ def _bookings(
     invoices: list[Invoice],
     start: date,
     end: date,
-) -> tuple[list[dict], list[Invoice]]:
+) -> tuple[list[dict], list[Invoice], list[Delivery]]:
     by_id = {c.id: c for c in customers}
     rows: list[dict] = []
     paid: list[Invoice] = []
@@ -302,6 +346,8 @@ def _bookings(
         ("DATEV eG", 0),
     ]
     supplier_ibans = {name: _iban(rng) for name, _w in suppliers}
+    deliveries: list[Delivery] = []
+    landlord, tax_office = _iban(rng), _iban(rng, "76000000")
     day = start
     while day <= end:
         weekday = day.weekday() < 5
@@ -312,7 +358,7 @@ def _bookings(
                     day,
                     -4_850_00,
                     "Grundstücksgesellschaft Südring KG",
-                    _iban(rng),
+                    landlord,
                     f"Miete Halle 3 {day:%m/%Y}",
                     transaction_code="116",
                 )
@@ -326,7 +372,7 @@ def _bookings(
                     day,
                     -rng.randrange(9_000, 14_000) * 100,
                     "Finanzamt Nürnberg-Süd",
-                    _iban(rng, "76000000"),
+                    tax_office,
                     f"Lohnsteuer {day:%m/%Y} StNr 240/123/45678",
                     transaction_code="116",
                 )
@@ -360,14 +406,18 @@ def _bookings(
         if weekday:
             for _ in range(rng.choice([2, 3, 3, 4, 5])):
                 name, _w = rng.choice(suppliers[:3])
+                cents = rng.randrange(40, 900) * 100 + rng.randrange(100)
+                number = 10000 + len(deliveries)
+                deliveries.append(Delivery(name, supplier_ibans[name], number, cents, day))
                 rows.append(
                     _tx(
                         main_id,
                         day,
-                        -rng.randrange(40, 900) * 100 - rng.randrange(100),
+                        -cents,
                         name,
                         supplier_ibans[name],
-                        f"Lieferung LS-{rng.randrange(10000, 99999)}",
+                        f"Rechnung LS-{number}",
+                        end_to_end_id=f"E2ELS{number}",
                         transaction_code="116",
                     )
                 )
@@ -397,7 +447,7 @@ def _bookings(
                 )
             )
         day += timedelta(days=1)
-    return rows, paid
+    return rows, paid, deliveries
 
 
 def _store(
@@ -441,7 +491,7 @@ def _store(
         allocation = Allocation(
             transaction_id=transaction.id,
             invoice_id=invoice.id,
-            amount_cents=transaction.amount_cents,
+            amount_cents=abs(transaction.amount_cents),
             method="auto",
             confidence=0.99,
             created_by=actor,

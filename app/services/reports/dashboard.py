@@ -9,9 +9,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models.banking import BookingStatus
-from app.models.schema import Allocation, BalanceSnapshot, BankAccount, CompanySettings, Invoice, Transaction
+from app.models.payments import RunStatus
+from app.models.schema import (
+    Allocation,
+    BalanceSnapshot,
+    BankAccount,
+    CompanySettings,
+    Invoice,
+    PaymentRun,
+    Transaction,
+)
 from app.services.forecast.projection import forecast_in
 from app.services.ledger.database import Ledger
+from app.services.reconciliation.overview import needing_attention
 
 RECENT_LIMIT = 10
 
@@ -44,6 +54,8 @@ class DashboardSummary:
     accounts: tuple[AccountBalance, ...]
     total_cents: int
     transaction_count: int
+    attention_count: int  # booked payments still open or partly assigned: the bookkeeper's main number
+    runs_to_approve: int  # payment runs submitted and waiting for an approver
     open_invoice_count: int
     open_invoice_cents: int
     overdue_invoice_count: int
@@ -160,6 +172,11 @@ def dashboard_summary(ledger: Ledger, *, today: date | None = None) -> Dashboard
             accounts=tuple(accounts),
             total_cents=sum(a.balance_cents for a in accounts if a.currency == currency),
             transaction_count=session.scalar(select(func.count()).select_from(Transaction)) or 0,
+            attention_count=needing_attention(session),
+            runs_to_approve=session.scalar(
+                select(func.count()).select_from(PaymentRun).where(PaymentRun.status == RunStatus.SUBMITTED)
+            )
+            or 0,
             open_invoice_count=count,
             open_invoice_cents=cents,
             overdue_invoice_count=overdue,
