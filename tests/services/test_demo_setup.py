@@ -10,7 +10,7 @@ from ledger_templates import new_ledger
 from app.demobank import DEMO_BLZ, DEMO_LOGIN
 from app.services.banking.connections import list_connections
 from app.services.demo.data import DEMO_USERS, add_demo_users, create_demo_ledger
-from app.services.demo.setup import open_invoice_payments, prepare_demo_bank
+from app.services.demo.setup import RECENT_SLOTS, open_invoice_payments, paid_again, prepare_demo_bank
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import AuthenticationError, sign_in
 
@@ -24,7 +24,8 @@ def demo_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
 
 
 def test_open_invoices_become_the_bank_customers_payments(demo_ledger: Ledger) -> None:
-    payments = open_invoice_payments(demo_ledger)
+    """The latest open invoices (the ones the first sync's 90 days can hold) and one paid a second time."""
+    payments = open_invoice_payments(demo_ledger)[-RECENT_SLOTS:] + paid_again(demo_ledger)
     assert payments and all(number.startswith("RE-") and iban.startswith("DE") for number, _n, iban, _a in payments)
     server = prepare_demo_bank(demo_ledger, actor="test")
     try:

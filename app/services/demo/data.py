@@ -241,9 +241,10 @@ def _add_payables(session: Session, deliveries: list[Delivery], actor: str) -> l
 
 def _add_rules(session: Session, actor: str) -> None:
     """What a bookkeeper sets up in the first week: rules for the bookings that never have an invoice."""
-    for text, category in (("Lohn/Gehalt", "salary"), ("Lohnsteuer", "tax"), ("Miete", "rent"),
+    for text, category in (("Gehalt", "salary"), ("Lohnsteuer", "tax"), ("Miete", "rent"),
                            ("Kartenzahlung", "card"), ("Entgelt Kontoführung", "fee"), ("Abschlag", "other"),
-                           ("Umbuchung", "transfer")):  # fmt: skip
+                           ("Umbuchung", "transfer"), ("Debitk.", "card"), ("Beitrag", "other"),
+                           ("Mobilfunk", "other"), ("Festnetz", "other")):  # fmt: skip
         add_rule(session, purpose_contains=text, category=category, actor=actor)
     settle_known(session, None, actor=actor)
 

@@ -21,6 +21,7 @@ from app.services.banking.prompts import PayeeCheck, TanChallenge, TanMechanismO
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 
+RECENT_SLOTS = 12  # of the bank's 72 customer payments a year, about the last 60 days
 DEMO_TAN_MECHANISM = "942"  # mobileTAN: the TAN dialog shows the demo phone's SMS beside the entry field
 
 
@@ -38,14 +39,33 @@ def open_invoice_payments(ledger: Ledger) -> list[tuple[str, str, str, Decimal]]
     return [(number, name, iban or "", Decimal(cents) / 100) for number, name, iban, cents in rows]
 
 
+def paid_again(ledger: Ledger) -> list[tuple[str, str, str, Decimal]]:
+    """The most recently paid receivable, paid a second time: the double payment Map points out."""
+    paid = select(Allocation.invoice_id).distinct()
+    query = (
+        select(Invoice.number, Customer.name, Customer.iban, Invoice.amount_cents)
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .where(Invoice.kind == "receivable", Invoice.cancelled.is_(False), Invoice.id.in_(paid))
+        .order_by(Invoice.issued_on.desc(), Invoice.number.desc())
+        .limit(1)
+    )
+    with ledger.session() as session:
+        rows = session.execute(query).all()
+    return [(number, name, iban or "", Decimal(cents) / 100) for number, name, iban, cents in rows]
+
+
 def start_demo_bank(ledger: Ledger, *, port: int = 0, seed: int = 1) -> DemoBankServer:
-    """A demo bank on 127.0.0.1 whose customers pay the ledger's open invoices, so matching has work to do.
+    """A demo bank on 127.0.0.1 whose customers pay the ledger's open invoices, so matching has work to do, and
+    one of them pays an invoice a second time.
 
     Other customers' payments fill up to the bank's usual number, so the business account stays in credit."""
-    payments = open_invoice_payments(ledger)
+    # The bank spreads its customers' payments over the year; the ledger's open invoices (latest issued last) and
+    # the double payment take the latest slots, which the first sync's 90 days cover.
+    payments = open_invoice_payments(ledger)[-RECENT_SLOTS:] + paid_again(ledger)
     usual = default_invoices(date.today(), seed)
     policy = Policy(vop=True, vop_register=payee_register(ledger))
-    return DemoBankServer(DemoBank(seed=seed, invoices=payments + usual[len(payments) :], policy=policy), port).start()
+    invoices = usual[: len(usual) - len(payments)] + payments
+    return DemoBankServer(DemoBank(seed=seed, invoices=invoices, policy=policy), port).start()
 
 
 def payee_register(ledger: Ledger) -> tuple[tuple[str, str], ...]:
