@@ -199,6 +199,15 @@ class TransactionsPage(QWidget):
         self.export_action.triggered.connect(self._on_export_triggered)
         self.table.addAction(self.copy_action)
         self.table.addAction(self.export_action)
+        # The bookkeeper's keys: Ctrl+F to search, Ctrl+M (or Enter on a row) to map the payment.
+        self.find_action = QAction(_("Find"), self)
+        self.find_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.find_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.find_action.triggered.connect(lambda: (self.search_edit.setFocus(), self.search_edit.selectAll()))
+        self.addAction(self.find_action)
+        self.map_action.setShortcuts([QKeySequence("Ctrl+M"), QKeySequence(Qt.Key.Key_Return)])
+        self.map_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.table.addAction(self.map_action)
 
         self.detail_view = QTextBrowser()
         self.detail_view.setOpenLinks(False)

@@ -241,3 +241,19 @@ def test_transactions_page_marks_several_bookings_without_invoice(qtbot, small: 
     for name in ("Finanzamt Berlin", "P. Neumann privat"):
         shown = payment_to_map(small.ledger, small.tx[name])
         assert (shown.reconciliation, shown.note) == ("ignored", "Tax")
+
+
+def test_keyboard_ctrl_f_searches_and_ctrl_m_maps(qtbot, small: SmallLedger, runner: JobRunner) -> None:
+    page = TransactionsPage(small.ledger, runner=runner)
+    qtbot.addWidget(page)
+    page.resize(1200, 700)
+    page.show()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 6, timeout=10_000)
+    page.activateWindow()
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert page.search_edit.hasFocus()
+    page.table.setFocus()
+    page.table.selectRow(list(page.model.ids()).index(small.tx["Weber Backwaren"]))
+    qtbot.keyClick(page.table, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    assert page.map_dialog is not None and page.map_dialog.transaction_id == small.tx["Weber Backwaren"]
