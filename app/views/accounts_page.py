@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QInputDialog,
     QLabel,
+    QPushButton,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -21,7 +24,9 @@ from PySide6.QtWidgets import (
 
 from app.services.formatting import format_amount
 from app.services.i18n import _, ngettext
+from app.services.ledger.actor import current_actor
 from app.services.ledger.database import Ledger
+from app.services.statements.account_names import rename_account
 from app.services.statements.balances import AccountSummary, accounts_overview, daily_balances, total_balance
 from app.views.account_table_model import AccountColumn, AccountIdRole, AccountTableModel
 from app.views.empty_page import empty_state_label
@@ -47,6 +52,7 @@ class AccountsPage(QWidget):
 
     loaded = Signal(int)  # accounts listed; their number
     chart_loaded = Signal(int)  # the chart shows new data; its number of points
+    ledger_changed = Signal()  # an account was renamed: the other pages show its new name
 
     def __init__(self, ledger: Ledger, *, runner: JobRunner | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +66,11 @@ class AccountsPage(QWidget):
         self.table = new_table(self.model, widths=COLUMN_WIDTHS)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
 
+        self.table.doubleClicked.connect(self._on_rename_requested)
+        self.rename_button = QPushButton(_("Rename…"))
+        self.rename_button.setToolTip(_("Give the selected account a name of your own."))
+        self.rename_button.setEnabled(False)
+        self.rename_button.clicked.connect(self._on_rename_requested)
         self.total_label = QLabel()
         self.total_label.setObjectName("totalLabel")
         self.chart_title = QLabel()
@@ -73,7 +84,10 @@ class AccountsPage(QWidget):
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(self.total_label)
+        heading = QHBoxLayout()
+        heading.addWidget(self.total_label, 1)
+        heading.addWidget(self.rename_button)
+        top_layout.addLayout(heading)
         top_layout.addWidget(self.table)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(top)
@@ -124,8 +138,29 @@ class AccountsPage(QWidget):
         return rows[0].data(AccountIdRole) if rows else None
 
     def _on_selection_changed(self, selected: QItemSelection, deselected: QItemSelection) -> None:
+        self.rename_button.setEnabled(self.selected_account_id() is not None)
         if self.table.selectionModel().selectedRows():
             self._load_chart()
+
+    def _on_rename_requested(self, *args: object) -> None:
+        account_id = self.selected_account_id()
+        if account_id is None:
+            return
+        rows = self.table.selectionModel().selectedRows()
+        current = str(rows[0].siblingAtColumn(0).data() or "") if rows else ""
+        name, accepted = QInputDialog.getText(self, _("Rename account"), _("Name of the account:"), text=current)
+        if not accepted or not name.strip():
+            return
+        ledger, actor = self._ledger, current_actor()
+
+        def rename(cancel: threading.Event, progress: Callable[[int, int], None]) -> str:
+            return rename_account(ledger, account_id, name, actor=actor)
+
+        self._runner.run(rename, on_success=lambda _name: self._on_renamed(), writes=True, parent=self)
+
+    def _on_renamed(self) -> None:
+        self.refresh()
+        self.ledger_changed.emit()
 
     def _load_chart(self) -> None:
         self._chart_generation += 1

@@ -203,7 +203,7 @@ class TransactionsPage(QWidget):
         self.find_action = QAction(_("Find"), self)
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
         self.find_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.find_action.triggered.connect(lambda: (self.search_edit.setFocus(), self.search_edit.selectAll()))
+        self.find_action.triggered.connect(self._on_find_triggered)
         self.addAction(self.find_action)
         self.map_action.setShortcuts([QKeySequence("Ctrl+M"), QKeySequence(Qt.Key.Key_Return)])
         self.map_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -458,6 +458,10 @@ class TransactionsPage(QWidget):
         self.map_dialog = MapDialog(self._ledger, self.selected_ids()[0], runner=self._runner, parent=self)
         self.map_dialog.changed.connect(self._on_map_dialog_changed)
         self.map_dialog.open()
+
+    def _on_find_triggered(self) -> None:
+        self.search_edit.setFocus()
+        self.search_edit.selectAll()
 
     def open_no_invoice_dialog(self) -> None:
         """Category (and a rule for the account) for the selected open bookings, all marked in one go."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from ledger_templates import new_ledger
 from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QInputDialog
 from pytestqt.qtbot import QtBot
 
 from app.services.demo.data import create_demo_ledger
@@ -114,3 +115,25 @@ def test_empty_ledger_shows_the_empty_state(qtbot: QtBot, tmp_path: Path) -> Non
     assert page.stack.currentWidget() is page.empty_label
     assert page.empty_label.text() == EMPTY_TEXT
     ledger.close()
+
+
+def test_an_account_gets_a_name_of_its_own(qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ledger = new_ledger(tmp_path / "own.kontor", PASS, company_name="Demo")
+    try:
+        create_demo_ledger(ledger, actor="test", today=date(2026, 3, 2))
+        page = AccountsPage(ledger)
+        qtbot.addWidget(page)
+        qtbot.waitSignal(page.loaded, timeout=5000).wait()
+        page.table.selectRow(1)
+        assert page.rename_button.isEnabled()
+        monkeypatch.setattr(QInputDialog, "getText", lambda *args, **kwargs: ("  Tagesgeld   Sparkasse ", True))
+        with qtbot.waitSignal(page.ledger_changed, timeout=5000):
+            page.rename_button.click()
+        qtbot.waitUntil(lambda: "Tagesgeld Sparkasse" in {s.name for s in _overview(ledger)}, timeout=5000)
+    finally:
+        ledger.close()
+
+
+def _overview(ledger: Ledger) -> list:
+    with ledger.session() as session:
+        return accounts_overview(session)
