@@ -38,6 +38,22 @@ from app.views.tone import set_tone
 from app.views.transfer_dialog import FieldErrors, error_label, field_row
 
 
+def grouped_warnings(summary: ApprovalSummary) -> list[str]:
+    """One line per kind of warning with the recipients it concerns (each message is in the order's tool tip), and
+    each payee check that questioned an order: the approver reads what to look at, not a wall of sentences."""
+    names = {order.id: order.name for order in summary.orders}
+    by_kind: dict[str, list[str]] = {}
+    for warning in summary.warnings:
+        who = names.get(warning.order_id, "") if warning.order_id is not None else warning.message
+        concerned = by_kind.setdefault(warning.kind, [])
+        if who not in concerned:
+            concerned.append(who)
+    lines = [f"⚠ {_(WARNING_KINDS.get(kind, kind))} ({len(who)}): {', '.join(who)}" for kind, who in by_kind.items()]
+    lines += [f"⚠ {order.name}: {order.payee_check_text}" for order in summary.orders
+              if order.payee_check and order.payee_check != "RCVC"]  # fmt: skip
+    return lines
+
+
 class ApprovalDialog(QDialog):
     """Approve or reject a run; the service decides who may (creators and bookkeepers are refused inline)."""
 
@@ -169,12 +185,16 @@ class ApprovalDialog(QDialog):
             people.append(_("Still needed: {what}").format(what=summary.needed))
         else:
             people.append(_("Status: {status}").format(status=_(STATUS_LABELS.get(summary.status, summary.status))))
+        if summary.balance is not None and summary.balance_after is not None:
+            people.append(
+                _("{account}: {before} now, {after} after this run.").format(
+                    account=summary.account_name or grouped_iban(summary.account_iban),
+                    before=format_amount(summary.balance),
+                    after=format_amount(summary.balance_after),
+                )
+            )
         self.people_label.setText(" ".join(people))
-        lines = [
-            f"⚠ {_(WARNING_KINDS.get(warning.kind, warning.kind))}: {warning.message}" for warning in summary.warnings
-        ]
-        lines += [f"⚠ {order.name}: {order.payee_check_text}" for order in summary.orders
-                  if order.payee_check and order.payee_check != "RCVC"]  # fmt: skip
+        lines = grouped_warnings(summary)
         self.warnings_label.setText("\n".join([_("Please check before approving:"), *lines]))
         self.warnings_label.setVisible(bool(lines))
         self.model.set_rows(summary.orders, summary.warnings)

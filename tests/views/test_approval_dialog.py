@@ -43,10 +43,11 @@ def test_summary_shows_first_time_recipients_prominently(qtbot, ledger: Ledger, 
     assert "Created by anna." in dialog.people_label.text()
     assert dialog.warnings_label.isVisible()
     text = dialog.warnings_label.text()
-    assert "First-time recipient: Baeckerei Weber e.K.: first payment ever" in text
-    assert "First-time recipient: Huber GmbH" in text
+    assert "⚠ First-time recipient (2): Baeckerei Weber e.K., Huber GmbH" in text  # one line per kind
     assert dialog.model.rowCount() == 2
     assert dialog.model.index(0, 4).data() == "First-time recipient"
+    assert "first payment ever" in dialog.model.index(0, 4).data(Qt.ItemDataRole.ToolTipRole)  # the details
+    assert "now," in dialog.people_label.text() and "after this run" in dialog.people_label.text()
 
 
 def test_creator_and_bookkeeper_are_refused_inline_a_second_user_approves(

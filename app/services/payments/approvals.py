@@ -19,6 +19,7 @@ from app.services.payments.orders import PaymentWarning, order_warnings
 from app.services.payments.runs import OrderRow, get_run, order_rows, orders_of, run_digest, valid_approvals
 from app.services.payments.sepa_checks import PaymentError
 from app.services.payments.settings import PaymentConfig, payment_config
+from app.services.statements.balances import accounts_overview
 
 APPROVER_ROLES = ("approver", "admin")
 
@@ -42,6 +43,15 @@ class ApprovalSummary:
     created_by: str
     approved_by: tuple[str, ...]
     needed: str  # what is still missing, '' when approved
+    balance: Decimal | None = None  # the paying (or collecting) account's balance now, None without any record
+    account_name: str = ""
+
+    @property
+    def balance_after(self) -> Decimal | None:
+        """The balance once the run is booked: transfers take the total, debits bring it."""
+        if self.balance is None:
+            return None
+        return self.balance - self.total if self.kind == "transfer" else self.balance + self.total
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +113,8 @@ def _summary(session: Session, run: PaymentRun, today: date) -> ApprovalSummary:
         created_by=run.created_by,
         approved_by=tuple(user.name for user in approvers),
         needed="" if run.status == RunStatus.APPROVED else _missing(payment_config(session), approvers, total),
+        balance=next((a.balance for a in accounts_overview(session) if a.account_id == account.id), None),
+        account_name=account.name,
     )
 
 
