@@ -1,0 +1,101 @@
+"""What the screenshots and the language test need beyond the demo ledger: payment runs in every state worth
+showing, and the booking a bookkeeper would map next. Built through the same services the user's actions call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from app.models.schema import BankAccount, Customer, Transaction
+from app.models.states import BookingStatus, Reconciliation
+from app.services.demo.data import DEMO_USERS, add_demo_users
+from app.services.ledger.database import Ledger
+from app.services.ledger.users import ledger_has_users
+from app.services.payments.mandates import add_mandate
+from app.services.payments.orders import create_debit, create_transfer
+from app.services.payments.runs import submit_run
+
+
+@dataclass(frozen=True)
+class DemoScreens:
+    """Ids the screenshot tour selects: a run waiting for approval, a draft run, a payment to map."""
+
+    submitted_run_id: int
+    draft_run_id: int
+    open_payment_id: int | None
+
+
+def prepare_demo_screens(ledger: Ledger, *, today: date | None = None) -> DemoScreens:
+    """The bookkeeper prepares transfers and debits; the transfers wait for the boss's approval. Blocks."""
+    today = today or date.today()
+    if not ledger_has_users(ledger):
+        add_demo_users(ledger)
+    bookkeeper = DEMO_USERS[1][0]
+    with ledger.session() as session:
+        own = session.scalars(select(BankAccount.iban).order_by(BankAccount.id)).first()
+        customers = [
+            (customer.number, customer.name, customer.iban)
+            for customer in session.scalars(select(Customer).where(Customer.iban != "").order_by(Customer.id).limit(4))
+        ]
+    payees = [
+        ("Stahlhandel Franken GmbH", "DE02120300000000202051", "1840.50", "ER-2026-0412 Rundstahl"),
+        ("Werkzeugbau Kaiser KG", "DE02100100100006820101", "612.80", "ER-2026-0418 Fräser"),
+        ("Stadtwerke Nürnberg", "DE89370400440532013000", "389.00", "Kundennr. 55120 Strom"),
+    ]
+    first = None
+    for name, iban, amount, text in payees:
+        result = create_transfer(
+            ledger, name=name, iban=iban, amount=amount, text=text, account_iban=own, actor=bookkeeper, today=today
+        )
+        first = first or result
+    assert first is not None
+    submit_run(ledger, first.run_id, actor=bookkeeper, today=today)
+    draft = create_transfer(
+        ledger,
+        name="Druckerei Meier",
+        iban="DE75512108001245126199",
+        amount="240.00",
+        text="Visitenkarten",
+        execution_on=today + timedelta(days=14),
+        account_iban=own,
+        actor=bookkeeper,
+        today=today,
+    )
+    for index, (number, name, iban) in enumerate(customers[:2]):
+        add_mandate(
+            ledger,
+            customer_number=number,
+            reference=f"KONTOR-M-{index + 1:03d}",
+            signed_on=today - timedelta(days=60),
+            iban=iban,
+            name=name,
+            actor=bookkeeper,
+            today=today,
+        )
+        create_debit(
+            ledger,
+            customer_number=number,
+            amount="150.00",
+            text="Wartungsvertrag",
+            account_iban=own,
+            actor=bookkeeper,
+            today=today,
+        )
+    return DemoScreens(first.run_id, draft.run_id, open_incoming_payment(ledger))
+
+
+def open_incoming_payment(ledger: Ledger) -> int | None:
+    """The newest booked incoming payment that no invoice covers yet: what the Map dialog is for."""
+    with ledger.session() as session:
+        return session.scalar(
+            select(Transaction.id)
+            .where(
+                Transaction.amount_cents > 0,
+                Transaction.status == BookingStatus.BOOKED.value,
+                Transaction.reconciliation == Reconciliation.OPEN.value,
+            )
+            .order_by(Transaction.booked_on.desc(), Transaction.id.desc())
+            .limit(1)
+        )
