@@ -28,6 +28,12 @@ def set_language(language: str) -> None:
     _translation = gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[_language], fallback=True)
 
 
+def install_translation(translation: gettext.NullTranslations, language: str) -> None:
+    """Use a catalogue made elsewhere: the language test's pseudo-locale, which marks every translated string."""
+    global _translation, _language
+    _translation, _language = translation, language
+
+
 def current_language() -> str:
     return _language
 

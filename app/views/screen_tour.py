@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, SignalInstance
-from PySide6.QtWidgets import QApplication, QDialog, QTableView, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app.demobank.challenges import flicker_code
 from app.demobank.png import phototan_png
@@ -24,9 +24,13 @@ from app.services.demo.screens import DemoScreens, prepare_demo_screens
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import sign_in
 from app.services.preferences import Preferences
+from app.views.forecast_page import ForecastPage
+from app.views.invoice_import_dialog import InvoiceImportDialog
+from app.views.invoices_page import InvoicesPage
 from app.views.jobs import JobRunner
 from app.views.main_window import MainWindow
 from app.views.pages import PAGES, Page
+from app.views.payments_page import PaymentsPage
 from app.views.tan_dialog import BankPromptDialogs
 from app.views.unlock_dialog import UnlockedLedger
 
@@ -71,12 +75,13 @@ PAYEE_CHECK = PayeeCheck(
 )
 
 
+PHOTO_TEXT = "Bitte scannen Sie die Grafik mit Ihrer photoTAN-App."
+
+
 def photo_challenge() -> TanChallenge:
     """Made when shown: the picture is drawn with Qt, which needs the application."""
     png = phototan_png("R2", "654321", "Sammelüberweisung 3 Aufträge")
-    return TanChallenge(
-        "photo", "Bitte scannen Sie die Grafik mit Ihrer photoTAN-App.", reference="R2", image=("image/png", png)
-    )
+    return TanChallenge("photo", PHOTO_TEXT, reference="R2", image=("image/png", png))
 
 
 @dataclass(frozen=True)
@@ -90,8 +95,9 @@ class Scene:
 class ScreenTour:
     """The demo ledger in a main window, with the boss signed in; `scenes()` lists what to open."""
 
-    def __init__(self, app: QApplication, folder: Path) -> None:
+    def __init__(self, app: QApplication, folder: Path, *, settle_ms: int = SETTLE_MS) -> None:
         self.app = app
+        self.settle_ms = settle_ms
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / "brenner-feinmechanik.kontor"
@@ -105,9 +111,12 @@ class ScreenTour:
         self.window.resize(*WINDOW_SIZE)
         self.window.show()
         self.settle()  # the window offers sign-in: the first dialog scene pictures it
+        self.empty_window: MainWindow | None = None
 
     def close(self) -> None:
-        self.window.close_ledger()
+        for window in (self.window, self.empty_window):
+            if window is not None:
+                window.close_ledger()
         self.runner.cancel_and_wait()
 
     # -- waiting -------------------------------------------------------------------------------------
@@ -117,7 +126,7 @@ class ScreenTour:
         while (self.runner.active_jobs or not condition()) and time.monotonic() < deadline:
             self.app.processEvents()
             time.sleep(0.01)
-        end = time.monotonic() + SETTLE_MS / 1000
+        end = time.monotonic() + self.settle_ms / 1000
         while time.monotonic() < end:
             self.app.processEvents()
             time.sleep(0.01)
@@ -126,7 +135,6 @@ class ScreenTour:
     def scenes(self) -> list[Scene]:
         pages = [Scene(f"page-{spec.page.name.lower()}", self._page(spec.page)) for spec in PAGES]
         dialogs = {
-            "sign-in": self._sign_in,
             "start": self._start,
             "unlock": self._unlock,
             "new-ledger": self._new_ledger,
@@ -148,7 +156,7 @@ class ScreenTour:
             "planned-item": self._planned_item,
             "credit-line": self._credit_line,
             "new-user": self._new_user,
-            "pin": lambda: self._prompt(self.runner.prompts.pin_requested, "demo @ Sparkasse Nürnberg"),
+            "pin": lambda: self._prompt(self.runner.prompts.pin_requested, "brenner @ Sparkasse Nürnberg"),
             "tan-method": lambda: self._prompt(self.runner.prompts.tan_mechanism_requested, TAN_METHODS),
             "tan-medium": lambda: self._prompt(self.runner.prompts.tan_medium_requested, ["Handy Anna", "Handy Chef"]),
             "tan-text": lambda: self._prompt(self.runner.prompts.tan_requested, SMS_CHALLENGE),
@@ -157,7 +165,10 @@ class ScreenTour:
             "tan-decoupled": lambda: self._prompt(self.runner.prompts.decoupled_waiting, APP_CHALLENGE, 1),
             "payee-check": lambda: self._prompt(self.runner.prompts.payee_check_requested, PAYEE_CHECK),
         }
-        return pages + [Scene(f"dialog-{name}", show) for name, show in dialogs.items()]
+        # the window asked who works here on opening: answered first, the pages show the boss signed in
+        first = Scene("dialog-sign-in", self._sign_in)
+        empty = [Scene(f"empty-{spec.page.name.lower()}", self._empty_page(spec.page)) for spec in PAGES]
+        return [first, *pages, *(Scene(f"dialog-{name}", show) for name, show in dialogs.items()), *empty]
 
     def visit(self, only: Collection[str] | None = None) -> Iterator[tuple[Scene, QWidget | BaseException]]:
         """Each scene opened and settled, or the error that kept it from opening; dialogs close after the caller."""
@@ -171,7 +182,7 @@ class ScreenTour:
                 yield scene, error
                 continue
             yield scene, widget
-            if widget is not self.window:
+            if widget not in (self.window, self.empty_window):
                 widget.close()
                 self.settle(lambda: True)
 
@@ -185,17 +196,33 @@ class ScreenTour:
 
         return show
 
+    def _empty_page(self, page: Page) -> Callable[[], QWidget]:
+        """The first start: a new ledger without accounts, bookings or invoices shows what to do first."""
+
+        def show() -> QWidget:
+            if self.empty_window is None:
+                ledger = Ledger.create(self.folder / "muster-gmbh.kontor", DEMO_PASSPHRASE, company_name="Muster GmbH")
+                unlocked = UnlockedLedger(ledger, DEMO_PASSPHRASE, ledger.company_name())
+                self.empty_window = MainWindow(unlocked, runner=self.runner, preferences=Preferences())
+                self.empty_window.resize(*WINDOW_SIZE)
+                self.window.hide()
+                self.empty_window.show()
+            self.empty_window.show_page(page)
+            return self.empty_window
+
+        return show
+
     @property
-    def payments(self) -> QWidget:
-        return self.window.pages[Page.PAYMENTS]
+    def payments(self) -> PaymentsPage:
+        page = self.window.pages[Page.PAYMENTS]
+        assert isinstance(page, PaymentsPage)
+        return page
 
     def _select_run(self, run_id: int) -> None:
         self.settle()
-        table: QTableView = self.payments.run_table  # type: ignore[attr-defined]
-        model = table.model()
-        for row in range(model.rowCount()):
-            if self.payments.run_model.rows()[row].id == run_id:  # type: ignore[attr-defined]
-                table.selectRow(row)
+        for row, run in enumerate(self.payments.run_model.rows()):
+            if run.id == run_id:
+                self.payments.run_table.selectRow(row)
                 break
         else:
             raise LookupError(f"payment run {run_id} is not listed")
@@ -242,10 +269,7 @@ class ScreenTour:
 
     def _action_dialog(self, trigger: Callable[[], None], attribute: str) -> QWidget:
         trigger()
-        dialog: QWidget | None = getattr(self.window, attribute)
-        if dialog is None:
-            raise LookupError(f"no {attribute} opened")
-        return dialog
+        return _opened(getattr(self.window, attribute))
 
     def _statement_import(self) -> QWidget:
         """A file no bank wrote: the results dialog names it and the line."""
@@ -254,31 +278,26 @@ class ScreenTour:
         self.window.importer.dialog = None
         self.window.importer.import_files([path])
         self.settle(lambda: self.window.importer.dialog is not None)
-        if self.window.importer.dialog is None:
-            raise LookupError("the statement import showed no results")
-        return self.window.importer.dialog
+        return _opened(self.window.importer.dialog)
 
     def _bank_connection(self) -> QWidget:
         self.window.bank_flow.add_connection()
-        return self.window.bank_flow.wizard
+        return _opened(self.window.bank_flow.wizard)
 
     def _payments_dialog(self, action: str) -> QWidget:
         self.window.show_page(Page.PAYMENTS)
         getattr(self.payments, action).trigger()
-        return self.payments.dialog  # type: ignore[attr-defined, no-any-return]
+        return _opened(self.payments.dialog)
 
     def _approval(self) -> QWidget:
         self.window.show_page(Page.PAYMENTS)
         self._select_run(self.demo.submitted_run_id)
-        dialog: QWidget | None = self.payments.open_approval()  # type: ignore[attr-defined]
-        if dialog is None:
-            raise LookupError("no run selected for approval")
-        return dialog
+        return _opened(self.payments.open_approval())
 
     def _order_dialog(self, action: str) -> QWidget:
         self.window.show_page(Page.PAYMENTS)
         self._select_run(self.demo.draft_run_id)
-        orders: QTableView = self.payments.order_table  # type: ignore[attr-defined]
+        orders = self.payments.order_table
         self.settle(lambda: orders.model().rowCount() > 0)
         orders.selectionModel().select(
             orders.model().index(0, 0),
@@ -295,11 +314,14 @@ class ScreenTour:
         dialog.open()
         return dialog
 
-    def _invoice_dialog(self) -> QDialog:
+    def _invoice_dialog(self) -> InvoiceImportDialog:
         self.window.show_page(Page.INVOICES)
         page = self.window.pages[Page.INVOICES]
-        page.import_button.click()  # type: ignore[attr-defined]
-        return page.import_dialog  # type: ignore[attr-defined, no-any-return]
+        assert isinstance(page, InvoicesPage)
+        page.import_button.click()
+        dialog = _opened(page.import_dialog)
+        assert isinstance(dialog, InvoiceImportDialog)
+        return dialog
 
     def _invoice_import(self) -> QWidget:
         return self._invoice_dialog()
@@ -309,8 +331,8 @@ class ScreenTour:
         path.write_text(INVOICE_CSV, encoding="utf-8")
         dialog = self._invoice_dialog()
         self.settle()
-        dialog.file_edit.setText(str(path))  # type: ignore[attr-defined]
-        dialog.next_button.click()  # type: ignore[attr-defined]
+        dialog.file_edit.setText(str(path))
+        dialog.next_button.click()
         return dialog
 
     def _planned_item(self) -> QWidget:
@@ -324,9 +346,12 @@ class ScreenTour:
         from app.views.forecast_dialogs import CreditLineDialog
 
         forecast = self.window.pages[Page.FORECAST]
+        assert isinstance(forecast, ForecastPage)
         self.window.show_page(Page.FORECAST)
-        self.settle(lambda: getattr(forecast, "result", None) is not None)
-        result = forecast.result  # type: ignore[attr-defined]
+        self.settle(lambda: forecast.result is not None)
+        result = forecast.result
+        if result is None:
+            raise LookupError("the forecast did not load")
         accounts = [(account.id, account.label, account.credit_line_cents) for account in result.accounts]
         dialog = CreditLineDialog(accounts, self.window)
         dialog.open()
@@ -343,6 +368,11 @@ class ScreenTour:
         """A bank's question as a worker asks it; closing the dialog answers the future nobody waits on."""
         dialogs = BankPromptDialogs.attach(self.runner.prompts)
         signal.emit(*payload, Future())
-        if dialogs.dialog is None:
-            raise LookupError("the prompt opened no dialog")
-        return dialogs.dialog
+        return _opened(dialogs.dialog)
+
+
+def _opened(widget: QWidget | None) -> QWidget:
+    """The dialog an action opened; a scene whose action opened none is reported as failed."""
+    if widget is None:
+        raise LookupError("nothing opened")
+    return widget

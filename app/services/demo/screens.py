@@ -87,14 +87,16 @@ def prepare_demo_screens(ledger: Ledger, *, today: date | None = None) -> DemoSc
 
 
 def open_incoming_payment(ledger: Ledger) -> int | None:
-    """The newest booked incoming payment that no invoice covers yet: what the Map dialog is for."""
+    """The newest booked incoming payment from outside the company that no invoice covers yet: what Map is for."""
     with ledger.session() as session:
+        own = select(BankAccount.iban)
         return session.scalar(
             select(Transaction.id)
             .where(
                 Transaction.amount_cents > 0,
                 Transaction.status == BookingStatus.BOOKED.value,
                 Transaction.reconciliation == Reconciliation.OPEN.value,
+                Transaction.counterparty_iban.not_in(own),
             )
             .order_by(Transaction.booked_on.desc(), Transaction.id.desc())
             .limit(1)
