@@ -190,6 +190,7 @@ class ScreenTour:
     def _page(self, page: Page) -> Callable[[], QWidget]:
         def show() -> QWidget:
             self.window.show_page(page)
+            self.window.statusBar().clearMessage()  # "signed in as …" would stand twice in the picture
             if page == Page.PAYMENTS:
                 self._select_run(self.demo.submitted_run_id)
             return self.window
