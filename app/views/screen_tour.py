@@ -32,6 +32,7 @@ from app.views.main_window import MainWindow
 from app.views.pages import PAGES, Page
 from app.views.payments_page import PaymentsPage
 from app.views.tan_dialog import BankPromptDialogs
+from app.views.transactions_page import TransactionsPage
 from app.views.unlock_dialog import UnlockedLedger
 
 DEMO_PASSPHRASE = "demo"
@@ -193,9 +194,23 @@ class ScreenTour:
             self.window.statusBar().clearMessage()  # "signed in as …" would stand twice in the picture
             if page == Page.PAYMENTS:
                 self._select_run(self.demo.submitted_run_id)
+            if page == Page.TRANSACTIONS:
+                self._select_open_payment()
             return self.window
 
         return show
+
+    def _select_open_payment(self) -> None:
+        """The payment to map, with its details beside the list, as the bookkeeper finds it."""
+        page = self.window.pages[Page.TRANSACTIONS]
+        assert isinstance(page, TransactionsPage)
+        self.settle(lambda: not page.loading)
+        model = page.model
+        for row in range(min(model.rowCount(), 500)):
+            if model.id_at(row) == self.demo.open_payment_id:
+                page.table.selectRow(row)
+                page.table.scrollTo(model.index(row, 0))
+                break
 
     def _empty_page(self, page: Page) -> Callable[[], QWidget]:
         """The first start: a new ledger without accounts, bookings or invoices shows what to do first."""

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from app.models.schema import BankAccount, Customer, Transaction
+from app.models.schema import BankAccount, CompanySettings, Customer, Transaction
 from app.models.states import BookingStatus, Reconciliation
 from app.services.demo.data import DEMO_USERS, add_demo_users
 from app.services.ledger.database import Ledger
@@ -87,17 +87,23 @@ def prepare_demo_screens(ledger: Ledger, *, today: date | None = None) -> DemoSc
 
 
 def open_incoming_payment(ledger: Ledger) -> int | None:
-    """The newest booked incoming payment from outside the company that no invoice covers yet: what Map is for."""
+    """The newest booked payment from a customer that no invoice covers yet, what Map is for; else the newest
+    customer payment at all (Map then shows how it was assigned)."""
     with ledger.session() as session:
         own = select(BankAccount.iban)
+        company = session.scalar(select(CompanySettings.name)) or ""
         return session.scalar(
             select(Transaction.id)
             .where(
                 Transaction.amount_cents > 0,
                 Transaction.status == BookingStatus.BOOKED.value,
-                Transaction.reconciliation == Reconciliation.OPEN.value,
                 Transaction.counterparty_iban.not_in(own),
+                Transaction.counterparty_name != company,
             )
-            .order_by(Transaction.booked_on.desc(), Transaction.id.desc())
+            .order_by(
+                (Transaction.reconciliation == Reconciliation.MATCHED.value).asc(),
+                Transaction.booked_on.desc(),
+                Transaction.id.desc(),
+            )
             .limit(1)
         )
