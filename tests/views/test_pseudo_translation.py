@@ -82,6 +82,7 @@ SAMPLE_TEXTS = (
     "Handy Anna Handy Chef Muster GmbH mobileTAN chipTAN photoTAN SecureGo plus",
     "Stahlhandel Franken Werkzeugbau Kaiser Stadtwerke Nürnberg Nuernberg Druckerei Meier Rundstahl Fräser Fraeser "
     "Kundennr Strom Visitenkarten Wartungsvertrag Sammelüberweisung Aufträge archiv",
+    "demo",  # where the demo's bookings were imported from
 )
 # Tables whose text is Kontor's own record of what happened, not the user's data.
 NOT_DATA = {"audit_events", "notifications", "alembic_version"}
