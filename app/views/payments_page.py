@@ -66,12 +66,18 @@ EMPTY_TEXT = N_(
 RUN_WIDTHS = {
     RunColumn.ID: 50,
     RunColumn.KIND: 130,
-    RunColumn.ACCOUNT: 220,
+    RunColumn.ACCOUNT: 260,
     RunColumn.EXECUTION: 100,
     RunColumn.COUNT: 70,
     RunColumn.TOTAL: 120,
 }
-ORDER_WIDTHS = {OrderColumn.RECIPIENT: 220, OrderColumn.IBAN: 270, OrderColumn.AMOUNT: 110, OrderColumn.TEXT: 260}
+ORDER_WIDTHS = {  # fits 1,050 pixels beside the sidebar; the payee check (last) takes the rest
+    OrderColumn.RECIPIENT: 200,
+    OrderColumn.IBAN: 225,
+    OrderColumn.AMOUNT: 100,
+    OrderColumn.TEXT: 210,
+    OrderColumn.WARNINGS: 170,
+}
 # Which actions a run's status offers; the services refuse anything else anyway, this only greys out buttons.
 CHANGEABLE = frozenset({"draft", "submitted", "approved"})  # what runs.before_change accepts
 ACTIONS_BY_STATUS = {
