@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from app.demobank.challenges import flicker_code
 from app.demobank.png import phototan_png
 from app.services.banking.prompts import DecoupledPolling, PayeeCheck, TanChallenge, TanMechanismOption
-from app.services.demo.data import DEMO_USERS, create_demo_ledger
+from app.services.demo.data import DEMO_BLZ, DEMO_USERS, create_demo_ledger
 from app.services.demo.screens import DemoScreens, prepare_demo_screens
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import sign_in
@@ -145,6 +145,7 @@ class ScreenTour:
             "datev": lambda: self._action_dialog(self.window.datev_action.trigger, "datev_dialog"),
             "statement-import": self._statement_import,
             "bank-connection": self._bank_connection,
+            "bank-connection-login": lambda: self._bank_connection(login=True),
             "transfer": lambda: self._payments_dialog("transfer_action"),
             "debit": lambda: self._payments_dialog("debit_action"),
             "mandates": lambda: self._payments_dialog("mandates_action"),
@@ -296,9 +297,17 @@ class ScreenTour:
         self.settle(lambda: self.window.importer.dialog is not None)
         return _opened(self.window.importer.dialog)
 
-    def _bank_connection(self) -> QWidget:
+    def _bank_connection(self, *, login: bool = False) -> QWidget:
+        """The wizard with a bank code typed (name, BIC and address appear), or already on the login page."""
         self.window.bank_flow.add_connection()
-        return _opened(self.window.bank_flow.wizard)
+        wizard = self.window.bank_flow.wizard
+        if wizard is None:
+            raise LookupError("no bank connection wizard opened")
+        wizard.bank_page.blz_edit.setText(DEMO_BLZ)
+        if login:
+            wizard.bank_page.url_edit.setText("https://banking-by1.s-fints-pt-by.de/fints30")
+            wizard.next()
+        return wizard
 
     def _payments_dialog(self, action: str) -> QWidget:
         self.window.show_page(Page.PAYMENTS)
