@@ -20,7 +20,7 @@ from app.demobank.challenges import flicker_code
 from app.demobank.png import phototan_png
 from app.services.banking.prompts import DecoupledPolling, PayeeCheck, TanChallenge, TanMechanismOption
 from app.services.demo.data import DEMO_BLZ, DEMO_USERS, create_demo_ledger
-from app.services.demo.screens import DemoScreens, prepare_demo_screens
+from app.services.demo.screens import DemoScreens, demo_statement, prepare_demo_screens
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import sign_in
 from app.services.preferences import Preferences
@@ -289,11 +289,13 @@ class ScreenTour:
         return _opened(getattr(self.window, attribute))
 
     def _statement_import(self) -> QWidget:
-        """A file no bank wrote: the results dialog names it and the line."""
-        path = self.folder / "notizen.txt"
-        path.write_text(NOT_A_STATEMENT, encoding="utf-8")
+        """Today's statement and a file no bank wrote: the results dialog says what came in and names the error."""
+        good = self.folder / "kontoauszug.sta"
+        good.write_text(demo_statement(self.ledger), encoding="utf-8")
+        bad = self.folder / "notizen.txt"
+        bad.write_text(NOT_A_STATEMENT, encoding="utf-8")
         self.window.importer.dialog = None
-        self.window.importer.import_files([path])
+        self.window.importer.import_files([good, bad])
         self.settle(lambda: self.window.importer.dialog is not None)
         return _opened(self.window.importer.dialog)
 

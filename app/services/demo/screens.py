@@ -5,17 +5,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 
+from app.demobank.mt940_writer import statement
+from app.demobank.state import Account, Booking
 from app.models.schema import BankAccount, CompanySettings, Customer, Transaction
 from app.models.states import BookingStatus, Reconciliation
 from app.services.demo.data import DEMO_USERS, add_demo_users
+from app.services.demo.setup import open_invoice_payments
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import ledger_has_users
 from app.services.payments.mandates import add_mandate
 from app.services.payments.orders import create_debit, create_transfer
 from app.services.payments.runs import submit_run
+from app.services.statements.balances import accounts_overview
 
 
 @dataclass(frozen=True)
@@ -107,3 +112,26 @@ def open_incoming_payment(ledger: Ledger) -> int | None:
             )
             .limit(1)
         )
+
+
+def demo_statement(ledger: Ledger, *, today: date | None = None) -> str:
+    """The business account's next MT940 statement: a customer paying an open invoice in full, one paying part
+    of another, and a refund no invoice explains. It opens at the ledger's balance and is dated the day after
+    the demo's last bookings, whose balance the ledger already holds."""
+    today = (today or date.today()) + timedelta(days=1)
+    with ledger.session() as session:
+        account = next(a for a in accounts_overview(session) if a.name == "Geschäftskonto")
+    invoices = open_invoice_payments(ledger)[:2]
+    bookings = [
+        Booking(today, today, amount, name, iban, "", f"Rechnung {number}", "166", "GUTSCHRIFT", f"SCR{index}")
+        for index, (number, name, iban, amount) in enumerate(invoices)
+    ]
+    if len(bookings) == 2:
+        bookings[1].amount = (bookings[1].amount / 2).quantize(Decimal("0.01"))
+        bookings[1].purpose += " Teilzahlung"
+    bookings.append(
+        Booking(today, today, Decimal("86.40"), "Hausverwaltung Lenz", "DE89370400440532013000", "",
+                "Erstattung Nebenkosten 2025", "166", "GUTSCHRIFT", "SCR9")
+    )  # fmt: skip
+    own = Account(account.iban, "SSKNDE77XXX", account.iban[12:], account.name, "Girokonto", 1, account.balance)
+    return statement(own, account.iban[4:12], bookings, account.balance, 1, today)
