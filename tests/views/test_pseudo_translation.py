@@ -52,7 +52,7 @@ DATA_SPANS = re.compile(
     r"|(?:/[\w.\-]+)+/?"
     r"|[\w.\-]+@[\w.\-]+"
     r"|https?://\S+"
-    r"|[\w\-]*\.(?:kontor|csv|txt|xml|png|pdf)\b"
+    r"|[\w\-]*\.(?:kontor|csv|txt|xml|sta|mt940|zip|png|pdf)\b"
     r"|\S*\\[dswDSW]\S*"  # a pattern the user can edit, such as the invoice number's
 )
 WORD = re.compile(r"[^\W\d_][\w.\-@&'/]*")
