@@ -117,7 +117,8 @@ class ScreenTour:
     def close(self) -> None:
         for window in (self.window, self.empty_window):
             if window is not None:
-                window.close_ledger()
+                window.close_quietly()  # closes its ledger
+                window.deleteLater()
         self.runner.cancel_and_wait()
 
     # -- waiting -------------------------------------------------------------------------------------
