@@ -33,6 +33,7 @@ from app.views.pages import PAGES, Page
 from app.views.payments_page import PaymentsPage
 from app.views.tan_dialog import BankPromptDialogs
 from app.views.transactions_page import TransactionsPage
+from app.views.transfer_dialog import TransferDialog
 from app.views.unlock_dialog import UnlockedLedger
 
 DEMO_PASSPHRASE = "demo"
@@ -148,6 +149,7 @@ class ScreenTour:
             "bank-connection": self._bank_connection,
             "bank-connection-login": lambda: self._bank_connection(login=True),
             "transfer": lambda: self._payments_dialog("transfer_action"),
+            "transfer-checked": self._transfer_checked,
             "debit": lambda: self._payments_dialog("debit_action"),
             "mandates": lambda: self._payments_dialog("mandates_action"),
             "approval": self._approval,
@@ -316,6 +318,17 @@ class ScreenTour:
         self.window.show_page(Page.PAYMENTS)
         getattr(self.payments, action).trigger()
         return _opened(self.payments.dialog)
+
+    def _transfer_checked(self) -> QWidget:
+        """A transfer with a mistyped IBAN, refused with the reason beside the field."""
+        dialog = self._payments_dialog("transfer_action")
+        assert isinstance(dialog, TransferDialog)
+        dialog.name_edit.setText("Stahlhandel Franken GmbH")
+        dialog.iban_edit.setText("DE02 1203 0000 0000 2020 52")
+        dialog.amount_edit.setText("1.840,50")
+        dialog.text_edit.setPlainText("ER-2026-0412 Rundstahl")
+        dialog.buttons.accepted.emit()
+        return dialog
 
     def _approval(self) -> QWidget:
         self.window.show_page(Page.PAYMENTS)
