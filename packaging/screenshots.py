@@ -1,12 +1,15 @@
 """`make screenshot`: every page and dialog of the demo, in German and in English, as PNGs (offscreen).
 
-Usage: python packaging/screenshots.py [OUT_DIR] [--lang de en] [--only NAME…]
+Usage: python packaging/screenshots.py [OUT_DIR] [--lang de en] [--only NAME…] [--stretch 1.4]
 A scene that cannot be opened is reported and the others still get their picture; the exit status says so.
+--stretch lengthens every translated text by that factor (a pseudo-locale) to show where a longer translation
+would be cut off; those pictures are for review, not for docs/.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import tempfile
@@ -16,12 +19,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
-def shoot(out: Path, language: str, only: list[str]) -> list[str]:
+def shoot(out: Path, language: str, only: list[str], stretch: float = 1.0) -> list[str]:
     """Pictures of one language into out/<language>/; returns the scenes that failed, with why."""
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from app.services.i18n import set_language
+    from app.services.i18n import PseudoTranslation, catalogue, install_translation, set_language
     from app.views.application import configure_application
     from app.views.screen_tour import ScreenTour
 
@@ -30,6 +33,12 @@ def shoot(out: Path, language: str, only: list[str]) -> list[str]:
         os.environ["KONTOR_HOME"] = str(Path(tmp) / "home")
         os.environ["KONTOR_LANG"] = language
         set_language(language)
+        if stretch > 1:
+
+            def longer(literal: str) -> str:
+                return literal + "~" * math.ceil(len(literal.strip()) * (stretch - 1))
+
+            install_translation(PseudoTranslation(catalogue(language), longer), language)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(Path(tmp) / "qsettings"))
         app = QApplication.instance() or QApplication([sys.argv[0]])
         assert isinstance(app, QApplication)
@@ -58,10 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, nargs="?", default=Path("docs/screens"))
     parser.add_argument("--lang", nargs="+", choices=["de", "en"], default=["de", "en"])
     parser.add_argument("--only", nargs="+", default=[], help="scene names, e.g. page-payments dialog-transfer")
+    parser.add_argument("--stretch", type=float, default=1.0, help="lengthen translated texts, e.g. 1.4")
     args = parser.parse_args(argv)
     failed: list[str] = []
     for language in args.lang:
-        failed += shoot(args.out, language, args.only)
+        failed += shoot(args.out, language, args.only, args.stretch)
     for line in failed:
         print(f"FAILED {line}", file=sys.stderr)
     return 1 if failed else 0

@@ -44,7 +44,13 @@ from app.views import screen_tour
 from app.views.screen_tour import ScreenTour
 
 OPEN, CLOSE = "⟦", "⟧"
-PLACEHOLDER = re.compile(r"\{[^{}]*\}|\{\{|\}\}")
+
+
+def mark(literal: str) -> str:
+    return f"{OPEN}{literal}{CLOSE}"
+
+
+MARKING = i18n.PseudoTranslation(gettext.NullTranslations(), mark)
 MARKED = re.compile(f"{OPEN}[^{CLOSE}]*{CLOSE}")
 # Data inside a text, taken out before the words are checked: IBANs (grouped or not), paths, addresses.
 DATA_SPANS = re.compile(
@@ -94,29 +100,7 @@ NOT_DATA = {"audit_events", "notifications", "alembic_version"}
 
 def pseudo(text: str) -> str:
     """Mark the literal parts of a translated string; placeholders stay outside so their values show unmarked."""
-    parts, position = [], 0
-    for match in PLACEHOLDER.finditer(text):
-        if match.start() > position:
-            parts.append(f"{OPEN}{text[position : match.start()]}{CLOSE}")
-        parts.append(match.group())
-        position = match.end()
-    if position < len(text):
-        parts.append(f"{OPEN}{text[position:]}{CLOSE}")
-    return "".join(parts)
-
-
-class PseudoTranslation(gettext.NullTranslations):
-    """German, with every string marked."""
-
-    def __init__(self, german: gettext.NullTranslations) -> None:
-        super().__init__()
-        self._german = german
-
-    def gettext(self, message: str) -> str:
-        return pseudo(self._german.gettext(message))
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return pseudo(self._german.ngettext(singular, plural, n))
+    return MARKING.rewrite(text)
 
 
 def data_words(ledger: Ledger) -> set[str]:
@@ -244,8 +228,7 @@ def untranslated(text: str, data: set[str]) -> list[str]:
 
 @pytest.fixture
 def pseudo_german() -> Iterator[None]:
-    german = gettext.translation(i18n.DOMAIN, localedir=i18n.LOCALE_DIR, languages=["de"])
-    i18n.install_translation(PseudoTranslation(german), "de")
+    i18n.install_translation(i18n.PseudoTranslation(i18n.catalogue("de"), mark), "de")
     yield
     i18n.set_language("en")
 
