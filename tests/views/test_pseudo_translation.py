@@ -41,7 +41,7 @@ from app.services import i18n
 from app.services.ledger.database import Ledger
 from app.services.statements.bank_csv import profile_names
 from app.views import screen_tour
-from app.views.screen_tour import ScreenTour
+from app.views.screen_tour import Scene, ScreenTour
 
 OPEN, CLOSE = "⟦", "⟧"
 
@@ -264,3 +264,22 @@ def test_every_visible_text_of_every_page_and_dialog_passed_through_gettext(
     assert not failed_scenes, "scenes that did not open:\n" + "\n".join(failed_scenes)
     report = [f"{problem}  [{', '.join(sorted(scenes))}]" for problem, scenes in sorted(problems.items())]
     assert not report, f"{len(report)} texts did not pass through gettext:\n" + "\n".join(report)
+
+
+def test_a_scene_that_cannot_open_is_reported_and_the_tour_goes_on(
+    qapp: QApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tour = ScreenTour(qapp, tmp_path / "ledgers", settle_ms=0)
+
+    def broken() -> QWidget:
+        raise LookupError("no such dialog")
+
+    scenes = [Scene("dialog-broken", broken), *[s for s in tour.scenes() if s.name == "dialog-new-user"]]
+    monkeypatch.setattr(tour, "scenes", lambda: scenes)
+    try:
+        visited = [(scene.name, shown) for scene, shown in tour.visit()]
+    finally:
+        tour.close()
+    assert [name for name, _shown in visited] == ["dialog-broken", "dialog-new-user"]
+    assert isinstance(visited[0][1], LookupError)
+    assert isinstance(visited[1][1], QWidget) and not visited[1][1].isVisible()  # closed after its picture
