@@ -146,6 +146,7 @@ class ScreenTour:
             ),
             "datev": lambda: self._action_dialog(self.window.datev_action.trigger, "datev_dialog"),
             "statement-import": self._statement_import,
+            "notifications": self._notifications,
             "bank-connection": self._bank_connection,
             "bank-connection-login": lambda: self._bank_connection(login=True),
             "transfer": lambda: self._payments_dialog("transfer_action"),
@@ -301,6 +302,10 @@ class ScreenTour:
         self.window.importer.import_files([good, bad])
         self.settle(lambda: self.window.importer.dialog is not None)
         return _opened(self.window.importer.dialog)
+
+    def _notifications(self) -> QWidget:
+        self.window.notification_button.show_popup()
+        return self.window.notification_button.popup
 
     def _bank_connection(self, *, login: bool = False) -> QWidget:
         """The wizard with a bank code typed (name, BIC and address appear), or already on the login page."""
