@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -69,9 +70,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", default=[], help="scene names, e.g. page-payments dialog-transfer")
     parser.add_argument("--stretch", type=float, default=1.0, help="lengthen translated texts, e.g. 1.4")
     args = parser.parse_args(argv)
-    failed: list[str] = []
-    for language in args.lang:
-        failed += shoot(args.out, language, args.only, args.stretch)
+    if len(args.lang) > 1:  # one process per language: Qt's own translations stay installed in an application
+        options = ["--only", *args.only] if args.only else []
+        runs = [
+            subprocess.run([sys.executable, __file__, str(args.out), "--lang", language, "--stretch", str(args.stretch),
+                            *options], check=False)
+            for language in args.lang
+        ]  # fmt: skip
+        return max(run.returncode for run in runs)
+    failed = shoot(args.out, args.lang[0], args.only, args.stretch)
     for line in failed:
         print(f"FAILED {line}", file=sys.stderr)
     return 1 if failed else 0
