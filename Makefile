@@ -33,7 +33,8 @@ bench: install
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench
 
 screenshot: install
-	QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/screenshot.py docs/main-window.png
+	@# every page and dialog of the demo, in German and English (docs/screens/de, docs/screens/en)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/screenshots.py docs/screens
 
 bundle: install
 	@# one-folder PyInstaller bundle, its icons, the tarball, then the smoke test from outside the repository

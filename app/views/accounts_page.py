@@ -167,7 +167,10 @@ class AccountsPage(QWidget):
         generation, account_id = self._chart_generation, self.selected_account_id()
         rows = self.table.selectionModel().selectedRows()
         label = rows[0].siblingAtColumn(AccountColumn.NAME).data() if rows else ""
-        self.chart_title.setText(_("Balance of {account}").format(account=label))
+        if account_id is None:  # German declines "all accounts": "Saldo aller Konten", not "Saldo von Alle Konten"
+            self.chart_title.setText(_("Balance of all accounts"))
+        else:
+            self.chart_title.setText(_("Balance of {account}").format(account=label))
 
         def points(cancel: threading.Event, progress: Callable[[int, int], None]) -> list[tuple[date, Decimal]]:
             with self._ledger.session() as session:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN
 from app.services.banking.banks import BankInfo, UnknownBankError, bank_info
 from app.services.banking.connections import ConnectionSummary, add_connection
+from app.services.formatting import grouped_iban
 from app.services.i18n import _
 from app.services.ledger import secrets
 from app.services.ledger.database import Ledger
@@ -29,10 +30,6 @@ from app.services.ledger.users import current_actor
 from app.views.jobs import Job, JobRunner, Progress
 from app.views.tan_dialog import BankPromptDialogs, bank_error_text
 from app.views.tone import set_tone
-
-
-def _grouped(iban: str) -> str:
-    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
 
 
 class BankPage(QWizardPage):
@@ -182,7 +179,7 @@ class ConnectPage(QWizardPage):
         self.job = None
         self.summary = summary
         self.status_label.setText(_("Connected to {bank}. Kontor found these accounts:").format(bank=summary.bank_name))
-        self.accounts_list.addItems([_grouped(iban) for iban in summary.accounts])
+        self.accounts_list.addItems([grouped_iban(iban) for iban in summary.accounts])
         self.accounts_list.show()
         self.completeChanged.emit()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.models.payments import MandateStatus
-from app.services.formatting import parse_amount
+from app.services.formatting import format_date, grouped_iban, parse_amount
 from app.services.i18n import _
 from app.services.ledger.database import Ledger
 from app.services.payments.mandates import MandateRow, list_mandates
@@ -48,6 +48,7 @@ class DebitDialog(OrderDialog):
         runner: JobRunner,
         identity: Identity,
         account_ibans: Sequence[str] = (),
+        account_names: Mapping[str, str] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(runner, parent)
@@ -55,13 +56,13 @@ class DebitDialog(OrderDialog):
         self._identity = identity
         self.setWindowTitle(_("New direct debit"))
         self.setMinimumWidth(480)
-        self._build(account_ibans)
+        self._build(account_ibans, account_names or {})
         self._load()
 
-    def _build(self, account_ibans: Sequence[str]) -> None:
+    def _build(self, account_ibans: Sequence[str], account_names: Mapping[str, str]) -> None:
         self.general_error = error_label()
         self.errors = FieldErrors(self.general_error, fit=True)
-        self.account_combo = account_combo(account_ibans)
+        self.account_combo = account_combo(account_ibans, account_names)
         self.customer_combo = QComboBox()
         self.mandate_label = QLabel()
         self.mandate_label.setObjectName("hintLabel")
@@ -121,7 +122,10 @@ class DebitDialog(OrderDialog):
         mandate: MandateRow | None = self.customer_combo.currentData()
         self.mandate_label.setText(
             _("Mandate {reference} ({scheme}) signed {signed}, account {iban}").format(
-                reference=mandate.reference, scheme=mandate.scheme, signed=mandate.signed_on, iban=mandate.debtor_iban
+                reference=mandate.reference,
+                scheme=mandate.scheme,
+                signed=format_date(mandate.signed_on),
+                iban=grouped_iban(mandate.debtor_iban),
             )
             if mandate
             else ""

@@ -44,14 +44,14 @@ EMPTY_TEXT = N_(
     "No letters due on this day. Overdue invoices appear here once their reminder period has passed; "
     "invoices on hold and customers with a payment not yet allocated are marked."
 )
-PROPOSAL_WIDTHS = {
-    ProposalColumn.CUSTOMER: 210,
-    ProposalColumn.LEVEL: 130,
-    ProposalColumn.INVOICES: 130,
-    ProposalColumn.OPEN: 95,
-    ProposalColumn.INTEREST: 80,
-    ProposalColumn.FEES: 70,
-    ProposalColumn.TOTAL: 100,
+PROPOSAL_WIDTHS = {  # fits beside the letter preview at 1280 pixels; the note takes what is left
+    ProposalColumn.CUSTOMER: 180,
+    ProposalColumn.LEVEL: 132,
+    ProposalColumn.INVOICES: 105,
+    ProposalColumn.OPEN: 90,
+    ProposalColumn.INTEREST: 72,
+    ProposalColumn.FEES: 72,
+    ProposalColumn.TOTAL: 92,
 }
 _Loaded = tuple[list[ProposedLetter], list[RunSummary], dict[int, str]]
 
@@ -104,17 +104,18 @@ class DunningPage(QWidget):
         self.preview_label = QLabel(_("Select a letter to see it."))
         self.preview_label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.preview_label.setObjectName("hintLabel")
+        self.preview_label.setWordWrap(True)
         self.preview = QScrollArea()
         self.preview.setWidget(self.preview_label)
         self.preview.setWidgetResizable(True)
-        self.preview.setMinimumWidth(320)
+        self.preview.setMinimumWidth(260)
 
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.proposal_stack)
         top.addWidget(self.preview)
         top.setStretchFactor(0, 3)
         top.setStretchFactor(1, 2)
-        top.setSizes([780, 320])
+        top.setSizes([820, 260])
 
         runs_caption = QLabel(_("Dunning runs"))
         runs_caption.setObjectName("sectionLabel")

@@ -223,7 +223,9 @@ class ForecastPage(QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.setMenuEnabled(False)
         self.plot.getPlotItem().hideButtons()
-        self.plot.addLegend(offset=(10, 10))
+        # one row on an opaque ground: the curves pass behind the legend instead of through its words
+        self.plot.addLegend(offset=(10, 10), colCount=4, brush=pg.mkBrush(255, 255, 255, 230),
+                            pen=pg.mkPen("#d0d5dc"), labelTextColor="#3b4350")  # fmt: skip
         self.actual_curve = self.plot.plot(pen=pg.mkPen(ACTUAL_COLOR, width=2), stepMode="left", name=_("Balance"))
         self.forecast_curve = self.plot.plot(
             pen=pg.mkPen(FORECAST_COLOR, width=2, style=Qt.PenStyle.DashLine), name=_("Forecast balance")

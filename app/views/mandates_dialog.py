@@ -54,17 +54,19 @@ class MandatesDialog(QDialog):
         self._identity = identity
         self._runner = runner
         self.setWindowTitle(_("SEPA mandates"))
-        self.resize(860, 560)
+        self.resize(1040, 560)
         self._build()
         self.refresh()
 
     def _build(self) -> None:
         self.model = MandateTableModel(self)
         widths = {
-            MandateColumn.CUSTOMER: 200,
-            MandateColumn.REFERENCE: 150,
-            MandateColumn.DEBTOR: 160,
-            MandateColumn.IBAN: 200,
+            MandateColumn.CUSTOMER: 210,
+            MandateColumn.REFERENCE: 140,
+            MandateColumn.SIGNED: 100,
+            MandateColumn.SCHEME: 70,
+            MandateColumn.DEBTOR: 170,
+            MandateColumn.IBAN: 215,
         }
         self.table = new_table(self.model, widths=widths)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)

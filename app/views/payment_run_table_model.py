@@ -72,6 +72,10 @@ class PaymentRunTableModel(ListTableModel[RunRow]):
     headers = HEADERS
     right_aligned = frozenset(_RIGHT_COLUMNS)
 
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.account_names: dict[str, str] = {}  # the own accounts' names by IBAN, set by the page before the rows
+
     def row_of(self, run_id: int) -> int:
         """The table row of a run, or -1 once it is gone."""
         return next((number for number, row in enumerate(self._rows) if row.id == run_id), -1)
@@ -89,21 +93,22 @@ class PaymentRunTableModel(ListTableModel[RunRow]):
             return STATUS_COLORS.get(row.status)
         if role == Qt.ItemDataRole.ToolTipRole and column == RunColumn.STATUS:
             return _("created by {name}").format(name=row.created_by)
+        if role == Qt.ItemDataRole.ToolTipRole and column == RunColumn.ACCOUNT:
+            return grouped_iban(row.account_iban)
         if role == RunIdRole:
             return row.id
         if role == RunStatusRole:
             return row.status
         return None
 
-    @staticmethod
-    def _display(row: RunRow, column: RunColumn) -> str:
+    def _display(self, row: RunRow, column: RunColumn) -> str:
         if column == RunColumn.ID:
             return str(row.id)
         if column == RunColumn.KIND:
             kind = _(KIND_LABELS.get(row.kind, row.kind))
             return f"{kind} ({row.scheme})" if row.kind == "debit" else kind
         if column == RunColumn.ACCOUNT:
-            return grouped_iban(row.account_iban)
+            return self.account_names.get(row.account_iban) or grouped_iban(row.account_iban)
         if column == RunColumn.EXECUTION:
             return format_date(row.execution_on)
         if column == RunColumn.COUNT:

@@ -66,12 +66,18 @@ EMPTY_TEXT = N_(
 RUN_WIDTHS = {
     RunColumn.ID: 50,
     RunColumn.KIND: 130,
-    RunColumn.ACCOUNT: 220,
+    RunColumn.ACCOUNT: 260,
     RunColumn.EXECUTION: 100,
     RunColumn.COUNT: 70,
     RunColumn.TOTAL: 120,
 }
-ORDER_WIDTHS = {OrderColumn.RECIPIENT: 220, OrderColumn.IBAN: 270, OrderColumn.AMOUNT: 110, OrderColumn.TEXT: 260}
+ORDER_WIDTHS = {  # fits 1,050 pixels beside the sidebar; the payee check (last) takes the rest
+    OrderColumn.RECIPIENT: 200,
+    OrderColumn.IBAN: 225,
+    OrderColumn.AMOUNT: 100,
+    OrderColumn.TEXT: 210,
+    OrderColumn.WARNINGS: 170,
+}
 # Which actions a run's status offers; the services refuse anything else anyway, this only greys out buttons.
 CHANGEABLE = frozenset({"draft", "submitted", "approved"})  # what runs.before_change accepts
 ACTIONS_BY_STATUS = {
@@ -79,7 +85,7 @@ ACTIONS_BY_STATUS = {
     "submitted": {"approve", "reject"},
     "approved": {"reject", "export", "send"},
 }
-_Loaded = tuple[list[RunRow], list[str]]
+_Loaded = tuple[list[RunRow], dict[str, str]]  # runs, own EUR accounts' names by IBAN
 
 
 class PaymentsPage(QWidget):
@@ -98,6 +104,7 @@ class PaymentsPage(QWidget):
         self._generation = 0
         self._order_generation = 0
         self.account_ibans: list[str] = []
+        self.account_names: dict[str, str] = {}
         self.dialog: (
             TransferDialog | DebitDialog | MandatesDialog | ApprovalDialog | OrderEditDialog | MoveOrdersDialog | None
         ) = None
@@ -192,15 +199,17 @@ class PaymentsPage(QWidget):
 
         def load(cancel: threading.Event, progress: Callable[[int, int], None]) -> _Loaded:
             with ledger.session() as session:
-                ibans = [account.iban for account in accounts_overview(session) if account.currency == "EUR"]
-            return list_runs(ledger), ibans
+                names = {a.iban: a.name for a in accounts_overview(session) if a.currency == "EUR"}
+            return list_runs(ledger), names
 
         self._runner.run(load, on_success=lambda result: self._on_loaded(generation, result), parent=self)
 
     def _on_loaded(self, generation: int, result: _Loaded) -> None:
         if generation != self._generation:
             return
-        runs, self.account_ibans = result
+        runs, self.account_names = result
+        self.account_ibans = list(self.account_names)
+        self.run_model.account_names = self.account_names
         selected = self.selected_run_id()
         self.run_model.set_rows(runs)
         self.stack.setCurrentWidget(self.splitter if runs else self.empty_label)
@@ -279,14 +288,24 @@ class PaymentsPage(QWidget):
     # -- creating orders --------------------------------------------------------------------------
     def _on_transfer_action_triggered(self) -> None:
         self.dialog = TransferDialog(
-            self._ledger, runner=self._runner, identity=self._identity, account_ibans=self.account_ibans, parent=self
+            self._ledger,
+            runner=self._runner,
+            identity=self._identity,
+            account_ibans=self.account_ibans,
+            account_names=self.account_names,
+            parent=self,
         )
         self.dialog.created.connect(self._on_order_created)
         self.dialog.open()
 
     def _on_debit_action_triggered(self) -> None:
         self.dialog = DebitDialog(
-            self._ledger, runner=self._runner, identity=self._identity, account_ibans=self.account_ibans, parent=self
+            self._ledger,
+            runner=self._runner,
+            identity=self._identity,
+            account_ibans=self.account_ibans,
+            account_names=self.account_names,
+            parent=self,
         )
         self.dialog.created.connect(self._on_order_created)
         self.dialog.open()

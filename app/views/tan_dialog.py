@@ -266,6 +266,10 @@ class ChoiceDialog(QDialog):
             self.list.addItem(item)
         self.list.setCurrentRow(0)
         self.list.itemDoubleClicked.connect(self.accept)
+        # wide enough for the longest name (up to a screen's half), high enough for a handful without scrolling
+        frame = 2 * self.list.frameWidth() + self.list.verticalScrollBar().sizeHint().width() + 8
+        self.list.setMinimumWidth(min(self.list.sizeHintForColumn(0) + frame, 640))
+        self.list.setMinimumHeight(min(self.list.sizeHintForRow(0) * max(len(options), 3), 240) + frame)
         layout.addWidget(self.list)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)

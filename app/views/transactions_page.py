@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.models.banking import BookingStatus, Reconciliation
-from app.services.formatting import format_amount, format_date
+from app.services.formatting import format_amount, format_date, grouped_iban
 from app.services.i18n import _, current_language, ngettext
 from app.services.ledger.actor import current_actor
 from app.services.ledger.database import Ledger
@@ -69,12 +69,12 @@ log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 250
 COLUMN_WIDTHS = {  # the purpose column takes the rest of the width
-    Column.DATE: 88,
-    Column.COUNTERPARTY: 210,
+    Column.DATE: 86,
+    Column.COUNTERPARTY: 180,
     Column.PURPOSE: 260,
-    Column.AMOUNT: 112,
-    Column.ACCOUNT: 120,
-    Column.STATUS: 120,
+    Column.AMOUNT: 106,
+    Column.ACCOUNT: 110,
+    Column.STATUS: 96,
 }
 EMPTY_TEXT = "No transactions yet — import a statement via File › Import or drop files here"
 _FirstPage = tuple[array, list[TransactionRow]]
@@ -168,7 +168,7 @@ class TransactionsPage(QWidget):
         self.map_button.clicked.connect(self.map_action.trigger)
         second.addWidget(self.map_button)
         self.no_invoice_action = QAction(_("No invoice…"), self)
-        self.no_invoice_action.setToolTip(_("Mark the selected bookings as ones without invoice: salary, tax, …"))
+        self.no_invoice_action.setToolTip(_("Mark the selected bookings as ones without invoice: salary, tax and the like."))
         self.no_invoice_action.setEnabled(False)
         self.no_invoice_action.triggered.connect(self.open_no_invoice_dialog)
         self.no_invoice_button = QPushButton(self.no_invoice_action.text())
@@ -226,7 +226,7 @@ class TransactionsPage(QWidget):
         self.splitter.addWidget(detail)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([960, 320])
+        self.splitter.setSizes([1000, 280])
 
         self.empty_label = empty_state_label(_(EMPTY_TEXT))
         self.stack = QStackedWidget()
@@ -517,10 +517,10 @@ def _detail_rows(detail: TransactionDetail) -> list[tuple[str, str]]:
         (_("Amount"), format_amount(row.amount, row.currency)),
         (_("Booked on"), format_date(row.booked_on)),
         (_("Value date"), format_date(row.value_on) if row.value_on else ""),
-        (_("Account"), f"{row.account_label} · {detail.account_iban}"),
+        (_("Account"), f"{row.account_label} · {grouped_iban(detail.account_iban)}"),
         (_("Bank"), detail.account_bank),
         (_("Counterparty"), row.counterparty_name),
-        (_("Counterparty IBAN"), row.counterparty_iban),
+        (_("Counterparty IBAN"), grouped_iban(row.counterparty_iban) if row.counterparty_iban else ""),
         (_("Counterparty BIC"), detail.counterparty_bic),
         (_("Purpose"), row.purpose),
         (_("End-to-end ID"), row.end_to_end_id),
@@ -555,10 +555,11 @@ def _detail_rows(detail: TransactionDetail) -> list[tuple[str, str]]:
 
 
 def detail_html(detail: TransactionDetail) -> str:
-    """Every field of a booking as a two-column table (empty fields are left out)."""
+    """Every field of a booking, each label above its value: the pane is narrow, and a two-column table there
+    broke values letter by letter (empty fields are left out)."""
     cells = "".join(
-        f"<tr><td style='color:#666; padding-right:10px; white-space:nowrap'>{html.escape(label)}</td>"
-        f"<td>{html.escape(value)}</td></tr>"
+        f"<p style='margin:0 0 6px 0'><span style='color:#666'>{html.escape(label)}</span><br>"
+        f"{html.escape(value).replace(chr(10), '<br>')}</p>"
         for label, value in _detail_rows(detail)
     )
     amount_color = "#1b7a3a" if detail.row.amount > 0 else "#b3261e"
@@ -567,5 +568,5 @@ def detail_html(detail: TransactionDetail) -> str:
     return (
         f"<h3 style='margin-bottom:2px'>{title}</h3>"
         f"<p style='font-size:large; color:{amount_color}; margin-top:0'><b>{amount}</b></p>"
-        f"<table cellspacing='0' cellpadding='2'>{cells}</table>"
+        f"{cells}"
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 from PySide6.QtCore import QDate, Qt, Signal
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.formatting import parse_amount
+from app.services.formatting import grouped_iban, parse_amount
 from app.services.i18n import _, current_language
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import UserError
@@ -106,11 +106,12 @@ def date_edit(day: date) -> QDateEdit:
     return edit
 
 
-def account_combo(account_ibans: Sequence[str]) -> QComboBox:
-    """The own account to pay from; hidden by the forms when there is only one."""
+def account_combo(account_ibans: Sequence[str], account_names: Mapping[str, str]) -> QComboBox:
+    """The own account to pay from, by its name and grouped IBAN; hidden by the forms when there is only one."""
     combo = QComboBox()
     for iban in account_ibans:
-        combo.addItem(iban, iban)
+        name = account_names.get(iban, "")
+        combo.addItem(f"{name} · {grouped_iban(iban)}" if name else grouped_iban(iban), iban)
     return combo
 
 
@@ -173,6 +174,7 @@ class TransferDialog(OrderDialog):
         runner: JobRunner,
         identity: Identity,
         account_ibans: Sequence[str] = (),
+        account_names: Mapping[str, str] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(runner, parent)
@@ -180,12 +182,12 @@ class TransferDialog(OrderDialog):
         self._identity = identity
         self.setWindowTitle(_("New transfer"))
         self.setMinimumWidth(520)
-        self._build(account_ibans)
+        self._build(account_ibans, account_names or {})
 
-    def _build(self, account_ibans: Sequence[str]) -> None:
+    def _build(self, account_ibans: Sequence[str], account_names: Mapping[str, str]) -> None:
         self.general_error = error_label()
         self.errors = FieldErrors(self.general_error, fit=True)
-        self.account_combo = account_combo(account_ibans)
+        self.account_combo = account_combo(account_ibans, account_names)
         self.name_edit = QLineEdit()
         self.name_edit.setMaxLength(140)
         self.iban_edit = QLineEdit()

@@ -16,6 +16,7 @@ from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBankServer, Policy
 from app.models.schema import BalanceSnapshot, BankAccount, BankConnection
 from app.services.banking.connections import add_connection, remove_connection, sync
 from app.services.banking.fints_client import AccessLockedError, BankAnswerUnreadableError, WrongPinError, WrongTanError
+from app.services.formatting import grouped_iban
 from app.services.ledger.database import Ledger
 
 pytest_plugins = ["test_fints_support"]  # fixtures: ledger, clock, server
@@ -58,7 +59,7 @@ def test_missing_balance_is_a_warning_on_that_account_only(
     by_iban = {a.iban: a for a in result.accounts}
     assert by_iban[business].balance is None and by_iban[business].complete
     [warning] = by_iban[business].warnings
-    assert "No balance from the bank, none stored" in warning and business in warning
+    assert "No balance from the bank, none stored" in warning and grouped_iban(business) in warning
     assert by_iban[savings].balance == server.bank.balance(savings) and by_iban[savings].warnings == []
     assert booking_counts(ledger) == _expected(server, clock)  # the statements of both came in
     assert _snapshots(ledger) == {savings: 1}

@@ -87,6 +87,17 @@ def test_every_extracted_msgid_has_a_german_translation() -> None:
     assert [m for m in untranslated if m not in identical_on_purpose] == []
 
 
+def test_ellipses_are_one_character_without_a_space_before_it() -> None:
+    """'Export…' and 'Exportieren…', as Qt's own menus write them: never '...' nor 'Exportieren …'."""
+    with MO.open("rb") as handle:
+        catalogue = gettext.GNUTranslations(handle)
+    wrong = []
+    for msgid, plural in pot_messages(POT):
+        texts = [msgid, catalogue.gettext(msgid)] if plural is None else [msgid, plural]
+        wrong += [text for text in texts if "..." in text or " …" in text]
+    assert not wrong, "\n".join(wrong)
+
+
 def test_the_catalogue_is_found_where_i18n_looks(german: None) -> None:
     assert gettext.find(DOMAIN, localedir=LOCALE_DIR, languages=["de"]) == str(MO)
 

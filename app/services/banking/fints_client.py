@@ -49,6 +49,7 @@ from app.services.banking.prompts import (
 )
 from app.services.errors import EXIT_BANK, EXIT_WRONG_PIN, KontorError
 from app.services.fints_segments import HKBME1, HKBME2, HKBSE1, HKBSE2
+from app.services.formatting import grouped_iban
 from app.services.i18n import N_, _
 
 if TYPE_CHECKING:
@@ -545,7 +546,7 @@ class FinTSService:
     def balance(self, account: SEPAAccount) -> Balance:
         result = self._call(self._client.get_balance, account)
         if result is None:
-            raise BankRejectedError(_("The bank sent no balance for {iban}.").format(iban=account.iban))
+            raise BankRejectedError(_("The bank sent no balance for {iban}.").format(iban=grouped_iban(account.iban)))
         try:
             return Balance(result.date, Decimal(result.amount.amount), str(result.amount.currency))
         except (AttributeError, TypeError, ArithmeticError) as error:
@@ -599,7 +600,7 @@ class FinTSService:
                 _(
                     "The bank asked for a TAN for the statements of {iban} although its parameters say none is "
                     "needed; Kontor cannot answer that request yet, so nothing was fetched."
-                ).format(iban=account.iban),
+                ).format(iban=grouped_iban(account.iban)),
                 self._client.bank_codes[mark:],
             )
 
@@ -679,7 +680,9 @@ class FinTSService:
             if account.iban == wanted:
                 return account
         raise BankRejectedError(
-            _("The online banking access {login} has no account {iban}.").format(login=self.login.label, iban=iban)
+            _("The online banking access {login} has no account {iban}.").format(
+                login=self.login.label, iban=grouped_iban(iban)
+            )
         )
 
     def _order(self, method: Callable[..., Any], account_iban: str, pain_xml: bytes, **kwargs: Any) -> SendResult:

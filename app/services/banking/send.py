@@ -19,6 +19,7 @@ from app.services.banking.connections import BankConnectionError, bank_login, li
 from app.services.banking.fints_client import BankError, Cancelled, FinTSService, WrongPinError
 from app.services.banking.pins import pin_for
 from app.services.banking.prompts import PayeeCheck, UserPrompts
+from app.services.formatting import grouped_iban
 from app.services.i18n import _
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
@@ -202,7 +203,7 @@ def connection_for_run(ledger: Ledger, run_id: int) -> int:
                 _(
                     "The account {iban} of run {id} has no bank connection; set one up with `kontor bank add`, or "
                     "export the run with `kontor run export {id} --out FILE.xml` and upload it in online banking."
-                ).format(iban=account.iban, id=run_id)
+                ).format(iban=grouped_iban(account.iban), id=run_id)
             )
         return account.connection_id
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.models.schema import BankAccount
 from app.services.errors import KontorError
+from app.services.formatting import grouped_iban
 from app.services.i18n import _
 from app.services.ledger.database import Ledger
 from app.services.ledger.settings import read_section, write_section
@@ -117,5 +118,5 @@ def account_id_of(ledger: Ledger, iban: str) -> int:
     with ledger.session() as session:
         account_id = session.scalar(select(BankAccount.id).where(BankAccount.iban == iban.replace(" ", "").upper()))
     if account_id is None:
-        raise ForecastError(_("There is no account {iban} in this ledger.").format(iban=iban))
+        raise ForecastError(_("There is no account {iban} in this ledger.").format(iban=grouped_iban(iban)))
     return account_id

@@ -12,8 +12,15 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from app.services.formatting import is_plausible_amount
+from app.services.i18n import N_, _
 from app.services.statements.csv_detect import DEBIT_MARKS, CsvMapping, clean_cell, columns_used, detect_layout
-from app.services.statements.model import ParsedBalance, ParsedStatement, ParsedTransaction, StatementFormatError
+from app.services.statements.model import (
+    ParsedBalance,
+    ParsedStatement,
+    ParsedTransaction,
+    StatementFormatError,
+    at_line,
+)
 from app.services.statements.mt940 import is_valid_iban
 from app.services.statements.sepa_purpose import find_return_reason, split_sepa_purpose
 
@@ -24,7 +31,7 @@ _HEADER_SCAN_LINES = 40
 _ACCOUNT_LABEL_RE = re.compile(r"^(kontonummer|konto|konto-nr\.?|account|account number)\s*:?$", re.IGNORECASE)
 _ACCOUNT_NUMBER_RE = re.compile(r"^\d[\d /-]{4,}\d$")
 _EMPTY_MARKS = frozenset({"N/A", "n/a", "NULL", "null", "None", "NONE"})
-NEEDS_MAPPING = "give a column mapping"
+NEEDS_MAPPING = N_("give a column mapping")
 _OPENING_LABELS = frozenset({"anfangssaldo", "alter kontostand", "alter saldo", "startsaldo", "opening balance"})
 _CLOSING_LABELS = frozenset(
     {"endsaldo", "neuer kontostand", "neuer saldo", "schlusssaldo", "kontostand", "closing balance"}
@@ -329,31 +336,46 @@ def read_bank_csv(
             return [_parse(text, None, mapping, source, layout="your mapping")]
         header_at = _find_header(text, mapping.delimiter, {mapping.date})
         if header_at is None:
-            raise StatementFormatError(source, "", f"no header line with the date column {mapping.date!r}")
+            raise StatementFormatError(
+                source, "", _("no header line with the date column {column}").format(column=repr(mapping.date))
+            )
         return [_parse(text, header_at, mapping, source, layout="your mapping")]
     candidates = [p for p in PROFILES if profile is None or p.name == profile]
     if profile is not None and not candidates:
-        raise StatementFormatError(source, "", f"unknown CSV profile {profile!r}; known: {', '.join(profile_names())}")
+        raise StatementFormatError(
+            source,
+            "",
+            _("unknown CSV profile {profile}; known: {names}").format(
+                profile=repr(profile), names=", ".join(profile_names())
+            ),
+        )
     for candidate in candidates:
         header_at = _find_header(text, candidate.mapping.delimiter, candidate.signature)
         if header_at is not None:
             return [_parse(text, header_at, candidate.mapping, source, layout=candidate.name)]
     if profile is not None:
-        raise StatementFormatError(source, "line 1", f"the CSV header does not match the profile {profile!r}")
+        raise StatementFormatError(
+            source, at_line(1), _("the CSV header does not match the profile {profile}").format(profile=repr(profile))
+        )
     layout = detect_layout(text)
     if not layout.sure:
         raise StatementFormatError(
             source,
             "",
-            "; ".join(layout.reasons) + " — not a known statement format: the CSV header matches no bank profile "
-            f"({', '.join(profile_names())}); {NEEDS_MAPPING}",
+            _(
+                "{reasons} — not a known statement format: the CSV header matches no bank profile ({names}); {hint}"
+            ).format(
+                reasons="; ".join(layout.reasons),
+                names=", ".join(profile_names()),
+                hint=_(NEEDS_MAPPING),
+            ),
         )
     return [_parse(text, layout.header_at, replace(layout.mapping, encoding=encoding), source, layout="detected")]
 
 
 def suggested_mapping(path: Path, error: StatementFormatError) -> CsvMapping | None:
     """The detector's best guess for a CSV it refused as unclear, to prefill the mapping; None for other errors."""
-    if NEEDS_MAPPING not in error.reason or error.source != path.name:
+    if _(NEEDS_MAPPING) not in error.reason or error.source != path.name:
         return None
     try:
         return sniff_csv(path)
@@ -376,7 +398,9 @@ def _decode_as(data: bytes, encoding: str, source: str) -> str:
     try:
         return data.decode("utf-8-sig" if encoding.lower().replace("-", "") == "utf8" else encoding)
     except (UnicodeDecodeError, LookupError) as error:
-        raise StatementFormatError(source, "", f"cannot decode as {encoding}: {error}") from error
+        raise StatementFormatError(
+            source, "", _("cannot decode as {encoding}: {error}").format(encoding=encoding, error=error)
+        ) from error
 
 
 def _numbered_rows(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
@@ -523,7 +547,9 @@ def _transaction(
     if booked_on is None:
         if not any(cell.strip() for cell in row) or not _looks_like_date(_cell(row, columns, mapping.date)):
             return None
-        raise StatementFormatError(source, f"line {line_no}", f"unreadable date {_cell(row, columns, mapping.date)!r}")
+        raise StatementFormatError(
+            source, at_line(line_no), _("unreadable date {text}").format(text=repr(_cell(row, columns, mapping.date)))
+        )
     amount = _signed_amount(row, columns, mapping, source=source, line_no=line_no)
     currency = _cell(row, columns, mapping.currency) or "EUR"
     name = _cell(row, columns, mapping.name)
@@ -568,16 +594,24 @@ def _signed_amount(
             return None
         value = parse_amount(text, decimal_comma=mapping.decimal_comma)
         if value is None:
-            raise StatementFormatError(source, f"line {line_no}", f"unreadable amount {text!r} in {column!r}")
+            raise StatementFormatError(
+                source,
+                at_line(line_no),
+                _("unreadable amount {text} in {column}").format(text=repr(text), column=repr(column)),
+            )
         if not is_plausible_amount(value):
-            raise StatementFormatError(source, f"line {line_no}", f"absurd amount {text!r} in {column!r}")
+            raise StatementFormatError(
+                source,
+                at_line(line_no),
+                _("absurd amount {text} in {column}").format(text=repr(text), column=repr(column)),
+            )
         return value
 
     amount = parse(mapping.amount) if mapping.amount else None
     if amount is None:
         debit, credit = parse(mapping.debit), parse(mapping.credit)
         if debit is None and credit is None:
-            raise StatementFormatError(source, f"line {line_no}", "row without an amount")
+            raise StatementFormatError(source, at_line(line_no), _("row without an amount"))
         amount = (credit or Decimal(0)) - abs(debit or Decimal(0))
     if amount > 0 and _cell(row, columns, mapping.direction).upper() in DEBIT_MARKS:
         amount = -amount
@@ -626,7 +660,7 @@ def _settle_date_format(mapping: CsvMapping, columns: dict[str, int], rows: list
     """Slash dates are D/M/Y or M/D/Y: a first part above 12 means D/M, a second part above 12 M/D."""
     if "/" not in mapping.date_format:
         return mapping.date_format
-    for _, row in rows:
+    for _line, row in rows:
         parts = _cell(row, columns, mapping.date).split("/")
         if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit():
             if int(parts[0]) > 12:

@@ -13,11 +13,13 @@ from lxml import etree
 from lxml.etree import _Element
 
 from app.services.formatting import MAX_AMOUNT
+from app.services.i18n import _
 from app.services.statements.model import (
     ParsedBalance,
     ParsedStatement,
     ParsedTransaction,
     StatementFormatError,
+    at_line,
 )
 from app.services.statements.sepa_purpose import find_return_reason, split_sepa_purpose
 
@@ -148,12 +150,12 @@ def parse_camt(stream: IO[bytes], *, source: str) -> Iterator[ParsedStatement]:
     except etree.XMLSyntaxError as error:
         line = error.lineno if error.lineno else "?"
         if "Resource limit exceeded" in error.msg:
-            reason = "more than 10 MB of text or 256 levels of elements in one place: refused"
+            reason = _("more than 10 MB of text or 256 levels of elements in one place: refused")
         else:
-            reason = f"broken XML: {error.msg}"
-        raise StatementFormatError(source, f"line {line}", reason) from error
+            reason = _("broken XML: {error}").format(error=error.msg)
+        raise StatementFormatError(source, at_line(line), reason) from error
     if not found:
-        raise StatementFormatError(source, "", "no Stmt/Rpt/Ntfctn element: not a CAMT statement")
+        raise StatementFormatError(source, "", _("no Stmt/Rpt/Ntfctn element: not a CAMT statement"))
 
 
 class _WithoutRootNamespace:
@@ -248,7 +250,7 @@ def _balance(source: str, element: _Element, state: _StatementState) -> None:
     on_element = _first(_child(element, "Dt", "Dt"), _child(element, "Dt", "DtTm"))
     on = _date(source, on_element) if on_element is not None else state.fallback_on
     if on is None:
-        raise StatementFormatError(source, f"line {element.sourceline}", "balance without a date")
+        raise StatementFormatError(source, at_line(element.sourceline), _("balance without a date"))
     currency = amount_element.get("Ccy", "") if amount_element is not None else ""
     balance = ParsedBalance(on, amount, currency or state.statement.currency)
     statement = state.statement
@@ -306,7 +308,7 @@ def _entry(source: str, entry: _Element, state: _StatementState) -> None:
     value_on = _date(source, value_element) if value_element is not None else None
     booked_on = _date(source, booked_element) if booked_element is not None else value_on or state.fallback_on
     if booked_on is None:
-        raise StatementFormatError(source, f"line {entry.sourceline}", "Ntry without BookgDt or ValDt")
+        raise StatementFormatError(source, at_line(entry.sourceline), _("Ntry without BookgDt or ValDt"))
     raw = etree.tostring(entry, encoding="unicode")
     template = ParsedTransaction(
         booked_on=booked_on,
@@ -547,8 +549,8 @@ def _amount(source: str, element: _Element | None) -> Decimal:
     if amount.is_finite() and abs(amount) <= MAX_AMOUNT:
         return amount
     line = element.sourceline if element is not None else "?"
-    reason = "absurdly large amount" if amount.is_finite() else "unreadable amount"
-    raise StatementFormatError(source, f"line {line}", f"{reason} {text!r}")
+    reason = _("absurdly large amount {text}") if amount.is_finite() else _("unreadable amount {text}")
+    raise StatementFormatError(source, at_line(line), reason.format(text=repr(text)))
 
 
 def _date(source: str, element: _Element) -> date:
@@ -556,4 +558,6 @@ def _date(source: str, element: _Element) -> date:
     try:
         return date.fromisoformat(text[:10])
     except ValueError:
-        raise StatementFormatError(source, f"line {element.sourceline}", f"unreadable date {text!r}") from None
+        raise StatementFormatError(
+            source, at_line(element.sourceline), _("unreadable date {text}").format(text=repr(text))
+        ) from None

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from app.services.i18n import _
+
 _SCAN_ROWS = 400  # rows read to decide the layout; the rest of the file is parsed with the result
 _DELIMITERS = (";", ",", "\t", "|")
 _DATE_RE = re.compile(r"^(\d{1,2}[./-]\d{1,2}[./-](\d{2}|\d{4})|\d{4}-\d{2}-\d{2}|\d{4}\.\d{2}\.\d{2})$")
@@ -431,7 +433,7 @@ def detect_layout(text: str) -> Layout:
     data_at = [index for index, row in enumerate(rows) if _is_data_row(row)]
     if not data_at:
         guess = CsvMapping(delimiter=delimiter, date="", amount="")
-        return Layout(guess, None, False, ("no line with a date and an amount",))
+        return Layout(guess, None, False, (_("no line with a date and an amount"),))
     # the bookings are the most common row width; a summary line above them (period, balance) is not one
     modal, _count = Counter(len(rows[index]) for index in data_at).most_common(1)[0]
     first = next(index for index in data_at if len(rows[index]) == modal)
@@ -542,16 +544,16 @@ def _from_header(header: list[str], header_at: int, data: list[list[str]], delim
     if mapping.direction == "" and amount_column is not None:
         mapping = replace(mapping, direction=_direction_by_content(names, data, exclude=set(chosen.values())))
     if "date" not in chosen:
-        reasons.append("no column named like a booking date")
+        reasons.append(_("no column named like a booking date"))
     elif _share(dates, is_date) < 0.9:
-        reasons.append(f"the column {mapping.date!r} does not hold dates")
+        reasons.append(_("the column {column} does not hold dates").format(column=repr(mapping.date)))
     if amount_column is None:
-        reasons.append("no column named like an amount")
+        reasons.append(_("no column named like an amount"))
     elif _share(amounts, is_amount) < 0.9:
-        reasons.append(f"the column {names[amount_column]!r} does not hold amounts")
+        reasons.append(_("the column {column} does not hold amounts").format(column=repr(names[amount_column])))
     if not (mapping.purpose or mapping.name or mapping.iban or mapping.posting_text or mapping.value_date):
         # a date and an amount alone are any list (invoices, a cash book): a bank's export names who or why
-        reasons.append("no column with a counterparty, purpose or value date")
+        reasons.append(_("no column with a counterparty, purpose or value date"))
     return Layout(mapping, header_at, not reasons, tuple(reasons))
 
 
@@ -626,9 +628,9 @@ def _from_content(
             first, second = second, first
         debit, credit, amounts = names[first], names[second], []
     if not kinds["date"]:
-        reasons.append("no column of dates")
+        reasons.append(_("no column of dates"))
     if len(amounts) != 1 and not debit:
-        reasons.append("no single column of amounts" if not amounts else "more than one column of amounts")
+        reasons.append(_("no single column of amounts") if not amounts else _("more than one column of amounts"))
     account = iban = ""
     for index in kinds["iban"]:
         if _constant(data, index) and not account:
@@ -660,7 +662,9 @@ def _from_content(
         account=account,
     )
     if header is not None:
-        reasons.append(f"no column named like a booking date or an amount ({', '.join(header)})")
+        reasons.append(
+            _("no column named like a booking date or an amount ({columns})").format(columns=", ".join(header))
+        )
     return Layout(mapping, header_at, not reasons, tuple(reasons))
 
 

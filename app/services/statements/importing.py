@@ -23,7 +23,7 @@ from app.models.base import stored_datetime, utcnow
 from app.models.schema import BalanceSnapshot, BankAccount, Notification, StatementImport, Transaction
 from app.services.csv_safety import SafeWriter
 from app.services.errors import KontorError
-from app.services.formatting import format_amount, format_date, from_cents, to_cents
+from app.services.formatting import format_amount, format_date, from_cents, grouped_iban, to_cents
 from app.services.gc_pause import collector_paused
 from app.services.i18n import N_, _
 from app.services.ledger import audit
@@ -197,7 +197,7 @@ def _balance_warnings(
                 ).format(
                     source=source,
                     name=name,
-                    iban=iban,
+                    iban=grouped_iban(iban),
                     opening=format_amount(statement.opening.amount, currency),
                     sum=format_amount(statement.total, currency),
                     total=format_amount(total, currency),
@@ -214,7 +214,7 @@ def _balance_warnings(
                 ).format(
                     source=source,
                     name=name,
-                    iban=iban,
+                    iban=grouped_iban(iban),
                     closing=format_amount(previous_closing.amount, currency),
                     closed_on=format_date(previous_closing.on),
                     opening=format_amount(statement.opening.amount, currency),
@@ -322,7 +322,7 @@ def _check_currency(statement: StatementRows, account: BankAccount, source: str)
                 source=name,
                 name=statement.statement_id or "?",
                 currency=statement.currency,
-                iban=account.iban,
+                iban=grouped_iban(account.iban),
                 account_currency=account.currency,
             )
         )
@@ -386,7 +386,9 @@ def _account_of(statement: StatementRows, account_iban: str | None, source: str)
     if account_iban and named and _clean_iban(account_iban) != iban:
         raise StatementImportError(
             _("{source}: the statement is for {iban}, not for {chosen}").format(
-                source=statement.source or source, iban=iban, chosen=_clean_iban(account_iban)
+                source=statement.source or source,
+                iban=grouped_iban(iban),
+                chosen=grouped_iban(_clean_iban(account_iban)),
             )
         )
     return iban
@@ -533,7 +535,7 @@ def _link_returns(session: Session, account: BankAccount, returns: list[tuple[in
             Notification(
                 kind="return",
                 message=_("Returned booking on {iban}: {amount} from {name}, reason {code} ({text})").format(
-                    iban=account.iban,
+                    iban=grouped_iban(account.iban),
                     amount=format_amount(from_cents(row[AMOUNT_CENTS]), str(row[CURRENCY])),  # type: ignore[arg-type]
                     name=row[COUNTERPARTY_NAME] or "?",
                     code=reason,
@@ -573,7 +575,7 @@ def _store_snapshots(
                 _("{source}: the {kind} balance of {iban} on {date} is {amount}, the ledger has {known}").format(
                     source=source,
                     kind=_(kind),
-                    iban=iban,
+                    iban=grouped_iban(iban),
                     date=format_date(balance.on),
                     amount=format_amount(balance.amount, statement.currency),
                     known=format_amount(from_cents(known[-1]), statement.currency),

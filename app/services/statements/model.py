@@ -7,6 +7,12 @@ from datetime import date
 from decimal import Decimal
 
 from app.services.errors import KontorError
+from app.services.i18n import _
+
+
+def at_line(line: int | str) -> str:
+    """Where in a file, for StatementFormatError: "line 12" in the user's language."""
+    return _("line {n}").format(n=line)
 
 
 class StatementFormatError(KontorError, ValueError):

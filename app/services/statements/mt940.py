@@ -10,11 +10,13 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from app.services.formatting import MAX_AMOUNT
+from app.services.i18n import _
 from app.services.statements.model import (
     ParsedBalance,
     ParsedStatement,
     ParsedTransaction,
     StatementFormatError,
+    at_line,
 )
 from app.services.statements.sepa_purpose import (
     find_return_reason,
@@ -212,7 +214,7 @@ class _StatementBuilder:
         self.dates: dict[tuple[str, str | None], tuple[date, date, tuple[tuple[str, date], ...]]] = {}
 
     def error(self, record: _Record, reason: str) -> StatementFormatError:
-        return StatementFormatError(self.source, f"line {record.line_no}", reason)
+        return StatementFormatError(self.source, at_line(record.line_no), reason)
 
     def add(self, record: _Record) -> None:
         tag = record.tag
@@ -231,10 +233,12 @@ class _StatementBuilder:
             self.statement = ParsedStatement(account_iban="", source=self.source, statement_id=self.reference)
             return
         if statement is None:
-            raise self.error(record, f":{tag}: before the first :20: statement header (not a statement file)")
+            raise self.error(
+                record, _(":{tag}: before the first :20: statement header (not a statement file)").format(tag=tag)
+            )
         if tag == "25":
             if statement.account_iban or statement.account_number:
-                raise self.error(record, "a second :25: account inside one statement")
+                raise self.error(record, _("a second :25: account inside one statement"))
             self._set_account(statement, "".join(record.lines))
         elif tag in ("28", "28C"):
             number = "".join(part.strip() for part in record.lines)
@@ -264,9 +268,11 @@ class _StatementBuilder:
             if ending.within_line:
                 raise StatementFormatError(
                     self.source,
-                    f"line {ending.last_line}",
-                    "the file ends inside a statement, within a line, without its closing balance :62F: and '-': "
-                    "truncated",
+                    at_line(ending.last_line),
+                    _(
+                        "the file ends inside a statement, within a line, without its closing balance :62F: and "
+                        "'-': truncated"
+                    ),
                 )
             statement.open_end_at = ending.last_line
         self._close_statement()
@@ -309,16 +315,16 @@ class _StatementBuilder:
         value = "".join(part.strip() for part in record.lines)
         match = _BALANCE_RE.match(value)
         if match is None:
-            raise self.error(record, f"unreadable balance {value!r}")
+            raise self.error(record, _("unreadable balance {value}").format(value=repr(value)))
         sign, raw_date, currency, raw_amount = match.groups()
         amount = _amount(raw_amount)
         if amount is None:
-            raise self.error(record, f"unreadable or absurdly large amount {raw_amount!r}")
+            raise self.error(record, _("unreadable or absurdly large amount {amount}").format(amount=repr(raw_amount)))
         currency = currency or (self.statement.currency if self.statement else "EUR")
         try:
             on = _yymmdd(raw_date)
         except ValueError:
-            raise self.error(record, f"impossible date {raw_date!r} in the balance") from None
+            raise self.error(record, _("impossible date {date} in the balance").format(date=repr(raw_date))) from None
         if on.day != int(raw_date[4:]) and self.statement is not None:
             self.statement.date_notes.append((record.line_no, raw_date, on))
         return ParsedBalance(on, -amount if sign == "D" else amount, currency)
@@ -327,13 +333,15 @@ class _StatementBuilder:
         first = record.lines[0]
         match = _LINE61_RE.match(first)
         if match is None:
-            raise self.error(record, f"unreadable :61: line {first!r}")
+            raise self.error(record, _("unreadable :61: line {line}").format(line=repr(first)))
         raw_value, raw_entry, mark, raw_amount, tx_type, rest = match.group(
             "value", "entry", "mark", "amount", "type", "rest"
         )
         amount = _amount(raw_amount)
         if amount is None:
-            raise self.error(record, f"unreadable or absurdly large :61: amount {raw_amount!r}")
+            raise self.error(
+                record, _("unreadable or absurdly large :61: amount {amount}").format(amount=repr(raw_amount))
+            )
         dates = self.dates.get((raw_value, raw_entry))
         if dates is None:
             dates = self.dates[raw_value, raw_entry] = self._booking_dates(record, raw_value, raw_entry)
@@ -367,11 +375,11 @@ class _StatementBuilder:
         try:
             value_on = _yymmdd(raw_value)
         except ValueError:
-            raise self.error(record, f"impossible value date {raw_value!r}") from None
+            raise self.error(record, _("impossible value date {date}").format(date=repr(raw_value))) from None
         try:
             booked_on = _entry_date(value_on, raw_entry)
         except ValueError:
-            raise self.error(record, f"impossible entry date {raw_entry!r}") from None
+            raise self.error(record, _("impossible entry date {date}").format(date=repr(raw_entry))) from None
         moved = []
         if value_on.day != int(raw_value[4:]):
             moved.append((raw_value, value_on))

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO, TextIO
 
-from app.services.statements.model import ParsedStatement, StatementFormatError
+from app.services.i18n import _
+from app.services.statements.model import ParsedStatement, StatementFormatError, at_line
 from app.services.statements.mt940 import parse_mt940
 
 if TYPE_CHECKING:
@@ -53,7 +54,9 @@ def iter_statement_file(
         else:
             yield from iter_statement_stream(name, lambda: path.open("rb"), profile=profile, mapping=mapping)
     except OSError as error:
-        raise StatementFormatError(name, "", f"cannot read the file: {error.strerror or error}") from error
+        raise StatementFormatError(
+            name, "", _("cannot read the file: {error}").format(error=error.strerror or error)
+        ) from error
 
 
 def read_statement_stream(
@@ -102,7 +105,7 @@ def iter_statement_stream(
             found = True
             yield statement
     if not found:
-        raise StatementFormatError(source, "", "the file contains no statement")
+        raise StatementFormatError(source, "", _("the file contains no statement"))
 
 
 def detect_format(source: str, head: bytes) -> str:
@@ -110,13 +113,13 @@ def detect_format(source: str, head: bytes) -> str:
     text = head.removeprefix(_BOM).lstrip(b" \t\r\n\x00\x01\x02\x03\x1a")
     if not text:
         if b"\x00" in head:
-            raise StatementFormatError(source, "", "only zero bytes: binary data, not a statement file")
-        raise StatementFormatError(source, "", "the file is empty")
+            raise StatementFormatError(source, "", _("only zero bytes: binary data, not a statement file"))
+        raise StatementFormatError(source, "", _("the file is empty"))
     if text.startswith(b"<"):
         if b"camt.05" in head or b"BkToCstmr" in head:
             return "camt"
         if b"pain." in head or b"CstmrPmtStsRpt" in head or b"CstmrCdtTrfInitn" in head:
-            raise StatementFormatError(source, "line 1", "a SEPA pain file, not a bank statement")
+            raise StatementFormatError(source, at_line(1), _("a SEPA pain file, not a bank statement"))
         return "camt"  # let the CAMT reader name the element it does not understand
     if _MT940_RE.search(head):
         return "mt940"
@@ -127,7 +130,7 @@ def detect_format(source: str, head: bytes) -> str:
     sample = text[:1024]
     binary = sum(byte in _BINARY_BYTES for byte in sample)
     if binary * 32 > len(sample):  # a stray NUL in a cell is dropped later; a binary file is full of them
-        raise StatementFormatError(source, "", "binary data, not a statement file (CAMT, MT940 or CSV)")
+        raise StatementFormatError(source, "", _("binary data, not a statement file (CAMT, MT940 or CSV)"))
     return "csv"
 
 
@@ -139,7 +142,9 @@ def _bounded_lines(text: TextIO, source: str) -> Iterator[str]:
     while line := readline(limit):
         line_no += 1
         if len(line) >= limit and line[-1] not in "\r\n":
-            raise StatementFormatError(source, f"line {line_no}", f"longer than {limit} characters: not MT940")
+            raise StatementFormatError(
+                source, at_line(line_no), _("longer than {limit} characters: not MT940").format(limit=limit)
+            )
         yield line
 
 
@@ -147,7 +152,7 @@ def _read_at_most(stream: BinaryIO, limit: int, source: str) -> bytes:
     """The whole stream, counted while reading: more than limit bytes are refused without reading them all."""
     data = stream.read(limit + 1)
     if len(data) > limit:
-        raise StatementFormatError(source, "", f"larger than {_mib(limit)}: refused")
+        raise StatementFormatError(source, "", _("larger than {size}: refused").format(size=_mib(limit)))
     return data
 
 
@@ -171,7 +176,9 @@ class _CountedStream(io.RawIOBase):
         data = self._stream.read(len(buffer))
         self._left -= len(data)
         if self._left < 0:
-            raise StatementFormatError(self._source, "", f"larger than {_mib(MAX_MEMBER_BYTES)} uncompressed: refused")
+            raise StatementFormatError(
+                self._source, "", _("larger than {size} uncompressed: refused").format(size=_mib(MAX_MEMBER_BYTES))
+            )
         buffer[: len(data)] = data
         return len(data)
 
@@ -183,12 +190,16 @@ class _CountedStream(io.RawIOBase):
 def _check_declared_size(info: zipfile.ZipInfo, source: str) -> None:
     """Refuse a member by the sizes its header declares, before reading a byte of it."""
     if info.file_size > MAX_MEMBER_BYTES:
-        raise StatementFormatError(source, "", f"larger than {_mib(MAX_MEMBER_BYTES)} uncompressed: refused")
+        raise StatementFormatError(
+            source, "", _("larger than {size} uncompressed: refused").format(size=_mib(MAX_MEMBER_BYTES))
+        )
     if info.file_size > _RATIO_FROM_BYTES and info.file_size > MAX_COMPRESSION_RATIO * info.compress_size:
         raise StatementFormatError(
             source,
             "",
-            f"{_mib(info.file_size)} compressed into {info.compress_size} bytes: a ZIP bomb, not a bank file; refused",
+            _("{size} compressed into {n} bytes: a ZIP bomb, not a bank file; refused").format(
+                size=_mib(info.file_size), n=info.compress_size
+            ),
         )
 
 
@@ -231,6 +242,6 @@ def _read_zip(path: Path, *, profile: str | None, mapping: CsvMapping | None) ->
                     found = True
                     yield statement
     except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError) as error:
-        raise StatementFormatError(path.name, "", f"broken ZIP archive: {error}") from error
+        raise StatementFormatError(path.name, "", _("broken ZIP archive: {error}").format(error=error)) from error
     if not found:
-        raise StatementFormatError(path.name, "", "the ZIP archive holds no statement file")
+        raise StatementFormatError(path.name, "", _("the ZIP archive holds no statement file"))

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
 
 from app.services.gc_pause import collector_paused
+from app.services.i18n import _, current_language
 from app.services.statements.model import StatementFormatError
 from app.services.statements.reader import detect_format, iter_statement_file
 from app.services.statements.rows import StatementRows, rows_of
@@ -45,6 +46,7 @@ class WorkerReader:
         self.path = path
         self.format = fmt
         environment = dict(os.environ)
+        environment["KONTOR_LANG"] = current_language()  # its errors are in the user's language
         environment["PYTHONPATH"] = os.pathsep.join(filter(None, (str(_PROJECT_ROOT), environment.get("PYTHONPATH"))))
         command = [sys.executable, "-m", "app.services.statements.worker", str(path)]
         self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=environment)
@@ -99,7 +101,7 @@ def _receive(path: Path, channel: IO[bytes]) -> Iterator[StatementRows]:
         try:
             kind, payload = pickle.load(channel)
         except (EOFError, pickle.UnpicklingError):
-            raise StatementFormatError(path.name, "", "the statement reader stopped unexpectedly") from None
+            raise StatementFormatError(path.name, "", _("the statement reader stopped unexpectedly")) from None
         if kind == "rows":
             yield payload
         elif kind == "error":
