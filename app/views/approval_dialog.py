@@ -185,15 +185,14 @@ class ApprovalDialog(QDialog):
             people.append(_("Still needed: {what}").format(what=summary.needed))
         else:
             people.append(_("Status: {status}").format(status=_(STATUS_LABELS.get(summary.status, summary.status))))
+        text = " ".join(people)
         if summary.balance is not None and summary.balance_after is not None:
-            people.append(
-                _("{account}: {before} now, {after} after this run.").format(
-                    account=summary.account_name or grouped_iban(summary.account_iban),
-                    before=format_amount(summary.balance),
-                    after=format_amount(summary.balance_after),
-                )
+            text += "\n" + _("{account}: {before} now, {after} after this run.").format(
+                account=summary.account_name or grouped_iban(summary.account_iban),
+                before=format_amount(summary.balance),
+                after=format_amount(summary.balance_after),
             )
-        self.people_label.setText(" ".join(people))
+        self.people_label.setText(text)
         lines = grouped_warnings(summary)
         self.warnings_label.setText("\n".join([_("Please check before approving:"), *lines]))
         self.warnings_label.setVisible(bool(lines))

@@ -168,7 +168,9 @@ class TransactionsPage(QWidget):
         self.map_button.clicked.connect(self.map_action.trigger)
         second.addWidget(self.map_button)
         self.no_invoice_action = QAction(_("No invoice…"), self)
-        self.no_invoice_action.setToolTip(_("Mark the selected bookings as ones without invoice: salary, tax and the like."))
+        self.no_invoice_action.setToolTip(
+            _("Mark the selected bookings as ones without invoice: salary, tax and the like.")
+        )
         self.no_invoice_action.setEnabled(False)
         self.no_invoice_action.triggered.connect(self.open_no_invoice_dialog)
         self.no_invoice_button = QPushButton(self.no_invoice_action.text())
