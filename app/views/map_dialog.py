@@ -179,8 +179,13 @@ class MapDialog(QDialog):
         self.search_table.selectionModel().selectionChanged.connect(
             lambda *_args: self.add_button.setEnabled(bool(self.search_table.selectionModel().selectedRows()))
         )
+        self.show_all_button = QPushButton(_("Show all customers"))
+        self.show_all_button.setToolTip(_("The search starts with the payer's own invoices; this shows everyone's."))
+        self.show_all_button.clicked.connect(self.search_edit.clear)
+        self.show_all_button.hide()
         search_row = QHBoxLayout()
         search_row.addWidget(self.search_edit, 1)
+        search_row.addWidget(self.show_all_button)
         search_row.addWidget(self.add_button)
 
         self.allocation_table = new_table(self.allocation_model, widths=ALLOCATION_WIDTHS, editable=True)
@@ -288,6 +293,10 @@ class MapDialog(QDialog):
         self.ignore_button.setEnabled(payment.can_ignore)
         self.undo_button.setEnabled(payment.can_undo)
         if payment.can_allocate:
+            # The payer's own invoices first (one click shows all); setting the text starts the search.
+            if payment.payer_customer and not self.search_edit.text():
+                self.search_edit.setText(payment.payer_customer)
+                self.show_all_button.show()
             self.search()
         else:
             self.search_model.set_rows([])
@@ -401,6 +410,7 @@ class MapDialog(QDialog):
     def _on_searched(self, generation: int, text: str, rows: list[InvoiceRow]) -> None:
         if generation != self._search_generation:
             return
+        self.show_all_button.setVisible(bool(text))
         self.search_model.set_rows(rows)
         self.searched.emit(text, len(rows))
 

@@ -257,3 +257,21 @@ def test_keyboard_ctrl_f_searches_and_ctrl_m_maps(qtbot, small: SmallLedger, run
     page.table.selectRow(list(page.model.ids()).index(small.tx["Weber Backwaren"]))
     qtbot.keyClick(page.table, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
     assert page.map_dialog is not None and page.map_dialog.transaction_id == small.tx["Weber Backwaren"]
+
+
+def test_the_search_starts_with_the_payers_own_invoices(qtbot, small: SmallLedger, runner: JobRunner,
+                                                        tmp_path: Path) -> None:  # fmt: skip
+    known = Booking(date(2026, 3, 16), Decimal("77.00"), "Müller Metallbau GmbH", "DE02120300000000202051", "Zahlung")
+    (tmp_path / "known.sta").write_text(mt940(OWN, [known], opening=Decimal("0")), encoding="utf-8")
+    import_statement_files(small.ledger, [tmp_path / "known.sta"], actor="test")
+    with small.ledger.session() as session:
+        paid = int(session.scalar(select(func.max(Transaction.id))))
+    dialog = MapDialog(small.ledger, paid, runner=runner)
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.searched, timeout=10_000):
+        dialog.show()
+    assert dialog.search_edit.text() == "Müller Metallbau GmbH" and dialog.show_all_button.isVisible()
+    assert {row.customer_name for row in dialog.search_model.rows()} <= {"Müller Metallbau GmbH"}
+    with qtbot.waitSignal(dialog.searched, timeout=10_000):
+        dialog.show_all_button.click()
+    assert dialog.search_edit.text() == "" and len({row.customer_name for row in dialog.search_model.rows()}) > 1

@@ -10,9 +10,10 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.models.banking import BookingStatus, Reconciliation
-from app.models.schema import Allocation, Customer, CustomerCredit, Invoice, Transaction
+from app.models.schema import Allocation, Customer, CustomerCredit, Invoice, LearnedPayer, Transaction
 from app.services.i18n import _
 from app.services.invoices.importing import PAYABLE, RECEIVABLE
 from app.services.ledger.database import Ledger
@@ -56,6 +57,7 @@ class PaymentToMap:
     parts: tuple[BookedPart, ...]
     credit: Decimal = ZERO  # held for `credit_customer` (a double payment)
     credit_customer: str = ""
+    payer_customer: str = ""  # the customer the paying account is known for (master data or learned), if any
 
     @property
     def kind(self) -> str:
@@ -117,6 +119,7 @@ def payment_to_map(ledger: Ledger, transaction_id: int) -> PaymentToMap:
             .where(CustomerCredit.transaction_id == tx.id)
         ).all()
         held = _money(sum(left for _name, left, _original in credits))  # the used part is among the allocations
+        payer = _payer_customer(session, tx.counterparty_iban)
         return PaymentToMap(
             transaction_id=tx.id,
             booked_on=tx.booked_on,
@@ -133,7 +136,24 @@ def payment_to_map(ledger: Ledger, transaction_id: int) -> PaymentToMap:
             parts=parts,
             credit=_money(sum(original for _name, _left, original in credits)),
             credit_customer=", ".join(sorted({name for name, _left, _original in credits})),
+            payer_customer=payer,
         )
+
+
+def _payer_customer(session: Session, iban: str) -> str:
+    """The one customer an IBAN belongs to, by master data or what the bookkeeper taught; '' when none or several."""
+    iban = iban.replace(" ", "").upper()
+    if not iban:
+        return ""
+    names = set(session.scalars(select(Customer.name).where(Customer.iban == iban)))
+    names |= set(
+        session.scalars(
+            select(Customer.name)
+            .join(LearnedPayer, LearnedPayer.customer_id == Customer.id)
+            .where(LearnedPayer.key_kind == "iban", LearnedPayer.key == iban)
+        )
+    )
+    return names.pop() if len(names) == 1 else ""
 
 
 @dataclass(frozen=True, slots=True)
