@@ -143,23 +143,7 @@ def bpd(blz: str, policy: Policy) -> list[FinTS3Segment]:
                 max_transfer_count=1000, sum_amount_required=True, single_booking_allowed=True
             ),
         ),
-        HIDSES2(
-            **_common(),
-            parameter=ScheduledDebitParameter2(
-                min_advance_notice="1", max_advance_notice="90", supported_sepa_formats=list(PAIN_008)
-            ),
-        ),
-        HIDMES2(
-            **_common(),
-            parameter=ScheduledBatchDebitParameter2(
-                min_advance_notice="1",
-                max_advance_notice="90",
-                max_debit_count=1000,
-                sum_amount_required=True,
-                single_booking_allowed=True,
-                supported_sepa_formats=list(PAIN_008),
-            ),
-        ),
+        *_debits(HIDSES2, HIDMES2),
         *(_instant() if policy.offer_instant else []),
         *(_b2b() if policy.offer_b2b else []),
         # HITABS version 5 (FinTS 3.0 PIN/TAN, TAN-Generator/Liste anzeigen Bestand Parameter): none.
@@ -229,14 +213,19 @@ def _instant() -> list[FinTS3Segment]:
 
 def _b2b() -> list[FinTS3Segment]:
     """SEPA B2B direct debits (HKBSE, HKBME), with the CORE debits' lead times."""
+    return _debits(HIBSES2, HIBMES2)
+
+
+def _debits(single: type[FinTS3Segment], batch: type[FinTS3Segment]) -> list[FinTS3Segment]:
+    """Direct debit parameters (version 2 layout): one to 90 days' notice, batches up to 1,000, booked singly."""
     return [
-        HIBSES2(
+        single(
             **_common(),
             parameter=ScheduledDebitParameter2(
                 min_advance_notice="1", max_advance_notice="90", supported_sepa_formats=list(PAIN_008)
             ),
         ),
-        HIBMES2(
+        batch(
             **_common(),
             parameter=ScheduledBatchDebitParameter2(
                 min_advance_notice="1",
