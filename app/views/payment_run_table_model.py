@@ -10,21 +10,13 @@ from PySide6.QtGui import QColor
 
 from app.services.formatting import format_amount, format_date, grouped_iban
 from app.services.i18n import N_, _
-from app.services.payments.runs import RunRow
+from app.services.payments.runs import RUN_STATUS_LABELS, RunRow
 from app.views.list_table_model import ListTableModel
 
 RunIdRole = Qt.ItemDataRole.UserRole + 1
 RunStatusRole = Qt.ItemDataRole.UserRole + 2
 
-STATUS_LABELS = {
-    "draft": N_("draft"),
-    "submitted": N_("submitted"),
-    "approved": N_("approved"),
-    "sent": N_("sent"),
-    "booked": N_("booked"),
-    "rejected": N_("rejected"),
-    "failed": N_("failed"),
-}
+STATUS_LABELS = RUN_STATUS_LABELS
 STATUS_COLORS = {
     "draft": QColor("#5f6b7a"),
     "submitted": QColor("#a15c00"),

@@ -31,7 +31,7 @@ from app.models.schema import (
     Transaction,
 )
 from app.services.formatting import format_amount, format_date, from_cents, to_cents
-from app.services.i18n import _
+from app.services.i18n import N_, _
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import check_actor
@@ -46,6 +46,22 @@ from app.services.reconciliation.automatic import after_statement_import as reco
 from app.services.reconciliation.booking import CHUNK
 from app.services.reconciliation.engine_input import engine_invoices
 from app.services.statements.importing import AfterImport
+
+RUN_STATUS_LABELS: dict[str, str] = {
+    RunStatus.DRAFT: N_("draft"),
+    RunStatus.SUBMITTED: N_("submitted"),
+    RunStatus.APPROVED: N_("approved"),
+    RunStatus.SENT: N_("sent"),
+    RunStatus.BOOKED: N_("booked"),
+    RunStatus.REJECTED: N_("rejected"),
+    RunStatus.FAILED: N_("failed"),
+}
+
+
+def status_text(status: str) -> str:
+    """A run's status as a word of the user's language, for sentences and tables."""
+    return _(RUN_STATUS_LABELS.get(status, status))
+
 
 OPEN_STATUSES = (RunStatus.DRAFT, RunStatus.SUBMITTED, RunStatus.APPROVED)  # orders may still change
 LIVE_STATUSES = (*OPEN_STATUSES, RunStatus.SENT, RunStatus.BOOKED)  # counted for duplicates
@@ -273,7 +289,8 @@ def before_change(session: Session, run: PaymentRun, *, actor: str, what: str) -
     check_actor(session, actor)
     if run.status not in OPEN_STATUSES:
         raise PaymentError(
-            "run", _("Run {id} is {status} and can no longer be changed.").format(id=run.id, status=run.status)
+            "run",
+            _("Run {id} is {status} and can no longer be changed.").format(id=run.id, status=status_text(run.status)),
         )
     for approval in session.scalars(select(Approval).where(Approval.run_id == run.id, Approval.void.is_(False))):
         approval.void = True
@@ -328,7 +345,9 @@ def submit_run(ledger: Ledger, run_id: int, *, actor: str, today: date | None = 
         check_actor(session, actor)
         run = get_run(session, run_id)
         if run.status != RunStatus.DRAFT:
-            raise PaymentError("run", _("Run {id} is {status}, not a draft.").format(id=run.id, status=run.status))
+            raise PaymentError(
+                "run", _("Run {id} is {status}, not a draft.").format(id=run.id, status=status_text(run.status))
+            )
         if not orders_of(session, run.id):
             raise PaymentError("run", _("Run {id} has no orders.").format(id=run.id))
         _check_date(run.execution_on, today)
@@ -365,7 +384,8 @@ def reject_run(ledger: Ledger, run_id: int, *, reason: str, actor: str) -> RunRo
         run = get_run(session, run_id)
         if run.status not in OPEN_STATUSES:
             raise PaymentError(
-                "run", _("Run {id} is {status} and cannot be rejected.").format(id=run.id, status=run.status)
+                "run",
+                _("Run {id} is {status} and cannot be rejected.").format(id=run.id, status=status_text(run.status)),
             )
         _set_status(session, run, RunStatus.REJECTED, actor=actor, reason=reason.strip())
         return _run_row(session, run)
@@ -377,7 +397,8 @@ def reject_run(ledger: Ledger, run_id: int, *, reason: str, actor: str) -> RunRo
 def _ready(session: Session, run: PaymentRun) -> None:
     if run.status != RunStatus.APPROVED:
         raise PaymentError(
-            "run", _("Run {id} is {status}; only approved runs are paid.").format(id=run.id, status=run.status)
+            "run",
+            _("Run {id} is {status}; only approved runs are paid.").format(id=run.id, status=status_text(run.status)),
         )
     if not valid_approvals(session, run):
         raise PaymentError("run", _("Run {id} changed since it was approved.").format(id=run.id))
@@ -512,7 +533,8 @@ def mark_failed(ledger: Ledger, run_id: int, *, reason: str, actor: str) -> RunR
         run = get_run(session, run_id)
         if run.status != RunStatus.SENT:
             raise PaymentError(
-                "run", _("Only a sent run can fail; run {id} is {status}.").format(id=run.id, status=run.status)
+                "run",
+                _("Only a sent run can fail; run {id} is {status}.").format(id=run.id, status=status_text(run.status)),
             )
         _set_status(session, run, RunStatus.FAILED, actor=actor, reason=reason)
         return _run_row(session, run)
