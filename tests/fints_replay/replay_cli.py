@@ -38,6 +38,9 @@ class Run:
         return json.loads(last[min(i for i in (last.find("{"), last.find("["), len(last)) if i >= 0) :])
 
 
+GROUPED_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: [0-9A-Z]{4})+(?: [0-9A-Z]{1,3})?\b")
+
+
 class Cli:
     """`kontor …` in this process, as a script runs it: PIN from KONTOR_PIN, TANs from standard input."""
 
@@ -55,7 +58,9 @@ class Cli:
         code = main(["--ledger", str(self.ledger), *args])
         out, err = self.capsys.readouterr()
         assert not any(word in out + err for word in FAILURE_WORDS), err
-        assert pin_is_a_code or not re.search(rf"(?<![\w]){re.escape(pin)}(?![\w])", out + err)
+        # A grouped IBAN ("DE11 1234 5678 …") may hold the digits of a short test PIN; it is no leak of it.
+        shown = GROUPED_IBAN.sub("", out + err)
+        assert pin_is_a_code or not re.search(rf"(?<![\w]){re.escape(pin)}(?![\w])", shown)
         return Run(code, out, err)
 
     def add(self, bank: Bank, url: str) -> Run:
