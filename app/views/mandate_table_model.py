@@ -11,16 +11,11 @@ from PySide6.QtGui import QColor
 from app.models.payments import MandateStatus
 from app.services.formatting import format_date, grouped_iban
 from app.services.i18n import N_, _
-from app.services.payments.mandates import MandateRow
+from app.services.payments.mandates import MANDATE_STATUS_LABELS, MandateRow
 from app.views.list_table_model import ListTableModel
 
 MandateReferenceRole = Qt.ItemDataRole.UserRole + 1
 INACTIVE_COLOR = QColor("#8a939e")
-MANDATE_STATUS_LABELS: dict[str, str] = {
-    MandateStatus.ACTIVE: N_("active"),
-    MandateStatus.REVOKED: N_("revoked"),
-    MandateStatus.EXPIRED: N_("expired"),
-}
 
 
 class MandateColumn(IntEnum):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.models.payments import MandateStatus
 from app.models.schema import Customer, Mandate
-from app.services.i18n import _
+from app.services.i18n import N_, _
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import check_actor
@@ -23,6 +23,11 @@ from app.services.payments.sepa_checks import (
     validate_reference,
 )
 
+MANDATE_STATUS_LABELS: dict[str, str] = {
+    MandateStatus.ACTIVE: N_("active"),
+    MandateStatus.REVOKED: N_("revoked"),
+    MandateStatus.EXPIRED: N_("expired"),
+}
 EXPIRY_MONTHS = 36  # EPC rulebook: a mandate without a collection for 36 months lapses
 
 
@@ -177,7 +182,10 @@ def amend_mandate(
         mandate = _mandate(session, reference)
         if mandate.status != MandateStatus.ACTIVE:
             raise PaymentError(
-                "mandate", _("Mandate {reference} is {status}.").format(reference=reference, status=mandate.status)
+                "mandate",
+                _("Mandate {reference} is {status}.").format(
+                    reference=reference, status=_(MANDATE_STATUS_LABELS.get(mandate.status, mandate.status))
+                ),
             )
         if new_reference and new_reference != mandate.reference:
             new_reference = validate_reference(new_reference, field="reference")
@@ -255,7 +263,10 @@ def usable_mandate(session: Session, customer: Customer, *, scheme: str, today: 
         raise PaymentError(
             "mandate",
             _("The {scheme} mandate {reference} of {name} is {status}.").format(
-                scheme=scheme, reference=mandates[0].reference, name=customer.name, status=mandates[0].status
+                scheme=scheme,
+                reference=mandates[0].reference,
+                name=customer.name,
+                status=_(MANDATE_STATUS_LABELS.get(mandates[0].status, mandates[0].status)),
             ),
         )
     raise PaymentError(

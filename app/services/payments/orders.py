@@ -206,6 +206,8 @@ def recipient_warnings(
         key=lambda item: item[0],
     )
     if by_name and by_name[-1][1] and by_name[-1][1] != iban:
+        # A known payee at a new account: "changed IBAN" says it all, "first payment ever" would contradict it.
+        warnings = [warning for warning in warnings if warning.kind != "first_time"]
         warnings.append(
             PaymentWarning(
                 "changed_iban",
