@@ -83,6 +83,11 @@ class TanDialog(QDialog):
         self.setWindowTitle(_("Confirm in your banking app") if self.decoupled else _("TAN required"))
         layout = QVBoxLayout(self)
 
+        self.signs_label = QLabel(_("You authorise: {what}").format(what=challenge.signs))
+        self.signs_label.setObjectName("dialogHeading")
+        self.signs_label.setWordWrap(True)
+        self.signs_label.setVisible(bool(challenge.signs))
+        layout.addWidget(self.signs_label)
         self.text_label = QLabel()
         self.text_label.setWordWrap(True)
         self.text_label.setMinimumWidth(380)

@@ -126,6 +126,7 @@ def test_payable_invoice_is_paid_through_the_bank_and_booked(
     assert result.ok and result.reference, result
     [challenge] = prompts.challenges
     assert "Überweisung an Feinwerkzeug Kraus GmbH" in challenge.text and "2.345,67" in challenge.text
+    assert challenge.signs == f"Transfer, 1 order, €2,345.67 (run {order.run_id})"  # Kontor's words beside the bank's
     assert server.bank.balance(business) == before - Decimal("2345.67")
     [booking] = [b for b in server.bank.bookings(business) if b.end_to_end_id == order.end_to_end_id]
     assert (booking.amount, booking.counterparty_iban) == (Decimal("-2345.67"), SUPPLIER_IBAN)
@@ -192,6 +193,7 @@ def test_direct_debits_are_collected_on_the_due_date_and_a_return_reopens_the_in
     result = send_run(ledger, run_id, pin=DEMO_PIN, prompts=prompts, actor="bob")
     assert result.ok and result.reference.startswith("LS"), result
     assert "Sammellastschrift, 2 Posten, Summe 2.023,66 EUR" in prompts.challenges[0].text
+    assert prompts.challenges[0].signs == f"Direct debit, 2 orders, €2,023.66 (run {run_id})"
     assert server.bank.balance(business) == before  # nothing before the due date
     assert run_row(ledger, run_id).status == "sent"
 

@@ -219,6 +219,7 @@ def test_send_to_bank_asks_pin_and_tan(qtbot, tmp_path: Path, runner: JobRunner)
             timeout=30_000,
         )
         if isinstance(dialogs.dialog, TanDialog):
+            assert dialogs.dialog.signs_label.text() == f"You authorise: Transfer, 1 order, €10.00 (run {order.run_id})"
             dialogs.dialog.demo_fill_button.click()
             dialogs.dialog.accept()
         qtbot.waitUntil(lambda: page.notice_label.text().startswith(f"Run {order.run_id} is at the bank"),

@@ -433,6 +433,7 @@ class FinTSService:
         self._tan_steps = 0  # TAN requests answered so far, to tell a 0030 python-fints let pass
         self.payee_decisions: list[tuple[PayeeCheck, bool]] = []  # each payee check the user answered, for the audit
         self.payee_results: list[PayeeCheck] = []  # the bank's check of each transfer of the last order
+        self.order_summary = ""  # what the next TAN authorises, in Kontor's words (set by whoever sends an order)
         self._client.wait_for_payee_check = self._wait_for_payee_check
 
     # --- setup ---------------------------------------------------------------------------------------------
@@ -848,6 +849,7 @@ class FinTSService:
             mechanism=mechanism,
             medium=self.tan_medium,
             polling=polling,
+            signs=self.order_summary,
         )
 
     # --- errors --------------------------------------------------------------------------------------------

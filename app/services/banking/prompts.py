@@ -39,6 +39,7 @@ class TanChallenge:
     mechanism: str = ""  # security function, e.g. "942"
     medium: str = ""
     polling: DecoupledPolling | None = None  # only for kind == "decoupled"
+    signs: str = ""  # Kontor's own words for what this TAN authorises ("collective transfer, 3 orders, …")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,7 @@ class TerminalPrompts:
 
     def ask_tan(self, challenge: TanChallenge) -> str | None:
         """Show the challenge (photoTAN as a PNG file, chipTAN as its code) and read the TAN."""
+        _say_signs(challenge)
         _say(challenge.text)
         if challenge.image is not None:
             mime, data = challenge.image
@@ -171,6 +173,7 @@ class TerminalPrompts:
                 return False
             return True
         if polls == 0:
+            _say_signs(challenge)
             _say(challenge.text)
             _say(_("Please confirm in your banking app; waiting (Ctrl+C cancels)…"))
         return True
@@ -192,3 +195,9 @@ class TerminalPrompts:
         except EOFError:
             return False
         return answer in {"yes", "ja", _("yes").casefold()}
+
+
+def _say_signs(challenge: TanChallenge) -> None:
+    """Kontor's own words for what the TAN authorises, before the bank's (which a bank may keep vague)."""
+    if challenge.signs:
+        _say(_("You authorise: {what}").format(what=challenge.signs))

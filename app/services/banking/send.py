@@ -19,8 +19,8 @@ from app.services.banking.connections import BankConnectionError, bank_login, li
 from app.services.banking.fints_client import BankError, Cancelled, FinTSService, WrongPinError
 from app.services.banking.pins import pin_for
 from app.services.banking.prompts import PayeeCheck, UserPrompts
-from app.services.formatting import grouped_iban
-from app.services.i18n import _
+from app.services.formatting import format_amount, grouped_iban
+from app.services.i18n import _, ngettext
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.secrets import forget_pin, pin_key
@@ -100,6 +100,7 @@ class FinTSRunSender:
             login = bank_login(_connection(session, self.connection_id))
             product = configured_product_id(session)
         service = FinTSService(login, pin=self.pin, product_id=product, prompts=self.prompts, cancel=self.cancel)
+        service.order_summary = order_summary(runs.run_row(self.ledger, self.run_id))
         outcome: SendResult | None = None
         try:
             with service.session():
@@ -172,6 +173,18 @@ class FinTSRunSender:
                     connection.client_state = state
         except SQLAlchemyError:
             log.warning("FinTS state of connection %s not stored after a payment order", self.connection_id)
+
+
+def order_summary(run: runs.RunRow) -> str:
+    """What the TAN for a run authorises, in Kontor's words, to set beside the bank's own text."""
+    if run.kind == "transfer":
+        kind = _("SEPA Instant transfer") if run.instant else _("Transfer")
+    else:
+        kind = _("SEPA B2B direct debit") if run.scheme == "B2B" else _("Direct debit")
+    orders = ngettext("{n} order", "{n} orders", run.count).format(n=run.count)
+    return _("{kind}, {orders}, {total} (run {id})").format(
+        kind=kind, orders=orders, total=format_amount(run.total), id=run.id
+    )
 
 
 def _order_for(check: PayeeCheck, orders: list[PaymentOrder]) -> PaymentOrder | None:
