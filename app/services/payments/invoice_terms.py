@@ -39,32 +39,36 @@ class SkontoPayment:
 
 
 def invoice_document(session: Session, invoice_id: int) -> InvoiceDocument | None:
+    """The e-invoice an invoice came from (None for a CSV import); read once per order by the caller."""
     return session.scalar(select(InvoiceDocument).where(InvoiceDocument.invoice_id == invoice_id))
 
 
-def debit_mandate(session: Session, invoice: Invoice) -> str:
+def debit_mandate(document: InvoiceDocument | None) -> str:
     """The mandate under which the seller collects this invoice itself; '' when it is ours to pay."""
-    document = invoice_document(session, invoice.id)
     return document.debit_mandate if document is not None else ""
 
 
-def payee_account(session: Session, invoice: Invoice, supplier: Customer | None) -> tuple[str, str]:
+def payee_account(document: InvoiceDocument | None, supplier: Customer | None) -> tuple[str, str]:
     """The account (IBAN, BIC) the invoice asks to be paid to, else the supplier's IBAN on record."""
-    document = invoice_document(session, invoice.id)
     if document is not None and document.payee_iban:
         return document.payee_iban, document.payee_bic
     return (supplier.iban if supplier else ""), ""
 
 
 def skonto_payment(
-    session: Session, invoice: Invoice, *, open_cents: int, requested_on: date | None, today: date
+    invoice: Invoice,
+    document: InvoiceDocument | None,
+    *,
+    open_cents: int,
+    requested_on: date | None,
+    today: date,
 ) -> SkontoPayment | None:
     """The Skonto transfer for an unpaid invoice: on `requested_on` if given, else on the last business day of
     the largest Skonto that can still be reached (the bank executes from the next business day on)."""
     if open_cents != invoice.amount_cents:
         return None  # partly paid or reported differently: the terms no longer describe what is owed
     earliest = next_business_day(today)
-    offer = skonto_on(session, invoice, requested_on or earliest)
+    offer = skonto_on(invoice, document, requested_on or earliest)
     if offer is None:
         return None
     execution_on = requested_on or _last_business_day(offer.until)
@@ -73,9 +77,8 @@ def skonto_payment(
     return SkontoPayment(open_cents - offer.cents, execution_on, offer)
 
 
-def skonto_on(session: Session, invoice: Invoice, day: date) -> SkontoOffer | None:
+def skonto_on(invoice: Invoice, document: InvoiceDocument | None, day: date) -> SkontoOffer | None:
     """The Skonto the invoice's terms grant for money sent on `day`."""
-    document = invoice_document(session, invoice.id)
     tiers = parse_tiers(document.skonto_terms) if document is not None else ()
     return best_offer(tiers, issued_on=invoice.issued_on, gross_cents=invoice.amount_cents, on=day)
 
@@ -87,19 +90,25 @@ def _last_business_day(until: date) -> date:
 
 
 def iban_warnings(session: Session, invoice_id: int | None, iban: str) -> list[str]:
-    """Where an order's account disagrees with its invoice: the invoice names another account than the supplier's
-    on record, or the order goes elsewhere than the invoice asks."""
-    if invoice_id is None:
-        return []
-    invoice = session.get(Invoice, invoice_id)
-    document = invoice_document(session, invoice_id)
-    if invoice is None or document is None or not document.payee_iban:
+    """`account_warnings` of an order's invoice, read from the ledger (the approval dialog's path)."""
+    invoice = session.get(Invoice, invoice_id) if invoice_id is not None else None
+    if invoice is None:
         return []
     supplier = session.get(Customer, invoice.customer_id)
-    assert supplier is not None  # the invoice's foreign key keeps it
-    named, on_record = normalize_iban(document.payee_iban), normalize_iban(supplier.iban)
+    return account_warnings(invoice, supplier, invoice_document(session, invoice.id), iban)
+
+
+def account_warnings(
+    invoice: Invoice, supplier: Customer | None, document: InvoiceDocument | None, iban: str
+) -> list[str]:
+    """Where an order's account disagrees with its invoice: the invoice names another account than the supplier's
+    on record, or the order goes elsewhere than the invoice asks."""
+    if document is None or not document.payee_iban:
+        return []
+    named = normalize_iban(document.payee_iban)
+    on_record = normalize_iban(supplier.iban) if supplier is not None else ""
     warnings = []
-    if on_record and named != on_record:
+    if supplier is not None and on_record and named != on_record:
         warnings.append(
             _(
                 "Invoice {number} asks for payment to {new}, but {name}'s account on record is {old}. A changed "

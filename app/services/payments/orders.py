@@ -25,7 +25,14 @@ from app.services.i18n import _
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.payments.business_days import earliest_collection, is_business_day, next_business_day
-from app.services.payments.invoice_terms import debit_mandate, iban_warnings, payee_account, skonto_payment
+from app.services.payments.invoice_terms import (
+    account_warnings,
+    debit_mandate,
+    iban_warnings,
+    invoice_document,
+    payee_account,
+    skonto_payment,
+)
 from app.services.payments.mandates import usable_mandate
 from app.services.payments.payee_checks import latest_checks
 from app.services.payments.runs import LIVE_STATUSES, before_change, draft_run, get_run
@@ -321,7 +328,8 @@ def create_transfer(
         config = payment_config(session)
         invoice = _payable(session, invoice_number) if invoice_number else None
         supplier = session.get(Customer, invoice.customer_id) if invoice else None
-        mandate = debit_mandate(session, invoice) if invoice else ""
+        document = invoice_document(session, invoice.id) if invoice else None
+        mandate = debit_mandate(document)
         if invoice is not None and supplier is not None and mandate:
             raise PaymentError(
                 "invoice",
@@ -333,7 +341,7 @@ def create_transfer(
             open_cents = _open_cents(session, invoice)
             if open_cents <= 0:
                 raise PaymentError("invoice", _("Invoice {number} is paid already.").format(number=invoice.number))
-            skonto = skonto_payment(session, invoice, open_cents=open_cents, requested_on=execution_on, today=today)
+            skonto = skonto_payment(invoice, document, open_cents=open_cents, requested_on=execution_on, today=today)
             amount = from_cents(skonto.amount_cents if skonto else open_cents)
             execution_on = skonto.execution_on if skonto else execution_on
         if amount is None:
@@ -341,7 +349,7 @@ def create_transfer(
         cents = to_cents(parse_amount(amount))
         name = sepa_text(name or (supplier.name if supplier else ""), field="name", limit=NAME_LENGTH)
         if invoice is not None and not iban:
-            iban, invoice_bic = payee_account(session, invoice, supplier)
+            iban, invoice_bic = payee_account(document, supplier)
             bic = bic or invoice_bic
         if not iban:
             raise PaymentError("iban", _("{name} has no IBAN; enter one.").format(name=name))
@@ -394,7 +402,8 @@ def create_transfer(
         )
         session.flush()
         warnings += recipient_warnings(session, name=name, iban=iban, amount_cents=cents, config=config)
-        warnings += invoice_iban_warnings(session, order.invoice_id, iban)
+        if invoice is not None:
+            warnings += [PaymentWarning("changed_iban", m) for m in account_warnings(invoice, supplier, document, iban)]
         return OrderResult(
             order.id,
             run.id,

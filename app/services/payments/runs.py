@@ -36,7 +36,7 @@ from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import check_actor
 from app.services.payments.business_days import add_business_days, is_business_day
-from app.services.payments.invoice_terms import skonto_on
+from app.services.payments.invoice_terms import invoice_document, skonto_on
 from app.services.payments.mandates import record_collection
 from app.services.payments.pain import PainDocument, PainOrder, PainParty, build_pain, write_atomically
 from app.services.payments.payee_checks import latest_checks
@@ -641,7 +641,7 @@ def _skonto_taken(session: Session, order: PaymentOrder, short_cents: int) -> in
     invoice = session.get(Invoice, order.invoice_id)
     if short_cents <= 0 or invoice is None:
         return 0
-    offer = skonto_on(session, invoice, get_run(session, order.run_id).execution_on)
+    offer = skonto_on(invoice, invoice_document(session, invoice.id), get_run(session, order.run_id).execution_on)
     return short_cents if offer is not None and offer.cents == short_cents else 0
 
 
