@@ -26,7 +26,7 @@ from app.services.ledger.database import Ledger
 from app.services.ledger.users import SignedInUser, UserError, sign_in
 from app.services.payments.approvals import ApprovalResult, ApprovalSummary, approval_summary, approve_run
 from app.services.payments.orders import move_orders, take_bank_name
-from app.services.payments.runs import OrderRow, RunRow, reject_run
+from app.services.payments.runs import OPEN_STATUSES, OrderRow, RunRow, reject_run
 from app.services.payments.sepa_checks import PaymentError
 from app.views.errors import present_error
 from app.views.jobs import JobRunner
@@ -209,7 +209,7 @@ class ApprovalDialog(QDialog):
             order is not None and order.payee_check == "RVMC" and bool(order.payee_bank_name)
         )
         summary = self.summary
-        changeable = summary is not None and summary.status in ("draft", "submitted", "approved") and summary.count > 1
+        changeable = summary is not None and summary.status in OPEN_STATUSES and summary.count > 1
         self.exclude_button.setEnabled(order is not None and changeable)
 
     def _on_bank_name_button_clicked(self) -> None:

@@ -35,6 +35,7 @@ from app.services.payments.orders import (
     update_order,
 )
 from app.services.payments.runs import (
+    OPEN_STATUSES,
     ExportResult,
     OrderRow,
     RunRow,
@@ -79,7 +80,7 @@ ORDER_WIDTHS = {  # fits 1,050 pixels beside the sidebar; the payee check (last)
     OrderColumn.WARNINGS: 170,
 }
 # Which actions a run's status offers; the services refuse anything else anyway, this only greys out buttons.
-CHANGEABLE = frozenset({"draft", "submitted", "approved"})  # what runs.before_change accepts
+CHANGEABLE = frozenset(OPEN_STATUSES)  # what runs.before_change accepts
 ACTIONS_BY_STATUS = {
     "draft": {"submit", "reject"},
     "submitted": {"approve", "reject"},

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.models.banking import BookingStatus, Reconciliation
 from app.models.schema import Allocation, Customer, CustomerCredit, Invoice, Transaction
-from app.services.formatting import format_cents, format_date, from_cents
+from app.services.formatting import format_amount, format_cents, format_date, from_cents
 from app.services.i18n import _
 from app.services.invoices.importing import PAYABLE, RECEIVABLE
 from app.services.invoices.open_items import allocated_cents, open_cents_of
@@ -62,7 +62,7 @@ class PaidReference:
         return _("{number} of {customer} is already paid: {amount} by {payer} on {date}.").format(
             number=self.number,
             customer=self.customer_name,
-            amount=format_cents(int(first.amount * 100)),
+            amount=format_amount(first.amount),
             payer=first.payer or _("(no name)"),
             date=format_date(first.booked_on),
         )
@@ -155,12 +155,8 @@ def use_credit(ledger: Ledger, invoice_id: int, *, actor: str) -> Decimal:
         invoice = session.get(Invoice, invoice_id)
         if invoice is None or invoice.kind != RECEIVABLE:
             raise ReconciliationError(_("No receivable {id}").format(id=invoice_id))
-        paid = session.scalar(
-            select(func.coalesce(func.sum(Allocation.amount_cents + Allocation.discount_cents), 0)).where(
-                Allocation.invoice_id == invoice.id
-            )
-        )
-        due = open_cents_of(invoice.amount_cents, paid or 0, invoice.reported_open_cents)
+        paid = session.execute(allocated_cents().where(Allocation.invoice_id == invoice.id)).first()
+        due = open_cents_of(invoice.amount_cents, paid.cents if paid else 0, invoice.reported_open_cents)
         credits = list(
             session.scalars(
                 select(CustomerCredit)
