@@ -64,11 +64,14 @@ class EInvoice:
 
 def read_einvoice(path: Path) -> EInvoice:
     """The e-invoice in `path` (.xml or .pdf); EInvoiceError with the file's name when it is none."""
-    data = Path(path).read_bytes()
+    return einvoice_from_bytes(Path(path).name, Path(path).read_bytes())
+
+
+def einvoice_from_bytes(name: str, data: bytes) -> EInvoice:
+    """An e-invoice file's content (XML or PDF, as from a ZIP); `name` is its source in messages."""
     if data.startswith(b"%PDF"):
-        invoice = _from_pdf(Path(path).name, data)
-        return replace(invoice, data=data, media_type="application/pdf")
-    return replace(parse_einvoice(Path(path).name, data), data=data)
+        return replace(_from_pdf(name, data), data=data, media_type="application/pdf")
+    return replace(parse_einvoice(name, data), data=data)
 
 
 def _from_pdf(name: str, data: bytes) -> EInvoice:

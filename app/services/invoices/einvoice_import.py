@@ -9,10 +9,8 @@ itself is kept with the invoice (its digest in the audit log), with the payee ac
 from __future__ import annotations
 
 import hashlib
-import tempfile
 import zipfile
 from collections.abc import Iterable
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.models.schema import Invoice, InvoiceDocument
 from app.services.i18n import _, ngettext
-from app.services.invoices.einvoice import EInvoice, EInvoiceError, read_einvoice
+from app.services.invoices.einvoice import EInvoice, EInvoiceError, einvoice_from_bytes, read_einvoice
 from app.services.invoices.importing import (
     PAYABLE,
     RECEIVABLE,
@@ -77,17 +75,18 @@ def _read_all(paths: Iterable[Path]) -> list[EInvoice]:
 
 
 def _read_zip(path: Path) -> list[EInvoice]:
+    """Each e-invoice of the archive, read in memory and at most MAX_FILE_BYTES of it: a member's stated size is
+    what the archive claims, not what it unpacks to."""
     found = []
-    with zipfile.ZipFile(path) as archive, tempfile.TemporaryDirectory() as folder:
+    with zipfile.ZipFile(path) as archive:
         for member in archive.infolist():
             name = Path(member.filename).name
             if member.is_dir() or Path(name).suffix.lower() not in SUFFIXES:
                 continue
-            _check_size(f"{path.name}/{name}", member.file_size)
-            target = Path(folder) / name
-            target.write_bytes(archive.read(member))
-            invoice = read_einvoice(target)
-            found.append(replace(invoice, source=f"{path.name}/{name}"))
+            with archive.open(member) as stream:
+                data = stream.read(MAX_FILE_BYTES + 1)
+            _check_size(f"{path.name}/{name}", len(data))
+            found.append(einvoice_from_bytes(f"{path.name}/{name}", data))
     return found
 
 
