@@ -214,3 +214,9 @@ def test_a_payable_from_an_e_invoice_is_paid_and_its_payment_matches_it(tmp_path
         assert (row.number, row.status, row.open_amount) == ("471102", "paid", Decimal("0.00"))
     finally:
         ledger.close()
+
+
+def test_a_damaged_zip_is_named_as_one(ledger: Ledger, tmp_path: Path) -> None:
+    (tmp_path / "eingang.zip").write_bytes(b"PK\x03\x04 not really an archive")
+    with pytest.raises(InvoiceImportError, match="eingang.zip: not a readable ZIP archive"):
+        import_invoices(ledger, tmp_path / "eingang.zip", actor="anna")

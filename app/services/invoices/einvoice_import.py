@@ -39,14 +39,17 @@ MAX_FILE_BYTES = 25 * 1024 * 1024  # an e-invoice with attachments stays far bel
 
 
 def is_einvoice_file(path: Path) -> bool:
-    """XML, PDF, or a ZIP that holds either (a ZIP of CSV exports stays with the CSV import)."""
+    """XML, PDF, or a ZIP that holds either (a ZIP of CSV exports stays with the CSV import). A damaged ZIP is
+    read here too, so that it is reported as a damaged archive rather than as a CSV file of binary data."""
     suffix = path.suffix.lower()
     if suffix in SUFFIXES:
         return True
-    if suffix == ".zip" and zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            return any(Path(name).suffix.lower() in SUFFIXES for name in archive.namelist())
-    return False
+    if suffix != ".zip":
+        return False
+    if not zipfile.is_zipfile(path):
+        return path.exists()
+    with zipfile.ZipFile(path) as archive:
+        return any(Path(name).suffix.lower() in SUFFIXES for name in archive.namelist())
 
 
 def _read_all(paths: Iterable[Path]) -> list[EInvoice]:
@@ -59,8 +62,12 @@ def _read_all(paths: Iterable[Path]) -> list[EInvoice]:
             else:
                 _check_size(path.name, path.stat().st_size)
                 invoices.append(read_einvoice(path))
-        except (EInvoiceError, OSError, zipfile.BadZipFile) as error:
+        except EInvoiceError as error:
             problems.append(str(error))
+        except zipfile.BadZipFile:
+            problems.append(_("{file}: not a readable ZIP archive").format(file=path.name))
+        except OSError as error:
+            problems.append(f"{path.name}: {error.strerror or error}")
     if problems:
         raise InvoiceImportError(
             ngettext(
