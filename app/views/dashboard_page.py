@@ -191,7 +191,11 @@ class DashboardPage(QScrollArea):
         runs = ngettext("{n} run to approve", "{n} runs to approve", summary.runs_to_approve).format(
             n=summary.runs_to_approve
         )
-        attention = ngettext("payment needs you", "payments need you", summary.attention_count)
+        attention = (
+            ngettext("payment needs you", "payments need you", summary.attention_count)
+            if summary.attention_count
+            else _("every payment is done")
+        )
         self.resolve_card.set_value(
             _count(summary.attention_count), f"{attention} · {runs}", negative=summary.attention_count > 0
         )
