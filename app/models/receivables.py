@@ -104,11 +104,12 @@ class InvoiceCharge(Base):
 
 
 class Allocation(Base):
-    """Part of a payment assigned to an invoice, by the engine ('auto') or a person ('manual')."""
+    """Part of a payment assigned to an invoice: by the engine ('auto'), by a person taking one of Map's suggestions
+    ('suggested'), or by a person choosing the invoices themselves ('manual')."""
 
     __tablename__ = "allocations"
     __table_args__ = (
-        CheckConstraint("method IN ('auto', 'manual')", name="method"),
+        CheckConstraint("method IN ('auto', 'suggested', 'manual')", name="method"),
         Index("ix_allocations_transaction", "transaction_id"),
         Index("ix_allocations_invoice", "invoice_id"),
     )

@@ -87,6 +87,15 @@ def ask_ignore_reason(parent: QWidget) -> str | None:
     return text.strip() if accepted and text.strip() else None
 
 
+def _how_booked(method: str) -> str:
+    """How an allocation came about, in the words of the Map dialog's 'Allocated so far'."""
+    if method == "auto":
+        return _("automatic")
+    if method == "suggested":
+        return _("suggestion accepted")
+    return _("by hand")
+
+
 def _section(text: str) -> QLabel:
     label = QLabel(text)
     label.setObjectName("sectionLabel")
@@ -361,7 +370,7 @@ class MapDialog(QDialog):
                 number=part.invoice_number,
                 amount=format_amount(part.amount, payment.currency),
                 discount=_(", discount {amount}").format(amount=format_amount(part.discount)) if part.discount else "",
-                how=_("automatic") if part.method == "auto" else _("by hand"),
+                how=_how_booked(part.method),
             )
             for part in payment.parts
         ]
@@ -494,8 +503,9 @@ class MapDialog(QDialog):
     def allocate(self) -> None:
         """Book the allocation table with `allocate_manually`; the service's refusal is shown in the dialog."""
         ledger, transaction_id, actor = self._ledger, self.transaction_id, current_actor()
-        items = self.allocation_model.draft.allocations()
-        self._book(lambda: allocate_manually(ledger, transaction_id, items, actor=actor), close=True)
+        draft = self.allocation_model.draft
+        items, taken = draft.allocations(), draft.taken_suggestion()
+        self._book(lambda: allocate_manually(ledger, transaction_id, items, actor=actor, suggestion=taken), close=True)
 
     def _on_allocate_button_clicked(self) -> None:
         self.allocate()

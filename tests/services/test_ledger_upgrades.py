@@ -23,8 +23,9 @@ WRITTEN = {
     "0004": (3, 3, 2, 1),
     "0005": (3, 3, 2, 1),
     "0006": (3, 3, 2, 1),
+    "0007": (3, 3, 2, 1),
 }
-USERS = {"0004": ["bob"], "0005": ["anna", "dora"], "0006": ["anna", "dora"]}
+USERS = {"0004": ["bob"], "0005": ["anna", "dora"], "0006": ["anna", "dora"], "0007": ["anna", "dora"]}
 
 
 def test_every_earlier_schema_has_a_ledger_to_test() -> None:
@@ -74,3 +75,15 @@ def test_a_ledger_of_a_newer_kontor_is_refused_and_left_as_it_is(tmp_path: Path)
         Ledger.open(path, PASS)
     assert path.read_bytes() == before
     assert not list(tmp_path.glob("neu.before-9001-*"))  # no backup either: nothing was changed
+
+
+def test_upgraded_allocations_take_accepted_suggestions_and_keep_their_indexes(tmp_path: Path) -> None:
+    path = tmp_path / "alt.kontor"
+    shutil.copy(FIXTURES / "schema-0007.kontor", path)
+    with Ledger.open(path, PASS) as ledger, ledger.engine.connect() as conn:
+        table = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'allocations'").scalar_one()
+        indexes = conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE tbl_name = 'allocations' AND type = 'index'"
+        )
+        assert "'suggested'" in table
+        assert {"ix_allocations_invoice", "ix_allocations_transaction"} <= set(indexes.scalars())

@@ -13,7 +13,7 @@ from reconciliation_ledger import OWN, SmallLedger, build
 from sqlalchemy import func, select
 from statement_files import Booking, mt940
 
-from app.models.schema import Transaction
+from app.models.schema import Allocation, Transaction
 from app.services.invoices.open_items import invoice_rows
 from app.services.reconciliation.allocations import suggestions
 from app.services.reconciliation.draft import AllocationDraft, payment_to_map
@@ -60,9 +60,36 @@ def test_suggestions_with_reasons_fill_the_allocation(qtbot, small: SmallLedger,
     assert dialog.reasons_label.text().startswith("• ")
     assert [line.invoice_number for line in dialog.allocation_model.draft.lines] == ["RE-2026-0050", "RE-2026-0051"]
     assert dialog.remaining_label.text() == "Allocated €800.00 of €800.00 — €0.00 left"
+    score = dialog.suggestion_model.row_at(0).score
     with qtbot.waitSignal(dialog.changed, timeout=10_000):
         qtbot.mouseClick(dialog.allocate_button, Qt.MouseButton.LeftButton)
     assert small.state("Weber Backwaren") == "matched"
+    with small.ledger.session() as session:
+        booked = session.execute(
+            select(Allocation.method, Allocation.confidence).where(
+                Allocation.transaction_id == small.tx["Weber Backwaren"]
+            )
+        ).all()
+    assert booked == [("suggested", score)] * 2  # the bookkeeper confirmed the engine's reading, recorded as such
+    payment = payment_to_map(small.ledger, small.tx["Weber Backwaren"])
+    assert dialog._state_text(payment).count("(suggestion accepted)") == 2
+
+
+def test_a_suggestion_changed_before_booking_is_the_bookkeepers_own(
+    qtbot, small: SmallLedger, runner: JobRunner
+) -> None:
+    dialog = open_dialog(qtbot, small, runner, "Weber Backwaren")
+    dialog.choose_suggestion(0)
+    assert dialog.allocation_model.draft.taken_suggestion() is not None
+    dialog.allocation_model.setData(dialog.allocation_model.index(0, AllocationColumn.AMOUNT), "400.00")
+    assert dialog.allocation_model.draft.taken_suggestion() is None
+    with qtbot.waitSignal(dialog.changed, timeout=10_000):
+        dialog.allocate()
+    with small.ledger.session() as session:
+        methods = session.scalars(
+            select(Allocation.method).where(Allocation.transaction_id == small.tx["Weber Backwaren"])
+        ).all()
+    assert methods == ["manual", "manual"]
 
 
 def test_split_over_two_searched_invoices(qtbot, small: SmallLedger, runner: JobRunner) -> None:

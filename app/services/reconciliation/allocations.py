@@ -122,11 +122,14 @@ def allocate_manually(
     allocations: Sequence[tuple[int, Decimal] | tuple[int, Decimal, Decimal]],
     *,
     actor: str,
+    suggestion: Suggestion | None = None,
 ) -> list[int]:
     """Book a payment on invoices the bookkeeper chose, and learn the payer for the next time.
 
     Each item is (invoice id, amount) or (invoice id, amount, discount written off). The amounts may not exceed
-    what is left of the payment, nor what is open on each invoice. Returns the new allocation ids.
+    what is left of the payment, nor what is open on each invoice. When the items are exactly `suggestion`'s,
+    the allocations are recorded as a suggestion the bookkeeper accepted, with its score; otherwise as chosen
+    by hand. Returns the new allocation ids.
     """
     if not allocations:
         raise ReconciliationError(_("Choose at least one invoice."))
@@ -175,9 +178,17 @@ def allocate_manually(
                     )
                 )
         parts = [(invoices[invoice_id], cents, discount) for invoice_id, (cents, discount) in wanted.items()]
-        rows = book(session, tx, parts, method="manual", confidence=1.0, actor=actor)
+        taken = suggestion is not None and _same_as(wanted, suggestion)
+        method, confidence = ("suggested", suggestion.score) if taken and suggestion else ("manual", 1.0)
+        rows = book(session, tx, parts, method=method, confidence=confidence, actor=actor)
         _learn(session, tx, [invoices[invoice_id] for invoice_id in wanted], actor=actor)
         return [row.id for row in rows]
+
+
+def _same_as(wanted: dict[int, list[int]], suggestion: Suggestion) -> bool:
+    """Whether the bookkeeper booked the suggestion as it was offered: the same invoices, amounts and discounts."""
+    offered = {part.invoice_id: [to_cents(part.amount), to_cents(part.discount)] for part in suggestion.allocations}
+    return offered == wanted
 
 
 def _learn(session: Session, tx: Transaction, invoices: Sequence[MatchInvoice], *, actor: str) -> None:

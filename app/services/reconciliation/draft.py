@@ -174,6 +174,7 @@ class AllocationDraft:
     def __init__(self, available: Decimal = ZERO) -> None:
         self.available = available
         self.lines: list[DraftLine] = []
+        self._suggestion: Suggestion | None = None
 
     def remaining(self) -> Decimal:
         return self.available - sum((line.amount for line in self.lines), ZERO)
@@ -200,6 +201,7 @@ class AllocationDraft:
 
     def fill(self, suggestion: Suggestion) -> None:
         """Replace the lines with a suggestion's invoices and amounts."""
+        self._suggestion = suggestion
         self.lines = [
             DraftLine(part.invoice_id, part.invoice_number, part.customer_name, part.open_amount, part.amount,
                       part.discount)
@@ -221,3 +223,11 @@ class AllocationDraft:
     def allocations(self) -> list[tuple[int, Decimal, Decimal]]:
         """The argument of `allocate_manually`."""
         return [(line.invoice_id, line.amount, line.discount) for line in self.lines]
+
+    def taken_suggestion(self) -> Suggestion | None:
+        """The suggestion the lines came from, while they are still exactly it (an edit makes them the user's own)."""
+        suggestion = self._suggestion
+        if suggestion is None:
+            return None
+        offered = [(part.invoice_id, part.amount, part.discount) for part in suggestion.allocations]
+        return suggestion if offered == self.allocations() else None
