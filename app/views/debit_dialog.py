@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -153,4 +154,4 @@ class DebitDialog(OrderDialog):
             "account_iban": self.account_combo.currentData(),
         }
 
-        self._create_order(lambda: create_debit(ledger, actor=actor, **values))
+        self._create_order(partial(create_debit, ledger, actor=actor), values)

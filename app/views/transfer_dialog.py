@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from functools import partial
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
@@ -28,7 +29,7 @@ from app.services.i18n import _, current_language
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import UserError
 from app.services.payments.business_days import next_business_day
-from app.services.payments.orders import OrderResult, create_transfer
+from app.services.payments.orders import OrderResult, WarningsToConfirm, create_transfer
 from app.services.payments.sepa_checks import REMITTANCE_LENGTH, PaymentError, iban_bank, transliterate
 from app.views.errors import present_error
 from app.views.jobs import JobRunner
@@ -116,8 +117,9 @@ def account_combo(account_ibans: Sequence[str], account_names: Mapping[str, str]
 
 
 class OrderDialog(QDialog):
-    """What the transfer and the direct-debit form share: create the order off the GUI thread, show field
-    errors, and on success close, or stay open with only Close while the service's warnings are shown.
+    """What the transfer and the direct-debit form share: create the order off the GUI thread and show field
+    errors. An order with warnings (possible duplicate, changed IBAN, unusual amount) is not added at first: the
+    warnings are shown with "Add anyway" and "Cancel", and only the same form values, confirmed, add it.
 
     A subclass builds `ok_button`, `buttons`, `warning_label` and `errors` and calls `_create_order`.
     """
@@ -131,37 +133,54 @@ class OrderDialog(QDialog):
     def __init__(self, runner: JobRunner, parent: QWidget | None) -> None:
         super().__init__(parent)
         self._runner = runner
+        self._warned_for: dict[str, object] | None = None  # the form values whose warnings the user has seen
 
-    def _create_order(self, create: Callable[[], OrderResult]) -> None:
+    def _create_order(self, create: Callable[..., OrderResult], values: dict[str, object]) -> None:
+        """Run `create(confirm_warnings=…, **values)` in a worker; warnings stop it unless shown for these values."""
+        confirm = values != self._warned_for
+
         def job(cancel: threading.Event, progress: Callable[[int, int], None]) -> OrderResult:
-            return create()
+            return create(confirm_warnings=confirm, **values)
 
         self.ok_button.setEnabled(False)
-        self._runner.run(job, on_success=self._on_created, on_failure=self._on_failed, writes=True, parent=self)
+        self._runner.run(
+            job,
+            on_success=self._on_created,
+            on_failure=lambda error: self._on_failed(error, values),
+            writes=True,
+            parent=self,
+        )
 
-    def _on_failed(self, error: BaseException) -> None:
+    def _on_failed(self, error: BaseException, values: dict[str, object]) -> None:
         self.ok_button.setEnabled(True)
-        if isinstance(error, PaymentError):
+        if isinstance(error, WarningsToConfirm):
+            self._ask_to_confirm(error, values)
+        elif isinstance(error, PaymentError):
+            self._forget_warnings()
             self.errors.show(error)
         elif isinstance(error, UserError):  # nobody signed in, or the user was deactivated meanwhile
             self.errors.show(PaymentError("", str(error)))
         else:
             present_error(error, parent=self)
 
-    def _on_created(self, result: OrderResult) -> None:
-        self.created.emit(result)
-        if not result.warnings:
-            self.accept()
-            return
+    def _ask_to_confirm(self, error: WarningsToConfirm, values: dict[str, object]) -> None:
+        """Show the warnings; the OK button becomes "Add anyway" for exactly these values."""
+        self._warned_for = values
         self.warning_label.setText(
-            _("Added to the payment run, but please check:")
-            + "".join(f"\n• {warning.message}" for warning in result.warnings)
+            _("Not added yet. Please check:") + "".join(f"\n• {warning.message}" for warning in error.warnings)
         )
         self.warning_label.show()
+        self.ok_button.setText(_("Add anyway"))
         fit_window(self.warning_label)
-        self.buttons.clear()
-        close = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
-        close.clicked.connect(self.accept)
+
+    def _forget_warnings(self) -> None:
+        self._warned_for = None
+        self.warning_label.hide()
+        self.ok_button.setText(_("Add to payment run"))
+
+    def _on_created(self, result: OrderResult) -> None:
+        self.created.emit(result)
+        self.accept()
 
 
 class TransferDialog(OrderDialog):
@@ -313,4 +332,4 @@ class TransferDialog(OrderDialog):
             "invoice_number": self.invoice_edit.text().strip() or None,
         }
 
-        self._create_order(lambda: create_transfer(ledger, actor=actor, **values))
+        self._create_order(partial(create_transfer, ledger, actor=actor), values)

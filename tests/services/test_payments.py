@@ -34,7 +34,7 @@ from app.services.payments.business_days import (
     next_business_day,
     target2_holidays,
 )
-from app.services.payments.orders import create_transfer, transfer_from_invoice
+from app.services.payments.orders import WarningsToConfirm, create_transfer, transfer_from_invoice
 from app.services.payments.runs import after_statement_import, export_run, run_row, submit_run
 from app.services.payments.sepa_checks import (
     PaymentError,
@@ -175,6 +175,27 @@ def test_recipient_warnings_first_time_changed_iban_unusual_amount(ledger: Ledge
     huge = create_transfer(ledger, name="Neu GmbH", iban=HUBER_AT, amount="10000,01", text="Maschine",
                            actor="anna", today=TODAY)  # fmt: skip
     assert [w.kind for w in huge.warnings] == ["first_time", "large_amount"]
+
+
+def test_an_order_with_warnings_to_confirm_is_not_written(ledger: Ledger) -> None:
+    add_history(
+        ledger,
+        [(date(2025, m, 3), "Bäckerei Weber e.K.", WEBER, Decimal("100.00"), f"Brot {m}") for m in range(1, 7)],
+    )
+    weber = {"name": "Bäckerei Weber e.K.", "iban": WEBER, "actor": "anna", "today": TODAY}
+    with pytest.raises(WarningsToConfirm) as held:
+        create_transfer(ledger, amount="301", text="Brot Fest", confirm_warnings=True, **weber)  # type: ignore[arg-type]
+    assert [w.kind for w in held.value.warnings] == ["large_amount"]
+    with ledger.session() as session:
+        assert session.scalars(select(PaymentRun)).all() == []  # not even the draft run it would have opened
+        events = audit.verify(session).events
+    usual = create_transfer(ledger, amount="110", text="Brot März", confirm_warnings=True, **weber)  # type: ignore[arg-type]
+    assert usual.warnings == ()  # nothing to confirm: added at once
+    confirmed = create_transfer(ledger, amount="301", text="Brot Fest", **weber)  # type: ignore[arg-type]
+    assert [w.kind for w in confirmed.warnings] == ["large_amount"]  # kept on the order for the approver
+    with ledger.session() as session:
+        assert len(session.scalars(select(PaymentOrder)).all()) == 2
+        assert audit.verify(session).events > events
 
 
 def _pay_the_reported_open_amount(ledger: Ledger, tmp_path: Path) -> int:

@@ -89,11 +89,12 @@ def test_transfer_submit_approve_export(qtbot, ledger: Ledger, runner: JobRunner
     assert "Deutsche Kreditbank Berlin" in dialog.bank_label.text()
     dialog.amount_edit.setText("1,190.00")
     dialog.text_edit.setPlainText("ER-2026-001 Lieferung")
-    with qtbot.waitSignal(dialog.created, timeout=10_000):
-        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-    reloaded(qtbot, page)
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dialog.warning_label.isVisible, timeout=10_000)
     assert "first payment ever" in dialog.warning_label.text()
-    dialog.accept()
+    with qtbot.waitSignal(dialog.created, timeout=10_000):
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)  # "Add anyway"
+    reloaded(qtbot, page)
 
     assert page.stack.currentWidget() is page.splitter
     assert page.run_model.rowCount() == 1

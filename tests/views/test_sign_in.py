@@ -103,6 +103,8 @@ def test_cancel_reviews_without_paying_and_orders_carry_the_signed_in_creator(
     with qtbot.waitSignal(window.sign_in_dialog.signed_in, timeout=10_000):
         submit_sign_in(qtbot, window.sign_in_dialog, "anna", PASSWORDS["anna"])
     created = new_transfer(window)
+    created.ok_button.click()  # a first-time recipient: the warning comes before the order is added
+    qtbot.waitUntil(created.warning_label.isVisible, timeout=10_000)
     with qtbot.waitSignal(created.created, timeout=10_000):
         created.ok_button.click()
     [run] = list_runs(window.unlocked.ledger)

@@ -10,7 +10,9 @@ import pytest
 from payments_ledger import HUBER_AT, WEBER, identity_for, make_ledger
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
+from sqlalchemy import func, select
 
+from app.models.schema import PaymentOrder
 from app.services.i18n import set_language
 from app.services.ledger.database import Ledger
 from app.services.payments.runs import run_orders
@@ -72,19 +74,37 @@ def test_service_refusal_lands_next_to_its_field(qtbot, dialog: TransferDialog, 
     assert "Please enter the BIC" in dialog.errors.text("bic")
 
 
-def test_created_transfer_shows_its_warnings(qtbot, dialog: TransferDialog, ledger: Ledger) -> None:
+def orders_in(ledger: Ledger) -> int:
+    with ledger.session() as session:
+        return session.scalar(select(func.count()).select_from(PaymentOrder)) or 0
+
+
+def test_a_transfer_with_warnings_is_added_only_once_they_are_confirmed(
+    qtbot, dialog: TransferDialog, ledger: Ledger
+) -> None:
     set_language("de")
     dialog.name_edit.setText("Huber GmbH")
     dialog.iban_edit.setText(HUBER_AT)
     dialog.amount_edit.setText("1.234,56")
     dialog.text_edit.setPlainText("Rechnung 4711")
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dialog.warning_label.isVisible, timeout=10_000)
+    assert dialog.warning_label.text().startswith("Noch nicht hinzugefügt.")
+    assert "Huber GmbH" in dialog.warning_label.text()
+    assert dialog.ok_button.text() == "Trotzdem hinzufügen"
+    assert dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel) is not None
+    assert orders_in(ledger) == 0  # nothing written while the warning waits, not even a draft run
+
+    dialog.amount_edit.setText("1.234,57")  # other values than those warned about: checked again, not added
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.ok_button.isEnabled(), timeout=10_000)
+    assert orders_in(ledger) == 0 and dialog.isVisible()
+
     with qtbot.waitSignal(dialog.created, timeout=10_000) as created:
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     result = created.args[0]
-    assert result.amount == Decimal("1234.56")
-    assert [w.kind for w in result.warnings] == ["first_time"]
-    assert dialog.isVisible() and dialog.warning_label.isVisible()
-    assert "Huber GmbH" in dialog.warning_label.text()
-    assert dialog.buttons.button(QDialogButtonBox.StandardButton.Close) is not None
+    assert result.amount == Decimal("1234.57")
+    assert [w.kind for w in result.warnings] == ["first_time"]  # kept on the order for the approver
+    assert not dialog.isVisible()
     [order] = run_orders(ledger, result.run_id)
     assert (order.name, order.iban, order.remittance) == ("Huber GmbH", HUBER_AT, "Rechnung 4711")

@@ -74,6 +74,22 @@ class OrderResult:
     note: str = ""  # what was decided for the user, such as a Skonto taken
 
 
+class WarningsToConfirm(PaymentError):
+    """An order not added because it has warnings the user has not seen yet (`confirm_warnings`); nothing was
+    written, so the form can show them with "Add anyway" and "Cancel"."""
+
+    def __init__(self, warnings: Sequence[PaymentWarning]) -> None:
+        super().__init__("", _("Please check before the order is added."))
+        self.warnings = tuple(warnings)
+
+
+def _checked(result: OrderResult, *, confirm_warnings: bool) -> OrderResult:
+    """The result, or WarningsToConfirm (rolling back the writer's transaction) while warnings wait for the user."""
+    if confirm_warnings and result.warnings:
+        raise WarningsToConfirm(result.warnings)
+    return result
+
+
 def new_end_to_end_id() -> str:
     """Unique and in the restricted SEPA reference set, so the booking can be found again by it."""
     return "KONTOR-" + secrets.token_hex(8).upper()
@@ -317,11 +333,13 @@ def create_transfer(
     run_id: int | None = None,
     actor: str,
     today: date | None = None,
+    confirm_warnings: bool = False,
 ) -> OrderResult:
     """A SEPA credit transfer, added to the draft run of its account and date (or to `run_id`).
 
     With `invoice_number` (a payable) the recipient, IBAN and open amount come from the invoice and its supplier,
-    and the invoice number leads the remittance text; given values override them.
+    and the invoice number leads the remittance text; given values override them. With `confirm_warnings` an
+    order that has warnings is not added: WarningsToConfirm carries them to the form first.
     """
     today = today or date.today()
     with ledger.writer() as session:
@@ -404,7 +422,7 @@ def create_transfer(
         warnings += recipient_warnings(session, name=name, iban=iban, amount_cents=cents, config=config)
         if invoice is not None:
             warnings += [PaymentWarning("changed_iban", m) for m in account_warnings(invoice, supplier, document, iban)]
-        return OrderResult(
+        result = OrderResult(
             order.id,
             run.id,
             e2e,
@@ -413,6 +431,7 @@ def create_transfer(
             tuple(_for(order.id, w) for w in warnings),
             skonto.remark() if skonto else "",
         )
+        return _checked(result, confirm_warnings=confirm_warnings)
 
 
 def invoice_iban_warnings(session: Session, invoice_id: int | None, iban: str) -> list[PaymentWarning]:
@@ -460,12 +479,15 @@ def create_debit(
     account_iban: str | None = None,
     actor: str,
     today: date | None = None,
+    confirm_warnings: bool = False,
 ) -> OrderResult:
-    """A SEPA direct debit from a customer with an active mandate, due no earlier than the lead time allows."""
+    """A SEPA direct debit from a customer with an active mandate, due no earlier than the lead time allows.
+
+    `confirm_warnings` as for `create_transfer`."""
     today = today or date.today()
     scheme = "B2B" if b2b else "CORE"
     with ledger.writer() as session:
-        return _create_debit(
+        result = _create_debit(
             session,
             customer_number=customer_number,
             amount=amount,
@@ -477,6 +499,7 @@ def create_debit(
             actor=actor,
             today=today,
         )
+        return _checked(result, confirm_warnings=confirm_warnings)
 
 
 def _create_debit(
