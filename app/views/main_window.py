@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import PySide6
 from PySide6.QtCore import QByteArray, QSize, Qt, Signal, qVersion
@@ -26,8 +27,10 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.demobank import DEMO_LOGIN, DEMO_PIN, DemoBankServer
 from app.services.forecast.projection import notify_warnings
+from app.services.formatting import format_amount
 from app.services.i18n import _
 from app.services.ledger import secrets
+from app.services.ledger.actor import current_actor
 from app.services.ledger.audit import Head
 from app.services.ledger.database import LEDGER_SUFFIX
 from app.services.ledger.users import SignedInUser, ledger_has_users
@@ -46,6 +49,9 @@ from app.views.start_dialog import choose_ledger_file
 from app.views.statement_import_flow import StatementImporter, choose_statement_files, local_files
 from app.views.ui_state import ui_state
 from app.views.unlock_dialog import UnlockedLedger
+
+if TYPE_CHECKING:
+    from app.services.reconciliation.allocations import UndoneAllocation
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +185,13 @@ class MainWindow(QMainWindow):
         self.file_menu.addActions([self.sign_in_action, self.sign_out_action])
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.quit_action)
+
+        self.edit_menu = self.menuBar().addMenu(_("&Edit"))
+        self.undo_action = self._action(
+            _("&Undo last allocation"), self._on_undo_action_triggered, QKeySequence.StandardKey.Undo
+        )
+        self.undo_action.setToolTip(_("Takes back what you last booked in Map, on that one payment."))
+        self.edit_menu.addAction(self.undo_action)
 
         self.bank_menu = self.menuBar().addMenu(_("&Bank"))
         self.bank_menu.addActions(self.bank_flow.actions())
@@ -338,6 +351,31 @@ class MainWindow(QMainWindow):
             periods = ", ".join(f"{start}..{end}" for start, end in done.earlier)
             text += " " + _("Warning: overlaps periods exported before ({periods}).").format(periods=periods)
         self.statusBar().showMessage(text, 15_000)
+
+    # -- undo ----------------------------------------------------------------------------------------
+    def _on_undo_action_triggered(self) -> None:
+        from app.services.reconciliation.allocations import undo_last_allocation
+
+        ledger, actor = self.unlocked.ledger, current_actor()
+
+        def undo(cancel: threading.Event, progress: Callable[[int, int], None]) -> UndoneAllocation | None:
+            return undo_last_allocation(ledger, actor=actor)
+
+        self.runner.run(undo, on_success=self._on_undone, writes=True, parent=self)
+
+    def _on_undone(self, undone: UndoneAllocation | None) -> None:
+        if undone is None:
+            text = _("Nothing to undo: you have not allocated a payment in Map.")
+            self.statusBar().showMessage(text, STATUS_MESSAGE_MS)
+            return
+        self.statusBar().showMessage(
+            _("Undone: {invoices} from the payment of {name} ({amount}); it is open again.").format(
+                invoices=", ".join(undone.invoice_numbers), name=undone.counterparty_name,
+                amount=format_amount(undone.amount),
+            ),
+            STATUS_MESSAGE_MS,
+        )  # fmt: skip
+        self.refresh_pages()
 
     # -- importing -----------------------------------------------------------------------------------
     def _on_import_action_triggered(self) -> None:

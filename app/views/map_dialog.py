@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -205,6 +206,12 @@ class MapDialog(QDialog):
         )
         self.remove_button = QPushButton(_("Remove line"))
         self.remove_button.clicked.connect(self._on_remove_button_clicked)
+        self.remove_button.setToolTip(_("Removes the selected line (Del)."))
+        self.remove_line_action = QAction(self.remove_button.text(), self.allocation_table)
+        self.remove_line_action.setShortcut(QKeySequence.StandardKey.Delete)
+        self.remove_line_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.remove_line_action.triggered.connect(self._on_remove_button_clicked)
+        self.allocation_table.addAction(self.remove_line_action)
         self.remaining_label = QLabel()
         self.remaining_label.setObjectName("remainingLabel")
         allocation_row = QHBoxLayout()

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, QSettings, Qt, Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -145,7 +146,7 @@ class PaymentsPage(QWidget):
             _("Remove order…"), self._on_remove_order_action_triggered
         )
         self.remove_order_action.setToolTip(
-            _("Take the selected order out of its run; an approval of the run is void.")
+            _("Take the selected order out of its run; an approval of the run is void.") + " (" + _("Del") + ")"
         )
         self.move_orders_action = self.run_toolbar.addAction(_("Move orders…"), self._on_move_orders_action_triggered)
         self.move_orders_action.setToolTip(
@@ -158,6 +159,9 @@ class PaymentsPage(QWidget):
         self.order_table = new_table(self.order_model, widths=ORDER_WIDTHS, extended=True)
         self.order_table.selectionModel().selectionChanged.connect(self._update_actions)
         self.order_table.doubleClicked.connect(self._on_edit_order_action_triggered)
+        self.remove_order_action.setShortcut(QKeySequence.StandardKey.Delete)
+        self.remove_order_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.order_table.addAction(self.remove_order_action)  # Delete on a selected order
         self.order_label = QLabel(_("Select a run to see its orders."))
         self.order_label.setObjectName("hintLabel")
         self.order_label.setWordWrap(True)

@@ -19,7 +19,13 @@ from app.services.invoices.open_items import InvoiceFilter, invoice_rows, search
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.matching import MatchConfig
-from app.services.reconciliation.allocations import allocate_manually, ignore_payment, suggestions, undo_allocation
+from app.services.reconciliation.allocations import (
+    allocate_manually,
+    ignore_payment,
+    suggestions,
+    undo_allocation,
+    undo_last_allocation,
+)
 from app.services.reconciliation.automatic import after_statement_import, import_invoices_and_match, match_payments
 from app.services.reconciliation.booking import ReconciliationError
 from app.services.reconciliation.engine_input import load_config, save_config
@@ -186,6 +192,27 @@ def test_undo_restores_open_amounts_and_is_not_redone(scenario: Scenario) -> Non
     assert deletes == ["undo RE-2026-0042 (auto)"]
     assert undo_allocation(s.ledger, allocation_id=allocation_id, actor="bob") == 1
     assert s.row("RE-2026-0070").status == "open"
+    with s.ledger.session() as session:
+        assert audit.verify(session).ok
+
+
+def test_undo_last_takes_back_the_actors_last_map_booking_only(scenario: Scenario) -> None:
+    s = scenario
+    assert undo_last_allocation(s.ledger, actor="bob") is None  # only automatic ones so far: not bob's to undo
+    weber, neumann = s.tx["Weber Backwaren"], s.tx["P. Neumann privat"]
+    allocate_manually(s.ledger, weber, [(s.inv["RE-2026-0050"], Decimal("500.00"))], actor="bob")
+    allocate_manually(s.ledger, weber, [(s.inv["RE-2026-0051"], Decimal("300.00"))], actor="bob")
+    allocate_manually(s.ledger, neumann, [(s.inv["RE-2026-0060"], Decimal("750.00"))], actor="anna")
+    undone = undo_last_allocation(s.ledger, actor="bob")
+    assert undone is not None
+    assert (undone.transaction_id, undone.invoice_numbers, undone.amount) == (
+        weber,
+        ("RE-2026-0050", "RE-2026-0051"),
+        Decimal("800.00"),
+    )
+    assert s.state("Weber Backwaren") == "open" and s.state("P. Neumann privat") == "matched"  # anna's stays
+    assert s.state("Mueller Metallbau GmbH") == "matched"  # the engine's booking is not bob's
+    assert undo_last_allocation(s.ledger, actor="bob") is None
     with s.ledger.session() as session:
         assert audit.verify(session).ok
 

@@ -8,14 +8,17 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 from sqlalchemy import delete, func, select
 
-from app.models.schema import AuditEvent, BalanceSnapshot, BankAccount, Transaction
+from app.models.schema import Allocation, AuditEvent, BalanceSnapshot, BankAccount, Invoice, Transaction
 from app.services.formatting import format_amount, from_cents
 from app.services.ledger import audit
+from app.services.ledger.actor import current_actor
 from app.services.ledger.database import Ledger, WrongPassphraseError
 from app.services.preferences import Preferences, load_preferences
+from app.services.reconciliation.allocations import allocate_manually, undo_allocation
 from app.views import main_window as main_window_module
 from app.views.application import Controller
 from app.views.dashboard_page import Card, DashboardPage
@@ -290,3 +293,26 @@ def test_the_datev_export_from_the_file_menu(qtbot, window: MainWindow, tmp_path
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     assert done.args[0].lines > 0 and target.read_bytes().startswith(b'"EXTF";700;21;"Buchungsstapel"')
     assert "bank bookings written to" in window.statusBar().currentMessage()
+
+
+def test_ctrl_z_undoes_the_users_last_map_booking(qtbot, window: MainWindow, unlocked: UnlockedLedger) -> None:
+    ledger = unlocked.ledger
+    with ledger.session() as session:  # a payment the engine booked on one invoice, taken back to be mapped by hand
+        allocation = session.scalars(select(Allocation).where(Allocation.method == "auto").limit(1)).one()
+        payment_id, cents = allocation.transaction_id, allocation.amount_cents
+        invoice_id, number = allocation.invoice_id, session.get(Invoice, allocation.invoice_id).number
+    undo_allocation(ledger, transaction_id=payment_id, actor="engine-check")
+    window.undo_action.trigger()
+    qtbot.waitUntil(lambda: "Nothing to undo" in window.statusBar().currentMessage(), timeout=10_000)
+    allocate_manually(ledger, payment_id, [(invoice_id, from_cents(cents))], actor=current_actor())
+    assert window.undo_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)
+    assert window.undo_action in window.edit_menu.actions()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Undone: "), timeout=10_000)
+    assert number in window.statusBar().currentMessage()
+    assert format_amount(from_cents(cents)) in window.statusBar().currentMessage()
+    with ledger.session() as session:
+        assert session.get(Transaction, payment_id).reconciliation == "open"
+        assert audit.verify(session).ok

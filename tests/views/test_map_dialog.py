@@ -302,3 +302,15 @@ def test_the_search_starts_with_the_payers_own_invoices(qtbot, small: SmallLedge
     with qtbot.waitSignal(dialog.searched, timeout=10_000):
         dialog.show_all_button.click()
     assert dialog.search_edit.text() == "" and len({row.customer_name for row in dialog.search_model.rows()}) > 1
+
+
+def test_delete_removes_the_selected_allocation_line(qtbot, small: SmallLedger, runner: JobRunner) -> None:
+    dialog = open_dialog(qtbot, small, runner, "Weber Backwaren")
+    dialog.choose_suggestion(0)
+    assert len(dialog.allocation_model.draft.lines) == 2
+    dialog.activateWindow()
+    dialog.allocation_table.setFocus()
+    dialog.allocation_table.selectRow(0)
+    qtbot.waitUntil(dialog.allocation_table.hasFocus)
+    qtbot.keyClick(dialog.allocation_table, Qt.Key.Key_Delete)
+    assert [line.invoice_number for line in dialog.allocation_model.draft.lines] == ["RE-2026-0051"]

@@ -243,16 +243,63 @@ def undo_allocation(
             ):
                 tx.reconciliation, tx.reconciliation_note = Reconciliation.OPEN, ""
                 audit.record_row(session, actor=actor, action="unignore", row=tx, summary="undo")
-        for allocation in allocations:
-            invoice = session.get(Invoice, allocation.invoice_id)
-            number = invoice.number if invoice else str(allocation.invoice_id)
-            if allocation.method == "auto":
-                tx.manual_only = True
-            remove_allocation(session, allocation, actor=actor, summary=f"undo {number} ({allocation.method})")
-        if allocations:
-            tx.reconciliation_note = _("allocation undone")
-        set_reconciliation_state(session, tx)
+        _remove(session, tx, allocations, actor=actor)
         return len(allocations)
+
+
+def _remove(session: Session, tx: Transaction, allocations: Sequence[Allocation], *, actor: str) -> list[str]:
+    """Take allocations off a payment, audited; returns their invoice numbers."""
+    numbers = []
+    for allocation in allocations:
+        invoice = session.get(Invoice, allocation.invoice_id)
+        number = invoice.number if invoice else str(allocation.invoice_id)
+        if allocation.method == "auto":
+            tx.manual_only = True
+        remove_allocation(session, allocation, actor=actor, summary=f"undo {number} ({allocation.method})")
+        numbers.append(number)
+    if allocations:
+        tx.reconciliation_note = _("allocation undone")
+    set_reconciliation_state(session, tx)
+    return numbers
+
+
+@dataclass(frozen=True, slots=True)
+class UndoneAllocation:
+    """What Edit › Undo took back, for the status bar."""
+
+    transaction_id: int
+    counterparty_name: str
+    invoice_numbers: tuple[str, ...]
+    amount: Decimal
+
+
+def undo_last_allocation(ledger: Ledger, *, actor: str) -> UndoneAllocation | None:
+    """Undo what `actor` last booked in Map: every allocation they made on the payment they allocated last.
+
+    Automatic allocations and other people's are left alone (Map's Undo takes those back one payment at a
+    time); None when the actor has nothing left to undo.
+    """
+    with ledger.session() as session, session.begin():
+        last = session.scalar(
+            select(Allocation)
+            .where(Allocation.created_by == actor, Allocation.method != "auto")
+            .order_by(Allocation.id.desc())
+            .limit(1)
+        )
+        if last is None:
+            return None
+        tx = get_transaction(session, last.transaction_id)
+        allocations = list(
+            session.scalars(
+                select(Allocation).where(
+                    Allocation.transaction_id == tx.id, Allocation.created_by == actor, Allocation.method != "auto"
+                )
+            )
+        )
+        amount = from_cents(sum(allocation.amount_cents for allocation in allocations))
+        remove_credits(session, tx, actor=actor)  # a credit's used part is among these: the payment reopens whole
+        numbers = _remove(session, tx, allocations, actor=actor)
+        return UndoneAllocation(tx.id, tx.counterparty_name, tuple(numbers), amount)
 
 
 def _returned(session: Session, ids: Sequence[int]) -> set[int]:
