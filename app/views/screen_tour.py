@@ -151,6 +151,7 @@ class ScreenTour:
             "bank-connection-login": lambda: self._bank_connection(login=True),
             "transfer": lambda: self._payments_dialog("transfer_action"),
             "transfer-checked": self._transfer_checked,
+            "transfer-warned": self._transfer_warned,
             "debit": lambda: self._payments_dialog("debit_action"),
             "mandates": lambda: self._payments_dialog("mandates_action"),
             "approval": self._approval,
@@ -333,6 +334,18 @@ class ScreenTour:
         dialog.amount_edit.setText("1.840,50")
         dialog.text_edit.setPlainText("ER-2026-0412 Rundstahl")
         dialog.buttons.accepted.emit()
+        return dialog
+
+    def _transfer_warned(self) -> QWidget:
+        """A transfer to a recipient never paid before: the warning comes before the order is added."""
+        dialog = self._payments_dialog("transfer_action")
+        assert isinstance(dialog, TransferDialog)
+        dialog.name_edit.setText("Stahlhandel Franken GmbH")
+        dialog.iban_edit.setText("DE89 3704 0044 0532 0130 00")
+        dialog.amount_edit.setText("1.840,50")
+        dialog.text_edit.setPlainText("ER-2026-0412 Rundstahl")
+        dialog.buttons.accepted.emit()
+        self.settle(dialog.warning_label.isVisible)
         return dialog
 
     def _approval(self) -> QWidget:

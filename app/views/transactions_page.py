@@ -12,6 +12,7 @@ import threading
 from array import array
 from collections.abc import Callable, Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QDate, QItemSelection, QModelIndex, QSettings, Qt, QTimer, Signal
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -62,6 +64,7 @@ from app.views.empty_page import empty_state_label
 from app.views.jobs import JobRunner
 from app.views.map_dialog import MapDialog
 from app.views.no_invoice_dialog import NoInvoiceDialog
+from app.views.printing import PRINT_LIMIT, choose_printer, print_html, table_html
 from app.views.tables import new_table
 from app.views.transaction_table_model import PAGE_SIZE, Column, TransactionTableModel
 
@@ -197,10 +200,22 @@ class TransactionsPage(QWidget):
         self.copy_action.setShortcut(QKeySequence.StandardKey.Copy)
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.copy_action.triggered.connect(self.copy_selection)
-        self.export_action = QAction(_("Export selection…"), self)
+        self.export_action = QAction(_("Export…"), self)
+        self.export_action.setToolTip(_("The selected rows, or with one or none selected the whole list as filtered, "
+                                        "as a CSV file."))  # fmt: skip
         self.export_action.triggered.connect(self._on_export_triggered)
+        self.print_action = QAction(_("Print…"), self)
+        self.print_action.setShortcut(QKeySequence.StandardKey.Print)
+        self.print_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.print_action.setToolTip(_("Print the selected rows, or the whole list as filtered (Ctrl+P)."))
+        self.print_action.triggered.connect(self._on_print_triggered)
+        self.addAction(self.print_action)
         self.table.addAction(self.copy_action)
-        self.table.addAction(self.export_action)
+        for action in (self.export_action, self.print_action):
+            button = QPushButton(action.text())
+            button.setToolTip(action.toolTip())
+            button.clicked.connect(action.trigger)
+            second.addWidget(button)
         # The bookkeeper's keys: Ctrl+F to search, Ctrl+M (or Enter on a row) to map the payment.
         self.find_action = QAction(_("Find"), self)
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
@@ -395,7 +410,6 @@ class TransactionsPage(QWidget):
 
     def _on_selection_changed(self, selected: QItemSelection, deselected: QItemSelection) -> None:
         current = self.table.selectionModel().selectedRows()
-        self.export_action.setEnabled(bool(current))
         self.copy_action.setEnabled(bool(current))
         row = self.model.row_at(current[0].row()) if len(current) == 1 else None
         self.map_action.setEnabled(row is not None and row.status == BookingStatus.BOOKED)
@@ -430,19 +444,63 @@ class TransactionsPage(QWidget):
         write_rows(self.model.rows_at(rows), buffer, delimiter="\t", header=False)
         QGuiApplication.clipboard().setText(buffer.getvalue())
 
+    def listed_ids(self) -> list[int]:
+        """What Export and Print take: the selection when it is more than one row, else the whole filtered list."""
+        selected = self.selected_ids()
+        return selected if len(selected) > 1 else list(self.model.ids())
+
     def _on_export_triggered(self) -> None:
-        ids = self.selected_ids()
-        if not ids:
+        if not self.listed_ids():
             return
         name = f"{_('transactions')}-{date.today():%Y-%m-%d}.csv"
-        path, _filter = QFileDialog.getSaveFileName(self, _("Export selection"), name, _("CSV files (*.csv)"))
+        path, _filter = QFileDialog.getSaveFileName(self, _("Export transactions"), name, _("CSV files (*.csv)"))
         if path:
-            self.export_selection(path)
+            self.export_listed(path)
 
-    def export_selection(self, path: str) -> int:
-        """Write the selected rows to a CSV file (UTF-8 with BOM, which Excel needs to read umlauts)."""
+    def export_listed(self, path: str) -> int:
+        """Write the listed rows to a CSV file (UTF-8 with BOM, which Excel needs to read umlauts)."""
         with open_private(path, "w", encoding="utf-8-sig", newline="") as stream, self._ledger.session() as session:
-            return export_csv(session, self.selected_ids(), stream)
+            return export_csv(session, self.listed_ids(), stream)
+
+    def _on_print_triggered(self) -> None:
+        ids = self.listed_ids()
+        if len(ids) > PRINT_LIMIT:
+            QMessageBox.information(
+                self,
+                _("Print transactions"),
+                _("{count} transactions are too many to print; narrow the filter or use Export….").format(
+                    count=_thousands(len(ids))
+                ),
+            )
+            return
+        if not ids:
+            return
+        printer = choose_printer(self, _("Print transactions"))
+        if printer is not None:
+            print_html(printer, self.print_document(ids))
+
+    def print_document(self, ids: Sequence[int]) -> str:
+        """The listed transactions as a printable table with their total."""
+        with self._ledger.session() as session:
+            pages = (transaction_rows(session, ids[start : start + 1000]) for start in range(0, len(ids), 1000))
+            rows = [row for page in pages for row in page]
+        currencies = {row.currency for row in rows}
+        total = sum((row.amount for row in rows), Decimal(0))
+        total_text = format_amount(total, currencies.pop()) if len(currencies) == 1 else ""
+        return table_html(
+            _("Transactions"),
+            ngettext("{count} transaction, printed {date}", "{count} transactions, printed {date}", len(rows)).format(
+                count=_thousands(len(rows)), date=format_date(date.today())
+            ),
+            [_("Date"), _("Account"), _("Counterparty"), _("Purpose"), _("Amount"), _("Status")],
+            (
+                [format_date(row.booked_on), row.account_label, row.counterparty_name, row.purpose,
+                 format_amount(row.amount, row.currency), row.reconciliation_label]
+                for row in rows
+            ),
+            right=frozenset({4}),
+            footer=["", "", "", _("Total"), total_text, ""],
+        )  # fmt: skip
 
     def _on_table_context_menu(self, position: Any) -> None:
         menu = QMenu(self)
@@ -450,6 +508,7 @@ class TransactionsPage(QWidget):
         menu.addAction(self.no_invoice_action)
         menu.addAction(self.copy_action)
         menu.addAction(self.export_action)
+        menu.addAction(self.print_action)
         menu.exec(self.table.viewport().mapToGlobal(position))
 
     # -- mapping to invoices --------------------------------------------------------------------

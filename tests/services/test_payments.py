@@ -23,6 +23,7 @@ from test_payments_support import (
 )
 
 from app.models.schema import Allocation, Invoice, PaymentOrder, PaymentRun
+from app.services.formatting import grouped_iban
 from app.services.invoices.open_items import InvoiceFilter, invoice_rows
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
@@ -171,7 +172,7 @@ def test_recipient_warnings_first_time_changed_iban_unusual_amount(ledger: Ledge
     changed = create_transfer(ledger, name="Baeckerei Weber e.K.", iban=WEBER_NEW, amount="100", text="Brot April",
                               actor="anna", today=TODAY)  # fmt: skip
     assert [w.kind for w in changed.warnings] == ["changed_iban"]  # not also "first payment ever": it is not
-    assert WEBER in changed.warnings[0].message and WEBER_NEW in changed.warnings[0].message
+    assert grouped_iban(WEBER) in changed.warnings[0].message and grouped_iban(WEBER_NEW) in changed.warnings[0].message
     huge = create_transfer(ledger, name="Neu GmbH", iban=HUBER_AT, amount="10000,01", text="Maschine",
                            actor="anna", today=TODAY)  # fmt: skip
     assert [w.kind for w in huge.warnings] == ["first_time", "large_amount"]

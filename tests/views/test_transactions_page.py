@@ -12,16 +12,20 @@ from pathlib import Path
 
 import pytest
 from ledger_templates import new_ledger
-from PySide6.QtCore import QDate, Qt
+from pypdf import PdfReader
+from PySide6.QtCore import QDate, QItemSelectionModel, Qt
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select, update
 
 from app.models.schema import BankAccount, Transaction
 from app.services.demo.data import create_demo_ledger
+from app.services.formatting import format_amount
 from app.services.ledger.database import Ledger
 from app.services.statements.query import TransactionFilter, count_transactions, transaction_rows
+from app.views import transactions_page as transactions_page_module
 from app.views.transaction_table_model import AmountRole, Column, TransactionIdRole, TransactionTableModel
 from app.views.transactions_page import EMPTY_TEXT, TransactionsPage
 
@@ -158,10 +162,17 @@ def test_ctrl_c_copies_the_selected_rows(qtbot: QtBot, page: TransactionsPage) -
     assert first is not None and lines[0].split("\t")[3] == first.counterparty_name
 
 
-def test_export_selection_writes_csv(page: TransactionsPage, tmp_path: Path) -> None:
-    page.table.selectAll()
+def test_export_writes_the_selection_or_else_the_filtered_list(
+    qtbot: QtBot, page: TransactionsPage, tmp_path: Path
+) -> None:
+    page.table.selectRow(0)
+    page.table.selectionModel().select(
+        page.model.index(2, 0), QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+    )
+    assert page.export_listed(str(tmp_path / "two.csv")) == 2
+    page.table.selectRow(0)  # one row is where the cursor is, not a choice: the whole list goes
     path = tmp_path / "out.csv"
-    assert page.export_selection(str(path)) == page.model.rowCount()
+    assert page.export_listed(str(path)) == page.model.rowCount()
     with path.open(encoding="utf-8-sig") as stream:
         rows = list(csv.reader(stream))
     assert rows[0][0] == "Date" and len(rows) == page.model.rowCount() + 1
@@ -184,3 +195,30 @@ def test_empty_ledger_shows_the_empty_state(qtbot: QtBot, tmp_path: Path) -> Non
     assert page.stack.currentWidget() is page.empty_label
     assert page.empty_label.text() == EMPTY_TEXT
     ledger.close()
+
+
+def test_ctrl_p_prints_the_filtered_list_with_its_total(
+    qtbot: QtBot, page: TransactionsPage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pdf = tmp_path / "umsaetze.pdf"
+
+    def pdf_printer(parent: object, title: str) -> QPrinter:
+        printer = QPrinter()
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(pdf))
+        return printer
+
+    monkeypatch.setattr(transactions_page_module, "choose_printer", pdf_printer)
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        page.search_edit.setText("Schmidt")
+    rows = page.model.rows_at(range(page.model.rowCount()))
+    assert 0 < len(rows) < page.model.rowCount() + 1
+    page.activateWindow()
+    page.table.setFocus()
+    qtbot.waitUntil(page.table.hasFocus)
+    qtbot.keyClick(page.table, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    assert pdf.stat().st_size > 1000
+    text = " ".join(" ".join(sheet.extract_text().split()) for sheet in PdfReader(pdf).pages)
+    assert f"{len(rows)} transaction" in text
+    total = format_amount(sum((row.amount for row in rows), Decimal(0)))
+    assert total in text and rows[0].counterparty_name.split()[0] in text

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models.schema import Customer, Invoice, InvoiceDocument
-from app.services.formatting import format_cents, format_date, format_percent
+from app.services.formatting import format_cents, format_date, format_percent, grouped_iban
 from app.services.i18n import _
 from app.services.invoices.skonto import SkontoOffer, best_offer, parse_tiers
 from app.services.payments.business_days import is_business_day, next_business_day
@@ -114,12 +114,12 @@ def account_warnings(
                 "Invoice {number} asks for payment to {new}, but {name}'s account on record is {old}. A changed "
                 "bank account in an invoice is the usual way of invoice fraud: confirm it with {name} by phone, "
                 "at a number you already had, before approving."
-            ).format(number=invoice.number, new=named, name=supplier.name, old=on_record)
+            ).format(number=invoice.number, new=grouped_iban(named), name=supplier.name, old=grouped_iban(on_record))
         )
     if normalize_iban(iban) != named:
         warnings.append(
             _("Invoice {number} asks for payment to {named}; this order goes to {iban}.").format(
-                number=invoice.number, named=named, iban=normalize_iban(iban)
+                number=invoice.number, named=grouped_iban(named), iban=grouped_iban(iban)
             )
         )
     return warnings

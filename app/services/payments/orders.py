@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app.models.banking import BookingStatus
 from app.models.payments import RunStatus
 from app.models.schema import BankAccount, Customer, Invoice, Mandate, PaymentOrder, PaymentRun, Transaction
-from app.services.formatting import format_amount, format_date, from_cents, to_cents
+from app.services.formatting import format_amount, format_date, from_cents, grouped_iban, to_cents
 from app.services.i18n import _
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
@@ -99,7 +99,9 @@ def _account(session: Session, iban: str | None) -> BankAccount:
     if iban:
         account = session.scalar(select(BankAccount).where(BankAccount.iban == normalize_iban(iban)))
         if account is None:
-            raise PaymentError("from_account", _("No own account {iban} in the ledger.").format(iban=iban))
+            raise PaymentError(
+                "from_account", _("No own account {iban} in the ledger.").format(iban=grouped_iban(iban))
+            )
         return account
     accounts = list(session.scalars(select(BankAccount).where(BankAccount.currency == "EUR").limit(2)))
     if len(accounts) != 1:
@@ -221,7 +223,9 @@ def recipient_warnings(
     amount = format_amount(from_cents(amount_cents))
     if not to_iban:
         warnings.append(
-            PaymentWarning("first_time", _("{name}: first payment ever to {iban}.").format(name=name, iban=iban))
+            PaymentWarning(
+                "first_time", _("{name}: first payment ever to {iban}.").format(name=name, iban=grouped_iban(iban))
+            )
         )
     key = _normalized(name)
     by_name = sorted(
@@ -234,7 +238,9 @@ def recipient_warnings(
         warnings.append(
             PaymentWarning(
                 "changed_iban",
-                _("{name} was paid to {old} last time, now to {new}.").format(name=name, old=by_name[-1][1], new=iban),
+                _("{name} was paid to {old} last time, now to {new}.").format(
+                    name=name, old=grouped_iban(by_name[-1][1]), new=grouped_iban(iban)
+                ),
             )
         )
     if len(to_iban) >= 3 and amount_cents > config.median_factor * Decimal(statistics.median(to_iban)):

@@ -8,10 +8,19 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
+from schwifty.exceptions import (
+    InvalidAccountCode,
+    InvalidBankCode,
+    InvalidBBANChecksum,
+    InvalidBranchCode,
+    InvalidChecksumDigits,
+    InvalidCountryCode,
+    InvalidLength,
+    SchwiftyException,
+)
 
 from app.services.errors import KontorError
-from app.services.formatting import CENT
+from app.services.formatting import CENT, grouped_iban
 from app.services.formatting import parse_amount as parse_typed_amount
 from app.services.i18n import _
 
@@ -74,12 +83,29 @@ def normalize_iban(iban: str) -> str:
     return re.sub(r"\s+", "", iban).upper()
 
 
+def _iban_reason(error: SchwiftyException) -> str:
+    """schwifty's finding in the user's language (its own message is English and names internals)."""
+    if isinstance(error, InvalidChecksumDigits | InvalidBBANChecksum):
+        return _("the check digits do not fit: a digit is probably mistyped")
+    if isinstance(error, InvalidLength):
+        return _("it has too many or too few characters for its country")
+    if isinstance(error, InvalidCountryCode):
+        return _("it does not start with a known country code")
+    if isinstance(error, InvalidBankCode | InvalidBranchCode):
+        return _("the bank code in it does not exist")
+    if isinstance(error, InvalidAccountCode):
+        return _("the account number in it has the wrong form")
+    return _("letters or digits stand where its country's IBANs have none")
+
+
 def validate_iban(iban: str, *, field: str = "iban") -> str:
     """The IBAN in electronic form, or a PaymentError saying what is wrong with it."""
     try:
         return str(IBAN(normalize_iban(iban)).compact)
     except SchwiftyException as error:
-        raise PaymentError(field, _("{iban} is not a valid IBAN ({reason})").format(iban=iban, reason=error)) from error
+        raise PaymentError(
+            field, _("{iban} is not a valid IBAN: {reason}.").format(iban=iban.strip(), reason=_iban_reason(error))
+        ) from error
 
 
 def resolve_bic(iban: str, bic: str = "", *, field: str = "bic") -> str:
@@ -94,9 +120,14 @@ def resolve_bic(iban: str, bic: str = "", *, field: str = "bic") -> str:
         derived = IBAN(compact).bic
         if derived is not None:
             return str(derived.compact)
-        raise PaymentError(field, _("No BIC is known for the bank of {iban}; please enter it.").format(iban=compact))
+        raise PaymentError(
+            field, _("No BIC is known for the bank of {iban}; please enter it.").format(iban=grouped_iban(compact))
+        )
     raise PaymentError(
-        field, _("Please enter the BIC for the {country} IBAN {iban}.").format(country=compact[:2], iban=compact)
+        field,
+        _("Please enter the BIC for the {country} IBAN {iban}.").format(
+            country=compact[:2], iban=grouped_iban(compact)
+        ),
     )
 
 
