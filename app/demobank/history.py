@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -154,8 +154,12 @@ class HistoryBuilder:
                 )
             )
 
-    def business(self, account: Account, invoices: Sequence[InvoicePayment]) -> None:
-        """Salaries, rent, direct debits, card payments, fees and customer payments of a business account."""
+    def business(
+        self, account: Account, invoices: Sequence[InvoicePayment], issued: Mapping[str, date] | None = None
+    ) -> None:
+        """Salaries, rent, direct debits, card payments, fees and customer payments of a business account.
+
+        A payment of an invoice whose issue date is in `issued` comes a few days after it, never before."""
         rng = self.rng
         for month in _months(self.start, self.today):
             tag = f"{month:%m/%Y}"
@@ -221,6 +225,8 @@ class HistoryBuilder:
         span = (self.today - self.start).days
         for i, (number, name, iban, paid) in enumerate(invoices):
             day = self.start + timedelta(days=(i + 1) * span // (len(invoices) + 1) + rng.randrange(-3, 4))
+            if issued and number in issued:
+                day = max(day, issued[number] + timedelta(days=rng.randrange(2, 10)))
             payer = Party(name, iban, _bic_of(iban)) if iban else party(name)
             self._book(
                 account,

@@ -7,7 +7,7 @@ import binascii
 import json
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -53,6 +53,7 @@ class DemoBank:
         today: Clock = date.today,
         policy: Policy | None = None,
         invoices: Sequence[InvoicePayment] | None = None,
+        issued: Mapping[str, date] | None = None,
         owner: str = DEMO_CUSTOMER,
     ) -> None:
         self.blz = DEMO_BLZ
@@ -73,7 +74,7 @@ class DemoBank:
         business = self._open_account("4711000000", owner, "Geschäftskonto", 1, Decimal("48000.00"))
         savings = self._open_account("4711000100", owner, "Tagesgeld", 10, Decimal("30000.00"))
         history = HistoryBuilder(seed, today(), self.next_reference)
-        history.business(business, default_invoices(today(), seed) if invoices is None else invoices)
+        history.business(business, default_invoices(today(), seed) if invoices is None else invoices, issued)
         history.savings(savings, business)
         self.users[DEMO_LOGIN] = User(
             DEMO_LOGIN,

@@ -10,7 +10,13 @@ from ledger_templates import new_ledger
 from app.demobank import DEMO_BLZ, DEMO_LOGIN
 from app.services.banking.connections import list_connections
 from app.services.demo.data import DEMO_USERS, add_demo_users, create_demo_ledger
-from app.services.demo.setup import RECENT_SLOTS, open_invoice_payments, paid_again, prepare_demo_bank
+from app.services.demo.setup import (
+    RECENT_SLOTS,
+    issue_dates,
+    open_invoice_payments,
+    paid_again,
+    prepare_demo_bank,
+)
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import AuthenticationError, sign_in
 
@@ -32,6 +38,14 @@ def test_open_invoices_become_the_bank_customers_payments(demo_ledger: Ledger) -
         business = next(iter(server.bank.accounts))
         purposes = {booking.purpose for booking in server.bank.bookings(business)}
         assert all(f"{number} Vielen Dank" in purposes for number, *_rest in payments)
+        issued = issue_dates(demo_ledger)
+        paid_on = {
+            booking.purpose.split()[0]: booking.booking_date
+            for booking in server.bank.bookings(business)
+            if booking.purpose.endswith("Vielen Dank")
+        }
+        early = {n: (issued[n], paid_on[n]) for n in paid_on if n in issued and paid_on[n] < issued[n]}
+        assert early == {}  # nobody pays an invoice before it was written
         register = dict(server.bank.policy.vop_register)  # the payee check knows every customer by name
         assert server.bank.policy.vop and all(register[iban] == name for _number, name, iban, _a in payments)
     finally:

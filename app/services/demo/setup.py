@@ -65,7 +65,15 @@ def start_demo_bank(ledger: Ledger, *, port: int = 0, seed: int = 1) -> DemoBank
     usual = default_invoices(date.today(), seed)
     policy = Policy(vop=True, vop_register=payee_register(ledger))
     invoices = usual[: len(usual) - len(payments)] + payments
-    return DemoBankServer(DemoBank(seed=seed, invoices=invoices, policy=policy), port).start()
+    bank = DemoBank(seed=seed, invoices=invoices, issued=issue_dates(ledger), policy=policy)
+    return DemoBankServer(bank, port).start()
+
+
+def issue_dates(ledger: Ledger) -> dict[str, date]:
+    """When each receivable was issued, so the demo bank's customers never pay an invoice before it exists."""
+    with ledger.session() as session:
+        rows = session.execute(select(Invoice.number, Invoice.issued_on).where(Invoice.kind == "receivable"))
+        return {number: issued_on for number, issued_on in rows}
 
 
 def payee_register(ledger: Ledger) -> tuple[tuple[str, str], ...]:
