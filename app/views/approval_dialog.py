@@ -197,6 +197,9 @@ class ApprovalDialog(QDialog):
         self.warnings_label.setText("\n".join([_("Please check before approving:"), *lines]))
         self.warnings_label.setVisible(bool(lines))
         self.model.set_rows(summary.orders, summary.warnings)
+        hidden = self.model.hidden_columns(summary.kind)
+        for column in OrderColumn:
+            self.table.setColumnHidden(column, column in hidden)
         self.loaded.emit(summary)
 
     def _selected_order(self) -> OrderRow | None:

@@ -32,6 +32,7 @@ class OrderColumn(IntEnum):
     TEXT = 3
     WARNINGS = 4
     PAYEE_CHECK = 5
+    MANDATE = 6
 
 
 HEADERS = {
@@ -41,6 +42,13 @@ HEADERS = {
     OrderColumn.TEXT: N_("Text"),
     OrderColumn.WARNINGS: N_("Warnings"),
     OrderColumn.PAYEE_CHECK: N_("Payee check"),
+    OrderColumn.MANDATE: N_("Mandate"),
+}
+SEQUENCE_LABELS = {
+    "FRST": N_("first collection"),
+    "RCUR": N_("recurring collection"),
+    "OOFF": N_("one-off collection"),
+    "FNAL": N_("final collection"),
 }
 PAYEE_CHECK_LABELS = {
     "RCVC": N_("Name matches"),
@@ -60,6 +68,11 @@ class PaymentOrderTableModel(ListTableModel[OrderRow]):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._warnings: dict[int, list[PaymentWarning]] = {}
+
+    @staticmethod
+    def hidden_columns(kind: str) -> tuple[OrderColumn, ...]:
+        """A transfer run has no mandates; a debit run no payee check (the payer's bank does not verify)."""
+        return (OrderColumn.PAYEE_CHECK,) if kind == "debit" else (OrderColumn.MANDATE,)
 
     def set_rows(self, rows: Sequence[OrderRow], warnings: Sequence[PaymentWarning] = ()) -> None:
         """The orders and their run's warnings; warnings without an order are the caller's to show."""
@@ -94,6 +107,8 @@ class PaymentOrderTableModel(ListTableModel[OrderRow]):
                 return row.bic
             if column == OrderColumn.TEXT and row.end_to_end_id:
                 return row.end_to_end_id
+            if column == OrderColumn.MANDATE and row.sequence in SEQUENCE_LABELS:
+                return _(SEQUENCE_LABELS[row.sequence])
         if role == OrderIdRole:
             return row.id
         return None
@@ -108,6 +123,8 @@ class PaymentOrderTableModel(ListTableModel[OrderRow]):
             return format_amount(row.amount)
         if column == OrderColumn.TEXT:
             return row.remittance
+        if column == OrderColumn.MANDATE:
+            return f"{row.mandate_reference} · {row.sequence}" if row.mandate_reference else ""
         if column == OrderColumn.PAYEE_CHECK:
             label = _(PAYEE_CHECK_LABELS[row.payee_check]) if row.payee_check in PAYEE_CHECK_LABELS else ""
             return f"{label}: {row.payee_bank_name}" if row.payee_check == "RVMC" else label

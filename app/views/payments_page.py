@@ -273,6 +273,9 @@ class PaymentsPage(QWidget):
         if generation != self._order_generation:
             return
         self.order_model.set_rows(summary.orders, summary.warnings)
+        hidden = self.order_model.hidden_columns(summary.kind)
+        for column in OrderColumn:
+            self.order_table.setColumnHidden(column, column in hidden)
         self.order_label.setText(
             ngettext("Run {id}: {count} order", "Run {id}: {count} orders", summary.count).format(
                 id=summary.run_id, count=summary.count

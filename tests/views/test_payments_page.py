@@ -171,6 +171,13 @@ def test_mandate_then_direct_debit(qtbot, ledger: Ledger, runner: JobRunner) -> 
     [order] = run_orders(ledger, created.args[0].run_id)
     assert (order.invoice_number, order.mandate_reference, str(order.amount)) == ("RE-2026-0042", "MANDAT-1", "500.00")
     assert page.run_model.index(0, RunColumn.KIND).data() == "Direct debit (CORE)"
+    page.run_table.clearSelection()
+    with qtbot.waitSignal(page.orders_loaded, timeout=10_000):
+        page.run_table.selectRow(0)
+    mandate = page.order_model.index(0, OrderColumn.MANDATE)
+    assert (mandate.data(), mandate.data(Qt.ItemDataRole.ToolTipRole)) == ("MANDAT-1 · FRST", "first collection")
+    assert not page.order_table.isColumnHidden(OrderColumn.MANDATE)
+    assert page.order_table.isColumnHidden(OrderColumn.PAYEE_CHECK)  # the payer's bank checks no payee
 
     click(qtbot, page, page.receivables_action)
     reloaded(qtbot, page)
