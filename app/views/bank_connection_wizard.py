@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -20,62 +20,94 @@ from PySide6.QtWidgets import (
 )
 
 from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN
-from app.services.banking.banks import BankInfo, UnknownBankError, bank_info
+from app.services.banking.bank_directory import RESULT_LIMIT, blz_in, search_banks
+from app.services.banking.banks import BankInfo
 from app.services.banking.connections import ConnectionSummary, add_connection
 from app.services.formatting import grouped_iban
 from app.services.i18n import _
 from app.services.ledger import secrets
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import current_actor
+from app.views.bank_table_model import BankColumn, BankTableModel
 from app.views.jobs import Job, JobRunner, Progress
+from app.views.tables import new_table
 from app.views.tan_dialog import BankPromptDialogs, bank_error_text
 from app.views.tone import set_tone
 
+BANK_COLUMN_WIDTHS = {BankColumn.PLACE: 170, BankColumn.BLZ: 85, BankColumn.BIC: 105, BankColumn.ADDRESS: 125}
+
 
 class BankPage(QWizardPage):
-    """Which bank: the BLZ names it (and its BIC) as you type; the PIN/TAN address is prefilled where known."""
+    """Which bank: found in the directory by name, BLZ, BIC or a pasted IBAN as you type; the PIN/TAN address is
+    prefilled where Kontor knows it."""
 
     def __init__(self, demo_url: str | None) -> None:
         super().__init__()
         self.setTitle(_("Which bank?"))
-        self.setSubTitle(_("Enter the bank code (BLZ) of the account you want to connect."))
+        self.setSubTitle(_("Search by the bank's name and town, its bank code (BLZ), BIC, or paste an IBAN."))
         self.demo_url = demo_url
         self.info: BankInfo | None = None
         self._url_typed = False
-        self.blz_edit = QLineEdit()
-        self.blz_edit.setPlaceholderText(_("8 digits, e.g. 760 501 01"))
-        self.blz_edit.setMaxLength(10)
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText(_("e.g. Sparkasse Nürnberg, 760 501 01 or DE12 3456 …"))
+        self.search_edit.setClearButtonEnabled(True)
+        self.model = BankTableModel(self)
+        self.results = new_table(self.model, widths=BANK_COLUMN_WIDTHS, stretch=BankColumn.NAME)
+        self.results.setMinimumHeight(170)
+        self.results.selectionModel().currentRowChanged.connect(self._on_results_current_row_changed)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("hint")
         self.name_label = QLabel()
         self.name_label.setObjectName("bankName")
+        self.name_label.setWordWrap(True)
         self.bic_label = QLabel()
         self.url_edit = QLineEdit()
         self.url_edit.setPlaceholderText("https://…")
         self.url_note = QLabel()
         self.url_note.setWordWrap(True)
         self.url_note.setObjectName("hint")
-        form = QFormLayout(self)
-        form.addRow(_("Bank code (BLZ):"), self.blz_edit)
-        form.addRow(_("Bank name:"), self.name_label)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.search_edit)
+        layout.addWidget(self.results, 1)
+        layout.addWidget(self.count_label)
+        form = QFormLayout()
+        form.addRow(_("Bank:"), self.name_label)
         form.addRow(_("BIC (SWIFT code):"), self.bic_label)
         form.addRow(_("FinTS address:"), self.url_edit)
         form.addRow("", self.url_note)
-        self.blz_edit.textChanged.connect(self._on_blz_edit_text_changed)
+        layout.addLayout(form)
+        self.search_edit.textChanged.connect(self._on_search_edit_text_changed)
         self.url_edit.textEdited.connect(self._on_url_edit_text_edited)
         self.url_edit.textChanged.connect(self.completeChanged)
 
-    def _on_blz_edit_text_changed(self, text: str) -> None:
-        digits = text.replace(" ", "")
-        try:
-            self.info = bank_info(digits, demo_url=self.demo_url) if len(digits) == 8 else None
-        except UnknownBankError as error:
-            self.info = None
-            self.name_label.setText(str(error))
+    def _on_search_edit_text_changed(self, text: str) -> None:
+        """A new search; a BLZ, an IBAN or a single hit is chosen at once, otherwise the user picks a row."""
+        found = search_banks(text, demo_url=self.demo_url)
+        self.model.set_rows(found)
+        blz = blz_in(text)
+        if found and (blz is not None or len(found) == 1):
+            self.results.selectRow(0)
         else:
-            self.name_label.setText(self.info.name if self.info else "")
-        self.bic_label.setText(self.info.bic if self.info else "")
+            self._show(None)
+        if blz is not None and not found:
+            self.name_label.setText(_("Unknown BLZ {blz}").format(blz=blz))
+        if len(found) >= RESULT_LIMIT:
+            self.count_label.setText(_("The first {n} banks; type more of the name or the town.").format(n=len(found)))
+        elif text.strip() and not found:
+            self.count_label.setText(_("No bank matches “{text}”.").format(text=text.strip()))
+        else:
+            self.count_label.setText("")
+
+    def _on_results_current_row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        self._show(self.model.row_at(current.row()).info if current.isValid() else None)
+
+    def _show(self, info: BankInfo | None) -> None:
+        self.info = info
+        self.name_label.setText(f"{info.name} ({info.blz})" if info else "")
+        self.bic_label.setText(info.bic if info else "")
         if not self._url_typed:
-            self.url_edit.setText(self.info.fints_url or "" if self.info else "")
-        unknown_url = self.info is not None and not self.info.fints_url
+            self.url_edit.setText(info.fints_url or "" if info else "")
+        unknown_url = info is not None and not info.fints_url
         self.url_note.setText(
             _("Kontor does not know this bank's FinTS address; your bank's website lists it (PIN/TAN, HBCI).")
             if unknown_url
@@ -171,7 +203,8 @@ class ConnectPage(QWizardPage):
         self.accounts_list.hide()
         self.retry_button.hide()
         set_tone(self.status_label, "")
-        self.status_label.setText(_("Connecting to {bank}…").format(bank=wizard.bank_page.name_label.text()))
+        bank = wizard.bank_page.info.name if wizard.bank_page.info else ""
+        self.status_label.setText(_("Connecting to {bank}…").format(bank=bank))
         self.completeChanged.emit()
         self.job = wizard.start_setup(on_success=self._on_setup_succeeded, on_failure=self._on_setup_failed)
 
@@ -211,12 +244,12 @@ class BankConnectionWizard(QWizard):
         self.connect_page = ConnectPage()
         for page in (self.bank_page, self.login_page, self.connect_page):
             self.addPage(page)
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(800)
         self.accepted.connect(self._on_accepted)
         self.rejected.connect(self.connect_page.cleanupPage)
 
     def blz(self) -> str:
-        return self.bank_page.blz_edit.text().replace(" ", "")
+        return self.bank_page.info.blz if self.bank_page.info else ""
 
     def start_setup(
         self, *, on_success: Callable[[ConnectionSummary], None], on_failure: Callable[[BaseException], None]

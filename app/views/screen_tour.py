@@ -313,7 +313,7 @@ class ScreenTour:
         wizard = self.window.bank_flow.wizard
         if wizard is None:
             raise LookupError("no bank connection wizard opened")
-        wizard.bank_page.blz_edit.setText(DEMO_BLZ)
+        wizard.bank_page.search_edit.setText(DEMO_BLZ)
         if login:
             wizard.bank_page.url_edit.setText("https://banking-by1.s-fints-pt-by.de/fints30")
             wizard.next()
