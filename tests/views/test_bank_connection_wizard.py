@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 from ledger_templates import new_ledger
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
 
 from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBank, DemoBankServer
+from app.services.banking.account_choice import linked_accounts
 from app.services.banking.connections import ConnectionSummary, list_connections
 from app.services.ledger.database import Ledger
 from app.services.ledger.secrets import pin_key, remembered_pin
@@ -111,7 +113,9 @@ def test_connection_is_set_up_with_tan_method_choice(
     step = answer_choices(wizard, chosen)
     qtbot.waitUntil(lambda: step() or page.summary is not None, timeout=30000)
     assert chosen[0] == "942"
-    assert page.accounts_list.count() == 2 and page.accounts_list.item(0).text().startswith("DE")
+    table = page.accounts_table
+    assert table.rowCount() == 2 and table.item(0, 0).text().startswith("DE")
+    assert {table.item(row, 1).text() for row in range(2)} == {"Geschäftskonto", "Tagesgeld"}
     assert "Kontor Demobank" in page.status_label.text()
     [stored] = list_connections(ledger)
     assert (stored.blz, stored.login, stored.tan_mechanism) == (DEMO_BLZ, DEMO_LOGIN, "942")
@@ -120,7 +124,29 @@ def test_connection_is_set_up_with_tan_method_choice(
     wizard.connection_added.connect(added.append)
     assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
     wizard.accept()
-    assert added == [stored]
+    qtbot.waitUntil(lambda: added == [stored])
+    assert not wizard.isVisible()
+
+
+def test_accounts_are_chosen_and_named_before_finish(qtbot, wizard: BankConnectionWizard, ledger: Ledger) -> None:
+    fill_in(qtbot, wizard, pin=DEMO_PIN)
+    page = wizard.connect_page
+    step = answer_choices(wizard, [])
+    qtbot.waitUntil(lambda: step() or page.summary is not None, timeout=30000)
+    table = page.accounts_table
+    finish = wizard.button(QWizard.WizardButton.FinishButton)
+    for row in range(2):
+        table.item(row, 0).setCheckState(Qt.CheckState.Unchecked)
+    assert not finish.isEnabled()  # at least one account
+    table.item(0, 0).setCheckState(Qt.CheckState.Checked)
+    assert finish.isEnabled()
+    table.item(0, 1).setText("Hauptkonto")
+    kept = table.item(0, 0).data(Qt.ItemDataRole.UserRole)
+    added: list[ConnectionSummary] = []
+    wizard.connection_added.connect(added.append)
+    wizard.accept()
+    qtbot.waitUntil(lambda: bool(added))
+    assert [(a.iban, a.name) for a in linked_accounts(ledger, added[0].id)] == [(kept, "Hauptkonto")]
 
 
 def test_wrong_pin_is_reported_and_not_retried(
