@@ -48,6 +48,10 @@ INVOICE_CSV = (
     "RE-2026-0902;Meyer Präzisionsteile OHG;02.12.2026;01.01.2027;2.380,50\n"
 )
 NOT_A_STATEMENT = "Notizen zum Monatsabschluss\nKasse zählen, Belege ablegen\n"
+# A bank export in a layout no profile knows (the columns need the user): a title line, then the bookings.
+UNKNOWN_BANK_CSV = "Umsatzliste Geschäftskonto;;;\nTag;Gegenüber;Zweck;Wert\n" + "".join(
+    f"{day:02d}.11.2026;Bäckerei Schmidt OHG;RE-2026-00{day:02d};{day * 37},50\n" for day in range(2, 25)
+)
 # What banks send: German texts, the bank's own words (data, not Kontor's strings).
 TAN_METHODS = [
     TanMechanismOption("942", "mobileTAN", "text"),
@@ -146,6 +150,7 @@ class ScreenTour:
             ),
             "datev": lambda: self._action_dialog(self.window.datev_action.trigger, "datev_dialog"),
             "statement-import": self._statement_import,
+            "csv-mapping": self._csv_mapping,
             "notifications": self._notifications,
             "bank-connection": self._bank_connection,
             "bank-connection-login": lambda: self._bank_connection(login=True),
@@ -302,6 +307,15 @@ class ScreenTour:
         self.window.importer.import_files([good, bad])
         self.settle(lambda: self.window.importer.dialog is not None)
         return _opened(self.window.importer.dialog)
+
+    def _csv_mapping(self) -> QWidget:
+        """A bank CSV of an unknown layout: its columns, with the detector's guess to correct."""
+        path = self.folder / "umsaetze-unbekannt.csv"
+        path.write_text(UNKNOWN_BANK_CSV, encoding="utf-8")
+        self.window.importer.mapping_dialog = None
+        self.window.importer.import_files([path])
+        self.settle(lambda: self.window.importer.mapping_dialog is not None)
+        return _opened(self.window.importer.mapping_dialog)
 
     def _notifications(self) -> QWidget:
         self.window.notification_button.show_popup()
