@@ -206,6 +206,8 @@ class ScreenTour:
                 self._select_run(self.demo.submitted_run_id)
             if page == Page.TRANSACTIONS:
                 self._select_open_payment()
+            if page == Page.INVOICES:
+                self._select_paid_invoice()
             return self.window
 
         return show
@@ -220,6 +222,17 @@ class ScreenTour:
             if model.id_at(row) == self.demo.open_payment_id:
                 page.table.selectRow(row)
                 page.table.scrollTo(model.index(row, 0))
+                break
+
+    def _select_paid_invoice(self) -> None:
+        """An invoice a payment settled, with that payment and its history in the detail pane."""
+        page = self.window.pages[Page.INVOICES]
+        assert isinstance(page, InvoicesPage)
+        self.settle(lambda: page.model.rowCount() > 0)
+        for row in range(page.model.rowCount()):
+            if page.model.row_at(row).status == "paid" and page.model.row_at(row).kind == "receivable":
+                page.table.selectRow(row)
+                page.table.scrollTo(page.model.index(row, 0))
                 break
 
     def _empty_page(self, page: Page) -> Callable[[], QWidget]:

@@ -18,6 +18,7 @@ from app.services.invoices.importing import import_invoices
 from app.services.invoices.invoice_detail import invoice_detail
 from app.services.invoices.open_items_export import (
     open_items,
+    open_items_html,
     render_open_items_pdf,
     write_open_items_csv,
     write_open_items_pdf,
@@ -100,3 +101,5 @@ def test_open_items_list_as_pdf(scenario: Scenario, tmp_path: Path) -> None:  # 
     assert "Subtotal Bäckerei Weber e.K." in text  # two open invoices of one customer
     total = sum((row.open_amount for row in items.rows), Decimal("0.00"))
     assert f"€{total:,.2f}" in text
+    printed = open_items_html(items)  # what Print sends to Qt's print engine: the same rows and sums
+    assert "Subtotal Bäckerei Weber e.K." in printed and f"€{total:,.2f}" in printed and "RE-2026-0050" in printed

@@ -112,9 +112,12 @@ def invoice_detail(ledger: Ledger, invoice_id: int) -> InvoiceDetail:
 
 
 def _events(session: Session, invoice: Invoice) -> list[AuditEvent]:
-    """The invoice's own events and those of allocations to it, whose summaries start with its number."""
+    """The invoice's own events and those of allocations to it: today's by their id, undone ones by their summary,
+    which starts with the invoice's number."""
     number = invoice.number
+    current = select(Allocation.id).where(Allocation.invoice_id == invoice.id)
     about_it = or_(
+        AuditEvent.entity_id.in_(current),
         AuditEvent.summary.startswith(f"{number} ", autoescape=True),
         AuditEvent.summary.startswith(f"undo {number} ", autoescape=True),
     )
@@ -132,7 +135,7 @@ def _entry(event: AuditEvent, allocations: dict[int, Allocation]) -> HistoryEntr
     else:
         allocation = allocations.get(event.entity_id or 0)
         credit = FROM_CREDIT in event.summary
-        automatic = " auto " in f"{event.summary} "
+        automatic = allocation.method == "auto" if allocation is not None else " auto " in f"{event.summary} "
         key = ("allocations", "credit" if credit else "auto" if automatic else "manual")
         if allocation is not None:
             amount = from_cents(allocation.amount_cents)

@@ -6,6 +6,7 @@ its text cells are formula-safe and the file is private, as every Kontor export 
 
 from __future__ import annotations
 
+import html
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -47,6 +48,14 @@ class OpenItems:
     @property
     def title(self) -> str:
         return _(TITLES[self.kind])
+
+    def by_customer(self) -> list[tuple[str, list[InvoiceRow], Decimal]]:
+        """(customer name, its open invoices, their open sum) in list order; the sum in the first row's currency."""
+        groups: dict[tuple[str, str], list[InvoiceRow]] = defaultdict(list)
+        for row in self.rows:
+            groups[(row.customer_name, row.customer_number)].append(row)
+        return [(name, rows, sum((row.open_amount for row in rows), Decimal("0.00")))
+                for (name, _number), rows in groups.items()]  # fmt: skip
 
     def totals(self) -> dict[str, Decimal]:
         """Open amount per currency."""
@@ -105,17 +114,10 @@ def render_open_items_pdf(items: OpenItems) -> bytes:
     pdf.ln(4)
     heads = [_("Invoice"), _("Customer"), _("Issued"), _("Due"), _("Days"), _("Amount"), _("Open")]
     _row(pdf, heads, WIDTHS, bold=True, border="B")
-    by_customer: dict[tuple[str, str], list[InvoiceRow]] = defaultdict(list)
-    for row in items.rows:
-        by_customer[(row.customer_name, row.customer_number)].append(row)
-    for (name, _number), rows in by_customer.items():
+    for name, rows, subtotal in items.by_customer():
         for row in rows:
-            cells = [row.number, name, format_date(row.issued_on), format_date(row.due_on) if row.due_on else "",
-                     str(row.overdue_days) if row.overdue_days else "", format_amount(row.amount, row.currency),
-                     format_amount(row.open_amount, row.currency)]  # fmt: skip
-            _row(pdf, cells, WIDTHS)
+            _row(pdf, _cells(row), WIDTHS)
         if len(rows) > 1:
-            subtotal = sum((row.open_amount for row in rows), Decimal("0.00"))
             label = _("Subtotal {customer}").format(customer=name)
             _row(pdf, [label, format_amount(subtotal, rows[0].currency)], (LABEL_WIDTH, WIDTHS[-1]), bold=True)
         pdf.ln(1)
@@ -124,6 +126,41 @@ def render_open_items_pdf(items: OpenItems) -> bytes:
         label = _("Total open ({n} invoices)").format(n=len(items.rows))
         _row(pdf, [label, format_amount(total, currency)], (LABEL_WIDTH, WIDTHS[-1]), bold=True, border="T")
     return bytes(pdf.output())
+
+
+def _cells(row: InvoiceRow) -> list[str]:
+    """invoice, customer, issued, due, days overdue, amount, open: as the PDF and the printout show them."""
+    return [row.number, row.customer_name, format_date(row.issued_on), format_date(row.due_on) if row.due_on else "",
+            str(row.overdue_days) if row.overdue_days else "", format_amount(row.amount, row.currency),
+            format_amount(row.open_amount, row.currency)]  # fmt: skip
+
+
+def open_items_html(items: OpenItems) -> str:
+    """The same list as HTML for Qt's print engine (QTextDocument), so Print and the PDF show the same."""
+    heads = [_("Invoice"), _("Customer"), _("Issued"), _("Due"), _("Days"), _("Amount"), _("Open")]
+    right = ' align="right"'
+    parts = [
+        f"<h2>{html.escape(items.title)}</h2>",
+        "<p>" + html.escape(_("{company} · as of {date}").format(company=items.company, date=format_date(items.as_of)))
+        + "</p>",
+        '<table width="100%" cellspacing="0" cellpadding="3"><tr>'
+        + "".join(f"<th{right if i >= 4 else ''}>{html.escape(h)}</th>" for i, h in enumerate(heads)) + "</tr>",
+    ]  # fmt: skip
+    for name, rows, subtotal in items.by_customer():
+        for row in rows:
+            cells = _cells(row)
+            parts.append("<tr>" + "".join(f"<td{right if i >= 4 else ''}>{html.escape(c)}</td>"
+                                          for i, c in enumerate(cells)) + "</tr>")  # fmt: skip
+        if len(rows) > 1:
+            label = html.escape(_("Subtotal {customer}").format(customer=name))
+            amount = html.escape(format_amount(subtotal, rows[0].currency))
+            parts.append(f'<tr><td colspan="6"><b>{label}</b></td><td{right}><b>{amount}</b></td></tr>')
+    for currency, total in (items.totals() or {"EUR": Decimal("0.00")}).items():
+        label = html.escape(_("Total open ({n} invoices)").format(n=len(items.rows)))
+        amount = html.escape(format_amount(total, currency))
+        parts.append(f'<tr><td colspan="6"><b>{label}</b></td><td{right}><b>{amount}</b></td></tr>')
+    parts.append("</table>")
+    return "\n".join(parts)
 
 
 def _row(pdf: FPDF, cells: list[str], widths: tuple[int, ...], *, bold: bool = False, border: str = "") -> None:
