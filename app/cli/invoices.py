@@ -1,4 +1,4 @@
-"""`kontor import invoices`, `kontor match`, `kontor export allocations` and `kontor export original`: the CLI side
+"""`kontor import invoices`, `kontor match`, `kontor export allocations|open-items|original`: the CLI side
 of invoices and reconciliation."""
 
 from __future__ import annotations
@@ -117,6 +117,27 @@ def cmd_export_allocations(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_open_items(args: argparse.Namespace) -> int:
+    from app.services.formatting import format_amount
+    from app.services.invoices.open_items_export import open_items, write_open_items_csv, write_open_items_pdf
+
+    kind = None if args.kind == "all" else args.kind
+    with open_ledger(args) as ledger:
+        items = open_items(ledger, kind=kind)
+    write = write_open_items_pdf if args.pdf else write_open_items_csv
+    try:
+        count = write(items, args.file)
+    except OSError as error:
+        raise CliError(f"{args.file}: {error.strerror}") from error
+    totals = ", ".join(format_amount(total, currency) for currency, total in items.totals().items())
+    emit(
+        args,
+        {"out": str(args.file), "invoices": count, "open": {c: str(t) for c, t in items.totals().items()}},
+        _("{n} open invoices ({total}) written to {path}").format(n=count, total=totals or "0", path=args.file),
+    )
+    return 0
+
+
 def cmd_export_original(args: argparse.Namespace) -> int:
     from app.services.invoices.originals import invoice_id_by_number, invoice_original, write_original
 
@@ -159,6 +180,15 @@ def register(commands: Commands) -> None:
     allocations.set_defaults(handler=cmd_export_allocations)
     allocations.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
     json_flag(allocations)
+    items = exporting.add_parser(
+        "open-items", help=_("the open-items list (OP-Liste): every unpaid invoice, as CSV or PDF")
+    )
+    items.set_defaults(handler=cmd_export_open_items)
+    items.add_argument("file", type=Path, metavar="FILE")
+    items.add_argument("--pdf", action="store_true", help=_("a PDF to print or send instead of CSV"))
+    items.add_argument("--kind", choices=("receivable", "payable", "all"), default="receivable",
+                       help=_("receivables (default), payables or both"))  # fmt: skip
+    json_flag(items)
     original = exporting.add_parser("original", help=_("the e-invoice file an invoice was imported from"))
     original.set_defaults(handler=cmd_export_original)
     original.add_argument("number", metavar="NUMBER", help=_("invoice number"))

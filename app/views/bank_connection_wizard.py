@@ -5,14 +5,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
     QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -20,62 +21,95 @@ from PySide6.QtWidgets import (
 )
 
 from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN
-from app.services.banking.banks import BankInfo, UnknownBankError, bank_info
+from app.services.banking.account_choice import LinkedAccount, choose_accounts, linked_accounts
+from app.services.banking.bank_directory import RESULT_LIMIT, blz_in, search_banks
+from app.services.banking.banks import BankInfo
 from app.services.banking.connections import ConnectionSummary, add_connection
 from app.services.formatting import grouped_iban
 from app.services.i18n import _
 from app.services.ledger import secrets
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import current_actor
+from app.views.bank_table_model import BankColumn, BankTableModel
 from app.views.jobs import Job, JobRunner, Progress
+from app.views.tables import new_table
 from app.views.tan_dialog import BankPromptDialogs, bank_error_text
 from app.views.tone import set_tone
 
+BANK_COLUMN_WIDTHS = {BankColumn.PLACE: 170, BankColumn.BLZ: 85, BankColumn.BIC: 105, BankColumn.ADDRESS: 125}
+
 
 class BankPage(QWizardPage):
-    """Which bank: the BLZ names it (and its BIC) as you type; the PIN/TAN address is prefilled where known."""
+    """Which bank: found in the directory by name, BLZ, BIC or a pasted IBAN as you type; the PIN/TAN address is
+    prefilled where Kontor knows it."""
 
     def __init__(self, demo_url: str | None) -> None:
         super().__init__()
         self.setTitle(_("Which bank?"))
-        self.setSubTitle(_("Enter the bank code (BLZ) of the account you want to connect."))
+        self.setSubTitle(_("Search by the bank's name and town, its bank code (BLZ), BIC, or paste an IBAN."))
         self.demo_url = demo_url
         self.info: BankInfo | None = None
         self._url_typed = False
-        self.blz_edit = QLineEdit()
-        self.blz_edit.setPlaceholderText(_("8 digits, e.g. 760 501 01"))
-        self.blz_edit.setMaxLength(10)
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText(_("e.g. Sparkasse Nürnberg, 760 501 01 or DE12 3456 …"))
+        self.search_edit.setClearButtonEnabled(True)
+        self.model = BankTableModel(self)
+        self.results = new_table(self.model, widths=BANK_COLUMN_WIDTHS, stretch=BankColumn.NAME)
+        self.results.setMinimumHeight(170)
+        self.results.selectionModel().currentRowChanged.connect(self._on_results_current_row_changed)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("hint")
         self.name_label = QLabel()
         self.name_label.setObjectName("bankName")
+        self.name_label.setWordWrap(True)
         self.bic_label = QLabel()
         self.url_edit = QLineEdit()
         self.url_edit.setPlaceholderText("https://…")
         self.url_note = QLabel()
         self.url_note.setWordWrap(True)
         self.url_note.setObjectName("hint")
-        form = QFormLayout(self)
-        form.addRow(_("Bank code (BLZ):"), self.blz_edit)
-        form.addRow(_("Bank name:"), self.name_label)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.search_edit)
+        layout.addWidget(self.results, 1)
+        layout.addWidget(self.count_label)
+        form = QFormLayout()
+        form.addRow(_("Bank:"), self.name_label)
         form.addRow(_("BIC (SWIFT code):"), self.bic_label)
         form.addRow(_("FinTS address:"), self.url_edit)
         form.addRow("", self.url_note)
-        self.blz_edit.textChanged.connect(self._on_blz_edit_text_changed)
+        layout.addLayout(form)
+        self.search_edit.textChanged.connect(self._on_search_edit_text_changed)
         self.url_edit.textEdited.connect(self._on_url_edit_text_edited)
         self.url_edit.textChanged.connect(self.completeChanged)
 
-    def _on_blz_edit_text_changed(self, text: str) -> None:
-        digits = text.replace(" ", "")
-        try:
-            self.info = bank_info(digits, demo_url=self.demo_url) if len(digits) == 8 else None
-        except UnknownBankError as error:
-            self.info = None
-            self.name_label.setText(str(error))
+    def _on_search_edit_text_changed(self, text: str) -> None:
+        """A new search; a BLZ, an IBAN or a single hit is chosen at once, otherwise the user picks a row."""
+        found = search_banks(text, demo_url=self.demo_url)
+        self.model.set_rows(found)
+        blz = blz_in(text)
+        if found and (blz is not None or len(found) == 1):
+            self.results.selectRow(0)
         else:
-            self.name_label.setText(self.info.name if self.info else "")
-        self.bic_label.setText(self.info.bic if self.info else "")
+            self._show(None)
+        if blz is not None and not found:
+            self.name_label.setText(_("Unknown BLZ {blz}").format(blz=blz))
+        if len(found) >= RESULT_LIMIT:
+            self.count_label.setText(_("The first {n} banks; type more of the name or the town.").format(n=len(found)))
+        elif text.strip() and not found:
+            self.count_label.setText(_("No bank matches “{text}”.").format(text=text.strip()))
+        else:
+            self.count_label.setText("")
+
+    def _on_results_current_row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        self._show(self.model.row_at(current.row()).info if current.isValid() else None)
+
+    def _show(self, info: BankInfo | None) -> None:
+        self.info = info
+        self.name_label.setText(f"{info.name} ({info.blz})" if info else "")
+        self.bic_label.setText(info.bic if info else "")
         if not self._url_typed:
-            self.url_edit.setText(self.info.fints_url or "" if self.info else "")
-        unknown_url = self.info is not None and not self.info.fints_url
+            self.url_edit.setText(info.fints_url or "" if info else "")
+        unknown_url = info is not None and not info.fints_url
         self.url_note.setText(
             _("Kontor does not know this bank's FinTS address; your bank's website lists it (PIN/TAN, HBCI).")
             if unknown_url
@@ -134,7 +168,8 @@ class LoginPage(QWizardPage):
 
 
 class ConnectPage(QWizardPage):
-    """Runs the setup against the bank; TAN method, medium and any TAN are asked through the prompt dialogs."""
+    """Runs the setup against the bank; TAN method, medium and any TAN are asked through the prompt dialogs. Then the
+    user ticks the accounts to keep and names them."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -144,12 +179,25 @@ class ConnectPage(QWizardPage):
         self.status_label = QLabel()
         self.status_label.setObjectName("connectionStatus")
         self.status_label.setWordWrap(True)
-        self.accounts_list = QListWidget()
+        self.accounts_table = QTableWidget(0, 2)
+        self.accounts_table.setHorizontalHeaderLabels([_("Keep account"), _("Name in Kontor")])
+        self.accounts_table.verticalHeader().hide()
+        self.accounts_table.horizontalHeader().resizeSection(0, 300)
+        self.accounts_table.horizontalHeader().setStretchLastSection(True)
+        self.accounts_table.setEditTriggers(QTableWidget.EditTrigger.AllEditTriggers)
+        self.accounts_table.itemChanged.connect(self.completeChanged)
+        self.accounts_hint = QLabel(
+            _("Untick accounts that do not belong in the company's books; Kontor will not fetch them. "
+              "Double-click a name to change it.")
+        )  # fmt: skip
+        self.accounts_hint.setObjectName("hint")
+        self.accounts_hint.setWordWrap(True)
         self.retry_button = QPushButton(_("Try again"))
         self.retry_button.clicked.connect(self._start)
         layout = QVBoxLayout(self)
         layout.addWidget(self.status_label)
-        layout.addWidget(self.accounts_list)
+        layout.addWidget(self.accounts_table)
+        layout.addWidget(self.accounts_hint)
         layout.addWidget(self.retry_button)
 
     def initializePage(self) -> None:
@@ -161,26 +209,56 @@ class ConnectPage(QWizardPage):
             self.job.cancel.set()
 
     def isComplete(self) -> bool:
-        return self.summary is not None
+        return self.summary is not None and bool(self.kept())
+
+    def kept(self) -> dict[str, str]:
+        """IBAN → name of the ticked accounts."""
+        table = self.accounts_table
+        return {
+            table.item(row, 0).data(Qt.ItemDataRole.UserRole): table.item(row, 1).text()
+            for row in range(table.rowCount())
+            if table.item(row, 0).checkState() == Qt.CheckState.Checked
+        }
+
+    def left_out(self) -> list[str]:
+        table = self.accounts_table
+        return [
+            table.item(row, 0).data(Qt.ItemDataRole.UserRole)
+            for row in range(table.rowCount())
+            if table.item(row, 0).checkState() != Qt.CheckState.Checked
+        ]
 
     def _start(self) -> None:
         wizard = self.wizard()
         assert isinstance(wizard, BankConnectionWizard)
         self.summary = None
-        self.accounts_list.clear()
-        self.accounts_list.hide()
-        self.retry_button.hide()
+        self.accounts_table.setRowCount(0)
+        for widget in (self.accounts_table, self.accounts_hint, self.retry_button):
+            widget.hide()
         set_tone(self.status_label, "")
-        self.status_label.setText(_("Connecting to {bank}…").format(bank=wizard.bank_page.name_label.text()))
+        bank = wizard.bank_page.info.name if wizard.bank_page.info else ""
+        self.status_label.setText(_("Connecting to {bank}…").format(bank=bank))
         self.completeChanged.emit()
         self.job = wizard.start_setup(on_success=self._on_setup_succeeded, on_failure=self._on_setup_failed)
 
-    def _on_setup_succeeded(self, summary: ConnectionSummary) -> None:
+    def _on_setup_succeeded(self, result: tuple[ConnectionSummary, list[LinkedAccount]]) -> None:
         self.job = None
-        self.summary = summary
-        self.status_label.setText(_("Connected to {bank}. Kontor found these accounts:").format(bank=summary.bank_name))
-        self.accounts_list.addItems([grouped_iban(iban) for iban in summary.accounts])
-        self.accounts_list.show()
+        self.summary, accounts = result
+        self.status_label.setText(
+            _("Connected to {bank}. Kontor found these accounts:").format(bank=self.summary.bank_name)
+        )
+        self.accounts_table.blockSignals(True)
+        self.accounts_table.setRowCount(len(accounts))
+        for row, account in enumerate(accounts):
+            keep = QTableWidgetItem(grouped_iban(account.iban))
+            keep.setData(Qt.ItemDataRole.UserRole, account.iban)
+            keep.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+            keep.setCheckState(Qt.CheckState.Checked)
+            self.accounts_table.setItem(row, 0, keep)
+            self.accounts_table.setItem(row, 1, QTableWidgetItem(account.name or grouped_iban(account.iban)))
+        self.accounts_table.blockSignals(False)
+        self.accounts_table.show()
+        self.accounts_hint.show()
         self.completeChanged.emit()
 
     def _on_setup_failed(self, error: BaseException) -> None:
@@ -188,6 +266,11 @@ class ConnectPage(QWizardPage):
         set_tone(self.status_label, "error")
         self.status_label.setText(bank_error_text(error))
         self.retry_button.show()
+
+    def show_error(self, error: BaseException) -> None:
+        """A refused name (empty, too long) while the choice was saved."""
+        set_tone(self.status_label, "error")
+        self.status_label.setText(str(error))
 
 
 class BankConnectionWizard(QWizard):
@@ -211,15 +294,17 @@ class BankConnectionWizard(QWizard):
         self.connect_page = ConnectPage()
         for page in (self.bank_page, self.login_page, self.connect_page):
             self.addPage(page)
-        self.setMinimumWidth(560)
-        self.accepted.connect(self._on_accepted)
+        self.setMinimumWidth(800)
         self.rejected.connect(self.connect_page.cleanupPage)
 
     def blz(self) -> str:
-        return self.bank_page.blz_edit.text().replace(" ", "")
+        return self.bank_page.info.blz if self.bank_page.info else ""
 
     def start_setup(
-        self, *, on_success: Callable[[ConnectionSummary], None], on_failure: Callable[[BaseException], None]
+        self,
+        *,
+        on_success: Callable[[tuple[ConnectionSummary, list[LinkedAccount]]], None],
+        on_failure: Callable[[BaseException], None],
     ) -> Job:
         """One job = one FinTS dialog: bootstrap, TAN method, accounts; the PIN is remembered only on success."""
         ledger, prompts, actor = self.ledger, self.runner.prompts, current_actor()
@@ -227,14 +312,14 @@ class BankConnectionWizard(QWizard):
         login, customer_id = self.login_page.login_edit.text().strip(), self.login_page.customer_edit.text().strip()
         pin, remember = self.login_page.pin_edit.text(), self.login_page.remember_check.isChecked()
 
-        def run(cancel: threading.Event, progress: Progress) -> ConnectionSummary:
+        def run(cancel: threading.Event, progress: Progress) -> tuple[ConnectionSummary, list[LinkedAccount]]:
             summary = add_connection(
                 ledger, blz=blz, url=url, login=login, customer_id=customer_id, pin=pin, prompts=prompts,
                 actor=actor, cancel=cancel,
             )  # fmt: skip
             if remember:
                 secrets.remember_pin(secrets.pin_key(summary.blz, summary.login), pin)
-            return summary
+            return summary, linked_accounts(ledger, summary.id)
 
         return self.runner.run(run, on_success=on_success, on_failure=on_failure, writes=True, parent=self)
 
@@ -243,6 +328,18 @@ class BankConnectionWizard(QWizard):
         if self.connect_page.job is not None:
             self.connect_page.job.cancel.set()
 
-    def _on_accepted(self) -> None:
-        if self.connect_page.summary is not None:
-            self.connection_added.emit(self.connect_page.summary)
+    def accept(self) -> None:
+        """Finish: the accounts' names and the left-out ones are saved first; the wizard closes once they are."""
+        summary, page = self.connect_page.summary, self.connect_page
+        if summary is None:
+            return
+        ledger, actor, names, left_out = self.ledger, current_actor(), page.kept(), page.left_out()
+
+        def run(cancel: threading.Event, progress: Progress) -> None:
+            choose_accounts(ledger, summary.id, names=names, excluded=left_out, actor=actor)
+
+        def done(_none: None) -> None:
+            super(BankConnectionWizard, self).accept()
+            self.connection_added.emit(summary)
+
+        self.runner.run(run, on_success=done, on_failure=page.show_error, writes=True, parent=self)

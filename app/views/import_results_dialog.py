@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QTableWidget,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 from app.services.i18n import _, ngettext
 from app.services.reconciliation.overview import Outcome
 from app.services.statements.importing import ImportResult
+from app.views.csv_mapping_dialog import CsvMappingDialog, open_mapping_dialog
 
 
 class ImportResultsDialog(QDialog):
@@ -96,9 +96,10 @@ class ImportResultsDialog(QDialog):
         self.account_combo: QComboBox | None = None
         if self.needing_account:
             layout.addLayout(self._account_row(account_ibans))
-        self.mapping_edits: list[QLineEdit] = []
-        for path, guess in self.needing_mapping:
-            layout.addLayout(self._mapping_row(path, guess))
+        self.mapping_buttons: list[QPushButton] = []
+        self.mapping_dialog: CsvMappingDialog | None = None
+        for path, _guess in self.needing_mapping:
+            layout.addLayout(self._mapping_row(path))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -122,23 +123,26 @@ class ImportResultsDialog(QDialog):
         row.addWidget(import_button)
         return row
 
-    def _mapping_row(self, path: Path, guess: str) -> QHBoxLayout:
-        """The detector's best guess for an unclear CSV, as an editable spec, and a button to import with it."""
+    def _mapping_row(self, path: Path) -> QHBoxLayout:
+        """A CSV whose columns were unclear: the mapping dialog shows the file and asks for them."""
         row = QHBoxLayout()
-        edit = QLineEdit(guess)
-        edit.setToolTip(_("Columns as FIELD=COLUMN, e.g. date=Buchungstag,amount=Betrag,name=Empfänger"))
-        self.mapping_edits.append(edit)
-        button = QPushButton(_("Import with these columns"))
-        button.clicked.connect(lambda: self._on_mapping_confirmed(path, edit.text()))
-        row.addWidget(QLabel(_("Columns of {file}:").format(file=path.name)))
-        row.addWidget(edit, 1)
+        button = QPushButton(_("Choose columns…"))
+        button.clicked.connect(lambda: self.choose_columns(path))
+        self.mapping_buttons.append(button)
+        label = QLabel(_("Kontor does not know the columns of {file}.").format(file=path.name))
+        label.setWordWrap(True)
+        row.addWidget(label, 1)
         row.addWidget(button)
         return row
 
+    def choose_columns(self, path: Path) -> CsvMappingDialog:
+        self.mapping_dialog = open_mapping_dialog(path, parent=self)
+        self.mapping_dialog.mapping_chosen.connect(self._on_mapping_confirmed)
+        return self.mapping_dialog
+
     def _on_mapping_confirmed(self, path: Path, spec: str) -> None:
-        if spec.strip():
-            self.mapping_chosen.emit(path, spec.strip())
-            self.accept()
+        self.mapping_chosen.emit(path, spec)
+        self.accept()
 
     def _on_import_button_clicked(self) -> None:
         assert self.account_combo is not None

@@ -11,15 +11,19 @@ from decimal import Decimal
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QTextDocument
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPushButton,
+    QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -28,7 +32,14 @@ from PySide6.QtWidgets import (
 from app.services.formatting import format_amount
 from app.services.i18n import N_, _, ngettext
 from app.services.invoices.importing import PAYABLE, RECEIVABLE, InvoiceImportResult
+from app.services.invoices.invoice_detail import InvoiceDetail, invoice_detail
 from app.services.invoices.open_items import InvoiceFilter, InvoiceRow, InvoiceStatus, invoice_rows
+from app.services.invoices.open_items_export import (
+    open_items,
+    open_items_html,
+    write_open_items_csv,
+    write_open_items_pdf,
+)
 from app.services.invoices.originals import invoice_original, viewing_copy
 from app.services.invoices.summary import InvoiceSummary, summarize
 from app.services.ledger.database import Ledger
@@ -39,6 +50,7 @@ from app.services.reconciliation.allocations import clear_review
 from app.services.reconciliation.automatic import MatchSummary, import_einvoices_and_match, match_payments
 from app.services.reconciliation.credits import use_credit
 from app.views.empty_page import empty_state_label
+from app.views.invoice_detail_pane import InvoiceDetailPane
 from app.views.invoice_import_dialog import InvoiceImportDialog
 from app.views.invoice_table_model import InvoiceColumn, InvoiceIdRole, InvoiceTableModel, NeedsReviewRole
 from app.views.jobs import JobRunner
@@ -65,17 +77,34 @@ STATUSES = (
     (N_("Cancelled"), InvoiceStatus.CANCELLED),
     (N_("To check"), "review"),
 )
+REVIEW_BUTTON_HELP = N_(
+    "For invoices flagged “to check”: a re-import changed them (amount, customer or due date) after payments were "
+    "allocated to them. Check that those payments still fit (the detail pane lists them), then mark the invoices "
+    "as checked; the flag goes, the allocations stay."
+)
 EMPTY_TEXT = N_("No invoices yet — import the invoice list of your billing system (a CSV export) with Import invoices…")
 _Loaded = tuple[list[InvoiceRow], InvoiceSummary]
 _Added = tuple[list[OrderResult], list[str]]
+
+
+def choose_export_file(parent: QWidget, *, pdf: bool) -> Path | None:
+    """The save dialog of Export; a separate function so tests can answer it."""
+    name = _("open-items") + (".pdf" if pdf else ".csv")
+    pattern = _("PDF (*.pdf)") if pdf else _("CSV (*.csv)")
+    chosen, _filter = QFileDialog.getSaveFileName(parent, _("Export open items"), name, pattern)
+    return Path(chosen) if chosen else None
 
 
 class InvoicesPage(QWidget):
     """The Invoices page; the main window calls `refresh()` after anything changed the ledger."""
 
     loaded = Signal(int)  # rows shown
+    detail_loaded = Signal(int)  # the invoice whose payments and history the detail pane now shows
+    transaction_requested = Signal(int)  # "Show in Transactions" on one of an invoice's payments
     ledger_changed = Signal()  # an import, a match run or a cleared flag: other pages should reload
     reported = Signal(str)  # a one-line result for the status bar
+    exported = Signal(object)  # the path of an open-items list written
+    printed = Signal()
 
     def __init__(
         self,
@@ -90,8 +119,11 @@ class InvoicesPage(QWidget):
         self._runner = runner or JobRunner(self)
         self._identity = identity or Identity(self)  # nobody signed in: paying invoices is refused
         self._generation = 0
+        self._detail_generation = 0
         self.summary = InvoiceSummary()
         self.import_dialog: InvoiceImportDialog | None = None
+        self.print_document: QTextDocument | None = None
+        self.print_dialog: QPrintDialog | None = None
         self.model = InvoiceTableModel(self)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.refresh)
@@ -128,7 +160,7 @@ class InvoicesPage(QWidget):
         self.match_button.setToolTip(_("Assign open payments to invoices where the match is certain."))
         self.match_button.clicked.connect(self._on_match_button_clicked)
         self.review_button = QPushButton(_("Clear review flag"))
-        self.review_button.setToolTip(_("The selected invoices were checked after they changed in a re-import."))
+        self.review_button.setToolTip(_(REVIEW_BUTTON_HELP))
         self.review_button.setEnabled(False)
         self.review_button.clicked.connect(self._on_review_button_clicked)
         self.pay_button = QPushButton(_("Pay…"))
@@ -146,6 +178,27 @@ class InvoicesPage(QWidget):
         self.original_button.setToolTip(_("Open the e-invoice file the selected invoice was imported from."))
         self.original_button.clicked.connect(self._on_original_button_clicked)
 
+        self.export_button = QPushButton(_("Export…"))
+        self.export_button.setToolTip(_("The open-items list (OP-Liste) of the chosen side, as CSV or PDF"))
+        export_menu = QMenu(self.export_button)
+        self.export_csv_action = export_menu.addAction(_("Open items as CSV…"))
+        self.export_csv_action.triggered.connect(lambda: self.export_open_items(pdf=False))
+        self.export_pdf_action = export_menu.addAction(_("Open items as PDF…"))
+        self.export_pdf_action.triggered.connect(lambda: self.export_open_items(pdf=True))
+        self.export_button.setMenu(export_menu)
+        self.print_action = QAction(_("Print open items…"), self)
+        self.print_action.setShortcut(QKeySequence.StandardKey.Print)
+        self.print_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.print_action.triggered.connect(self.print_open_items)
+        self.addAction(self.print_action)
+        self.print_button = QPushButton(_("Print…"))
+        self.print_button.setToolTip(
+            _("Print the open-items list (OP-Liste) of the chosen side ({shortcut})").format(
+                shortcut=self.print_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            )
+        )
+        self.print_button.clicked.connect(self.print_open_items)
+
         for combo in (self.kind_combo, self.status_combo):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         # Actions above the filters, so the page still fits a narrow window.
@@ -153,6 +206,8 @@ class InvoicesPage(QWidget):
         for button in (self.import_button, self.einvoice_button, self.match_button, self.review_button):
             actions.addWidget(button)
         actions.addStretch(1)
+        actions.addWidget(self.export_button)
+        actions.addWidget(self.print_button)
         filters.setSpacing(6)
         filters.addWidget(self.search_edit, 1)
         filters.addWidget(self.kind_combo)
@@ -164,9 +219,18 @@ class InvoicesPage(QWidget):
         header.setSortIndicator(InvoiceColumn.ISSUED, Qt.SortOrder.DescendingOrder)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
 
+        self.detail_pane = InvoiceDetailPane()
+        self.detail_pane.transaction_requested.connect(self.transaction_requested)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.detail_pane)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([900, 330])
+
         self.empty_label = empty_state_label(_(EMPTY_TEXT))
         self.stack = QStackedWidget()
-        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.splitter)
         self.stack.addWidget(self.empty_label)
 
         self.summary_label = QLabel()
@@ -215,7 +279,7 @@ class InvoicesPage(QWidget):
         for row in range(self.model.rowCount()):
             if self.model.row_at(row).id in selected:
                 self.table.selectRow(row)
-        self.stack.setCurrentWidget(self.empty_label if not rows and wanted == InvoiceFilter() else self.table)
+        self.stack.setCurrentWidget(self.empty_label if not rows and wanted == InvoiceFilter() else self.splitter)
         self.summary_label.setText(
             ngettext("{count} invoice, {amount} open", "{count} invoices, {amount} open", self.summary.count).format(
                 count=self.summary.count, amount=self.summary.open_text()
@@ -239,6 +303,25 @@ class InvoicesPage(QWidget):
         self.credit_button.setEnabled(
             len(rows) == 1 and rows[0].kind == RECEIVABLE and rows[0].customer_credit > 0 and rows[0].open_amount > 0
         )
+        self._load_detail(rows[0] if len(rows) == 1 else None)
+
+    def _load_detail(self, row: InvoiceRow | None) -> None:
+        """The list's facts at once, the payments and history once a worker read them; a newer selection wins."""
+        self._detail_generation += 1
+        generation, ledger = self._detail_generation, self._ledger
+        self.detail_pane.show_invoice(row, None)
+        if row is None:
+            return
+
+        def load(cancel: threading.Event, progress: Callable[[int, int], None]) -> InvoiceDetail:
+            return invoice_detail(ledger, row.id)
+
+        def done(detail: InvoiceDetail) -> None:
+            if generation == self._detail_generation:
+                self.detail_pane.show_invoice(row, detail)
+                self.detail_loaded.emit(row.id)
+
+        self._runner.run(load, on_success=done, parent=self)
 
     def _selected(self, kind: str | None = None) -> list[InvoiceRow]:
         rows = [self.model.row_at(index.row()) for index in self.table.selectionModel().selectedRows()]
@@ -393,11 +476,68 @@ class InvoicesPage(QWidget):
         if added:
             self.ledger_changed.emit()
 
+    # -- open-items list ---------------------------------------------------------------------
+    def _open_items_kind(self) -> str | None:
+        """The side the kind filter shows; all invoices means both sides in one list."""
+        kind = self.kind_combo.currentData()
+        return kind if isinstance(kind, str) else None
+
+    def export_open_items(self, *, pdf: bool) -> None:
+        path = choose_export_file(self, pdf=pdf)
+        if path is None:
+            return
+        ledger, kind = self._ledger, self._open_items_kind()
+
+        def run(cancel: threading.Event, progress: Callable[[int, int], None]) -> int:
+            items = open_items(ledger, kind=kind)
+            return (write_open_items_pdf if pdf else write_open_items_csv)(items, path)
+
+        def done(count: int) -> None:
+            self.reported.emit(
+                ngettext("{n} open invoice written to {path}", "{n} open invoices written to {path}", count).format(
+                    n=count, path=path
+                )
+            )
+            self.exported.emit(path)
+
+        self._runner.run(run, on_success=done, parent=self)
+
+    def print_open_items(self) -> None:
+        """The list as a document for Qt's print dialog; read in a worker, printed in the GUI thread."""
+        ledger, kind = self._ledger, self._open_items_kind()
+
+        def run(cancel: threading.Event, progress: Callable[[int, int], None]) -> str:
+            return open_items_html(open_items(ledger, kind=kind))
+
+        self._runner.run(run, on_success=self._print_document, parent=self)
+
+    def _print_document(self, html: str) -> None:
+        self.print_document = QTextDocument(self)
+        self.print_document.setHtml(html)
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setDocName(_("Open items"))
+        self.print_dialog = QPrintDialog(printer, self)
+        self.print_dialog.finished.connect(
+            lambda result: self.print_to(printer) if result == QDialog.DialogCode.Accepted else None
+        )
+        self.print_dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.print_dialog.show()  # QPrintDialog.open() wants a receiver; modal all the same, never exec()
+
+    def print_to(self, printer: QPrinter) -> None:
+        """Print the prepared list (the dialog's OK, or a test with a PDF printer)."""
+        if self.print_document is not None:
+            self.print_document.print_(printer)
+            self.printed.emit()
+
     # -- UI state ----------------------------------------------------------------------------
     def save_ui_state(self, settings: QSettings) -> None:
         settings.setValue("invoices/header", self.table.horizontalHeader().saveState())
+        settings.setValue("invoices/splitter", self.splitter.saveState())
 
     def restore_ui_state(self, settings: QSettings) -> None:
         header = settings.value("invoices/header")
         if header is not None:
             self.table.horizontalHeader().restoreState(header)
+        splitter = settings.value("invoices/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import PySide6
 from PySide6.QtCore import QByteArray, QSize, Qt, Signal, qVersion
@@ -133,6 +133,8 @@ class MainWindow(QMainWindow):
                 widget.ledger_changed.connect(self.refresh_pages)
             if hasattr(widget, "reported"):
                 widget.reported.connect(lambda text: self.statusBar().showMessage(text, STATUS_MESSAGE_MS))
+            if hasattr(widget, "transaction_requested"):  # the Invoices page's "Show in Transactions"
+                widget.transaction_requested.connect(self.show_transaction)
         settings_page = self.pages[Page.SETTINGS]
         if isinstance(settings_page, SettingsPage):
             settings_page.company_renamed.connect(self._on_settings_page_company_renamed)
@@ -248,6 +250,20 @@ class MainWindow(QMainWindow):
     # -- pages ---------------------------------------------------------------------------------------
     def show_page(self, page: Page) -> None:
         self.sidebar.setCurrentRow(page)
+
+    def show_transaction(self, transaction_id: int) -> None:
+        """Transactions with this booking selected, if the list's filter shows it; else the status bar says so."""
+        self.show_page(Page.TRANSACTIONS)
+        page: Any = self.pages[Page.TRANSACTIONS]  # TransactionsPage, not imported here: pages load lazily
+        ids = page.model.ids()
+        if transaction_id not in ids:
+            self.statusBar().showMessage(
+                _("The booking is not in the list as filtered now; clear the filters to see it."), STATUS_MESSAGE_MS
+            )
+            return
+        row = ids.index(transaction_id)
+        page.table.selectRow(row)
+        page.table.scrollTo(page.model.index(row, 0))
 
     def current_page(self) -> Page:
         return Page(self.stack.currentIndex())

@@ -48,6 +48,10 @@ INVOICE_CSV = (
     "RE-2026-0902;Meyer Präzisionsteile OHG;02.12.2026;01.01.2027;2.380,50\n"
 )
 NOT_A_STATEMENT = "Notizen zum Monatsabschluss\nKasse zählen, Belege ablegen\n"
+# A bank export in a layout no profile knows (the columns need the user): a title line, then the bookings.
+UNKNOWN_BANK_CSV = "Umsatzliste Geschäftskonto;;;\nTag;Gegenüber;Zweck;Wert\n" + "".join(
+    f"{day:02d}.11.2026;Bäckerei Schmidt OHG;RE-2026-00{day:02d};{day * 37},50\n" for day in range(2, 25)
+)
 # What banks send: German texts, the bank's own words (data, not Kontor's strings).
 TAN_METHODS = [
     TanMechanismOption("942", "mobileTAN", "text"),
@@ -146,6 +150,7 @@ class ScreenTour:
             ),
             "datev": lambda: self._action_dialog(self.window.datev_action.trigger, "datev_dialog"),
             "statement-import": self._statement_import,
+            "csv-mapping": self._csv_mapping,
             "notifications": self._notifications,
             "bank-connection": self._bank_connection,
             "bank-connection-login": lambda: self._bank_connection(login=True),
@@ -202,6 +207,8 @@ class ScreenTour:
                 self._select_run(self.demo.submitted_run_id)
             if page == Page.TRANSACTIONS:
                 self._select_open_payment()
+            if page == Page.INVOICES:
+                self._select_paid_invoice()
             return self.window
 
         return show
@@ -216,6 +223,17 @@ class ScreenTour:
             if model.id_at(row) == self.demo.open_payment_id:
                 page.table.selectRow(row)
                 page.table.scrollTo(model.index(row, 0))
+                break
+
+    def _select_paid_invoice(self) -> None:
+        """An invoice a payment settled, with that payment and its history in the detail pane."""
+        page = self.window.pages[Page.INVOICES]
+        assert isinstance(page, InvoicesPage)
+        self.settle(lambda: page.model.rowCount() > 0)
+        for row in range(page.model.rowCount()):
+            if page.model.row_at(row).status == "paid" and page.model.row_at(row).kind == "receivable":
+                page.table.selectRow(row)
+                page.table.scrollTo(page.model.index(row, 0))
                 break
 
     def _empty_page(self, page: Page) -> Callable[[], QWidget]:
@@ -304,6 +322,15 @@ class ScreenTour:
         self.settle(lambda: self.window.importer.dialog is not None)
         return _opened(self.window.importer.dialog)
 
+    def _csv_mapping(self) -> QWidget:
+        """A bank CSV of an unknown layout: its columns, with the detector's guess to correct."""
+        path = self.folder / "umsaetze-unbekannt.csv"
+        path.write_text(UNKNOWN_BANK_CSV, encoding="utf-8")
+        self.window.importer.mapping_dialog = None
+        self.window.importer.import_files([path])
+        self.settle(lambda: self.window.importer.mapping_dialog is not None)
+        return _opened(self.window.importer.mapping_dialog)
+
     def _notifications(self) -> QWidget:
         self.window.notification_button.show_popup()
         return self.window.notification_button.popup
@@ -314,7 +341,7 @@ class ScreenTour:
         wizard = self.window.bank_flow.wizard
         if wizard is None:
             raise LookupError("no bank connection wizard opened")
-        wizard.bank_page.blz_edit.setText(DEMO_BLZ)
+        wizard.bank_page.search_edit.setText(DEMO_BLZ)
         if login:
             wizard.bank_page.url_edit.setText("https://banking-by1.s-fints-pt-by.de/fints30")
             wizard.next()

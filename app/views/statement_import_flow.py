@@ -18,6 +18,7 @@ from app.services.statements.balances import accounts_overview
 from app.services.statements.bank_csv import CsvMapping
 from app.services.statements.csv_mappings import MappingSpecError, mapping_for
 from app.services.statements.importing import ImportResult, import_statement_files
+from app.views.csv_mapping_dialog import CsvMappingDialog, open_mapping_dialog
 from app.views.errors import present_error
 from app.views.import_results_dialog import ImportResultsDialog
 from app.views.jobs import JobRunner, Progress
@@ -53,6 +54,7 @@ class StatementImporter(QObject):
         self._runner = runner
         self._window = parent
         self.dialog: ImportResultsDialog | None = None
+        self.mapping_dialog: CsvMappingDialog | None = None
 
     def import_files(
         self, paths: Sequence[Path], *, account_iban: str | None = None, mapping: CsvMapping | None = None
@@ -99,6 +101,12 @@ class StatementImporter(QObject):
         self.activity.emit("")
         if any(result.new for result in results):
             self.imported.emit(results)
+        by_name = {path.name: path for path in paths}
+        if len(results) == 1 and results[0].mapping_guess and results[0].source in by_name:
+            # one bank CSV of an unknown layout: nothing else to report, so straight to its columns
+            self.mapping_dialog = open_mapping_dialog(by_name[results[0].source], parent=self._window)
+            self.mapping_dialog.mapping_chosen.connect(self._on_dialog_mapping_chosen)
+            return
         self.dialog = ImportResultsDialog(
             results, paths=paths, account_ibans=ibans, outcome=outcome, parent=self._window
         )

@@ -77,3 +77,26 @@ def test_bad_rows_are_listed_and_nothing_is_imported_unless_skipped(kontor_home:
     assert "1 new" in skipped.stdout and "skipped row 3" in skipped.stdout
     unknown = run(kontor_home, ledger, "import", "invoices", str(path), "--map", "nummer=Invoice number")
     assert unknown.returncode == 1 and "unknown field 'nummer'" in unknown.stderr
+
+
+def test_export_open_items_as_csv_and_pdf(kontor_home: Path, tmp_path: Path) -> None:
+    ledger = kontor_home / "firma.kontor"
+    assert run(kontor_home, ledger, "init", "--company", "Firma GmbH").returncode == 0
+    (tmp_path / "rechnungen.csv").write_text(INVOICES, encoding="utf-8")
+    assert run(kontor_home, ledger, "import", "invoices", str(tmp_path / "rechnungen.csv")).returncode == 0
+    (tmp_path / "march.sta").write_text(mt940(OWN, MARCH, opening=Decimal("0")), encoding="utf-8")
+    assert run(kontor_home, ledger, "import", "statement", str(tmp_path / "march.sta")).returncode == 0
+
+    out = tmp_path / "op-liste.csv"
+    done = run(kontor_home, ledger, "export", "open-items", str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"4 open invoices (€1,970.00) written to {out}"  # 7 less the 3 paid ones
+    with out.open(encoding="utf-8", newline="") as stream:
+        numbers = [row["Invoice"] for row in csv.DictReader(stream)]
+    assert sorted(numbers) == ["RE-2026-0050", "RE-2026-0051", "RE-2026-0060", "RE-2026-0061"]
+
+    pdf = tmp_path / "op-liste.pdf"
+    done = run(kontor_home, ledger, "export", "open-items", "--pdf", str(pdf), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"out": str(pdf), "invoices": 4, "open": {"EUR": "1970.00"}}
+    assert pdf.read_bytes().startswith(b"%PDF")

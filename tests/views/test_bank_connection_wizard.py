@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 from ledger_templates import new_ledger
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
 
 from app.demobank import DEMO_BLZ, DEMO_LOGIN, DEMO_PIN, DemoBank, DemoBankServer
+from app.services.banking.account_choice import linked_accounts
 from app.services.banking.connections import ConnectionSummary, list_connections
 from app.services.ledger.database import Ledger
 from app.services.ledger.secrets import pin_key, remembered_pin
@@ -54,8 +56,8 @@ def answer_choices(wizard: BankConnectionWizard, chosen: list[str], code: str = 
 
 
 def fill_in(qtbot, wizard: BankConnectionWizard, *, pin: str, remember: bool = False) -> None:
-    qtbot.keyClicks(wizard.bank_page.blz_edit, "100 000 00")
-    assert wizard.bank_page.name_label.text() == "Kontor Demobank"
+    qtbot.keyClicks(wizard.bank_page.search_edit, "100 000 00")
+    assert wizard.bank_page.name_label.text() == "Kontor Demobank (10000000)"
     assert wizard.bank_page.bic_label.text() == "MARKDEF1100"
     assert wizard.bank_page.url_edit.text() == wizard.bank_page.demo_url
     wizard.next()
@@ -68,19 +70,38 @@ def fill_in(qtbot, wizard: BankConnectionWizard, *, pin: str, remember: bool = F
     wizard.next()
 
 
-def test_bank_name_and_url_as_you_type(qtbot, wizard: BankConnectionWizard) -> None:
+def test_bank_found_by_blz_and_url_prefilled(qtbot, wizard: BankConnectionWizard) -> None:
     page = wizard.bank_page
-    qtbot.keyClicks(page.blz_edit, "76050101")
+    qtbot.keyClicks(page.search_edit, "76050101")
     assert "Sparkasse" in page.name_label.text() and page.bic_label.text() == "SSKNDE77XXX"
     assert page.url_edit.text() == "" and "website" in page.url_note.text()
     assert not page.isComplete()
-    page.blz_edit.setText("12345678")
+    page.search_edit.setText("12345678")
     assert page.info is None and "Unknown BLZ" in page.name_label.text()
-    page.blz_edit.setText("20041111")  # comdirect-like Commerzbank BLZ: known URL
-    assert page.url_edit.text().startswith("https://")
-    qtbot.keyClicks(page.url_edit, "x")  # typed by the user: a later BLZ does not overwrite it
-    page.blz_edit.setText(DEMO_BLZ)
+    page.search_edit.setText("20041111")  # comdirect-like Commerzbank BLZ: known URL
+    assert page.url_edit.text().startswith("https://") and page.isComplete()
+    qtbot.keyClicks(page.url_edit, "x")  # typed by the user: a later choice does not overwrite it
+    page.search_edit.setText(DEMO_BLZ)
     assert page.url_edit.text().endswith("x")
+
+
+def test_bank_found_by_name_or_pasted_iban(qtbot, wizard: BankConnectionWizard) -> None:
+    page = wizard.bank_page
+    qtbot.keyClicks(page.search_edit, "nurnberg")  # no umlaut typed
+    assert page.model.rowCount() > 1 and page.info is None  # several hits: the user picks one
+    names = [page.model.row_at(row).info.name for row in range(page.model.rowCount())]
+    assert "Sparkasse Nürnberg" in names
+    page.results.selectRow(names.index("Sparkasse Nürnberg"))
+    assert page.info is not None and page.info.blz == "76050101"
+    assert wizard.blz() == "76050101"
+    page.search_edit.setText("Sparkasse Nuernberg")  # one hit: chosen at once
+    assert page.model.rowCount() == 1 and page.info is not None and page.info.name == "Sparkasse Nürnberg"
+    page.search_edit.setText("DE89 3704 0044 0532 0130 00")
+    assert page.model.rowCount() == 1 and page.info is not None and page.info.blz == "37040044"
+    assert page.url_edit.text() == "https://fints.commerzbank.de/PinTanCgi" and page.isComplete()
+    page.search_edit.setText("zzzz no such bank")
+    assert page.model.rowCount() == 0 and page.info is None and not page.isComplete()
+    assert "zzzz" in page.count_label.text()
 
 
 def test_connection_is_set_up_with_tan_method_choice(
@@ -92,7 +113,9 @@ def test_connection_is_set_up_with_tan_method_choice(
     step = answer_choices(wizard, chosen)
     qtbot.waitUntil(lambda: step() or page.summary is not None, timeout=30000)
     assert chosen[0] == "942"
-    assert page.accounts_list.count() == 2 and page.accounts_list.item(0).text().startswith("DE")
+    table = page.accounts_table
+    assert table.rowCount() == 2 and table.item(0, 0).text().startswith("DE")
+    assert {table.item(row, 1).text() for row in range(2)} == {"Geschäftskonto", "Tagesgeld"}
     assert "Kontor Demobank" in page.status_label.text()
     [stored] = list_connections(ledger)
     assert (stored.blz, stored.login, stored.tan_mechanism) == (DEMO_BLZ, DEMO_LOGIN, "942")
@@ -101,7 +124,29 @@ def test_connection_is_set_up_with_tan_method_choice(
     wizard.connection_added.connect(added.append)
     assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
     wizard.accept()
-    assert added == [stored]
+    qtbot.waitUntil(lambda: added == [stored])
+    assert not wizard.isVisible()
+
+
+def test_accounts_are_chosen_and_named_before_finish(qtbot, wizard: BankConnectionWizard, ledger: Ledger) -> None:
+    fill_in(qtbot, wizard, pin=DEMO_PIN)
+    page = wizard.connect_page
+    step = answer_choices(wizard, [])
+    qtbot.waitUntil(lambda: step() or page.summary is not None, timeout=30000)
+    table = page.accounts_table
+    finish = wizard.button(QWizard.WizardButton.FinishButton)
+    for row in range(2):
+        table.item(row, 0).setCheckState(Qt.CheckState.Unchecked)
+    assert not finish.isEnabled()  # at least one account
+    table.item(0, 0).setCheckState(Qt.CheckState.Checked)
+    assert finish.isEnabled()
+    table.item(0, 1).setText("Hauptkonto")
+    kept = table.item(0, 0).data(Qt.ItemDataRole.UserRole)
+    added: list[ConnectionSummary] = []
+    wizard.connection_added.connect(added.append)
+    wizard.accept()
+    qtbot.waitUntil(lambda: bool(added))
+    assert [(a.iban, a.name) for a in linked_accounts(ledger, added[0].id)] == [(kept, "Hauptkonto")]
 
 
 def test_wrong_pin_is_reported_and_not_retried(

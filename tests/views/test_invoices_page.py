@@ -70,7 +70,7 @@ def test_page_lists_every_demo_invoice_with_a_summary(qtbot, demo: Ledger, runne
     receivables = sum(1 for row in rows if row.kind == "receivable")
     assert receivables == 300 and len(rows) > 300  # and the suppliers' invoices the demo company paid
     assert page.model.rowCount() == len(rows)
-    assert page.stack.currentWidget() is page.table
+    assert page.stack.currentWidget() is page.splitter
     assert page.summary_label.text() == f"{len(rows)} invoices, {summarize(rows).open_text()} open"
     overdue = next(row for row in range(len(rows)) if page.model.row_at(row).status == "overdue")
     status = page.model.index(overdue, InvoiceColumn.STATUS)
@@ -101,7 +101,7 @@ def test_search_narrows_the_list(qtbot, demo: Ledger, runner: JobRunner) -> None
     assert all(page.model.row_at(row).customer_name == name for row in range(page.model.rowCount()))
     with qtbot.waitSignal(page.loaded, timeout=10_000):
         page.search_edit.setText("no such invoice anywhere")
-    assert page.model.rowCount() == 0 and page.stack.currentWidget() is page.table  # filtered, not empty
+    assert page.model.rowCount() == 0 and page.stack.currentWidget() is page.splitter  # filtered, not empty
 
 
 def test_empty_ledger_shows_the_empty_state(qtbot, empty_ledger: Ledger, runner: JobRunner) -> None:
@@ -281,3 +281,75 @@ class UrlCatcher(QObject):
     @Slot(QUrl)
     def open(self, url: QUrl) -> None:
         self.urls.append(url)
+
+
+def select_number(page: InvoicesPage, number: str) -> None:
+    [row] = [r for r in range(page.model.rowCount()) if page.model.row_at(r).number == number]
+    page.table.selectRow(row)
+
+
+def test_detail_pane_shows_the_payments_and_history_of_the_selected_invoice(
+    qtbot, tmp_path: Path, runner: JobRunner
+) -> None:
+    small = build(tmp_path / "small")
+    try:
+        page = loaded_page(qtbot, small.ledger, runner)
+        page.resize(1300, 700)
+        page.show()
+        pane = page.detail_pane
+        assert pane.empty_label.isVisible() and not pane.content.isVisible()
+        with qtbot.waitSignal(page.detail_loaded, timeout=10_000):
+            select_number(page, "RE-2026-0042")
+        assert pane.title_label.text() == "RE-2026-0042 · Müller Metallbau GmbH"
+        assert pane.payments_table.rowCount() == 1
+        assert pane.payments_table.item(0, 1).text() == "€1,190.00"
+        assert "Mueller Metallbau GmbH" in pane.payments_table.item(0, 2).text()
+        history = pane.history_label.text().splitlines()
+        assert [line.split(" · ")[1] for line in history] == [
+            "imported (test)", "payment allocated automatically, €1,190.00 (test)"]  # fmt: skip
+        requested: list[int] = []
+        page.transaction_requested.connect(requested.append)
+        assert not pane.show_button.isEnabled()
+        pane.payments_table.selectRow(0)
+        qtbot.mouseClick(pane.show_button, Qt.MouseButton.LeftButton)
+        assert requested == [small.tx["Mueller Metallbau GmbH"]]
+        with qtbot.waitSignal(page.detail_loaded, timeout=10_000):
+            select_number(page, "RE-2026-0050")
+        assert pane.payments_caption.text() == "No payment is allocated to this invoice yet."
+        assert not pane.payments_table.isVisible()
+        page.table.clearSelection()
+        assert pane.empty_label.isVisible()  # the selection left the list: the pane clears
+    finally:
+        small.ledger.close()
+
+
+def test_open_items_are_exported_as_csv_and_pdf_and_printed(
+    qtbot, tmp_path: Path, runner: JobRunner, monkeypatch
+) -> None:
+    from PySide6.QtPrintSupport import QPrinter
+
+    from app.views import invoices_page
+
+    small = build(tmp_path / "small")
+    try:
+        page = loaded_page(qtbot, small.ledger, runner)
+        for pdf, name in ((False, "op.csv"), (True, "op.pdf")):
+            monkeypatch.setattr(invoices_page, "choose_export_file", lambda parent, pdf, n=name: tmp_path / n)
+            with qtbot.waitSignal(page.exported, timeout=10_000):
+                (page.export_pdf_action if pdf else page.export_csv_action).trigger()
+        assert "RE-2026-0050" in (tmp_path / "op.csv").read_text(encoding="utf-8")
+        assert "RE-2026-0042" not in (tmp_path / "op.csv").read_text(encoding="utf-8")  # paid
+        assert (tmp_path / "op.pdf").read_bytes().startswith(b"%PDF")
+        assert page.print_action.shortcut().toString() == "Ctrl+P"
+        page.print_action.trigger()
+        qtbot.waitUntil(lambda: page.print_dialog is not None and page.print_dialog.isVisible(), timeout=10_000)
+        page.print_dialog.reject()
+        printer = QPrinter()
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(tmp_path / "printed.pdf"))
+        with qtbot.waitSignal(page.printed):
+            page.print_to(printer)
+        assert (tmp_path / "printed.pdf").stat().st_size > 1000
+        assert page.print_document is not None and "RE-2026-0050" in page.print_document.toPlainText()
+    finally:
+        small.ledger.close()

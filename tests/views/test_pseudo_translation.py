@@ -77,6 +77,7 @@ DATA_PATTERNS = [
 SAMPLE_TEXTS = (
     screen_tour.INVOICE_CSV,
     screen_tour.NOT_A_STATEMENT,
+    screen_tour.UNKNOWN_BANK_CSV,
     *(option.name for option in screen_tour.TAN_METHODS),
     screen_tour.SMS_CHALLENGE.text,
     screen_tour.FLICKER_CHALLENGE.text,

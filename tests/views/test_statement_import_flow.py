@@ -85,23 +85,54 @@ def test_dropped_file_without_iban_is_imported_into_the_chosen_account(
     qtbot.waitUntil(lambda: page.model.rowCount() == 4, timeout=20000)
 
 
-def test_csv_with_unclear_columns_is_imported_with_the_corrected_guess(
+def test_csv_with_unclear_columns_opens_the_mapping_dialog_and_imports_with_the_chosen_columns(
     qtbot, window: MainWindow, tmp_path: Path
 ) -> None:
-    """Only an unclear CSV gets the mapping row, prefilled with the detector's guess; the corrected spec imports."""
+    """One unclear CSV goes straight to the mapping dialog; Import waits for a complete mapping, then imports."""
     dropped = tmp_path / f"Umsaetze_{IBAN}.csv"
     dropped.write_text("Tag;Gegenüber;Zweck;Wert\n02.03.2026;Müller GmbH;RE-1;1.190,00\n", encoding="utf-8")
     window.importer.import_files([dropped])
+    qtbot.waitUntil(lambda: window.importer.mapping_dialog is not None, timeout=20000)
+    dialog = window.importer.mapping_dialog
+    assert dialog.isVisible() and window.importer.dialog is None
+    assert dialog.raw_view.toPlainText().splitlines()[0] == "Tag;Gegenüber;Zweck;Wert"
+    assert [dialog.table.horizontalHeaderItem(c).text() for c in range(4)] == ["Tag", "Gegenüber", "Zweck", "Wert"]
+    assert dialog.table.item(1, 3).text() == "1.190,00"
+    assert dialog.roles() == ["date", "purpose", "", "amount"]  # the detector's guess, not sure of it
+
+    def choose(column: int, role: str) -> None:
+        combo = dialog.combos[column]
+        combo.setCurrentIndex(combo.findData(role))
+        combo.activated.emit(combo.currentIndex())
+
+    choose(0, "")
+    assert not dialog.import_button.isEnabled() and "booking date" in dialog.status_label.text()
+    choose(2, "date")
+    assert not dialog.import_button.isEnabled() and "holds “RE-1”" in dialog.status_label.text()  # no date
+    for column, role in enumerate(["date", "name", "purpose"]):
+        choose(column, role)
+    assert dialog.import_button.isEnabled() and "1 booking" in dialog.status_label.text()
+    assert "date=Tag,amount=Wert,name=Gegenüber,purpose=Zweck" in dialog.spec()
+    dialog.import_button.click()
     qtbot.waitUntil(lambda: window.importer.dialog is not None and window.importer.dialog.isVisible(), timeout=20000)
-    first = window.importer.dialog
-    assert [path for path, _guess in first.needing_mapping] == [dropped] and not first.needing_account
-    (edit,) = first.mapping_edits
-    assert "amount=Wert" in edit.text() and "delimiter=semicolon" in edit.text()
-    edit.setText(edit.text() + ",date=Tag,name=Gegenüber,purpose=Zweck")
-    first._on_mapping_confirmed(dropped, edit.text())
-    qtbot.waitUntil(lambda: window.importer.dialog is not first and window.importer.dialog.isVisible(), timeout=20000)
-    second = window.importer.dialog
-    assert second.table.item(0, 2).text() == "1" and not second.mapping_edits
-    assert "read as your mapping (date=Tag, amount=Wert, name=Gegenüber" in second.details.toPlainText()
+    result = window.importer.dialog
+    assert result.table.item(0, 2).text() == "1" and not result.mapping_buttons
+    assert "read as your mapping (date=Tag, amount=Wert, name=Gegenüber" in result.details.toPlainText()
     page = transactions_page(window)
     qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=20000)
+
+
+def test_an_unclear_csv_among_other_files_gets_a_button_to_its_columns(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    unclear = tmp_path / "unklar.csv"
+    unclear.write_text("Tag;Gegenüber;Zweck;Wert\n02.03.2026;Müller GmbH;RE-1;1.190,00\n", encoding="utf-8")
+    other = tmp_path / "camt.xml"
+    other.write_text(camt053(IBAN, bookings(), opening=Decimal("100")), encoding="utf-8")
+    window.importer.import_files([unclear, other])
+    qtbot.waitUntil(lambda: window.importer.dialog is not None and window.importer.dialog.isVisible(), timeout=20000)
+    results = window.importer.dialog
+    (button,) = results.mapping_buttons
+    button.click()
+    assert results.mapping_dialog is not None and results.mapping_dialog.isVisible()
+    assert results.mapping_dialog.preview.path == unclear

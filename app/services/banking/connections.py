@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.models.base import utcnow
 from app.models.schema import BalanceSnapshot, BankAccount, BankConnection, Notification
+from app.services.banking.account_choice import excluded_ibans
 from app.services.banking.banks import bank_info
 from app.services.banking.banks import product_id as configured_product_id
 from app.services.banking.fints_client import (
@@ -317,13 +318,14 @@ def sync(
         login = bank_login(connection)
         start = sync_start(connection.last_sync_at, today(), since)
         product = configured_product_id(session)
+        left_out = excluded_ibans(session, connection_id)
     service: BankClient = FinTSService(login, pin=pin, product_id=product, prompts=prompts, cancel=cancel)
     fetched: list[_Fetched] = []
     details: dict[str, dict[str, object]] = {}
     stopped: BaseException | None = None
     try:
         with service.session():
-            accounts = service.accounts()
+            accounts = [account for account in service.accounts() if account.iban not in left_out]
             details = service.account_details()
             for done, account in enumerate(accounts):
                 if progress:
