@@ -11,11 +11,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QTextDocument
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -23,8 +21,11 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
+    QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -54,6 +55,7 @@ from app.views.invoice_detail_pane import InvoiceDetailPane
 from app.views.invoice_import_dialog import InvoiceImportDialog
 from app.views.invoice_table_model import InvoiceColumn, InvoiceIdRole, InvoiceTableModel, NeedsReviewRole
 from app.views.jobs import JobRunner
+from app.views.printing import Printout
 from app.views.sign_in_dialog import Identity
 from app.views.tables import new_table
 
@@ -122,8 +124,7 @@ class InvoicesPage(QWidget):
         self._detail_generation = 0
         self.summary = InvoiceSummary()
         self.import_dialog: InvoiceImportDialog | None = None
-        self.print_document: QTextDocument | None = None
-        self.print_dialog: QPrintDialog | None = None
+        self.printout: Printout | None = None
         self.model = InvoiceTableModel(self)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.refresh)
@@ -151,18 +152,18 @@ class InvoicesPage(QWidget):
         self.status_combo.currentIndexChanged.connect(self.refresh)
         self.search_edit.textChanged.connect(self._search_timer.start)
 
-        self.import_button = QPushButton(_("Import invoices…"))
-        self.import_button.clicked.connect(self._on_import_button_clicked)
-        self.einvoice_button = QPushButton(_("Import e-invoices…"))
-        self.einvoice_button.setToolTip(_("XRechnung (XML), ZUGFeRD / Factur-X (PDF), or a ZIP of them"))
-        self.einvoice_button.clicked.connect(self._on_einvoice_button_clicked)
-        self.match_button = QPushButton(_("Match now"))
-        self.match_button.setToolTip(_("Assign open payments to invoices where the match is certain."))
-        self.match_button.clicked.connect(self._on_match_button_clicked)
-        self.review_button = QPushButton(_("Clear review flag"))
-        self.review_button.setToolTip(_(REVIEW_BUTTON_HELP))
-        self.review_button.setEnabled(False)
-        self.review_button.clicked.connect(self._on_review_button_clicked)
+        self.import_action = QAction(_("Import invoices…"), self)
+        self.import_action.triggered.connect(self._on_import_button_clicked)
+        self.einvoice_action = QAction(_("Import e-invoices…"), self)
+        self.einvoice_action.setToolTip(_("XRechnung (XML), ZUGFeRD / Factur-X (PDF), or a ZIP of them"))
+        self.einvoice_action.triggered.connect(self._on_einvoice_button_clicked)
+        self.match_action = QAction(_("Match now"), self)
+        self.match_action.setToolTip(_("Assign open payments to invoices where the match is certain."))
+        self.match_action.triggered.connect(self._on_match_button_clicked)
+        self.review_action = QAction(_("Clear review flag"), self)
+        self.review_action.setToolTip(_(REVIEW_BUTTON_HELP))
+        self.review_action.setEnabled(False)
+        self.review_action.triggered.connect(self._on_review_button_clicked)
         self.pay_button = QPushButton(_("Pay…"))
         self.pay_button.setToolTip(_("Add the selected supplier invoices to a transfer run (open amount, their IBAN)."))
         self.pay_button.clicked.connect(self._on_pay_button_clicked)
@@ -178,36 +179,46 @@ class InvoicesPage(QWidget):
         self.original_button.setToolTip(_("Open the e-invoice file the selected invoice was imported from."))
         self.original_button.clicked.connect(self._on_original_button_clicked)
 
-        self.export_button = QPushButton(_("Export…"))
-        self.export_button.setToolTip(_("The open-items list (OP-Liste) of the chosen side, as CSV or PDF"))
-        export_menu = QMenu(self.export_button)
+        self.export_action = QAction(_("Export…"), self)
+        self.export_action.setToolTip(_("The open-items list (OP-Liste) of the chosen side, as CSV or PDF"))
+        export_menu = QMenu(self)
         self.export_csv_action = export_menu.addAction(_("Open items as CSV…"))
         self.export_csv_action.triggered.connect(lambda: self.export_open_items(pdf=False))
         self.export_pdf_action = export_menu.addAction(_("Open items as PDF…"))
         self.export_pdf_action.triggered.connect(lambda: self.export_open_items(pdf=True))
-        self.export_button.setMenu(export_menu)
-        self.print_action = QAction(_("Print open items…"), self)
+        self.export_action.setMenu(export_menu)
+        self.print_action = QAction(_("Print…"), self)
         self.print_action.setShortcut(QKeySequence.StandardKey.Print)
         self.print_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.print_action.triggered.connect(self.print_open_items)
-        self.addAction(self.print_action)
-        self.print_button = QPushButton(_("Print…"))
-        self.print_button.setToolTip(
+        self.print_action.setToolTip(
             _("Print the open-items list (OP-Liste) of the chosen side ({shortcut})").format(
                 shortcut=self.print_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             )
         )
-        self.print_button.clicked.connect(self.print_open_items)
+        self.print_action.triggered.connect(self.print_open_items)
+        self.addAction(self.print_action)
 
         for combo in (self.kind_combo, self.status_combo):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        # Actions above the filters, so the page still fits a narrow window.
-        actions, filters = QHBoxLayout(), QHBoxLayout()
-        for button in (self.import_button, self.einvoice_button, self.match_button, self.review_button):
-            actions.addWidget(button)
-        actions.addStretch(1)
-        actions.addWidget(self.export_button)
-        actions.addWidget(self.print_button)
+        # Actions above the filters in a tool bar, which folds what does not fit behind its extension arrow, so
+        # the page still fits a narrow window.
+        self.action_bar = QToolBar()
+        self.action_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.action_bar.addActions([self.import_action, self.einvoice_action, self.match_action, self.review_action])
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.action_bar.addWidget(spacer)
+        self.action_bar.addActions([self.export_action, self.print_action])
+        export_button = self.action_bar.widgetForAction(self.export_action)
+        if isinstance(export_button, QToolButton):
+            export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.import_button = self.action_bar.widgetForAction(self.import_action)
+        self.einvoice_button = self.action_bar.widgetForAction(self.einvoice_action)
+        self.match_button = self.action_bar.widgetForAction(self.match_action)
+        self.review_button = self.action_bar.widgetForAction(self.review_action)
+        self.export_button = export_button
+        self.print_button = self.action_bar.widgetForAction(self.print_action)
+        filters = QHBoxLayout()
         filters.setSpacing(6)
         filters.addWidget(self.search_edit, 1)
         filters.addWidget(self.kind_combo)
@@ -236,7 +247,7 @@ class InvoicesPage(QWidget):
         self.summary_label = QLabel()
         self.summary_label.setObjectName("summaryLabel")
         layout = QVBoxLayout(self)
-        layout.addLayout(actions)
+        layout.addWidget(self.action_bar)
         layout.addLayout(filters)
         layout.addWidget(self.stack, 1)
         bottom = QHBoxLayout()  # the payment buttons act on the selection, next to the totals
@@ -295,7 +306,7 @@ class InvoicesPage(QWidget):
         self, selected: QItemSelection | None = None, deselected: QItemSelection | None = None
     ) -> None:
         flagged = [index for index in self.table.selectionModel().selectedRows() if index.data(NeedsReviewRole)]
-        self.review_button.setEnabled(bool(flagged))
+        self.review_action.setEnabled(bool(flagged))
         self.pay_button.setEnabled(bool(self._selected(PAYABLE)))
         self.collect_button.setEnabled(bool(self._selected(RECEIVABLE)))
         rows = self._selected()
@@ -367,12 +378,12 @@ class InvoicesPage(QWidget):
         def run(cancel: threading.Event, progress: Callable[[int, int], None]) -> MatchSummary:
             return match_payments(ledger, actor=actor)
 
-        self.match_button.setEnabled(False)
+        self.match_action.setEnabled(False)
         self.reported.emit(_("Matching payments…"))
         job = self._runner.run(
             run, on_success=self._on_match_succeeded, writes=True, progress_text=_("Matching payments…"), parent=self
         )
-        job.signals.finished.connect(lambda: self.match_button.setEnabled(True))
+        job.signals.finished.connect(lambda: self.match_action.setEnabled(True))
 
     def _on_match_succeeded(self, summary: MatchSummary) -> None:
         self.reported.emit(summary.text())
@@ -512,22 +523,8 @@ class InvoicesPage(QWidget):
         self._runner.run(run, on_success=self._print_document, parent=self)
 
     def _print_document(self, html: str) -> None:
-        self.print_document = QTextDocument(self)
-        self.print_document.setHtml(html)
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setDocName(_("Open items"))
-        self.print_dialog = QPrintDialog(printer, self)
-        self.print_dialog.finished.connect(
-            lambda result: self.print_to(printer) if result == QDialog.DialogCode.Accepted else None
-        )
-        self.print_dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        self.print_dialog.show()  # QPrintDialog.open() wants a receiver; modal all the same, never exec()
-
-    def print_to(self, printer: QPrinter) -> None:
-        """Print the prepared list (the dialog's OK, or a test with a PDF printer)."""
-        if self.print_document is not None:
-            self.print_document.print_(printer)
-            self.printed.emit()
+        self.printout = Printout(_("Open items"), html, self)
+        self.printout.printed.connect(self.printed)
 
     # -- UI state ----------------------------------------------------------------------------
     def save_ui_state(self, settings: QSettings) -> None:

@@ -1,12 +1,11 @@
-"""Printing a list the way a bookkeeper files it: one HTML table through the system's print dialog.
-
-`choose_printer` is separate so tests (and the screenshot tour) can answer the dialog with a PDF printer."""
+"""Printing a list the way a bookkeeper files it: one HTML table through the system's print dialog."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from html import escape
 
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QPageLayout, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QWidget
@@ -14,14 +13,30 @@ from PySide6.QtWidgets import QDialog, QWidget
 PRINT_LIMIT = 5000  # rows; more is a report for the CSV export, not for paper
 
 
-def choose_printer(parent: QWidget, title: str) -> QPrinter | None:
-    """The system's print dialog; None when the user cancels."""
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setDocName(title)
-    printer.setPageOrientation(QPageLayout.Orientation.Landscape)
-    dialog = QPrintDialog(printer, parent)
-    dialog.setWindowTitle(title)
-    return printer if dialog.exec() == QDialog.DialogCode.Accepted else None
+class Printout(QObject):
+    """A document waiting in the system's print dialog (window-modal, never a nested event loop); OK prints it."""
+
+    printed = Signal()
+
+    def __init__(self, title: str, html: str, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.document = QTextDocument(self)
+        self.document.setHtml(html)
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setDocName(title)
+        printer.setPageOrientation(QPageLayout.Orientation.Landscape)
+        self.dialog = QPrintDialog(printer, parent)
+        self.dialog.setWindowTitle(title)
+        self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.dialog.finished.connect(
+            lambda result: self.print_to(printer) if result == QDialog.DialogCode.Accepted else None
+        )
+        self.dialog.show()  # QPrintDialog.open() wants a receiver; modal all the same
+
+    def print_to(self, printer: QPrinter) -> None:
+        """Lay the document out on the printer's pages (the dialog's OK, or a test with a PDF printer)."""
+        self.document.print_(printer)
+        self.printed.emit()
 
 
 def table_html(
@@ -49,10 +64,3 @@ def table_html(
         "<table border=1 cellspacing=0 cellpadding=3 width=100%>"
         f"<thead><tr>{cells(header, 'th')}</tr></thead>{body}{total}</table></body></html>"
     )
-
-
-def print_html(printer: QPrinter, html: str) -> None:
-    """Lay the HTML out on the printer's pages and print it."""
-    document = QTextDocument()
-    document.setHtml(html)
-    document.print_(printer)

@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPlainTextEdit,
-    QPushButton,
     QSplitter,
     QStackedWidget,
     QTextBrowser,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -64,7 +64,7 @@ from app.views.empty_page import empty_state_label
 from app.views.jobs import JobRunner
 from app.views.map_dialog import MapDialog
 from app.views.no_invoice_dialog import NoInvoiceDialog
-from app.views.printing import PRINT_LIMIT, choose_printer, print_html, table_html
+from app.views.printing import PRINT_LIMIT, Printout, table_html
 from app.views.tables import new_table
 from app.views.transaction_table_model import PAGE_SIZE, Column, TransactionTableModel
 
@@ -99,6 +99,7 @@ class TransactionsPage(QWidget):
         self._loading = False
         self._selected_before: list[int] = []
         self.map_dialog: MapDialog | None = None
+        self.printout: Printout | None = None
         self.model = TransactionTableModel(self._read_rows, self)
         self.model.sort_requested.connect(self._on_model_sort_requested)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
@@ -165,22 +166,12 @@ class TransactionsPage(QWidget):
         self.map_action.setToolTip(_("Assign the selected payment to invoices, or mark it as one without invoice."))
         self.map_action.setEnabled(False)
         self.map_action.triggered.connect(self.open_map_dialog)
-        self.map_button = QPushButton(self.map_action.text())
-        self.map_button.setToolTip(self.map_action.toolTip())
-        self.map_button.setEnabled(False)
-        self.map_button.clicked.connect(self.map_action.trigger)
-        second.addWidget(self.map_button)
         self.no_invoice_action = QAction(_("No invoice…"), self)
         self.no_invoice_action.setToolTip(
             _("Mark the selected bookings as ones without invoice: salary, tax and the like.")
         )
         self.no_invoice_action.setEnabled(False)
         self.no_invoice_action.triggered.connect(self.open_no_invoice_dialog)
-        self.no_invoice_button = QPushButton(self.no_invoice_action.text())
-        self.no_invoice_button.setToolTip(self.no_invoice_action.toolTip())
-        self.no_invoice_button.setEnabled(False)
-        self.no_invoice_button.clicked.connect(self.no_invoice_action.trigger)
-        second.addWidget(self.no_invoice_button)
         bar.addLayout(first)
         bar.addLayout(second)
 
@@ -211,11 +202,13 @@ class TransactionsPage(QWidget):
         self.print_action.triggered.connect(self._on_print_triggered)
         self.addAction(self.print_action)
         self.table.addAction(self.copy_action)
-        for action in (self.export_action, self.print_action):
-            button = QPushButton(action.text())
-            button.setToolTip(action.toolTip())
-            button.clicked.connect(action.trigger)
-            second.addWidget(button)
+        # A tool bar folds what does not fit behind its extension arrow, so the page suits narrow windows.
+        self.action_bar = QToolBar()
+        self.action_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.action_bar.addActions([self.map_action, self.no_invoice_action, self.export_action, self.print_action])
+        second.addWidget(self.action_bar)
+        self.map_button = self.action_bar.widgetForAction(self.map_action)
+        self.no_invoice_button = self.action_bar.widgetForAction(self.no_invoice_action)
         # The bookkeeper's keys: Ctrl+F to search, Ctrl+M (or Enter on a row) to map the payment.
         self.find_action = QAction(_("Find"), self)
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
@@ -413,7 +406,6 @@ class TransactionsPage(QWidget):
         self.copy_action.setEnabled(bool(current))
         row = self.model.row_at(current[0].row()) if len(current) == 1 else None
         self.map_action.setEnabled(row is not None and row.status == BookingStatus.BOOKED)
-        self.map_button.setEnabled(self.map_action.isEnabled())
         rows = [self.model.row_at(index.row()) for index in current]
         open_ones = [
             r
@@ -421,7 +413,6 @@ class TransactionsPage(QWidget):
             if r is not None and r.status == BookingStatus.BOOKED and r.reconciliation == Reconciliation.OPEN
         ]
         self.no_invoice_action.setEnabled(bool(rows) and len(open_ones) == len(rows))
-        self.no_invoice_button.setEnabled(self.no_invoice_action.isEnabled())
         if len(current) == 1:
             self._show_detail(self._read_detail(self.model.id_at(current[0].row())))
         else:
@@ -473,11 +464,8 @@ class TransactionsPage(QWidget):
                 ),
             )
             return
-        if not ids:
-            return
-        printer = choose_printer(self, _("Print transactions"))
-        if printer is not None:
-            print_html(printer, self.print_document(ids))
+        if ids:
+            self.printout = Printout(_("Print transactions"), self.print_document(ids), self)
 
     def print_document(self, ids: Sequence[int]) -> str:
         """The listed transactions as a printable table with their total."""

@@ -342,14 +342,16 @@ def test_open_items_are_exported_as_csv_and_pdf_and_printed(
         assert (tmp_path / "op.pdf").read_bytes().startswith(b"%PDF")
         assert page.print_action.shortcut().toString() == "Ctrl+P"
         page.print_action.trigger()
-        qtbot.waitUntil(lambda: page.print_dialog is not None and page.print_dialog.isVisible(), timeout=10_000)
-        page.print_dialog.reject()
+        qtbot.waitUntil(lambda: page.printout is not None and page.printout.dialog.isVisible(), timeout=10_000)
+        printout = page.printout
+        assert printout is not None
+        printout.dialog.reject()
         printer = QPrinter()
         printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
         printer.setOutputFileName(str(tmp_path / "printed.pdf"))
         with qtbot.waitSignal(page.printed):
-            page.print_to(printer)
+            printout.print_to(printer)
         assert (tmp_path / "printed.pdf").stat().st_size > 1000
-        assert page.print_document is not None and "RE-2026-0050" in page.print_document.toPlainText()
+        assert "RE-2026-0050" in printout.document.toPlainText()
     finally:
         small.ledger.close()

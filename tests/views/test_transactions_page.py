@@ -25,7 +25,6 @@ from app.services.demo.data import create_demo_ledger
 from app.services.formatting import format_amount
 from app.services.ledger.database import Ledger
 from app.services.statements.query import TransactionFilter, count_transactions, transaction_rows
-from app.views import transactions_page as transactions_page_module
 from app.views.transaction_table_model import AmountRole, Column, TransactionIdRole, TransactionTableModel
 from app.views.transactions_page import EMPTY_TEXT, TransactionsPage
 
@@ -197,18 +196,8 @@ def test_empty_ledger_shows_the_empty_state(qtbot: QtBot, tmp_path: Path) -> Non
     ledger.close()
 
 
-def test_ctrl_p_prints_the_filtered_list_with_its_total(
-    qtbot: QtBot, page: TransactionsPage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_ctrl_p_prints_the_filtered_list_with_its_total(qtbot: QtBot, page: TransactionsPage, tmp_path: Path) -> None:
     pdf = tmp_path / "umsaetze.pdf"
-
-    def pdf_printer(parent: object, title: str) -> QPrinter:
-        printer = QPrinter()
-        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-        printer.setOutputFileName(str(pdf))
-        return printer
-
-    monkeypatch.setattr(transactions_page_module, "choose_printer", pdf_printer)
     with qtbot.waitSignal(page.loaded, timeout=10_000):
         page.search_edit.setText("Schmidt")
     rows = page.model.rows_at(range(page.model.rowCount()))
@@ -217,6 +206,14 @@ def test_ctrl_p_prints_the_filtered_list_with_its_total(
     page.table.setFocus()
     qtbot.waitUntil(page.table.hasFocus)
     qtbot.keyClick(page.table, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    printout = page.printout
+    assert printout is not None and printout.dialog.isVisible()
+    printout.dialog.reject()  # as if the user chose a PDF printer in it:
+    printer = QPrinter()
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(pdf))
+    with qtbot.waitSignal(printout.printed):
+        printout.print_to(printer)
     assert pdf.stat().st_size > 1000
     text = " ".join(" ".join(sheet.extract_text().split()) for sheet in PdfReader(pdf).pages)
     assert f"{len(rows)} transaction" in text
