@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import date
 
-from PySide6.QtCore import QLocale, QSettings, Qt
+from PySide6.QtCore import QLocale, QSettings, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QScrollArea,
     QTableView,
     QVBoxLayout,
@@ -67,6 +68,10 @@ class Card(QFrame):
 class DashboardPage(QScrollArea):
     """Reloads whenever it is shown, so it reflects changes made on other pages; stale results are dropped."""
 
+    connect_bank_requested = Signal()  # the empty state's first steps, carried out by the main window
+    import_statements_requested = Signal()
+    import_invoices_requested = Signal()
+
     def __init__(self, context: PageContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._context = context
@@ -98,10 +103,24 @@ class DashboardPage(QScrollArea):
         self.accounts_grid = QGridLayout()
         self.accounts_grid.setSpacing(12)
         self.no_accounts_label = QLabel(
-            _("No bank accounts yet. Connect your bank or import a statement via File › Import.")
+            _("No bank accounts yet. Connect your bank, or import a statement your bank's online banking gave you.")
         )
         self.no_accounts_label.setObjectName("hintLabel")
         self.no_accounts_label.hide()
+        # The first steps of a new ledger, where the bookkeeper looks first.
+        self.connect_button = QPushButton(_("Connect your bank…"))
+        self.connect_button.clicked.connect(self.connect_bank_requested)
+        self.statement_button = QPushButton(_("Import a statement…"))
+        self.statement_button.clicked.connect(self.import_statements_requested)
+        self.invoices_button = QPushButton(_("Import invoices…"))
+        self.invoices_button.clicked.connect(self.import_invoices_requested)
+        self.first_steps = QWidget()
+        steps = QHBoxLayout(self.first_steps)
+        steps.setContentsMargins(0, 4, 0, 0)
+        for button in (self.connect_button, self.statement_button, self.invoices_button):
+            steps.addWidget(button)
+        steps.addStretch(1)
+        self.first_steps.hide()
 
         self.recent_model = RecentTransactionsModel()
         self.recent_view = QTableView()
@@ -143,6 +162,7 @@ class DashboardPage(QScrollArea):
         layout.addWidget(self._section(_("Accounts")))
         layout.addLayout(self.accounts_grid)
         layout.addWidget(self.no_accounts_label)
+        layout.addWidget(self.first_steps)
         layout.addSpacing(12)
         layout.addWidget(self._section(_("Latest transactions")))
         layout.addWidget(self.recent_view)
@@ -236,6 +256,7 @@ class DashboardPage(QScrollArea):
         for column in range(ACCOUNT_COLUMNS):
             self.accounts_grid.setColumnStretch(column, 1)
         self.no_accounts_label.setVisible(not summary.accounts)
+        self.first_steps.setVisible(not summary.accounts)
 
     def save_ui_state(self, settings: QSettings) -> None:
         settings.setValue(HEADER_KEY, self.recent_view.horizontalHeader().saveState())

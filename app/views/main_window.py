@@ -135,6 +135,11 @@ class MainWindow(QMainWindow):
                 widget.reported.connect(lambda text: self.statusBar().showMessage(text, STATUS_MESSAGE_MS))
             if hasattr(widget, "transaction_requested"):  # the Invoices page's "Show in Transactions"
                 widget.transaction_requested.connect(self.show_transaction)
+        dashboard = self.pages[Page.DASHBOARD]
+        if hasattr(dashboard, "connect_bank_requested"):  # the empty dashboard's first steps
+            dashboard.connect_bank_requested.connect(self.bank_flow.add_action.trigger)
+            dashboard.import_statements_requested.connect(self.import_action.trigger)
+            dashboard.import_invoices_requested.connect(self._on_import_invoices_requested)
         settings_page = self.pages[Page.SETTINGS]
         if isinstance(settings_page, SettingsPage):
             settings_page.company_renamed.connect(self._on_settings_page_company_renamed)
@@ -367,6 +372,12 @@ class MainWindow(QMainWindow):
             periods = ", ".join(f"{start}..{end}" for start, end in done.earlier)
             text += " " + _("Warning: overlaps periods exported before ({periods}).").format(periods=periods)
         self.statusBar().showMessage(text, 15_000)
+
+    def _on_import_invoices_requested(self) -> None:
+        self.show_page(Page.INVOICES)
+        import_action = getattr(self.pages[Page.INVOICES], "import_action", None)
+        if import_action is not None:
+            import_action.trigger()
 
     # -- undo ----------------------------------------------------------------------------------------
     def _on_undo_action_triggered(self) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ledger_templates import new_ledger
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
@@ -316,3 +317,31 @@ def test_ctrl_z_undoes_the_users_last_map_booking(qtbot, window: MainWindow, unl
     with ledger.session() as session:
         assert session.get(Transaction, payment_id).reconciliation == "open"
         assert audit.verify(session).ok
+
+
+def test_an_empty_dashboard_offers_the_first_steps(
+    qtbot, tmp_path: Path, runner: JobRunner, preferences: Preferences, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new_ledger(tmp_path / "neu.kontor", "pw", company_name="Neu GmbH").close()
+    unlocked = open_ledger(tmp_path / "neu.kontor", "pw")
+    main = MainWindow(unlocked, runner=runner, preferences=preferences)
+    qtbot.addWidget(main)
+    main.show()
+    try:
+        dashboard = dashboard_of(main)
+        qtbot.waitUntil(dashboard.first_steps.isVisible, timeout=10_000)
+        chosen: list[str] = []
+        monkeypatch.setattr(main_window_module, "choose_statement_files", lambda parent: chosen.append("asked") or [])
+        qtbot.mouseClick(dashboard.statement_button, Qt.MouseButton.LeftButton)
+        assert chosen == ["asked"]
+        qtbot.mouseClick(dashboard.connect_button, Qt.MouseButton.LeftButton)
+        assert main.bank_flow.wizard.isVisible()  # the bank connection wizard
+        main.bank_flow.wizard.reject()
+        qtbot.mouseClick(dashboard.invoices_button, Qt.MouseButton.LeftButton)
+        invoices = main.pages[Page.INVOICES]
+        assert main.current_page() == Page.INVOICES and isinstance(invoices, InvoicesPage)
+        assert invoices.import_dialog is not None and invoices.import_dialog.isVisible()
+        invoices.import_dialog.reject()
+    finally:
+        main.close_quietly()
+        unlocked.ledger.close()
