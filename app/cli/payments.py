@@ -180,6 +180,19 @@ def cmd_pay_bank_name(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pay_confirm_account(args: argparse.Namespace) -> int:
+    """An approver who called the supplier makes the account an invoice names their account on record."""
+    from app.services.payments.account_confirmation import confirm_payee_account
+
+    name = _run(args, lambda ledger: confirm_payee_account(ledger, args.id, actor=_actor(ledger, args)))
+    emit(
+        args,
+        {"id": args.id, "supplier": name},
+        _("The account of order {id} is now {name}'s account on record.").format(id=args.id, name=name),
+    )
+    return 0
+
+
 def cmd_pay_debit(args: argparse.Namespace) -> int:
     result = _run(
         args,
@@ -504,6 +517,12 @@ def register(commands: Commands) -> None:
                      _("take the account holder's name the bank's payee check gave (close match) into an order"),
                      signs_in=True)  # fmt: skip
     bank_name.add_argument("id", type=int, help=_("order id (see run show)"))
+
+    confirm = _sub(pay, "confirm-account", cmd_pay_confirm_account,
+                   _("after calling the supplier at a number you already had: make the account an invoice names "
+                     "their account on record (an approver other than the order's creator)"),
+                   signs_in=True)  # fmt: skip
+    confirm.add_argument("id", type=int, help=_("order id (see run show)"))
 
     creditor = _sub(
         pay, "creditor-id", cmd_pay_creditor_id, _("set the company's SEPA creditor identifier"), signs_in=True

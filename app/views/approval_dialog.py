@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -24,6 +25,7 @@ from app.services.formatting import format_amount, format_date, grouped_iban
 from app.services.i18n import _, ngettext
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import SignedInUser, UserError, sign_in
+from app.services.payments.account_confirmation import confirm_payee_account
 from app.services.payments.approvals import ApprovalResult, ApprovalSummary, approval_summary, approve_run
 from app.services.payments.orders import move_orders, take_bank_name
 from app.services.payments.runs import OPEN_STATUSES, OrderRow, RunRow, reject_run
@@ -99,6 +101,13 @@ class ApprovalDialog(QDialog):
         )
         self.bank_name_button.setEnabled(False)
         self.bank_name_button.clicked.connect(self._on_bank_name_button_clicked)
+        self.account_button = QPushButton(_("Account confirmed…"))
+        self.account_button.setToolTip(
+            _("After you called the supplier at a number you already had: make the account the invoice names "
+              "their account on record.")
+        )  # fmt: skip
+        self.account_button.setEnabled(False)
+        self.account_button.clicked.connect(self._on_account_button_clicked)
         self.exclude_button = QPushButton(_("Exclude order"))
         self.exclude_button.setToolTip(
             _("Take the selected order out of this run into a draft of its own; the rest can be approved.")
@@ -147,6 +156,7 @@ class ApprovalDialog(QDialog):
         order_actions.addStretch(1)
         order_actions.addWidget(self.exclude_button)
         order_actions.addWidget(self.bank_name_button)
+        order_actions.addWidget(self.account_button)
         layout.addLayout(order_actions)
         layout.addWidget(login)
         layout.addWidget(reject_box)
@@ -214,6 +224,9 @@ class ApprovalDialog(QDialog):
         summary = self.summary
         changeable = summary is not None and summary.status in OPEN_STATUSES and summary.count > 1
         self.exclude_button.setEnabled(order is not None and changeable)
+        self.account_button.setEnabled(
+            order is not None and bool(order.invoice_number) and "changed_iban" in self.model.warning_kinds(order.id)
+        )
 
     def _on_bank_name_button_clicked(self) -> None:
         order = self._selected_order()
@@ -227,6 +240,30 @@ class ApprovalDialog(QDialog):
         self._runner.run(
             take, on_success=self._on_bank_name_taken, on_failure=self._on_failed, writes=True, parent=self
         )
+
+    def _on_account_button_clicked(self) -> None:
+        order = self._selected_order()
+        if order is None:
+            return
+        question = _(
+            "Did you call {name} at a number you already had, and did they confirm that {iban} is their account?"
+        ).format(name=order.name, iban=grouped_iban(order.iban))
+        if QMessageBox.question(self, _("Confirm the new account"), question) != QMessageBox.StandardButton.Yes:
+            return
+        ledger, actor, order_id = self._ledger, self._identity.actor(), order.id
+
+        def confirm(cancel: threading.Event, progress: Callable[[int, int], None]) -> str:
+            return confirm_payee_account(ledger, order_id, actor=actor)
+
+        def done(supplier: str) -> None:
+            self.result_label.setText(
+                _("{iban} is now {name}'s account on record.").format(iban=grouped_iban(order.iban), name=supplier)
+            )
+            set_tone(self.result_label, "hint")
+            self.result_label.show()
+            self.reload()
+
+        self._runner.run(confirm, on_success=done, on_failure=self._on_failed, writes=True, parent=self)
 
     def _on_exclude_button_clicked(self) -> None:
         order = self._selected_order()

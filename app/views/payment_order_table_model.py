@@ -84,6 +84,9 @@ class PaymentOrderTableModel(ListTableModel[OrderRow]):
                 self._warnings.setdefault(warning.order_id, []).append(warning)
         self.endResetModel()
 
+    def warning_kinds(self, order_id: int) -> set[str]:
+        return {warning.kind for warning in self._warnings.get(order_id, [])}
+
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None

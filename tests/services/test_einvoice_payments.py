@@ -10,16 +10,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from statement_files import Booking, camt053
-from test_payments_support import OWN, TODAY, WEBER, WEBER_NEW, make_ledger, signed_in
+from test_payments_support import OWN, PASS, PASSWORDS, TODAY, WEBER, WEBER_NEW, make_ledger, signed_in
 
-from app.models.schema import Allocation, AuditEvent, Invoice, InvoiceDocument, PaymentRun
+from app.cli import main
+from app.models.schema import Allocation, AuditEvent, Customer, Invoice, InvoiceDocument, PaymentRun
 from app.services.formatting import grouped_iban
 from app.services.invoices.einvoice_import import import_einvoices
 from app.services.invoices.open_items import InvoiceFilter, invoice_rows
 from app.services.invoices.originals import OriginalError, invoice_id_by_number, invoice_original, viewing_copy
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
+from app.services.ledger.users import UserError
 from app.services.matching import PAYABLE
+from app.services.payments.account_confirmation import confirm_payee_account
 from app.services.payments.approvals import approve_run
 from app.services.payments.orders import create_transfer, order_warnings, transfer_from_invoice
 from app.services.payments.runs import after_statement_import, export_run, list_runs, orders_of, run_row, submit_run
@@ -128,6 +131,41 @@ def test_an_invoice_naming_a_new_account_is_paid_there_with_a_fraud_warning(ledg
         # the approver sees it again when the run is opened for approval
         shown = [w.message for w in order_warnings(session, run, orders, today=TODAY) if w.kind == "changed_iban"]
         assert shown == [warning.message]
+
+
+def test_an_approver_who_called_the_supplier_confirms_the_new_account(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import_einvoices(ledger, [SAMPLES / "zugferd-xml_xrechnung_1.xml"], actor="anna")  # Lieferant GmbH, WEBER
+    import_einvoices(ledger, [_variant(tmp_path, "471103", WEBER_NEW)], actor="anna")
+    order = transfer_from_invoice(ledger, "471103", actor="carla")
+    assert [w.kind for w in order.warnings] == ["changed_iban"]  # not also "first payment ever"
+    with pytest.raises(UserError, match="anna is a bookkeeper"):
+        confirm_payee_account(ledger, order.order_id, actor="anna")
+    with pytest.raises(PaymentError, match="carla created this order"):
+        confirm_payee_account(ledger, order.order_id, actor="carla")  # the first pair of eyes cannot lift it
+    with ledger.session() as session:
+        assert session.scalar(select(Customer.iban).where(Customer.name == "Lieferant GmbH")) == WEBER
+    for name, value in {
+        "KONTOR_PASSPHRASE": PASS,
+        "KONTOR_USER": "bob",
+        "KONTOR_USER_PASSWORD": PASSWORDS["bob"],
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert main(["--ledger", str(ledger.path), "pay", "confirm-account", str(order.order_id)]) == 0
+    assert (
+        capsys.readouterr().out.strip()
+        == f"The account of order {order.order_id} is now Lieferant GmbH's account on record."
+    )
+    with pytest.raises(PaymentError, match="already Lieferant GmbH's account"):
+        confirm_payee_account(ledger, order.order_id, actor="bob")
+    import_einvoices(ledger, [_variant(tmp_path, "471104", WEBER_NEW)], actor="anna")
+    later = transfer_from_invoice(ledger, "471104", actor="anna")
+    assert [w for w in later.warnings if w.kind == "changed_iban"] == []  # the confirmed account is on record
+    with ledger.session() as session:
+        summaries = session.scalars(select(AuditEvent.summary).where(AuditEvent.actor == "bob")).all()
+        assert any("confirmed for invoice 471103" in summary for summary in summaries)
+        assert audit.verify(session).ok
 
 
 def test_an_order_sent_elsewhere_than_the_invoice_asks_is_flagged(ledger: Ledger, tmp_path: Path) -> None:

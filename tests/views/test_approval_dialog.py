@@ -6,11 +6,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from payments_ledger import PASSWORDS, identity_for, make_ledger, submitted_run
+from payments_ledger import HUBER_AT, PASSWORDS, WEBER, identity_for, make_ledger, submitted_run
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+from sqlalchemy import select
 
+from app.models.schema import Customer
+from app.services.formatting import grouped_iban
+from app.services.invoices.einvoice_import import import_einvoices
 from app.services.ledger.database import Ledger
-from app.services.payments.runs import run_orders, run_row
+from app.services.payments.orders import transfer_from_invoice
+from app.services.payments.runs import run_orders, run_row, submit_run
 from app.views.approval_dialog import ApprovalDialog
 from app.views.jobs import JobRunner
 
@@ -108,3 +114,37 @@ def test_the_approver_excludes_one_order_and_approves_the_rest(qtbot, ledger: Le
     sign(qtbot, dialog, "bob")
     qtbot.waitUntil(lambda: run_row(ledger, run_id).status == "approved", timeout=10_000)
     assert [o.name for o in run_orders(ledger, run_id)] == ["Baeckerei Weber e.K."]
+
+
+def test_an_approver_confirms_the_new_account_an_invoice_names(
+    qtbot, ledger: Ledger, runner: JobRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    samples = Path(__file__).resolve().parents[1] / "data" / "einvoices"
+    xml = (samples / "zugferd-xml_xrechnung_1.xml").read_text(encoding="utf-8")  # Lieferant GmbH, paid to WEBER
+    import_einvoices(ledger, [samples / "zugferd-xml_xrechnung_1.xml"], actor="anna")
+    changed = tmp_path / "471103.xml"
+    changed.write_text(
+        xml.replace("<ram:ID>471102</ram:ID>", "<ram:ID>471103</ram:ID>", 1).replace(WEBER, HUBER_AT), "utf-8"
+    )
+    import_einvoices(ledger, [changed], actor="anna")
+    order = transfer_from_invoice(ledger, "471103", actor="anna")
+    submit_run(ledger, order.run_id, actor="anna")
+    dialog = ApprovalDialog(ledger, order.run_id, runner=runner, identity=identity_for(ledger, "bob"))
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.summary is not None, timeout=10_000)
+    dialog.show()
+    assert dialog.warnings_label.text().splitlines()[1:] == ["⚠ Changed IBAN (1): Lieferant GmbH"]
+    assert not dialog.account_button.isEnabled()
+    dialog.table.selectRow(0)
+    assert dialog.account_button.isEnabled()
+    asked: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda parent, title, text: asked.append(text) or QMessageBox.StandardButton.Yes
+    )
+    with qtbot.waitSignal(dialog.loaded, timeout=10_000):
+        qtbot.mouseClick(dialog.account_button, Qt.MouseButton.LeftButton)
+    assert "at a number you already had" in asked[0] and grouped_iban(HUBER_AT) in asked[0]
+    assert dialog.result_label.text() == f"{grouped_iban(HUBER_AT)} is now Lieferant GmbH's account on record."
+    with ledger.session() as session:
+        assert session.scalar(select(Customer.iban).where(Customer.name == "Lieferant GmbH")) == HUBER_AT
+    assert run_row(ledger, order.run_id).status == "submitted"  # the orders are unchanged: still to approve

@@ -427,7 +427,8 @@ def create_transfer(
         session.flush()
         warnings += recipient_warnings(session, name=name, iban=iban, amount_cents=cents, config=config)
         if invoice is not None:
-            warnings += [PaymentWarning("changed_iban", m) for m in account_warnings(invoice, supplier, document, iban)]
+            changed = [PaymentWarning("changed_iban", m) for m in account_warnings(invoice, supplier, document, iban)]
+            warnings = _with_account_warnings(warnings, changed)
         result = OrderResult(
             order.id,
             run.id,
@@ -438,6 +439,13 @@ def create_transfer(
             skonto.remark() if skonto else "",
         )
         return _checked(result, confirm_warnings=confirm_warnings)
+
+
+def _with_account_warnings(found: list[PaymentWarning], changed: list[PaymentWarning]) -> list[PaymentWarning]:
+    """Add an invoice's changed-account warnings; "first payment ever" would only repeat that the account is new."""
+    if changed:
+        found = [warning for warning in found if warning.kind != "first_time"]
+    return found + changed
 
 
 def invoice_iban_warnings(session: Session, invoice_id: int | None, iban: str) -> list[PaymentWarning]:
@@ -802,6 +810,6 @@ def order_warnings(
                 config=config,
                 before_run=run.id,
             )
-            found += invoice_iban_warnings(session, order.invoice_id, order.iban)
+            found = _with_account_warnings(found, invoice_iban_warnings(session, order.invoice_id, order.iban))
         warnings += [_for(order.id, warning) for warning in found]
     return warnings
