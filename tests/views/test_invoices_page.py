@@ -162,9 +162,14 @@ def test_import_wizard_previews_remaps_and_imports_all_or_nothing(
     assert dialog.field_combos["amount"].currentData() == ""  # 'Summe' is no known name
     assert dialog.missing_label.isVisible() and "amount" in dialog.missing_label.text()
     assert not dialog.next_button.isEnabled()
+    assert dialog.disabled_reason.text().startswith("Import needs a column for: amount")  # why it is greyed
+    assert dialog.next_button.toolTip() == dialog.disabled_reason.text()
+    assert dialog.raw_view.toPlainText() == CSV.rstrip("\n")  # the file as it is, beside the mapping
+    assert dialog.raw_caption.text() == "The file as it is: the first 4 lines"
 
     remap(qtbot, dialog, "amount", "Summe")
     assert not dialog.missing_label.isVisible() and dialog.next_button.isEnabled()
+    assert dialog.disabled_reason.text() == ""
     assert dialog.preview_model.rowCount() == 2
     assert dialog.preview_model.index(0, 6).data() == "€1,190.00"  # decimal comma read
     assert dialog.errors_caption.text() == "1 row with errors"
