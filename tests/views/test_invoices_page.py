@@ -358,3 +358,33 @@ def test_open_items_are_exported_as_csv_and_pdf_and_printed(
         assert page.print_document is not None and "RE-2026-0050" in page.print_document.toPlainText()
     finally:
         small.ledger.close()
+
+
+def test_show_in_transactions_selects_the_payment_in_the_main_window(
+    qtbot, tmp_path: Path, runner: JobRunner, preferences
+) -> None:
+    from reconciliation_ledger import PASSPHRASE
+
+    from app.views.main_window import MainWindow
+    from app.views.pages import Page
+
+    small = build(tmp_path / "small")
+    small.ledger.close()
+    window = MainWindow(open_ledger(small.path, PASSPHRASE), runner=runner, preferences=preferences)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        page = window.pages[Page.INVOICES]
+        assert isinstance(page, InvoicesPage)
+        window.show_page(Page.INVOICES)
+        qtbot.waitUntil(lambda: page.model.rowCount() == 7, timeout=10_000)
+        with qtbot.waitSignal(page.detail_loaded, timeout=10_000):
+            select_number(page, "RE-2026-0042")
+        transactions = window.pages[Page.TRANSACTIONS]
+        qtbot.waitUntil(lambda: not transactions.loading, timeout=10_000)
+        page.detail_pane.payments_table.selectRow(0)
+        page.detail_pane.show_button.click()
+        assert window.current_page() == Page.TRANSACTIONS
+        assert transactions.selected_ids() == [small.tx["Mueller Metallbau GmbH"]]
+    finally:
+        window.close_quietly()
