@@ -142,10 +142,8 @@ class CsvMappingDialog(QDialog):
         self.base = preview.guess
         self.raw_caption.setText(
             ngettext(
-                "The file as it is: the first line ({encoding})",
-                "The file as it is: the first {n} lines ({encoding})",
-                len(preview.raw_lines),
-            ).format(n=len(preview.raw_lines), encoding=preview.encoding)
+                "The file as it is: the first line", "The file as it is: the first {n} lines", len(preview.raw_lines)
+            ).format(n=len(preview.raw_lines))
         )
         self.raw_view.setPlainText("\n".join(preview.raw_lines))
         for combo, value in ((self.delimiter_combo, preview.guess.delimiter),

@@ -191,12 +191,10 @@ class InvoicesPage(QWidget):
         self.print_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.print_action.triggered.connect(self.print_open_items)
         self.addAction(self.print_action)
+        export_menu.addSeparator()
+        export_menu.addAction(self.print_action)  # where its shortcut is shown
         self.print_button = QPushButton(_("Print…"))
-        self.print_button.setToolTip(
-            _("Print the open-items list (OP-Liste) of the chosen side ({shortcut})").format(
-                shortcut=self.print_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-            )
-        )
+        self.print_button.setToolTip(_("Print the open-items list (OP-Liste) of the chosen side"))
         self.print_button.clicked.connect(self.print_open_items)
 
         for combo in (self.kind_combo, self.status_combo):
