@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.cli.common import CliError, Commands, add_command, emit, group, json_flag, open_ledger
-from app.services.i18n import _
+from app.services.i18n import _, ngettext
 from app.services.ledger.actor import current_actor
 
 if TYPE_CHECKING:
@@ -118,6 +118,8 @@ def cmd_export_allocations(args: argparse.Namespace) -> int:
 
 
 def cmd_export_open_items(args: argparse.Namespace) -> int:
+    from decimal import Decimal
+
     from app.services.formatting import format_amount
     from app.services.invoices.open_items_export import open_items, write_open_items_csv, write_open_items_pdf
 
@@ -133,7 +135,9 @@ def cmd_export_open_items(args: argparse.Namespace) -> int:
     emit(
         args,
         {"out": str(args.file), "invoices": count, "open": {c: str(t) for c, t in items.totals().items()}},
-        _("{n} open invoices ({total}) written to {path}").format(n=count, total=totals or "0", path=args.file),
+        ngettext(
+            "{n} open invoice ({total}) written to {path}", "{n} open invoices ({total}) written to {path}", count
+        ).format(n=count, total=totals or format_amount(Decimal("0")), path=args.file),
     )
     return 0
 

@@ -213,20 +213,20 @@ class ConnectPage(QWizardPage):
 
     def kept(self) -> dict[str, str]:
         """IBAN → name of the ticked accounts."""
-        table = self.accounts_table
-        return {
-            table.item(row, 0).data(Qt.ItemDataRole.UserRole): table.item(row, 1).text()
-            for row in range(table.rowCount())
-            if table.item(row, 0).checkState() == Qt.CheckState.Checked
-        }
+        return {iban: name for iban, name, keep in self._choices() if keep}
 
     def left_out(self) -> list[str]:
-        table = self.accounts_table
-        return [
-            table.item(row, 0).data(Qt.ItemDataRole.UserRole)
-            for row in range(table.rowCount())
-            if table.item(row, 0).checkState() != Qt.CheckState.Checked
-        ]
+        return [iban for iban, _name, keep in self._choices() if not keep]
+
+    def _choices(self) -> list[tuple[str, str, bool]]:
+        """(IBAN, name, ticked) per row of the accounts table."""
+        table, choices = self.accounts_table, []
+        for row in range(table.rowCount()):
+            keep, name = table.item(row, 0), table.item(row, 1)
+            if keep is not None and name is not None:
+                iban = str(keep.data(Qt.ItemDataRole.UserRole))
+                choices.append((iban, name.text(), keep.checkState() == Qt.CheckState.Checked))
+        return choices
 
     def _start(self) -> None:
         wizard = self.wizard()

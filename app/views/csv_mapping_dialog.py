@@ -32,7 +32,6 @@ from app.services.statements.bank_csv import mapping_spec
 from app.services.statements.csv_detect import CsvMapping
 from app.services.statements.csv_preview import (
     IGNORE,
-    RAW_LINES,
     ROLE_LABELS,
     CsvPreview,
     mapping_with_roles,
@@ -142,9 +141,9 @@ class CsvMappingDialog(QDialog):
         self.preview = preview
         self.base = preview.guess
         self.raw_caption.setText(
-            _("The file as it is: the first {n} lines ({encoding})").format(
-                n=min(RAW_LINES, len(preview.raw_lines)), encoding=preview.encoding
-            )
+            ngettext(
+                "The file as it is: the first line", "The file as it is: the first {n} lines", len(preview.raw_lines)
+            ).format(n=len(preview.raw_lines))
         )
         self.raw_view.setPlainText("\n".join(preview.raw_lines))
         for combo, value in ((self.delimiter_combo, preview.guess.delimiter),

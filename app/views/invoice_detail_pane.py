@@ -19,11 +19,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.formatting import format_amount, format_date
-from app.services.i18n import _
+from app.services.i18n import N_, _
 from app.services.invoices.invoice_detail import InvoiceDetail
 from app.services.invoices.open_items import InvoiceRow
 
-REVIEW_HELP = (
+REVIEW_HELP = N_(
     "A re-import changed this invoice (amount, customer or due date) after payments had been allocated to it. "
     "Check that the payments below still fit; then “{button}” removes the flag. The allocations stay as "
     "they are; to change them, open the payment in Transactions › Map."

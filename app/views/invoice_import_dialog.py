@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QPlainTextEdit,
     QPushButton,
     QRadioButton,
     QSplitter,
@@ -105,8 +107,11 @@ class InvoiceImportDialog(QDialog):
         self.back_button.clicked.connect(self._on_back_button_clicked)
         self.next_button.clicked.connect(self._on_next_button_clicked)
         self.close_button.clicked.connect(self.reject)
+        self.disabled_reason = QLabel()  # why Preview or Import cannot be clicked now
+        self.disabled_reason.setObjectName("hint")
+        self.disabled_reason.setWordWrap(True)
         buttons = QHBoxLayout()
-        buttons.addStretch(1)
+        buttons.addWidget(self.disabled_reason, 1)
         for button in (self.back_button, self.next_button, self.close_button):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
@@ -248,10 +253,22 @@ class InvoiceImportDialog(QDialog):
         errors_layout.setContentsMargins(0, 0, 0, 0)
         errors_layout.addWidget(self.errors_caption)
         errors_layout.addWidget(self.errors_list)
+        self.raw_caption = QLabel()
+        self.raw_caption.setObjectName("sectionLabel")
+        self.raw_view = QPlainTextEdit()
+        self.raw_view.setReadOnly(True)
+        self.raw_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.raw_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        raw_box = QWidget()
+        raw_layout = QVBoxLayout(raw_box)
+        raw_layout.setContentsMargins(0, 0, 0, 0)
+        raw_layout.addWidget(self.raw_caption)
+        raw_layout.addWidget(self.raw_view)
         self.preview_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.preview_splitter.addWidget(raw_box)
         self.preview_splitter.addWidget(preview_box)
         self.preview_splitter.addWidget(errors_box)
-        self.preview_splitter.setSizes([300, 110])
+        self.preview_splitter.setSizes([130, 250, 90])
 
         self.skip_check = QCheckBox(_("Skip bad rows (otherwise nothing is imported while a row has an error)"))
         self.skip_check.toggled.connect(self._update_buttons)
@@ -293,6 +310,7 @@ class InvoiceImportDialog(QDialog):
             return preview_invoices(path, mapping, kind=kind)
 
         self.next_button.setEnabled(False)
+        self.disabled_reason.setText(_("Reading the file…"))
         self._runner.run(
             run,
             on_success=lambda preview: self._on_preview(generation, preview),
@@ -303,6 +321,8 @@ class InvoiceImportDialog(QDialog):
     def _on_preview_failed(self, generation: int, error: BaseException) -> None:
         if generation != self._generation:
             return
+        if self.steps.currentIndex() == 1:
+            self.preview = None  # the columns on screen no longer describe a readable file
         self._update_buttons()
         if not is_user_error(error):
             present_error(error, parent=self)
@@ -340,6 +360,12 @@ class InvoiceImportDialog(QDialog):
                 _("Choose a column for: {fields}").format(fields=", ".join(_(FIELD_LABELS[f]) for f in preview.missing))
             )
         self.missing_label.setVisible(bool(preview.missing))
+        self.raw_caption.setText(
+            ngettext(
+                "The file as it is: the first line", "The file as it is: the first {n} lines", len(preview.raw_lines)
+            ).format(n=len(preview.raw_lines))
+        )
+        self.raw_view.setPlainText("\n".join(preview.raw_lines))
         self.preview_model.set_rows(preview.rows)
         self.preview_table.resizeColumnsToContents()
         self.preview_caption.setText(
@@ -392,6 +418,7 @@ class InvoiceImportDialog(QDialog):
         self.import_error.hide()
         self.next_button.setEnabled(False)
         self.back_button.setEnabled(False)
+        self.disabled_reason.setText(_("Importing…"))
         self._runner.run(
             run,
             on_success=self._on_imported,
@@ -455,11 +482,19 @@ class InvoiceImportDialog(QDialog):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        step = self.steps.currentIndex()
-        if step == 0:
-            self.next_button.setEnabled(bool(self.file_edit.text().strip()))
-        elif step == 1:
-            self.next_button.setEnabled(self.preview is not None and not self.preview.missing)
+        step, reason = self.steps.currentIndex(), ""
+        if step == 0 and not self.file_edit.text().strip():
+            reason = _("Choose the CSV file first.")
+        elif step == 1 and self.preview is None:
+            reason = _("The file could not be read; see the message above.")
+        elif step == 1 and self.preview is not None and self.preview.missing:
+            reason = _("Import needs a column for: {fields}.").format(
+                fields=", ".join(_(FIELD_LABELS[field]) for field in self.preview.missing)
+            )
+        if step < 2:
+            self.next_button.setEnabled(not reason)
+        self.disabled_reason.setText(reason)
+        self.next_button.setToolTip(reason)
 
     def _on_back_button_clicked(self) -> None:
         self._show_step(0)

@@ -12,7 +12,7 @@ from test_fints_support import ACTOR, PhonePrompts, connect
 from app.demobank import DEMO_PIN, DemoBankServer
 from app.models.schema import AuditEvent, BankAccount, Transaction
 from app.services.banking.account_choice import choose_accounts, excluded_ibans, linked_accounts
-from app.services.banking.connections import sync
+from app.services.banking.connections import remove_connection, sync
 from app.services.errors import KontorError
 from app.services.ledger.database import Ledger
 
@@ -50,6 +50,9 @@ def test_an_account_with_bookings_is_only_unlinked(ledger: Ledger, server: DemoB
     with ledger.session() as session:
         account = session.scalars(select(BankAccount).where(BankAccount.iban == first)).one()
         assert account.connection_id is None  # its history stays
+    remove_connection(ledger, summary.id, actor=ACTOR)
+    with ledger.session() as session:
+        assert excluded_ibans(session, summary.id) == set()  # a new login with the same id fetches everything
 
 
 def test_an_empty_name_is_refused_and_nothing_changes(ledger: Ledger, server: DemoBankServer) -> None:

@@ -162,9 +162,14 @@ def test_import_wizard_previews_remaps_and_imports_all_or_nothing(
     assert dialog.field_combos["amount"].currentData() == ""  # 'Summe' is no known name
     assert dialog.missing_label.isVisible() and "amount" in dialog.missing_label.text()
     assert not dialog.next_button.isEnabled()
+    assert dialog.disabled_reason.text().startswith("Import needs a column for: amount")  # why it is greyed
+    assert dialog.next_button.toolTip() == dialog.disabled_reason.text()
+    assert dialog.raw_view.toPlainText() == CSV.rstrip("\n")  # the file as it is, beside the mapping
+    assert dialog.raw_caption.text() == "The file as it is: the first 4 lines"
 
     remap(qtbot, dialog, "amount", "Summe")
     assert not dialog.missing_label.isVisible() and dialog.next_button.isEnabled()
+    assert dialog.disabled_reason.text() == ""
     assert dialog.preview_model.rowCount() == 2
     assert dialog.preview_model.index(0, 6).data() == "€1,190.00"  # decimal comma read
     assert dialog.errors_caption.text() == "1 row with errors"
@@ -355,3 +360,33 @@ def test_open_items_are_exported_as_csv_and_pdf_and_printed(
         assert "RE-2026-0050" in printout.document.toPlainText()
     finally:
         small.ledger.close()
+
+
+def test_show_in_transactions_selects_the_payment_in_the_main_window(
+    qtbot, tmp_path: Path, runner: JobRunner, preferences
+) -> None:
+    from reconciliation_ledger import PASSPHRASE
+
+    from app.views.main_window import MainWindow
+    from app.views.pages import Page
+
+    small = build(tmp_path / "small")
+    small.ledger.close()
+    window = MainWindow(open_ledger(small.path, PASSPHRASE), runner=runner, preferences=preferences)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        page = window.pages[Page.INVOICES]
+        assert isinstance(page, InvoicesPage)
+        window.show_page(Page.INVOICES)
+        qtbot.waitUntil(lambda: page.model.rowCount() == 7, timeout=10_000)
+        with qtbot.waitSignal(page.detail_loaded, timeout=10_000):
+            select_number(page, "RE-2026-0042")
+        transactions = window.pages[Page.TRANSACTIONS]
+        qtbot.waitUntil(lambda: not transactions.loading, timeout=10_000)
+        page.detail_pane.payments_table.selectRow(0)
+        page.detail_pane.show_button.click()
+        assert window.current_page() == Page.TRANSACTIONS
+        assert transactions.selected_ids() == [small.tx["Mueller Metallbau GmbH"]]
+    finally:
+        window.close_quietly()

@@ -73,3 +73,12 @@ def _leave_out(session: Session, account: BankAccount, *, actor: str) -> None:
     else:
         audit.record_row(session, actor=actor, action="delete", row=account, summary=f"{account.iban} left out")
         session.delete(account)
+
+
+def forget_choice(session: Session, connection_id: int, *, actor: str) -> None:
+    """A removed login's choice goes with it: a later login may get the same id and must fetch all its accounts."""
+    before = read_section(session, EXCLUDED_SECTION, {})
+    if str(connection_id) in before:
+        remaining = {key: value for key, value in before.items() if key != str(connection_id)}
+        write_section(session, EXCLUDED_SECTION, remaining, actor=actor,
+                      summary=f"accounts left out of connection {connection_id} forgotten")  # fmt: skip

@@ -48,7 +48,7 @@ def german_banks() -> tuple[DirectoryEntry, ...]:
         if not bank.primary:
             continue
         info = bank_info(bank.bank_code)
-        place = "" if bank.short_name == info.name else bank.short_name
+        place = "" if bank.short_name in (None, info.name) else str(bank.short_name)
         entries.append(DirectoryEntry(info, place, _key(f"{info.name} {place} {info.blz} {info.bic}")))
     return tuple(sorted(entries, key=lambda entry: (fold(entry.info.name), entry.info.blz)))
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.models.base import utcnow
 from app.models.schema import BalanceSnapshot, BankAccount, BankConnection, Notification
-from app.services.banking.account_choice import excluded_ibans
+from app.services.banking.account_choice import excluded_ibans, forget_choice
 from app.services.banking.banks import bank_info
 from app.services.banking.banks import product_id as configured_product_id
 from app.services.banking.fints_client import (
@@ -272,6 +272,7 @@ def remove_connection(ledger: Ledger, connection_id: int, *, actor: str) -> None
             session, actor=actor, action="delete", row=connection, summary=f"{connection.login} @ {connection.blz}"
         )
         key = pin_key(connection.blz, connection.login)
+        forget_choice(session, connection_id, actor=actor)
         session.delete(connection)
     forget_pin(key)
 

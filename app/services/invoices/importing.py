@@ -150,6 +150,7 @@ class InvoicePreview:
     rows: list[ParsedInvoice]
     errors: list[tuple[int, str]]
     total_rows: int
+    raw_lines: tuple[str, ...] = ()  # the first lines of the file as they are, shown while mapping
 
 
 @dataclass(slots=True)
@@ -486,10 +487,14 @@ def _load(path: Path, explicit: Mapping[str, str] | None, *, kind: str) -> Invoi
     return InvoicePreview(path, fmt, headers, mapping, missing, rows, errors, total)
 
 
+RAW_LINES = 20
+
+
 def preview_invoices(path: Path, mapping: Mapping[str, str] | None = None, *, kind: str = RECEIVABLE) -> InvoicePreview:
     """What an import would do, for the wizard: detected layout, first rows, every error. Reads the file only."""
     preview = _load(Path(path), mapping, kind=kind)
     preview.rows = preview.rows[:PREVIEW_ROWS]
+    preview.raw_lines = tuple(_decode(Path(path))[0].splitlines()[:RAW_LINES])
     return preview
 
 
