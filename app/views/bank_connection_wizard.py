@@ -51,7 +51,7 @@ class BankPage(QWizardPage):
         self.info: BankInfo | None = None
         self._url_typed = False
         self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText(_("e.g. Sparkasse Nürnberg, 760 501 01 or DE12 3456 …"))
+        self.search_edit.setPlaceholderText(_("e.g. Sparkasse Nürnberg, 760 501 01 or an IBAN"))
         self.search_edit.setClearButtonEnabled(True)
         self.model = BankTableModel(self)
         self.results = new_table(self.model, widths=BANK_COLUMN_WIDTHS, stretch=BankColumn.NAME)

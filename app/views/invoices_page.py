@@ -190,11 +190,7 @@ class InvoicesPage(QWidget):
         self.print_action = QAction(_("Print…"), self)
         self.print_action.setShortcut(QKeySequence.StandardKey.Print)
         self.print_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.print_action.setToolTip(
-            _("Print the open-items list (OP-Liste) of the chosen side ({shortcut})").format(
-                shortcut=self.print_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-            )
-        )
+        self.print_action.setToolTip(_("Print the open-items list (OP-Liste) of the chosen side (Ctrl+P)."))
         self.print_action.triggered.connect(self.print_open_items)
         self.addAction(self.print_action)
 

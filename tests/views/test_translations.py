@@ -81,6 +81,8 @@ def test_every_extracted_msgid_has_a_german_translation() -> None:
         "{date}: {amount}",
         "{number}: {amount}{discount} ({how})",
         "{bank} · BIC {bic}",
+        "Bank:",
+        "BLZ",
         "kontor: {bank}: {error}",
         "{title} — {name}",
     }
