@@ -178,14 +178,14 @@ class InvoicesPage(QWidget):
         self.original_button.setToolTip(_("Open the e-invoice file the selected invoice was imported from."))
         self.original_button.clicked.connect(self._on_original_button_clicked)
 
-        self.export_button = QPushButton(_("Export…"))
-        self.export_button.setToolTip(_("The open-items list (OP-Liste) of the chosen side, as CSV or PDF"))
+        # One button for the open-items list (OP-Liste), so the page still fits a narrow window.
+        self.export_button = QPushButton(_("Open items"))
+        self.export_button.setToolTip(_("The open-items list (OP-Liste) of the chosen side: export or print"))
         export_menu = QMenu(self.export_button)
         self.export_csv_action = export_menu.addAction(_("Open items as CSV…"))
         self.export_csv_action.triggered.connect(lambda: self.export_open_items(pdf=False))
         self.export_pdf_action = export_menu.addAction(_("Open items as PDF…"))
         self.export_pdf_action.triggered.connect(lambda: self.export_open_items(pdf=True))
-        self.export_button.setMenu(export_menu)
         self.print_action = QAction(_("Print open items…"), self)
         self.print_action.setShortcut(QKeySequence.StandardKey.Print)
         self.print_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -193,9 +193,7 @@ class InvoicesPage(QWidget):
         self.addAction(self.print_action)
         export_menu.addSeparator()
         export_menu.addAction(self.print_action)  # where its shortcut is shown
-        self.print_button = QPushButton(_("Print…"))
-        self.print_button.setToolTip(_("Print the open-items list (OP-Liste) of the chosen side"))
-        self.print_button.clicked.connect(self.print_open_items)
+        self.export_button.setMenu(export_menu)
 
         for combo in (self.kind_combo, self.status_combo):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -204,12 +202,11 @@ class InvoicesPage(QWidget):
         for button in (self.import_button, self.einvoice_button, self.match_button, self.review_button):
             actions.addWidget(button)
         actions.addStretch(1)
-        actions.addWidget(self.export_button)
-        actions.addWidget(self.print_button)
         filters.setSpacing(6)
         filters.addWidget(self.search_edit, 1)
         filters.addWidget(self.kind_combo)
         filters.addWidget(self.status_combo)
+        filters.addWidget(self.export_button)
 
         self.table = new_table(self.model, widths=COLUMN_WIDTHS, stretch=InvoiceColumn.CUSTOMER, extended=True)
         self.table.setSortingEnabled(True)
