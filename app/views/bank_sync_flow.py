@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QInputDialog,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
@@ -19,10 +20,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.demobank import DemoBankServer
+from app.services.banking.account_choice import include_again, left_out_accounts
 from app.services.banking.connections import ConnectionSummary, list_connections, remove_connection, sync
 from app.services.banking.fints_client import BankError, Cancelled, WrongPinError
 from app.services.banking.pins import pin_for
-from app.services.formatting import format_date
+from app.services.formatting import format_date, grouped_iban
 from app.services.i18n import _, ngettext
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import current_actor
@@ -240,30 +242,64 @@ class ConnectionsDialog(QDialog):
         self.list = QListWidget()
         self.remove_button = QPushButton(_("Remove…"))
         self.remove_button.clicked.connect(self._on_remove_button_clicked)
+        self.include_button = QPushButton(_("Include left-out account…"))
+        self.include_button.setToolTip(_("Fetch an account again that was left out when the bank was connected."))
+        self.include_button.clicked.connect(self._on_include_button_clicked)
         add_button = QPushButton(_("Add…"))
         add_button.clicked.connect(flow.add_connection)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.addButton(add_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.remove_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.include_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.list)
         layout.addWidget(buttons)
-        self.list.currentRowChanged.connect(lambda row: self.remove_button.setEnabled(row >= 0))
+        self.list.currentRowChanged.connect(self._on_list_current_row_changed)
+        self._left_out: dict[int, list[str]] = {}
         self.reload()
 
     def reload(self) -> None:
         self.list.clear()
-        for connection in list_connections(self._flow.ledger):
+        ledger = self._flow.ledger
+        for connection in list_connections(ledger):
             last = format_date(connection.last_sync_at.date()) if connection.last_sync_at else _("never synced")
-            item = QListWidgetItem(
-                _("{bank} — {login} · {n} accounts · last sync: {last}").format(
-                    bank=connection.bank_name, login=connection.login, n=len(connection.accounts), last=last
-                )
+            text = _("{bank} — {login} · {n} accounts · last sync: {last}").format(
+                bank=connection.bank_name, login=connection.login, n=len(connection.accounts), last=last
             )
+            self._left_out[connection.id] = left_out_accounts(ledger, connection.id)
+            if self._left_out[connection.id]:
+                text += " · " + ngettext("{n} left out", "{n} left out", len(self._left_out[connection.id])).format(
+                    n=len(self._left_out[connection.id])
+                )
+            item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, connection)
             self.list.addItem(item)
-        self.remove_button.setEnabled(self.list.currentRow() >= 0)
+        self._on_list_current_row_changed(self.list.currentRow())
+
+    def _selected(self) -> ConnectionSummary | None:
+        item = self.list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None and self.list.currentRow() >= 0 else None
+
+    def _on_list_current_row_changed(self, row: int) -> None:
+        connection = self._selected()
+        self.remove_button.setEnabled(connection is not None)
+        self.include_button.setEnabled(connection is not None and bool(self._left_out.get(connection.id)))
+
+    def _on_include_button_clicked(self) -> None:
+        connection = self._selected()
+        left_out = self._left_out.get(connection.id, []) if connection is not None else []
+        if connection is None or not left_out:
+            return
+        shown = [grouped_iban(iban) for iban in left_out]
+        chosen, ok = QInputDialog.getItem(
+            self, _("Include left-out account"), _("Fetch this account again at the next sync:"), shown, 0, False
+        )
+        if not ok:
+            return
+        iban = left_out[shown.index(chosen)]
+        include_again(self._flow.ledger, connection.id, iban, actor=current_actor())
+        self.reload()
 
     def _on_remove_button_clicked(self) -> None:
         if self.list.currentRow() < 0:

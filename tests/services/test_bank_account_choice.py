@@ -11,7 +11,13 @@ from test_fints_support import ACTOR, PhonePrompts, connect
 
 from app.demobank import DEMO_PIN, DemoBankServer
 from app.models.schema import AuditEvent, BankAccount, Transaction
-from app.services.banking.account_choice import choose_accounts, excluded_ibans, linked_accounts
+from app.services.banking.account_choice import (
+    choose_accounts,
+    excluded_ibans,
+    include_again,
+    left_out_accounts,
+    linked_accounts,
+)
 from app.services.banking.connections import remove_connection, sync
 from app.services.errors import KontorError
 from app.services.ledger.database import Ledger
@@ -39,6 +45,15 @@ def test_left_out_account_is_removed_and_not_synced_and_the_kept_one_renamed(
     with ledger.session() as session:
         assert session.scalars(select(BankAccount.iban)).all() == [kept]
         assert session.scalar(select(Transaction.id)) is not None
+
+    assert left_out_accounts(ledger, summary.id) == [left_out]
+    include_again(ledger, summary.id, left_out, actor=ACTOR)  # the bookkeeper changed their mind
+    assert left_out_accounts(ledger, summary.id) == []
+    again = sync(ledger, summary.id, pin=DEMO_PIN, prompts=PhonePrompts(server.bank), actor=ACTOR, today=clock,
+                 since=clock.day - timedelta(days=10))  # fmt: skip
+    assert sorted(account.iban for account in again.accounts) == sorted([kept, left_out])
+    with ledger.session() as session:
+        assert sorted(session.scalars(select(BankAccount.iban))) == sorted([kept, left_out])
 
 
 def test_an_account_with_bookings_is_only_unlinked(ledger: Ledger, server: DemoBankServer, clock: Clock) -> None:

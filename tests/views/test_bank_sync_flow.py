@@ -11,8 +11,10 @@ from ledger_templates import new_ledger
 from PySide6.QtWidgets import QInputDialog
 
 from app.demobank import DEMO_PIN, DemoBank, DemoBankServer, Policy
+from app.services.banking.account_choice import choose_accounts, left_out_accounts
 from app.services.banking.connections import FIRST_SYNC_DAYS, list_connections
 from app.services.demo.setup import connect_demo_bank
+from app.services.formatting import grouped_iban
 from app.services.preferences import Preferences
 from app.views.demo_phone_dialog import DemoPhoneDialog
 from app.views.jobs import JobRunner
@@ -117,6 +119,29 @@ def test_demo_phone_and_manage_dialogs_open(qtbot, window: MainWindow) -> None:
     assert dialog is not None and dialog.list.count() == 1
     assert "Kontor Demobank — demo · 2 accounts · last sync: never synced" == dialog.list.item(0).text()
     window.demo_phone.close()
+    dialog.close()
+
+
+def test_a_left_out_account_is_included_again_from_manage_connections(
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = window.unlocked.ledger
+    [connection] = list_connections(ledger)
+    savings = connection.accounts[1]
+    choose_accounts(ledger, connection.id, names={}, excluded=[savings], actor="test")
+    window.bank_flow.manage_action.trigger()
+    dialog = window.bank_flow.connections_dialog
+    assert dialog is not None and dialog.list.item(0).text().endswith(" · 1 left out")
+    assert not dialog.include_button.isEnabled()
+    dialog.list.setCurrentRow(0)
+    assert dialog.include_button.isEnabled()
+    offered: list[list[str]] = []
+    monkeypatch.setattr(
+        QInputDialog, "getItem", lambda parent, title, label, items, *rest: offered.append(items) or (items[0], True)
+    )
+    dialog.include_button.click()
+    assert offered == [[grouped_iban(savings)]]
+    assert left_out_accounts(ledger, connection.id) == [] and not dialog.list.item(0).text().endswith("left out")
     dialog.close()
 
 

@@ -75,6 +75,23 @@ def _leave_out(session: Session, account: BankAccount, *, actor: str) -> None:
         session.delete(account)
 
 
+def include_again(ledger: Ledger, connection_id: int, iban: str, *, actor: str) -> None:
+    """Take a left-out account back in: the next sync links and fetches it again."""
+    with ledger.writer() as session:
+        before = read_section(session, EXCLUDED_SECTION, {})
+        left_out = before.get(str(connection_id), [])
+        if iban not in left_out:
+            return
+        write_section(session, EXCLUDED_SECTION, {**before, str(connection_id): [i for i in left_out if i != iban]},
+                      actor=actor, summary=f"{iban} of connection {connection_id} included again")  # fmt: skip
+
+
+def left_out_accounts(ledger: Ledger, connection_id: int) -> list[str]:
+    """The IBANs a login's syncs leave out, for Manage connections."""
+    with ledger.session() as session:
+        return sorted(excluded_ibans(session, connection_id))
+
+
 def forget_choice(session: Session, connection_id: int, *, actor: str) -> None:
     """A removed login's choice goes with it: a later login may get the same id and must fetch all its accounts."""
     before = read_section(session, EXCLUDED_SECTION, {})
