@@ -39,8 +39,11 @@ def _small_table(headers: list[str]) -> QTableWidget:
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setWordWrap(False)
-    table.horizontalHeader().setStretchLastSection(True)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # a handful of rows
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # a handful of rows
+    header.setSectionResizeMode(len(headers) - 1, QHeaderView.ResizeMode.Stretch)  # the text, elided in the pane
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.setTextElideMode(Qt.TextElideMode.ElideRight)
     return table
 
 
@@ -59,7 +62,7 @@ class InvoiceDetailPane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("invoiceDetail")
-        self.setMinimumWidth(280)
+        self.setMinimumWidth(240)
         self.title_label = QLabel()
         self.title_label.setObjectName("dialogHeading")
         self.title_label.setWordWrap(True)
@@ -70,6 +73,7 @@ class InvoiceDetailPane(QWidget):
         self.review_label.setWordWrap(True)
         self.payments_caption = QLabel()
         self.payments_caption.setObjectName("sectionLabel")
+        self.payments_caption.setWordWrap(True)  # "Payments that settled it" is long in German
         self.payments_table = _small_table([_("Date"), _("Amount"), _("Booking text")])
         self.payments_table.itemDoubleClicked.connect(self._on_payments_table_item_double_clicked)
         self.payments_table.itemSelectionChanged.connect(self._on_payments_table_item_selection_changed)

@@ -60,14 +60,14 @@ from app.views.sign_in_dialog import Identity
 from app.views.tables import new_table
 
 SEARCH_DELAY_MS = 250
-COLUMN_WIDTHS = {
-    InvoiceColumn.NUMBER: 130,
-    InvoiceColumn.CUSTOMER: 240,
-    InvoiceColumn.ISSUED: 95,
-    InvoiceColumn.DUE: 95,
-    InvoiceColumn.AMOUNT: 120,
-    InvoiceColumn.OPEN: 120,
-    InvoiceColumn.STATUS: 240,
+COLUMN_WIDTHS = {  # the customer takes what is left: beside the detail pane about 150 pixels at 1280
+    InvoiceColumn.NUMBER: 115,
+    InvoiceColumn.CUSTOMER: 200,
+    InvoiceColumn.ISSUED: 85,
+    InvoiceColumn.DUE: 85,
+    InvoiceColumn.AMOUNT: 100,
+    InvoiceColumn.OPEN: 100,
+    InvoiceColumn.STATUS: 130,
 }
 KINDS = ((N_("All invoices"), None), (N_("Receivables"), RECEIVABLE), (N_("Payables"), PAYABLE))
 STATUSES = (
@@ -233,7 +233,7 @@ class InvoicesPage(QWidget):
         self.splitter.addWidget(self.detail_pane)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([900, 330])
+        self.splitter.setSizes([1000, 250])
 
         self.empty_label = empty_state_label(_(EMPTY_TEXT))
         self.stack = QStackedWidget()
