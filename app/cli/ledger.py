@@ -97,13 +97,13 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
     with open_ledger(args) as ledger:
         if args.forget_head:
-            audit_anchor.forget(ledger.path)
-        anchor = audit_anchor.load(ledger.path)
+            audit_anchor.forget(ledger.anchor_name)
+        anchor = audit_anchor.load(ledger.anchor_name)
         with ledger.session() as session:
             report = audit.verify(session, anchor=anchor)
         if report.ok:
             try:
-                audit_anchor.save(ledger.path, report.head)
+                audit_anchor.save(ledger.anchor_name, report.head)
             except OSError as error:  # the check itself stands; only the protection against a later cut is missing
                 message = _("kontor: cannot remember the audit head: {error}").format(error=error.strerror)
                 print(message, file=sys.stderr)
