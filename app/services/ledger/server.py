@@ -314,12 +314,34 @@ def _engine(credentials: _Credentials) -> Engine:
     return engine
 
 
+def connect_server(url: str, *, ask: PasswordPrompt | None = None, remember: bool = False) -> ServerLedger:
+    """A ServerLedger over the database, whatever it holds (open_server and create_server check that). Blocks."""
+    address = ServerAddress.parse(url)
+    return ServerLedger(address, _engine(_Credentials(address, ask=ask, remember=remember)))
+
+
+def database_is_empty(ledger: ServerLedger) -> bool:
+    with ledger.engine.connect() as conn:
+        tables = conn.scalar(
+            text("SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()")
+        )
+    return not tables
+
+
+def not_empty_error(ledger: ServerLedger) -> ServerLedgerError:
+    return ServerLedgerError(
+        _("{url}: the database is not empty; Kontor creates a ledger only in an empty database").format(
+            url=ledger.address.url
+        )
+    )
+
+
 def open_server(
     url: str, *, ask: PasswordPrompt | None = None, remember: bool = False, migrate: bool = True
 ) -> ServerLedger:
     """Open the ledger in a PostgreSQL database; an older schema is upgraded in one transaction. Blocks."""
-    address = ServerAddress.parse(url)
-    ledger = ServerLedger(address, _engine(_Credentials(address, ask=ask, remember=remember)))
+    ledger = connect_server(url, ask=ask, remember=remember)
+    address = ledger.address
     try:
         if ledger.schema_revision() is None:
             raise ServerLedgerError(
@@ -340,19 +362,10 @@ def create_server(
     url: str, *, company_name: str, ask: PasswordPrompt | None = None, remember: bool = False
 ) -> ServerLedger:
     """Create the ledger's tables in an empty database (made by the server's administrator) with the migrations."""
-    address = ServerAddress.parse(url)
-    ledger = ServerLedger(address, _engine(_Credentials(address, ask=ask, remember=remember)))
+    ledger = connect_server(url, ask=ask, remember=remember)
     try:
-        with ledger.engine.connect() as conn:
-            tables = conn.scalar(
-                text("SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()")
-            )
-        if tables:
-            raise ServerLedgerError(
-                _("{url}: the database is not empty; Kontor creates a ledger only in an empty database").format(
-                    url=address.url
-                )
-            )
+        if not database_is_empty(ledger):
+            raise not_empty_error(ledger)
         ledger._upgrade()
         with ledger.writer() as session:
             settings = CompanySettings(name=company_name)
@@ -362,5 +375,5 @@ def create_server(
     except BaseException:
         ledger.engine.dispose()
         raise
-    log.info("created server ledger %s", address.url)
+    log.info("created server ledger %s", ledger.address.url)
     return ledger
