@@ -16,7 +16,7 @@ from pathlib import Path
 from pg_cluster import Cluster
 
 from app.services.ledger.database import Ledger
-from app.services.ledger.server import create_server, open_server
+from app.services.ledger.server import ServerLedger, create_server, open_server
 
 _templates: dict[tuple[str, str], Path] = {}
 _folder = tempfile.TemporaryDirectory(prefix="kontor-templates-")
@@ -61,3 +61,10 @@ def new_ledger(path: Path, passphrase: str, *, company_name: str) -> Ledger:
     shutil.copyfile(template, path)
     path.chmod(0o600)
     return Ledger.open(path, passphrase)
+
+
+def reopen(ledger: Ledger, passphrase: str) -> Ledger:
+    """A second Ledger over the same file or database, with an engine of its own (as another process has)."""
+    if isinstance(ledger, ServerLedger):
+        return open_server(ledger.address.url)
+    return Ledger.open(ledger.path, passphrase)
