@@ -53,21 +53,32 @@ def _free_port() -> int:
 class Cluster:
     """One running cluster; `url(database)` is a Kontor ledger URL for a database in it."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path | None = None, port: int | None = None) -> None:
+        """A new cluster in a temporary folder, or the one kept in `root` (made there the first time)."""
         binaries = server_binaries()
         assert binaries is not None
         self.binaries = binaries
-        self.root = Path(tempfile.mkdtemp(prefix="kontor-pg-"))
+        self.root = root or Path(tempfile.mkdtemp(prefix="kontor-pg-"))
+        self.root.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o755)
         self.data = self.root / "data"
-        self.port = _free_port()
-        self.password = secrets.token_hex(16)
+        self.port = port or _free_port()
         self.passfile = self.root / "pgpass"
+        self._as_service = os.geteuid() == 0
+        self._throwaway = root is None  # a test cluster trades durability for speed; a kept one does not
+        if self.passfile.exists():
+            self.password = self.passfile.read_text(encoding="utf-8").strip().rsplit(":", 1)[1]
+        else:
+            self.password = secrets.token_hex(16)
         self.passfile.write_text(f"127.0.0.1:{self.port}:*:{SUPERUSER}:{self.password}\n", encoding="utf-8")
         self.passfile.chmod(0o600)
-        self._as_service = os.geteuid() == 0
         if self._as_service:
             shutil.chown(self.root, SERVICE_USER)
+        if not (self.data / "PG_VERSION").exists():
+            self._initdb()
+        self.start()
+
+    def _initdb(self) -> None:
         secret = self.root / "initdb-password"
         secret.write_text(self.password, encoding="utf-8")
         if self._as_service:
@@ -89,18 +100,21 @@ class Cluster:
             )
         finally:
             secret.unlink()
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories='' "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
-        )
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "server.log"), "-w", "start")
-        self._templates = 0
 
-    def _run(self, program: str, *args: str) -> None:
+    def start(self) -> None:
+        """Start the server unless it runs already."""
+        if self._run("pg_ctl", "-D", str(self.data), "status", check=False) == 0:
+            return
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories='' -c max_connections=100"
+        if self._throwaway:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "server.log"), "-w", "start")
+
+    def _run(self, program: str, *args: str, check: bool = True) -> int:
         command = [str(self.binaries / program), *args]
         if self._as_service:
             command = ["runuser", "-u", SERVICE_USER, "--", *command]
-        subprocess.run(command, check=True, capture_output=True, cwd=self.root, timeout=120)
+        return subprocess.run(command, check=check, capture_output=True, cwd=self.root, timeout=120).returncode
 
     def url(self, database: str) -> str:
         """A ledger URL for `database`: TLS lowered explicitly, as Kontor allows for localhost only."""
@@ -126,8 +140,32 @@ class Cluster:
         self.admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         return self.url(name)
 
-    def stop(self) -> None:
+    def stop(self, *, remove: bool = True) -> None:
         try:
-            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate" if remove else "fast", "-w", "stop")
         finally:
-            shutil.rmtree(self.root, ignore_errors=True)
+            if remove:
+                shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _demo(root: Path, port: int, database: str) -> None:
+    """`make demo-server`: a cluster kept in `root`, with an empty database for the demo ledger (made once)."""
+    import psycopg
+
+    cluster = Cluster(root, port)
+    try:
+        cluster.create_database(database)
+    except psycopg.errors.DuplicateDatabase:
+        pass
+    print(cluster.url(database))
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:2] == ["demo"]:
+        _demo(Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+    elif sys.argv[1:2] == ["stop"]:
+        Cluster(Path(sys.argv[2]), int(sys.argv[3])).stop(remove=False)
+    else:
+        raise SystemExit("usage: pg_cluster.py demo FOLDER PORT DATABASE | stop FOLDER PORT")
