@@ -178,3 +178,63 @@ def test_migrate_to_server_copies_the_demo_ledger_with_its_audit_log(
         with server.session() as session:
             assert audit.verify(session).ok
             assert session.scalar(select(func.count(Transaction.id))) == bookings + 1
+
+
+# The README's "Roles and least privileges", as the server's administrator runs it (README, More than one workstation).
+ROLES = """
+CREATE ROLE kontor_owner LOGIN PASSWORD 'owner-pw';
+CREATE ROLE kontor_app NOLOGIN;
+CREATE ROLE anna LOGIN PASSWORD 'anna-pw' IN ROLE kontor_app;
+CREATE DATABASE {database} OWNER kontor_owner;
+"""
+IN_DATABASE = """
+REVOKE ALL ON DATABASE {database} FROM PUBLIC;
+GRANT CONNECT ON DATABASE {database} TO kontor_owner, kontor_app;
+GRANT USAGE ON SCHEMA public TO kontor_app;
+ALTER DEFAULT PRIVILEGES FOR ROLE kontor_owner IN SCHEMA public
+    GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO kontor_app;
+ALTER DEFAULT PRIVILEGES FOR ROLE kontor_owner IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO kontor_app;
+"""
+AFTER_INIT = """
+REVOKE UPDATE, DELETE ON audit_events FROM kontor_app;
+REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM kontor_app;
+"""
+
+
+def _as_superuser(cluster: Cluster, database: str, statements: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        host="127.0.0.1", port=cluster.port, user="kontor_test", dbname=database, password=cluster.password,
+        autocommit=True, sslmode="disable",
+    ) as conn:  # fmt: skip
+        for statement in statements.split(";"):
+            if statement.strip():
+                conn.execute(statement)  # type: ignore[call-overload]
+
+
+def test_the_documented_least_privileges_suffice_and_keep_the_audit_log_append_only(
+    pg_cluster: Cluster, tmp_path: Path
+) -> None:
+    database = "kontor_roles"
+    for statement in ROLES.format(database=database).split(";"):
+        if statement.strip():
+            pg_cluster.admin(statement)
+    _as_superuser(pg_cluster, database, IN_DATABASE.format(database=database))
+    owner_url = f"postgresql://kontor_owner@127.0.0.1:{pg_cluster.port}/{database}?sslmode=disable"
+    anna_url = owner_url.replace("kontor_owner@", "anna@")
+    create_server(owner_url, company_name="Rollen GmbH", ask=lambda _url: "owner-pw").close()
+    _as_superuser(pg_cluster, database, AFTER_INIT)
+
+    statement = tmp_path / "march.xml"
+    payment = [Booking(date(2026, 3, 2), Decimal("10.00"), "Kunde", IBAN, "Rechnung 1", "E2E-1")]
+    statement.write_text(camt053(IBAN, payment, opening=Decimal("0")), encoding="utf-8")
+    with open_server(anna_url, ask=lambda _url: "anna-pw") as ledger:
+        [result] = import_statement_files(ledger, [statement], actor="anna")
+        assert result.ok and result.new == 1
+        with ledger.session() as session:
+            assert audit.verify(session).ok
+        with pytest.raises(Exception, match="permission denied"), ledger.writer() as session:
+            session.execute(AuditEvent.__table__.delete())
+        with pytest.raises(Exception, match="permission denied"), ledger.writer() as session:
+            session.execute(AuditEvent.__table__.update().values(summary="rewritten"))
