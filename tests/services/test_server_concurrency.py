@@ -84,9 +84,9 @@ def test_four_workstations_import_match_and_approve_at_once(pg_cluster: Cluster,
     url = server_url(pg_cluster)
     statements, runs = _setup(url, tmp_path)
     context = multiprocessing.get_context("spawn")
-    start = context.Manager().Barrier(WORKSTATIONS)
-    began = time.perf_counter()
-    with context.Pool(WORKSTATIONS) as pool:
+    with context.Manager() as manager, context.Pool(WORKSTATIONS) as pool:
+        start = manager.Barrier(WORKSTATIONS)
+        began = time.perf_counter()
         results = pool.starmap(work, [(url, n, statements, runs, PASSWORDS, start) for n in range(WORKSTATIONS)])
     elapsed = time.perf_counter() - began
     print(f"\n{WORKSTATIONS} workstations: {elapsed:.1f} s; {results}")

@@ -17,8 +17,9 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
 # Keys of PostgreSQL's transaction-level advisory locks (pg_advisory_xact_lock): released by commit or rollback.
-WRITER_LOCK = 0x4B4F4E01  # one writer at a time, as SQLite's BEGIN IMMEDIATE gives the file ledger
-AUDIT_LOCK = 0x4B4F4E02  # one append to the audit chain at a time
+# One writer at a time, as SQLite's BEGIN IMMEDIATE gives the file ledger; also the audit chain's one
+# serialization point (one lock, not one per purpose: two locks taken in either order could deadlock).
+WRITER_LOCK = 0x4B4F4E01
 MIGRATION_LOCK = 0x4B4F4E03  # one workstation upgrades the schema, the others wait and find it done
 
 

@@ -302,9 +302,10 @@ def _engine(credentials: _Credentials) -> Engine:
     def _lock_before_write(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
         # A transaction that did not start in writer() (a plain session that writes) waits for the writer lock
         # before its first write, so two workstations never interleave writes.
-        if not conn.info.get(_HOLDS_WRITER_LOCK) and not conn.in_nested_transaction() and _WRITES.search(statement):
+        if not conn.info.get(_HOLDS_WRITER_LOCK) and _WRITES.search(statement):
             cursor.execute(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
-            conn.info[_HOLDS_WRITER_LOCK] = True
+            # Taken in a savepoint, the lock goes with the savepoint's rollback: then it is taken again next time.
+            conn.info[_HOLDS_WRITER_LOCK] = not conn.in_nested_transaction()
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
