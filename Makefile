@@ -7,7 +7,7 @@ PYSIDE_CHECK := $(CURDIR)/../shared/tools/check_pyside_none_refcount.py
 
 VERSION = $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' app/__init__.py)
 
-.PHONY: install demo test bench lint screenshot bundle clean
+.PHONY: install demo demo-server demo-server-stop test bench lint screenshot bundle clean
 
 $(BIN)/kontor: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,22 @@ install: $(BIN)/kontor
 
 demo: install
 	$(BIN)/kontor --ledger $(DEMO_LEDGER) demo-run
+
+# The demo on a local PostgreSQL (README, "More than one workstation"): a cluster kept in demo/pg on port 55433,
+# the demo ledger built as a file and copied to it with `kontor migrate-to-server`; stop it with demo-server-stop.
+DEMO_SERVER_PORT ?= 55433
+DEMO_SERVER := $(BIN)/python tests/services/pg_cluster.py
+demo-server: install
+	@url=$$($(DEMO_SERVER) demo $(CURDIR)/demo/pg $(DEMO_SERVER_PORT) kontor_demo) && \
+	export PGPASSFILE=$(CURDIR)/demo/pg/pgpass KONTOR_PASSPHRASE=demo && \
+	if [ ! -f $(CURDIR)/demo/server-demo.kontor ]; then \
+	  $(BIN)/kontor --ledger $(CURDIR)/demo/server-demo.kontor demo && \
+	  $(BIN)/kontor --ledger $(CURDIR)/demo/server-demo.kontor migrate-to-server "$$url"; fi && \
+	echo && echo "The demo ledger is on $$url. Start as many workstations as you like:" && \
+	echo "  PGPASSFILE=$(CURDIR)/demo/pg/pgpass $(BIN)/kontor --ledger '$$url'"
+
+demo-server-stop:
+	$(DEMO_SERVER) stop $(CURDIR)/demo/pg $(DEMO_SERVER_PORT)
 
 test: install
 	@# PySide6 6.12.0 on Python 3.11 aborts after a few thousand calls (PERFORMANCE.md §0).

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app.cli.common import Handler, add_command
+from app.cli.common import Handler, add_command, ledger_location
 from app.cli.version import VersionAction
 from app.services.errors import EXIT_ERROR, KontorError
 from app.services.i18n import _
@@ -63,6 +63,7 @@ COMMANDS = {
     "backup": ("ledger",),
     "restore": ("ledger",),
     "audit": ("ledger",),
+    "migrate-to-server": ("ledger",),
     "demo": ("demo",),
     "demo-run": ("demo",),
     "gui": (),
@@ -100,7 +101,18 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser for `command` (see command_word), or for every command when it is None."""
     parser = argparse.ArgumentParser(prog="kontor", description=_("Kontor: banking and reconciliation."))
     parser.add_argument("--version", action=VersionAction, help=_("show the versions of Kontor and its parts"))
-    parser.add_argument("--ledger", type=Path, help=_("ledger file (default: {path})").format(path=default_ledger()))
+    parser.add_argument(
+        "--ledger",
+        type=ledger_location,
+        help=_("ledger file, or a PostgreSQL server as postgresql://user@host/database (default: {path})").format(
+            path=default_ledger()
+        ),
+    )
+    parser.add_argument(
+        "--remember-password",
+        action="store_true",
+        help=_("keep the server ledger's password in the OS keyring once it works"),
+    )
     parser.add_argument("--json", action="store_true", help=_("machine-readable output"))
     parser.add_argument("--debug", action="store_true", help=_("show tracebacks and log at debug level"))
     entry = parser.add_mutually_exclusive_group()

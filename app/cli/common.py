@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from app.services.banking.prompts import TanMechanismOption, TerminalPrompts
@@ -106,6 +107,25 @@ def new_passphrase() -> str:
     )
 
 
+SERVER_SCHEMES = ("postgresql", "postgres")
+
+
+def ledger_location(value: str) -> Path | str:
+    """argparse type of --ledger: a file, or a server URL kept as text (a Path would fold its `//`)."""
+    return value if value.partition("://")[0].lower() in SERVER_SCHEMES and "://" in value else Path(value)
+
+
+def prompt_server_password(url: str) -> str:
+    """A server ledger's password typed in the terminal; never read from a pipe, never echoed."""
+    if not sys.stdin.isatty():
+        raise CliError(
+            _("No password for {url}: put it in ~/.pgpass (or the file PGPASSFILE names) or run in a terminal.").format(
+                url=url
+            )
+        )
+    return getpass.getpass(_("Password for {url}: ").format(url=url))
+
+
 @contextmanager
 def open_ledger(args: argparse.Namespace) -> Iterator[Ledger]:
     """The ledger of --ledger, unlocked from the environment, the keyring or a prompt; closed however the block ends.
@@ -113,6 +133,14 @@ def open_ledger(args: argparse.Namespace) -> Iterator[Ledger]:
     The database stack and the keyring are imported here, not with the command modules: `kontor gui` and
     `kontor --help` start without them. The key is derived on a thread while SQLAlchemy loads.
     """
+    if isinstance(args.ledger, str):
+        from app.services.ledger.server import open_server
+
+        with open_server(
+            args.ledger, ask=prompt_server_password, remember=getattr(args, "remember_password", False)
+        ) as server:
+            yield server
+        return
     from app.services.ledger.keys import prepare_key
     from app.services.ledger.secrets import ledger_passphrase
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from app.demobank import DemoBankServer
     from app.views.main_window import MainWindow
     from app.views.new_ledger_dialog import NewLedgerDialog
+    from app.views.server_dialog import ServerDialog
     from app.views.start_dialog import StartDialog
 
 # Show first, load after: this module and the dialogs it opens first import no SQLAlchemy, SQLCipher or keyring,
@@ -50,11 +51,16 @@ class Controller(QObject):
         self.start_dialog: StartDialog | None = None
         self.unlock_dialog: UnlockDialog | None = None
         self.new_dialog: NewLedgerDialog | None = None
+        self.server_dialog: ServerDialog | None = None
         self.pending_imports: list[Path] = []  # statement files opened with Kontor, imported once a ledger is open
 
     # -- entry points ------------------------------------------------------------------------------
-    def start(self, ledger: Path | None) -> None:
-        """A given ledger, else the last one if it still exists, else the start dialog."""
+    def start(self, ledger: Path | str | None) -> None:
+        """A given ledger (a server's URL: the connect dialog), else the last one if it still exists, else the start
+        dialog."""
+        if isinstance(ledger, str):
+            self._show_server_dialog(parent=None, url=ledger)
+            return
         last = Path(self.preferences.last_ledger) if self.preferences.last_ledger else None
         path = ledger or (last if last is not None and last.is_file() else None)
         if path is None:
@@ -68,6 +74,7 @@ class Controller(QObject):
         self.start_dialog = StartDialog(self.preferences.recent_paths())
         self.start_dialog.open_requested.connect(self._on_start_dialog_open_requested)
         self.start_dialog.new_requested.connect(self._on_start_dialog_new_requested)
+        self.start_dialog.server_requested.connect(self._on_start_dialog_server_requested)
         self.start_dialog.rejected.connect(self._on_start_dialog_rejected)
         self.start_dialog.show()
 
@@ -147,6 +154,17 @@ class Controller(QObject):
     def _on_start_dialog_new_requested(self) -> None:
         self._show_new_dialog(self.start_dialog)
 
+    def _on_start_dialog_server_requested(self) -> None:
+        self._show_server_dialog(parent=self.start_dialog)
+
+    def _show_server_dialog(self, *, parent: QWidget | None, url: str = "") -> None:
+        from app.views.server_dialog import ServerDialog
+
+        self.server_dialog = ServerDialog(runner=self.runner, url=url, parent=parent)
+        self.server_dialog.unlocked.connect(self._show_window)
+        self.server_dialog.rejected.connect(self._on_unlock_dialog_rejected)
+        self.server_dialog.open()
+
     def _on_start_dialog_rejected(self) -> None:
         if self.window is None:
             self.finished.emit()
@@ -164,8 +182,9 @@ class Controller(QObject):
         # window (start or unlock dialog) does not need, so it paints that much sooner.
         from app.views.main_window import MainWindow
 
-        self.preferences.remember_ledger(unlocked.path)
-        save_preferences(self.preferences)
+        if not unlocked.server_url:  # the recent list holds files
+            self.preferences.remember_ledger(unlocked.path)
+            save_preferences(self.preferences)
         previous = self.window
         if previous is not None:
             previous.close_quietly()
@@ -175,6 +194,7 @@ class Controller(QObject):
         window.closed.connect(self.finished)
         window.new_ledger_requested.connect(lambda: self._show_new_dialog(window))
         window.open_ledger_requested.connect(lambda path: self.unlock(path, parent=window))
+        window.server_requested.connect(lambda: self._show_server_dialog(parent=window))
         self.window = window
         window.show()
         if self.pending_imports:
@@ -184,11 +204,15 @@ class Controller(QObject):
             self.start_dialog.accept()
             self.start_dialog = None
 
-    def _on_window_locked(self, path: Path) -> None:
+    def _on_window_locked(self, path: Path | str) -> None:
+        """`path` is the ledger file, or the URL of a server ledger (then its password, if any, is asked again)."""
         if self.window is not None:
             self.window.deleteLater()
             self.window = None
-        self._show_unlock_dialog(path, parent=None)
+        if isinstance(path, str):
+            self._show_server_dialog(parent=None, url=path)
+        else:
+            self._show_unlock_dialog(path, parent=None)
 
     def shutdown(self) -> None:
         """Quit with no window left open; the main window's closeEvent has closed its ledger already."""
@@ -225,7 +249,7 @@ def configure_application(app: QApplication, language: str) -> None:
 
 
 def run_gui(
-    ledger: Path | None,
+    ledger: Path | str | None,
     *,
     demo: DemoBankServer | None = None,
     screenshot: Path | None = None,

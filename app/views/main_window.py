@@ -70,7 +70,8 @@ def choose_backup_file(parent: QWidget, suggested: Path) -> Path | None:
 class MainWindow(QMainWindow):
     """Owns the unlocked ledger until it is closed, locked or replaced; then it closes the ledger itself."""
 
-    locked = Signal(object)  # Path of the ledger, now closed
+    server_requested = Signal()  # File › Connect to server…
+    locked = Signal(object)  # Path of the ledger, now closed (the URL of a server ledger)
     closed = Signal()  # the user closed the window (Quit); not emitted when locking or switching ledgers
     new_ledger_requested = Signal()
     open_ledger_requested = Signal(object)  # Path chosen in File › Open…
@@ -173,6 +174,7 @@ class MainWindow(QMainWindow):
         self.open_action = self._action(
             _("&Open ledger…"), self._on_open_action_triggered, QKeySequence.StandardKey.Open
         )
+        self.server_action = self._action(_("Connect to &server…"), self.server_requested.emit)
         self.import_action = self._action(_("&Import statements…"), self._on_import_action_triggered, "Ctrl+I", "list")
         self.backup_action = self._action(_("&Backup…"), self._on_backup_action_triggered)
         self.datev_action = self._action(_("Export for the tax advisor (&DATEV)…"), self._on_datev_action_triggered)
@@ -183,11 +185,13 @@ class MainWindow(QMainWindow):
         self.sign_out_action.setEnabled(False)
         self.quit_action = self._action(_("&Quit"), self.close, QKeySequence.StandardKey.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        self.file_menu.addActions([self.new_action, self.open_action])
+        self.file_menu.addActions([self.new_action, self.open_action, self.server_action])
         self.file_menu.addSeparator()
         self.file_menu.addActions([self.import_action, self.datev_action])
         self.file_menu.addSeparator()
         self.file_menu.addActions([self.backup_action, self.passphrase_action, self.lock_action])
+        for action in (self.backup_action, self.passphrase_action):  # the server keeps its own backups and passwords
+            action.setEnabled(not self.unlocked.server_url)
         self.file_menu.addSeparator()
         self.file_menu.addActions([self.sign_in_action, self.sign_out_action])
         self.file_menu.addSeparator()
@@ -233,8 +237,9 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         self.activity_label = QLabel()  # progress of long jobs; later issues report imports and syncs here
         self.activity_label.setObjectName("activityLabel")
-        self.file_label = QLabel(self.unlocked.path.name)
-        self.file_label.setToolTip(str(self.unlocked.path))
+        server = self.unlocked.server_url
+        self.file_label = QLabel(server.partition("?")[0].rpartition("@")[2] if server else self.unlocked.path.name)
+        self.file_label.setToolTip(server or str(self.unlocked.path))
         self.company_label = QLabel()
         self.lock_label = QLabel(_("Unlocked"))
         self.lock_label.setToolTip(_("File › Lock closes the ledger until the passphrase is entered again."))
@@ -552,9 +557,9 @@ class MainWindow(QMainWindow):
 
     def lock(self) -> None:
         """Close the ledger and hand over to the unlock dialog (the application listens to `locked`)."""
-        path = self.unlocked.path
+        where = self.unlocked.server_url or self.unlocked.path
         self.close_quietly()
-        self.locked.emit(path)
+        self.locked.emit(where)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.close_ledger()

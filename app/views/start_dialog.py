@@ -28,6 +28,7 @@ class StartDialog(QDialog):
 
     open_requested = Signal(object)  # Path of an existing ledger
     new_requested = Signal()
+    server_requested = Signal()  # "Connect to server…"
 
     def __init__(self, recent: list[Path], *, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,12 +64,14 @@ class StartDialog(QDialog):
 
         self.new_button = QPushButton(_("New ledger…"))
         self.open_file_button = QPushButton(_("Open file…"))
+        self.server_button = QPushButton(_("Connect to server…"))
         self.open_button = QPushButton(_("Open ledger"))
         self.open_button.setDefault(True)
         self.quit_button = QPushButton(_("Quit"))
         buttons = QHBoxLayout()
         buttons.addWidget(self.new_button)
         buttons.addWidget(self.open_file_button)
+        buttons.addWidget(self.server_button)
         buttons.addStretch(1)
         buttons.addWidget(self.quit_button)
         buttons.addWidget(self.open_button)
@@ -86,6 +89,7 @@ class StartDialog(QDialog):
 
         self.new_button.clicked.connect(self.new_requested)
         self.open_file_button.clicked.connect(self._on_open_file_button_clicked)
+        self.server_button.clicked.connect(self.server_requested)
         self.open_button.clicked.connect(self._on_open_button_clicked)
         self.quit_button.clicked.connect(self.reject)
         self.recent_list.itemActivated.connect(self._on_recent_list_item_activated)

@@ -37,11 +37,13 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class UnlockedLedger:
-    """An open ledger with the passphrase that opened it (backups are encrypted with it)."""
+    """An open ledger with the passphrase that opened it (backups are encrypted with it); a server ledger has none,
+    but its URL."""
 
     ledger: Ledger
     passphrase: str
     company_name: str
+    server_url: str = ""
 
     @property
     def path(self) -> Path:

@@ -26,6 +26,8 @@ from app.services.payments.runs import (
 from app.services.payments.sepa_checks import PaymentError
 from app.services.payments.settings import PaymentConfig, save_payment_config
 
+pytestmark = pytest.mark.both_ledgers
+
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Iterator[Ledger]:

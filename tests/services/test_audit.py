@@ -14,6 +14,8 @@ from app.services.demo.data import create_demo_ledger
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 
+pytestmark = pytest.mark.both_ledgers
+
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Ledger:

@@ -26,6 +26,8 @@ from app.services.reconciliation import automatic
 from app.services.reconciliation.booking import ReconciliationError
 from app.services.statements.importing import import_statement_files
 
+pytestmark = pytest.mark.both_ledgers
+
 OWN = "DE89370400440532013000"
 PAYER = "DE12500105170648489890"
 INVOICES = "Rechnungsnummer;Kunde;Rechnungsdatum;Betrag\nRE-2026-0070;Lehmann KG;01.03.2026;999,00\n"

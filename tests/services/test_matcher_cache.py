@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from ledger_templates import new_ledger
+from ledger_templates import new_ledger, reopen
 from sqlalchemy import select, update
 from statement_files import Booking, mt940
 from test_reconciliation import INVOICES, MARCH, OWN, Scenario
@@ -27,6 +27,8 @@ from app.services.reconciliation.automatic import import_invoices_and_match, mat
 from app.services.reconciliation.engine_input import save_config
 from app.services.reconciliation.matcher_cache import _caches
 from app.services.statements.importing import import_statement_files
+
+pytestmark = pytest.mark.both_ledgers
 
 UPDATED = """Rechnungsnummer;Kunde;Kundennummer;Rechnungsdatum;Fällig am;Betrag brutto
 RE-2026-0051;Bäckerei Weber e.K.;K10003;05.03.2026;19.03.2026;350,00
@@ -54,7 +56,7 @@ def _matcher_of(ledger: Ledger):  # noqa: ANN202
 
 def _fresh(ledger: Ledger, transaction_id: int) -> list:  # noqa: ANN202
     """The suggestions of the same ledger file opened again, which builds its matcher from scratch."""
-    other = Ledger.open(ledger.path, "pw")
+    other = reopen(ledger, "pw")
     try:
         return suggestions(other, transaction_id)
     finally:
@@ -108,7 +110,7 @@ def test_changes_by_another_process_are_seen(books: Scenario) -> None:
     weber = s.tx["Weber Backwaren"]
     neumann = s.tx["P. Neumann privat"]
     suggestions(s.ledger, weber)
-    other = Ledger.open(s.ledger.path, "pw")  # its own engine: its writes pass by this ledger's listeners
+    other = reopen(s.ledger, "pw")  # its own engine: its writes pass by this ledger's listeners
     try:
         allocate_manually(other, neumann, [(s.inv["RE-2026-0060"], Decimal("750.00"))], actor="bob")
         (s.tmp / "updated.csv").write_text(UPDATED, encoding="utf-8")
@@ -125,7 +127,7 @@ def test_a_rename_by_another_process_is_seen_even_at_the_same_length(books: Scen
     weber = s.tx["Weber Backwaren"]
     before = suggestions(s.ledger, weber)
     assert any("Weber" in reason for suggestion in before for reason in suggestion.reasons)
-    other = Ledger.open(s.ledger.path, "pw")
+    other = reopen(s.ledger, "pw")
     try:
         with other.writer() as session:
             renamed = update(Customer).where(Customer.number == "K10003").values(name="Bäckerei Huber e.K.")

@@ -48,6 +48,8 @@ from app.services.payments.sepa_checks import (
 )
 from app.services.statements.importing import import_statement_files
 
+pytestmark = pytest.mark.both_ledgers
+
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Iterator[Ledger]:

@@ -33,6 +33,8 @@ from app.services.reconciliation.export import EXPORT_COLUMNS, export_allocation
 from app.services.reconciliation.notifications import mark_read, notifications, unread_count
 from app.services.statements.importing import import_statement_files
 
+pytestmark = pytest.mark.both_ledgers
+
 OWN = "DE89370400440532013000"
 MUELLER = "DE02120300000000202051"
 NEUMANN_NEW = "DE44500105175407324931"

@@ -66,6 +66,7 @@ def test_title_and_status_bar_name_the_ledger(window: MainWindow) -> None:
     assert [a.text() for a in window.file_menu.actions() if a.text()] == [
         "&New ledger…",
         "&Open ledger…",
+        "Connect to &server…",
         "&Import statements…",
         "Export for the tax advisor (&DATEV)…",
         "&Backup…",

@@ -209,7 +209,7 @@ def add_connection(
     except WrongPinError:
         forget_pin(pin_key(blz, login))
         raise
-    with ledger.session() as session, session.begin():
+    with ledger.writer() as session:
         connection = BankConnection(
             blz=blz,
             bank_name=bank_name or _fallback_bank_name(blz),
@@ -263,7 +263,7 @@ def list_connections(ledger: Ledger) -> list[ConnectionSummary]:
 
 def remove_connection(ledger: Ledger, connection_id: int, *, actor: str) -> None:
     """Delete the login; its accounts and their history stay, no longer tied to a connection."""
-    with ledger.session() as session, session.begin():
+    with ledger.writer() as session:
         connection = _get(session, connection_id)
         for account in session.scalars(select(BankAccount).where(BankAccount.connection_id == connection_id)):
             account.connection_id = None
@@ -346,7 +346,7 @@ def sync(
             log.warning("Bank error after the accounts were fetched: %s", type(error).__name__)
     result = SyncResult(connection_id, start)
     new_ids: dict[str, list[int]] = {}
-    with ledger.session() as session, session.begin():
+    with ledger.writer() as session:
         connection = _get(session, connection_id)
         for item in fetched:
             ids = new_ids.setdefault(item.iban, [])

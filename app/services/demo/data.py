@@ -138,7 +138,7 @@ def create_demo_ledger(ledger: Ledger, *, actor: str, seed: int = 2026, today: d
     rng = random.Random(seed)
     end = today or date.today()
     start = end - timedelta(days=365)
-    with ledger.session() as session, session.begin():
+    with ledger.writer() as session:
         settings = session.scalar(select(CompanySettings))
         assert settings is not None
         settings.name = COMPANY

@@ -118,7 +118,7 @@ class _DemoSetupPrompts:
 
 def connect_demo_bank(ledger: Ledger, server: DemoBankServer, *, actor: str) -> ConnectionSummary:
     """Create the demo connection on first use, else point the stored one at this run's URL."""
-    with ledger.session() as session, session.begin():
+    with ledger.writer() as session:
         connection = session.scalar(
             select(BankConnection).where(BankConnection.blz == DEMO_BLZ, BankConnection.login == DEMO_LOGIN)
         )
@@ -154,6 +154,6 @@ def prepare_demo_bank(ledger: Ledger, *, actor: str) -> DemoBankServer:
 
 def _name_demo_accounts(ledger: Ledger, summary: ConnectionSummary) -> None:
     """The demo BLZ is the Bundesbank's in the registry; the accounts should say whose demo they are."""
-    with ledger.session() as session, session.begin():
+    with ledger.writer() as session:
         for account in session.scalars(select(BankAccount).where(BankAccount.connection_id == summary.id)):
             account.bank_name = summary.bank_name

@@ -147,7 +147,7 @@ def import_einvoices(ledger: Ledger, paths: Iterable[Path], *, actor: str) -> li
             )
         by_kind[kind].append(_parsed(invoice, row, ours=kind == RECEIVABLE))
     sources = ", ".join(sorted({invoice.source for invoice in invoices}))
-    with ledger.session() as session, session.begin():
+    with ledger.writer() as session:
         results = store_parsed(session, by_kind, source=sources, actor=actor)
         for invoice, kind in zip(invoices, kinds, strict=True):
             _keep_document(session, invoice, kind=kind, actor=actor)

@@ -570,7 +570,7 @@ def import_invoices(
             preview.errors,
         )
     result = InvoiceImportResult(source=path.name, kind=kind, errors=preview.errors, mapping=preview.mapping)
-    with ledger.session() as session, session.begin():
+    with ledger.writer() as session:
         _store(session, preview.rows, result, actor=actor)
     return result
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.models.base import stored_datetime
 from app.models.schema import AuditEvent, Base, Transaction
 from app.services.i18n import _
+from app.services.ledger.dialects import WRITER_LOCK, advisory_lock, exec_driver
 
 GENESIS = "0" * 64
 IMPORT_ENTITY = "statement_import"
@@ -80,6 +81,7 @@ def record(
 ) -> AuditEvent:
     """Append one event in the caller's transaction, so the change and its event commit together."""
     session.flush()
+    advisory_lock(session, WRITER_LOCK)  # on a server: one chain, whoever appends (writer() holds it already)
     prev = _last_hash(session)
     event = AuditEvent(
         at=datetime.now().replace(microsecond=0),
@@ -120,6 +122,7 @@ def record_many(session: Session, *, actor: str, events: Sequence[EventSpec]) ->
     if not events:
         return
     session.flush()
+    advisory_lock(session, WRITER_LOCK)
     prev = _last_hash(session)
     at = datetime.now().replace(microsecond=0)
     at_iso = at.isoformat()
@@ -135,7 +138,7 @@ def record_many(session: Session, *, actor: str, events: Sequence[EventSpec]) ->
             (stored_at, actor, spec.action, spec.entity, spec.entity_id, spec.summary, data_digest, prev, chain_hash)
         )
         prev = chain_hash
-    connection.exec_driver_sql(_INSERT_EVENTS, rows)
+    exec_driver(connection, _INSERT_EVENTS, rows)
 
 
 def record_row(session: Session, *, actor: str, action: str, row: Base, summary: str = "") -> AuditEvent:

@@ -27,13 +27,21 @@ from app.services.private_files import open_private, private_dir
 log = logging.getLogger(__name__)
 
 
-def anchor_path(ledger_path: Path) -> Path:
-    """The anchor file of a ledger, named after its absolute path (the path is what the user opens)."""
-    key = hashlib.sha256(str(Path(ledger_path).resolve()).encode()).hexdigest()[:32]
+# A file ledger is named by its path; a server ledger by its URL without password (server.ServerAddress.url).
+LedgerName = Path | str
+
+
+def _name(ledger: LedgerName) -> str:
+    return ledger if isinstance(ledger, str) else str(Path(ledger).resolve())
+
+
+def anchor_path(ledger_path: LedgerName) -> Path:
+    """The anchor file of a ledger, named after its absolute path or server URL (what the user opens)."""
+    key = hashlib.sha256(_name(ledger_path).encode()).hexdigest()[:32]
     return state_dir() / "audit-heads" / f"{key}.json"
 
 
-def load(ledger_path: Path) -> Head | None:
+def load(ledger_path: LedgerName) -> Head | None:
     """The head this computer saw last for the ledger at this path; None if it never saw one."""
     path = anchor_path(ledger_path)
     try:
@@ -46,12 +54,12 @@ def load(ledger_path: Path) -> Head | None:
         return None
 
 
-def save(ledger_path: Path, head: Head) -> None:
+def save(ledger_path: LedgerName, head: Head) -> None:
     """Remember `head` for the ledger at this path: written whole beside the old file, then moved over it."""
     path = anchor_path(ledger_path)
     private_dir(path.parent)
     data: dict[str, Any] = {
-        "ledger": str(Path(ledger_path).resolve()),
+        "ledger": _name(ledger_path),
         "events": head.events,
         "event_id": head.event_id,
         "hash": head.hash,
@@ -63,7 +71,7 @@ def save(ledger_path: Path, head: Head) -> None:
     os.replace(partial, path)
 
 
-def forget(ledger_path: Path) -> None:
+def forget(ledger_path: LedgerName) -> None:
     anchor_path(ledger_path).unlink(missing_ok=True)
 
 
@@ -88,13 +96,13 @@ def continued_head(session: Session, anchor: Head | None) -> Head | None:
     return Head(anchor.events + added, row.id, row.chain_hash)
 
 
-def discontinued(ledger_path: Path, session: Session) -> Head | None:
+def discontinued(ledger_path: LedgerName, session: Session) -> Head | None:
     """The head this computer saw last if the ledger no longer holds it (events removed or rewritten), else None."""
     anchor = load(ledger_path)
     return anchor if anchor is not None and continued_head(session, anchor) is None else None
 
 
-def advance(ledger_path: Path, session: Session) -> Head | None:
+def advance(ledger_path: LedgerName, session: Session) -> Head | None:
     """Remember the ledger's head if it continues the one seen last; one that does not is left for verify to report."""
     anchor = load(ledger_path)
     head = continued_head(session, anchor)

@@ -34,7 +34,7 @@ def check_company_name(name: str) -> str:
 def rename_company(ledger: Ledger, name: str, *, actor: str) -> str:
     """Store a new company name with its audit event in one transaction. Blocks; call from a worker."""
     cleaned = check_company_name(name)
-    with ledger.session() as session, session.begin():
+    with ledger.writer() as session:
         settings = session.scalar(select(CompanySettings).limit(1))
         if settings is None:
             settings = CompanySettings(name=cleaned)

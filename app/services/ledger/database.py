@@ -195,7 +195,7 @@ class Ledger:
         ledger = cls._from_key(path, key)
         try:
             ledger._upgrade()
-            with ledger.session() as session, session.begin():
+            with ledger.writer() as session:
                 settings = CompanySettings(name=company_name)
                 session.add(settings)
                 audit.record_row(session, actor="kontor", action="create", row=settings, summary=company_name)
@@ -322,20 +322,25 @@ class Ledger:
         """`with Ledger.open(...) as ledger:` closes it however the block ends."""
         self.close()
 
+    @property
+    def anchor_name(self) -> Path | str:
+        """What this computer remembers the audit head under (audit_anchor): the file's path."""
+        return self.path
+
     def discontinued_audit_head(self) -> Head | None:
         """The audit head this computer saw last, if the ledger lost it since (a cut or rewrite outside Kontor)."""
         with self.session() as session:
-            return audit_anchor.discontinued(self.path, session)
+            return audit_anchor.discontinued(self.anchor_name, session)
 
     def _anchor(self, *, fresh: bool = False) -> None:
         """Remember the audit log's head outside the ledger (audit_anchor); `fresh` for a new file at this path."""
         try:
             with self.session() as session:
                 if fresh:
-                    audit_anchor.forget(self.path)
-                audit_anchor.advance(self.path, session)
+                    audit_anchor.forget(self.anchor_name)
+                audit_anchor.advance(self.anchor_name, session)
         except Exception as error:  # a ledger that cannot be read here fails where it is used, with a message
-            log.warning("could not record the audit head of %s: %s", self.path, error)
+            log.warning("could not record the audit head of %s: %s", self.anchor_name, error)
 
     # -- passphrase and copies -----------------------------------------------------------------
     def change_passphrase(self, new_passphrase: str) -> None:

@@ -111,3 +111,36 @@ def forget_pin(connection_key: str) -> None:
 def pin_key(blz: str, login: str) -> str:
     """The keyring name of one online banking login."""
     return f"{blz}/{login}"
+
+
+def _server_account(url: str) -> str:
+    return f"server:{url}"
+
+
+def remembered_server_password(url: str) -> str | None:
+    """The database password for a server ledger (its URL without password), if the user asked to keep it."""
+    if not keyring_usable():
+        return None
+    try:
+        return _keyring().get_password(SERVICE, _server_account(url))
+    except _keyring().errors.KeyringError:
+        log.warning("the OS keyring could not be read")
+        return None
+
+
+def remember_server_password(url: str, password: str) -> None:
+    """Store only when the user asked to; a password the server refused is never stored."""
+    if not keyring_usable():
+        raise KeyringUnavailableError(
+            _("No OS keyring is available on this computer; the password will be asked each time.")
+        )
+    _keyring().set_password(SERVICE, _server_account(url), password)
+
+
+def forget_server_password(url: str) -> None:
+    if not keyring_usable():
+        return
+    try:
+        _keyring().delete_password(SERVICE, _server_account(url))
+    except _keyring().errors.PasswordDeleteError:
+        pass

@@ -16,7 +16,7 @@ from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import SignedInUser, signed_in_user
 from app.services.payments.orders import PaymentWarning, order_warnings
-from app.services.payments.runs import OrderRow, get_run, order_rows, orders_of, run_digest, valid_approvals
+from app.services.payments.runs import OrderRow, get_run, lock_run, order_rows, orders_of, run_digest, valid_approvals
 from app.services.payments.sepa_checks import PaymentError
 from app.services.payments.settings import PaymentConfig, payment_config
 from app.services.statements.balances import accounts_overview
@@ -137,6 +137,7 @@ def approve_run(
     """
     with ledger.writer() as session:
         user = signed_in_user(session, approver)
+        lock_run(session, run_id)
         run = get_run(session, run_id)
         if user.role not in APPROVER_ROLES:
             raise PaymentError(

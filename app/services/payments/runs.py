@@ -159,6 +159,12 @@ def get_run(session: Session, run_id: int) -> PaymentRun:
     return run
 
 
+def lock_run(session: Session, run_id: int) -> None:
+    """Hold the run's row until the transaction ends (SELECT … FOR UPDATE on a server ledger; the file ledger's
+    write lock already does): an approval and a change of the same run never overlap."""
+    session.execute(select(PaymentRun.id).where(PaymentRun.id == run_id).with_for_update())
+
+
 def orders_of(session: Session, run_id: int) -> list[PaymentOrder]:
     return list(session.scalars(select(PaymentOrder).where(PaymentOrder.run_id == run_id).order_by(PaymentOrder.id)))
 
@@ -286,6 +292,7 @@ def valid_approvals(session: Session, run: PaymentRun) -> list[Approval]:
 
 def before_change(session: Session, run: PaymentRun, *, actor: str, what: str) -> None:
     """Call before changing a run's orders: sent runs refuse, approvals are voided and the run goes back."""
+    lock_run(session, run.id)
     check_actor(session, actor)
     if run.status not in OPEN_STATUSES:
         raise PaymentError(

@@ -133,7 +133,7 @@ def allocate_manually(
     """
     if not allocations:
         raise ReconciliationError(_("Choose at least one invoice."))
-    with ledger.session() as session, session.begin():
+    with ledger.writer() as session:
         tx = get_transaction(session, transaction_id)
         if tx.status != BookingStatus.BOOKED:
             raise ReconciliationError(_("Only booked transactions can be allocated."))
@@ -206,7 +206,7 @@ def _learn(session: Session, tx: Transaction, invoices: Sequence[MatchInvoice], 
 
 def ignore_payment(ledger: Ledger, transaction_id: int, reason: str, *, actor: str) -> None:
     """'No invoice' (a tax refund, interest, a transfer between own accounts): out of matching for good."""
-    with ledger.session() as session, session.begin():
+    with ledger.writer() as session:
         tx = get_transaction(session, transaction_id)
         if allocated_on_transaction(session, tx.id):
             raise ReconciliationError(_("Undo the allocations of this transaction first."))
@@ -224,7 +224,7 @@ def undo_allocation(
     """
     if (allocation_id is None) == (transaction_id is None):
         raise ValueError("give allocation_id or transaction_id")
-    with ledger.session() as session, session.begin():
+    with ledger.writer() as session:
         if allocation_id is not None:
             allocation = session.get(Allocation, allocation_id)
             if allocation is None:
@@ -308,7 +308,7 @@ def _returned(session: Session, ids: Sequence[int]) -> set[int]:
 
 def clear_review(ledger: Ledger, invoice_id: int, *, actor: str) -> None:
     """The bookkeeper checked a changed invoice against its allocations."""
-    with ledger.session() as session, session.begin():
+    with ledger.writer() as session:
         invoice = session.get(Invoice, invoice_id)
         if invoice is None:
             raise ReconciliationError(_("No invoice {id}").format(id=invoice_id))

@@ -157,7 +157,7 @@ def match_payments(
 ) -> MatchSummary:
     """Book what is certain, count what needs a person; only the given payments when `transaction_ids` is set."""
     generations = generations_of(ledger)
-    with collector_paused(), ledger.session() as session, session.begin():
+    with collector_paused(), ledger.writer() as session:
         return _run(session, actor=actor, transaction_ids=transaction_ids, dry_run=dry_run, generations=generations)
 
 

@@ -17,6 +17,7 @@ from app.services.errors import KontorError
 from app.services.formatting import format_amount, from_cents, to_cents
 from app.services.i18n import _
 from app.services.ledger import audit
+from app.services.ledger.dialects import exec_driver, ids_given
 from app.services.matching import (
     PAYABLE,
 )
@@ -153,7 +154,7 @@ def book_automatic(session: Session, booked: Sequence[AutoBooking], *, actor: st
         tx, invoice, cents, discount, confidence = item.tx, item.invoice, item.cents, item.discount, item.confidence
         row = (allocation_id, tx.id, invoice.id, cents, discount, "auto", confidence, actor, stored_at)
         rows.append(row)
-        notes.append(("match", messages.text(tx.counterparty_name, invoice, cents, item.open_after), stored_at))
+        notes.append(("match", messages.text(tx.counterparty_name, invoice, cents, item.open_after), stored_at, False))
         events.append(
             audit.EventSpec(
                 action="create",
@@ -164,11 +165,13 @@ def book_automatic(session: Session, booked: Sequence[AutoBooking], *, actor: st
             )
         )
         allocated[tx.id] = allocated.get(tx.id, 0) + cents
-    connection.exec_driver_sql(_INSERT_ALLOCATIONS, rows)
-    connection.exec_driver_sql("INSERT INTO notifications (kind, message, created_at, read) VALUES (?, ?, ?, 0)", notes)
+    exec_driver(connection, _INSERT_ALLOCATIONS, rows)
+    ids_given(connection, Allocation.__tablename__)
+    exec_driver(connection, "INSERT INTO notifications (kind, message, created_at, read) VALUES (?, ?, ?, ?)", notes)
     audit.record_many(session, actor=actor, events=events)
     states = {item.tx.id: abs(item.tx.amount_cents) for item in booked}
-    connection.exec_driver_sql(
+    exec_driver(
+        connection,
         "UPDATE transactions SET reconciliation = ? WHERE id = ?",
         [
             (Reconciliation.MATCHED.value if allocated[tx_id] >= amount else Reconciliation.PARTIAL.value, tx_id)

@@ -29,6 +29,7 @@ from app.models.schema import (
 )
 from app.services.invoices.open_items import allocated_cents, open_cents_of
 from app.services.ledger.database import Ledger
+from app.services.ledger.dialects import total
 from app.services.matching import (
     MatchConfig,
     Matcher,
@@ -128,10 +129,10 @@ def _books_state(session: Session, generation: int) -> tuple[Any, ...]:
             func.count(),
             func.max(Invoice.id),
             func.max(Invoice.updated_at),
-            func.total(Invoice.amount_cents),
-            func.total(Invoice.reported_open_cents),
-            func.total(Invoice.cancelled),
-            func.total(Invoice.customer_id),
+            total(Invoice.amount_cents),
+            total(Invoice.reported_open_cents),
+            total(Invoice.cancelled),
+            total(Invoice.customer_id),
         )
     ).one()
     return (generation, *invoices, _customers_digest(session))
@@ -151,7 +152,7 @@ def _customers_digest(session: Session) -> str:
 
 
 def _knowledge_state(session: Session, generation: int) -> tuple[Any, ...]:
-    row = session.execute(select(func.count(), func.max(LearnedPayer.id), func.total(LearnedPayer.customer_id))).one()
+    row = session.execute(select(func.count(), func.max(LearnedPayer.id), total(LearnedPayer.customer_id))).one()
     return (generation, *row)
 
 
@@ -160,8 +161,8 @@ def _allocations_state(session: Session) -> tuple[Any, ...]:
         select(
             func.count(),
             func.max(Allocation.id),
-            func.total(Allocation.amount_cents + Allocation.discount_cents),
-            func.total(Allocation.invoice_id),
+            total(Allocation.amount_cents + Allocation.discount_cents),
+            total(Allocation.invoice_id),
         )
     ).one()
     return tuple(row)

@@ -42,5 +42,5 @@ def mark_read(ledger: Ledger, ids: Iterable[int] | None = None) -> None:
     statement = update(Notification).values(read=True)
     if ids is not None:
         statement = statement.where(Notification.id.in_(list(ids)))
-    with ledger.session() as session, session.begin():
+    with ledger.writer() as session:
         session.execute(statement)

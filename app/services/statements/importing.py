@@ -28,6 +28,7 @@ from app.services.gc_pause import collector_paused
 from app.services.i18n import N_, _
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
+from app.services.ledger.dialects import exec_driver, ids_given
 from app.services.private_files import make_parent, open_private
 from app.services.statements.bank_csv import CsvMapping, mapping_spec, suggested_mapping
 from app.services.statements.model import ParsedBalance, StatementFormatError
@@ -177,7 +178,8 @@ def _insert_rows(
         (row_id, account_id, import_id, Reconciliation.OPEN.value, created_at, *row, key)
         for row_id, row, key in zip(range(first_id, first_id + len(rows)), rows, keys, strict=True)
     ]
-    connection.exec_driver_sql(_INSERT_SQL, params)
+    exec_driver(connection, _INSERT_SQL, params)
+    ids_given(connection, Transaction.__tablename__)
 
 
 def _balance_warnings(

@@ -34,6 +34,7 @@ from app.services.csv_safety import NumberCell, SafeWriter, number_cell
 from app.services.formatting import format_date, from_cents, to_cents
 from app.services.formatting import parse_amount as parse_typed_amount
 from app.services.i18n import N_, _, current_language
+from app.services.ledger.dialects import by_dialect, nocase
 
 Direction = Literal["all", "in", "out"]
 RECONCILIATION_STATES = (Reconciliation.OPEN, Reconciliation.MATCHED, Reconciliation.PARTIAL, Reconciliation.IGNORED)
@@ -48,6 +49,16 @@ HIDDEN_STATUS = BookingStatus.REPLACED  # a pending booking superseded by its fi
 _WORD = re.compile(r"\w", re.UNICODE)
 _HIDDEN = aliased(Transaction)
 _FTS = table("transactions_fts", column("rowid"))  # contentless FTS5 index; rowid = transactions.id
+# What the index holds (search_index): a server ledger, which has no FTS5, searches these columns.
+SEARCHED_COLUMNS = (
+    "counterparty_name",
+    "purpose",
+    "end_to_end_id",
+    "mandate_id",
+    "bank_reference",
+    "counterparty_iban",
+    "creditor_id",
+)
 
 
 class SortColumn(StrEnum):
@@ -139,6 +150,17 @@ def fts_query(text: str) -> str:
     return " AND ".join(terms)
 
 
+def _server_search(text: str) -> ColumnElement[bool]:
+    """What FTS5 finds, on a server ledger: every word (case-insensitively) in the name, purpose or references."""
+    searched = func.concat_ws(" ", *(getattr(Transaction, name) for name in SEARCHED_COLUMNS))
+    words = [word for word in text.split() if _WORD.search(word)]
+    return and_(*(searched.ilike("%" + _like_escaped(word) + "%", escape="\\") for word in words))
+
+
+def _like_escaped(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _needs_table_rows(filter: TransactionFilter) -> bool:
     """Whether SQLite reads each candidate row anyway (a column outside the indexes, or a search hit)."""
     return bool(
@@ -177,7 +199,7 @@ def _conditions(filter: TransactionFilter, *, whole_list: bool = False) -> list[
     match = fts_query(filter.text)
     if match:
         hits = select(_FTS.c.rowid).where(literal_column("transactions_fts").op("MATCH")(match))
-        conditions.append(Transaction.id.in_(hits))
+        conditions.append(by_dialect(sqlite=Transaction.id.in_(hits), server=_server_search(filter.text)))
     elif filter.text.strip():
         conditions.append(Transaction.id.is_(None))  # only punctuation: nothing can match
     return conditions
@@ -196,9 +218,9 @@ def _order_keys(session: Session, filter: TransactionFilter, order: TransactionO
     else:
         primary: SQLColumnExpression[Any]
         if order.column == SortColumn.COUNTERPARTY:
-            primary = Transaction.counterparty_name.collate("NOCASE")
+            primary = nocase(Transaction.counterparty_name)
         elif order.column == SortColumn.PURPOSE:
-            primary = Transaction.purpose.collate("NOCASE")
+            primary = nocase(Transaction.purpose)
         elif order.column == SortColumn.AMOUNT:
             primary = Transaction.amount_cents
         elif order.column == SortColumn.STATUS:

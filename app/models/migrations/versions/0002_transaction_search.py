@@ -23,6 +23,8 @@ INDEX_SELECT = (
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return  # a server ledger searches with ILIKE (statements.query); FTS5 exists in SQLite only
     op.execute(
         "CREATE VIRTUAL TABLE transactions_fts USING fts5("
         "counterparty_name, purpose, refs, content='', contentless_delete=1, "
@@ -36,5 +38,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return
     op.execute("DROP TRIGGER transactions_fts_delete")
     op.execute("DROP TABLE transactions_fts")
