@@ -279,7 +279,7 @@ def undo_last_allocation(ledger: Ledger, *, actor: str) -> UndoneAllocation | No
     Automatic allocations and other people's are left alone (Map's Undo takes those back one payment at a
     time); None when the actor has nothing left to undo.
     """
-    with ledger.session() as session, session.begin():
+    with ledger.writer() as session:
         last = session.scalar(
             select(Allocation)
             .where(Allocation.created_by == actor, Allocation.method != "auto")
