@@ -136,11 +136,15 @@ class MainWindow(QMainWindow):
                 widget.reported.connect(lambda text: self.statusBar().showMessage(text, STATUS_MESSAGE_MS))
             if hasattr(widget, "transaction_requested"):  # the Invoices page's "Show in Transactions"
                 widget.transaction_requested.connect(self.show_transaction)
-        dashboard = self.pages[Page.DASHBOARD]
-        if hasattr(dashboard, "connect_bank_requested"):  # the empty dashboard's first steps
-            dashboard.connect_bank_requested.connect(self.bank_flow.add_action.trigger)
-            dashboard.import_statements_requested.connect(self.import_action.trigger)
-            dashboard.import_invoices_requested.connect(self._on_import_invoices_requested)
+        first_steps = {  # the empty dashboard's buttons
+            "connect_bank_requested": self.bank_flow.add_action.trigger,
+            "import_statements_requested": self.import_action.trigger,
+            "import_invoices_requested": self._on_import_invoices_requested,
+        }
+        for name, slot in first_steps.items():
+            signal = getattr(self.pages[Page.DASHBOARD], name, None)
+            if signal is not None:
+                signal.connect(slot)
         settings_page = self.pages[Page.SETTINGS]
         if isinstance(settings_page, SettingsPage):
             settings_page.company_renamed.connect(self._on_settings_page_company_renamed)

@@ -404,7 +404,7 @@ class ScreenTour:
         self.window.show_page(Page.INVOICES)
         page = self.window.pages[Page.INVOICES]
         assert isinstance(page, InvoicesPage)
-        page.import_button.click()
+        page.import_action.trigger()
         dialog = _opened(page.import_dialog)
         assert isinstance(dialog, InvoiceImportDialog)
         return dialog
