@@ -83,6 +83,7 @@ def test_every_extracted_msgid_has_a_german_translation() -> None:
         "{bank} · BIC {bic}",
         "Bank:",
         "BLZ",
+        "Server: {head}",
         "kontor: {bank}: {error}",
         "{title} — {name}",
     }
