@@ -50,6 +50,8 @@ class Card(QFrame):
         self.value_label.setObjectName("cardValue")
         self.detail_label = QLabel()
         self.detail_label.setObjectName("cardDetail")
+        for label in (self.title_label, self.detail_label):  # five cards share a laptop's width: words wrap
+            label.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.setSpacing(2)
