@@ -261,6 +261,7 @@ class MapDialog(QDialog):
         layout.addWidget(self.state_label)
         layout.addWidget(self.paid_box)
         layout.addWidget(self.splitter, 1)
+        layout.addStretch(0)  # takes the room while the splitter is hidden (a payment booked in full)
         layout.addWidget(self.error_label)
         layout.addLayout(buttons)
         for widget in (self.allocate_button, self.ignore_button, self.undo_button, self.search_edit):
@@ -306,6 +307,12 @@ class MapDialog(QDialog):
         self.reasons_label.setText("")
         self.allocation_model.reset(AllocationDraft(payment.to_allocate))
         self.search_edit.setEnabled(payment.can_allocate)
+        if self.splitter.isHidden() == payment.can_allocate:  # booked in full: the state line says how, compactly
+            self.splitter.setVisible(payment.can_allocate)
+            self.allocate_button.setVisible(payment.can_allocate)
+            self.cancel_button.setText(_("Cancel") if payment.can_allocate else _("Close"))
+            self.layout().activate()
+            self.resize(self.width(), 800 if payment.can_allocate else self.sizeHint().height())
         self.ignore_button.setEnabled(payment.can_ignore)
         self.undo_button.setEnabled(payment.can_undo)
         if payment.can_allocate:
