@@ -24,8 +24,9 @@ WRITTEN = {
     "0005": (3, 3, 2, 1),
     "0006": (3, 3, 2, 1),
     "0007": (3, 3, 2, 1),
+    "0008": (3, 3, 2, 1),
 }
-USERS = {"0004": ["bob"], "0005": ["anna", "dora"], "0006": ["anna", "dora"], "0007": ["anna", "dora"]}
+USERS = {"0004": ["bob"], "0005": ["anna", "dora"], "0006": ["anna", "dora"], "0007": ["anna", "dora"], "0008": ["anna", "dora"]}
 
 
 def test_every_earlier_schema_has_a_ledger_to_test() -> None:
