@@ -35,3 +35,6 @@ class AuditEvent(Base):
     data_digest: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)  # two writers cannot fork the chain
     chain_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The host an event on a server ledger came from ('' on a file, and before schema 0009); in the chain only
+    # when set, so older events keep their hashes.
+    workstation: Mapped[str] = mapped_column(String(100), default="", server_default="")

@@ -33,6 +33,8 @@ from app.services.ledger import secrets
 from app.services.ledger.actor import current_actor
 from app.services.ledger.audit import Head
 from app.services.ledger.database import LEDGER_SUFFIX
+from app.services.ledger.server import listen_for_changes
+from app.services.ledger.server_changes import ChangeListener
 from app.services.ledger.users import SignedInUser, ledger_has_users
 from app.services.preferences import Preferences
 from app.services.reports.datev import DatevExport, datev_settings
@@ -40,6 +42,7 @@ from app.views.bank_sync_flow import BankSyncFlow
 from app.views.change_passphrase_dialog import ChangePassphraseDialog
 from app.views.demo_phone_dialog import DemoPhoneDialog
 from app.views.jobs import JobRunner, Progress
+from app.views.ledger_changes import LedgerChangeWatcher
 from app.views.notification_panel import NotificationButton
 from app.views.pages import PAGES, Page, PageContext, StatefulPage
 from app.views.resources import icon
@@ -154,6 +157,8 @@ class MainWindow(QMainWindow):
         self.show_page(Page.DASHBOARD)
         self.audit_warning: QMessageBox | None = None
         self._check_audit_head()
+        self.change_watcher: LedgerChangeWatcher | None = None
+        self._watch_other_workstations()
         self._offer_sign_in()
 
     # -- building ------------------------------------------------------------------------------------
@@ -324,6 +329,37 @@ class MainWindow(QMainWindow):
             self,
         )
         self.audit_warning.open()
+
+    # -- other workstations ---------------------------------------------------------------------------
+    def _watch_other_workstations(self) -> None:
+        """On a server ledger, pages reload when another workstation commits a change (server_changes)."""
+        ledger = self.unlocked.ledger
+
+        def listen(cancel: threading.Event, progress: Progress) -> ChangeListener | None:
+            return listen_for_changes(ledger)
+
+        self.runner.run(listen, on_success=self._on_listening, on_failure=self._on_listening_failed, parent=self)
+
+    def _on_listening(self, listener: ChangeListener | None) -> None:
+        if listener is None:
+            return
+        if not self._ledger_open:  # locked while it connected
+            listener.close()
+            return
+        self.change_watcher = LedgerChangeWatcher(listener, self)
+        self.change_watcher.changed.connect(self._on_change_watcher_changed)
+        self.change_watcher.failed.connect(self._on_listening_failed)
+
+    def _on_change_watcher_changed(self) -> None:
+        self.refresh_pages()
+        self.statusBar().showMessage(_("Updated: another workstation changed the ledger."), STATUS_MESSAGE_MS)
+
+    def _on_listening_failed(self, error: object) -> None:
+        log.warning("not listening for other workstations' changes: %s", error)
+        self.statusBar().showMessage(
+            _("Changes from other workstations no longer show by themselves; lock and open the ledger again."),
+            3 * STATUS_MESSAGE_MS,
+        )
 
     # -- who is signed in ----------------------------------------------------------------------------
     def _offer_sign_in(self) -> None:
@@ -548,6 +584,8 @@ class MainWindow(QMainWindow):
         if not self._ledger_open:
             return
         self._ledger_open = False
+        if self.change_watcher is not None:
+            self.change_watcher.close()
         self.save_ui_state()
         if not self.runner.cancel_and_wait(SHUTDOWN_TIMEOUT_MS):
             log.warning("closing %s while a job is still running", self.unlocked.path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import socket
 from datetime import date
 from pathlib import Path
 
@@ -96,3 +98,24 @@ def test_imported_transactions_are_covered_by_their_import_event(ledger: Ledger)
 
 def test_digest_is_canonical() -> None:
     assert audit.digest({"b": 1, "a": date(2026, 1, 2)}) == audit.digest({"a": "2026-01-02", "b": 1})
+
+
+def test_a_server_event_names_its_workstation_and_the_chain_covers_it(ledger: Ledger, ledger_backend: str) -> None:
+    _invoice(ledger)
+    with ledger.session() as session, session.begin():
+        audit.record_many(session, actor="bob", events=[audit.EventSpec("note", "customers", None, {"n": 1})])
+    with ledger.session() as session:
+        events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    expected = socket.gethostname() if ledger_backend == "server" else ""  # a file has one workstation
+    assert [event.workstation for event in events] == [expected] * 4
+    for event in events:
+        if not event.workstation:  # the hash as every Kontor before schema 0009 wrote it: old events verify unchanged
+            entity_id = "" if event.entity_id is None else str(event.entity_id)
+            fields = [event.prev_hash, event.at.isoformat(), event.actor, event.action, event.entity, entity_id,
+                      event.summary, event.data_digest]  # fmt: skip
+            assert event.chain_hash == hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
+    with ledger.engine.begin() as conn:  # claiming another workstation breaks the chain there
+        conn.execute(text("UPDATE audit_events SET workstation = 'anderer-pc' WHERE id = 2"))
+    with ledger.session() as session:
+        report = audit.verify(session)
+    assert report.broken_event_id == 2 and "altered or removed" in report.problem

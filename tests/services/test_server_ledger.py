@@ -1,4 +1,4 @@
-"""The ledger on a real PostgreSQL server: addresses and TLS, passwords, creating and opening, the CLI, search,
+"""The ledger on a real PostgreSQL server: addresses and TLS, passwords, creating and opening, the CLI, folded search,
 and `migrate-to-server` of the demo ledger with the audit log verified on both sides."""
 
 from __future__ import annotations
@@ -126,6 +126,7 @@ def test_search_finds_words_in_name_purpose_and_references(pg_cluster: Cluster, 
     bookings = [
         Booking(date(2026, 3, 2), Decimal("1190.00"), "Müller Metallbau GmbH", IBAN, "Rechnung RE-42", "E2E-42"),
         Booking(date(2026, 3, 3), Decimal("-49.90"), "Telekom Deutschland GmbH", IBAN, "Kundennr 4711 100%"),
+        Booking(date(2026, 3, 4), Decimal("-850.00"), "ÉCOLE Hauptstraße", IBAN, "Miete"),
     ]
     statement.write_text(camt053(IBAN, bookings, opening=Decimal("0")), encoding="utf-8")
     with open_server(_ledger_url(pg_cluster)) as ledger:
@@ -138,6 +139,10 @@ def test_search_finds_words_in_name_purpose_and_references(pg_cluster: Cluster, 
             assert found("müller") == 1 and found("TELEKOM") == 1 and found("e2e-42") == 1
             assert found("metallbau rechnung") == 1 and found("metallbau telekom") == 0
             assert found("100%") == 1 and found("%") == 0  # LIKE's wildcards are plain characters
+            # Folded as the file's index folds (case, accents), and ß as ss: without the unaccent extension.
+            assert found("muller") == 1 and found("MÜLLER") == 1 and found("ecole") == 1 and found("École") == 1
+            assert found("strasse") == 1 and found("STRAẞE") == 1 and found("hauptstraße") == 1
+            assert found("mueller") == 0 and found("100_") == 0
 
 
 def _ledger_url(cluster: Cluster) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.models.base import stored_datetime
 from app.models.schema import AuditEvent, Base, Transaction
 from app.services.i18n import _
-from app.services.ledger.dialects import WRITER_LOCK, advisory_lock, exec_driver
+from app.services.ledger.dialects import WRITER_LOCK, advisory_lock, exec_driver, on_server
 
 GENESIS = "0" * 64
 IMPORT_ENTITY = "statement_import"
@@ -54,14 +55,31 @@ def _chain(prev_hash: str, event: AuditEvent) -> str:
         event.entity_id,
         event.summary,
         event.data_digest,
+        event.workstation,
     )
 
 
 def _chain_fields(
-    prev_hash: str, at: str, actor: str, action: str, entity: str, entity_id: int | None, summary: str, data: str
+    prev_hash: str,
+    at: str,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    summary: str,
+    data: str,
+    workstation: str = "",
 ) -> str:
     fields = [prev_hash, at, actor, action, entity, "" if entity_id is None else str(entity_id), summary, data]
+    if workstation:  # only events that name one: every event written before (and on a file) keeps its hash
+        fields.append(workstation)
     return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
+
+
+def workstation(session: Session) -> str:
+    """Where an event comes from: this computer's host name on a server ledger, which several workstations share;
+    '' on a file ledger, which has one."""
+    return socket.gethostname()[:100] if on_server(session) else ""
 
 
 def _last_hash(session: Session) -> str:
@@ -93,6 +111,7 @@ def record(
         data_digest=digest(data),
         prev_hash=prev,
         chain_hash="",
+        workstation=workstation(session),
     )
     event.chain_hash = _chain(prev, event)
     session.add(event)
@@ -112,8 +131,9 @@ class EventSpec:
 
 
 _INSERT_EVENTS = (
-    "INSERT INTO audit_events (at, actor, action, entity, entity_id, summary, data_digest, prev_hash, chain_hash) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO audit_events "
+    "(at, actor, action, entity, entity_id, summary, data_digest, prev_hash, chain_hash, workstation) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -128,15 +148,19 @@ def record_many(session: Session, *, actor: str, events: Sequence[EventSpec]) ->
     at_iso = at.isoformat()
     connection = session.connection()
     stored_at = stored_datetime(connection, at)
+    host = workstation(session)
     rows = []
     for spec in events:
         data_digest = digest(spec.data)
         chain_hash = _chain_fields(
-            prev, at_iso, actor, spec.action, spec.entity, spec.entity_id, spec.summary, data_digest
+            prev, at_iso, actor, spec.action, spec.entity, spec.entity_id, spec.summary, data_digest, host
         )
         rows.append(
-            (stored_at, actor, spec.action, spec.entity, spec.entity_id, spec.summary, data_digest, prev, chain_hash)
-        )
+            (
+                stored_at, actor, spec.action, spec.entity, spec.entity_id, spec.summary, data_digest, prev,
+                chain_hash, host,
+            )
+        )  # fmt: skip
         prev = chain_hash
     exec_driver(connection, _INSERT_EVENTS, rows)
 
@@ -264,6 +288,7 @@ _EVENT_COLUMNS = (
     AuditEvent.data_digest,
     AuditEvent.prev_hash,
     AuditEvent.chain_hash,
+    AuditEvent.workstation,
 )
 _DELETED = digest(None)
 # A ledger made before Ledger.create recorded an event for it has its settings row without one; accepted only

@@ -6,9 +6,10 @@ The domain code is the same for both: it writes SQL through these helpers where 
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
-from sqlalchemy import Boolean, Connection
+from sqlalchemy import Boolean, Connection, func, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
@@ -96,6 +97,30 @@ def _nocase_sqlite(element: _NoCase, compiler: Any, **kw: Any) -> str:
 @compiles(_NoCase, "postgresql")
 def _nocase_postgresql(element: _NoCase, compiler: Any, **kw: Any) -> str:
     return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+def _accent_folding() -> tuple[str, str]:
+    """Latin letters with diacritics (U+00C0..U+024F) and the plain lower-case letter each decomposes to."""
+    accented, plain = [], []
+    for code in range(0xC0, 0x250):
+        letter = chr(code)
+        base = unicodedata.normalize("NFD", letter)[0]
+        if base != letter and base.isascii() and base.isalpha():
+            accented.append(letter)
+            plain.append(base.lower())
+    return "".join(accented), "".join(plain)
+
+
+_ACCENTED, _PLAIN = _accent_folding()
+
+
+def folded(text: ColumnElement[Any] | str) -> ColumnElement[str]:
+    """PostgreSQL text as the file's search index compares it (FTS5 unicode61, remove_diacritics): lower case,
+    accents dropped ("Müller" as "muller"), and ß as "ss" ("Straße" as "strasse"). Plain SQL, because the
+    unaccent extension may be missing on the company's server; both sides of a comparison must be folded."""
+    value = literal(text) if isinstance(text, str) else text
+    spelled_out = func.replace(func.replace(value, "ẞ", "ss"), "ß", "ss")
+    return func.lower(func.translate(spelled_out, _ACCENTED, _PLAIN))
 
 
 class by_dialect(ColumnElement[Any]):  # noqa: N801  # used like a SQL function

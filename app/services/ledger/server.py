@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets as token_secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from app.services.i18n import _
 from app.services.ledger import audit, secrets
 from app.services.ledger.database import Ledger, LedgerError, head_revision, known_revisions
 from app.services.ledger.dialects import MIGRATION_LOCK, WRITER_LOCK
+from app.services.ledger.server_changes import NOTIFY, ChangeListener
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ CONNECT_TIMEOUT_S = 10
 # A statement that writes or locks rows: a transaction that did not start in writer() takes the writer lock first.
 _WRITES = re.compile(r"^\s*(?:INSERT|UPDATE|DELETE)\b|\bFOR\s+(?:NO\s+KEY\s+)?UPDATE\b", re.IGNORECASE)
 _HOLDS_WRITER_LOCK = "kontor_writer_lock"
+_WROTE = "kontor_wrote"  # the transaction wrote: its commit tells the other workstations (server_changes)
 
 # Asked for the password of a server ledger (its URL, which has none); None when the user cancels.
 PasswordPrompt = Callable[[str], "str | None"]
@@ -185,7 +188,7 @@ class _Credentials:
             return self.connect()
         except psycopg.OperationalError as error:
             if not _is_refused_password(error) or self._ask is None:
-                raise self._error(error) from None
+                raise self.error(error) from None
             if self.password is not None:
                 secrets.forget_server_password(url)  # the server no longer takes the one kept in the keyring
         typed = self._ask(url)
@@ -195,7 +198,7 @@ class _Credentials:
         try:
             connection = self.connect()
         except psycopg.OperationalError as error:
-            raise self._error(error) from None
+            raise self.error(error) from None
         if self._remember:
             try:
                 secrets.remember_server_password(url, typed)
@@ -203,7 +206,7 @@ class _Credentials:
                 log.warning("%s", error)
         return connection
 
-    def _error(self, error: Exception) -> ServerLedgerError:
+    def error(self, error: Exception) -> ServerLedgerError:
         url, reason = self.address.url, _reason(error, self.password)
         if _is_refused_password(error):
             return ServerPasswordError(
@@ -219,9 +222,23 @@ def _no_file_connection() -> Any:
 class ServerLedger(Ledger):
     """An open server ledger: a Ledger whose sessions talk to PostgreSQL. Thread-safe as Ledger is."""
 
-    def __init__(self, address: ServerAddress, engine: Engine) -> None:
+    def __init__(self, address: ServerAddress, engine: Engine, credentials: _Credentials, *, origin: str) -> None:
         super().__init__(Path(address.database), engine, _no_file_connection)
         self.address = address
+        self._credentials = credentials
+        self._origin = origin
+
+    def listen_for_changes(self) -> ChangeListener:
+        """A listener for the commits of other ledger objects (other workstations) on a connection of its own.
+        Blocks while it connects."""
+        import psycopg
+
+        try:
+            connection = self._credentials.connect()
+        except psycopg.OperationalError as error:
+            raise self._credentials.error(error) from None
+        connection.autocommit = True
+        return ChangeListener(connection, origin=self._origin, url=self.address.url)
 
     @property
     def anchor_name(self) -> str:
@@ -287,8 +304,9 @@ def _has_version(conn: Any) -> bool:
     return conn.scalar(text("SELECT to_regclass('alembic_version')")) is not None
 
 
-def _engine(credentials: _Credentials) -> Engine:
-    """An engine over psycopg whose first connection is the checked one; each write transaction holds the lock."""
+def _engine(credentials: _Credentials, origin: str) -> Engine:
+    """An engine over psycopg whose first connection is the checked one; each write transaction holds the lock
+    and, as it commits, notifies the other workstations (with `origin`, so this ledger object can ignore it)."""
     first = [credentials.first_connection()]
 
     def connect() -> Any:
@@ -302,14 +320,25 @@ def _engine(credentials: _Credentials) -> Engine:
     def _lock_before_write(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
         # A transaction that did not start in writer() (a plain session that writes) waits for the writer lock
         # before its first write, so two workstations never interleave writes.
-        if not conn.info.get(_HOLDS_WRITER_LOCK) and _WRITES.search(statement):
-            cursor.execute(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
-            # Taken in a savepoint, the lock goes with the savepoint's rollback: then it is taken again next time.
-            conn.info[_HOLDS_WRITER_LOCK] = not conn.in_nested_transaction()
+        if _WRITES.search(statement):
+            conn.info[_WROTE] = True
+            if not conn.info.get(_HOLDS_WRITER_LOCK):
+                cursor.execute(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
+                # Taken in a savepoint, the lock goes with the savepoint's rollback: then it is taken again next time.
+                conn.info[_HOLDS_WRITER_LOCK] = not conn.in_nested_transaction()
 
     @event.listens_for(engine, "commit")
+    def _committing(conn):  # type: ignore[no-untyped-def]
+        # Runs just before COMMIT, inside the transaction: PostgreSQL delivers the notification with the commit,
+        # and never for a transaction that rolls back.
+        if conn.info.pop(_WROTE, False):
+            with conn.connection.dbapi_connection.cursor() as cursor:
+                cursor.execute(NOTIFY, (origin,))
+        conn.info.pop(_HOLDS_WRITER_LOCK, None)
+
     @event.listens_for(engine, "rollback")
     def _released(conn):  # type: ignore[no-untyped-def]
+        conn.info.pop(_WROTE, None)
         conn.info.pop(_HOLDS_WRITER_LOCK, None)
 
     return engine
@@ -318,7 +347,14 @@ def _engine(credentials: _Credentials) -> Engine:
 def connect_server(url: str, *, ask: PasswordPrompt | None = None, remember: bool = False) -> ServerLedger:
     """A ServerLedger over the database, whatever it holds (open_server and create_server check that). Blocks."""
     address = ServerAddress.parse(url)
-    return ServerLedger(address, _engine(_Credentials(address, ask=ask, remember=remember)))
+    credentials = _Credentials(address, ask=ask, remember=remember)
+    origin = token_secrets.token_hex(8)  # names this ledger object in its notifications; nothing secret
+    return ServerLedger(address, _engine(credentials, origin), credentials, origin=origin)
+
+
+def listen_for_changes(ledger: Ledger) -> ChangeListener | None:
+    """A listener for other workstations' commits; None for a file ledger, which has one workstation. Blocks."""
+    return ledger.listen_for_changes() if isinstance(ledger, ServerLedger) else None
 
 
 def database_is_empty(ledger: ServerLedger) -> bool:

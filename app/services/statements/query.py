@@ -34,7 +34,7 @@ from app.services.csv_safety import NumberCell, SafeWriter, number_cell
 from app.services.formatting import format_date, from_cents, to_cents
 from app.services.formatting import parse_amount as parse_typed_amount
 from app.services.i18n import N_, _, current_language
-from app.services.ledger.dialects import by_dialect, nocase
+from app.services.ledger.dialects import by_dialect, folded, nocase
 
 Direction = Literal["all", "in", "out"]
 RECONCILIATION_STATES = (Reconciliation.OPEN, Reconciliation.MATCHED, Reconciliation.PARTIAL, Reconciliation.IGNORED)
@@ -151,10 +151,11 @@ def fts_query(text: str) -> str:
 
 
 def _server_search(text: str) -> ColumnElement[bool]:
-    """What FTS5 finds, on a server ledger: every word (case-insensitively) in the name, purpose or references."""
-    searched = func.concat_ws(" ", *(getattr(Transaction, name) for name in SEARCHED_COLUMNS))
+    """What FTS5 finds, on a server ledger: every word in the name, purpose or references, case and accents folded
+    on both sides as the index folds them ("muller" finds "Müller")."""
+    searched = folded(func.concat_ws(" ", *(getattr(Transaction, name) for name in SEARCHED_COLUMNS)))
     words = [word for word in text.split() if _WORD.search(word)]
-    return and_(*(searched.ilike("%" + _like_escaped(word) + "%", escape="\\") for word in words))
+    return and_(*(searched.ilike(folded("%" + _like_escaped(word) + "%"), escape="\\") for word in words))
 
 
 def _like_escaped(word: str) -> str:
