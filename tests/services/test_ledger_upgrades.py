@@ -26,7 +26,7 @@ WRITTEN = {
     "0007": (3, 3, 2, 1),
     "0008": (3, 3, 2, 1),
 }
-USERS = {"0004": ["bob"], "0005": ["anna", "dora"], "0006": ["anna", "dora"], "0007": ["anna", "dora"], "0008": ["anna", "dora"]}
+USERS = {"0004": ["bob"], **{revision: ["anna", "dora"] for revision in ("0005", "0006", "0007", "0008")}}
 
 
 def test_every_earlier_schema_has_a_ledger_to_test() -> None:
