@@ -311,7 +311,9 @@ class MapDialog(QDialog):
             self.splitter.setVisible(payment.can_allocate)
             self.allocate_button.setVisible(payment.can_allocate)
             self.cancel_button.setText(_("Cancel") if payment.can_allocate else _("Close"))
-            self.layout().activate()
+            layout = self.layout()
+            if layout is not None:
+                layout.activate()
             self.resize(self.width(), 800 if payment.can_allocate else self.sizeHint().height())
         self.ignore_button.setEnabled(payment.can_ignore)
         self.undo_button.setEnabled(payment.can_undo)
