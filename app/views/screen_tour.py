@@ -392,10 +392,15 @@ class ScreenTour:
         return self._payments_dialog(action)
 
     def _map(self) -> QWidget:
+        from app.services.reconciliation.allocations import undo_allocation
+        from app.services.reconciliation.draft import payment_to_map
         from app.views.map_dialog import MapDialog
 
         if self.demo.open_payment_id is None:
             raise LookupError("the demo has no open incoming payment")
+        if not payment_to_map(self.ledger, self.demo.open_payment_id).can_allocate:
+            # the demo matched every payment: take one back, so Map shows its suggestions and the search
+            undo_allocation(self.ledger, transaction_id=self.demo.open_payment_id, actor="demo")
         dialog = MapDialog(self.ledger, self.demo.open_payment_id, runner=self.runner, parent=self.window)
         dialog.open()
         return dialog
