@@ -171,6 +171,23 @@ class _Checkpointer:
                 conn.close()
 
 
+def needs_upgrade(current: str | None, *, where: str, error: type[LedgerError]) -> bool:
+    """Whether a ledger at schema `current` must be migrated; a newer Kontor's ledger raises `error`.
+
+    Never downgrade or guess: a newer Kontor's tables may hold data this version would misread."""
+    known = known_revisions()
+    if current == known[-1]:
+        return False
+    if current is not None and current not in known:
+        raise error(
+            _(
+                "{path} was written by a newer version of Kontor (ledger schema {schema}; this version knows "
+                "schemas up to {head}). Please install the current Kontor to open it."
+            ).format(path=where, schema=current, head=known[-1])
+        )
+    return True
+
+
 class Ledger:
     """An unlocked ledger. Thread-safe: each thread takes its own Session from `session()`."""
 
@@ -272,17 +289,8 @@ class Ledger:
 
     def _migrate_if_needed(self, passphrase: str) -> Path | None:
         current = self.schema_revision()
-        known = known_revisions()
-        if current == known[-1]:
+        if not needs_upgrade(current, where=str(self.path), error=LedgerError):
             return None
-        if current is not None and current not in known:
-            # Never downgrade or guess: a newer Kontor's tables may hold data this version would misread.
-            raise LedgerError(
-                _(
-                    "{path} was written by a newer version of Kontor (ledger schema {schema}; this version knows "
-                    "schemas up to {head}). Please install the current Kontor to open it."
-                ).format(path=self.path, schema=current, head=known[-1])
-            )
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         backup_path = self.path.with_name(f"{self.path.stem}.before-{current or 'empty'}-{stamp}{LEDGER_SUFFIX}")
         self.backup(backup_path, passphrase=passphrase)

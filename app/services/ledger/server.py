@@ -27,7 +27,7 @@ from app.models.schema import CompanySettings
 from app.services.errors import EXIT_WRONG_PASSPHRASE
 from app.services.i18n import _
 from app.services.ledger import audit, secrets
-from app.services.ledger.database import Ledger, LedgerError, head_revision, known_revisions
+from app.services.ledger.database import Ledger, LedgerError, head_revision, needs_upgrade
 from app.services.ledger.dialects import MIGRATION_LOCK, WRITER_LOCK
 from app.services.ledger.server_changes import NOTIFY, ChangeListener
 
@@ -272,18 +272,9 @@ class ServerLedger(Ledger):
                 command.upgrade(alembic_config(conn), "head")
 
     def _migrate_if_needed(self, passphrase: str) -> Path | None:
-        current = self.schema_revision()
-        known = known_revisions()
-        if current == known[-1]:
+        if not needs_upgrade(self.schema_revision(), where=self.address.url, error=ServerLedgerError):
             return None
-        if current is not None and current not in known:
-            raise ServerLedgerError(
-                _(
-                    "{url} was written by a newer version of Kontor (ledger schema {schema}; this version knows "
-                    "schemas up to {head}). Please install the current Kontor to open it."
-                ).format(url=self.address.url, schema=current, head=known[-1])
-            )
-        log.info("upgrading server ledger %s from %s", self.address.url, current)
+        log.info("upgrading server ledger %s to %s", self.address.url, head_revision())
         self._upgrade()
         return None
 
