@@ -42,6 +42,7 @@ from app.services.matching.numbers import (
     number_keys,
     token_groups,
 )
+from app.services.matching.speculation import COMMON, HEAD, OPEN, Places, Reads, matched_in_order
 
 # Evidence weights; a score is their sum, clipped to 0..1.
 W_NUMBER = 0.6
@@ -135,9 +136,10 @@ class _Payer:
 class _Side:
     """The indexes of one kind of invoice (receivables for credits, payables for debits)."""
 
-    __slots__ = ("by_key", "by_stripped", "heads", "by_customer", "amounts_by_customer", "by_amount")
+    __slots__ = ("kind", "by_key", "by_stripped", "heads", "by_customer", "amounts_by_customer", "by_amount")
 
-    def __init__(self) -> None:
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
         self.by_key: dict[str, list[int]] = {}  # compact key ('RE-2026-0042' -> '20260042')
         self.by_stripped: dict[str, list[int]] = {}  # groups without leading zeros ('2026.42'), a weaker match
         self.heads: set[tuple[int, str]] = set()  # (length, first characters) of every compact key
@@ -166,8 +168,9 @@ class Matcher:
         self._number_re = compile_patterns(patterns)
         self._unrelated_words = [(word, word.lower()) for word in self.config.unrelated_words if word]
         self._customers = {customer.id: customer for customer in customers}
-        self._sides = {RECEIVABLE: _Side(), PAYABLE: _Side()}
+        self._sides = {RECEIVABLE: _Side(RECEIVABLE), PAYABLE: _Side(PAYABLE)}
         self._open: dict[int, _Open] = {}
+        self._reads: Reads | None = None  # set while matching ahead in a forked process (`speculation`)
         # Oldest first, so that a customer's open invoices iterate in date order (collective search).
         for rank, invoice in enumerate(sorted(invoice_list, key=lambda inv: (inv.issued_on, inv.id))):
             self._add_invoice(invoice, rank)
@@ -246,15 +249,16 @@ class Matcher:
     def match_all(self, payments: Sequence[Payment]) -> list[MatchResult]:
         """Match in booking order and book each automatic result at once, so installments see what is left.
 
+        A big run matches its later half ahead on a second core, with the same results (`speculation`).
         A second pass retries the suggestions whose invoices were booked meanwhile, as a rival candidate
         may have gone.
         """
         results: dict[int, MatchResult] = {}
         touched: set[int] = set()
         todo = sorted(payments, key=lambda p: (p.booked_on, p.id))
-        for _round in range(2):
-            for payment in todo:
-                result = self.match(payment)
+        for round_ in range(2):
+            ordered = matched_in_order(self, todo) if round_ == 0 else ((p, self.match(p)) for p in todo)
+            for payment, result in ordered:
                 if result.status == "auto" and result.best is not None:
                     self.apply(result.best)
                     touched.update(allocation.invoice_id for allocation in result.best.allocations)
@@ -469,9 +473,49 @@ class Matcher:
                 return word
         return None
 
+    def _read_customer(self, side: _Side, customer_id: int) -> None:
+        """Note, when matching ahead, that a result depends on which invoices of a customer are open and how much."""
+        if self._reads is not None:
+            self._reads.customers.add((side.kind, customer_id))
+
+    def _amount_is_open(self, side: _Side, cents: int) -> bool:
+        if self._reads is not None:
+            self._reads.buckets.add((side.kind, OPEN, cents))
+        return cents in side.by_amount
+
+    def _amount_is_common(self, side: _Side, cents: int) -> bool:
+        """More open invoices of this amount than a short number and the amount agree on by chance."""
+        if self._reads is not None:
+            self._reads.buckets.add((side.kind, COMMON, cents))
+        return len(side.by_amount.get(cents, ())) > _FEW_SAME_AMOUNT
+
+    def trace(self, reads: Reads | None) -> None:
+        """Note from now on where `match` reads what booking changes (see `speculation`); None stops it."""
+        self._reads = reads
+
+    def observe(self, places: Places) -> tuple[object, ...]:
+        """What the books as this run left them show at `places`; equal observations at two moments mean that
+        `match` of the payment that read there gives the same result at both (see `speculation`)."""
+        invoices, customers, buckets = places
+        values: list[object] = [self._open[invoice_id].open_cents for invoice_id in invoices]
+        sides = self._sides
+        for kind, customer_id in customers:
+            values.append(tuple(sides[kind].amounts_by_customer.get(customer_id, ())))
+        for kind, test, cents in buckets:
+            same = sides[kind].by_amount.get(cents)
+            if test == OPEN:
+                values.append(same is not None)
+            elif test == COMMON:
+                values.append(same is not None and len(same) > _FEW_SAME_AMOUNT)
+            else:  # HEAD: `_amount_proposals` reads the invoices unless there are too many
+                values.append(None if same is not None and len(same) > _MAX_SAME_AMOUNT else tuple(same or ()))
+        return tuple(values)
+
     def _usable(self, invoice_id: int, payer: _Payer) -> _Open | None:
         """An invoice a payment may settle: still open, same currency, not issued long after the booking."""
         item = self._open[invoice_id]
+        if self._reads is not None:
+            self._reads.invoices.add(invoice_id)
         invoice = item.invoice
         if item.open_cents <= 0 or invoice.issued_on > payer.issued_by or invoice.currency != payer.payment.currency:
             return None
@@ -515,7 +559,7 @@ class Matcher:
         if (
             typo_keys
             and not any(p.kind in _STRONG_FITS for p in proposals.values())
-            and (interactive or self._known_customers(payer) or payer.cents in payer.side.by_amount)
+            and (interactive or self._known_customers(payer) or self._amount_is_open(payer.side, payer.cents))
         ):
             self._typo_proposals(payer, typo_keys, proposals, interactive=interactive, doubts=doubts)
         # A number of a paid invoice means a duplicate or a mistake: the payer's other invoices are no answer.
@@ -605,7 +649,7 @@ class Matcher:
                         ).format(word=word, customer=customer)
                     elif (
                         not _distinctive(number)
-                        and len(payer.side.by_amount[item.open_cents]) > _FEW_SAME_AMOUNT
+                        and self._amount_is_common(payer.side, item.open_cents)
                         and not _called_invoice(getattr(payer.payment, field), token)
                     ):
                         cap = below
@@ -663,6 +707,7 @@ class Matcher:
         amount; booked only when exactly one invoice or one combination of them does."""
         rest = payer.cents - item.open_cents
         customer_id = item.invoice.customer_id
+        self._read_customer(payer.side, customer_id)
         amounts = payer.side.amounts_by_customer.get(customer_id, [])
         low, high = bisect_left(amounts, (rest, 0)), bisect_left(amounts, (rest + 1,))
         readings = [
@@ -788,6 +833,7 @@ class Matcher:
             )
         found = []
         for customer_id in sorted(customers):
+            self._read_customer(payer.side, customer_id)
             amounts = payer.side.amounts_by_customer.get(customer_id, [])
             low, high = bisect_left(amounts, (payer.cents, 0)), bisect_right(amounts, (self._upper(payer.cents) + 1,))
             for cents, invoice_id in amounts[low:high]:
@@ -826,6 +872,7 @@ class Matcher:
         ordered = sorted(known)[:_MAX_KNOWN_CUSTOMERS] + sorted(alike) + sorted(customers - known - alike)
         wanted = max(len(known) + len(alike), _MAX_CUSTOMERS_PER_PAYMENT * (2 if interactive else 1))
         for customer_id in ordered[:wanted]:
+            self._read_customer(side, customer_id)
             open_ids = side.by_customer.get(customer_id)
             if not open_ids:
                 continue
@@ -962,6 +1009,7 @@ class Matcher:
     def _pair(self, payer: _Payer, customer_id: int) -> list[_Open] | None:
         """Two open invoices of a customer adding up to the amount, whatever their number: the most common rival
         of a single invoice, found in one pass over the amounts however many are open."""
+        self._read_customer(payer.side, customer_id)
         amounts = payer.side.amounts_by_customer.get(customer_id, [])
         low, high = 0, bisect_left(amounts, (payer.cents, 0)) - 1
         while low < high:
@@ -983,6 +1031,7 @@ class Matcher:
         When there are more than the search may take, the oldest are searched for suggestions, and the pool is
         marked incomplete: a combination found among them proves nothing about the others.
         """
+        self._read_customer(payer.side, customer_id)
         amounts = payer.side.amounts_by_customer.get(customer_id, [])
         below = bisect_left(amounts, (payer.cents, 0))
         limit = self.config.collective_max_candidates
@@ -1075,6 +1124,8 @@ class Matcher:
     def _amount_proposals(self, payer: _Payer, out: dict[tuple[int, ...], Proposal]) -> None:
         """Last resort for suggestions: any open invoice with exactly this amount; never booked alone."""
         same = payer.side.by_amount.get(payer.cents, {})
+        if self._reads is not None:
+            self._reads.buckets.add((payer.side.kind, HEAD, payer.cents))
         if len(same) > _MAX_SAME_AMOUNT:
             return
         for invoice_id in islice(same, _MAX_AMOUNT_ONLY):

@@ -1,0 +1,70 @@
+"""Matching ahead in a forked process gives exactly the results of matching one payment after another."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import pytest
+
+from app.services.matching import Matcher, MatchResult, Payment, speculation
+from bench.matching_data import Books, generate
+
+pytestmark = pytest.mark.skipif(not speculation.can_fork(), reason="matching ahead needs fork and two cores")
+
+
+def _sequential(books: Books, monkeypatch: pytest.MonkeyPatch) -> list[MatchResult]:
+    monkeypatch.setattr(speculation, "MIN_PAYMENTS", 10**9)
+    results = Matcher(books.invoices, books.customers, knowledge=books.knowledge).match_all(books.payments)
+    monkeypatch.setattr(speculation, "MIN_PAYMENTS", 0)
+    return results
+
+
+def _taken_over(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the results taken from the child instead of matched again."""
+    taken: list[int] = []
+    decoded = speculation._decoded
+
+    def counting(payment_id: int, data: tuple) -> MatchResult:
+        taken.append(payment_id)
+        return decoded(payment_id, data)
+
+    monkeypatch.setattr(speculation, "_decoded", counting)
+    return taken
+
+
+@pytest.mark.parametrize("seed", [1, 5, 7])
+def test_matching_ahead_gives_the_results_of_matching_in_order(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    books = generate(invoices=2_000, payments=5_000, seed=seed)
+    expected = _sequential(books, monkeypatch)
+    taken = _taken_over(monkeypatch)
+    results = Matcher(books.invoices, books.customers, knowledge=books.knowledge).match_all(books.payments)
+    assert results == expected
+    # Most of the later half comes from the child; the rest read books that the earlier half changed.
+    later = len(books.payments) - int(len(books.payments) * speculation.OWN_SHARE)
+    assert 0.6 * later < len(taken) < later
+    assert sum(result.status == "auto" for result in results) > 1_000
+
+
+def test_a_failing_child_leaves_the_payments_to_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    books = generate(invoices=500, payments=1_200, seed=2)
+    expected = _sequential(books, monkeypatch)
+
+    def failing(matcher: Matcher, payments: Sequence[Payment]) -> list:
+        raise RuntimeError("child fails")
+
+    monkeypatch.setattr(speculation, "_ahead", failing)
+    taken = _taken_over(monkeypatch)
+    assert Matcher(books.invoices, books.customers, knowledge=books.knowledge).match_all(books.payments) == expected
+    assert taken == []
+
+
+def test_a_caller_that_stops_early_leaves_no_child_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(speculation, "MIN_PAYMENTS", 0)
+    books = generate(invoices=300, payments=600, seed=4)
+    matcher = Matcher(books.invoices, books.customers, knowledge=books.knowledge)
+    ordered = speculation.matched_in_order(matcher, books.payments)
+    next(ordered)
+    ordered.close()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
