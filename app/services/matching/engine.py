@@ -321,9 +321,11 @@ class Matcher:
     def _insert_ranked(self, index: dict[int, None], item: _Open) -> None:
         """Add an invoice to an oldest-first index; appending is right unless an older invoice comes back."""
         if index and self._open[next(reversed(index))].rank > item.rank:
-            ordered = sorted([*index, item.invoice.id], key=lambda invoice_id: self._open[invoice_id].rank)
+            ids = list(index)
+            at = bisect_left([self._open[invoice_id].rank for invoice_id in ids], item.rank)
+            ids.insert(at, item.invoice.id)
             index.clear()
-            index.update(dict.fromkeys(ordered))
+            index.update(dict.fromkeys(ids))
         else:
             index[item.invoice.id] = None
 
@@ -581,23 +583,24 @@ class Matcher:
         invoice written with the same letters, and one written as '2026/0073' names 'R 2026 0073' only loosely.
         """
         found: Sequence[int] = side.by_key.get(keys[0], ())
-        if len(found) > 1 or (found and any(char.isalpha() for char in token)):
+        if not found:
+            return [(i, True) for i in side.by_stripped.get(keys[-1], ())]
+        lettered = any(char.isalpha() for char in token)
+        if len(found) > 1 or lettered:
             written = _literal(token)
             same = [i for i in found if _literal(self._open[i].invoice.number) == written]
-            if same and any(char.isalpha() for char in token):
+            if same and lettered:
                 return [(i, False) for i in same]
             if same:
                 return [(i, i not in same) for i in found]
-            if any(char.isalpha() for char in token):
+            if lettered:
                 # 'RE-2026-1387' is compactly 'R 2026 1387', but by its letters 'RE-2026-01387' without zeros.
                 letters = _letters(token)
                 stripped = side.by_stripped.get(keys[-1], ())
                 loose = [i for i in stripped if _letters(self._open[i].invoice.number) == letters]
                 if loose:
                     return [(i, True) for i in loose]
-        if found:
-            return [(i, False) for i in found]
-        return [(i, True) for i in side.by_stripped.get(keys[-1], ())]
+        return [(i, False) for i in found]
 
     def _number_proposals(
         self,
@@ -734,20 +737,19 @@ class Matcher:
             self._add(
                 out, payer, fit, support=support, number=number, extra=extra, named=True, cap=None if unique else below
             )
-        amount = format_amount(from_cents(payer.cents))
         if len(readings) > 1:
             doubts.append(
                 _("{number} is named, and with it {first} or {second} add up to {amount}").format(
                     number=item.invoice.number,
                     first=_numbers(readings[0], joiner=" + "),
                     second=_numbers(readings[1], joiner=" + "),
-                    amount=amount,
+                    amount=_amount_text(payer),
                 )
             )
         elif not complete:
             doubts.append(
                 _("too many open invoices of {customer} to rule out a combination adding up to {amount}").format(
-                    customer=customer, amount=amount
+                    customer=customer, amount=_amount_text(payer)
                 )
             )
 
@@ -865,6 +867,8 @@ class Matcher:
         customers = set(known)
         if (not customers or interactive) and payer.name:
             customers.update(cid for cid, _score in self._name_candidates(payer.name, interactive=interactive))
+        if not customers and not alike:  # most unrelated bookings: nobody to look at
+            return
         side = payer.side
         singles: list[tuple[int, tuple[float, str | None], _Fit, _Open]] = []
         pools: list[tuple[int, tuple[float, str | None]]] = []  # customers with open invoices, and support
@@ -918,11 +922,10 @@ class Matcher:
                 customer = self._customer_name(solution[0].invoice.customer_id)
                 extra.append((W_UNIQUE, text.format(count=len(solution), customer=customer)))
             self._add(out, payer, self._fit(payer, solution), support=support, extra=extra, named=False)
-        amount = format_amount(from_cents(payer.cents))
         if len(judged_found) > 1:
             doubts.append(
                 _("several combinations of open invoices add up to {amount}: {first} or {second}").format(
-                    amount=amount,
+                    amount=_amount_text(payer),
                     first=_numbers(judged_found[0][1], joiner=" + "),
                     second=_numbers(judged_found[1][1], joiner=" + "),
                 )
@@ -930,7 +933,7 @@ class Matcher:
         elif incomplete is not None:
             doubts.append(
                 _("too many open invoices of {customer} to rule out a combination adding up to {amount}").format(
-                    customer=self._customer_name(incomplete), amount=amount
+                    customer=self._customer_name(incomplete), amount=_amount_text(payer)
                 )
             )
 
@@ -980,13 +983,12 @@ class Matcher:
                 text = _("the only open invoice of {customer} with this amount")
                 extra.append((W_UNIQUE, text.format(customer=self._customer_name(customer_id))))
             self._add(out, payer, fit, support=support, extra=extra, named=False)
-        amount = format_amount(from_cents(payer.cents))
         if len(chosen) > 1:
             doubts.append(
                 _("{count} open invoices of {customer} fit {amount}: {numbers}").format(
                     count=len(chosen),
                     customer=_join(self._customer_name(cid) for cid, _s, _f, _i in chosen),
-                    amount=amount,
+                    amount=_amount_text(payer),
                     numbers=_numbers([item for _c, _s, _f, item in chosen]),
                 )
             )
@@ -994,7 +996,7 @@ class Matcher:
             item = chosen[0][3]
             doubts.append(
                 _("{number} fits {amount}, and {numbers} add up to it as well").format(
-                    number=item.invoice.number, amount=amount, numbers=_numbers(combination, joiner=" + ")
+                    number=item.invoice.number, amount=_amount_text(payer), numbers=_numbers(combination, joiner=" + ")
                 )
             )
             support = self._corroboration(payer, combination[0].invoice.customer_id)
@@ -1002,7 +1004,7 @@ class Matcher:
         elif chosen and unique is None and search:
             doubts.append(
                 _("too many open invoices of {customer} to rule out a combination adding up to {amount}").format(
-                    customer=self._customer_name(chosen[0][0]), amount=amount
+                    customer=self._customer_name(chosen[0][0]), amount=_amount_text(payer)
                 )
             )
 
@@ -1361,6 +1363,11 @@ def _called_invoice(text: str, token: str) -> bool:
 def _letters(text: str) -> str:
     """The letter groups of a number, its prefix: 'RE-2026-0042' -> 'RE'."""
     return "".join(group for group in _GROUPS.findall(text.upper()) if group.isalpha())
+
+
+def _amount_text(payer: _Payer) -> str:
+    """The payment's amount as the reasons show it; formatted only for a reason that is given."""
+    return format_amount(from_cents(payer.cents))
 
 
 def _numbers(items: Sequence[_Open], *, joiner: str = ", ") -> str:

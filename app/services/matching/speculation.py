@@ -16,10 +16,11 @@ import os
 import pickle
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from app.services.matching.model import Allocation, MatchResult, Payment, Proposal
 
@@ -31,7 +32,8 @@ COMMON = "common"  # whether more than a few do
 HEAD = "head"  # which do, unless too many
 
 MIN_PAYMENTS = 20_000  # below this, forking and comparing cost more than the second core saves
-OWN_SHARE = 0.5  # of the payments, matched here while the child matches the rest
+OWN_SHARE = 0.45  # of the payments, matched here while the child matches the rest (it also notes its reads)
+CHUNK = 500  # results the child delivers at a time
 
 # Where a result looked: invoice ids, (side, customer id), (side, test, cents).
 Places = tuple[tuple[int, ...], tuple[tuple[str, int], ...], tuple[tuple[str, str, int], ...]]
@@ -65,7 +67,11 @@ def can_fork() -> bool:
 
 def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[tuple[Payment, MatchResult]]:
     """Each payment with its result, in order, as `matcher.match` gives it with everything yielded before
-    booked by the caller; the caller books automatic results before taking the next one."""
+    booked by the caller; the caller books automatic results before taking the next one.
+
+    Never waits for the child: a payment whose result has not arrived is matched here, and once this process
+    has overtaken the child by a chunk, the child is stopped (a busy machine gave it no core).
+    """
     if len(payments) < MIN_PAYMENTS or not can_fork():
         for payment in payments:
             yield payment, matcher.match(payment)
@@ -76,14 +82,15 @@ def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[
     try:
         for payment in payments[:split]:
             yield payment, matcher.match(payment)
-        ahead = child.results() if child is not None else None
-        child = None
-        if ahead is None or len(ahead) != len(later):
-            ahead = None
+        ahead: list[_Ahead] = []
         for index, payment in enumerate(later):
-            guess = ahead[index] if ahead is not None else None
-            if guess is not None:
-                places, seen, result = guess
+            if child is not None and index >= len(ahead):
+                ahead += child.take()
+                if index >= len(ahead) + CHUNK:
+                    child.stop()
+                    child = None
+            if index < len(ahead):
+                places, seen, result = ahead[index]
                 if matcher.observe(places) == seen:
                     yield payment, _decoded(payment.id, result)
                     continue
@@ -93,65 +100,87 @@ def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[
             child.stop()
 
 
-def _ahead(matcher: Matcher, payments: Sequence[Payment]) -> list[_Ahead]:
-    """In the child: match in order, booking automatic results, with what each result depended on."""
+def _ahead(matcher: Matcher, payments: Sequence[Payment], deliver: Callable[[list[_Ahead]], None]) -> None:
+    """In the child: match in order, booking automatic results, and deliver each chunk of results with what
+    they depended on."""
     reads = Reads()
     matcher.trace(reads)
-    out = []
+    chunk: list[_Ahead] = []
     for payment in payments:
         reads.clear()
         result = matcher.match(payment)
         places = reads.places()
-        out.append((places, matcher.observe(places), _encoded(result)))
+        chunk.append((places, matcher.observe(places), _encoded(result)))
         if result.status == "auto" and result.best is not None:
             matcher.apply(result.best)
-    return out
+        if len(chunk) == CHUNK:
+            deliver(chunk)
+            chunk = []
+    if chunk:
+        deliver(chunk)
 
 
 class _Child:
-    """A forked copy of this process matching ahead, and the pipe its results come through."""
+    """A forked copy of this process matching ahead, appending chunks of results to an unnamed file.
 
-    def __init__(self, pid: int, pipe: int) -> None:
+    A file, not a pipe: the child never blocks on a reader busy with its own half.
+    """
+
+    def __init__(self, pid: int, file: IO[bytes]) -> None:
         self.pid = pid
-        self.pipe = pipe
+        self.file = file
+        self.offset = 0
 
     @classmethod
     def start(cls, matcher: Matcher, payments: Sequence[Payment]) -> _Child | None:
+        file = tempfile.TemporaryFile()
         try:
-            read_end, write_end = os.pipe()
             pid = os.fork()
         except OSError:
+            file.close()
             return None
         if pid == 0:  # the child: never returns into the caller's code, never runs its clean-up
             status = 1
             try:
-                os.close(read_end)
-                data = pickle.dumps(_ahead(matcher, payments), protocol=pickle.HIGHEST_PROTOCOL)
-                with os.fdopen(write_end, "wb") as out:
-                    out.write(data)
+                fd = file.fileno()
+
+                def deliver(chunk: list[_Ahead]) -> None:
+                    data = pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
+                    _write_all(fd, len(data).to_bytes(8, "little") + data)
+
+                _ahead(matcher, payments, deliver)
                 status = 0
             finally:
                 os._exit(status)
-        os.close(write_end)
-        return cls(pid, read_end)
+        return cls(pid, file)
 
-    def results(self) -> list[_Ahead] | None:
-        """Waits for the child; None if it failed (the payments are then matched here)."""
-        with os.fdopen(self.pipe, "rb") as pipe:
-            data = pipe.read()
-        _pid, status = os.waitpid(self.pid, 0)
-        if status != 0 or not data:
-            return None
-        return pickle.loads(data)  # noqa: S301 - written by our own fork a moment ago
+    def take(self) -> list[_Ahead]:
+        """The results the child has delivered since the last call; never waits."""
+        fd = self.file.fileno()
+        size = os.fstat(fd).st_size
+        found: list[_Ahead] = []
+        while self.offset + 8 <= size:
+            length = int.from_bytes(os.pread(fd, 8, self.offset), "little")
+            if self.offset + 8 + length > size:
+                break  # still being written
+            found += pickle.loads(os.pread(fd, length, self.offset + 8))  # noqa: S301 - our own fork wrote it
+            self.offset += 8 + length
+        return found
 
     def stop(self) -> None:
-        """The caller gave up (an error, or it stopped iterating): end the child and collect it."""
-        os.close(self.pipe)
+        """End the child (done, overtaken, or the caller gave up) and collect it."""
         try:
             os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):  # already collected
             pass
-        os.waitpid(self.pid, 0)
+        self.file.close()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _encoded(result: MatchResult) -> tuple:
