@@ -34,16 +34,13 @@ def _taken_over(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def _patient(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Lets this process wait for the child, which on a busy machine may otherwise be overtaken."""
-    take = speculation._Child.take
+    """Lets this process wait for the child, which on a busy machine may otherwise be given up."""
+    receive = speculation._Child.receive
 
-    def waiting(child: speculation._Child) -> list:
-        if not getattr(child, "waited", False):
-            os.waitpid(child.pid, 0)
-            child.waited = True  # type: ignore[attr-defined]
-        return take(child)
+    def waiting(child: speculation._Child, index: int, *, timeout: float) -> list | None:
+        return receive(child, index, timeout=3600)
 
-    monkeypatch.setattr(speculation._Child, "take", waiting)
+    monkeypatch.setattr(speculation._Child, "receive", waiting)
 
 
 @pytest.mark.parametrize("seed", [1, 5, 7])
@@ -52,11 +49,11 @@ def test_matching_ahead_gives_the_results_of_matching_in_order(seed: int, monkey
     expected = _sequential(books, monkeypatch)
     taken = _taken_over(monkeypatch)
     _patient(monkeypatch)
+    monkeypatch.setattr(speculation, "CHUNK", 250)
     results = Matcher(books.invoices, books.customers, knowledge=books.knowledge).match_all(books.payments)
     assert results == expected
-    # Most of the later part comes from the child; the rest read books that the earlier part changed.
-    later = len(books.payments) - int(len(books.payments) * speculation.OWN_SHARE)
-    assert 0.6 * later < len(taken) < later
+    # Every other chunk comes from the child, but for the few payments that read what the chunk before changed.
+    assert 0.9 * 2_500 < len(taken) < 2_500
     assert sum(result.status == "auto" for result in results) > 1_000
 
 
@@ -71,10 +68,11 @@ def test_a_failing_child_leaves_the_payments_to_this_process(monkeypatch: pytest
     books = generate(invoices=500, payments=1_200, seed=2)
     expected = _sequential(books, monkeypatch)
 
-    def failing(matcher: Matcher, payments: Sequence[Payment], deliver: Callable[[list], None]) -> None:
+    def failing(matcher: Matcher, chunks: Sequence[Sequence[Payment]], *pipes: Callable) -> None:
         raise RuntimeError("child fails")
 
-    monkeypatch.setattr(speculation, "_ahead", failing)
+    monkeypatch.setattr(speculation, "_serve", failing)
+    monkeypatch.setattr(speculation, "CHUNK", 100)
     taken = _taken_over(monkeypatch)
     assert Matcher(books.invoices, books.customers, knowledge=books.knowledge).match_all(books.payments) == expected
     assert taken == []

@@ -287,6 +287,10 @@ class Matcher:
         """The invoice as it was loaded; its `open_amount` is that of the load, `open_amount()` is today's."""
         return self._open[invoice_id].invoice
 
+    def open_cents_of(self, invoice_id: int) -> int:
+        """What this run still considers unpaid on an invoice, in cents."""
+        return self._open[invoice_id].open_cents
+
     def open_cents(self) -> dict[int, int]:
         """What is open on every invoice as this matcher stands, by invoice id."""
         return {invoice_id: item.open_cents for invoice_id, item in self._open.items()}

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
 import sys
-import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from app.services.matching.model import Allocation, MatchResult, Payment, Proposal
 
@@ -32,8 +33,8 @@ COMMON = "common"  # whether more than a few do
 HEAD = "head"  # which do, unless too many
 
 MIN_PAYMENTS = 20_000  # below this, forking and comparing cost more than the second core saves
-OWN_SHARE = 0.45  # of the payments, matched here while the child matches the rest (it also notes its reads)
-CHUNK = 500  # results the child delivers at a time
+CHUNK = 1_000  # payments matched in turn here and in the child
+_MAX_MISSES = 3
 
 # Where a result looked: invoice ids, (side, customer id), (side, test, cents).
 Places = tuple[tuple[int, ...], tuple[tuple[str, int], ...], tuple[tuple[str, str, int], ...]]
@@ -69,118 +70,180 @@ def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[
     """Each payment with its result, in order, as `matcher.match` gives it with everything yielded before
     booked by the caller; the caller books automatic results before taking the next one.
 
-    Never waits for the child: a payment whose result has not arrived is matched here, and once this process
-    has overtaken the child by a chunk, the child is stopped (a busy machine gave it no core).
+    Chunks alternate: this process matches one while the child matches the next, from the books as this
+    process left them one chunk earlier. A chunk the child has not delivered by the time this process took for
+    its own is matched here; after a few such chunks in a row (a busy machine gives the child no core), the
+    child is stopped.
     """
     if len(payments) < MIN_PAYMENTS or not can_fork():
         for payment in payments:
             yield payment, matcher.match(payment)
         return
-    split = int(len(payments) * OWN_SHARE)
-    later = payments[split:]
-    child = _Child.start(matcher, later)
+    chunks = [payments[start : start + CHUNK] for start in range(0, len(payments), CHUNK)]
+    child = _Child.start(matcher, chunks)
+    moved: set[int] = set()  # invoices whose open amount changed since the child's books were brought in line
+    misses = 0  # chunks in a row the child did not deliver in time
     try:
-        for payment in payments[:split]:
-            yield payment, matcher.match(payment)
-        ahead: list[_Ahead] = []
-        for index, payment in enumerate(later):
-            if child is not None and index >= len(ahead):
-                ahead += child.take()
-                if index >= len(ahead) + CHUNK:
+        for index in range(0, len(chunks), 2):
+            if child is not None and index + 1 < len(chunks):
+                if not child.send((index + 1, {invoice_id: matcher.open_cents_of(invoice_id) for invoice_id in moved})):
+                    child = None
+                moved.clear()
+            started = time.perf_counter()
+            for payment in chunks[index]:
+                result = matcher.match(payment)
+                yield payment, result
+                _note(moved, result)
+            if index + 1 == len(chunks):
+                break
+            ahead = None
+            if child is not None:
+                ahead = child.receive(index + 1, timeout=time.perf_counter() - started)
+                misses = 0 if ahead is not None else misses + 1
+                if misses == _MAX_MISSES:
                     child.stop()
                     child = None
-            if index < len(ahead):
-                places, seen, result = ahead[index]
-                if matcher.observe(places) == seen:
-                    yield payment, _decoded(payment.id, result)
-                    continue
-            yield payment, matcher.match(payment)
+            for number, payment in enumerate(chunks[index + 1]):
+                result = None
+                if ahead is not None:
+                    places, seen, encoded = ahead[number]
+                    if matcher.observe(places) == seen:
+                        result = _decoded(payment.id, encoded)
+                if result is None:
+                    result = matcher.match(payment)
+                yield payment, result
+                _note(moved, result)
     finally:
         if child is not None:
             child.stop()
 
 
-def _ahead(matcher: Matcher, payments: Sequence[Payment], deliver: Callable[[list[_Ahead]], None]) -> None:
-    """In the child: match in order, booking automatic results, and deliver each chunk of results with what
-    they depended on."""
+def _note(moved: set[int], result: MatchResult) -> None:
+    """The invoices the caller books for an automatic result."""
+    if result.status == "auto" and result.best is not None:
+        moved.update(allocation.invoice_id for allocation in result.best.allocations)
+
+
+def _serve(
+    matcher: Matcher, chunks: Sequence[Sequence[Payment]], receive: Callable[[], object], send: Callable[[object], None]
+) -> None:
+    """In the child: for each chunk this process is given, bring the books in line with the given open amounts
+    (undoing its own bookings of the chunk before), match in order booking automatic results, and send the
+    results with what each depended on."""
     reads = Reads()
     matcher.trace(reads)
-    chunk: list[_Ahead] = []
-    for payment in payments:
-        reads.clear()
-        result = matcher.match(payment)
-        places = reads.places()
-        chunk.append((places, matcher.observe(places), _encoded(result)))
-        if result.status == "auto" and result.best is not None:
-            matcher.apply(result.best)
-        if len(chunk) == CHUNK:
-            deliver(chunk)
-            chunk = []
-    if chunk:
-        deliver(chunk)
+    undo: dict[int, int] = {}  # open amounts before this process's own bookings since the last alignment
+    while (message := receive()) is not None:
+        index, amounts = message  # type: ignore[misc]
+        for invoice_id, cents in [*undo.items(), *amounts.items()]:
+            matcher.set_open_cents(invoice_id, cents)
+        undo.clear()
+        found: list[_Ahead] = []
+        for payment in chunks[index]:
+            reads.clear()
+            result = matcher.match(payment)
+            places = reads.places()
+            found.append((places, matcher.observe(places), _encoded(result)))
+            if result.status == "auto" and result.best is not None:
+                for allocation in result.best.allocations:
+                    undo.setdefault(allocation.invoice_id, matcher.open_cents_of(allocation.invoice_id))
+                matcher.apply(result.best)
+        send((index, found))
 
 
 class _Child:
-    """A forked copy of this process matching ahead, appending chunks of results to an unnamed file.
+    """A forked copy of this process matching chunks ahead, talking through two pipes."""
 
-    A file, not a pipe: the child never blocks on a reader busy with its own half.
-    """
-
-    def __init__(self, pid: int, file: IO[bytes]) -> None:
+    def __init__(self, pid: int, to_child: int, from_child: int) -> None:
         self.pid = pid
-        self.file = file
-        self.offset = 0
+        self.to_child = to_child
+        self.from_child = from_child
 
     @classmethod
-    def start(cls, matcher: Matcher, payments: Sequence[Payment]) -> _Child | None:
-        file = tempfile.TemporaryFile()
+    def start(cls, matcher: Matcher, chunks: Sequence[Sequence[Payment]]) -> _Child | None:
         try:
+            down_read, down_write = os.pipe()
+            up_read, up_write = os.pipe()
             pid = os.fork()
         except OSError:
-            file.close()
             return None
         if pid == 0:  # the child: never returns into the caller's code, never runs its clean-up
             status = 1
             try:
-                fd = file.fileno()
-
-                def deliver(chunk: list[_Ahead]) -> None:
-                    data = pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
-                    _write_all(fd, len(data).to_bytes(8, "little") + data)
-
-                _ahead(matcher, payments, deliver)
+                os.close(down_write)
+                os.close(up_read)
+                _serve(matcher, chunks, lambda: _read_message(down_read), lambda data: _write_message(up_write, data))
                 status = 0
             finally:
                 os._exit(status)
-        return cls(pid, file)
+        os.close(down_read)
+        os.close(up_write)
+        return cls(pid, down_write, up_read)
 
-    def take(self) -> list[_Ahead]:
-        """The results the child has delivered since the last call; never waits."""
-        fd = self.file.fileno()
-        size = os.fstat(fd).st_size
-        found: list[_Ahead] = []
-        while self.offset + 8 <= size:
-            length = int.from_bytes(os.pread(fd, 8, self.offset), "little")
-            if self.offset + 8 + length > size:
-                break  # still being written
-            found += pickle.loads(os.pread(fd, length, self.offset + 8))  # noqa: S301 - our own fork wrote it
-            self.offset += 8 + length
-        return found
+    def send(self, message: object) -> bool:
+        try:
+            _write_message(self.to_child, message)
+        except OSError:
+            self.stop()
+            return False
+        return True
+
+    def receive(self, index: int, *, timeout: float) -> list[_Ahead] | None:
+        """The child's results for chunk `index`, waiting at most `timeout` seconds; None if they are late.
+
+        Results of chunks this process matched itself meanwhile are passed over.
+        """
+        deadline = time.perf_counter() + timeout
+        while True:
+            ready, _w, _x = select.select([self.from_child], [], [], max(0.0, deadline - time.perf_counter()))
+            if not ready:
+                return None
+            message = _read_message(self.from_child)
+            if message is None:
+                return None
+            got, found = message  # type: ignore[misc]
+            if got == index:
+                return found
 
     def stop(self) -> None:
-        """End the child (done, overtaken, or the caller gave up) and collect it."""
+        """End the child (done, too slow, or the caller gave up) and collect it."""
+        for fd in (self.to_child, self.from_child):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         try:
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
         except (ProcessLookupError, ChildProcessError):  # already collected
             pass
-        self.file.close()
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
+def _write_message(fd: int, message: object) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(len(data).to_bytes(8, "little") + data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+def _read_message(fd: int) -> object | None:
+    """One message, or None at the end of the pipe."""
+    header = _read_exactly(fd, 8)
+    if header is None:
+        return None
+    data = _read_exactly(fd, int.from_bytes(header, "little"))
+    return None if data is None else pickle.loads(data)  # noqa: S301 - written by our own fork
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    parts = []
+    while size:
+        part = os.read(fd, min(size, 1 << 20))
+        if not part:
+            return None
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
 
 
 def _encoded(result: MatchResult) -> tuple:
