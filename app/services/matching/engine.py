@@ -15,7 +15,6 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from itertools import islice
 from re import compile as compile_regex
 
 from rapidfuzz import fuzz, process
@@ -145,7 +144,7 @@ class _Side:
         self.heads: set[tuple[int, str]] = set()  # (length, first characters) of every compact key
         self.by_customer: dict[int, dict[int, None]] = {}  # open invoices only, oldest first
         self.amounts_by_customer: dict[int, list[tuple[int, int]]] = {}  # sorted (open cents, invoice id)
-        self.by_amount: dict[int, dict[int, None]] = {}  # open cents -> invoice ids, O(1) removal
+        self.by_amount: dict[int, dict[int, None]] = {}  # open cents -> invoice ids in no order, O(1) removal
 
 
 class Matcher:
@@ -302,7 +301,8 @@ class Matcher:
             self._move(item, max(0, cents))
 
     def _move(self, item: _Open, cents: int) -> None:
-        """Re-index an invoice under its new open amount; the indexes stay as a fresh build would order them."""
+        """Re-index an invoice under its new open amount; a customer's indexes stay as a fresh build would order
+        them (the amounts' index keeps no order)."""
         side = self._sides[item.invoice.kind]
         invoice_id, customer_id = item.invoice.id, item.invoice.customer_id
         was_open = item.open_cents > 0
@@ -317,10 +317,13 @@ class Matcher:
                 del side.by_customer[customer_id][invoice_id]
         item.open_cents = cents
         if cents > 0:
-            self._insert_ranked(side.by_amount.setdefault(cents, {}), item)
+            side.by_amount.setdefault(cents, {})[invoice_id] = None  # unordered: readers sort the few they take
             insort(side.amounts_by_customer.setdefault(customer_id, []), (cents, invoice_id))
             if not was_open:
                 self._insert_ranked(side.by_customer.setdefault(customer_id, {}), item)
+
+    def _rank(self, invoice_id: int) -> int:
+        return self._open[invoice_id].rank
 
     def _insert_ranked(self, index: dict[int, None], item: _Open) -> None:
         """Add an invoice to an oldest-first index; appending is right unless an older invoice comes back."""
@@ -514,7 +517,7 @@ class Matcher:
             elif test == COMMON:
                 values.append(same is not None and len(same) > _FEW_SAME_AMOUNT)
             else:  # HEAD: `_amount_proposals` reads the invoices unless there are too many
-                values.append(None if same is not None and len(same) > _MAX_SAME_AMOUNT else tuple(same or ()))
+                values.append(None if same is not None and len(same) > _MAX_SAME_AMOUNT else frozenset(same or ()))
         return tuple(values)
 
     def _usable(self, invoice_id: int, payer: _Payer) -> _Open | None:
@@ -780,7 +783,7 @@ class Matcher:
             within = None if (len(key), key[:_HEAD]) in payer.side.heads else _HEAD
             # In the order neighbours() gives: a set intersection would order by string hash, which differs
             # from run to run, and so would ties between equally scored proposals.
-            for neighbour in [n for n in neighbours(key, within=within) if n in by_key]:
+            for neighbour in filter(by_key.__contains__, neighbours(key, within=within)):
                 for invoice_id in by_key[neighbour]:
                     if invoice_id in seen:
                         continue
@@ -1134,7 +1137,8 @@ class Matcher:
             self._reads.buckets.add((payer.side.kind, HEAD, payer.cents))
         if len(same) > _MAX_SAME_AMOUNT:
             return
-        for invoice_id in islice(same, _MAX_AMOUNT_ONLY):
+        oldest = sorted(same, key=self._rank)[:_MAX_AMOUNT_ONLY]  # an amount's index keeps no order
+        for invoice_id in oldest:
             item = self._usable(invoice_id, payer)
             if item is not None:
                 support = self._corroboration(payer, item.invoice.customer_id)

@@ -1,13 +1,13 @@
-"""Matching a big run on two cores with the results of one: the later payments are matched ahead in a forked
-process while this one matches the earlier ones, then taken over in booking order where still valid.
+"""Matching a big run on two cores with the results of one: chunks of payments are matched in turn here and,
+ahead, in a forked copy of this process; the copy's results are taken over in booking order where still valid.
 
 A payment's result depends on the books only through the open amounts earlier payments of the run left, and
 the engine notes where it read them (`Reads`: invoices, a customer's open invoices, invoices of one amount).
-The child matches its part in order against the books as they were at the fork, booking its own automatic
-results; with each result it sends what those places showed. Here, when the payment's turn comes, the same
-places are looked at again: if they show the same, `match` would compute the same and the child's result is
-taken, else the payment is matched again. So the results are those of matching one payment after another,
-only sooner.
+While this process matches a chunk, the child matches the next one from the books as this process left them
+a chunk earlier, booking its own automatic results; with each result it sends what those places showed.
+When the payment's turn comes here, the same places are looked at again: if they show the same, `match` would
+compute the same and the child's result is taken, else the payment is matched again. So the results are those
+of matching one payment after another, only sooner.
 """
 
 from __future__ import annotations
