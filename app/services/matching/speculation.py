@@ -12,6 +12,7 @@ of matching one payment after another, only sooner.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import select
@@ -33,8 +34,10 @@ COMMON = "common"  # whether more than a few do
 HEAD = "head"  # which do, unless too many
 
 MIN_PAYMENTS = 20_000  # below this, forking and comparing cost more than the second core saves
-CHUNK = 1_000  # payments matched in turn here and in the child
+CHUNK = 1_000  # payments matched here in turn with the child's share
+_MIN_SHARE = 100
 _MAX_MISSES = 3
+_PROMPT = 0.002  # seconds: results arriving within this after this process's chunk were waiting for it
 
 # Where a result looked: invoice ids, (side, customer id), (side, test, cents).
 Places = tuple[tuple[int, ...], tuple[tuple[str, int], ...], tuple[tuple[str, str, int], ...]]
@@ -71,39 +74,45 @@ def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[
     booked by the caller; the caller books automatic results before taking the next one.
 
     Chunks alternate: this process matches one while the child matches the next, from the books as this
-    process left them one chunk earlier. A chunk the child has not delivered by the time this process took for
-    its own is matched here; after a few such chunks in a row (a busy machine gives the child no core), the
-    child is stopped.
+    process left them one chunk earlier. The child's chunks are sized so that it finishes about when this
+    process does (it also notes its reads and sends its results). A chunk the child has not delivered by the
+    time this process took for its own is matched here; after a few such chunks in a row (a busy machine gives
+    the child no core), the child is stopped.
     """
     if len(payments) < MIN_PAYMENTS or not can_fork():
         for payment in payments:
             yield payment, matcher.match(payment)
         return
-    chunks = [payments[start : start + CHUNK] for start in range(0, len(payments), CHUNK)]
-    child = _Child.start(matcher, chunks)
+    child = _Child.start(matcher, payments)
     moved: set[int] = set()  # invoices whose open amount changed since the child's books were brought in line
     misses = 0  # chunks in a row the child did not deliver in time
+    share = CHUNK // 2  # payments the child is given next to this process's CHUNK
+    position = 0
     try:
-        for index in range(0, len(chunks), 2):
-            if child is not None and index + 1 < len(chunks):
-                if not child.send((index + 1, {invoice_id: matcher.open_cents_of(invoice_id) for invoice_id in moved})):
+        while position < len(payments):
+            own = payments[position : position + CHUNK]
+            ahead_from, ahead_to = position + len(own), min(len(payments), position + len(own) + share)
+            if child is not None and ahead_from < ahead_to:
+                amounts = {invoice_id: matcher.open_cents_of(invoice_id) for invoice_id in moved}
+                if not child.send((ahead_from, ahead_to, amounts)):
                     child = None
                 moved.clear()
             started = time.perf_counter()
-            for payment in chunks[index]:
+            for payment in own:
                 result = matcher.match(payment)
                 yield payment, result
                 _note(moved, result)
-            if index + 1 == len(chunks):
-                break
             ahead = None
-            if child is not None:
-                ahead = child.receive(index + 1, timeout=time.perf_counter() - started)
+            if child is not None and ahead_from < ahead_to:
+                finished = time.perf_counter()
+                ahead = child.receive(ahead_from, timeout=finished - started)
+                waited = time.perf_counter() - finished > _PROMPT
                 misses = 0 if ahead is not None else misses + 1
                 if misses == _MAX_MISSES:
                     child.stop()
                     child = None
-            for number, payment in enumerate(chunks[index + 1]):
+                share = max(_MIN_SHARE, min(2 * CHUNK, int(share * (0.9 if waited else 1.1))))
+            for number, payment in enumerate(payments[ahead_from:ahead_to]):
                 result = None
                 if ahead is not None:
                     places, seen, encoded = ahead[number]
@@ -113,6 +122,7 @@ def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[
                     result = matcher.match(payment)
                 yield payment, result
                 _note(moved, result)
+            position = ahead_to if ahead_from < ahead_to else ahead_from
     finally:
         if child is not None:
             child.stop()
@@ -125,7 +135,7 @@ def _note(moved: set[int], result: MatchResult) -> None:
 
 
 def _serve(
-    matcher: Matcher, chunks: Sequence[Sequence[Payment]], receive: Callable[[], object], send: Callable[[object], None]
+    matcher: Matcher, payments: Sequence[Payment], receive: Callable[[], object], send: Callable[[object], None]
 ) -> None:
     """In the child: for each chunk this process is given, bring the books in line with the given open amounts
     (undoing its own bookings of the chunk before), match in order booking automatic results, and send the
@@ -134,12 +144,12 @@ def _serve(
     matcher.trace(reads)
     undo: dict[int, int] = {}  # open amounts before this process's own bookings since the last alignment
     while (message := receive()) is not None:
-        index, amounts = message  # type: ignore[misc]
+        start, end, amounts = message  # type: ignore[misc]
         for invoice_id, cents in [*undo.items(), *amounts.items()]:
             matcher.set_open_cents(invoice_id, cents)
         undo.clear()
         found: list[_Ahead] = []
-        for payment in chunks[index]:
+        for payment in payments[start:end]:
             reads.clear()
             result = matcher.match(payment)
             places = reads.places()
@@ -148,7 +158,7 @@ def _serve(
                 for allocation in result.best.allocations:
                     undo.setdefault(allocation.invoice_id, matcher.open_cents_of(allocation.invoice_id))
                 matcher.apply(result.best)
-        send((index, found))
+        send((start, found))
 
 
 class _Child:
@@ -160,7 +170,7 @@ class _Child:
         self.from_child = from_child
 
     @classmethod
-    def start(cls, matcher: Matcher, chunks: Sequence[Sequence[Payment]]) -> _Child | None:
+    def start(cls, matcher: Matcher, payments: Sequence[Payment]) -> _Child | None:
         try:
             down_read, down_write = os.pipe()
             up_read, up_write = os.pipe()
@@ -172,7 +182,8 @@ class _Child:
             try:
                 os.close(down_write)
                 os.close(up_read)
-                _serve(matcher, chunks, lambda: _read_message(down_read), lambda data: _write_message(up_write, data))
+                gc.disable()  # a collection would touch, and so copy, every page the fork shares
+                _serve(matcher, payments, lambda: _read_message(down_read), lambda data: _write_message(up_write, data))
                 status = 0
             finally:
                 os._exit(status)
@@ -188,8 +199,8 @@ class _Child:
             return False
         return True
 
-    def receive(self, index: int, *, timeout: float) -> list[_Ahead] | None:
-        """The child's results for chunk `index`, waiting at most `timeout` seconds; None if they are late.
+    def receive(self, start: int, *, timeout: float) -> list[_Ahead] | None:
+        """The child's results for the chunk from `start`, waiting at most `timeout` seconds; None if late.
 
         Results of chunks this process matched itself meanwhile are passed over.
         """
@@ -202,7 +213,7 @@ class _Child:
             if message is None:
                 return None
             got, found = message  # type: ignore[misc]
-            if got == index:
+            if got == start:
                 return found
 
     def stop(self) -> None:
