@@ -117,6 +117,12 @@ _INSERT_EVENTS = (
 
 def record_many(session: Session, *, actor: str, events: Sequence[EventSpec]) -> None:
     """Append many events in one statement, chained exactly as `record` would chain them one by one."""
+    digested = [(spec.action, spec.entity, spec.entity_id, spec.summary, digest(spec.data)) for spec in events]
+    record_digested(session, actor=actor, events=digested)
+
+
+def record_digested(session: Session, *, actor: str, events: Sequence[tuple[str, str, int | None, str, str]]) -> None:
+    """`record_many` for events whose data the caller digested: (action, entity, entity id, summary, digest)."""
     if not events:
         return
     session.flush()
@@ -126,14 +132,9 @@ def record_many(session: Session, *, actor: str, events: Sequence[EventSpec]) ->
     connection = session.connection()
     stored_at = stored_datetime(connection, at)
     rows = []
-    for spec in events:
-        data_digest = digest(spec.data)
-        chain_hash = _chain_fields(
-            prev, at_iso, actor, spec.action, spec.entity, spec.entity_id, spec.summary, data_digest
-        )
-        rows.append(
-            (stored_at, actor, spec.action, spec.entity, spec.entity_id, spec.summary, data_digest, prev, chain_hash)
-        )
+    for action, entity, entity_id, summary, data_digest in events:
+        chain_hash = _chain_fields(prev, at_iso, actor, action, entity, entity_id, summary, data_digest)
+        rows.append((stored_at, actor, action, entity, entity_id, summary, data_digest, prev, chain_hash))
         prev = chain_hash
     connection.exec_driver_sql(_INSERT_EVENTS, rows)
 
