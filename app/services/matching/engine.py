@@ -1088,6 +1088,7 @@ class Matcher:
 
         amounts = [item.open_cents for item in pool]
         slots, size = config.collective_max_invoices, len(pool)
+        smallest = amounts[-1] if amounts else 0
 
         def walk(start: int, need: int, depth: int) -> bool:
             """Depth-first search; True stops everything (enough solutions found, or out of steps)."""
@@ -1120,6 +1121,8 @@ class Matcher:
                     if depth:
                         solutions.append(sorted(chosen, key=lambda i: i.rank))
                     stop = len(solutions) >= limit
+                elif need - cents < smallest:  # nothing left is small enough: the search below takes no step
+                    stop = False
                 else:
                     stop = walk(index + 1, need - cents, depth + 1)
                 chosen.pop()
