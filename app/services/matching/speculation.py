@@ -12,6 +12,7 @@ of matching one payment after another, only sooner.
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import os
 import pickle
@@ -37,6 +38,7 @@ MIN_PAYMENTS = 20_000  # below this, forking and comparing cost more than the se
 CHUNK = 1_000  # payments matched here in turn with the child's share
 _MIN_SHARE = 100
 _MAX_MISSES = 3
+_PIPE_BYTES = 1 << 20  # an alignment holds a few bytes per invoice booked in a turn of at most 3 * CHUNK payments
 _PROMPT = 0.002  # seconds: results arriving within this after this process's chunk were waiting for it
 
 # Where a result looked: invoice ids, (side, customer id), (side, test, cents).
@@ -171,11 +173,15 @@ class _Child:
 
     @classmethod
     def start(cls, matcher: Matcher, payments: Sequence[Payment]) -> _Child | None:
+        down_read, down_write = os.pipe()
+        up_read, up_write = os.pipe()
         try:
-            down_read, down_write = os.pipe()
-            up_read, up_write = os.pipe()
+            # The open amounts sent down must never wait for a child that is itself waiting to send results up.
+            fcntl.fcntl(down_write, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
             pid = os.fork()
-        except OSError:
+        except OSError:  # no bigger pipe allowed, or no fork: match everything here
+            for fd in (down_read, down_write, up_read, up_write):
+                os.close(fd)
             return None
         if pid == 0:  # the child: never returns into the caller's code, never runs its clean-up
             status = 1
