@@ -13,6 +13,12 @@ from bench.matching_data import Books, generate
 pytestmark = pytest.mark.skipif(not speculation.can_fork(), reason="matching ahead needs fork and two cores")
 
 
+@pytest.fixture(autouse=True)
+def _free_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Other tests may keep the machine busy; the copy's results must be right whatever the load."""
+    monkeypatch.setattr(speculation, "second_core_free", lambda: True)
+
+
 def _sequential(books: Books, monkeypatch: pytest.MonkeyPatch) -> list[MatchResult]:
     monkeypatch.setattr(speculation, "MIN_PAYMENTS", 10**9)
     results = Matcher(books.invoices, books.customers, knowledge=books.knowledge).match_all(books.payments)
@@ -96,3 +102,16 @@ def test_a_caller_that_stops_early_leaves_no_child_behind(monkeypatch: pytest.Mo
     ordered.close()
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
+
+
+def test_a_busy_machine_forks_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    books = generate(invoices=300, payments=600, seed=4)
+    monkeypatch.setattr(speculation, "MIN_PAYMENTS", 0)
+    monkeypatch.setattr(speculation, "second_core_free", lambda: False)
+
+    def no_fork() -> int:
+        raise AssertionError("forked on a busy machine")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    matcher = Matcher(books.invoices, books.customers, knowledge=books.knowledge)
+    assert len(matcher.match_all(books.payments)) == 600

@@ -39,6 +39,7 @@ CHUNK = 1_000  # payments matched here in turn with the child's share
 _MIN_SHARE = 100
 _MAX_MISSES = 3
 _PIPE_BYTES = 1 << 20  # an alignment holds a few bytes per invoice booked in a turn of at most 3 * CHUNK payments
+_PATIENCE = 0.25  # of the time this process took for its own chunk, how long it waits for the child's
 _PROMPT = 0.002  # seconds: results arriving within this after this process's chunk were waiting for it
 
 # Where a result looked: invoice ids, (side, customer id), (side, test, cents).
@@ -71,17 +72,23 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork") and (os.cpu_count() or 1) >= 2
 
 
+def second_core_free() -> bool:
+    """Whether the machine has a core to spare: on a busy one the copy would only wait for its turn, and this
+    process for the copy (the load average counts this process too)."""
+    return os.getloadavg()[0] < (os.cpu_count() or 1) - 0.5
+
+
 def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[tuple[Payment, MatchResult]]:
     """Each payment with its result, in order, as `matcher.match` gives it with everything yielded before
     booked by the caller; the caller books automatic results before taking the next one.
 
     Chunks alternate: this process matches one while the child matches the next, from the books as this
     process left them one chunk earlier. The child's chunks are sized so that it finishes about when this
-    process does (it also notes its reads and sends its results). A chunk the child has not delivered by the
-    time this process took for its own is matched here; after a few such chunks in a row (a busy machine gives
-    the child no core), the child is stopped.
+    process does (it also notes its reads and sends its results). A chunk the child has not delivered soon after
+    this process finished its own is matched here, and the child's next share halved; after a few such chunks
+    in a row (a busy machine gives the child no core), the child is stopped. On a busy machine nothing is forked.
     """
-    if len(payments) < MIN_PAYMENTS or not can_fork():
+    if len(payments) < MIN_PAYMENTS or not can_fork() or not second_core_free():
         for payment in payments:
             yield payment, matcher.match(payment)
         return
@@ -107,13 +114,14 @@ def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[
             ahead = None
             if child is not None and ahead_from < ahead_to:
                 finished = time.perf_counter()
-                ahead = child.receive(ahead_from, timeout=finished - started)
+                ahead = child.receive(ahead_from, timeout=(finished - started) * _PATIENCE)
                 waited = time.perf_counter() - finished > _PROMPT
                 misses = 0 if ahead is not None else misses + 1
                 if misses == _MAX_MISSES:
                     child.stop()
                     child = None
-                share = max(_MIN_SHARE, min(2 * CHUNK, int(share * (0.9 if waited else 1.1))))
+                factor = 0.5 if ahead is None else 0.9 if waited else 1.1
+                share = max(_MIN_SHARE, min(2 * CHUNK, int(share * factor)))
             for number, payment in enumerate(payments[ahead_from:ahead_to]):
                 result = None
                 if ahead is not None:
