@@ -39,8 +39,7 @@ CHUNK = 1_000  # payments matched here in turn with the child's share
 _MIN_SHARE = 100
 _MAX_MISSES = 3
 _PIPE_BYTES = 1 << 20  # an alignment holds a few bytes per invoice booked in a turn of at most 3 * CHUNK payments
-_PATIENCE = 0.25  # of the time this process took for its own chunk, how long it waits for the child's
-_PROMPT = 0.002  # seconds: results arriving within this after this process's chunk were waiting for it
+_POLL = 32  # payments this process matches of a late chunk before it looks again for the child's results
 
 # Where a result looked: invoice ids, (side, customer id), (side, test, cents).
 Places = tuple[tuple[int, ...], tuple[tuple[str, int], ...], tuple[tuple[str, str, int], ...]]
@@ -84,9 +83,10 @@ def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[
 
     Chunks alternate: this process matches one while the child matches the next, from the books as this
     process left them one chunk earlier. The child's chunks are sized so that it finishes about when this
-    process does (it also notes its reads and sends its results). A chunk the child has not delivered soon after
-    this process finished its own is matched here, and the child's next share halved; after a few such chunks
-    in a row (a busy machine gives the child no core), the child is stopped. On a busy machine nothing is forked.
+    process does (it also notes its reads and sends its results). This process never waits: it matches a chunk
+    the child has not delivered yet itself, taking the child's results for the rest of it once they arrive. A
+    child whose results came too late for any payment of a few chunks in a row (a busy machine gives it no core)
+    is stopped. On a busy machine nothing is forked.
     """
     if len(payments) < MIN_PAYMENTS or not can_fork() or not second_core_free():
         for payment in payments:
@@ -106,23 +106,17 @@ def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[
                 if not child.send((ahead_from, ahead_to, amounts)):
                     child = None
                 moved.clear()
-            started = time.perf_counter()
             for payment in own:
                 result = matcher.match(payment)
                 yield payment, result
                 _note(moved, result)
             ahead = None
             if child is not None and ahead_from < ahead_to:
-                finished = time.perf_counter()
-                ahead = child.receive(ahead_from, timeout=(finished - started) * _PATIENCE)
-                waited = time.perf_counter() - finished > _PROMPT
-                misses = 0 if ahead is not None else misses + 1
-                if misses == _MAX_MISSES:
-                    child.stop()
-                    child = None
-                factor = 0.5 if ahead is None else 0.9 if waited else 1.1
-                share = max(_MIN_SHARE, min(2 * CHUNK, int(share * factor)))
+                ahead = child.receive(ahead_from, timeout=0.0)
+                prompt = ahead is not None
             for number, payment in enumerate(payments[ahead_from:ahead_to]):
+                if ahead is None and child is not None and number % _POLL == 0:
+                    ahead = child.receive(ahead_from, timeout=0.0)  # late, but the rest of the chunk may use it
                 result = None
                 if ahead is not None:
                     places, seen, encoded = ahead[number]
@@ -132,6 +126,12 @@ def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[
                     result = matcher.match(payment)
                 yield payment, result
                 _note(moved, result)
+            if child is not None and ahead_from < ahead_to:
+                misses = 0 if ahead is not None else misses + 1
+                if misses == _MAX_MISSES:
+                    child.stop()
+                    child = None
+                share = max(_MIN_SHARE, min(2 * CHUNK, int(share * (1.1 if prompt else 0.8))))
             position = ahead_to if ahead_from < ahead_to else ahead_from
     finally:
         if child is not None:
