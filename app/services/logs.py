@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-import logging.handlers
+from io import TextIOWrapper
 from pathlib import Path
-from typing import IO, Any
+from typing import cast
 
 from app.services.paths import log_dir
 from app.services.private_files import open_private, private_dir, tighten
@@ -34,11 +34,53 @@ class SafeFormatter(logging.Formatter):
         return "\n".join([first, *(CONTINUATION + escape_controls(line) for line in rest)])
 
 
-class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """A RotatingFileHandler whose files are 0600 (renaming on rollover keeps the mode)."""
+class PrivateRotatingFileHandler(logging.FileHandler):
+    """A log file rotated by size (kontor.log, kontor.log.1 … .N) whose files are 0600 (renaming keeps the mode).
 
-    def _open(self) -> IO[Any]:  # type: ignore[override]  # typeshed wants a TextIOWrapper; ours is one
-        return open_private(Path(self.baseFilename), self.mode, encoding=self.encoding, errors=self.errors)
+    What `logging.handlers.RotatingFileHandler` does, on `FileHandler`: importing `logging.handlers` (sockets,
+    pickle, queues) cost 4 ms of the first window, before which logging is set up.
+    """
+
+    def __init__(self, filename: Path, *, max_bytes: int, backup_count: int, encoding: str) -> None:
+        super().__init__(filename, mode="a", encoding=encoding)
+        self.max_bytes = max_bytes
+        self.backup_count = backup_count
+
+    def _open(self) -> TextIOWrapper:
+        """The log file, private to its owner (a text file is a TextIOWrapper, which typeshed wants)."""
+        stream = open_private(Path(self.baseFilename), self.mode, encoding=self.encoding, errors=self.errors)
+        return cast(TextIOWrapper, stream)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if self._should_roll_over(record):
+                self.doRollover()
+            super().emit(record)
+        except Exception:
+            self.handleError(record)
+
+    def _should_roll_over(self, record: logging.LogRecord) -> bool:
+        path = Path(self.baseFilename)
+        if self.max_bytes <= 0 or (path.exists() and not path.is_file()):  # never rename a device or a pipe
+            return False
+        if self.stream is None:
+            self.stream = self._open()
+        self.stream.seek(0, 2)
+        return self.stream.tell() + len(self.format(record)) + 1 >= self.max_bytes
+
+    def doRollover(self) -> None:  # noqa: N802 (RotatingFileHandler's name)
+        """kontor.log becomes kontor.log.1, .1 becomes .2, and so on; the oldest beyond `backup_count` goes."""
+        if self.stream:
+            self.stream.close()
+            self.stream = None
+        if self.backup_count > 0:
+            for number in range(self.backup_count - 1, 0, -1):
+                older = Path(f"{self.baseFilename}.{number}")
+                if older.exists():
+                    older.replace(f"{self.baseFilename}.{number + 1}")
+            if Path(self.baseFilename).exists():
+                Path(self.baseFilename).replace(f"{self.baseFilename}.1")
+        self.stream = self._open()
 
 
 def setup_logging(*, debug: bool = False, directory: Path | None = None) -> Path:
@@ -47,7 +89,7 @@ def setup_logging(*, debug: bool = False, directory: Path | None = None) -> Path
     path = folder / LOG_NAME
     for old in folder.glob(LOG_NAME + "*"):  # an older Kontor left its logs readable for everyone
         tighten(old)
-    handler = PrivateRotatingFileHandler(path, maxBytes=2 * 1024 * 1024, backupCount=5, encoding="utf-8")
+    handler = PrivateRotatingFileHandler(path, max_bytes=2 * 1024 * 1024, backup_count=5, encoding="utf-8")
     handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"))
     root = logging.getLogger()
     for previous in [h for h in root.handlers if getattr(h, "kontor", False)]:

@@ -137,7 +137,8 @@ class UnlockDialog(QDialog):
         heading.setObjectName("dialogHeading")
         where = QLabel(str(self.path.parent))
         where.setObjectName("hintLabel")
-        where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The first enum-to-flags conversion of PySide6 costs 15 ms: after the dialog is on screen.
+        after_first_paint(where, lambda: where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse))
 
         self.passphrase_edit = password_edit()
         self.remember_check = keyring_checkbox(runner)

@@ -185,3 +185,44 @@ def test_a_dry_run_does_not_change_what_the_next_run_books(books: Scenario) -> N
     assert match_payments(s.ledger, actor="anna", dry_run=True).auto == 1
     assert match_payments(s.ledger, actor="anna").auto == 1
     assert s.row("RE-2026-0070").status == "paid"
+
+
+def test_a_committed_run_leaves_the_matcher_in_line_without_reading_every_allocation(books: Scenario) -> None:
+    from app.services.reconciliation.matcher_cache import _allocations_state
+
+    s = books
+    entry = _caches[s.ledger.engine].entry
+    assert entry is not None and entry.allocations is not None  # taken from the run's own session
+    with s.ledger.session() as session:
+        assert entry.allocations == _allocations_state(session)
+    weber = s.tx["Weber Backwaren"]
+    assert suggestions(s.ledger, weber) == _fresh(s.ledger, weber)
+
+
+def test_installments_in_one_run_say_what_each_leaves_open(tmp_path: Path) -> None:
+    from app.services.reconciliation.notifications import notifications
+
+    ledger = new_ledger(tmp_path / "rec.kontor", "pw", company_name="Abgleich GmbH")
+    try:
+        (tmp_path / "invoices.csv").write_text(INVOICES, encoding="utf-8")
+        import_invoices_and_match(ledger, tmp_path / "invoices.csv", actor="anna")
+        mueller = "DE02120300000000202051"
+        bookings = [
+            Booking(date(2026, 3, 10), Decimal("400.00"), "Müller Metallbau GmbH", mueller, "RE-2026-0042 1. Rate"),
+            Booking(date(2026, 3, 11), Decimal("500.00"), "Müller Metallbau GmbH", mueller, "RE-2026-0042 2. Rate"),
+            Booking(date(2026, 3, 12), Decimal("290.00"), "Müller Metallbau GmbH", mueller, "RE-2026-0042 Rest"),
+        ]
+        (tmp_path / "rates.sta").write_text(mt940(OWN, bookings, opening=Decimal("0")), encoding="utf-8")
+        save_config(ledger, MatchConfig(multiple_hits=True), actor="anna")
+        [result] = import_statement_files(ledger, [tmp_path / "rates.sta"], actor="anna")
+        assert result.ok
+        with ledger.session() as session:
+            ids = list(session.scalars(select(Transaction.id).order_by(Transaction.id)))
+        assert match_payments(ledger, actor="anna", transaction_ids=ids).auto == 3
+        assert [n.message for n in notifications(ledger)][-3:] == [
+            "Invoice RE-2026-0042 paid by Mueller Metallbau GmbH, €290.00",  # MT940 has no umlauts
+            "Invoice RE-2026-0042 partly paid by Mueller Metallbau GmbH, €500.00 (€290.00 still open)",
+            "Invoice RE-2026-0042 partly paid by Mueller Metallbau GmbH, €400.00 (€790.00 still open)",
+        ]
+    finally:
+        ledger.close()

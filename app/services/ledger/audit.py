@@ -139,6 +139,12 @@ _INSERT_EVENTS = (
 
 def record_many(session: Session, *, actor: str, events: Sequence[EventSpec]) -> None:
     """Append many events in one statement, chained exactly as `record` would chain them one by one."""
+    digested = [(spec.action, spec.entity, spec.entity_id, spec.summary, digest(spec.data)) for spec in events]
+    record_digested(session, actor=actor, events=digested)
+
+
+def record_digested(session: Session, *, actor: str, events: Sequence[tuple[str, str, int | None, str, str]]) -> None:
+    """`record_many` for events whose data the caller digested: (action, entity, entity id, summary, digest)."""
     if not events:
         return
     session.flush()
@@ -150,17 +156,9 @@ def record_many(session: Session, *, actor: str, events: Sequence[EventSpec]) ->
     stored_at = stored_datetime(connection, at)
     host = workstation(session)
     rows = []
-    for spec in events:
-        data_digest = digest(spec.data)
-        chain_hash = _chain_fields(
-            prev, at_iso, actor, spec.action, spec.entity, spec.entity_id, spec.summary, data_digest, host
-        )
-        rows.append(
-            (
-                stored_at, actor, spec.action, spec.entity, spec.entity_id, spec.summary, data_digest, prev,
-                chain_hash, host,
-            )
-        )  # fmt: skip
+    for action, entity, entity_id, summary, data_digest in events:
+        chain_hash = _chain_fields(prev, at_iso, actor, action, entity, entity_id, summary, data_digest, host)
+        rows.append((stored_at, actor, action, entity, entity_id, summary, data_digest, prev, chain_hash, host))
         prev = chain_hash
     exec_driver(connection, _INSERT_EVENTS, rows)
 

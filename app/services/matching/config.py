@@ -92,16 +92,22 @@ def detect_patterns(numbers: Iterable[str]) -> list[str]:
     """
     shapes: Counter[tuple[str, ...]] = Counter()
     widths: dict[tuple[str, ...], list[tuple[int, int, bool]]] = {}
+    seen_numbers: set[tuple[tuple[str, ...], tuple[int, ...], tuple[bool, ...]]] = set()
     for number in numbers:
         parts = _GROUPS.findall(number.upper())
-        if not any(part.isdigit() for part in parts):
-            continue
         shape = tuple(part if part.isalpha() else "#" for part in parts)
+        if "#" not in shape:
+            continue
         shapes[shape] += 1
+        # Numbers of one scheme mostly share their group widths and zeros: each such form widens once.
+        form = (shape, tuple(map(len, parts)), tuple(len(part) > 1 and part[0] == "0" for part in parts))
+        if form in seen_numbers:
+            continue
+        seen_numbers.add(form)
         seen = widths.setdefault(shape, [(len(part), 0, False) for part in parts])
         widths[shape] = [
-            (min(low, len(part)), max(high, len(part)), padded or (len(part) > 1 and part.startswith("0")))
-            for (low, high, padded), part in zip(seen, parts, strict=True)
+            (min(low, length), max(high, length), padded or zeros)
+            for (low, high, padded), length, zeros in zip(seen, form[1], form[2], strict=True)
         ]
     common = [shape for shape, _count in shapes.most_common(_MAX_PATTERNS)]
     # A regex alternation takes the first alternative that matches, not the longest: more digit groups and

@@ -15,7 +15,6 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from itertools import islice
 from re import compile as compile_regex
 
 from rapidfuzz import fuzz, process
@@ -42,6 +41,7 @@ from app.services.matching.numbers import (
     number_keys,
     token_groups,
 )
+from app.services.matching.speculation import COMMON, HEAD, OPEN, Places, Reads, matched_in_order
 
 # Evidence weights; a score is their sum, clipped to 0..1.
 W_NUMBER = 0.6
@@ -135,15 +135,16 @@ class _Payer:
 class _Side:
     """The indexes of one kind of invoice (receivables for credits, payables for debits)."""
 
-    __slots__ = ("by_key", "by_stripped", "heads", "by_customer", "amounts_by_customer", "by_amount")
+    __slots__ = ("kind", "by_key", "by_stripped", "heads", "by_customer", "amounts_by_customer", "by_amount")
 
-    def __init__(self) -> None:
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
         self.by_key: dict[str, list[int]] = {}  # compact key ('RE-2026-0042' -> '20260042')
         self.by_stripped: dict[str, list[int]] = {}  # groups without leading zeros ('2026.42'), a weaker match
         self.heads: set[tuple[int, str]] = set()  # (length, first characters) of every compact key
         self.by_customer: dict[int, dict[int, None]] = {}  # open invoices only, oldest first
         self.amounts_by_customer: dict[int, list[tuple[int, int]]] = {}  # sorted (open cents, invoice id)
-        self.by_amount: dict[int, dict[int, None]] = {}  # open cents -> invoice ids, O(1) removal
+        self.by_amount: dict[int, dict[int, None]] = {}  # open cents -> invoice ids in no order, O(1) removal
 
 
 class Matcher:
@@ -166,8 +167,9 @@ class Matcher:
         self._number_re = compile_patterns(patterns)
         self._unrelated_words = [(word, word.lower()) for word in self.config.unrelated_words if word]
         self._customers = {customer.id: customer for customer in customers}
-        self._sides = {RECEIVABLE: _Side(), PAYABLE: _Side()}
+        self._sides = {RECEIVABLE: _Side(RECEIVABLE), PAYABLE: _Side(PAYABLE)}
         self._open: dict[int, _Open] = {}
+        self._reads: Reads | None = None  # set while matching ahead in a forked process (`speculation`)
         # Oldest first, so that a customer's open invoices iterate in date order (collective search).
         for rank, invoice in enumerate(sorted(invoice_list, key=lambda inv: (inv.issued_on, inv.id))):
             self._add_invoice(invoice, rank)
@@ -246,15 +248,16 @@ class Matcher:
     def match_all(self, payments: Sequence[Payment]) -> list[MatchResult]:
         """Match in booking order and book each automatic result at once, so installments see what is left.
 
+        A big run matches its later half ahead on a second core, with the same results (`speculation`).
         A second pass retries the suggestions whose invoices were booked meanwhile, as a rival candidate
         may have gone.
         """
         results: dict[int, MatchResult] = {}
         touched: set[int] = set()
         todo = sorted(payments, key=lambda p: (p.booked_on, p.id))
-        for _round in range(2):
-            for payment in todo:
-                result = self.match(payment)
+        for round_ in range(2):
+            ordered = matched_in_order(self, todo) if round_ == 0 else ((p, self.match(p)) for p in todo)
+            for payment, result in ordered:
                 if result.status == "auto" and result.best is not None:
                     self.apply(result.best)
                     touched.update(allocation.invoice_id for allocation in result.best.allocations)
@@ -283,6 +286,10 @@ class Matcher:
         """The invoice as it was loaded; its `open_amount` is that of the load, `open_amount()` is today's."""
         return self._open[invoice_id].invoice
 
+    def open_cents_of(self, invoice_id: int) -> int:
+        """What this run still considers unpaid on an invoice, in cents."""
+        return self._open[invoice_id].open_cents
+
     def open_cents(self) -> dict[int, int]:
         """What is open on every invoice as this matcher stands, by invoice id."""
         return {invoice_id: item.open_cents for invoice_id, item in self._open.items()}
@@ -294,7 +301,8 @@ class Matcher:
             self._move(item, max(0, cents))
 
     def _move(self, item: _Open, cents: int) -> None:
-        """Re-index an invoice under its new open amount; the indexes stay as a fresh build would order them."""
+        """Re-index an invoice under its new open amount; a customer's indexes stay as a fresh build would order
+        them (the amounts' index keeps no order)."""
         side = self._sides[item.invoice.kind]
         invoice_id, customer_id = item.invoice.id, item.invoice.customer_id
         was_open = item.open_cents > 0
@@ -309,17 +317,22 @@ class Matcher:
                 del side.by_customer[customer_id][invoice_id]
         item.open_cents = cents
         if cents > 0:
-            self._insert_ranked(side.by_amount.setdefault(cents, {}), item)
+            side.by_amount.setdefault(cents, {})[invoice_id] = None  # unordered: readers sort the few they take
             insort(side.amounts_by_customer.setdefault(customer_id, []), (cents, invoice_id))
             if not was_open:
                 self._insert_ranked(side.by_customer.setdefault(customer_id, {}), item)
 
+    def _rank(self, invoice_id: int) -> int:
+        return self._open[invoice_id].rank
+
     def _insert_ranked(self, index: dict[int, None], item: _Open) -> None:
         """Add an invoice to an oldest-first index; appending is right unless an older invoice comes back."""
         if index and self._open[next(reversed(index))].rank > item.rank:
-            ordered = sorted([*index, item.invoice.id], key=lambda invoice_id: self._open[invoice_id].rank)
+            ids = list(index)
+            at = bisect_left([self._open[invoice_id].rank for invoice_id in ids], item.rank)
+            ids.insert(at, item.invoice.id)
             index.clear()
-            index.update(dict.fromkeys(ordered))
+            index.update(dict.fromkeys(ids))
         else:
             index[item.invoice.id] = None
 
@@ -469,9 +482,49 @@ class Matcher:
                 return word
         return None
 
+    def _read_customer(self, side: _Side, customer_id: int) -> None:
+        """Note, when matching ahead, that a result depends on which invoices of a customer are open and how much."""
+        if self._reads is not None:
+            self._reads.customers.add((side.kind, customer_id))
+
+    def _amount_is_open(self, side: _Side, cents: int) -> bool:
+        if self._reads is not None:
+            self._reads.buckets.add((side.kind, OPEN, cents))
+        return cents in side.by_amount
+
+    def _amount_is_common(self, side: _Side, cents: int) -> bool:
+        """More open invoices of this amount than a short number and the amount agree on by chance."""
+        if self._reads is not None:
+            self._reads.buckets.add((side.kind, COMMON, cents))
+        return len(side.by_amount.get(cents, ())) > _FEW_SAME_AMOUNT
+
+    def trace(self, reads: Reads | None) -> None:
+        """Note from now on where `match` reads what booking changes (see `speculation`); None stops it."""
+        self._reads = reads
+
+    def observe(self, places: Places) -> tuple[object, ...]:
+        """What the books as this run left them show at `places`; equal observations at two moments mean that
+        `match` of the payment that read there gives the same result at both (see `speculation`)."""
+        invoices, customers, buckets = places
+        values: list[object] = [self._open[invoice_id].open_cents for invoice_id in invoices]
+        sides = self._sides
+        for kind, customer_id in customers:
+            values.append(tuple(sides[kind].amounts_by_customer.get(customer_id, ())))
+        for kind, test, cents in buckets:
+            same = sides[kind].by_amount.get(cents)
+            if test == OPEN:
+                values.append(same is not None)
+            elif test == COMMON:
+                values.append(same is not None and len(same) > _FEW_SAME_AMOUNT)
+            else:  # HEAD: `_amount_proposals` reads the invoices unless there are too many
+                values.append(None if same is not None and len(same) > _MAX_SAME_AMOUNT else frozenset(same or ()))
+        return tuple(values)
+
     def _usable(self, invoice_id: int, payer: _Payer) -> _Open | None:
         """An invoice a payment may settle: still open, same currency, not issued long after the booking."""
         item = self._open[invoice_id]
+        if self._reads is not None:
+            self._reads.invoices.add(invoice_id)
         invoice = item.invoice
         if item.open_cents <= 0 or invoice.issued_on > payer.issued_by or invoice.currency != payer.payment.currency:
             return None
@@ -515,7 +568,7 @@ class Matcher:
         if (
             typo_keys
             and not any(p.kind in _STRONG_FITS for p in proposals.values())
-            and (interactive or self._known_customers(payer) or payer.cents in payer.side.by_amount)
+            and (interactive or self._known_customers(payer) or self._amount_is_open(payer.side, payer.cents))
         ):
             self._typo_proposals(payer, typo_keys, proposals, interactive=interactive, doubts=doubts)
         # A number of a paid invoice means a duplicate or a mistake: the payer's other invoices are no answer.
@@ -537,23 +590,24 @@ class Matcher:
         invoice written with the same letters, and one written as '2026/0073' names 'R 2026 0073' only loosely.
         """
         found: Sequence[int] = side.by_key.get(keys[0], ())
-        if len(found) > 1 or (found and any(char.isalpha() for char in token)):
+        if not found:
+            return [(i, True) for i in side.by_stripped.get(keys[-1], ())]
+        lettered = any(char.isalpha() for char in token)
+        if len(found) > 1 or lettered:
             written = _literal(token)
             same = [i for i in found if _literal(self._open[i].invoice.number) == written]
-            if same and any(char.isalpha() for char in token):
+            if same and lettered:
                 return [(i, False) for i in same]
             if same:
                 return [(i, i not in same) for i in found]
-            if any(char.isalpha() for char in token):
+            if lettered:
                 # 'RE-2026-1387' is compactly 'R 2026 1387', but by its letters 'RE-2026-01387' without zeros.
                 letters = _letters(token)
                 stripped = side.by_stripped.get(keys[-1], ())
                 loose = [i for i in stripped if _letters(self._open[i].invoice.number) == letters]
                 if loose:
                     return [(i, True) for i in loose]
-        if found:
-            return [(i, False) for i in found]
-        return [(i, True) for i in side.by_stripped.get(keys[-1], ())]
+        return [(i, False) for i in found]
 
     def _number_proposals(
         self,
@@ -605,7 +659,7 @@ class Matcher:
                         ).format(word=word, customer=customer)
                     elif (
                         not _distinctive(number)
-                        and len(payer.side.by_amount[item.open_cents]) > _FEW_SAME_AMOUNT
+                        and self._amount_is_common(payer.side, item.open_cents)
                         and not _called_invoice(getattr(payer.payment, field), token)
                     ):
                         cap = below
@@ -663,6 +717,7 @@ class Matcher:
         amount; booked only when exactly one invoice or one combination of them does."""
         rest = payer.cents - item.open_cents
         customer_id = item.invoice.customer_id
+        self._read_customer(payer.side, customer_id)
         amounts = payer.side.amounts_by_customer.get(customer_id, [])
         low, high = bisect_left(amounts, (rest, 0)), bisect_left(amounts, (rest + 1,))
         readings = [
@@ -689,20 +744,19 @@ class Matcher:
             self._add(
                 out, payer, fit, support=support, number=number, extra=extra, named=True, cap=None if unique else below
             )
-        amount = format_amount(from_cents(payer.cents))
         if len(readings) > 1:
             doubts.append(
                 _("{number} is named, and with it {first} or {second} add up to {amount}").format(
                     number=item.invoice.number,
                     first=_numbers(readings[0], joiner=" + "),
                     second=_numbers(readings[1], joiner=" + "),
-                    amount=amount,
+                    amount=_amount_text(payer),
                 )
             )
         elif not complete:
             doubts.append(
                 _("too many open invoices of {customer} to rule out a combination adding up to {amount}").format(
-                    customer=customer, amount=amount
+                    customer=customer, amount=_amount_text(payer)
                 )
             )
 
@@ -729,7 +783,7 @@ class Matcher:
             within = None if (len(key), key[:_HEAD]) in payer.side.heads else _HEAD
             # In the order neighbours() gives: a set intersection would order by string hash, which differs
             # from run to run, and so would ties between equally scored proposals.
-            for neighbour in [n for n in neighbours(key, within=within) if n in by_key]:
+            for neighbour in filter(by_key.__contains__, neighbours(key, within=within)):
                 for invoice_id in by_key[neighbour]:
                     if invoice_id in seen:
                         continue
@@ -788,6 +842,7 @@ class Matcher:
             )
         found = []
         for customer_id in sorted(customers):
+            self._read_customer(payer.side, customer_id)
             amounts = payer.side.amounts_by_customer.get(customer_id, [])
             low, high = bisect_left(amounts, (payer.cents, 0)), bisect_right(amounts, (self._upper(payer.cents) + 1,))
             for cents, invoice_id in amounts[low:high]:
@@ -819,6 +874,8 @@ class Matcher:
         customers = set(known)
         if (not customers or interactive) and payer.name:
             customers.update(cid for cid, _score in self._name_candidates(payer.name, interactive=interactive))
+        if not customers and not alike:  # most unrelated bookings: nobody to look at
+            return
         side = payer.side
         singles: list[tuple[int, tuple[float, str | None], _Fit, _Open]] = []
         pools: list[tuple[int, tuple[float, str | None]]] = []  # customers with open invoices, and support
@@ -826,6 +883,7 @@ class Matcher:
         ordered = sorted(known)[:_MAX_KNOWN_CUSTOMERS] + sorted(alike) + sorted(customers - known - alike)
         wanted = max(len(known) + len(alike), _MAX_CUSTOMERS_PER_PAYMENT * (2 if interactive else 1))
         for customer_id in ordered[:wanted]:
+            self._read_customer(side, customer_id)
             open_ids = side.by_customer.get(customer_id)
             if not open_ids:
                 continue
@@ -871,11 +929,10 @@ class Matcher:
                 customer = self._customer_name(solution[0].invoice.customer_id)
                 extra.append((W_UNIQUE, text.format(count=len(solution), customer=customer)))
             self._add(out, payer, self._fit(payer, solution), support=support, extra=extra, named=False)
-        amount = format_amount(from_cents(payer.cents))
         if len(judged_found) > 1:
             doubts.append(
                 _("several combinations of open invoices add up to {amount}: {first} or {second}").format(
-                    amount=amount,
+                    amount=_amount_text(payer),
                     first=_numbers(judged_found[0][1], joiner=" + "),
                     second=_numbers(judged_found[1][1], joiner=" + "),
                 )
@@ -883,7 +940,7 @@ class Matcher:
         elif incomplete is not None:
             doubts.append(
                 _("too many open invoices of {customer} to rule out a combination adding up to {amount}").format(
-                    customer=self._customer_name(incomplete), amount=amount
+                    customer=self._customer_name(incomplete), amount=_amount_text(payer)
                 )
             )
 
@@ -933,13 +990,12 @@ class Matcher:
                 text = _("the only open invoice of {customer} with this amount")
                 extra.append((W_UNIQUE, text.format(customer=self._customer_name(customer_id))))
             self._add(out, payer, fit, support=support, extra=extra, named=False)
-        amount = format_amount(from_cents(payer.cents))
         if len(chosen) > 1:
             doubts.append(
                 _("{count} open invoices of {customer} fit {amount}: {numbers}").format(
                     count=len(chosen),
                     customer=_join(self._customer_name(cid) for cid, _s, _f, _i in chosen),
-                    amount=amount,
+                    amount=_amount_text(payer),
                     numbers=_numbers([item for _c, _s, _f, item in chosen]),
                 )
             )
@@ -947,7 +1003,7 @@ class Matcher:
             item = chosen[0][3]
             doubts.append(
                 _("{number} fits {amount}, and {numbers} add up to it as well").format(
-                    number=item.invoice.number, amount=amount, numbers=_numbers(combination, joiner=" + ")
+                    number=item.invoice.number, amount=_amount_text(payer), numbers=_numbers(combination, joiner=" + ")
                 )
             )
             support = self._corroboration(payer, combination[0].invoice.customer_id)
@@ -955,13 +1011,14 @@ class Matcher:
         elif chosen and unique is None and search:
             doubts.append(
                 _("too many open invoices of {customer} to rule out a combination adding up to {amount}").format(
-                    customer=self._customer_name(chosen[0][0]), amount=amount
+                    customer=self._customer_name(chosen[0][0]), amount=_amount_text(payer)
                 )
             )
 
     def _pair(self, payer: _Payer, customer_id: int) -> list[_Open] | None:
         """Two open invoices of a customer adding up to the amount, whatever their number: the most common rival
         of a single invoice, found in one pass over the amounts however many are open."""
+        self._read_customer(payer.side, customer_id)
         amounts = payer.side.amounts_by_customer.get(customer_id, [])
         low, high = 0, bisect_left(amounts, (payer.cents, 0)) - 1
         while low < high:
@@ -983,6 +1040,7 @@ class Matcher:
         When there are more than the search may take, the oldest are searched for suggestions, and the pool is
         marked incomplete: a combination found among them proves nothing about the others.
         """
+        self._read_customer(payer.side, customer_id)
         amounts = payer.side.amounts_by_customer.get(customer_id, [])
         below = bisect_left(amounts, (payer.cents, 0))
         limit = self.config.collective_max_candidates
@@ -1030,6 +1088,7 @@ class Matcher:
 
         amounts = [item.open_cents for item in pool]
         slots, size = config.collective_max_invoices, len(pool)
+        smallest = amounts[-1] if amounts else 0
 
         def walk(start: int, need: int, depth: int) -> bool:
             """Depth-first search; True stops everything (enough solutions found, or out of steps)."""
@@ -1062,6 +1121,8 @@ class Matcher:
                     if depth:
                         solutions.append(sorted(chosen, key=lambda i: i.rank))
                     stop = len(solutions) >= limit
+                elif need - cents < smallest:  # nothing left is small enough: the search below takes no step
+                    stop = False
                 else:
                     stop = walk(index + 1, need - cents, depth + 1)
                 chosen.pop()
@@ -1075,9 +1136,12 @@ class Matcher:
     def _amount_proposals(self, payer: _Payer, out: dict[tuple[int, ...], Proposal]) -> None:
         """Last resort for suggestions: any open invoice with exactly this amount; never booked alone."""
         same = payer.side.by_amount.get(payer.cents, {})
+        if self._reads is not None:
+            self._reads.buckets.add((payer.side.kind, HEAD, payer.cents))
         if len(same) > _MAX_SAME_AMOUNT:
             return
-        for invoice_id in islice(same, _MAX_AMOUNT_ONLY):
+        oldest = sorted(same, key=self._rank)[:_MAX_AMOUNT_ONLY]  # an amount's index keeps no order
+        for invoice_id in oldest:
             item = self._usable(invoice_id, payer)
             if item is not None:
                 support = self._corroboration(payer, item.invoice.customer_id)
@@ -1310,6 +1374,11 @@ def _called_invoice(text: str, token: str) -> bool:
 def _letters(text: str) -> str:
     """The letter groups of a number, its prefix: 'RE-2026-0042' -> 'RE'."""
     return "".join(group for group in _GROUPS.findall(text.upper()) if group.isalpha())
+
+
+def _amount_text(payer: _Payer) -> str:
+    """The payment's amount as the reasons show it; formatted only for a reason that is given."""
+    return format_amount(from_cents(payer.cents))
 
 
 def _numbers(items: Sequence[_Open], *, joiner: str = ", ") -> str:

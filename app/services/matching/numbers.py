@@ -38,15 +38,6 @@ def compile_patterns(patterns: Sequence[str]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![0-9A-Za-z]){_NUMBER_START}{lookaheads}", re.IGNORECASE)
 
 
-def _longest(match: re.Match[str]) -> str | None:
-    """The longest token any pattern found at this place, or None."""
-    longest = None
-    for token in match.groups():
-        if token and (longest is None or len(token) > len(longest)):
-            longest = token
-    return longest
-
-
 def tokens(pattern: re.Pattern[str] | None, text: str) -> Iterator[str]:
     """Candidate number tokens of a free text; of several ending at the same place only the longest.
 
@@ -68,7 +59,7 @@ def token_groups(pattern: re.Pattern[str] | None, text: str) -> Iterator[list[st
     group: list[str] = []
     last_end = -1
     for match in pattern.finditer(text):
-        token = _longest(match)
+        token = max(filter(None, match.groups()), key=len, default=None)  # the first of the longest
         if token is None:
             continue
         start = match.start()

@@ -26,7 +26,8 @@ from app.services.invoices.einvoice_import import import_einvoices
 from app.services.invoices.importing import InvoiceImportResult, combined_result, import_invoices
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
-from app.services.matching import RECEIVABLE, Payment
+from app.services.matching import RECEIVABLE, Matcher, Payment
+from app.services.matching import Invoice as MatchInvoice
 from app.services.reconciliation.booking import CHUNK, AutoBooking, book_automatic, remove_allocation
 from app.services.reconciliation.engine_input import matchable
 from app.services.reconciliation.matcher_cache import cached_matcher, generations_of
@@ -108,9 +109,8 @@ def _run(
         for id, booked_on, cents, name, iban, purpose, end_to_end_id, currency in (transactions[i] for i in ids)
     ]
     summary.payments = len(payments)
-    booked: list[AutoBooking] = []
-    with cached_matcher(session, changes=True, generations=generations) as matcher:
-        open_cents = matcher.open_cents()
+    parts: list[tuple[Any, MatchInvoice, int, int, float]] = []  # payment row, invoice, cents, discount, score
+    with cached_matcher(session, changes=True, booked=not dry_run, generations=generations) as matcher:
         results = matcher.match_all(payments)
         for result in results:
             best = result.best
@@ -120,8 +120,7 @@ def _run(
                 for allocation in best.allocations:
                     invoice = matcher.invoice(allocation.invoice_id)
                     cents, discount = to_cents(allocation.amount), to_cents(allocation.discount)
-                    left = open_cents[invoice.id] = open_cents[invoice.id] - cents - discount
-                    booked.append(AutoBooking(tx, invoice, cents, discount, best.score, left))
+                    parts.append((tx, invoice, cents, discount, best.score))
                     summary.allocations.append(
                         BookedAllocation(
                             transaction_id=tx.id,
@@ -137,19 +136,38 @@ def _run(
                 summary.suggested += 1
             else:
                 summary.open += 1
-    if not dry_run and booked:
-        book_automatic(session, booked, actor=actor)
-    if not dry_run and summary.auto:
-        audit.record(
-            session,
-            actor=actor,
-            action="match",
-            entity="match_run",
-            entity_id=None,
-            data=[[a.transaction_id, a.invoice_id, str(a.amount), str(a.discount)] for a in summary.allocations],
-            summary=summary.text(),
-        )
+        if dry_run:
+            return summary
+        if parts:
+            book_automatic(session, _bookings(parts, matcher), actor=actor)
+        if summary.auto:
+            audit.record(
+                session,
+                actor=actor,
+                action="match",
+                entity="match_run",
+                entity_id=None,
+                data=[[a.transaction_id, a.invoice_id, str(a.amount), str(a.discount)] for a in summary.allocations],
+                summary=summary.text(),
+            )
     return summary
+
+
+def _bookings(parts: list[tuple[Any, MatchInvoice, int, int, float]], matcher: Matcher) -> list[AutoBooking]:
+    """The run's allocations with what each invoice keeps open after each of them, for the notifications.
+
+    Counted back from what the run left open, so that only the booked invoices are read, not every open one.
+    """
+    left: dict[int, int] = {}
+    bookings = []
+    for tx, invoice, cents, discount, score in reversed(parts):
+        open_after = left.get(invoice.id)
+        if open_after is None:
+            open_after = to_cents(matcher.open_amount(invoice.id))
+        bookings.append(AutoBooking(tx, invoice, cents, discount, score, open_after))
+        left[invoice.id] = open_after + cents + discount
+    bookings.reverse()
+    return bookings
 
 
 def match_payments(
@@ -163,7 +181,8 @@ def match_payments(
 
 def match_new_transactions(session: Session, transaction_ids: Sequence[int], *, actor: str) -> MatchSummary:
     """For statement import and bank sync: match just-imported bookings in the caller's transaction."""
-    return _run(session, actor=actor, transaction_ids=transaction_ids, dry_run=False)
+    with collector_paused():  # a full collection walks the kept matcher's objects: longer than a day's payments
+        return _run(session, actor=actor, transaction_ids=transaction_ids, dry_run=False)
 
 
 def after_statement_import(actor: str) -> AfterImport:

@@ -205,11 +205,16 @@ def _current(cache: _MatcherCache, session: Session, books_generation: int, know
 
 
 @contextmanager
-def cached_matcher(session: Session, *, changes: bool, generations: tuple[int, int] | None = None) -> Iterator[Matcher]:
+def cached_matcher(
+    session: Session, *, changes: bool, booked: bool = False, generations: tuple[int, int] | None = None
+) -> Iterator[Matcher]:
     """The open ledger's matcher for this session, or a private one while another thread uses it.
 
     Never waits for the other thread: it may hold the ledger's write lock that this session's caller needs.
-    `changes`: the caller will move open amounts (a run), so the next use syncs them with the ledger again.
+    `changes`: the caller will move open amounts (a run), so the next use syncs them with the ledger again,
+    unless `booked`: the caller writes, in `session` and before the block ends, allocations for exactly what it
+    moved. The matcher then agrees with the books as this session leaves them, and the next use skips reading
+    every invoice's allocations again; should the session roll back, the allocations differ and are read.
     `generations`: as read before the session's first query, for a session that only reads.
     """
     cache = _cache_of(session)
@@ -226,7 +231,7 @@ def cached_matcher(session: Session, *, changes: bool, generations: tuple[int, i
             cache.entry = None
             raise
         if changes:
-            entry.allocations = None
+            entry.allocations = _allocations_state(session) if booked else None
     finally:
         cache.lock.release()
 

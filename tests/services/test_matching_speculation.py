@@ -1,0 +1,117 @@
+"""Matching ahead in a forked process gives exactly the results of matching one payment after another."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+
+import pytest
+
+from app.services.matching import Matcher, MatchResult, Payment, speculation
+from bench.matching_data import Books, generate
+
+pytestmark = pytest.mark.skipif(not speculation.can_fork(), reason="matching ahead needs fork and two cores")
+
+
+@pytest.fixture(autouse=True)
+def _free_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Other tests may keep the machine busy; the copy's results must be right whatever the load."""
+    monkeypatch.setattr(speculation, "second_core_free", lambda: True)
+
+
+def _sequential(books: Books, monkeypatch: pytest.MonkeyPatch) -> list[MatchResult]:
+    monkeypatch.setattr(speculation, "MIN_PAYMENTS", 10**9)
+    results = Matcher(books.invoices, books.customers, knowledge=books.knowledge).match_all(books.payments)
+    monkeypatch.setattr(speculation, "MIN_PAYMENTS", 0)
+    return results
+
+
+def _taken_over(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the results taken from the child instead of matched again."""
+    taken: list[int] = []
+    decoded = speculation._decoded
+
+    def counting(payment_id: int, data: tuple) -> MatchResult:
+        taken.append(payment_id)
+        return decoded(payment_id, data)
+
+    monkeypatch.setattr(speculation, "_decoded", counting)
+    return taken
+
+
+def _patient(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Lets this process wait for the child, which on a busy machine may otherwise be given up; returns the
+    number of payments given to the child, chunk by chunk."""
+    receive, send = speculation._Child.receive, speculation._Child.send
+    given: list[int] = []
+
+    def waiting(child: speculation._Child, start: int, *, timeout: float) -> list | None:
+        return receive(child, start, timeout=3600)
+
+    def counting(child: speculation._Child, message: tuple) -> bool:
+        given.append(message[1] - message[0])
+        return send(child, message)
+
+    monkeypatch.setattr(speculation._Child, "receive", waiting)
+    monkeypatch.setattr(speculation._Child, "send", counting)
+    return given
+
+
+@pytest.mark.parametrize("seed", [1, 5, 7])
+def test_matching_ahead_gives_the_results_of_matching_in_order(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    books = generate(invoices=2_000, payments=5_000, seed=seed)
+    expected = _sequential(books, monkeypatch)
+    taken = _taken_over(monkeypatch)
+    given = _patient(monkeypatch)
+    monkeypatch.setattr(speculation, "CHUNK", 250)
+    results = Matcher(books.invoices, books.customers, knowledge=books.knowledge).match_all(books.payments)
+    assert results == expected
+    # The child's chunks come from it, but for the few payments that read what the chunk before changed.
+    assert len(given) > 10 and sum(given) > 1_000
+    assert 0.8 * sum(given) < len(taken) < sum(given)
+    assert sum(result.status == "auto" for result in results) > 1_000
+
+
+def test_racing_the_child_gives_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    books = generate(invoices=2_000, payments=5_000, seed=3)
+    expected = _sequential(books, monkeypatch)
+    monkeypatch.setattr(speculation, "CHUNK", 50)
+    assert Matcher(books.invoices, books.customers, knowledge=books.knowledge).match_all(books.payments) == expected
+
+
+def test_a_failing_child_leaves_the_payments_to_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    books = generate(invoices=500, payments=1_200, seed=2)
+    expected = _sequential(books, monkeypatch)
+
+    def failing(matcher: Matcher, payments: Sequence[Payment], *pipes: Callable) -> None:
+        raise RuntimeError("child fails")
+
+    monkeypatch.setattr(speculation, "_serve", failing)
+    monkeypatch.setattr(speculation, "CHUNK", 100)
+    taken = _taken_over(monkeypatch)
+    assert Matcher(books.invoices, books.customers, knowledge=books.knowledge).match_all(books.payments) == expected
+    assert taken == []
+
+
+def test_a_caller_that_stops_early_leaves_no_child_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(speculation, "MIN_PAYMENTS", 0)
+    books = generate(invoices=300, payments=600, seed=4)
+    matcher = Matcher(books.invoices, books.customers, knowledge=books.knowledge)
+    ordered = speculation.matched_in_order(matcher, books.payments)
+    next(ordered)
+    ordered.close()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_a_busy_machine_forks_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    books = generate(invoices=300, payments=600, seed=4)
+    monkeypatch.setattr(speculation, "MIN_PAYMENTS", 0)
+    monkeypatch.setattr(speculation, "second_core_free", lambda: False)
+
+    def no_fork() -> int:
+        raise AssertionError("forked on a busy machine")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    matcher = Matcher(books.invoices, books.customers, knowledge=books.knowledge)
+    assert len(matcher.match_all(books.payments)) == 600
