@@ -11,7 +11,8 @@ import threading
 from dataclasses import asdict
 from typing import Any
 
-from app.cli.common import CliError, CliPrompts, Commands, add_command, emit, iso_date, open_ledger
+from app.cli.common import CliError, Commands, add_command, emit, iso_date, open_ledger
+from app.cli.prompts import CliPrompts
 from app.services.errors import EXIT_BANK, EXIT_WARNINGS
 from app.services.i18n import _
 from app.services.ledger.actor import current_actor

@@ -7,13 +7,12 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from app.services.banking.prompts import TanMechanismOption, TerminalPrompts
 from app.services.errors import EXIT_ERROR, KontorError
 from app.services.i18n import _
 
@@ -29,35 +28,6 @@ class CliError(KontorError):
 
     def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
         super().__init__(message, exit_code=code)
-
-
-class CliPrompts(TerminalPrompts):
-    """Terminal prompts that take the TAN method and medium from options, so scripts need no menu."""
-
-    def __init__(self, mechanism: str | None = None, medium: str | None = None) -> None:
-        super().__init__()
-        self._mechanism = mechanism
-        self._medium = medium
-
-    def ask_pin(self, label: str) -> str | None:
-        """Without a terminal the PIN can only come from KONTOR_PIN: say so rather than "Cancelled."."""
-        if not sys.stdin.isatty():
-            raise CliError(_("No PIN: set KONTOR_PIN or run in a terminal."))
-        return super().ask_pin(label)
-
-    def choose_tan_mechanism(self, options: Sequence[TanMechanismOption]) -> str | None:
-        if self._mechanism:
-            if self._mechanism not in [o.code for o in options]:
-                raise CliError(
-                    _("The bank offers no TAN method {code}; it offers {codes}.").format(
-                        code=self._mechanism, codes=", ".join(f"{o.code} ({o.name})" for o in options)
-                    )
-                )
-            return self._mechanism
-        return super().choose_tan_mechanism(options)
-
-    def choose_tan_medium(self, options: Sequence[str]) -> str | None:
-        return self._medium or super().choose_tan_medium(options)
 
 
 def prompt_passphrase() -> str:

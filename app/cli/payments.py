@@ -15,7 +15,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import CliError, CliPrompts, Commands, Handler, emit, iso_date, json_flag, new_secret, open_ledger
+from app.cli.common import CliError, Commands, Handler, emit, iso_date, json_flag, new_secret, open_ledger
+from app.cli.prompts import CliPrompts
 from app.services.errors import EXIT_BANK, EXIT_SIGN_IN
 from app.services.formatting import format_amount, parse_amount
 from app.services.i18n import _, ngettext

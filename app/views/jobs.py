@@ -9,15 +9,17 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, InvalidStateError
 from contextlib import ExitStack, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QMetaMethod, QObject, QRunnable, QThreadPool, QTimer, Signal, SignalInstance
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
-from app.services.banking.prompts import PayeeCheck, TanChallenge, TanMechanismOption
 from app.services.i18n import _
 from app.views.errors import present_error
+
+if TYPE_CHECKING:  # the first window paints before the banking stack is imported
+    from app.services.banking.prompts import PayeeCheck, TanChallenge, TanMechanismOption
 
 log = logging.getLogger(__name__)
 

@@ -35,6 +35,8 @@ NOT_BEFORE_FIRST_PAINT = (
     "fpdf",
     "segno",
     "pypdfium2",
+    "app.services.banking",  # the TAN prompts' types: the job runner and the CLI's terminal prompts load them late
+    "app.services.payments",
 )
 
 _GUI = (
