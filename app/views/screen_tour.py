@@ -354,25 +354,23 @@ class ScreenTour:
 
     def _transfer_checked(self) -> QWidget:
         """A transfer with a mistyped IBAN, refused with the reason beside the field."""
-        dialog = self._payments_dialog("transfer_action")
-        assert isinstance(dialog, TransferDialog)
-        dialog.name_edit.setText("Stahlhandel Franken GmbH")
-        dialog.iban_edit.setText("DE02 1203 0000 0000 2020 52")
-        dialog.amount_edit.setText("1.840,50")
-        dialog.text_edit.setPlainText("ER-2026-0412 Rundstahl")
-        dialog.buttons.accepted.emit()
-        return dialog
+        return self._filled_transfer("DE02 1203 0000 0000 2020 52")
 
     def _transfer_warned(self) -> QWidget:
         """A transfer to a recipient never paid before: the warning comes before the order is added."""
+        dialog = self._filled_transfer("DE89 3704 0044 0532 0130 00")
+        self.settle(dialog.warning_label.isVisible)
+        return dialog
+
+    def _filled_transfer(self, iban: str) -> TransferDialog:
+        """The transfer form filled in as the bookkeeper does it, and OK pressed."""
         dialog = self._payments_dialog("transfer_action")
         assert isinstance(dialog, TransferDialog)
         dialog.name_edit.setText("Stahlhandel Franken GmbH")
-        dialog.iban_edit.setText("DE89 3704 0044 0532 0130 00")
+        dialog.iban_edit.setText(iban)
         dialog.amount_edit.setText("1.840,50")
         dialog.text_edit.setPlainText("ER-2026-0412 Rundstahl")
         dialog.buttons.accepted.emit()
-        self.settle(dialog.warning_label.isVisible)
         return dialog
 
     def _approval(self) -> QWidget:
