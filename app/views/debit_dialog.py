@@ -56,7 +56,6 @@ class DebitDialog(OrderDialog):
         self._ledger = ledger
         self._identity = identity
         self.setWindowTitle(_("New direct debit"))
-        self.setMinimumWidth(480)
         self._build(account_ibans, account_names or {})
         self._load()
 
@@ -65,6 +64,7 @@ class DebitDialog(OrderDialog):
         self.errors = FieldErrors(self.general_error, fit=True)
         self.account_combo = account_combo(account_ibans, account_names)
         self.customer_combo = QComboBox()
+        self.customer_combo.setMinimumWidth(360)  # the form's width: the layout sizes the dialog to its content
         self.mandate_label = QLabel()
         self.mandate_label.setObjectName("hintLabel")
         self.amount_edit = QLineEdit()

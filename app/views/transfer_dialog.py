@@ -200,7 +200,6 @@ class TransferDialog(OrderDialog):
         self._ledger = ledger
         self._identity = identity
         self.setWindowTitle(_("New transfer"))
-        self.setMinimumWidth(520)
         self._build(account_ibans, account_names or {})
 
     def _build(self, account_ibans: Sequence[str], account_names: Mapping[str, str]) -> None:
@@ -211,6 +210,7 @@ class TransferDialog(OrderDialog):
         self.name_edit.setMaxLength(140)
         self.iban_edit = QLineEdit()
         self.iban_edit.setPlaceholderText("DE00 0000 0000 0000 0000 00")
+        self.iban_edit.setMinimumWidth(360)  # the form's width: the layout sizes the dialog to its content
         self.bank_label = QLabel()
         self.bank_label.setObjectName("hintLabel")
         self.bank_label.hide()
