@@ -89,7 +89,7 @@ def test_transfer_and_debit_from_creation_to_approved_pain_file(kontor_home: Pat
     wrong = run(kontor_home, ledger, "run", "approve", str(ids["transfer"]), "--user", "bob", password="falsch")
     assert wrong.returncode == 3 and "Wrong password" in wrong.stderr and "falsch" not in wrong.stderr
     shown = run(kontor_home, ledger, "run", "show", str(ids["transfer"]))
-    assert "Baeckerei Weber" in shown.stdout and "first payment ever" in shown.stdout
+    assert "Bäckerei Weber" in shown.stdout and "first payment ever" in shown.stdout
 
     for kind, schema in (("transfer", "pain.001.001.09"), ("debit", "pain.008.001.08")):
         approved = run(kontor_home, ledger, "run", "approve", str(ids[kind]), "--user", "bob", password="bob-geheim")

@@ -39,6 +39,7 @@ from app.services.payments.orders import WarningsToConfirm, create_transfer, tra
 from app.services.payments.runs import after_statement_import, export_run, run_row, submit_run
 from app.services.payments.sepa_checks import (
     PaymentError,
+    keeps_umlauts,
     parse_amount,
     resolve_bic,
     sepa_text,
@@ -121,7 +122,7 @@ def test_transfer_fields_are_checked_and_named(ledger: Ledger) -> None:
     assert done.execution_on == TODAY and done.amount == Decimal("12.50")
     with ledger.session() as session:
         order = session.get(PaymentOrder, done.order_id)
-        assert (order.name, order.bic, order.remittance) == ("Mueller + Co", "RLNWATWWXXX", "Danke fuer die Lieferung")
+        assert (order.name, order.bic, order.remittance) == ("Müller + Co", "RLNWATWWXXX", "Danke fuer die Lieferung")
     cases = [
         ({"iban": DUPONT_FR}, "bic"),
         ({"iban": "DE00123"}, "iban"),
@@ -214,7 +215,7 @@ def _pay_the_reported_open_amount(ledger: Ledger, tmp_path: Path) -> int:
     assert done.amount == Decimal("1000.00")
     with ledger.session() as session:
         order = session.get(PaymentOrder, done.order_id)
-        assert (order.name, order.iban, order.remittance) == ("Baeckerei Weber e.K.", WEBER, "ER-2026-001")
+        assert (order.name, order.iban, order.remittance) == ("Bäckerei Weber e.K.", WEBER, "ER-2026-001")
     submit_run(ledger, done.run_id, actor="anna", today=TODAY)
     assert approve_run(ledger, done.run_id, approver=signed_in(ledger, "bob")).approved
     export_run(ledger, done.run_id, tmp_path / "run.xml", actor="bob")
@@ -254,3 +255,11 @@ def test_invoice_paid_by_transfer_of_its_reported_open_amount_is_paid(ledger: Le
     _pay_the_reported_open_amount(ledger, tmp_path)
     rows = invoice_rows(ledger, InvoiceFilter(kind="payable"))
     assert [(row.number, row.open_amount, row.status) for row in rows] == [("ER-2026-001", Decimal("0.00"), "paid")]
+
+
+def test_umlauts_stay_in_names_paid_from_a_german_account_only() -> None:
+    assert transliterate("Bäckerei Weber & Söhne, Großhandel") == "Baeckerei Weber + Soehne, Grosshandel"
+    kept = transliterate("Bäckerei Weber & Söhne, Großhandel", umlauts=True)
+    assert kept == "Bäckerei Weber + Söhne, Großhandel"  # the DK's customer character set; the rest stays SEPA
+    assert transliterate("Café  Lumière", umlauts=True) == "Cafe Lumiere"
+    assert keeps_umlauts("DE89 3704 0044 0532 0130 00") and not keeps_umlauts("AT611904300234573201")

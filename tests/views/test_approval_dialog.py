@@ -49,7 +49,7 @@ def test_summary_shows_first_time_recipients_prominently(qtbot, ledger: Ledger, 
     assert "Created by anna." in dialog.people_label.text()
     assert dialog.warnings_label.isVisible()
     text = dialog.warnings_label.text()
-    assert "⚠ First-time recipient (2): Baeckerei Weber e.K., Huber GmbH" in text  # one line per kind
+    assert "⚠ First-time recipient (2): Bäckerei Weber e.K., Huber GmbH" in text  # one line per kind
     assert dialog.model.rowCount() == 2
     assert dialog.model.index(0, 4).data() == "First-time recipient"
     assert "first payment ever" in dialog.model.index(0, 4).data(Qt.ItemDataRole.ToolTipRole)  # the details
@@ -113,7 +113,7 @@ def test_the_approver_excludes_one_order_and_approves_the_rest(qtbot, ledger: Le
     assert "Huber GmbH is now in draft run" in dialog.result_label.text()
     sign(qtbot, dialog, "bob")
     qtbot.waitUntil(lambda: run_row(ledger, run_id).status == "approved", timeout=10_000)
-    assert [o.name for o in run_orders(ledger, run_id)] == ["Baeckerei Weber e.K."]
+    assert [o.name for o in run_orders(ledger, run_id)] == ["Bäckerei Weber e.K."]
 
 
 def test_an_approver_confirms_the_new_account_an_invoice_names(

@@ -76,4 +76,4 @@ def test_the_bookkeepers_day_on_the_demo(qtbot, demo_ledger: Ledger, runner: Job
     approval.password_edit.setText(boss_password)
     approval.approve_button.click()
     qtbot.waitUntil(lambda: run_row(demo_ledger, first.run_id).status == "approved", timeout=10_000)
-    assert [o.name for o in run_orders(demo_ledger, first.run_id)] == ["Wuerth Industrie Service"]
+    assert [o.name for o in run_orders(demo_ledger, first.run_id)] == ["Würth Industrie Service"]

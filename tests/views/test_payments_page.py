@@ -346,7 +346,7 @@ def test_changing_an_order_of_an_approved_run_voids_the_approval(qtbot, ledger: 
     qtbot.waitUntil(page.order_table.hasFocus)
     with qtbot.waitSignal(page.loaded, timeout=10_000):
         qtbot.keyClick(page.order_table, Qt.Key.Key_Delete)  # as the tool bar's Remove order…
-    assert [order.name for order in run_orders(ledger, run_id)] == ["Baeckerei Weber e.K."]  # SEPA letters
+    assert [order.name for order in run_orders(ledger, run_id)] == ["Bäckerei Weber e.K."]  # umlauts kept
     assert "removed" in page.notice_label.text()
 
 
@@ -391,7 +391,7 @@ def test_orders_are_split_off_to_another_date_and_moved_back(qtbot, ledger: Ledg
     with qtbot.waitSignal(page.loaded, timeout=10_000):
         dialog.accept()
     assert "1 order moved to run 2." in page.notice_label.text()
-    assert [o.name for o in run_orders(ledger, run_id)] == ["Baeckerei Weber e.K."]
+    assert [o.name for o in run_orders(ledger, run_id)] == ["Bäckerei Weber e.K."]
     assert (run_row(ledger, run_id).status, run_row(ledger, 2).execution_on) == ("submitted", later)
 
     row = next(i for i in range(page.run_model.rowCount()) if page.run_model.row_at(i).id == 2)

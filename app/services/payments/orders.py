@@ -41,6 +41,7 @@ from app.services.payments.sepa_checks import (
     NAME_LENGTH,
     REMITTANCE_LENGTH,
     PaymentError,
+    keeps_umlauts,
     normalize_iban,
     parse_amount,
     resolve_bic,
@@ -110,6 +111,14 @@ def _account(session: Session, iban: str | None) -> BankAccount:
             _("Choose the account to pay from.") if accounts else _("Add a bank account to pay from first."),
         )
     return accounts[0]
+
+
+def _paying_iban(session: Session, run_id: int | None, account_iban: str | None) -> str:
+    """The own account an order will be paid from: its run's, else the one asked for (or the only one)."""
+    if run_id is not None:
+        account = session.get(BankAccount, get_run(session, run_id).account_id)
+        return account.iban if account is not None else ""
+    return _account(session, account_iban).iban
 
 
 def _execution_date(requested: date | None, today: date) -> date:
@@ -371,7 +380,8 @@ def create_transfer(
         if amount is None:
             raise PaymentError("amount", _("An amount is needed."))
         cents = to_cents(parse_amount(amount))
-        name = sepa_text(name or (supplier.name if supplier else ""), field="name", limit=NAME_LENGTH)
+        umlauts = keeps_umlauts(_paying_iban(session, run_id, account_iban))
+        name = sepa_text(name or (supplier.name if supplier else ""), field="name", limit=NAME_LENGTH, umlauts=umlauts)
         if invoice is not None and not iban:
             iban, invoice_bic = payee_account(document, supplier)
             bic = bic or invoice_bic
@@ -689,8 +699,9 @@ def take_bank_name(ledger: Ledger, order_id: int, *, actor: str) -> str:
         check = latest_checks(session, [order_id]).get(order_id)
         if check is None or check.result != "RVMC" or not check.bank_name:
             raise PaymentError("order", _("The bank named no other account holder for order {id}.").format(id=order_id))
-        name = sepa_text(check.bank_name, field="name", limit=NAME_LENGTH)
         run = get_run(session, order.run_id)
+        name = sepa_text(check.bank_name, field="name", limit=NAME_LENGTH,
+                         umlauts=keeps_umlauts(_paying_iban(session, run.id, None)))  # fmt: skip
         before_change(session, run, actor=actor, what=f"order {order.end_to_end_id}: the bank's payee name")
         order.name = name
         audit.record_row(session, actor=actor, action="update", row=order, summary=f"payee name from the bank: {name}")
