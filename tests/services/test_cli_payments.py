@@ -98,7 +98,8 @@ def test_transfer_and_debit_from_creation_to_approved_pain_file(kontor_home: Pat
         exported = run(kontor_home, ledger, "run", "export", str(ids[kind]), "--out", str(out), user="bob")
         assert exported.returncode == 0, exported.stderr
         etree.XMLSchema(etree.parse(str(REFEREE_XSD / f"{schema}.xsd"))).assertValid(etree.parse(str(out)))
-    assert "Rechnung 7 fuer Maerz" in (tmp_path / "transfer.xml").read_text(encoding="utf-8")
+    pain = (tmp_path / "transfer.xml").read_text(encoding="utf-8")
+    assert "Rechnung 7 fuer Maerz" in pain and "<Nm>Bäckerei Weber" in pain  # the name as the payee's bank has it
 
     send = run(kontor_home, ledger, "run", "send", str(ids["transfer"]))
     assert send.returncode == 1 and "has no bank connection" in send.stderr
