@@ -218,9 +218,8 @@ class DashboardPage(QScrollArea):
             if summary.attention_count
             else _("every payment is done")
         )
-        self.resolve_card.set_value(
-            _count(summary.attention_count), f"{attention} · {runs}", negative=summary.attention_count > 0
-        )
+        waiting = summary.attention_count + summary.runs_to_approve  # what someone has to do: the main number
+        self.resolve_card.set_value(_count(waiting), f"{attention} · {runs}", negative=summary.attention_count > 0)
         self.open_card.set_value(
             str(summary.open_invoice_count), _("{amount} outstanding").format(amount=money(summary.open_invoice_cents))
         )

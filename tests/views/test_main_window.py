@@ -132,7 +132,8 @@ def test_dashboard_shows_the_demo_balances(qtbot, window: MainWindow, unlocked: 
                 Transaction.return_reason == "",
             )
         )
-    assert page.resolve_card.value_label.text() == str(open_payments)
+    waiting = open_payments + page.summary.runs_to_approve  # payments to resolve and runs to approve
+    assert page.resolve_card.value_label.text() == str(waiting)
     expected = "every payment is done" if open_payments == 0 else "need you"
     assert expected in page.resolve_card.detail_label.text()
 
