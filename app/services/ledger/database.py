@@ -211,12 +211,7 @@ class Ledger:
         conn.close()
         ledger = cls._from_key(path, key)
         try:
-            ledger._upgrade()
-            with ledger.writer() as session:
-                settings = CompanySettings(name=company_name)
-                session.add(settings)
-                audit.record_row(session, actor="kontor", action="create", row=settings, summary=company_name)
-            ledger._anchor(fresh=True)
+            ledger._found(company_name)
         except BaseException:
             ledger.close()
             for leftover in _companions(path):
@@ -224,6 +219,15 @@ class Ledger:
             raise
         log.info("created ledger %s", path)
         return ledger
+
+    def _found(self, company_name: str) -> None:
+        """An empty ledger's first state, file or server alike: the newest schema, the company, the audit anchor."""
+        self._upgrade()
+        with self.writer() as session:
+            settings = CompanySettings(name=company_name)
+            session.add(settings)
+            audit.record_row(session, actor="kontor", action="create", row=settings, summary=company_name)
+        self._anchor(fresh=True)
 
     @classmethod
     def open(cls, path: Path, passphrase: str, *, migrate: bool = True) -> Ledger:

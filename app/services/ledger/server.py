@@ -23,10 +23,9 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
-from app.models.schema import CompanySettings
 from app.services.errors import EXIT_WRONG_PASSPHRASE
 from app.services.i18n import _
-from app.services.ledger import audit, secrets
+from app.services.ledger import secrets
 from app.services.ledger.database import Ledger, LedgerError, head_revision, needs_upgrade
 from app.services.ledger.dialects import MIGRATION_LOCK, WRITER_LOCK
 from app.services.ledger.server_changes import NOTIFY, ChangeListener
@@ -394,12 +393,7 @@ def create_server(
     try:
         if not database_is_empty(ledger):
             raise not_empty_error(ledger)
-        ledger._upgrade()
-        with ledger.writer() as session:
-            settings = CompanySettings(name=company_name)
-            session.add(settings)
-            audit.record_row(session, actor="kontor", action="create", row=settings, summary=company_name)
-        ledger._anchor(fresh=True)
+        ledger._found(company_name)
     except BaseException:
         ledger.engine.dispose()
         raise
