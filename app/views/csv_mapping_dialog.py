@@ -9,7 +9,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -18,7 +17,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -41,6 +39,7 @@ from app.services.statements.csv_preview import (
     trial_read,
 )
 from app.services.statements.model import StatementFormatError
+from app.views.tables import raw_text_view
 from app.views.tone import set_tone
 
 DELIMITERS = ((N_("semicolon ;"), ";"), (N_("comma ,"), ","), (N_("tab"), "\t"), (N_("pipe |"), "|"))
@@ -70,10 +69,7 @@ class CsvMappingDialog(QDialog):
         heading.setWordWrap(True)
         self.raw_caption = QLabel()
         self.raw_caption.setObjectName("sectionLabel")
-        self.raw_view = QPlainTextEdit()
-        self.raw_view.setReadOnly(True)
-        self.raw_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.raw_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.raw_view = raw_text_view()
 
         self.delimiter_combo = QComboBox()
         for text, value in DELIMITERS:

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -26,7 +25,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QPlainTextEdit,
     QPushButton,
     QRadioButton,
     QSplitter,
@@ -56,6 +54,7 @@ from app.services.reconciliation.automatic import MatchedInvoiceImport, import_i
 from app.views.errors import is_user_error, present_error
 from app.views.invoice_table_model import InvoicePreviewTableModel
 from app.views.jobs import JobRunner
+from app.views.tables import raw_text_view
 
 REQUIRED = ("number", "customer", "amount", "issued_on")
 
@@ -255,10 +254,7 @@ class InvoiceImportDialog(QDialog):
         errors_layout.addWidget(self.errors_list)
         self.raw_caption = QLabel()
         self.raw_caption.setObjectName("sectionLabel")
-        self.raw_view = QPlainTextEdit()
-        self.raw_view.setReadOnly(True)
-        self.raw_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.raw_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.raw_view = raw_text_view()
         raw_box = QWidget()
         raw_layout = QVBoxLayout(raw_box)
         raw_layout.setContentsMargins(0, 0, 0, 0)

@@ -295,19 +295,13 @@ class PaymentsPage(QWidget):
 
     # -- creating orders --------------------------------------------------------------------------
     def _on_transfer_action_triggered(self) -> None:
-        self.dialog = TransferDialog(
-            self._ledger,
-            runner=self._runner,
-            identity=self._identity,
-            account_ibans=self.account_ibans,
-            account_names=self.account_names,
-            parent=self,
-        )
-        self.dialog.created.connect(self._on_order_created)
-        self.dialog.open()
+        self._open_order_form(TransferDialog)
 
     def _on_debit_action_triggered(self) -> None:
-        self.dialog = DebitDialog(
+        self._open_order_form(DebitDialog)
+
+    def _open_order_form(self, form: type[TransferDialog] | type[DebitDialog]) -> None:
+        dialog = form(
             self._ledger,
             runner=self._runner,
             identity=self._identity,
@@ -315,8 +309,9 @@ class PaymentsPage(QWidget):
             account_names=self.account_names,
             parent=self,
         )
-        self.dialog.created.connect(self._on_order_created)
-        self.dialog.open()
+        dialog.created.connect(self._on_order_created)
+        self.dialog = dialog
+        dialog.open()
 
     def _on_order_created(self, result: OrderResult) -> None:
         self._changed(_("Order added to payment run {id}.").format(id=result.run_id))

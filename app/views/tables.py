@@ -1,4 +1,5 @@
-"""The one look of Kontor's lists: whole-row selection, no row numbers, fixed row height, columns sized once."""
+"""The one look of Kontor's lists (whole-row selection, no row numbers, fixed row height, columns sized once) and
+of raw text shown as it is."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from PySide6.QtCore import QAbstractItemModel
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QPlainTextEdit, QTableView
 
 Column = TypeVar("Column", bound=int)  # a table's IntEnum of columns
 ROW_PADDING = 10  # pixels above the font height: room for the focus frame without looking sparse
@@ -47,3 +49,12 @@ def new_table(
     else:
         header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return table
+
+
+def raw_text_view() -> QPlainTextEdit:
+    """A file or bank record as it is: read-only, fixed-width, lines not wrapped, so columns stay aligned."""
+    view = QPlainTextEdit()
+    view.setReadOnly(True)
+    view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+    view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+    return view

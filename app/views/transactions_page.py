@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QDate, QItemSelection, QModelIndex, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFontDatabase, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QMessageBox,
-    QPlainTextEdit,
     QSplitter,
     QStackedWidget,
     QTextBrowser,
@@ -65,7 +64,7 @@ from app.views.jobs import JobRunner
 from app.views.map_dialog import MapDialog
 from app.views.no_invoice_dialog import NoInvoiceDialog
 from app.views.printing import PRINT_LIMIT, Printout, table_html
-from app.views.tables import new_table
+from app.views.tables import new_table, raw_text_view
 from app.views.transaction_table_model import PAGE_SIZE, Column, TransactionTableModel
 
 log = logging.getLogger(__name__)
@@ -88,6 +87,7 @@ class TransactionsPage(QWidget):
 
     loaded = Signal(int)  # the whole id list of the current generation is in; the row count
     ledger_changed = Signal()  # a payment was mapped, ignored or undone in the Map dialog
+    printout_shown = Signal()  # the print dialog is open with the listed transactions
 
     def __init__(self, ledger: Ledger, *, runner: JobRunner | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -221,10 +221,7 @@ class TransactionsPage(QWidget):
 
         self.detail_view = QTextBrowser()
         self.detail_view.setOpenLinks(False)
-        self.raw_view = QPlainTextEdit()
-        self.raw_view.setReadOnly(True)
-        self.raw_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.raw_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.raw_view = raw_text_view()
         self.raw_view.setPlaceholderText(_("The bank's original record appears here."))
         detail = QSplitter(Qt.Orientation.Vertical)
         detail.addWidget(self.detail_view)
@@ -464,31 +461,20 @@ class TransactionsPage(QWidget):
                 ),
             )
             return
-        if ids:
-            self.printout = Printout(_("Print transactions"), self.print_document(ids), self)
+        if not ids:
+            return
+        ledger = self._ledger
 
-    def print_document(self, ids: Sequence[int]) -> str:
-        """The listed transactions as a printable table with their total."""
-        with self._ledger.session() as session:
-            pages = (transaction_rows(session, ids[start : start + 1000]) for start in range(0, len(ids), 1000))
-            rows = [row for page in pages for row in page]
-        currencies = {row.currency for row in rows}
-        total = sum((row.amount for row in rows), Decimal(0))
-        total_text = format_amount(total, currencies.pop()) if len(currencies) == 1 else ""
-        return table_html(
-            _("Transactions"),
-            ngettext("{count} transaction, printed {date}", "{count} transactions, printed {date}", len(rows)).format(
-                count=_thousands(len(rows)), date=format_date(date.today())
-            ),
-            [_("Date"), _("Account"), _("Counterparty"), _("Purpose"), _("Amount"), _("Status")],
-            (
-                [format_date(row.booked_on), row.account_label, row.counterparty_name, row.purpose,
-                 format_amount(row.amount, row.currency), row.reconciliation_label]
-                for row in rows
-            ),
-            right=frozenset({4}),
-            footer=["", "", "", _("Total"), total_text, ""],
-        )  # fmt: skip
+        def read(cancel: threading.Event, progress: Callable[[int, int], None]) -> str:
+            with ledger.session() as session:
+                pages = (transaction_rows(session, ids[start : start + 1000]) for start in range(0, len(ids), 1000))
+                return print_document([row for page in pages for row in page])
+
+        self._runner.run(read, on_success=self._show_printout, parent=self)
+
+    def _show_printout(self, html: str) -> None:
+        self.printout = Printout(_("Print transactions"), html, self)
+        self.printout_shown.emit()
 
     def _on_table_context_menu(self, position: Any) -> None:
         menu = QMenu(self)
@@ -619,3 +605,24 @@ def detail_html(detail: TransactionDetail) -> str:
         f"<p style='font-size:large; color:{amount_color}; margin-top:0'><b>{amount}</b></p>"
         f"{cells}"
     )
+
+
+def print_document(rows: Sequence[TransactionRow]) -> str:
+    """The listed transactions as a printable table with their total (read in a worker, laid out on paper later)."""
+    currencies = {row.currency for row in rows}
+    total = sum((row.amount for row in rows), Decimal(0))
+    total_text = format_amount(total, currencies.pop()) if len(currencies) == 1 else ""
+    return table_html(
+        _("Transactions"),
+        ngettext("{count} transaction, printed {date}", "{count} transactions, printed {date}", len(rows)).format(
+            count=_thousands(len(rows)), date=format_date(date.today())
+        ),
+        [_("Date"), _("Account"), _("Counterparty"), _("Purpose"), _("Amount"), _("Status")],
+        (
+            [format_date(row.booked_on), row.account_label, row.counterparty_name, row.purpose,
+             format_amount(row.amount, row.currency), row.reconciliation_label]
+            for row in rows
+        ),
+        right=frozenset({4}),
+        footer=["", "", "", _("Total"), total_text, ""],
+    )  # fmt: skip

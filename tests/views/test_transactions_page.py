@@ -205,7 +205,8 @@ def test_ctrl_p_prints_the_filtered_list_with_its_total(qtbot: QtBot, page: Tran
     page.activateWindow()
     page.table.setFocus()
     qtbot.waitUntil(page.table.hasFocus)
-    qtbot.keyClick(page.table, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    with qtbot.waitSignal(page.printout_shown, timeout=10_000):  # the rows are read in a worker
+        qtbot.keyClick(page.table, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
     printout = page.printout
     assert printout is not None and printout.dialog.isVisible()
     printout.dialog.reject()  # as if the user chose a PDF printer in it:
