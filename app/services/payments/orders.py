@@ -113,12 +113,10 @@ def _account(session: Session, iban: str | None) -> BankAccount:
     return accounts[0]
 
 
-def _paying_iban(session: Session, run_id: int | None, account_iban: str | None) -> str:
-    """The own account an order will be paid from: its run's, else the one asked for (or the only one)."""
-    if run_id is not None:
-        account = session.get(BankAccount, get_run(session, run_id).account_id)
-        return account.iban if account is not None else ""
-    return _account(session, account_iban).iban
+def _from_german_account(session: Session, run: PaymentRun) -> bool:
+    """Whether the run pays from an account whose bank takes umlauts in names (`keeps_umlauts`)."""
+    account = session.get(BankAccount, run.account_id)
+    return account is not None and keeps_umlauts(account.iban)
 
 
 def _execution_date(requested: date | None, today: date) -> date:
@@ -380,7 +378,9 @@ def create_transfer(
         if amount is None:
             raise PaymentError("amount", _("An amount is needed."))
         cents = to_cents(parse_amount(amount))
-        umlauts = keeps_umlauts(_paying_iban(session, run_id, account_iban))
+        given_run = get_run(session, run_id) if run_id is not None else None
+        account = session.get(BankAccount, given_run.account_id) if given_run else _account(session, account_iban)
+        umlauts = account is not None and keeps_umlauts(account.iban)
         name = sepa_text(name or (supplier.name if supplier else ""), field="name", limit=NAME_LENGTH, umlauts=umlauts)
         if invoice is not None and not iban:
             iban, invoice_bic = payee_account(document, supplier)
@@ -397,12 +397,12 @@ def create_transfer(
         e2e = validate_reference(end_to_end_id or new_end_to_end_id(), field="end_to_end_id")
         if len(e2e) > END_TO_END_LENGTH:
             raise PaymentError("end_to_end_id", _("At most 35 characters."))
-        if run_id is not None:
-            run = get_run(session, run_id)
+        if given_run is not None:
+            run = given_run
             if run.kind != "transfer":
                 raise PaymentError("run", _("Run {id} holds direct debits.").format(id=run_id))
         else:
-            account = _account(session, account_iban)
+            assert account is not None
             run = draft_run(
                 session,
                 kind="transfer",
@@ -701,7 +701,7 @@ def take_bank_name(ledger: Ledger, order_id: int, *, actor: str) -> str:
             raise PaymentError("order", _("The bank named no other account holder for order {id}.").format(id=order_id))
         run = get_run(session, order.run_id)
         name = sepa_text(check.bank_name, field="name", limit=NAME_LENGTH,
-                         umlauts=keeps_umlauts(_paying_iban(session, run.id, None)))  # fmt: skip
+                         umlauts=_from_german_account(session, run))  # fmt: skip
         before_change(session, run, actor=actor, what=f"order {order.end_to_end_id}: the bank's payee name")
         order.name = name
         audit.record_row(session, actor=actor, action="update", row=order, summary=f"payee name from the bank: {name}")
