@@ -53,6 +53,7 @@ from app.views.tables import new_table
 from app.views.tone import set_tone
 
 SEARCH_DELAY_MS = 300
+WIDTH, HEIGHT = 980, 800  # with suggestions, search and allocation; a payment booked in full needs less
 CREDIT_COLOR = "#1b7a3a"
 DEBIT_COLOR = "#b3261e"
 SUGGESTION_WIDTHS = {
@@ -121,7 +122,7 @@ class MapDialog(QDialog):
         self.payment: PaymentToMap | None = None
         self._search_generation = 0
         self.setWindowTitle(_("Map payment to invoices"))
-        self.resize(980, 800)
+        self.resize(WIDTH, HEIGHT)
         self.suggestion_model = SuggestionTableModel(self)
         self.search_model = InvoiceTableModel(self)
         self.allocation_model = AllocationTableModel(AllocationDraft(), self)
@@ -314,7 +315,7 @@ class MapDialog(QDialog):
             layout = self.layout()
             if layout is not None:
                 layout.activate()
-            self.resize(self.width(), 800 if payment.can_allocate else self.sizeHint().height())
+            self.resize(self.width(), HEIGHT if payment.can_allocate else self.sizeHint().height())
         self.ignore_button.setEnabled(payment.can_ignore)
         self.undo_button.setEnabled(payment.can_undo)
         if payment.can_allocate:
