@@ -12,7 +12,7 @@ from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QMetaMethod, QObject, QRunnable, QThreadPool, QTimer, Signal, SignalInstance
+from PySide6.QtCore import QMetaMethod, QObject, QRunnable, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from app.services.i18n import _
@@ -151,50 +151,62 @@ class QtPrompts(QObject):
         super().__init__(parent)
         self._lock = threading.Lock()
         self._pending: set[Future[Any]] = set()
+        self._answered: set[str] = set()  # signals the GUI connected a handler to, by name
+
+    def connectNotify(self, signal: QMetaMethod) -> None:  # noqa: N802 (Qt's name)
+        """Noted on the GUI thread, so a worker learns whether anyone answers without asking Qt: Qt's
+        isSignalConnected from a worker holds the GIL while it waits for a Qt lock that the GUI thread, waiting
+        for the GIL, may hold (a deadlock seen in the test suite)."""
+        with self._lock:
+            self._answered.add(bytes(signal.name()).decode())
+        super().connectNotify(signal)
 
     def ask_pin(self, label: str) -> str | None:
         """Blocks the calling worker until the GUI answers; None means the user cancelled."""
-        return self._ask(self.pin_requested, label)
+        return self._ask("pin_requested", label)
 
     def choose_tan_mechanism(self, options: Sequence[TanMechanismOption]) -> str | None:
         """Blocks the calling worker until the user picked a method code; None means cancelled."""
-        return self._ask(self.tan_mechanism_requested, list(options))
+        return self._ask("tan_mechanism_requested", list(options))
 
     def choose_tan_medium(self, options: Sequence[str]) -> str | None:
         """Blocks the calling worker until the user picked a medium name; None means cancelled."""
-        return self._ask(self.tan_medium_requested, list(options))
+        return self._ask("tan_medium_requested", list(options))
 
     def ask_tan(self, challenge: object) -> str | None:
         """Blocks the calling worker until the GUI answers; None means the user cancelled."""
-        return self._ask(self.tan_requested, challenge)
+        return self._ask("tan_requested", challenge)
 
     def await_decoupled(self, challenge: TanChallenge, polls: int) -> bool:
         """Before each status poll: the GUI shows "confirm in your app" and answers False once the user cancelled."""
-        return bool(self._ask(self.decoupled_waiting, challenge, polls))
+        return bool(self._ask("decoupled_waiting", challenge, polls))
 
     def decoupled_finished(self, challenge: TanChallenge, approved: bool) -> None:
         """Lets the GUI close its waiting dialog before the worker goes on."""
-        self._ask(self.decoupled_done, challenge, approved)
+        self._ask("decoupled_done", challenge, approved)
 
     def confirm_payee(self, check: PayeeCheck) -> bool:
         """Blocks the calling worker until the approver decided; anything but "send anyway" stops the transfer."""
-        return bool(self._ask(self.payee_check_requested, check))
+        return bool(self._ask("payee_check_requested", check))
 
     def ask_password(self, prompt: str) -> str | None:
         """Blocks the calling worker until the GUI answers; None means the user cancelled."""
-        return self._ask(self.password_requested, prompt)
+        return self._ask("password_requested", prompt)
 
-    def _ask(self, signal: SignalInstance, *payload: object) -> Any:
+    def _ask(self, name: str, *payload: object) -> Any:
+        """Emit the signal `name` with the payload and a future, and wait for the GUI's answer."""
         if threading.current_thread() is threading.main_thread():
             raise RuntimeError("QtPrompts must be asked from a worker thread, never the GUI thread")
-        if not self.isSignalConnected(QMetaMethod.fromSignal(signal)):
-            log.warning("nobody answers %s; treating it as cancelled", signal)
+        with self._lock:
+            answered = name in self._answered
+        if not answered:
+            log.warning("nobody answers %s; treating it as cancelled", name)
             return None
         answer: Future[Any] = Future()
         with self._lock:
             self._pending.add(answer)
         try:
-            signal.emit(*payload, answer)
+            getattr(self, name).emit(*payload, answer)
             return answer.result()
         finally:
             with self._lock:

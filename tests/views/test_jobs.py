@@ -196,3 +196,10 @@ def test_exclusive_job_runs_alone(qtbot, runner: JobRunner) -> None:
     release.set()
     qtbot.waitUntil(lambda: runner.active_jobs == 0, timeout=5000)
     assert order == ["read done", "rekey"]
+
+
+def test_a_prompt_nobody_answers_is_cancelled_without_asking_qt_from_the_worker(qtbot) -> None:
+    prompts = QtPrompts()
+    thread, answers = ask_in_thread(prompts.ask_pin, "demo @ Kontor Demobank")
+    thread.join(timeout=10)
+    assert answers == [None]  # no PIN dialog is connected: cancelled at once, not a worker waiting forever
