@@ -158,7 +158,7 @@ class QtPrompts(QObject):
         isSignalConnected from a worker holds the GIL while it waits for a Qt lock that the GUI thread, waiting
         for the GIL, may hold (a deadlock seen in the test suite)."""
         with self._lock:
-            self._answered.add(signal.name().data().decode())
+            self._answered.add(signal.name().toStdString())
         super().connectNotify(signal)
 
     def ask_pin(self, label: str) -> str | None:
