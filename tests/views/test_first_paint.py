@@ -45,7 +45,8 @@ _GUI = (
 import json
 
 def report(window):
-    print(json.dumps({"window": type(window).__name__, "modules": sorted(sys.modules)}), flush=True)
+    qt_namespace = "Qt" in vars(sys.modules["PySide6.QtCore"])  # PySide6 creates the type and its enums lazily
+    print(json.dumps({"window": type(window).__name__, "modules": sorted(sys.modules), "qt": qt_namespace}), flush=True)
 
 from app.cli import main
 main(["--ledger", sys.argv[1], "gui"])
@@ -78,6 +79,9 @@ def test_the_unlock_dialog_paints_before_the_banking_stack_is_imported(tmp_path:
         if name == package or name.startswith(package + ".")
     ]
     assert loaded == []
+    # Creating the `Qt` namespace's 96 enums takes 10-14 ms; importing `Qt` or a constructor whose overloads
+    # mention it (QDialogButtonBox with buttons) does it.
+    assert painted["qt"] is False
 
 
 def test_gui_screenshot_saves_the_first_window_and_quits(tmp_path: Path) -> None:
