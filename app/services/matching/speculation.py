@@ -40,6 +40,7 @@ _MIN_SHARE = 100
 _MAX_MISSES = 3
 _PIPE_BYTES = 1 << 20  # an alignment holds a few bytes per invoice booked in a turn of at most 3 * CHUNK payments
 _POLL = 32  # payments this process matches of a late chunk before it looks again for the child's results
+_MARGIN = 0.85  # of the time this process needs for its chunk, what the child's share is sized to take
 
 # Where a result looked: invoice ids, (side, customer id), (side, test, cents).
 Places = tuple[tuple[int, ...], tuple[tuple[str, int], ...], tuple[tuple[str, str, int], ...]]
@@ -87,6 +88,10 @@ def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[
     the child has not delivered yet itself, taking the child's results for the rest of it once they arrive. A
     child whose results came too late for any payment of a few chunks in a row (a busy machine gives it no core)
     is stopped. On a busy machine nothing is forked.
+
+    The child's share is sized from both sides' measured time per payment (the child's is higher: it notes
+    its reads), so that it is done a little before this process finishes its own chunk; until both are known
+    it grows while the child keeps up and shrinks when it does not.
     """
     if len(payments) < MIN_PAYMENTS or not can_fork() or not second_core_free():
         for payment in payments:
@@ -106,10 +111,12 @@ def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[
                 if not child.send((ahead_from, ahead_to, amounts)):
                     child = None
                 moved.clear()
+            started = time.perf_counter()
             for payment in own:
                 result = matcher.match(payment)
                 yield payment, result
                 _note(moved, result)
+            own_rate = (time.perf_counter() - started) / len(own)
             ahead = None
             if child is not None and ahead_from < ahead_to:
                 ahead = child.receive(ahead_from, timeout=0.0)
@@ -130,7 +137,11 @@ def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[
                 if misses == _MAX_MISSES:
                     child.stop()
                     child = None
-                share = max(_MIN_SHARE, min(2 * CHUNK, int(share * (1.1 if prompt else 0.8))))
+                if child is not None and child.rate:
+                    wanted = int(CHUNK * _MARGIN * own_rate / child.rate)
+                else:
+                    wanted = int(share * (1.1 if prompt else 0.8))
+                share = max(_MIN_SHARE, min(2 * CHUNK, wanted))
             position = ahead_to if ahead_from < ahead_to else ahead_from
     finally:
         if child is not None:
@@ -144,11 +155,18 @@ def _note(moved: set[int], result: MatchResult) -> None:
 
 
 def _serve(
-    matcher: Matcher, payments: Sequence[Payment], receive: Callable[[], object], send: Callable[[object], None]
+    matcher: Matcher,
+    payments: Sequence[Payment],
+    receive: Callable[[], object],
+    send: Callable[[object], None],
+    waiting: Callable[[], bool],
 ) -> None:
     """In the child: for each chunk this process is given, bring the books in line with the given open amounts
     (undoing its own bookings of the chunk before), match in order booking automatic results, and send the
-    results with what each depended on."""
+    results with what each depended on.
+
+    A chunk with a newer one already waiting is only aligned, not matched: this process has matched it itself
+    by then, and matching it anyway would make every later chunk late too."""
     reads = Reads()
     matcher.trace(reads)
     undo: dict[int, int] = {}  # open amounts before this process's own bookings since the last alignment
@@ -157,7 +175,10 @@ def _serve(
         for invoice_id, cents in [*undo.items(), *amounts.items()]:
             matcher.set_open_cents(invoice_id, cents)
         undo.clear()
+        if waiting():
+            continue
         found: list[_Ahead] = []
+        started = time.perf_counter()
         for payment in payments[start:end]:
             reads.clear()
             result = matcher.match(payment)
@@ -167,7 +188,7 @@ def _serve(
                 for allocation in result.best.allocations:
                     undo.setdefault(allocation.invoice_id, matcher.open_cents_of(allocation.invoice_id))
                 matcher.apply(result.best)
-        send((start, found))
+        send((start, found, (time.perf_counter() - started) / max(1, end - start)))
 
 
 class _Child:
@@ -177,6 +198,7 @@ class _Child:
         self.pid = pid
         self.to_child = to_child
         self.from_child = from_child
+        self.rate = 0.0  # the child's last measured seconds per payment
 
     @classmethod
     def start(cls, matcher: Matcher, payments: Sequence[Payment]) -> _Child | None:
@@ -196,7 +218,13 @@ class _Child:
                 os.close(down_write)
                 os.close(up_read)
                 gc.disable()  # a collection would touch, and so copy, every page the fork shares
-                _serve(matcher, payments, lambda: _read_message(down_read), lambda data: _write_message(up_write, data))
+                _serve(
+                    matcher,
+                    payments,
+                    lambda: _read_message(down_read),
+                    lambda data: _write_message(up_write, data),
+                    lambda: bool(select.select([down_read], [], [], 0)[0]),
+                )
                 status = 0
             finally:
                 os._exit(status)
@@ -225,7 +253,7 @@ class _Child:
             message = _read_message(self.from_child)
             if message is None:
                 return None
-            got, found = cast(tuple[int, list[_Ahead]], message)
+            got, found, self.rate = cast(tuple[int, list[_Ahead], float], message)
             if got == start:
                 return found
 
