@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Index, and_, func, or_, select, update
+from sqlalchemy import Index, Table, and_, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -267,7 +267,7 @@ def _drop_rebuilt_indexes(session: Session, *, expected_rows: int, existing_rows
     failed import rolls the drop back with everything else."""
     if expected_rows < 1000 or existing_rows >= expected_rows or on_server(session):
         return []
-    indexes = [index for index in Transaction.__table__.indexes if index.name in _REBUILT_INDEXES]
+    indexes = [index for index in cast(Table, Transaction.__table__).indexes if index.name in _REBUILT_INDEXES]
     connection = session.connection()
     for index in indexes:
         index.drop(connection)
