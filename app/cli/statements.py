@@ -52,6 +52,13 @@ def _csv_mapping(ledger: Ledger, args: argparse.Namespace) -> tuple[str | None, 
     return profile, mapping
 
 
+def _match_after_import(ledger: Ledger, transaction_ids: list[int]) -> None:
+    """Automatic matching on an import's bookings; its modules (0.1 s) load only when the importer finds work."""
+    from app.services.payments.runs import after_statement_import
+
+    after_statement_import(current_actor())(ledger, transaction_ids)
+
+
 def cmd_import_statement(args: argparse.Namespace) -> int:
     """The first file is read in a worker from the start, while this process loads the ledger's code and derives
     its key (together as long as reading 10,000 bookings)."""
@@ -60,7 +67,6 @@ def cmd_import_statement(args: argparse.Namespace) -> int:
     first = start_reader(args.files[0]) if args.files else None
     try:
         with open_ledger(args) as ledger:
-            from app.services.payments.runs import after_statement_import
             from app.services.statements.importing import import_statement_files
 
             profile, mapping = _csv_mapping(ledger, args)
@@ -71,12 +77,15 @@ def cmd_import_statement(args: argparse.Namespace) -> int:
                 account_iban=args.account,
                 profile=profile,
                 mapping=mapping,
-                after_import=after_statement_import(current_actor()),
+                after_import=_match_after_import,
                 started=[first] if first is not None else [],
             )
-            from app.services.reconciliation.overview import outcome_of_imports
+            from app.services.reconciliation.overview import Outcome, outcome_of_imports
 
-            outcome = outcome_of_imports(ledger, [result.import_id for result in results if result.import_id])
+            if any(result.matched for result in results):
+                outcome = outcome_of_imports(ledger, [result.import_id for result in results if result.import_id])
+            else:  # nothing matched: every new booked booking is open
+                outcome = Outcome(new=sum(r.new for r in results), attention=sum(r.booked for r in results))
     finally:
         if first is not None:
             first.close()  # a wrong passphrase: the worker ends with the command

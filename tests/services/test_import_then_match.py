@@ -24,7 +24,8 @@ from app.services.payments.business_days import add_business_days
 from app.services.payments.orders import create_transfer
 from app.services.reconciliation import automatic
 from app.services.reconciliation.booking import ReconciliationError
-from app.services.statements.importing import import_statement_files
+from app.services.reconciliation.no_invoice import add_rule
+from app.services.statements.importing import AfterImport, import_statement_files
 
 pytestmark = pytest.mark.both_ledgers
 
@@ -130,3 +131,49 @@ def test_a_sent_order_missing_from_later_statements_is_notified_once(tmp_path: P
     assert order.end_to_end_id in message and "250.00" in message and "online banking" in message
     import_until(add_business_days(order.execution_on, 5), "later.sta")
     assert len(told()) == 1
+
+
+def recording_hook(calls: list[list[int]]) -> AfterImport:
+    """The real hook, noting the bookings it was given."""
+    hook = runs.after_statement_import("anna")
+
+    def record(ledger: Ledger, transaction_ids: list[int]) -> None:
+        calls.append(transaction_ids)
+        hook(ledger, transaction_ids)
+
+    return record
+
+
+def reconciliation_of(ledger: Ledger) -> list[str]:
+    with ledger.session() as session:
+        return list(session.scalars(select(Transaction.reconciliation).order_by(Transaction.id)))
+
+
+def test_a_ledger_with_nothing_to_match_skips_the_hook(ledger: Ledger, tmp_path: Path) -> None:
+    """No invoice, rule, sent order or own-account transfer: the hook is not even called, and the result says
+    so with the bookings left open."""
+    calls: list[list[int]] = []
+    [result] = import_statement_files(ledger, [statement(tmp_path)], actor="anna", after_import=recording_hook(calls))
+    assert result.ok and (result.new, result.booked, result.matched) == (2, 2, False)
+    assert calls == []
+    assert reconciliation_of(ledger) == ["open", "open"]
+
+
+def test_a_transfer_between_own_accounts_runs_the_hook_without_invoices(ledger: Ledger, tmp_path: Path) -> None:
+    other = tmp_path / "other.sta"
+    other.write_text(mt940(PAYER, [BOOKINGS[1]], opening=Decimal("0")), encoding="utf-8")
+    calls: list[list[int]] = []
+    [first] = import_statement_files(ledger, [other], actor="anna", after_import=recording_hook(calls))
+    assert first.ok and not first.matched and calls == []  # its counterparty is no account of ours
+    [result] = import_statement_files(ledger, [statement(tmp_path)], actor="anna", after_import=recording_hook(calls))
+    assert result.matched and len(calls) == 1 and len(calls[0]) == 2
+    assert reconciliation_of(ledger) == ["open", "ignored", "open"]  # from PAYER, now an own account: a transfer
+
+
+def test_a_no_invoice_rule_runs_the_hook(ledger: Ledger, tmp_path: Path) -> None:
+    with ledger.writer() as session:
+        add_rule(session, category="other", purpose_contains="Strom", actor="anna")
+    calls: list[list[int]] = []
+    [result] = import_statement_files(ledger, [statement(tmp_path)], actor="anna", after_import=recording_hook(calls))
+    assert result.matched and len(calls) == 1
+    assert reconciliation_of(ledger) == ["open", "ignored"]

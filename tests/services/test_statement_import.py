@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import zipfile
 from datetime import date, timedelta
 from decimal import Decimal
@@ -11,14 +12,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ledger_templates import new_ledger
-from sqlalchemy import func, select
+from sqlalchemy import event, func, inspect, select
 from statement_files import Booking, camt053, mt940
 
 from app.models.schema import BalanceSnapshot, BankAccount, Notification, Transaction
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
-from app.services.statements.importing import export_transactions, import_statement_files
+from app.services.ledger.dialects import on_server
+from app.services.statements.importing import (
+    StatementImportError,
+    export_transactions,
+    import_statement_files,
+    import_statements,
+)
 from app.services.statements.query import TransactionFilter, TransactionOrder, transaction_ids
+from app.services.statements.worker import read_rows
 
 pytestmark = pytest.mark.both_ledgers
 
@@ -271,3 +279,37 @@ def test_imported_transactions_are_found_by_full_text_search(ledger: Ledger, tmp
         assert hits("E2E-42") == 1 and hits("miete-03") == 1  # references are searchable
         assert hits("muller telekom") == 0  # every word must match in the same booking
         assert hits("nirgendwo") == 0
+
+
+def test_a_large_import_into_a_small_ledger_builds_three_indexes_once(ledger: Ledger, tmp_path: Path) -> None:
+    """The indexes nothing reads during an import are dropped and built again before the commit (in a file
+    ledger); a failing import rolls the drop back with everything else."""
+    path = write(tmp_path, "march.sta", mt940(IBAN, bookings(), opening=Decimal("5000")))
+    [statement] = read_rows(path, "mt940")
+    dropped: list[str] = []
+
+    @event.listens_for(ledger.engine, "before_cursor_execute")
+    def note(conn: object, cursor: object, sql: str, *args: object) -> None:
+        if sql.strip().startswith("DROP INDEX"):
+            dropped.append(sql.split()[-1])
+
+    def indexes() -> set[str]:
+        with ledger.session() as session:
+            return {index["name"] for index in inspect(session.connection()).get_indexes("transactions")}
+
+    before = indexes()
+    assert {"ix_transactions_dedupe", "ix_transactions_booked", "ix_transactions_import_id"} <= before
+    in_usd = dataclasses.replace(statement, currency="USD")
+    with pytest.raises(StatementImportError), ledger.writer() as session:
+        import_statements(session, [statement, in_usd], source="x", fmt="mt940", actor="anna", expected_rows=5000)
+    assert indexes() == before and count(ledger) == 0
+    with ledger.writer() as session:
+        server = on_server(session)
+        result = import_statements(session, [statement], source="x", fmt="mt940", actor="anna", expected_rows=5000)
+    assert result.new == 4 and indexes() == before
+    expected = [] if server else ["ix_transactions_booked", "ix_transactions_dedupe", "ix_transactions_import_id"]
+    assert sorted(set(dropped)) == expected
+    dropped.clear()
+    with ledger.writer() as session:  # a small import maintains them
+        import_statements(session, [statement], source="y", fmt="mt940", actor="anna", expected_rows=999)
+    assert dropped == [] and count(ledger) == 4  # all duplicates

@@ -32,6 +32,9 @@ _PROPRIETARY_GVC_RE = re.compile(r"^[A-Z]{4}\+(\d{3})(\+|$)")
 _NOT_PROVIDED = frozenset({"NOTPROVIDED", "NONREF", "NOT PROVIDED"})
 _PENDING_STATUS = frozenset({"PDNG", "INFO", "FUTR"})
 _NO_CHILDREN: dict[str, _Element] = {}
+# The counterparty's elements in a TxDtls: role, ultimate party, account, agent (debit: creditor; credit: debtor).
+_DEBIT_ROLES = ("Cdtr", "UltmtCdtr", "CdtrAcct", "CdtrAgt")
+_CREDIT_ROLES = ("Dbtr", "UltmtDbtr", "DbtrAcct", "DbtrAgt")
 _LOCAL_NAMES: dict[object, str] = {}  # "{namespace}Name" -> "Name"; comments and PIs -> ""
 _LOCAL_NAMES_MAX = 4096
 # The camt namespace declared on the root, as every bank does; blanks before it only (a newline would shift lines).
@@ -95,6 +98,23 @@ def _children(element: _Element | None, name: str) -> list[_Element]:
 
 def _text(element: _Element | None, *names: str) -> str:
     found = _child(element, *names)
+    return (found.text or "").strip() if found is not None else ""
+
+
+def _child1(element: _Element | None, name: str) -> _Element | None:
+    """_child of one level, without the path machinery (the hot path asks for single children)."""
+    if element is None:
+        return None
+    local_names = _LOCAL_NAMES
+    for candidate in element:
+        if (local_names.get(candidate.tag) or _local(candidate)) == name:
+            return candidate
+    return None
+
+
+def _child_text(element: _Element | None, name: str) -> str:
+    """_text of one level."""
+    found = _child1(element, name)
     return (found.text or "").strip() if found is not None else ""
 
 
@@ -286,15 +306,19 @@ def _entry(source: str, entry: _Element, state: _StatementState) -> None:
         elif name == "CdtDbtInd":
             debit = (child.text or "").strip() == "DBIT"
         elif name == "Sts":
-            status = (child.text or "").strip() or _text(child, "Cd") or _text(child, "Prtry")
+            status = (child.text or "").strip() or _child_text(child, "Cd") or _child_text(child, "Prtry")
         elif name == "BookgDt":
             booked_element = _date_element(child)
         elif name == "ValDt":
             value_element = _date_element(child)
         elif name == "AcctSvcrRef":
-            entry_ref = _reference((child.text or "").strip())
+            entry_ref = (child.text or "").strip()
+            if entry_ref.upper() in _NOT_PROVIDED:
+                entry_ref = ""
         elif name == "NtryDtls":
-            details.extend(tx for tx in child if (names.get(tx.tag) or _local(tx)) == "TxDtls")
+            for tx in child:
+                if (names.get(tx.tag) or _local(tx)) == "TxDtls":
+                    details.append(tx)
         elif name == "BkTxCd":
             code = child
         elif name == "RvslInd":
@@ -364,8 +388,9 @@ def _entry(source: str, entry: _Element, state: _StatementState) -> None:
 def _date_element(holder: _Element) -> _Element | None:
     """The Dt child of a BookgDt/ValDt holder, else its DtTm child."""
     date_time = None
+    names = _LOCAL_NAMES
     for child in holder:
-        name = _LOCAL_NAMES.get(child.tag) or _local(child)
+        name = names.get(child.tag) or _local(child)
         if name == "Dt":
             return child
         if name == "DtTm" and date_time is None:
@@ -381,8 +406,7 @@ def _transaction_amount(source: str, tx: _Element) -> Decimal | None:
 def _apply_details(source: str, tx: _Element, transaction: ParsedTransaction, *, debit: bool) -> None:
     """Fill references, counterparty, purpose and return data from one TxDtls (one pass over its children)."""
     names = _LOCAL_NAMES
-    role = "Cdtr" if debit else "Dbtr"
-    ultimate, role_account, role_agent = f"Ultmt{role}", f"{role}Acct", f"{role}Agt"
+    role, ultimate, role_account, role_agent = _DEBIT_ROLES if debit else _CREDIT_ROLES
     party = ultimate_party = account = agent = creditor = scheme = refs_scheme = None
     remittance = return_info = None
     end_to_end_id = mandate_id = bank_reference = instruction_id = tx_id = additional = ""
@@ -426,18 +450,22 @@ def _apply_details(source: str, tx: _Element, transaction: ParsedTransaction, *,
             additional = (child.text or "").strip()
         elif name == "RtrInf":
             return_info = child
-    transaction.end_to_end_id = _reference(end_to_end_id)
+    not_provided = _NOT_PROVIDED
+    transaction.end_to_end_id = "" if end_to_end_id.upper() in not_provided else end_to_end_id
     transaction.mandate_id = mandate_id
-    transaction.bank_reference = _reference(bank_reference) or transaction.bank_reference
-    transaction.customer_reference = _reference(instruction_id) or _reference(tx_id)
+    if bank_reference and bank_reference.upper() not in not_provided:
+        transaction.bank_reference = bank_reference
+    if instruction_id or tx_id:
+        transaction.customer_reference = _reference(instruction_id) or _reference(tx_id)
     transaction.counterparty_name = _party_name(party) or _party_name(ultimate_party)
     if account is not None:
-        account_id = _child(account, "Id")
-        iban = _text(account_id, "IBAN") or _text(account_id, "Othr", "Id")
+        account_id = _child1(account, "Id")
+        iban = _child_text(account_id, "IBAN") or _text(account_id, "Othr", "Id")
         transaction.counterparty_iban = iban.replace(" ", "")
     if agent is not None:
-        transaction.counterparty_bic = _text(agent, "BIC") or _text(agent, "BICFI")
-    transaction.creditor_id = _creditor_id(scheme, refs_scheme, creditor)
+        transaction.counterparty_bic = _child_text(agent, "BIC") or _child_text(agent, "BICFI")
+    if scheme is not None or refs_scheme is not None or creditor is not None:
+        transaction.creditor_id = _creditor_id(scheme, refs_scheme, creditor)
     sepa = split_sepa_purpose(_purpose_text(remittance))
     transaction.purpose = sepa.purpose
     if sepa.keys:
@@ -467,8 +495,9 @@ def _purpose_text(remittance: _Element | None) -> str:
         return ""
     lines: list[str] = []
     structured: list[_Element] = []
+    names = _LOCAL_NAMES
     for child in remittance:
-        name = _local(child)
+        name = names.get(child.tag) or _local(child)
         if name == "Ustrd":
             line = (child.text or "").strip()
             if line:
@@ -497,7 +526,7 @@ def _party_name(party: _Element | None) -> str:
                 return text
         elif name == "Pty" and nested is None:
             nested = child
-    return _text(nested, "Nm")
+    return _child_text(nested, "Nm")
 
 
 def _creditor_id(scheme: _Element | None, refs_scheme: _Element | None, creditor: _Element | None) -> str:
@@ -505,13 +534,15 @@ def _creditor_id(scheme: _Element | None, refs_scheme: _Element | None, creditor
     if scheme is None and refs_scheme is None and creditor is None:
         return ""
     for holder in (scheme, refs_scheme):
+        if holder is None:
+            continue
         found = _child(holder, "Id", "PrvtId", "Othr", "Id")
         if found is not None and found.text:
             return found.text.strip()
     if creditor is None:
         return ""
-    creditor = _first(_child(creditor, "Pty"), creditor)
-    other = _child(creditor, "Id", "PrvtId", "Othr")
+    party = _child1(creditor, "Pty")
+    other = _child(creditor if party is None else party, "Id", "PrvtId", "Othr")
     if other is not None and _text(other, "SchmeNm", "Prtry").upper() == "SEPA":
         return _text(other, "Id")
     return ""
@@ -529,9 +560,10 @@ def _bank_code(code: _Element | None, transaction: ParsedTransaction) -> None:
         elif name == "Prtry" and proprietary_holder is None:
             proprietary_holder = child
     if domain is not None:
-        parts = (_text(domain, "Cd"), _text(domain, "Fmly", "Cd"), _text(domain, "Fmly", "SubFmlyCd"))
+        family = _child1(domain, "Fmly")
+        parts = (_child_text(domain, "Cd"), _child_text(family, "Cd"), _child_text(family, "SubFmlyCd"))
         transaction.bank_transaction_code = "-".join(part for part in parts if part)
-    proprietary = _text(proprietary_holder, "Cd")
+    proprietary = _child_text(proprietary_holder, "Cd")
     if proprietary:
         match = _PROPRIETARY_GVC_RE.match(proprietary)
         if match:

@@ -14,13 +14,24 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Index, Table, and_, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.models.banking import BookingStatus, Reconciliation
 from app.models.base import stored_datetime, utcnow
-from app.models.schema import BalanceSnapshot, BankAccount, Notification, StatementImport, Transaction
+from app.models.payments import RunStatus
+from app.models.schema import (
+    BalanceSnapshot,
+    BankAccount,
+    Invoice,
+    NoInvoiceRule,
+    Notification,
+    PaymentOrder,
+    PaymentRun,
+    StatementImport,
+    Transaction,
+)
 from app.services.csv_safety import SafeWriter
 from app.services.errors import KontorError
 from app.services.formatting import format_amount, format_date, from_cents, grouped_iban, to_cents
@@ -28,7 +39,7 @@ from app.services.gc_pause import collector_paused
 from app.services.i18n import N_, _
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
-from app.services.ledger.dialects import exec_driver, ids_given
+from app.services.ledger.dialects import exec_driver, ids_given, on_server
 from app.services.private_files import make_parent, open_private
 from app.services.statements.bank_csv import CsvMapping, mapping_spec, suggested_mapping
 from app.services.statements.model import ParsedBalance, StatementFormatError
@@ -71,6 +82,7 @@ PENDING_WINDOW = timedelta(days=5)
 log = logging.getLogger(__name__)
 
 # What runs on an import's new bookings once they are committed (automatic matching): ledger, new transaction ids.
+# It runs only when the ledger holds something matching acts on (_matching_has_work).
 AfterImport = Callable[[Ledger, list[int]], None]
 
 
@@ -97,6 +109,8 @@ class ImportResult:
     needs_account: bool = False
     notes: list[str] = field(default_factory=list)  # how the file was read (a CSV's layout and columns)
     mapping_guess: str = ""  # a CSV whose columns were unclear: the detector's best guess as a --map spec
+    booked: int = 0  # new bookings that are booked (not pending), all open until matching runs
+    matched: bool = False  # whether automatic matching ran on the new bookings (_matching_has_work)
 
     @property
     def ok(self) -> bool:
@@ -240,6 +254,26 @@ class _AccountState:
     snapshots: dict[date, list[int]] | None = None  # balance snapshots of the account by day, see _store_snapshots
 
 
+# Indexes of transactions that nothing reads while an import runs (the duplicate check and the pending and return
+# look-ups use ix_transactions_account_booked). A large import into a small ledger drops them and builds them again
+# before its commit: a sorted build over the whole table costs a fraction of as many random inserts (at 100,000
+# bookings into an empty ledger 0.15 s against 0.5 s), and its pages come out full, so the commit writes fewer.
+_REBUILT_INDEXES = ("ix_transactions_dedupe", "ix_transactions_booked", "ix_transactions_import_id")
+
+
+def _drop_rebuilt_indexes(session: Session, *, expected_rows: int, existing_rows: int) -> list[Index]:
+    """Drop _REBUILT_INDEXES when rebuilding them is cheaper than maintaining them: at least 1,000 new bookings
+    expected and fewer already in the ledger. Returns what to build again; DDL in the import's transaction, so a
+    failed import rolls the drop back with everything else."""
+    if expected_rows < 1000 or existing_rows >= expected_rows or on_server(session):
+        return []
+    indexes = [index for index in cast(Table, Transaction.__table__).indexes if index.name in _REBUILT_INDEXES]
+    connection = session.connection()
+    for index in indexes:
+        index.drop(connection)
+    return indexes
+
+
 def import_statements(
     session: Session,
     statements: Iterable[StatementRows],
@@ -248,12 +282,15 @@ def import_statements(
     fmt: str,
     actor: str,
     account_iban: str | None = None,
+    expected_rows: int = 0,
 ) -> ImportResult:
     """Write statements as they arrive, in the caller's transaction: an error anywhere rolls the whole file back.
 
     Memory is bounded by one statement, not the file: rows go into the ledger statement by statement.
     Each statement's rows are indexed for search as they go in: with a large file in a worker, that happens while
     the worker reads the next statement, instead of after the commit while the user waits.
+    `expected_rows` (a low estimate of the bookings to come) lets a large import into a small ledger build some
+    indexes once at the end instead of maintaining them row by row.
     """
     result = ImportResult(source=source, format=fmt)
     # Rows an earlier version committed before indexing them (it indexed after the commit) go in first: the index
@@ -265,6 +302,7 @@ def import_statements(
     accounts: dict[str, _AccountState] = {}
     digests: list[list[Any]] = []
     first_new_id = next_id = (session.scalar(select(func.max(Transaction.id))) or 0) + 1
+    rebuild = _drop_rebuilt_indexes(session, expected_rows=expected_rows, existing_rows=first_new_id - 1)
     for statement in statements:
         iban = _account_of(statement, account_iban, source)
         state = accounts.get(iban)
@@ -292,12 +330,15 @@ def import_statements(
                 [row_id, audit.fields_digest((account_id, *_AUDITED_IN_ROW(row)))]
                 for row_id, row in zip(ids, fresh, strict=True)
             ]
+            result.booked += sum(row[STATUS] == BookingStatus.BOOKED for row in fresh)
             result.replaced_pending += _replace_pending(session, state, fresh, ids)
             result.returns += _link_returns(
                 session, state.account, [(i, row) for i, row in zip(ids, fresh, strict=True) if row[RETURN_REASON]]
             )
             next_id += len(fresh)
         _store_snapshots(session, state, statement, iban, source, result.warnings)
+    for index in rebuild:
+        index.create(session.connection())
     result.new = next_id - first_new_id
     batch.new_count, batch.duplicate_count = result.new, result.duplicates
     batch.warnings = "\n".join(result.warnings)
@@ -664,11 +705,19 @@ def _import_files(
                 statements = read_rows(path, fmt, profile=profile, mapping=mapping)
             with collector_paused(), ledger.writer() as session:
                 result = import_statements(
-                    session, statements, source=path.name, fmt=fmt, actor=actor, account_iban=account_iban
+                    session,
+                    statements,
+                    source=path.name,
+                    fmt=fmt,
+                    actor=actor,
+                    account_iban=account_iban,
+                    expected_rows=_expected_rows(path),
                 )
-                new_ids = imported_ids(session, result)
+                wanted = after_import is not None and result.new > 0 and _matching_has_work(session, result)
+                new_ids = imported_ids(session, result) if wanted else []
             results.append(result)
             if after_import is not None and new_ids:
+                result.matched = True
                 result.warnings += run_after_import(after_import, ledger, new_ids, source=path.name)
         except (StatementFormatError, StatementImportError) as error:
             needs_account = isinstance(error, AccountNeededError)
@@ -681,6 +730,39 @@ def _import_files(
     if progress:
         progress(len(results), len(paths))
     return results
+
+
+def _expected_rows(path: Path) -> int:
+    """A low estimate of a file's bookings, one per KiB: a booking takes 150 to 600 bytes in every format (and a
+    ZIP's compressed bytes only err lower)."""
+    try:
+        return path.stat().st_size // 1024
+    except OSError:
+        return 0
+
+
+def _matching_has_work(session: Session, result: ImportResult) -> bool:
+    """Whether the after-import hook (payments.runs.after_statement_import) can change anything: an open invoice
+    to match, a no-invoice rule, a sent order waiting for its booking, or a new booking from or to one of the
+    ledger's own accounts (a transfer). Asked in the import's transaction, whose pages are in the cache (20 ms at
+    100,000 bookings), so that a ledger with none of these does not wait for the hook's passes over every new
+    booking (0.4 s at 100,000). Keep in step with what that hook does."""
+    import_id = result.import_id
+    own_transfer = select(Transaction.id).where(
+        Transaction.import_id == import_id, Transaction.counterparty_iban.in_(select(BankAccount.iban))
+    )
+    unbooked_order = (
+        select(PaymentOrder.id)
+        .join(PaymentRun, PaymentRun.id == PaymentOrder.run_id)
+        .where(PaymentRun.status == RunStatus.SENT, PaymentOrder.transaction_id.is_(None))
+    )
+    work = (
+        select(Invoice.id).where(Invoice.cancelled.is_(False)).exists(),
+        select(NoInvoiceRule.id).exists(),
+        unbooked_order.exists(),
+        own_transfer.exists(),
+    )
+    return any(session.scalar(select(exists)) for exists in work)
 
 
 def imported_ids(session: Session, result: ImportResult) -> list[int]:
