@@ -71,7 +71,6 @@ class Transaction(Base):
         CheckConstraint(f"status IN {BOOKING_STATUSES!r}", name="status"),
         Index("ix_transactions_account_booked", "account_id", "booked_on", "id"),
         Index("ix_transactions_booked", "booked_on", "id"),
-        Index("ix_transactions_dedupe", "account_id", "dedupe_key"),
     )
     __audited__ = (
         "account_id",

@@ -258,7 +258,7 @@ class _AccountState:
 # look-ups use ix_transactions_account_booked). A large import into a small ledger drops them and builds them again
 # before its commit: a sorted build over the whole table costs a fraction of as many random inserts (at 100,000
 # bookings into an empty ledger 0.15 s against 0.5 s), and its pages come out full, so the commit writes fewer.
-_REBUILT_INDEXES = ("ix_transactions_dedupe", "ix_transactions_booked", "ix_transactions_import_id")
+_REBUILT_INDEXES = ("ix_transactions_booked", "ix_transactions_import_id")
 
 
 def _drop_rebuilt_indexes(session: Session, *, expected_rows: int, existing_rows: int) -> list[Index]:
