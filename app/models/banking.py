@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, utcnow
@@ -71,6 +71,13 @@ class Transaction(Base):
         CheckConstraint(f"status IN {BOOKING_STATUSES!r}", name="status"),
         Index("ix_transactions_account_booked", "account_id", "booked_on", "id"),
         Index("ix_transactions_booked", "booked_on", "id"),
+        # Matching leaves out payments that were returned: a partial index, as few bookings are returns.
+        Index(
+            "ix_transactions_return_of",
+            "return_of_id",
+            sqlite_where=text("return_of_id IS NOT NULL"),
+            postgresql_where=text("return_of_id IS NOT NULL"),
+        ),
     )
     __audited__ = (
         "account_id",
