@@ -25,6 +25,7 @@ from app.services.payments.orders import create_transfer
 from app.services.reconciliation import automatic
 from app.services.reconciliation.booking import ReconciliationError
 from app.services.reconciliation.no_invoice import add_rule
+from app.services.reconciliation.overview import outcome_of, outcome_of_imports
 from app.services.statements.importing import AfterImport, import_statement_files
 
 pytestmark = pytest.mark.both_ledgers
@@ -177,3 +178,18 @@ def test_a_no_invoice_rule_runs_the_hook(ledger: Ledger, tmp_path: Path) -> None
     [result] = import_statement_files(ledger, [statement(tmp_path)], actor="anna", after_import=recording_hook(calls))
     assert result.matched and len(calls) == 1
     assert reconciliation_of(ledger) == ["open", "ignored"]
+
+
+def test_an_imports_outcome_counts_its_bookings_by_where_they_stand(ledger: Ledger, tmp_path: Path) -> None:
+    (tmp_path / "invoices.csv").write_text(INVOICES, encoding="utf-8")
+    import_invoices(ledger, tmp_path / "invoices.csv", actor="anna")
+    [result] = import_statement_files(
+        ledger, [statement(tmp_path)], actor="anna", after_import=runs.after_statement_import("anna")
+    )
+    assert result.import_id is not None
+    outcome = outcome_of_imports(ledger, [result.import_id])
+    with ledger.session() as session:
+        ids = list(session.scalars(select(Transaction.id).where(Transaction.import_id == result.import_id)))
+        assert outcome == outcome_of(session, ids)
+    assert (outcome.new, outcome.assigned, outcome.no_invoice, outcome.attention) == (2, 1, 0, 1)
+    assert outcome_of_imports(ledger, []).new == 0

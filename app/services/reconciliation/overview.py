@@ -44,19 +44,34 @@ def outcome_of(session: Session, transaction_ids: Sequence[int]) -> Outcome:
         )
         for state, count in rows:
             counts[state] = counts.get(state, 0) + count
+    return _outcome(len(ids), counts)
+
+
+def outcome_of_imports(ledger: Ledger, import_ids: Sequence[int]) -> Outcome:
+    """`outcome_of` the bookings the statement imports `import_ids` brought: counted by import, not by listing
+    every booking's id (100,000 of them in one big file)."""
+    new = 0
+    counts: dict[str, int] = {}
+    with ledger.session() as session:
+        rows = session.execute(
+            select(Transaction.status, Transaction.reconciliation, func.count())
+            .where(Transaction.import_id.in_(list(import_ids)))
+            .group_by(Transaction.status, Transaction.reconciliation)
+        )
+        for status, state, count in rows:
+            new += count
+            if status == BookingStatus.BOOKED:
+                counts[state] = counts.get(state, 0) + count
+    return _outcome(new, counts)
+
+
+def _outcome(new: int, counts: dict[str, int]) -> Outcome:
     return Outcome(
-        new=len(ids),
+        new=new,
         assigned=counts.get(Reconciliation.MATCHED, 0),
         no_invoice=counts.get(Reconciliation.IGNORED, 0),
         attention=counts.get(Reconciliation.OPEN, 0) + counts.get(Reconciliation.PARTIAL, 0),
     )
-
-
-def outcome_of_imports(ledger: Ledger, import_ids: Sequence[int]) -> Outcome:
-    """`outcome_of` the bookings the statement imports `import_ids` brought."""
-    with ledger.session() as session:
-        ids = list(session.scalars(select(Transaction.id).where(Transaction.import_id.in_(list(import_ids)))))
-        return outcome_of(session, ids)
 
 
 def needing_attention(session: Session) -> int:
