@@ -40,7 +40,6 @@ _MIN_SHARE = 100
 _MAX_MISSES = 3
 _PIPE_BYTES = 1 << 20  # an alignment holds a few bytes per invoice booked in a turn of at most 3 * CHUNK payments
 _POLL = 32  # payments this process matches of a late chunk before it looks again for the child's results
-_MARGIN = 0.85  # of the time this process needs for its chunk, what the child's share is sized to take
 
 # Where a result looked: invoice ids, (side, customer id), (side, test, cents).
 Places = tuple[tuple[int, ...], tuple[tuple[str, int], ...], tuple[tuple[str, str, int], ...]]
@@ -88,10 +87,6 @@ def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[
     the child has not delivered yet itself, taking the child's results for the rest of it once they arrive. A
     child whose results came too late for any payment of a few chunks in a row (a busy machine gives it no core)
     is stopped. On a busy machine nothing is forked.
-
-    The child's share is sized from both sides' measured time per payment (the child's is higher: it notes
-    its reads), so that it is done a little before this process finishes its own chunk; until both are known
-    it grows while the child keeps up and shrinks when it does not.
     """
     if len(payments) < MIN_PAYMENTS or not can_fork() or not second_core_free():
         for payment in payments:
@@ -111,12 +106,10 @@ def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[
                 if not child.send((ahead_from, ahead_to, amounts)):
                     child = None
                 moved.clear()
-            started = time.perf_counter()
             for payment in own:
                 result = matcher.match(payment)
                 yield payment, result
                 _note(moved, result)
-            own_rate = (time.perf_counter() - started) / len(own)
             ahead = None
             if child is not None and ahead_from < ahead_to:
                 ahead = child.receive(ahead_from, timeout=0.0)
@@ -137,11 +130,7 @@ def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[
                 if misses == _MAX_MISSES:
                     child.stop()
                     child = None
-                if child is not None and child.rate:
-                    wanted = int(CHUNK * _MARGIN * own_rate / child.rate)
-                else:
-                    wanted = int(share * (1.1 if prompt else 0.8))
-                share = max(_MIN_SHARE, min(2 * CHUNK, wanted))
+                share = max(_MIN_SHARE, min(2 * CHUNK, int(share * (1.1 if prompt else 0.8))))
             position = ahead_to if ahead_from < ahead_to else ahead_from
     finally:
         if child is not None:
@@ -178,7 +167,6 @@ def _serve(
         if waiting():
             continue
         found: list[_Ahead] = []
-        started = time.perf_counter()
         for payment in payments[start:end]:
             reads.clear()
             result = matcher.match(payment)
@@ -188,7 +176,7 @@ def _serve(
                 for allocation in result.best.allocations:
                     undo.setdefault(allocation.invoice_id, matcher.open_cents_of(allocation.invoice_id))
                 matcher.apply(result.best)
-        send((start, found, (time.perf_counter() - started) / max(1, end - start)))
+        send((start, found))
 
 
 class _Child:
@@ -198,7 +186,6 @@ class _Child:
         self.pid = pid
         self.to_child = to_child
         self.from_child = from_child
-        self.rate = 0.0  # the child's last measured seconds per payment
 
     @classmethod
     def start(cls, matcher: Matcher, payments: Sequence[Payment]) -> _Child | None:
@@ -253,7 +240,7 @@ class _Child:
             message = _read_message(self.from_child)
             if message is None:
                 return None
-            got, found, self.rate = cast(tuple[int, list[_Ahead], float], message)
+            got, found = cast(tuple[int, list[_Ahead]], message)
             if got == start:
                 return found
 
