@@ -71,13 +71,10 @@ class Transaction(Base):
         CheckConstraint(f"status IN {BOOKING_STATUSES!r}", name="status"),
         Index("ix_transactions_account_booked", "account_id", "booked_on", "id"),
         Index("ix_transactions_booked", "booked_on", "id"),
-        # Matching leaves out payments that were returned: a partial index, as few bookings are returns.
-        Index(
-            "ix_transactions_return_of",
-            "return_of_id",
-            sqlite_where=text("return_of_id IS NOT NULL"),
-            postgresql_where=text("return_of_id IS NOT NULL"),
-        ),
+        # Matching leaves out payments that were returned: a partial index, as few bookings are returns. Migration
+        # 0010 makes it partial on PostgreSQL too; a `postgresql_where` here would import SQLAlchemy's PostgreSQL
+        # dialect into every command (20 ms) for a schema only the migrations create.
+        Index("ix_transactions_return_of", "return_of_id", sqlite_where=text("return_of_id IS NOT NULL")),
     )
     __audited__ = (
         "account_id",
