@@ -22,6 +22,8 @@ from sqlalchemy.sql.visitors import InternalTraversal
 # serialization point (one lock, not one per purpose: two locks taken in either order could deadlock).
 WRITER_LOCK = 0x4B4F4E01
 MIGRATION_LOCK = 0x4B4F4E03  # one workstation upgrades the schema, the others wait and find it done
+# Ids per `IN (...)` list: far below SQLite's 32,766 and PostgreSQL's 65,535 parameters, small statements either way.
+IDS_PER_QUERY = 5000
 
 
 def on_server(bind: Session | Connection) -> bool:

@@ -34,6 +34,7 @@ from app.services.formatting import format_amount, format_date, from_cents, to_c
 from app.services.i18n import N_, _
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
+from app.services.ledger.dialects import IDS_PER_QUERY
 from app.services.ledger.users import check_actor
 from app.services.payments.business_days import add_business_days, is_business_day
 from app.services.payments.invoice_terms import invoice_document, skonto_on
@@ -43,7 +44,6 @@ from app.services.payments.payee_checks import latest_checks
 from app.services.payments.sepa_checks import PaymentError, normalize_iban, resolve_bic, transliterate
 from app.services.payments.settings import company, payment_config
 from app.services.reconciliation.automatic import after_statement_import as reconciliation_hook
-from app.services.reconciliation.booking import CHUNK
 from app.services.reconciliation.engine_input import engine_invoices
 from app.services.statements.importing import AfterImport
 
@@ -558,10 +558,10 @@ def match_booked_orders(session: Session, transaction_ids: Sequence[int], *, act
     wanted = list(transaction_ids)
     transactions = [
         tx
-        for start in range(0, len(wanted), CHUNK)
+        for start in range(0, len(wanted), IDS_PER_QUERY)
         for tx in session.scalars(
             select(Transaction).where(
-                Transaction.id.in_(wanted[start : start + CHUNK]),
+                Transaction.id.in_(wanted[start : start + IDS_PER_QUERY]),
                 Transaction.status == BookingStatus.BOOKED,
                 Transaction.end_to_end_id.not_in(("", "NOTPROVIDED")),
             )

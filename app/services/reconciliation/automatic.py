@@ -26,9 +26,10 @@ from app.services.invoices.einvoice_import import import_einvoices
 from app.services.invoices.importing import InvoiceImportResult, combined_result, import_invoices
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
+from app.services.ledger.dialects import IDS_PER_QUERY
 from app.services.matching import RECEIVABLE, Matcher, Payment
 from app.services.matching import Invoice as MatchInvoice
-from app.services.reconciliation.booking import CHUNK, AutoBooking, book_automatic, remove_allocation
+from app.services.reconciliation.booking import AutoBooking, book_automatic, remove_allocation
 from app.services.reconciliation.engine_input import matchable
 from app.services.reconciliation.matcher_cache import cached_matcher, generations_of
 from app.services.reconciliation.no_invoice import settle_known
@@ -97,8 +98,8 @@ def _run(
         transactions.update((tx.id, tx) for tx in session.execute(query))
     else:
         wanted = list(transaction_ids)
-        for start in range(0, len(wanted), CHUNK):
-            chunk = wanted[start : start + CHUNK]
+        for start in range(0, len(wanted), IDS_PER_QUERY):
+            chunk = wanted[start : start + IDS_PER_QUERY]
             query = select(*_PAYMENT_COLUMNS).where(Transaction.id.in_(chunk), *conditions)
             transactions.update((tx.id, tx) for tx in session.execute(query))
     ids = list(transactions)

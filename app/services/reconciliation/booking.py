@@ -18,7 +18,7 @@ from app.services.errors import KontorError
 from app.services.formatting import format_amount, from_cents, to_cents
 from app.services.i18n import _
 from app.services.ledger import audit
-from app.services.ledger.dialects import exec_driver, ids_given
+from app.services.ledger.dialects import IDS_PER_QUERY, exec_driver, ids_given
 from app.services.matching import (
     PAYABLE,
 )
@@ -27,9 +27,6 @@ from app.services.matching import Invoice as MatchInvoice
 
 class ReconciliationError(KontorError, ValueError):
     """A booking the ledger refuses (amounts too high, wrong side, unknown ids); the message says which."""
-
-
-CHUNK = 5000
 
 
 def get_transaction(session: Session, transaction_id: int) -> Transaction:
@@ -150,8 +147,8 @@ def book_automatic(session: Session, booked: Sequence[AutoBooking], *, actor: st
     """A run's automatic allocations, notifications and audit events in a few statements, not three per row."""
     tx_ids = sorted({item.tx.id for item in booked})
     allocated: dict[int, int] = {}
-    for start in range(0, len(tx_ids), CHUNK):
-        chunk = tx_ids[start : start + CHUNK]
+    for start in range(0, len(tx_ids), IDS_PER_QUERY):
+        chunk = tx_ids[start : start + IDS_PER_QUERY]
         sums = session.execute(
             select(Allocation.transaction_id, func.sum(Allocation.amount_cents))
             .where(Allocation.transaction_id.in_(chunk))

@@ -19,7 +19,8 @@ from app.models.schema import BankAccount, NoInvoiceRule, Transaction
 from app.services.i18n import N_, _
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
-from app.services.reconciliation.booking import CHUNK, ReconciliationError, allocated_on_transaction
+from app.services.ledger.dialects import IDS_PER_QUERY
+from app.services.reconciliation.booking import ReconciliationError, allocated_on_transaction
 from app.services.reconciliation.engine_input import matchable
 
 CATEGORIES = {
@@ -119,7 +120,7 @@ def settle_known(session: Session, transaction_ids: Sequence[int] | None, *, act
     batches = (
         [query]
         if ids is None
-        else [query.where(Transaction.id.in_(ids[i : i + CHUNK])) for i in range(0, len(ids), CHUNK)]
+        else [query.where(Transaction.id.in_(ids[i : i + IDS_PER_QUERY])) for i in range(0, len(ids), IDS_PER_QUERY)]
     )
     own_transfers = by_rule = 0
     for batch in batches:
