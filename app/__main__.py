@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from app.cli import main
+from app.cli import run
 
 if __name__ == "__main__":  # a statement worker process imports this module again
-    raise SystemExit(main())
+    run()

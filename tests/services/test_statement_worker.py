@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import pickle
+import threading
 import zipfile
 from pathlib import Path
 
@@ -131,3 +134,30 @@ def test_no_early_reader_on_a_single_core(tmp_path: Path, monkeypatch: pytest.Mo
     """On one core the worker would only take turns with the command: the file is read in-process as before."""
     monkeypatch.setattr(worker, "_cores", lambda: 1)
     assert worker.start_reader(write_mt940(tmp_path / "s.sta", 20)) is None
+
+
+def test_the_worker_parses_ahead_of_a_parent_that_reads_nothing_yet() -> None:
+    """The parent loads the ledger's code before it reads: statements far beyond a pipe's 64 KiB are parsed and
+    queued meanwhile, and arrive whole and in order once it reads; a parent gone is an error for the worker."""
+    read_end, write_end = os.pipe()
+    with open(write_end, "wb") as channel, open(read_end, "rb") as source:
+        sender = worker._Sender(channel)
+        statements = [("rows", [f"row {n}-{i}" * 40 for i in range(5000)]) for n in range(3)]  # 3 x 1.3 MB
+        producer = threading.Thread(target=lambda: [sender.send(message) for message in statements])
+        producer.start()
+        producer.join(timeout=10)
+        assert not producer.is_alive(), "the producer waited for the reader"
+        sender.send(("done", None))
+        finishing = threading.Thread(target=sender.finish)
+        finishing.start()
+        assert [pickle.load(source) for _message in range(4)] == [*statements, ("done", None)]
+        finishing.join(timeout=10)
+        assert not finishing.is_alive()
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with open(write_end, "wb", buffering=0) as channel:
+        sender = worker._Sender(channel)
+        sender.send(("rows", ["x" * 100]))
+        with pytest.raises(BrokenPipeError):
+            sender.finish()

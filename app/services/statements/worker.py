@@ -5,7 +5,7 @@ the GIL, in two they run on two cores. Small files (the daily case) are read in-
 more than it saves, unless it starts before the ledger is even open (`start_reader`, what `kontor import` does:
 the file is read while the command loads the ledger's code and derives its key). The worker is a plain `python -m`
 child talking pickle over its stdout, not multiprocessing, so that it never re-imports the caller's main module;
-the pipe's buffer keeps it at most a few statements ahead.
+it reads at most `AHEAD_BYTES` of rows ahead of the ledger.
 
 Run as `python -m app.services.statements.worker FILE` it is that worker.
 """
@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import os
 import pickle
+import queue
 import subprocess
 import sys
+import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from app.services.statements.bank_csv import CsvMapping
 
 WORKER_MIN_BYTES = 4 << 20
+AHEAD_BYTES = 16 << 20
+_PIECE = 1 << 20
 WORKER_FORMATS = ("camt", "mt940")  # a CSV needs the caller's mapping; a ZIP is read member by member in-process
 _PROJECT_ROOT = Path(__file__).resolve().parents[3]
 _SNIFF_BYTES = 4096
@@ -130,16 +134,60 @@ def _worth_a_worker(path: Path, fmt: str) -> bool:
 
 
 def _produce(path: Path, channel: BinaryIO) -> None:
-    """Parse and send each statement's rows; the last message says how it ended."""
+    """Parse and send each statement's rows; the last message says how it ended.
+
+    A thread sends while parsing goes on: the parent reads nothing while it loads the ledger's code and derives
+    its key (0.3 s), and a pipe holds 64 KiB, so without it the worker would wait there too. Up to `AHEAD_BYTES`
+    of pickled statements wait in this process (a year's statements of a busy account; a bigger file streams).
+    """
+    sender = _Sender(channel)
     try:
         with collector_paused():
             for rows in rows_of(iter_statement_file(path)):
-                pickle.dump(("rows", rows), channel, protocol=pickle.HIGHEST_PROTOCOL)
+                sender.send(("rows", rows))
     except StatementFormatError as error:
-        pickle.dump(("error", (error.source, error.where, error.reason)), channel)
+        sender.send(("error", (error.source, error.where, error.reason)))
     else:
-        pickle.dump(("done", None), channel)
-    channel.flush()
+        sender.send(("done", None))
+    sender.finish()
+
+
+class _Sender:
+    """Pickled messages written to a channel by a thread, at most `AHEAD_BYTES` behind the producer."""
+
+    def __init__(self, channel: BinaryIO) -> None:
+        self._channel = channel
+        self._pending: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._room = threading.Semaphore(AHEAD_BYTES // _PIECE)
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._write, name="statement-sender", daemon=True)
+        self._thread.start()
+
+    def send(self, message: object) -> None:
+        data = memoryview(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+        for start in range(0, len(data), _PIECE):
+            while not self._room.acquire(timeout=0.1):
+                self._raise_failure()
+            self._pending.put(bytes(data[start : start + _PIECE]))
+
+    def finish(self) -> None:
+        """Wait until everything is written; a failed write (the reader went away) is raised here."""
+        self._pending.put(None)
+        self._thread.join()
+        self._raise_failure()
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def _write(self) -> None:
+        try:
+            while (piece := self._pending.get()) is not None:
+                self._channel.write(piece)
+                self._room.release()
+            self._channel.flush()
+        except BaseException as error:  # handed to the producer, which ends the worker with it
+            self._failure = error
 
 
 def _main(path: Path) -> int:
