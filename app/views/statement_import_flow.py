@@ -18,6 +18,7 @@ from app.services.statements.balances import accounts_overview
 from app.services.statements.bank_csv import CsvMapping
 from app.services.statements.csv_mappings import MappingSpecError, mapping_for
 from app.services.statements.importing import ImportResult, import_statement_files
+from app.services.statements.search_index import catch_up
 from app.views.csv_mapping_dialog import CsvMappingDialog, open_mapping_dialog
 from app.views.errors import present_error
 from app.views.import_results_dialog import ImportResultsDialog
@@ -76,6 +77,7 @@ class StatementImporter(QObject):
                 cancel=cancel,
                 after_import=after_statement_import(actor),
             )
+            catch_up(ledger)  # a large file left its bookings unindexed: searched next, so indexed now
             with ledger.session() as session:
                 ibans = [account.iban for account in accounts_overview(session)]
             outcome = outcome_of_imports(ledger, [result.import_id for result in results if result.import_id])

@@ -59,6 +59,7 @@ from app.services.statements.query import (
     transaction_rows,
     write_rows,
 )
+from app.services.statements.search_index import catch_up
 from app.views.empty_page import empty_state_label
 from app.views.jobs import JobRunner
 from app.views.map_dialog import MapDialog
@@ -330,6 +331,8 @@ class TransactionsPage(QWidget):
         self._update_count()
 
         def first_page(cancel: threading.Event, progress: Callable[[int, int], None]) -> _FirstPage:
+            if filter.text.strip():
+                catch_up(self._ledger)  # bookings of a large import are indexed by their first search
             with self._ledger.session() as session:
                 ids = first_transaction_ids(session, filter, order, limit=PAGE_SIZE)
                 return ids, transaction_rows(session, ids.tolist())

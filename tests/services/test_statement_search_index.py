@@ -1,5 +1,5 @@
-"""The search index after an import: built in the import's transaction, statement by statement; rows an earlier
-version left unindexed are indexed by the next import."""
+"""The search index after an import: built in the import's transaction, statement by statement; a large import
+leaves its rows to the first search (`catch_up`) or the next small import, and nothing it leaves is ever lost."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from ledger_templates import new_ledger
 from sqlalchemy import text
 
 from app.services.ledger.database import Ledger
+from app.services.statements import importing
 from app.services.statements.importing import import_statement_files, import_statements
+from app.services.statements.query import TransactionFilter, count_transactions
+from app.services.statements.search_index import catch_up
 from app.services.statements.worker import read_rows
 from bench.statement_data import write_mt940
 
@@ -87,5 +90,44 @@ def test_an_import_in_the_callers_transaction_indexes_in_it(tmp_path: Path) -> N
             result = import_statements(session, read_rows(file, "mt940"), source="sync", fmt="mt940", actor="test")
         assert result.new == 300
         assert (_stored(ledger), _indexed(ledger)) == (300, 300)
+    finally:
+        ledger.close()
+
+
+def _found(ledger: Ledger, text_: str) -> int:
+    with ledger.session() as session:
+        return count_transactions(session, TransactionFilter(text=text_))
+
+
+def test_a_large_import_leaves_its_index_to_the_first_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importing, "INDEX_LATER_ROWS", 100)  # the 2,500 bookings below count as a large file
+    ledger = new_ledger(tmp_path / "firma.kontor", PASS, company_name="Firma")
+    try:
+        [result] = import_statement_files(ledger, [write_mt940(tmp_path / "a.sta", 2500)], actor="test")
+        assert (result.new, _indexed(ledger)) == (2500, 0)
+        assert _found(ledger, "000042") == 0  # what `catch_up` is for: the index does not know them yet
+        assert catch_up(ledger) == 2500
+        assert (_indexed(ledger), _found(ledger, "000042")) == (2500, 1)
+        assert catch_up(ledger) == 0  # complete: a read, nothing written
+    finally:
+        ledger.close()
+
+
+def test_after_large_imports_a_small_one_indexes_everything_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two large imports add to the unindexed rows (the second does not index the first's); a small import then
+    indexes all of them before its own, so no range of the index ever lies above unindexed rows."""
+    monkeypatch.setattr(importing, "INDEX_LATER_ROWS", 100)
+    ledger = new_ledger(tmp_path / "firma.kontor", PASS, company_name="Firma")
+    try:
+        import_statement_files(ledger, [write_mt940(tmp_path / "a.sta", 1500)], actor="test")
+        import_statement_files(ledger, [write_mt940(tmp_path / "b.sta", 1200, seed=8)], actor="test")
+        assert (_stored(ledger), _indexed(ledger)) == (2700, 0)
+        [small] = import_statement_files(ledger, [write_mt940(tmp_path / "c.sta", 40, seed=9)], actor="test")
+        assert small.new == 40
+        assert (_stored(ledger), _indexed(ledger)) == (2740, 2740)
+        assert _found(ledger, "000042") == 2  # one booking of each large file
+        assert catch_up(ledger) == 0
     finally:
         ledger.close()

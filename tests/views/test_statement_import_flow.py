@@ -14,12 +14,15 @@ from statement_files import camt053, mt940
 from test_statement_import import IBAN, bookings
 
 from app.services.preferences import Preferences
+from app.services.statements import importing
 from app.views import statement_import_flow
 from app.views.jobs import JobRunner
 from app.views.main_window import MainWindow
 from app.views.pages import Page
 from app.views.transactions_page import TransactionsPage
 from app.views.unlock_dialog import open_ledger
+
+TABLES = ("transactions", "transactions_fts")
 
 
 @pytest.fixture
@@ -136,3 +139,19 @@ def test_an_unclear_csv_among_other_files_gets_a_button_to_its_columns(
     button.click()
     assert results.mapping_dialog is not None and results.mapping_dialog.isVisible()
     assert results.mapping_dialog.preview.path == unclear
+
+
+def test_a_large_file_imported_in_the_window_is_indexed_for_search_before_the_results(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
+    """The import leaves a large file's search index for later; the window's import job does it at once, as
+    the next thing its user does may well be a search."""
+    monkeypatch.setattr(importing, "INDEX_LATER_ROWS", 1)
+    camt = tmp_path / "maerz.xml"
+    camt.write_text(camt053(IBAN, bookings(), opening=Decimal("100")), encoding="utf-8")
+    window.importer.import_files([camt])
+    qtbot.waitUntil(lambda: window.importer.dialog is not None and window.importer.dialog.isVisible(), timeout=20000)
+    with window.unlocked.ledger.session() as session:
+        connection = session.connection()
+        counts = [connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() for table in TABLES]
+    assert counts == [4, 4]

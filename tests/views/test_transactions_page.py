@@ -18,15 +18,18 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.models.schema import BankAccount, Transaction
 from app.services.demo.data import create_demo_ledger
 from app.services.formatting import format_amount
 from app.services.ledger.database import Ledger
+from app.services.statements import importing
+from app.services.statements.importing import import_statement_files
 from app.services.statements.query import TransactionFilter, count_transactions, transaction_rows
 from app.views.transaction_table_model import AmountRole, Column, TransactionIdRole, TransactionTableModel
 from app.views.transactions_page import EMPTY_TEXT, TransactionsPage
+from bench.statement_data import write_mt940
 
 PASS = "Korrekt Pferd Batterie Heftklammer"
 TODAY = date(2026, 6, 30)
@@ -220,3 +223,30 @@ def test_ctrl_p_prints_the_filtered_list_with_its_total(qtbot: QtBot, page: Tran
     assert f"{len(rows)} transaction" in text
     total = format_amount(sum((row.amount for row in rows), Decimal(0)))
     assert total in text and rows[0].counterparty_name.split()[0] in text
+
+
+def test_search_finds_the_bookings_of_a_large_import_not_indexed_yet(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`kontor import` of a large file leaves the search index to the first search: the page's search indexes
+    them before it asks, and finds them."""
+    monkeypatch.setattr(importing, "INDEX_LATER_ROWS", 100)
+    ledger = new_ledger(tmp_path / "gross.kontor", PASS, company_name="Groß")
+    try:
+        import_statement_files(ledger, [write_mt940(tmp_path / "jahr.sta", 1500)], actor="test")
+        with ledger.session() as session:
+            unindexed = session.connection().exec_driver_sql("SELECT count(*) FROM transactions_fts").scalar()
+            named = session.scalar(
+                select(func.count(Transaction.id)).where(Transaction.purpose.contains("RE-2020-000042"))
+            )
+        assert (unindexed, named) == (0, 1)
+        page = TransactionsPage(ledger)
+        qtbot.addWidget(page)
+        page.show()
+        qtbot.waitUntil(lambda: not page.loading and page.model.rowCount() == 1500, timeout=5000)
+        qtbot.keyClicks(page.search_edit, "000042")
+        _wait_rows(qtbot, page, 1)
+        assert "RE-2020-000042" in page.model.row_at(0).purpose  # type: ignore[union-attr]
+        page.close()
+    finally:
+        ledger.close()

@@ -60,7 +60,7 @@ from app.services.statements.rows import (
     StatementRows,
     dedupe_key,
 )
-from app.services.statements.search_index import index_pending, index_transactions
+from app.services.statements.search_index import INDEX_LATER_ROWS, index_pending, index_transactions
 from app.services.statements.worker import WorkerReader, read_rows
 
 RETURN_REASONS = {
@@ -287,15 +287,16 @@ def import_statements(
     """Write statements as they arrive, in the caller's transaction: an error anywhere rolls the whole file back.
 
     Memory is bounded by one statement, not the file: rows go into the ledger statement by statement.
-    Each statement's rows are indexed for search as they go in: with a large file in a worker, that happens while
-    the worker reads the next statement, instead of after the commit while the user waits.
-    `expected_rows` (a low estimate of the bookings to come) lets a large import into a small ledger build some
-    indexes once at the end instead of maintaining them row by row.
+    Each statement's rows are indexed for search as they go in, unless `expected_rows` (a low estimate of the
+    bookings to come) reaches `INDEX_LATER_ROWS`: then the first search indexes them (`search_index.catch_up`).
+    A large import into a small ledger also builds some table indexes once at the end instead of row by row.
     """
     result = ImportResult(source=source, format=fmt)
-    # Rows an earlier version committed before indexing them (it indexed after the commit) go in first: the index
-    # only ever gets whole ranges in id order, so what lies above its highest id is all it lacks.
-    index_pending(session)
+    # Rows a large import left unindexed go in first: the index only ever gets whole ranges in id order, so what
+    # lies above its highest id is all it lacks. A large import adds to those rows instead.
+    index_now = expected_rows < INDEX_LATER_ROWS
+    if index_now:
+        index_pending(session)
     batch = StatementImport(source=source[:500], format=fmt, imported_by=actor)
     session.add(batch)
     session.flush()
@@ -325,7 +326,8 @@ def import_statements(
             # Ids are given, not returned: the write lock is ours, and a plain executemany is much faster.
             _insert_rows(session, next_id, account_id, batch.id, fresh, keys)
             ids = range(next_id, next_id + len(fresh))
-            index_transactions(session, ids.start, ids.stop - 1)
+            if index_now:
+                index_transactions(session, ids.start, ids.stop - 1)
             digests += [
                 [row_id, audit.fields_digest((account_id, *_AUDITED_IN_ROW(row)))]
                 for row_id, row in zip(ids, fresh, strict=True)

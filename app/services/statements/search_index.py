@@ -1,10 +1,25 @@
-"""The full-text index over transactions, filled in the transaction that inserts the rows (one statement at a time)."""
+"""The full-text index over transactions: filled statement by statement in the import's transaction, or, after a
+large import, by the first search that needs it (`catch_up`).
+
+Ids only grow and the index only ever gets whole ranges in id order, so what lies above its highest id is all it
+lacks: a search that finds such rows indexes them first, and every import begins by indexing them.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from app.services.ledger.dialects import on_server
+
+if TYPE_CHECKING:
+    from app.services.ledger.database import Ledger
+
+# An import of at least this many bookings (estimated) leaves its rows to `catch_up`: indexing is about a fifth
+# of such an import (0.55 s of 100,000 CAMT bookings), and `kontor import` or a sync should not wait for a search
+# nobody has asked for yet. Below it, indexing in the import costs no one a noticeable moment.
+INDEX_LATER_ROWS = 1000
 
 _INDEX_SELECT = (
     "INSERT INTO transactions_fts (rowid, counterparty_name, purpose, refs) "
@@ -12,19 +27,31 @@ _INDEX_SELECT = (
     "counterparty_iban || ' ' || creditor_id FROM transactions "
 )
 _INDEX_RANGE = _INDEX_SELECT + "WHERE id BETWEEN ? AND ?"
-# Ids only grow and the index only ever gets whole ranges, so what lies above its highest id is not indexed yet.
-_INDEX_PENDING = _INDEX_SELECT + "WHERE id > (SELECT coalesce(max(rowid), 0) FROM transactions_fts)"
+_INDEXED_UP_TO = "SELECT coalesce(max(rowid), 0) FROM transactions_fts"
+_INDEX_PENDING = _INDEX_SELECT + f"WHERE id > ({_INDEXED_UP_TO})"
+_ANY_PENDING = f"SELECT EXISTS (SELECT 1 FROM transactions WHERE id > ({_INDEXED_UP_TO}))"
 
 
 def index_transactions(session: Session, first_id: int, last_id: int) -> None:
-    """Index the new transactions with ids first_id..last_id; call in the transaction that inserted them."""
+    """Index the new transactions with ids first_id..last_id; call in the transaction that inserted them, after
+    `index_pending` (a range above unindexed rows would hide those from `catch_up`)."""
     if last_id >= first_id and not on_server(session):  # a server ledger searches the table (statements.query)
         session.connection().exec_driver_sql(_INDEX_RANGE, (first_id, last_id))
 
 
 def index_pending(session: Session) -> int:
-    """Index every transaction the index does not have yet (rows an earlier version committed before indexing them);
-    returns how many."""
+    """Index every transaction the index does not have yet (left by a large import, or by an earlier version that
+    committed before indexing); returns how many."""
     if on_server(session):
         return 0
     return session.connection().exec_driver_sql(_INDEX_PENDING).rowcount
+
+
+def catch_up(ledger: Ledger) -> int:
+    """Make the index complete before a search: a read when it is (always on a server ledger), else the pending
+    rows indexed in a transaction of their own; returns how many."""
+    with ledger.session() as session:
+        if on_server(session) or not session.connection().exec_driver_sql(_ANY_PENDING).scalar():
+            return 0
+    with ledger.writer() as session:
+        return index_pending(session)
