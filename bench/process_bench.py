@@ -99,7 +99,7 @@ class Run:
     peak_kib: int
 
 
-def _run(command: Sequence[str], *, env: dict[str, str], until_line: bool = False) -> Run:
+def run_process(command: Sequence[str], *, env: dict[str, str], until_line: bool = False) -> Run:
     """Wall time from start to exit (or to the first line it prints) and the peak RSS of it and its children."""
     start = time.perf_counter()
     child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -120,7 +120,7 @@ def _run(command: Sequence[str], *, env: dict[str, str], until_line: bool = Fals
     return Run(seconds, usage.ru_maxrss)
 
 
-def _environment(home: Path) -> dict[str, str]:
+def private_environment(home: Path) -> dict[str, str]:
     """A private home (no preferences, log or keyring of the user's) and the passphrase from the environment."""
     env = dict(os.environ)
     env |= {
@@ -135,7 +135,7 @@ def _environment(home: Path) -> dict[str, str]:
     return env
 
 
-def _kontor(*args: str | Path) -> list[str]:
+def kontor_command(*args: str | Path) -> list[str]:
     return [sys.executable, "-m", "app", *map(str, args)]
 
 
@@ -144,9 +144,11 @@ def _best(runs: list[Run]) -> Run:
 
 
 def bench_import(folder: Path, counts: Sequence[int], rounds: int) -> None:
-    env = _environment(folder / "home")
+    env = private_environment(folder / "home")
     template = folder / "template.kontor"
-    _run(_kontor("--ledger", template, "init", "--company", "Bench"), env=env | {"KONTOR_PASSPHRASE": PASSPHRASE})
+    run_process(
+        kontor_command("--ledger", template, "init", "--company", "Bench"), env=env | {"KONTOR_PASSPHRASE": PASSPHRASE}
+    )
     env_import = env | {"KONTOR_PASSPHRASE": PASSPHRASE}
     print(f"{'entries':>9} {'what':36} {'seconds':>8} {'ratio':>6} {'peak RSS':>10} {'per entry':>10}")
     for count in counts:
@@ -156,11 +158,13 @@ def bench_import(folder: Path, counts: Sequence[int], rounds: int) -> None:
         }
         runs: dict[str, list[Run]] = {"anchor": [], "MT940": [], "camt.053": []}
         for round_ in range(rounds):  # interleaved: a slow moment of the machine hits every kind alike
-            runs["anchor"].append(_run([sys.executable, "-c", _ANCHOR_PARSE, str(files["MT940"])], env=env))
+            runs["anchor"].append(run_process([sys.executable, "-c", _ANCHOR_PARSE, str(files["MT940"])], env=env))
             for kind, file in files.items():
                 ledger = folder / f"run-{count}-{kind}-{round_}.kontor"
                 shutil.copy(template, ledger)
-                runs[kind].append(_run(_kontor("--ledger", ledger, "import", "statement", file), env=env_import))
+                runs[kind].append(
+                    run_process(kontor_command("--ledger", ledger, "import", "statement", file), env=env_import)
+                )
                 ledger.unlink()
         anchor = _best(runs["anchor"])
         for kind, label in (
@@ -178,14 +182,17 @@ def bench_import(folder: Path, counts: Sequence[int], rounds: int) -> None:
 
 
 def bench_gui(folder: Path, rounds: int, bundle: Path | None = None) -> None:
-    env = _environment(folder / "home")
+    env = private_environment(folder / "home")
     ledger = folder / "gui.kontor"
     if not ledger.exists():
-        _run(_kontor("--ledger", ledger, "init", "--company", "Bench"), env=env | {"KONTOR_PASSPHRASE": PASSPHRASE})
+        run_process(
+            kontor_command("--ledger", ledger, "init", "--company", "Bench"),
+            env=env | {"KONTOR_PASSPHRASE": PASSPHRASE},
+        )
     runs: dict[str, list[Run]] = {"bare": [], "kontor": []}
     for _round in range(rounds):
-        runs["bare"].append(_run([sys.executable, "-c", _BARE_WINDOW], env=env, until_line=True))
-        runs["kontor"].append(_run([sys.executable, "-c", _KONTOR_GUI, str(ledger)], env=env, until_line=True))
+        runs["bare"].append(run_process([sys.executable, "-c", _BARE_WINDOW], env=env, until_line=True))
+        runs["kontor"].append(run_process([sys.executable, "-c", _KONTOR_GUI, str(ledger)], env=env, until_line=True))
     bare, kontor = _best(runs["bare"]), _best(runs["kontor"])
     print(f"{'what':52} {'seconds':>8} {'ratio':>6}")
     print(f"{'bare PySide6 QMainWindow, start to first paint (anchor)':52} {bare.seconds:8.3f} {1:6.2f}")
@@ -200,15 +207,15 @@ def bench_bundle(folder: Path, bundle: Path, rounds: int) -> None:
     """The frozen bundle against the virtual environment, both timed the same way: `kontor gui --screenshot`
     prints a line at the first paint of its first window (the unlock dialog here). The first round of each is
     the coldest this machine allows without dropping its file cache; the fastest is the warm figure."""
-    env = _environment(folder / "home")
+    env = private_environment(folder / "home")
     ledger = folder / "gui.kontor"
     runs: dict[str, list[Run]] = {"bare": [], "venv": [], "bundle": []}
     for round_ in range(rounds):
         shot = folder / f"shot-{round_}.png"
-        runs["bare"].append(_run([sys.executable, "-c", _BARE_WINDOW], env=env, until_line=True))
-        for kind, command in (("venv", _kontor()), ("bundle", [str(bundle)])):
+        runs["bare"].append(run_process([sys.executable, "-c", _BARE_WINDOW], env=env, until_line=True))
+        for kind, command in (("venv", kontor_command()), ("bundle", [str(bundle)])):
             args = ["--ledger", str(ledger), "gui", "--screenshot", str(shot)]
-            runs[kind].append(_run([*command, *args], env=env, until_line=True))
+            runs[kind].append(run_process([*command, *args], env=env, until_line=True))
     bare = _best(runs["bare"])
     print(f"{'what':52} {'first':>8} {'fastest':>8} {'/bare':>6} {'/venv':>6}")
     for kind, label in (
@@ -225,7 +232,7 @@ def bench_bundle(folder: Path, bundle: Path, rounds: int) -> None:
     print("target: the bundle no slower than the virtual environment (/venv <= 1.0)")
 
 
-def _compile_kontor() -> None:
+def compile_kontor() -> None:
     """Kontor's bytecode, as an installation has it (pip compiles on install, the bundle ships it): a checkout run
     with PYTHONDONTWRITEBYTECODE would otherwise compile every module at every start and time the compiler."""
     root = Path(__file__).resolve().parents[1]
@@ -243,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     print(f"{os.cpu_count()} cores, load average {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
-    _compile_kontor()
+    compile_kontor()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if args.only in (None, "gui"):

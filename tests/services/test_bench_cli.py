@@ -28,3 +28,13 @@ def test_an_unknown_benchmark_is_refused_before_any_runs() -> None:
     assert done.returncode == 2
     assert "unknown benchmark nope" in done.stderr
     assert done.stdout == ""
+
+
+def test_the_reconciliation_benchmark_times_the_function_and_the_whole_command() -> None:
+    """A small run end to end: the command line's `kontor match` on its own copy of the ledger books what the
+    function does in the same run (same summary)."""
+    done = _bench("reconciliation", "--", "--invoices", "300", "--payments", "600")
+    assert done.returncode == 0, done.stderr
+    lines = {line.strip().split("  ")[0]: line for line in done.stdout.splitlines()}
+    assert "engine alone (anchor)" in lines
+    assert "the same, whole command" in lines and "start to exit" in lines["the same, whole command"]
