@@ -15,7 +15,15 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from app.models.schema import BankAccount, StatementImport, Transaction
-from app.services.ledger.database import Ledger, LedgerError, WrongPassphraseError, head_revision, restore_backup
+from app.services.ledger.database import (
+    BUSY_TIMEOUT_MS,
+    Ledger,
+    LedgerBusyError,
+    LedgerError,
+    WrongPassphraseError,
+    head_revision,
+    restore_backup,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "ledgers"
 PASS = "Korrekt Pferd Batterie Heftklammer"
@@ -287,3 +295,22 @@ def test_commits_leave_the_checkpoint_to_a_background_thread(ledger_path: Path) 
     with reopened.session() as session:
         assert session.scalar(select(func.count(StatementImport.id))) == 12000
     reopened.close()
+
+
+def test_a_writer_can_decline_to_wait_for_another_program(ledger_path: Path) -> None:
+    """`writer(wait=False)`, for work that can be left for later (the search index): while another program writes,
+    an error at once instead of waiting up to the busy timeout; once it is done, a writer like any other."""
+    ledger, other = Ledger.open(ledger_path, PASS), Ledger.open(ledger_path, PASS)
+    try:
+        with other.writer() as session:
+            session.add(StatementImport(source="other", format="test", imported_by="test"))
+            session.flush()
+            with pytest.raises(LedgerBusyError, match="another program is writing"), ledger.writer(wait=False):
+                pass
+        with ledger.writer(wait=False) as session:
+            session.add(StatementImport(source="later", format="test", imported_by="test"))
+            assert session.connection().exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_TIMEOUT_MS
+        assert _count_imports(ledger) == 2
+    finally:
+        ledger.close()
+        other.close()

@@ -19,6 +19,7 @@ from app.cli import main
 from app.models.schema import AuditEvent, Transaction
 from app.services.demo.data import add_demo_users, create_demo_ledger
 from app.services.ledger import audit, secrets
+from app.services.ledger.database import LedgerBusyError
 from app.services.ledger.server import (
     ServerAddress,
     ServerLedgerError,
@@ -68,6 +69,19 @@ def test_create_then_open_with_the_password_from_pgpass(pg_cluster: Cluster) -> 
             assert audit.verify(session).ok
     with pytest.raises(ServerLedgerError, match="not empty"):
         create_server(url, company_name="Twice")
+
+
+def test_a_writer_can_decline_to_wait_for_another_program(pg_cluster: Cluster) -> None:
+    url = server_url(pg_cluster)
+    create_server(url, company_name="Server GmbH").close()
+    with open_server(url) as ledger, open_server(url) as other:
+        with other.writer():
+            with pytest.raises(LedgerBusyError, match="another program is writing"), ledger.writer(wait=False):
+                pass
+        with ledger.writer(wait=False):  # free again, and now this one holds the lock
+            with pytest.raises(LedgerBusyError), other.writer(wait=False):
+                pass
+        assert ledger.company_name() == "Server GmbH"
 
 
 def test_an_empty_database_is_not_a_ledger(pg_cluster: Cluster) -> None:

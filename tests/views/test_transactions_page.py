@@ -229,7 +229,7 @@ def test_search_finds_the_bookings_of_a_large_import_not_indexed_yet(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`kontor import` of a large file leaves the search index to the first search: the page's search indexes
-    them before it asks, and finds them."""
+    them before it asks, and finds them; while another program writes it searches what is indexed, not waiting."""
     monkeypatch.setattr(importing, "INDEX_LATER_ROWS", 100)
     ledger = new_ledger(tmp_path / "gross.kontor", PASS, company_name="Groß")
     try:
@@ -244,7 +244,17 @@ def test_search_finds_the_bookings_of_a_large_import_not_indexed_yet(
         qtbot.addWidget(page)
         page.show()
         qtbot.waitUntil(lambda: not page.loading and page.model.rowCount() == 1500, timeout=5000)
-        qtbot.keyClicks(page.search_edit, "000042")
+        other = Ledger.open(ledger.path, PASS)  # another program, writing while the user searches
+        try:
+            with other.writer():
+                qtbot.keyClicks(page.search_edit, "000042")
+                qtbot.keyClick(page.search_edit, Qt.Key.Key_Return)
+                _wait_rows(qtbot, page, 0)  # not waited for: the search ran on what the index has
+                assert page.count_label.text() == "No transactions match the filter."
+        finally:
+            other.close()
+        page.search_edit.setText("RE-2020-000042")
+        qtbot.keyClick(page.search_edit, Qt.Key.Key_Return)
         _wait_rows(qtbot, page, 1)
         assert "RE-2020-000042" in page.model.row_at(0).purpose  # type: ignore[union-attr]
         page.close()

@@ -11,7 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 import sqlcipher3
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 CACHE_KIB = 131072  # 128 MiB page cache: it decides the cost of encryption (PERFORMANCE.md §2)
 CHECKPOINT_WAL_BYTES = 4 << 20  # SQLite's own threshold (1000 pages); smaller logs wait for the next or the close
+BUSY_TIMEOUT_MS = 10_000  # how long a writer waits for another process's write transaction
 
 
 class LedgerError(KontorError):
@@ -40,6 +42,13 @@ class WrongPassphraseError(LedgerError):
 
     def __init__(self, path: Path) -> None:
         super().__init__(_("{path}: wrong passphrase or not a Kontor ledger").format(path=path))
+
+
+class LedgerBusyError(LedgerError):
+    """Another program holds the ledger's write lock, and the caller chose not to wait (`writer(wait=False)`)."""
+
+    def __init__(self, where: Path | str) -> None:
+        super().__init__(_("{where}: another program is writing to the ledger").format(where=where))
 
 
 def _quote(passphrase: str) -> str:
@@ -104,9 +113,22 @@ def _configure(conn: sqlcipher3.Connection) -> None:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     conn.execute("PRAGMA wal_autocheckpoint = 0")  # the ledger's _Checkpointer does it, off the writer's path
+
+
+def _begin_without_waiting(connection: Connection, path: Path) -> None:
+    """BEGIN IMMEDIATE that fails at once with LedgerBusyError while another connection holds the write lock."""
+    connection.exec_driver_sql("PRAGMA busy_timeout = 0")
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except OperationalError as error:
+        if getattr(error.orig, "sqlite_errorname", "") == "SQLITE_BUSY":
+            raise LedgerBusyError(path) from error
+        raise
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 def known_revisions() -> list[str]:
@@ -269,8 +291,13 @@ class Ledger:
         def _begin(connection):  # type: ignore[no-untyped-def]
             # Readers never wait for a writer (WAL); a writer session takes the write lock up front, so a
             # long import cannot fail half-way because another writer got in first.
-            immediate = connection.get_execution_options().get("immediate", False)
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            options = connection.get_execution_options()
+            if not options.get("immediate", False):
+                connection.exec_driver_sql("BEGIN")
+            elif options.get("wait", True):
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                _begin_without_waiting(connection, path)
 
         return cls(path, engine, connect)
 
@@ -309,10 +336,14 @@ class Ledger:
             yield session
 
     @contextmanager
-    def writer(self) -> Iterator[Session]:
-        """A session in one write transaction that holds the write lock from its start; commits on success."""
+    def writer(self, *, wait: bool = True) -> Iterator[Session]:
+        """A session in one write transaction that holds the write lock from its start; commits on success.
+
+        `wait=False` is for work that can be left for later: LedgerBusyError at once while another program
+        writes, instead of waiting up to BUSY_TIMEOUT_MS for it.
+        """
         with self._sessions() as session, session.begin():
-            session.connection(execution_options={"immediate": True})
+            session.connection(execution_options={"immediate": True, "wait": wait})
             yield session
         if self._wal_path.exists() and self._wal_path.stat().st_size > CHECKPOINT_WAL_BYTES:
             self._checkpointer.request()

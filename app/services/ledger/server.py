@@ -26,7 +26,7 @@ from sqlalchemy.pool import QueuePool
 from app.services.errors import EXIT_WRONG_PASSPHRASE
 from app.services.i18n import _
 from app.services.ledger import secrets
-from app.services.ledger.database import Ledger, LedgerError, head_revision, needs_upgrade
+from app.services.ledger.database import Ledger, LedgerBusyError, LedgerError, head_revision, needs_upgrade
 from app.services.ledger.dialects import MIGRATION_LOCK, WRITER_LOCK
 from app.services.ledger.server_changes import NOTIFY, ChangeListener
 
@@ -244,11 +244,15 @@ class ServerLedger(Ledger):
         return self.address.url
 
     @contextmanager
-    def writer(self) -> Iterator[Session]:
-        """A session in one write transaction holding the ledger's writer lock from its start; commits on success."""
+    def writer(self, *, wait: bool = True) -> Iterator[Session]:
+        """A session in one write transaction holding the ledger's writer lock from its start; commits on success.
+        `wait=False`: LedgerBusyError at once while another program holds the lock."""
         with self._sessions() as session, session.begin():
             connection = session.connection()
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
+            if wait:
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
+            elif not connection.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({WRITER_LOCK})").scalar():
+                raise LedgerBusyError(self.address.url)
             connection.info[_HOLDS_WRITER_LOCK] = True
             yield session
 

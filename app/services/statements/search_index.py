@@ -49,9 +49,13 @@ def index_pending(session: Session) -> int:
 
 def catch_up(ledger: Ledger) -> int:
     """Make the index complete before a search: a read when it is (always on a server ledger), else the pending
-    rows indexed in a transaction of their own; returns how many."""
+    rows indexed in a transaction of their own; returns how many.
+
+    While another program writes (a long import), the search does not wait for it: LedgerBusyError, and the
+    caller searches the index as it is; the next search or import indexes the rows.
+    """
     with ledger.session() as session:
         if on_server(session) or not session.connection().exec_driver_sql(_ANY_PENDING).scalar():
             return 0
-    with ledger.writer() as session:
+    with ledger.writer(wait=False) as session:
         return index_pending(session)
