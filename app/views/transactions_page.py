@@ -11,7 +11,6 @@ import logging
 import threading
 from array import array
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -41,7 +40,7 @@ from app.models.banking import BookingStatus, Reconciliation
 from app.services.formatting import format_amount, format_date, grouped_iban
 from app.services.i18n import _, current_language, ngettext
 from app.services.ledger.actor import current_actor
-from app.services.ledger.database import Ledger, LedgerBusyError
+from app.services.ledger.database import Ledger
 from app.services.private_files import open_private
 from app.services.reconciliation.no_invoice import mark_no_invoice
 from app.services.statements.query import (
@@ -333,8 +332,7 @@ class TransactionsPage(QWidget):
 
         def first_page(cancel: threading.Event, progress: Callable[[int, int], None]) -> _FirstPage:
             if filter.text.strip():
-                with suppress(LedgerBusyError):  # another program writes: search what is indexed, not wait
-                    catch_up(self._ledger)  # bookings of a large import are indexed by their first search
+                catch_up(self._ledger)  # bookings of a large import are indexed by their first search
             with self._ledger.session() as session:
                 ids = first_transaction_ids(session, filter, order, limit=PAGE_SIZE)
                 return ids, transaction_rows(session, ids.tolist())

@@ -131,3 +131,20 @@ def test_after_large_imports_a_small_one_indexes_everything_in_order(
         assert catch_up(ledger) == 0
     finally:
         ledger.close()
+
+
+def test_catching_up_does_not_wait_for_another_program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A search while another program writes runs on the index as it is; the next one indexes the rows."""
+    monkeypatch.setattr(importing, "INDEX_LATER_ROWS", 100)
+    path = tmp_path / "firma.kontor"
+    ledger = new_ledger(path, PASS, company_name="Firma")
+    other = Ledger.open(path, PASS)
+    try:
+        import_statement_files(ledger, [write_mt940(tmp_path / "a.sta", 1500)], actor="test")
+        with other.writer():
+            assert catch_up(ledger) == 0
+        assert (_stored(ledger), _indexed(ledger)) == (1500, 0)
+        assert catch_up(ledger) == 1500
+    finally:
+        other.close()
+        ledger.close()

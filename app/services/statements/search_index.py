@@ -7,14 +7,10 @@ lacks: a search that finds such rows indexes them first, and every import begins
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy.orm import Session
 
+from app.services.ledger.database import Ledger, LedgerBusyError
 from app.services.ledger.dialects import on_server
-
-if TYPE_CHECKING:
-    from app.services.ledger.database import Ledger
 
 # An import of at least this many bookings (estimated) leaves its rows to `catch_up`: indexing is about a fifth
 # of such an import (0.55 s of 100,000 CAMT bookings), and `kontor import` or a sync should not wait for a search
@@ -51,11 +47,14 @@ def catch_up(ledger: Ledger) -> int:
     """Make the index complete before a search: a read when it is (always on a server ledger), else the pending
     rows indexed in a transaction of their own; returns how many.
 
-    While another program writes (a long import), the search does not wait for it: LedgerBusyError, and the
-    caller searches the index as it is; the next search or import indexes the rows.
+    While another program writes (a long import) nothing is waited for and 0 returned: the search runs on the
+    index as it is, and the next search or import indexes the rows.
     """
     with ledger.session() as session:
         if on_server(session) or not session.connection().exec_driver_sql(_ANY_PENDING).scalar():
             return 0
-    with ledger.writer(wait=False) as session:
-        return index_pending(session)
+    try:
+        with ledger.writer(wait=False) as session:
+            return index_pending(session)
+    except LedgerBusyError:
+        return 0
