@@ -14,6 +14,7 @@ from typing import NoReturn
 from app.cli.common import Handler, add_command, ledger_location
 from app.cli.version import VersionAction
 from app.services.errors import EXIT_ERROR, KontorError
+from app.services.gc_pause import collect_rarely_while_starting, started
 from app.services.i18n import _
 from app.services.logs import setup_logging
 from app.services.paths import LEDGER_SUFFIX, data_dir, default_ledger
@@ -27,6 +28,8 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `yes | head`
 def cmd_gui(args: argparse.Namespace) -> int:
     """The GUI; files given (a double click in the file manager) are a ledger to open or statements to import."""
     from app.views.application import run_gui
+
+    started()  # the window keeps Python's usual collection from here
 
     files: list[Path] = getattr(args, "files", [])
     ledgers = [path for path in files if path.suffix.lower() == LEDGER_SUFFIX]
@@ -189,6 +192,7 @@ def run() -> NoReturn:
     is buffered output and the log, flushed here. A process that loaded Qt (the GUI) ends normally: Qt writes
     its settings from destructors. An exception `main` lets through ends normally too, with its traceback.
     """
+    collect_rarely_while_starting()
     code = main()
     if "PySide6.QtCore" in sys.modules:
         sys.exit(code)

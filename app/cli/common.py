@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from app.services.errors import EXIT_ERROR, KontorError
+from app.services.gc_pause import started
 from app.services.i18n import _
 
 if TYPE_CHECKING:
@@ -109,6 +110,7 @@ def open_ledger(args: argparse.Namespace) -> Iterator[Ledger]:
         with open_server(
             args.ledger, ask=prompt_server_password, remember=getattr(args, "remember_password", False)
         ) as server:
+            started()
             yield server
         return
     from app.services.ledger.keys import prepare_key
@@ -119,6 +121,7 @@ def open_ledger(args: argparse.Namespace) -> Iterator[Ledger]:
     from app.services.ledger.database import Ledger
 
     with Ledger.open(args.ledger, passphrase) as ledger:
+        started()
         yield ledger
 
 

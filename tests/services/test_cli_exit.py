@@ -1,8 +1,10 @@
-"""`python -m app` ends a command without the interpreter's teardown (`app.cli.run`), and nothing it wrote is lost:
-the statement import is in the ledger, its summary on a piped stdout, its lines in the log, its exit code kept."""
+"""How a `kontor` process starts and ends (`app.cli.run`): the collector runs rarely until the ledger is open; a
+command ends without the interpreter's teardown, and nothing it wrote is lost: the statement import is in the
+ledger, its summary on a piped stdout, its lines in the log, its exit code kept."""
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -10,6 +12,7 @@ from pathlib import Path
 
 from test_cli import SECRET, kontor, kontor_process
 
+from app.services.gc_pause import collect_rarely_while_starting
 from app.services.ledger.database import Ledger
 from app.services.logs import LOG_NAME
 
@@ -65,3 +68,21 @@ def test_teardown_is_skipped_for_a_command_and_kept_when_qt_was_loaded(tmp_path:
         assert result.returncode == 1
         assert "No passphrase" in result.stderr
         assert ("teardown" in result.stdout) is teardown
+
+
+def test_the_collector_runs_rarely_until_the_ledger_is_open(kontor_home: Path, tmp_path: Path) -> None:
+    """Start-up objects (SQLAlchemy, the models) live to the end: collected rarely while they load, then frozen
+    out of the collector's walks, and the usual thresholds back for the command's own work."""
+    ledger = str(tmp_path / "firma.kontor")
+    env = {"KONTOR_PASSPHRASE": SECRET}
+    assert kontor("--ledger", ledger, "init", "--company", "Firma", home=kontor_home, env=env).returncode == 0
+    usual = gc.get_threshold()
+    collect_rarely_while_starting()
+    try:
+        assert gc.get_threshold()[0] > 100 * usual[0]
+        assert kontor("--ledger", ledger, "audit", "verify", home=kontor_home, env=env).returncode == 0
+        assert gc.get_threshold() == usual
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*usual)
