@@ -2,7 +2,7 @@
 large import, by the first search that needs it (`catch_up`).
 
 Ids only grow and the index only ever gets whole ranges in id order, so what lies above its highest id is all it
-lacks: a search that finds such rows indexes them first, and every import begins by indexing them.
+lacks: a search that finds such rows indexes them first, and so does an import that indexes its own rows.
 """
 
 from __future__ import annotations
