@@ -2,5 +2,5 @@ from __future__ import annotations
 
 from app.cli import run
 
-if __name__ == "__main__":  # a statement worker process imports this module again
+if __name__ == "__main__":
     run()

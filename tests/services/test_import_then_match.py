@@ -17,6 +17,7 @@ from test_payments_support import make_ledger as make_payments_ledger
 
 from app.models.schema import Allocation, Notification, Transaction
 from app.services.invoices.importing import import_invoices
+from app.services.ledger import dialects
 from app.services.ledger.database import Ledger
 from app.services.payments import runs
 from app.services.payments.approvals import approve_run
@@ -193,3 +194,20 @@ def test_an_imports_outcome_counts_its_bookings_by_where_they_stand(ledger: Ledg
         assert outcome == outcome_of(session, ids)
     assert (outcome.new, outcome.assigned, outcome.no_invoice, outcome.attention) == (2, 1, 0, 1)
     assert outcome_of_imports(ledger, []).new == 0
+
+
+def test_ids_beyond_one_in_list_are_asked_in_chunks_and_counted_together(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`dialects.id_chunks` splits long id lists (5,000 per query); what each chunk finds adds up to the whole."""
+    (tmp_path / "invoices.csv").write_text(INVOICES, encoding="utf-8")
+    import_invoices(ledger, tmp_path / "invoices.csv", actor="anna")
+    [result] = import_statement_files(
+        ledger, [statement(tmp_path)], actor="anna", after_import=runs.after_statement_import("anna")
+    )
+    with ledger.session() as session:
+        ids = list(session.scalars(select(Transaction.id).where(Transaction.import_id == result.import_id)))
+        whole = outcome_of(session, ids)
+        monkeypatch.setattr(dialects, "IDS_PER_QUERY", 1)
+        assert [list(chunk) for chunk in dialects.id_chunks(ids)] == [[i] for i in ids]
+        assert outcome_of(session, ids) == whole

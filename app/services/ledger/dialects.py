@@ -7,6 +7,7 @@ The domain code is the same for both: it writes SQL through these helpers where 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Boolean, Connection, func, literal
@@ -24,6 +25,12 @@ WRITER_LOCK = 0x4B4F4E01
 MIGRATION_LOCK = 0x4B4F4E03  # one workstation upgrades the schema, the others wait and find it done
 # Ids per `IN (...)` list: far below SQLite's 32,766 and PostgreSQL's 65,535 parameters, small statements either way.
 IDS_PER_QUERY = 5000
+
+
+def id_chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    """`ids` in slices of IDS_PER_QUERY, one `IN (...)` list each."""
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        yield ids[start : start + IDS_PER_QUERY]
 
 
 def on_server(bind: Session | Connection) -> bool:

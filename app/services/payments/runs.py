@@ -34,7 +34,7 @@ from app.services.formatting import format_amount, format_date, from_cents, to_c
 from app.services.i18n import N_, _
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
-from app.services.ledger.dialects import IDS_PER_QUERY
+from app.services.ledger.dialects import id_chunks
 from app.services.ledger.users import check_actor
 from app.services.payments.business_days import add_business_days, is_business_day
 from app.services.payments.invoice_terms import invoice_document, skonto_on
@@ -555,13 +555,12 @@ def match_booked_orders(session: Session, transaction_ids: Sequence[int], *, act
 
     Runs in the caller's transaction, after the statement import committed. Returns the matched order ids.
     """
-    wanted = list(transaction_ids)
     transactions = [
         tx
-        for start in range(0, len(wanted), IDS_PER_QUERY)
+        for chunk in id_chunks(list(transaction_ids))
         for tx in session.scalars(
             select(Transaction).where(
-                Transaction.id.in_(wanted[start : start + IDS_PER_QUERY]),
+                Transaction.id.in_(chunk),
                 Transaction.status == BookingStatus.BOOKED,
                 Transaction.end_to_end_id.not_in(("", "NOTPROVIDED")),
             )

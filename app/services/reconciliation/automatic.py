@@ -26,7 +26,7 @@ from app.services.invoices.einvoice_import import import_einvoices
 from app.services.invoices.importing import InvoiceImportResult, combined_result, import_invoices
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
-from app.services.ledger.dialects import IDS_PER_QUERY
+from app.services.ledger.dialects import id_chunks
 from app.services.matching import RECEIVABLE, Matcher, Payment
 from app.services.matching import Invoice as MatchInvoice
 from app.services.reconciliation.booking import AutoBooking, book_automatic, remove_allocation
@@ -97,9 +97,7 @@ def _run(
         query = select(*_PAYMENT_COLUMNS).where(*conditions).order_by(Transaction.id)
         transactions.update((tx.id, tx) for tx in session.execute(query))
     else:
-        wanted = list(transaction_ids)
-        for start in range(0, len(wanted), IDS_PER_QUERY):
-            chunk = wanted[start : start + IDS_PER_QUERY]
+        for chunk in id_chunks(list(transaction_ids)):
             query = select(*_PAYMENT_COLUMNS).where(Transaction.id.in_(chunk), *conditions)
             transactions.update((tx.id, tx) for tx in session.execute(query))
     ids = list(transactions)

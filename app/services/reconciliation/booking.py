@@ -18,7 +18,7 @@ from app.services.errors import KontorError
 from app.services.formatting import format_amount, from_cents, to_cents
 from app.services.i18n import _
 from app.services.ledger import audit
-from app.services.ledger.dialects import IDS_PER_QUERY, exec_driver, ids_given
+from app.services.ledger.dialects import exec_driver, id_chunks, ids_given
 from app.services.matching import (
     PAYABLE,
 )
@@ -147,8 +147,7 @@ def book_automatic(session: Session, booked: Sequence[AutoBooking], *, actor: st
     """A run's automatic allocations, notifications and audit events in a few statements, not three per row."""
     tx_ids = sorted({item.tx.id for item in booked})
     allocated: dict[int, int] = {}
-    for start in range(0, len(tx_ids), IDS_PER_QUERY):
-        chunk = tx_ids[start : start + IDS_PER_QUERY]
+    for chunk in id_chunks(tx_ids):
         sums = session.execute(
             select(Allocation.transaction_id, func.sum(Allocation.amount_cents))
             .where(Allocation.transaction_id.in_(chunk))

@@ -19,7 +19,7 @@ from app.models.schema import BankAccount, NoInvoiceRule, Transaction
 from app.services.i18n import N_, _
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
-from app.services.ledger.dialects import IDS_PER_QUERY
+from app.services.ledger.dialects import id_chunks
 from app.services.reconciliation.booking import ReconciliationError, allocated_on_transaction
 from app.services.reconciliation.engine_input import matchable
 
@@ -116,11 +116,10 @@ def settle_known(session: Session, transaction_ids: Sequence[int] | None, *, act
         Transaction.purpose.ilike("%" + _escaped(text) + "%", escape="\\") for text in texts
     ]
     query = select(Transaction).where(*matchable(), or_(*wanted))
-    ids = list(transaction_ids) if transaction_ids is not None else None
     batches = (
         [query]
-        if ids is None
-        else [query.where(Transaction.id.in_(ids[i : i + IDS_PER_QUERY])) for i in range(0, len(ids), IDS_PER_QUERY)]
+        if transaction_ids is None
+        else [query.where(Transaction.id.in_(chunk)) for chunk in id_chunks(list(transaction_ids))]
     )
     own_transfers = by_rule = 0
     for batch in batches:

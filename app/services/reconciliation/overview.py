@@ -13,7 +13,7 @@ from app.models.banking import BookingStatus, Reconciliation
 from app.models.schema import Transaction
 from app.services.i18n import ngettext
 from app.services.ledger.database import Ledger
-from app.services.ledger.dialects import IDS_PER_QUERY
+from app.services.ledger.dialects import id_chunks
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +36,10 @@ def outcome_of(session: Session, transaction_ids: Sequence[int]) -> Outcome:
     """The booked ones among `transaction_ids` by where they stand now (pending bookings wait for the bank)."""
     counts: dict[str, int] = {}
     ids = list(transaction_ids)
-    for start in range(0, len(ids), IDS_PER_QUERY):
+    for chunk in id_chunks(ids):
         rows = session.execute(
             select(Transaction.reconciliation, func.count())
-            .where(Transaction.id.in_(ids[start : start + IDS_PER_QUERY]), Transaction.status == BookingStatus.BOOKED)
+            .where(Transaction.id.in_(chunk), Transaction.status == BookingStatus.BOOKED)
             .group_by(Transaction.reconciliation)
         )
         for state, count in rows:
