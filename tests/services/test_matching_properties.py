@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -74,6 +76,23 @@ def test_detected_patterns_find_a_retyped_number_in_a_purpose(
     purpose = f"Rechnung {written} vom 03.04.2026"
     found = {key for token in tokens(regex, purpose) for key in number_keys(token)}
     assert found & set(number_keys(numbers[0]))
+
+
+@given(
+    shaped=shaped_numbers(count=3),
+    text=st.text(alphabet="0123456789 ,-/.:#RrEeINVABx", max_size=60),
+)
+def test_the_number_regex_stops_only_where_some_pattern_matches(shaped: tuple[str, list[str]], text: str) -> None:
+    """The regex fails the places where no pattern matches; the others give what trying every place gives."""
+    regex = compile_patterns(detect_patterns(shaped[1]))
+    assert regex is not None
+    every_place = re.compile(regex.pattern[: regex.pattern.index("(?(t0)")], regex.flags)
+
+    def longest(matches: Iterable[re.Match[str]]) -> list[tuple[int, str]]:
+        return [(m.start(), max(found, key=len)) for m in matches if (found := [t for t in m.groups() if t])]
+
+    assert all(any(m.groups()) for m in regex.finditer(text))
+    assert longest(regex.finditer(text)) == longest(every_place.finditer(text))
 
 
 @given(digits=st.text(alphabet="0123456789", min_size=5, max_size=12), data=st.data())
