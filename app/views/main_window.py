@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import PySide6
-from PySide6.QtCore import QByteArray, QSize, Qt, Signal, qVersion
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal, qVersion
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -60,6 +60,8 @@ log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT_MS = 10_000
 STATUS_MESSAGE_MS = 8000
+# How long to wait before listening again for other workstations' changes after the 1st, 2nd, … failure in a row.
+LISTEN_RETRY_MS = (1_000, 2_000, 5_000, 15_000, 30_000, 60_000)
 
 
 def choose_backup_file(parent: QWidget, suggested: Path) -> Path | None:
@@ -158,6 +160,10 @@ class MainWindow(QMainWindow):
         self.audit_warning: QMessageBox | None = None
         self._check_audit_head()
         self.change_watcher: LedgerChangeWatcher | None = None
+        self._listen_failures = 0  # attempts in a row that failed; the next waits LISTEN_RETRY_MS[that many]
+        self._listen_retry = QTimer(self)
+        self._listen_retry.setSingleShot(True)
+        self._listen_retry.timeout.connect(self._watch_other_workstations)
         self._watch_other_workstations()
         self._offer_sign_in()
 
@@ -349,16 +355,30 @@ class MainWindow(QMainWindow):
         self.change_watcher = LedgerChangeWatcher(listener, self)
         self.change_watcher.changed.connect(self._on_change_watcher_changed)
         self.change_watcher.failed.connect(self._on_listening_failed)
+        if self._listen_failures:  # what other workstations changed meanwhile was not announced: reload once
+            self._listen_failures = 0
+            self.refresh_pages()
+            self.statusBar().showMessage(_("Reconnected: other workstations' changes show again."), STATUS_MESSAGE_MS)
 
     def _on_change_watcher_changed(self) -> None:
         self.refresh_pages()
         self.statusBar().showMessage(_("Updated: another workstation changed the ledger."), STATUS_MESSAGE_MS)
 
     def _on_listening_failed(self, error: object) -> None:
+        """The listening connection broke or could not be made (server restart, network): try again, waiting
+        longer after each failure, until it works or the ledger is locked."""
         log.warning("not listening for other workstations' changes: %s", error)
+        if self.change_watcher is not None:
+            self.change_watcher.deleteLater()
+            self.change_watcher = None
+        if not self._ledger_open:
+            return
+        wait_ms = LISTEN_RETRY_MS[min(self._listen_failures, len(LISTEN_RETRY_MS) - 1)]
+        self._listen_failures += 1
+        self._listen_retry.start(wait_ms)
         self.statusBar().showMessage(
-            _("Changes from other workstations no longer show by themselves; lock and open the ledger again."),
-            3 * STATUS_MESSAGE_MS,
+            _("Other workstations' changes: reconnecting in {n} s.").format(n=max(1, wait_ms // 1000)),
+            wait_ms + STATUS_MESSAGE_MS,
         )
 
     # -- who is signed in ----------------------------------------------------------------------------
@@ -584,6 +604,7 @@ class MainWindow(QMainWindow):
         if not self._ledger_open:
             return
         self._ledger_open = False
+        self._listen_retry.stop()
         if self.change_watcher is not None:
             self.change_watcher.close()
         self.save_ui_state()
