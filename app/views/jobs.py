@@ -280,6 +280,8 @@ class JobRunner(QObject):
         self._writer_lock = threading.Lock()
         self._access = SharedExclusiveLock()
         self._jobs: dict[Job, _DelayedProgress | None] = {}
+        self._later = 0  # > 0 while `later()` is in effect
+        self._waiting: list[tuple[Job, QWidget | None]] = []  # jobs started in `later()`, not running yet
 
     def run(
         self,
@@ -308,13 +310,44 @@ class JobRunner(QObject):
             else None
         )
         self._jobs[job] = progress
-        self.pool.start(job)
+        if self._later:
+            self._waiting.append((job, parent))
+            QTimer.singleShot(0, self, self._start_waiting)  # after what the caller starts next, not before
+        else:
+            self.pool.start(job)
         return job
+
+    @contextmanager
+    def later(self) -> Iterator[None]:
+        """Jobs started meanwhile wait until no other job runs, and then run one at a time.
+
+        A window preloading its hidden pages leaves the processor to the page on screen: jobs share one
+        interpreter lock, so eight at once make the first one take several times as long (on a big ledger the
+        dashboard's 1.5 s became 4 s). `bring_forward` starts those of a page the user opens at once.
+        """
+        self._later += 1
+        try:
+            yield
+        finally:
+            self._later -= 1
+
+    def bring_forward(self, widget: QWidget) -> None:
+        """Start the waiting jobs of `widget` and its children now: the user is looking at it."""
+        mine = [job for job, parent in self._waiting if parent is not None and _within(parent, widget)]
+        self._waiting = [(job, parent) for job, parent in self._waiting if job not in mine]
+        for job in mine:
+            self.pool.start(job)
+
+    def _start_waiting(self) -> None:
+        if self._waiting and len(self._jobs) == len(self._waiting):  # nothing else runs
+            job, _parent = self._waiting.pop(0)
+            self.pool.start(job)
 
     def _on_job_finished(self, job: Job) -> None:
         progress = self._jobs.pop(job, None)
         if progress is not None:
             progress.close()
+        self._start_waiting()
 
     @property
     def active_jobs(self) -> int:
@@ -323,12 +356,21 @@ class JobRunner(QObject):
     def cancel_and_wait(self, timeout_ms: int = 5000) -> bool:
         """Cancel every job, release waiting prompts, and wait; False if a worker is still busy at the timeout."""
         self.prompts.resolve_pending()
+        for job, _parent in self._waiting:  # never started: nothing to wait for
+            progress = self._jobs.pop(job, None)
+            if progress is not None:
+                progress.close()
+        self._waiting.clear()
         for job in list(self._jobs):
             job.cancel.set()
         finished = self.pool.waitForDone(timeout_ms)
         if not finished:
             log.warning("%d background jobs still running after %d ms", self.pool.activeThreadCount(), timeout_ms)
         return finished
+
+
+def _within(widget: QWidget, ancestor: QWidget) -> bool:
+    return shiboken6.isValid(widget) and (widget is ancestor or ancestor.isAncestorOf(widget))
 
 
 def run_change(runner: JobRunner, change: Callable[[], object], *, done: Callable[[], None], parent: QWidget) -> Job:

@@ -107,11 +107,12 @@ class MainWindow(QMainWindow):
         self.sidebar.setMinimumWidth(150)
         self.stack = QStackedWidget()
         self.pages: dict[Page, QWidget] = {}
-        for spec in PAGES:
-            widget = spec.factory(context)
-            self.pages[spec.page] = widget
-            self.stack.addWidget(widget)
-            self.sidebar.addItem(QListWidgetItem(icon(spec.icon), _(spec.title)))
+        with runner.later():  # the pages' first loads wait for the page on screen (the dashboard's, when shown)
+            for spec in PAGES:
+                widget = spec.factory(context)
+                self.pages[spec.page] = widget
+                self.stack.addWidget(widget)
+                self.sidebar.addItem(QListWidgetItem(icon(spec.icon), _(spec.title)))
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.sidebar)
@@ -298,6 +299,7 @@ class MainWindow(QMainWindow):
             return
         self.stack.setCurrentIndex(row)
         self.page_actions[Page(row)].setChecked(True)
+        self.runner.bring_forward(self.pages[Page(row)])
 
     def _show_company(self, name: str) -> None:
         self.unlocked.company_name = name
@@ -413,11 +415,14 @@ class MainWindow(QMainWindow):
         self.activity_label.setVisible(bool(text))
 
     def refresh_pages(self) -> None:
-        """After the ledger changed underneath (an import, a sync): every page that shows data reloads."""
-        for widget in self.pages.values():
-            reload = getattr(widget, "refresh", None) or getattr(widget, "reload", None)
-            if callable(reload):
-                reload()
+        """After the ledger changed underneath (an import, a sync): every page that shows data reloads, the one
+        on screen first."""
+        with self.runner.later():
+            for widget in self.pages.values():
+                reload = getattr(widget, "refresh", None) or getattr(widget, "reload", None)
+                if callable(reload):
+                    reload()
+        self.runner.bring_forward(self.stack.currentWidget())
         self.notification_button.refresh()
 
     def _on_datev_action_triggered(self) -> None:

@@ -9,7 +9,7 @@ from concurrent.futures import Future
 import pytest
 from PySide6.QtWidgets import QApplication, QProgressDialog
 
-from app.views.jobs import Job, JobRunner, Progress, QtPrompts
+from app.views.jobs import Job, JobFunction, JobRunner, Progress, QtPrompts
 
 
 def on_main_thread() -> bool:
@@ -203,3 +203,74 @@ def test_a_prompt_nobody_answers_is_cancelled_without_asking_qt_from_the_worker(
     thread, answers = ask_in_thread(prompts.ask_pin, "demo @ Kontor Demobank")
     thread.join(timeout=10)
     assert answers == [None]  # no PIN dialog is connected: cancelled at once, not a worker waiting forever
+
+
+def _recorder(log: list[str], name: str, gate: threading.Event | None = None) -> JobFunction:
+    def job(cancel: threading.Event, progress: Progress) -> None:
+        log.append(f"{name} start")
+        if gate is not None:
+            gate.wait(5)
+        time.sleep(0.02)
+        log.append(f"{name} end")
+
+    return job
+
+
+def test_jobs_started_later_wait_for_the_others_and_run_one_at_a_time(qtbot, runner: JobRunner) -> None:
+    log: list[str] = []
+    gate = threading.Event()
+    with runner.later():
+        for name in ("hidden 1", "hidden 2", "hidden 3"):
+            runner.run(_recorder(log, name))
+    runner.run(_recorder(log, "on screen", gate))  # started after them, runs before them
+    qtbot.waitUntil(lambda: "on screen start" in log, timeout=5000)
+    qtbot.wait(100)
+    assert log == ["on screen start"]  # the later ones wait while it runs
+    gate.set()
+    qtbot.waitUntil(lambda: runner.active_jobs == 0, timeout=5000)
+    assert log == [
+        "on screen start",
+        "on screen end",
+        "hidden 1 start",
+        "hidden 1 end",
+        "hidden 2 start",
+        "hidden 2 end",
+        "hidden 3 start",
+        "hidden 3 end",
+    ]
+
+
+def test_a_page_brought_forward_runs_its_waiting_jobs_at_once(qtbot, runner: JobRunner) -> None:
+    from PySide6.QtWidgets import QLabel, QWidget
+
+    log: list[str] = []
+    gate = threading.Event()
+    page, other = QWidget(), QWidget()
+    child = QLabel(page)
+    qtbot.addWidget(page)
+    qtbot.addWidget(other)
+    runner.run(_recorder(log, "busy", gate))
+    with runner.later():
+        runner.run(_recorder(log, "other page"), parent=other)
+        runner.run(_recorder(log, "opened page"), parent=child)
+    qtbot.wait(100)
+    assert log == ["busy start"]
+    runner.bring_forward(page)
+    qtbot.waitUntil(lambda: "opened page end" in log, timeout=5000)
+    assert "other page start" not in log  # still waiting for the busy job
+    gate.set()
+    qtbot.waitUntil(lambda: runner.active_jobs == 0, timeout=5000)
+    assert log.index("other page start") > log.index("busy end")
+
+
+def test_waiting_jobs_are_dropped_when_the_runner_stops(qtbot, runner: JobRunner) -> None:
+    log: list[str] = []
+    gate = threading.Event()
+    runner.run(_recorder(log, "busy", gate))
+    with runner.later():
+        runner.run(_recorder(log, "never"))
+    qtbot.waitUntil(lambda: "busy start" in log, timeout=5000)
+    gate.set()
+    assert runner.cancel_and_wait(5000)
+    qtbot.wait(100)
+    assert "never start" not in log and runner.active_jobs == 0

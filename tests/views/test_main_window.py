@@ -138,6 +138,34 @@ def test_dashboard_shows_the_demo_balances(qtbot, window: MainWindow, unlocked: 
     assert expected in page.resolve_card.detail_label.text()
 
 
+def test_the_dashboard_loads_before_the_hidden_pages(
+    qtbot, unlocked: UnlockedLedger, runner: JobRunner, preferences: Preferences, monkeypatch
+) -> None:
+    """Jobs share one interpreter lock: the page on screen loads with no other page's job beside it, and the
+    hidden pages follow; the page the user opens next loads at once."""
+    from app.services.reports.dashboard import dashboard_summary
+    from app.views import dashboard_page
+
+    busy_beside_dashboard: list[int] = []
+
+    def summary(ledger: Ledger) -> object:
+        busy_beside_dashboard.append(runner.pool.activeThreadCount() - 1)
+        return dashboard_summary(ledger)
+
+    monkeypatch.setattr(dashboard_page, "dashboard_summary", summary)
+    main = MainWindow(unlocked, runner=runner, preferences=preferences)
+    qtbot.addWidget(main)
+    main.show()
+    qtbot.waitUntil(lambda: dashboard_of(main).summary is not None, timeout=10_000)
+    assert busy_beside_dashboard[0] == 0
+    main.show_page(Page.INVOICES)
+    invoices = main.pages[Page.INVOICES]
+    assert isinstance(invoices, InvoicesPage)
+    qtbot.waitUntil(lambda: invoices.model.rowCount() > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: runner.active_jobs == 0, timeout=10_000)
+    main.close_quietly()
+
+
 def test_recent_transactions_model(qtmodeltester, qtbot, window: MainWindow) -> None:
     page = dashboard_of(window)
     qtbot.waitUntil(lambda: page.summary is not None, timeout=10_000)
