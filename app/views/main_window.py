@@ -422,7 +422,8 @@ class MainWindow(QMainWindow):
                 reload = getattr(widget, "refresh", None) or getattr(widget, "reload", None)
                 if callable(reload):
                     reload()
-        self.runner.bring_forward(self.stack.currentWidget())
+        if (current := self.stack.currentWidget()) is not None:
+            self.runner.bring_forward(current)
         self.notification_button.refresh()
 
     def _on_datev_action_triggered(self) -> None:
