@@ -73,8 +73,11 @@ def detect(session: Session, *, today: date) -> list[Series]:
         Transaction.return_of_id.is_(None),
     )
     groups: dict[tuple[int, int, str], list[tuple[date, int, str]]] = defaultdict(list)
+    names: dict[str, str] = {}  # a counterparty books again and again: each spelling is normalized once
     for account_id, booked_on, cents, name in session.execute(query):
-        normalized = normalize_name(name or "")
+        normalized = names.get(name)
+        if normalized is None:
+            normalized = names[name] = normalize_name(name or "")
         if normalized and cents:
             groups[(account_id, 1 if cents > 0 else -1, normalized)].append((booked_on, cents, name))
     found = []

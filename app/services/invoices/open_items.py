@@ -98,7 +98,9 @@ def open_cents_of(amount_cents: int, allocated_cents: int, reported_open_cents: 
     return open_cents if reported_open_cents is None else min(open_cents, max(0, reported_open_cents))
 
 
-def _invoice_query(today: date) -> Select:
+def _invoice_query(today: date, status: str | None) -> Select:
+    """Every column of an InvoiceRow; for a status filter the database already leaves out the invoices that
+    cannot have it (most of a ledger's invoices are paid), `_has_status` decides exactly."""
     allocated = allocated_cents().subquery()
     sent_level = (
         select(func.max(DunningItem.level))
@@ -115,7 +117,7 @@ def _invoice_query(today: date) -> Select:
         )
         .exists()
     )
-    return (
+    query = (
         select(
             Invoice.id,
             Invoice.number,
@@ -142,6 +144,17 @@ def _invoice_query(today: date) -> Select:
         .join(Customer, Customer.id == Invoice.customer_id)
         .outerjoin(allocated, allocated.c.invoice_id == Invoice.id)
     )
+    if status in UNPAID:  # open_cents_of(...) > 0 on an invoice not cancelled
+        query = query.where(
+            Invoice.cancelled.is_(False),
+            Invoice.amount_cents - func.coalesce(allocated.c.cents, 0) > 0,
+            or_(Invoice.reported_open_cents.is_(None), Invoice.reported_open_cents > 0),
+        )
+    if status == InvoiceStatus.OVERDUE:
+        query = query.where(Invoice.due_on < today)
+    elif status == InvoiceStatus.CANCELLED:
+        query = query.where(Invoice.cancelled.is_(True))
+    return query
 
 
 def invoice_rows(ledger: Ledger, filter: InvoiceFilter | None = None, *, today: date | None = None) -> list[InvoiceRow]:
@@ -156,7 +169,7 @@ def invoice_rows_in(
     """`invoice_rows` inside a session the caller holds (a writer that acts on what it reads)."""
     filter = filter or InvoiceFilter()
     today = today or date.today()
-    query = _invoice_query(today)
+    query = _invoice_query(today, filter.status)
     if filter.kind:
         query = query.where(Invoice.kind == filter.kind)
     if filter.customer_id is not None:
