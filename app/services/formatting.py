@@ -44,6 +44,12 @@ def format_cents(cents: int, currency: str = "EUR", *, language: str | None = No
     return format_amount(from_cents(cents), currency, language=language)
 
 
+def format_count(count: int, *, language: str | None = None) -> str:
+    """100.000 in German, 100,000 in English."""
+    text = f"{count:,}"
+    return text.replace(",", ".") if (language or current_language()) == "de" else text
+
+
 def format_percent(value: Decimal, *, language: str | None = None) -> str:
     """2 % or 1,5 % in German (with the space DIN 5008 asks for), 2% or 1.5% in English."""
     lang = language or current_language()

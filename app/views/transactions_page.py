@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.models.banking import BookingStatus, Reconciliation
-from app.services.formatting import format_amount, format_date, grouped_iban
+from app.services.formatting import format_amount, format_count, format_date, grouped_iban
 from app.services.i18n import _, current_language, ngettext
 from app.services.ledger.actor import current_actor
 from app.services.ledger.database import Ledger
@@ -378,7 +378,7 @@ class TransactionsPage(QWidget):
             self.count_label.setText(_("No transactions match the filter."))
         else:
             self.count_label.setText(
-                ngettext("{count} transaction", "{count} transactions", count).format(count=_thousands(count))
+                ngettext("{count} transaction", "{count} transactions", count).format(count=format_count(count))
             )
 
     # -- selection, detail, copy, export ------------------------------------------------------
@@ -460,7 +460,7 @@ class TransactionsPage(QWidget):
                 self,
                 _("Print transactions"),
                 _("{count} transactions are too many to print; narrow the filter or use Export….").format(
-                    count=_thousands(len(ids))
+                    count=format_count(len(ids))
                 ),
             )
             return
@@ -544,11 +544,6 @@ class TransactionsPage(QWidget):
             self.splitter.restoreState(splitter)
 
 
-def _thousands(count: int) -> str:
-    text = f"{count:,}"
-    return text.replace(",", ".") if current_language() == "de" else text
-
-
 def _detail_rows(detail: TransactionDetail) -> list[tuple[str, str]]:
     row = detail.row
     fields = [
@@ -618,7 +613,7 @@ def print_document(rows: Sequence[TransactionRow]) -> str:
     return table_html(
         _("Transactions"),
         ngettext("{count} transaction, printed {date}", "{count} transactions, printed {date}", len(rows)).format(
-            count=_thousands(len(rows)), date=format_date(date.today())
+            count=format_count(len(rows)), date=format_date(date.today())
         ),
         [_("Date"), _("Account"), _("Counterparty"), _("Purpose"), _("Amount"), _("Status")],
         (

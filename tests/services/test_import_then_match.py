@@ -24,7 +24,7 @@ from app.services.payments.approvals import approve_run
 from app.services.payments.business_days import add_business_days
 from app.services.payments.orders import create_transfer
 from app.services.reconciliation import automatic
-from app.services.reconciliation.booking import ReconciliationError
+from app.services.reconciliation.booking import NOTIFY_EACH_UP_TO, ReconciliationError
 from app.services.reconciliation.no_invoice import add_rule
 from app.services.reconciliation.overview import outcome_of, outcome_of_imports
 from app.services.statements.importing import AfterImport, import_statement_files
@@ -211,3 +211,28 @@ def test_ids_beyond_one_in_list_are_asked_in_chunks_and_counted_together(
         monkeypatch.setattr(dialects, "IDS_PER_QUERY", 1)
         assert [list(chunk) for chunk in dialects.id_chunks(ids)] == [[i] for i in ids]
         assert outcome_of(session, ids) == whole
+
+
+def test_a_big_run_notifies_once_with_its_count(ledger: Ledger, tmp_path: Path) -> None:
+    """More automatic allocations than NOTIFY_EACH_UP_TO: one notification says how many, instead of a bell
+    with one line per invoice; a small run keeps its line per invoice."""
+    count = NOTIFY_EACH_UP_TO + 20
+    invoices = tmp_path / "invoices.csv"
+    invoices.write_text(
+        "Rechnungsnummer;Kunde;Rechnungsdatum;Betrag\n"
+        + "".join(f"RE-2026-{n:04d};Kunde {n} GmbH;01.03.2026;{100 + n},00\n" for n in range(count)),
+        encoding="utf-8",
+    )
+    import_invoices(ledger, invoices, actor="anna")
+    paid = [
+        Booking(date(2026, 3, 15), Decimal(100 + n), f"Kunde {n} GmbH", PAYER, f"Rechnung RE-2026-{n:04d}", f"E{n}")
+        for n in range(count)
+    ]
+    path = tmp_path / "big.sta"
+    path.write_text(mt940(OWN, paid, opening=Decimal("0")), encoding="utf-8")
+    import_statement_files(ledger, [path], actor="anna", after_import=automatic.after_statement_import("anna"))
+    with ledger.session() as session:
+        messages = session.scalars(select(Notification.message).where(Notification.kind == "match")).all()
+        allocated = session.scalar(select(func.count(Allocation.id)))
+    assert allocated == count
+    assert messages == [f"{count} payments assigned to invoices automatically ({count} allocations)"]

@@ -15,8 +15,8 @@ from app.models.banking import Reconciliation
 from app.models.base import stored_datetime, utcnow
 from app.models.schema import Allocation, CustomerCredit, Notification, Transaction
 from app.services.errors import KontorError
-from app.services.formatting import format_amount, from_cents, to_cents
-from app.services.i18n import _
+from app.services.formatting import format_amount, format_count, from_cents, to_cents
+from app.services.i18n import _, ngettext
 from app.services.ledger import audit
 from app.services.ledger.dialects import exec_driver, id_chunks, ids_given
 from app.services.matching import (
@@ -98,6 +98,7 @@ def book(
     return rows
 
 
+NOTIFY_EACH_UP_TO = 100  # a run booking more allocations notifies once, with the count
 _ALLOCATION_COLUMNS = (
     "id",
     "transaction_id",
@@ -157,13 +158,15 @@ def book_automatic(session: Session, booked: Sequence[AutoBooking], *, actor: st
     first_id = (session.scalar(select(func.max(Allocation.id))) or 0) + 1
     connection = session.connection()
     stored_at = stored_datetime(connection, utcnow())  # one timestamp for the run, converted once
-    messages = PaidMessages()
+    messages = PaidMessages() if len(booked) <= NOTIFY_EACH_UP_TO else None
     data = _AutoAllocationData(actor)
     rows, notes, events = [], [], []
     for allocation_id, item in enumerate(booked, start=first_id):
         tx, invoice, cents, discount, confidence = item.tx, item.invoice, item.cents, item.discount, item.confidence
         rows.append((allocation_id, tx.id, invoice.id, cents, discount, "auto", confidence, actor, stored_at))
-        notes.append(("match", messages.text(tx.counterparty_name, invoice, cents, item.open_after), stored_at, False))
+        if messages is not None:
+            text = messages.text(tx.counterparty_name, invoice, cents, item.open_after)
+            notes.append(("match", text, stored_at, False))
         summary = f"{invoice.number} auto {from_cents(cents)} discount {from_cents(discount)} ({confidence:.2f})"
         events.append(
             ("create", Allocation.__tablename__, allocation_id, summary, data.digest(tx.id, invoice.id, cents))
@@ -171,6 +174,8 @@ def book_automatic(session: Session, booked: Sequence[AutoBooking], *, actor: st
         allocated[tx.id] = allocated.get(tx.id, 0) + cents
     exec_driver(connection, _INSERT_ALLOCATIONS, rows)
     ids_given(connection, Allocation.__tablename__)
+    if messages is None:
+        notes.append(("match", _many_paid(len(booked), len(tx_ids)), stored_at, False))
     exec_driver(connection, "INSERT INTO notifications (kind, message, created_at, read) VALUES (?, ?, ?, ?)", notes)
     audit.record_digested(session, actor=actor, events=events)
     states = {item.tx.id: abs(item.tx.amount_cents) for item in booked}
@@ -183,6 +188,15 @@ def book_automatic(session: Session, booked: Sequence[AutoBooking], *, actor: st
         ],
     )
     session.expire_all()  # Transaction objects of this session may still hold their old state
+
+
+def _many_paid(allocations: int, payments: int) -> str:
+    """The one notification of a big run: its invoices one by one would bury every other notification."""
+    return ngettext(
+        "{payments} payment assigned to invoices automatically ({allocations} allocations)",
+        "{payments} payments assigned to invoices automatically ({allocations} allocations)",
+        payments,
+    ).format(allocations=format_count(allocations), payments=format_count(payments))
 
 
 class PaidMessages:
