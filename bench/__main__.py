@@ -15,6 +15,7 @@ BENCHMARKS = {
     "matching": ("reconciliation engine", "bench.matching_bench"),
     "reconciliation": ("kontor match on an encrypted ledger", "bench.reconciliation_bench"),
     "views": ("transactions view and search", "bench.views_bench"),
+    "window": ("the main window on a big ledger: dashboard figures and every page", "bench.window_bench"),
     "server": ("import, match and audit appends on a PostgreSQL server next to the file", "bench.server_bench"),
 }
 

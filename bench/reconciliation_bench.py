@@ -33,7 +33,7 @@ from bench.process_bench import PASSPHRASE, compile_kontor, kontor_command, priv
 INCREMENTAL = 500
 
 
-def _fill(ledger: Ledger, books: Books) -> None:
+def fill_ledger(ledger: Ledger, books: Books) -> None:
     with ledger.writer() as session:
         account = BankAccount(iban="DE89370400440532013000", name="Bench")
         session.add(account)
@@ -115,7 +115,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         filled = Path(folder) / "filled.kontor"
         ledger = Ledger.create(filled, PASSPHRASE, company_name="Bench")
-        _fill(ledger, books)
+        fill_ledger(ledger, books)
         ledger.close()
         for run in range(args.repeat):  # alternately, so that load from other work falls on both alike
             start = time.perf_counter()

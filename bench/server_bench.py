@@ -20,7 +20,7 @@ from app.services.ledger.server import create_server
 from app.services.reconciliation.automatic import match_payments
 from app.services.statements.importing import import_statement_files
 from bench.matching_data import generate
-from bench.reconciliation_bench import _fill
+from bench.reconciliation_bench import fill_ledger
 from bench.statement_data import write_mt940
 
 EVENTS = 400  # audit appends per measurement, each in a transaction of its own
@@ -48,7 +48,7 @@ def _measure(ledger: Ledger, statement: Path, match_ledger: Ledger, books: objec
     [result] = import_statement_files(ledger, [statement], actor="bench")
     imported = time.perf_counter() - start
     assert result.ok, result.error
-    _fill(match_ledger, books)  # type: ignore[arg-type]
+    fill_ledger(match_ledger, books)  # type: ignore[arg-type]
     start = time.perf_counter()
     match_payments(match_ledger, actor="bench")
     matched = time.perf_counter() - start

@@ -19,7 +19,7 @@ def test_help_lists_the_benchmarks_and_runs_none() -> None:
     done = _bench("--help")
     assert done.returncode == 0
     assert "==" not in done.stdout  # no benchmark started
-    for name in ("process", "import", "matching", "reconciliation", "views"):
+    for name in ("process", "import", "matching", "reconciliation", "views", "window"):
         assert f"  {name} " in done.stdout
 
 
@@ -38,3 +38,12 @@ def test_the_reconciliation_benchmark_times_the_function_and_the_whole_command()
     lines = {line.strip().split("  ")[0]: line for line in done.stdout.splitlines()}
     assert "engine alone (anchor)" in lines
     assert "the same, whole command" in lines and "start to exit" in lines["the same, whole command"]
+
+
+def test_the_window_benchmark_waits_for_the_dashboard_and_every_page() -> None:
+    done = _bench("window", "--", "--invoices", "300", "--payments", "600", "--repeat", "1")
+    assert done.returncode == 0, done.stderr
+    lines = {line.split("  ")[0].strip(): line.split() for line in done.stdout.splitlines()}
+    shown = float(lines["window: dashboard figures shown"][-3])
+    loaded = float(lines["window: every page loaded"][-3])
+    assert 0 < shown <= loaded
