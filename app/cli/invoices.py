@@ -13,7 +13,7 @@ from app.services.i18n import _, ngettext
 from app.services.ledger.actor import current_actor
 
 if TYPE_CHECKING:
-    from app.services.reconciliation.automatic import MatchedInvoiceImport
+    from app.services.reconciliation.import_and_match import MatchedInvoiceImport
 
 # The services are imported by the commands that use them, so that `kontor` starts without lxml, schwifty and the
 # matching engine.
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 def cmd_import_invoices(args: argparse.Namespace) -> int:
     from app.services.invoices.importing import PAYABLE, RECEIVABLE, parse_mapping_spec, save_mapping, saved_mapping
-    from app.services.reconciliation.automatic import import_invoices_and_match
+    from app.services.reconciliation.import_and_match import import_invoices_and_match
 
     if len(args.file) > 1:
         return _import_einvoices(args)
@@ -47,7 +47,7 @@ def cmd_import_invoices(args: argparse.Namespace) -> int:
 def _import_einvoices(args: argparse.Namespace) -> int:
     """Several files: e-invoices only (a CSV export needs its columns, one file at a time)."""
     from app.services.invoices.einvoice_import import is_einvoice_file
-    from app.services.reconciliation.automatic import import_einvoices_and_match
+    from app.services.reconciliation.import_and_match import import_einvoices_and_match
 
     csv = [path.name for path in args.file if not is_einvoice_file(path)]
     if csv:

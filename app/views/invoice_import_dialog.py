@@ -50,7 +50,7 @@ from app.services.invoices.importing import (
 )
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import current_actor
-from app.services.reconciliation.automatic import MatchedInvoiceImport, import_invoices_and_match
+from app.services.reconciliation.import_and_match import MatchedInvoiceImport, import_invoices_and_match
 from app.views.errors import is_user_error, present_error
 from app.views.invoice_table_model import InvoicePreviewTableModel
 from app.views.jobs import JobRunner

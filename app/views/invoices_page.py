@@ -48,8 +48,9 @@ from app.services.ledger.users import current_actor
 from app.services.payments.orders import OrderResult, create_debit, transfer_from_invoice
 from app.services.payments.sepa_checks import PaymentError
 from app.services.reconciliation.allocations import clear_review
-from app.services.reconciliation.automatic import MatchSummary, import_einvoices_and_match, match_payments
+from app.services.reconciliation.automatic import MatchSummary, match_payments
 from app.services.reconciliation.credits import use_credit
+from app.services.reconciliation.import_and_match import import_einvoices_and_match
 from app.views.empty_page import empty_state_label
 from app.views.invoice_detail_pane import InvoiceDetailPane
 from app.views.invoice_import_dialog import InvoiceImportDialog

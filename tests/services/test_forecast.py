@@ -17,7 +17,7 @@ from app.services.forecast.projection import Scenario, forecast, notify_warnings
 from app.services.forecast.settings import PlannedItem, decide, plan, set_credit_line
 from app.services.ledger.database import Ledger
 from app.services.matching import PAYABLE
-from app.services.reconciliation.automatic import import_invoices_and_match
+from app.services.reconciliation.import_and_match import import_invoices_and_match
 from app.services.statements.importing import import_statement_files
 
 OWN = "DE89370400440532013000"

@@ -236,3 +236,16 @@ def test_a_big_run_notifies_once_with_its_count(ledger: Ledger, tmp_path: Path) 
         allocated = session.scalar(select(func.count(Allocation.id)))
     assert allocated == count
     assert messages == [f"{count} payments assigned to invoices automatically ({count} allocations)"]
+
+
+def test_matching_loads_no_importer() -> None:
+    """`kontor match` and the import's matching hook load the engine, not the CSV, e-invoice or statement readers."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, app.services.reconciliation.automatic; "
+        "print(sorted(m for m in sys.modules if m.endswith(('importing', 'einvoice_import', 'einvoice'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.strip() == "[]"

@@ -23,8 +23,9 @@ from app.services.invoices.open_items import invoice_rows
 from app.services.ledger.database import Ledger
 from app.services.matching import MatchConfig
 from app.services.reconciliation.allocations import allocate_manually, suggestions, undo_allocation
-from app.services.reconciliation.automatic import import_invoices_and_match, match_new_transactions, match_payments
+from app.services.reconciliation.automatic import match_new_transactions, match_payments
 from app.services.reconciliation.engine_input import save_config
+from app.services.reconciliation.import_and_match import import_invoices_and_match
 from app.services.reconciliation.matcher_cache import _caches
 from app.services.statements.importing import import_statement_files
 

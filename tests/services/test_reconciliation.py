@@ -26,10 +26,11 @@ from app.services.reconciliation.allocations import (
     undo_allocation,
     undo_last_allocation,
 )
-from app.services.reconciliation.automatic import after_statement_import, import_invoices_and_match, match_payments
+from app.services.reconciliation.automatic import after_statement_import, match_payments
 from app.services.reconciliation.booking import ReconciliationError
 from app.services.reconciliation.engine_input import load_config, save_config
 from app.services.reconciliation.export import EXPORT_COLUMNS, export_allocations
+from app.services.reconciliation.import_and_match import import_invoices_and_match
 from app.services.reconciliation.notifications import mark_read, notifications, unread_count
 from app.services.statements.importing import import_statement_files
 

@@ -538,7 +538,7 @@ def import_invoices(
 ) -> InvoiceImportResult:
     """Create or update invoices by number in one transaction. Blocks; call from a worker.
 
-    Matching the payments against them is the caller's next step: `reconciliation.automatic.import_invoices_and_match`.
+    Matching the payments against them is the caller's next step (`reconciliation.import_and_match`).
 
     All-or-nothing: a bad row stops the import unless `skip_bad_rows`; the error lists every bad row.
     """

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,18 +21,18 @@ from app.models.schema import (
 from app.services.formatting import format_amount, from_cents, to_cents
 from app.services.gc_pause import collector_paused
 from app.services.i18n import _
-from app.services.invoices.einvoice_import import import_einvoices
-from app.services.invoices.importing import InvoiceImportResult, combined_result, import_invoices
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.dialects import id_chunks
-from app.services.matching import RECEIVABLE, Matcher, Payment
 from app.services.matching import Invoice as MatchInvoice
+from app.services.matching import Matcher, Payment
 from app.services.reconciliation.booking import AutoBooking, book_automatic, remove_allocation
 from app.services.reconciliation.engine_input import matchable
 from app.services.reconciliation.matcher_cache import cached_matcher, generations_of
 from app.services.reconciliation.no_invoice import settle_known
-from app.services.statements.importing import AfterImport
+
+if TYPE_CHECKING:  # matching alone loads neither the statement nor the invoice importers
+    from app.services.statements.importing import AfterImport
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,34 +250,3 @@ def _settle_returns(session: Session, *, actor: str, transaction_ids: Sequence[i
         original.reconciliation_note = _("returned")
         back.reconciliation_note = _("return of booking {id}").format(id=original.id)
     return count
-
-
-@dataclass(frozen=True, slots=True)
-class MatchedInvoiceImport:
-    """An invoice import and the matching run after it, as the CLI and the GUI report them."""
-
-    imported: InvoiceImportResult
-    matching: MatchSummary
-
-
-def import_invoices_and_match(
-    ledger: Ledger,
-    path: Path,
-    *,
-    kind: str = RECEIVABLE,
-    mapping: Mapping[str, str] | None = None,
-    skip_bad_rows: bool = False,
-    actor: str,
-) -> MatchedInvoiceImport:
-    """`import_invoices`, then match every open payment: new invoices may be what waiting payments paid.
-
-    The import is committed first; matching runs in its own transaction, so a failing match loses no invoice.
-    """
-    imported = import_invoices(ledger, path, kind=kind, mapping=mapping, skip_bad_rows=skip_bad_rows, actor=actor)
-    return MatchedInvoiceImport(imported, match_payments(ledger, actor=actor))
-
-
-def import_einvoices_and_match(ledger: Ledger, paths: Sequence[Path], *, actor: str) -> MatchedInvoiceImport:
-    """Several e-invoice files (XML, PDF, ZIP) in one transaction, then matching as after a CSV import."""
-    imported = combined_result(import_einvoices(ledger, paths, actor=actor))
-    return MatchedInvoiceImport(imported, match_payments(ledger, actor=actor))
