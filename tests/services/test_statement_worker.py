@@ -132,7 +132,7 @@ def test_a_started_reader_of_a_broken_file_reports_file_and_line(tmp_path: Path)
 
 def test_no_early_reader_on_a_single_core(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """On one core the worker would only take turns with the command: the file is read in-process as before."""
-    monkeypatch.setattr(worker, "_cores", lambda: 1)
+    monkeypatch.setattr(worker, "cores", lambda: 1)
     assert worker.start_reader(write_mt940(tmp_path / "s.sta", 20)) is None
 
 

@@ -11,6 +11,8 @@ import threading
 from concurrent.futures import Future
 from pathlib import Path
 
+from app.services.helper_core import keep_to_helper_core
+
 # SQLCipher 4's key derivation (its defaults, which every Kontor ledger uses): done once per unlock in hashlib,
 # every connection after that is keyed with the derived raw key and skips the 0.1 s derivation.
 KDF_ITERATIONS = 256_000
@@ -54,6 +56,7 @@ def prepare_key(path: Path, passphrase: str) -> None:
     prepared: Future[str] = Future()
 
     def derive() -> None:
+        keep_to_helper_core(threading.get_native_id())
         try:
             prepared.set_result(_derive(passphrase, salt))
         except BaseException as error:  # handed to the opening, which raises it in its own thread

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
 
 from app.services.gc_pause import collector_paused
+from app.services.helper_core import cores, keep_to_helper_core, release
 from app.services.i18n import _, current_language
 from app.services.statements.model import StatementFormatError
 from app.services.statements.reader import detect_format, iter_statement_file
@@ -54,12 +55,16 @@ class WorkerReader:
         environment["PYTHONPATH"] = os.pathsep.join(filter(None, (str(_PROJECT_ROOT), environment.get("PYTHONPATH"))))
         command = [sys.executable, "-m", "app.services.statements.worker", str(path)]
         self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=environment)
+        keep_to_helper_core(self._process.pid)  # before it starts its sender thread, which inherits the place
 
     def rows(self) -> Iterator[StatementRows]:
         """The statements as the worker sends them; StatementFormatError as the readers raise it."""
         assert self._process.stdout is not None
         try:
-            yield from _receive(self.path, self._process.stdout)
+            for number, statement in enumerate(_receive(self.path, self._process.stdout)):
+                if number == 0:  # the caller writes now: the worker may use either core
+                    release(self._process.pid)
+                yield statement
         finally:
             self.close()
 
@@ -75,7 +80,7 @@ def start_reader(path: Path) -> WorkerReader | None:
     """A worker already reading `path` whatever its size, for a caller that has other work before it can write
     (opening the ledger); None for a file the in-process reader takes (CSV, ZIP, unreadable: it reports those), and
     on a single core, where the worker would only take turns with the caller."""
-    if not _workers_possible() or _cores() < 2:
+    if not _workers_possible() or cores() < 2:
         return None
     try:
         if zipfile.is_zipfile(path):
@@ -112,12 +117,6 @@ def _receive(path: Path, channel: IO[bytes]) -> Iterator[StatementRows]:
             raise StatementFormatError(*payload)
         else:
             return
-
-
-def _cores() -> int:
-    """The cores this process may run on (its affinity where the system has one)."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 def _workers_possible() -> bool:

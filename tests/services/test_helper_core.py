@@ -1,0 +1,81 @@
+"""On two cores a command's helpers (the statement worker, the key derivation) share one core and leave the other
+to the command's own thread; elsewhere the scheduler places them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from ledger_templates import new_ledger
+
+from app.services import helper_core
+from app.services.ledger import keys
+from app.services.statements import worker
+from bench.statement_data import write_mt940
+
+needs_affinity = pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this system")
+
+
+@needs_affinity
+@pytest.mark.parametrize(("allowed", "expected"), [({0, 1}, {1}), ({2, 5}, {5}), ({0}, None), ({0, 1, 2, 3}, None)])
+def test_the_helper_core_exists_on_exactly_two(
+    monkeypatch: pytest.MonkeyPatch, allowed: set[int], expected: set[int] | None
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: allowed)
+    assert helper_core.helper_core() == expected
+
+
+@needs_affinity
+def test_the_worker_and_the_key_derivation_run_on_the_helper_core(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real placements, in a process limited to two of this machine's cores; the test's own thread is not moved."""
+    allowed = os.sched_getaffinity(0)
+    if len(allowed) < 2:
+        pytest.skip("one core: no worker is started")
+    two = set(sorted(allowed)[:2])
+    seen: list[set[int]] = []
+    derive = keys._derive
+
+    def noting(passphrase: str, salt: bytes) -> str:
+        seen.append(os.sched_getaffinity(0))  # the derivation's own thread
+        return derive(passphrase, salt)
+
+    ledger = tmp_path / "k.kontor"
+    new_ledger(ledger, "pw", company_name="Kern GmbH").close()
+    monkeypatch.setattr(keys, "_derive", noting)
+    os.sched_setaffinity(0, two)
+    try:
+        reader = worker.start_reader(write_mt940(tmp_path / "s.sta", 20))
+        assert reader is not None
+        try:
+            assert os.sched_getaffinity(reader._process.pid) == {max(two)}
+        finally:
+            reader.close()
+        keys.prepare_key(ledger, "pw")
+        assert keys.raw_key("pw", keys.read_salt(ledger) or b"")
+        assert seen == [{max(two)}]
+        assert os.sched_getaffinity(0) == two
+    finally:
+        os.sched_setaffinity(0, allowed)
+
+
+@needs_affinity
+def test_a_released_worker_may_run_on_either_core(tmp_path: Path) -> None:
+    """Once the command writes, the worker (every thread of it) may use both cores again."""
+    allowed = os.sched_getaffinity(0)
+    if len(allowed) < 2:
+        pytest.skip("one core: no worker is started")
+    two = set(sorted(allowed)[:2])
+    os.sched_setaffinity(0, two)
+    try:
+        reader = worker.start_reader(write_mt940(tmp_path / "s.sta", 20_000))  # still parsing at the first
+        assert reader is not None
+        rows = reader.rows()
+        next(rows)
+        threads = [int(name) for name in os.listdir(f"/proc/{reader._process.pid}/task")]
+        assert threads and all(os.sched_getaffinity(thread) == two for thread in threads)
+        rows.close()
+    finally:
+        os.sched_setaffinity(0, allowed)
