@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import date
 
-from PySide6.QtCore import QLocale, QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.formatting import format_amount, format_date, from_cents, grouped_iban
-from app.services.i18n import _, current_language, ngettext
+from app.services.formatting import format_amount, format_count, format_date, from_cents, grouped_iban
+from app.services.i18n import _, ngettext
 from app.services.reports.dashboard import DashboardSummary, dashboard_summary
 from app.views.jobs import Progress
 from app.views.pages import PageContext
@@ -30,12 +30,6 @@ from app.views.recent_transactions_model import Column, RecentTransactionsModel
 ACCOUNT_COLUMNS = 3
 ROW_HEIGHT = 26
 HEADER_KEY = "dashboard/recentHeader"
-
-
-def _count(number: int) -> str:
-    """Thousands separators of the UI language (1.897 in German)."""
-    locale = QLocale(QLocale.Language.German if current_language() == "de" else QLocale.Language.English)
-    return locale.toString(number)
 
 
 class Card(QFrame):
@@ -219,12 +213,17 @@ class DashboardPage(QScrollArea):
             else _("every payment is done")
         )
         waiting = summary.attention_count + summary.runs_to_approve  # what someone has to do: the main number
-        self.resolve_card.set_value(_count(waiting), f"{attention} · {runs}", negative=summary.attention_count > 0)
+        self.resolve_card.set_value(
+            format_count(waiting), f"{attention} · {runs}", negative=summary.attention_count > 0
+        )
         self.open_card.set_value(
-            str(summary.open_invoice_count), _("{amount} outstanding").format(amount=money(summary.open_invoice_cents))
+            format_count(summary.open_invoice_count),
+            _("{amount} outstanding").format(amount=money(summary.open_invoice_cents)),
         )
         self.overdue_card.set_value(
-            str(summary.overdue_invoice_count), _("past their due date"), negative=summary.overdue_invoice_count > 0
+            format_count(summary.overdue_invoice_count),
+            _("past their due date"),
+            negative=summary.overdue_invoice_count > 0,
         )
         if summary.lowest_cents is None or summary.lowest_from is None:
             self.forecast_card.set_value("–", _("no accounts yet"))
