@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.services.formatting import format_amount, format_count, format_date, from_cents, grouped_iban
 from app.services.i18n import _, ngettext
-from app.services.reports.dashboard import DashboardSummary, dashboard_summary
+from app.services.reports.dashboard import DashboardSummary, Outlook, dashboard_outlook, dashboard_summary
 from app.views.jobs import Progress
 from app.views.pages import PageContext
 from app.views.recent_transactions_model import Column, RecentTransactionsModel
@@ -73,6 +73,7 @@ class DashboardPage(QScrollArea):
         self._context = context
         self._generation = 0
         self.summary: DashboardSummary | None = None
+        self.outlook: Outlook | None = None
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         body = QWidget()
@@ -187,9 +188,33 @@ class DashboardPage(QScrollArea):
         self._context.runner.run(load, on_success=self._on_load_succeeded, parent=self)
 
     def _on_load_succeeded(self, result: tuple[int, DashboardSummary]) -> None:
+        """The figures first; then the forecast for the last card, which takes longer on a big ledger."""
         generation, summary = result
+        if generation != self._generation:
+            return
+        self.show_summary(summary)
+        ledger = self._context.unlocked.ledger
+
+        def outlook(cancel: threading.Event, progress: Progress) -> tuple[int, Outlook]:
+            return generation, dashboard_outlook(ledger)
+
+        self._context.runner.run(outlook, on_success=self._on_outlook_succeeded, parent=self)
+
+    def _on_outlook_succeeded(self, result: tuple[int, Outlook]) -> None:
+        generation, outlook = result
         if generation == self._generation:
-            self.show_summary(summary)
+            self.show_outlook(outlook)
+
+    def show_outlook(self, outlook: Outlook) -> None:
+        self.outlook = outlook
+        if outlook.lowest_cents is None or outlook.lowest_from is None:
+            self.forecast_card.set_value("–", _("no accounts yet"))
+        else:
+            detail = _("week from {day}").format(day=format_date(outlook.lowest_from))
+            currency = self.summary.currency if self.summary is not None else "EUR"
+            value = format_amount(from_cents(outlook.lowest_cents), currency)
+            self.forecast_card.set_value(value, detail, negative=bool(outlook.warning))
+        self.forecast_card.setToolTip(outlook.warning or _("The 13-week forecast (Forecast page)."))
 
     def show_summary(self, summary: DashboardSummary) -> None:
         self.summary = summary
@@ -225,12 +250,8 @@ class DashboardPage(QScrollArea):
             _("past their due date"),
             negative=summary.overdue_invoice_count > 0,
         )
-        if summary.lowest_cents is None or summary.lowest_from is None:
-            self.forecast_card.set_value("–", _("no accounts yet"))
-        else:
-            detail = _("week from {day}").format(day=format_date(summary.lowest_from))
-            self.forecast_card.set_value(money(summary.lowest_cents), detail, negative=bool(summary.forecast_warning))
-        self.forecast_card.setToolTip(summary.forecast_warning or _("The 13-week forecast (Forecast page)."))
+        if self.outlook is None:
+            self.forecast_card.set_value("…", _("Loading…"))
         self._show_accounts(summary)
         self.recent_model.set_rows(list(summary.recent))
         has_recent = bool(summary.recent)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 from sqlalchemy import delete, func, select
 
 from app.models.schema import Allocation, AuditEvent, BalanceSnapshot, BankAccount, Invoice, Transaction
-from app.services.formatting import format_amount, from_cents
+from app.services.formatting import format_amount, format_date, from_cents
 from app.services.ledger import audit
 from app.services.ledger.actor import current_actor
 from app.services.ledger.database import Ledger, WrongPassphraseError
@@ -136,6 +136,19 @@ def test_dashboard_shows_the_demo_balances(qtbot, window: MainWindow, unlocked: 
     assert page.resolve_card.value_label.text() == str(waiting)
     expected = "every payment is done" if open_payments == 0 else "need you"
     assert expected in page.resolve_card.detail_label.text()
+
+
+def test_the_forecast_card_follows_the_figures(qtbot, window: MainWindow, unlocked: UnlockedLedger) -> None:
+    """The figures do not wait for the 13-week forecast; its card fills in after them, with the lowest balance."""
+    from app.services.reports.dashboard import dashboard_outlook
+
+    page = dashboard_of(window)
+    qtbot.waitUntil(lambda: page.outlook is not None, timeout=10_000)
+    assert page.summary is not None
+    expected = dashboard_outlook(unlocked.ledger)
+    assert expected.lowest_cents is not None and expected.lowest_from is not None
+    assert page.forecast_card.value_label.text() == format_amount(from_cents(expected.lowest_cents))
+    assert format_date(expected.lowest_from) in page.forecast_card.detail_label.text()
 
 
 def test_the_dashboard_loads_before_the_hidden_pages(

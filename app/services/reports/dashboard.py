@@ -60,9 +60,16 @@ class DashboardSummary:
     open_invoice_cents: int
     overdue_invoice_count: int
     recent: tuple[RecentTransaction, ...]
-    lowest_cents: int | None = None  # the lowest total balance the 13-week forecast reaches
-    lowest_from: date | None = None  # the first day of that week
-    forecast_warning: str = ""  # the first warning of the forecast, if any
+
+
+@dataclass(frozen=True, slots=True)
+class Outlook:
+    """The dashboard's last card, read apart from the other figures: on a big ledger the 13-week forecast takes
+    longer than all of them together, and they should not wait for it."""
+
+    lowest_cents: int | None  # the lowest total balance the forecast reaches (None without accounts)
+    lowest_from: date | None  # the first day of that week
+    warning: str  # the forecast's first warning, if any
 
 
 def _balances(session: Session) -> list[AccountBalance]:
@@ -164,8 +171,6 @@ def dashboard_summary(ledger: Ledger, *, today: date | None = None) -> Dashboard
         currency = settings.currency if settings else "EUR"
         accounts = _balances(session)
         count, cents, overdue = _open_invoices(session, today or date.today())
-        ahead = forecast_in(session, today=today or date.today())
-        lowest = min(ahead.periods, key=lambda period: period.closing_cents, default=None)
         return DashboardSummary(
             company_name=settings.name if settings else "",
             currency=currency,
@@ -181,7 +186,16 @@ def dashboard_summary(ledger: Ledger, *, today: date | None = None) -> Dashboard
             open_invoice_cents=cents,
             overdue_invoice_count=overdue,
             recent=tuple(_recent(session)),
-            lowest_cents=lowest.closing_cents if lowest is not None else None,
-            lowest_from=lowest.start if lowest is not None else None,
-            forecast_warning=ahead.warnings[0].text if ahead.warnings else "",
         )
+
+
+def dashboard_outlook(ledger: Ledger, *, today: date | None = None) -> Outlook:
+    """The lowest balance the 13-week forecast expects, and its first warning. Blocks; call from a worker."""
+    with ledger.session() as session:
+        ahead = forecast_in(session, today=today or date.today())
+    lowest = min(ahead.periods, key=lambda period: period.closing_cents, default=None)
+    return Outlook(
+        lowest_cents=lowest.closing_cents if lowest is not None else None,
+        lowest_from=lowest.start if lowest is not None else None,
+        warning=ahead.warnings[0].text if ahead.warnings else "",
+    )
