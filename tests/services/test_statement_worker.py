@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import subprocess
+import sys
 import threading
 import zipfile
 from pathlib import Path
@@ -22,9 +24,11 @@ from app.services.statements.rows import rows_of
 from bench.statement_data import write_camt053, write_mt940
 
 
-@pytest.fixture
-def always_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(params=["forked", "spawned"])
+def always_worker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file goes to a worker: a fork of this process, and a `python -m` child, each in turn."""
     monkeypatch.setattr(worker, "WORKER_MIN_BYTES", 0)
+    monkeypatch.setattr(worker, "_fork_is_safe", lambda: request.param == "forked")
 
 
 @pytest.mark.usefixtures("always_worker")
@@ -70,9 +74,42 @@ def test_broken_file_in_the_worker_names_file_and_line_and_writes_nothing(tmp_pa
 @pytest.mark.usefixtures("always_worker")
 def test_worker_that_dies_is_an_error_not_a_hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write_camt053(tmp_path / "s.xml", 50)
-    monkeypatch.setattr(worker.sys, "executable", "/bin/false")  # a child that exits without a word
+    monkeypatch.setattr(worker.sys, "executable", "/bin/false")  # a child that exits without a word …
+    monkeypatch.setattr(worker, "_produce", lambda _path, _channel: os._exit(3))  # … whichever way it started
     with pytest.raises(StatementFormatError, match="stopped unexpectedly"):
         list(worker.read_rows(path, "camt"))
+
+
+@pytest.mark.usefixtures("always_worker")
+def test_an_abandoned_worker_is_ended_and_collected(tmp_path: Path) -> None:
+    reader = worker.WorkerReader(write_mt940(tmp_path / "s.sta", 20_000), "mt940")
+    pid = reader._process.pid
+    reader.close()  # nobody reads its rows: an error before the import began
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # collected: no zombie left
+
+
+def test_a_command_forks_its_worker_and_a_window_spawns_it(tmp_path: Path) -> None:
+    """A fork copies only the calling thread: a starting command is one thread without Qt, a GUI is not."""
+    if worker.cores() < 2:
+        pytest.skip("one core: no early worker")
+    path = write_mt940(tmp_path / "s.sta", 20)
+    code = (
+        "import sys, threading\n"
+        "from pathlib import Path\n"
+        "from app.services.statements import worker\n"
+        "def kind():\n"
+        "    reader = worker.start_reader(Path(sys.argv[1]))\n"
+        "    reader.close()\n"
+        "    return type(reader._process).__name__\n"
+        "print(kind())\n"
+        "import PySide6.QtCore\n"
+        "print(kind())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split() == ["_Forked", "Popen"]
 
 
 def test_small_zipped_and_csv_files_stay_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,7 +5,9 @@ the GIL, in two they run on two cores. Small files (the daily case) are read in-
 more than it saves, unless it starts before the ledger is even open (`start_reader`, what `kontor import` does:
 the file is read while the command loads the ledger's code and derives its key). The worker is a plain `python -m`
 child talking pickle over its stdout, not multiprocessing, so that it never re-imports the caller's main module;
-it reads at most `AHEAD_BYTES` of rows ahead of the ledger.
+it reads at most `AHEAD_BYTES` of rows ahead of the ledger. A caller that is one thread without Qt (a command
+starting, on Linux) forks instead: the copy parses at once, without a new interpreter and its imports (50 ms of
+CPU on the core it shares with the key derivation, `helper_core`).
 
 Run as `python -m app.services.statements.worker FILE` it is that worker.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import os
 import pickle
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -50,11 +53,7 @@ class WorkerReader:
     def __init__(self, path: Path, fmt: str) -> None:
         self.path = path
         self.format = fmt
-        environment = dict(os.environ)
-        environment["KONTOR_LANG"] = current_language()  # its errors are in the user's language
-        environment["PYTHONPATH"] = os.pathsep.join(filter(None, (str(_PROJECT_ROOT), environment.get("PYTHONPATH"))))
-        command = [sys.executable, "-m", "app.services.statements.worker", str(path)]
-        self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=environment)
+        self._process: subprocess.Popen[bytes] | _Forked = _Forked(path) if _fork_is_safe() else _spawned(path)
         keep_to_helper_core(self._process.pid)  # before it starts its sender thread, which inherits the place
 
     def rows(self) -> Iterator[StatementRows]:
@@ -74,6 +73,58 @@ class WorkerReader:
         self._process.wait()
         if self._process.stdout is not None:
             self._process.stdout.close()
+
+
+def _spawned(path: Path) -> subprocess.Popen[bytes]:
+    environment = dict(os.environ)
+    environment["KONTOR_LANG"] = current_language()  # its errors are in the user's language
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, (str(_PROJECT_ROOT), environment.get("PYTHONPATH"))))
+    command = [sys.executable, "-m", "app.services.statements.worker", str(path)]
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=environment)
+
+
+class _Forked:
+    """The worker as a fork of this process, with what WorkerReader uses of the Popen it replaces."""
+
+    def __init__(self, path: Path) -> None:
+        read_end, write_end = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the copy: never returns into the caller's code, never runs its clean-up
+            code = 1
+            try:
+                os.close(read_end)
+                keep_to_helper_core(os.getpid())  # it starts its sender thread at once
+                code = _serve(path, open(write_end, "wb"))
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        self.stdout: BinaryIO = open(read_end, "rb")  # closed by WorkerReader.close
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:  # ended and collected already
+            pass
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            _pid, status = os.waitpid(self.pid, 0)
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+
+def _fork_is_safe() -> bool:
+    """A fork copies only the calling thread: safe in a process of one thread that has not loaded Qt (whose
+    own threads and display connection would be copied half), on Linux (macOS's system libraries are not)."""
+    return sys.platform.startswith("linux") and threading.active_count() == 1 and "PySide6.QtCore" not in sys.modules
 
 
 def start_reader(path: Path) -> WorkerReader | None:
@@ -189,15 +240,20 @@ class _Sender:
             self._failure = error
 
 
-def _main(path: Path) -> int:
-    """Run as the worker; a reader that went away (the parent ended or was killed) ends it quietly."""
+def _serve(path: Path, channel: BinaryIO) -> int:
+    """The worker's work on `channel`; a reader that went away (the parent ended or was killed) ends it quietly."""
     try:
-        _produce(path, sys.stdout.buffer)
+        _produce(path, channel)
     except (BrokenPipeError, KeyboardInterrupt):
-        # Nobody reads any more: point stdout at nothing, so that the interpreter's final flush stays quiet too.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # Nobody reads any more: point the channel at nothing, so that a final flush stays quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), channel.fileno())
         return 1
     return 0
+
+
+def _main(path: Path) -> int:
+    """Run as `python -m app.services.statements.worker FILE`: the rows go to stdout."""
+    return _serve(path, sys.stdout.buffer)
 
 
 if __name__ == "__main__":
