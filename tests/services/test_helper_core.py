@@ -79,3 +79,17 @@ def test_a_released_worker_may_run_on_either_core(tmp_path: Path) -> None:
         rows.close()
     finally:
         os.sched_setaffinity(0, allowed)
+
+
+@needs_affinity
+def test_a_process_limited_to_one_core_matches_without_a_copy() -> None:
+    """Matching ahead in a fork needs a second core this process may use, not merely one in the machine."""
+    from app.services.matching import speculation
+
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(allowed)})
+    try:
+        assert not speculation.can_fork()
+    finally:
+        os.sched_setaffinity(0, allowed)
+    assert speculation.can_fork() == (len(allowed) >= 2)

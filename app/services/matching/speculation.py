@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
+from app.services.helper_core import cores
 from app.services.matching.model import Allocation, MatchResult, Payment, Proposal
 
 if TYPE_CHECKING:
@@ -67,8 +68,8 @@ class Reads:
 
 
 def can_fork() -> bool:
-    """A forked copy of this process only on Linux, with a second core to run it on."""
-    return sys.platform.startswith("linux") and hasattr(os, "fork") and (os.cpu_count() or 1) >= 2
+    """A forked copy of this process only on Linux, with a second core this process may run on (its affinity)."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and cores() >= 2
 
 
 def second_core_free() -> bool:
