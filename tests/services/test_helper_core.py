@@ -4,6 +4,7 @@ to the command's own thread; elsewhere the scheduler places them."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,7 @@ def test_the_worker_and_the_key_derivation_run_on_the_helper_core(
 
 @needs_affinity
 def test_a_released_worker_may_run_on_either_core(tmp_path: Path) -> None:
-    """Once the command writes, the worker (every thread of it) may use both cores again."""
+    """Once the command waits for its rows, the worker (every thread of it) may use both cores again."""
     allowed = os.sched_getaffinity(0)
     if len(allowed) < 2:
         pytest.skip("one core: no worker is started")
@@ -77,6 +78,47 @@ def test_a_released_worker_may_run_on_either_core(tmp_path: Path) -> None:
         threads = [int(name) for name in os.listdir(f"/proc/{reader._process.pid}/task")]
         assert threads and all(os.sched_getaffinity(thread) == two for thread in threads)
         rows.close()
+    finally:
+        os.sched_setaffinity(0, allowed)
+
+
+@needs_affinity
+def test_waiting_for_the_key_lets_every_helper_use_the_waiting_core(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command's thread blocks on an unfinished derivation: the derivation and the worker (which waits for
+    nobody) may then run on its core too, instead of taking turns on the helper core."""
+    allowed = os.sched_getaffinity(0)
+    if len(allowed) < 2:
+        pytest.skip("one core: no worker is started")
+    two = set(sorted(allowed)[:2])
+    seen: list[set[int]] = []
+    derive = keys._derive
+
+    def until_released(passphrase: str, salt: bytes) -> str:
+        seen.append(os.sched_getaffinity(0))
+        deadline = time.monotonic() + 10
+        while os.sched_getaffinity(0) != two and time.monotonic() < deadline:
+            time.sleep(0.005)  # finishes only once raw_key has let it go
+        seen.append(os.sched_getaffinity(0))
+        return derive(passphrase, salt)
+
+    ledger = tmp_path / "k.kontor"
+    new_ledger(ledger, "pw", company_name="Kern GmbH").close()
+    monkeypatch.setattr(keys, "_derive", until_released)
+    os.sched_setaffinity(0, two)
+    try:
+        reader = worker.start_reader(write_mt940(tmp_path / "s.sta", 20_000))
+        assert reader is not None
+        try:
+            keys.prepare_key(ledger, "pw")
+            assert os.sched_getaffinity(reader._process.pid) == {max(two)}
+            assert keys.raw_key("pw", keys.read_salt(ledger) or b"")
+            assert seen == [{max(two)}, two]
+            assert os.sched_getaffinity(reader._process.pid) == two
+        finally:
+            reader.close()
+        assert not helper_core._placed  # neither the ended worker nor the ended thread is placed again
     finally:
         os.sched_setaffinity(0, allowed)
 

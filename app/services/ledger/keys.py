@@ -11,7 +11,7 @@ import threading
 from concurrent.futures import Future
 from pathlib import Path
 
-from app.services.helper_core import keep_to_helper_core
+from app.services.helper_core import forget, keep_to_helper_core, release_all
 
 # SQLCipher 4's key derivation (its defaults, which every Kontor ledger uses): done once per unlock in hashlib,
 # every connection after that is keyed with the derived raw key and skips the 0.1 s derivation.
@@ -34,7 +34,11 @@ def raw_key(passphrase: str, salt: bytes) -> str:
     A derivation begun by `prepare_key` is waited for and handed over (the key is kept only until then)."""
     with _lock:
         prepared = _prepared.pop((passphrase, salt), None)
-    return prepared.result() if prepared is not None else _derive(passphrase, salt)
+    if prepared is None:
+        return _derive(passphrase, salt)
+    if not prepared.done():
+        release_all()  # this thread waits: the derivation and the statement worker may use its core
+    return prepared.result()
 
 
 def read_salt(path: Path) -> bytes | None:
@@ -56,11 +60,14 @@ def prepare_key(path: Path, passphrase: str) -> None:
     prepared: Future[str] = Future()
 
     def derive() -> None:
-        keep_to_helper_core(threading.get_native_id())
+        native_id = threading.get_native_id()
+        keep_to_helper_core(native_id)
         try:
             prepared.set_result(_derive(passphrase, salt))
         except BaseException as error:  # handed to the opening, which raises it in its own thread
             prepared.set_exception(error)
+        finally:
+            forget(native_id)
 
     with _lock:
         _prepared[(passphrase, salt)] = prepared

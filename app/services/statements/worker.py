@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
 
 from app.services.gc_pause import collector_paused
-from app.services.helper_core import cores, keep_to_helper_core, release
+from app.services.helper_core import cores, forget, keep_to_helper_core, release
 from app.services.i18n import _, current_language
 from app.services.statements.model import StatementFormatError
 from app.services.statements.reader import detect_format, iter_statement_file
@@ -59,11 +59,9 @@ class WorkerReader:
     def rows(self) -> Iterator[StatementRows]:
         """The statements as the worker sends them; StatementFormatError as the readers raise it."""
         assert self._process.stdout is not None
+        release(self._process.pid)  # the caller waits for it from now on: the worker may use either core
         try:
-            for number, statement in enumerate(_receive(self.path, self._process.stdout)):
-                if number == 0:  # the caller writes now: the worker may use either core
-                    release(self._process.pid)
-                yield statement
+            yield from _receive(self.path, self._process.stdout)
         finally:
             self.close()
 
@@ -71,6 +69,7 @@ class WorkerReader:
         if self._process.poll() is None:
             self._process.kill()
         self._process.wait()
+        forget(self._process.pid)
         if self._process.stdout is not None:
             self._process.stdout.close()
 
