@@ -13,10 +13,15 @@ from app.services.i18n import _, ngettext
 from app.services.ledger.actor import current_actor
 
 if TYPE_CHECKING:
+    from app.services.reconciliation.automatic import MatchSummary
     from app.services.reconciliation.import_and_match import MatchedInvoiceImport
 
 # The services are imported by the commands that use them, so that `kontor` starts without lxml, schwifty and the
 # matching engine.
+
+# `kontor match` lists this many of a run's allocations, then how many more: a first run over years of bookings
+# makes tens of thousands, which nobody reads in a terminal (`--json` and `kontor export allocations` give all).
+SHOWN_ALLOCATIONS = 20
 
 
 def cmd_import_invoices(args: argparse.Namespace) -> int:
@@ -93,12 +98,27 @@ def cmd_match(args: argparse.Namespace) -> int:
     if args.dry_run:
         text = _("Dry run, nothing booked: {summary}").format(summary=text)
     if not args.json:
-        for allocation in summary.allocations:
-            print(
-                f"  {allocation.invoice_number}  {allocation.amount}  {allocation.payer}  ({allocation.confidence:.2f})"
-            )
+        _print_allocations(summary, dry_run=args.dry_run)
     emit(args, asdict(summary) if args.json else {}, text)  # asdict of every allocation only when printed
     return 0
+
+
+def _print_allocations(summary: MatchSummary, *, dry_run: bool) -> None:
+    from app.services.formatting import format_amount, format_count
+
+    for allocation in summary.allocations[:SHOWN_ALLOCATIONS]:
+        amount = format_amount(allocation.amount, allocation.currency)
+        confidence = f"{round(allocation.confidence * 100)}\u00a0%"
+        print(f"  {allocation.invoice_number}  {amount}  {allocation.payer}  ({confidence})")
+    more = len(summary.allocations) - SHOWN_ALLOCATIONS
+    if more > 0:
+        where = _("--json lists them all") if dry_run else _("kontor export allocations --out FILE.csv lists them all")
+        print(
+            "  "
+            + ngettext("… and {n} more allocation ({where})", "… and {n} more allocations ({where})", more).format(
+                n=format_count(more), where=where
+            )
+        )
 
 
 def cmd_export_allocations(args: argparse.Namespace) -> int:

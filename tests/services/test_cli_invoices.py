@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from statement_files import mt940
-from test_cli import kontor
+import pytest
+from ledger_templates import new_ledger
+from statement_files import Booking, mt940
+from test_cli import kontor, kontor_process
 from test_reconciliation import INVOICES, MARCH, OWN
+
+from app.cli.invoices import SHOWN_ALLOCATIONS
+from app.services.invoices.importing import import_invoices
+from app.services.statements.importing import import_statement_files
 
 SECRET = "Abgleich-4711"
 ENV = {"KONTOR_PASSPHRASE": SECRET, "KONTOR_USER": "anna"}
+PAYER = "DE12500105170648489890"
 
 
 def run(home: Path, ledger: Path, *args: str):  # noqa: ANN201
@@ -100,3 +108,46 @@ def test_export_open_items_as_csv_and_pdf(kontor_home: Path, tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"out": str(pdf), "invoices": 4, "open": {"EUR": "1970.00"}}
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "more"),
+    [
+        ("en", "  RE-2026-0000  €100.00  Kunde 0 GmbH  (", "  … and 5 more allocations (kontor export"),
+        ("de", "  RE-2026-0000  100,00\u00a0€  Kunde 0 GmbH  (", "  … und 5 weitere Zuordnungen (kontor export"),
+    ],
+)
+def test_a_big_run_lists_its_first_allocations_and_counts_the_rest(
+    kontor_home: Path, tmp_path: Path, language: str, first: str, more: str
+) -> None:
+    """A first run over years of bookings makes thousands of allocations: the terminal shows the first few, in the
+    user's format, and says how many more and where to get them all."""
+    count = SHOWN_ALLOCATIONS + 5
+    path = kontor_home / "firma.kontor"
+    ledger = new_ledger(path, SECRET, company_name="Firma GmbH")
+    invoices = tmp_path / "invoices.csv"
+    invoices.write_text(
+        "Rechnungsnummer;Kunde;Rechnungsdatum;Betrag\n"
+        + "".join(f"RE-2026-{n:04d};Kunde {n} GmbH;01.03.2026;{100 + n},00\n" for n in range(count)),
+        encoding="utf-8",
+    )
+    import_invoices(ledger, invoices, actor="anna")
+    paid = [
+        Booking(date(2026, 3, 15), Decimal(100 + n), f"Kunde {n} GmbH", PAYER, f"Rechnung RE-2026-{n:04d}", f"E{n}")
+        for n in range(count)
+    ]
+    statement = tmp_path / "big.sta"
+    statement.write_text(mt940(OWN, paid, opening=Decimal("0")), encoding="utf-8")
+    import_statement_files(ledger, [statement], actor="anna")  # no matching hook: `kontor match` finds them all
+    ledger.close()
+
+    environment = ENV | {"KONTOR_LANG": language}  # read once, as a process starts
+    done = kontor_process("--ledger", str(path), "match", home=kontor_home, env=environment)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(first)
+    assert len([line for line in lines if line.startswith("  RE-2026-")]) == SHOWN_ALLOCATIONS
+    assert lines[-2].startswith(more)
+    assert lines[-1].startswith("25")
+    listed = kontor("--ledger", str(path), "--json", "match", "--dry-run", home=kontor_home, env=ENV)
+    assert json.loads(listed.stdout)["allocations"] == []  # booked by the run before: nothing left to list

@@ -18,7 +18,7 @@ from app.models.schema import (
     Notification,
     Transaction,
 )
-from app.services.formatting import format_amount, from_cents, to_cents
+from app.services.formatting import format_amount, format_count, from_cents, to_cents
 from app.services.gc_pause import collector_paused
 from app.services.i18n import _
 from app.services.ledger import audit
@@ -46,6 +46,7 @@ class BookedAllocation:
     amount: Decimal
     discount: Decimal
     confidence: float
+    currency: str = "EUR"
 
 
 @dataclass(slots=True)
@@ -62,7 +63,7 @@ class MatchSummary:
 
     def text(self) -> str:
         return _("{auto} assigned automatically, {suggested} with suggestions, {open} left open").format(
-            auto=self.auto, suggested=self.suggested, open=self.open
+            auto=format_count(self.auto), suggested=format_count(self.suggested), open=format_count(self.open)
         )
 
 
@@ -128,6 +129,7 @@ def _run(
                             amount=allocation.amount,
                             discount=allocation.discount,
                             confidence=best.score,
+                            currency=invoice.currency,
                         )
                     )
             elif result.status == "suggested":
