@@ -17,6 +17,7 @@ from app.services.errors import EXIT_ERROR, KontorError
 from app.services.gc_pause import collect_rarely_while_starting, started
 from app.services.i18n import _
 from app.services.logs import setup_logging
+from app.services.os_errors import file_error
 from app.services.paths import LEDGER_SUFFIX, data_dir, default_ledger
 
 log = logging.getLogger(__name__)
@@ -156,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         setup_logging(debug=args.debug)
     except OSError as error:
-        print(_("Cannot write the log: {error}").format(error=error), file=sys.stderr)
+        print(_("Cannot write the log: {error}").format(error=file_error(error)), file=sys.stderr)
     handler: Handler = getattr(args, "handler", cmd_gui)
     if args.install_desktop_entry or args.remove_desktop_entry:
         handler = cmd_desktop_entry
@@ -173,6 +174,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         return 130
+    except OSError as error:  # a file or folder the command could not use: the system's reason, in our words
+        log.warning("command %s failed", args.command, exc_info=True)
+        print(f"kontor: {file_error(error)}", file=sys.stderr)
+        return EXIT_ERROR
     except Exception as error:
         log.exception("command %s failed", args.command)
         if args.debug:

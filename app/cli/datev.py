@@ -8,6 +8,7 @@ from pathlib import Path
 from app.cli.common import CliError, Commands, emit, given, group, iso_date, json_flag, open_ledger
 from app.services.i18n import _
 from app.services.ledger.actor import current_actor
+from app.services.os_errors import file_error
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -17,7 +18,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         try:
             done = export_datev(ledger, args.out, start=args.start, end=args.end, actor=current_actor())
         except OSError as error:
-            raise CliError(f"{args.out}: {error.strerror}") from error
+            raise CliError(file_error(error, args.out)) from error
     text = _("{lines} lines for {n} bank bookings written to {path}").format(
         lines=done.lines, n=done.transactions, path=args.out
     )

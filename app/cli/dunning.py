@@ -12,6 +12,7 @@ from app.cli.common import CliError, Commands, emit, given, group, iso_date, jso
 from app.services.formatting import format_cents, from_cents, parse_amount, to_cents
 from app.services.i18n import _
 from app.services.ledger.actor import current_actor
+from app.services.os_errors import file_error
 from app.services.private_files import make_dirs, open_private
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def _write_letters(ledger: Ledger, summary: RunSummary, folder: Path) -> list[Pa
                 stream.write(letter_pdf(ledger, letter.id))
             written.append(path)
     except OSError as error:
-        raise CliError(f"{error.filename or folder}: {error.strerror}") from error
+        raise CliError(file_error(error, error.filename or folder)) from error
     return written
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from app.cli.common import CliError, Commands, add_command, emit, group, json_flag, open_ledger
 from app.services.i18n import _, ngettext
 from app.services.ledger.actor import current_actor
+from app.services.os_errors import file_error
 
 if TYPE_CHECKING:
     from app.services.reconciliation.automatic import MatchSummary
@@ -128,7 +129,7 @@ def cmd_export_allocations(args: argparse.Namespace) -> int:
         try:
             count = export_allocations(ledger, args.out)
         except OSError as error:
-            raise CliError(f"{args.out}: {error.strerror}") from error
+            raise CliError(file_error(error, args.out)) from error
     emit(
         args,
         {"out": str(args.out), "rows": count},
@@ -150,7 +151,7 @@ def cmd_export_open_items(args: argparse.Namespace) -> int:
     try:
         count = write(items, args.file)
     except OSError as error:
-        raise CliError(f"{args.file}: {error.strerror}") from error
+        raise CliError(file_error(error, args.file)) from error
     totals = ", ".join(format_amount(total, currency) for currency, total in items.totals().items())
     emit(
         args,
@@ -171,7 +172,7 @@ def cmd_export_original(args: argparse.Namespace) -> int:
     try:
         write_original(original, target)
     except OSError as error:
-        raise CliError(f"{target}: {error.strerror}") from error
+        raise CliError(file_error(error, target)) from error
     emit(
         args,
         {"out": str(target), "filename": original.filename, "sha256": original.digest},

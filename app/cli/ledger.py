@@ -21,6 +21,7 @@ from app.cli.common import (
 )
 from app.services.errors import EXIT_ERROR
 from app.services.i18n import _, ngettext
+from app.services.os_errors import reason
 
 if TYPE_CHECKING:
     from app.services.ledger.audit import Head
@@ -161,7 +162,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             try:
                 audit_anchor.save(ledger.anchor_name, report.head)
             except OSError as error:  # the check itself stands; only the protection against a later cut is missing
-                message = _("kontor: cannot remember the audit head: {error}").format(error=error.strerror)
+                message = _("kontor: cannot remember the audit head: {error}").format(error=reason(error))
                 print(message, file=sys.stderr)
     data = asdict(report) | {"ok": report.ok, "seen_before": asdict(anchor) if anchor else None}
     if not report.ok:

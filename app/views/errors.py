@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from app.services.errors import KontorError
 from app.services.i18n import _
 from app.services.logs import setup_logging
+from app.services.os_errors import file_error
 from app.services.paths import log_dir
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def error_message(error: BaseException) -> str:
     """One line for the user; unexpected errors are logged with their traceback here."""
     if is_user_error(error):
         log.warning("%s", error)
-        return str(error) or type(error).__name__
+        return file_error(error) if isinstance(error, OSError) else str(error) or type(error).__name__
     log.error("unexpected error", exc_info=(type(error), error, error.__traceback__))
     return _("An unexpected error occurred in Kontor ({error}).").format(error=type(error).__name__)
 

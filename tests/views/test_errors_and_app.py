@@ -14,6 +14,7 @@ import pytest
 from ledger_templates import new_ledger
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app.services import i18n
 from app.services.banking.connections import BankConnectionError
 from app.services.banking.fints_client import BankUnavailableError, WrongPinError
 from app.services.ledger.company import rename_company, suggested_ledger_path
@@ -44,6 +45,23 @@ def test_service_error_shows_its_message_and_the_log_path(qapp, shown_messages, 
     assert shown.icon == QMessageBox.Icon.Warning
     assert shown.text == "/data/firma.kontor: no such ledger file"
     assert shown.informative == f"Details are in the log: {log_file}"
+
+
+def test_a_file_the_system_refused_is_named_with_the_reason_in_german(
+    qapp, shown_messages, log_file: Path, tmp_path: Path
+) -> None:
+    """The operating system words its errors in English; the message box says them in the user's language."""
+    try:
+        (tmp_path / "auszug.xml").open("rb")
+    except OSError as error:
+        i18n.set_language("de")
+        try:
+            present_error(error)
+        finally:
+            i18n.set_language("en")
+    [shown] = shown_messages
+    assert shown.icon == QMessageBox.Icon.Warning
+    assert shown.text == f"{tmp_path / 'auszug.xml'}: nicht gefunden"
 
 
 @pytest.mark.parametrize(

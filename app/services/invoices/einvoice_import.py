@@ -33,6 +33,7 @@ from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.settings import company_row, read_section
 from app.services.matching.names import normalize_name
+from app.services.os_errors import file_error
 
 SUFFIXES = (".xml", ".pdf")
 MAX_FILE_BYTES = 25 * 1024 * 1024  # an e-invoice with attachments stays far below; a ZIP bomb does not
@@ -67,7 +68,7 @@ def _read_all(paths: Iterable[Path]) -> list[EInvoice]:
         except zipfile.BadZipFile:
             problems.append(_("{file}: not a readable ZIP archive").format(file=path.name))
         except OSError as error:
-            problems.append(f"{path.name}: {error.strerror or error}")
+            problems.append(file_error(error, path.name))
     if problems:
         raise InvoiceImportError(
             ngettext(

@@ -25,6 +25,7 @@ from app.services.invoices.customers import link_iban
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.settings import read_section, write_section
+from app.services.os_errors import file_error
 
 RECEIVABLE = "receivable"
 PAYABLE = "payable"
@@ -212,7 +213,7 @@ def _read_table(path: Path) -> tuple[list[str], list[list[str]], str, str]:
     try:
         text, encoding = _decode(path)
     except OSError as error:
-        raise InvoiceImportError(_("{file}: {error}").format(file=path.name, error=error.strerror)) from error
+        raise InvoiceImportError(file_error(error, path.name)) from error
     if _CONTROL.search(text):
         head = text[:1024]
         if len(_CONTROL.findall(head)) * _BINARY_SHARE > len(head):

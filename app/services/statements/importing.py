@@ -40,6 +40,7 @@ from app.services.i18n import N_, _
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.dialects import exec_driver, ids_given, on_server
+from app.services.os_errors import file_error
 from app.services.private_files import make_parent, open_private
 from app.services.statements.bank_csv import CsvMapping, mapping_spec, suggested_mapping
 from app.services.statements.model import ParsedBalance, StatementFormatError
@@ -728,7 +729,7 @@ def _import_files(
             result.mapping_guess = mapping_spec(guess) if guess else ""
             results.append(result)
         except OSError as error:
-            results.append(ImportResult(source=path.name, format="", error=f"{path.name}: {error.strerror}"))
+            results.append(ImportResult(source=path.name, format="", error=file_error(error, path.name)))
     if progress:
         progress(len(results), len(paths))
     return results

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO, TextIO
 
 from app.services.i18n import _
+from app.services.os_errors import reason
 from app.services.statements.model import ParsedStatement, StatementFormatError, at_line
 from app.services.statements.mt940 import parse_mt940
 
@@ -54,9 +55,7 @@ def iter_statement_file(
         else:
             yield from iter_statement_stream(name, lambda: path.open("rb"), profile=profile, mapping=mapping)
     except OSError as error:
-        raise StatementFormatError(
-            name, "", _("cannot read the file: {error}").format(error=error.strerror or error)
-        ) from error
+        raise StatementFormatError(name, "", _("cannot read the file: {error}").format(error=reason(error))) from error
 
 
 def read_statement_stream(
