@@ -89,7 +89,7 @@ def test_an_abandoned_worker_is_ended_and_collected(tmp_path: Path) -> None:
         os.waitpid(pid, os.WNOHANG)  # collected: no zombie left
 
 
-def test_a_command_forks_its_worker_and_a_window_spawns_it(tmp_path: Path) -> None:
+def test_a_command_forks_its_worker_and_a_window_spawns_it_or_in_a_bundle_reads_in_process(tmp_path: Path) -> None:
     """A fork copies only the calling thread: a starting command is one thread without Qt, a GUI is not."""
     if worker.cores() < 2:
         pytest.skip("one core: no early worker")
@@ -103,13 +103,17 @@ def test_a_command_forks_its_worker_and_a_window_spawns_it(tmp_path: Path) -> No
         "    reader.close()\n"
         "    return type(reader._process).__name__\n"
         "print(kind())\n"
+        "sys.frozen = True\n"  # the bundle: no `python -m`, so a command forks and a window reads in-process
+        "print(kind())\n"
         "import PySide6.QtCore\n"
+        "print(worker.start_reader(Path(sys.argv[1])))\n"
+        "del sys.frozen\n"
         "print(kind())\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True, timeout=60
     )
-    assert done.stdout.split() == ["_Forked", "Popen"]
+    assert done.stdout.split() == ["_Forked", "_Forked", "None", "Popen"]
 
 
 def test_small_zipped_and_csv_files_stay_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

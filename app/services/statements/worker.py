@@ -171,7 +171,8 @@ def _receive(path: Path, channel: IO[bytes]) -> Iterator[StatementRows]:
 
 
 def _workers_possible() -> bool:
-    return not getattr(sys, "frozen", False)  # a bundled app has no `python -m`
+    """A worker is forked, or started as `python -m`, which a bundled app has not: its commands fork one."""
+    return _fork_is_safe() or not getattr(sys, "frozen", False)
 
 
 def _worth_a_worker(path: Path, fmt: str) -> bool:
