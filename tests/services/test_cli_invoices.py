@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from ledger_templates import new_ledger
-from statement_files import Booking, mt940
+from statement_files import mt940
 from test_cli import kontor, kontor_process
+from test_import_then_match import invoices_and_their_payments
 from test_reconciliation import INVOICES, MARCH, OWN
 
 from app.cli.invoices import SHOWN_ALLOCATIONS
-from app.services.invoices.importing import import_invoices
 from app.services.statements.importing import import_statement_files
 
 SECRET = "Abgleich-4711"
 ENV = {"KONTOR_PASSPHRASE": SECRET, "KONTOR_USER": "anna"}
-PAYER = "DE12500105170648489890"
 
 
 def run(home: Path, ledger: Path, *args: str):  # noqa: ANN201
@@ -125,19 +123,7 @@ def test_a_big_run_lists_its_first_allocations_and_counts_the_rest(
     count = SHOWN_ALLOCATIONS + 5
     path = kontor_home / "firma.kontor"
     ledger = new_ledger(path, SECRET, company_name="Firma GmbH")
-    invoices = tmp_path / "invoices.csv"
-    invoices.write_text(
-        "Rechnungsnummer;Kunde;Rechnungsdatum;Betrag\n"
-        + "".join(f"RE-2026-{n:04d};Kunde {n} GmbH;01.03.2026;{100 + n},00\n" for n in range(count)),
-        encoding="utf-8",
-    )
-    import_invoices(ledger, invoices, actor="anna")
-    paid = [
-        Booking(date(2026, 3, 15), Decimal(100 + n), f"Kunde {n} GmbH", PAYER, f"Rechnung RE-2026-{n:04d}", f"E{n}")
-        for n in range(count)
-    ]
-    statement = tmp_path / "big.sta"
-    statement.write_text(mt940(OWN, paid, opening=Decimal("0")), encoding="utf-8")
+    statement = invoices_and_their_payments(ledger, tmp_path, count)
     import_statement_files(ledger, [statement], actor="anna")  # no matching hook: `kontor match` finds them all
     ledger.close()
 

@@ -213,10 +213,8 @@ def test_ids_beyond_one_in_list_are_asked_in_chunks_and_counted_together(
         assert outcome_of(session, ids) == whole
 
 
-def test_a_big_run_notifies_once_with_its_count(ledger: Ledger, tmp_path: Path) -> None:
-    """More automatic allocations than NOTIFY_EACH_UP_TO: one notification says how many, instead of a bell
-    with one line per invoice; a small run keeps its line per invoice."""
-    count = NOTIFY_EACH_UP_TO + 20
+def invoices_and_their_payments(ledger: Ledger, tmp_path: Path, count: int) -> Path:
+    """`count` invoices imported, and a statement file paying each of them with its number (not imported)."""
     invoices = tmp_path / "invoices.csv"
     invoices.write_text(
         "Rechnungsnummer;Kunde;Rechnungsdatum;Betrag\n"
@@ -230,6 +228,14 @@ def test_a_big_run_notifies_once_with_its_count(ledger: Ledger, tmp_path: Path) 
     ]
     path = tmp_path / "big.sta"
     path.write_text(mt940(OWN, paid, opening=Decimal("0")), encoding="utf-8")
+    return path
+
+
+def test_a_big_run_notifies_once_with_its_count(ledger: Ledger, tmp_path: Path) -> None:
+    """More automatic allocations than NOTIFY_EACH_UP_TO: one notification says how many, instead of a bell
+    with one line per invoice; a small run keeps its line per invoice."""
+    count = NOTIFY_EACH_UP_TO + 20
+    path = invoices_and_their_payments(ledger, tmp_path, count)
     import_statement_files(ledger, [path], actor="anna", after_import=automatic.after_statement_import("anna"))
     with ledger.session() as session:
         messages = session.scalars(select(Notification.message).where(Notification.kind == "match")).all()
