@@ -20,6 +20,7 @@ from app.cli.common import (
 from app.services.errors import EXIT_ERROR
 from app.services.i18n import _
 from app.services.ledger.actor import current_actor
+from app.services.os_errors import file_error
 
 if TYPE_CHECKING:
     from app.services.ledger.database import Ledger
@@ -118,9 +119,12 @@ def cmd_export_transactions(args: argparse.Namespace) -> int:
     from app.services.statements.importing import export_transactions
 
     with open_ledger(args) as ledger:
-        count = export_transactions(
-            ledger, args.out, account_iban=args.account, date_from=args.date_from, date_to=args.date_to
-        )
+        try:
+            count = export_transactions(
+                ledger, args.out, account_iban=args.account, date_from=args.date_from, date_to=args.date_to
+            )
+        except OSError as error:  # named as the user wrote it, not as the temporary file beside it
+            raise CliError(file_error(error, args.out)) from error
     emit(
         args,
         {"out": str(args.out), "rows": count},

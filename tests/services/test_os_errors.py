@@ -58,6 +58,7 @@ def test_english_stays_english(tmp_path: Path) -> None:
         (["import", "statement", "nichtda.sta"], "kontor: nichtda.sta: nicht gefunden"),
         (["import", "invoices", "nichtda.csv"], "kontor: nichtda.csv: nicht gefunden"),
         (["export", "allocations", "--out", "datei/zuordnungen.csv"], "ein Teil des Pfads ist kein Ordner"),
+        (["export", "transactions", "--out", "datei/umsaetze.csv"], "umsaetze.csv: ein Teil des Pfads ist kein Ordner"),
     ],
 )
 def test_a_german_command_names_the_file_and_says_what_is_wrong_in_german(
@@ -71,4 +72,4 @@ def test_a_german_command_names_the_file_and_says_what_is_wrong_in_german(
                           home=kontor_home, env=env)  # fmt: skip
     assert done.returncode != 0
     assert expected in done.stderr, done.stderr
-    assert "No such file" not in done.stderr and "Traceback" not in done.stderr
+    assert "No such file" not in done.stderr and "Traceback" not in done.stderr and ".partial" not in done.stderr
