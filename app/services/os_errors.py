@@ -8,21 +8,23 @@ import os
 
 from app.services.i18n import N_, _
 
-# The errors a bookkeeper meets with files and folders; any other keeps the system's own text.
-_REASONS = {
-    errno.ENOENT: N_("not found"),
-    errno.EACCES: N_("no permission"),
-    errno.EPERM: N_("no permission"),
-    errno.ENOSPC: N_("the disk is full"),
-    errno.EDQUOT: N_("the disk quota is used up"),
-    errno.EROFS: N_("the drive is read-only"),
-    errno.EISDIR: N_("is a folder, not a file"),
-    errno.ENOTDIR: N_("part of the path is not a folder"),
-    errno.EEXIST: N_("exists already"),
-    errno.ENAMETOOLONG: N_("the name is too long"),
-    errno.EBUSY: N_("in use by another program"),
-    errno.EIO: N_("the drive could not be read or written (input/output error)"),
-}
+# The errors a bookkeeper meets with files and folders; any other keeps the system's own text. By name, as not every
+# system has every code (Windows has no EDQUOT of its own).
+_WORDED = (
+    ("ENOENT", N_("not found")),
+    ("EACCES", N_("no permission")),
+    ("EPERM", N_("no permission")),
+    ("ENOSPC", N_("the disk is full")),
+    ("EDQUOT", N_("the disk quota is used up")),
+    ("EROFS", N_("the drive is read-only")),
+    ("EISDIR", N_("is a folder, not a file")),
+    ("ENOTDIR", N_("part of the path is not a folder")),
+    ("EEXIST", N_("exists already")),
+    ("ENAMETOOLONG", N_("the name is too long")),
+    ("EBUSY", N_("in use by another program")),
+    ("EIO", N_("the drive could not be read or written (input/output error)")),
+)
+_REASONS = {getattr(errno, name): text for name, text in _WORDED if hasattr(errno, name)}
 
 
 def reason(error: OSError) -> str:
