@@ -105,12 +105,11 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 
 def _print_allocations(summary: MatchSummary, *, dry_run: bool) -> None:
-    from app.services.formatting import format_amount, format_count
+    from app.services.formatting import format_amount, format_count, format_score
 
     for allocation in summary.allocations[:SHOWN_ALLOCATIONS]:
         amount = format_amount(allocation.amount, allocation.currency)
-        confidence = f"{round(allocation.confidence * 100)}\u00a0%"
-        print(f"  {allocation.invoice_number}  {amount}  {allocation.payer}  ({confidence})")
+        print(f"  {allocation.invoice_number}  {amount}  {allocation.payer}  ({format_score(allocation.confidence)})")
     more = len(summary.allocations) - SHOWN_ALLOCATIONS
     if more > 0:
         where = _("--json lists them all") if dry_run else _("kontor export allocations --out FILE.csv lists them all")

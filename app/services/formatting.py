@@ -57,6 +57,11 @@ def format_percent(value: Decimal, *, language: str | None = None) -> str:
     return f"{text.replace('.', ',')}\u00a0%" if lang == "de" else f"{text}%"
 
 
+def format_score(score: float, *, language: str | None = None) -> str:
+    """A matching score (0 to 1) as whole percent: 97 % in German, 97% in English."""
+    return format_percent(Decimal(round(score * 100)), language=language)
+
+
 def format_date(value: date, *, language: str | None = None) -> str:
     lang = language or current_language()
     return value.strftime("%d.%m.%Y") if lang == "de" else value.isoformat()

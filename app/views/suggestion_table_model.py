@@ -9,7 +9,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from app.services.formatting import format_amount
+from app.services.formatting import format_amount, format_score
 from app.services.i18n import N_
 from app.services.reconciliation.allocations import Suggestion
 from app.views.list_table_model import RIGHT, ListTableModel
@@ -35,10 +35,6 @@ HEADERS = {
 }
 
 
-def percent(score: float) -> str:
-    return f"{round(score * 100)}\u00a0%"
-
-
 class SuggestionTableModel(ListTableModel[Suggestion]):
     """Suggestions in the engine's order (best first)."""
 
@@ -61,7 +57,7 @@ class SuggestionTableModel(ListTableModel[Suggestion]):
             return None
         parts = suggestion.allocations
         if column == SuggestionColumn.SCORE:
-            return percent(suggestion.score)
+            return format_score(suggestion.score)
         if column == SuggestionColumn.INVOICES:
             return ", ".join(part.invoice_number for part in parts)
         if column == SuggestionColumn.CUSTOMER:
