@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from app.cli import run
+from app.launch import run
 
 if __name__ == "__main__":
     run()

@@ -13,6 +13,7 @@ from typing import NoReturn
 
 from app.cli.common import Handler, add_command, ledger_location
 from app.cli.version import VersionAction
+from app.launch import GLOBAL_VALUES
 from app.services.errors import EXIT_ERROR, KontorError
 from app.services.gc_pause import collect_rarely_while_starting, started
 from app.services.i18n import _
@@ -85,7 +86,6 @@ COMMANDS = {
     "dunning": ("dunning",),
     "forecast": ("forecast",),
 }
-_GLOBAL_VALUES = ("--ledger",)  # global options that take a value
 
 
 def command_word(argv: Sequence[str]) -> str | None:
@@ -95,7 +95,7 @@ def command_word(argv: Sequence[str]) -> str | None:
     for word in words:
         if word in ("-h", "--help"):
             return None
-        if word in _GLOBAL_VALUES:
+        if word in GLOBAL_VALUES:
             next(words, None)
         elif not word.startswith("-"):
             return word if word in COMMANDS else None

@@ -113,7 +113,7 @@ def test_a_command_forks_its_worker_and_a_window_spawns_it_or_in_a_bundle_reads_
     done = subprocess.run(
         [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True, timeout=60
     )
-    assert done.stdout.split() == ["_Forked", "_Forked", "None", "Popen"]
+    assert done.stdout.split() == ["ForkedWorker", "ForkedWorker", "None", "Popen"]
 
 
 def test_small_zipped_and_csv_files_stay_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

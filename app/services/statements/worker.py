@@ -6,8 +6,9 @@ more than it saves, unless it starts before the ledger is even open (`start_read
 the file is read while the command loads the ledger's code and derives its key). The worker is a plain `python -m`
 child talking pickle over its stdout, not multiprocessing, so that it never re-imports the caller's main module;
 it reads at most `AHEAD_BYTES` of rows ahead of the ledger. A caller that is one thread without Qt (a command
-starting, on Linux) forks instead: the copy parses at once, without a new interpreter and its imports (50 ms of
-CPU on the core it shares with the key derivation, `helper_core`).
+starting, on Linux) forks instead (`forked_worker`): the copy parses at once, without a new interpreter and its
+imports (50 ms of CPU on the core it shares with the key derivation, `helper_core`); `kontor import statement`
+forks it before even this module loads (app.launch).
 
 Run as `python -m app.services.statements.worker FILE` it is that worker.
 """
@@ -18,7 +19,6 @@ import io
 import os
 import pickle
 import queue
-import signal
 import subprocess
 import sys
 import threading
@@ -30,6 +30,7 @@ from typing import IO, TYPE_CHECKING, BinaryIO
 from app.services.gc_pause import collector_paused
 from app.services.helper_core import cores, forget, keep_to_helper_core, release
 from app.services.i18n import _, current_language
+from app.services.statements.forked_worker import ForkedWorker, take_early
 from app.services.statements.model import StatementFormatError
 from app.services.statements.reader import detect_format, iter_statement_file
 from app.services.statements.rows import StatementRows, rows_of
@@ -51,10 +52,12 @@ class WorkerReader:
     `close()` ends a worker whose rows nobody wants (an error, an abandoned import) and reaps it.
     """
 
-    def __init__(self, path: Path, fmt: str) -> None:
+    def __init__(self, path: Path, fmt: str, started: ForkedWorker | None = None) -> None:
         self.path = path
         self.format = fmt
-        self._process: subprocess.Popen[bytes] | _Forked = _Forked(path) if _fork_is_safe() else _spawned(path)
+        self._process: subprocess.Popen[bytes] | ForkedWorker = started or (
+            ForkedWorker(path) if _fork_is_safe() else _spawned(path)
+        )
         keep_to_helper_core(self._process.pid)  # before it starts its sender thread, which inherits the place
 
     def rows(self) -> Iterator[StatementRows]:
@@ -83,44 +86,6 @@ def _spawned(path: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=environment)
 
 
-class _Forked:
-    """The worker as a fork of this process, with what WorkerReader uses of the Popen it replaces."""
-
-    def __init__(self, path: Path) -> None:
-        read_end, write_end = os.pipe()
-        self.pid = os.fork()
-        if self.pid == 0:  # the copy: never returns into the caller's code, never runs its clean-up
-            code = 1
-            try:
-                os.close(read_end)
-                keep_to_helper_core(os.getpid())  # it starts its sender thread at once
-                code = _serve(path, open(write_end, "wb"))
-            finally:
-                os._exit(code)
-        os.close(write_end)
-        self.stdout: BinaryIO = open(read_end, "rb")  # closed by WorkerReader.close
-        self.returncode: int | None = None
-
-    def poll(self) -> int | None:
-        if self.returncode is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
-
-    def kill(self) -> None:
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:  # ended and collected already
-            pass
-
-    def wait(self) -> int:
-        if self.returncode is None:
-            _pid, status = os.waitpid(self.pid, 0)
-            self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
-
-
 def _fork_is_safe() -> bool:
     """A fork copies only the calling thread: safe in a process of one thread that has not loaded Qt (whose
     own threads and display connection would be copied half), on Linux (macOS's system libraries are not)."""
@@ -130,17 +95,29 @@ def _fork_is_safe() -> bool:
 def start_reader(path: Path) -> WorkerReader | None:
     """A worker already reading `path` whatever its size, for a caller that has other work before it can write
     (opening the ledger); None for a file the in-process reader takes (CSV, ZIP, unreadable: it reports those), and
-    on a single core, where the worker would only take turns with the caller."""
-    if not _workers_possible() or cores() < 2:
+    on a single core, where the worker would only take turns with the caller. A worker `kontor` forked for the
+    file before this module loaded (forked_worker.fork_early) is the one used."""
+    early = take_early(path)
+    fmt = _worker_format(path) if _workers_possible() and cores() >= 2 else None
+    if fmt is None:
+        if early is not None:
+            early.end()
         return None
+    try:
+        return WorkerReader(path, fmt, early)
+    except OSError:  # no process to be had: the import reads in-process
+        return None
+
+
+def _worker_format(path: Path) -> str | None:
     try:
         if zipfile.is_zipfile(path):
             return None
         with path.open("rb") as stream:
             fmt = detect_format(path.name, stream.read(_SNIFF_BYTES))
-        return WorkerReader(path, fmt) if fmt in WORKER_FORMATS else None
-    except (OSError, StatementFormatError):  # unreadable, or no process to be had: the import reads in-process
+    except (OSError, StatementFormatError):
         return None
+    return fmt if fmt in WORKER_FORMATS else None
 
 
 def read_rows(
@@ -247,7 +224,7 @@ class _Sender:
             self._failure = error
 
 
-def _serve(path: Path, channel: BinaryIO) -> int:
+def serve(path: Path, channel: BinaryIO) -> int:
     """The worker's work on `channel`; a reader that went away (the parent ended or was killed) ends it quietly."""
     try:
         _produce(path, channel)
@@ -260,7 +237,7 @@ def _serve(path: Path, channel: BinaryIO) -> int:
 
 def _main(path: Path) -> int:
     """Run as `python -m app.services.statements.worker FILE`: the rows go to stdout."""
-    return _serve(path, sys.stdout.buffer)
+    return serve(path, sys.stdout.buffer)
 
 
 if __name__ == "__main__":
