@@ -5,31 +5,41 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import platformdirs
+if TYPE_CHECKING:
+    from platformdirs import PlatformDirs
 
 APP = "Kontor"
 
 
+def _platform() -> PlatformDirs:
+    """The system's folders for Kontor. platformdirs (6 ms with what it loads) comes when a folder is asked for:
+    the statement worker a command forks first thing never asks."""
+    import platformdirs
+
+    return platformdirs.PlatformDirs(APP, appauthor=False)
+
+
 def data_dir() -> Path:
     override = os.environ.get("KONTOR_HOME")
-    return Path(override) / "data" if override else Path(platformdirs.user_data_dir(APP, appauthor=False))
+    return Path(override) / "data" if override else Path(_platform().user_data_dir)
 
 
 def log_dir() -> Path:
     override = os.environ.get("KONTOR_HOME")
-    return Path(override) / "logs" if override else Path(platformdirs.user_log_dir(APP, appauthor=False))
+    return Path(override) / "logs" if override else Path(_platform().user_log_dir)
 
 
 def config_dir() -> Path:
     override = os.environ.get("KONTOR_HOME")
-    return Path(override) / "config" if override else Path(platformdirs.user_config_dir(APP, appauthor=False))
+    return Path(override) / "config" if override else Path(_platform().user_config_dir)
 
 
 def state_dir() -> Path:
     """What this computer remembers about ledgers outside them, such as the audit log's last seen head."""
     override = os.environ.get("KONTOR_HOME")
-    return Path(override) / "state" if override else Path(platformdirs.user_state_dir(APP, appauthor=False))
+    return Path(override) / "state" if override else Path(_platform().user_state_dir)
 
 
 def own_dirs() -> tuple[Path, ...]:

@@ -14,7 +14,6 @@ from typing import IO, TYPE_CHECKING, BinaryIO, TextIO
 from app.services.i18n import _
 from app.services.os_errors import reason
 from app.services.statements.model import ParsedStatement, StatementFormatError, at_line
-from app.services.statements.mt940 import parse_mt940
 
 if TYPE_CHECKING:
     from app.services.statements.bank_csv import CsvMapping
@@ -89,6 +88,8 @@ def iter_statement_stream(
                 found = True
                 yield statement
     elif kind == "mt940":
+        from app.services.statements.mt940 import parse_mt940  # each reader loads for its files only
+
         encoding = _text_encoding(open_binary)
         with open_binary() as stream:
             text = io.TextIOWrapper(stream, encoding=encoding, newline="")

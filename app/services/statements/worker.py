@@ -19,7 +19,6 @@ import io
 import os
 import pickle
 import queue
-import subprocess
 import sys
 import threading
 import zipfile
@@ -36,6 +35,8 @@ from app.services.statements.reader import detect_format, iter_statement_file
 from app.services.statements.rows import StatementRows, rows_of
 
 if TYPE_CHECKING:
+    import subprocess
+
     from app.services.statements.bank_csv import CsvMapping
 
 WORKER_MIN_BYTES = 4 << 20
@@ -79,6 +80,8 @@ class WorkerReader:
 
 
 def _spawned(path: Path) -> subprocess.Popen[bytes]:
+    import subprocess  # not for a fork, which starts before a command's modules and loads only what it needs
+
     environment = dict(os.environ)
     environment["KONTOR_LANG"] = current_language()  # its errors are in the user's language
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, (str(_PROJECT_ROOT), environment.get("PYTHONPATH"))))
