@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import zipfile
 from collections import Counter, defaultdict
@@ -43,6 +42,7 @@ from app.services.ledger.digests import digests_after
 from app.services.os_errors import file_error
 from app.services.private_files import make_parent, open_private
 from app.services.statements.bank_csv import CsvMapping, mapping_spec, suggested_mapping
+from app.services.statements.banks import bank_of, clean_iban, statement_iban
 from app.services.statements.model import ParsedBalance, StatementFormatError
 from app.services.statements.reader import detect_format
 from app.services.statements.rows import (
@@ -118,56 +118,16 @@ class ImportResult:
         return not self.error
 
 
-def _clean_iban(value: str) -> str:
-    return value.replace(" ", "").upper()
-
-
-_IBAN_IN_TEXT = re.compile(r"\b([A-Z]{2}\d{2}[A-Z0-9]{10,30}?)(?:[A-Z]{3})?\b")
-_BLZ_ACCOUNT = re.compile(r"^(\d{8})/0*(\d{1,10})(?:\D.*)?$")
-
-
-def statement_iban(statement: StatementRows) -> str:
-    """The account's IBAN: named in the file, or derived from an IBAN-like or German BLZ/account `:25:`."""
-    if statement.account_iban:
-        return _clean_iban(statement.account_iban)
-    from schwifty import IBAN  # the bank registry loads only for a file that names no IBAN (40 ms)
-    from schwifty.exceptions import SchwiftyException
-
-    number = statement.account_number.replace(" ", "").upper()
-    for candidate in _IBAN_IN_TEXT.findall(number):
-        try:
-            return str(IBAN(candidate))
-        except SchwiftyException:
-            continue
-    german = _BLZ_ACCOUNT.match(number)
-    if german:
-        try:
-            return str(IBAN.generate("DE", bank_code=german[1], account_code=german[2]))
-        except SchwiftyException:
-            return ""
-    return ""
-
-
-def _bank_of(iban: str) -> tuple[str, str]:
-    """BIC and bank name from schwifty's registry, loaded for a new account only."""
-    from schwifty import IBAN
-    from schwifty.exceptions import SchwiftyException
-
-    try:
-        parsed = IBAN(iban)
-        bic = parsed.bic
-        return (str(bic) if bic else ""), (parsed.bank_name or "")
-    except SchwiftyException:
-        return "", ""
-
-
-def find_or_create_account(session: Session, iban: str, *, currency: str, actor: str) -> BankAccount:
-    """Accounts are found by IBAN; new ones get bank name and BIC from schwifty's registry."""
-    iban = _clean_iban(iban)
+def find_or_create_account(
+    session: Session, iban: str, *, currency: str, actor: str, bank: tuple[str, str] | None = None
+) -> BankAccount:
+    """Accounts are found by IBAN; new ones get BIC and bank name from schwifty's registry unless `bank` gives
+    them (looked up by a statement worker)."""
+    iban = clean_iban(iban)
     account = session.scalar(select(BankAccount).where(BankAccount.iban == iban))
     if account is not None:
         return account
-    bic, bank_name = _bank_of(iban)
+    bic, bank_name = bank if bank is not None else bank_of(iban)
     account = BankAccount(iban=iban, bic=bic, bank_name=bank_name, currency=currency, name=bank_name or iban)
     session.add(account)
     session.flush()
@@ -305,7 +265,9 @@ def import_statements(
         iban = _account_of(statement, account_iban, source)
         state = accounts.get(iban)
         if state is None:
-            account = find_or_create_account(session, iban, currency=statement.currency, actor=actor)
+            account = find_or_create_account(
+                session, iban, currency=statement.currency, actor=actor, bank=statement.bank
+            )
             state = accounts[iban] = _AccountState(account)
             result.accounts.append(iban)
         _check_currency(statement, state.account, source)
@@ -416,19 +378,19 @@ def _date_warnings(statement: StatementRows, source: str) -> list[str]:
 def _account_of(statement: StatementRows, account_iban: str | None, source: str) -> str:
     """The statement's IBAN, or the one the user chose for a file that names none; raises when they disagree."""
     named = statement_iban(statement)
-    iban = named or _clean_iban(account_iban or "")
+    iban = named or clean_iban(account_iban or "")
     if not iban:
         raise AccountNeededError(
             _("{source}: the statement names no IBAN (account {number}); choose the account to import into").format(
                 source=statement.source or source, number=statement.account_number or "?"
             )
         )
-    if account_iban and named and _clean_iban(account_iban) != iban:
+    if account_iban and named and clean_iban(account_iban) != iban:
         raise StatementImportError(
             _("{source}: the statement is for {iban}, not for {chosen}").format(
                 source=statement.source or source,
                 iban=grouped_iban(iban),
-                chosen=grouped_iban(_clean_iban(account_iban)),
+                chosen=grouped_iban(clean_iban(account_iban)),
             )
         )
     return iban
@@ -831,7 +793,7 @@ def export_transactions(
         .order_by(Transaction.booked_on, Transaction.id)
     )
     if account_iban:
-        query = query.where(BankAccount.iban == _clean_iban(account_iban))
+        query = query.where(BankAccount.iban == clean_iban(account_iban))
     count = 0
     make_parent(out)
     partial = out.with_name(out.name + ".partial")

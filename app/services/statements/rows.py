@@ -89,6 +89,7 @@ class StatementRows:
     date_notes: list[tuple[int, str, date]] = field(default_factory=list)  # see ParsedStatement
     open_end_at: int = 0
     layout: str = ""  # see ParsedStatement
+    bank: tuple[str, str] | None = None  # BIC and bank name of the account, looked up ahead by a worker
 
 
 def currency_code(text: str) -> str:
