@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import zipfile
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -41,8 +40,7 @@ def test_worker_streams_the_same_rows_as_the_in_process_reader(tmp_path: Path, w
     streamed = list(worker.read_rows(path, fmt))
     in_process = list(rows_of(iter_statement_file(path)))
     assert [len(statement.rows) for statement in streamed] == [400] * 6 + [100]
-    assert [statement.bank for statement in streamed] == [("COBADEFFXXX", "Commerzbank")] + [None] * 6
-    assert [replace(statement, bank=None) for statement in streamed] == in_process
+    assert streamed == in_process
 
 
 @pytest.mark.usefixtures("always_worker")
@@ -217,38 +215,3 @@ def test_a_forked_worker_loads_only_what_reading_its_file_needs() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
     assert done.stdout.strip() == "[]"
-
-
-def test_the_worker_brings_the_bank_of_a_new_account(tmp_path: Path) -> None:
-    """A first import creates the account with BIC and bank name from schwifty's registry; the worker looks them up
-    ahead, so the process that writes the ledger never loads the registry."""
-    if worker.cores() < 2:
-        pytest.skip("one core: no early worker")
-    path = write_camt053(tmp_path / "first.xml", 200, per_statement=100)
-    script = (
-        "import sys\n"
-        "from pathlib import Path\n"
-        "from sqlalchemy import select\n"
-        "sys.path.insert(0, sys.argv[3])\n"
-        "from ledger_templates import new_ledger\n"
-        "from app.models.schema import BankAccount\n"
-        "from app.services.statements import worker\n"
-        "from app.services.statements.importing import import_statement_files\n"
-        "path = Path(sys.argv[1])\n"
-        "reader = worker.start_reader(path)\n"
-        "ledger = new_ledger(Path(sys.argv[2]), 'pw', company_name='Erstimport GmbH')\n"
-        "[result] = import_statement_files(ledger, [path], actor='test', started=[reader])\n"
-        "with ledger.session() as session:\n"
-        "    account = session.scalar(select(BankAccount))\n"
-        "    print(result.new, account.bic, account.bank_name, 'schwifty' in sys.modules)\n"
-        "ledger.close()\n"
-    )
-    here = Path(__file__).parent
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(path), str(tmp_path / "l.kontor"), str(here)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    assert done.stdout.split() == ["200", "COBADEFFXXX", "Commerzbank", "False"]

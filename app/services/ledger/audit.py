@@ -18,7 +18,6 @@ from app.models.base import stored_datetime
 from app.models.schema import AuditEvent, Base, Transaction
 from app.services.i18n import _
 from app.services.ledger.dialects import WRITER_LOCK, advisory_lock, exec_driver, on_server
-from app.services.ledger.digests import fields_digest
 
 GENESIS = "0" * 64
 IMPORT_ENTITY = "statement_import"
@@ -181,6 +180,11 @@ def record_row(session: Session, *, actor: str, action: str, row: Base, summary:
 def values_digest(values: Mapping[str, Any]) -> str:
     """Digest of a transaction's audited columns; cheaper than JSON because imports digest every row."""
     return fields_digest([values.get(name) for name in Transaction.__audited__])
+
+
+def fields_digest(values: Iterable[Any]) -> str:
+    """values_digest of the audited column values given in `Transaction.__audited__` order (dates as ISO text)."""
+    return hashlib.sha256("\x1f".join(["" if value is None else str(value) for value in values]).encode()).hexdigest()
 
 
 def import_data(session: Session, import_id: int) -> list[list[Any]]:

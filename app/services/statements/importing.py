@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import operator
+import re
 import threading
 import zipfile
 from collections import Counter, defaultdict
@@ -38,11 +40,9 @@ from app.services.i18n import N_, _
 from app.services.ledger import audit
 from app.services.ledger.database import Ledger
 from app.services.ledger.dialects import exec_driver, ids_given, on_server
-from app.services.ledger.digests import digests_after
 from app.services.os_errors import file_error
 from app.services.private_files import make_parent, open_private
 from app.services.statements.bank_csv import CsvMapping, mapping_spec, suggested_mapping
-from app.services.statements.banks import bank_of, clean_iban, statement_iban
 from app.services.statements.model import ParsedBalance, StatementFormatError
 from app.services.statements.reader import detect_format
 from app.services.statements.rows import (
@@ -51,7 +51,6 @@ from app.services.statements.rows import (
     COUNTERPARTY_IBAN,
     COUNTERPARTY_NAME,
     CURRENCY,
-    DEDUPE_KEY,
     END_TO_END_ID,
     MANDATE_ID,
     PURPOSE,
@@ -60,6 +59,7 @@ from app.services.statements.rows import (
     STATUS,
     Row,
     StatementRows,
+    dedupe_key,
 )
 from app.services.statements.search_index import INDEX_LATER_ROWS, index_pending, index_transactions
 from app.services.statements.worker import WorkerReader, read_rows
@@ -118,16 +118,56 @@ class ImportResult:
         return not self.error
 
 
-def find_or_create_account(
-    session: Session, iban: str, *, currency: str, actor: str, bank: tuple[str, str] | None = None
-) -> BankAccount:
-    """Accounts are found by IBAN; new ones get BIC and bank name from schwifty's registry unless `bank` gives
-    them (looked up by a statement worker)."""
-    iban = clean_iban(iban)
+def _clean_iban(value: str) -> str:
+    return value.replace(" ", "").upper()
+
+
+_IBAN_IN_TEXT = re.compile(r"\b([A-Z]{2}\d{2}[A-Z0-9]{10,30}?)(?:[A-Z]{3})?\b")
+_BLZ_ACCOUNT = re.compile(r"^(\d{8})/0*(\d{1,10})(?:\D.*)?$")
+
+
+def statement_iban(statement: StatementRows) -> str:
+    """The account's IBAN: named in the file, or derived from an IBAN-like or German BLZ/account `:25:`."""
+    if statement.account_iban:
+        return _clean_iban(statement.account_iban)
+    from schwifty import IBAN  # the bank registry loads only for a file that names no IBAN (40 ms)
+    from schwifty.exceptions import SchwiftyException
+
+    number = statement.account_number.replace(" ", "").upper()
+    for candidate in _IBAN_IN_TEXT.findall(number):
+        try:
+            return str(IBAN(candidate))
+        except SchwiftyException:
+            continue
+    german = _BLZ_ACCOUNT.match(number)
+    if german:
+        try:
+            return str(IBAN.generate("DE", bank_code=german[1], account_code=german[2]))
+        except SchwiftyException:
+            return ""
+    return ""
+
+
+def _bank_of(iban: str) -> tuple[str, str]:
+    """BIC and bank name from schwifty's registry, loaded for a new account only."""
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    try:
+        parsed = IBAN(iban)
+        bic = parsed.bic
+        return (str(bic) if bic else ""), (parsed.bank_name or "")
+    except SchwiftyException:
+        return "", ""
+
+
+def find_or_create_account(session: Session, iban: str, *, currency: str, actor: str) -> BankAccount:
+    """Accounts are found by IBAN; new ones get bank name and BIC from schwifty's registry."""
+    iban = _clean_iban(iban)
     account = session.scalar(select(BankAccount).where(BankAccount.iban == iban))
     if account is not None:
         return account
-    bic, bank_name = bank if bank is not None else bank_of(iban)
+    bic, bank_name = _bank_of(iban)
     account = BankAccount(iban=iban, bic=bic, bank_name=bank_name, currency=currency, name=bank_name or iban)
     session.add(account)
     session.flush()
@@ -135,19 +175,23 @@ def find_or_create_account(
     return account
 
 
-_INSERT_COLUMNS = ("id", "account_id", "import_id", "reconciliation", "created_at", *ROW_COLUMNS)
+_INSERT_COLUMNS = ("id", "account_id", "import_id", "reconciliation", "created_at", *ROW_COLUMNS, "dedupe_key")
 _INSERT_SQL = (
     f"INSERT INTO transactions ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
 )
+# The audited columns (audit.values_digest) as positions in a row tuple; account_id is not in the row.
+_AUDITED_IN_ROW = operator.itemgetter(*(ROW_COLUMNS.index(name) for name in Transaction.__audited__[1:]))
 
 
-def _insert_rows(session: Session, first_id: int, account_id: int, import_id: int, rows: list[Row]) -> None:
+def _insert_rows(
+    session: Session, first_id: int, account_id: int, import_id: int, rows: list[Row], keys: list[str]
+) -> None:
     """One driver-level executemany: at a million rows the ORM's per-row parameter handling dominates."""
     connection = session.connection()
     created_at = stored_datetime(connection, utcnow())
     params = [
-        (row_id, account_id, import_id, Reconciliation.OPEN.value, created_at, *row)
-        for row_id, row in zip(range(first_id, first_id + len(rows)), rows, strict=True)
+        (row_id, account_id, import_id, Reconciliation.OPEN.value, created_at, *row, key)
+        for row_id, row, key in zip(range(first_id, first_id + len(rows)), rows, keys, strict=True)
     ]
     exec_driver(connection, _INSERT_SQL, params)
     ids_given(connection, Transaction.__tablename__)
@@ -265,9 +309,7 @@ def import_statements(
         iban = _account_of(statement, account_iban, source)
         state = accounts.get(iban)
         if state is None:
-            account = find_or_create_account(
-                session, iban, currency=statement.currency, actor=actor, bank=statement.bank
-            )
+            account = find_or_create_account(session, iban, currency=statement.currency, actor=actor)
             state = accounts[iban] = _AccountState(account)
             result.accounts.append(iban)
         _check_currency(statement, state.account, source)
@@ -279,16 +321,18 @@ def import_statements(
         result.warnings += _date_warnings(statement, source)
         result.warnings += _balance_warnings(statement, state.previous_closing, iban, source)
         state.previous_closing = statement.closing
-        fresh, audit_texts = _without_duplicates(session, state, batch.id, statement)
+        fresh, keys = _without_duplicates(session, state, batch.id, statement.rows)
         result.duplicates += len(statement.rows) - len(fresh)
         if fresh:
             # Ids are given, not returned: the write lock is ours, and a plain executemany is much faster.
-            _insert_rows(session, next_id, account_id, batch.id, fresh)
+            _insert_rows(session, next_id, account_id, batch.id, fresh, keys)
             ids = range(next_id, next_id + len(fresh))
             if index_now:
                 index_transactions(session, ids.start, ids.stop - 1)
-            row_digests = digests_after(account_id, audit_texts)
-            digests += [[row_id, digest] for row_id, digest in zip(ids, row_digests, strict=True)]
+            digests += [
+                [row_id, audit.fields_digest((account_id, *_AUDITED_IN_ROW(row)))]
+                for row_id, row in zip(ids, fresh, strict=True)
+            ]
             result.booked += sum(row[STATUS] == BookingStatus.BOOKED for row in fresh)
             result.replaced_pending += _replace_pending(session, state, fresh, ids)
             result.returns += _link_returns(
@@ -378,34 +422,37 @@ def _date_warnings(statement: StatementRows, source: str) -> list[str]:
 def _account_of(statement: StatementRows, account_iban: str | None, source: str) -> str:
     """The statement's IBAN, or the one the user chose for a file that names none; raises when they disagree."""
     named = statement_iban(statement)
-    iban = named or clean_iban(account_iban or "")
+    iban = named or _clean_iban(account_iban or "")
     if not iban:
         raise AccountNeededError(
             _("{source}: the statement names no IBAN (account {number}); choose the account to import into").format(
                 source=statement.source or source, number=statement.account_number or "?"
             )
         )
-    if account_iban and named and clean_iban(account_iban) != iban:
+    if account_iban and named and _clean_iban(account_iban) != iban:
         raise StatementImportError(
             _("{source}: the statement is for {iban}, not for {chosen}").format(
                 source=statement.source or source,
                 iban=grouped_iban(iban),
-                chosen=grouped_iban(clean_iban(account_iban)),
+                chosen=grouped_iban(_clean_iban(account_iban)),
             )
         )
     return iban
 
 
 def _without_duplicates(
-    session: Session, state: _AccountState, import_id: int, statement: StatementRows
-) -> tuple[list[Row], list[bytes]]:
+    session: Session, state: _AccountState, import_id: int, rows: list[Row]
+) -> tuple[list[Row], list[str]]:
     """Keep as many copies of a booking as this import has beyond those the ledger had before it.
 
-    Returns the rows to insert and their audit texts.
+    Returns the rows to insert and their dedupe keys.
     """
-    rows = statement.rows
     if not rows:
         return [], []
+    keys = [
+        dedupe_key(row[BOOKED_ON], row[AMOUNT_CENTS], row[END_TO_END_ID], row[PURPOSE], row[STATUS])  # type: ignore[arg-type]
+        for row in rows
+    ]
     missing = {cast(str, row[BOOKED_ON]) for row in rows} - state.looked_up
     if missing:
         first, last = date.fromisoformat(min(missing)), date.fromisoformat(max(missing))
@@ -423,19 +470,19 @@ def _without_duplicates(
         state.looked_up.update((first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1))
     existing = state.existing
     if not existing:  # the usual case: the ledger has no booking of these dates
-        return rows, statement.audit_texts
+        return rows, keys
     seen = state.seen
-    fresh, fresh_texts = [], []
-    for row, text in zip(rows, statement.audit_texts, strict=True):
-        counted = (cast(str, row[DEDUPE_KEY]), cast(str, row[CURRENCY]))
+    fresh, fresh_keys = [], []
+    for row, key in zip(rows, keys, strict=True):
+        counted = (key, cast(str, row[CURRENCY]))
         copies = existing.get(counted)
         if copies is not None:
             seen[counted] += 1
             if seen[counted] <= copies:
                 continue
         fresh.append(row)
-        fresh_texts.append(text)
-    return fresh, fresh_texts
+        fresh_keys.append(key)
+    return fresh, fresh_keys
 
 
 def _pending_of(session: Session, account_id: int) -> dict[int, list[tuple[int, date, str, str]]]:
@@ -793,7 +840,7 @@ def export_transactions(
         .order_by(Transaction.booked_on, Transaction.id)
     )
     if account_iban:
-        query = query.where(BankAccount.iban == clean_iban(account_iban))
+        query = query.where(BankAccount.iban == _clean_iban(account_iban))
     count = 0
     make_parent(out)
     partial = out.with_name(out.name + ".partial")

@@ -1,14 +1,9 @@
 """Parsed statements reduced to the values the ledger stores: plain strings and integers, computed next to the
-parser (in a worker process for large files) and cheap to send to the process that writes the ledger.
-
-What the writer needs beyond the values is computed here too: each booking's dedupe key and the text of its audit
-digest. A command importing a large file waits for the writer's thread (its worker starts first thing and reads
-ahead), so work done here instead is time the user gets back."""
+parser (in a worker process for large files) and cheap to send to the process that writes the ledger."""
 
 from __future__ import annotations
 
 import hashlib
-import operator
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -18,7 +13,6 @@ from decimal import Decimal
 
 from app.models.states import BookingStatus
 from app.services.formatting import to_cents
-from app.services.ledger.digests import following_text
 from app.services.statements.model import ParsedBalance, ParsedStatement, ParsedTransaction
 
 # The order of a row tuple; the ledger's insert statement lists the same names.
@@ -40,27 +34,12 @@ ROW_COLUMNS = (
     "return_reason",
     "batch_ref",
     "raw",
-    "dedupe_key",
 )
 BOOKED_ON, AMOUNT_CENTS = ROW_COLUMNS.index("booked_on"), ROW_COLUMNS.index("amount_cents")
 COUNTERPARTY_NAME, COUNTERPARTY_IBAN = ROW_COLUMNS.index("counterparty_name"), ROW_COLUMNS.index("counterparty_iban")
 PURPOSE, END_TO_END_ID = ROW_COLUMNS.index("purpose"), ROW_COLUMNS.index("end_to_end_id")
 MANDATE_ID, STATUS = ROW_COLUMNS.index("mandate_id"), ROW_COLUMNS.index("status")
 RETURN_REASON, CURRENCY = ROW_COLUMNS.index("return_reason"), ROW_COLUMNS.index("currency")
-DEDUPE_KEY = ROW_COLUMNS.index("dedupe_key")
-# Transaction.__audited__ after its account_id, which a row does not know yet (the ledger writer adds it).
-AUDITED_IN_ROW = (
-    "booked_on",
-    "value_on",
-    "amount_cents",
-    "currency",
-    "counterparty_name",
-    "counterparty_iban",
-    "purpose",
-    "end_to_end_id",
-    "bank_reference",
-)
-_audited = operator.itemgetter(*(ROW_COLUMNS.index(name) for name in AUDITED_IN_ROW))
 
 Row = tuple[str | int | None, ...]
 
@@ -85,11 +64,9 @@ class StatementRows:
     closing: ParsedBalance | None
     total: Decimal  # sum of the bookings, exact, for the balance check
     rows: list[Row] = field(default_factory=list)
-    audit_texts: list[bytes] = field(default_factory=list)  # per row: digests.following_text of its audited values
     date_notes: list[tuple[int, str, date]] = field(default_factory=list)  # see ParsedStatement
     open_end_at: int = 0
     layout: str = ""  # see ParsedStatement
-    bank: tuple[str, str] | None = None  # BIC and bank name of the account, looked up ahead by a worker
 
 
 def currency_code(text: str) -> str:
@@ -106,7 +83,8 @@ def _fold(text: str) -> str:
 
 
 def dedupe_key(booked_on: date | str, amount_cents: int, end_to_end_id: str, purpose: str, status: str) -> str:
-    """The same booking gives the same key whether it came as MT940, CAMT or CSV.
+    """The same booking gives the same key whether it came as MT940, CAMT or CSV (computed by the ledger writer,
+    which waits for the parser anyway).
 
     The currency is compared beside the key, not hashed into it: keys stored by earlier versions stay valid.
     """
@@ -121,7 +99,6 @@ def _row(tx: ParsedTransaction) -> Row:
     status = _PENDING if tx.pending else _BOOKED
     booked_on = tx.booked_on.isoformat()
     code = " ".join(filter(None, (tx.gvc, tx.bank_transaction_code)))
-    key = dedupe_key(booked_on, cents, tx.end_to_end_id, tx.purpose, status)
     return (
         booked_on,
         tx.value_on.isoformat() if tx.value_on else None,
@@ -140,13 +117,11 @@ def _row(tx: ParsedTransaction) -> Row:
         tx.return_reason if tx.is_return or tx.return_reason else "",
         tx.batch_ref,
         tx.raw,
-        key,
     )
 
 
 def statement_rows(statement: ParsedStatement) -> StatementRows:
     transactions = statement.transactions
-    rows = [_row(tx) for tx in transactions]
     return StatementRows(
         source=statement.source,
         account_iban=statement.account_iban,
@@ -157,8 +132,7 @@ def statement_rows(statement: ParsedStatement) -> StatementRows:
         opening=statement.opening,
         closing=statement.closing,
         total=sum((tx.amount for tx in transactions), Decimal(0)),
-        rows=rows,
-        audit_texts=[following_text(_audited(row)) for row in rows],
+        rows=[_row(tx) for tx in transactions],
         date_notes=statement.date_notes,
         open_end_at=statement.open_end_at,
         layout=statement.layout,

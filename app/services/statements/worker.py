@@ -29,7 +29,6 @@ from typing import IO, TYPE_CHECKING, BinaryIO
 from app.services.gc_pause import collector_paused
 from app.services.helper_core import cores, forget, keep_to_helper_core, release
 from app.services.i18n import _, current_language
-from app.services.statements.banks import bank_of, statement_iban
 from app.services.statements.forked_worker import ForkedWorker, take_early
 from app.services.statements.model import StatementFormatError
 from app.services.statements.reader import detect_format, iter_statement_file
@@ -171,18 +170,11 @@ def _produce(path: Path, channel: BinaryIO) -> None:
     A thread sends while parsing goes on: the parent reads nothing while it loads the ledger's code and derives
     its key (0.3 s), and a pipe holds 64 KiB, so without it the worker would wait there too. Up to `AHEAD_BYTES`
     of pickled statements wait in this process (a year's statements of a busy account; a bigger file streams).
-    The first statement of each account brings its bank from the registry, which the ledger needs for an account
-    it does not know yet: a first import would otherwise wait for the registry on the writer's thread.
     """
     sender = _Sender(channel)
-    looked_up: set[str] = set()
     try:
         with collector_paused():
             for rows in rows_of(iter_statement_file(path)):
-                iban = statement_iban(rows)
-                if iban and iban not in looked_up:  # for a ledger that has no such account yet (30 ms)
-                    looked_up.add(iban)
-                    rows.bank = bank_of(iban)
                 sender.send(("rows", rows))
     except StatementFormatError as error:
         sender.send(("error", (error.source, error.where, error.reason)))
