@@ -51,6 +51,7 @@ from app.services.statements.rows import (
     COUNTERPARTY_IBAN,
     COUNTERPARTY_NAME,
     CURRENCY,
+    DEDUPE_KEY,
     END_TO_END_ID,
     MANDATE_ID,
     PURPOSE,
@@ -59,7 +60,6 @@ from app.services.statements.rows import (
     STATUS,
     Row,
     StatementRows,
-    dedupe_key,
 )
 from app.services.statements.search_index import INDEX_LATER_ROWS, index_pending, index_transactions
 from app.services.statements.worker import WorkerReader, read_rows
@@ -175,7 +175,7 @@ def find_or_create_account(session: Session, iban: str, *, currency: str, actor:
     return account
 
 
-_INSERT_COLUMNS = ("id", "account_id", "import_id", "reconciliation", "created_at", *ROW_COLUMNS, "dedupe_key")
+_INSERT_COLUMNS = ("id", "account_id", "import_id", "reconciliation", "created_at", *ROW_COLUMNS)
 _INSERT_SQL = (
     f"INSERT INTO transactions ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
 )
@@ -183,15 +183,13 @@ _INSERT_SQL = (
 _AUDITED_IN_ROW = operator.itemgetter(*(ROW_COLUMNS.index(name) for name in Transaction.__audited__[1:]))
 
 
-def _insert_rows(
-    session: Session, first_id: int, account_id: int, import_id: int, rows: list[Row], keys: list[str]
-) -> None:
+def _insert_rows(session: Session, first_id: int, account_id: int, import_id: int, rows: list[Row]) -> None:
     """One driver-level executemany: at a million rows the ORM's per-row parameter handling dominates."""
     connection = session.connection()
     created_at = stored_datetime(connection, utcnow())
     params = [
-        (row_id, account_id, import_id, Reconciliation.OPEN.value, created_at, *row, key)
-        for row_id, row, key in zip(range(first_id, first_id + len(rows)), rows, keys, strict=True)
+        (row_id, account_id, import_id, Reconciliation.OPEN.value, created_at, *row)
+        for row_id, row in zip(range(first_id, first_id + len(rows)), rows, strict=True)
     ]
     exec_driver(connection, _INSERT_SQL, params)
     ids_given(connection, Transaction.__tablename__)
@@ -321,11 +319,11 @@ def import_statements(
         result.warnings += _date_warnings(statement, source)
         result.warnings += _balance_warnings(statement, state.previous_closing, iban, source)
         state.previous_closing = statement.closing
-        fresh, keys = _without_duplicates(session, state, batch.id, statement.rows)
+        fresh = _without_duplicates(session, state, batch.id, statement.rows)
         result.duplicates += len(statement.rows) - len(fresh)
         if fresh:
             # Ids are given, not returned: the write lock is ours, and a plain executemany is much faster.
-            _insert_rows(session, next_id, account_id, batch.id, fresh, keys)
+            _insert_rows(session, next_id, account_id, batch.id, fresh)
             ids = range(next_id, next_id + len(fresh))
             if index_now:
                 index_transactions(session, ids.start, ids.stop - 1)
@@ -440,19 +438,10 @@ def _account_of(statement: StatementRows, account_iban: str | None, source: str)
     return iban
 
 
-def _without_duplicates(
-    session: Session, state: _AccountState, import_id: int, rows: list[Row]
-) -> tuple[list[Row], list[str]]:
-    """Keep as many copies of a booking as this import has beyond those the ledger had before it.
-
-    Returns the rows to insert and their dedupe keys.
-    """
+def _without_duplicates(session: Session, state: _AccountState, import_id: int, rows: list[Row]) -> list[Row]:
+    """Keep as many copies of a booking as this import has beyond those the ledger had before it."""
     if not rows:
-        return [], []
-    keys = [
-        dedupe_key(row[BOOKED_ON], row[AMOUNT_CENTS], row[END_TO_END_ID], row[PURPOSE], row[STATUS])  # type: ignore[arg-type]
-        for row in rows
-    ]
+        return []
     missing = {cast(str, row[BOOKED_ON]) for row in rows} - state.looked_up
     if missing:
         first, last = date.fromisoformat(min(missing)), date.fromisoformat(max(missing))
@@ -470,19 +459,18 @@ def _without_duplicates(
         state.looked_up.update((first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1))
     existing = state.existing
     if not existing:  # the usual case: the ledger has no booking of these dates
-        return rows, keys
+        return rows
     seen = state.seen
-    fresh, fresh_keys = [], []
-    for row, key in zip(rows, keys, strict=True):
-        counted = (key, cast(str, row[CURRENCY]))
+    fresh = []
+    for row in rows:
+        counted = (cast(str, row[DEDUPE_KEY]), cast(str, row[CURRENCY]))
         copies = existing.get(counted)
         if copies is not None:
             seen[counted] += 1
             if seen[counted] <= copies:
                 continue
         fresh.append(row)
-        fresh_keys.append(key)
-    return fresh, fresh_keys
+    return fresh
 
 
 def _pending_of(session: Session, account_id: int) -> dict[int, list[tuple[int, date, str, str]]]:

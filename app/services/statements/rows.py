@@ -1,5 +1,7 @@
 """Parsed statements reduced to the values the ledger stores: plain strings and integers, computed next to the
-parser (in a worker process for large files) and cheap to send to the process that writes the ledger."""
+parser (in a worker process for large files) and cheap to send to the process that writes the ledger. Each row
+brings its dedupe key too: a worker that forks first thing (app.launch) reads ahead of the writer, which the
+command waits for."""
 
 from __future__ import annotations
 
@@ -34,12 +36,14 @@ ROW_COLUMNS = (
     "return_reason",
     "batch_ref",
     "raw",
+    "dedupe_key",
 )
 BOOKED_ON, AMOUNT_CENTS = ROW_COLUMNS.index("booked_on"), ROW_COLUMNS.index("amount_cents")
 COUNTERPARTY_NAME, COUNTERPARTY_IBAN = ROW_COLUMNS.index("counterparty_name"), ROW_COLUMNS.index("counterparty_iban")
 PURPOSE, END_TO_END_ID = ROW_COLUMNS.index("purpose"), ROW_COLUMNS.index("end_to_end_id")
 MANDATE_ID, STATUS = ROW_COLUMNS.index("mandate_id"), ROW_COLUMNS.index("status")
 RETURN_REASON, CURRENCY = ROW_COLUMNS.index("return_reason"), ROW_COLUMNS.index("currency")
+DEDUPE_KEY = ROW_COLUMNS.index("dedupe_key")
 
 Row = tuple[str | int | None, ...]
 
@@ -83,8 +87,7 @@ def _fold(text: str) -> str:
 
 
 def dedupe_key(booked_on: date | str, amount_cents: int, end_to_end_id: str, purpose: str, status: str) -> str:
-    """The same booking gives the same key whether it came as MT940, CAMT or CSV (computed by the ledger writer,
-    which waits for the parser anyway).
+    """The same booking gives the same key whether it came as MT940, CAMT or CSV.
 
     The currency is compared beside the key, not hashed into it: keys stored by earlier versions stay valid.
     """
@@ -99,6 +102,7 @@ def _row(tx: ParsedTransaction) -> Row:
     status = _PENDING if tx.pending else _BOOKED
     booked_on = tx.booked_on.isoformat()
     code = " ".join(filter(None, (tx.gvc, tx.bank_transaction_code)))
+    key = dedupe_key(booked_on, cents, tx.end_to_end_id, tx.purpose, status)
     return (
         booked_on,
         tx.value_on.isoformat() if tx.value_on else None,
@@ -117,6 +121,7 @@ def _row(tx: ParsedTransaction) -> Row:
         tx.return_reason if tx.is_return or tx.return_reason else "",
         tx.batch_ref,
         tx.raw,
+        key,
     )
 
 
