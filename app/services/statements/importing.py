@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Index, Table, and_, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -42,11 +42,11 @@ from app.services.ledger.database import Ledger
 from app.services.ledger.dialects import exec_driver, ids_given, on_server
 from app.services.os_errors import file_error
 from app.services.private_files import make_parent, open_private
-from app.services.statements.bank_csv import CsvMapping, mapping_spec, suggested_mapping
 from app.services.statements.model import ParsedBalance, StatementFormatError
 from app.services.statements.reader import detect_format
 from app.services.statements.rows import (
     AMOUNT_CENTS,
+    BOOKED,
     BOOKED_ON,
     COUNTERPARTY_IBAN,
     COUNTERPARTY_NAME,
@@ -54,6 +54,7 @@ from app.services.statements.rows import (
     DEDUPE_KEY,
     END_TO_END_ID,
     MANDATE_ID,
+    PENDING,
     PURPOSE,
     RETURN_REASON,
     ROW_COLUMNS,
@@ -63,6 +64,9 @@ from app.services.statements.rows import (
 )
 from app.services.statements.search_index import INDEX_LATER_ROWS, index_pending, index_transactions
 from app.services.statements.worker import WorkerReader, read_rows
+
+if TYPE_CHECKING:
+    from app.services.statements.bank_csv import CsvMapping
 
 RETURN_REASONS = {
     "AC01": N_("IBAN wrong"),
@@ -331,7 +335,7 @@ def import_statements(
                 [row_id, audit.fields_digest((account_id, *_AUDITED_IN_ROW(row)))]
                 for row_id, row in zip(ids, fresh, strict=True)
             ]
-            result.booked += sum(row[STATUS] == BookingStatus.BOOKED for row in fresh)
+            result.booked += sum(row[STATUS] == BOOKED for row in fresh)
             result.replaced_pending += _replace_pending(session, state, fresh, ids)
             result.returns += _link_returns(
                 session, state.account, [(i, row) for i, row in zip(ids, fresh, strict=True) if row[RETURN_REASON]]
@@ -495,7 +499,7 @@ def _replace_pending(session: Session, state: _AccountState, fresh: Sequence[Row
         state.pending = _pending_of(session, state.account.id)
     pending = state.pending
     for row_id, row in zip(ids, fresh, strict=True):  # this import's own pending rows count too
-        if row[STATUS] == BookingStatus.PENDING:
+        if row[STATUS] == PENDING:
             on = date.fromisoformat(row[BOOKED_ON])  # type: ignore[arg-type]
             pending[cast(int, row[AMOUNT_CENTS])].append(
                 (row_id, on, cast(str, row[END_TO_END_ID]), cast(str, row[PURPOSE]))
@@ -503,7 +507,7 @@ def _replace_pending(session: Session, state: _AccountState, fresh: Sequence[Row
     retired: list[int] = []
     if pending:
         for row in fresh:
-            candidates = pending.get(cast(int, row[AMOUNT_CENTS])) if row[STATUS] == BookingStatus.BOOKED else None
+            candidates = pending.get(cast(int, row[AMOUNT_CENTS])) if row[STATUS] == BOOKED else None
             for candidate in candidates or ():
                 pending_id, booked_on, end_to_end_id, purpose = candidate
                 same = end_to_end_id == row[END_TO_END_ID] if row[END_TO_END_ID] else purpose == row[PURPOSE]
@@ -714,14 +718,23 @@ def _import_files(
         except (StatementFormatError, StatementImportError) as error:
             needs_account = isinstance(error, AccountNeededError)
             result = ImportResult(source=path.name, format="", error=str(error), needs_account=needs_account)
-            guess = suggested_mapping(path, error) if isinstance(error, StatementFormatError) else None
-            result.mapping_guess = mapping_spec(guess) if guess else ""
+            result.mapping_guess = _mapping_guess(path, error)
             results.append(result)
         except OSError as error:
             results.append(ImportResult(source=path.name, format="", error=file_error(error, path.name)))
     if progress:
         progress(len(results), len(paths))
     return results
+
+
+def _mapping_guess(path: Path, error: Exception) -> str:
+    """For a file that could not be read, the CSV detector's best guess as a --map spec ("" for none)."""
+    if not isinstance(error, StatementFormatError):
+        return ""
+    from app.services.statements.bank_csv import mapping_spec, suggested_mapping  # only when a file failed (4 ms)
+
+    guess = suggested_mapping(path, error)
+    return mapping_spec(guess) if guess else ""
 
 
 def _expected_rows(path: Path) -> int:

@@ -50,8 +50,9 @@ Row = tuple[str | int | None, ...]
 _CURRENCY_NAMES = {"€": "EUR", "EURO": "EUR"}  # how some bank CSVs spell the currency column
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "AE", "Ö": "OE", "Ü": "UE", "ß": "ss"})
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
-# Plain strings, not the enum: a row goes to the ledger writer pickled, and an enum member pickles as a call.
-_BOOKED, _PENDING = BookingStatus.BOOKED.value, BookingStatus.PENDING.value
+# A row's status as a plain string, not the enum: a row goes to the ledger writer pickled (an enum member pickles
+# as a call), and the writer compares every row's status (an enum member's value is a Python-level look-up).
+BOOKED, PENDING = BookingStatus.BOOKED.value, BookingStatus.PENDING.value
 
 
 @dataclass(slots=True)
@@ -99,7 +100,7 @@ def dedupe_key(booked_on: date | str, amount_cents: int, end_to_end_id: str, pur
 
 def _row(tx: ParsedTransaction) -> Row:
     cents = to_cents(tx.amount)
-    status = _PENDING if tx.pending else _BOOKED
+    status = PENDING if tx.pending else BOOKED
     booked_on = tx.booked_on.isoformat()
     code = " ".join(filter(None, (tx.gvc, tx.bank_transaction_code)))
     key = dedupe_key(booked_on, cents, tx.end_to_end_id, tx.purpose, status)
