@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from app.services.statements import worker
 from app.services.statements.importing import file_format, import_statement_files
 from app.services.statements.model import StatementFormatError
 from app.services.statements.reader import iter_statement_file
-from app.services.statements.rows import rows_of
+from app.services.statements.rows import rows_of, statement_rows, with_keys
 from bench.statement_data import write_camt053, write_mt940
 
 
@@ -40,7 +41,28 @@ def test_worker_streams_the_same_rows_as_the_in_process_reader(tmp_path: Path, w
     streamed = list(worker.read_rows(path, fmt))
     in_process = list(rows_of(iter_statement_file(path)))
     assert [len(statement.rows) for statement in streamed] == [400] * 6 + [100]
-    assert streamed == in_process
+    assert [replace(statement, rows=with_keys(statement.rows)) for statement in streamed] == in_process
+
+
+def test_the_worker_computes_the_writers_keys_only_while_the_writer_is_behind(tmp_path: Path) -> None:
+    """Dedupe keys are the writer's work: a worker whose rows wait unread computes them (the writer is the slower
+    side), one whose rows are taken at once leaves them to the writer (`with_keys` gives the same keys)."""
+    path = write_camt053(tmp_path / "s.xml", 800, per_statement=400)  # a statement is more than a pipe holds
+    statements = list(iter_statement_file(path))
+    read_end, write_end = os.pipe()
+    sender = worker._Sender(open(write_end, "wb"))
+    assert not sender.behind()  # nothing sent
+    first = statement_rows(statements[0], keyed=sender.behind())
+    sender.send(("rows", first))  # nobody reads: most of it waits in this process
+    assert sender.behind()
+    keyed = statement_rows(statements[1], keyed=sender.behind())
+    with open(read_end, "rb") as channel:
+        pickle.load(channel)  # the writer catches up
+        sender.finish()
+    assert not sender.behind()
+    assert {row[-1] for row in first.rows} == {None}
+    assert all(row[-1] for row in keyed.rows)
+    assert with_keys(first.rows) == statement_rows(statements[0]).rows
 
 
 @pytest.mark.usefixtures("always_worker")

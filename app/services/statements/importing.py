@@ -61,6 +61,7 @@ from app.services.statements.rows import (
     STATUS,
     Row,
     StatementRows,
+    with_keys,
 )
 from app.services.statements.search_index import INDEX_LATER_ROWS, index_pending, index_transactions
 from app.services.statements.worker import WorkerReader, read_rows
@@ -323,7 +324,7 @@ def import_statements(
         result.warnings += _date_warnings(statement, source)
         result.warnings += _balance_warnings(statement, state.previous_closing, iban, source)
         state.previous_closing = statement.closing
-        fresh = _without_duplicates(session, state, batch.id, statement.rows)
+        fresh = _without_duplicates(session, state, batch.id, with_keys(statement.rows))
         result.duplicates += len(statement.rows) - len(fresh)
         if fresh:
             # Ids are given, not returned: the write lock is ours, and a plain executemany is much faster.

@@ -1,7 +1,8 @@
 """Parsed statements reduced to the values the ledger stores: plain strings and integers, computed next to the
-parser (in a worker process for large files) and cheap to send to the process that writes the ledger. Each row
-brings its dedupe key too: a worker that forks first thing (app.launch) reads ahead of the writer, which the
-command waits for."""
+parser (in a worker process for large files) and cheap to send to the process that writes the ledger.
+
+A row's last value is its dedupe key, the writer's work: a worker computes it while the writer is behind (which
+the command then waits for), and leaves it None for the writer (`with_keys`) when the worker is the slower side."""
 
 from __future__ import annotations
 
@@ -98,12 +99,12 @@ def dedupe_key(booked_on: date | str, amount_cents: int, end_to_end_id: str, pur
     return hashlib.sha256(basis.encode()).hexdigest()[:32]
 
 
-def _row(tx: ParsedTransaction) -> Row:
+def _row(tx: ParsedTransaction, keyed: bool) -> Row:
     cents = to_cents(tx.amount)
     status = PENDING if tx.pending else BOOKED
     booked_on = tx.booked_on.isoformat()
     code = " ".join(filter(None, (tx.gvc, tx.bank_transaction_code)))
-    key = dedupe_key(booked_on, cents, tx.end_to_end_id, tx.purpose, status)
+    key = dedupe_key(booked_on, cents, tx.end_to_end_id, tx.purpose, status) if keyed else None
     return (
         booked_on,
         tx.value_on.isoformat() if tx.value_on else None,
@@ -126,7 +127,8 @@ def _row(tx: ParsedTransaction) -> Row:
     )
 
 
-def statement_rows(statement: ParsedStatement) -> StatementRows:
+def statement_rows(statement: ParsedStatement, *, keyed: bool = True) -> StatementRows:
+    """The statement as rows; without their dedupe keys unless `keyed`."""
     transactions = statement.transactions
     return StatementRows(
         source=statement.source,
@@ -138,7 +140,7 @@ def statement_rows(statement: ParsedStatement) -> StatementRows:
         opening=statement.opening,
         closing=statement.closing,
         total=sum((tx.amount for tx in transactions), Decimal(0)),
-        rows=[_row(tx) for tx in transactions],
+        rows=[_row(tx, keyed) for tx in transactions],
         date_notes=statement.date_notes,
         open_end_at=statement.open_end_at,
         layout=statement.layout,
@@ -149,3 +151,14 @@ def rows_of(statements: Iterable[ParsedStatement]) -> Iterator[StatementRows]:
     """Each statement as rows, one at a time, so a stream of statements stays a stream."""
     for statement in statements:
         yield statement_rows(statement)
+
+
+def with_keys(rows: list[Row]) -> list[Row]:
+    """The rows with their dedupe keys, computed here for rows a worker sent without them."""
+    if not rows or rows[0][DEDUPE_KEY] is not None:
+        return rows
+    keys = (
+        dedupe_key(row[BOOKED_ON], row[AMOUNT_CENTS], row[END_TO_END_ID], row[PURPOSE], row[STATUS])  # type: ignore[arg-type]
+        for row in rows
+    )
+    return [(*row[:DEDUPE_KEY], key) for row, key in zip(rows, keys, strict=True)]

@@ -32,7 +32,7 @@ from app.services.i18n import _, current_language
 from app.services.statements.forked_worker import ForkedWorker, take_early
 from app.services.statements.model import StatementFormatError
 from app.services.statements.reader import detect_format, iter_statement_file
-from app.services.statements.rows import StatementRows, rows_of
+from app.services.statements.rows import StatementRows, rows_of, statement_rows
 
 if TYPE_CHECKING:
     import subprocess
@@ -174,8 +174,10 @@ def _produce(path: Path, channel: BinaryIO) -> None:
     sender = _Sender(channel)
     try:
         with collector_paused():
-            for rows in rows_of(iter_statement_file(path)):
-                sender.send(("rows", rows))
+            for statement in iter_statement_file(path):
+                # The rows' dedupe keys are the writer's work: done here while the writer is behind (loading its
+                # code, or writing slower than this reads), left to it when this is the slower side.
+                sender.send(("rows", statement_rows(statement, keyed=sender.behind())))
     except StatementFormatError as error:
         sender.send(("error", (error.source, error.where, error.reason)))
     else:
@@ -191,6 +193,7 @@ class _Sender:
         self._pending: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._room = threading.Semaphore(AHEAD_BYTES // _PIECE)
         self._failure: BaseException | None = None
+        self._queued = self._written = 0  # bytes; each counted by one thread only
         self._thread = threading.Thread(target=self._write, name="statement-sender", daemon=True)
         self._thread.start()
 
@@ -205,7 +208,13 @@ class _Sender:
         for start in range(0, len(data), _PIECE):
             while not self._room.acquire(timeout=0.1):
                 self._raise_failure()
-            self._pending.put(bytes(data[start : start + _PIECE]))
+            piece = bytes(data[start : start + _PIECE])
+            self._queued += len(piece)
+            self._pending.put(piece)
+
+    def behind(self) -> bool:
+        """Whether the reader has not taken everything sent so far: it is the slower side."""
+        return self._written < self._queued
 
     def finish(self) -> None:
         """Wait until everything is written; a failed write (the reader went away) is raised here."""
@@ -221,6 +230,7 @@ class _Sender:
         try:
             while (piece := self._pending.get()) is not None:
                 self._channel.write(piece)
+                self._written += len(piece)
                 self._room.release()
             self._channel.flush()
         except BaseException as error:  # handed to the producer, which ends the worker with it
