@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from test_cli import kontor_process
 
 import app.services.statements.bank_csv as bank_csv
 from app.cli import main
@@ -386,3 +387,22 @@ def test_an_invoice_list_is_not_taken_for_a_statement() -> None:
     assert not layout.sure and layout.reasons == ("no column with a counterparty, purpose or value date",)
     with pytest.raises(StatementFormatError, match="give a column mapping"):
         read_bank_csv(text.encode(), source="rechnungen.csv")
+
+
+def test_a_german_import_names_how_it_read_a_csv_in_german(kontor_home: Path, tmp_path: Path) -> None:
+    """The layout a CSV was read with is the bank's profile name, or the user's mapping or the detected columns,
+    which are words and come in the user's language."""
+    env = {"KONTOR_PASSPHRASE": "geheim-4711", "KONTOR_LANG": "de"}
+    ledger = str(kontor_home / "firma.kontor")
+    assert kontor_process("--ledger", ledger, "init", home=kontor_home, env=env).returncode == 0
+    detected, mapped = tmp_path / "erkannt.csv", tmp_path / "zugeordnet.csv"
+    detected.write_text("Buchungstag;Betrag;Verwendungszweck\n01.02.2026;12,50;Miete\n", encoding="utf-8")
+    mapped.write_text("Tag;Wert;Text\n02.02.2026;13,50;Strom\n", encoding="utf-8")
+    account = ["--account", CHOSEN]
+    done = kontor_process("--ledger", ledger, "import", "statement", str(detected), *account, home=kontor_home, env=env)
+    assert "erkannt.csv: gelesen als erkannte Spalten (date=Buchungstag" in done.stdout, done.stdout + done.stderr
+    spec = ["--map", "date=Tag,amount=Wert,purpose=Text"]
+    done = kontor_process(
+        "--ledger", ledger, "import", "statement", str(mapped), *account, *spec, home=kontor_home, env=env
+    )
+    assert "zugeordnet.csv: gelesen als Ihre Zuordnung (date=Tag" in done.stdout, done.stdout + done.stderr

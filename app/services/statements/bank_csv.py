@@ -333,13 +333,13 @@ def read_bank_csv(
     text, encoding = decode_csv(data) if mapping is None else (_decode_as(data, mapping.encoding, source), "")
     if mapping is not None:
         if not mapping.has_header:
-            return [_parse(text, None, mapping, source, layout="your mapping")]
+            return [_parse(text, None, mapping, source, layout=_("your mapping"))]
         header_at = _find_header(text, mapping.delimiter, {mapping.date})
         if header_at is None:
             raise StatementFormatError(
                 source, "", _("no header line with the date column {column}").format(column=repr(mapping.date))
             )
-        return [_parse(text, header_at, mapping, source, layout="your mapping")]
+        return [_parse(text, header_at, mapping, source, layout=_("your mapping"))]
     candidates = [p for p in PROFILES if profile is None or p.name == profile]
     if profile is not None and not candidates:
         raise StatementFormatError(
@@ -370,7 +370,7 @@ def read_bank_csv(
                 hint=_(NEEDS_MAPPING),
             ),
         )
-    return [_parse(text, layout.header_at, replace(layout.mapping, encoding=encoding), source, layout="detected")]
+    return [_parse(text, layout.header_at, replace(layout.mapping, encoding=encoding), source, layout=_("detected"))]
 
 
 def suggested_mapping(path: Path, error: StatementFormatError) -> CsvMapping | None:
