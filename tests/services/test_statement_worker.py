@@ -228,12 +228,22 @@ def test_the_worker_parses_ahead_of_a_parent_that_reads_nothing_yet() -> None:
 
 def test_a_forked_worker_loads_only_what_reading_its_file_needs() -> None:
     """A command forks the worker first thing (app.launch), and its imports before the first booking are on the
-    path the user waits for: no database stack, no folders, no process spawning, no reader of another format."""
+    path the user waits for: no database stack, no folders, no process spawning, no reader of another format, no
+    translation catalogue until a text is translated."""
     script = (
         "import sys\n"
         "import app.services.statements.worker, app.services.statements.camt\n"
         "unneeded = ('sqlalchemy', 'platformdirs', 'subprocess', 'app.services.statements.mt940', 'app.cli')\n"
         "print(sorted(name for name in unneeded if name in sys.modules))\n"
+        "from app.services import i18n\n"
+        "print(type(i18n._translation).__name__)\n"  # the catalogue: not read until a text is translated
+        "print(i18n._('Cancel'))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
-    assert done.stdout.strip() == "[]"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60, env=_german()
+    )
+    assert done.stdout.split() == ["[]", "_UntilAsked", "Abbrechen"]
+
+
+def _german() -> dict[str, str]:
+    return {**os.environ, "KONTOR_LANG": "de"}
