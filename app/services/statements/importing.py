@@ -6,7 +6,6 @@ import logging
 import operator
 import re
 import threading
-import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -43,7 +42,7 @@ from app.services.ledger.dialects import exec_driver, ids_given, on_server
 from app.services.os_errors import file_error
 from app.services.private_files import make_parent, open_private
 from app.services.statements.model import ParsedBalance, StatementFormatError
-from app.services.statements.reader import detect_format
+from app.services.statements.reader import detect_format, is_zip
 from app.services.statements.rows import (
     AMOUNT_CENTS,
     BOOKED,
@@ -628,7 +627,7 @@ def _store_snapshots(
 
 
 def file_format(path: Path) -> str:
-    if zipfile.is_zipfile(path):
+    if is_zip(path):
         return "zip"
     with path.open("rb") as stream:
         return detect_format(path.name, stream.read(4096))

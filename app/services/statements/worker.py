@@ -21,7 +21,6 @@ import pickle
 import queue
 import sys
 import threading
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
@@ -31,7 +30,7 @@ from app.services.helper_core import cores, forget, keep_to_helper_core, release
 from app.services.i18n import _, current_language
 from app.services.statements.forked_worker import ForkedWorker, take_early
 from app.services.statements.model import StatementFormatError
-from app.services.statements.reader import detect_format, iter_statement_file
+from app.services.statements.reader import detect_format, is_zip, iter_statement_file
 from app.services.statements.rows import StatementRows, rows_of, statement_rows
 
 if TYPE_CHECKING:
@@ -114,7 +113,7 @@ def start_reader(path: Path) -> WorkerReader | None:
 
 def _worker_format(path: Path) -> str | None:
     try:
-        if zipfile.is_zipfile(path):
+        if is_zip(path):
             return None
         with path.open("rb") as stream:
             fmt = detect_format(path.name, stream.read(_SNIFF_BYTES))
