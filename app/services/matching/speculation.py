@@ -39,13 +39,23 @@ MIN_PAYMENTS = 20_000  # below this, forking and comparing cost more than the se
 CHUNK = 1_000  # payments matched here in turn with the child's share
 _MIN_SHARE = 100
 _MAX_MISSES = 3
-_PIPE_BYTES = 1 << 20  # an alignment holds a few bytes per invoice booked in a turn of at most 3 * CHUNK payments
+# An alignment holds a few bytes per invoice booked in a turn of at most 3 * CHUNK payments, a chunk's results
+# about 200 bytes per payment: either fits, so neither side's write waits for the other to read.
+_PIPE_BYTES = 1 << 20
 _POLL = 32  # payments this process matches of a late chunk before it looks again for the child's results
 
 # Where a result looked: invoice ids, (side, customer id), (side, test, cents).
 Places = tuple[tuple[int, ...], tuple[tuple[str, int], ...], tuple[tuple[str, str, int], ...]]
 # A payment matched ahead: where it looked, what it saw there, its result as plain tuples.
 _Ahead = tuple[Places, tuple[object, ...], tuple]
+
+
+@dataclass(frozen=True, slots=True)
+class _Results:
+    """A chunk the child matched, and the seconds it spent on it (sending included)."""
+
+    found: list[_Ahead]
+    seconds: float
 
 
 @dataclass(slots=True)
@@ -107,20 +117,21 @@ def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[
                 if not child.send((ahead_from, ahead_to, amounts)):
                     child = None
                 moved.clear()
+            began = time.perf_counter()
             for payment in own:
                 result = matcher.match(payment)
                 yield payment, result
                 _note(moved, result)
-            ahead = None
+            own_seconds = time.perf_counter() - began
+            ahead: _Results | None = None
             if child is not None and ahead_from < ahead_to:
                 ahead = child.receive(ahead_from, timeout=0.0)
-                prompt = ahead is not None
             for number, payment in enumerate(payments[ahead_from:ahead_to]):
                 if ahead is None and child is not None and number % _POLL == 0:
                     ahead = child.receive(ahead_from, timeout=0.0)  # late, but the rest of the chunk may use it
                 taken: MatchResult | None = None
                 if ahead is not None:
-                    places, seen, encoded = ahead[number]
+                    places, seen, encoded = ahead.found[number]
                     if matcher.observe(places) == seen:
                         taken = _decoded(payment.id, encoded)
                 result = taken if taken is not None else matcher.match(payment)
@@ -131,11 +142,22 @@ def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[
                 if misses == _MAX_MISSES:
                     child.stop()
                     child = None
-                share = max(_MIN_SHARE, min(2 * CHUNK, int(share * (1.1 if prompt else 0.8))))
+                share = _next_share(share, own_seconds, ahead)
             position = ahead_to if ahead_from < ahead_to else ahead_from
     finally:
         if child is not None:
             child.stop()
+
+
+def _next_share(share: int, own_seconds: float, ahead: _Results | None) -> int:
+    """The child's next chunk: as many payments as it matches, at its last pace, while this process matches a
+    chunk of its own, so that neither waits for the other; less after a chunk it did not deliver at all."""
+    if ahead is None or not ahead.found:
+        wanted = share * 0.8
+    else:
+        pace = ahead.seconds / len(ahead.found)
+        wanted = (share + own_seconds / pace) / 2 if pace > 0 else share  # halfway: one slow chunk is no trend
+    return max(_MIN_SHARE, min(2 * CHUNK, int(wanted)))
 
 
 def _note(moved: set[int], result: MatchResult) -> None:
@@ -160,9 +182,12 @@ def _serve(
     reads = Reads()
     matcher.trace(reads)
     undo: dict[int, int] = {}  # open amounts before this process's own bookings since the last alignment
+    sending = 0.0  # seconds per result the last send took, counted into the pace this process plans with
     while (message := receive()) is not None:
+        began = time.perf_counter()
         start, end, amounts = cast(tuple[int, int, dict[int, int]], message)
-        for invoice_id, cents in [*undo.items(), *amounts.items()]:
+        # Most of its own bookings this process made too: only where the amounts differ does an index change.
+        for invoice_id, cents in (undo | amounts).items():
             matcher.set_open_cents(invoice_id, cents)
         undo.clear()
         if waiting():
@@ -177,7 +202,9 @@ def _serve(
                 for allocation in result.best.allocations:
                     undo.setdefault(allocation.invoice_id, matcher.open_cents_of(allocation.invoice_id))
                 matcher.apply(result.best)
-        send((start, found))
+        sent = time.perf_counter()
+        send((start, found, sent - began + sending * len(found)))
+        sending = (time.perf_counter() - sent) / max(1, len(found))
 
 
 class _Child:
@@ -193,8 +220,10 @@ class _Child:
         down_read, down_write = os.pipe()
         up_read, up_write = os.pipe()
         try:
-            # The open amounts sent down must never wait for a child that is itself waiting to send results up.
+            # The open amounts sent down must never wait for a child that is itself waiting to send results up,
+            # and the child goes on with its next chunk while this process has not read the last one yet.
             fcntl.fcntl(down_write, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+            fcntl.fcntl(up_write, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
             pid = os.fork()
         except OSError:  # no bigger pipe allowed, or no fork: match everything here
             for fd in (down_read, down_write, up_read, up_write):
@@ -228,7 +257,7 @@ class _Child:
             return False
         return True
 
-    def receive(self, start: int, *, timeout: float) -> list[_Ahead] | None:
+    def receive(self, start: int, *, timeout: float) -> _Results | None:
         """The child's results for the chunk from `start`, waiting at most `timeout` seconds; None if late.
 
         Results of chunks this process matched itself meanwhile are passed over.
@@ -241,9 +270,9 @@ class _Child:
             message = _read_message(self.from_child)
             if message is None:
                 return None
-            got, found = cast(tuple[int, list[_Ahead]], message)
+            got, found, seconds = cast(tuple[int, list[_Ahead], float], message)
             if got == start:
-                return found
+                return _Results(found, seconds)
 
     def stop(self) -> None:
         """End the child (done, too slow, or the caller gave up) and collect it."""
