@@ -43,6 +43,8 @@ _MAX_MISSES = 3
 # about 200 bytes per payment: either fits, so neither side's write waits for the other to read.
 _PIPE_BYTES = 1 << 20
 _POLL = 32  # payments this process matches of a late chunk before it looks again for the child's results
+_EARLY_POLL = 8  # payments the child matches early before it looks again for its next chunk
+_AIM = 0.85  # of this process's own chunk time the child's chunk is planned to take
 
 # Where a result looked: invoice ids, (side, customer id), (side, test, cents).
 Places = tuple[tuple[int, ...], tuple[tuple[str, int], ...], tuple[tuple[str, str, int], ...]]
@@ -150,13 +152,15 @@ def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[
 
 
 def _next_share(share: int, own_seconds: float, ahead: _Results | None) -> int:
-    """The child's next chunk: as many payments as it matches, at its last pace, while this process matches a
-    chunk of its own, so that neither waits for the other; less after a chunk it did not deliver at all."""
+    """The child's next chunk: a little less than it matches, at its last pace, while this process matches a chunk
+    of its own (finishing early, the child begins the chunk after; finishing late, it leaves this process payments
+    to match itself), halfway from the last share, as one slow chunk is no trend. Less after a chunk it did not
+    deliver at all."""
     if ahead is None or not ahead.found:
         wanted = share * 0.8
     else:
         pace = ahead.seconds / len(ahead.found)
-        wanted = (share + own_seconds / pace) / 2 if pace > 0 else share  # halfway: one slow chunk is no trend
+        wanted = (share + _AIM * own_seconds / pace) / 2 if pace > 0 else share
     return max(_MIN_SHARE, min(2 * CHUNK, int(wanted)))
 
 
@@ -177,34 +181,67 @@ def _serve(
     (undoing its own bookings of the chunk before), match in order booking automatic results, and send the
     results with what each depended on.
 
-    A chunk with a newer one already waiting is only aligned, not matched: this process has matched it itself
-    by then, and matching it anyway would make every later chunk late too."""
+    While it waits for the next chunk, it matches ahead from where that chunk will begin (after this process's
+    own chunk); once the chunk and the open amounts arrive, a result matched so early is kept where the places
+    it read still show the same, as this process checks the child's results. A chunk with a newer one already
+    waiting is only aligned, not matched: this process has matched it itself by then, and matching it anyway
+    would make every later chunk late too."""
     reads = Reads()
     matcher.trace(reads)
     undo: dict[int, int] = {}  # open amounts before this process's own bookings since the last alignment
+
+    def matched(payment: Payment) -> tuple[_Ahead, MatchResult]:
+        reads.clear()
+        result = matcher.match(payment)
+        places = reads.places()
+        return (places, matcher.observe(places), _encoded(result)), result
+
+    def book(result: MatchResult) -> None:
+        if result.status == "auto" and result.best is not None:
+            for allocation in result.best.allocations:
+                undo.setdefault(allocation.invoice_id, matcher.open_cents_of(allocation.invoice_id))
+            matcher.apply(result.best)
+
     sending = 0.0  # seconds per result the last send took, counted into the pace this process plans with
-    while (message := receive()) is not None:
+    early: list[tuple[_Ahead, MatchResult]] = []  # matched while waiting, from `early_from` on
+    early_from = -1
+    while True:
+        while (
+            0 <= early_from < len(payments) - len(early)
+            and len(early) < 2 * CHUNK
+            and (len(early) % _EARLY_POLL or not waiting())
+        ):
+            ahead, result = matched(payments[early_from + len(early)])
+            early.append((ahead, result))
+            book(result)
+        message = receive()
+        if message is None:
+            return
         began = time.perf_counter()
         start, end, amounts = cast(tuple[int, int, dict[int, int]], message)
         # Most of its own bookings this process made too: only where the amounts differ does an index change.
         for invoice_id, cents in (undo | amounts).items():
             matcher.set_open_cents(invoice_id, cents)
         undo.clear()
+        matched_early = early if start == early_from else []
+        early, early_from = [], -1
         if waiting():
             continue
         found: list[_Ahead] = []
-        for payment in payments[start:end]:
-            reads.clear()
-            result = matcher.match(payment)
-            places = reads.places()
-            found.append((places, matcher.observe(places), _encoded(result)))
-            if result.status == "auto" and result.best is not None:
-                for allocation in result.best.allocations:
-                    undo.setdefault(allocation.invoice_id, matcher.open_cents_of(allocation.invoice_id))
-                matcher.apply(result.best)
+        for number, payment in enumerate(payments[start:end]):
+            if (
+                number < len(matched_early)
+                and matcher.observe(matched_early[number][0][0]) == matched_early[number][0][1]
+            ):
+                ahead, result = matched_early[number]
+            else:
+                ahead, result = matched(payment)
+            found.append(ahead)
+            book(result)
         sent = time.perf_counter()
         send((start, found, sent - began + sending * len(found)))
         sending = (time.perf_counter() - sent) / max(1, len(found))
+        early_from = end + CHUNK
 
 
 class _Child:
