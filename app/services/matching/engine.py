@@ -135,13 +135,16 @@ class _Payer:
 class _Side:
     """The indexes of one kind of invoice (receivables for credits, payables for debits)."""
 
-    __slots__ = ("kind", "by_key", "by_stripped", "heads", "by_customer", "amounts_by_customer", "by_amount")
+    __slots__ = (
+        "kind", "by_key", "by_stripped", "heads", "lengths", "by_customer", "amounts_by_customer", "by_amount",
+    )  # fmt: skip
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self.by_key: dict[str, list[int]] = {}  # compact key ('RE-2026-0042' -> '20260042')
         self.by_stripped: dict[str, list[int]] = {}  # groups without leading zeros ('2026.42'), a weaker match
         self.heads: set[tuple[int, str]] = set()  # (length, first characters) of every compact key
+        self.lengths: set[int] = set()  # of every compact key: a typo keeps the length
         self.by_customer: dict[int, dict[int, None]] = {}  # open invoices only, oldest first
         self.amounts_by_customer: dict[int, list[tuple[int, int]]] = {}  # sorted (open cents, invoice id)
         self.by_amount: dict[int, dict[int, None]] = {}  # open cents -> invoice ids in no order, O(1) removal
@@ -344,6 +347,7 @@ class Matcher:
         keys = number_keys(invoice.number)
         if keys:
             side.heads.add((len(keys[0]), keys[0][:_HEAD]))
+            side.lengths.add(len(keys[0]))
         item = _Open(invoice, to_cents(invoice.open_amount), to_cents(invoice.amount), rank)
         self._open[invoice.id] = item
         if keys:
@@ -780,6 +784,8 @@ class Matcher:
         seen: set[int] = set()
         candidates: list[tuple[_Open, _Fit]] = []
         for key in keys:
+            if len(key) not in payer.side.lengths:  # a date or a customer number, not one digit off an invoice's
+                continue
             within = None if (len(key), key[:_HEAD]) in payer.side.heads else _HEAD
             # In the order neighbours() gives: a set intersection would order by string hash, which differs
             # from run to run, and so would ties between equally scored proposals.
@@ -1138,7 +1144,7 @@ class Matcher:
         same = payer.side.by_amount.get(payer.cents, {})
         if self._reads is not None:
             self._reads.buckets.add((payer.side.kind, HEAD, payer.cents))
-        if len(same) > _MAX_SAME_AMOUNT:
+        if not same or len(same) > _MAX_SAME_AMOUNT:
             return
         oldest = sorted(same, key=self._rank)[:_MAX_AMOUNT_ONLY]  # an amount's index keeps no order
         for invoice_id in oldest:
