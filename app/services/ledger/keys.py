@@ -58,10 +58,12 @@ def prepare_key(path: Path, passphrase: str) -> None:
     if salt is None or not passphrase:
         return
     prepared: Future[str] = Future()
+    placed = threading.Event()
 
     def derive() -> None:
         native_id = threading.get_native_id()
         keep_to_helper_core(native_id)
+        placed.set()
         try:
             prepared.set_result(_derive(passphrase, salt))
         except BaseException as error:  # handed to the opening, which raises it in its own thread
@@ -72,3 +74,4 @@ def prepare_key(path: Path, passphrase: str) -> None:
     with _lock:
         _prepared[(passphrase, salt)] = prepared
     threading.Thread(target=derive, name="ledger-key", daemon=True).start()
+    placed.wait()  # so that a `raw_key` after this finds the thread placed, and its release is not lost
