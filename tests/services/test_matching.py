@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import date
 from decimal import Decimal
 
@@ -447,3 +450,29 @@ def test_a_suggestion_for_another_customers_invoice_says_who_paid_and_ranks_belo
     )
     result = matcher.match(paid)
     assert result.status != "auto" or 1 not in allocations(result)  # nothing is booked on Müller's invoice
+
+
+_ALIKE_SCRIPT = """
+import json
+from app.services.matching import Customer, Matcher
+names = ["Lindenhof Holzbau Peters"] + ["Lindenhof"] * 15 + ["Peters"] * 15  # parts of the first name, 30 in all
+matcher = Matcher([], [Customer(i, str(i), name) for i, name in enumerate(names, start=1)])
+print(json.dumps(sorted(matcher._alike_names(1))))
+"""
+
+
+def test_the_customers_named_alike_are_the_same_in_every_process() -> None:
+    """More customers named alike than a payer name may have: which ones are listed (and so which rival a doubt
+    names) must not depend on the order Python's per-process string hashing gives the name's words."""
+    found = {
+        subprocess.run(
+            [sys.executable, "-c", _ALIKE_SCRIPT],
+            env=os.environ | {"PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(1, 9)
+    }
+    assert len(found) == 1
+    assert len(json.loads(found.pop())) > 20  # more than a payer name may have: the case the order decides

@@ -457,9 +457,9 @@ class Matcher:
             return alike
         name = self._names[customer_id]
         words = self._words[customer_id]
-        pool = {
+        pool = {  # in an order that is the same in every process: which alike names a long list holds depends on it
             cid: self._names[cid]
-            for word in words
+            for word in sorted(words)
             if len(word) > 2
             for cid in self._by_name_token.get(word, ())
             if cid != customer_id
