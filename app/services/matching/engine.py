@@ -369,8 +369,8 @@ class Matcher:
         if name in self._by_name:
             result = [(cid, 100.0) for cid in self._by_name[name]]
         else:
-            blocks = sorted(
-                (self._by_name_token[word] for word in set(name.split()) if word in self._by_name_token),
+            blocks = sorted(  # words in a fixed order: two as common take turns the same way in every process
+                (self._by_name_token[word] for word in sorted(set(name.split())) if word in self._by_name_token),
                 key=len,
             )
             pool = {cid for ids in blocks[:2] if len(ids) <= _NAME_TOKEN_MAX_CUSTOMERS for cid in ids}
@@ -783,7 +783,7 @@ class Matcher:
         known = self._known_customers(payer)
         seen: set[int] = set()
         candidates: list[tuple[_Open, _Fit]] = []
-        for key in keys:
+        for key in sorted(keys):  # not in hash order, which differs between processes: it orders the candidates
             if len(key) not in payer.side.lengths:  # a date or a customer number, not one digit off an invoice's
                 continue
             within = None if (len(key), key[:_HEAD]) in payer.side.heads else _HEAD
