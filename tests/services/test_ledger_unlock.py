@@ -187,3 +187,18 @@ def test_opening_an_up_to_date_ledger_does_not_load_alembic(tmp_path: Path) -> N
     }
     assert runs[current] == [head_revision(), "False"]
     assert runs[old] == [head_revision(), "True"]  # a migration is due: alembic does it
+
+
+def test_a_derivation_thread_that_fails_at_its_start_is_reported_not_waited_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "firma.kontor"
+    Ledger.create(path, PASS, company_name="Firma").close()
+
+    def failing(native_id: int) -> None:
+        raise RuntimeError("cannot place the thread")
+
+    monkeypatch.setattr(ledger_keys, "keep_to_helper_core", failing)
+    ledger_keys.prepare_key(path, PASS)  # returns: the thread said it was done placing itself
+    with pytest.raises(RuntimeError, match="cannot place the thread"):
+        Ledger.open(path, PASS)

@@ -62,13 +62,14 @@ def prepare_key(path: Path, passphrase: str) -> None:
 
     def derive() -> None:
         native_id = threading.get_native_id()
-        keep_to_helper_core(native_id)
-        placed.set()
         try:
+            keep_to_helper_core(native_id)
+            placed.set()
             prepared.set_result(_derive(passphrase, salt))
         except BaseException as error:  # handed to the opening, which raises it in its own thread
             prepared.set_exception(error)
         finally:
+            placed.set()  # also when placing failed: the caller must not wait for ever
             forget(native_id)
 
     with _lock:
