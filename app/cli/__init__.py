@@ -15,7 +15,7 @@ from app.cli.common import Handler, add_command, ledger_location
 from app.cli.version import VersionAction
 from app.launch import GLOBAL_VALUES
 from app.services.errors import EXIT_ERROR, KontorError
-from app.services.gc_pause import collect_rarely_while_starting, started
+from app.services.gc_pause import collect_rarely_while_starting, one_command, started
 from app.services.i18n import _
 from app.services.logs import setup_logging
 from app.services.os_errors import file_error
@@ -198,6 +198,7 @@ def run() -> NoReturn:
     its settings from destructors. An exception `main` lets through ends normally too, with its traceback.
     """
     collect_rarely_while_starting()
+    one_command()
     code = main()
     if "PySide6.QtCore" in sys.modules:
         sys.exit(code)

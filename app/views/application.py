@@ -14,6 +14,7 @@ from PySide6.QtCore import QLibraryInfo, QLocale, QObject, QTranslator, Signal
 from PySide6.QtWidgets import QApplication, QDialog, QStyleFactory, QWidget
 
 from app import __version__
+from app.services.gc_pause import long_running
 from app.services.i18n import _, set_language
 from app.services.paths import data_dir
 from app.services.preferences import Preferences, load_preferences, save_preferences
@@ -260,6 +261,7 @@ def run_gui(
     `import_files` are statements to import once a ledger is open (a double click on one in a file manager).
     With `screenshot`, the first window is saved there and the program ends (first_window_shot).
     """
+    long_running()
     ensure_logging()
     preferences = load_preferences()
     language = preferences.ui_language()
