@@ -4,6 +4,7 @@ fresh interpreters: the collector's generations are the whole process's."""
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import textwrap
@@ -55,3 +56,29 @@ def test_a_window_keeps_collecting_what_bulk_work_leaves_behind(mark: str) -> No
         assert freed  # a cycle the work left behind is freed by the next collection
     else:
         assert not freed  # frozen: what a window must not do, as it would never be freed
+
+
+def test_building_the_matcher_and_a_run_leave_the_collector_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any caller of the engine, not only `kontor match`: the collector does not run during the build or during
+    `match_all` (16 and 35 passes here without the pause), only once as each ends, and is back on afterwards."""
+    from app.services.matching import Matcher
+    from bench.matching_data import generate
+
+    books = generate(invoices=2_000, payments=4_000, seed=3)
+    collections: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        matcher = Matcher(books.invoices, books.customers, knowledge=books.knowledge)
+        built = len(collections)
+        results = matcher.match_all(books.payments)
+        matched = len(collections) - built
+    finally:
+        gc.callbacks.remove(count)
+    assert gc.isenabled()
+    assert len(results) == len(books.payments)
+    assert built <= 1 and matched <= 1

@@ -21,6 +21,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Levenshtein
 
 from app.services.formatting import format_amount, from_cents, to_cents
+from app.services.gc_pause import collector_paused
 from app.services.i18n import _
 from app.services.matching.config import MatchConfig, detect_patterns
 from app.services.matching.model import (
@@ -153,6 +154,7 @@ class _Side:
 class Matcher:
     """Built once per run from plain values; `match_all` books the certain cases and ranks the rest."""
 
+    @collector_paused()  # the indexes are a few hundred thousand objects that live as long as the matcher
     def __init__(
         self,
         invoices: Iterable[Invoice],
@@ -248,6 +250,7 @@ class Matcher:
         name = self._names.get(customer_id)
         return name is not None and fuzz.token_sort_ratio(payer.name, name) >= NAME_WEAK
 
+    @collector_paused()  # a run's results live to its end: walking them again and again took a seventh of it
     def match_all(self, payments: Sequence[Payment]) -> list[MatchResult]:
         """Match in booking order and book each automatic result at once, so installments see what is left.
 
