@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from ledger_templates import new_ledger
@@ -10,6 +11,7 @@ from ledger_templates import new_ledger
 from app.demobank import DEMO_BLZ, DEMO_LOGIN
 from app.services.banking.connections import list_connections
 from app.services.demo.data import DEMO_USERS, add_demo_users, create_demo_ledger
+from app.services.demo.screens import prepare_demo_screens
 from app.services.demo.setup import (
     RECENT_SLOTS,
     issue_dates,
@@ -19,6 +21,8 @@ from app.services.demo.setup import (
 )
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import AuthenticationError, sign_in
+from app.services.payments.business_days import is_business_day
+from app.services.payments.runs import run_row
 
 
 @pytest.fixture(scope="module")
@@ -72,5 +76,20 @@ def test_demo_users_show_four_eyes(tmp_path) -> None:
         assert {name: user.role for name, user in signed.items()} == {"chef": "admin", "anna": "bookkeeper"}
         with pytest.raises(AuthenticationError):
             sign_in(ledger, "anna", "chef")
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("today", [date(2026, 12, 5), date(2026, 12, 11), date(2027, 3, 12)])
+def test_the_screens_demo_prepares_its_runs_on_any_day(tmp_path, today: date) -> None:
+    """A Saturday, and Fridays two weeks before Christmas and Good Friday: the draft run's date, two weeks ahead,
+    fell on a day TARGET2 is closed, and the screenshot tour could not start on those days."""
+    ledger = new_ledger(tmp_path / "screens.kontor", "demo", company_name="Demo")
+    try:
+        create_demo_ledger(ledger, actor="test")
+        screens = prepare_demo_screens(ledger, today=today)
+        draft = run_row(ledger, screens.draft_run_id)
+        assert is_business_day(draft.execution_on)
+        assert 10 <= (draft.execution_on - today).days <= 20
     finally:
         ledger.close()

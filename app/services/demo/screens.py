@@ -17,6 +17,7 @@ from app.services.demo.data import DEMO_USERS, add_demo_users
 from app.services.demo.setup import open_invoice_payments
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import ledger_has_users
+from app.services.payments.business_days import add_business_days
 from app.services.payments.mandates import add_mandate
 from app.services.payments.orders import create_debit, create_transfer
 from app.services.payments.runs import submit_run
@@ -63,7 +64,7 @@ def prepare_demo_screens(ledger: Ledger, *, today: date | None = None) -> DemoSc
         iban="DE75512108001245126199",
         amount="240.00",
         text="Visitenkarten",
-        execution_on=today + timedelta(days=14),
+        execution_on=add_business_days(today, 10),  # two weeks ahead, never a weekend or TARGET2 holiday
         account_iban=own,
         actor=bookkeeper,
         today=today,
