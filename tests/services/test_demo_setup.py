@@ -19,6 +19,7 @@ from app.services.demo.setup import (
     paid_again,
     prepare_demo_bank,
 )
+from app.services.forecast.recurring import detect
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import AuthenticationError, sign_in
 from app.services.payments.business_days import is_business_day
@@ -91,5 +92,19 @@ def test_the_screens_demo_prepares_its_runs_on_any_day(tmp_path, today: date) ->
         draft = run_row(ledger, screens.draft_run_id)
         assert is_business_day(draft.execution_on)
         assert 10 <= (draft.execution_on - today).days <= 20
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("today", [date(2027, 3, 26), date(2026, 12, 5)])
+def test_the_demos_forecast_finds_rent_and_wage_tax_on_any_day(tmp_path, today: date) -> None:
+    """The demo's wage tax is drawn anew for every demo day; made on 26 March 2027 its spread was too wide to
+    count as a series, and the Forecast page showed no wage tax."""
+    ledger = new_ledger(tmp_path / "forecast.kontor", "demo", company_name="Demo")
+    try:
+        create_demo_ledger(ledger, actor="test", today=today)
+        with ledger.session() as session:
+            names = {series.name for series in detect(session, today=today)}
+        assert {"Grundstücksgesellschaft Südring KG", "Finanzamt Nürnberg-Süd"} <= names
     finally:
         ledger.close()
