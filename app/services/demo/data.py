@@ -372,7 +372,8 @@ def _bookings(
                     main_id,
                     day,
                     # 10,000 to 12,500 €: a wider spread is no forecast (`recurring.MAX_SPREAD`), and a few
-                    # draws made the demo's wage tax vanish from its forecast on some days
+                    # draws made the demo's wage tax vanish from its forecast on some days. One draw of the
+                    # former 5,000 steps, halved: the draws after it, and so the rest of the demo, stay as they were.
                     -(10_000 + rng.randrange(5_000) // 2) * 100,
                     "Finanzamt Nürnberg-Süd",
                     tax_office,

@@ -131,12 +131,10 @@ def matched_in_order(matcher: Matcher, payments: Sequence[Payment]) -> Iterator[
             for number, payment in enumerate(payments[ahead_from:ahead_to]):
                 if ahead is None and child is not None and number % _POLL == 0:
                     ahead = child.receive(ahead_from, timeout=0.0)  # late, but the rest of the chunk may use it
-                taken: MatchResult | None = None
-                if ahead is not None:
-                    places, seen, encoded = ahead.found[number]
-                    if matcher.observe(places) == seen:
-                        taken = _decoded(payment.id, encoded)
-                result = taken if taken is not None else matcher.match(payment)
+                if ahead is not None and _still_holds(matcher, ahead.found[number]):
+                    result = _decoded(payment.id, ahead.found[number][2])
+                else:
+                    result = matcher.match(payment)
                 yield payment, result
                 _note(moved, result)
             if child is not None and ahead_from < ahead_to:
@@ -162,6 +160,12 @@ def _next_share(share: int, own_seconds: float, ahead: _Results | None) -> int:
         pace = ahead.seconds / len(ahead.found)
         wanted = (share + _AIM * own_seconds / pace) / 2 if pace > 0 else share
     return max(_MIN_SHARE, min(2 * CHUNK, int(wanted)))
+
+
+def _still_holds(matcher: Matcher, ahead: _Ahead) -> bool:
+    """Whether a result matched ahead is still the one `match` would give: the places it read show the same."""
+    places, seen, _result = ahead
+    return matcher.observe(places) == seen
 
 
 def _note(moved: set[int], result: MatchResult) -> None:
@@ -229,10 +233,7 @@ def _serve(
             continue
         found: list[_Ahead] = []
         for number, payment in enumerate(payments[start:end]):
-            if (
-                number < len(matched_early)
-                and matcher.observe(matched_early[number][0][0]) == matched_early[number][0][1]
-            ):
+            if number < len(matched_early) and _still_holds(matcher, matched_early[number][0]):
                 ahead, result = matched_early[number]
             else:
                 ahead, result = matched(payment)
