@@ -81,30 +81,20 @@ def test_demo_users_show_four_eyes(tmp_path) -> None:
         ledger.close()
 
 
-@pytest.mark.parametrize("today", [date(2026, 12, 5), date(2026, 12, 11), date(2027, 3, 12)])
-def test_the_screens_demo_prepares_its_runs_on_any_day(tmp_path, today: date) -> None:
+@pytest.mark.parametrize("today", [date(2026, 12, 5), date(2026, 12, 11), date(2027, 3, 12), date(2027, 3, 26)])
+def test_the_demo_made_on_any_day_dates_its_runs_right_and_forecasts_rent_and_wage_tax(tmp_path, today: date) -> None:
     """A Saturday, and Fridays two weeks before Christmas and Good Friday: the draft run's date, two weeks ahead,
-    fell on a day TARGET2 is closed, and the screenshot tour could not start on those days."""
-    ledger = new_ledger(tmp_path / "screens.kontor", "demo", company_name="Demo")
-    try:
-        create_demo_ledger(ledger, actor="test")
-        screens = prepare_demo_screens(ledger, today=today)
-        draft = run_row(ledger, screens.draft_run_id)
-        assert is_business_day(draft.execution_on)
-        assert 10 <= (draft.execution_on - today).days <= 20
-    finally:
-        ledger.close()
-
-
-@pytest.mark.parametrize("today", [date(2027, 3, 26), date(2026, 12, 5)])
-def test_the_demos_forecast_finds_rent_and_wage_tax_on_any_day(tmp_path, today: date) -> None:
-    """The demo's wage tax is drawn anew for every demo day; made on 26 March 2027 its spread was too wide to
-    count as a series, and the Forecast page showed no wage tax."""
-    ledger = new_ledger(tmp_path / "forecast.kontor", "demo", company_name="Demo")
+    fell on a day TARGET2 is closed, and the screenshot tour could not start. Made on 26 March 2027 the demo's
+    wage tax, drawn anew for every demo day, spread too widely to count as a series: no wage tax in the forecast."""
+    ledger = new_ledger(tmp_path / "demo.kontor", "demo", company_name="Demo")
     try:
         create_demo_ledger(ledger, actor="test", today=today)
         with ledger.session() as session:
             names = {series.name for series in detect(session, today=today)}
         assert {"Grundstücksgesellschaft Südring KG", "Finanzamt Nürnberg-Süd"} <= names
+        screens = prepare_demo_screens(ledger, today=today)
+        draft = run_row(ledger, screens.draft_run_id)
+        assert is_business_day(draft.execution_on)
+        assert 10 <= (draft.execution_on - today).days <= 20
     finally:
         ledger.close()
