@@ -10,10 +10,9 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QItemSelection, Qt, Signal
+from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
-    QDateEdit,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -34,6 +33,7 @@ from app.services.formatting import format_cents, format_date
 from app.services.i18n import N_, _, current_language, ngettext
 from app.services.ledger.database import Ledger
 from app.services.private_files import make_dirs, open_private
+from app.views.date_fields import date_edit
 from app.views.dunning_table_models import DunningRunTableModel, ProposalColumn, ProposalTableModel
 from app.views.empty_page import empty_state_label
 from app.views.jobs import run_change
@@ -77,9 +77,7 @@ class DunningPage(QWidget):
         self.refresh()
 
     def _build(self) -> None:
-        self.date_edit = QDateEdit(QDate.currentDate())
-        self.date_edit.setCalendarPopup(True)
-        self.date_edit.setDisplayFormat("dd.MM.yyyy" if current_language() == "de" else "yyyy-MM-dd")
+        self.date_edit = date_edit(date.today())
         self.date_edit.dateChanged.connect(self.refresh)
         self.create_button = QPushButton(_("Create letters"))
         self.create_button.setToolTip(_("Make a PDF letter for each ticked customer; levels advance when sent."))

@@ -5,12 +5,10 @@ They only collect text; the page parses and writes in a job, and a wrong amount 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -20,7 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.formatting import parse_amount, to_cents
-from app.services.i18n import _, current_language
+from app.services.i18n import _
+from app.views.date_fields import date_edit
 from app.views.passphrase_widgets import error_label, show_error
 
 
@@ -55,9 +54,7 @@ class _AmountDialog(QDialog):
 class PlannedItemDialog(_AmountDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(_("Plan a receipt or payment"), parent)
-        self.date_edit = QDateEdit(QDate.currentDate().addDays(7))
-        self.date_edit.setCalendarPopup(True)
-        self.date_edit.setDisplayFormat("dd.MM.yyyy" if current_language() == "de" else "yyyy-MM-dd")
+        self.date_edit = date_edit(date.today() + timedelta(days=7))
         self.text_edit = QLineEdit()
         self.amount_edit.setPlaceholderText(_("+ for a receipt, - for a payment"))
         self.form.addRow(_("Date:"), self.date_edit)

@@ -34,12 +34,13 @@ from app.services.payments.mandates import (
     revoke_mandate,
 )
 from app.services.payments.sepa_checks import PaymentError, iban_bank
+from app.views.date_fields import date_edit
 from app.views.errors import present_error
 from app.views.jobs import JobRunner
 from app.views.mandate_table_model import MandateColumn, MandateTableModel
 from app.views.sign_in_dialog import Identity
 from app.views.tables import new_table
-from app.views.transfer_dialog import FieldErrors, date_edit, error_label, field_row
+from app.views.transfer_dialog import FieldErrors, error_label, field_row
 
 
 class MandatesDialog(QDialog):

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout,
 from app.services.formatting import format_amount, format_date
 from app.services.i18n import _, ngettext
 from app.services.payments.runs import RunRow
-from app.views.transfer_dialog import date_edit
+from app.views.date_fields import date_edit
 
 
 class MoveOrdersDialog(QDialog):

@@ -15,13 +15,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QDate, QItemSelection, QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -38,9 +37,10 @@ from PySide6.QtWidgets import (
 
 from app.models.banking import BookingStatus, Reconciliation
 from app.services.formatting import format_amount, format_count, format_date, grouped_iban
-from app.services.i18n import _, current_language, ngettext
+from app.services.i18n import _, ngettext
 from app.services.ledger.actor import current_actor
 from app.services.ledger.database import Ledger
+from app.services.payments.mandates import add_months
 from app.services.private_files import open_private
 from app.services.reconciliation.no_invoice import mark_no_invoice
 from app.services.statements.query import (
@@ -60,6 +60,7 @@ from app.services.statements.query import (
     write_rows,
 )
 from app.services.statements.search_index import catch_up
+from app.views.date_fields import date_edit
 from app.views.empty_page import empty_state_label
 from app.views.jobs import JobRunner
 from app.views.map_dialog import MapDialog
@@ -125,9 +126,9 @@ class TransactionsPage(QWidget):
         self.account_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.all_dates = QCheckBox(_("All dates"))
         self.all_dates.setChecked(True)
-        today = QDate.currentDate()
-        self.date_from = self._date_edit(today.addMonths(-3))
-        self.date_to = self._date_edit(today)
+        today = date.today()
+        self.date_from = date_edit(add_months(today, -3))
+        self.date_to = date_edit(today)
         self.direction_combo = QComboBox()
         for text, value in ((_("In and out"), "all"), (_("Incoming"), "in"), (_("Outgoing"), "out")):
             self.direction_combo.addItem(text, value)
@@ -248,13 +249,6 @@ class TransactionsPage(QWidget):
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.count_label)
         self._show_detail(None)
-
-    @staticmethod
-    def _date_edit(value: QDate) -> QDateEdit:
-        edit = QDateEdit(value)
-        edit.setCalendarPopup(True)
-        edit.setDisplayFormat("dd.MM.yyyy" if current_language() == "de" else "yyyy-MM-dd")
-        return edit
 
     @staticmethod
     def _amount_edit(placeholder: str) -> QLineEdit:

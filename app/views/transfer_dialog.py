@@ -7,11 +7,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from functools import partial
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -25,12 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.formatting import grouped_iban, parse_amount
-from app.services.i18n import _, current_language
+from app.services.i18n import _
 from app.services.ledger.database import Ledger
 from app.services.ledger.users import UserError
 from app.services.payments.business_days import next_business_day
 from app.services.payments.orders import OrderResult, WarningsToConfirm, create_transfer
 from app.services.payments.sepa_checks import REMITTANCE_LENGTH, PaymentError, iban_bank, transliterate
+from app.views.date_fields import date_edit, to_qdate
 from app.views.errors import present_error
 from app.views.jobs import JobRunner
 from app.views.sign_in_dialog import Identity
@@ -93,18 +93,6 @@ def field_row(widget: QWidget, error: QLabel, extra: QLabel | None = None) -> QW
         layout.addWidget(extra)
     layout.addWidget(error)
     return box
-
-
-def to_qdate(day: date) -> QDate:
-    return QDate(day.year, day.month, day.day)
-
-
-def date_edit(day: date) -> QDateEdit:
-    """A calendar date field in the same notation as `format_date`."""
-    edit = QDateEdit(to_qdate(day))
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("dd.MM.yyyy" if current_language() == "de" else "yyyy-MM-dd")
-    return edit
 
 
 def account_combo(account_ibans: Sequence[str], account_names: Mapping[str, str]) -> QComboBox:
